@@ -1,0 +1,141 @@
+package io.jobstream.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Builds a {@link Config} from layers: defaults, then environment variables, then flags (later wins).
+ * Validation runs once and collects every error before failing, each naming the key and the bad value.
+ */
+public final class ConfigLoader {
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMG]i?B|B)?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)", Pattern.CASE_INSENSITIVE);
+
+    private final Map<String, String> values = new HashMap<>();
+    private final List<String> problems = new ArrayList<>();
+
+    private ConfigLoader() {}
+
+    /**
+     * @param env   the process environment ({@code JOBSTREAM_*} names)
+     * @param flags setting key to value, as given on the command line
+     */
+    public static Config load(Map<String, String> env, Map<String, String> flags) {
+        ConfigLoader l = new ConfigLoader();
+        for (Setting s : Settings.ALL) {
+            String v = flags.getOrDefault(s.key(), env.getOrDefault(s.env(), s.defaultValue()));
+            l.values.put(s.key(), v.trim());
+        }
+        for (String key : flags.keySet()) {
+            if (Settings.ALL.stream().noneMatch(s -> s.key().equals(key))) l.problems.add("unknown setting " + key);
+        }
+        return l.build();
+    }
+
+    private Config build() {
+        var http = new Config.HttpConfig(string(Settings.HOST), intIn(Settings.PORT, 0, 65535));
+        var db = new Config.DatabaseConfig(databaseUrl(), Path.of(string(Settings.DATA_DIR)),
+                intIn(Settings.DATABASE_POOL_SIZE, 2, 200));
+        var ingest = new Config.IngestConfig(
+                (int) size(Settings.MAX_EVENT_SIZE, 1024, 256L << 20),
+                size(Settings.MAX_REQUEST_SIZE, 1024, 1L << 30),
+                duration(Settings.COMMIT_TIMEOUT, Duration.ofMillis(100)));
+        var queue = new Config.QueueConfig(intIn(Settings.QUEUE_CAPACITY, 1, 10_000_000));
+        var persist = new Config.PersistConfig(intIn(Settings.MAX_BATCH, 1, 100_000),
+                duration(Settings.MAX_RETRY_BACKOFF, Duration.ofMillis(10)));
+        var ws = new Config.WsConfig(intIn(Settings.OUTBOX_CAPACITY, 1, 10_000_000));
+        boolean demo = bool(Settings.DEMO);
+        if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
+            problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());
+        }
+        if (!problems.isEmpty()) throw new ConfigException(problems);
+        return new Config(http, db, ingest, queue, persist, ws, demo);
+    }
+
+    private String databaseUrl() {
+        String url = string(Settings.DATABASE_URL);
+        if (!url.isEmpty() && !url.startsWith("postgresql://") && !url.startsWith("postgres://")
+                && !url.startsWith("jdbc:postgresql://")) {
+            problems.add(Settings.DATABASE_URL.key() + " must start with postgresql://, was " + url);
+        }
+        return url;
+    }
+
+    private String string(Setting s) {
+        return values.get(s.key());
+    }
+
+    private int intIn(Setting s, int min, int max) {
+        return parse(s, v -> {
+            int n = Integer.parseInt(v);
+            if (n < min || n > max) throw new IllegalArgumentException("must be from " + min + " to " + max);
+            return n;
+        }, 0);
+    }
+
+    private boolean bool(Setting s) {
+        return parse(s, v -> switch (v.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "1", "on" -> true;
+            case "false", "no", "0", "off", "" -> false;
+            default -> throw new IllegalArgumentException("must be true or false");
+        }, false);
+    }
+
+    private long size(Setting s, long min, long max) {
+        return parse(s, v -> {
+            Matcher m = SIZE.matcher(v);
+            if (!m.matches()) throw new IllegalArgumentException("must be a size such as 512KiB or 2MiB");
+            long n = Long.parseLong(m.group(1)) * multiplier(m.group(2));
+            if (n < min || n > max) throw new IllegalArgumentException("must be from " + min + " to " + max + " bytes");
+            return n;
+        }, 0L);
+    }
+
+    private static long multiplier(String unit) {
+        if (unit == null) return 1;
+        return switch (unit.toUpperCase(Locale.ROOT)) {
+            case "KB" -> 1_000L;
+            case "KIB" -> 1L << 10;
+            case "MB" -> 1_000_000L;
+            case "MIB" -> 1L << 20;
+            case "GB" -> 1_000_000_000L;
+            case "GIB" -> 1L << 30;
+            default -> 1;
+        };
+    }
+
+    private Duration duration(Setting s, Duration min) {
+        return parse(s, v -> {
+            Matcher m = DURATION.matcher(v);
+            if (!m.matches()) throw new IllegalArgumentException("must be a duration such as 500ms, 30s, 5m or 1h");
+            long n = Long.parseLong(m.group(1));
+            Duration d = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+            };
+            if (d.compareTo(min) < 0) throw new IllegalArgumentException("must be at least " + min.toMillis() + "ms");
+            return d;
+        }, Duration.ZERO);
+    }
+
+    private <T> T parse(Setting s, Function<String, T> parser, T fallback) {
+        String v = values.get(s.key());
+        try {
+            return parser.apply(v);
+        } catch (RuntimeException e) {
+            String why = e instanceof NumberFormatException ? "must be a number" : e.getMessage();
+            problems.add(s.key() + " " + why + ", was '" + v + "' (flag " + s.flag() + ", env " + s.env() + ")");
+            return fallback;
+        }
+    }
+}

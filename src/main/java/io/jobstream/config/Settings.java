@@ -1,0 +1,37 @@
+package io.jobstream.config;
+
+import java.util.List;
+
+/** Every setting in one place: {@code ./jobstream config defaults} prints this table. */
+public final class Settings {
+    public static final Setting HOST = new Setting("host", "127.0.0.1", "Address to listen on for HTTP and websockets.");
+    public static final Setting PORT = new Setting("port", "8052", "Port for HTTP and websockets (0 = any free port).");
+    public static final Setting DATA_DIR = new Setting("data-dir", "./data",
+            "Where embedded mode keeps its PostgreSQL data (created on first start).");
+    public static final Setting DATABASE_URL = new Setting("database-url", "",
+            "External PostgreSQL (postgresql://user:pass@host:port/db); empty = embedded PostgreSQL under data-dir.");
+    public static final Setting DATABASE_POOL_SIZE = new Setting("database.pool-size", "8",
+            "JDBC connections: one for the receiver, the rest for the REST read side.");
+    public static final Setting MAX_EVENT_SIZE = new Setting("ingest.max-event-size", "2MiB",
+            "Largest single event accepted; a larger one is rejected with its line number.");
+    public static final Setting MAX_REQUEST_SIZE = new Setting("ingest.max-request-size", "64MiB",
+            "Largest ingest request body; a larger one gets 413.");
+    public static final Setting COMMIT_TIMEOUT = new Setting("ingest.commit-timeout", "30s",
+            "How long an ingest request waits for its events to commit before answering 503 (they stay queued).");
+    public static final Setting QUEUE_CAPACITY = new Setting("queue.capacity", "100000",
+            "Events accepted but not yet committed; when full, ingest answers 503 + Retry-After.");
+    public static final Setting MAX_BATCH = new Setting("persist.max-batch", "2000",
+            "Most events the receiver writes in one COPY transaction.");
+    public static final Setting MAX_RETRY_BACKOFF = new Setting("persist.max-retry-backoff", "10s",
+            "Longest pause between retries while the database is failing (backoff doubles up to this).");
+    public static final Setting OUTBOX_CAPACITY = new Setting("ws.outbox-capacity", "10000",
+            "Messages queued per websocket subscriber; a subscriber over it is disconnected as a slow consumer.");
+    public static final Setting DEMO = new Setting("demo", "false",
+            "Keep sample jobs streaming (a recorded real Ansible run replayed at its original pace).");
+
+    public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
+            MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, MAX_BATCH, MAX_RETRY_BACKOFF,
+            OUTBOX_CAPACITY, DEMO);
+
+    private Settings() {}
+}

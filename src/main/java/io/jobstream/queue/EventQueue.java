@@ -1,0 +1,23 @@
+package io.jobstream.queue;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The bounded hand-off from intake (many producer threads) to the receiver (one drainer).
+ * Overflow rule: {@link #offerAll} refuses the whole batch when it does not fit; nothing accepted is dropped.
+ */
+public interface EventQueue {
+    /** Adds every envelope, or none of them when there is no room for all; never blocks. */
+    boolean offerAll(List<Envelope> envelopes);
+
+    /**
+     * Waits up to {@code timeout} for the first envelope, then moves up to {@code max} envelopes that are already
+     * there into {@code sink}, in arrival order. Returns how many were moved (0 on timeout).
+     */
+    int drainTo(List<Envelope> sink, int max, Duration timeout) throws InterruptedException;
+
+    int depth();
+
+    int capacity();
+}
