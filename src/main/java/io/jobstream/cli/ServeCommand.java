@@ -1,0 +1,71 @@
+package io.jobstream.cli;
+
+import io.jobstream.config.Config;
+import io.jobstream.config.ConfigException;
+import io.jobstream.config.ConfigLoader;
+import io.jobstream.config.Setting;
+import io.jobstream.config.Settings;
+import io.jobstream.server.Server;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * {@code serve}: runs one node until Ctrl-C. Its flags are generated from {@link Settings}, so every setting has
+ * a flag, an environment variable and a default without a second list to keep in step.
+ */
+final class ServeCommand {
+    private ServeCommand() {}
+
+    static CommandSpec spec() {
+        CommandSpec[] self = new CommandSpec[1];
+        CommandSpec spec = CommandSpec.wrapWithoutInspection((Callable<Integer>) () -> run(self[0]));
+        self[0] = spec;
+        spec.name("serve").mixinStandardHelpOptions(true);
+        spec.usageMessage().description("Run a jobstream node (embedded PostgreSQL unless --database-url is given).");
+        for (Setting s : Settings.ALL) {
+            OptionSpec.Builder o = OptionSpec.builder(s.flag()).type(String.class)
+                    .description(s.doc() + " Default: " + (s.defaultValue().isEmpty() ? "(none)" : s.defaultValue())
+                            + ". Env: " + s.env() + ".");
+            if (s == Settings.DEMO) o.arity("0..1").fallbackValue("true").paramLabel("[true|false]");
+            else o.paramLabel("<" + s.key().replaceAll(".*\\.", "") + ">");
+            spec.addOption(o.build());
+        }
+        return spec;
+    }
+
+    private static int run(CommandSpec spec) {
+        Map<String, String> flags = new HashMap<>();
+        for (Setting s : Settings.ALL) {
+            OptionSpec o = spec.findOption(s.flag());
+            if (o.getValue() != null) flags.put(s.key(), o.getValue());
+        }
+        Config config;
+        try {
+            config = ConfigLoader.load(System.getenv(), flags);
+        } catch (ConfigException e) {
+            System.err.println("jobstream: invalid configuration:");
+            e.problems().forEach(p -> System.err.println("  " + p));
+            return 2;
+        }
+        Server server = new Server(config, Clock.systemUTC());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("jobstream: stopping (committing queued events)...");
+            server.close();
+            stopped.countDown();
+        }, "jobstream-shutdown"));
+        server.start();
+        System.out.println("jobstream is running: open " + server.uri() + " (Ctrl-C stops it)");
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,160 @@
+package io.jobstream.ingest;
+
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.jobstream.config.Config.IngestConfig;
+import io.jobstream.event.Decoded;
+import io.jobstream.event.EventDecoder;
+import io.jobstream.event.JobEvent;
+import io.jobstream.event.Json;
+import io.jobstream.metrics.Metrics;
+import io.jobstream.queue.Envelope;
+import io.jobstream.queue.EventQueue;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /api/v2/job_events/ingest/}: one event, a JSON array, or NDJSON.
+ *
+ * <p>Answers: 200 once every valid event of the request is committed (the body counts accepted and duplicate
+ * events and lists rejected and repaired lines); 400 when no line is valid; 413 when the body is over
+ * {@code ingest.max-request-size}; 503 with Retry-After when the queue is full, the node is stopping, or the commit
+ * took longer than {@code ingest.commit-timeout} (then the events stay queued and will be stored; a retry is safe
+ * because storage is idempotent). Handlers run on Jetty threads and never block: the answer is written from the
+ * receipt's future.
+ */
+public final class IngestEndpoint {
+    public static final String PATH = "/api/v2/job_events/ingest/";
+    private static final Logger log = LoggerFactory.getLogger(IngestEndpoint.class);
+    private static final int RETRY_AFTER_SECONDS = 1;
+
+    private final EventDecoder decoder;
+    private final EventQueue queue;
+    private final IngestConfig config;
+    private final MeterRegistry registry;
+    private final Counter received;
+    private final Counter repaired;
+    private final Counter createdFilled;
+    private final Timer lagReceived;
+    private volatile boolean closed;
+
+    public IngestEndpoint(EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry) {
+        this.decoder = decoder;
+        this.queue = queue;
+        this.config = config;
+        this.registry = registry;
+        this.received = registry.counter(Metrics.EVENTS_RECEIVED);
+        this.repaired = registry.counter(Metrics.EVENTS_REPAIRED, "reason", "nul");
+        this.createdFilled = registry.counter(Metrics.EVENTS_CREATED_FILLED);
+        this.lagReceived = Metrics.lag(registry, Metrics.LAG_RECEIVED, "Event created to received by a node");
+    }
+
+    public void register(RoutesConfig routes) {
+        routes.post(PATH, this::handle);
+    }
+
+    /** From now on requests get 503 (the node is stopping); already accepted events are still committed. */
+    public void close() {
+        closed = true;
+    }
+
+    private void handle(Context ctx) {
+        if (closed) {
+            answer(ctx, 503, refusal("node is shutting down; retry on another node or later"));
+            return;
+        }
+        List<Decoded> lines = decoder.decodeBody(ctx.bodyAsBytes());
+        List<IngestReply.Problem> rejected = new ArrayList<>();
+        List<IngestReply.Problem> repairs = new ArrayList<>();
+        List<Decoded.Ok> valid = new ArrayList<>();
+        for (Decoded d : lines) {
+            if (d instanceof Decoded.Rejected r) {
+                rejected.add(new IngestReply.Problem(r.line(), r.reason()));
+                registry.counter(Metrics.EVENTS_REJECTED, "reason", reasonTag(r.reason())).increment();
+                log.debug("rejected line {}: {}", r.line(), r.reason());
+            } else if (d instanceof Decoded.Ok ok) {
+                valid.add(ok);
+                for (String repair : ok.repairs()) repairs.add(new IngestReply.Problem(ok.line(), repair));
+            }
+        }
+        if (valid.isEmpty()) {
+            String detail = lines.isEmpty() ? "empty body: send one JSON event, a JSON array, or NDJSON" : "no valid event";
+            answer(ctx, 400, new IngestReply(0, 0, rejected, repairs, detail, null));
+            return;
+        }
+        RequestReceipt receipt = new RequestReceipt(valid.size());
+        List<Envelope> envelopes = new ArrayList<>(valid.size());
+        for (Decoded.Ok ok : valid) envelopes.add(new Envelope(ok.message(), receipt.forLine(ok.line())));
+        if (!queue.offerAll(envelopes)) {
+            answer(ctx, 503, refusal("queue full (" + queue.capacity() + " events waiting to be stored); retry later"));
+            return;
+        }
+        count(valid, repairs.size());
+        ctx.future(() -> reply(ctx, receipt, rejected, repairs));
+    }
+
+    private CompletableFuture<Void> reply(Context ctx, RequestReceipt receipt, List<IngestReply.Problem> rejected,
+                                          List<IngestReply.Problem> repairs) {
+        long timeoutMs = config.commitTimeout().toMillis();
+        return receipt.future()
+                .thenApply(r -> {
+                    List<IngestReply.Problem> problems = new ArrayList<>(rejected);
+                    problems.addAll(r.failures());
+                    return new IngestReply(r.stored(), r.duplicates(), problems, repairs, null, null);
+                })
+                .completeOnTimeout(null, timeoutMs, TimeUnit.MILLISECONDS)
+                .thenAccept(reply -> {
+                    if (reply != null) {
+                        answer(ctx, 200, reply);
+                    } else {
+                        answer(ctx, 503, refusal("events accepted but not committed within "
+                                + Duration.ofMillis(timeoutMs).toSeconds() + "s (database slow or down); they stay"
+                                + " queued and will be stored; retrying is safe, duplicates are ignored"));
+                    }
+                });
+    }
+
+    private void count(List<Decoded.Ok> valid, int repairCount) {
+        received.increment(valid.size());
+        repaired.increment(repairCount);
+        for (Decoded.Ok ok : valid) {
+            if (ok.message() instanceof JobEvent e) {
+                if (e.createdFilled()) createdFilled.increment();
+                else lagReceived.record(Duration.between(e.created(), e.received()));
+            }
+        }
+    }
+
+    private static IngestReply refusal(String detail) {
+        return new IngestReply(0, 0, List.of(), List.of(), detail, RETRY_AFTER_SECONDS);
+    }
+
+    private void answer(Context ctx, int status, IngestReply reply) {
+        registry.counter(Metrics.INGEST_REQUESTS, "status", Integer.toString(status)).increment();
+        if (status == 503) ctx.header("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+        try {
+            ctx.status(status).contentType("application/json").result(Json.MAPPER.writeValueAsBytes(reply));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A small, fixed set of tag values, so rejections cannot blow up metric cardinality. */
+    static String reasonTag(String reason) {
+        if (reason.startsWith("malformed JSON")) return "malformed_json";
+        if (reason.startsWith("event is ")) return "too_large";
+        if (reason.startsWith("unsupported job key") || reason.startsWith("job_id")) return "job";
+        if (reason.startsWith("expected a JSON object")) return "not_an_object";
+        return "invalid_field";
+    }
+}

@@ -1,0 +1,169 @@
+package io.jobstream.persist;
+
+import io.jobstream.broadcast.Broadcaster;
+import io.jobstream.config.Config.PersistConfig;
+import io.jobstream.event.JobMessage;
+import io.jobstream.event.StoredEvent;
+import io.jobstream.metrics.Metrics;
+import io.jobstream.queue.Envelope;
+import io.jobstream.queue.EventQueue;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The receiver loop: drains the queue in batches, stores each batch, reports each message's fate, broadcasts.
+ *
+ * <p>Design note. One thread owns the loop. It waits only while the queue is empty and then takes whatever is
+ * already there, up to {@code persist.max-batch}: under light load a batch is one request (lowest lag), under heavy
+ * load batches grow by themselves (highest throughput), with no flush timer to tune. A failing store is retried
+ * with the same batch and a doubling pause (capped), so a database outage delays events but never drops or
+ * reorders them; meanwhile the bounded queue fills and intake answers 503. Receipts are completed only after the
+ * commit, and broadcast sees only committed events. {@link #close} lets the loop finish what is queued, within a
+ * deadline, before stopping.
+ */
+public final class Receiver implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Receiver.class);
+    private static final Duration IDLE_WAIT = Duration.ofMillis(200);
+
+    private final EventQueue queue;
+    private final EventStore store;
+    private final Broadcaster broadcaster;
+    private final PersistConfig config;
+    private final Thread thread;
+    private final Counter stored;
+    private final Counter duplicates;
+    private final Counter parked;
+    private final Counter failures;
+    private final DistributionSummary batchSize;
+    private final Timer batchDuration;
+    private final Timer lagCommitted;
+    private volatile boolean stopping;
+
+    public Receiver(EventQueue queue, EventStore store, Broadcaster broadcaster, PersistConfig config,
+                    MeterRegistry registry) {
+        this.queue = queue;
+        this.store = store;
+        this.broadcaster = broadcaster;
+        this.config = config;
+        this.thread = new Thread(this::run, "jobstream-receiver");
+        this.stored = registry.counter(Metrics.EVENTS_STORED);
+        this.duplicates = registry.counter(Metrics.EVENTS_DUPLICATE);
+        this.parked = registry.counter(Metrics.EVENTS_PARKED);
+        this.failures = registry.counter(Metrics.PERSIST_FAILURES);
+        this.batchSize = Metrics.sizes(registry, Metrics.PERSIST_BATCH_SIZE, "Messages per receiver transaction");
+        this.batchDuration = Metrics.duration(registry, Metrics.PERSIST_BATCH_DURATION,
+                "Time to write and commit one batch, including retries");
+        this.lagCommitted = Metrics.lag(registry, Metrics.LAG_COMMITTED, "Event created to committed");
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    private void run() {
+        List<Envelope> batch = new ArrayList<>(config.maxBatch());
+        while (!stopping || queue.depth() > 0) {
+            try {
+                batch.clear();
+                if (queue.drainTo(batch, config.maxBatch(), IDLE_WAIT) == 0) continue;
+                process(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                log.warn("receiver interrupted with {} messages in hand and {} queued; they were not acknowledged",
+                        batch.size(), queue.depth());
+                return;
+            } catch (RuntimeException e) {
+                log.error("receiver failed on a batch of {} messages; continuing", batch.size(), e);
+            }
+        }
+    }
+
+    private void process(List<Envelope> batch) throws InterruptedException {
+        List<JobMessage> messages = new ArrayList<>(batch.size());
+        for (Envelope e : batch) messages.add(e.message());
+        long start = System.nanoTime();
+        WriteResult result = writeWithRetry(messages);
+        batchDuration.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        batchSize.record(batch.size());
+        report(batch, result);
+        for (StoredEvent e : result.committed().events()) {
+            lagCommitted.record(Duration.between(e.event().created(), e.modified()));
+        }
+        try {
+            broadcaster.publish(result.committed());
+        } catch (RuntimeException e) {
+            log.error("broadcast failed for {} committed events (they are stored)", result.committed().events().size(), e);
+        }
+    }
+
+    private WriteResult writeWithRetry(List<JobMessage> messages) throws InterruptedException {
+        Duration pause = Duration.ofMillis(100);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                WriteResult r = store.write(messages);
+                if (attempt > 1) log.info("store is back: batch of {} written after {} attempts", messages.size(), attempt);
+                return r;
+            } catch (RuntimeException e) {
+                failures.increment();
+                if (attempt == 1 || attempt % 10 == 0) {
+                    log.warn("store failed (attempt {}) for a batch of {} messages, job {}: {}; retrying",
+                            attempt, messages.size(), messages.get(0).jobId(), e.toString());
+                }
+                Thread.sleep(pause.toMillis());
+                pause = min(pause.multipliedBy(2), config.maxRetryBackoff());
+            }
+        }
+    }
+
+    private void report(List<Envelope> batch, WriteResult result) {
+        for (int i = 0; i < batch.size(); i++) {
+            var receipt = batch.get(i).receipt();
+            switch (result.outcomes().get(i)) {
+                case STORED -> {
+                    stored.increment();
+                    receipt.stored();
+                }
+                case DUPLICATE -> {
+                    duplicates.increment();
+                    receipt.duplicate();
+                }
+                case PARKED -> {
+                    parked.increment();
+                    receipt.failed(result.parkReasons().get(i));
+                }
+            }
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    /** Stops taking new work once the queue is empty, waiting up to {@code deadline}; idempotent. */
+    public void close(Duration deadline) {
+        stopping = true;
+        try {
+            thread.join(Math.max(1, deadline.toMillis()));
+            if (thread.isAlive()) {
+                log.warn("receiver did not drain within {}; {} messages stay unacknowledged", deadline, queue.depth());
+                thread.interrupt();
+                thread.join(5_000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,150 @@
+package io.jobstream.postgres;
+
+import io.jobstream.event.JobChange;
+import io.jobstream.event.JobEof;
+import io.jobstream.event.JobEvent;
+import io.jobstream.persist.HostStatusCounts;
+import io.jobstream.persist.JobProgress;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Job bookkeeping inside the receiver's transaction: creates rows for jobs first seen through ingest, locks the
+ * batch's jobs (in id order, so concurrent nodes cannot deadlock), applies {@link JobProgress}, and reports what
+ * changed for the {@code jobs} websocket messages.
+ */
+final class JobRows {
+    /** What one batch adds to one job. */
+    private static final class Acc {
+        int newEvents;
+        Integer finalCounter;
+        boolean failed;
+        int plays;
+        int tasks;
+        String hostStatusCounts;
+        Instant lastCreated;
+        long lagMicrosSum;
+    }
+
+    private final Map<Long, Acc> jobs = new TreeMap<>();
+
+    void stored(JobEvent e, Instant modified) {
+        Acc a = acc(e.jobId());
+        a.newEvents++;
+        switch (e.event()) {
+            case "playbook_on_play_start" -> a.plays++;
+            case "playbook_on_task_start" -> a.tasks++;
+            case "playbook_on_stats" -> {
+                a.failed |= e.failed();
+                a.hostStatusCounts = HostStatusCounts.fromStats(e.eventData());
+            }
+            default -> { }
+        }
+        if (a.lastCreated == null || e.created().isAfter(a.lastCreated)) a.lastCreated = e.created();
+        a.lagMicrosSum += Duration.between(e.created(), modified).toNanos() / 1_000;
+    }
+
+    void eof(JobEof eof) {
+        acc(eof.jobId()).finalCounter = eof.finalCounter();
+    }
+
+    void touch(long jobId) {
+        acc(jobId);
+    }
+
+    private Acc acc(long jobId) {
+        return jobs.computeIfAbsent(jobId, k -> new Acc());
+    }
+
+    /** Writes the bookkeeping of every touched job; returns the job changes, in job id order. */
+    List<JobChange> write(Connection c) throws SQLException {
+        if (jobs.isEmpty()) return List.of();
+        Long[] ids = jobs.keySet().toArray(Long[]::new);
+        Array idArray = c.createArrayOf("bigint", ids);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO job (id, name, status) SELECT x, 'job ' || x, 'new'"
+                + " FROM unnest(?::bigint[]) x ON CONFLICT (id) DO NOTHING")) {
+            ps.setArray(1, idArray);
+            ps.executeUpdate();
+        }
+        Map<Long, JobProgress.Row> before = lock(c, idArray);
+        List<JobChange> changes = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
+            for (Map.Entry<Long, Acc> e : jobs.entrySet()) {
+                JobProgress.Row old = before.get(e.getKey());
+                Acc a = e.getValue();
+                JobProgress.Row now = JobProgress.apply(old, new JobProgress.Delta(a.newEvents, a.finalCounter, a.failed));
+                bind(ps, e.getKey(), a, old, now);
+                ps.addBatch();
+                String status = now.status().equals(old.status()) ? null : now.status();
+                boolean finishedNow = now.finished() && !old.finished();
+                if (status != null || a.finalCounter != null || finishedNow) {
+                    changes.add(new JobChange(e.getKey(), status, a.finalCounter, finishedNow));
+                }
+            }
+            ps.executeBatch();
+        }
+        return changes;
+    }
+
+    private static Map<Long, JobProgress.Row> lock(Connection c, Array ids) throws SQLException {
+        Map<Long, JobProgress.Row> rows = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, status, final_counter, stored_events, failed,"
+                + " event_processing_finished FROM job WHERE id = ANY(?) ORDER BY id FOR UPDATE")) {
+            ps.setArray(1, ids);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    int fc = rs.getInt(3);
+                    Integer finalCounter = rs.wasNull() ? null : fc;
+                    rows.put(rs.getLong(1), new JobProgress.Row(rs.getString(2), finalCounter, rs.getInt(4),
+                            rs.getBoolean(5), rs.getBoolean(6)));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static final String UPDATE = "UPDATE job SET status = ?, final_counter = ?,"
+            + " emitted_events = COALESCE(?, emitted_events), stored_events = ?, failed = ?,"
+            + " event_processing_finished = ?, play_count = play_count + ?, task_count = task_count + ?,"
+            + " host_status_counts = COALESCE(?::jsonb, host_status_counts),"
+            + " last_event_created = GREATEST(last_event_created, ?), last_lag_ms = COALESCE(?, last_lag_ms),"
+            + " started = CASE WHEN ? THEN COALESCE(started, now()) ELSE started END,"
+            + " finished = CASE WHEN ? THEN now() ELSE finished END, modified = now() WHERE id = ?";
+
+    private static void bind(PreparedStatement ps, long id, Acc a, JobProgress.Row old, JobProgress.Row now)
+            throws SQLException {
+        int i = 1;
+        ps.setString(i++, now.status());
+        setInt(ps, i++, now.finalCounter());
+        setInt(ps, i++, a.finalCounter);
+        ps.setInt(i++, now.storedEvents());
+        ps.setBoolean(i++, now.failed());
+        ps.setBoolean(i++, now.finished());
+        ps.setInt(i++, a.plays);
+        ps.setInt(i++, a.tasks);
+        ps.setString(i++, a.hostStatusCounts);
+        ps.setTimestamp(i++, a.lastCreated == null ? null : Timestamp.from(a.lastCreated));
+        if (a.newEvents > 0) ps.setDouble(i++, a.lagMicrosSum / 1000.0 / a.newEvents);
+        else ps.setNull(i++, Types.DOUBLE);
+        ps.setBoolean(i++, !now.status().equals("new") && !now.status().equals("pending") && !now.status().equals("waiting"));
+        ps.setBoolean(i++, JobProgress.isActive(old.status()) && !JobProgress.isActive(now.status()));
+        ps.setLong(i, id);
+    }
+
+    private static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
+        if (v == null) ps.setNull(i, Types.INTEGER);
+        else ps.setInt(i, v);
+    }
+}

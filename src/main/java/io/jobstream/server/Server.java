@@ -1,0 +1,108 @@
+package io.jobstream.server;
+
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.jobstream.broadcast.Broadcaster;
+import io.jobstream.config.Config;
+import io.jobstream.event.CommittedBatch;
+import io.jobstream.event.EventDecoder;
+import io.jobstream.ingest.IngestEndpoint;
+import io.jobstream.metrics.Metrics;
+import io.jobstream.persist.Receiver;
+import io.jobstream.postgres.Database;
+import io.jobstream.postgres.EmbeddedDatabase;
+import io.jobstream.postgres.PostgresEventStore;
+import io.jobstream.queue.EventQueue;
+import io.jobstream.queue.MemoryEventQueue;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One jobstream node. {@link #start()} brings the stages up in dependency order: database, broadcast, receiver,
+ * then HTTP and websockets (ingest last in effect, since nothing is queued before the receiver runs).
+ * {@link #close()} runs in reverse: stop accepting ingest, let the receiver commit what is queued, close websockets
+ * and HTTP, then the database. Not thread-safe; one owner (the CLI or a test) starts and closes it.
+ */
+public final class Server implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Server.class);
+    private static final Duration DRAIN_DEADLINE = Duration.ofSeconds(30);
+
+    private final Config config;
+    private final Clock clock;
+    private final PrometheusMeterRegistry registry = Metrics.newRegistry();
+    private EmbeddedDatabase embedded;
+    private Database database;
+    private Broadcaster broadcaster;
+    private Receiver receiver;
+    private IngestEndpoint ingest;
+    private Javalin http;
+
+    public Server(Config config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+    }
+
+    public Server start() {
+        database = Database.fromUrl(startDatabase(), config.database().poolSize());
+        database.start();
+        EventQueue queue = new MemoryEventQueue(config.queue().capacity());
+        registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
+        registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
+        broadcaster = new Broadcaster() {
+            @Override public void publish(CommittedBatch batch) {}
+            @Override public void close() {}
+        };
+        receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
+                config.persist(), registry);
+        receiver.start();
+        ingest = new IngestEndpoint(new EventDecoder(config.ingest().maxEventBytes(), clock), queue,
+                config.ingest(), registry);
+        http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
+        log.info("jobstream is serving on {}", uri());
+        return this;
+    }
+
+    private String startDatabase() {
+        if (!config.database().embedded()) return config.database().url();
+        embedded = new EmbeddedDatabase(config.database().dataDir());
+        return embedded.start();
+    }
+
+    private void configure(JavalinConfig cfg) {
+        cfg.startup.showJavalinBanner = false;
+        cfg.http.maxRequestSize = config.ingest().maxRequestBytes();
+        ingest.register(cfg.routes);
+        cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                .result(registry.scrape()));
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    /** The base URL, e.g. {@code http://127.0.0.1:8052/}. */
+    public URI uri() {
+        return URI.create("http://" + config.http().host() + ":" + port() + "/");
+    }
+
+    @Override
+    public void close() {
+        if (ingest != null) ingest.close();
+        if (receiver != null) receiver.close(DRAIN_DEADLINE);
+        if (http != null) http.stop();
+        if (broadcaster != null) broadcaster.close();
+        if (database != null) database.close();
+        if (embedded != null) embedded.close();
+        registry.close();
+        ingest = null;
+        receiver = null;
+        http = null;
+        broadcaster = null;
+        database = null;
+        embedded = null;
+    }
+}
