@@ -19,7 +19,7 @@ public record Config(
 
     public record IngestConfig(int maxEventBytes, long maxRequestBytes, Duration commitTimeout) {}
 
-    public record QueueConfig(int capacity) {}
+    public record QueueConfig(int capacity, long maxBytes) {}
 
     public record PersistConfig(int maxBatch, Duration maxRetryBackoff) {}
 

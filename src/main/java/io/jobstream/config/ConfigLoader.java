@@ -48,7 +48,8 @@ public final class ConfigLoader {
                 (int) size(Settings.MAX_EVENT_SIZE, 1024, 256L << 20),
                 size(Settings.MAX_REQUEST_SIZE, 1024, 1L << 30),
                 duration(Settings.COMMIT_TIMEOUT, Duration.ofMillis(100)));
-        var queue = new Config.QueueConfig(intIn(Settings.QUEUE_CAPACITY, 1, 10_000_000));
+        var queue = new Config.QueueConfig(intIn(Settings.QUEUE_CAPACITY, 1, 10_000_000),
+                size(Settings.QUEUE_MAX_BYTES, 1L << 20, 1L << 40));
         var persist = new Config.PersistConfig(intIn(Settings.MAX_BATCH, 1, 100_000),
                 duration(Settings.MAX_RETRY_BACKOFF, Duration.ofMillis(10)));
         var ws = new Config.WsConfig(intIn(Settings.OUTBOX_CAPACITY, 1, 10_000_000));

@@ -20,6 +20,8 @@ public final class Settings {
             "How long an ingest request waits for its events to commit before answering 503 (they stay queued).");
     public static final Setting QUEUE_CAPACITY = new Setting("queue.capacity", "100000",
             "Events accepted but not yet committed; when full, ingest answers 503 + Retry-After.");
+    public static final Setting QUEUE_MAX_BYTES = new Setting("queue.max-bytes", "256MiB",
+            "Most memory the queued events may take (estimated); when reached, ingest answers 503 + Retry-After.");
     public static final Setting MAX_BATCH = new Setting("persist.max-batch", "2000",
             "Most events the receiver writes in one COPY transaction.");
     public static final Setting MAX_RETRY_BACKOFF = new Setting("persist.max-retry-backoff", "10s",
@@ -30,7 +32,7 @@ public final class Settings {
             "Keep sample jobs streaming (a recorded real Ansible run replayed at its original pace).");
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
-            MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, MAX_BATCH, MAX_RETRY_BACKOFF,
+            MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
             OUTBOX_CAPACITY, DEMO);
 
     private Settings() {}

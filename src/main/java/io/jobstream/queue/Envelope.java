@@ -1,5 +1,6 @@
 package io.jobstream.queue;
 
+import io.jobstream.event.JobEvent;
 import io.jobstream.event.JobMessage;
 import java.util.Objects;
 
@@ -8,5 +9,11 @@ public record Envelope(JobMessage message, Receipt receipt) {
     public Envelope {
         Objects.requireNonNull(message, "message");
         Objects.requireNonNull(receipt, "receipt");
+    }
+
+    /** Heap an event roughly takes while queued: its large strings plus a fixed overhead for the rest. */
+    public long estimatedBytes() {
+        if (message instanceof JobEvent e) return 512L + 2L * (e.stdout().length() + e.eventData().length());
+        return 64;
     }
 }

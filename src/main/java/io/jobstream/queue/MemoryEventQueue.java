@@ -14,13 +14,22 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class MemoryEventQueue implements EventQueue {
     private final int capacity;
+    private final long maxBytes;
     private final ArrayDeque<Envelope> items = new ArrayDeque<>();
+    private long bytes;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
 
-    public MemoryEventQueue(int capacity) {
+    /**
+     * @param capacity most envelopes held at once
+     * @param maxBytes most estimated event bytes held at once ({@link Envelope#estimatedBytes()}), so that memory is
+     *                 bounded by configuration even when events are large
+     */
+    public MemoryEventQueue(int capacity, long maxBytes) {
         if (capacity < 1) throw new IllegalArgumentException("queue.capacity must be >= 1, was " + capacity);
+        if (maxBytes < 1) throw new IllegalArgumentException("queue.max-bytes must be >= 1, was " + maxBytes);
         this.capacity = capacity;
+        this.maxBytes = maxBytes;
     }
 
     @Override
@@ -28,8 +37,14 @@ public final class MemoryEventQueue implements EventQueue {
         if (envelopes.isEmpty()) return true;
         lock.lock();
         try {
-            if (items.size() + envelopes.size() > capacity) return false;
+            long added = 0;
+            for (Envelope e : envelopes) added += e.estimatedBytes();
+            // An empty queue takes any one request that passed the size limits, so a big request cannot starve.
+            if (items.size() + envelopes.size() > capacity || (!items.isEmpty() && bytes + added > maxBytes)) {
+                return false;
+            }
             items.addAll(envelopes);
+            bytes += added;
             notEmpty.signal();
             return true;
         } finally {
@@ -48,7 +63,9 @@ public final class MemoryEventQueue implements EventQueue {
             }
             int n = 0;
             while (n < max && !items.isEmpty()) {
-                sink.add(items.poll());
+                Envelope e = items.poll();
+                bytes -= e.estimatedBytes();
+                sink.add(e);
                 n++;
             }
             return n;

@@ -49,7 +49,7 @@ public final class Server implements AutoCloseable {
     public Server start() {
         database = Database.fromUrl(startDatabase(), config.database().poolSize());
         database.start();
-        EventQueue queue = new MemoryEventQueue(config.queue().capacity());
+        EventQueue queue = new MemoryEventQueue(config.queue().capacity(), config.queue().maxBytes());
         registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
         registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
         broadcaster = new Broadcaster() {
