@@ -3,7 +3,9 @@ package io.jobstream.event;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +37,10 @@ public final class EventDecoder {
     static final int MAX_EVENT_NAME = 100;
     private static final List<String> OTHER_JOB_KEYS =
             List.of("ad_hoc_command_id", "project_update_id", "inventory_update_id", "system_job_id");
+
+    /** Reads one array element; the trailing-token check is for whole documents, not elements. */
+    private static final ObjectReader ELEMENT_READER =
+            Json.MAPPER.readerFor(JsonNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final int maxEventBytes;
     private final Clock clock;
@@ -92,7 +98,7 @@ public final class EventDecoder {
                 }
                 line++;
                 long start = p.currentTokenLocation().getByteOffset();
-                JsonNode node = p.readValueAsTree();
+                JsonNode node = ELEMENT_READER.readValue(p);
                 long size = p.currentLocation().getByteOffset() - start;
                 out.add(size > maxEventBytes ? tooLarge(line, size) : decodeNode(line, node));
             }

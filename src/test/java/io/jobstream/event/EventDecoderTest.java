@@ -1,0 +1,168 @@
+package io.jobstream.event;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EventDecoderTest {
+    private static final Instant NOW = Instant.parse("2026-11-28T10:00:00.123456Z");
+    private final EventDecoder decoder = new EventDecoder(4096, Clock.fixed(NOW, ZoneOffset.UTC));
+
+    private static final String OK = "{\"job_id\": 42, \"counter\": 7, \"event\": \"runner_on_ok\","
+            + " \"uuid\": \"u7\", \"parent_uuid\": \"u6\", \"created\": \"2024-10-23T15:30:01.123456+00:00\","
+            + " \"stdout\": \"\\u001b[0;32mok: [web1]\\u001b[0m\", \"start_line\": 9, \"end_line\": 10,"
+            + " \"runner_ident\": \"42\", \"pid\": 31,"
+            + " \"event_data\": {\"playbook\": \"site.yml\", \"play\": \"all\", \"task\": \"ping\", \"role\": \"\","
+            + " \"host\": \"web1\", \"res\": {\"ping\": \"pong\", \"changed\": true}}}";
+
+    @Test
+    void decodes_an_awx_payload_and_derives_the_columns_awx_derives() {
+        JobEvent e = (JobEvent) single(OK);
+        assertThat(e.jobId()).isEqualTo(42);
+        assertThat(e.counter()).isEqualTo(7);
+        assertThat(e.event()).isEqualTo("runner_on_ok");
+        assertThat(e.uuid()).isEqualTo("u7");
+        assertThat(e.parentUuid()).isEqualTo("u6");
+        assertThat(e.created()).isEqualTo(Instant.parse("2024-10-23T15:30:01.123456Z"));
+        assertThat(e.createdFilled()).isFalse();
+        assertThat(e.received()).isEqualTo(NOW);
+        assertThat(e.stdout()).isEqualTo("\u001b[0;32mok: [web1]\u001b[0m");
+        assertThat(e.startLine()).isEqualTo(9);
+        assertThat(e.endLine()).isEqualTo(10);
+        assertThat(e.hostName()).isEqualTo("web1");
+        assertThat(e.playbook()).isEqualTo("site.yml");
+        assertThat(e.task()).isEqualTo("ping");
+        assertThat(e.changed()).isTrue();
+        assertThat(e.failed()).isFalse();
+        assertThat(e.level()).isEqualTo(3);
+        assertThat(e.eventData()).startsWith("{\"playbook\":\"site.yml\"").contains("\"changed\":true");
+    }
+
+    @Test
+    void naive_created_is_utc_and_missing_created_is_filled_with_receive_time() {
+        JobEvent naive = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"created\":\"2018-01-01T00:00:00\"}");
+        assertThat(naive.created()).isEqualTo(Instant.parse("2018-01-01T00:00:00Z"));
+        JobEvent spaced = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"created\":\"2024-10-23 15:29:58.412345+02:00\"}");
+        assertThat(spaced.created()).isEqualTo(Instant.parse("2024-10-23T13:29:58.412345Z"));
+        JobEvent missing = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\"}");
+        assertThat(missing.created()).isEqualTo(NOW);
+        assertThat(missing.createdFilled()).isTrue();
+    }
+
+    @Test
+    void failed_honours_ignore_errors_and_stats_sum_failures_and_dark() {
+        assertThat(((JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_failed\"}")).failed()).isTrue();
+        assertThat(((JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_failed\","
+                + "\"event_data\":{\"ignore_errors\":true}}")).failed()).isFalse();
+        JobEvent stats = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"playbook_on_stats\","
+                + "\"event_data\":{\"failures\":{},\"dark\":{\"h1\":1},\"changed\":{\"h2\":0}}}");
+        assertThat(stats.failed()).isTrue();
+        assertThat(stats.changed()).isFalse();
+    }
+
+    @Test
+    void eof_carries_the_final_counter() {
+        assertThat(single("{\"event\":\"EOF\",\"job_id\":9,\"final_counter\":57,\"guid\":\"g\"}"))
+                .isEqualTo(new JobEof(9, 57));
+    }
+
+    @Test
+    void ndjson_lines_are_decoded_one_by_one_and_a_bad_line_keeps_its_neighbours() {
+        List<Decoded> out = decoder.decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\"}\n"
+                + "{not json\n\n"
+                + "{\"job_id\":1,\"counter\":\"3\",\"event\":\"verbose\"}\r\n"
+                + "{\"job_id\":1,\"counter\":4,\"event\":\"verbose\"}");
+        assertThat(out).hasSize(4);
+        assertThat(out.get(0)).isInstanceOf(Decoded.Ok.class);
+        assertThat(reason(out.get(1))).startsWith("malformed JSON");
+        assertThat(out.get(1).line()).isEqualTo(2);
+        assertThat(reason(out.get(2))).isEqualTo("counter: expected an integer from 1 to 2147483647, got string \"3\"");
+        assertThat(out.get(2).line()).isEqualTo(4);
+        assertThat(out.get(3)).isInstanceOf(Decoded.Ok.class);
+    }
+
+    @Test
+    void array_elements_are_decoded_one_by_one() {
+        List<Decoded> out = decoder.decodeBody("[{\"job_id\":1,\"counter\":1,\"event\":\"verbose\"}, 5,"
+                + " {\"job_id\":1,\"counter\":2,\"event\":\"verbose\"}]");
+        assertThat(out).extracting(Decoded::line).containsExactly(1, 2, 3);
+        assertThat(reason(out.get(1))).isEqualTo("expected a JSON object, got number");
+        assertThat(out.get(2)).isInstanceOf(Decoded.Ok.class);
+    }
+
+    @Test
+    void a_broken_array_keeps_the_elements_before_the_break() {
+        List<Decoded> out = decoder.decodeBody("[{\"job_id\":1,\"counter\":1,\"event\":\"verbose\"}, {\"job_id\":");
+        assertThat(out.get(0)).isInstanceOf(Decoded.Ok.class);
+        assertThat(reason(out.get(1))).startsWith("malformed JSON array");
+    }
+
+    @Test
+    void nul_bytes_in_stdout_are_removed_and_reported_as_a_repair() {
+        Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody(
+                "{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"stdout\":\"a\\u0000b\\u0000\"}").get(0);
+        assertThat(((JobEvent) ok.message()).stdout()).isEqualTo("ab");
+        assertThat(ok.repairs()).containsExactly("stdout: removed 2 NUL character(s)");
+    }
+
+    @Test
+    void each_invalid_field_gets_a_reason_naming_it() {
+        assertThat(reasonOf("{\"counter\":1,\"event\":\"verbose\"}")).isEqualTo("job_id: missing");
+        assertThat(reasonOf("{\"project_update_id\":3,\"counter\":1,\"event\":\"verbose\"}"))
+                .isEqualTo("unsupported job key 'project_update_id': only job events (job_id) are accepted");
+        assertThat(reasonOf("{\"job_id\":1,\"event\":\"verbose\"}")).isEqualTo("counter: missing");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":0,\"event\":\"verbose\"}")).startsWith("counter: expected an integer from 1");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":99999999999,\"event\":\"verbose\"}")).startsWith("counter:");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":1}")).isEqualTo("event: missing");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"stdout\":5}")).isEqualTo("stdout: expected a string, got number 5");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"created\":\"yesterday\"}"))
+                .isEqualTo("created: not an ISO-8601 timestamp: yesterday");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"event_data\":[]}"))
+                .isEqualTo("event_data: expected an object, got array");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"start_line\":5,\"end_line\":4}"))
+                .isEqualTo("end_line (4) is before start_line (5)");
+        assertThat(reasonOf("{\"job_id\":-1,\"counter\":1,\"event\":\"v\"}")).startsWith("job_id: expected an integer");
+    }
+
+    @Test
+    void an_event_over_the_size_limit_is_rejected_with_the_limit() {
+        String big = "{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"stdout\":\"" + "x".repeat(5000) + "\"}";
+        assertThat(reasonOf(big)).isEqualTo("event is " + big.length() + " bytes, over the limit of 4096 bytes"
+                + " (ingest.max-event-size)");
+        assertThat(reason(decoder.decodeBody("[" + big + "]").get(0))).startsWith("event is " + big.length() + " bytes");
+    }
+
+    @Test
+    void long_names_are_cut_like_awx_does() {
+        JobEvent e = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"event_data\":{\"task\":\""
+                + "t".repeat(1500) + "\"}}");
+        assertThat(e.task()).hasSize(1024).endsWith("t\u2026");
+    }
+
+    @Test
+    void an_empty_body_has_no_lines() {
+        assertThat(decoder.decodeBody(" \n ")).isEmpty();
+    }
+
+    private JobMessage single(String json) {
+        List<Decoded> out = decoder.decodeBody(json);
+        assertThat(out).hasSize(1);
+        assertThat(out.get(0)).as("decoded %s", out.get(0)).isInstanceOf(Decoded.Ok.class);
+        return ((Decoded.Ok) out.get(0)).message();
+    }
+
+    private String reasonOf(String json) {
+        List<Decoded> out = decoder.decodeBody(json);
+        assertThat(out).hasSize(1);
+        return reason(out.get(0));
+    }
+
+    private static String reason(Decoded d) {
+        assertThat(d).isInstanceOf(Decoded.Rejected.class);
+        return ((Decoded.Rejected) d).reason();
+    }
+}
