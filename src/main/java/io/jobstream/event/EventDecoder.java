@@ -35,6 +35,8 @@ public final class EventDecoder {
     static final int MAX_NAME = 1024;
     static final int MAX_UUID = 1024;
     static final int MAX_EVENT_NAME = 100;
+    private static final Instant MIN_CREATED = Instant.parse("1970-01-01T00:00:00Z");
+    private static final Instant MAX_CREATED = Instant.parse("9999-12-31T23:59:59.999999Z");
     private static final List<String> OTHER_JOB_KEYS =
             List.of("ad_hoc_command_id", "project_update_id", "inventory_update_id", "system_job_id");
 
@@ -178,11 +180,16 @@ public final class EventDecoder {
         JsonNode c = o.get("created");
         if (c == null || c.isNull()) return null;
         if (!c.isTextual()) throw new Invalid("created: expected an ISO-8601 string, got " + describe(c));
+        Instant t;
         try {
-            return Timestamps.parse(c.asText());
+            t = Timestamps.parse(c.asText());
         } catch (DateTimeParseException | ArithmeticException e) {
             throw new Invalid("created: not an ISO-8601 timestamp: " + clip(c.asText()));
         }
+        if (t.isBefore(MIN_CREATED) || t.isAfter(MAX_CREATED)) {
+            throw new Invalid("created: out of range (years 1970 to 9999): " + clip(c.asText()));
+        }
+        return t;
     }
 
     private static ObjectNode eventData(ObjectNode o) {

@@ -83,8 +83,9 @@ public final class PostgresEventStore implements EventStore {
         if (todo.isEmpty()) return;
         try {
             writeChunk(c, messages, todo, outcomes, stored, changes);
-        } catch (SQLException e) {
-            if (!isDataError(e)) throw e;
+        } catch (SQLException | IllegalArgumentException | ArithmeticException e) {
+            // Encoding errors (a value PostgreSQL cannot represent) are data errors too: retrying cannot help.
+            if (e instanceof SQLException sql && !isDataError(sql)) throw sql;
             if (todo.size() == 1) {
                 int i = todo.get(0);
                 park(c, messages.get(i), e);
@@ -157,7 +158,7 @@ public final class PostgresEventStore implements EventStore {
         }
     }
 
-    private void park(Connection c, JobMessage m, SQLException cause) throws SQLException {
+    private void park(Connection c, JobMessage m, Exception cause) throws SQLException {
         log.error("parked a message that cannot be stored: job {} counter {}: {}", m.jobId(),
                 m instanceof JobEvent e ? e.counter() : null, cause.getMessage());
         try (PreparedStatement ps = c.prepareStatement(

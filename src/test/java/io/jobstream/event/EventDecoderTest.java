@@ -121,6 +121,8 @@ class EventDecoderTest {
         assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"stdout\":5}")).isEqualTo("stdout: expected a string, got number 5");
         assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"created\":\"yesterday\"}"))
                 .isEqualTo("created: not an ISO-8601 timestamp: yesterday");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"created\":\"1969-12-31T23:59:59Z\"}"))
+                .isEqualTo("created: out of range (years 1970 to 9999): 1969-12-31T23:59:59Z");
         assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"event_data\":[]}"))
                 .isEqualTo("event_data: expected an object, got array");
         assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"start_line\":5,\"end_line\":4}"))
