@@ -1,0 +1,45 @@
+package io.jobstream.testing;
+
+import io.jobstream.config.Config;
+import io.jobstream.config.ConfigLoader;
+import io.jobstream.server.Server;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+
+/** A real jobstream node for end-to-end tests: embedded PostgreSQL under a test directory, HTTP on a free port. */
+public final class RunningServer implements AutoCloseable {
+    private final Server server;
+
+    private RunningServer(Server server) {
+        this.server = server;
+    }
+
+    /** Starts a node on {@code dataDir} with the defaults, port 0, and the given settings (key to value). */
+    public static RunningServer start(Path dataDir, Map<String, String> settings) {
+        Map<String, String> flags = new HashMap<>(settings);
+        flags.put("data-dir", dataDir.toString());
+        flags.putIfAbsent("port", "0");
+        Config config = ConfigLoader.load(Map.of(), flags);
+        return new RunningServer(new Server(config, Clock.systemUTC()).start());
+    }
+
+    public static RunningServer start(Path dataDir) {
+        return start(dataDir, Map.of());
+    }
+
+    public URI uri(String path) {
+        return server.uri().resolve(path);
+    }
+
+    public URI websocketUri() {
+        return URI.create("ws://127.0.0.1:" + server.port() + "/websocket/");
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
