@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
-import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,8 +66,8 @@ class RestartIT {
         try {
             HttpResponse<String> r = Http.post(server.uri("/api/v2/job_events/ingest/"), body);
             return r.statusCode() == 200;
-        } catch (UncheckedIOException | IllegalStateException e) {
-            return false; // the node is down: retry
+        } catch (RuntimeException e) {
+            return false; // the node is stopping or down (connection refused, no port yet): retry
         }
     }
 }
