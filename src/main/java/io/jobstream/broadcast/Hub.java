@@ -1,0 +1,160 @@
+package io.jobstream.broadcast;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's subscriptions (group name, e.g. {@code job_events-42} or {@code jobs-summary}, to members) and the
+ * local fan-out of one pre-serialised frame to every member of a group.
+ *
+ * <p>Threading: {@link #join} and {@link #leave} come from websocket threads, {@link #deliver} from the receiver
+ * (or the job launcher); all may run at once. Each group maps to an immutable member array that join/leave replace
+ * atomically, so a delivery iterates a snapshot without a lock: a member joining during a delivery may or may not get
+ * that frame, and one that has left gets at most the frames of deliveries already under way. Deliveries never block,
+ * because members only enqueue. Nothing here needs closing.
+ *
+ * <p>Members that report themselves over capacity are counted and logged with channels_redis's own line, so
+ * operators can grep for it as the AWX debugging guide tells them to.
+ */
+public final class Hub {
+    private static final Logger log = LoggerFactory.getLogger(Hub.class);
+
+    /** Group names AWX's UI and consumers use (reference §4.3); any other name is tagged {@code other}. */
+    private static final List<String> KNOWN_NAMES = List.of(
+            "jobs", "job_events", "ad_hoc_command_events", "project_update_events", "inventory_update_events",
+            "system_job_events", "workflow_events", "schedules", "inventories", "control");
+
+    private static final String OTHER = "other";
+
+    private final ConcurrentHashMap<String, GroupMember[]> groups = new ConcurrentHashMap<>();
+    /** Subscriptions per group name, a fixed key set: per group would be one series per job. */
+    private final Map<String, AtomicInteger> subscriptionsByName = new HashMap<>();
+    private final Map<String, Counter> overCapacityByName = new HashMap<>();
+    private final AtomicInteger subscriptions = new AtomicInteger();
+
+    public Hub(MeterRegistry registry) {
+        for (String name : names()) {
+            AtomicInteger count = new AtomicInteger();
+            subscriptionsByName.put(name, count);
+            Gauge.builder("hub.subscriptions", count, AtomicInteger::get).tag("group", name)
+                    .description("members of this node's groups with this name").register(registry);
+            overCapacityByName.put(name, Counter.builder("ws.over.capacity").tag("group", name)
+                    .description("frames that did not fit a subscriber's outbox").register(registry));
+        }
+        Gauge.builder("hub.groups", groups, Map::size).description("groups with at least one member")
+                .register(registry);
+    }
+
+    /** Adds {@code member} to {@code group}; returns false when it was already a member. */
+    public boolean join(String group, GroupMember member) {
+        boolean[] joined = {false};
+        groups.compute(group, (g, members) -> {
+            if (members == null) {
+                joined[0] = true;
+                return new GroupMember[] {member};
+            }
+            if (indexOf(members, member) >= 0) return members;
+            joined[0] = true;
+            GroupMember[] grown = Arrays.copyOf(members, members.length + 1);
+            grown[members.length] = member;
+            return grown;
+        });
+        if (joined[0]) counted(group, +1);
+        return joined[0];
+    }
+
+    /** Removes {@code member} from {@code group}; returns false when it was not a member. */
+    public boolean leave(String group, GroupMember member) {
+        boolean[] left = {false};
+        groups.computeIfPresent(group, (g, members) -> {
+            int i = indexOf(members, member);
+            if (i < 0) return members;
+            left[0] = true;
+            if (members.length == 1) return null; // drop empty groups, or job ids would pile up forever
+            GroupMember[] shrunk = new GroupMember[members.length - 1];
+            System.arraycopy(members, 0, shrunk, 0, i);
+            System.arraycopy(members, i + 1, shrunk, i, members.length - i - 1);
+            return shrunk;
+        });
+        if (left[0]) counted(group, -1);
+        return left[0];
+    }
+
+    /**
+     * Hands the same {@code frame} to every member of {@code group}, without blocking.
+     *
+     * @return how many members the group had
+     */
+    public int deliver(String group, String frame) {
+        GroupMember[] members = groups.get(group);
+        if (members == null) return 0;
+        int over = 0;
+        for (GroupMember member : members) {
+            if (!offerSafely(member, group, frame)) over++;
+        }
+        if (over > 0) {
+            // channels_redis's wording (reference §6), so existing runbooks and greps still work
+            log.info("{} of {} channels over capacity in group {}", over, members.length, group);
+            overCapacityByName.get(nameOf(group)).increment(over);
+        }
+        return members.length;
+    }
+
+    public boolean hasMembers(String group) {
+        return groups.containsKey(group);
+    }
+
+    public int subscribers(String group) {
+        GroupMember[] members = groups.get(group);
+        return members == null ? 0 : members.length;
+    }
+
+    /** Memberships summed over all groups. */
+    public int subscriptions() {
+        return subscriptions.get();
+    }
+
+    private static boolean offerSafely(GroupMember member, String group, String frame) {
+        try {
+            return member.offer(group, frame);
+        } catch (RuntimeException e) {
+            // one broken member must not cost the others their frame
+            log.warn("member {} failed to take a frame of group {}", member, group, e);
+            return true;
+        }
+    }
+
+    private void counted(String group, int delta) {
+        subscriptions.addAndGet(delta);
+        subscriptionsByName.get(nameOf(group)).addAndGet(delta);
+    }
+
+    private static String nameOf(String group) {
+        int dash = group.indexOf('-');
+        String name = dash < 0 ? group : group.substring(0, dash);
+        return KNOWN_NAMES.contains(name) ? name : OTHER;
+    }
+
+    private static List<String> names() {
+        List<String> names = new ArrayList<>(KNOWN_NAMES);
+        names.add(OTHER);
+        return names;
+    }
+
+    private static int indexOf(GroupMember[] members, GroupMember member) {
+        for (int i = 0; i < members.length; i++) {
+            if (members[i] == member) return i;
+        }
+        return -1;
+    }
+}

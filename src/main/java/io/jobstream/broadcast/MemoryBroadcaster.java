@@ -1,0 +1,74 @@
+package io.jobstream.broadcast;
+
+import io.jobstream.event.CommittedBatch;
+import io.jobstream.event.JobChange;
+import io.jobstream.event.StoredEvent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single-node {@link Broadcaster}: turns a committed batch into AWX's websocket messages and delivers them to
+ * this node's {@link Hub}.
+ *
+ * <p>Threading: {@link #publish} runs on the receiver thread right after a commit, {@link #publishStatus} on whichever
+ * thread changed a job's status; both only serialise and enqueue. Per batch, events go out in the batch's order, then
+ * status changes, then summaries, so a {@code final_counter} never overtakes the events of the same batch. A frame is
+ * serialised only when its group has members on this node. Owns nothing: {@link #close} does nothing.
+ */
+public final class MemoryBroadcaster implements Broadcaster {
+    private static final Logger log = LoggerFactory.getLogger(MemoryBroadcaster.class);
+
+    private final Hub hub;
+    private final Counter failures;
+
+    public MemoryBroadcaster(Hub hub, MeterRegistry registry) {
+        this.hub = hub;
+        this.failures = Counter.builder("broadcast.failures")
+                .description("messages that could not be built or delivered").register(registry);
+    }
+
+    @Override
+    public void publish(CommittedBatch batch) {
+        long lastJob = -1;
+        String group = null;
+        for (StoredEvent stored : batch.events()) {
+            long jobId = stored.event().jobId();
+            if (jobId != lastJob) { // batches are mostly one job: build its group name once
+                lastJob = jobId;
+                group = EventMessages.jobEventsGroup(jobId);
+            }
+            if (!hub.hasMembers(group)) continue;
+            try {
+                hub.deliver(group, EventMessages.event(stored));
+            } catch (RuntimeException e) {
+                // the events are committed; a broadcast failure must not make the receiver retry or stall
+                failures.increment();
+                log.warn("could not broadcast event id={} job={} counter={}", stored.id(), jobId,
+                        stored.event().counter(), e);
+            }
+        }
+        for (JobChange change : batch.jobChanges()) {
+            if (change.status() != null) publishStatus(change.jobId(), change.status());
+            if (change.finalCounter() != null && hub.hasMembers(EventMessages.SUMMARY_GROUP)) {
+                hub.deliver(EventMessages.SUMMARY_GROUP, EventMessages.summary(change.jobId(), change.finalCounter()));
+            }
+        }
+    }
+
+    /** A status change that does not come from a committed batch (job launch, cancel, reaper). */
+    public void publishStatus(long jobId, String status) {
+        publishStatus(jobId, status, null);
+    }
+
+    /** As {@link #publishStatus(long, String)}, with the job's finish time for final states. */
+    public void publishStatus(long jobId, String status, Instant finishedOrNull) {
+        if (!hub.hasMembers(EventMessages.STATUS_CHANGED_GROUP)) return;
+        hub.deliver(EventMessages.STATUS_CHANGED_GROUP, EventMessages.statusChanged(jobId, status, finishedOrNull));
+    }
+
+    @Override
+    public void close() {}
+}

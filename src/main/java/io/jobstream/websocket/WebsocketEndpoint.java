@@ -1,0 +1,219 @@
+package io.jobstream.websocket;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.config.RoutesConfig;
+import io.javalin.websocket.WsCloseContext;
+import io.javalin.websocket.WsCloseStatus;
+import io.javalin.websocket.WsConnectContext;
+import io.javalin.websocket.WsErrorContext;
+import io.javalin.websocket.WsMessageContext;
+import io.jobstream.broadcast.EventMessages;
+import io.jobstream.broadcast.Hub;
+import io.jobstream.config.Config;
+import io.jobstream.event.Json;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiPredicate;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * AWX's browser websocket ({@code EventConsumer}, reference §4) on {@code /websocket/} and {@code /api/websocket/}:
+ * {@code {"accept": true, "user": id}} on connect, the {@code xrftoken} check against the handshake's
+ * {@code csrftoken} cookie, and the {@code groups} message that replaces the connection's whole subscription set.
+ *
+ * <p>Threading: Javalin calls the handlers on Jetty threads, one at a time per connection. Frames go out through each
+ * connection's {@link Subscriber}, whose drains this endpoint's two {@code ws-sender} threads start. Ownership: Server
+ * creates it, calls {@link #register} while building Javalin, and {@link #close} on stop, which says going-away to
+ * every open connection and stops the sender threads. The constructor starts nothing.
+ */
+public final class WebsocketEndpoint implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WebsocketEndpoint.class);
+
+    public static final List<String> PATHS = List.of("/websocket/", "/api/websocket/");
+    static final String CSRF_COOKIE = "csrftoken";
+    /** Daphne's protocol ping interval; also keeps Jetty's 30 s idle timeout from closing quiet browsers. */
+    private static final long PING_SECONDS = 20;
+    /** Pending drain starts: at most one per connection plus closes, so this is far above any real need. */
+    private static final int SENDER_QUEUE = 10_000;
+
+    private final Config.WsConfig config;
+    private final Hub hub;
+    private final WsMetrics metrics;
+    private final Function<WsConnectContext, OptionalLong> authenticator;
+    private final BiPredicate<Long, Long> jobAccess;
+    private final Map<String, Connection> connections = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor senders;
+
+    private record Connection(Subscriber subscriber, long userId, String csrfToken) {}
+
+    /**
+     * @param authenticator the handshake's user id, or empty to refuse the connection (closed with 1008)
+     * @param jobAccess     whether user (first) may watch the events of job (second)
+     */
+    public WebsocketEndpoint(Config.WsConfig config, Hub hub, MeterRegistry registry,
+            Function<WsConnectContext, OptionalLong> authenticator, BiPredicate<Long, Long> jobAccess) {
+        this.config = config;
+        this.hub = hub;
+        this.metrics = new WsMetrics(registry);
+        this.authenticator = authenticator;
+        this.jobAccess = jobAccess;
+        this.senders = senderPool();
+        Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
+                .register(registry);
+    }
+
+    public void register(RoutesConfig routes) {
+        for (String path : PATHS) {
+            routes.ws(path, ws -> {
+                ws.onConnect(this::onConnect);
+                ws.onMessage(this::onMessage);
+                ws.onClose(this::onClose);
+                ws.onError(this::onError);
+            });
+        }
+    }
+
+    /** Open connections, for tests and health. */
+    public int connections() {
+        return connections.size();
+    }
+
+    private void onConnect(WsConnectContext ctx) {
+        OptionalLong user = authenticator.apply(ctx);
+        if (user.isEmpty()) {
+            metrics.disconnected("unauthenticated");
+            ctx.closeSession(WsCloseStatus.POLICY_VIOLATION, "authentication required");
+            return;
+        }
+        Subscriber subscriber = new Subscriber(new JettyFrameSender(ctx.session), config.outboxCapacity(), senders,
+                hub, metrics);
+        connections.put(ctx.sessionId(), new Connection(subscriber, user.getAsLong(), ctx.cookie(CSRF_COOKIE)));
+        ctx.enableAutomaticPings(PING_SECONDS, TimeUnit.SECONDS);
+        subscriber.reply(Replies.accept(user.getAsLong()));
+    }
+
+    private void onMessage(WsMessageContext ctx) {
+        Connection connection = connections.get(ctx.sessionId());
+        if (connection == null) return;
+        JsonNode message;
+        try {
+            message = Json.MAPPER.readTree(ctx.message());
+        } catch (JsonProcessingException e) {
+            message = null;
+        }
+        if (message == null || !message.isObject()) {
+            metrics.rejected("malformed");
+            connection.subscriber().reply(Replies.MALFORMED);
+            return;
+        }
+        if (!tokenMatches(connection.csrfToken(), message.get("xrftoken"))) {
+            metrics.rejected("xrftoken");
+            connection.subscriber().reply(Replies.ACCESS_DENIED);
+            return;
+        }
+        JsonNode groups = message.get("groups");
+        if (groups != null) subscribe(connection, groups); // anything else is accepted silently, as AWX does
+    }
+
+    /**
+     * AWX's subscribe: {@code {"name": [v1, v2]}} means groups {@code name-v1}, {@code name-v2}. A value that is not
+     * a list refuses the whole message. Unlike AWX, which at that point has already forgotten the connection's groups
+     * while staying in them, the current subscriptions are simply kept.
+     */
+    private void subscribe(Connection connection, JsonNode groups) {
+        Subscriber subscriber = connection.subscriber();
+        if (!groups.isObject()) {
+            subscriber.reply(Replies.ACCESS_DENIED);
+            return;
+        }
+        Set<String> wanted = new LinkedHashSet<>();
+        for (Map.Entry<String, JsonNode> entry : groups.properties()) {
+            String name = entry.getKey();
+            if (!entry.getValue().isArray()) {
+                subscriber.reply(Replies.ACCESS_DENIED);
+                return;
+            }
+            for (JsonNode value : entry.getValue()) {
+                String id = groupValue(value);
+                if (EventMessages.JOB_EVENTS.equals(name) && !mayWatch(connection.userId(), value)) {
+                    subscriber.reply(Replies.deniedResource(name, id));
+                    continue;
+                }
+                wanted.add(name + "-" + id);
+            }
+        }
+        subscriber.reply(Replies.groups(subscriber.replaceGroups(wanted)));
+    }
+
+    private boolean mayWatch(long userId, JsonNode jobId) {
+        long id;
+        if (jobId.canConvertToExactIntegral() && jobId.canConvertToLong()) {
+            id = jobId.longValue();
+        } else if (jobId.isTextual() && jobId.asText().matches("[0-9]{1,18}")) {
+            id = Long.parseLong(jobId.asText());
+        } else {
+            return false; // not a job id, so no job this user may see
+        }
+        return jobAccess.test(userId, id);
+    }
+
+    /** How Python's {@code '{}-{}'.format(name, value)} renders the common cases: strings bare, numbers as written. */
+    private static String groupValue(JsonNode value) {
+        return value.isTextual() || value.isIntegralNumber() ? value.asText() : value.toString();
+    }
+
+    private static boolean tokenMatches(String cookie, JsonNode token) {
+        if (cookie == null || cookie.isEmpty() || token == null || !token.isTextual()) return false;
+        // constant time, as Django compares CSRF tokens
+        return MessageDigest.isEqual(cookie.getBytes(StandardCharsets.UTF_8),
+                token.asText().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void onClose(WsCloseContext ctx) {
+        Connection connection = connections.remove(ctx.sessionId());
+        if (connection != null) connection.subscriber().close("closed");
+    }
+
+    private void onError(WsErrorContext ctx) {
+        // Jetty closes the connection after this; onClose does the cleanup
+        log.debug("websocket error on session {}: {}", ctx.sessionId(), String.valueOf(ctx.error()));
+    }
+
+    /** Tells every open connection the server is going away and stops the sender threads; idempotent. */
+    @Override
+    public void close() {
+        for (Connection connection : connections.values()) {
+            if (connection.subscriber().close("server_stop")) {
+                connection.subscriber().closeTransport(WsCloseStatus.GOING_AWAY.getCode(), "server stopping");
+            }
+        }
+        connections.clear();
+        senders.shutdown();
+    }
+
+    private static ThreadPoolExecutor senderPool() {
+        AtomicInteger threads = new AtomicInteger();
+        // threads start lazily, on the first connection; a full queue runs the start on the caller, which only
+        // costs a non-blocking Jetty write there rather than losing a drain and stalling a connection
+        return new ThreadPoolExecutor(2, 2, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(SENDER_QUEUE), r -> {
+            Thread t = new Thread(r, "ws-sender-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, new ThreadPoolExecutor.CallerRunsPolicy());
+    }
+}

@@ -1,0 +1,247 @@
+package io.jobstream.websocket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.Javalin;
+import io.javalin.websocket.WsConnectContext;
+import io.jobstream.broadcast.Hub;
+import io.jobstream.broadcast.MemoryBroadcaster;
+import io.jobstream.broadcast.TestEvents;
+import io.jobstream.config.Config;
+import io.jobstream.event.CommittedBatch;
+import io.jobstream.event.JobChange;
+import io.jobstream.event.Json;
+import io.jobstream.event.StoredEvent;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.function.BiPredicate;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class WebsocketEndpointIT {
+    private static final String COOKIE = "csrftoken=abc";
+    private static final Function<WsConnectContext, OptionalLong> USER_1 = ctx -> OptionalLong.of(1);
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final Hub hub = new Hub(registry);
+    private final MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
+    private final List<WsClient> clients = new ArrayList<>();
+    private WebsocketEndpoint endpoint;
+    private Javalin app;
+
+    private void start(int outboxCapacity, Function<WsConnectContext, OptionalLong> auth,
+            BiPredicate<Long, Long> jobAccess) {
+        endpoint = new WebsocketEndpoint(new Config.WsConfig(outboxCapacity), hub, registry, auth, jobAccess);
+        app = Javalin.create(cfg -> endpoint.register(cfg.routes)).start("127.0.0.1", 0);
+    }
+
+    private void start() {
+        start(10_000, USER_1, (user, job) -> true);
+    }
+
+    private WsClient connect(String path, String cookie, boolean reading) {
+        WsClient client = WsClient.connect(URI.create("ws://127.0.0.1:" + app.port() + path), cookie, reading);
+        clients.add(client);
+        return client;
+    }
+
+    /** Connects a reading client with the csrftoken cookie and consumes the accept frame. */
+    private WsClient connected() throws Exception {
+        WsClient client = connect("/websocket/", COOKIE, true);
+        assertThat(client.next().get("accept").asBoolean()).isTrue();
+        return client;
+    }
+
+    @AfterEach
+    void stop() {
+        clients.forEach(WsClient::abort);
+        if (endpoint != null) endpoint.close();
+        if (app != null) app.stop();
+    }
+
+    @Test
+    void connecting_on_either_path_is_accepted_with_the_user_id() throws Exception {
+        start();
+        for (String path : WebsocketEndpoint.PATHS) {
+            JsonNode accept = connect(path, COOKIE, true).next();
+            assertThat(accept).isEqualTo(json("{\"accept\": true, \"user\": 1}"));
+        }
+    }
+
+    @Test
+    void a_wrong_xrftoken_is_refused_and_the_connection_stays_open() throws Exception {
+        start();
+        WsClient client = connected();
+
+        client.send("{\"xrftoken\": \"nope\", \"groups\": {\"jobs\": [\"summary\"]}}");
+        assertThat(client.next()).isEqualTo(json("{\"error\": \"access denied to channel\"}"));
+        assertThat(hub.hasMembers("jobs-summary")).isFalse();
+
+        client.send("{\"xrftoken\": \"abc\", \"groups\": {\"jobs\": [\"summary\"]}}");
+        assertThat(client.next().get("groups_current")).isEqualTo(json("[\"jobs-summary\"]"));
+    }
+
+    @Test
+    void without_a_csrftoken_cookie_every_message_is_refused() throws Exception {
+        start();
+        WsClient client = connect("/api/websocket/", null, true);
+        client.next();
+
+        client.send("{\"xrftoken\": \"\", \"groups\": {\"jobs\": [\"summary\"]}}");
+        client.send("{\"xrftoken\": \"abc\", \"groups\": {\"jobs\": [\"summary\"]}}");
+
+        assertThat(client.next().get("error").asText()).isEqualTo("access denied to channel");
+        assertThat(client.next().get("error").asText()).isEqualTo("access denied to channel");
+    }
+
+    @Test
+    void a_groups_message_replaces_the_whole_subscription_set() throws Exception {
+        start();
+        WsClient client = connected();
+
+        client.send("{\"xrftoken\": \"abc\", \"groups\": {\"jobs\": [\"status_changed\", \"summary\"], "
+                + "\"job_events\": [42]}}");
+        JsonNode first = client.next();
+        assertThat(strings(first.get("groups_current")))
+                .containsExactlyInAnyOrder("jobs-status_changed", "jobs-summary", "job_events-42");
+        assertThat(strings(first.get("groups_left"))).isEmpty();
+        assertThat(strings(first.get("groups_joined")))
+                .containsExactlyInAnyOrder("jobs-status_changed", "jobs-summary", "job_events-42");
+
+        client.send("{\"xrftoken\": \"abc\", \"groups\": {\"jobs\": [\"summary\"], \"job_events\": [43]}}");
+        JsonNode second = client.next();
+        assertThat(strings(second.get("groups_current"))).containsExactlyInAnyOrder("jobs-summary", "job_events-43");
+        assertThat(strings(second.get("groups_left")))
+                .containsExactlyInAnyOrder("jobs-status_changed", "job_events-42");
+        assertThat(strings(second.get("groups_joined"))).containsExactly("job_events-43");
+
+        client.send("{\"xrftoken\": \"abc\", \"groups\": {}}");
+        JsonNode none = client.next();
+        assertThat(strings(none.get("groups_current"))).isEmpty();
+        assertThat(strings(none.get("groups_left"))).containsExactlyInAnyOrder("jobs-summary", "job_events-43");
+        assertThat(hub.subscriptions()).isZero();
+    }
+
+    @Test
+    void bad_messages_get_error_replies_and_a_message_without_groups_gets_none() throws Exception {
+        start();
+        WsClient client = connected();
+        client.send("{\"xrftoken\": \"abc\", \"groups\": {\"jobs\": [\"summary\"]}}");
+        client.next();
+
+        client.send("{\"xrftoken\": \"abc\", \"groups\": {\"job_events\": 42}}");
+        assertThat(client.next()).isEqualTo(json("{\"error\": \"access denied to channel\"}"));
+        client.send("{not json");
+        assertThat(client.next().has("error")).isTrue();
+        client.send("{\"xrftoken\": \"abc\"}"); // accepted silently
+        client.send("{\"xrftoken\": \"abc\", \"groups\": {\"jobs\": [\"summary\"]}}");
+
+        JsonNode reply = client.next();
+        assertThat(strings(reply.get("groups_current"))).containsExactly("jobs-summary");
+        assertThat(strings(reply.get("groups_joined"))).as("the refused message changed nothing").isEmpty();
+    }
+
+    @Test
+    void job_ids_the_user_may_not_see_are_skipped_and_the_others_joined() throws Exception {
+        start(10_000, USER_1, (user, job) -> job != 13);
+        WsClient client = connected();
+
+        client.send("{\"xrftoken\": \"abc\", \"groups\": {\"job_events\": [13, 42]}}");
+
+        assertThat(client.next()).isEqualTo(
+                json("{\"error\": \"access denied to channel job_events for resource id 13\"}"));
+        assertThat(strings(client.next().get("groups_current"))).containsExactly("job_events-42");
+    }
+
+    @Test
+    void an_unauthenticated_connection_is_closed_with_policy_violation() {
+        start(10_000, ctx -> OptionalLong.empty(), (user, job) -> true);
+        WsClient client = connect("/websocket/", COOKIE, true);
+
+        assertThat(client.closed).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(1008);
+    }
+
+    @Test
+    void published_events_and_job_changes_arrive_in_awx_shapes() throws Exception {
+        start();
+        WsClient client = connected();
+        client.send("{\"xrftoken\": \"abc\", \"groups\": {\"jobs\": [\"status_changed\", \"summary\"], "
+                + "\"job_events\": [42]}}");
+        client.next();
+
+        broadcaster.publish(new CommittedBatch(
+                List.of(TestEvents.stored(100, 42, 1, "PLAY [all]"), TestEvents.stored(101, 43, 1, "other job"),
+                        TestEvents.stored(102, 42, 2, "ok: [web1]")),
+                List.of(new JobChange(42, "successful", 2, true))));
+
+        JsonNode first = client.next();
+        assertThat(first.get("id").asLong()).isEqualTo(100);
+        assertThat(first.get("group_name").asText()).isEqualTo("job_events");
+        assertThat(first.get("url").asText()).isEqualTo("/api/v2/job_events/100");
+        assertThat(first.get("stdout").asText()).isEqualTo("PLAY [all]");
+        assertThat(first.get("event_data").get("host").asText()).isEqualTo("web1");
+        assertThat(first.get("modified")).isEqualTo(first.get("created"));
+        assertThat(client.next().get("counter").asInt()).isEqualTo(2);
+        assertThat(client.next()).isEqualTo(json("{\"unified_job_id\": 42, \"status\": \"successful\", "
+                + "\"type\": \"job\", \"group_name\": \"jobs\"}"));
+        assertThat(client.next()).isEqualTo(json("{\"group_name\": \"jobs\", \"unified_job_id\": 42, "
+                + "\"final_counter\": 2}"));
+
+        broadcaster.publishStatus(42, "running");
+        assertThat(client.next().get("status").asText()).isEqualTo("running");
+    }
+
+    @Test
+    void slow_subscriber_is_disconnected_without_delaying_others() throws Exception {
+        start(8, USER_1, (user, job) -> true);
+        WsClient reader = connected();
+        WsClient stuck = connect("/websocket/", COOKIE, false);
+        String subscribe = "{\"xrftoken\": \"abc\", \"groups\": {\"job_events\": [7]}}";
+        reader.send(subscribe);
+        reader.next();
+        stuck.send(subscribe);
+        await().atMost(Duration.ofSeconds(5)).until(() -> hub.subscribers("job_events-7") == 2);
+
+        // publish in small batches, each read by the reader before the next, until the stuck client's socket
+        // buffers and outbox are full; the reader's outbox never holds more than one batch
+        String stdout = "x".repeat(64 * 1024);
+        int counter = 0;
+        List<Integer> received = new ArrayList<>();
+        while (hub.subscribers("job_events-7") == 2 && counter < 4_000) {
+            List<StoredEvent> batch = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                counter++;
+                batch.add(TestEvents.stored(counter, 7, counter, stdout));
+            }
+            broadcaster.publish(new CommittedBatch(batch, List.of()));
+            for (int i = 0; i < batch.size(); i++) received.add(reader.next().get("counter").asInt());
+        }
+
+        assertThat(hub.subscribers("job_events-7")).as("the stuck client left its groups").isEqualTo(1);
+        assertThat(registry.get("ws.disconnects").tag("reason", "slow_consumer").counter().count()).isEqualTo(1);
+        assertThat(registry.get("ws.over.capacity").tag("group", "job_events").counter().count()).isEqualTo(1);
+        assertThat(received).as("the reader got every event, in order")
+                .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, counter).boxed().toList());
+        await().atMost(Duration.ofSeconds(15)).until(() -> endpoint.connections() == 1);
+
+        broadcaster.publish(new CommittedBatch(List.of(TestEvents.stored(9_999, 7, counter + 1, "after")), List.of()));
+        assertThat(reader.next().get("stdout").asText()).isEqualTo("after");
+    }
+
+    private static JsonNode json(String text) throws Exception {
+        return Json.MAPPER.readTree(text);
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(v -> values.add(v.asText()));
+        return values;
+    }
+}

@@ -1,0 +1,80 @@
+package io.jobstream.websocket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.event.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A JDK websocket client for tests: collects whole text frames, or reads nothing at all when {@code reading} is off. */
+final class WsClient implements WebSocket.Listener {
+    private static final HttpClient HTTP = HttpClient.newHttpClient(); // Java 17: cannot be closed, so shared
+
+    final BlockingQueue<String> frames = new LinkedBlockingQueue<>(1_000_000);
+    final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    private final boolean reading;
+    private final StringBuilder partial = new StringBuilder();
+    private WebSocket socket;
+
+    private WsClient(boolean reading) {
+        this.reading = reading;
+    }
+
+    static WsClient connect(URI uri, String cookie, boolean reading) {
+        WsClient client = new WsClient(reading);
+        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (cookie != null) builder.header("Cookie", cookie);
+        client.socket = builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
+        return client;
+    }
+
+    @Override
+    public void onOpen(WebSocket webSocket) {
+        if (reading) webSocket.request(1); // a non-reading client never asks for a frame: the server must cope
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+        partial.append(data);
+        if (last) {
+            frames.add(partial.toString());
+            partial.setLength(0);
+        }
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closed.complete(statusCode);
+        return null;
+    }
+
+    @Override
+    public void onError(WebSocket webSocket, Throwable error) {
+        closed.completeExceptionally(error);
+    }
+
+    void send(String text) {
+        socket.sendText(text, true).orTimeout(5, TimeUnit.SECONDS).join();
+    }
+
+    /** The next whole frame, parsed; fails the test when none comes within 5 s. */
+    JsonNode next() throws Exception {
+        String frame = frames.poll(5, TimeUnit.SECONDS);
+        assertThat(frame).as("a frame within 5 s").isNotNull();
+        return Json.MAPPER.readTree(frame);
+    }
+
+    void abort() {
+        socket.abort();
+    }
+}
