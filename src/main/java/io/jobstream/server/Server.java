@@ -3,8 +3,9 @@ package io.jobstream.server;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.jobstream.broadcast.Broadcaster;
+import io.jobstream.broadcast.Hub;
+import io.jobstream.broadcast.MemoryBroadcaster;
 import io.jobstream.config.Config;
-import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.ingest.IngestEndpoint;
 import io.jobstream.metrics.Metrics;
@@ -14,10 +15,12 @@ import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.postgres.PostgresEventStore;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.MemoryEventQueue;
+import io.jobstream.websocket.WebsocketEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +42,7 @@ public final class Server implements AutoCloseable {
     private Broadcaster broadcaster;
     private Receiver receiver;
     private IngestEndpoint ingest;
+    private WebsocketEndpoint websocket;
     private Javalin http;
 
     public Server(Config config, Clock clock) {
@@ -52,10 +56,10 @@ public final class Server implements AutoCloseable {
         EventQueue queue = new MemoryEventQueue(config.queue().capacity(), config.queue().maxBytes());
         registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
         registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
-        broadcaster = new Broadcaster() {
-            @Override public void publish(CommittedBatch batch) {}
-            @Override public void close() {}
-        };
+        Hub hub = new Hub(registry);
+        broadcaster = new MemoryBroadcaster(hub, registry);
+        // Authentication arrives with the security issue: until then every connection is user 1 and sees every job.
+        websocket = new WebsocketEndpoint(config.ws(), hub, registry, ctx -> OptionalLong.of(1), (user, job) -> true);
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
         receiver.start();
@@ -76,6 +80,7 @@ public final class Server implements AutoCloseable {
         cfg.startup.showJavalinBanner = false;
         cfg.http.maxRequestSize = config.ingest().maxRequestBytes();
         ingest.register(cfg.routes);
+        websocket.register(cfg.routes);
         cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(registry.scrape()));
     }
@@ -93,12 +98,14 @@ public final class Server implements AutoCloseable {
     public void close() {
         if (ingest != null) ingest.close();
         if (receiver != null) receiver.close(DRAIN_DEADLINE);
+        if (websocket != null) websocket.close();
         if (http != null) http.stop();
         if (broadcaster != null) broadcaster.close();
         if (database != null) database.close();
         if (embedded != null) embedded.close();
         registry.close();
         ingest = null;
+        websocket = null;
         receiver = null;
         http = null;
         broadcaster = null;

@@ -1,5 +1,7 @@
 package io.jobstream.websocket;
 
+import io.jobstream.testing.WsTestClient;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -32,7 +34,7 @@ class WebsocketEndpointIT {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final Hub hub = new Hub(registry);
     private final MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
-    private final List<WsClient> clients = new ArrayList<>();
+    private final List<WsTestClient> clients = new ArrayList<>();
     private WebsocketEndpoint endpoint;
     private Javalin app;
 
@@ -46,22 +48,22 @@ class WebsocketEndpointIT {
         start(10_000, USER_1, (user, job) -> true);
     }
 
-    private WsClient connect(String path, String cookie, boolean reading) {
-        WsClient client = WsClient.connect(URI.create("ws://127.0.0.1:" + app.port() + path), cookie, reading);
+    private WsTestClient connect(String path, String cookie, boolean reading) {
+        WsTestClient client = WsTestClient.connect(URI.create("ws://127.0.0.1:" + app.port() + path), cookie, reading);
         clients.add(client);
         return client;
     }
 
     /** Connects a reading client with the csrftoken cookie and consumes the accept frame. */
-    private WsClient connected() throws Exception {
-        WsClient client = connect("/websocket/", COOKIE, true);
+    private WsTestClient connected() throws Exception {
+        WsTestClient client = connect("/websocket/", COOKIE, true);
         assertThat(client.next().get("accept").asBoolean()).isTrue();
         return client;
     }
 
     @AfterEach
     void stop() {
-        clients.forEach(WsClient::abort);
+        clients.forEach(WsTestClient::abort);
         if (endpoint != null) endpoint.close();
         if (app != null) app.stop();
     }
@@ -78,7 +80,7 @@ class WebsocketEndpointIT {
     @Test
     void a_wrong_xrftoken_is_refused_and_the_connection_stays_open() throws Exception {
         start();
-        WsClient client = connected();
+        WsTestClient client = connected();
 
         client.send("{\"xrftoken\": \"nope\", \"groups\": {\"jobs\": [\"summary\"]}}");
         assertThat(client.next()).isEqualTo(json("{\"error\": \"access denied to channel\"}"));
@@ -91,7 +93,7 @@ class WebsocketEndpointIT {
     @Test
     void without_a_csrftoken_cookie_every_message_is_refused() throws Exception {
         start();
-        WsClient client = connect("/api/websocket/", null, true);
+        WsTestClient client = connect("/api/websocket/", null, true);
         client.next();
 
         client.send("{\"xrftoken\": \"\", \"groups\": {\"jobs\": [\"summary\"]}}");
@@ -104,7 +106,7 @@ class WebsocketEndpointIT {
     @Test
     void a_groups_message_replaces_the_whole_subscription_set() throws Exception {
         start();
-        WsClient client = connected();
+        WsTestClient client = connected();
 
         client.send("{\"xrftoken\": \"abc\", \"groups\": {\"jobs\": [\"status_changed\", \"summary\"], "
                 + "\"job_events\": [42]}}");
@@ -132,7 +134,7 @@ class WebsocketEndpointIT {
     @Test
     void bad_messages_get_error_replies_and_a_message_without_groups_gets_none() throws Exception {
         start();
-        WsClient client = connected();
+        WsTestClient client = connected();
         client.send("{\"xrftoken\": \"abc\", \"groups\": {\"jobs\": [\"summary\"]}}");
         client.next();
 
@@ -151,7 +153,7 @@ class WebsocketEndpointIT {
     @Test
     void job_ids_the_user_may_not_see_are_skipped_and_the_others_joined() throws Exception {
         start(10_000, USER_1, (user, job) -> job != 13);
-        WsClient client = connected();
+        WsTestClient client = connected();
 
         client.send("{\"xrftoken\": \"abc\", \"groups\": {\"job_events\": [13, 42]}}");
 
@@ -163,7 +165,7 @@ class WebsocketEndpointIT {
     @Test
     void an_unauthenticated_connection_is_closed_with_policy_violation() {
         start(10_000, ctx -> OptionalLong.empty(), (user, job) -> true);
-        WsClient client = connect("/websocket/", COOKIE, true);
+        WsTestClient client = connect("/websocket/", COOKIE, true);
 
         assertThat(client.closed).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(1008);
     }
@@ -171,7 +173,7 @@ class WebsocketEndpointIT {
     @Test
     void published_events_and_job_changes_arrive_in_awx_shapes() throws Exception {
         start();
-        WsClient client = connected();
+        WsTestClient client = connected();
         client.send("{\"xrftoken\": \"abc\", \"groups\": {\"jobs\": [\"status_changed\", \"summary\"], "
                 + "\"job_events\": [42]}}");
         client.next();
@@ -201,8 +203,8 @@ class WebsocketEndpointIT {
     @Test
     void slow_subscriber_is_disconnected_without_delaying_others() throws Exception {
         start(8, USER_1, (user, job) -> true);
-        WsClient reader = connected();
-        WsClient stuck = connect("/websocket/", COOKIE, false);
+        WsTestClient reader = connected();
+        WsTestClient stuck = connect("/websocket/", COOKIE, false);
         String subscribe = "{\"xrftoken\": \"abc\", \"groups\": {\"job_events\": [7]}}";
         reader.send(subscribe);
         reader.next();

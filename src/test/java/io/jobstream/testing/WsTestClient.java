@@ -1,4 +1,4 @@
-package io.jobstream.websocket;
+package io.jobstream.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,21 +15,21 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /** A JDK websocket client for tests: collects whole text frames, or reads nothing at all when {@code reading} is off. */
-final class WsClient implements WebSocket.Listener {
+public final class WsTestClient implements WebSocket.Listener {
     private static final HttpClient HTTP = HttpClient.newHttpClient(); // Java 17: cannot be closed, so shared
 
-    final BlockingQueue<String> frames = new LinkedBlockingQueue<>(1_000_000);
-    final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    public final BlockingQueue<String> frames = new LinkedBlockingQueue<>(1_000_000);
+    public final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final boolean reading;
     private final StringBuilder partial = new StringBuilder();
     private WebSocket socket;
 
-    private WsClient(boolean reading) {
+    private WsTestClient(boolean reading) {
         this.reading = reading;
     }
 
-    static WsClient connect(URI uri, String cookie, boolean reading) {
-        WsClient client = new WsClient(reading);
+    public static WsTestClient connect(URI uri, String cookie, boolean reading) {
+        WsTestClient client = new WsTestClient(reading);
         WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         if (cookie != null) builder.header("Cookie", cookie);
         client.socket = builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
@@ -63,18 +63,18 @@ final class WsClient implements WebSocket.Listener {
         closed.completeExceptionally(error);
     }
 
-    void send(String text) {
+    public void send(String text) {
         socket.sendText(text, true).orTimeout(5, TimeUnit.SECONDS).join();
     }
 
     /** The next whole frame, parsed; fails the test when none comes within 5 s. */
-    JsonNode next() throws Exception {
+    public JsonNode next() throws Exception {
         String frame = frames.poll(5, TimeUnit.SECONDS);
         assertThat(frame).as("a frame within 5 s").isNotNull();
         return Json.MAPPER.readTree(frame);
     }
 
-    void abort() {
+    public void abort() {
         socket.abort();
     }
 }
