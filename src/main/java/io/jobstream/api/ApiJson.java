@@ -129,7 +129,7 @@ final class ApiJson {
         g.writeNumberField("counter", e.counter());
         g.writeStringField("event_display", EventTypes.display(e.event()));
         g.writeFieldName("event_data");
-        g.writeRawValue(e.eventData());
+        g.writeRawValue(e.eventData().isBlank() ? "{}" : e.eventData()); // stored JSON, validated at ingest
         g.writeNumberField("event_level", EventTypes.level(e.event()));
         g.writeBooleanField("failed", e.failed());
         g.writeBooleanField("changed", e.changed());
