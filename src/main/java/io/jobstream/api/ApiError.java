@@ -1,0 +1,24 @@
+package io.jobstream.api;
+
+/** A request the API refuses, answered with {@code status} and AWX's body {@code {"detail": detail}}. */
+final class ApiError extends RuntimeException {
+    final int status;
+
+    private ApiError(int status, String detail) {
+        super(detail, null, false, false); // a client mistake: no stack trace worth collecting
+        this.status = status;
+    }
+
+    static ApiError badRequest(String detail) {
+        return new ApiError(400, detail);
+    }
+
+    static ApiError notFound() {
+        return new ApiError(404, "Not found.");
+    }
+
+    /** Django REST framework's answer to a page number past the end or not a number. */
+    static ApiError invalidPage() {
+        return new ApiError(404, "Invalid page.");
+    }
+}

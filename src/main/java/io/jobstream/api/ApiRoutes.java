@@ -1,0 +1,146 @@
+package io.jobstream.api;
+
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The REST read side in AWX's shapes (SPEC §4, reference §7): ping, jobs, job events, children_summary and
+ * stdout, registered on Javalin by {@link #register}. Handlers run on Jetty's request threads and read through
+ * the given readers, which must be thread-safe. Errors leave as AWX's {@code {"detail": ...}}: 400 for a bad
+ * parameter, 404 for an unknown id, 503 when the store cannot answer. Holds no resources; nothing to close.
+ */
+public final class ApiRoutes {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
+    private static final Set<String> STATUSES = Set.of("new", "pending", "waiting", "running", "successful",
+            "failed", "error", "canceled");
+    private static final Set<String> JOB_LIST_PARAMS = Set.of("page", "page_size", "count_disabled", "status",
+            "status__in", "order_by", "format");
+
+    private final JobReader jobs;
+    private final NodeInfo node;
+    private final EventsView events;
+    private final StdoutView stdout;
+
+    public ApiRoutes(JobReader jobs, EventReader events, StdoutSource stdout, NodeInfo node) {
+        this.jobs = Objects.requireNonNull(jobs, "jobs");
+        this.node = Objects.requireNonNull(node, "node");
+        this.events = new EventsView(jobs, Objects.requireNonNull(events, "events"));
+        this.stdout = new StdoutView(Objects.requireNonNull(stdout, "stdout"));
+    }
+
+    public void register(RoutesConfig routes) {
+        routes.get("/api/v2/ping/", guard(this::ping));
+        routes.get("/api/v2/jobs/", guard(this::jobList));
+        routes.get("/api/v2/jobs/{id}/", guard(ctx -> EventsView.json(ctx,
+                ApiJson.bytes(g -> ApiJson.writeJob(g, job(ctx))))));
+        routes.get("/api/v2/jobs/{id}/job_events/", guard(ctx -> events.jobEvents(ctx, job(ctx))));
+        routes.get("/api/v2/jobs/{id}/job_events/children_summary/",
+                guard(ctx -> events.childrenSummary(ctx, job(ctx))));
+        routes.get("/api/v2/jobs/{id}/stdout/", guard(ctx -> stdout.handle(ctx, job(ctx))));
+        routes.get("/api/v2/job_events/{id}/", guard(ctx -> events.event(ctx, id(ctx))));
+        routes.get("/api/v2/job_events/{id}/children/", guard(ctx -> events.children(ctx, id(ctx))));
+    }
+
+    /** Maps refusals and store failures to AWX's error bodies, unless a streamed body has already begun. */
+    private static Handler guard(Handler handler) {
+        return ctx -> {
+            try {
+                handler.handle(ctx);
+            } catch (ApiError e) {
+                fail(ctx, e.status, e.getMessage());
+            } catch (ReadException e) {
+                LOG.warn("{} {} failed: {}", ctx.method(), ctx.path(), e.getMessage(), e.getCause());
+                if (ctx.res().isCommitted()) throw e; // mid-stream: only aborting the response is left
+                fail(ctx, 503, "The job store is unavailable, try again.");
+            }
+        };
+    }
+
+    private static void fail(Context ctx, int status, String detail) {
+        ctx.status(status);
+        EventsView.json(ctx, ApiJson.detail(detail));
+    }
+
+    private static long id(Context ctx) {
+        try {
+            long id = Long.parseLong(ctx.pathParam("id"));
+            if (id < 1) throw ApiError.notFound();
+            return id;
+        } catch (NumberFormatException e) {
+            throw ApiError.notFound();
+        }
+    }
+
+    private JobView job(Context ctx) {
+        return jobs.find(id(ctx)).orElseThrow(ApiError::notFound);
+    }
+
+    /** AWX-like; this node is the only instance it knows of (cluster peers are not tracked here). */
+    private void ping(Context ctx) {
+        EventsView.json(ctx, ApiJson.bytes(g -> {
+            g.writeStartObject();
+            g.writeBooleanField("ha", false);
+            g.writeStringField("version", node.version());
+            g.writeStringField("active_node", node.node());
+            g.writeArrayFieldStart("instances");
+            g.writeStartObject();
+            g.writeStringField("node", node.node());
+            g.writeStringField("node_type", "hybrid");
+            g.writeStringField("started", ApiJson.time(node.started()));
+            g.writeStringField("version", node.version());
+            g.writeEndObject();
+            g.writeEndArray();
+            g.writeArrayFieldStart("instance_groups");
+            g.writeEndArray();
+            g.writeEndObject();
+        }));
+    }
+
+    /** Jobs newest first, AWX's page paginator; {@code status} and {@code status__in} filter. */
+    private void jobList(Context ctx) {
+        Map<String, List<String>> params = ctx.queryParamMap();
+        for (String key : params.keySet()) {
+            if (!JOB_LIST_PARAMS.contains(key)) throw ApiError.badRequest("unknown filter '" + key + "' for jobs");
+        }
+        String order = QueryParams.first(params, "order_by");
+        if (order != null && !order.equals("-id") && !order.equals("-created")) {
+            throw ApiError.badRequest("jobs are listed newest first only (order_by=-id)");
+        }
+        List<String> statuses = new ArrayList<>();
+        for (String key : List.of("status", "status__in")) {
+            for (String v : params.getOrDefault(key, List.of())) {
+                for (String s : v.split(",")) {
+                    if (!STATUSES.contains(s)) throw ApiError.badRequest(key + ": '" + s + "' is not a job status");
+                    statuses.add(s);
+                }
+            }
+        }
+        int page = QueryParams.page(QueryParams.first(params, "page"));
+        int size = QueryParams.pageSize(QueryParams.first(params, "page_size"));
+        boolean count = !QueryParams.flag(params, "count_disabled");
+        Page<JobView> result = jobs.list(statuses, (long) (page - 1) * size, size, count);
+        if (page > 1 && result.rows().isEmpty()) throw ApiError.invalidPage();
+        EventsView.json(ctx, ApiJson.bytes(g -> {
+            g.writeStartObject();
+            if (count) {
+                g.writeNumberField("count", result.count());
+                String next = PageLinks.next(ctx.path(), ctx.queryString(), page, size, result.count());
+                String prev = PageLinks.previous(ctx.path(), ctx.queryString(), page);
+                g.writeStringField("next", next);
+                g.writeStringField("previous", prev);
+            }
+            g.writeArrayFieldStart("results");
+            for (JobView j : result.rows()) ApiJson.writeJob(g, j);
+            g.writeEndArray();
+            g.writeEndObject();
+        }));
+    }
+}

@@ -1,0 +1,197 @@
+package io.jobstream.api;
+
+import io.javalin.http.Context;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code GET /api/v2/jobs/{id}/stdout/} (reference §2.12, §7.2): the job's event stdout in counter order, one
+ * newline after each, written to the response as rows come off the database cursor, so a million-line job is
+ * never held in memory. {@code txt} removes ANSI escapes on the fly; {@code json} and {@code html} are limited
+ * to AWX's display size like {@code txt}/{@code ansi}, the {@code *_download} formats are not. Called on
+ * Jetty's request threads; the cursor holds one pooled connection for the length of the download.
+ */
+final class StdoutView {
+    /** AWX's STDOUT_MAX_BYTES_DISPLAY: above this many characters only downloads are served. */
+    static final long MAX_DISPLAY_CHARS = 1_048_576;
+    private static final List<String> FORMATS = List.of("txt", "ansi", "json", "html", "txt_download",
+            "ansi_download");
+
+    private final StdoutSource source;
+
+    StdoutView(StdoutSource source) {
+        this.source = source;
+    }
+
+    void handle(Context ctx, JobView job) throws IOException {
+        String format = format(ctx);
+        boolean download = format.endsWith("_download");
+        if (!download) {
+            long size = source.length(job.id());
+            if (size > MAX_DISPLAY_CHARS) {
+                tooLarge(ctx, format, size);
+                return;
+            }
+        }
+        switch (format) {
+            case "json" -> json(ctx, job);
+            case "html" -> html(ctx, job);
+            default -> text(ctx, job, format);
+        }
+    }
+
+    private static String format(Context ctx) {
+        String format = ctx.queryParam("format");
+        if (format == null || format.isEmpty()) {
+            String accept = ctx.header("Accept");
+            return accept != null && accept.contains("application/json") ? "json" : "txt";
+        }
+        format = format.toLowerCase(Locale.ROOT);
+        if (!FORMATS.contains(format)) {
+            throw ApiError.badRequest("format must be one of " + String.join(", ", FORMATS) + ", was '" + format + "'");
+        }
+        return format;
+    }
+
+    private static void tooLarge(Context ctx, String format, long size) {
+        String message = "Standard Output too large to display (" + size + " bytes), only download supported for"
+                + " sizes over " + MAX_DISPLAY_CHARS + " bytes.";
+        if (format.equals("json")) {
+            ctx.contentType("application/json").result(ApiJson.bytes(g -> {
+                g.writeStartObject();
+                writeRange(g, 0, 1, 1);
+                g.writeStringField("content", message);
+                g.writeEndObject();
+            }));
+        } else {
+            ctx.contentType("text/plain; charset=utf-8").result(message);
+        }
+    }
+
+    private void text(Context ctx, JobView job, String format) throws IOException {
+        boolean strip = format.startsWith("txt");
+        ctx.contentType("text/plain; charset=utf-8");
+        if (format.endsWith("_download")) {
+            String name = "job_" + job.id() + (strip ? ".txt" : ".ansi.txt");
+            ctx.header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+        }
+        Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16);
+        Writer target = strip ? new AnsiStripper(out) : out;
+        source.copy(job.id(), stdout -> writeEvent(target, stdout));
+        target.flush();
+    }
+
+    /**
+     * One event's text and its newline. Like AWX, CR LF inside an event becomes LF (AWX's COPY un-escaping);
+     * AWX's other COPY escapes are an accident and are not reproduced.
+     */
+    static void writeEvent(Writer out, String stdout) throws IOException {
+        out.write(stdout.indexOf('\r') < 0 ? stdout : stdout.replace("\r\n", "\n"));
+        out.write('\n');
+    }
+
+    /** Lines [start_line, end_line) of the text; bounded by the display limit, so built in memory. */
+    private void json(Context ctx, JobView job) throws IOException {
+        StringBuilder all = new StringBuilder();
+        source.copy(job.id(), stdout -> {
+            all.append(stdout.indexOf('\r') < 0 ? stdout : stdout.replace("\r\n", "\n"));
+            all.append('\n');
+        });
+        List<Integer> lineStarts = new ArrayList<>();
+        for (int i = 0; i < all.length(); i = all.indexOf("\n", i) + 1) {
+            lineStarts.add(i);
+            if (all.indexOf("\n", i) < 0) break;
+        }
+        int total = lineStarts.size();
+        int start = lineParam(ctx, "start_line", 0);
+        Integer endParam = ctx.queryParam("end_line") == null ? null : lineParam(ctx, "end_line", 0);
+        int from = start < 0 ? Math.max(0, total + start) : Math.min(start, total);
+        int to = endParam == null || start < 0 ? total : Math.max(from, Math.min(endParam, total));
+        String content = all.substring(from < total ? lineStarts.get(from) : all.length(),
+                to < total ? lineStarts.get(to) : all.length());
+        boolean base64 = "base64".equals(ctx.queryParam("content_encoding"));
+        String body = base64 ? Base64.getEncoder().encodeToString(content.getBytes(StandardCharsets.UTF_8)) : content;
+        int rangeStart = start < 0 ? from : start;
+        ctx.contentType("application/json").result(ApiJson.bytes(g -> {
+            g.writeStartObject();
+            writeRange(g, rangeStart, to, total);
+            g.writeStringField("content", body);
+            g.writeEndObject();
+        }));
+    }
+
+    private static int lineParam(Context ctx, String name, int dflt) {
+        String v = ctx.queryParam(name);
+        if (v == null || v.isEmpty()) return dflt;
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw ApiError.badRequest(name + ": '" + v + "' is not an integer");
+        }
+    }
+
+    private static void writeRange(com.fasterxml.jackson.core.JsonGenerator g, int start, int end, int absoluteEnd)
+            throws IOException {
+        g.writeObjectFieldStart("range");
+        g.writeNumberField("start", start);
+        g.writeNumberField("end", end);
+        g.writeNumberField("absolute_end", absoluteEnd);
+        g.writeEndObject();
+    }
+
+    /** A plain page: the text without colours, HTML-escaped, on a dark background unless {@code dark=0}. */
+    private void html(Context ctx, JobView job) throws IOException {
+        ctx.contentType("text/html; charset=utf-8");
+        boolean dark = !"0".equals(ctx.queryParam("dark"));
+        Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16);
+        out.write("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>job " + job.id() + " stdout</title>"
+                + "<style>body{margin:0;" + (dark ? "background:#161b1f;color:#ddd" : "background:#fff;color:#222")
+                + "}pre{margin:1em;white-space:pre-wrap;font:13px monospace}</style></head><body><pre>");
+        Writer text = new AnsiStripper(new HtmlEscaper(out));
+        source.copy(job.id(), stdout -> writeEvent(text, stdout));
+        text.flush();
+        out.write("</pre></body></html>\n");
+        out.flush();
+    }
+
+    /** Escapes the five HTML-significant characters on the way through. */
+    private static final class HtmlEscaper extends Writer {
+        private final Writer out;
+
+        HtmlEscaper(Writer out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(char[] buf, int off, int len) throws IOException {
+            for (int i = off; i < off + len; i++) {
+                char c = buf[i];
+                switch (c) {
+                    case '<' -> out.write("&lt;");
+                    case '>' -> out.write("&gt;");
+                    case '&' -> out.write("&amp;");
+                    case '"' -> out.write("&quot;");
+                    case '\'' -> out.write("&#39;");
+                    default -> out.write(c);
+                }
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+        }
+    }
+}
