@@ -68,6 +68,10 @@ public final class Receiver implements AutoCloseable {
         thread.start();
     }
 
+    public boolean isRunning() {
+        return thread.isAlive();
+    }
+
     private void run() {
         List<Envelope> batch = new ArrayList<>(config.maxBatch());
         while (!stopping || queue.depth() > 0) {

@@ -2,6 +2,8 @@ package io.jobstream.server;
 
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
+import io.jobstream.api.ApiRoutes;
+import io.jobstream.api.NodeInfo;
 import io.jobstream.broadcast.Broadcaster;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.broadcast.MemoryBroadcaster;
@@ -12,7 +14,10 @@ import io.jobstream.metrics.Metrics;
 import io.jobstream.persist.Receiver;
 import io.jobstream.postgres.Database;
 import io.jobstream.postgres.EmbeddedDatabase;
+import io.jobstream.postgres.PostgresEventReader;
 import io.jobstream.postgres.PostgresEventStore;
+import io.jobstream.postgres.PostgresJobReader;
+import io.jobstream.postgres.PostgresStdout;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.MemoryEventQueue;
 import io.jobstream.websocket.WebsocketEndpoint;
@@ -33,6 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class Server implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Server.class);
     private static final Duration DRAIN_DEADLINE = Duration.ofSeconds(30);
+    static final String VERSION = "0.1.0";
 
     private final Config config;
     private final Clock clock;
@@ -43,6 +49,8 @@ public final class Server implements AutoCloseable {
     private Receiver receiver;
     private IngestEndpoint ingest;
     private WebsocketEndpoint websocket;
+    private ApiRoutes api;
+    private HealthEndpoint health;
     private Javalin http;
 
     public Server(Config config, Clock clock) {
@@ -65,6 +73,9 @@ public final class Server implements AutoCloseable {
         receiver.start();
         ingest = new IngestEndpoint(new EventDecoder(config.ingest().maxEventBytes(), clock), queue,
                 config.ingest(), registry);
+        api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
+                new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
+        health = new HealthEndpoint(database.dataSource(), queue, receiver::isRunning);
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
         log.info("jobstream is serving on {}", uri());
         return this;
@@ -81,8 +92,18 @@ public final class Server implements AutoCloseable {
         cfg.http.maxRequestSize = config.ingest().maxRequestBytes();
         ingest.register(cfg.routes);
         websocket.register(cfg.routes);
+        api.register(cfg.routes);
+        health.register(cfg.routes);
         cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(registry.scrape()));
+    }
+
+    private static String nodeName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
     }
 
     public int port() {
