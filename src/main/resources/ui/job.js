@@ -97,8 +97,14 @@ async function refreshDetail() {
   }
 }
 
+/** Statuses only move forward: a job detail fetched just before a websocket status change must not undo it. */
+const STATUS_RANK = { new: 0, pending: 1, waiting: 2, running: 3 };
+function rank(status) {
+  return status in STATUS_RANK ? STATUS_RANK[status] : 4;
+}
+
 function showStatus(status) {
-  if (status === job.status) return;
+  if (status === job.status || (job.status && rank(status) < rank(job.status))) return;
   job.status = status;
   document.getElementById('job-status').replaceChildren(statusBadge(status));
 }
