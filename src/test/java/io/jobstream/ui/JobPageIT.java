@@ -250,4 +250,26 @@ class JobPageIT {
         assertThat(atBottom).isEqualTo(true);
         screenshot("job-page-recorded-run");
     }
+
+    @Test
+    @Order(10)
+    void a_huge_job_keeps_only_the_last_20000_lines_in_the_page_and_says_so() {
+        API.stored.clear();
+        int perEvent = 500;
+        for (int c = 1; c <= 50; c++) {
+            StringBuilder out = new StringBuilder();
+            for (int i = 0; i < perEvent; i++) out.append(i == 0 ? "" : "\r\n").append("event ").append(c).append(" line ").append(i);
+            API.stored.add(event(c, out.toString(), (c - 1) * perEvent, c * perEvent, false));
+        }
+        driver.get("http://127.0.0.1:" + app.port() + "/jobs/" + JOB);
+        wait.until(d -> text("job-lines").equals("25000") && !d.findElement(By.id("trim-notice")).getText().isEmpty());
+        JavascriptExecutor js = (JavascriptExecutor) driver;
+        wait.until(d -> "event 50 line 499".equals(js.executeScript(
+                "const l = document.querySelectorAll('#output .line .tx'); return l[l.length - 1].textContent;")));
+
+        assertThat(js.executeScript("return document.querySelectorAll('#output .line').length")).isEqualTo(20000L);
+        assertThat(text("trim-count")).isEqualTo("5000");
+        assertThat(js.executeScript("return document.querySelector('#output .line .tx').textContent")).isEqualTo("event 11 line 0");
+        assertThat(js.executeScript("return document.querySelector('#output .line .ln').textContent")).isEqualTo("5001");
+    }
 }
