@@ -37,8 +37,8 @@ public final class DemoJobs implements AutoCloseable {
 
     /** @param ingestUrl the full URL of {@code POST /api/v2/job_events/ingest/} on this node */
     public DemoJobs(URI ingestUrl, JobRegistry jobs, Clock clock) {
-        this(jobs, clock, Sleeper.REAL, new IngestPoster(ingestUrl,
-                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(), Sleeper.REAL), null);
+        // the HttpClient (and its selector thread) is made on first use, on the demo thread
+        this(jobs, clock, Sleeper.REAL, new LazySink(ingestUrl), null);
     }
 
     DemoJobs(JobRegistry jobs, Clock clock, Sleeper sleeper, DemoReplay.Sink sink, List<DemoRecording.Run> runs) {
@@ -47,6 +47,25 @@ public final class DemoJobs implements AutoCloseable {
         this.sink = sink;
         this.replay = new DemoReplay(clock, sleeper, MAX_GAP);
         this.runs = runs;
+    }
+
+    /** An {@link IngestPoster} built on the first post, so that constructing DemoJobs starts nothing. */
+    private static final class LazySink implements DemoReplay.Sink {
+        private final URI ingestUrl;
+        private IngestPoster poster; // only the demo thread posts
+
+        LazySink(URI ingestUrl) {
+            this.ingestUrl = Objects.requireNonNull(ingestUrl, "ingestUrl");
+        }
+
+        @Override
+        public void post(String ndjson) throws InterruptedException {
+            if (poster == null) {
+                poster = new IngestPoster(ingestUrl,
+                        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(), Sleeper.REAL);
+            }
+            poster.post(ndjson);
+        }
     }
 
     public synchronized void start() {

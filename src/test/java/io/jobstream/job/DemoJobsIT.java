@@ -91,6 +91,24 @@ class DemoJobsIT {
         demo.close(); // idempotent
     }
 
+    @Test
+    void the_public_constructor_streams_the_site_run_first_and_close_stops_it_promptly() {
+        JobRegistry jobs = (name, playbook) -> {
+            createdJobs.add(name + " / " + playbook);
+            return nextJobId.incrementAndGet();
+        };
+        demo = new DemoJobs(URI.create("http://127.0.0.1:" + ingest.port() + "/api/v2/job_events/ingest/"), jobs, Clock.systemUTC());
+        demo.start();
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> received.size() >= 3);
+        assertThat(createdJobs.get(0)).isEqualTo("demo: site / site.yml");
+        assertThat(received.get(0).get("counter").asInt()).isEqualTo(1);
+
+        long before = System.nanoTime();
+        demo.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(5));
+    }
+
     private List<JsonNode> eventsOf(long jobId) {
         List<JsonNode> out = new ArrayList<>();
         for (JsonNode n : received) {
