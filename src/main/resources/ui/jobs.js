@@ -42,7 +42,9 @@ function row(job) {
   tr.appendChild(el('td', 'name')).appendChild(link(job.name || `Job ${job.id}`));
   tr.appendChild(el('td', 'status')).appendChild(statusBadge(job.status));
   tr.appendChild(el('td', 'time', formatDateTime(job.created)));
-  tr.appendChild(el('td', 'num', `${count(job.emitted_events)} / ${count(job.stored_events)}`));
+  // stored so far, and of how many once the emitter's EOF told the total
+  const total = Number.isFinite(job.final_counter) ? ` / ${job.final_counter}` : '';
+  tr.appendChild(el('td', 'num', `${count(job.stored_events)}${total}`));
   tr.appendChild(el('td', 'flag', job.event_processing_finished ? 'yes' : 'no'));
   tr.appendChild(el('td', 'num', Number.isFinite(job.last_lag_ms) ? (job.last_lag_ms / 1000).toFixed(3) + ' s' : '—'));
   return tr;

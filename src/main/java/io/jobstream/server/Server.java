@@ -10,6 +10,7 @@ import io.jobstream.broadcast.MemoryBroadcaster;
 import io.jobstream.config.Config;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.ingest.IngestEndpoint;
+import io.jobstream.job.DemoJobs;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.persist.Receiver;
 import io.jobstream.postgres.Database;
@@ -17,9 +18,11 @@ import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.postgres.PostgresEventReader;
 import io.jobstream.postgres.PostgresEventStore;
 import io.jobstream.postgres.PostgresJobReader;
+import io.jobstream.postgres.PostgresJobRegistry;
 import io.jobstream.postgres.PostgresStdout;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.MemoryEventQueue;
+import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.WebsocketEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
@@ -51,6 +54,7 @@ public final class Server implements AutoCloseable {
     private WebsocketEndpoint websocket;
     private ApiRoutes api;
     private HealthEndpoint health;
+    private DemoJobs demo;
     private Javalin http;
 
     public Server(Config config, Clock clock) {
@@ -78,6 +82,11 @@ public final class Server implements AutoCloseable {
         health = new HealthEndpoint(database.dataSource(), queue, receiver::isRunning);
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
         log.info("jobstream is serving on {}", uri());
+        if (config.demo()) {
+            demo = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)),
+                    new PostgresJobRegistry(database.dataSource()), clock);
+            demo.start();
+        }
         return this;
     }
 
@@ -93,6 +102,7 @@ public final class Server implements AutoCloseable {
         ingest.register(cfg.routes);
         websocket.register(cfg.routes);
         api.register(cfg.routes);
+        new UiRoutes().register(cfg.routes);
         health.register(cfg.routes);
         cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(registry.scrape()));
@@ -117,6 +127,7 @@ public final class Server implements AutoCloseable {
 
     @Override
     public void close() {
+        if (demo != null) demo.close();
         if (ingest != null) ingest.close();
         if (receiver != null) receiver.close(DRAIN_DEADLINE);
         if (websocket != null) websocket.close();
@@ -125,6 +136,7 @@ public final class Server implements AutoCloseable {
         if (database != null) database.close();
         if (embedded != null) embedded.close();
         registry.close();
+        demo = null;
         ingest = null;
         websocket = null;
         receiver = null;
