@@ -39,7 +39,8 @@ class EventDecoderTest {
         assertThat(e.changed()).isTrue();
         assertThat(e.failed()).isFalse();
         assertThat(e.level()).isEqualTo(3);
-        assertThat(e.eventData()).startsWith("{\"playbook\":\"site.yml\"").contains("\"changed\":true");
+        // kept byte for byte as the emitter sent it, whitespace included
+        assertThat(e.eventData()).isEqualTo(OK.substring(OK.indexOf("{\"playbook\""), OK.length() - 1));
     }
 
     @Test

@@ -1,0 +1,103 @@
+package io.jobstream.event;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The fields {@link EventParser} read from one event object, before the rules that need them all together
+ * (required fields, line order, AWX's derived columns) turn them into a {@link JobMessage}.
+ */
+final class EventFields {
+    /** AWX truncates these {@code event_data} strings to 1023 characters plus an ellipsis. */
+    static final int MAX_NAME = 1024;
+    static final int MAX_UUID = 1024;
+    static final int MAX_EVENT_NAME = 100;
+
+    Long jobId;
+    Integer counter;
+    Integer finalCounter;
+    Integer startLine;
+    Integer endLine;
+    Integer verbosity;
+    String event;
+    String uuid;
+    String parentUuid;
+    String hostName;
+    String stdout;
+    Instant created;
+    String eventData;
+    String otherJobKey;
+    boolean ignoreErrors;
+    boolean resChanged;
+    final Map<String, String> data = new HashMap<>(8);
+    final Map<String, Long> statsSums = new HashMap<>(4);
+
+    static int minOf(String field) {
+        return field.equals("counter") ? 1 : 0;
+    }
+
+    /** Applies the cross-field rules; {@code repairs} receives what was changed to make the event storable. */
+    JobMessage toMessage(Instant received, java.util.List<String> repairs) {
+        long job = jobId();
+        String name = checked("event", require("event", event), MAX_EVENT_NAME);
+        if (name.isEmpty()) throw new EventParser.Invalid("event: must not be empty");
+        if (name.equals("EOF")) return new JobEof(job, require("final_counter", finalCounter));
+        int c = require("counter", counter);
+        String out = stdout == null ? "" : stdout;
+        if (out.indexOf('\0') >= 0) {
+            String cleaned = out.replace("\0", "");
+            repairs.add("stdout: removed " + (out.length() - cleaned.length()) + " NUL character(s)");
+            out = cleaned;
+        }
+        int start = startLine == null ? 0 : startLine;
+        int end = endLine == null ? 0 : endLine;
+        if (end < start) throw new EventParser.Invalid("end_line (" + end + ") is before start_line (" + start + ")");
+        String host = hostName != null ? checked("host_name", hostName, MAX_NAME) : data.getOrDefault("host", "").strip();
+        return new JobEvent(job, c, checked("uuid", uuid, MAX_UUID), checked("parent_uuid", parentUuid, MAX_UUID), name,
+                eventData == null ? "{}" : eventData, out, start, end, verbosity == null ? 0 : verbosity,
+                noNul("host_name", host),
+                cut("playbook"), cut("play"), cut("role"), cut("task"),
+                failed(name), changed(name),
+                created == null ? received : created, created == null, received);
+    }
+
+    private long jobId() {
+        if (jobId != null) return jobId;
+        if (otherJobKey != null) {
+            throw new EventParser.Invalid("unsupported job key '" + otherJobKey + "': only job events (job_id) are accepted");
+        }
+        throw new EventParser.Invalid("job_id: missing");
+    }
+
+    private boolean failed(String name) {
+        if (name.equals("playbook_on_stats")) return statsSums.getOrDefault("failures", 0L) + statsSums.getOrDefault("dark", 0L) > 0;
+        return EventTypes.isFailure(name) && !ignoreErrors;
+    }
+
+    private boolean changed(String name) {
+        if (name.equals("playbook_on_stats")) return statsSums.getOrDefault("changed", 0L) > 0;
+        return resChanged;
+    }
+
+    private String cut(String field) {
+        String s = noNul(field, data.getOrDefault(field, "").strip());
+        return s.length() > MAX_NAME ? s.substring(0, MAX_NAME - 1) + "\u2026" : s;
+    }
+
+    private static <T> T require(String field, T value) {
+        if (value == null) throw new EventParser.Invalid(field + ": missing");
+        return value;
+    }
+
+    private static String checked(String field, String value, int maxLength) {
+        if (value == null) return "";
+        if (value.length() > maxLength) throw new EventParser.Invalid(field + ": longer than " + maxLength + " characters");
+        return noNul(field, value);
+    }
+
+    private static String noNul(String field, String value) {
+        if (value.indexOf('\0') >= 0) throw new EventParser.Invalid(field + ": contains a NUL character");
+        return value;
+    }
+}
