@@ -19,6 +19,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +49,7 @@ public final class IngestEndpoint {
     private final Counter repaired;
     private final Counter createdFilled;
     private final Timer lagReceived;
+    private final ExecutorService replies;
     private volatile boolean closed;
 
     public IngestEndpoint(EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry) {
@@ -57,6 +61,12 @@ public final class IngestEndpoint {
         this.repaired = registry.counter(Metrics.EVENTS_REPAIRED, "reason", "nul");
         this.createdFilled = registry.counter(Metrics.EVENTS_CREATED_FILLED);
         this.lagReceived = Metrics.lag(registry, Metrics.LAG_RECEIVED, "Event created to received by a node");
+        // One waiting request per queued request at most, so the queue's capacity bounds this one too.
+        this.replies = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(queue.capacity()), r -> {
+            Thread t = new Thread(r, "jobstream-ingest-reply");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     public void register(RoutesConfig routes) {
@@ -66,6 +76,16 @@ public final class IngestEndpoint {
     /** From now on requests get 503 (the node is stopping); already accepted events are still committed. */
     public void close() {
         closed = true;
+    }
+
+    /** After the receiver has drained: lets the last replies go out, then stops the reply threads. */
+    public void stopReplies() {
+        replies.shutdown();
+        try {
+            replies.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void handle(Context ctx) {
@@ -106,12 +126,13 @@ public final class IngestEndpoint {
     private CompletableFuture<Void> reply(Context ctx, RequestReceipt receipt, List<IngestReply.Problem> rejected,
                                           List<IngestReply.Problem> repairs) {
         long timeoutMs = config.commitTimeout().toMillis();
+        // Async: the receiver thread completes receipts, and writing HTTP responses is not its job.
         return receipt.future()
-                .thenApply(r -> {
+                .thenApplyAsync(r -> {
                     List<IngestReply.Problem> problems = new ArrayList<>(rejected);
                     problems.addAll(r.failures());
                     return new IngestReply(r.stored(), r.duplicates(), problems, repairs, null, null);
-                })
+                }, replies)
                 .completeOnTimeout(null, timeoutMs, TimeUnit.MILLISECONDS)
                 .thenAccept(reply -> {
                     if (reply != null) {

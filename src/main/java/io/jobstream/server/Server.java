@@ -130,6 +130,7 @@ public final class Server implements AutoCloseable {
         if (demo != null) demo.close();
         if (ingest != null) ingest.close();
         if (receiver != null) receiver.close(DRAIN_DEADLINE);
+        if (ingest != null) ingest.stopReplies();
         if (websocket != null) websocket.close();
         if (http != null) http.stop();
         if (broadcaster != null) broadcaster.close();
