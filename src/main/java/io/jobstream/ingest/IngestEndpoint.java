@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Answers: 200 once every valid event of the request is committed (the body counts accepted and duplicate
  * events and lists rejected and repaired lines); 400 when no line is valid; 413 when the body is over
- * {@code ingest.max-request-size}; 503 with Retry-After when the queue is full, the node is stopping, or the commit
+ * {@code ingest.max-request-size} or holds more events than the queue can ever take; 503 with Retry-After when the queue is full, the node is stopping, or the commit
  * took longer than {@code ingest.commit-timeout} (then the events stay queued and will be stored; a retry is safe
  * because storage is idempotent). Handlers run on Jetty threads and never block: the answer is written from the
  * receipt's future.
@@ -110,6 +110,11 @@ public final class IngestEndpoint {
         if (valid.isEmpty()) {
             String detail = lines.isEmpty() ? "empty body: send one JSON event, a JSON array, or NDJSON" : "no valid event";
             answer(ctx, 400, new IngestReply(0, 0, rejected, repairs, detail, null));
+            return;
+        }
+        if (valid.size() > queue.capacity()) {
+            answer(ctx, 413, new IngestReply(0, 0, rejected, repairs, "request has " + valid.size()
+                    + " events, more than the queue holds (" + queue.capacity() + "); send smaller requests", null));
             return;
         }
         RequestReceipt receipt = new RequestReceipt(valid.size());
