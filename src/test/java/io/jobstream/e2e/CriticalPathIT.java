@@ -106,19 +106,27 @@ class CriticalPathIT {
         }
     }
 
-    /** Reads the client's event frames until every counter arrived, failing on any counter seen twice. */
+    /**
+     * Reads the client's frames until every counter and the job's summary arrived, failing on any counter seen twice.
+     */
     private static void assertEveryCounterOnce(WsTestClient client, long job) {
         Map<Integer, Boolean> seen = new ConcurrentHashMap<>();
+        List<JsonNode> summaries = new ArrayList<>();
         await().atMost(Duration.ofSeconds(60)).until(() -> {
             String frame;
             while ((frame = client.frames.poll()) != null) {
                 JsonNode m = Http.json(frame);
+                if ("jobs".equals(m.path("group_name").asText()) && m.path("unified_job_id").asLong() == job) {
+                    summaries.add(m);
+                }
                 if (!"job_events".equals(m.path("group_name").asText())) continue;
                 assertThat(m.path("job").asLong()).isEqualTo(job);
                 assertThat(seen.put(m.path("counter").asInt(), true)).as("counter %s twice", m.path("counter")).isNull();
             }
-            return seen.size() == EVENTS;
+            return seen.size() == EVENTS && !summaries.isEmpty();
         });
         assertThat(seen.keySet()).hasSize(EVENTS).allMatch(c -> c >= 1 && c <= EVENTS);
+        assertThat(summaries).hasSize(1);
+        assertThat(summaries.get(0).path("final_counter").asInt()).isEqualTo(EVENTS);
     }
 }
