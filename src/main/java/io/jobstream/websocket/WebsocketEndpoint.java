@@ -24,6 +24,11 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiPredicate;
@@ -59,7 +64,17 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor senders;
 
-    private record Connection(Subscriber subscriber, long userId, String csrfToken) {}
+    /**
+     * Protocol pings come from this endpoint's own daemon thread rather than Javalin's automatic pings, whose
+     * non-daemon thread outlives the server and keeps a stopped node's JVM from exiting.
+     */
+    private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ws-ping");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private record Connection(Subscriber subscriber, long userId, String csrfToken, Session session) {}
 
     /**
      * @param authenticator the handshake's user id, or empty to refuse the connection (closed with 1008)
@@ -73,6 +88,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         this.authenticator = authenticator;
         this.jobAccess = jobAccess;
         this.senders = senderPool();
+        pinger.scheduleAtFixedRate(this::pingAll, PING_SECONDS, PING_SECONDS, TimeUnit.SECONDS);
         Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
                 .register(registry);
     }
@@ -102,8 +118,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
         }
         Subscriber subscriber = new Subscriber(new JettyFrameSender(ctx.session), config.outboxCapacity(), senders,
                 hub, metrics);
-        connections.put(ctx.sessionId(), new Connection(subscriber, user.getAsLong(), ctx.cookie(CSRF_COOKIE)));
-        ctx.enableAutomaticPings(PING_SECONDS, TimeUnit.SECONDS);
+        connections.put(ctx.sessionId(),
+                new Connection(subscriber, user.getAsLong(), ctx.cookie(CSRF_COOKIE), ctx.session));
         subscriber.reply(Replies.accept(user.getAsLong()));
     }
 
@@ -194,9 +210,16 @@ public final class WebsocketEndpoint implements AutoCloseable {
         log.debug("websocket error on session {}: {}", ctx.sessionId(), String.valueOf(ctx.error()));
     }
 
+    private void pingAll() {
+        for (Connection c : connections.values()) {
+            if (c.session().isOpen()) c.session().sendPing(ByteBuffer.allocate(0), Callback.NOOP);
+        }
+    }
+
     /** Tells every open connection the server is going away and stops the sender threads; idempotent. */
     @Override
     public void close() {
+        pinger.shutdownNow();
         for (Connection connection : connections.values()) {
             if (connection.subscriber().close("server_stop")) {
                 connection.subscriber().closeTransport(WsCloseStatus.GOING_AWAY.getCode(), "server stopping");
