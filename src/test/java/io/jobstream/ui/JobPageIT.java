@@ -1,5 +1,7 @@
 package io.jobstream.ui;
 
+import io.jobstream.testing.HeadlessChromium;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.jobstream.event.Json;
 import io.jobstream.event.Timestamps;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,9 +27,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -44,7 +42,7 @@ class JobPageIT {
     private static final long JOB = 7;
     private static final FakeJobApi API = new FakeJobApi(JOB, "demo: site");
     private static Javalin app;
-    private static ChromeDriverService service;
+    private static HeadlessChromium browser;
     private static WebDriver driver;
     private static WebDriverWait wait;
 
@@ -63,24 +61,15 @@ class JobPageIT {
             API.register(cfg.routes);
         }).start("127.0.0.1", 0);
 
-        Path profile = Files.createTempDirectory("chrome-profile");
-        service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
-                .usingAnyFreePort().build();
-        ChromeOptions o = new ChromeOptions();
-        o.setBinary("/usr/bin/chromium");
-        o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--user-data-dir=" + profile, "--window-size=1024,768");
-        driver = new ChromeDriver(service, o);
-        wait = new WebDriverWait(driver, Duration.ofSeconds(10));
+        browser = HeadlessChromium.start();
+        driver = browser.driver;
+        wait = browser.wait;
         Files.createDirectories(Path.of("target/screenshots"));
     }
 
     @AfterAll
     static void stop() {
-        if (driver != null) driver.quit();
-        if (service != null) service.stop();
+        if (browser != null) browser.close();
         if (app != null) app.stop();
     }
 

@@ -1,0 +1,55 @@
+package io.jobstream.testing;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Debian's headless Chromium driven by Debian's chromedriver (STACK.md §7): explicit binaries, so Selenium Manager
+ * never downloads anything; a fresh profile; no background networking (this machine has no internet).
+ */
+public final class HeadlessChromium implements AutoCloseable {
+    public final WebDriver driver;
+    public final WebDriverWait wait;
+    private final ChromeDriverService service;
+
+    private HeadlessChromium(ChromeDriverService service, WebDriver driver) {
+        this.service = service;
+        this.driver = driver;
+        this.wait = new WebDriverWait(driver, Duration.ofSeconds(15));
+    }
+
+    public static HeadlessChromium start() throws IOException {
+        Path profile = Files.createTempDirectory("chrome-profile");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+                .usingAnyFreePort().build();
+        ChromeOptions o = new ChromeOptions();
+        o.setBinary("/usr/bin/chromium");
+        o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + profile, "--window-size=1280,900");
+        return new HeadlessChromium(service, new ChromeDriver(service, o));
+    }
+
+    /** Saves a PNG of the page to target/screenshots/NAME.png, for a person to look at. */
+    public void screenshot(String name) throws IOException {
+        Path dir = Files.createDirectories(Path.of("target/screenshots"));
+        Files.write(dir.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+    }
+
+    @Override
+    public void close() {
+        driver.quit();
+        service.stop();
+    }
+}
