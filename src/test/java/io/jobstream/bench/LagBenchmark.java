@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * End-to-end lag under a steady offered load (run by {@code bench/lag}; not a test): an emitter posts events at a
  * fixed rate, each with {@code created} = the moment it is posted, and N websocket subscribers of the job record
  * now − created when each event arrives: emitter → HTTP → queue → COPY + commit → broadcast → socket → client.
- * The first 3 seconds of events warm the JVM and PostgreSQL up and are not counted.
+ * The first 10 seconds of events warm the JVM (JIT) and PostgreSQL up and are not counted.
  * Arguments: [events-per-second=10000] [subscribers=10] [seconds=20].
  */
 public final class LagBenchmark {
@@ -33,7 +33,7 @@ public final class LagBenchmark {
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         int tickMs = 10;
         int perTick = rate * tickMs / 1000;
-        int warmup = rate * 3;
+        int warmup = rate * 10;
         int total = warmup + perTick * (seconds * 1000 / tickMs);
         try (RunningServer server = RunningServer.start(Files.createTempDirectory("jobstream-lag"))) {
             HttpClient http = HttpClient.newHttpClient();
@@ -66,6 +66,16 @@ public final class LagBenchmark {
                             + " lag created->websocket p50 %.1f ms, p99 %.1f ms, max %.1f ms | non-200 posts: %d |%n",
                     rate, offeredSeconds, total - warmup, subscribers, all.length, (long) (total - warmup) * subscribers,
                     pct(all, 0.50), pct(all, 0.99), all[all.length - 1] / 1000.0, failures.get());
+            // Lag over time (first subscriber, in arrival order, ten slices): a steady tail or a backlog building up?
+            Recorder first = clients.get(0);
+            int n = Math.min(first.count.get(), first.lagsMicros.length);
+            StringBuilder slices = new StringBuilder("  p99 per tenth of the run (ms):");
+            for (int k = 0; k < 10 && n >= 10; k++) {
+                long[] slice = Arrays.copyOfRange(first.lagsMicros, k * n / 10, (k + 1) * n / 10);
+                Arrays.sort(slice);
+                slices.append(String.format(" %.0f", pct(slice, 0.99)));
+            }
+            System.out.println(slices);
             String metrics = http.send(HttpRequest.newBuilder(server.uri("/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             metrics.lines().filter(l -> l.matches("(lag_committed_seconds_(count|sum|max)|persist_batch_size_(count|sum|max)"
