@@ -5,6 +5,7 @@ import io.jobstream.api.EventReader;
 import io.jobstream.api.EventRow;
 import io.jobstream.api.Page;
 import io.jobstream.api.ReadException;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,7 +20,6 @@ import javax.sql.DataSource;
  * the primary key). Thread-safe; borrows a pooled connection per call; the tree walk reads through a cursor.
  */
 public final class PostgresEventReader implements EventReader {
-    static final int FETCH_SIZE = 1000;
     private static final String COLUMNS = "id, job_id, counter, uuid, parent_uuid, event, event_data, failed, changed,"
             + " playbook, play, role, task, host_name, start_line, end_line, verbosity, created, modified";
 
@@ -82,23 +82,11 @@ public final class PostgresEventReader implements EventReader {
 
     @Override
     public void visitTree(long jobId, TreeVisitor visitor) {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false); // pgjdbc streams with a cursor only inside a transaction
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT counter, uuid, parent_uuid, event FROM job_event WHERE job_id = ? ORDER BY counter")) {
-                ps.setFetchSize(FETCH_SIZE);
-                ps.setLong(1, jobId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next() && visitor.visit(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4))) {
-                        // the visitor does the work
-                    }
-                }
-            } finally {
-                c.rollback(); // read only: nothing to keep
-                c.setAutoCommit(autoCommit);
-            }
-        } catch (SQLException e) {
+        try {
+            JobCursor.forEach(dataSource, "SELECT counter, uuid, parent_uuid, event FROM job_event WHERE job_id = ?"
+                    + " ORDER BY counter", jobId, rs -> visitor.visit(rs.getInt(1), rs.getString(2), rs.getString(3),
+                    rs.getString(4)));
+        } catch (SQLException | IOException e) {
             throw new ReadException("reading the event tree of job " + jobId + " failed", e);
         }
     }

@@ -11,12 +11,11 @@ import javax.sql.DataSource;
 
 /**
  * A job's stdout straight from the job_event table through a server-side cursor (autocommit off, fetch size
- * {@value #FETCH_SIZE}): at most one fetch of rows is in memory however long the job. Ordered by counter, which
+ * {@value JobCursor#FETCH_SIZE}): at most one fetch of rows is in memory however long the job. Ordered by counter, which
  * the primary key serves without a sort; AWX orders by start_line, which every emitter writes in counter order.
  * Thread-safe; each call holds one pooled connection until the last row is handed over.
  */
 public final class PostgresStdout implements StdoutSource {
-    static final int FETCH_SIZE = 1000;
 
     private final DataSource dataSource;
 
@@ -41,20 +40,12 @@ public final class PostgresStdout implements StdoutSource {
 
     @Override
     public void copy(long jobId, Sink sink) throws IOException {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false); // pgjdbc streams with a cursor only inside a transaction
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT stdout FROM job_event WHERE job_id = ? AND stdout <> '' ORDER BY counter")) {
-                ps.setFetchSize(FETCH_SIZE);
-                ps.setLong(1, jobId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) sink.accept(rs.getString(1));
-                }
-            } finally {
-                c.rollback(); // read only: nothing to keep
-                c.setAutoCommit(autoCommit);
-            }
+        try {
+            JobCursor.forEach(dataSource, "SELECT stdout FROM job_event WHERE job_id = ? AND stdout <> '' ORDER BY counter",
+                    jobId, rs -> {
+                        sink.accept(rs.getString(1));
+                        return true;
+                    });
         } catch (SQLException e) {
             throw new ReadException("reading stdout of job " + jobId + " failed", e);
         }
