@@ -74,15 +74,27 @@ final class EventParser {
             String name = p.currentName();
             JsonToken v = p.nextToken();
             switch (name) {
-                case "host", "playbook", "play", "role", "task" -> f.data.put(name, v == JsonToken.VALUE_STRING ? p.getText() : "");
+                case "host", "playbook", "play", "role", "task" -> f.data.put(name, stringOrSkip(v));
                 case "ignore_errors" -> f.ignoreErrors = truthy(v);
-                case "res" -> f.resChanged = v == JsonToken.START_OBJECT && resChanged();
+                case "res" -> f.resChanged = v == JsonToken.START_OBJECT ? resChanged() : skipped();
                 case "changed", "dark", "failures" -> f.statsSums.put(name, sumPerHost(v));
                 default -> p.skipChildren();
             }
         }
         int end = (int) p.currentLocation().getByteOffset();
         f.eventData = new String(bytes, offset + start, end - start, StandardCharsets.UTF_8);
+    }
+
+    /** The text of a string value; any other value (a container too) is skipped and reads as "". */
+    private String stringOrSkip(JsonToken v) throws IOException {
+        if (v == JsonToken.VALUE_STRING) return p.getText();
+        p.skipChildren();
+        return "";
+    }
+
+    private boolean skipped() throws IOException {
+        p.skipChildren();
+        return false;
     }
 
     /** Within {@code res}: is {@code changed} truthy? Skips everything else. */

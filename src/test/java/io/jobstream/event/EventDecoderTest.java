@@ -147,6 +147,21 @@ class EventDecoderTest {
     }
 
     @Test
+    void containers_where_awx_expects_strings_are_skipped_whole_and_event_data_kept_intact() {
+        String data = "{\"res\": [1, {\"changed\": true}], \"host\": {\"name\": \"h\"}, \"play\": [\"p\"],"
+                + " \"ignore_errors\": [0], \"task\": \"t\", \"changed\": {\"h\": 1}}";
+        JobEvent e = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_failed\",\"event_data\":" + data
+                + ",\"stdout\":\"after\"}");
+        assertThat(e.eventData()).isEqualTo(data);
+        assertThat(e.task()).isEqualTo("t");
+        assertThat(e.hostName()).isEmpty();
+        assertThat(e.play()).isEmpty();
+        assertThat(e.changed()).isFalse();
+        assertThat(e.failed()).as("a non-empty list is truthy: errors ignored").isFalse();
+        assertThat(e.stdout()).isEqualTo("after");
+    }
+
+    @Test
     void an_empty_body_has_no_lines() {
         assertThat(decoder.decodeBody(" \n ")).isEmpty();
     }
