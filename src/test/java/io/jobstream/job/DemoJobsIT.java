@@ -85,7 +85,8 @@ class DemoJobsIT {
         });
         assertThat(createdJobs.get(0)).isEqualTo("demo: long_output / long_output.yml");
         assertThat(contentTypes).allMatch(t -> t.startsWith("application/x-ndjson"));
-        assertThat(posts.get()).as("batches, not one request per event").isLessThan(n);
+        // how events due together share a request depends on timing here; DemoReplayTest checks it on a manual clock
+        assertThat(posts.get()).as("at least one request, plus the EOF").isBetween(2, n + 1);
 
         demo.close();
         demo.close(); // idempotent
