@@ -33,7 +33,8 @@ class RestartIT {
         AtomicInteger retries = new AtomicInteger();
         CompletableFuture<Void> emitter = CompletableFuture.runAsync(() -> emit(node, posted, retries));
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> posted.get() >= EVENTS / 4);
+        // poll often so the stop lands early in the stream, leaving most of it for the restarted node
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() -> posted.get() >= EVENTS / 10);
         node.get().close(); // clean stop while the emitter keeps posting
         int postedAtStop = posted.get();
         node.set(RunningServer.start(dataDir));
