@@ -2,6 +2,7 @@ package io.jobstream.event;
 
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -38,7 +39,7 @@ final class EventFields {
     }
 
     /** Applies the cross-field rules; {@code repairs} receives what was changed to make the event storable. */
-    JobMessage toMessage(Instant received, java.util.List<String> repairs) {
+    JobMessage toMessage(Instant received, List<String> repairs) {
         long job = jobId();
         String name = checked("event", require("event", event), MAX_EVENT_NAME);
         if (name.isEmpty()) throw new EventParser.Invalid("event: must not be empty");

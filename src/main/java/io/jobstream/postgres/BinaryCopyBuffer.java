@@ -1,5 +1,6 @@
 package io.jobstream.postgres;
 
+import io.jobstream.event.Timestamps;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
@@ -54,8 +55,7 @@ final class BinaryCopyBuffer {
 
     void timestamptz(Instant t) {
         putInt(8);
-        long micros = Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
-        putLong(micros - PG_EPOCH_MICROS);
+        putLong(Timestamps.micros(t) - PG_EPOCH_MICROS);
     }
 
     void text(String s) {

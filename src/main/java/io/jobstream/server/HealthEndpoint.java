@@ -7,6 +7,7 @@ import io.jobstream.queue.EventQueue;
 import java.sql.Connection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 
 /**
@@ -16,9 +17,9 @@ import javax.sql.DataSource;
 final class HealthEndpoint {
     private final DataSource dataSource;
     private final EventQueue queue;
-    private final java.util.function.BooleanSupplier receiverAlive;
+    private final BooleanSupplier receiverAlive;
 
-    HealthEndpoint(DataSource dataSource, EventQueue queue, java.util.function.BooleanSupplier receiverAlive) {
+    HealthEndpoint(DataSource dataSource, EventQueue queue, BooleanSupplier receiverAlive) {
         this.dataSource = dataSource;
         this.queue = queue;
         this.receiverAlive = receiverAlive;
