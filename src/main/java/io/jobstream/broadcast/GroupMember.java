@@ -13,4 +13,15 @@ public interface GroupMember {
      *     consumer; a member that is already closing returns true and ignores the frame
      */
     boolean offer(String group, String frame);
+
+    /**
+     * Takes a job event's frame; a member that sequences events per job overrides this (the websocket subscriber).
+     * The same frame may come more than once and out of counter order (redelivery, several emitters, a cluster
+     * relay); the member is what makes its client's stream exactly-once and in order.
+     *
+     * @return false only when this frame did not fit and the member fell behind (see {@link #offer})
+     */
+    default boolean offerEvent(String group, EventFrame frame) {
+        return offer(group, frame.text());
+    }
 }

@@ -49,7 +49,7 @@ public final class Hub {
             Gauge.builder("hub.subscriptions", count, AtomicInteger::get).tag("group", name)
                     .description("members of this node's groups with this name").register(registry);
             overCapacityByName.put(name, Counter.builder("ws.over.capacity").tag("group", name)
-                    .description("frames that did not fit a subscriber's outbox").register(registry));
+                    .description("times a subscriber's outbox overflowed (it then catches up from the store)").register(registry));
         }
         Gauge.builder("hub.groups", groups, Map::size).description("groups with at least one member")
                 .register(registry);
@@ -100,14 +100,32 @@ public final class Hub {
         if (members == null) return 0;
         int over = 0;
         for (GroupMember member : members) {
-            if (!offerSafely(member, group, frame)) over++;
+            if (!offerSafely(member, group, frame, null)) over++;
         }
-        if (over > 0) {
-            // channels_redis's wording (reference §6), so existing runbooks and greps still work
-            log.info("{} of {} channels over capacity in group {}", over, members.length, group);
-            overCapacityByName.get(nameOf(group)).increment(over);
-        }
+        if (over > 0) overCapacity(group, over, members.length);
         return members.length;
+    }
+
+    /**
+     * Hands a job event's frame to every member of {@code group}, without blocking; members sequence it per job.
+     *
+     * @return how many members the group had
+     */
+    public int deliverEvent(String group, EventFrame frame) {
+        GroupMember[] members = groups.get(group);
+        if (members == null) return 0;
+        int over = 0;
+        for (GroupMember member : members) {
+            if (!offerSafely(member, group, null, frame)) over++;
+        }
+        if (over > 0) overCapacity(group, over, members.length);
+        return members.length;
+    }
+
+    private void overCapacity(String group, int over, int members) {
+        // channels_redis's wording (reference §6), so existing runbooks and greps still work
+        log.info("{} of {} channels over capacity in group {}", over, members, group);
+        overCapacityByName.get(nameOf(group)).increment(over);
     }
 
     public boolean hasMembers(String group) {
@@ -124,9 +142,9 @@ public final class Hub {
         return subscriptions.get();
     }
 
-    private static boolean offerSafely(GroupMember member, String group, String frame) {
+    private static boolean offerSafely(GroupMember member, String group, String frame, EventFrame event) {
         try {
-            return member.offer(group, frame);
+            return event == null ? member.offer(group, frame) : member.offerEvent(group, event);
         } catch (RuntimeException e) {
             // one broken member must not cost the others their frame
             log.warn("member {} failed to take a frame of group {}", member, group, e);

@@ -2,10 +2,16 @@ package io.jobstream.broadcast;
 
 import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.JobChange;
+import io.jobstream.event.JobEvent;
 import io.jobstream.event.StoredEvent;
+import io.jobstream.event.Timestamps;
+import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
 import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,32 +28,54 @@ public final class MemoryBroadcaster implements Broadcaster {
     private static final Logger log = LoggerFactory.getLogger(MemoryBroadcaster.class);
 
     private final Hub hub;
+    private final Clock clock;
     private final Counter failures;
+    private final Timer createdReceived;
+    private final Timer receivedCommitted;
+    private final Timer committedPublished;
 
     public MemoryBroadcaster(Hub hub, MeterRegistry registry) {
+        this(hub, registry, Clock.systemUTC());
+    }
+
+    public MemoryBroadcaster(Hub hub, MeterRegistry registry, Clock clock) {
         this.hub = hub;
+        this.clock = clock;
         this.failures = Counter.builder("broadcast.failures")
                 .description("messages that could not be built or delivered").register(registry);
+        this.createdReceived = Metrics.hop(registry, Metrics.HOP_CREATED_RECEIVED);
+        this.receivedCommitted = Metrics.hop(registry, Metrics.HOP_RECEIVED_COMMITTED);
+        this.committedPublished = Metrics.hop(registry, Metrics.HOP_COMMITTED_PUBLISHED);
     }
 
     @Override
     public void publish(CommittedBatch batch) {
         long lastJob = -1;
         String group = null;
+        long published = Timestamps.micros(clock.instant());
         for (StoredEvent stored : batch.events()) {
-            long jobId = stored.event().jobId();
+            JobEvent e = stored.event();
+            long jobId = e.jobId();
+            long created = Timestamps.micros(e.created());
+            long received = Timestamps.micros(e.received());
+            long committed = Timestamps.micros(stored.modified());
+            // the first three hops, once per event, whether or not anyone watches (the last ones are per socket)
+            record(createdReceived, received - created);
+            record(receivedCommitted, committed - received);
+            record(committedPublished, published - committed);
             if (jobId != lastJob) { // batches are mostly one job: build its group name once
                 lastJob = jobId;
                 group = EventMessages.jobEventsGroup(jobId);
             }
             if (!hub.hasMembers(group)) continue;
             try {
-                hub.deliver(group, EventMessages.event(stored));
-            } catch (RuntimeException e) {
+                hub.deliverEvent(group,
+                        new EventFrame(jobId, e.counter(), EventMessages.event(stored), created, published));
+            } catch (RuntimeException ex) {
                 // the events are committed; a broadcast failure must not make the receiver retry or stall
                 failures.increment();
                 log.warn("could not broadcast event id={} job={} counter={}", stored.id(), jobId,
-                        stored.event().counter(), e);
+                        e.counter(), ex);
             }
         }
         for (JobChange change : batch.jobChanges()) {
@@ -56,6 +84,11 @@ public final class MemoryBroadcaster implements Broadcaster {
                 hub.deliver(EventMessages.SUMMARY_GROUP, EventMessages.summary(change.jobId(), change.finalCounter()));
             }
         }
+    }
+
+    /** Negative spans (clock skew between emitter and node) count as 0 rather than vanish. */
+    static void record(Timer timer, long micros) {
+        timer.record(Math.max(0, micros), TimeUnit.MICROSECONDS);
     }
 
     /** A status change that does not come from a committed batch (job launch, cancel, reaper). */

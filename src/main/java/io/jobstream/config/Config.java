@@ -23,7 +23,17 @@ public record Config(
 
     public record PersistConfig(int maxBatch, Duration maxRetryBackoff) {}
 
-    public record WsConfig(int outboxCapacity) {}
+    /**
+     * @param gapWait      how long a live gap in a job's counters is held before it is filled from the store
+     * @param holeWait     how long a counter missing from the store (while later ones are there) is waited for
+     * @param maxEventRate per job and subscriber, events per second sent live (AWX's MAX_WEBSOCKET_EVENT_RATE);
+     *                     0 = no limit; the excess is delayed (read from the store at that rate), never dropped
+     */
+    public record WsConfig(int outboxCapacity, Duration gapWait, Duration holeWait, int maxEventRate) {
+        public WsConfig(int outboxCapacity) {
+            this(outboxCapacity, Duration.ofSeconds(1), Duration.ofSeconds(5), 0);
+        }
+    }
 
     /** The embedded single-node defaults, as with no flags and no environment. */
     public static Config defaults() {

@@ -52,7 +52,9 @@ public final class ConfigLoader {
                 size(Settings.QUEUE_MAX_BYTES, 1L << 20, 1L << 40));
         var persist = new Config.PersistConfig(intIn(Settings.MAX_BATCH, 1, 100_000),
                 duration(Settings.MAX_RETRY_BACKOFF, Duration.ofMillis(10)));
-        var ws = new Config.WsConfig(intIn(Settings.OUTBOX_CAPACITY, 1, 10_000_000));
+        var ws = new Config.WsConfig(intIn(Settings.OUTBOX_CAPACITY, 1, 10_000_000),
+                duration(Settings.GAP_WAIT, Duration.ofMillis(1)), duration(Settings.HOLE_WAIT, Duration.ofMillis(1)),
+                intIn(Settings.MAX_EVENT_RATE, 0, 10_000_000));
         boolean demo = bool(Settings.DEMO);
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
             problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());

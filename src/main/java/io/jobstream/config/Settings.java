@@ -27,13 +27,22 @@ public final class Settings {
     public static final Setting MAX_RETRY_BACKOFF = new Setting("persist.max-retry-backoff", "10s",
             "Longest pause between retries while the database is failing (backoff doubles up to this).");
     public static final Setting OUTBOX_CAPACITY = new Setting("ws.outbox-capacity", "10000",
-            "Messages queued per websocket subscriber; a subscriber over it is disconnected as a slow consumer.");
+            "Event messages queued per websocket subscriber; a job that overflows it is caught up from the store.");
+    public static final Setting GAP_WAIT = new Setting("ws.gap-wait", "1s",
+            "How long a subscriber holds later events of a job while an earlier counter is missing, before it"
+                    + " fills the gap from the store.");
+    public static final Setting HOLE_WAIT = new Setting("ws.hole-wait", "5s",
+            "How long a counter missing from the store (while later ones are stored) is waited for before"
+                    + " subscribers skip it (logged, counted in ws_holes_skipped_total).");
+    public static final Setting MAX_EVENT_RATE = new Setting("ws.max-event-rate", "0",
+            "AWX's MAX_WEBSOCKET_EVENT_RATE: events per second per job sent live to each subscriber; 0 = no limit."
+                    + " The excess is not dropped: it follows from the store at that rate.");
     public static final Setting DEMO = new Setting("demo", "false",
             "Keep sample jobs streaming (a recorded real Ansible run replayed at its original pace).");
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
-            OUTBOX_CAPACITY, DEMO);
+            OUTBOX_CAPACITY, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, DEMO);
 
     private Settings() {}
 }

@@ -31,6 +31,13 @@ public final class Metrics {
     public static final String PERSIST_FAILURES = "persist.failures";
     public static final String LAG_RECEIVED = "lag.received";
     public static final String LAG_COMMITTED = "lag.committed";
+    /** One histogram per hop of an event (tag {@code hop}, see {@link #hop}); per node, as every meter here. */
+    public static final String HOP = "event.hop";
+    public static final String HOP_CREATED_RECEIVED = "created_received";
+    public static final String HOP_RECEIVED_COMMITTED = "received_committed";
+    public static final String HOP_COMMITTED_PUBLISHED = "committed_published";
+    public static final String HOP_PUBLISHED_WRITTEN = "published_written";
+    public static final String HOP_CREATED_WRITTEN = "created_written";
 
     private static final Duration[] LAG_BUCKETS = {
         ms(1), ms(2), ms(5), ms(10), ms(20), ms(50), ms(100), ms(200), ms(500),
@@ -51,6 +58,14 @@ public final class Metrics {
     /** A lag histogram from an event's {@code created} to the named hop. */
     public static Timer lag(MeterRegistry registry, String name, String description) {
         return Timer.builder(name).description(description)
+                .serviceLevelObjectives(LAG_BUCKETS)
+                .minimumExpectedValue(ms(1)).maximumExpectedValue(Duration.ofMinutes(10))
+                .register(registry);
+    }
+
+    /** The histogram of one hop of an event's way, e.g. {@link #HOP_PUBLISHED_WRITTEN}; buckets 1 ms to 60 s. */
+    public static Timer hop(MeterRegistry registry, String hop) {
+        return Timer.builder(HOP).tag("hop", hop).description("Time an event spent on one hop (created = emitter)")
                 .serviceLevelObjectives(LAG_BUCKETS)
                 .minimumExpectedValue(ms(1)).maximumExpectedValue(Duration.ofMinutes(10))
                 .register(registry);

@@ -16,6 +16,7 @@ import io.jobstream.persist.Receiver;
 import io.jobstream.postgres.Database;
 import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.postgres.PostgresEventReader;
+import io.jobstream.postgres.PostgresEventSource;
 import io.jobstream.postgres.PostgresEventStore;
 import io.jobstream.postgres.PostgresJobReader;
 import io.jobstream.postgres.PostgresJobRegistry;
@@ -71,9 +72,10 @@ public final class Server implements AutoCloseable {
         registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
         registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
         Hub hub = new Hub(registry);
-        broadcaster = new MemoryBroadcaster(hub, registry);
+        broadcaster = new MemoryBroadcaster(hub, registry, clock);
         // Authentication arrives with the security issue: until then every connection is user 1 and sees every job.
-        websocket = new WebsocketEndpoint(config.ws(), hub, registry, ctx -> OptionalLong.of(1), (user, job) -> true);
+        websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()), clock,
+                registry, ctx -> OptionalLong.of(1), (user, job) -> true);
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
         receiver.start();

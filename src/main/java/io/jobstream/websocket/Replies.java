@@ -33,6 +33,11 @@ final class Replies {
         array(reply.putArray("groups_current"), change.current());
         array(reply.putArray("groups_left"), change.left());
         array(reply.putArray("groups_joined"), change.joined());
+        // only when the client sent a resume: AWX clients never do, so their reply stays AWX's
+        if (!change.resumed().isEmpty()) {
+            ObjectNode resumed = reply.putObject("resumed");
+            change.resumed().forEach((job, counter) -> resumed.put(Long.toString(job), counter));
+        }
         return text(reply);
     }
 

@@ -1,13 +1,22 @@
 package io.jobstream.websocket;
 
+import io.jobstream.broadcast.EventFrame;
+import io.jobstream.broadcast.EventMessages;
+import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.GroupMember;
 import io.jobstream.broadcast.Hub;
+import io.jobstream.event.StoredEvent;
+import io.jobstream.event.Timestamps;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,21 +24,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One browser connection's side of the fan-out: its groups, its bounded outbox, and the sender draining it.
+ * One browser connection's side of the fan-out: its groups, its per-job sequencing, its bounded outbox, and the
+ * sender draining it.
  *
- * <p>Design note. Frames arrive from the receiver thread (through the {@link Hub}) and replies from the connection's
- * websocket thread; neither may wait for the network. {@link #offer} only puts the frame in the bounded outbox and,
- * when no drain is running, hands one to the sender executor. A drain sends one frame at a time: the next send starts
+ * <p><b>Sending.</b> Frames arrive from the receiver thread (through the {@link Hub}), from the store reader and from
+ * the connection's websocket thread (replies); none may wait for the network. They are put in the outbox and, when
+ * no drain is running, one is handed to the sender executor. A drain sends one frame at a time: the next send starts
  * from the previous send's completion callback, so Jetty holds at most one frame of ours per connection and the
- * outbox is the only queue, its capacity the real bound. Jetty often completes a send inside {@code sendText}
- * itself; "the callback sends the next frame" would then recurse once per frame, so the drain loop and the callback
- * race on a small phase flag and whichever comes second carries on (a trampoline: the loop continues while sends
- * complete synchronously, the callback takes over once one does not).
+ * outbox is the only queue. Jetty often completes a send inside {@code sendText} itself; "the callback sends the next
+ * frame" would then recurse once per frame, so the drain loop and the callback race on a small phase flag and
+ * whichever comes second carries on (a trampoline).
  *
- * <p>A full outbox means the browser cannot keep up. channels_redis silently drops the frame; here the subscriber
- * leaves every group and closes the connection with 1013 "slow consumer" instead, so nothing is lost unnoticed and
- * the client can reload (or, later, resume from its last counter). Closing is idempotent; the endpoint calls
- * {@link #close} when the connection ends, whoever ended it.
+ * <p><b>Sequencing (per job).</b> Each {@code job_events-N} subscription has a {@link Feed}: the next counter this
+ * client must get. A live event below it is a duplicate and dropped; one above it is held (a gap: another emitter's
+ * event is still being committed); the one equal to it is queued, then whatever held events follow it. A gap still
+ * open after {@code gapWait}, too many held events, a full outbox (the client is slow) or the event rate limit switch
+ * the feed to <em>catch-up</em>: live frames of the job are no longer queued (only the highest live counter is
+ * remembered) and the background reader pages the job's events from the store, counter after counter, as the outbox
+ * drains. When a read finds nothing newer than what was queued and no live event newer than that went by meanwhile,
+ * the feed is live again; since the receiver publishes only committed events, nothing falls between the two.
+ *
+ * <p><b>Holes.</b> A counter the store lacks while it has later ones (an emitter lost an event) is waited for: the
+ * reader polls the store until {@code holeWait} has passed since it first saw the hole, then skips the missing
+ * counter(s), logs and counts it ({@code ws.holes.skipped}), and goes on. A skipped event that is stored later is not
+ * sent (it would break counter order); the REST API has it.
+ *
+ * <p><b>Bounds.</b> Event frames queued ≤ {@code capacity}; held events per job ≤ {@code holdLimit}; protocol replies
+ * and jobs messages may use {@link #CONTROL_RESERVE} more, and only when even that is full is the connection closed
+ * (1013, the hard safety net). A socket that accepts no bytes at all is closed by Jetty's idle timeout.
  */
 public final class Subscriber implements GroupMember {
     private static final Logger log = LoggerFactory.getLogger(Subscriber.class);
@@ -37,40 +59,320 @@ public final class Subscriber implements GroupMember {
     static final int TRY_AGAIN_LATER = 1013;
     static final String SLOW_CONSUMER = "slow_consumer";
     static final String SEND_FAILED = "send_failed";
+    /** Room for replies and jobs messages beyond the event capacity, so a client in catch-up still gets them. */
+    static final int CONTROL_RESERVE = 1_000;
+    /** Events read from the store per query. */
+    static final int PAGE = 500;
+    /** How often a hole is looked up again while waiting for it. */
+    static final long HOLE_POLL_MILLIS = 100;
+    /** After a failed store read. */
+    static final long RETRY_MILLIS = 1_000;
+    /** Most events per batched frame, and roughly most characters. */
+    static final int BATCH_EVENTS = 500;
+    static final int BATCH_CHARS = 1 << 20;
 
     private static final int SENDING = 0;
     private static final int RETURNED = 1; // send() returned first: the callback continues the drain
     private static final int COMPLETED = 2; // the callback ran first: the drain loop continues
 
-    private final FrameSender sender;
-    private final BlockingQueue<String> outbox;
-    private final Executor executor;
-    private final Hub hub;
-    private final WsMetrics metrics;
+    /** What the delivering side needs beyond the outbox: when to give up on gaps and holes, the rate limit. */
+    record Policy(int capacity, int holdLimit, long gapWaitMillis, long holeWaitMillis, int maxEventRate) {}
 
-    private final AtomicBoolean draining = new AtomicBoolean();
-    private final AtomicInteger phase = new AtomicInteger();
-    private final Set<String> groups = new LinkedHashSet<>(); // guarded by this
-    private volatile String closeReason; // null while open; written under this
+    /** Runs store reads and delayed checks off the delivering thread. */
+    interface Background {
+        void execute(Runnable task);
 
-    /** What a subscribe message changed, in AWX's reply terms. */
-    public record GroupChange(List<String> current, List<String> left, List<String> joined) {}
-
-    Subscriber(FrameSender sender, int outboxCapacity, Executor executor, Hub hub, WsMetrics metrics) {
-        this.sender = sender;
-        this.outbox = new ArrayBlockingQueue<>(outboxCapacity);
-        this.executor = executor;
-        this.hub = hub;
-        this.metrics = metrics;
+        void schedule(Runnable task, long delayMillis);
     }
 
+    private record Out(String text, EventFrame event) {}
+
+    private final FrameSender sender;
+    private final Policy policy;
+    private final Executor executor;
+    private final Background background;
+    private final EventSource source;
+    private final Hub hub;
+    private final WsMetrics metrics;
+    private final Clock clock;
+
+    private final ConcurrentLinkedQueue<Out> outbox = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicInteger phase = new AtomicInteger();
+    private final List<Out> inFlight = new ArrayList<>(); // only the drain touches it, one send at a time
+    private volatile boolean waitingForRoom; // some feed stopped reading because the outbox was full
+    private volatile boolean batch;
+
+    private final Set<String> groups = new LinkedHashSet<>(); // guarded by this
+    private final Map<Long, Feed> feeds = new HashMap<>(); // guarded by this
+    private volatile String closeReason; // null while open; written under this
+
+    /** What a subscribe message changed, in AWX's reply terms, and the resumes it accepted (job id to counter). */
+    public record GroupChange(List<String> current, List<String> left, List<String> joined, Map<Long, Integer> resumed) {
+        public GroupChange(List<String> current, List<String> left, List<String> joined) {
+            this(current, left, joined, Map.of());
+        }
+    }
+
+    /** One job's sequencing state for this subscriber; guarded by the subscriber. */
+    private static final class Feed {
+        final long jobId;
+        final String group;
+        /** The next counter to queue; 0 until the start position is known (read from the store). */
+        int next;
+        /** Catching up from the store: live frames are not queued, only the highest counter remembered. */
+        boolean catchingUp = true;
+        int liveHigh;
+        final TreeMap<Integer, Out> held = new TreeMap<>();
+        boolean gapCheckPending;
+        long holeSinceMillis;
+        /** A store read is scheduled or running (at most one per feed). */
+        boolean reading;
+        boolean waitingForRoom;
+        double tokens;
+        long tokensAtMillis;
+
+        Feed(long jobId, int next) {
+            this.jobId = jobId;
+            this.group = EventMessages.jobEventsGroup(jobId);
+            this.next = next;
+        }
+    }
+
+    Subscriber(FrameSender sender, Policy policy, Executor executor, Background background, EventSource source, Hub hub,
+            WsMetrics metrics, Clock clock) {
+        this.sender = sender;
+        this.policy = policy;
+        this.executor = executor;
+        this.background = background;
+        this.source = source;
+        this.hub = hub;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /** Frames in events' groups come through {@link #offerEvent}; this is for jobs messages (and legacy callers). */
     @Override
     public boolean offer(String group, String frame) {
         if (closeReason != null) return true; // leaving: the frame has nowhere to go
-        if (!outbox.offer(frame)) {
-            closeSlow();
+        long jobId = jobOf(group);
+        if (jobId > 0) {
+            int counter = counterOf(frame);
+            if (counter > 0) {
+                return offerEvent(group, new EventFrame(jobId, counter, frame, 0, micros()));
+            }
+        }
+        control(frame);
+        return true;
+    }
+
+    @Override
+    public boolean offerEvent(String group, EventFrame frame) {
+        synchronized (this) {
+            if (closeReason != null) return true;
+            Feed feed = feeds.get(frame.jobId());
+            if (feed == null) return true; // not (or no longer) subscribed to this job
+            int counter = frame.counter();
+            if (feed.catchingUp) {
+                feed.liveHigh = Math.max(feed.liveHigh, counter); // the store has it; the reader will get there
+                return true;
+            }
+            if (counter < feed.next || feed.held.containsKey(counter)) {
+                metrics.duplicate();
+                return true;
+            }
+            Out out = new Out(frame.text(), frame);
+            if (counter > feed.next) {
+                feed.held.put(counter, out);
+                if (feed.held.size() > policy.holdLimit()) {
+                    catchUp(feed, WsMetrics.CATCHUP_GAP);
+                } else if (!feed.gapCheckPending) {
+                    feed.gapCheckPending = true;
+                    int waitingFor = feed.next;
+                    background.schedule(() -> gapCheck(feed, waitingFor), policy.gapWaitMillis());
+                }
+                return true;
+            }
+            return queueLive(feed, out) && queueHeld(feed);
+        }
+    }
+
+    /** Queues the next live event of {@code feed}; false when the outbox was full (the feed then catches up). */
+    private boolean queueLive(Feed feed, Out out) {
+        if (!takeToken(feed)) {
+            feed.liveHigh = Math.max(feed.liveHigh, out.event().counter());
+            catchUp(feed, WsMetrics.CATCHUP_RATE);
+            return true;
+        }
+        if (!queueEvent(out)) {
+            feed.liveHigh = Math.max(feed.liveHigh, out.event().counter());
+            catchUp(feed, WsMetrics.CATCHUP_OVERFLOW);
             return false;
         }
+        feed.next = out.event().counter() + 1;
+        return true;
+    }
+
+    private boolean queueHeld(Feed feed) {
+        while (!feed.catchingUp && !feed.held.isEmpty() && feed.held.firstKey() <= feed.next) {
+            Map.Entry<Integer, Out> first = feed.held.pollFirstEntry();
+            if (first.getKey() < feed.next) continue;
+            if (!queueLive(feed, first.getValue())) return false;
+        }
+        return true;
+    }
+
+    /** A gap that is still open {@code gapWait} after it appeared is filled from the store. */
+    private void gapCheck(Feed feed, int waitingFor) {
+        synchronized (this) {
+            feed.gapCheckPending = false;
+            if (closeReason != null || feeds.get(feed.jobId) != feed || feed.catchingUp || feed.held.isEmpty()) return;
+            if (feed.next == waitingFor) {
+                catchUp(feed, WsMetrics.CATCHUP_GAP);
+            } else { // that gap closed, a later one is open: give it its own wait
+                feed.gapCheckPending = true;
+                int now = feed.next;
+                background.schedule(() -> gapCheck(feed, now), policy.gapWaitMillis());
+            }
+        }
+    }
+
+    /** Switches {@code feed} to reading from the store; held live frames are dropped (the store has them). */
+    private void catchUp(Feed feed, String reason) {
+        if (!feed.held.isEmpty()) feed.liveHigh = Math.max(feed.liveHigh, feed.held.lastKey());
+        feed.held.clear();
+        feed.catchingUp = true;
+        metrics.catchUp(reason);
+        startReading(feed);
+    }
+
+    private void startReading(Feed feed) {
+        if (feed.reading) return;
+        feed.reading = true;
+        feed.waitingForRoom = false;
+        background.execute(() -> read(feed));
+    }
+
+    /**
+     * The store reader of one feed: pages events from {@code next} into the outbox while there is room, waits for
+     * holes, and hands the feed back to the live path once it has caught up.
+     */
+    private void read(Feed feed) {
+        while (true) {
+            int from;
+            int limit;
+            synchronized (this) {
+                if (closeReason != null || feeds.get(feed.jobId) != feed || !feed.catchingUp) {
+                    feed.reading = false;
+                    return;
+                }
+                int room = policy.capacity() - queued.get();
+                if (room < Math.min(PAGE, (policy.capacity() + 1) / 2)) {
+                    feed.reading = false; // the drain restarts us once half the outbox is free
+                    feed.waitingForRoom = true;
+                    waitingForRoom = true;
+                    return;
+                }
+                limit = Math.min(PAGE, room);
+                if (policy.maxEventRate() > 0) {
+                    limit = Math.min(limit, (int) refill(feed));
+                    if (limit < 1) {
+                        background.schedule(() -> read(feed), Math.max(10, 1000 / policy.maxEventRate()));
+                        return;
+                    }
+                }
+                from = feed.next;
+            }
+            List<StoredEvent> page;
+            try {
+                if (from == 0) { // a subscription without resume starts after what is stored now
+                    int last = source.lastCounter(feed.jobId);
+                    synchronized (this) {
+                        if (feed.next == 0) feed.next = last + 1;
+                    }
+                    continue;
+                }
+                page = source.eventsFrom(feed.jobId, from, limit);
+            } catch (RuntimeException e) {
+                log.warn("could not read events of job {} from the store for a subscriber; retrying", feed.jobId, e);
+                metrics.catchUpFailed();
+                background.schedule(() -> read(feed), RETRY_MILLIS);
+                return;
+            }
+            synchronized (this) {
+                if (closeReason != null || feeds.get(feed.jobId) != feed) {
+                    feed.reading = false;
+                    return;
+                }
+                for (StoredEvent stored : page) {
+                    int counter = stored.event().counter();
+                    if (counter < feed.next) continue;
+                    if (counter > feed.next && !holeDecided(feed, counter)) {
+                        background.schedule(() -> read(feed), HOLE_POLL_MILLIS); // still reading: flag stays set
+                        return;
+                    }
+                    EventFrame frame = new EventFrame(feed.jobId, counter, EventMessages.event(stored),
+                            Timestamps.micros(stored.event().created()), 0);
+                    if (!queueEvent(new Out(frame.text(), frame))) {
+                        feed.reading = false;
+                        feed.waitingForRoom = true;
+                        waitingForRoom = true;
+                        return;
+                    }
+                    metrics.replayed();
+                    feed.next = counter + 1;
+                    feed.holeSinceMillis = 0;
+                    if (policy.maxEventRate() > 0) feed.tokens -= 1;
+                }
+                if (page.size() < limit && feed.liveHigh < feed.next) {
+                    // the store had nothing newer at the read, and nothing newer went by live since: live again
+                    feed.catchingUp = false;
+                    feed.reading = false;
+                    feed.holeSinceMillis = 0;
+                    return;
+                }
+            }
+        }
+    }
+
+    /** True when the hole before {@code present} is to be skipped now (policy in the class comment). */
+    private boolean holeDecided(Feed feed, int present) {
+        long now = clock.millis();
+        if (feed.holeSinceMillis == 0) feed.holeSinceMillis = now;
+        if (now - feed.holeSinceMillis < policy.holeWaitMillis()) return false;
+        int missing = present - feed.next;
+        log.warn("job {}: counter {}{} still missing from the store after {} ms; skipped for a subscriber",
+                feed.jobId, feed.next, missing > 1 ? " to " + (present - 1) : "", now - feed.holeSinceMillis);
+        metrics.holesSkipped(missing);
+        feed.next = present;
+        feed.holeSinceMillis = 0;
+        return true;
+    }
+
+    private double refill(Feed feed) {
+        long now = clock.millis();
+        int rate = policy.maxEventRate();
+        if (feed.tokensAtMillis == 0) {
+            feed.tokens = rate;
+        } else {
+            feed.tokens = Math.min(rate, feed.tokens + (now - feed.tokensAtMillis) * rate / 1000.0);
+        }
+        feed.tokensAtMillis = now;
+        return feed.tokens;
+    }
+
+    private boolean takeToken(Feed feed) {
+        if (policy.maxEventRate() <= 0) return true;
+        if (refill(feed) < 1) return false;
+        feed.tokens -= 1;
+        return true;
+    }
+
+    private boolean queueEvent(Out out) {
+        if (queued.get() >= policy.capacity()) return false;
+        queued.incrementAndGet();
+        outbox.add(out);
         scheduleDrain();
         return true;
     }
@@ -78,25 +380,68 @@ public final class Subscriber implements GroupMember {
     /** Queues a protocol reply ({@code accept}, errors, {@code groups_current}) behind the frames already queued. */
     void reply(String frame) {
         if (closeReason != null) return;
-        if (!outbox.offer(frame)) {
+        control(frame);
+    }
+
+    private void control(String frame) {
+        if (queued.incrementAndGet() > policy.capacity() + CONTROL_RESERVE) {
+            queued.decrementAndGet();
             closeSlow();
             return;
         }
+        outbox.add(new Out(frame, null));
         scheduleDrain();
     }
 
+    /** Turns batched frames (several events as one JSON array) on or off for this connection. */
+    void batch(boolean on) {
+        batch = on;
+    }
+
+    /**
+     * Replaces the groups and queues AWX's {@code groups_current} reply, under the lock, so that the reply goes out
+     * before any event of a newly subscribed job.
+     */
+    synchronized GroupChange subscribe(Set<String> wanted, Map<Long, Integer> resume) {
+        GroupChange change = replaceGroups(wanted, resume);
+        if (closeReason == null) control(Replies.groups(change));
+        return change;
+    }
+
     /** Replaces this connection's groups with {@code wanted}: leaves the others, joins the new ones. */
-    synchronized GroupChange replaceGroups(Set<String> wanted) {
+    GroupChange replaceGroups(Set<String> wanted) {
+        return replaceGroups(wanted, Map.of());
+    }
+
+    /**
+     * As {@link #replaceGroups(Set)}; {@code resume} (job id to the last counter the client has) restarts those
+     * jobs' feeds after that counter, replayed from the store. A job in {@code wanted} without a resume continues
+     * where it is, or, when new, starts after the last event stored now.
+     */
+    synchronized GroupChange replaceGroups(Set<String> wanted, Map<Long, Integer> resume) {
         if (closeReason != null) return new GroupChange(List.of(), List.of(), List.of());
         List<String> left = new ArrayList<>();
         for (String group : groups) {
             if (!wanted.contains(group)) {
                 hub.leave(group, this);
+                long job = jobOf(group);
+                if (job > 0) feeds.remove(job);
                 left.add(group);
             }
         }
+        Map<Long, Integer> resumed = new LinkedHashMap<>();
         List<String> joined = new ArrayList<>();
         for (String group : wanted) {
+            long job = jobOf(group);
+            if (job > 0) {
+                Integer last = resume.get(job);
+                if (last != null) {
+                    resumed.put(job, last);
+                    startFeed(new Feed(job, last + 1)); // replaces a running one: the client said where it is
+                } else if (!feeds.containsKey(job)) {
+                    startFeed(new Feed(job, 0));
+                }
+            }
             if (!groups.contains(group)) {
                 hub.join(group, this);
                 joined.add(group);
@@ -104,7 +449,12 @@ public final class Subscriber implements GroupMember {
         }
         groups.clear();
         groups.addAll(wanted);
-        return new GroupChange(List.copyOf(wanted), left, joined);
+        return new GroupChange(List.copyOf(wanted), left, joined, resumed);
+    }
+
+    private void startFeed(Feed feed) {
+        feeds.put(feed.jobId, feed);
+        startReading(feed);
     }
 
     /** Leaves all groups and drops what is queued; returns false when already closed. Does not touch the socket. */
@@ -114,8 +464,10 @@ public final class Subscriber implements GroupMember {
             closeReason = reason;
             for (String group : groups) hub.leave(group, this);
             groups.clear();
+            feeds.clear();
         }
         outbox.clear();
+        queued.set(0);
         metrics.disconnected(reason);
         return true;
     }
@@ -131,7 +483,7 @@ public final class Subscriber implements GroupMember {
     }
 
     int queued() {
-        return outbox.size();
+        return queued.get();
     }
 
     private void closeSlow() {
@@ -147,21 +499,58 @@ public final class Subscriber implements GroupMember {
     private void drain() {
         while (true) {
             if (closeReason != null) return; // stays "draining" for good: no more sends after a close
-            String frame = outbox.poll();
-            if (frame == null) {
+            Out first = outbox.poll();
+            if (first == null) {
                 draining.set(false);
                 // an offer between poll() and set(false) saw a drain running and scheduled none: look again
                 if (outbox.isEmpty() || !draining.compareAndSet(false, true)) return;
                 continue;
             }
+            inFlight.clear();
+            inFlight.add(first);
+            String text = first.text();
+            if (batch && first.event() != null) text = batchFrom(first);
+            queued.addAndGet(-inFlight.size());
+            if (waitingForRoom && queued.get() <= policy.capacity() / 2) resumeReaders();
             phase.set(SENDING);
-            sender.send(frame, this::sent, this::failed);
+            sender.send(text, this::sent, this::failed);
             if (phase.compareAndSet(SENDING, RETURNED)) return; // not done yet: sent() continues
         }
     }
 
+    /** Several queued events as one JSON array, in queue (so per job, counter) order; stops at a non-event. */
+    private String batchFrom(Out first) {
+        StringBuilder array = new StringBuilder(first.text().length() * 8).append('[').append(first.text());
+        while (inFlight.size() < BATCH_EVENTS && array.length() < BATCH_CHARS) {
+            Out next = outbox.peek(); // only the drain polls, so what it peeks is what it polls
+            if (next == null || next.event() == null) break;
+            outbox.poll();
+            inFlight.add(next);
+            array.append(',').append(next.text());
+        }
+        return array.append(']').toString();
+    }
+
+    private void resumeReaders() {
+        synchronized (this) {
+            waitingForRoom = false;
+            for (Feed feed : feeds.values()) {
+                if (feed.waitingForRoom && feed.catchingUp) startReading(feed);
+            }
+        }
+    }
+
     private void sent() {
-        metrics.sent();
+        long written = micros();
+        int events = 0;
+        for (Out out : inFlight) {
+            EventFrame event = out.event();
+            if (event != null) {
+                events++;
+                metrics.written(event, written);
+            }
+        }
+        metrics.sent(events);
         if (phase.compareAndSet(SENDING, COMPLETED)) return; // drain() is still on the stack and loops on
         drain();
     }
@@ -172,6 +561,37 @@ public final class Subscriber implements GroupMember {
         close(SEND_FAILED);
     }
 
+    private long micros() {
+        return Timestamps.micros(clock.instant());
+    }
+
+    /** The job id of a {@code job_events-N} group, else 0. */
+    static long jobOf(String group) {
+        if (!group.startsWith(EventMessages.JOB_EVENTS + "-")) return 0;
+        String id = group.substring(EventMessages.JOB_EVENTS.length() + 1);
+        if (id.isEmpty() || id.length() > 18) return 0;
+        for (int i = 0; i < id.length(); i++) if (!Character.isDigit(id.charAt(i))) return 0;
+        return Long.parseLong(id);
+    }
+
+    /**
+     * The top-level {@code counter} of an event message (for frames that come as plain text, e.g. from a relay).
+     * Its first unescaped {@code "counter":} is the top-level one: {@link EventMessages#event} writes it before
+     * {@code event_data}, and inside JSON strings every quote is escaped. 0 when there is none.
+     */
+    static int counterOf(String frame) {
+        int at = frame.indexOf("\"counter\":");
+        if (at < 0) return 0;
+        int i = at + 10;
+        while (i < frame.length() && frame.charAt(i) == ' ') i++;
+        long n = 0;
+        int start = i;
+        while (i < frame.length() && Character.isDigit(frame.charAt(i)) && i - start < 10) {
+            n = n * 10 + (frame.charAt(i++) - '0');
+        }
+        return i == start || n > Integer.MAX_VALUE ? 0 : (int) n;
+    }
+
     @Override
     public String toString() {
         return "Subscriber" + groups();
@@ -179,5 +599,12 @@ public final class Subscriber implements GroupMember {
 
     private synchronized Set<String> groups() {
         return Set.copyOf(groups);
+    }
+
+    /** Per job this subscriber follows: the next counter it will queue; for stats and tests. */
+    synchronized Map<Long, Integer> positions() {
+        Map<Long, Integer> positions = new LinkedHashMap<>();
+        feeds.forEach((job, feed) -> positions.put(job, feed.next));
+        return positions;
     }
 }

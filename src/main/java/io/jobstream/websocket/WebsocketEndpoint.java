@@ -9,6 +9,7 @@ import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
 import io.jobstream.broadcast.EventMessages;
+import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
 import io.jobstream.event.Json;
@@ -16,6 +17,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +66,19 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final BiPredicate<Long, Long> jobAccess;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor senders;
+    private final EventSource source;
+    private final Clock clock;
+    private final Subscriber.Policy policy;
+
+    /**
+     * Store reads (resume, gaps, catch-up) and delayed gap checks: two threads, so at most two of the pool's
+     * connections read for subscribers and the REST side keeps the rest.
+     */
+    private final ScheduledExecutorService background = Executors.newScheduledThreadPool(2, r -> {
+        Thread t = new Thread(r, "ws-catchup");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * Protocol pings come from this endpoint's own daemon thread rather than Javalin's automatic pings, whose
@@ -80,9 +96,13 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * @param authenticator the handshake's user id, or empty to refuse the connection (closed with 1008)
      * @param jobAccess     whether user (first) may watch the events of job (second)
      */
-    public WebsocketEndpoint(Config.WsConfig config, Hub hub, MeterRegistry registry,
+    public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Clock clock, MeterRegistry registry,
             Function<WsConnectContext, OptionalLong> authenticator, BiPredicate<Long, Long> jobAccess) {
         this.config = config;
+        this.source = source;
+        this.clock = clock;
+        this.policy = new Subscriber.Policy(config.outboxCapacity(), config.outboxCapacity(),
+                config.gapWait().toMillis(), config.holeWait().toMillis(), config.maxEventRate());
         this.hub = hub;
         this.metrics = new WsMetrics(registry);
         this.authenticator = authenticator;
@@ -91,6 +111,10 @@ public final class WebsocketEndpoint implements AutoCloseable {
         pinger.scheduleAtFixedRate(this::pingAll, PING_SECONDS, PING_SECONDS, TimeUnit.SECONDS);
         Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
                 .register(registry);
+        Gauge.builder("ws.outbox.depth", connections, WebsocketEndpoint::queuedTotal)
+                .description("messages queued for all subscribers of this node").register(registry);
+        Gauge.builder("ws.outbox.depth.max", connections, WebsocketEndpoint::queuedMax)
+                .description("messages queued for the most backed-up subscriber of this node").register(registry);
     }
 
     public void register(RoutesConfig routes) {
@@ -116,8 +140,18 @@ public final class WebsocketEndpoint implements AutoCloseable {
             ctx.closeSession(WsCloseStatus.POLICY_VIOLATION, "authentication required");
             return;
         }
-        Subscriber subscriber = new Subscriber(new JettyFrameSender(ctx.session), config.outboxCapacity(), senders,
-                hub, metrics);
+        Subscriber subscriber = new Subscriber(new JettyFrameSender(ctx.session), policy, senders,
+                new Subscriber.Background() {
+                    @Override
+                    public void execute(Runnable task) {
+                        background.execute(task);
+                    }
+
+                    @Override
+                    public void schedule(Runnable task, long delayMillis) {
+                        background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+                    }
+                }, source, hub, metrics, clock);
         connections.put(ctx.sessionId(),
                 new Connection(subscriber, user.getAsLong(), ctx.cookie(CSRF_COOKIE), ctx.session));
         subscriber.reply(Replies.accept(user.getAsLong()));
@@ -142,8 +176,11 @@ public final class WebsocketEndpoint implements AutoCloseable {
             connection.subscriber().reply(Replies.ACCESS_DENIED);
             return;
         }
+        JsonNode batch = message.get("batch");
+        if (batch != null && batch.isBoolean()) connection.subscriber().batch(batch.booleanValue());
         JsonNode groups = message.get("groups");
-        if (groups != null) subscribe(connection, groups); // anything else is accepted silently, as AWX does
+        // anything else is accepted silently, as AWX does
+        if (groups != null) subscribe(connection, groups, message.get("resume"));
     }
 
     /**
@@ -151,7 +188,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * a list refuses the whole message. Unlike AWX, which at that point has already forgotten the connection's groups
      * while staying in them, the current subscriptions are simply kept.
      */
-    private void subscribe(Connection connection, JsonNode groups) {
+    private void subscribe(Connection connection, JsonNode groups, JsonNode resumeOrNull) {
         Subscriber subscriber = connection.subscriber();
         if (!groups.isObject()) {
             subscriber.reply(Replies.ACCESS_DENIED);
@@ -173,7 +210,44 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 wanted.add(name + "-" + id);
             }
         }
-        subscriber.reply(Replies.groups(subscriber.replaceGroups(wanted)));
+        Map<Long, Integer> resume = resumeOrNull == null ? Map.of() : resume(resumeOrNull, wanted);
+        if (resume == null) {
+            metrics.rejected("resume");
+            subscriber.reply(Replies.error("malformed resume"));
+            return;
+        }
+        subscriber.subscribe(wanted, resume);
+    }
+
+    /**
+     * Our extension: {@code "resume": {"<job id>": <last counter seen>}}; entries for jobs not in {@code wanted}
+     * (including ones the user may not watch, already refused) are ignored. Null when it is not such an object.
+     */
+    private static Map<Long, Integer> resume(JsonNode resume, Set<String> wanted) {
+        if (!resume.isObject()) return null;
+        Map<Long, Integer> counters = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> entry : resume.properties()) {
+            JsonNode last = entry.getValue();
+            if (!entry.getKey().matches("[0-9]{1,18}") || !last.canConvertToInt() || !last.isIntegralNumber()
+                    || last.intValue() < 0) {
+                return null;
+            }
+            long job = Long.parseLong(entry.getKey());
+            if (wanted.contains(EventMessages.jobEventsGroup(job))) counters.put(job, last.intValue());
+        }
+        return counters;
+    }
+
+    private static double queuedTotal(Map<String, Connection> connections) {
+        long total = 0;
+        for (Connection c : connections.values()) total += c.subscriber().queued();
+        return total;
+    }
+
+    private static double queuedMax(Map<String, Connection> connections) {
+        int max = 0;
+        for (Connection c : connections.values()) max = Math.max(max, c.subscriber().queued());
+        return max;
     }
 
     private boolean mayWatch(long userId, JsonNode jobId) {
@@ -227,6 +301,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         }
         connections.clear();
         senders.shutdown();
+        background.shutdownNow();
     }
 
     private static ThreadPoolExecutor senderPool() {

@@ -1,21 +1,94 @@
 package io.jobstream.websocket;
 
+import io.jobstream.broadcast.EventFrame;
+import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
 
 /** The websocket stage's meters, created once; the per-reason counters are looked up on the rare disconnect. */
 final class WsMetrics {
+    static final String CATCHUP_OVERFLOW = "overflow";
+    static final String CATCHUP_GAP = "gap";
+    static final String CATCHUP_RATE = "rate";
+
     private final MeterRegistry registry;
     private final Counter sent;
+    private final Counter events;
+    private final Counter duplicates;
+    private final Counter replayed;
+    private final Counter holes;
+    private final Counter catchUpFailures;
+    private final Counter overflow;
+    private final Counter gap;
+    private final Counter rate;
+    private final Timer publishedWritten;
+    private final Timer createdWritten;
 
     WsMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.sent = Counter.builder("ws.messages.sent").description("frames written to browser connections")
                 .register(registry);
+        this.events = Counter.builder("ws.events.written")
+                .description("events written to browser connections (a batched frame holds several)").register(registry);
+        this.duplicates = Counter.builder("ws.events.duplicate")
+                .description("live events a subscriber already had (redelivery, relay), not sent again").register(registry);
+        this.replayed = Counter.builder("ws.events.replayed")
+                .description("events a subscriber got from the store (resume, gap, catch-up)").register(registry);
+        this.holes = Counter.builder("ws.holes.skipped")
+                .description("counters skipped after ws.hole-wait because the store never got them").register(registry);
+        this.catchUpFailures = Counter.builder("ws.catchup.failures")
+                .description("store reads for a subscriber that failed (retried)").register(registry);
+        this.overflow = catchUps(registry, CATCHUP_OVERFLOW);
+        this.gap = catchUps(registry, CATCHUP_GAP);
+        this.rate = catchUps(registry, CATCHUP_RATE);
+        this.publishedWritten = Metrics.hop(registry, Metrics.HOP_PUBLISHED_WRITTEN);
+        this.createdWritten = Metrics.hop(registry, Metrics.HOP_CREATED_WRITTEN);
     }
 
-    void sent() {
+    private static Counter catchUps(MeterRegistry registry, String reason) {
+        return Counter.builder("ws.catchups").tag("reason", reason)
+                .description("times a subscriber's job switched to reading from the store").register(registry);
+    }
+
+    void sent(int eventsInFrame) {
         sent.increment();
+        if (eventsInFrame > 0) events.increment(eventsInFrame);
+    }
+
+    /** The last hops of one live event; replayed events (published 0) only count towards created→written. */
+    void written(EventFrame event, long writtenMicros) {
+        if (event.live()) {
+            publishedWritten.record(Math.max(0, writtenMicros - event.publishedMicros()), TimeUnit.MICROSECONDS);
+            if (event.createdMicros() > 0) {
+                createdWritten.record(Math.max(0, writtenMicros - event.createdMicros()), TimeUnit.MICROSECONDS);
+            }
+        }
+    }
+
+    void duplicate() {
+        duplicates.increment();
+    }
+
+    void replayed() {
+        replayed.increment();
+    }
+
+    void holesSkipped(int counters) {
+        holes.increment(counters);
+    }
+
+    void catchUpFailed() {
+        catchUpFailures.increment();
+    }
+
+    void catchUp(String reason) {
+        switch (reason) {
+            case CATCHUP_OVERFLOW -> overflow.increment();
+            case CATCHUP_GAP -> gap.increment();
+            default -> rate.increment();
+        }
     }
 
     void disconnected(String reason) {

@@ -3,6 +3,7 @@ package io.jobstream.websocket;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jobstream.broadcast.Hub;
+import io.jobstream.broadcast.MemoryEventSource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -56,7 +57,12 @@ class SubscriberTest {
     }
 
     private Subscriber subscriber(FakeSender sender, int capacity) {
-        return new Subscriber(sender, capacity, Runnable::run, hub, metrics);
+        return subscriber(sender, capacity, Runnable::run);
+    }
+
+    private Subscriber subscriber(FrameSender sender, int capacity, java.util.concurrent.Executor executor) {
+        return new Subscriber(sender, new Subscriber.Policy(capacity, capacity, 1000, 5000, 0), executor,
+                new ManualBackground(), new MemoryEventSource(), hub, metrics, java.time.Clock.systemUTC());
     }
 
     @Test
@@ -84,7 +90,7 @@ class SubscriberTest {
         FakeSender sender = new FakeSender();
         sender.sync = true;
         ArrayDeque<Runnable> tasks = new ArrayDeque<>();
-        Subscriber subscriber = new Subscriber(sender, 50_000, tasks::add, hub, metrics);
+        Subscriber subscriber = subscriber(sender, 50_000, tasks::add);
 
         for (int i = 0; i < 50_000; i++) subscriber.offer("g", Integer.toString(i));
         assertThat(tasks).hasSize(1); // one drain for the whole backlog
@@ -96,19 +102,20 @@ class SubscriberTest {
     }
 
     @Test
-    void a_full_outbox_closes_the_connection_as_slow_consumer_and_leaves_every_group() {
+    void control_frames_beyond_the_reserve_close_the_connection_as_slow_consumer_and_leave_every_group() {
         FakeSender sender = new FakeSender();
         Subscriber subscriber = subscriber(sender, 3);
-        subscriber.replaceGroups(Set.of("job_events-1", "jobs-summary"));
+        subscriber.replaceGroups(Set.of("jobs-summary"));
+        int fits = 1 + 3 + Subscriber.CONTROL_RESERVE; // one in flight, the rest queued
 
-        for (int i = 1; i <= 4; i++) assertThat(subscriber.offer("job_events-1", "f" + i)).isTrue();
-        assertThat(subscriber.offer("job_events-1", "f5")).isFalse(); // one in flight, three queued
+        for (int i = 1; i <= fits; i++) assertThat(subscriber.offer("jobs-summary", "f" + i)).isTrue();
+        assertThat(subscriber.closeReason()).isNull();
+        subscriber.offer("jobs-summary", "one too many");
 
         assertThat(sender.closed).isEqualTo("1013 slow consumer");
         assertThat(subscriber.closeReason()).isEqualTo("slow_consumer");
         assertThat(hub.subscriptions()).isZero();
         assertThat(registry.get("ws.disconnects").tag("reason", "slow_consumer").counter().count()).isEqualTo(1);
-        assertThat(subscriber.offer("job_events-1", "f6")).as("already gone: not over capacity again").isTrue();
 
         sender.completeOne();
         assertThat(sender.sent).as("nothing more is sent after the close").containsExactly("f1");
@@ -172,7 +179,7 @@ class SubscriberTest {
             @Override
             public void close(int status, String reason) {}
         };
-        Subscriber subscriber = new Subscriber(async, frames, senders, hub, metrics);
+        Subscriber subscriber = subscriber(async, frames, senders);
 
         for (int i = 0; i < frames; i++) assertThat(subscriber.offer("g", Integer.toString(i))).isTrue();
 

@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
+import io.jobstream.broadcast.MemoryEventSource;
+import java.time.Clock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,14 +35,30 @@ class WebsocketEndpointIT {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final Hub hub = new Hub(registry);
-    private final MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
+    private final MemoryEventSource store = new MemoryEventSource();
+    /** Stores each batch, then broadcasts it, as the receiver does. */
+    private final StoringBroadcaster broadcaster = new StoringBroadcaster();
+
+    private final class StoringBroadcaster {
+        private final MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
+
+        void publish(CommittedBatch batch) {
+            batch.events().forEach(store::add);
+            broadcaster.publish(batch);
+        }
+
+        void publishStatus(long jobId, String status) {
+            broadcaster.publishStatus(jobId, status);
+        }
+    }
     private final List<WsTestClient> clients = new ArrayList<>();
     private WebsocketEndpoint endpoint;
     private Javalin app;
 
     private void start(int outboxCapacity, Function<WsConnectContext, OptionalLong> auth,
             BiPredicate<Long, Long> jobAccess) {
-        endpoint = new WebsocketEndpoint(new Config.WsConfig(outboxCapacity), hub, registry, auth, jobAccess);
+        endpoint = new WebsocketEndpoint(new Config.WsConfig(outboxCapacity), hub, store, Clock.systemUTC(), registry,
+                auth, jobAccess);
         app = Javalin.create(cfg -> endpoint.register(cfg.routes)).start("127.0.0.1", 0);
     }
 

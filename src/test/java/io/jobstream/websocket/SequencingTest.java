@@ -1,0 +1,271 @@
+package io.jobstream.websocket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.broadcast.EventMessages;
+import io.jobstream.broadcast.Hub;
+import io.jobstream.broadcast.MemoryBroadcaster;
+import io.jobstream.broadcast.MemoryEventSource;
+import io.jobstream.broadcast.TestEvents;
+import io.jobstream.event.CommittedBatch;
+import io.jobstream.event.Json;
+import io.jobstream.event.StoredEvent;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/** The per-job sequencing of a {@link Subscriber}, against an in-memory store, on manual time. */
+class SequencingTest {
+    private static final long JOB = 7;
+    private static final String GROUP = EventMessages.jobEventsGroup(JOB);
+    private static final long GAP_WAIT = 1_000;
+    private static final long HOLE_WAIT = 5_000;
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final Hub hub = new Hub(registry);
+    private final MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
+    private final MemoryEventSource store = new MemoryEventSource();
+    private final ManualBackground background = new ManualBackground();
+    private final SubscriberTest.FakeSender sender = new SubscriberTest.FakeSender();
+
+    private Subscriber subscriber(int capacity, int rate) {
+        return new Subscriber(sender, new Subscriber.Policy(capacity, capacity, GAP_WAIT, HOLE_WAIT, rate),
+                Runnable::run, background, store, hub, new WsMetrics(registry), background);
+    }
+
+    private Subscriber subscribed(Map<Long, Integer> resume) {
+        Subscriber subscriber = subscriber(10_000, 0);
+        sender.sync = true;
+        subscriber.subscribe(Set.of(GROUP), resume);
+        background.runPending();
+        return subscriber;
+    }
+
+    private static StoredEvent event(int counter) {
+        return TestEvents.stored(1000 + counter, JOB, counter, "line " + counter);
+    }
+
+    /** Commits then broadcasts these counters, as the receiver does. */
+    private void commit(int... counters) {
+        List<StoredEvent> batch = new ArrayList<>();
+        for (int c : counters) batch.add(event(c));
+        batch.forEach(store::add);
+        broadcaster.publish(new CommittedBatch(batch, List.of()));
+    }
+
+    /** Broadcasts without storing: the live frame of an event whose commit is not visible yet (or a redelivery). */
+    private void live(int... counters) {
+        List<StoredEvent> batch = new ArrayList<>();
+        for (int c : counters) batch.add(event(c));
+        broadcaster.publish(new CommittedBatch(batch, List.of()));
+    }
+
+    /** Counters of the events sent so far, batched frames flattened; replies skipped. */
+    private List<Integer> sentCounters() throws Exception {
+        List<Integer> counters = new ArrayList<>();
+        for (String frame : sender.sent) {
+            JsonNode node = Json.MAPPER.readTree(frame);
+            if (node.isArray()) {
+                for (JsonNode e : node) counters.add(e.get("counter").asInt());
+            } else if (node.has("counter")) {
+                counters.add(node.get("counter").asInt());
+            }
+        }
+        return counters;
+    }
+
+    private static List<Integer> range(int from, int to) {
+        return IntStream.rangeClosed(from, to).boxed().toList();
+    }
+
+    private double count(String name) {
+        return registry.get(name).counter().count();
+    }
+
+    @Test
+    void events_committed_out_of_order_reach_the_client_in_counter_order_exactly_once() throws Exception {
+        subscribed(Map.of());
+
+        commit(3);
+        commit(1);
+        commit(2, 1);
+        live(3, 2);
+        commit(4);
+
+        assertThat(sentCounters()).containsExactly(1, 2, 3, 4);
+        assertThat(count("ws.events.duplicate")).isEqualTo(3);
+        assertThat(store.reads.get()).as("only the start position was read; the gaps filled live").isEqualTo(1);
+    }
+
+    @Test
+    void a_subscription_without_resume_starts_after_what_is_stored() throws Exception {
+        commit(1, 2, 3);
+        subscribed(Map.of());
+
+        commit(4);
+
+        assertThat(sentCounters()).containsExactly(4);
+    }
+
+    @Test
+    void a_gap_that_stays_open_is_filled_from_the_store_and_the_stream_goes_on_live() throws Exception {
+        subscribed(Map.of());
+        commit(1);
+        store.add(event(2)); // committed, but its live frame never came (e.g. lost by a relay)
+        commit(3);
+        assertThat(sentCounters()).containsExactly(1);
+
+        background.advance(GAP_WAIT);
+        assertThat(sentCounters()).containsExactly(1, 2, 3);
+
+        commit(4);
+        assertThat(sentCounters()).containsExactly(1, 2, 3, 4);
+        assertThat(registry.get("ws.catchups").tag("reason", "gap").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void a_permanent_hole_is_skipped_after_the_hole_wait_and_never_blocks_the_stream() throws Exception {
+        subscribed(Map.of());
+        commit(1);
+        commit(3, 4); // counter 2 is lost by its emitter
+        background.advance(GAP_WAIT);
+        assertThat(sentCounters()).as("waiting for the hole").containsExactly(1);
+
+        background.advance(HOLE_WAIT - 200);
+        assertThat(sentCounters()).as("still waiting for the hole").containsExactly(1);
+        commit(5); // arrives meanwhile: read from the store once the hole is passed
+        background.advance(400);
+        assertThat(sentCounters()).containsExactly(1, 3, 4, 5);
+        assertThat(count("ws.holes.skipped")).isEqualTo(1);
+
+        commit(6);
+        commit(2); // too late: sending it now would break counter order
+        assertThat(sentCounters()).containsExactly(1, 3, 4, 5, 6);
+    }
+
+    @Test
+    void a_hole_that_fills_within_the_wait_is_delivered_in_order() throws Exception {
+        subscribed(Map.of());
+        commit(1);
+        commit(3, 4);
+        background.advance(GAP_WAIT + 500);
+        store.add(event(2)); // the slow emitter's event is committed; its live frame comes while catching up
+        live(2);
+        background.advance(HOLE_POLL);
+
+        assertThat(sentCounters()).containsExactly(1, 2, 3, 4);
+        assertThat(count("ws.holes.skipped")).isZero();
+    }
+
+    private static final long HOLE_POLL = Subscriber.HOLE_POLL_MILLIS;
+
+    @Test
+    void resume_replays_what_was_missed_then_continues_live_without_gap_or_duplicate() throws Exception {
+        for (int c = 1; c <= 10; c++) commit(c);
+        Subscriber subscriber = subscriber(10_000, 0);
+        sender.sync = true;
+        subscriber.subscribe(Set.of(GROUP), Map.of(JOB, 4));
+        commit(11, 12); // live while the replay has not run yet
+        background.runPending();
+        commit(12, 13);
+
+        assertThat(sentCounters()).containsExactlyElementsOf(range(5, 13));
+        JsonNode reply = Json.MAPPER.readTree(sender.sent.get(0));
+        assertThat(reply.get("groups_current").get(0).asText()).isEqualTo(GROUP);
+        assertThat(reply.get("resumed").get("7").asInt()).isEqualTo(4);
+    }
+
+    @Test
+    void the_replayed_frame_is_identical_to_the_live_one() throws Exception {
+        subscribed(Map.of());
+        commit(1);
+        Subscriber resumed = subscriber(10_000, 0);
+        SubscriberTest.FakeSender own = sender;
+        resumed.subscribe(Set.of(GROUP), Map.of(JOB, 0));
+        background.runPending();
+
+        List<String> events = own.sent.stream().filter(f -> f.contains("\"counter\"")).toList();
+        assertThat(events).hasSize(2);
+        assertThat(events.get(1)).isEqualTo(events.get(0));
+        assertThat(events.get(0)).isEqualTo(EventMessages.event(event(1)));
+    }
+
+    @Test
+    void an_overflowing_job_is_caught_up_from_the_store_and_rejoins_live_with_no_gap() throws Exception {
+        Subscriber subscriber = subscriber(5, 0);
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne(); // the groups reply
+        for (int c = 1; c <= 40; c++) commit(c);
+        assertThat(subscriber.queued()).isLessThanOrEqualTo(5);
+        assertThat(subscriber.closeReason()).isNull();
+        assertThat(registry.get("ws.over.capacity").tag("group", "job_events").counter().count()).isEqualTo(1);
+
+        for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
+            sender.completeOne();
+            background.runPending();
+            if (i == 20) commit(41, 42); // live while it catches up
+        }
+        commit(43);
+        while (!sender.pending.isEmpty()) sender.completeOne();
+
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 43));
+        assertThat(registry.get("ws.catchups").tag("reason", "overflow").counter().count()).isEqualTo(1);
+        assertThat(subscriber.queued()).isZero();
+    }
+
+    @Test
+    void batched_frames_carry_the_queued_events_as_one_array_in_counter_order() throws Exception {
+        Subscriber subscriber = subscriber(10_000, 0);
+        subscriber.batch(true);
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne();
+        commit(1);
+        commit(3, 2, 4, 5);
+        sender.completeOne();
+        sender.completeOne();
+
+        assertThat(sender.sent.subList(1, sender.sent.size())).hasSize(2);
+        assertThat(Json.MAPPER.readTree(sender.sent.get(1)).size()).isEqualTo(1);
+        assertThat(Json.MAPPER.readTree(sender.sent.get(2)).size()).isEqualTo(4);
+        assertThat(sentCounters()).containsExactly(1, 2, 3, 4, 5);
+    }
+
+    @Test
+    void the_event_rate_limit_delays_the_excess_and_loses_nothing() throws Exception {
+        Subscriber subscriber = subscriber(10_000, 10);
+        sender.sync = true;
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        for (int c = 1; c <= 35; c++) commit(c);
+        background.runPending();
+        assertThat(sentCounters()).as("one second's worth").hasSize(10);
+
+        background.advance(1_000);
+        assertThat(sentCounters()).hasSize(20);
+        background.advance(3_000);
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 35));
+    }
+
+    @Test
+    void a_failing_store_read_is_retried() throws Exception {
+        for (int c = 1; c <= 3; c++) commit(c);
+        store.failing(true);
+        Subscriber subscriber = subscriber(10_000, 0);
+        sender.sync = true;
+        subscriber.subscribe(Set.of(GROUP), Map.of(JOB, 0));
+        background.runPending();
+        assertThat(sentCounters()).isEmpty();
+
+        store.failing(false);
+        background.advance(Subscriber.RETRY_MILLIS);
+        assertThat(sentCounters()).containsExactly(1, 2, 3);
+        assertThat(count("ws.catchup.failures")).isEqualTo(1);
+    }
+}
