@@ -400,25 +400,45 @@ public final class Subscriber implements GroupMember {
 
     /**
      * Replaces the groups and queues AWX's {@code groups_current} reply, under the lock, so that the reply goes out
-     * before any event of a newly subscribed job.
+     * before any event of a newly subscribed job. A job newly subscribed without a resume starts after the last
+     * event stored when this runs (read here, before joining, on the caller's thread): every event committed after
+     * that is delivered, in particular every one committed after the client got the reply.
      */
-    synchronized GroupChange subscribe(Set<String> wanted, Map<Long, Integer> resume) {
-        GroupChange change = replaceGroups(wanted, resume);
-        if (closeReason == null) control(Replies.groups(change));
-        return change;
+    GroupChange subscribe(Set<String> wanted, Map<Long, Integer> resume) {
+        Map<Long, Integer> starts = new HashMap<>();
+        Set<Long> following = following();
+        for (String group : wanted) {
+            long job = jobOf(group);
+            if (job <= 0 || resume.containsKey(job) || following.contains(job)) continue;
+            try {
+                starts.put(job, source.lastCounter(job));
+            } catch (RuntimeException e) { // the feed's reader looks it up again, with retries
+                log.warn("could not read the last counter of job {} for a new subscriber", job, e);
+            }
+        }
+        synchronized (this) {
+            GroupChange change = replaceGroups(wanted, resume, starts);
+            if (closeReason == null) control(Replies.groups(change));
+            return change;
+        }
+    }
+
+    private synchronized Set<Long> following() {
+        return Set.copyOf(feeds.keySet());
     }
 
     /** Replaces this connection's groups with {@code wanted}: leaves the others, joins the new ones. */
     GroupChange replaceGroups(Set<String> wanted) {
-        return replaceGroups(wanted, Map.of());
+        return replaceGroups(wanted, Map.of(), Map.of());
     }
 
     /**
      * As {@link #replaceGroups(Set)}; {@code resume} (job id to the last counter the client has) restarts those
      * jobs' feeds after that counter, replayed from the store. A job in {@code wanted} without a resume continues
-     * where it is, or, when new, starts after the last event stored now.
+     * where it is, or, when new, starts after its counter in {@code starts} (the last stored), or when that is
+     * unknown after the last event stored when its reader looks.
      */
-    synchronized GroupChange replaceGroups(Set<String> wanted, Map<Long, Integer> resume) {
+    synchronized GroupChange replaceGroups(Set<String> wanted, Map<Long, Integer> resume, Map<Long, Integer> starts) {
         if (closeReason != null) return new GroupChange(List.of(), List.of(), List.of());
         List<String> left = new ArrayList<>();
         for (String group : groups) {
@@ -439,7 +459,8 @@ public final class Subscriber implements GroupMember {
                     resumed.put(job, last);
                     startFeed(new Feed(job, last + 1)); // replaces a running one: the client said where it is
                 } else if (!feeds.containsKey(job)) {
-                    startFeed(new Feed(job, 0));
+                    Integer stored = starts.get(job);
+                    startFeed(new Feed(job, stored == null ? 0 : stored + 1));
                 }
             }
             if (!groups.contains(group)) {

@@ -74,6 +74,11 @@ public final class WsTestClient implements WebSocket.Listener {
         return Json.MAPPER.readTree(frame);
     }
 
+    /** A client connected with {@code reading} off starts reading now (a slow browser that comes back). */
+    public void startReading() {
+        socket.request(1);
+    }
+
     public void abort() {
         socket.abort();
     }
