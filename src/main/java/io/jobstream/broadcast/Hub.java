@@ -122,6 +122,11 @@ public final class Hub {
         return members.length;
     }
 
+    /** Logs and counts {@code over} members of {@code group} that found their outbox full outside a delivery. */
+    public void overCapacity(String group, int over) {
+        overCapacity(group, over, Math.max(over, subscribers(group)));
+    }
+
     private void overCapacity(String group, int over, int members) {
         // channels_redis's wording (reference §6), so existing runbooks and greps still work
         log.info("{} of {} channels over capacity in group {}", over, members, group);

@@ -31,7 +31,7 @@ public record Config(
      */
     public record WsConfig(int outboxCapacity, Duration gapWait, Duration holeWait, int maxEventRate) {
         public WsConfig(int outboxCapacity) {
-            this(outboxCapacity, Duration.ofSeconds(1), Duration.ofSeconds(5), 0);
+            this(outboxCapacity, Duration.ofSeconds(2), Duration.ofSeconds(5), 0);
         }
     }
 

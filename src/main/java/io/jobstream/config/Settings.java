@@ -28,7 +28,7 @@ public final class Settings {
             "Longest pause between retries while the database is failing (backoff doubles up to this).");
     public static final Setting OUTBOX_CAPACITY = new Setting("ws.outbox-capacity", "10000",
             "Event messages queued per websocket subscriber; a job that overflows it is caught up from the store.");
-    public static final Setting GAP_WAIT = new Setting("ws.gap-wait", "1s",
+    public static final Setting GAP_WAIT = new Setting("ws.gap-wait", "2s",
             "How long a subscriber holds later events of a job while an earlier counter is missing, before it"
                     + " fills the gap from the store.");
     public static final Setting HOLE_WAIT = new Setting("ws.hole-wait", "5s",

@@ -130,6 +130,8 @@ public final class Subscriber implements GroupMember {
         /** A store read is scheduled or running (at most one per feed). */
         boolean reading;
         boolean waitingForRoom;
+        /** This catch-up was already logged and counted as over capacity. */
+        boolean overCapacityReported;
         double tokens;
         long tokensAtMillis;
 
@@ -208,6 +210,7 @@ public final class Subscriber implements GroupMember {
         if (!queueEvent(out)) {
             feed.liveHigh = Math.max(feed.liveHigh, out.event().counter());
             catchUp(feed, WsMetrics.CATCHUP_OVERFLOW);
+            feed.overCapacityReported = true; // the hub logs and counts this one
             return false;
         }
         feed.next = out.event().counter() + 1;
@@ -269,12 +272,11 @@ public final class Subscriber implements GroupMember {
                 }
                 int room = policy.capacity() - queued.get();
                 if (room < Math.min(PAGE, (policy.capacity() + 1) / 2)) {
-                    feed.reading = false; // the drain restarts us once half the outbox is free
-                    feed.waitingForRoom = true;
-                    waitingForRoom = true;
+                    waitForRoom(feed);
                     return;
                 }
-                limit = Math.min(PAGE, room);
+                // while waiting for a hole, only look whether it filled: a page after it would be read for nothing
+                limit = feed.holeSinceMillis != 0 ? 1 : Math.min(PAGE, room);
                 if (policy.maxEventRate() > 0) {
                     limit = Math.min(limit, (int) refill(feed));
                     if (limit < 1) {
@@ -315,9 +317,7 @@ public final class Subscriber implements GroupMember {
                     EventFrame frame = new EventFrame(feed.jobId, counter, EventMessages.event(stored),
                             Timestamps.micros(stored.event().created()), 0);
                     if (!queueEvent(new Out(frame.text(), frame))) {
-                        feed.reading = false;
-                        feed.waitingForRoom = true;
-                        waitingForRoom = true;
+                        waitForRoom(feed);
                         return;
                     }
                     metrics.replayed();
@@ -330,9 +330,24 @@ public final class Subscriber implements GroupMember {
                     feed.catchingUp = false;
                     feed.reading = false;
                     feed.holeSinceMillis = 0;
+                    feed.overCapacityReported = false;
                     return;
                 }
             }
+        }
+    }
+
+    /**
+     * Stops reading until the drain has freed half the outbox. The first time in a catch-up this counts and logs as
+     * the client being over capacity (a feed that overflowed live already did so in {@link Hub#deliverEvent}).
+     */
+    private void waitForRoom(Feed feed) {
+        feed.reading = false;
+        feed.waitingForRoom = true;
+        waitingForRoom = true;
+        if (!feed.overCapacityReported) {
+            feed.overCapacityReported = true;
+            hub.overCapacity(feed.group, 1);
         }
     }
 
