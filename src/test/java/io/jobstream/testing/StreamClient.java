@@ -24,6 +24,7 @@ public final class StreamClient implements WebSocket.Listener {
     private final StringBuilder partial = new StringBuilder();
     private final Consumer<String> onEvent;
     private volatile boolean reading;
+    private boolean stopped; // guarded by this
     private volatile int last;
     private volatile long events;
     private volatile String violation;
@@ -88,7 +89,8 @@ public final class StreamClient implements WebSocket.Listener {
         }
     }
 
-    private void event(String frame) {
+    private synchronized void event(String frame) {
+        if (stopped) return; // aborted: what still trickles in was not seen by the "user"
         int counter = counterOf(frame);
         if (counter != last + 1 && violation == null) {
             violation = "counter " + counter + " after " + last;
@@ -140,7 +142,11 @@ public final class StreamClient implements WebSocket.Listener {
         return violation;
     }
 
+    /** Drops the connection; from here on nothing more counts as received, so {@link #last} is final. */
     public void abort() {
+        synchronized (this) {
+            stopped = true;
+        }
         socket.abort();
     }
 }
