@@ -29,20 +29,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Sending.</b> Frames arrive from the receiver thread (through the {@link Hub}), from the store reader and from
  * the connection's websocket thread (replies); none may wait for the network. They are put in the outbox and, when
- * no drain is running, one is handed to the sender executor. A drain sends one frame at a time: the next send starts
- * from the previous send's completion callback, so Jetty holds at most one frame of ours per connection and the
- * outbox is the only queue. Jetty often completes a send inside {@code sendText} itself; "the callback sends the next
- * frame" would then recurse once per frame, so the drain loop and the callback race on a small phase flag and
- * whichever comes second carries on (a trampoline).
+ * no drain is running, one is handed to the sender executor. A drain hands frames to Jetty until {@link #WINDOW} are
+ * unwritten, then stops; each completion restarts it when frames are waiting. Jetty often completes a send inside
+ * {@code sendText} itself: the drain is then still running, so the completion only counts and the loop goes on,
+ * instead of recursing once per frame.
  *
  * <p><b>Sequencing (per job).</b> Each {@code job_events-N} subscription has a {@link Feed}: the next counter this
  * client must get. A live event below it is a duplicate and dropped; one above it is held (a gap: another emitter's
  * event is still being committed); the one equal to it is queued, then whatever held events follow it. A gap still
  * open after {@code gapWait}, too many held events, a full outbox (the client is slow) or the event rate limit switch
- * the feed to <em>catch-up</em>: live frames of the job are no longer queued (only the highest live counter is
- * remembered) and the background reader pages the job's events from the store, counter after counter, as the outbox
- * drains. When a read finds nothing newer than what was queued and no live event newer than that went by meanwhile,
- * the feed is live again; since the receiver publishes only committed events, nothing falls between the two.
+ * the feed to <em>catch-up</em>: live frames of the job are no longer queued (the newest {@code holdLimit} are kept
+ * aside, and the highest live counter remembered) and the background reader pages the job's events from the store,
+ * counter after counter, as the outbox drains. When a read finds nothing newer than what it queued, the feed is live
+ * again if no newer live event went by meanwhile, or if the live frames kept aside continue exactly where the read
+ * ended (it then goes on with those). Since the receiver publishes only committed events, nothing falls between.
  *
  * <p><b>Holes.</b> A counter the store lacks while it has later ones (an emitter lost an event) is waited for: the
  * reader polls the store until {@code holeWait} has passed since it first saw the hole, then skips the missing
@@ -71,9 +71,12 @@ public final class Subscriber implements GroupMember {
     static final int BATCH_EVENTS = 500;
     static final int BATCH_CHARS = 1 << 20;
 
-    private static final int SENDING = 0;
-    private static final int RETURNED = 1; // send() returned first: the callback continues the drain
-    private static final int COMPLETED = 2; // the callback ran first: the drain loop continues
+    /**
+     * Frames handed to Jetty and not yet written, per connection. More than one lets Jetty gather several frames
+     * into one write (one frame at a time capped a connection at one frame per network round of the flusher); few
+     * enough that the outbox stays the queue that matters.
+     */
+    static final int WINDOW = 32;
 
     /** What the delivering side needs beyond the outbox: when to give up on gaps and holes, the rate limit. */
     record Policy(int capacity, int holdLimit, long gapWaitMillis, long holeWaitMillis, int maxEventRate) {}
@@ -99,8 +102,7 @@ public final class Subscriber implements GroupMember {
     private final ConcurrentLinkedQueue<Out> outbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
-    private final AtomicInteger phase = new AtomicInteger();
-    private final List<Out> inFlight = new ArrayList<>(); // only the drain touches it, one send at a time
+    private final AtomicInteger sending = new AtomicInteger(); // frames handed to Jetty, not yet completed
     private volatile boolean waitingForRoom; // some feed stopped reading because the outbox was full
     private volatile boolean batch;
 
@@ -177,7 +179,13 @@ public final class Subscriber implements GroupMember {
             if (feed == null) return true; // not (or no longer) subscribed to this job
             int counter = frame.counter();
             if (feed.catchingUp) {
-                feed.liveHigh = Math.max(feed.liveHigh, counter); // the store has it; the reader will get there
+                // the store has it and the reader will get there; the newest live frames are kept (bounded) so
+                // that the reader can hand over to them once it reaches them, instead of chasing the live edge
+                feed.liveHigh = Math.max(feed.liveHigh, counter);
+                if (feed.next > 0 && counter >= feed.next) {
+                    feed.held.put(counter, new Out(frame.text(), frame));
+                    if (feed.held.size() > policy.holdLimit()) feed.held.pollFirstEntry();
+                }
                 return true;
             }
             if (counter < feed.next || feed.held.containsKey(counter)) {
@@ -189,10 +197,8 @@ public final class Subscriber implements GroupMember {
                 feed.held.put(counter, out);
                 if (feed.held.size() > policy.holdLimit()) {
                     catchUp(feed, WsMetrics.CATCHUP_GAP);
-                } else if (!feed.gapCheckPending) {
-                    feed.gapCheckPending = true;
-                    int waitingFor = feed.next;
-                    background.schedule(() -> gapCheck(feed, waitingFor), policy.gapWaitMillis());
+                } else {
+                    scheduleGapCheck(feed);
                 }
                 return true;
             }
@@ -226,6 +232,13 @@ public final class Subscriber implements GroupMember {
         return true;
     }
 
+    private void scheduleGapCheck(Feed feed) {
+        if (feed.gapCheckPending) return;
+        feed.gapCheckPending = true;
+        int waitingFor = feed.next;
+        background.schedule(() -> gapCheck(feed, waitingFor), policy.gapWaitMillis());
+    }
+
     /** A gap that is still open {@code gapWait} after it appeared is filled from the store. */
     private void gapCheck(Feed feed, int waitingFor) {
         synchronized (this) {
@@ -241,10 +254,9 @@ public final class Subscriber implements GroupMember {
         }
     }
 
-    /** Switches {@code feed} to reading from the store; held live frames are dropped (the store has them). */
+    /** Switches {@code feed} to reading from the store; held live frames stay for the handover back to live. */
     private void catchUp(Feed feed, String reason) {
         if (!feed.held.isEmpty()) feed.liveHigh = Math.max(feed.liveHigh, feed.held.lastKey());
-        feed.held.clear();
         feed.catchingUp = true;
         metrics.catchUp(reason);
         startReading(feed);
@@ -325,13 +337,19 @@ public final class Subscriber implements GroupMember {
                     feed.holeSinceMillis = 0;
                     if (policy.maxEventRate() > 0) feed.tokens -= 1;
                 }
-                if (page.size() < limit && feed.liveHigh < feed.next) {
-                    // the store had nothing newer at the read, and nothing newer went by live since: live again
-                    feed.catchingUp = false;
-                    feed.reading = false;
-                    feed.holeSinceMillis = 0;
-                    feed.overCapacityReported = false;
-                    return;
+                feed.held.headMap(feed.next).clear(); // had from the store
+                if (page.size() < limit) { // the store had nothing newer at the read
+                    if (feed.liveHigh < feed.next) { // and nothing newer went by live since: live again
+                        goLive(feed);
+                        return;
+                    }
+                    if (!feed.held.isEmpty() && feed.held.firstKey() == feed.next) {
+                        // what went by live since is kept from here on: continue with it, live again (a gap in it
+                        // is an ordinary live gap)
+                        goLive(feed);
+                        if (queueHeld(feed) && !feed.catchingUp && !feed.held.isEmpty()) scheduleGapCheck(feed);
+                        return;
+                    }
                 }
             }
         }
@@ -349,6 +367,13 @@ public final class Subscriber implements GroupMember {
             feed.overCapacityReported = true;
             hub.overCapacity(feed.group, 1);
         }
+    }
+
+    private static void goLive(Feed feed) {
+        feed.catchingUp = false;
+        feed.reading = false;
+        feed.holeSinceMillis = 0;
+        feed.overCapacityReported = false;
     }
 
     /** True when the hole before {@code present} is to be skipped now (policy in the class comment). */
@@ -535,6 +560,14 @@ public final class Subscriber implements GroupMember {
     private void drain() {
         while (true) {
             if (closeReason != null) return; // stays "draining" for good: no more sends after a close
+            // batched: one frame at a time, so that whatever queues meanwhile goes out as the next array
+            int window = batch ? 1 : WINDOW;
+            if (sending.get() >= window) {
+                draining.set(false);
+                // a completion between the check and set(false) saw a drain running and scheduled none: look again
+                if (sending.get() >= window || !draining.compareAndSet(false, true)) return;
+                continue;
+            }
             Out first = outbox.poll();
             if (first == null) {
                 draining.set(false);
@@ -542,26 +575,29 @@ public final class Subscriber implements GroupMember {
                 if (outbox.isEmpty() || !draining.compareAndSet(false, true)) return;
                 continue;
             }
-            inFlight.clear();
-            inFlight.add(first);
+            List<Out> frames = List.of(first);
             String text = first.text();
-            if (batch && first.event() != null) text = batchFrom(first);
-            queued.addAndGet(-inFlight.size());
+            if (batch && first.event() != null) {
+                frames = new ArrayList<>();
+                frames.add(first);
+                text = batchFrom(first, frames);
+            }
+            queued.addAndGet(-frames.size());
             if (waitingForRoom && queued.get() <= policy.capacity() / 2) resumeReaders();
-            phase.set(SENDING);
-            sender.send(text, this::sent, this::failed);
-            if (phase.compareAndSet(SENDING, RETURNED)) return; // not done yet: sent() continues
+            sending.incrementAndGet();
+            List<Out> sent = frames;
+            sender.send(text, () -> sent(sent), this::failed);
         }
     }
 
     /** Several queued events as one JSON array, in queue (so per job, counter) order; stops at a non-event. */
-    private String batchFrom(Out first) {
+    private String batchFrom(Out first, List<Out> frames) {
         StringBuilder array = new StringBuilder(first.text().length() * 8).append('[').append(first.text());
-        while (inFlight.size() < BATCH_EVENTS && array.length() < BATCH_CHARS) {
+        while (frames.size() < BATCH_EVENTS && array.length() < BATCH_CHARS) {
             Out next = outbox.peek(); // only the drain polls, so what it peeks is what it polls
             if (next == null || next.event() == null) break;
             outbox.poll();
-            inFlight.add(next);
+            frames.add(next);
             array.append(',').append(next.text());
         }
         return array.append(']').toString();
@@ -576,10 +612,11 @@ public final class Subscriber implements GroupMember {
         }
     }
 
-    private void sent() {
+    /** A send completed (possibly inside {@code send} itself, on the drain's stack: the drain then just loops on). */
+    private void sent(List<Out> frames) {
         long written = micros();
         int events = 0;
-        for (Out out : inFlight) {
+        for (Out out : frames) {
             EventFrame event = out.event();
             if (event != null) {
                 events++;
@@ -587,8 +624,8 @@ public final class Subscriber implements GroupMember {
             }
         }
         metrics.sent(events);
-        if (phase.compareAndSet(SENDING, COMPLETED)) return; // drain() is still on the stack and loops on
-        drain();
+        sending.decrementAndGet();
+        if (!outbox.isEmpty()) scheduleDrain();
     }
 
     private void failed(Throwable cause) {
