@@ -342,7 +342,8 @@ export class Viewer {
     this.rowsByLine.clear();
     this.viewport.replaceChildren();
     this.recomputeHidden();
-    this.scroller.scrollTop = 0;
+    this.setFollow(false);
+    this.setScroll(0);
     this.refresh();
   }
 
@@ -436,7 +437,7 @@ export class Viewer {
     const top = g.scaled ? (g.maxFirst === 0 ? 0 : (first / g.maxFirst) * g.maxScroll) : first * this.lh;
     this.setFollow(false);
     this.spacer.style.height = g.height + 'px';
-    this.scroller.scrollTop = top;
+    this.setScroll(top);
     this.refresh();
   }
 
@@ -451,7 +452,7 @@ export class Viewer {
 
   scrollToStart() {
     this.setFollow(false);
-    this.scroller.scrollTop = 0;
+    this.setScroll(0);
     this.refresh();
   }
 
@@ -461,11 +462,18 @@ export class Viewer {
     this.onFollow(follow);
   }
 
+  /** Scrolls on the page's behalf; the scroll event this causes is not taken as the reader's move. */
+  setScroll(top) {
+    this.scroller.scrollTop = top;
+    this.lastScrollSet = this.scroller.scrollTop;
+  }
+
   scrolled() {
-    if (Math.abs(this.scroller.scrollTop - this.lastScrollSet) > 1) {
-      // the reader moved: follow only while at the very bottom
+    if (Math.abs(this.scroller.scrollTop - this.lastScrollSet) >= 1) {
+      // the reader moved: follow only while at the very bottom of something
       const g = this.geometry();
-      this.setFollow(g.maxScroll - this.scroller.scrollTop < this.lh);
+      this.setFollow(g.rows > 0 && g.maxScroll > 0 && g.maxScroll - this.scroller.scrollTop < this.lh);
+      this.lastScrollSet = -1;
     }
     this.refresh();
   }
@@ -489,10 +497,7 @@ export class Viewer {
     }
     const g = this.geometry();
     this.spacer.style.height = g.height + 'px';
-    if (this.follow) {
-      this.scroller.scrollTop = g.maxScroll;
-      this.lastScrollSet = this.scroller.scrollTop;
-    }
+    if (this.follow) this.setScroll(g.maxScroll);
     const rowFloat = this.topRow(g);
     const first = Math.max(0, Math.floor(rowFloat) - this.margin);
     const last = Math.min(g.rows, Math.ceil(rowFloat) + this.visibleRowCount() + this.margin);
