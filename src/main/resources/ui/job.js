@@ -475,8 +475,13 @@ async function start() {
   // subscribe first, then read where the store ends: whatever is committed after the read arrives live
   await Promise.all([firstOpen(), refreshDetail()]);
   try {
-    const last = resultsOf(await getJson(query({ order_by: '-counter', limit: 1 })))[0];
-    if (last && Number.isInteger(last.end_line)) store.total = last.end_line;
+    // the last event, and the last one with output (whose end_line is the line count: a quiet event after it
+    // may carry a smaller one); both walk the (job, counter) key backwards, cheap at any job size
+    const [last, lastWithLines] = await Promise.all([
+      getJson(query({ order_by: '-counter', limit: 1 })),
+      getJson(query({ order_by: '-counter', not__stdout: '', limit: 1 })),
+    ].map((p) => p.then((body) => resultsOf(body)[0])));
+    if (lastWithLines && Number.isInteger(lastWithLines.end_line)) store.total = lastWithLines.end_line;
     sequencer.startAfter(last ? Number(last.counter) : 0);
   } catch (e) {
     showError(e);
