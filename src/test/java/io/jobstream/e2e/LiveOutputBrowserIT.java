@@ -64,6 +64,22 @@ class LiveOutputBrowserIT {
             browser.wait.until(d -> !d.findElements(By.cssSelector("#jobs tbody tr[data-job-id='" + JOB + "']")).isEmpty());
             assertThat(browser.driver.findElement(By.cssSelector("#jobs tbody tr")).getText()).contains("successful", "400");
             browser.screenshot("real-node-jobs-list");
+
+            // 26 more jobs: the list pages by 25, newest first, and filters by status
+            String more = IntStream.rangeClosed(101, 126).mapToObj(j -> Events.event(j, 1)).collect(Collectors.joining("\n"));
+            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), more).statusCode()).isEqualTo(200);
+            browser.wait.until(d -> d.findElement(By.id("page-info")).getText().equals("page 1 of 2 · 27 jobs"));
+            assertThat(browser.driver.findElements(By.cssSelector("#jobs tbody tr"))).hasSize(25);
+            assertThat(browser.driver.findElement(By.cssSelector("#jobs tbody tr")).getAttribute("data-job-id")).isEqualTo("126");
+            browser.driver.findElement(By.id("next")).click();
+            browser.wait.until(d -> d.findElement(By.id("page-info")).getText().equals("page 2 of 2 · 27 jobs"));
+            assertThat(browser.driver.findElements(By.cssSelector("#jobs tbody tr")))
+                    .extracting(r -> r.getAttribute("data-job-id")).containsExactly("101", "9");
+            new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.id("status-filter"))).selectByValue("successful");
+            browser.wait.until(d -> d.findElement(By.id("page-info")).getText().equals("page 1 of 1 · 1 jobs"));
+            assertThat(browser.driver.findElements(By.cssSelector("#jobs tbody tr")))
+                    .extracting(r -> r.getAttribute("data-job-id")).containsExactly("9");
+            assertThat(browser.driver.getCurrentUrl()).endsWith("/?status=successful");
         }
     }
 
