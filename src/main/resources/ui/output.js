@@ -495,14 +495,24 @@ export class Viewer {
       cancelAnimationFrame(this.frame);
       this.frame = null;
     }
+    // reads first, then writes: one layout per frame, not one per property read after a DOM change
     const g = this.geometry();
-    this.spacer.style.height = g.height + 'px';
-    if (this.follow) this.setScroll(g.maxScroll);
-    const rowFloat = this.topRow(g);
+    const height = g.height + 'px';
+    if (this.spacer.style.height !== height) this.spacer.style.height = height;
+    let scrollTop;
+    if (this.follow) {
+      scrollTop = g.maxScroll;
+      if (Math.abs(this.scroller.scrollTop - scrollTop) >= 1) {
+        this.scroller.scrollTop = scrollTop;
+        this.lastScrollSet = scrollTop;
+      }
+    } else {
+      scrollTop = this.scroller.scrollTop;
+    }
+    const rowFloat = g.scaled ? (g.maxScroll === 0 ? 0 : (scrollTop / g.maxScroll) * g.maxFirst) : scrollTop / this.lh;
     const first = Math.max(0, Math.floor(rowFloat) - this.margin);
     const last = Math.min(g.rows, Math.ceil(rowFloat) + this.visibleRowCount() + this.margin);
-    const firstLine = this.rowToLine(first);
-    this.source.ensure(firstLine, this.rowToLine(Math.max(first, last - 1)) + 1);
+    this.source.ensure(this.rowToLine(first), this.rowToLine(Math.max(first, last - 1)) + 1);
     const keep = new Map();
     const nodes = [];
     let placeholders = 0;
@@ -517,11 +527,27 @@ export class Viewer {
       nodes.push(node);
     }
     this.rowsByLine = keep;
-    this.viewport.replaceChildren(...nodes);
-    const top = this.scroller.scrollTop - (rowFloat - first) * this.lh;
-    this.viewport.style.transform = `translateY(${Math.max(0, top)}px)`;
+    this.place(nodes);
+    const top = Math.max(0, scrollTop - (rowFloat - first) * this.lh);
+    const transform = `translateY(${top}px)`;
+    if (this.viewport.style.transform !== transform) this.viewport.style.transform = transform;
     this.placeholders = placeholders;
     this.onDraw(placeholders);
+  }
+
+  /** Makes the viewport's children exactly `nodes`, moving only what changed (following adds at the end). */
+  place(nodes) {
+    const wanted = new Set(nodes);
+    for (let child = this.viewport.firstChild; child;) {
+      const next = child.nextSibling;
+      if (!wanted.has(child)) child.remove();
+      child = next;
+    }
+    let cursor = this.viewport.firstChild;
+    for (const node of nodes) {
+      if (node === cursor) cursor = cursor.nextSibling;
+      else this.viewport.insertBefore(node, cursor);
+    }
   }
 
   row(line, record) {

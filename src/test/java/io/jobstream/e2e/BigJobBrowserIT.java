@@ -27,7 +27,7 @@ import org.openqa.selenium.WebElement;
  * printed for the record (bench/ui measures it properly); nothing here asserts a duration.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class BigJobBrowserIT {
+public class BigJobBrowserIT {
     static final long JOB = 31;
     static final int EVENTS = 10_000;
     static final int LINES_PER_EVENT = 100;
@@ -55,7 +55,7 @@ class BigJobBrowserIT {
     }
 
     /** Posts the job in requests of 1,000 events (about 4 MB each), then its EOF. */
-    static void ingestBigJob(RunningServer server, long job, int events, int linesPerEvent) {
+    public static void ingestBigJob(RunningServer server, long job, int events, int linesPerEvent) {
         StringBuilder batch = new StringBuilder();
         for (int c = 1; c <= events; c++) {
             batch.append(bigEvent(job, c, linesPerEvent)).append('\n');
@@ -71,7 +71,7 @@ class BigJobBrowserIT {
     }
 
     /** Event c: a task start every 100 events, one failure, one line holding a unique word; all coloured green. */
-    static String bigEvent(long job, int c, int lines) {
+    public static String bigEvent(long job, int c, int lines) {
         boolean task = c % 100 == 1;
         boolean failed = c == FAILED_EVENT;
         StringBuilder out = new StringBuilder();
@@ -86,7 +86,7 @@ class BigJobBrowserIT {
         }
         String event = task ? "playbook_on_task_start" : failed ? "runner_on_failed" : "runner_on_ok";
         return "{\"job_id\":" + job + ",\"counter\":" + c + ",\"event\":\"" + event + "\",\"uuid\":\"b" + c
-                + "\",\"created\":\"2030-01-01T10:00:00.000001+00:00\",\"failed\":" + failed
+                + "\",\"created\":\"" + io.jobstream.event.Timestamps.format(java.time.Instant.now()) + "\",\"failed\":" + failed
                 + ",\"stdout\":\"" + out + "\",\"start_line\":" + start + ",\"end_line\":" + (start + lines)
                 + ",\"event_data\":{\"host\":\"host" + c % 5 + "\",\"task\":\"task " + c / 100 + "\"}}";
     }
