@@ -35,7 +35,8 @@ public final class RunningServer implements AutoCloseable {
     }
 
     public URI websocketUri() {
-        return URI.create("ws://127.0.0.1:" + server.port() + "/websocket/");
+        String scheme = server.tls() != null ? "wss" : "ws";
+        return URI.create(scheme + "://127.0.0.1:" + server.port() + "/websocket/");
     }
 
     @Override
