@@ -8,6 +8,7 @@ import io.jobstream.config.Config.TlsConfig;
 import io.jobstream.event.Json;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TrustingClient;
 import io.jobstream.testing.WsTestClient;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +18,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -27,8 +27,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,7 +39,7 @@ class TlsIT {
         try (RunningServer node = RunningServer.start(dir.resolve("data"), Map.of("tls-self-signed", "true"))) {
             assertThat(node.uri("/").getScheme()).isEqualTo("https");
             // what a user does: trust the certificate file the node wrote under its data dir
-            HttpClient client = trusting(dir.resolve("data/tls/self-signed.crt"));
+            HttpClient client = TrustingClient.of(dir.resolve("data/tls/self-signed.crt"));
             HttpResponse<String> page = client.send(HttpRequest.newBuilder(node.uri("/")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(page.statusCode()).isEqualTo(200);
@@ -94,7 +92,7 @@ class TlsIT {
         }
         try (RunningServer node = RunningServer.start(data, Map.of("tls-self-signed", "true"))) {
             assertThat(read(data.resolve("tls/self-signed.crt"))).isEqualTo(first);
-            HttpResponse<String> ping = trusting(data.resolve("tls/self-signed.crt")).send(
+            HttpResponse<String> ping = TrustingClient.of(data.resolve("tls/self-signed.crt")).send(
                     HttpRequest.newBuilder(node.uri("/api/v2/ping/")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(Json.MAPPER.readTree(ping.body()).has("version")).isTrue();
         }
@@ -108,7 +106,7 @@ class TlsIT {
                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key.toString(), "-out", cert.toString());
         try (RunningServer node = RunningServer.start(dir.resolve("data"),
                 Map.of("tls-cert", cert.toString(), "tls-key", key.toString()))) {
-            HttpResponse<String> ping = trusting(cert).send(HttpRequest.newBuilder(node.uri("/api/v2/ping/")).build(),
+            HttpResponse<String> ping = TrustingClient.of(cert).send(HttpRequest.newBuilder(node.uri("/api/v2/ping/")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(ping.statusCode()).isEqualTo(200);
         }
@@ -139,16 +137,5 @@ class TlsIT {
         try (InputStream in = Files.newInputStream(pem)) {
             return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
         }
-    }
-
-    static HttpClient trusting(Path pem) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("node", read(pem));
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        return HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(5)).build();
     }
 }
