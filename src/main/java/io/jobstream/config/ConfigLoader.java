@@ -140,18 +140,23 @@ public final class ConfigLoader {
 
     private Duration duration(Setting s, Duration min) {
         return parse(s, v -> {
-            Matcher m = DURATION.matcher(v);
-            if (!m.matches()) throw new IllegalArgumentException("must be a duration such as 500ms, 30s, 5m or 1h");
-            long n = Long.parseLong(m.group(1));
-            Duration d = switch (m.group(2).toLowerCase(Locale.ROOT)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
-            };
+            Duration d = parseDuration(v);
             if (d.compareTo(min) < 0) throw new IllegalArgumentException("must be at least " + min.toMillis() + "ms");
             return d;
         }, Duration.ZERO);
+    }
+
+    /** A duration as settings and flags spell it: 500ms, 30s, 5m or 1h. */
+    public static Duration parseDuration(String v) {
+        Matcher m = DURATION.matcher(v.trim());
+        if (!m.matches()) throw new IllegalArgumentException("must be a duration such as 500ms, 30s, 5m or 1h");
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+        };
     }
 
     private <T> T parse(Setting s, Function<String, T> parser, T fallback) {
