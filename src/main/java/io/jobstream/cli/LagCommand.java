@@ -73,6 +73,8 @@ final class LagCommand implements Callable<Integer> {
             Thread.sleep(Math.max(1, Duration.between(clock.instant(), nextTick).toMillis()));
             printLine(interval);
             nextTick = nextTick.plus(interval);
+            // after a stall (a paused terminal, a busy machine) start ticking from now rather than print a burst
+            if (nextTick.isBefore(clock.instant())) nextTick = clock.instant().plus(interval);
         }
         if (socket != null) socket.socket().abort();
         synchronized (this) {
@@ -83,8 +85,14 @@ final class LagCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The job has ended and every counter from the first one this client saw up to the final one has arrived (a
+     * client that starts mid-job measures live events only, as debug.js does, so it does not wait for older ones).
+     */
     private synchronized boolean done() {
-        return finalCounter >= 0 && seen.cardinality() >= finalCounter;
+        if (finalCounter < 0) return false;
+        int first = seen.nextSetBit(1);
+        return first < 0 || seen.nextClearBit(first) > finalCounter;
     }
 
     private NodeClient.Socket connect(boolean again) throws InterruptedException {
@@ -100,7 +108,7 @@ final class LagCommand implements Callable<Integer> {
             String resume;
             synchronized (this) {
                 resume = lastCounter > 0 ? ",\"resume\":{\"" + jobId + "\":" + lastCounter + "}" : "";
-                state = "open";
+                state = "subscribing"; // "open" once the node confirms the groups (groups_current)
             }
             s.socket().sendText("{\"groups\":{\"jobs\":[\"status_changed\",\"summary\"],\"job_events\":[" + jobId
                     + "]}" + resume + ",\"xrftoken\":\"" + s.xrftoken() + "\"}", true).join();
@@ -138,6 +146,8 @@ final class LagCommand implements Callable<Integer> {
             eventsThisTick++;
             eventsTotal++;
             window.add(Duration.between(Timestamps.parse(m.get("created").asText()), clock.instant()).toMillis());
+        } else if (m.has("groups_current")) {
+            state = "open";
         } else if (m.has("final_counter") && m.path("unified_job_id").asLong() == jobId) {
             finalCounter = m.get("final_counter").asLong();
         } else if (m.has("status") && m.path("unified_job_id").asLong() == jobId) {

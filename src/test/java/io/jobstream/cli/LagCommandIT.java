@@ -11,8 +11,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -33,7 +35,8 @@ class LagCommandIT {
             CompletableFuture<Integer> lag = CompletableFuture.supplyAsync(() -> cli.execute("lag", String.valueOf(JOB),
                     "--url", node.uri("/").toString(), "--cacert", cert.toString(), "--interval", "200ms",
                     "--duration", "60s"));
-            Thread.sleep(1500); // lag subscribes before the job starts, as an operator would
+            // lag subscribes before the job starts, as an operator would: wait for its first "open" line
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> printed.toString().contains(" open "));
             HttpClient http = TrustingClient.of(cert);
             for (int from = 1; from <= EVENTS; from += 30) {
                 StringBuilder body = new StringBuilder();
