@@ -231,7 +231,7 @@ class JobPageIT {
 
     @Test
     @Order(9)
-    void a_recorded_real_run_renders_every_line_and_follows_the_tail() throws Exception {
+    void a_recorded_real_run_opens_at_its_start_with_few_elements_and_jumps_to_its_end() throws Exception {
         API.stored.clear();
         int expectedLines = 0;
         try (var in = new java.util.zip.GZIPInputStream(getClass().getClassLoader().getResourceAsStream("demo/ansible-runner-events.jsonl.gz"));
@@ -287,6 +287,25 @@ class JobPageIT {
         wait.until(d -> lines().get(lines().size() - 1).equals("streamed 61") && atBottom());
         API.push(liveAt(counter + 62, line + 61, "streamed 62"));
         wait.until(d -> lines().get(lines().size() - 1).equals("streamed 62") && atBottom());
+    }
+
+    @Test
+    @Order(11)
+    void search_moves_between_matching_events_and_counts_them() {
+        long matching = API.stored.stream().filter(e -> e.path("stdout").asText().contains("db-01")).count();
+        WebElement search = driver.findElement(By.id("search"));
+        search.sendKeys("db-01" + org.openqa.selenium.Keys.ENTER);
+        wait.until(d -> text("search-count").matches("\\d+ / " + matching + " events"));
+        int first = Integer.parseInt(text("search-count").split(" ")[0]);
+        wait.until(d -> !d.findElements(By.cssSelector("#output .line.hit mark")).isEmpty());
+        assertThat(driver.findElement(By.cssSelector("#output .line.hit mark")).getText()).isEqualTo("db-01");
+
+        driver.findElement(By.id("search-next")).click();
+        int next = (int) (first % matching) + 1; // after the last match it wraps to the first
+        wait.until(d -> text("search-count").equals(next + " / " + matching + " events"));
+        driver.findElement(By.id("search-prev")).click();
+        wait.until(d -> text("search-count").equals(first + " / " + matching + " events"));
+        assertThat(driver.findElement(By.cssSelector("#output .line.hit .tx")).getText()).contains("db-01");
     }
 
     static ObjectNode liveAt(int counter, int line, String text) {
