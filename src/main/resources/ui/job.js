@@ -171,7 +171,8 @@ function showHostCounts(counts) {
 function showCounts() {
   const shown = ready ? sequencer.next - 1 : 0;
   const expected = job.finalCounter || (job.detail && job.detail.emitted_events) || null;
-  setText('job-events', expected ? `${shown} / ${expected}` : String(shown));
+  const n = (v) => v.toLocaleString('en-US');
+  setText('job-events', expected ? `${n(shown)} / ${n(expected)}` : n(shown));
   setText('job-lines', store.total.toLocaleString('en-US'));
   setText('job-processed', job.detail && job.detail.event_processing_finished ? 'yes' : 'no');
   setText('job-elapsed', job.detail ? formatDuration(jobSeconds(job.detail)) : '—');
