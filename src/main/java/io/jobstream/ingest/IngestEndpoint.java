@@ -156,7 +156,7 @@ public final class IngestEndpoint {
         for (Decoded.Ok ok : valid) {
             if (ok.message() instanceof JobEvent e) {
                 if (e.createdFilled()) createdFilled.increment();
-                else lagReceived.record(Duration.between(e.created(), e.received()));
+                else Metrics.recordLag(lagReceived, e.created(), e.received());
             }
         }
     }
