@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.BadMessageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,7 +92,16 @@ public final class IngestEndpoint {
             answer(ctx, 503, refusal("node is shutting down; retry on another node or later"));
             return;
         }
-        List<Decoded> lines = decoder.decodeBody(ctx.bodyAsBytes());
+        byte[] body;
+        try {
+            body = ctx.bodyAsBytes();
+        } catch (BadMessageException e) {
+            // Jetty cut the upload off: slower than http.min-request-rate (408), or broken off mid-body
+            answer(ctx, e.getCode(), new IngestReply(0, 0, List.of(), List.of(),
+                    "request body not received: " + e.getReason(), null));
+            return;
+        }
+        List<Decoded> lines = decoder.decodeBody(body);
         List<IngestReply.Problem> rejected = new ArrayList<>();
         List<IngestReply.Problem> repairs = new ArrayList<>();
         List<Decoded.Ok> valid = new ArrayList<>();
