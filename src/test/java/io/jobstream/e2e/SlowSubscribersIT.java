@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +46,9 @@ class SlowSubscribersIT {
 
     @Test
     void readers_get_everything_in_order_and_the_two_slow_ones_are_caught_up_without_a_gap() throws Exception {
-        try (RunningServer server = RunningServer.start(dataDir)) {
+        // the stalled clients read nothing for the whole run, which on a loaded machine takes longer than the
+        // idle timeout that closes a socket accepting no bytes (the hard safety net); here they must survive it
+        try (RunningServer server = RunningServer.start(dataDir, Map.of("http.idle-timeout", "5m"))) {
             URI metrics = server.uri("/metrics");
             String subscribe = "{\"xrftoken\":\"s\",\"groups\":{\"job_events\":[" + JOB + "]}}";
             List<StreamClient> readers = new ArrayList<>();
