@@ -6,7 +6,7 @@ import java.time.Duration;
 /** The whole, validated configuration of one node. Built by {@link ConfigLoader}; immutable. */
 public record Config(
         HttpConfig http, DatabaseConfig database, IngestConfig ingest, QueueConfig queue,
-        PersistConfig persist, WsConfig ws, boolean demo) {
+        PersistConfig persist, WsConfig ws, ClusterConfig cluster, boolean demo) {
 
     public record HttpConfig(String host, int port) {}
 
@@ -24,6 +24,16 @@ public record Config(
     public record PersistConfig(int maxBatch, Duration maxRetryBackoff) {}
 
     public record WsConfig(int outboxCapacity) {}
+
+    /**
+     * {@code redisUrl} empty means a single node (in-process queue and broadcast).
+     * {@code nodeName} is never empty once loaded.
+     */
+    public record ClusterConfig(String redisUrl, String nodeName, Duration nodeTimeout) {
+        public boolean enabled() {
+            return !redisUrl.isEmpty();
+        }
+    }
 
     /** The embedded single-node defaults, as with no flags and no environment. */
     public static Config defaults() {

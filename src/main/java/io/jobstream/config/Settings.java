@@ -28,12 +28,19 @@ public final class Settings {
             "Longest pause between retries while the database is failing (backoff doubles up to this).");
     public static final Setting OUTBOX_CAPACITY = new Setting("ws.outbox-capacity", "10000",
             "Messages queued per websocket subscriber; a subscriber over it is disconnected as a slow consumer.");
+    public static final Setting REDIS_URL = new Setting("redis-url", "",
+            "Cluster mode: Redis (redis://host:port[/db]) for the durable event stream, callback_tasks and the"
+            + " cross-node broadcast; empty = single node with an in-process queue.");
+    public static final Setting NODE_NAME = new Setting("node-name", "",
+            "This node's name in the cluster (Redis consumer, heartbeat key); empty = <hostname>-<pid>.");
+    public static final Setting NODE_TIMEOUT = new Setting("redis.node-timeout", "10s",
+            "A node whose heartbeat is older than this is dead: others claim its uncommitted events.");
     public static final Setting DEMO = new Setting("demo", "false",
             "Keep sample jobs streaming (a recorded real Ansible run replayed at its original pace).");
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
-            OUTBOX_CAPACITY, DEMO);
+            OUTBOX_CAPACITY, REDIS_URL, NODE_NAME, NODE_TIMEOUT, DEMO);
 
     private Settings() {}
 }

@@ -22,6 +22,11 @@ import io.jobstream.postgres.PostgresJobRegistry;
 import io.jobstream.postgres.PostgresStdout;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.MemoryEventQueue;
+import io.jobstream.redis.CallbackTasks;
+import io.jobstream.redis.RedisBroadcaster;
+import io.jobstream.redis.RedisEventQueue;
+import io.jobstream.redis.RedisKeys;
+import io.jobstream.redis.RedisNodes;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.WebsocketEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -30,9 +35,12 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
 
 /**
  * One jobstream node. {@link #start()} brings the stages up in dependency order: database, broadcast, receiver,
@@ -56,6 +64,11 @@ public final class Server implements AutoCloseable {
     private WebsocketEndpoint websocket;
     private ApiRoutes api;
     private HealthEndpoint health;
+    private StatsEndpoint stats;
+    private RedisClient redis;
+    private RedisNodes nodes;
+    private RedisEventQueue redisQueue;
+    private CallbackTasks callbackTasks;
     private DemoJobs demo;
     private Javalin http;
 
@@ -67,23 +80,53 @@ public final class Server implements AutoCloseable {
     public Server start() {
         database = Database.fromUrl(startDatabase(), config.database().poolSize());
         database.start();
-        EventQueue queue = new MemoryEventQueue(config.queue().capacity(), config.queue().maxBytes());
-        registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
-        registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
+        var cluster = config.cluster();
+        EventDecoder decoder = new EventDecoder(config.ingest().maxEventBytes(), clock);
         Hub hub = new Hub(registry);
-        broadcaster = new MemoryBroadcaster(hub, registry);
+        MemoryBroadcaster local = new MemoryBroadcaster(hub, registry);
+        EventQueue queue;
+        Supplier<Map<String, Object>> clusterStats = null;
+        if (cluster.enabled()) {
+            // Cluster mode: the durable stream is the queue, pub/sub the broadcast; the heartbeat goes first so
+            // that this node counts as alive before it holds any work.
+            redis = RedisKeys.connect(cluster.redisUrl(), 64);
+            nodes = new RedisNodes(redis, cluster.nodeName(), cluster.nodeTimeout(), () -> stats.snapshot(false));
+            redisQueue = new RedisEventQueue(redis, cluster.nodeName(), config.queue().capacity(), nodes::alive, registry);
+            queue = redisQueue;
+            RedisBroadcaster relay = new RedisBroadcaster(local, redis, cluster.nodeName(), registry);
+            relay.start();
+            broadcaster = relay;
+            clusterStats = () -> {
+                Map<String, Object> m = new java.util.LinkedHashMap<>(redisQueue.stats());
+                m.put("callback_tasks", callbackTasks == null ? 0 : callbackTasks.length());
+                return m;
+            };
+        } else {
+            queue = new MemoryEventQueue(config.queue().capacity(), config.queue().maxBytes());
+            registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
+            broadcaster = local;
+        }
+        registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
         // Authentication arrives with the security issue: until then every connection is user 1 and sees every job.
         websocket = new WebsocketEndpoint(config.ws(), hub, registry, ctx -> OptionalLong.of(1), (user, job) -> true);
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
+        stats = new StatsEndpoint(cluster.nodeName(), cluster.enabled() ? "cluster" : "embedded",
+                () -> http == null ? "" : uri().toString(), clock, registry, queue, receiver::isRunning, clusterStats);
+        if (nodes != null) nodes.start();
         receiver.start();
-        ingest = new IngestEndpoint(new EventDecoder(config.ingest().maxEventBytes(), clock), queue,
-                config.ingest(), registry);
+        if (cluster.enabled()) {
+            callbackTasks = new CallbackTasks(redis, cluster.nodeName(), decoder, queue, nodes::alive,
+                    cluster.nodeTimeout(), registry);
+            callbackTasks.start();
+        }
+        ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry);
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
                 new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
         health = new HealthEndpoint(database.dataSource(), queue, receiver::isRunning);
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
-        log.info("jobstream is serving on {}", uri());
+        log.info("jobstream is serving on {} ({} mode, node {})", uri(), cluster.enabled() ? "cluster" : "embedded",
+                cluster.nodeName());
         if (config.demo()) {
             demo = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)),
                     new PostgresJobRegistry(database.dataSource()), clock);
@@ -106,6 +149,7 @@ public final class Server implements AutoCloseable {
         api.register(cfg.routes);
         new UiRoutes().register(cfg.routes);
         health.register(cfg.routes);
+        stats.register(cfg.routes);
         cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(registry.scrape()));
     }
@@ -131,11 +175,15 @@ public final class Server implements AutoCloseable {
     public void close() {
         if (demo != null) demo.close();
         if (ingest != null) ingest.close();
+        if (callbackTasks != null) callbackTasks.close();
         if (receiver != null) receiver.close(DRAIN_DEADLINE);
+        if (redisQueue != null) redisQueue.close();
         if (ingest != null) ingest.stopReplies();
         if (websocket != null) websocket.close();
         if (http != null) http.stop();
         if (broadcaster != null) broadcaster.close();
+        if (nodes != null) nodes.close();
+        if (redis != null) redis.close();
         if (database != null) database.close();
         if (embedded != null) embedded.close();
         registry.close();
@@ -147,5 +195,9 @@ public final class Server implements AutoCloseable {
         broadcaster = null;
         database = null;
         embedded = null;
+        callbackTasks = null;
+        redisQueue = null;
+        nodes = null;
+        redis = null;
     }
 }
