@@ -56,9 +56,9 @@ public final class CallbackTasks implements AutoCloseable {
     private volatile long length;
     private volatile boolean stopping;
 
-    public CallbackTasks(RedisClient redis, String node, EventDecoder decoder, EventQueue stream,
+    public CallbackTasks(RedisConnection redis, String node, EventDecoder decoder, EventQueue stream,
                          Predicate<String> nodeAlive, Duration recoverEvery, MeterRegistry registry) {
-        this.redis = redis;
+        this.redis = redis.client();
         this.node = node;
         this.processing = RedisKeys.processing(node);
         this.decoder = decoder;

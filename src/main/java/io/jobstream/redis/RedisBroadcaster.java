@@ -39,9 +39,9 @@ public final class RedisBroadcaster implements Broadcaster {
     private final Thread thread;
     private volatile boolean closed;
 
-    public RedisBroadcaster(MemoryBroadcaster local, RedisClient redis, String node, MeterRegistry registry) {
+    public RedisBroadcaster(MemoryBroadcaster local, RedisConnection redis, String node, MeterRegistry registry) {
         this.local = local;
-        this.redis = redis;
+        this.redis = redis.client();
         this.node = node;
         this.published = registry.counter(Metrics.RELAY_PUBLISHED);
         this.received = registry.counter(Metrics.RELAY_RECEIVED);

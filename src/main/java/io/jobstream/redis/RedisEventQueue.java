@@ -72,9 +72,9 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
      * @param capacity      most uncommitted entries in the stream (cluster-wide) before intake answers 503
      * @param consumerAlive whether a consumer (node) still has a heartbeat; only dead ones' entries are claimed
      */
-    public RedisEventQueue(RedisClient redis, String consumer, int capacity, Predicate<String> consumerAlive,
+    public RedisEventQueue(RedisConnection redis, String consumer, int capacity, Predicate<String> consumerAlive,
                            MeterRegistry registry) {
-        this.redis = redis;
+        this.redis = redis.client();
         this.consumer = consumer;
         this.capacity = capacity;
         this.consumerAlive = consumerAlive;
@@ -149,6 +149,12 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
             int n = read(sink, max, timeout, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY);
             redisDown = false;
             return n;
+        } catch (JedisDataException e) {
+            if (!String.valueOf(e.getMessage()).startsWith("NOGROUP")) throw e;
+            // Redis lost its data (restarted without persistence): what it held is gone, but we can go on
+            log.error("the consumer group is gone (Redis restarted without AOF?); creating it again");
+            createGroup();
+            return 0;
         } catch (RuntimeException e) {
             noteError("read", e);
             Thread.sleep(Math.max(100, timeout.toMillis()));

@@ -30,8 +30,8 @@ public final class RedisNodes implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
 
-    public RedisNodes(RedisClient redis, String node, Duration timeout, Supplier<Map<String, Object>> stats) {
-        this.redis = redis;
+    public RedisNodes(RedisConnection redis, String node, Duration timeout, Supplier<Map<String, Object>> stats) {
+        this.redis = redis.client();
         this.node = node;
         this.timeout = timeout;
         this.stats = stats;

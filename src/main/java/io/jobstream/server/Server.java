@@ -25,7 +25,7 @@ import io.jobstream.queue.MemoryEventQueue;
 import io.jobstream.redis.CallbackTasks;
 import io.jobstream.redis.RedisBroadcaster;
 import io.jobstream.redis.RedisEventQueue;
-import io.jobstream.redis.RedisKeys;
+import io.jobstream.redis.RedisConnection;
 import io.jobstream.redis.RedisNodes;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.WebsocketEndpoint;
@@ -40,7 +40,6 @@ import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.RedisClient;
 
 /**
  * One jobstream node. {@link #start()} brings the stages up in dependency order: database, broadcast, receiver,
@@ -65,7 +64,7 @@ public final class Server implements AutoCloseable {
     private ApiRoutes api;
     private HealthEndpoint health;
     private StatsEndpoint stats;
-    private RedisClient redis;
+    private RedisConnection redis;
     private RedisNodes nodes;
     private RedisEventQueue redisQueue;
     private CallbackTasks callbackTasks;
@@ -89,7 +88,7 @@ public final class Server implements AutoCloseable {
         if (cluster.enabled()) {
             // Cluster mode: the durable stream is the queue, pub/sub the broadcast; the heartbeat goes first so
             // that this node counts as alive before it holds any work.
-            redis = RedisKeys.connect(cluster.redisUrl(), 64);
+            redis = RedisConnection.open(cluster.redisUrl(), 64);
             nodes = new RedisNodes(redis, cluster.nodeName(), cluster.nodeTimeout(), () -> stats.snapshot(false));
             redisQueue = new RedisEventQueue(redis, cluster.nodeName(), config.queue().capacity(), nodes::alive, registry);
             queue = redisQueue;
@@ -103,10 +102,10 @@ public final class Server implements AutoCloseable {
             };
         } else {
             queue = new MemoryEventQueue(config.queue().capacity(), config.queue().maxBytes());
-            registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
             broadcaster = local;
         }
         registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
+        registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
         // Authentication arrives with the security issue: until then every connection is user 1 and sees every job.
         websocket = new WebsocketEndpoint(config.ws(), hub, registry, ctx -> OptionalLong.of(1), (user, job) -> true);
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
