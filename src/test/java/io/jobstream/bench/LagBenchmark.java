@@ -102,9 +102,13 @@ public final class LagBenchmark {
         }
 
         static Recorder subscribe(HttpClient http, URI uri, int total, int warmup) {
+            return subscribe(http, uri, total, warmup, 1);
+        }
+
+        static Recorder subscribe(HttpClient http, URI uri, int total, int warmup, long job) {
             Recorder r = new Recorder(total, warmup);
             WebSocket ws = http.newWebSocketBuilder().header("Cookie", "csrftoken=bench").buildAsync(uri, r).join();
-            ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[1]}}", true).join();
+            ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + job + "]}}", true).join();
             return r;
         }
 
