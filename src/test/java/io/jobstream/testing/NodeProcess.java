@@ -35,12 +35,18 @@ public final class NodeProcess implements AutoCloseable {
 
     /** Starts {@code serve} with {@code --key value} for each setting, port 0 and the data dir, and waits until it serves. */
     public static NodeProcess start(String name, Path dir, Map<String, String> settings) {
+        // small and quick to start: tests run several nodes on 2 cores
+        return start(name, dir, settings, List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+    }
+
+    /** As {@link #start(String, Path, Map)} with these JVM options. */
+    public static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions) {
         try {
             Files.createDirectories(dir);
             String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classPath,
-                    "io.jobstream.cli.Main", "serve", "--port", "0", "--node-name", name,
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            cmd.addAll(jvmOptions);
+            cmd.addAll(List.of("-cp", classPath, "io.jobstream.cli.Main", "serve", "--port", "0", "--node-name", name,
                     "--data-dir", dir.resolve("data").toString()));
             settings.forEach((k, v) -> {
                 cmd.add("--" + k.replace('.', '-'));
