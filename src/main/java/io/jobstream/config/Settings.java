@@ -19,9 +19,11 @@ public final class Settings {
     public static final Setting COMMIT_TIMEOUT = new Setting("ingest.commit-timeout", "30s",
             "How long an ingest request waits for its events to commit before answering 503 (they stay queued).");
     public static final Setting QUEUE_CAPACITY = new Setting("queue.capacity", "100000",
-            "Events accepted but not yet committed; when full, ingest answers 503 + Retry-After.");
+            "Events accepted but not yet committed (cluster mode: in the Redis stream, all nodes); when full, ingest"
+                    + " answers 503 + Retry-After.");
     public static final Setting QUEUE_MAX_BYTES = new Setting("queue.max-bytes", "256MiB",
-            "Most memory the queued events may take (estimated); when reached, ingest answers 503 + Retry-After.");
+            "Most memory the queued events may take (estimated); when reached, ingest answers 503 + Retry-After."
+                    + " Single node only; in cluster mode queue.capacity bounds the Redis stream.");
     public static final Setting MAX_BATCH = new Setting("persist.max-batch", "2000",
             "Most events the receiver writes in one COPY transaction.");
     public static final Setting MAX_RETRY_BACKOFF = new Setting("persist.max-retry-backoff", "10s",

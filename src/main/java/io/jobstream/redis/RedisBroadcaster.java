@@ -28,9 +28,11 @@ import redis.clients.jedis.RedisClient;
  */
 public final class RedisBroadcaster implements Broadcaster {
     private static final Logger log = LoggerFactory.getLogger(RedisBroadcaster.class);
+    private static final java.time.Duration SKIP_AFTER_FAILURE = java.time.Duration.ofSeconds(1);
 
     private final MemoryBroadcaster local;
     private final RedisClient redis;
+    private final RedisClient subscriber;
     private final String node;
     private final Counter published;
     private final Counter received;
@@ -38,10 +40,12 @@ public final class RedisBroadcaster implements Broadcaster {
     private final Relay relay = new Relay();
     private final Thread thread;
     private volatile boolean closed;
+    private volatile long skipUntil = System.nanoTime();
 
     public RedisBroadcaster(MemoryBroadcaster local, RedisConnection redis, String node, MeterRegistry registry) {
         this.local = local;
         this.redis = redis.client();
+        this.subscriber = redis.openSubscriber();
         this.node = node;
         this.published = registry.counter(Metrics.RELAY_PUBLISHED);
         this.received = registry.counter(Metrics.RELAY_RECEIVED);
@@ -52,6 +56,23 @@ public final class RedisBroadcaster implements Broadcaster {
 
     public void start() {
         thread.start();
+        Thread pinger = new Thread(this::ping, "jobstream-broadcast-ping");
+        pinger.setDaemon(true);
+        pinger.start();
+    }
+
+    /** Keeps the idle subscription's read timeout from firing, and finds a dead connection within the timeout. */
+    private void ping() {
+        while (!closed) {
+            try {
+                Thread.sleep(RedisConnection.SUBSCRIBER_PING_MILLIS);
+                if (relay.isSubscribed()) relay.ping();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.debug("ping on the subscription failed: {}", e.toString()); // the listen loop resubscribes
+            }
+        }
     }
 
     @Override
@@ -68,11 +89,18 @@ public final class RedisBroadcaster implements Broadcaster {
     }
 
     private void send(String message) {
+        // After a failure, skip Redis for a second: an unreachable host costs a connect timeout per attempt, and
+        // the receiver thread must not pay it on every batch.
+        if (System.nanoTime() < skipUntil) {
+            failures.increment();
+            return;
+        }
         try {
             redis.publish(RedisKeys.BROADCAST, message);
             published.increment();
         } catch (RuntimeException e) {
             failures.increment();
+            skipUntil = System.nanoTime() + SKIP_AFTER_FAILURE.toNanos();
             log.warn("could not relay a committed batch to other nodes: {} (their subscribers catch up from the store)",
                     e.toString());
         }
@@ -84,7 +112,7 @@ public final class RedisBroadcaster implements Broadcaster {
         while (!closed) {
             try {
                 if (failing) log.info("broadcast relay: subscribing again");
-                redis.subscribe(relay, RedisKeys.BROADCAST);
+                subscriber.subscribe(relay, RedisKeys.BROADCAST);
             } catch (RuntimeException e) {
                 if (closed) return;
                 if (!failing) log.warn("broadcast relay: subscription lost: {}; retrying", e.toString());
@@ -119,6 +147,7 @@ public final class RedisBroadcaster implements Broadcaster {
         } catch (RuntimeException e) {
             log.debug("unsubscribe failed", e);
         }
+        subscriber.close();
         local.close();
     }
 

@@ -7,15 +7,24 @@ import redis.clients.jedis.RedisClient;
  * imports the client library. Closed by Server, after everything that uses it.
  */
 public final class RedisConnection implements AutoCloseable {
+    /** A subscribed connection is idle while nothing is published: it is pinged this often, and times out after 3. */
+    static final int SUBSCRIBER_PING_MILLIS = 5_000;
     private final RedisClient client;
+    private final String url;
 
-    private RedisConnection(RedisClient client) {
+    private RedisConnection(RedisClient client, String url) {
         this.client = client;
+        this.url = url;
     }
 
     /** @param maxConnections pool size: HTTP intake threads share it, plus one each for the long-running loops */
     public static RedisConnection open(String url, int maxConnections) {
-        return new RedisConnection(RedisKeys.connect(url, maxConnections));
+        return new RedisConnection(RedisKeys.connect(url, maxConnections), url);
+    }
+
+    /** A separate client for one pub/sub subscription, whose read timeout allows for idle periods between pings. */
+    RedisClient openSubscriber() {
+        return RedisKeys.connect(url, 1, 3 * SUBSCRIBER_PING_MILLIS);
     }
 
     RedisClient client() {

@@ -38,9 +38,14 @@ public final class RedisKeys {
      * waits at most 2 s for a free connection for the same reason.
      */
     public static RedisClient connect(String url, int maxConnections) {
+        return connect(url, maxConnections, 2_000);
+    }
+
+    /** As {@link #connect(String, int)} with another read timeout (pub/sub: a subscriber reads nothing while idle). */
+    static RedisClient connect(String url, int maxConnections, int socketTimeoutMillis) {
         URI uri = URI.create(url);
         var config = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(2_000).socketTimeoutMillis(2_000).blockingSocketTimeoutMillis(10_000)
+                .connectionTimeoutMillis(2_000).socketTimeoutMillis(socketTimeoutMillis).blockingSocketTimeoutMillis(10_000)
                 .ssl("rediss".equals(uri.getScheme()));
         String path = uri.getPath() == null ? "" : uri.getPath().replace("/", "");
         if (!path.isEmpty()) config.database(Integer.parseInt(path));

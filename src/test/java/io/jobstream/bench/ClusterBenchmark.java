@@ -73,6 +73,12 @@ public final class ClusterBenchmark {
                               long firstJob) throws Exception {
         double perSecond = throughput(nodes, events, firstJob);
         System.out.printf("%s: %.0f stored events/s%n", setup, perSecond);
+        for (NodeProcess node : nodes) { // where the time went, per node
+            Http.get(node.uri("/metrics")).body().lines()
+                    .filter(l -> l.matches("(persist_batch_size_(count|sum)|persist_batch_duration_seconds_(count|sum|max)"
+                            + "|events_stored_total|events_duplicate_total|redis_stream_claimed_total) .*"))
+                    .forEach(l -> System.out.println("  " + node.name() + " " + l));
+        }
         String lag = lag(nodes, rate, subscribers, seconds, firstJob + 100);
         return String.format("| %s | %.0f %s", setup, perSecond, lag);
     }

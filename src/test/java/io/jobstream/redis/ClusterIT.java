@@ -109,6 +109,9 @@ class ClusterIT {
         assertThat(stats.path("mode").asText()).isEqualTo("cluster");
         assertThat(stats.path("cluster").path("pending").asLong()).isZero();
         assertThat(sum("redis", "callback_popped")).isEqualTo(awx.size() + jobs.size());
+        Map<String, Object> cluster = RedisNodes.cluster(redisServer.url());
+        assertThat(((Map<?, ?>) cluster.get("nodes")).keySet().stream().map(String::valueOf).toList())
+                .as("nodes found through their heartbeats").containsExactlyInAnyOrder("a1", "a2", "a3");
     }
 
     @Test
