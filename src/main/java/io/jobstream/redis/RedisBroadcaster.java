@@ -115,6 +115,7 @@ public final class RedisBroadcaster implements Broadcaster {
                 subscriber.subscribe(relay, RedisKeys.BROADCAST);
             } catch (RuntimeException e) {
                 if (closed) return;
+                failures.increment(); // messages published meanwhile are not relayed to this node
                 if (!failing) log.warn("broadcast relay: subscription lost: {}; retrying", e.toString());
                 failing = true;
                 try {

@@ -7,7 +7,10 @@ import redis.clients.jedis.RedisClient;
  * imports the client library. Closed by Server, after everything that uses it.
  */
 public final class RedisConnection implements AutoCloseable {
-    /** A subscribed connection is idle while nothing is published: it is pinged this often, and times out after 3. */
+    /**
+     * A subscribed connection is idle while nothing is published, and Jedis reads it with the blocking-command timeout
+     * (10 s): it is pinged this often so that an idle subscription never times out, and a dead one is found.
+     */
     static final int SUBSCRIBER_PING_MILLIS = 5_000;
     private final RedisClient client;
     private final String url;
