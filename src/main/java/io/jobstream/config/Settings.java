@@ -37,12 +37,24 @@ public final class Settings {
             "This node's name in the cluster (Redis consumer, heartbeat key); empty = <hostname>-<pid>.");
     public static final Setting NODE_TIMEOUT = new Setting("redis.node-timeout", "10s",
             "A node whose heartbeat is older than this is dead: others claim its uncommitted events.");
+    public static final Setting TLS_CERT = new Setting("tls-cert", "",
+            "PEM certificate (chain) file: serve https and wss instead of http and ws on the same port. Needs tls-key.");
+    public static final Setting TLS_KEY = new Setting("tls-key", "",
+            "PEM private key file for tls-cert (PKCS#8 'BEGIN PRIVATE KEY', as openssl 3 writes; not encrypted).");
+    public static final Setting TLS_SELF_SIGNED = new Setting("tls-self-signed", "false",
+            "Serve https and wss with a self-signed certificate for localhost, made once and kept in data-dir/tls.");
     public static final Setting DEMO = new Setting("demo", "false",
             "Keep sample jobs streaming (a recorded real Ansible run replayed at its original pace).");
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
-            OUTBOX_CAPACITY, REDIS_URL, NODE_NAME, NODE_TIMEOUT, DEMO);
+            OUTBOX_CAPACITY, TLS_CERT, TLS_KEY, TLS_SELF_SIGNED, REDIS_URL, NODE_NAME,
+            NODE_TIMEOUT, DEMO);
+
+    /** Settings that are switches: given alone ({@code --demo}) they mean true. */
+    public static boolean isSwitch(Setting s) {
+        return s == DEMO || s == TLS_SELF_SIGNED;
+    }
 
     private Settings() {}
 }

@@ -36,6 +36,7 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -69,6 +70,7 @@ public final class Server implements AutoCloseable {
     private RedisEventQueue redisQueue;
     private CallbackTasks callbackTasks;
     private DemoJobs demo;
+    private Tls tls;
     private Javalin http;
 
     public Server(Config config, Clock clock) {
@@ -123,11 +125,16 @@ public final class Server implements AutoCloseable {
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
                 new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
         health = new HealthEndpoint(database.dataSource(), queue, receiver::isRunning);
+        if (config.http().tls().enabled()) {
+            tls = Tls.load(config.http().tls(), config.database().dataDir(), config.http().host());
+            if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
+        }
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
         log.info("jobstream is serving on {} ({} mode, node {})", uri(), cluster.enabled() ? "cluster" : "embedded",
                 cluster.nodeName());
         if (config.demo()) {
             demo = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)),
+                    Optional.ofNullable(tls).map(Tls::clientContext),
                     new PostgresJobRegistry(database.dataSource()), clock);
             demo.start();
         }
@@ -143,6 +150,12 @@ public final class Server implements AutoCloseable {
     private void configure(JavalinConfig cfg) {
         cfg.startup.showJavalinBanner = false;
         cfg.http.maxRequestSize = config.ingest().maxRequestBytes();
+        if (tls != null) {
+            // the one connector serves https and wss on the configured port; Javalin adds its plain one only when
+            // no connector is configured
+            cfg.jetty.addConnector((server, httpConfig) ->
+                    tls.connector(server, httpConfig, config.http().host(), config.http().port()));
+        }
         ingest.register(cfg.routes);
         websocket.register(cfg.routes);
         api.register(cfg.routes);
@@ -165,9 +178,14 @@ public final class Server implements AutoCloseable {
         return http.port();
     }
 
+    /** The node's TLS identity, or null when it serves plain http. */
+    public Tls tls() {
+        return tls;
+    }
+
     /** The base URL, e.g. {@code http://127.0.0.1:8052/}. */
     public URI uri() {
-        return URI.create("http://" + config.http().host() + ":" + port() + "/");
+        return URI.create((tls != null ? "https://" : "http://") + config.http().host() + ":" + port() + "/");
     }
 
     @Override

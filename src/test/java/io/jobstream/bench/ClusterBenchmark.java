@@ -9,6 +9,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletionStage;
+import io.jobstream.event.Timestamps;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -130,10 +135,10 @@ public final class ClusterBenchmark {
         int warmup = rate * 5;
         int total = warmup + perTick * (seconds * 1000 / tickMs);
         HttpClient http = HttpClient.newHttpClient();
-        List<LagBenchmark.Recorder> clients = new ArrayList<>();
+        List<Recorder> clients = new ArrayList<>();
         for (int i = 0; i < subscribers; i++) {
             NodeProcess node = nodes.get(i % nodes.size());
-            clients.add(LagBenchmark.Recorder.subscribe(http, node.websocketUri(), total, warmup, job));
+            clients.add(Recorder.subscribe(http, node.websocketUri(), total, warmup, job));
         }
         Thread.sleep(500);
         AtomicInteger failures = new AtomicInteger();
@@ -168,5 +173,55 @@ public final class ClusterBenchmark {
     private static double pct(long[] sorted, double q) {
         if (sorted.length == 0) return 0;
         return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1000.0;
+    }
+
+    /** A subscriber of one job that records each event's lag (now - created) on arrival and keeps nothing else. */
+    static final class Recorder implements WebSocket.Listener {
+        final long[] lagsMicros;
+        final AtomicInteger count = new AtomicInteger();
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        private final StringBuilder partial = new StringBuilder();
+        private final int warmup;
+
+        Recorder(int total, int warmup) {
+            this.lagsMicros = new long[total - warmup];
+            this.warmup = warmup;
+        }
+
+        static Recorder subscribe(HttpClient http, URI uri, int total, int warmup, long job) {
+            Recorder r = new Recorder(total, warmup);
+            WebSocket ws = http.newWebSocketBuilder().header("Cookie", "csrftoken=bench").buildAsync(uri, r).join();
+            ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + job + "]}}", true).join();
+            return r;
+        }
+
+        @Override
+        public void onOpen(WebSocket ws) {
+            ws.request(1);
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                record(partial);
+                partial.setLength(0);
+            }
+            ws.request(1);
+            return null;
+        }
+
+        private void record(CharSequence frame) {
+            String s = frame.toString();
+            int i = s.indexOf("\"created\":\"");
+            if (i < 0 || !s.contains("\"group_name\":\"job_events\"")) return;
+            Instant created = Timestamps.parse(s.substring(i + 11, s.indexOf('"', i + 11)));
+            long lag = Duration.between(created, Instant.now()).toNanos() / 1000;
+            int c = s.indexOf("\"counter\":");
+            if (Integer.parseInt(s.substring(c + 10, s.indexOf(',', c))) <= warmup) return;
+            int n = count.getAndIncrement();
+            if (n < lagsMicros.length) lagsMicros[n] = lag;
+            if (n + 1 == lagsMicros.length) done.complete(null);
+        }
     }
 }
