@@ -124,7 +124,8 @@ public final class Server implements AutoCloseable {
         ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry);
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
                 new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
-        health = new HealthEndpoint(database.dataSource(), queue, receiver::isRunning);
+        health = redisQueue == null ? new HealthEndpoint(database.dataSource(), queue, receiver::isRunning)
+                : new HealthEndpoint(database.dataSource(), queue, receiver::isRunning, redisQueue::redisDown);
         if (config.http().tls().enabled()) {
             tls = Tls.load(config.http().tls(), config.database().dataDir(), config.http().host());
             if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());

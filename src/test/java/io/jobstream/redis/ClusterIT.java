@@ -153,7 +153,13 @@ class ClusterIT {
         Future<?> posting = emitter.submit(() -> post(lines, 50, refused));
 
         await().atMost(Duration.ofSeconds(30)).until(() -> storedSoFar(jobs) > 500);
-        redisServer.restart();
+        redisServer.stop();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            HttpResponse<String> health = Http.get(nodes.get(0).uri("/api/v2/health/"));
+            assertThat(health.statusCode()).isEqualTo(503);
+            assertThat(Http.json(health.body()).path("checks").path("redis").asText()).startsWith("unreachable");
+        });
+        redisServer.restart(); // same port and directory: the AOF brings the stream and the group back
         await().atMost(Duration.ofSeconds(30)).until(() -> storedSoFar(jobs) > 2000);
         int refusedBefore = refused.get();
         postgres.stop();

@@ -74,9 +74,15 @@ public final class DebianPostgres implements AutoCloseable {
         startServer();
     }
 
+    /** Stops the server and deletes its directory. */
     @Override
     public void close() {
         stop();
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            // a leftover temporary directory is not worth failing a test for
+        }
     }
 
     private void asPostgres(String... cmd) {
