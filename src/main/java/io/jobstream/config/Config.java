@@ -9,7 +9,11 @@ public record Config(
         HttpConfig http, DatabaseConfig database, IngestConfig ingest, QueueConfig queue,
         PersistConfig persist, WsConfig ws, ClusterConfig cluster, boolean demo) {
 
-    public record HttpConfig(String host, int port, TlsConfig tls) {}
+    /**
+     * @param idleTimeout    a connection that sends nothing for this long is closed
+     * @param minRequestRate bytes per second below which a request body upload is cut off (0 = none)
+     */
+    public record HttpConfig(String host, int port, TlsConfig tls, Duration idleTimeout, long minRequestRate) {}
 
     /**
      * TLS for HTTP and websockets on the one port: off, a PEM certificate and key, or a self-signed certificate

@@ -43,7 +43,8 @@ public final class ConfigLoader {
     }
 
     private Config build() {
-        var http = new Config.HttpConfig(string(Settings.HOST), intIn(Settings.PORT, 0, 65535), tls());
+        var http = new Config.HttpConfig(string(Settings.HOST), intIn(Settings.PORT, 0, 65535), tls(),
+                duration(Settings.HTTP_IDLE_TIMEOUT, Duration.ofMillis(100)), size(Settings.HTTP_MIN_REQUEST_RATE, 0, 1L << 30));
         var db = new Config.DatabaseConfig(databaseUrl(), Path.of(string(Settings.DATA_DIR)),
                 intIn(Settings.DATABASE_POOL_SIZE, 2, 200));
         var ingest = new Config.IngestConfig(

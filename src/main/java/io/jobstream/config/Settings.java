@@ -37,6 +37,10 @@ public final class Settings {
             "This node's name in the cluster (Redis consumer, heartbeat key); empty = <hostname>-<pid>.");
     public static final Setting NODE_TIMEOUT = new Setting("redis.node-timeout", "10s",
             "A node whose heartbeat is older than this is dead: others claim its uncommitted events.");
+    public static final Setting HTTP_IDLE_TIMEOUT = new Setting("http.idle-timeout", "30s",
+            "Close an HTTP connection that sends nothing for this long (a stalled or slowloris client).");
+    public static final Setting HTTP_MIN_REQUEST_RATE = new Setting("http.min-request-rate", "1KiB",
+            "Slowest request body upload accepted, per second; a slower one is cut off with 408 (0 = no minimum).");
     public static final Setting TLS_CERT = new Setting("tls-cert", "",
             "PEM certificate (chain) file: serve https and wss instead of http and ws on the same port. Needs tls-key.");
     public static final Setting TLS_KEY = new Setting("tls-key", "",
@@ -48,8 +52,8 @@ public final class Settings {
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
-            OUTBOX_CAPACITY, TLS_CERT, TLS_KEY, TLS_SELF_SIGNED, REDIS_URL, NODE_NAME,
-            NODE_TIMEOUT, DEMO);
+            OUTBOX_CAPACITY, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY, TLS_SELF_SIGNED, REDIS_URL,
+            NODE_NAME, NODE_TIMEOUT, DEMO);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */
     public static boolean isSwitch(Setting s) {

@@ -30,6 +30,8 @@ import io.jobstream.redis.RedisNodes;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.WebsocketEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -151,12 +153,23 @@ public final class Server implements AutoCloseable {
     private void configure(JavalinConfig cfg) {
         cfg.startup.showJavalinBanner = false;
         cfg.http.maxRequestSize = config.ingest().maxRequestBytes();
-        if (tls != null) {
-            // the one connector serves https and wss on the configured port; Javalin adds its plain one only when
-            // no connector is configured
-            cfg.jetty.addConnector((server, httpConfig) ->
-                    tls.connector(server, httpConfig, config.http().host(), config.http().port()));
-        }
+        // Slow clients: a connection silent for the idle timeout is closed, and a body trickling in slower than the
+        // minimum rate is cut off with 408, so a slowloris cannot hold Jetty's threads or connections for long.
+        // (These cover HTTP; websockets have their own ping and outbox rules.)
+        cfg.jetty.modifyHttpConfiguration(h -> {
+            h.setIdleTimeout(config.http().idleTimeout().toMillis());
+            h.setMinRequestDataRate(config.http().minRequestRate());
+        });
+        // One connector serves HTTP and websockets, over TLS when configured (Javalin adds its own plain connector
+        // only when none is configured); its idle timeout closes connections that stall.
+        cfg.jetty.addConnector((server, httpConfig) -> {
+            ServerConnector connector = tls != null ? tls.connector(server, httpConfig)
+                    : new ServerConnector(server, new HttpConnectionFactory(httpConfig));
+            connector.setHost(config.http().host());
+            connector.setPort(config.http().port());
+            connector.setIdleTimeout(config.http().idleTimeout().toMillis());
+            return connector;
+        });
         ingest.register(cfg.routes);
         websocket.register(cfg.routes);
         api.register(cfg.routes);

@@ -153,8 +153,8 @@ public final class Tls {
         return certificate;
     }
 
-    /** An HTTPS connector (HTTP/1.1 over TLS, websockets included) for Jetty on the given address. */
-    ServerConnector connector(org.eclipse.jetty.server.Server server, HttpConfiguration http, String host, int port) {
+    /** An HTTPS connector (HTTP/1.1 over TLS, websockets included) for Jetty; the caller sets its address. */
+    ServerConnector connector(org.eclipse.jetty.server.Server server, HttpConfiguration http) {
         SslContextFactory.Server ssl = new SslContextFactory.Server();
         ssl.setKeyStore(keyStore);
         ssl.setKeyStorePassword(new String(STORE_PASSWORD));
@@ -165,8 +165,6 @@ public final class Tls {
         https.addCustomizer(secure);
         ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
                 new HttpConnectionFactory(https));
-        connector.setHost(host);
-        connector.setPort(port);
         return connector;
     }
 
