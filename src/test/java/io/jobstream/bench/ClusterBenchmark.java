@@ -85,6 +85,12 @@ public final class ClusterBenchmark {
                     .forEach(l -> System.out.println("  " + node.name() + " " + l));
         }
         String lag = lag(nodes, rate, subscribers, seconds, firstJob + 100);
+        for (NodeProcess node : nodes) { // slow consumers, and the lag up to the commit, per node
+            Http.get(node.uri("/metrics")).body().lines()
+                    .filter(l -> l.matches("(ws_disconnects_total\\{.*|lag_committed_seconds_(count|sum|max)"
+                            + "|broadcast_relay_(published|received)_total) .*"))
+                    .forEach(l -> System.out.println("  " + node.name() + " " + l));
+        }
         return String.format("| %s | %.0f %s", setup, perSecond, lag);
     }
 
