@@ -4,15 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.event.Json;
 import io.jobstream.redis.RedisNodes;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -24,8 +20,7 @@ import picocli.CommandLine.Option;
         description = "Show queue depths, pending and claimed events, relay traffic, subscribers and receiver stats"
                 + " of one node (--url) or of the whole cluster (--redis-url).")
 final class StatsCommand implements Callable<Integer> {
-    @Option(names = "--url", description = "A node's base URL. Default: ${DEFAULT-VALUE}.", defaultValue = "http://127.0.0.1:8052/")
-    String url;
+    @Mixin NodeClient node;
 
     @Option(names = "--redis-url", description = "The cluster's Redis (redis://host:port[/db]); shows every node.",
             defaultValue = "${env:JOBSTREAM_REDIS_URL}")
@@ -42,21 +37,7 @@ final class StatsCommand implements Callable<Integer> {
         if (redisUrl != null && !redisUrl.isBlank()) {
             data = Json.MAPPER.valueToTree(RedisNodes.cluster(redisUrl));
         } else {
-            URI uri = URI.create(url.endsWith("/") ? url : url + "/").resolve("api/v2/stats/");
-            HttpResponse<String> r;
-            try {
-                r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
-                        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build(),
-                        HttpResponse.BodyHandlers.ofString());
-            } catch (java.io.IOException e) {
-                System.err.println("jobstream stats: cannot reach " + uri + ": " + e.getMessage());
-                return 1;
-            }
-            if (r.statusCode() != 200) {
-                System.err.println("jobstream stats: " + uri + " answered " + r.statusCode());
-                return 1;
-            }
-            data = Json.MAPPER.readTree(r.body());
+            data = node.getJson("/api/v2/stats/"); // an unreachable node: Main prints one line and exits 1
         }
         if (json) {
             out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(data));

@@ -41,6 +41,9 @@ class StatsCommandIT {
 
     @Test
     void an_unreachable_node_is_an_error_with_exit_code_1() {
-        assertThat(new CommandLine(new StatsCommand()).execute("--url", "http://127.0.0.1:1/")).isEqualTo(1);
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertThat(Main.commandLine().setErr(new java.io.PrintWriter(err)).execute("stats", "--url", "http://127.0.0.1:1/"))
+                .isEqualTo(1);
+        assertThat(err.toString()).contains("jobstream stats: cannot connect to the node");
     }
 }
