@@ -7,7 +7,7 @@ import java.util.Optional;
 /** The whole, validated configuration of one node. Built by {@link ConfigLoader}; immutable. */
 public record Config(
         HttpConfig http, DatabaseConfig database, IngestConfig ingest, QueueConfig queue,
-        PersistConfig persist, WsConfig ws, boolean demo) {
+        PersistConfig persist, WsConfig ws, ClusterConfig cluster, boolean demo) {
 
     /**
      * @param idleTimeout    a connection that sends nothing for this long is closed
@@ -49,6 +49,16 @@ public record Config(
     public record WsConfig(int outboxCapacity, Duration gapWait, Duration holeWait, int maxEventRate) {
         public WsConfig(int outboxCapacity) {
             this(outboxCapacity, Duration.ofSeconds(2), Duration.ofSeconds(5), 0);
+        }
+    }
+
+    /**
+     * {@code redisUrl} empty means a single node (in-process queue and broadcast).
+     * {@code nodeName} is never empty once loaded.
+     */
+    public record ClusterConfig(String redisUrl, String nodeName, Duration nodeTimeout) {
+        public boolean enabled() {
+            return !redisUrl.isEmpty();
         }
     }
 

@@ -23,6 +23,11 @@ import io.jobstream.postgres.PostgresJobRegistry;
 import io.jobstream.postgres.PostgresStdout;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.MemoryEventQueue;
+import io.jobstream.redis.CallbackTasks;
+import io.jobstream.redis.RedisBroadcaster;
+import io.jobstream.redis.RedisEventQueue;
+import io.jobstream.redis.RedisConnection;
+import io.jobstream.redis.RedisNodes;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.WebsocketEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -33,8 +38,10 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +67,11 @@ public final class Server implements AutoCloseable {
     private WebsocketEndpoint websocket;
     private ApiRoutes api;
     private HealthEndpoint health;
+    private StatsEndpoint stats;
+    private RedisConnection redis;
+    private RedisNodes nodes;
+    private RedisEventQueue redisQueue;
+    private CallbackTasks callbackTasks;
     private DemoJobs demo;
     private Tls tls;
     private Javalin http;
@@ -72,28 +84,59 @@ public final class Server implements AutoCloseable {
     public Server start() {
         database = Database.fromUrl(startDatabase(), config.database().poolSize());
         database.start();
-        EventQueue queue = new MemoryEventQueue(config.queue().capacity(), config.queue().maxBytes());
+        var cluster = config.cluster();
+        EventDecoder decoder = new EventDecoder(config.ingest().maxEventBytes(), clock);
+        Hub hub = new Hub(registry);
+        MemoryBroadcaster local = new MemoryBroadcaster(hub, registry, clock);
+        EventQueue queue;
+        Supplier<Map<String, Object>> clusterStats = null;
+        if (cluster.enabled()) {
+            // Cluster mode: the durable stream is the queue, pub/sub the broadcast; the heartbeat goes first so
+            // that this node counts as alive before it holds any work.
+            redis = RedisConnection.open(cluster.redisUrl(), 64);
+            nodes = new RedisNodes(redis, cluster.nodeName(), cluster.nodeTimeout(), () -> stats.snapshot(false));
+            redisQueue = new RedisEventQueue(redis, cluster.nodeName(), config.queue().capacity(), nodes::alive, registry);
+            queue = redisQueue;
+            RedisBroadcaster relay = new RedisBroadcaster(local, redis, cluster.nodeName(), registry);
+            relay.start();
+            broadcaster = relay;
+            clusterStats = () -> {
+                Map<String, Object> m = new java.util.LinkedHashMap<>(redisQueue.stats());
+                m.put("callback_tasks", callbackTasks == null ? 0 : callbackTasks.length());
+                return m;
+            };
+        } else {
+            queue = new MemoryEventQueue(config.queue().capacity(), config.queue().maxBytes());
+            broadcaster = local;
+        }
         registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
         registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
-        Hub hub = new Hub(registry);
-        broadcaster = new MemoryBroadcaster(hub, registry, clock);
         // Authentication arrives with the security issue: until then every connection is user 1 and sees every job.
         websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()), clock,
                 registry, ctx -> OptionalLong.of(1), (user, job) -> true);
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
+        stats = new StatsEndpoint(cluster.nodeName(), cluster.enabled() ? "cluster" : "embedded",
+                () -> http == null ? "" : uri().toString(), clock, registry, queue, receiver::isRunning, clusterStats);
+        if (nodes != null) nodes.start();
         receiver.start();
-        ingest = new IngestEndpoint(new EventDecoder(config.ingest().maxEventBytes(), clock), queue,
-                config.ingest(), registry);
+        if (cluster.enabled()) {
+            callbackTasks = new CallbackTasks(redis, cluster.nodeName(), decoder, queue, nodes::alive,
+                    cluster.nodeTimeout(), registry);
+            callbackTasks.start();
+        }
+        ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry);
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
                 new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
-        health = new HealthEndpoint(database.dataSource(), queue, receiver::isRunning);
+        health = redisQueue == null ? new HealthEndpoint(database.dataSource(), queue, receiver::isRunning)
+                : new HealthEndpoint(database.dataSource(), queue, receiver::isRunning, redisQueue::redisDown);
         if (config.http().tls().enabled()) {
             tls = Tls.load(config.http().tls(), config.database().dataDir(), config.http().host());
             if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
         }
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
-        log.info("jobstream is serving on {}", uri());
+        log.info("jobstream is serving on {} ({} mode, node {})", uri(), cluster.enabled() ? "cluster" : "embedded",
+                cluster.nodeName());
         if (config.demo()) {
             demo = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)),
                     Optional.ofNullable(tls).map(Tls::clientContext),
@@ -134,6 +177,7 @@ public final class Server implements AutoCloseable {
         api.register(cfg.routes);
         new UiRoutes().register(cfg.routes);
         health.register(cfg.routes);
+        stats.register(cfg.routes);
         cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(registry.scrape()));
     }
@@ -164,11 +208,15 @@ public final class Server implements AutoCloseable {
     public void close() {
         if (demo != null) demo.close();
         if (ingest != null) ingest.close();
+        if (callbackTasks != null) callbackTasks.close();
         if (receiver != null) receiver.close(DRAIN_DEADLINE);
+        if (redisQueue != null) redisQueue.close();
         if (ingest != null) ingest.stopReplies();
         if (websocket != null) websocket.close();
         if (http != null) http.stop();
         if (broadcaster != null) broadcaster.close();
+        if (nodes != null) nodes.close();
+        if (redis != null) redis.close();
         if (database != null) database.close();
         if (embedded != null) embedded.close();
         registry.close();
@@ -180,5 +228,9 @@ public final class Server implements AutoCloseable {
         broadcaster = null;
         database = null;
         embedded = null;
+        callbackTasks = null;
+        redisQueue = null;
+        nodes = null;
+        redis = null;
     }
 }
