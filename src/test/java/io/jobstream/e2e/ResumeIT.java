@@ -35,6 +35,8 @@ class ResumeIT {
     private static final long JOB = 601;
     private static final int EVENTS = Integer.getInteger("resume.events", 100_000);
     private static final int PER_POST = 500;
+    /** Paced, so that the job streams for ~10 s whatever the machine: time for many reconnects mid-stream. */
+    private static final int RATE = 10_000;
 
     @TempDir
     Path dataDir;
@@ -61,7 +63,7 @@ class ResumeIT {
                     await().atMost(Duration.ofSeconds(60)).until(() -> client.last() == EVENTS || client.violation() != null);
                     assertThat(client.violation()).as("after counter %d", from).isNull();
                 } else {
-                    Thread.sleep(50 + random.nextInt(1_500));
+                    Thread.sleep(50 + random.nextInt(1_000));
                 }
                 client.abort(); // no close handshake: as a dropped network
                 assertThat(client.violation()).as("connection %d", connections).isNull();
@@ -96,8 +98,11 @@ class ResumeIT {
         URI ingest = server.uri("/api/v2/job_events/ingest/");
         Semaphore inFlight = new Semaphore(4);
         List<CompletableFuture<HttpResponse<String>>> posts = new ArrayList<>();
+        long start = System.nanoTime();
         try {
             for (int from = 1; from <= EVENTS; from += PER_POST) {
+                long wait = start + (long) (from - 1) * 1_000_000_000L / RATE - System.nanoTime();
+                if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
                 StringBuilder body = new StringBuilder();
                 for (int c = from; c < from + PER_POST; c++) body.append(Events.event(JOB, c)).append('\n');
                 inFlight.acquire();
