@@ -171,7 +171,8 @@ class JobPageIT {
         API.push(live(11, "live 11"));
         wait.until(d -> lines().size() == 14);
         assertThat(lines().subList(12, 14)).containsExactly("stored 10", "live 11");
-        assertThat(text("job-events")).startsWith("11");
+        // the header's count is redrawn with the next frame, not with the lines: wait for it rather than race it
+        wait.until(d -> text("job-events").startsWith("11"));
         screenshot("job-page");
     }
 
