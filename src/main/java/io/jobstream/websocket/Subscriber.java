@@ -46,8 +46,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Holes.</b> A counter the store lacks while it has later ones (an emitter lost an event) is waited for: the
  * reader polls the store until {@code holeWait} has passed since it first saw the hole, then skips the missing
- * counter(s), logs and counts it ({@code ws.holes.skipped}), and goes on. A skipped event that is stored later is not
- * sent (it would break counter order); the REST API has it.
+ * counter(s), logs and counts it ({@code ws.holes.skipped}), and goes on. A skipped event that is stored later (a
+ * dead cluster node's events, claimed by another node after its timeout) is still sent when its live frame comes,
+ * late and out of counter order, and counted ({@code ws.events.late}): being late is better than being lost. The
+ * skipped counters are remembered as at most {@link #SKIPPED_RANGES} ranges per job (the oldest forgotten first).
  *
  * <p><b>Bounds.</b> Event frames queued ≤ {@code capacity}; held events per job ≤ {@code holdLimit}; protocol replies
  * and jobs messages may use {@link #CONTROL_RESERVE} more, and only when even that is full is the connection closed
@@ -63,6 +65,8 @@ public final class Subscriber implements GroupMember {
     static final int CONTROL_RESERVE = 1_000;
     /** Events read from the store per query. */
     static final int PAGE = 500;
+    /** Skipped counter ranges remembered per job, to let their late events through. */
+    static final int SKIPPED_RANGES = 256;
     /** How often a hole is looked up again while waiting for it. */
     static final long HOLE_POLL_MILLIS = 100;
     /** After a failed store read. */
@@ -127,6 +131,8 @@ public final class Subscriber implements GroupMember {
         boolean catchingUp = true;
         int liveHigh;
         final TreeMap<Integer, Out> held = new TreeMap<>();
+        /** Counters skipped as holes: start to end, inclusive. */
+        final TreeMap<Integer, Integer> skipped = new TreeMap<>();
         boolean gapCheckPending;
         long holeSinceMillis;
         /** A store read is scheduled or running (at most one per feed). */
@@ -178,6 +184,12 @@ public final class Subscriber implements GroupMember {
             Feed feed = feeds.get(frame.jobId());
             if (feed == null) return true; // not (or no longer) subscribed to this job
             int counter = frame.counter();
+            if (feed.next > 0 && counter < feed.next && wasSkipped(feed, counter)) {
+                // a hole's event after all: late and out of order, but not lost
+                metrics.late();
+                if (!queueEvent(new Out(frame.text(), frame))) catchUp(feed, WsMetrics.CATCHUP_OVERFLOW);
+                return true;
+            }
             if (feed.catchingUp) {
                 // the store has it and the reader will get there; the newest live frames are kept (bounded) so
                 // that the reader can hand over to them once it reaches them, instead of chasing the live edge
@@ -376,6 +388,16 @@ public final class Subscriber implements GroupMember {
         feed.overCapacityReported = false;
     }
 
+    /** True (and forgotten) when {@code counter} was skipped as a hole of {@code feed}. */
+    private static boolean wasSkipped(Feed feed, int counter) {
+        Map.Entry<Integer, Integer> range = feed.skipped.floorEntry(counter);
+        if (range == null || range.getValue() < counter) return false;
+        feed.skipped.remove(range.getKey());
+        if (range.getKey() < counter) feed.skipped.put(range.getKey(), counter - 1);
+        if (counter < range.getValue()) feed.skipped.put(counter + 1, range.getValue());
+        return true;
+    }
+
     /** True when the hole before {@code present} is to be skipped now (policy in the class comment). */
     private boolean holeDecided(Feed feed, int present) {
         long now = clock.millis();
@@ -385,6 +407,8 @@ public final class Subscriber implements GroupMember {
         log.warn("job {}: counter {}{} still missing from the store after {} ms; skipped for a subscriber",
                 feed.jobId, feed.next, missing > 1 ? " to " + (present - 1) : "", now - feed.holeSinceMillis);
         metrics.holesSkipped(missing);
+        feed.skipped.put(feed.next, present - 1);
+        if (feed.skipped.size() > SKIPPED_RANGES) feed.skipped.pollFirstEntry();
         feed.next = present;
         feed.holeSinceMillis = 0;
         return true;

@@ -19,6 +19,7 @@ final class WsMetrics {
     private final Counter duplicates;
     private final Counter replayed;
     private final Counter holes;
+    private final Counter late;
     private final Counter catchUpFailures;
     private final Counter overflow;
     private final Counter gap;
@@ -36,6 +37,9 @@ final class WsMetrics {
                 .description("live events a subscriber already had (redelivery, relay), not sent again").register(registry);
         this.replayed = Counter.builder("ws.events.replayed")
                 .description("events a subscriber got from the store (resume, gap, catch-up)").register(registry);
+        this.late = Counter.builder("ws.events.late")
+                .description("events sent after their counter had been skipped as a hole (late, out of order)")
+                .register(registry);
         this.holes = Counter.builder("ws.holes.skipped")
                 .description("counters skipped after ws.hole-wait because the store never got them").register(registry);
         this.catchUpFailures = Counter.builder("ws.catchup.failures")
@@ -73,6 +77,10 @@ final class WsMetrics {
 
     void replayed() {
         replayed.increment();
+    }
+
+    void late() {
+        late.increment();
     }
 
     void holesSkipped(int counters) {
