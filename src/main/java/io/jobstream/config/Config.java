@@ -6,7 +6,7 @@ import java.time.Duration;
 /** The whole, validated configuration of one node. Built by {@link ConfigLoader}; immutable. */
 public record Config(
         HttpConfig http, DatabaseConfig database, IngestConfig ingest, QueueConfig queue,
-        PersistConfig persist, WsConfig ws, boolean demo) {
+        PersistConfig persist, WsConfig ws, boolean demo, JobsConfig jobs) {
 
     public record HttpConfig(String host, int port) {}
 
@@ -24,6 +24,10 @@ public record Config(
     public record PersistConfig(int maxBatch, Duration maxRetryBackoff) {}
 
     public record WsConfig(int outboxCapacity) {}
+
+    /** Launching ansible-playbook: where playbooks live, how many run at once, how cancel escalates. */
+    public record JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace,
+                             String ansiblePlaybook) {}
 
     /** The embedded single-node defaults, as with no flags and no environment. */
     public static Config defaults() {

@@ -54,11 +54,14 @@ public final class ConfigLoader {
                 duration(Settings.MAX_RETRY_BACKOFF, Duration.ofMillis(10)));
         var ws = new Config.WsConfig(intIn(Settings.OUTBOX_CAPACITY, 1, 10_000_000));
         boolean demo = bool(Settings.DEMO);
+        var jobs = new Config.JobsConfig(Path.of(string(Settings.PLAYBOOK_DIR)), intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),
+                intIn(Settings.JOBS_MAX_PENDING, 0, 1_000_000), duration(Settings.JOBS_CANCEL_GRACE, Duration.ofMillis(100)),
+                string(Settings.ANSIBLE_PLAYBOOK));
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
             problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        return new Config(http, db, ingest, queue, persist, ws, demo);
+        return new Config(http, db, ingest, queue, persist, ws, demo, jobs);
     }
 
     private String databaseUrl() {

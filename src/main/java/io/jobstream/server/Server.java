@@ -11,6 +11,9 @@ import io.jobstream.config.Config;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.ingest.IngestEndpoint;
 import io.jobstream.job.DemoJobs;
+import io.jobstream.job.JobLauncher;
+import io.jobstream.job.LaunchRoutes;
+import io.jobstream.job.PlaybookDemo;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.persist.Receiver;
 import io.jobstream.postgres.Database;
@@ -56,7 +59,9 @@ public final class Server implements AutoCloseable {
     private WebsocketEndpoint websocket;
     private ApiRoutes api;
     private HealthEndpoint health;
-    private DemoJobs demo;
+    private AutoCloseable demo;
+    private JobLauncher launcher;
+    private LaunchRoutes launchRoutes;
     private Javalin http;
 
     public Server(Config config, Clock clock) {
@@ -71,7 +76,8 @@ public final class Server implements AutoCloseable {
         registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
         registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
         Hub hub = new Hub(registry);
-        broadcaster = new MemoryBroadcaster(hub, registry);
+        MemoryBroadcaster memoryBroadcaster = new MemoryBroadcaster(hub, registry);
+        broadcaster = memoryBroadcaster;
         // Authentication arrives with the security issue: until then every connection is user 1 and sees every job.
         websocket = new WebsocketEndpoint(config.ws(), hub, registry, ctx -> OptionalLong.of(1), (user, job) -> true);
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
@@ -81,13 +87,23 @@ public final class Server implements AutoCloseable {
                 config.ingest(), registry);
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
                 new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
+        PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
+        launcher = new JobLauncher(config.jobs(), config.database().dataDir(), this::uri, jobRows,
+                memoryBroadcaster::publishStatus, clock).start();
+        launchRoutes = new LaunchRoutes(launcher, api::jobJson);
         health = new HealthEndpoint(database.dataSource(), queue, receiver::isRunning);
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
         log.info("jobstream is serving on {}", uri());
         if (config.demo()) {
-            demo = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)),
-                    new PostgresJobRegistry(database.dataSource()), clock);
-            demo.start();
+            if (launcher.ansibleAvailable() && PlaybookDemo.hasPlaybooks(launcher.playbookDir())) {
+                log.info("demo: launching the playbooks in {} in a loop", launcher.playbookDir());
+                demo = new PlaybookDemo(launcher).start();
+            } else {
+                log.info("demo: ansible-playbook or playbooks not found, replaying a recorded run");
+                DemoJobs replay = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)), jobRows, clock);
+                replay.start();
+                demo = replay;
+            }
         }
         return this;
     }
@@ -102,6 +118,7 @@ public final class Server implements AutoCloseable {
         cfg.startup.showJavalinBanner = false;
         cfg.http.maxRequestSize = config.ingest().maxRequestBytes();
         ingest.register(cfg.routes);
+        launchRoutes.register(cfg.routes);
         websocket.register(cfg.routes);
         api.register(cfg.routes);
         new UiRoutes().register(cfg.routes);
@@ -118,6 +135,11 @@ public final class Server implements AutoCloseable {
         }
     }
 
+    /** The launcher of ansible-playbook jobs (tests read the terminal output it keeps per job). */
+    public JobLauncher launcher() {
+        return launcher;
+    }
+
     public int port() {
         return http.port();
     }
@@ -129,7 +151,15 @@ public final class Server implements AutoCloseable {
 
     @Override
     public void close() {
-        if (demo != null) demo.close();
+        if (demo != null) {
+            try {
+                demo.close();
+            } catch (Exception e) {
+                log.warn("closing the demo failed", e);
+            }
+        }
+        // before ingest closes, so canceled playbooks can still deliver their last events and EOF
+        if (launcher != null) launcher.close();
         if (ingest != null) ingest.close();
         if (receiver != null) receiver.close(DRAIN_DEADLINE);
         if (ingest != null) ingest.stopReplies();
@@ -140,6 +170,7 @@ public final class Server implements AutoCloseable {
         if (embedded != null) embedded.close();
         registry.close();
         demo = null;
+        launcher = null;
         ingest = null;
         websocket = null;
         receiver = null;

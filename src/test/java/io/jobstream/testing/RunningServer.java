@@ -34,6 +34,11 @@ public final class RunningServer implements AutoCloseable {
         return server.uri().resolve(path);
     }
 
+    /** Where the launcher keeps job {@code id}'s terminal output (what ansible-playbook printed). */
+    public Path jobOutput(long id) {
+        return server.launcher().outputFile(id);
+    }
+
     public URI websocketUri() {
         return URI.create("ws://127.0.0.1:" + server.port() + "/websocket/");
     }
