@@ -137,13 +137,16 @@ class StdoutSplitter(object):
         return '', start, start
 
     def rest(self):
-        """Text still carried at the end (a final line without newline); taken as is."""
+        """Text still carried at the end. A final line without newline gets one when the node rebuilds the text,
+        and a lone final newline cannot be stored at all (an empty stdout is skipped): the only two ways stored
+        output can differ from the terminal, and only after the last event (Ansible's own output never ends so)."""
         p, self.pending = self.pending, ''
         if not p:
             return '', self.line, self.line
         start = self.line
         stdout = p[:-1] if p.endswith('\n') else p
-        self.line += stdout.count('\n') + 1
+        if stdout:
+            self.line += stdout.count('\n') + 1
         return stdout, start, self.line
 
 

@@ -31,7 +31,7 @@ final class AnsibleJobs {
 
     /** Waits until the job has a final status and all its events (up to the EOF's final_counter) are stored. */
     static JsonNode awaitDone(RunningServer node, long id, Duration atMost) {
-        await().atMost(atMost).pollInterval(Duration.ofMillis(200)).until(() -> {
+        await().atMost(atMost).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
             JsonNode j = job(node, id);
             return !List.of("new", "pending", "waiting", "running").contains(j.path("status").asText())
                     && j.path("event_processing_finished").asBoolean();
