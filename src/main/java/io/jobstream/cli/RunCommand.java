@@ -43,6 +43,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-l", "--limit"}, description = "Host pattern to limit the run to.")
     String limit;
 
+    @Option(names = "-v", description = "More output from ansible-playbook (-v … -vvvvv), as its own -v.")
+    boolean[] verbose = new boolean[0];
+
     @Option(names = "--name", description = "Job name (default: the playbook).")
     String name;
 
@@ -61,6 +64,7 @@ final class RunCommand implements Callable<Integer> {
         if (inventory != null) body.put("inventory", inventory);
         if (limit != null) body.put("limit", limit);
         if (name != null) body.put("name", name);
+        if (verbose.length > 0) body.put("verbosity", Math.min(verbose.length, 5));
         ObjectNode vars = body.putObject("extra_vars");
         for (String kv : extraVars) {
             int eq = kv.indexOf('=');

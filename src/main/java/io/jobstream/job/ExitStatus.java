@@ -7,9 +7,11 @@ package io.jobstream.job;
  *   <li>exit code 0 → {@code successful};
  *   <li>2 (a host failed), 4 (a host was unreachable), 8 (a play stopped on failures: any_errors_fatal,
  *       max_fail_percentage) or any combination of these bits → {@code failed}: the playbook ran and hosts failed;
- *   <li>anything else (1 error, 3/5 bad options or syntax, 99 interrupted, 250 unexpected error, a signal, or the
- *       process could not start) → {@code error}: the playbook did not run to its end.
+ *   <li>anything else (1 error, 5 bad options, 6 bad encoding, 99 interrupted, 250 unexpected error, a signal, or
+ *       the process could not start) → {@code error}: the playbook did not run to its end.
  * </ul>
+ * ansible-playbook also exits 4 for a parse error of the playbook (before any host ran); it cannot be told from
+ * unreachable hosts by the code alone, so such a job is {@code failed} too (AWX calls every non-zero exit failed).
  */
 public final class ExitStatus {
     private static final int HOST_FAILURE_BITS = 2 | 4 | 8;

@@ -167,6 +167,7 @@ public final class JobLauncher implements AutoCloseable {
         }
         cmd.add("-e");
         cmd.add("@" + extraVarsFile(id));
+        if (request.verbosity() > 0) cmd.add("-" + "v".repeat(request.verbosity()));
         if (!request.limit().isEmpty()) {
             cmd.add("--limit");
             cmd.add(request.limit());

@@ -57,7 +57,7 @@ public final class PlaybookDemo implements AutoCloseable {
                 }
                 for (String name : names) {
                     try {
-                        long id = launcher.launch(new LaunchRequest(name, "", "{}", "", "demo: " + name));
+                        long id = launcher.launch(new LaunchRequest(name, "", "{}", "", "demo: " + name, 0));
                         while (launcher.isActive(id)) Thread.sleep(200);
                     } catch (LaunchException e) {
                         LOG.warn("demo: cannot launch {}: {}", name, e.getMessage());

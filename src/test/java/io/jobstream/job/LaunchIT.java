@@ -11,6 +11,9 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.WsTestClient;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,16 +54,18 @@ class LaunchIT {
         return job.path("id").asLong();
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0} -v×{1}")
     @CsvSource({
-        "hello.yml,   successful, playbook_on_start playbook_on_play_start playbook_on_task_start runner_on_start runner_on_ok playbook_on_stats",
-        "mixed.yml,   successful, runner_item_on_ok runner_item_on_failed runner_item_on_skipped runner_on_skipped runner_on_failed playbook_on_notify",
-        "failing.yml, failed,     runner_on_failed playbook_on_stats",
-        "facts.yml,   successful, runner_item_on_ok playbook_on_stats",
+        "hello.yml,   0, successful, playbook_on_start playbook_on_play_start playbook_on_task_start runner_on_start runner_on_ok playbook_on_stats",
+        "mixed.yml,   0, successful, runner_item_on_ok runner_item_on_failed runner_item_on_skipped runner_on_skipped runner_on_failed playbook_on_notify",
+        "mixed.yml,   2, successful, verbose runner_item_on_ok runner_on_failed playbook_on_notify playbook_on_stats",
+        "failing.yml, 0, failed,     runner_on_failed playbook_on_stats",
+        "facts.yml,   0, successful, runner_item_on_ok playbook_on_stats",
     })
     void a_sample_playbook_is_stored_complete_and_its_stdout_is_byte_for_byte_what_it_printed(
-            String playbook, String status, String expectedTypes) throws Exception {
-        long id = launch("{\"playbook\": \"" + playbook + "\", \"inventory\": \"inventory.ini\"}");
+            String playbook, int verbosity, String status, String expectedTypes) throws Exception {
+        long id = launch("{\"playbook\": \"" + playbook + "\", \"inventory\": \"inventory.ini\", \"verbosity\": "
+                + verbosity + "}");
         JsonNode job = awaitDone(node, id, Duration.ofSeconds(120));
 
         assertThat(job.path("status").asText()).isEqualTo(status);
@@ -121,5 +126,26 @@ class LaunchIT {
         assertThat(job.path("status").asText()).isEqualTo("successful");
         assertThat(job.path("name").asText()).isEqualTo("one tick");
         assertThat(Files.readString(node.jobOutput(id))).contains("step 1 of 1").doesNotContain("step 2");
+    }
+
+    @Test
+    void status_changed_messages_follow_a_launched_job_from_pending_to_its_final_status() throws Exception {
+        WsTestClient ws = WsTestClient.connect(node.websocketUri(), "csrftoken=t", true);
+        try {
+            assertThat(ws.next().path("accept").asBoolean()).isTrue();
+            ws.send("{\"xrftoken\":\"t\",\"groups\":{\"jobs\":[\"status_changed\"]}}");
+            assertThat(ws.next().path("groups_current").toString()).contains("status_changed");
+            long id = launch("{\"playbook\": \"failing.yml\"}");
+            List<String> statuses = new ArrayList<>();
+            while (!statuses.contains("failed")) {
+                String frame = ws.frames.poll(60, TimeUnit.SECONDS);
+                assertThat(frame).as("status messages so far: " + statuses).isNotNull();
+                JsonNode m = Http.json(frame);
+                if (m.path("unified_job_id").asLong() == id) statuses.add(m.path("status").asText());
+            }
+            assertThat(statuses).containsExactly("pending", "running", "failed");
+        } finally {
+            ws.abort();
+        }
     }
 }

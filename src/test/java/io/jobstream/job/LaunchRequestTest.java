@@ -14,9 +14,9 @@ class LaunchRequestTest {
     @Test
     void every_field_is_read_and_missing_ones_are_empty() {
         var r = parse("{\"playbook\": \"site.yml\", \"inventory\": \"hosts\", \"extra_vars\": {\"a\": 1},"
-                + " \"limit\": \"web\", \"name\": \"deploy\"}");
-        assertThat(r).isEqualTo(new LaunchRequest("site.yml", "hosts", "{\"a\":1}", "web", "deploy"));
-        assertThat(parse("{\"playbook\": \"site.yml\"}")).isEqualTo(new LaunchRequest("site.yml", "", "{}", "", ""));
+                + " \"limit\": \"web\", \"name\": \"deploy\", \"verbosity\": 2}");
+        assertThat(r).isEqualTo(new LaunchRequest("site.yml", "hosts", "{\"a\":1}", "web", "deploy", 2));
+        assertThat(parse("{\"playbook\": \"site.yml\"}")).isEqualTo(new LaunchRequest("site.yml", "", "{}", "", "", 0));
     }
 
     @Test
@@ -28,7 +28,8 @@ class LaunchRequestTest {
     @Test
     void malformed_bodies_unknown_fields_and_wrong_types_are_refused() {
         for (String body : new String[] {"not json", "[1]", "{\"playbook\": 3}", "{\"playbook\": \"p\", \"x\": 1}",
-                "{\"playbook\": \"p\", \"extra_vars\": [1]}", "{\"playbook\": \"p\", \"extra_vars\": \"a: 1\"}"}) {
+                "{\"playbook\": \"p\", \"extra_vars\": [1]}", "{\"playbook\": \"p\", \"extra_vars\": \"a: 1\"}", "{\"playbook\": \"p\", \"verbosity\": 6}",
+                "{\"playbook\": \"p\", \"verbosity\": \"2\"}"}) {
             assertThatThrownBy(() -> parse(body)).as(body).isInstanceOfSatisfying(LaunchException.class,
                     e -> assertThat(e.status).isEqualTo(400));
         }
