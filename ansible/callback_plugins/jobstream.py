@@ -38,6 +38,8 @@ DOCUMENTATION = '''
 
 import atexit
 import collections
+import fcntl
+import stat
 import datetime
 import http.client
 import json
@@ -341,6 +343,25 @@ class Sender(object):
             pass
 
 
+def already_printed():
+    """What this process printed before Ansible loaded the plugin (with -v: version banner, config file), when
+    stdout is a regular file written from its start, as for jobs a jobstream node launches. A terminal or pipe
+    cannot be read back; a file opened for appending may hold older runs, so both are left alone."""
+    try:
+        info = os.fstat(1)
+        if not stat.S_ISREG(info.st_mode) or fcntl.fcntl(1, fcntl.F_GETFL) & os.O_APPEND:
+            return ''
+        sys.stdout.flush()
+        sys.stderr.flush()
+        offset = os.lseek(1, 0, os.SEEK_CUR)
+        if offset <= 0 or offset > (1 << 20):
+            return ''
+        with open('/proc/self/fd/1', 'rb') as f:
+            return f.read(offset).decode('utf-8', 'replace')
+    except Exception:
+        return ''
+
+
 class _Tee(object):
     """Stands in for sys.stdout/sys.stderr: writes through, and hands the text to the plugin."""
 
@@ -403,7 +424,11 @@ class CallbackModule(DefaultCallbackModule):
             except ValueError:
                 linger = 0.05
             self._js_sender = Sender(url, os.environ.get('JOBSTREAM_TOKEN', ''), buffer_bytes, linger=linger)
+        early = already_printed()
         self._js_install()
+        if early:
+            with self._js_lock:
+                self._js_printed(early)
         atexit.register(self._js_finish)
 
     # -- capture -------------------------------------------------------------------------------------------
