@@ -188,8 +188,9 @@ class Sender(object):
         self.thread.start()
 
     def offer(self, line):
-        """Queues one encoded event; drops it (counted, reported at exit) when the buffer is full."""
-        data = line.encode('utf-8')
+        """Queues one event (JSON text or its UTF-8 bytes); drops it (counted, reported at exit) when the buffer is
+        full."""
+        data = line.encode('utf-8') if isinstance(line, str) else line
         with self.cond:
             if self.queued_bytes + len(data) > self.buffer_bytes and self.lines:
                 self.dropped += 1
@@ -278,8 +279,14 @@ class Sender(object):
     def _post(self, batch):
         """Returns 0 when the batch is done with, else seconds to wait before resending it (None = backoff)."""
         if self.conn is None:
-            cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-            self.conn = cls(self.host, self.port, timeout=60)
+            if self.https:
+                # JOBSTREAM_CA_FILE: the node's certificate when it is not signed by a CA the system trusts
+                # (a jobstream node started with --tls-self-signed passes it to the jobs it launches).
+                cafile = os.environ.get('JOBSTREAM_CA_FILE') or None
+                context = ssl.create_default_context(cafile=cafile)
+                self.conn = http.client.HTTPSConnection(self.host, self.port, timeout=60, context=context)
+            else:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
         body = b'\n'.join(batch) + b'\n'
         headers = {'Content-Type': 'application/x-ndjson', 'Connection': 'keep-alive'}
         if self.token:
@@ -531,7 +538,13 @@ class CallbackModule(DefaultCallbackModule):
             except Exception as e:  # should not happen with the fallback encoder; never break the playbook
                 event['event_data'] = {'error': 'event_data not serialisable: %s' % e}
                 line = to_json(event)
-            self._js_sender.offer(line)
+            try:
+                data = line.encode('utf-8')
+            except UnicodeEncodeError:
+                # Lone surrogates (command output that was not UTF-8, decoded with surrogateescape) cannot be
+                # UTF-8; as \u escapes they are valid JSON, and the node replaces them with U+FFFD and says so.
+                data = json.dumps(event, cls=_Encoder, ensure_ascii=True, separators=(',', ':')).encode('ascii')
+            self._js_sender.offer(data)
 
     def _js_hook(self, hook, event_name, original, args, kwargs):
         local = self._js_local

@@ -1,5 +1,6 @@
 package io.jobstream.api;
 
+import io.jobstream.event.Timestamps;
 import java.time.Instant;
 
 /**
@@ -33,7 +34,7 @@ public record JobView(
     /** AWX's {@code elapsed}: seconds from start to finish, 0 while the job has not finished. */
     public double elapsedSeconds() {
         if (started == null || finished == null) return 0.0;
-        long micros = java.time.Duration.between(started, finished).toNanos() / 1_000;
+        long micros = Timestamps.micros(finished) - Timestamps.micros(started); // no toNanos: overflows past 292 years
         return Math.max(0, micros) / 1_000_000.0;
     }
 }

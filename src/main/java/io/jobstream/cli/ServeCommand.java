@@ -31,7 +31,7 @@ final class ServeCommand {
             OptionSpec.Builder o = OptionSpec.builder(s.flag()).type(String.class)
                     .description(s.doc() + " Default: " + (s.defaultValue().isEmpty() ? "(none)" : s.defaultValue())
                             + ". Env: " + s.env() + ".");
-            if (s == Settings.DEMO) o.arity("0..1").fallbackValue("true").paramLabel("[true|false]");
+            if (Settings.isSwitch(s)) o.arity("0..1").fallbackValue("true").paramLabel("[true|false]");
             else o.paramLabel("<" + s.key().replaceAll(".*\\.", "") + ">");
             spec.addOption(o.build());
         }

@@ -2,13 +2,30 @@ package io.jobstream.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /** The whole, validated configuration of one node. Built by {@link ConfigLoader}; immutable. */
 public record Config(
         HttpConfig http, DatabaseConfig database, IngestConfig ingest, QueueConfig queue,
         PersistConfig persist, WsConfig ws, boolean demo, JobsConfig jobs) {
 
-    public record HttpConfig(String host, int port) {}
+    /**
+     * @param idleTimeout    a connection that sends nothing for this long is closed
+     * @param minRequestRate bytes per second below which a request body upload is cut off (0 = none)
+     */
+    public record HttpConfig(String host, int port, TlsConfig tls, Duration idleTimeout, long minRequestRate) {}
+
+    /**
+     * TLS for HTTP and websockets on the one port: off, a PEM certificate and key, or a self-signed certificate
+     * that the node makes once and keeps under the data dir (so a browser's exception for it lasts across restarts).
+     */
+    public record TlsConfig(Optional<Path> cert, Optional<Path> key, boolean selfSigned) {
+        public static final TlsConfig OFF = new TlsConfig(Optional.empty(), Optional.empty(), false);
+
+        public boolean enabled() {
+            return selfSigned || cert.isPresent();
+        }
+    }
 
     /** {@code url} empty means embedded PostgreSQL with its data under {@code dataDir}. */
     public record DatabaseConfig(String url, Path dataDir, int poolSize) {

@@ -1,5 +1,6 @@
 package io.jobstream.config;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,7 +43,8 @@ public final class ConfigLoader {
     }
 
     private Config build() {
-        var http = new Config.HttpConfig(string(Settings.HOST), intIn(Settings.PORT, 0, 65535));
+        var http = new Config.HttpConfig(string(Settings.HOST), intIn(Settings.PORT, 0, 65535), tls(),
+                duration(Settings.HTTP_IDLE_TIMEOUT, Duration.ofMillis(100)), size(Settings.HTTP_MIN_REQUEST_RATE, 0, 1L << 30));
         var db = new Config.DatabaseConfig(databaseUrl(), Path.of(string(Settings.DATA_DIR)),
                 intIn(Settings.DATABASE_POOL_SIZE, 2, 200));
         var ingest = new Config.IngestConfig(
@@ -62,6 +65,29 @@ public final class ConfigLoader {
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
         return new Config(http, db, ingest, queue, persist, ws, demo, jobs);
+    }
+
+    private Config.TlsConfig tls() {
+        Optional<Path> cert = readableFile(Settings.TLS_CERT);
+        Optional<Path> key = readableFile(Settings.TLS_KEY);
+        boolean selfSigned = bool(Settings.TLS_SELF_SIGNED);
+        if (cert.isPresent() != key.isPresent()) {
+            problems.add(Settings.TLS_CERT.key() + " and " + Settings.TLS_KEY.key() + " go together; only one was given");
+        }
+        if (selfSigned && cert.isPresent()) {
+            problems.add(Settings.TLS_SELF_SIGNED.key() + " and " + Settings.TLS_CERT.key() + " exclude each other");
+        }
+        return new Config.TlsConfig(cert, key, selfSigned);
+    }
+
+    private Optional<Path> readableFile(Setting s) {
+        String v = string(s);
+        if (v.isEmpty()) return Optional.empty();
+        Path p = Path.of(v);
+        if (!Files.isReadable(p) || Files.isDirectory(p)) {
+            problems.add(s.key() + " must be a readable file, was '" + v + "' (flag " + s.flag() + ", env " + s.env() + ")");
+        }
+        return Optional.of(p);
     }
 
     private String databaseUrl() {
@@ -118,18 +144,23 @@ public final class ConfigLoader {
 
     private Duration duration(Setting s, Duration min) {
         return parse(s, v -> {
-            Matcher m = DURATION.matcher(v);
-            if (!m.matches()) throw new IllegalArgumentException("must be a duration such as 500ms, 30s, 5m or 1h");
-            long n = Long.parseLong(m.group(1));
-            Duration d = switch (m.group(2).toLowerCase(Locale.ROOT)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
-            };
+            Duration d = parseDuration(v);
             if (d.compareTo(min) < 0) throw new IllegalArgumentException("must be at least " + min.toMillis() + "ms");
             return d;
         }, Duration.ZERO);
+    }
+
+    /** A duration as settings and flags spell it: 500ms, 30s, 5m or 1h. */
+    public static Duration parseDuration(String v) {
+        Matcher m = DURATION.matcher(v.trim());
+        if (!m.matches()) throw new IllegalArgumentException("must be a duration such as 500ms, 30s, 5m or 1h");
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+        };
     }
 
     private <T> T parse(Setting s, Function<String, T> parser, T fallback) {

@@ -28,6 +28,16 @@ public final class Settings {
             "Longest pause between retries while the database is failing (backoff doubles up to this).");
     public static final Setting OUTBOX_CAPACITY = new Setting("ws.outbox-capacity", "10000",
             "Messages queued per websocket subscriber; a subscriber over it is disconnected as a slow consumer.");
+    public static final Setting HTTP_IDLE_TIMEOUT = new Setting("http.idle-timeout", "30s",
+            "Close an HTTP connection that sends nothing for this long (a stalled or slowloris client).");
+    public static final Setting HTTP_MIN_REQUEST_RATE = new Setting("http.min-request-rate", "1KiB",
+            "Slowest request body upload accepted, per second; a slower one is cut off with 408 (0 = no minimum).");
+    public static final Setting TLS_CERT = new Setting("tls-cert", "",
+            "PEM certificate (chain) file: serve https and wss instead of http and ws on the same port. Needs tls-key.");
+    public static final Setting TLS_KEY = new Setting("tls-key", "",
+            "PEM private key file for tls-cert (PKCS#8 'BEGIN PRIVATE KEY', as openssl 3 writes; not encrypted).");
+    public static final Setting TLS_SELF_SIGNED = new Setting("tls-self-signed", "false",
+            "Serve https and wss with a self-signed certificate for localhost, made once and kept in data-dir/tls.");
     public static final Setting DEMO = new Setting("demo", "false",
             "Keep sample jobs streaming: the shipped playbooks run in a loop when ansible-playbook is on PATH, else a"
                     + " recorded real Ansible run is replayed at its original pace.");
@@ -44,7 +54,13 @@ public final class Settings {
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
-            OUTBOX_CAPACITY, DEMO, PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK);
+            OUTBOX_CAPACITY, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY, TLS_SELF_SIGNED, DEMO,
+            PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK);
+
+    /** Settings that are switches: given alone ({@code --demo}) they mean true. */
+    public static boolean isSwitch(Setting s) {
+        return s == DEMO || s == TLS_SELF_SIGNED;
+    }
 
     private Settings() {}
 }

@@ -51,14 +51,16 @@ final class EventFields {
             repairs.add("stdout: removed " + (out.length() - cleaned.length()) + " NUL character(s)");
             out = cleaned;
         }
+        out = wellFormed("stdout", out, repairs);
         int start = startLine == null ? 0 : startLine;
         int end = endLine == null ? 0 : endLine;
         if (end < start) throw new EventParser.Invalid("end_line (" + end + ") is before start_line (" + start + ")");
         String host = hostName != null ? checked("host_name", hostName, MAX_NAME) : data.getOrDefault("host", "").strip();
-        return new JobEvent(job, c, checked("uuid", uuid, MAX_UUID), checked("parent_uuid", parentUuid, MAX_UUID), name,
+        return new JobEvent(job, c, wellFormed("uuid", checked("uuid", uuid, MAX_UUID), repairs),
+                wellFormed("parent_uuid", checked("parent_uuid", parentUuid, MAX_UUID), repairs), wellFormed("event", name, repairs),
                 eventData == null ? "{}" : eventData, out, start, end, verbosity == null ? 0 : verbosity,
-                noNul("host_name", host),
-                cut("playbook"), cut("play"), cut("role"), cut("task"),
+                wellFormed("host_name", noNul("host_name", host), repairs),
+                cut("playbook", repairs), cut("play", repairs), cut("role", repairs), cut("task", repairs),
                 failed(name), changed(name),
                 created == null ? received : created, created == null, received);
     }
@@ -81,9 +83,39 @@ final class EventFields {
         return resChanged;
     }
 
-    private String cut(String field) {
-        String s = noNul(field, data.getOrDefault(field, "").strip());
+    private String cut(String field, List<String> repairs) {
+        String s = wellFormed(field, noNul(field, data.getOrDefault(field, "").strip()), repairs);
         return s.length() > MAX_NAME ? s.substring(0, MAX_NAME - 1) + "\u2026" : s;
+    }
+
+    /**
+     * Replaces unpaired UTF-16 surrogates with U+FFFD and reports it. JSON lets an emitter escape one alone
+     * ({@code "\udcff"}: Python writes these for command output that was not UTF-8, decoded with surrogateescape),
+     * but UTF-8 cannot encode it: the store would otherwise turn it into '?' without a word.
+     */
+    static String wellFormed(String field, String value, List<String> repairs) {
+        int bad = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char ch = value.charAt(i);
+            if (!Character.isSurrogate(ch)) continue;
+            if (Character.isHighSurrogate(ch) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else {
+                bad++;
+            }
+        }
+        if (bad == 0) return value;
+        StringBuilder sb = new StringBuilder(value.length());
+        for (int i = 0; i < value.length(); i++) {
+            char ch = value.charAt(i);
+            if (Character.isHighSurrogate(ch) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                sb.append(ch).append(value.charAt(++i));
+            } else {
+                sb.append(Character.isSurrogate(ch) ? '\uFFFD' : ch);
+            }
+        }
+        repairs.add(field + ": replaced " + bad + " unpaired surrogate(s) with U+FFFD");
+        return sb.toString();
     }
 
     private static <T> T require(String field, T value) {

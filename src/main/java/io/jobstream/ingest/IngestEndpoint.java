@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.BadMessageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +47,6 @@ public final class IngestEndpoint {
     private final IngestConfig config;
     private final MeterRegistry registry;
     private final Counter received;
-    private final Counter repaired;
     private final Counter createdFilled;
     private final Timer lagReceived;
     private final ExecutorService replies;
@@ -58,7 +58,6 @@ public final class IngestEndpoint {
         this.config = config;
         this.registry = registry;
         this.received = registry.counter(Metrics.EVENTS_RECEIVED);
-        this.repaired = registry.counter(Metrics.EVENTS_REPAIRED, "reason", "nul");
         this.createdFilled = registry.counter(Metrics.EVENTS_CREATED_FILLED);
         this.lagReceived = Metrics.lag(registry, Metrics.LAG_RECEIVED, "Event created to received by a node");
         // One waiting request per queued request at most, so the queue's capacity bounds this one too.
@@ -93,7 +92,16 @@ public final class IngestEndpoint {
             answer(ctx, 503, refusal("node is shutting down; retry on another node or later"));
             return;
         }
-        List<Decoded> lines = decoder.decodeBody(ctx.bodyAsBytes());
+        byte[] body;
+        try {
+            body = ctx.bodyAsBytes();
+        } catch (BadMessageException e) {
+            // Jetty cut the upload off: slower than http.min-request-rate (408), or broken off mid-body
+            answer(ctx, e.getCode(), new IngestReply(0, 0, List.of(), List.of(),
+                    "request body not received: " + e.getReason(), null));
+            return;
+        }
+        List<Decoded> lines = decoder.decodeBody(body);
         List<IngestReply.Problem> rejected = new ArrayList<>();
         List<IngestReply.Problem> repairs = new ArrayList<>();
         List<Decoded.Ok> valid = new ArrayList<>();
@@ -124,7 +132,7 @@ public final class IngestEndpoint {
             answer(ctx, 503, refusal("queue full (" + queue.capacity() + " events waiting to be stored); retry later"));
             return;
         }
-        count(valid, repairs.size());
+        count(valid, repairs);
         ctx.future(() -> reply(ctx, receipt, rejected, repairs));
     }
 
@@ -150,15 +158,24 @@ public final class IngestEndpoint {
                 });
     }
 
-    private void count(List<Decoded.Ok> valid, int repairCount) {
+    private void count(List<Decoded.Ok> valid, List<IngestReply.Problem> repairs) {
         received.increment(valid.size());
-        repaired.increment(repairCount);
+        for (IngestReply.Problem repair : repairs) {
+            registry.counter(Metrics.EVENTS_REPAIRED, "reason", repairTag(repair.reason())).increment();
+        }
         for (Decoded.Ok ok : valid) {
             if (ok.message() instanceof JobEvent e) {
                 if (e.createdFilled()) createdFilled.increment();
-                else lagReceived.record(Duration.between(e.created(), e.received()));
+                else Metrics.recordLag(lagReceived, e.created(), e.received());
             }
         }
+    }
+
+    /** The decoder's repairs, as a bounded set of metric tags (its wording is for people). */
+    static String repairTag(String repair) {
+        if (repair.contains("NUL")) return "nul";
+        if (repair.contains("surrogate")) return "surrogate";
+        return "other";
     }
 
     private static IngestReply refusal(String detail) {

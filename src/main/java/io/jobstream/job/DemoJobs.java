@@ -6,6 +6,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,10 +37,13 @@ public final class DemoJobs implements AutoCloseable {
     private Thread thread;
     private boolean closed;
 
-    /** @param ingestUrl the full URL of {@code POST /api/v2/job_events/ingest/} on this node */
-    public DemoJobs(URI ingestUrl, JobRegistry jobs, Clock clock) {
+    /**
+     * @param ingestUrl the full URL of {@code POST /api/v2/job_events/ingest/} on this node
+     * @param tls       for an https node: a context that trusts the node's certificate
+     */
+    public DemoJobs(URI ingestUrl, Optional<SSLContext> tls, JobRegistry jobs, Clock clock) {
         // the HttpClient (and its selector thread) is made on first use, on the demo thread
-        this(jobs, clock, Sleeper.REAL, new LazySink(ingestUrl), null);
+        this(jobs, clock, Sleeper.REAL, new LazySink(ingestUrl, tls), null);
     }
 
     DemoJobs(JobRegistry jobs, Clock clock, Sleeper sleeper, DemoReplay.Sink sink, List<DemoRecording.Run> runs) {
@@ -52,17 +57,20 @@ public final class DemoJobs implements AutoCloseable {
     /** An {@link IngestPoster} built on the first post, so that constructing DemoJobs starts nothing. */
     private static final class LazySink implements DemoReplay.Sink {
         private final URI ingestUrl;
+        private final Optional<SSLContext> tls;
         private IngestPoster poster; // only the demo thread posts
 
-        LazySink(URI ingestUrl) {
+        LazySink(URI ingestUrl, Optional<SSLContext> tls) {
             this.ingestUrl = Objects.requireNonNull(ingestUrl, "ingestUrl");
+            this.tls = tls;
         }
 
         @Override
         public void post(String ndjson) throws InterruptedException {
             if (poster == null) {
-                poster = new IngestPoster(ingestUrl,
-                        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(), Sleeper.REAL);
+                HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+                tls.ifPresent(client::sslContext);
+                poster = new IngestPoster(ingestUrl, client.build(), Sleeper.REAL);
             }
             poster.post(ndjson);
         }

@@ -47,6 +47,7 @@ public final class JobLauncher implements AutoCloseable {
     private final PlaybookDir playbooks;
     private final Path dataDir;
     private final Supplier<URI> nodeUri;
+    private final Supplier<Path> caFile;
     private final LaunchedJobStore store;
     private final StatusListener listener;
     private final Clock clock;
@@ -69,12 +70,18 @@ public final class JobLauncher implements AutoCloseable {
         }
     }
 
-    public JobLauncher(JobsConfig config, Path dataDir, Supplier<URI> nodeUri, LaunchedJobStore store,
-                       StatusListener listener, Clock clock) {
+    /**
+     * @param nodeUri this node's base URL, for the plugin's {@code JOBSTREAM_URL}
+     * @param caFile  the node's TLS certificate file for the plugin to trust ({@code JOBSTREAM_CA_FILE}), or a
+     *                supplier of null when the node serves plain HTTP or a CA-signed certificate
+     */
+    public JobLauncher(JobsConfig config, Path dataDir, Supplier<URI> nodeUri, Supplier<Path> caFile,
+                       LaunchedJobStore store, StatusListener listener, Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
         this.playbooks = new PlaybookDir(config.playbookDir());
         this.dataDir = dataDir.toAbsolutePath().normalize();
         this.nodeUri = nodeUri;
+        this.caFile = caFile;
         this.store = store;
         this.listener = listener;
         this.clock = clock;
@@ -299,6 +306,8 @@ public final class JobLauncher implements AutoCloseable {
         if (!isUtf8(env.get("LC_ALL")) && !isUtf8(env.get("LANG"))) env.put("LC_ALL", "C.UTF-8");
         env.put("JOBSTREAM_URL", nodeUri.get().toString());
         env.put("JOBSTREAM_JOB_ID", Long.toString(jobId));
+        Path ca = caFile.get();
+        if (ca != null) env.put("JOBSTREAM_CA_FILE", ca.toString());
     }
 
     private static boolean isUtf8(String locale) {

@@ -10,6 +10,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Every meter name, and the histogram layout for lags: explicit buckets from 1 ms to 60 s, so a Prometheus
@@ -37,6 +39,17 @@ public final class Metrics {
         ms(1_000), ms(2_000), ms(5_000), ms(10_000), ms(20_000), ms(30_000), ms(60_000)};
 
     private Metrics() {}
+
+    /**
+     * Records the lag from {@code from} to {@code to}. An emitter's clock may be far off: {@code created} may lie
+     * in the future (recorded as 0, since a lag cannot be negative) or millennia away, which overflows
+     * {@link Duration#toNanos()}; microseconds between any two valid event times
+     * (years 1970 to 9999) fit in a long.
+     */
+    public static void recordLag(Timer timer, Instant from, Instant to) {
+        long micros = (to.getEpochSecond() - from.getEpochSecond()) * 1_000_000L + (to.getNano() - from.getNano()) / 1_000;
+        timer.record(Math.max(0, micros), TimeUnit.MICROSECONDS);
+    }
 
     /** The node's registry, with JVM and process meters bound. */
     public static PrometheusMeterRegistry newRegistry() {

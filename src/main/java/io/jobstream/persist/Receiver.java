@@ -99,7 +99,7 @@ public final class Receiver implements AutoCloseable {
         batchSize.record(batch.size());
         report(batch, result);
         for (StoredEvent e : result.committed().events()) {
-            lagCommitted.record(Duration.between(e.event().created(), e.modified()));
+            Metrics.recordLag(lagCommitted, e.event().created(), e.modified());
         }
         try {
             broadcaster.publish(result.committed());

@@ -12,7 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
-import java.time.Duration;
+import io.jobstream.event.Timestamps;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,7 +53,7 @@ final class JobRows {
             default -> { }
         }
         if (a.lastCreated == null || e.created().isAfter(a.lastCreated)) a.lastCreated = e.created();
-        a.lagMicrosSum += Duration.between(e.created(), modified).toNanos() / 1_000;
+        a.lagMicrosSum += Timestamps.micros(modified) - Timestamps.micros(e.created()); // toNanos overflows for far-off dates
     }
 
     void eof(JobEof eof) {

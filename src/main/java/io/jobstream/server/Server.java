@@ -28,11 +28,14 @@ import io.jobstream.queue.MemoryEventQueue;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.WebsocketEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +65,7 @@ public final class Server implements AutoCloseable {
     private AutoCloseable demo;
     private JobLauncher launcher;
     private LaunchRoutes launchRoutes;
+    private Tls tls;
     private Javalin http;
 
     public Server(Config config, Clock clock) {
@@ -88,10 +92,15 @@ public final class Server implements AutoCloseable {
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
                 new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
         PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
-        launcher = new JobLauncher(config.jobs(), config.database().dataDir(), this::uri, jobRows,
+        launcher = new JobLauncher(config.jobs(), config.database().dataDir(), this::uri,
+                () -> tls == null ? null : tls.certificateFile(), jobRows,
                 memoryBroadcaster::publishStatus, clock).start();
         launchRoutes = new LaunchRoutes(launcher, api::jobJson);
         health = new HealthEndpoint(database.dataSource(), queue, receiver::isRunning);
+        if (config.http().tls().enabled()) {
+            tls = Tls.load(config.http().tls(), config.database().dataDir(), config.http().host());
+            if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
+        }
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
         log.info("jobstream is serving on {}", uri());
         if (config.demo()) {
@@ -100,7 +109,8 @@ public final class Server implements AutoCloseable {
                 demo = new PlaybookDemo(launcher).start();
             } else {
                 log.info("demo: ansible-playbook or playbooks not found, replaying a recorded run");
-                DemoJobs replay = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)), jobRows, clock);
+                DemoJobs replay = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)),
+                        Optional.ofNullable(tls).map(Tls::clientContext), jobRows, clock);
                 replay.start();
                 demo = replay;
             }
@@ -117,6 +127,23 @@ public final class Server implements AutoCloseable {
     private void configure(JavalinConfig cfg) {
         cfg.startup.showJavalinBanner = false;
         cfg.http.maxRequestSize = config.ingest().maxRequestBytes();
+        // Slow clients: a connection silent for the idle timeout is closed, and a body trickling in slower than the
+        // minimum rate is cut off with 408, so a slowloris cannot hold Jetty's threads or connections for long.
+        // (These cover HTTP; websockets have their own ping and outbox rules.)
+        cfg.jetty.modifyHttpConfiguration(h -> {
+            h.setIdleTimeout(config.http().idleTimeout().toMillis());
+            h.setMinRequestDataRate(config.http().minRequestRate());
+        });
+        // One connector serves HTTP and websockets, over TLS when configured (Javalin adds its own plain connector
+        // only when none is configured); its idle timeout closes connections that stall.
+        cfg.jetty.addConnector((server, httpConfig) -> {
+            ServerConnector connector = tls != null ? tls.connector(server, httpConfig)
+                    : new ServerConnector(server, new HttpConnectionFactory(httpConfig));
+            connector.setHost(config.http().host());
+            connector.setPort(config.http().port());
+            connector.setIdleTimeout(config.http().idleTimeout().toMillis());
+            return connector;
+        });
         ingest.register(cfg.routes);
         launchRoutes.register(cfg.routes);
         websocket.register(cfg.routes);
@@ -144,9 +171,14 @@ public final class Server implements AutoCloseable {
         return http.port();
     }
 
+    /** The node's TLS identity, or null when it serves plain http. */
+    public Tls tls() {
+        return tls;
+    }
+
     /** The base URL, e.g. {@code http://127.0.0.1:8052/}. */
     public URI uri() {
-        return URI.create("http://" + config.http().host() + ":" + port() + "/");
+        return URI.create((tls != null ? "https://" : "http://") + config.http().host() + ":" + port() + "/");
     }
 
     @Override

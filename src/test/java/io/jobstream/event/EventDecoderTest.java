@@ -111,6 +111,16 @@ class EventDecoderTest {
     }
 
     @Test
+    void unpaired_surrogates_become_replacement_characters_and_are_reported_while_pairs_are_kept() {
+        Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\","
+                + "\"stdout\":\"a\\udcffb\\ud83d\\ude00c\\ud800\",\"event_data\":{\"task\":\"t\\udc80\"}}").get(0);
+        assertThat(((JobEvent) ok.message()).stdout()).isEqualTo("a\uFFFDb\uD83D\uDE00c\uFFFD");
+        assertThat(((JobEvent) ok.message()).task()).isEqualTo("t\uFFFD");
+        assertThat(ok.repairs()).containsExactly("stdout: replaced 2 unpaired surrogate(s) with U+FFFD",
+                "task: replaced 1 unpaired surrogate(s) with U+FFFD");
+    }
+
+    @Test
     void each_invalid_field_gets_a_reason_naming_it() {
         assertThat(reasonOf("{\"counter\":1,\"event\":\"verbose\"}")).isEqualTo("job_id: missing");
         assertThat(reasonOf("{\"project_update_id\":3,\"counter\":1,\"event\":\"verbose\"}"))

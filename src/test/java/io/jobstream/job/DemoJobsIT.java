@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -98,7 +99,8 @@ class DemoJobsIT {
             createdJobs.add(name + " / " + playbook);
             return nextJobId.incrementAndGet();
         };
-        demo = new DemoJobs(URI.create("http://127.0.0.1:" + ingest.port() + "/api/v2/job_events/ingest/"), jobs, Clock.systemUTC());
+        demo = new DemoJobs(URI.create("http://127.0.0.1:" + ingest.port() + "/api/v2/job_events/ingest/"), Optional.empty(), jobs,
+                Clock.systemUTC());
         demo.start();
 
         await().atMost(Duration.ofSeconds(15)).until(() -> received.size() >= 3);

@@ -28,7 +28,8 @@ public final class HeadlessChromium implements AutoCloseable {
         this.wait = new WebDriverWait(driver, Duration.ofSeconds(15));
     }
 
-    public static HeadlessChromium start() throws IOException {
+    /** @param extraArguments more Chromium switches, e.g. {@code --ignore-certificate-errors} for a self-signed node */
+    public static HeadlessChromium start(String... extraArguments) throws IOException {
         Path profile = Files.createTempDirectory("chrome-profile");
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File("/usr/bin/chromedriver"))
@@ -38,6 +39,7 @@ public final class HeadlessChromium implements AutoCloseable {
         o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--user-data-dir=" + profile, "--window-size=1280,900");
+        o.addArguments(extraArguments);
         return new HeadlessChromium(service, new ChromeDriver(service, o));
     }
 

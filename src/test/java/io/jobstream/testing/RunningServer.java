@@ -12,9 +12,11 @@ import java.util.Map;
 /** A real jobstream node for end-to-end tests: embedded PostgreSQL under a test directory, HTTP on a free port. */
 public final class RunningServer implements AutoCloseable {
     private final Server server;
+    private final Path dataDir;
 
-    private RunningServer(Server server) {
+    private RunningServer(Server server, Path dataDir) {
         this.server = server;
+        this.dataDir = dataDir;
     }
 
     /** Starts a node on {@code dataDir} with the defaults, port 0, and the given settings (key to value). */
@@ -23,11 +25,15 @@ public final class RunningServer implements AutoCloseable {
         flags.put("data-dir", dataDir.toString());
         flags.putIfAbsent("port", "0");
         Config config = ConfigLoader.load(Map.of(), flags);
-        return new RunningServer(new Server(config, Clock.systemUTC()).start());
+        return new RunningServer(new Server(config, Clock.systemUTC()).start(), dataDir);
     }
 
     public static RunningServer start(Path dataDir) {
         return start(dataDir, Map.of());
+    }
+
+    public Path dataDir() {
+        return dataDir;
     }
 
     public URI uri(String path) {
@@ -40,7 +46,8 @@ public final class RunningServer implements AutoCloseable {
     }
 
     public URI websocketUri() {
-        return URI.create("ws://127.0.0.1:" + server.port() + "/websocket/");
+        String scheme = server.tls() != null ? "wss" : "ws";
+        return URI.create(scheme + "://127.0.0.1:" + server.port() + "/websocket/");
     }
 
     @Override

@@ -29,8 +29,13 @@ public final class WsTestClient implements WebSocket.Listener {
     }
 
     public static WsTestClient connect(URI uri, String cookie, boolean reading) {
+        return connect(HTTP, uri, cookie, reading);
+    }
+
+    /** Connects with the given client (e.g. one whose SSLContext trusts a test node's certificate, for wss). */
+    public static WsTestClient connect(HttpClient http, URI uri, String cookie, boolean reading) {
         WsTestClient client = new WsTestClient(reading);
-        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         if (cookie != null) builder.header("Cookie", cookie);
         client.socket = builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
         return client;

@@ -1,0 +1,201 @@
+package io.jobstream.cli;
+
+import io.jobstream.event.Timestamps;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * One load run against a node: an emitter posts NDJSON batches every 10 ms at the planned rate, spread over the
+ * jobs, each event's {@code created} the moment its batch is built; subscribers of every job record now − created
+ * as each event arrives (emitter → HTTP → queue → commit → broadcast → socket). The warm-up's events are sent but
+ * not measured. Posts in flight are bounded; if the node answers slower than the rate, the emitter falls behind and
+ * says so (offered vs planned) instead of queueing without bound. Prints a line per second while it runs.
+ */
+final class LoadRun {
+    private static final int TICK_MS = 10;
+    private static final int MAX_POSTS_IN_FLIGHT = 64;
+
+    record Plan(int jobs, int rate, int eventSize, int subscribersPerJob, Duration warmup, Duration duration, long firstJob) {}
+
+    record Result(Plan plan, long offered, long accepted, long failedPosts, long expectedDeliveries, long delivered,
+                  Histogram lag, double seconds) {
+        boolean lossless() {
+            return failedPosts == 0 && delivered == expectedDeliveries;
+        }
+
+        String report() {
+            return String.format("load: %d job(s), %d events/s planned, %d subscriber(s) per job, %.1f s measured%n"
+                            + "  ingest:    %d events offered while measuring (%.0f/s); %d accepted in all, warm-up included;"
+                            + " %d failed posts%n"
+                            + "  delivered: %d of %d messages%n"
+                            + "  lag created->websocket (ms): p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+                    plan.jobs(), plan.rate(), plan.subscribersPerJob(), seconds, offered, offered / seconds, accepted,
+                    failedPosts, delivered, expectedDeliveries, ms(lag, 50), ms(lag, 90), ms(lag, 99), ms(lag, 99.9),
+                    lag.getTotalCount() == 0 ? 0 : lag.getMaxValue() / 1000.0);
+        }
+
+        private static double ms(Histogram h, double percentile) {
+            return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1000.0;
+        }
+    }
+
+    private final NodeClient node;
+    private final Plan plan;
+    private final PrintWriter out;
+    private final Recorder lags = new Recorder(3);
+    private final Histogram total = new Histogram(3);
+    private final AtomicLong delivered = new AtomicLong();
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong failedPosts = new AtomicLong();
+    private volatile int[] measuredAfter; // per job: counters at or below are the warm-up's
+
+    LoadRun(NodeClient node, Plan plan, PrintWriter out) {
+        this.node = node;
+        this.plan = plan;
+        this.out = out;
+    }
+
+    /** Job ids unlikely to collide with real jobs: a block of a thousand past a billion, picked by the clock. */
+    static long freshJobRange() {
+        return 1_000_000_000L + (System.currentTimeMillis() / 1000 % 1_000_000) * 1000;
+    }
+
+    Result run() throws Exception {
+        List<WebSocket> sockets = new ArrayList<>();
+        for (int j = 0; j < plan.jobs(); j++) {
+            for (int s = 0; s < plan.subscribersPerJob(); s++) sockets.add(subscribe(j));
+        }
+        int perTickTotal = Math.max(1, plan.rate() * TICK_MS / 1000);
+        long warmTicks = plan.warmup().toMillis() / TICK_MS;
+        long ticks = warmTicks + plan.duration().toMillis() / TICK_MS;
+        int[] counters = new int[plan.jobs()];
+        int[] warmingUp = new int[plan.jobs()];
+        Arrays.fill(warmingUp, Integer.MAX_VALUE);
+        measuredAfter = warmingUp;
+        Semaphore inFlight = new Semaphore(MAX_POSTS_IN_FLIGHT);
+        List<CompletableFuture<?>> posts = new ArrayList<>();
+        URI ingest = node.resolve("/api/v2/job_events/ingest/");
+        String padding = "x".repeat(Math.max(0, plan.eventSize() - 260));
+        long offered = 0;
+        long measuredOffered = 0;
+        long start = System.nanoTime();
+        long measureStart = start;
+        long nextReport = start + TimeUnit.SECONDS.toNanos(1);
+        for (long tick = 0; tick < ticks; tick++) {
+            if (tick == warmTicks) {
+                measuredAfter = counters.clone();
+                measureStart = System.nanoTime();
+                lags.reset();
+                delivered.set(0);
+            }
+            long wait = start + TimeUnit.MILLISECONDS.toNanos(tick * TICK_MS) - System.nanoTime();
+            if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+            String now = Timestamps.format(Instant.now());
+            StringBuilder body = new StringBuilder(perTickTotal * plan.eventSize());
+            for (int k = 0; k < perTickTotal; k++) {
+                int j = (int) ((tick * perTickTotal + k) % plan.jobs());
+                body.append(event(plan.firstJob() + j, ++counters[j], now, padding)).append('\n');
+            }
+            offered += perTickTotal;
+            if (tick >= warmTicks) measuredOffered += perTickTotal;
+            inFlight.acquire();
+            int events = perTickTotal;
+            posts.add(node.http().sendAsync(HttpRequest.newBuilder(ingest).timeout(Duration.ofSeconds(60))
+                            .header("Content-Type", "application/x-ndjson")
+                            .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                    HttpResponse.BodyHandlers.discarding()).handle((r, e) -> {
+                        inFlight.release();
+                        if (e == null && r.statusCode() == 200) accepted.addAndGet(events);
+                        else failedPosts.incrementAndGet();
+                        return null;
+                    }));
+            if (System.nanoTime() >= nextReport) {
+                progress(tick < warmTicks ? "warm-up" : "measuring", offered);
+                nextReport += TimeUnit.SECONDS.toNanos(1);
+            }
+        }
+        double seconds = (System.nanoTime() - measureStart) / 1e9;
+        CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+        long expected = measuredOffered * plan.subscribersPerJob();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (delivered.get() < expected && System.nanoTime() < deadline) Thread.sleep(50);
+        for (WebSocket ws : sockets) ws.abort();
+        total.add(lags.getIntervalHistogram());
+        return new Result(plan, measuredOffered, accepted.get(), failedPosts.get(), expected, delivered.get(), total, seconds);
+    }
+
+    private void progress(String phase, long offered) {
+        Histogram second = lags.getIntervalHistogram();
+        if (!phase.equals("warm-up")) total.add(second);
+        out.printf("%-9s offered %9d  accepted %9d  delivered/s %8d  lag p99 %7.1f ms  max %7.1f ms%n", phase,
+                offered, accepted.get(), second.getTotalCount(),
+                second.getTotalCount() == 0 ? 0 : second.getValueAtPercentile(99) / 1000.0,
+                second.getTotalCount() == 0 ? 0 : second.getMaxValue() / 1000.0);
+        out.flush();
+    }
+
+    static String event(long job, int counter, String created, String padding) {
+        return "{\"job_id\":" + job + ",\"counter\":" + counter + ",\"event\":\"runner_on_ok\",\"uuid\":\"load-" + job + "-"
+                + counter + "\",\"created\":\"" + created + "\",\"stdout\":\"load job " + job + " event " + counter
+                + " " + padding + "\",\"start_line\":" + (counter - 1) + ",\"end_line\":" + counter
+                + ",\"event_data\":{\"host\":\"host" + counter % 16 + "\",\"task\":\"load\"}}";
+    }
+
+    private WebSocket subscribe(int jobIndex) throws Exception {
+        long job = plan.firstJob() + jobIndex;
+        Subscriber s = new Subscriber(jobIndex);
+        NodeClient.Socket socket = node.websocket(s);
+        socket.socket().sendText("{\"groups\":{\"job_events\":[" + job + "]},\"xrftoken\":\"" + socket.xrftoken() + "\"}",
+                true).join();
+        return socket.socket();
+    }
+
+    /** Records each event's lag on arrival and keeps nothing else; parses only the two fields it needs. */
+    private final class Subscriber implements WebSocket.Listener {
+        private final StringBuilder partial = new StringBuilder();
+        private final int jobIndex;
+
+        Subscriber(int jobIndex) {
+            this.jobIndex = jobIndex;
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                record(partial.toString());
+                partial.setLength(0);
+            }
+            ws.request(1);
+            return null;
+        }
+
+        private void record(String frame) {
+            int i = frame.indexOf("\"created\":\"");
+            int c = frame.indexOf("\"counter\":");
+            if (i < 0 || c < 0) return;
+            long lagMicros = Duration.between(Timestamps.parse(frame.substring(i + 11, frame.indexOf('"', i + 11))),
+                    Instant.now()).toNanos() / 1000;
+            int end = c + 10;
+            while (end < frame.length() && Character.isDigit(frame.charAt(end))) end++;
+            if (Integer.parseInt(frame.substring(c + 10, end)) <= measuredAfter[jobIndex]) return;
+            lags.recordValue(Math.max(0, lagMicros));
+            delivered.incrementAndGet();
+        }
+    }
+}
