@@ -38,12 +38,13 @@ DOCUMENTATION = '''
 
 import atexit
 import collections
-import fcntl
-import stat
 import datetime
+import fcntl
 import http.client
 import json
 import os
+import ssl
+import stat
 import sys
 import threading
 import time
