@@ -34,9 +34,7 @@ class LaunchTlsIT {
             assertThat(launched.statusCode()).as(launched.body()).isEqualTo(201);
             long id = Json.MAPPER.readTree(launched.body()).path("id").asLong();
             JsonNode[] job = new JsonNode[1];
-            await().conditionEvaluationListener(c -> {
-                        if (c.getRemainingTimeInMS() <= 0) System.err.println("job output: " + readQuietly(node.jobOutput(id)));
-                    }).atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofMillis(300)).ignoreExceptions().until(() -> {
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).ignoreExceptions().until(() -> {
                 job[0] = Json.MAPPER.readTree(client.send(HttpRequest.newBuilder(node.uri("/api/v2/jobs/" + id + "/"))
                         .build(), HttpResponse.BodyHandlers.ofString()).body());
                 return job[0].path("status").asText().equals("successful")
