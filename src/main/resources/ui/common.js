@@ -78,7 +78,7 @@ export function statusBadge(status) {
 export class Socket {
   /**
    * @param options.groups   the `groups` object of the subscribe message
-   * @param options.resume   optional function returning {"<job id>": lastCounter} to send on reconnects
+   * @param options.resume   optional function returning {"<job id>": lastCounter} (or null) to send on each open
    * @param options.onMessage called with each message object (frames holding an array are unpacked)
    * @param options.onState  called with (state, detail): state is connecting | open | closed
    * @param options.onReopen called after a reconnect has been opened (not on the first open)
@@ -86,6 +86,7 @@ export class Socket {
   constructor(options) {
     this.options = options;
     this.opens = 0;
+    this.resumes = 0; // reconnects that asked to resume
     this.ws = null;
     this.stopped = false;
   }
@@ -113,10 +114,13 @@ export class Socket {
     const reconnect = this.opens > 0;
     this.opens++;
     const message = { xrftoken: readCookie('csrftoken'), groups: this.options.groups };
-    const resume = reconnect && this.options.resume ? this.options.resume() : null;
+    // SPEC §5: the last counter seen per job, so a server that resumes replays what we missed; one that does not
+    // ignores the key and the page's REST gap-fill covers the stretch instead
+    const resume = this.options.resume ? this.options.resume() : null;
     if (resume) message.resume = resume;
+    if (resume && reconnect) this.resumes++;
     this.ws.send(JSON.stringify(message));
-    this.state('open', resume ? 'resumed from ' + JSON.stringify(resume) : '');
+    this.state('open', resume && reconnect ? 'resumed from ' + JSON.stringify(resume) : '');
     if (reconnect && this.options.onReopen) this.options.onReopen();
   }
 
@@ -157,4 +161,36 @@ export function showConnection(state, detail) {
   node.dataset.state = state;
   node.querySelector('.conn-state').textContent = state;
   node.querySelector('.conn-detail').textContent = detail || '';
+}
+
+/** Switches between the dark and light theme and remembers the choice (theme.js applies it on load). */
+export function toggleTheme() {
+  const next = document.documentElement.dataset.theme === 'light' ? 'dark' : 'light';
+  document.documentElement.dataset.theme = next;
+  try {
+    localStorage.setItem('jobstream-theme', next);
+  } catch (e) {
+    // storage disabled: the choice lasts for this page only
+  }
+  return next;
+}
+
+/** A duration in seconds as "1h 02m", "3m 07s" or "4.2 s". */
+export function formatDuration(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 60) return seconds.toFixed(1) + ' s';
+  const s = Math.floor(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}h ${pad(m)}m` : `${m}m ${pad(s % 60)}s`;
+}
+
+/** Seconds a job has run: to `finished`, or to now while it runs; from `started`, else `created`. */
+export function jobSeconds(job, nowMillis = Date.now()) {
+  const start = parseCreated(job.started || job.created);
+  if (!Number.isFinite(start)) return NaN;
+  const end = job.finished ? parseCreated(job.finished) : (FINAL_STATUSES.has(job.status) ? NaN : nowMillis);
+  if (!Number.isFinite(end)) return Number.isFinite(job.elapsed) && job.elapsed > 0 ? job.elapsed : NaN;
+  return Math.max(0, (end - start) / 1000);
 }

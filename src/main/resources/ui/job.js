@@ -1,30 +1,69 @@
-// The job output page (/jobs/<id>): REST backlog + live websocket events, in counter order, with the lag gauge.
-import { FINAL_STATUSES, Socket, getJson, nowMs, parseCreated, resultsOf, showConnection, statusBadge } from './common.js';
-import { EventSequencer, LineRenderer } from './output.js';
+// The job output page (/jobs/<id>). The stored past is read by line range as the reader scrolls (never the whole
+// job at once); live events come over the websocket, in counter order, without holes or duplicates: the socket
+// subscribes before the page reads where the store ends, live events up to that counter are dropped as
+// duplicates, a lasting gap is filled by REST, and a reconnect asks the server to resume from the last counter.
+import {
+  FINAL_STATUSES, Socket, el, formatDuration, getJson, jobSeconds, nowMs, parseCreated, resultsOf, showConnection,
+  statusBadge, toggleTheme,
+} from './common.js';
+import { EventSequencer, FilteredLines, LineStore, PAGE, Viewer, eventLines, plainText } from './output.js';
 import { LagGauge } from './lag.js';
 
-const PAGE = 500;
 const GAP_PATIENCE_MS = 2000;
 const SKIP_AFTER_FETCHES = 3;
+const FIRST_OPEN_WAIT_MS = 3000;
 
 const jobId = Number((/^\/jobs\/(\d+)/.exec(location.pathname) || [])[1]);
 const eventsUrl = `/api/v2/jobs/${jobId}/job_events/`;
-const gauge = new LagGauge(document.getElementById('gauge'));
-const renderer = new LineRenderer(document.getElementById('output'), { onChange: showCounts });
-const sequencer = new EventSequencer((event) => {
-  renderer.addEvent(event);
-  showCounts();
-});
+const $ = (id) => document.getElementById(id);
+const gauge = new LagGauge($('gauge'));
 const job = { status: null, finalCounter: null, detail: null };
+const timings = { start: performance.now(), firstLines: null, interactive: null };
+let ready = false;          // the stored end is known and the sequencer starts after it
+const early = [];           // live events that arrived before that
 let loading = false;
 let gapFetches = 0;
+let filtered = null;        // FilteredLines while a filter is on
+let socket = null;
 
-/** Loads stored events after `after` in pages of 500 until a short page says we reached the end. */
+const store = new LineStore(fetchRange, { onLoaded: () => viewer.refresh(), onError: showError });
+const viewer = new Viewer($('output'), store, {
+  onFollow: (follow) => { $('jump').hidden = follow; },
+  onFold: toggleFold,
+  onDraw: drawn,
+});
+const sequencer = new EventSequencer((event) => {
+  store.put(event);
+  if (filtered) filtered.live(event);
+  viewer.refresh();
+});
+
+/** Query URL of the job's events; values go through URLSearchParams, so a search term cannot break the query. */
+function query(params) {
+  return `${eventsUrl}?${new URLSearchParams(params)}`;
+}
+
+/** Events with lines in [from, to), in counter order (several pages when many short events share the range). */
+async function fetchRange(from, to) {
+  const events = [];
+  let after = 0;
+  for (;;) {
+    const page = resultsOf(await getJson(query({
+      end_line__gt: from, start_line__lt: to, not__stdout: '', counter__gt: after, order_by: 'counter', limit: PAGE,
+      no_truncate: 1,
+    })));
+    events.push(...page);
+    if (page.length < PAGE) return events;
+    after = Number(page[page.length - 1].counter);
+  }
+}
+
+/** Feeds stored events after `after` (and before `before`) to the sequencer, a page at a time. */
 async function loadFrom(after, before) {
   for (;;) {
-    let url = `${eventsUrl}?order_by=counter&counter__gt=${after}&limit=${PAGE}&no_truncate=1`;
-    if (before !== undefined) url += `&counter__lt=${before}`;
-    const events = resultsOf(await getJson(url));
+    const params = { order_by: 'counter', counter__gt: after, limit: PAGE, no_truncate: 1 };
+    if (before !== undefined) params.counter__lt = before;
+    const events = resultsOf(await getJson(query(params)));
     for (const e of events) sequencer.offer(e);
     if (events.length < PAGE) return;
     // page on from what came back, not from sequencer.next: a hole in the store must not loop us forever
@@ -33,7 +72,7 @@ async function loadFrom(after, before) {
 }
 
 async function catchUp() {
-  if (loading) return;
+  if (loading || !ready) return;
   loading = true;
   try {
     await loadFrom(sequencer.next - 1);
@@ -47,7 +86,7 @@ async function catchUp() {
 /** A gap that outlives GAP_PATIENCE_MS is fetched by REST; one the store cannot fill is skipped, visibly. */
 async function checkGap() {
   const gap = sequencer.missing();
-  if (loading || !gap || Date.now() - sequencer.gapSince < GAP_PATIENCE_MS) return;
+  if (!ready || loading || !gap || Date.now() - sequencer.gapSince < GAP_PATIENCE_MS) return;
   loading = true;
   const nextBefore = sequencer.next;
   try {
@@ -55,7 +94,7 @@ async function checkGap() {
     gapFetches = sequencer.next === nextBefore ? gapFetches + 1 : 0;
     if (gapFetches >= SKIP_AFTER_FETCHES) {
       const skipped = sequencer.skipMissing();
-      if (skipped) renderer.addNotice(`… events ${skipped.after + 1}–${skipped.before - 1} are not in the store; skipped`);
+      if (skipped) showError(`events ${skipped.after + 1}–${skipped.before - 1} are not in the store; skipped`);
       gapFetches = 0;
     }
   } catch (e) {
@@ -71,13 +110,13 @@ function onMessage(m) {
     const now = nowMs();
     const created = parseCreated(m.created);
     if (Number.isFinite(created)) gauge.record(now - created, now);
-    sequencer.offer(m);
+    if (ready) sequencer.offer(m);
+    else early.push(m);
   } else if (m.group_name === 'jobs' && Number(m.unified_job_id) === jobId) {
     if (m.status) showStatus(m.status);
     if (Number.isInteger(m.final_counter)) {
       job.finalCounter = m.final_counter;
-      sequencer.noteHighest(m.final_counter);
-      showCounts();
+      if (ready) sequencer.noteHighest(m.final_counter);
     }
     if (m.status && FINAL_STATUSES.has(m.status)) refreshDetail();
   }
@@ -87,10 +126,14 @@ async function refreshDetail() {
   try {
     const detail = await getJson(`/api/v2/jobs/${jobId}/`);
     job.detail = detail;
-    document.getElementById('job-name').textContent = detail.name || `Job ${jobId}`;
+    $('job-name').textContent = detail.name || `Job ${jobId}`;
     document.title = `${detail.name || 'Job ' + jobId} · jobstream`;
     if (detail.status) showStatus(detail.status);
-    showCounts();
+    if (Number.isInteger(detail.final_counter)) {
+      job.finalCounter = detail.final_counter;
+      if (ready) sequencer.noteHighest(detail.final_counter);
+    }
+    showHostCounts(detail.host_status_counts);
     hideError();
   } catch (e) {
     showError(e);
@@ -106,61 +149,354 @@ function rank(status) {
 function showStatus(status) {
   if (status === job.status || (job.status && rank(status) < rank(job.status))) return;
   job.status = status;
-  document.getElementById('job-status').replaceChildren(statusBadge(status));
+  $('job-status').replaceChildren(statusBadge(status));
+}
+
+/** AWX's host_status_counts: {ok: n, changed: n, failures: n, dark: n, skipped: n, …} (hosts per outcome). */
+function showHostCounts(counts) {
+  const list = $('host-counts');
+  if (!counts || typeof counts !== 'object') {
+    list.replaceChildren();
+    return;
+  }
+  const items = [];
+  for (const [key, value] of Object.entries(counts)) {
+    const n = typeof value === 'number' ? value : value && typeof value === 'object' ? Object.keys(value).length : NaN;
+    if (!Number.isFinite(n)) continue;
+    items.push(el('dt', 'host-' + key.replace(/[^a-z_]/gi, ''), key), el('dd', null, String(n)));
+  }
+  list.replaceChildren(...items);
 }
 
 function showCounts() {
-  const shown = sequencer.next - 1;
+  const shown = ready ? sequencer.next - 1 : 0;
   const expected = job.finalCounter || (job.detail && job.detail.emitted_events) || null;
-  setText('job-events', expected ? `${shown} / ${expected}` : String(shown));
-  setText('job-lines', String(renderer.totalLines));
-  const finished = job.detail && job.detail.event_processing_finished;
-  setText('job-processed', finished ? 'yes' : 'no');
-  const notice = document.getElementById('trim-notice');
-  if (renderer.trimmedLines > 0) {
-    notice.hidden = false;
-    setText('trim-count', String(renderer.trimmedLines));
-  }
-  document.getElementById('jump').hidden = renderer.follow;
+  const n = (v) => v.toLocaleString('en-US');
+  setText('job-events', expected ? `${n(shown)} / ${n(expected)}` : n(shown));
+  setText('job-lines', store.total.toLocaleString('en-US'));
+  setText('job-processed', job.detail && job.detail.event_processing_finished ? 'yes' : 'no');
+  setText('job-elapsed', job.detail ? formatDuration(jobSeconds(job.detail)) : '—');
+  setText('gauge-dups', String(sequencer.duplicates));
 }
 
 function setText(id, text) {
-  const node = document.getElementById(id);
-  if (node.textContent !== text) node.textContent = text;
+  const node = $(id);
+  if (node && node.textContent !== text) node.textContent = text;
 }
 
 function showError(e) {
-  const banner = document.getElementById('error');
-  banner.textContent = String(e.message || e);
+  const banner = $('error');
+  banner.textContent = String((e && e.message) || e);
   banner.hidden = false;
 }
 
 function hideError() {
-  document.getElementById('error').hidden = true;
+  $('error').hidden = true;
 }
 
-function start() {
-  document.getElementById('job-id').textContent = String(jobId);
-  for (const format of ['txt_download', 'ansi_download']) {
-    document.getElementById(format).href = `/api/v2/jobs/${jobId}/stdout/?format=${format}`;
+function drawn(placeholders) {
+  if (!ready) return;
+  const rowsShown = viewer.rows() > 0;
+  if (timings.firstLines === null && rowsShown && placeholders < viewer.domLines()) timings.firstLines = performance.now();
+  if (timings.interactive === null && placeholders === 0) {
+    timings.interactive = performance.now();
+    if (timings.firstLines === null) timings.firstLines = timings.interactive;
+    document.body.dataset.ready = 'true';
   }
-  document.getElementById('jump').addEventListener('click', () => renderer.scrollToEnd());
-  document.getElementById('output').addEventListener('scroll', () => {
-    document.getElementById('jump').hidden = renderer.follow;
+}
+
+// ---- collapse by play and task ----
+
+const PLAY_END = 'playbook_on_play_start,playbook_on_stats';
+const TASK_END = 'playbook_on_play_start,playbook_on_task_start,playbook_on_handler_task_start,playbook_on_stats';
+
+/** Hides the lines after a play or task header up to the next section's start (asked of the store). */
+async function toggleFold(line) {
+  if (viewer.isFolded(line)) {
+    viewer.unfold(line);
+    return;
+  }
+  const record = store.get(line);
+  if (!record) return;
+  try {
+    const names = record.meta.event === 'playbook_on_play_start' ? PLAY_END : TASK_END;
+    const next = resultsOf(await getJson(query({
+      event__in: names, counter__gt: record.meta.counter, order_by: 'counter', limit: 1,
+    })))[0];
+    viewer.fold(line, line + 1, next && Number.isInteger(next.start_line) ? next.start_line : null);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- filters ----
+
+function filterParams() {
+  const p = {};
+  const host = $('filter-host').value.trim();
+  const task = $('filter-task').value.trim();
+  const only = $('filter-status').value;
+  if (host) p.host_name__icontains = host;
+  if (task) p.task__icontains = task;
+  if (only === 'failed') p.failed = 'true';
+  if (only === 'changed') p.changed = 'true';
+  return p;
+}
+
+function matcher(p) {
+  const has = (value, part) => String(value || '').toLowerCase().includes(part.toLowerCase());
+  return (e) => (!p.host_name__icontains || has(e.host_name, p.host_name__icontains))
+    && (!p.task__icontains || has(e.task, p.task__icontains))
+    && (!p.failed || !!e.failed) && (!p.changed || !!e.changed);
+}
+
+let filterKey = '';
+async function applyFilters() {
+  const p = filterParams();
+  const key = JSON.stringify(p);
+  if (key === filterKey) return;
+  filterKey = key;
+  if (Object.keys(p).length === 0) {
+    filtered = null;
+    $('filter-count').textContent = '';
+    document.body.classList.remove('filtered');
+    viewer.setSource(store);
+    return;
+  }
+  document.body.classList.add('filtered');
+  filtered = new FilteredLines(
+    async (after) => resultsOf(await getJson(query({
+      ...p, not__stdout: '', counter__gt: after, order_by: 'counter', limit: PAGE, no_truncate: 1,
+    }))),
+    matcher(p),
+    { onLoaded: () => viewer.refresh(), onError: showError });
+  filtered.folds = false;
+  viewer.setSource(filtered);
+  try {
+    const body = await getJson(query({ ...p, not__stdout: '', page_size: 1 }));
+    if (filterKey === key) $('filter-count').textContent = `${Number(body.count).toLocaleString('en-US')} events`;
+  } catch (e) {
+    showError(e);
+  }
+}
+
+let filterTimer = null;
+function filtersChanged() {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(applyFilters, 300);
+}
+
+/** Moves to an event's first line (or `offset` lines into it), in the view now shown. */
+async function goToEvent(event, offset) {
+  let line;
+  if (filtered) {
+    const at = await filtered.locate(Number(event.counter));
+    if (at === null) return false;
+    line = at + offset;
+  } else {
+    line = event.start_line + offset;
+  }
+  viewer.setHighlight(search.term, line);
+  viewer.scrollToLine(line, 'center');
+  return true;
+}
+
+// ---- search (server side: the job_events `search` filter) ----
+
+const search = { term: '', counter: null, count: null };
+
+/** The job line at the top of the view (in a filtered view, row numbers are not line numbers). */
+function currentLine() {
+  const record = viewer.source.get(viewer.topLine());
+  return record ? record.n : 0;
+}
+
+async function find(direction) {
+  const term = $('search').value.trim();
+  if (!term) {
+    clearSearch();
+    return;
+  }
+  if (term !== search.term) {
+    Object.assign(search, { term, counter: null, count: null });
+    countMatches(term);
+  }
+  const base = { ...filterParams(), search: term, limit: 1, no_truncate: 1, order_by: direction > 0 ? 'counter' : '-counter' };
+  const from = search.counter !== null
+    ? (direction > 0 ? { counter__gt: search.counter } : { counter__lt: search.counter })
+    : (direction > 0 ? { end_line__gt: currentLine() } : { start_line__lt: currentLine() + 1 });
+  try {
+    let hit = resultsOf(await getJson(query({ ...base, ...from })))[0];
+    if (!hit) hit = resultsOf(await getJson(query(base)))[0]; // wrap around
+    if (!hit) {
+      $('search-count').textContent = 'no matches';
+      viewer.setHighlight(term);
+      return;
+    }
+    search.counter = Number(hit.counter);
+    const lower = term.toLowerCase();
+    const offset = Math.max(0, eventLines(hit).lines.findIndex((l) => plainText(l).toLowerCase().includes(lower)));
+    await goToEvent(hit, offset);
+    const before = await getJson(query({ ...filterParams(), search: term, counter__lt: hit.counter, page_size: 1 }));
+    if (search.term === term) search.index = Number(before.count) + 1;
+    showSearchCount();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+async function countMatches(term) {
+  try {
+    const body = await getJson(query({ ...filterParams(), search: term, page_size: 1 }));
+    if (search.term === term) {
+      search.count = Number(body.count);
+      showSearchCount();
+    }
+  } catch (e) {
+    showError(e);
+  }
+}
+
+function showSearchCount() {
+  if (!search.term) return;
+  const total = search.count === null ? '…' : search.count.toLocaleString('en-US');
+  const index = search.index ? search.index.toLocaleString('en-US') : '–';
+  $('search-count').textContent = `${index} / ${total} events`;
+}
+
+function clearSearch() {
+  Object.assign(search, { term: '', counter: null, count: null, index: null });
+  $('search-count').textContent = '';
+  viewer.setHighlight('');
+}
+
+async function firstFailure() {
+  try {
+    const hit = resultsOf(await getJson(query({
+      ...filterParams(), failed: 'true', not__stdout: '', order_by: 'counter', limit: 1, no_truncate: 1,
+    })))[0];
+    if (!hit) {
+      $('search-count').textContent = 'no failures';
+      return;
+    }
+    await goToEvent(hit, 0);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- keyboard ----
+
+function onKey(e) {
+  const field = e.target.closest && e.target.closest('input, select, textarea');
+  if (e.key === 'Escape') {
+    if (field) field.blur();
+    if (e.target === $('search')) {
+      $('search').value = '';
+      clearSearch();
+    }
+    $('help-panel').hidden = true;
+    return;
+  }
+  if (field || e.ctrlKey || e.metaKey || e.altKey) return;
+  const actions = {
+    '/': () => $('search').focus(),
+    n: () => find(1),
+    N: () => find(-1),
+    g: () => viewer.scrollToStart(),
+    Home: () => viewer.scrollToStart(),
+    G: () => viewer.scrollToEnd(),
+    End: () => viewer.scrollToEnd(),
+    f: () => (viewer.follow ? viewer.setFollow(false) : viewer.scrollToEnd()),
+    e: () => firstFailure(),
+    j: () => { $('output').scrollTop += viewer.lh; },
+    k: () => { $('output').scrollTop -= viewer.lh; },
+    t: () => toggleTheme(),
+    '?': () => { $('help-panel').hidden = !$('help-panel').hidden; },
+  };
+  const action = actions[e.key];
+  if (action) {
+    e.preventDefault();
+    action();
+  }
+}
+
+// ---- start ----
+
+/** Resolves once the socket has opened (and subscribed), or after a while if it cannot. */
+function firstOpen() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, FIRST_OPEN_WAIT_MS);
+    socket = new Socket({
+      groups: { jobs: ['status_changed', 'summary'], job_events: [jobId] },
+      resume: () => (ready ? { [jobId]: sequencer.next - 1 } : null),
+      onMessage,
+      onState: (state, detail) => {
+        showConnection(state, detail);
+        setText('gauge-conn', state);
+        setText('gauge-resumes', String(socket ? socket.resumes : 0));
+        if (state === 'open') {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+      onReopen: catchUp,
+    });
+    socket.start();
   });
-  // the socket opens before the backlog loads, so nothing emitted in between is missed; early live events wait
-  // in the sequencer until the backlog reaches them
-  new Socket({
-    groups: { jobs: ['status_changed', 'summary'], job_events: [jobId] },
-    resume: () => ({ [jobId]: sequencer.next - 1 }),
-    onMessage,
-    onState: showConnection,
-    onReopen: catchUp,
-  }).start();
-  refreshDetail();
-  catchUp();
+}
+
+async function start() {
+  $('job-id').textContent = String(jobId);
+  for (const format of ['txt_download', 'ansi_download']) {
+    $(format).href = `/api/v2/jobs/${jobId}/stdout/?format=${format}`;
+  }
+  $('jump').addEventListener('click', () => viewer.scrollToEnd());
+  $('to-end').addEventListener('click', () => viewer.scrollToEnd());
+  $('to-start').addEventListener('click', () => viewer.scrollToStart());
+  $('first-failure').addEventListener('click', firstFailure);
+  $('theme').addEventListener('click', toggleTheme);
+  $('help').addEventListener('click', () => { $('help-panel').hidden = !$('help-panel').hidden; });
+  $('search-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    find(1);
+  });
+  $('search').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && e.shiftKey) {
+      e.preventDefault();
+      find(-1);
+    }
+  });
+  $('search-prev').addEventListener('click', () => find(-1));
+  for (const id of ['filter-host', 'filter-task']) $(id).addEventListener('input', filtersChanged);
+  $('filter-status').addEventListener('change', applyFilters);
+  document.addEventListener('keydown', onKey);
+  window.jobstream = { viewer, store, sequencer, timings, gauge, get filtered() { return filtered; } };
+
+  // subscribe first, then read where the store ends: whatever is committed after the read arrives live
+  await Promise.all([firstOpen(), refreshDetail()]);
+  try {
+    // the last event, and the last one with output (whose end_line is the line count: a quiet event after it
+    // may carry a smaller one); both walk the (job, counter) key backwards, cheap at any job size
+    const [last, lastWithLines] = await Promise.all([
+      getJson(query({ order_by: '-counter', limit: 1 })),
+      getJson(query({ order_by: '-counter', not__stdout: '', limit: 1 })),
+    ].map((p) => p.then((body) => resultsOf(body)[0])));
+    if (lastWithLines && Number.isInteger(lastWithLines.end_line)) store.total = lastWithLines.end_line;
+    sequencer.startAfter(last ? Number(last.counter) : 0);
+  } catch (e) {
+    showError(e);
+  }
+  ready = true;
+  if (Number.isInteger(job.finalCounter)) sequencer.noteHighest(job.finalCounter);
+  for (const m of early.splice(0)) sequencer.offer(m);
+  if (job.status && FINAL_STATUSES.has(job.status)) viewer.scrollToStart();
+  else viewer.scrollToEnd();
+  viewer.draw();
+
   setInterval(checkGap, 500);
   setInterval(() => gauge.draw(nowMs()), 250);
+  setInterval(showCounts, 250);
   setInterval(() => {
     const done = job.detail && FINAL_STATUSES.has(job.detail.status) && job.detail.event_processing_finished;
     if (!done) refreshDetail();

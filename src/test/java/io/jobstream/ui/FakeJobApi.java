@@ -47,17 +47,43 @@ final class FakeJobApi {
         });
     }
 
+    /**
+     * The job_events list with the filters the page uses (counter and line ranges, search, failed/changed, event__in,
+     * host and task), {@code order_by=counter|-counter}, {@code limit}, and a {@code count} for {@code page_size}.
+     */
     private void events(Context ctx) {
         int after = intParam(ctx, "counter__gt", 0);
         int before = intParam(ctx, "counter__lt", Integer.MAX_VALUE);
-        int limit = intParam(ctx, "limit", 25);
-        ArrayNode results = Json.MAPPER.createArrayNode();
-        stored.stream()
+        int endAfter = intParam(ctx, "end_line__gt", -1);
+        int startBefore = intParam(ctx, "start_line__lt", Integer.MAX_VALUE);
+        int limit = intParam(ctx, "limit", intParam(ctx, "page_size", 25));
+        String search = lower(ctx.queryParam("search"));
+        String host = lower(ctx.queryParam("host_name__icontains"));
+        String task = lower(ctx.queryParam("task__icontains"));
+        List<String> events = ctx.queryParam("event__in") == null ? null : List.of(ctx.queryParam("event__in").split(","));
+        boolean noEmpty = ctx.queryParamMap().containsKey("not__stdout");
+        boolean failed = "true".equals(ctx.queryParam("failed"));
+        boolean changed = "true".equals(ctx.queryParam("changed"));
+        Comparator<ObjectNode> order = Comparator.comparingInt(e -> e.get("counter").asInt());
+        if ("-counter".equals(ctx.queryParam("order_by"))) order = order.reversed();
+        List<ObjectNode> matching = stored.stream()
                 .filter(e -> e.get("counter").asInt() > after && e.get("counter").asInt() < before)
-                .sorted(Comparator.comparingInt(e -> e.get("counter").asInt()))
-                .limit(limit)
-                .forEach(results::add);
-        ctx.json(Map.of("results", results));
+                .filter(e -> e.path("end_line").asInt() > endAfter && e.path("start_line").asInt() < startBefore)
+                .filter(e -> search == null || lower(e.path("stdout").asText()).contains(search))
+                .filter(e -> host == null || lower(e.path("host_name").asText()).contains(host))
+                .filter(e -> task == null || lower(e.path("task").asText()).contains(task))
+                .filter(e -> events == null || events.contains(e.path("event").asText()))
+                .filter(e -> !noEmpty || !e.path("stdout").asText().isEmpty())
+                .filter(e -> (!failed || e.path("failed").asBoolean()) && (!changed || e.path("changed").asBoolean()))
+                .sorted(order)
+                .toList();
+        ArrayNode results = Json.MAPPER.createArrayNode();
+        matching.stream().limit(limit).forEach(results::add);
+        ctx.json(Map.of("count", matching.size(), "results", results));
+    }
+
+    private static String lower(String s) {
+        return s == null ? null : s.toLowerCase(java.util.Locale.ROOT);
     }
 
     private static int intParam(Context ctx, String name, int fallback) {

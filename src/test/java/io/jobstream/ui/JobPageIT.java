@@ -88,8 +88,15 @@ class JobPageIT {
         return e;
     }
 
+    /** The text of every line element, read in one script: the virtual list replaces elements as it redraws. */
+    @SuppressWarnings("unchecked")
     private static List<String> lines() {
-        return driver.findElements(By.cssSelector("#output .line .tx")).stream().map(WebElement::getText).collect(Collectors.toList());
+        return (List<String>) ((JavascriptExecutor) driver).executeScript(
+                "return [...document.querySelectorAll('#output .line .tx')].map(t => t.textContent)");
+    }
+
+    private static String theme() {
+        return (String) ((JavascriptExecutor) driver).executeScript("return document.documentElement.dataset.theme");
     }
 
     private static String text(String id) {
@@ -106,6 +113,8 @@ class JobPageIT {
         driver.get("http://127.0.0.1:" + app.port() + "/jobs/" + JOB);
         wait.until(ExpectedConditions.textToBe(By.cssSelector("#conn .conn-state"), "open"));
         wait.until(d -> lines().size() == 10);
+        if (!"dark".equals(theme())) driver.findElement(By.id("theme")).click(); // the colours below are the dark theme's
+        assertThat(theme()).isEqualTo("dark");
 
         assertThat(lines()).containsExactly("", "PLAY [web] *****", "", "TASK [ping] *****", "ok: [web1]",
                 "<script>window.pwned = true</script> & <b>not bold</b>",
@@ -198,6 +207,9 @@ class JobPageIT {
         JsonNode again = API.subscriptions.get(1);
         assertThat(again.get("groups").get("job_events").get(0).asLong()).isEqualTo(JOB);
         assertThat(again.get("resume").get(String.valueOf(JOB)).asInt()).isEqualTo(11);
+        assertThat(API.subscriptions.get(0).has("resume")).isFalse(); // the first subscribe precedes reading the store
+        wait.until(ExpectedConditions.textToBe(By.id("gauge-resumes"), "1"));
+        assertThat(text("gauge-conn")).isEqualTo("open");
     }
 
     @Test
@@ -209,12 +221,17 @@ class JobPageIT {
         assertThat(row.getText()).contains("demo: site", "successful", "0.012 s");
         assertThat(row.findElement(By.cssSelector("a")).getAttribute("href")).endsWith("/jobs/" + JOB);
         wait.until(ExpectedConditions.textToBe(By.cssSelector("#conn .conn-state"), "open"));
-        screenshot("jobs-list");
+        assertThat(text("page-info")).isEqualTo("page 1 of 1 · 1 jobs");
+        screenshot("jobs-list-dark");
+        driver.findElement(By.id("theme")).click();
+        assertThat(theme()).isEqualTo("light");
+        screenshot("jobs-list-light");
+        driver.findElement(By.id("theme")).click();
     }
 
     @Test
     @Order(9)
-    void a_recorded_real_run_renders_every_line_and_follows_the_tail() throws Exception {
+    void a_recorded_real_run_opens_at_its_start_with_few_elements_and_jumps_to_its_end() throws Exception {
         API.stored.clear();
         int expectedLines = 0;
         try (var in = new java.util.zip.GZIPInputStream(getClass().getClassLoader().getResourceAsStream("demo/ansible-runner-events.jsonl.gz"));
@@ -224,41 +241,76 @@ class JobPageIT {
                 if (!"site".equals(e.path("_fixture_run").asText())) continue;
                 e.put("job", JOB);
                 API.stored.add(e);
-                String stdout = e.path("stdout").asText();
-                if (!stdout.isEmpty()) expectedLines += stdout.split("\r\n|\n", -1).length;
+                expectedLines = Math.max(expectedLines, e.path("end_line").asInt()); // AWX's line count: the last end_line
             }
         }
         final int total = expectedLines;
         driver.get("http://127.0.0.1:" + app.port() + "/jobs/" + JOB);
-        wait.until(d -> driver.findElements(By.cssSelector("#output .line")).size() == total);
+        wait.until(d -> "true".equals(d.findElement(By.tagName("body")).getAttribute("data-ready")));
+        assertThat(text("job-lines")).isEqualTo(String.format("%,d", total));
+        // a finished job opens at its start; only the rows in view (and a margin) are in the page
+        assertThat(driver.findElements(By.cssSelector("#output .ln")).get(0).getText()).isEqualTo("1");
+        assertThat(driver.findElements(By.cssSelector("#output .line")).size()).isLessThan(total);
+        screenshot("job-page-recorded-run-dark");
 
-        assertThat(text("job-lines")).isEqualTo(String.valueOf(total));
-        assertThat(lines().get(total - 1)).contains("web-03").contains("failed=1");
-        Object atBottom = ((JavascriptExecutor) driver).executeScript(
-                "const o = document.getElementById('output'); return o.scrollHeight - o.scrollTop - o.clientHeight < 40;");
-        assertThat(atBottom).isEqualTo(true);
-        screenshot("job-page-recorded-run");
+        driver.findElement(By.id("output")).sendKeys("G");
+        // the recap's last host line; the stats event's end_line counts one more, empty, line after it
+        wait.until(d -> lines().get(lines().size() - 2).contains("web-03") && lines().get(lines().size() - 2).contains("failed=1"));
+        wait.until(d -> atBottom());
+        assertThat(driver.findElement(By.id("jump")).isDisplayed()).isFalse();
+        driver.findElement(By.id("theme")).click();
+        screenshot("job-page-recorded-run-light");
+        driver.findElement(By.id("theme")).click();
+    }
+
+    private static boolean atBottom() {
+        return (Boolean) ((JavascriptExecutor) driver).executeScript(
+                "const o = document.getElementById('output'); return o.scrollHeight - o.scrollTop - o.clientHeight < 2;");
     }
 
     @Test
     @Order(10)
-    void a_huge_job_keeps_only_the_last_20000_lines_in_the_page_and_says_so() {
-        API.stored.clear();
-        int perEvent = 500;
-        for (int c = 1; c <= 50; c++) {
-            StringBuilder out = new StringBuilder();
-            for (int i = 0; i < perEvent; i++) out.append(i == 0 ? "" : "\r\n").append("event ").append(c).append(" line ").append(i);
-            API.stored.add(event(c, out.toString(), (c - 1) * perEvent, c * perEvent, false));
-        }
-        driver.get("http://127.0.0.1:" + app.port() + "/jobs/" + JOB);
-        wait.until(d -> text("job-lines").equals("25000") && !d.findElement(By.id("trim-notice")).getText().isEmpty());
-        JavascriptExecutor js = (JavascriptExecutor) driver;
-        wait.until(d -> "event 50 line 499".equals(js.executeScript(
-                "const l = document.querySelectorAll('#output .line .tx'); return l[l.length - 1].textContent;")));
+    void the_tail_is_followed_until_the_reader_scrolls_up_and_one_click_resumes_it() throws Exception {
+        int line = API.stored.stream().mapToInt(e -> e.path("end_line").asInt()).max().orElseThrow();
+        int counter = API.stored.stream().mapToInt(e -> e.path("counter").asInt()).max().orElseThrow();
+        for (int i = 1; i <= 60; i++) API.push(liveAt(counter + i, line + i - 1, "streamed " + i));
+        wait.until(d -> lines().get(lines().size() - 1).equals("streamed 60"));
+        wait.until(d -> atBottom());
 
-        assertThat(js.executeScript("return document.querySelectorAll('#output .line').length")).isEqualTo(20000L);
-        assertThat(text("trim-count")).isEqualTo("5000");
-        assertThat(js.executeScript("return document.querySelector('#output .line .tx').textContent")).isEqualTo("event 11 line 0");
-        assertThat(js.executeScript("return document.querySelector('#output .line .ln').textContent")).isEqualTo("5001");
+        ((JavascriptExecutor) driver).executeScript("document.getElementById('output').scrollTop -= 400");
+        wait.until(d -> d.findElement(By.id("jump")).isDisplayed());
+        API.push(liveAt(counter + 61, line + 60, "streamed 61"));
+        wait.until(d -> text("job-lines").equals(String.format("%,d", line + 61)));
+        assertThat(atBottom()).isFalse(); // the reader's place is kept
+
+        driver.findElement(By.id("jump")).click();
+        wait.until(d -> lines().get(lines().size() - 1).equals("streamed 61") && atBottom());
+        API.push(liveAt(counter + 62, line + 61, "streamed 62"));
+        wait.until(d -> lines().get(lines().size() - 1).equals("streamed 62") && atBottom());
+    }
+
+    @Test
+    @Order(11)
+    void search_moves_between_matching_events_and_counts_them() {
+        long matching = API.stored.stream().filter(e -> e.path("stdout").asText().contains("db-01")).count();
+        WebElement search = driver.findElement(By.id("search"));
+        search.sendKeys("db-01" + org.openqa.selenium.Keys.ENTER);
+        wait.until(d -> text("search-count").matches("\\d+ / " + matching + " events"));
+        int first = Integer.parseInt(text("search-count").split(" ")[0]);
+        wait.until(d -> !d.findElements(By.cssSelector("#output .line.hit mark")).isEmpty());
+        assertThat(driver.findElement(By.cssSelector("#output .line.hit mark")).getText()).isEqualTo("db-01");
+
+        driver.findElement(By.id("search-next")).click();
+        int next = (int) (first % matching) + 1; // after the last match it wraps to the first
+        wait.until(d -> text("search-count").equals(next + " / " + matching + " events"));
+        driver.findElement(By.id("search-prev")).click();
+        wait.until(d -> text("search-count").equals(first + " / " + matching + " events"));
+        assertThat(driver.findElement(By.cssSelector("#output .line.hit .tx")).getText()).contains("db-01");
+    }
+
+    static ObjectNode liveAt(int counter, int line, String text) {
+        ObjectNode e = event(counter, text, line, line + 1, false);
+        e.put("group_name", "job_events");
+        return e;
     }
 }
