@@ -7,7 +7,8 @@ import java.util.Optional;
 /** The whole, validated configuration of one node. Built by {@link ConfigLoader}; immutable. */
 public record Config(
         HttpConfig http, DatabaseConfig database, IngestConfig ingest, QueueConfig queue,
-        PersistConfig persist, WsConfig ws, boolean demo, JobsConfig jobs) {
+        PersistConfig persist, WsConfig ws, ClusterConfig cluster, boolean demo,
+        JobsConfig jobs) {
 
     /**
      * @param idleTimeout    a connection that sends nothing for this long is closed
@@ -41,6 +42,16 @@ public record Config(
     public record PersistConfig(int maxBatch, Duration maxRetryBackoff) {}
 
     public record WsConfig(int outboxCapacity) {}
+
+    /**
+     * {@code redisUrl} empty means a single node (in-process queue and broadcast).
+     * {@code nodeName} is never empty once loaded.
+     */
+    public record ClusterConfig(String redisUrl, String nodeName, Duration nodeTimeout) {
+        public boolean enabled() {
+            return !redisUrl.isEmpty();
+        }
+    }
 
     /** Launching ansible-playbook: where playbooks live, how many run at once, how cancel escalates. */
     public record JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace,

@@ -56,6 +56,7 @@ public final class ConfigLoader {
         var persist = new Config.PersistConfig(intIn(Settings.MAX_BATCH, 1, 100_000),
                 duration(Settings.MAX_RETRY_BACKOFF, Duration.ofMillis(10)));
         var ws = new Config.WsConfig(intIn(Settings.OUTBOX_CAPACITY, 1, 10_000_000));
+        var cluster = new Config.ClusterConfig(redisUrl(), nodeName(), duration(Settings.NODE_TIMEOUT, Duration.ofSeconds(1)));
         boolean demo = bool(Settings.DEMO);
         var jobs = new Config.JobsConfig(Path.of(string(Settings.PLAYBOOK_DIR)), intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),
                 intIn(Settings.JOBS_MAX_PENDING, 0, 1_000_000), duration(Settings.JOBS_CANCEL_GRACE, Duration.ofMillis(100)),
@@ -64,7 +65,7 @@ public final class ConfigLoader {
             problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        return new Config(http, db, ingest, queue, persist, ws, demo, jobs);
+        return new Config(http, db, ingest, queue, persist, ws, cluster, demo, jobs);
     }
 
     private Config.TlsConfig tls() {
@@ -97,6 +98,31 @@ public final class ConfigLoader {
             problems.add(Settings.DATABASE_URL.key() + " must start with postgresql://, was " + url);
         }
         return url;
+    }
+
+    private String redisUrl() {
+        String url = string(Settings.REDIS_URL);
+        if (!url.isEmpty() && !url.matches("rediss?://[^/\\s]+(/\\d+)?/?")) {
+            problems.add(Settings.REDIS_URL.key() + " must look like redis://host:port[/db], was " + url);
+        }
+        return url;
+    }
+
+    private String nodeName() {
+        String name = string(Settings.NODE_NAME);
+        if (!name.isEmpty()) {
+            if (!name.matches("[A-Za-z0-9._-]{1,100}")) {
+                problems.add(Settings.NODE_NAME.key() + " may hold only letters, digits, '.', '_' and '-', was " + name);
+            }
+            return name;
+        }
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "_");
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        return host + "-" + ProcessHandle.current().pid();
     }
 
     private String string(Setting s) {

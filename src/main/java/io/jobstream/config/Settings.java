@@ -19,15 +19,24 @@ public final class Settings {
     public static final Setting COMMIT_TIMEOUT = new Setting("ingest.commit-timeout", "30s",
             "How long an ingest request waits for its events to commit before answering 503 (they stay queued).");
     public static final Setting QUEUE_CAPACITY = new Setting("queue.capacity", "100000",
-            "Events accepted but not yet committed; when full, ingest answers 503 + Retry-After.");
+            "Events accepted but not yet committed (cluster mode: in the Redis stream, all nodes); when full, ingest"
+                    + " answers 503 + Retry-After.");
     public static final Setting QUEUE_MAX_BYTES = new Setting("queue.max-bytes", "256MiB",
-            "Most memory the queued events may take (estimated); when reached, ingest answers 503 + Retry-After.");
+            "Most memory the queued events may take (estimated); when reached, ingest answers 503 + Retry-After."
+                    + " Single node only; in cluster mode queue.capacity bounds the Redis stream.");
     public static final Setting MAX_BATCH = new Setting("persist.max-batch", "2000",
             "Most events the receiver writes in one COPY transaction.");
     public static final Setting MAX_RETRY_BACKOFF = new Setting("persist.max-retry-backoff", "10s",
             "Longest pause between retries while the database is failing (backoff doubles up to this).");
     public static final Setting OUTBOX_CAPACITY = new Setting("ws.outbox-capacity", "10000",
             "Messages queued per websocket subscriber; a subscriber over it is disconnected as a slow consumer.");
+    public static final Setting REDIS_URL = new Setting("redis-url", "",
+            "Cluster mode: Redis (redis://host:port[/db]) for the durable event stream, callback_tasks and the"
+            + " cross-node broadcast; empty = single node with an in-process queue.");
+    public static final Setting NODE_NAME = new Setting("node-name", "",
+            "This node's name in the cluster (Redis consumer, heartbeat key); empty = <hostname>-<pid>.");
+    public static final Setting NODE_TIMEOUT = new Setting("redis.node-timeout", "10s",
+            "A node whose heartbeat is older than this is dead: others claim its uncommitted events.");
     public static final Setting HTTP_IDLE_TIMEOUT = new Setting("http.idle-timeout", "30s",
             "Close an HTTP connection that sends nothing for this long (a stalled or slowloris client).");
     public static final Setting HTTP_MIN_REQUEST_RATE = new Setting("http.min-request-rate", "1KiB",
@@ -54,7 +63,8 @@ public final class Settings {
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
-            OUTBOX_CAPACITY, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY, TLS_SELF_SIGNED, DEMO,
+            OUTBOX_CAPACITY, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY, TLS_SELF_SIGNED, REDIS_URL,
+            NODE_NAME, NODE_TIMEOUT, DEMO,
             PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */

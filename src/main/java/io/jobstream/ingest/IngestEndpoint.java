@@ -129,7 +129,9 @@ public final class IngestEndpoint {
         List<Envelope> envelopes = new ArrayList<>(valid.size());
         for (Decoded.Ok ok : valid) envelopes.add(new Envelope(ok.message(), receipt.forLine(ok.line())));
         if (!queue.offerAll(envelopes)) {
-            answer(ctx, 503, refusal("queue full (" + queue.capacity() + " events waiting to be stored); retry later"));
+            // full, or (cluster mode) Redis unreachable: either way nothing was promised and a retry is safe
+            answer(ctx, 503, refusal("queue full (" + queue.capacity() + " events waiting to be stored) or unavailable;"
+                    + " retry later"));
             return;
         }
         count(valid, repairs);

@@ -31,6 +31,17 @@ public final class Metrics {
     public static final String PERSIST_BATCH_SIZE = "persist.batch.size";
     public static final String PERSIST_BATCH_DURATION = "persist.batch.duration";
     public static final String PERSIST_FAILURES = "persist.failures";
+    public static final String REDIS_APPENDED = "redis.stream.appended";
+    public static final String REDIS_CLAIMED = "redis.stream.claimed";
+    public static final String REDIS_DEAD_LETTERED = "redis.stream.dead.lettered";
+    public static final String REDIS_ERRORS = "redis.errors";
+    public static final String REDIS_STREAM_LENGTH = "redis.stream.length";
+    public static final String CALLBACK_POPPED = "redis.callback.popped";
+    public static final String CALLBACK_RECOVERED = "redis.callback.recovered";
+    public static final String CALLBACK_LENGTH = "redis.callback.length";
+    public static final String RELAY_PUBLISHED = "broadcast.relay.published";
+    public static final String RELAY_RECEIVED = "broadcast.relay.received";
+    public static final String RELAY_FAILURES = "broadcast.relay.failures";
     public static final String LAG_RECEIVED = "lag.received";
     public static final String LAG_COMMITTED = "lag.committed";
 

@@ -18,11 +18,18 @@ final class HealthEndpoint {
     private final DataSource dataSource;
     private final EventQueue queue;
     private final BooleanSupplier receiverAlive;
+    private final BooleanSupplier redisDown;
 
     HealthEndpoint(DataSource dataSource, EventQueue queue, BooleanSupplier receiverAlive) {
+        this(dataSource, queue, receiverAlive, null);
+    }
+
+    /** @param redisDownOrNull cluster mode: whether this node's last Redis command failed */
+    HealthEndpoint(DataSource dataSource, EventQueue queue, BooleanSupplier receiverAlive, BooleanSupplier redisDownOrNull) {
         this.dataSource = dataSource;
         this.queue = queue;
         this.receiverAlive = receiverAlive;
+        this.redisDown = redisDownOrNull;
     }
 
     void register(RoutesConfig routes) {
@@ -33,6 +40,7 @@ final class HealthEndpoint {
         Map<String, Object> checks = new LinkedHashMap<>();
         checks.put("database", database());
         checks.put("receiver", receiverAlive.getAsBoolean() ? "ok" : "receiver thread is not running");
+        if (redisDown != null) checks.put("redis", redisDown.getAsBoolean() ? "unreachable (ingest answers 503)" : "ok");
         int depth = queue.depth();
         checks.put("queue", depth < queue.capacity() ? "ok" : "full (" + depth + " events)");
         boolean ok = checks.values().stream().allMatch("ok"::equals);

@@ -14,6 +14,7 @@ import io.jobstream.job.DemoJobs;
 import io.jobstream.job.JobLauncher;
 import io.jobstream.job.LaunchRoutes;
 import io.jobstream.job.PlaybookDemo;
+import io.jobstream.job.StatusListener;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.persist.Receiver;
 import io.jobstream.postgres.Database;
@@ -25,6 +26,11 @@ import io.jobstream.postgres.PostgresJobRegistry;
 import io.jobstream.postgres.PostgresStdout;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.MemoryEventQueue;
+import io.jobstream.redis.CallbackTasks;
+import io.jobstream.redis.RedisBroadcaster;
+import io.jobstream.redis.RedisEventQueue;
+import io.jobstream.redis.RedisConnection;
+import io.jobstream.redis.RedisNodes;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.WebsocketEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -35,8 +41,10 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +70,11 @@ public final class Server implements AutoCloseable {
     private WebsocketEndpoint websocket;
     private ApiRoutes api;
     private HealthEndpoint health;
+    private StatsEndpoint stats;
+    private RedisConnection redis;
+    private RedisNodes nodes;
+    private RedisEventQueue redisQueue;
+    private CallbackTasks callbackTasks;
     private AutoCloseable demo;
     private JobLauncher launcher;
     private LaunchRoutes launchRoutes;
@@ -76,33 +89,64 @@ public final class Server implements AutoCloseable {
     public Server start() {
         database = Database.fromUrl(startDatabase(), config.database().poolSize());
         database.start();
-        EventQueue queue = new MemoryEventQueue(config.queue().capacity(), config.queue().maxBytes());
+        var cluster = config.cluster();
+        EventDecoder decoder = new EventDecoder(config.ingest().maxEventBytes(), clock);
+        Hub hub = new Hub(registry);
+        MemoryBroadcaster local = new MemoryBroadcaster(hub, registry);
+        EventQueue queue;
+        Supplier<Map<String, Object>> clusterStats = null;
+        if (cluster.enabled()) {
+            // Cluster mode: the durable stream is the queue, pub/sub the broadcast; the heartbeat goes first so
+            // that this node counts as alive before it holds any work.
+            redis = RedisConnection.open(cluster.redisUrl(), 64);
+            nodes = new RedisNodes(redis, cluster.nodeName(), cluster.nodeTimeout(), () -> stats.snapshot(false));
+            redisQueue = new RedisEventQueue(redis, cluster.nodeName(), config.queue().capacity(), nodes::alive, registry);
+            queue = redisQueue;
+            RedisBroadcaster relay = new RedisBroadcaster(local, redis, cluster.nodeName(), registry);
+            relay.start();
+            broadcaster = relay;
+            clusterStats = () -> {
+                Map<String, Object> m = new java.util.LinkedHashMap<>(redisQueue.stats());
+                m.put("callback_tasks", callbackTasks == null ? 0 : callbackTasks.length());
+                return m;
+            };
+        } else {
+            queue = new MemoryEventQueue(config.queue().capacity(), config.queue().maxBytes());
+            broadcaster = local;
+        }
         registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
         registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
-        Hub hub = new Hub(registry);
-        MemoryBroadcaster memoryBroadcaster = new MemoryBroadcaster(hub, registry);
-        broadcaster = memoryBroadcaster;
         // Authentication arrives with the security issue: until then every connection is user 1 and sees every job.
         websocket = new WebsocketEndpoint(config.ws(), hub, registry, ctx -> OptionalLong.of(1), (user, job) -> true);
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
+        stats = new StatsEndpoint(cluster.nodeName(), cluster.enabled() ? "cluster" : "embedded",
+                () -> http == null ? "" : uri().toString(), clock, registry, queue, receiver::isRunning, clusterStats);
+        if (nodes != null) nodes.start();
         receiver.start();
-        ingest = new IngestEndpoint(new EventDecoder(config.ingest().maxEventBytes(), clock), queue,
-                config.ingest(), registry);
+        if (cluster.enabled()) {
+            callbackTasks = new CallbackTasks(redis, cluster.nodeName(), decoder, queue, nodes::alive,
+                    cluster.nodeTimeout(), registry);
+            callbackTasks.start();
+        }
+        ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry);
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
                 new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
         PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
+        // status changes of launched jobs go to every node's subscribers (through Redis in cluster mode)
+        StatusListener statuses = broadcaster instanceof RedisBroadcaster relay ? relay::publishStatus : local::publishStatus;
         launcher = new JobLauncher(config.jobs(), config.database().dataDir(), this::uri,
-                () -> tls == null ? null : tls.certificateFile(), jobRows,
-                memoryBroadcaster::publishStatus, clock).start();
+                () -> tls == null ? null : tls.certificateFile(), jobRows, statuses, clock).start();
         launchRoutes = new LaunchRoutes(launcher, api::jobJson);
-        health = new HealthEndpoint(database.dataSource(), queue, receiver::isRunning);
+        health = redisQueue == null ? new HealthEndpoint(database.dataSource(), queue, receiver::isRunning)
+                : new HealthEndpoint(database.dataSource(), queue, receiver::isRunning, redisQueue::redisDown);
         if (config.http().tls().enabled()) {
             tls = Tls.load(config.http().tls(), config.database().dataDir(), config.http().host());
             if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
         }
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
-        log.info("jobstream is serving on {}", uri());
+        log.info("jobstream is serving on {} ({} mode, node {})", uri(), cluster.enabled() ? "cluster" : "embedded",
+                cluster.nodeName());
         if (config.demo()) {
             if (launcher.ansibleAvailable() && PlaybookDemo.hasPlaybooks(launcher.playbookDir())) {
                 log.info("demo: launching the playbooks in {} in a loop", launcher.playbookDir());
@@ -150,6 +194,7 @@ public final class Server implements AutoCloseable {
         api.register(cfg.routes);
         new UiRoutes().register(cfg.routes);
         health.register(cfg.routes);
+        stats.register(cfg.routes);
         cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(registry.scrape()));
     }
@@ -193,11 +238,15 @@ public final class Server implements AutoCloseable {
         // before ingest closes, so canceled playbooks can still deliver their last events and EOF
         if (launcher != null) launcher.close();
         if (ingest != null) ingest.close();
+        if (callbackTasks != null) callbackTasks.close();
         if (receiver != null) receiver.close(DRAIN_DEADLINE);
+        if (redisQueue != null) redisQueue.close();
         if (ingest != null) ingest.stopReplies();
         if (websocket != null) websocket.close();
         if (http != null) http.stop();
         if (broadcaster != null) broadcaster.close();
+        if (nodes != null) nodes.close();
+        if (redis != null) redis.close();
         if (database != null) database.close();
         if (embedded != null) embedded.close();
         registry.close();
@@ -210,5 +259,9 @@ public final class Server implements AutoCloseable {
         broadcaster = null;
         database = null;
         embedded = null;
+        callbackTasks = null;
+        redisQueue = null;
+        nodes = null;
+        redis = null;
     }
 }

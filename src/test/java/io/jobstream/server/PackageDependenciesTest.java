@@ -64,6 +64,14 @@ class PackageDependenciesTest {
     }
 
     @Test
+    void the_redis_client_is_imported_only_in_the_redis_package() {
+        for (Map.Entry<String, Set<String>> e : imports.entrySet()) {
+            if (e.getKey().equals("redis")) continue;
+            assertThat(e.getValue()).as("imports of " + e.getKey()).noneMatch(i -> i.startsWith("redis.clients"));
+        }
+    }
+
+    @Test
     void packages_form_no_cycle() {
         for (String start : uses.keySet()) {
             Deque<String> todo = new ArrayDeque<>(uses.get(start));

@@ -1,0 +1,191 @@
+package io.jobstream.redis;
+
+import io.jobstream.event.Decoded;
+import io.jobstream.event.EventDecoder;
+import io.jobstream.metrics.Metrics;
+import io.jobstream.queue.Envelope;
+import io.jobstream.queue.EventQueue;
+import io.jobstream.queue.Receipt;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.args.ListDirection;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.params.XAddParams;
+import redis.clients.jedis.resps.ScanResult;
+
+/**
+ * Consumes AWX's list {@code callback_tasks} (emitters RPUSH one JSON payload per event, reference §1.7) into the
+ * durable event stream, one thread per node.
+ *
+ * <p>Design note. AWX's receivers BLPOP, so a message popped by a worker that then dies is lost. Here a message is
+ * moved atomically (BLMOVE/LMOVE) into this node's own processing list, decoded with the same {@link EventDecoder}
+ * as HTTP ingest, appended to the stream ({@link EventQueue#offerAll}, which is durable), and only then is the
+ * processing list cleared. A node that dies in between leaves its processing list behind; any node that sees that
+ * list's owner without a heartbeat moves its messages back to the head of {@code callback_tasks}. A message can
+ * therefore reach the stream twice (die after the append, before the clear), which the store's idempotence absorbs,
+ * but never zero times. While the stream is over its bound this consumer stops popping, so the backlog waits in
+ * {@code callback_tasks}, where AWX's tools see it (LLEN). Invalid payloads are counted and logged (as AWX does)
+ * and copied to the dead-letter stream.
+ */
+public final class CallbackTasks implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CallbackTasks.class);
+    private static final int MAX_BATCH = 500;
+
+    private final RedisClient redis;
+    private final String node;
+    private final String processing;
+    private final EventDecoder decoder;
+    private final EventQueue stream;
+    private final Predicate<String> nodeAlive;
+    private final Duration recoverEvery;
+    private final Counter popped;
+    private final Counter recovered;
+    private final Counter rejected;
+    private final Thread thread;
+    private volatile long length;
+    private volatile boolean stopping;
+
+    public CallbackTasks(RedisConnection redis, String node, EventDecoder decoder, EventQueue stream,
+                         Predicate<String> nodeAlive, Duration recoverEvery, MeterRegistry registry) {
+        this.redis = redis.client();
+        this.node = node;
+        this.processing = RedisKeys.processing(node);
+        this.decoder = decoder;
+        this.stream = stream;
+        this.nodeAlive = nodeAlive;
+        this.recoverEvery = recoverEvery;
+        this.popped = registry.counter(Metrics.CALLBACK_POPPED);
+        this.recovered = registry.counter(Metrics.CALLBACK_RECOVERED);
+        this.rejected = registry.counter(Metrics.EVENTS_REJECTED, "reason", "callback_tasks");
+        registry.gauge(Metrics.CALLBACK_LENGTH, this, c -> c.length);
+        this.thread = new Thread(this::run, "jobstream-callback-tasks");
+        thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    private void run() {
+        long lastRecover = 0;
+        boolean failing = false;
+        while (!stopping) {
+            try {
+                if (System.nanoTime() - lastRecover > recoverEvery.toNanos()) {
+                    lastRecover = System.nanoTime();
+                    length = redis.llen(RedisKeys.CALLBACK_TASKS);
+                    recoverDeadNodes();
+                }
+                List<String> batch = redis.lrange(processing, 0, -1); // left over from our own failed attempt
+                if (batch.isEmpty()) batch = take();
+                if (batch.isEmpty()) continue;
+                if (!append(batch)) {
+                    Thread.sleep(200); // stream full or Redis failing: the messages wait in our processing list
+                    continue;
+                }
+                redis.del(processing);
+                if (failing) log.info("callback_tasks: Redis is back");
+                failing = false;
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (!failing) log.warn("callback_tasks: Redis failed: {}; retrying", e.toString());
+                failing = true;
+                sleep(500);
+            }
+        }
+    }
+
+    /** Waits up to 1 s for a first message, then takes what else is there, up to {@link #MAX_BATCH}. */
+    private List<String> take() {
+        String first = redis.blmove(RedisKeys.CALLBACK_TASKS, processing, ListDirection.LEFT, ListDirection.RIGHT, 1.0);
+        if (first == null) return List.of();
+        List<String> batch = new ArrayList<>();
+        batch.add(first);
+        long more = Math.min(MAX_BATCH - 1, redis.llen(RedisKeys.CALLBACK_TASKS));
+        if (more > 0) {
+            List<Response<String>> moved = new ArrayList<>();
+            try (AbstractPipeline p = redis.pipelined()) {
+                for (int i = 0; i < more; i++) {
+                    moved.add(p.lmove(RedisKeys.CALLBACK_TASKS, processing, ListDirection.LEFT, ListDirection.RIGHT));
+                }
+                p.sync();
+            }
+            for (Response<String> r : moved) if (r.get() != null) batch.add(r.get());
+        }
+        popped.increment(batch.size());
+        return batch;
+    }
+
+    private boolean append(List<String> payloads) {
+        List<Envelope> envelopes = new ArrayList<>(payloads.size());
+        for (String payload : payloads) {
+            List<Decoded> decoded = decoder.decodeBody(payload.getBytes(StandardCharsets.UTF_8));
+            for (Decoded d : decoded) {
+                if (d instanceof Decoded.Ok ok) {
+                    envelopes.add(new Envelope(ok.message(), Receipt.NONE));
+                } else if (d instanceof Decoded.Rejected r) {
+                    rejected.increment();
+                    log.warn("callback_tasks: rejected a payload: {}", r.reason());
+                    redis.xadd(RedisKeys.DEAD, XAddParams.xAddParams(),
+                            Map.of("callback_task", payload, "reason", r.reason()));
+                }
+            }
+        }
+        return stream.offerAll(envelopes);
+    }
+
+    /** Puts the messages that dead nodes had taken back at the head of {@code callback_tasks}. */
+    private void recoverDeadNodes() {
+        String cursor = ScanParams.SCAN_POINTER_START;
+        do {
+            ScanResult<String> page = redis.scan(cursor, new ScanParams().match(RedisKeys.PROCESSING_PREFIX + "*").count(100));
+            for (String key : page.getResult()) {
+                String owner = key.substring(RedisKeys.PROCESSING_PREFIX.length());
+                if (owner.equals(node) || nodeAlive.test(owner)) continue;
+                int n = 0;
+                // RIGHT to LEFT keeps their order at the head of the list; LMOVE is atomic, so two rescuers are safe.
+                while (redis.lmove(key, RedisKeys.CALLBACK_TASKS, ListDirection.RIGHT, ListDirection.LEFT) != null) n++;
+                if (n > 0) {
+                    recovered.increment(n);
+                    log.warn("callback_tasks: put back {} messages taken by node {} (no heartbeat)", n, owner);
+                }
+            }
+            cursor = page.getCursor();
+        } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+    }
+
+    /** Messages waiting in {@code callback_tasks} when last looked at. */
+    public long length() {
+        return length;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        try {
+            thread.join(3_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package io.jobstream.redis;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.broadcast.Broadcaster;
+import io.jobstream.broadcast.MemoryBroadcaster;
+import io.jobstream.event.CommittedBatch;
+import io.jobstream.event.Timestamps;
+import io.jobstream.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.JedisPubSub;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * The cluster's {@link Broadcaster}: a committed batch goes to this node's subscribers directly (through the local
+ * {@link MemoryBroadcaster}) and, as one pub/sub message on {@link RedisKeys#BROADCAST}, to every other node, which
+ * hands it to its own local broadcaster. So every node's hub sees every committed event of every job, whichever node
+ * committed it, without knowing who subscribes where.
+ *
+ * <p>Delivery is at-least-once per committing node and carries no order across nodes; Redis pub/sub also drops
+ * messages for a node whose subscription is down (Redis restart). Exactly-once, in-order delivery per subscriber is
+ * built above this, in the websocket layer (next expected counter per subscriber; duplicates dropped; gaps read
+ * from the store), which is why a relay that is merely "usually complete" is enough here. Publishing runs on the
+ * receiver thread (one PUBLISH per batch); a Redis failure is counted and logged, never retried into the receiver.
+ */
+public final class RedisBroadcaster implements Broadcaster {
+    private static final Logger log = LoggerFactory.getLogger(RedisBroadcaster.class);
+    private static final java.time.Duration SKIP_AFTER_FAILURE = java.time.Duration.ofSeconds(1);
+
+    private final MemoryBroadcaster local;
+    private final RedisClient redis;
+    private final RedisClient subscriber;
+    private final String node;
+    private final Counter published;
+    private final Counter received;
+    private final Counter failures;
+    private final Relay relay = new Relay();
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile long skipUntil = System.nanoTime();
+
+    public RedisBroadcaster(MemoryBroadcaster local, RedisConnection redis, String node, MeterRegistry registry) {
+        this.local = local;
+        this.redis = redis.client();
+        this.subscriber = redis.openSubscriber();
+        this.node = node;
+        this.published = registry.counter(Metrics.RELAY_PUBLISHED);
+        this.received = registry.counter(Metrics.RELAY_RECEIVED);
+        this.failures = registry.counter(Metrics.RELAY_FAILURES);
+        this.thread = new Thread(this::listen, "jobstream-broadcast-relay");
+        thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+        Thread pinger = new Thread(this::ping, "jobstream-broadcast-ping");
+        pinger.setDaemon(true);
+        pinger.start();
+    }
+
+    /** Keeps the idle subscription's read timeout from firing, and finds a dead connection within the timeout. */
+    private void ping() {
+        while (!closed) {
+            try {
+                Thread.sleep(RedisConnection.SUBSCRIBER_PING_MILLIS);
+                if (relay.isSubscribed()) relay.ping();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.debug("ping on the subscription failed: {}", e.toString()); // the listen loop resubscribes
+            }
+        }
+    }
+
+    @Override
+    public void publish(CommittedBatch batch) {
+        local.publish(batch);
+        if (batch.events().isEmpty() && batch.jobChanges().isEmpty()) return;
+        send(ClusterCodec.encode(node, batch));
+    }
+
+    /** A status change that does not come from a committed batch (job launch, cancel, reaper), to every node. */
+    public void publishStatus(long jobId, String status, Instant finishedOrNull) {
+        local.publishStatus(jobId, status, finishedOrNull);
+        send(ClusterCodec.encodeStatus(node, jobId, status, finishedOrNull == null ? null : Timestamps.micros(finishedOrNull)));
+    }
+
+    private void send(String message) {
+        // After a failure, skip Redis for a second: an unreachable host costs a connect timeout per attempt, and
+        // the receiver thread must not pay it on every batch.
+        if (System.nanoTime() < skipUntil) {
+            failures.increment();
+            return;
+        }
+        try {
+            redis.publish(RedisKeys.BROADCAST, message);
+            published.increment();
+        } catch (RuntimeException e) {
+            failures.increment();
+            skipUntil = System.nanoTime() + SKIP_AFTER_FAILURE.toNanos();
+            log.warn("could not relay a committed batch to other nodes: {} (their subscribers catch up from the store)",
+                    e.toString());
+        }
+    }
+
+    /** Subscribes, and subscribes again after Redis went away, until closed. */
+    private void listen() {
+        boolean failing = false;
+        while (!closed) {
+            try {
+                if (failing) log.info("broadcast relay: subscribing again");
+                subscriber.subscribe(relay, RedisKeys.BROADCAST);
+            } catch (RuntimeException e) {
+                if (closed) return;
+                failures.increment(); // messages published meanwhile are not relayed to this node
+                if (!failing) log.warn("broadcast relay: subscription lost: {}; retrying", e.toString());
+                failing = true;
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void deliver(String message) {
+        JsonNode root = ClusterCodec.read(message);
+        if (node.equals(root.path("origin").asText())) return; // delivered locally when published
+        received.increment();
+        JsonNode status = root.get("status");
+        if (status != null) {
+            local.publishStatus(status.path("job").asLong(), status.path("status").asText(),
+                    status.hasNonNull("finished") ? Timestamps.ofMicros(status.get("finished").asLong()) : null);
+        } else {
+            local.publish(ClusterCodec.batch(root));
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            if (relay.isSubscribed()) relay.unsubscribe();
+        } catch (RuntimeException e) {
+            log.debug("unsubscribe failed", e);
+        }
+        subscriber.close();
+        local.close();
+    }
+
+    private final class Relay extends JedisPubSub {
+        @Override
+        public void onMessage(String channel, String message) {
+            try {
+                deliver(message);
+            } catch (RuntimeException e) {
+                failures.increment();
+                log.warn("broadcast relay: could not deliver a message from another node: {}", e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.jobstream.redis;
+
+import redis.clients.jedis.RedisClient;
+
+/**
+ * One node's pooled connection to the cluster's Redis, opaque outside this package so that only {@code redis}
+ * imports the client library. Closed by Server, after everything that uses it.
+ */
+public final class RedisConnection implements AutoCloseable {
+    /**
+     * A subscribed connection is idle while nothing is published, and Jedis reads it with the blocking-command timeout
+     * (10 s): it is pinged this often so that an idle subscription never times out, and a dead one is found.
+     */
+    static final int SUBSCRIBER_PING_MILLIS = 5_000;
+    private final RedisClient client;
+    private final String url;
+
+    private RedisConnection(RedisClient client, String url) {
+        this.client = client;
+        this.url = url;
+    }
+
+    /** @param maxConnections pool size: HTTP intake threads share it, plus one each for the long-running loops */
+    public static RedisConnection open(String url, int maxConnections) {
+        return new RedisConnection(RedisKeys.connect(url, maxConnections), url);
+    }
+
+    /** A separate client for one pub/sub subscription, whose read timeout allows for idle periods between pings. */
+    RedisClient openSubscriber() {
+        return RedisKeys.connect(url, 1, 3 * SUBSCRIBER_PING_MILLIS);
+    }
+
+    RedisClient client() {
+        return client;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

@@ -1,0 +1,49 @@
+package io.jobstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jobstream.testing.Events;
+import io.jobstream.testing.Http;
+import io.jobstream.testing.RunningServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code ./jobstream stats --url}: a real node's live state, as text and as JSON. (The cluster view: ClusterIT.) */
+class StatsCommandIT {
+    @TempDir
+    Path dir;
+
+    private static String run(String... args) {
+        StatsCommand command = new StatsCommand();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        command.out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        assertThat(new CommandLine(command).execute(args)).isZero();
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void stats_of_one_node_show_its_receiver_queue_and_ingest_counts() {
+        try (RunningServer node = RunningServer.start(dir)) {
+            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(3, 1) + "\n" + Events.event(3, 2))
+                    .statusCode()).isEqualTo(200);
+            String text = run("--url", node.uri("/").toString());
+            assertThat(text).contains("(embedded)").contains("receiver  running: stored 2, duplicates 0")
+                    .contains("requests {200=1}");
+            String json = run("--url", node.uri("/").toString(), "--json");
+            assertThat(Http.json(json).path("receiver").path("stored").asInt()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void an_unreachable_node_is_an_error_with_exit_code_1() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        assertThat(Main.commandLine().setErr(new java.io.PrintWriter(err)).execute("stats", "--url", "http://127.0.0.1:1/"))
+                .isEqualTo(1);
+        assertThat(err.toString()).contains("jobstream stats: cannot connect to the node");
+    }
+}

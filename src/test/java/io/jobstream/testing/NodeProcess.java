@@ -1,0 +1,123 @@
+package io.jobstream.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A jobstream node in its own JVM ({@code java -cp <the test class path> io.jobstream.cli.Main serve}), so that a
+ * test can kill it with SIGKILL. Output goes to {@code <dir>/node.log}; the port is read from the start line.
+ */
+public final class NodeProcess implements AutoCloseable {
+    private static final Pattern RUNNING = Pattern.compile("jobstream is running: open (http://\\S+)");
+    private final Process process;
+    private final URI uri;
+    private final String name;
+
+    private NodeProcess(Process process, URI uri, String name) {
+        this.process = process;
+        this.uri = uri;
+        this.name = name;
+    }
+
+    /** Starts {@code serve} with {@code --key value} for each setting, port 0 and the data dir, and waits until it serves. */
+    public static NodeProcess start(String name, Path dir, Map<String, String> settings) {
+        // small and quick to start: tests run several nodes on 2 cores
+        return start(name, dir, settings, List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+    }
+
+    /** As {@link #start(String, Path, Map)} with these JVM options. */
+    public static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions) {
+        try {
+            Files.createDirectories(dir);
+            String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            cmd.addAll(jvmOptions);
+            cmd.addAll(List.of("-cp", classPath, "io.jobstream.cli.Main", "serve", "--port", "0", "--node-name", name,
+                    "--data-dir", dir.resolve("data").toString()));
+            settings.forEach((k, v) -> {
+                cmd.add("--" + k.replace('.', '-'));
+                cmd.add(v);
+            });
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            Path log = dir.resolve("node.log");
+            CompletableFuture<URI> started = new CompletableFuture<>();
+            Thread pump = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        Files.writeString(log, line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                        Matcher m = RUNNING.matcher(line);
+                        if (m.find()) started.complete(URI.create(m.group(1)));
+                    }
+                } catch (IOException e) {
+                    started.completeExceptionally(e);
+                }
+                started.completeExceptionally(new IllegalStateException("node " + name + " exited; see " + log));
+            }, "node-output-" + name);
+            pump.setDaemon(true);
+            pump.start();
+            URI uri = started.get(60, TimeUnit.SECONDS);
+            return new NodeProcess(p, uri, name);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (Exception e) {
+            throw new IllegalStateException("node " + name + " did not start", e);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public URI uri(String path) {
+        return uri.resolve(path);
+    }
+
+    public URI websocketUri() {
+        return URI.create("ws://" + uri.getHost() + ":" + uri.getPort() + "/websocket/");
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    /** SIGKILL: no shutdown hook, nothing flushed, connections cut. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGTERM (a clean stop), then SIGKILL if it takes longer than 30 s. */
+    @Override
+    public void close() {
+        if (!process.isAlive()) return;
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) kill();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

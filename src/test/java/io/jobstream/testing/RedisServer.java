@@ -1,0 +1,115 @@
+package io.jobstream.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Debian {@code /usr/bin/redis-server} for tests: a free port on 127.0.0.1, its own directory, stopped by its
+ * PID. With {@code appendOnly} it keeps its data across {@link #restart()} (AOF, fsync every second, flushed on a
+ * clean shutdown), as a production Redis for jobstream must.
+ */
+public final class RedisServer implements AutoCloseable {
+    private static final String BINARY = "/usr/bin/redis-server";
+    private final Path dir;
+    private final int port;
+    private final boolean appendOnly;
+    private Process process;
+
+    private RedisServer(Path dir, int port, boolean appendOnly) {
+        this.dir = dir;
+        this.port = port;
+        this.appendOnly = appendOnly;
+    }
+
+    public static RedisServer start(Path dir, boolean appendOnly) {
+        RedisServer r = new RedisServer(dir, freePort(), appendOnly);
+        r.launch();
+        return r;
+    }
+
+    public String url() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    private void launch() {
+        try {
+            Files.createDirectories(dir);
+            List<String> cmd = new ArrayList<>(List.of(BINARY, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                    "--dir", dir.toString(), "--save", "", "--daemonize", "no", "--protected-mode", "no",
+                    "--logfile", dir.resolve("redis.log").toString()));
+            if (appendOnly) cmd.addAll(List.of("--appendonly", "yes", "--appendfsync", "everysec"));
+            else cmd.addAll(List.of("--appendonly", "no"));
+            process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("redis.out").toFile()).start();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) throw new IllegalStateException("redis-server exited: " + log());
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    return;
+                } catch (IOException notYet) {
+                    Thread.sleep(20);
+                }
+            }
+            throw new IllegalStateException("redis-server did not listen on " + port + " within 10 s: " + log());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String log() {
+        try {
+            return Files.readString(dir.resolve("redis.log"));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    /** Stops the server cleanly (SIGTERM: it writes its AOF) and waits for its PID to end. */
+    public void stop() {
+        if (process == null) return;
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        process = null;
+    }
+
+    /** Stops and starts again on the same port and directory. */
+    public void restart() {
+        stop();
+        launch();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
