@@ -49,6 +49,11 @@ public final class ApiRoutes {
         routes.get("/api/v2/job_events/{id}/children/", guard(ctx -> events.children(ctx, id(ctx))));
     }
 
+    /** The job as {@code GET /api/v2/jobs/{id}/} renders it, empty when there is no such job (for the launch reply). */
+    public java.util.Optional<byte[]> jobJson(long id) {
+        return jobs.find(id).map(j -> ApiJson.bytes(g -> ApiJson.writeJob(g, j)));
+    }
+
     /** Maps refusals and store failures to AWX's error bodies, unless a streamed body has already begun. */
     private static Handler guard(Handler handler) {
         return ctx -> {

@@ -7,7 +7,8 @@ import java.util.Optional;
 /** The whole, validated configuration of one node. Built by {@link ConfigLoader}; immutable. */
 public record Config(
         HttpConfig http, DatabaseConfig database, IngestConfig ingest, QueueConfig queue,
-        PersistConfig persist, WsConfig ws, ClusterConfig cluster, boolean demo) {
+        PersistConfig persist, WsConfig ws, ClusterConfig cluster, boolean demo,
+        JobsConfig jobs) {
 
     /**
      * @param idleTimeout    a connection that sends nothing for this long is closed
@@ -61,6 +62,10 @@ public record Config(
             return !redisUrl.isEmpty();
         }
     }
+
+    /** Launching ansible-playbook: where playbooks live, how many run at once, how cancel escalates. */
+    public record JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace,
+                             String ansiblePlaybook) {}
 
     /** The embedded single-node defaults, as with no flags and no environment. */
     public static Config defaults() {

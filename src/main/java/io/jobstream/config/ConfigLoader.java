@@ -60,11 +60,14 @@ public final class ConfigLoader {
                 intIn(Settings.MAX_EVENT_RATE, 0, 10_000_000));
         var cluster = new Config.ClusterConfig(redisUrl(), nodeName(), duration(Settings.NODE_TIMEOUT, Duration.ofSeconds(1)));
         boolean demo = bool(Settings.DEMO);
+        var jobs = new Config.JobsConfig(Path.of(string(Settings.PLAYBOOK_DIR)), intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),
+                intIn(Settings.JOBS_MAX_PENDING, 0, 1_000_000), duration(Settings.JOBS_CANCEL_GRACE, Duration.ofMillis(100)),
+                string(Settings.ANSIBLE_PLAYBOOK));
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
             problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        return new Config(http, db, ingest, queue, persist, ws, cluster, demo);
+        return new Config(http, db, ingest, queue, persist, ws, cluster, demo, jobs);
     }
 
     private Config.TlsConfig tls() {

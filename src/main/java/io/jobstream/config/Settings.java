@@ -57,12 +57,24 @@ public final class Settings {
     public static final Setting TLS_SELF_SIGNED = new Setting("tls-self-signed", "false",
             "Serve https and wss with a self-signed certificate for localhost, made once and kept in data-dir/tls.");
     public static final Setting DEMO = new Setting("demo", "false",
-            "Keep sample jobs streaming (a recorded real Ansible run replayed at its original pace).");
+            "Keep sample jobs streaming: the shipped playbooks run in a loop when ansible-playbook is on PATH, else a"
+                    + " recorded real Ansible run is replayed at its original pace.");
+    public static final Setting PLAYBOOK_DIR = new Setting("playbook-dir", "./playbooks",
+            "Directory of the playbooks and inventories POST /api/v2/jobs/ may run; nothing outside it can run.");
+    public static final Setting JOBS_MAX_RUNNING = new Setting("jobs.max-running", "4",
+            "ansible-playbook processes run at once; further launched jobs wait in status pending.");
+    public static final Setting JOBS_MAX_PENDING = new Setting("jobs.max-pending", "100",
+            "Launched jobs waiting for a free slot; a launch beyond it gets 503.");
+    public static final Setting JOBS_CANCEL_GRACE = new Setting("jobs.cancel-grace", "10s",
+            "After a cancel's SIGINT, how long before SIGTERM, and as long again before SIGKILL.");
+    public static final Setting ANSIBLE_PLAYBOOK = new Setting("jobs.ansible-playbook", "ansible-playbook",
+            "The ansible-playbook command launched jobs run (looked up on PATH unless a path).");
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
-            OUTBOX_CAPACITY, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY, TLS_SELF_SIGNED, REDIS_URL,
-            NODE_NAME, NODE_TIMEOUT, DEMO);
+            OUTBOX_CAPACITY, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY,
+            TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, DEMO,
+            PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */
     public static boolean isSwitch(Setting s) {

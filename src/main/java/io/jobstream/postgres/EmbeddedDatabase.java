@@ -31,6 +31,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
             postgres = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDir)
                     .setCleanDataDirectory(false)
+                    // Our own shutdown (Server.close) stops it last; zonky's hook would stop it at the same time as
+                    // Server.close starts, so the receiver could not commit what is queued nor canceled jobs their tail.
+                    .setRegisterShutdownHook(false)
                     .setServerConfig("fsync", "on")
                     .setServerConfig("synchronous_commit", "on")
                     .setServerConfig("full_page_writes", "on")

@@ -101,14 +101,14 @@ final class JobRows {
     private static Map<Long, JobProgress.Row> lock(Connection c, Array ids) throws SQLException {
         Map<Long, JobProgress.Row> rows = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT id, status, final_counter, stored_events, failed,"
-                + " event_processing_finished FROM job WHERE id = ANY(?) ORDER BY id FOR UPDATE")) {
+                + " event_processing_finished, launched FROM job WHERE id = ANY(?) ORDER BY id FOR UPDATE")) {
             ps.setArray(1, ids);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     int fc = rs.getInt(3);
                     Integer finalCounter = rs.wasNull() ? null : fc;
                     rows.put(rs.getLong(1), new JobProgress.Row(rs.getString(2), finalCounter, rs.getInt(4),
-                            rs.getBoolean(5), rs.getBoolean(6)));
+                            rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7)));
                 }
             }
         }

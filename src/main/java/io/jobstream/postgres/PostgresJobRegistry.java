@@ -1,14 +1,19 @@
 package io.jobstream.postgres;
 
 import io.jobstream.job.JobRegistry;
+import io.jobstream.job.LaunchedJobStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 
-/** Creates job rows with ids from {@code job_id_seq}, skipping ids an emitter already used for its own job. */
-public final class PostgresJobRegistry implements JobRegistry {
+/**
+ * Creates job rows with ids from {@code job_id_seq}, skipping ids an emitter already used for its own job, and
+ * writes the status of launched jobs (each statement its own transaction; the receiver's row lock orders them
+ * with event bookkeeping).
+ */
+public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore {
     private final DataSource dataSource;
 
     public PostgresJobRegistry(DataSource dataSource) {
@@ -17,11 +22,52 @@ public final class PostgresJobRegistry implements JobRegistry {
 
     @Override
     public long create(String name, String playbook) {
+        return insert(name, playbook, false);
+    }
+
+    @Override
+    public long createLaunched(String name, String playbook) {
+        return insert(name, playbook, true);
+    }
+
+    @Override
+    public void started(long jobId) {
+        update(jobId, "UPDATE job SET status = 'running', started = COALESCE(started, now()), modified = now()"
+                + " WHERE id = ? AND status IN ('new', 'pending', 'waiting')");
+    }
+
+    @Override
+    public void finished(long jobId, String status, String explanation) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("INSERT INTO job (id, name, playbook, status)"
-                     + " VALUES (nextval('job_id_seq'), ?, ?, 'pending') ON CONFLICT (id) DO NOTHING RETURNING id")) {
+             PreparedStatement ps = c.prepareStatement("UPDATE job SET status = ?, failed = failed OR ?,"
+                     + " job_explanation = ?, started = COALESCE(started, now()), finished = now(), modified = now()"
+                     + " WHERE id = ?")) {
+            ps.setString(1, status);
+            ps.setBoolean(2, status.equals("failed") || status.equals("error"));
+            ps.setString(3, explanation);
+            ps.setLong(4, jobId);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot finish job " + jobId + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void update(long jobId, String sql) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, jobId);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot update job " + jobId + ": " + e.getMessage(), e);
+        }
+    }
+
+    private long insert(String name, String playbook, boolean launched) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO job (id, name, playbook, status, launched)"
+                     + " VALUES (nextval('job_id_seq'), ?, ?, 'pending', ?) ON CONFLICT (id) DO NOTHING RETURNING id")) {
             ps.setString(1, name);
             ps.setString(2, playbook);
+            ps.setBoolean(3, launched);
             for (int attempt = 0; attempt < 1000; attempt++) {
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) return rs.getLong(1);

@@ -11,6 +11,10 @@ import io.jobstream.config.Config;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.ingest.IngestEndpoint;
 import io.jobstream.job.DemoJobs;
+import io.jobstream.job.JobLauncher;
+import io.jobstream.job.LaunchRoutes;
+import io.jobstream.job.PlaybookDemo;
+import io.jobstream.job.StatusListener;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.persist.Receiver;
 import io.jobstream.postgres.Database;
@@ -72,7 +76,9 @@ public final class Server implements AutoCloseable {
     private RedisNodes nodes;
     private RedisEventQueue redisQueue;
     private CallbackTasks callbackTasks;
-    private DemoJobs demo;
+    private AutoCloseable demo;
+    private JobLauncher launcher;
+    private LaunchRoutes launchRoutes;
     private Tls tls;
     private Javalin http;
 
@@ -128,6 +134,12 @@ public final class Server implements AutoCloseable {
         ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry);
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
                 new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
+        PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
+        // status changes of launched jobs go to every node's subscribers (through Redis in cluster mode)
+        StatusListener statuses = broadcaster instanceof RedisBroadcaster relay ? relay::publishStatus : local::publishStatus;
+        launcher = new JobLauncher(config.jobs(), config.database().dataDir(), this::uri,
+                () -> tls == null ? null : tls.certificateFile(), jobRows, statuses, clock).start();
+        launchRoutes = new LaunchRoutes(launcher, api::jobJson);
         health = redisQueue == null ? new HealthEndpoint(database.dataSource(), queue, receiver::isRunning)
                 : new HealthEndpoint(database.dataSource(), queue, receiver::isRunning, redisQueue::redisDown);
         if (config.http().tls().enabled()) {
@@ -138,10 +150,16 @@ public final class Server implements AutoCloseable {
         log.info("jobstream is serving on {} ({} mode, node {})", uri(), cluster.enabled() ? "cluster" : "embedded",
                 cluster.nodeName());
         if (config.demo()) {
-            demo = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)),
-                    Optional.ofNullable(tls).map(Tls::clientContext),
-                    new PostgresJobRegistry(database.dataSource()), clock);
-            demo.start();
+            if (launcher.ansibleAvailable() && PlaybookDemo.hasPlaybooks(launcher.playbookDir())) {
+                log.info("demo: launching the playbooks in {} in a loop", launcher.playbookDir());
+                demo = new PlaybookDemo(launcher).start();
+            } else {
+                log.info("demo: ansible-playbook or playbooks not found, replaying a recorded run");
+                DemoJobs replay = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)),
+                        Optional.ofNullable(tls).map(Tls::clientContext), jobRows, clock);
+                replay.start();
+                demo = replay;
+            }
         }
         return this;
     }
@@ -173,6 +191,7 @@ public final class Server implements AutoCloseable {
             return connector;
         });
         ingest.register(cfg.routes);
+        launchRoutes.register(cfg.routes);
         websocket.register(cfg.routes);
         api.register(cfg.routes);
         new UiRoutes().register(cfg.routes);
@@ -188,6 +207,11 @@ public final class Server implements AutoCloseable {
         } catch (UnknownHostException e) {
             return "localhost";
         }
+    }
+
+    /** The launcher of ansible-playbook jobs (tests read the terminal output it keeps per job). */
+    public JobLauncher launcher() {
+        return launcher;
     }
 
     public int port() {
@@ -206,7 +230,15 @@ public final class Server implements AutoCloseable {
 
     @Override
     public void close() {
-        if (demo != null) demo.close();
+        if (demo != null) {
+            try {
+                demo.close();
+            } catch (Exception e) {
+                log.warn("closing the demo failed", e);
+            }
+        }
+        // before ingest closes, so canceled playbooks can still deliver their last events and EOF
+        if (launcher != null) launcher.close();
         if (ingest != null) ingest.close();
         if (callbackTasks != null) callbackTasks.close();
         if (receiver != null) receiver.close(DRAIN_DEADLINE);
@@ -221,6 +253,7 @@ public final class Server implements AutoCloseable {
         if (embedded != null) embedded.close();
         registry.close();
         demo = null;
+        launcher = null;
         ingest = null;
         websocket = null;
         receiver = null;

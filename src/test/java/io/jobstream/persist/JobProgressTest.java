@@ -40,4 +40,19 @@ class JobProgressTest {
         assertThat(after.status()).isEqualTo("canceled");
         assertThat(after.finished()).isTrue();
     }
+
+    @Test
+    void a_launched_job_keeps_running_when_its_events_are_complete_because_its_launcher_decides_the_end() {
+        var launched = new JobProgress.Row("running", null, 4, false, false, true);
+        var after = JobProgress.apply(launched, new JobProgress.Delta(1, 5, true));
+        assertThat(after.finished()).isTrue();
+        assertThat(after.status()).isEqualTo("running");
+        assertThat(after.launched()).isTrue();
+    }
+
+    @Test
+    void a_launched_pending_job_still_moves_to_running_on_its_first_events() {
+        var launched = new JobProgress.Row("pending", null, 0, false, false, true);
+        assertThat(JobProgress.apply(launched, new JobProgress.Delta(2, null, false)).status()).isEqualTo("running");
+    }
 }

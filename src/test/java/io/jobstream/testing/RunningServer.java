@@ -40,6 +40,11 @@ public final class RunningServer implements AutoCloseable {
         return server.uri().resolve(path);
     }
 
+    /** Where the launcher keeps job {@code id}'s terminal output (what ansible-playbook printed). */
+    public Path jobOutput(long id) {
+        return server.launcher().outputFile(id);
+    }
+
     public URI websocketUri() {
         String scheme = server.tls() != null ? "wss" : "ws";
         return URI.create(scheme + "://127.0.0.1:" + server.port() + "/websocket/");

@@ -1,0 +1,64 @@
+package io.jobstream.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.event.Json;
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * The body of {@code POST /api/v2/jobs/}: {@code playbook} (required), {@code inventory}, {@code extra_vars} (an
+ * object, or a string holding a JSON object, as AWX accepts), {@code limit}, {@code name}, {@code verbosity} (0–5, AWX's job template field: that many {@code -v}). Unknown keys are refused
+ * so a typo does not silently launch something else.
+ *
+ * @param extraVars the extra vars as JSON object text; "{}" when none
+ */
+public record LaunchRequest(String playbook, String inventory, String extraVars, String limit, String name,
+                            int verbosity) {
+    private static final java.util.Set<String> KEYS = java.util.Set.of("playbook", "inventory", "extra_vars", "limit",
+            "name", "verbosity");
+
+    public static LaunchRequest parse(byte[] body) {
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(body);
+        } catch (IOException e) {
+            throw new LaunchException(400, "the body must be a JSON object: malformed JSON");
+        }
+        if (root == null || !root.isObject()) throw new LaunchException(400, "the body must be a JSON object");
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            String key = it.next().getKey();
+            if (!KEYS.contains(key)) throw new LaunchException(400, "unknown field '" + key + "'");
+        }
+        return new LaunchRequest(text(root, "playbook"), text(root, "inventory"), extraVars(root.get("extra_vars")),
+                text(root, "limit"), text(root, "name"), verbosity(root.get("verbosity")));
+    }
+
+    private static String text(JsonNode root, String key) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) return "";
+        if (!n.isTextual()) throw new LaunchException(400, key + " must be a string");
+        return n.asText().trim();
+    }
+
+    private static int verbosity(JsonNode n) {
+        if (n == null || n.isNull()) return 0;
+        if (!n.isInt() || n.asInt() < 0 || n.asInt() > 5) throw new LaunchException(400, "verbosity must be 0 to 5");
+        return n.asInt();
+    }
+
+    private static String extraVars(JsonNode n) {
+        if (n == null || n.isNull()) return "{}";
+        JsonNode vars = n;
+        if (n.isTextual()) {
+            if (n.asText().isBlank()) return "{}";
+            try {
+                vars = Json.MAPPER.readTree(n.asText());
+            } catch (IOException e) {
+                throw new LaunchException(400, "extra_vars must be a JSON object (YAML is not accepted)");
+            }
+        }
+        if (vars == null || !vars.isObject()) throw new LaunchException(400, "extra_vars must be a JSON object");
+        return vars.toString();
+    }
+}

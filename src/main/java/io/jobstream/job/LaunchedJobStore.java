@@ -1,0 +1,16 @@
+package io.jobstream.job;
+
+/**
+ * The job rows of jobs this node launches. Unlike jobs first seen through ingest, their final status is written here
+ * by the launcher (from the ansible-playbook exit code or a cancel), never derived from their events.
+ */
+public interface LaunchedJobStore {
+    /** Creates a job in status {@code pending}, marked as launched, and returns its id. */
+    long createLaunched(String name, String playbook);
+
+    /** Moves a pending job to {@code running} and sets {@code started}. */
+    void started(long jobId);
+
+    /** Sets the final status, {@code failed}, {@code finished} and the explanation (empty when none). */
+    void finished(long jobId, String status, String explanation);
+}
