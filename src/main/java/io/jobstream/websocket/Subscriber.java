@@ -466,7 +466,9 @@ public final class Subscriber implements GroupMember {
      * Replaces the groups and queues AWX's {@code groups_current} reply, under the lock, so that the reply goes out
      * before any event of a newly subscribed job. A job newly subscribed without a resume starts after the last
      * event stored when this runs (read here, before joining, on the caller's thread): every event committed after
-     * that is delivered, in particular every one committed after the client got the reply.
+     * that is delivered, in particular every one committed after the client got the reply. Such a feed starts live,
+     * so its events are not overtaken by jobs messages queued meanwhile; a batch committed between the read and
+     * joining shows up as an ordinary gap, filled from the store after {@code gapWait}.
      */
     GroupChange subscribe(Set<String> wanted, Map<Long, Integer> resume) {
         Map<Long, Integer> starts = new HashMap<>();
@@ -524,7 +526,13 @@ public final class Subscriber implements GroupMember {
                     startFeed(new Feed(job, last + 1)); // replaces a running one: the client said where it is
                 } else if (!feeds.containsKey(job)) {
                     Integer stored = starts.get(job);
-                    startFeed(new Feed(job, stored == null ? 0 : stored + 1));
+                    if (stored == null) {
+                        startFeed(new Feed(job, 0));
+                    } else { // nothing to read: live from the next counter (a batch committed meanwhile is a gap)
+                        Feed feed = new Feed(job, stored + 1);
+                        goLive(feed);
+                        feeds.put(job, feed);
+                    }
                 }
             }
             if (!groups.contains(group)) {
