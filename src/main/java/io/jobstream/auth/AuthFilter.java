@@ -62,7 +62,7 @@ public final class AuthFilter {
             refuse(ctx, 403, "forbidden", Requests.FORBIDDEN);
             return;
         }
-        ctx.attribute(Requests.PRINCIPAL, p);
+        Requests.attach(ctx, p);
     }
 
     private void refuseUnauthenticated(Context ctx, Authenticator.Result result) {

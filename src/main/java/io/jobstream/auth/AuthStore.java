@@ -76,7 +76,7 @@ public interface AuthStore {
 
     List<User> members(long teamId);
 
-    /** Whether the job exists and the user owns it or is in a team it is shared with. */
+    /** Whether the user is a superuser, or the job exists and the user owns it or is in a team it is shared with. */
     boolean mayView(long userId, long jobId);
 
     /**

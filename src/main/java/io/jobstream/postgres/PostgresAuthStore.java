@@ -294,8 +294,10 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public boolean mayView(long userId, long jobId) {
-        return !query("checking job access", "SELECT 1 FROM job j WHERE j.id = ? AND ((SELECT is_superuser FROM"
-                + " auth_user WHERE id = ?) OR " + VISIBLE + ")", rs -> 1, jobId, userId, userId, userId).isEmpty();
+        // superusers may watch any id, even of a job not created yet (its first events may be on their way)
+        return query("checking job access", "SELECT coalesce((SELECT is_superuser FROM auth_user WHERE id = ?), false)"
+                + " OR EXISTS (SELECT 1 FROM job j WHERE j.id = ? AND " + VISIBLE + ")", rs -> rs.getBoolean(1),
+                userId, jobId, userId, userId).get(0);
     }
 
     @Override

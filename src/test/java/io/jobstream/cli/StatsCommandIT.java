@@ -31,10 +31,10 @@ class StatsCommandIT {
         try (RunningServer node = RunningServer.start(dir)) {
             assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(3, 1) + "\n" + Events.event(3, 2))
                     .statusCode()).isEqualTo(200);
-            String text = run("--url", node.uri("/").toString());
+            String text = run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString());
             assertThat(text).contains("(embedded)").contains("receiver  running: stored 2, duplicates 0")
                     .contains("requests {200=1}");
-            String json = run("--url", node.uri("/").toString(), "--json");
+            String json = run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString(), "--json");
             assertThat(Http.json(json).path("receiver").path("stored").asInt()).isEqualTo(2);
         }
     }

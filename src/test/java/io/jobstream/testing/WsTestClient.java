@@ -28,15 +28,26 @@ public final class WsTestClient implements WebSocket.Listener {
         this.reading = reading;
     }
 
+    /** Connects as the test admin ({@link TestUsers#ADMIN_AUTH}). */
     public static WsTestClient connect(URI uri, String cookie, boolean reading) {
         return connect(HTTP, uri, cookie, reading);
     }
 
     /** Connects with the given client (e.g. one whose SSLContext trusts a test node's certificate, for wss). */
     public static WsTestClient connect(HttpClient http, URI uri, String cookie, boolean reading) {
+        return connect(http, uri, cookie, TestUsers.ADMIN_AUTH, reading);
+    }
+
+    /** Connects with this {@code Authorization} header (null: none, e.g. cookie only or anonymous). */
+    public static WsTestClient connect(URI uri, String cookie, String authorization, boolean reading) {
+        return connect(HTTP, uri, cookie, authorization, reading);
+    }
+
+    public static WsTestClient connect(HttpClient http, URI uri, String cookie, String authorization, boolean reading) {
         WsTestClient client = new WsTestClient(reading);
         WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         if (cookie != null) builder.header("Cookie", cookie);
+        if (authorization != null) builder.header("Authorization", authorization);
         client.socket = builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
         return client;
     }
