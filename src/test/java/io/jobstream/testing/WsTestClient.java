@@ -43,6 +43,15 @@ public final class WsTestClient implements WebSocket.Listener {
         return connect(HTTP, uri, cookie, authorization, reading);
     }
 
+    /** Connects with exactly these handshake headers (e.g. a browser's Cookie and Origin, and no Authorization). */
+    public static WsTestClient connect(URI uri, java.util.Map<String, String> headers, boolean reading) {
+        WsTestClient client = new WsTestClient(reading);
+        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        headers.forEach(builder::header);
+        client.socket = builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
+        return client;
+    }
+
     public static WsTestClient connect(HttpClient http, URI uri, String cookie, String authorization, boolean reading) {
         WsTestClient client = new WsTestClient(reading);
         WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
