@@ -24,7 +24,8 @@ public final class AdminBootstrap {
 
     /**
      * @param configured the admin password from the configuration, or empty for a random one
-     * @param announce   receives the line that shows a random password (the log, in the server)
+     * @param announce   receives the line that shows a random password (the log, in the server); not called when the
+     *                   password was configured
      * @return the admin created now, if this call created it
      */
     public Optional<User> ensureAdmin(String configured, Consumer<String> announce) {
@@ -37,8 +38,6 @@ public final class AdminBootstrap {
             if (configured.isEmpty()) {
                 announce.accept("admin password (shown once): " + password
                         + "  (user 'admin'; set JOBSTREAM_ADMIN_PASSWORD before the first start to choose it)");
-            } else {
-                announce.accept("created user 'admin' with the password from JOBSTREAM_ADMIN_PASSWORD / --admin-password");
             }
         }
         return created;

@@ -142,7 +142,8 @@ public final class Server implements AutoCloseable {
         BasicCache basicCache = new BasicCache(config.auth().basicCache(), clock);
         Authenticator authenticator = new Authenticator(authStore, hasher, basicCache, clock, registry);
         JobAccess access = new JobAccess(authStore, authenticator);
-        new AdminBootstrap(authStore, hasher, basicCache).ensureAdmin(config.auth().adminPassword(), log::warn);
+        new AdminBootstrap(authStore, hasher, basicCache).ensureAdmin(config.auth().adminPassword(), log::warn)
+                .ifPresent(admin -> log.info("first start: created user 'admin' (superuser)"));
         nodeTokens = new NodeTokens(authStore, clock);
         nodeTokens.ensureCliToken(config.database().dataDir());
         authFilter = new AuthFilter(authenticator, WebsocketEndpoint.PATHS);
