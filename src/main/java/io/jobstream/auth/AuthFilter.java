@@ -66,6 +66,12 @@ public final class AuthFilter {
     }
 
     private void refuseUnauthenticated(Context ctx, Authenticator.Result result) {
+        if (result instanceof Authenticator.Result.Unavailable) {
+            ctx.header("Retry-After", "1");
+            Requests.detail(ctx, 503, "Credentials cannot be checked right now (the database is unreachable); retry.");
+            ctx.skipRemainingHandlers();
+            return;
+        }
         if (result instanceof Authenticator.Result.Missing) authenticator.failed("missing");
         boolean badHeader = result instanceof Authenticator.Result.Failed f && !f.reason().equals("bad_session");
         if (!badHeader && isPage(ctx)) {

@@ -4,6 +4,8 @@ import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -29,7 +31,14 @@ public final class Authenticator {
         record Missing() implements Result {}
 
         record Failed(String reason) implements Result {}
+
+        /** The store could not be asked and the credential was not seen recently: try again later (503). */
+        record Unavailable() implements Result {}
     }
+
+    /** After a store failure, how long requests go straight to the recent-credentials fallback (no 5 s pool waits). */
+    private static final Duration STORE_BACKOFF = Duration.ofSeconds(2);
+    private volatile Instant storeDownUntil = Instant.MIN;
 
     private final AuthStore store;
     private final PasswordHasher hasher;
@@ -49,9 +58,32 @@ public final class Authenticator {
     }
 
     public Result authenticate(String authorization, String sessionCookie) {
-        Result r = resolve(authorization, sessionCookie);
-        if (r instanceof Result.Failed f) failed(f.reason());
+        String credential = authorization != null && !authorization.isBlank() ? authorization
+                : sessionCookie != null && !sessionCookie.isEmpty() ? "sessionid=" + sessionCookie : null;
+        Instant now = clock.instant();
+        if (credential != null && now.isBefore(storeDownUntil)) return fallback(credential);
+        Result r;
+        try {
+            r = resolve(authorization, sessionCookie);
+        } catch (RuntimeException e) {
+            storeDownUntil = now.plus(STORE_BACKOFF);
+            log.warn("cannot check credentials, the user store failed: {}; accepting only credentials seen in the last"
+                    + " auth.basic-cache period", e.getMessage());
+            return credential == null ? new Result.Missing() : fallback(credential);
+        }
+        if (r instanceof Result.Ok ok && credential != null) cache.rememberPrincipal(credential, ok.principal());
+        if (r instanceof Result.Failed f) {
+            failed(f.reason());
+            if (credential != null) cache.forgetPrincipal(credential);
+        }
         return r;
+    }
+
+    private Result fallback(String credential) {
+        Principal p = cache.recentPrincipal(credential);
+        if (p != null) return new Result.Ok(p);
+        failed("unavailable");
+        return new Result.Unavailable();
     }
 
     /** Counts a refusal decided elsewhere (CSRF, scope, permission) under the same metric. */

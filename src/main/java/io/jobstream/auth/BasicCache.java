@@ -33,6 +33,10 @@ public final class BasicCache {
     private final Clock clock;
     private final SecretKeySpec key;
     private final Map<String, Instant> verified = new ConcurrentHashMap<>();
+    /** Credential (as MAC) → who it was, for riding out a store outage; see {@link #rememberPrincipal}. */
+    private final Map<String, Recent> principals = new ConcurrentHashMap<>();
+
+    private record Recent(Principal principal, Instant expires) {}
 
     public BasicCache(Duration ttl, Clock clock) {
         this.ttl = ttl;
@@ -68,6 +72,34 @@ public final class BasicCache {
 
     public void clear() {
         verified.clear();
+        principals.clear();
+    }
+
+    /**
+     * Remembers who a credential (an Authorization header or session cookie) authenticated as, for use only while the
+     * store cannot be reached: a node whose database is down (cluster mode keeps taking events into Redis) still knows
+     * the emitters and users it saw within the last period. Never consulted while the store answers, so a revoked
+     * token or ended session stops working at once.
+     */
+    void rememberPrincipal(String credential, Principal principal) {
+        if (ttl.isZero()) return;
+        Instant now = clock.instant();
+        if (principals.size() >= MAX_ENTRIES) {
+            principals.values().removeIf(r -> !now.isBefore(r.expires()));
+            if (principals.size() >= MAX_ENTRIES) principals.clear();
+        }
+        principals.put(mac(credential, "", ""), new Recent(principal, now.plus(ttl)));
+    }
+
+    void forgetPrincipal(String credential) {
+        if (!principals.isEmpty()) principals.remove(mac(credential, "", ""));
+    }
+
+    /** Who the credential was within the last period, or null. */
+    Principal recentPrincipal(String credential) {
+        if (ttl.isZero()) return null;
+        Recent r = principals.get(mac(credential, "", ""));
+        return r == null || !clock.instant().isBefore(r.expires()) ? null : r.principal();
     }
 
     int size() {

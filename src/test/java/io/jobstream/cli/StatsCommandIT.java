@@ -53,7 +53,7 @@ class StatsCommandIT {
             assertThat(ws.next().path("counter").asInt()).isEqualTo(1);
             assertThat(ws.next().path("counter").asInt()).isEqualTo(2);
 
-            JsonNode stats = Http.json(run("--url", node.uri("/").toString(), "--json"));
+            JsonNode stats = Http.json(run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString(), "--json"));
 
             JsonNode subscriber = stats.path("websocket").path("most_queued").path(0);
             assertThat(stats.path("websocket").path("connections").asInt()).isEqualTo(1);
@@ -64,7 +64,7 @@ class StatsCommandIT {
             assertThat(lag.path("received_committed").path("events").asInt()).isEqualTo(2);
             assertThat(lag.path("created_written").path("events").asInt()).isEqualTo(2);
             assertThat(lag.path("created_written").path("p99_ms_at_most").isNumber()).isTrue();
-            assertThat(run("--url", node.uri("/").toString())).contains("lag, last minute").contains("created_written");
+            assertThat(run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString())).contains("lag, last minute").contains("created_written");
             ws.abort();
         }
     }
