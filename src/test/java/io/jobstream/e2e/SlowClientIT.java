@@ -36,7 +36,7 @@ class SlowClientIT {
     @Test
     void a_client_that_stops_in_the_middle_of_its_headers_is_disconnected_while_others_are_served() throws Exception {
         try (Socket stalled = connect()) {
-            stalled.getOutputStream().write("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestUsers.ADMIN_AUTH + "\r\n"
+            stalled.getOutputStream().write(("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestUsers.ADMIN_AUTH + "\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(61, 1)).statusCode()).isEqualTo(200);
             assertThat(readUntilClosed(stalled.getInputStream())).as("the server ends the stalled connection").isNotNull();
