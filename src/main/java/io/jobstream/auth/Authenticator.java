@@ -36,8 +36,11 @@ public final class Authenticator {
         record Unavailable() implements Result {}
     }
 
-    /** After a store failure, how long requests go straight to the recent-credentials fallback (no 5 s pool waits). */
-    private static final Duration STORE_BACKOFF = Duration.ofSeconds(2);
+    /**
+     * After a store failure, how long requests go straight to the recent-credentials fallback: asking a database that
+     * is down costs each request the pool's 5 s connection timeout, which would throttle every emitter to a crawl.
+     */
+    private static final Duration STORE_BACKOFF = Duration.ofSeconds(10);
     private volatile Instant storeDownUntil = Instant.MIN;
 
     private final AuthStore store;
@@ -66,7 +69,7 @@ public final class Authenticator {
         try {
             r = resolve(authorization, sessionCookie);
         } catch (RuntimeException e) {
-            storeDownUntil = now.plus(STORE_BACKOFF);
+            storeDownUntil = clock.instant().plus(STORE_BACKOFF); // from now, after the (slow) failure
             log.warn("cannot check credentials, the user store failed: {}; accepting only credentials seen in the last"
                     + " auth.basic-cache period", e.getMessage());
             return credential == null ? new Result.Missing() : fallback(credential);
