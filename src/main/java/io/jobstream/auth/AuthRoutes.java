@@ -279,7 +279,7 @@ public final class AuthRoutes {
         m.put("id", u.id());
         m.put("type", "user");
         m.put("url", "/api/v2/users/" + u.id() + "/");
-        m.put("related", Map.of("teams", "/api/v2/users/" + u.id() + "/teams/"));
+        m.put("related", Map.of());
         m.put("summary_fields", Map.of());
         m.put("created", u.created() == null ? null : u.created().toString());
         m.put("username", u.username());
