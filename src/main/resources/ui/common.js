@@ -11,8 +11,34 @@ export function readCookie(name) {
 
 export async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+  if (response.status === 401) toLogin();
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return response.json();
+}
+
+/** The login expired (or never was): back to the login page, returning here afterwards. */
+function toLogin() {
+  window.location.assign('/login/?next=' + encodeURIComponent(window.location.pathname + window.location.search));
+}
+
+/**
+ * POSTs as the logged-in user. Django's CSRF rule: a cookie-authenticated POST must echo the csrftoken cookie in the
+ * X-CSRFToken header, which another site's page cannot read and so cannot forge.
+ */
+export function post(url, body) {
+  return fetch(url, {
+    method: 'POST', credentials: 'same-origin',
+    headers: { 'X-CSRFToken': readCookie('csrftoken') || '', 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+const logout = document.getElementById('logout');
+if (logout) {
+  logout.addEventListener('click', async () => {
+    await post('/logout/');
+    window.location.assign('/login/');
+  });
 }
 
 /** REST lists come as AWX pages ({results: [...]}) or, count-free, as {results} or a bare array. */

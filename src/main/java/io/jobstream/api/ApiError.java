@@ -17,6 +17,10 @@ final class ApiError extends RuntimeException {
         return new ApiError(404, "Not found.");
     }
 
+    static ApiError forbidden() {
+        return new ApiError(403, "You do not have permission to perform this action.");
+    }
+
     /** Django REST framework's answer to a page number past the end or not a number. */
     static ApiError invalidPage() {
         return new ApiError(404, "Invalid page.");

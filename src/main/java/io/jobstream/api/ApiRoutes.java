@@ -3,6 +3,8 @@ package io.jobstream.api;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
+import io.jobstream.auth.JobAccess;
+import io.jobstream.auth.Requests;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,11 +30,17 @@ public final class ApiRoutes {
     private final NodeInfo node;
     private final EventsView events;
     private final StdoutView stdout;
+    private final JobAccess access;
 
-    public ApiRoutes(JobReader jobs, EventReader events, StdoutSource stdout, NodeInfo node) {
+    /** @param access who may see which job; every route but ping expects the AuthFilter's principal on the request */
+    public ApiRoutes(JobReader jobs, EventReader events, StdoutSource stdout, NodeInfo node, JobAccess access) {
         this.jobs = Objects.requireNonNull(jobs, "jobs");
+        this.access = Objects.requireNonNull(access, "access");
         this.node = Objects.requireNonNull(node, "node");
-        this.events = new EventsView(jobs, Objects.requireNonNull(events, "events"));
+        this.events = new EventsView(jobs, Objects.requireNonNull(events, "events"),
+                (ctx, jobId) -> {
+                    if (!access.mayView(Requests.principal(ctx), jobId)) throw ApiError.forbidden();
+                });
         this.stdout = new StdoutView(Objects.requireNonNull(stdout, "stdout"));
     }
 
@@ -84,8 +92,11 @@ public final class ApiRoutes {
         }
     }
 
+    /** The job of the path, when it exists (404) and the caller may see it (403, AWX's answer). */
     private JobView job(Context ctx) {
-        return jobs.find(id(ctx)).orElseThrow(ApiError::notFound);
+        JobView job = jobs.find(id(ctx)).orElseThrow(ApiError::notFound);
+        if (!access.mayView(Requests.principal(ctx), job.id())) throw ApiError.forbidden();
+        return job;
     }
 
     /** AWX-like; this node is the only instance it knows of (cluster peers are not tracked here). */
@@ -131,7 +142,8 @@ public final class ApiRoutes {
         int page = QueryParams.page(QueryParams.first(params, "page"));
         int size = QueryParams.pageSize(QueryParams.first(params, "page_size"));
         boolean count = !QueryParams.flag(params, "count_disabled");
-        Page<JobView> result = jobs.list(statuses, (long) (page - 1) * size, size, count);
+        Long visibleTo = access.listFilter(Requests.principal(ctx));
+        Page<JobView> result = jobs.list(statuses, visibleTo, (long) (page - 1) * size, size, count);
         if (page > 1 && result.rows().isEmpty()) throw ApiError.invalidPage();
         EventsView.json(ctx, ApiJson.bytes(g -> {
             g.writeStartObject();

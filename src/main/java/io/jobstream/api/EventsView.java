@@ -16,12 +16,19 @@ final class EventsView {
     /** AWX's MAX_UI_JOB_EVENTS, sent as {@code X-UI-Max-Events} on the per-job list. */
     static final int MAX_UI_EVENTS = 4000;
 
+    /** Throws (403) when the request's caller may not see the job. */
+    interface Check {
+        void mayView(Context ctx, long jobId);
+    }
+
     private final JobReader jobs;
     private final EventReader events;
+    private final Check check;
 
-    EventsView(JobReader jobs, EventReader events) {
+    EventsView(JobReader jobs, EventReader events, Check check) {
         this.jobs = jobs;
         this.events = events;
+        this.check = check;
     }
 
     void jobEvents(Context ctx, JobView job) {
@@ -32,6 +39,7 @@ final class EventsView {
 
     void event(Context ctx, long eventId) {
         EventRow e = events.find(eventId).orElseThrow(ApiError::notFound);
+        check.mayView(ctx, e.jobId());
         JobView job = jobs.find(e.jobId()).orElse(null);
         json(ctx, ApiJson.bytes(g -> ApiJson.writeEvent(g, e, job, false)));
     }
@@ -39,6 +47,7 @@ final class EventsView {
     /** Events of the same job whose parent_uuid is this event's uuid; an event without uuid has none. */
     void children(Context ctx, long eventId) {
         EventRow parent = events.find(eventId).orElseThrow(ApiError::notFound);
+        check.mayView(ctx, parent.jobId());
         JobView job = jobs.find(parent.jobId()).orElse(null);
         EventQueryParser.Request req = EventQueryParser.parse(ctx.queryParamMap());
         Page<EventRow> page = parent.uuid().isEmpty()

@@ -10,7 +10,8 @@ public interface JobReader {
     /**
      * Jobs newest first (highest id first).
      *
-     * @param statuses keep only jobs in one of these statuses; empty keeps all
+     * @param statuses  keep only jobs in one of these statuses; empty keeps all
+     * @param visibleTo keep only the jobs this user owns or sees through a team; null keeps all (admins)
      */
-    Page<JobView> list(List<String> statuses, long offset, int limit, boolean withCount);
+    Page<JobView> list(List<String> statuses, Long visibleTo, long offset, int limit, boolean withCount);
 }

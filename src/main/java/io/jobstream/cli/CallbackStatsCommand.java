@@ -2,7 +2,6 @@ package io.jobstream.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -82,7 +81,7 @@ final class CallbackStatsCommand implements Callable<Integer> {
     }
 
     private double storedRows() throws IOException, InterruptedException {
-        HttpResponse<String> r = node.http().send(HttpRequest.newBuilder(node.resolve("/metrics"))
+        HttpResponse<String> r = node.http().send(node.request("/metrics")
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new IOException("GET /metrics answered " + r.statusCode());
         return counter(r.body(), STORED);

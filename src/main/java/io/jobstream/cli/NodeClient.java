@@ -22,6 +22,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,6 +41,8 @@ final class NodeClient {
 
     @Option(names = "--insecure", description = "Accept any certificate from an https node (testing only).")
     boolean insecure;
+
+    @Mixin Credentials credentials = new Credentials();
 
     private HttpClient http;
 
@@ -61,8 +64,13 @@ final class NodeClient {
         return URI.create(base).resolve(path.startsWith("/") ? path.substring(1) : path);
     }
 
+    /** A request to the node with this tool's credentials. */
+    HttpRequest.Builder request(String path) {
+        return credentials.apply(HttpRequest.newBuilder(resolve(path)));
+    }
+
     JsonNode getJson(String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = http().send(HttpRequest.newBuilder(resolve(path)).timeout(Duration.ofSeconds(30))
+        HttpResponse<String> r = http().send(request(path).timeout(Duration.ofSeconds(30))
                 .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new IOException("GET " + resolve(path) + " answered " + r.statusCode() + ": " + r.body());
         return Json.MAPPER.readTree(r.body());
@@ -73,14 +81,21 @@ final class NodeClient {
      * message must echo as {@code xrftoken}; returns the socket and that token.
      */
     Socket websocket(WebSocket.Listener listener) throws IOException, InterruptedException {
-        HttpResponse<Void> page = http().send(HttpRequest.newBuilder(resolve("/")).timeout(Duration.ofSeconds(30)).build(),
+        HttpResponse<Void> page = http().send(request("/").timeout(Duration.ofSeconds(30)).build(),
                 HttpResponse.BodyHandlers.discarding());
+        if (page.statusCode() == 302 || page.statusCode() == 401) {
+            throw new IOException(resolve("/") + " wants credentials: give --token, --user/--password, or --data-dir of"
+                    + " a local node (its cli-token)");
+        }
         String token = page.headers().allValues("Set-Cookie").stream()
                 .filter(c -> c.startsWith("csrftoken=")).map(c -> c.substring("csrftoken=".length()).split(";", 2)[0])
                 .findFirst().orElseThrow(() -> new IOException(resolve("/") + " set no csrftoken cookie"));
         URI base = resolve("/websocket/");
         URI ws = URI.create(base.toString().replaceFirst("^http", "ws"));
-        WebSocket socket = http().newWebSocketBuilder().header("Cookie", "csrftoken=" + token)
+        WebSocket.Builder builder = http().newWebSocketBuilder().header("Cookie", "csrftoken=" + token);
+        String auth = credentials.authorization();
+        if (auth != null) builder.header("Authorization", auth);
+        WebSocket socket = builder
                 .connectTimeout(Duration.ofSeconds(5)).buildAsync(ws, listener).orTimeout(10, TimeUnit.SECONDS).join();
         return new Socket(socket, token);
     }

@@ -146,7 +146,7 @@ final class ReplayCommand implements Callable<Integer> {
         if (batch.length() == 0) return;
         // ingest is idempotent on (job, counter): a batch that fails for a moment is simply sent again
         for (int attempt = 1; ; attempt++) {
-            HttpResponse<String> r = node.http().send(HttpRequest.newBuilder(node.resolve("/api/v2/job_events/ingest/"))
+            HttpResponse<String> r = node.http().send(node.request("/api/v2/job_events/ingest/")
                     .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/x-ndjson")
                     .POST(HttpRequest.BodyPublishers.ofString(batch.toString())).build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 200) break;

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -49,8 +50,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--name", description = "Job name (default: the playbook).")
     String name;
 
-    @Option(names = "--url", defaultValue = "http://127.0.0.1:8052/", description = "The node. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--url", defaultValue = "${env:JOBSTREAM_URL:-http://127.0.0.1:8052/}",
+            description = "The node. Default: ${DEFAULT-VALUE} (env JOBSTREAM_URL).")
     URI url;
+
+    @Mixin Credentials credentials = new Credentials();
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     PrintStream out = System.out;
@@ -76,7 +80,7 @@ final class RunCommand implements Callable<Integer> {
         }
         HttpResponse<String> launched;
         try {
-            launched = http.send(HttpRequest.newBuilder(base.resolve("api/v2/jobs/")).timeout(Duration.ofSeconds(30))
+            launched = http.send(credentials.apply(HttpRequest.newBuilder(base.resolve("api/v2/jobs/"))).timeout(Duration.ofSeconds(30))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
@@ -147,7 +151,7 @@ final class RunCommand implements Callable<Integer> {
     private JsonNode get(URI uri) throws Exception {
         for (int attempt = 1; ; attempt++) {
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse<String> r = http.send(credentials.apply(HttpRequest.newBuilder(uri)).timeout(Duration.ofSeconds(30)).GET().build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) return Json.MAPPER.readTree(r.body());
                 if (attempt >= 20) throw new IOException("GET " + uri + " answered " + r.statusCode() + ": " + r.body());

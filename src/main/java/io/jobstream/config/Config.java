@@ -8,7 +8,7 @@ import java.util.Optional;
 public record Config(
         HttpConfig http, DatabaseConfig database, IngestConfig ingest, QueueConfig queue,
         PersistConfig persist, WsConfig ws, ClusterConfig cluster, boolean demo,
-        JobsConfig jobs) {
+        JobsConfig jobs, AuthConfig auth) {
 
     /**
      * @param idleTimeout    a connection that sends nothing for this long is closed
@@ -66,6 +66,21 @@ public record Config(
     /** Launching ansible-playbook: where playbooks live, how many run at once, how cancel escalates. */
     public record JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace,
                              String ansiblePlaybook) {}
+
+    /**
+     * Users and logins.
+     *
+     * @param adminPassword    for the first start's {@code admin}; empty = random, printed once
+     * @param basicCache       how long a verified Basic credential is remembered (zero = not at all)
+     * @param adminsOnlyLaunch whether only superusers may launch playbooks
+     */
+    public record AuthConfig(String adminPassword, Duration sessionTimeout, Duration basicCache, boolean adminsOnlyLaunch) {
+        @Override
+        public String toString() { // never print the password
+            return "AuthConfig[adminPassword=" + (adminPassword.isEmpty() ? "" : "***") + ", sessionTimeout="
+                    + sessionTimeout + ", basicCache=" + basicCache + ", adminsOnlyLaunch=" + adminsOnlyLaunch + "]";
+        }
+    }
 
     /** The embedded single-node defaults, as with no flags and no environment. */
     public static Config defaults() {

@@ -63,11 +63,21 @@ public final class ConfigLoader {
         var jobs = new Config.JobsConfig(Path.of(string(Settings.PLAYBOOK_DIR)), intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),
                 intIn(Settings.JOBS_MAX_PENDING, 0, 1_000_000), duration(Settings.JOBS_CANCEL_GRACE, Duration.ofMillis(100)),
                 string(Settings.ANSIBLE_PLAYBOOK));
+        var auth = new Config.AuthConfig(string(Settings.ADMIN_PASSWORD), duration(Settings.SESSION_TIMEOUT,
+                Duration.ofMinutes(1)), duration(Settings.BASIC_CACHE, Duration.ZERO), launchBy());
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
             problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());
         }
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        return new Config(http, db, ingest, queue, persist, ws, cluster, demo, jobs);
+        return new Config(http, db, ingest, queue, persist, ws, cluster, demo, jobs, auth);
+    }
+
+    private boolean launchBy() {
+        String v = string(Settings.LAUNCH_BY);
+        if (!v.equals("users") && !v.equals("admins")) {
+            problems.add(Settings.LAUNCH_BY.key() + " must be 'users' or 'admins', was '" + v + "'");
+        }
+        return v.equals("admins");
     }
 
     private Config.TlsConfig tls() {

@@ -69,12 +69,23 @@ public final class Settings {
             "After a cancel's SIGINT, how long before SIGTERM, and as long again before SIGKILL.");
     public static final Setting ANSIBLE_PLAYBOOK = new Setting("jobs.ansible-playbook", "ansible-playbook",
             "The ansible-playbook command launched jobs run (looked up on PATH unless a path).");
+    public static final Setting ADMIN_PASSWORD = new Setting("admin-password", "",
+            "Password of the 'admin' superuser created on the very first start (when there is no user yet); empty = a"
+                    + " random one, printed once to the log. Ignored once users exist. Prefer the env var to the flag.");
+    public static final Setting SESSION_TIMEOUT = new Setting("auth.session-timeout", "8h",
+            "How long a login (the sessionid cookie) lasts; kept in PostgreSQL, so any node accepts it.");
+    public static final Setting BASIC_CACHE = new Setting("auth.basic-cache", "5m",
+            "How long a node remembers a verified HTTP Basic credential, so the slow password hash runs once per"
+                    + " period rather than per request (0s = never remember). A password change ends it at once.");
+    public static final Setting LAUNCH_BY = new Setting("jobs.launch-by", "users",
+            "Who may launch playbooks (POST /api/v2/jobs/): 'users' (any logged-in user) or 'admins'.");
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
             OUTBOX_CAPACITY, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY,
             TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, DEMO,
-            PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK);
+            PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,
+            ADMIN_PASSWORD, SESSION_TIMEOUT, BASIC_CACHE, LAUNCH_BY);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */
     public static boolean isSwitch(Setting s) {

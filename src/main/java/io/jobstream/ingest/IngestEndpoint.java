@@ -2,6 +2,9 @@ package io.jobstream.ingest;
 
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import io.jobstream.auth.JobAccess;
+import io.jobstream.auth.Principal;
+import io.jobstream.auth.Requests;
 import io.jobstream.config.Config.IngestConfig;
 import io.jobstream.event.Decoded;
 import io.jobstream.event.EventDecoder;
@@ -18,6 +21,8 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -46,14 +51,18 @@ public final class IngestEndpoint {
     private final EventQueue queue;
     private final IngestConfig config;
     private final MeterRegistry registry;
+    private final JobAccess access;
     private final Counter received;
     private final Counter createdFilled;
     private final Timer lagReceived;
     private final ExecutorService replies;
     private volatile boolean closed;
 
-    public IngestEndpoint(EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry) {
+    /** @param access which jobs the request's credential may write (lines for other jobs are rejected) */
+    public IngestEndpoint(EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry,
+                          JobAccess access) {
         this.decoder = decoder;
+        this.access = access;
         this.queue = queue;
         this.config = config;
         this.registry = registry;
@@ -105,7 +114,17 @@ public final class IngestEndpoint {
         List<IngestReply.Problem> rejected = new ArrayList<>();
         List<IngestReply.Problem> repairs = new ArrayList<>();
         List<Decoded.Ok> valid = new ArrayList<>();
+        Set<Long> writable = writable(Requests.principal(ctx), lines);
+        int forbidden = 0;
         for (Decoded d : lines) {
+            if (d instanceof Decoded.Ok ok && !writable.contains(ok.message().jobId())) {
+                forbidden++;
+                String reason = "not allowed to write events of job " + ok.message().jobId();
+                rejected.add(new IngestReply.Problem(ok.line(), reason));
+                registry.counter(Metrics.EVENTS_REJECTED, "reason", "forbidden").increment();
+                log.debug("rejected line {}: {}", ok.line(), reason);
+                continue;
+            }
             if (d instanceof Decoded.Rejected r) {
                 rejected.add(new IngestReply.Problem(r.line(), r.reason()));
                 registry.counter(Metrics.EVENTS_REJECTED, "reason", reasonTag(r.reason())).increment();
@@ -114,6 +133,11 @@ public final class IngestEndpoint {
                 valid.add(ok);
                 for (String repair : ok.repairs()) repairs.add(new IngestReply.Problem(ok.line(), repair));
             }
+        }
+        if (valid.isEmpty() && forbidden > 0) {
+            answer(ctx, 403, new IngestReply(0, 0, rejected, repairs,
+                    "this credential may not write events of these jobs", null));
+            return;
         }
         if (valid.isEmpty()) {
             String detail = lines.isEmpty() ? "empty body: send one JSON event, a JSON array, or NDJSON" : "no valid event";
@@ -136,6 +160,15 @@ public final class IngestEndpoint {
         }
         count(valid, repairs);
         ctx.future(() -> reply(ctx, receipt, rejected, repairs));
+    }
+
+    /** The jobs of the request's valid lines that its credential may write (one store query at most, none for admins). */
+    private Set<Long> writable(Principal principal, List<Decoded> lines) {
+        Set<Long> jobs = new TreeSet<>();
+        for (Decoded d : lines) {
+            if (d instanceof Decoded.Ok ok) jobs.add(ok.message().jobId());
+        }
+        return jobs.isEmpty() ? Set.of() : access.writable(principal, jobs);
     }
 
     private CompletableFuture<Void> reply(Context ctx, RequestReceipt receipt, List<IngestReply.Problem> rejected,

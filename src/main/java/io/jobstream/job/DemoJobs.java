@@ -40,10 +40,11 @@ public final class DemoJobs implements AutoCloseable {
     /**
      * @param ingestUrl the full URL of {@code POST /api/v2/job_events/ingest/} on this node
      * @param tls       for an https node: a context that trusts the node's certificate
+     * @param authorization the {@code Authorization} header for ingest (an emitter token), or null for none
      */
-    public DemoJobs(URI ingestUrl, Optional<SSLContext> tls, JobRegistry jobs, Clock clock) {
+    public DemoJobs(URI ingestUrl, Optional<SSLContext> tls, String authorization, JobRegistry jobs, Clock clock) {
         // the HttpClient (and its selector thread) is made on first use, on the demo thread
-        this(jobs, clock, Sleeper.REAL, new LazySink(ingestUrl, tls), null);
+        this(jobs, clock, Sleeper.REAL, new LazySink(ingestUrl, tls, authorization), null);
     }
 
     DemoJobs(JobRegistry jobs, Clock clock, Sleeper sleeper, DemoReplay.Sink sink, List<DemoRecording.Run> runs) {
@@ -58,11 +59,13 @@ public final class DemoJobs implements AutoCloseable {
     private static final class LazySink implements DemoReplay.Sink {
         private final URI ingestUrl;
         private final Optional<SSLContext> tls;
+        private final String authorization;
         private IngestPoster poster; // only the demo thread posts
 
-        LazySink(URI ingestUrl, Optional<SSLContext> tls) {
+        LazySink(URI ingestUrl, Optional<SSLContext> tls, String authorization) {
             this.ingestUrl = Objects.requireNonNull(ingestUrl, "ingestUrl");
             this.tls = tls;
+            this.authorization = authorization;
         }
 
         @Override
@@ -70,7 +73,7 @@ public final class DemoJobs implements AutoCloseable {
             if (poster == null) {
                 HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
                 tls.ifPresent(client::sslContext);
-                poster = new IngestPoster(ingestUrl, client.build(), Sleeper.REAL);
+                poster = new IngestPoster(ingestUrl, client.build(), Sleeper.REAL, authorization);
             }
             poster.post(ndjson);
         }

@@ -28,20 +28,28 @@ final class IngestPoster implements DemoReplay.Sink {
     private final URI ingestUrl;
     private final HttpClient http;
     private final Sleeper sleeper;
+    private final String authorization;
 
     IngestPoster(URI ingestUrl, HttpClient http, Sleeper sleeper) {
+        this(ingestUrl, http, sleeper, null);
+    }
+
+    /** @param authorization the {@code Authorization} header to send, or null */
+    IngestPoster(URI ingestUrl, HttpClient http, Sleeper sleeper, String authorization) {
         this.ingestUrl = ingestUrl;
         this.http = http;
         this.sleeper = sleeper;
+        this.authorization = authorization;
     }
 
     @Override
     public void post(String ndjson) throws InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(ingestUrl)
+        HttpRequest.Builder builder = HttpRequest.newBuilder(ingestUrl)
                 .timeout(REQUEST_TIMEOUT)
                 .header("Content-Type", "application/x-ndjson")
-                .POST(HttpRequest.BodyPublishers.ofString(ndjson, StandardCharsets.UTF_8))
-                .build();
+                .POST(HttpRequest.BodyPublishers.ofString(ndjson, StandardCharsets.UTF_8));
+        if (authorization != null) builder.header("Authorization", authorization);
+        HttpRequest request = builder.build();
         Duration backoff = FIRST_BACKOFF;
         for (int attempt = 1; ; attempt++) {
             String failure;

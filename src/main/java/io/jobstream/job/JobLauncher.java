@@ -51,6 +51,7 @@ public final class JobLauncher implements AutoCloseable {
     private final LaunchedJobStore store;
     private final StatusListener listener;
     private final Clock clock;
+    private final JobTokens tokens;
     private final Map<Long, Run> runs = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ExecutorService workers;
@@ -74,9 +75,11 @@ public final class JobLauncher implements AutoCloseable {
      * @param nodeUri this node's base URL, for the plugin's {@code JOBSTREAM_URL}
      * @param caFile  the node's TLS certificate file for the plugin to trust ({@code JOBSTREAM_CA_FILE}), or a
      *                supplier of null when the node serves plain HTTP or a CA-signed certificate
+     * @param tokens  issues each run's ingest token (the plugin's {@code JOBSTREAM_TOKEN}) and revokes it at the end
      */
     public JobLauncher(JobsConfig config, Path dataDir, Supplier<URI> nodeUri, Supplier<Path> caFile,
-                       LaunchedJobStore store, StatusListener listener, Clock clock) {
+                       LaunchedJobStore store, StatusListener listener, Clock clock, JobTokens tokens) {
+        this.tokens = Objects.requireNonNull(tokens, "tokens");
         this.config = Objects.requireNonNull(config, "config");
         this.playbooks = new PlaybookDir(config.playbookDir());
         this.dataDir = dataDir.toAbsolutePath().normalize();
@@ -128,8 +131,18 @@ public final class JobLauncher implements AutoCloseable {
         return false;
     }
 
-    /** Validates and queues a launch; returns the new job id. */
+    /** Validates and queues a launch owned by no one (admins see it); returns the new job id. */
     public long launch(LaunchRequest request) {
+        return launch(request, null, null);
+    }
+
+    /**
+     * Validates and queues a launch; returns the new job id.
+     *
+     * @param ownerId the launching user, who may then see the job (null: admins only)
+     * @param teamId  a team to share the job with (null: none); the caller has checked it
+     */
+    public long launch(LaunchRequest request, Long ownerId, Long teamId) {
         if (closed) throw new LaunchException(503, "the node is stopping");
         Path playbook = playbooks.resolve(request.playbook(), "playbook");
         Path inventory = request.inventory().isEmpty() ? defaultInventory() : playbooks.resolve(request.inventory(), "inventory");
@@ -140,7 +153,7 @@ public final class JobLauncher implements AutoCloseable {
         long id;
         try {
             String name = request.name().isEmpty() ? request.playbook() : request.name();
-            id = store.createLaunched(name, playbooks.path().relativize(playbook).toString());
+            id = store.createLaunched(name, playbooks.path().relativize(playbook).toString(), ownerId, teamId);
         } catch (RuntimeException e) {
             inFlight.decrementAndGet();
             throw e;
@@ -306,6 +319,8 @@ public final class JobLauncher implements AutoCloseable {
         if (!isUtf8(env.get("LC_ALL")) && !isUtf8(env.get("LANG"))) env.put("LC_ALL", "C.UTF-8");
         env.put("JOBSTREAM_URL", nodeUri.get().toString());
         env.put("JOBSTREAM_JOB_ID", Long.toString(jobId));
+        // good for this job's events only, revoked when the run ends (see end)
+        env.put("JOBSTREAM_TOKEN", tokens.issue(jobId));
         Path ca = caFile.get();
         if (ca != null) env.put("JOBSTREAM_CA_FILE", ca.toString());
     }
@@ -318,6 +333,11 @@ public final class JobLauncher implements AutoCloseable {
         synchronized (run) {
             if (run.done) return;
             run.done = true;
+        }
+        try {
+            tokens.revoke(run.id);
+        } catch (RuntimeException e) {
+            LOG.warn("job {}: cannot revoke its ingest token (it expires on its own): {}", run.id, e.getMessage());
         }
         try {
             store.finished(run.id, status, explanation);

@@ -16,7 +16,7 @@ import java.util.Map;
 public record LaunchRequest(String playbook, String inventory, String extraVars, String limit, String name,
                             int verbosity) {
     private static final java.util.Set<String> KEYS = java.util.Set.of("playbook", "inventory", "extra_vars", "limit",
-            "name", "verbosity");
+            "name", "verbosity", "team"); // team: read by LaunchRoutes, which checks it against the user
 
     public static LaunchRequest parse(byte[] body) {
         JsonNode root;

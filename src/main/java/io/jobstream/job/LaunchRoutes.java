@@ -1,8 +1,15 @@
 package io.jobstream.job;
 
 import io.javalin.config.RoutesConfig;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
+import io.jobstream.auth.AuthStore;
+import io.jobstream.auth.JobAccess;
+import io.jobstream.auth.Principal;
+import io.jobstream.auth.Requests;
 import io.jobstream.event.Json;
+import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongFunction;
@@ -13,17 +20,30 @@ import org.slf4j.LoggerFactory;
  * The write side of jobs over HTTP: {@code POST /api/v2/jobs/} launches (201 with the job as
  * {@code GET /api/v2/jobs/{id}/} shows it), {@code POST /api/v2/jobs/{id}/cancel/} cancels (202), and
  * {@code GET …/cancel/} answers {@code {"can_cancel": …}} as AWX does. Refusals answer AWX's {@code {"detail": …}}.
+ *
+ * <p>Who: any logged-in user launches (or admins only, with {@code jobs.launch-by=admins}); the job is theirs, and
+ * {@code "team": <id>} shares it at launch with a team they are in. Its owner or an admin cancels it.
  */
 public final class LaunchRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(LaunchRoutes.class);
 
     private final JobLauncher launcher;
     private final LongFunction<Optional<byte[]>> jobJson;
+    private final JobAccess access;
+    private final AuthStore teams;
+    private final boolean adminsOnly;
 
-    /** @param jobJson the job as the REST read side renders it, empty when there is no such job */
-    public LaunchRoutes(JobLauncher launcher, LongFunction<Optional<byte[]>> jobJson) {
+    /**
+     * @param jobJson    the job as the REST read side renders it, empty when there is no such job
+     * @param adminsOnly whether only superusers may launch
+     */
+    public LaunchRoutes(JobLauncher launcher, LongFunction<Optional<byte[]>> jobJson, JobAccess access, AuthStore teams,
+                        boolean adminsOnly) {
         this.launcher = launcher;
         this.jobJson = jobJson;
+        this.access = access;
+        this.teams = teams;
+        this.adminsOnly = adminsOnly;
     }
 
     public void register(RoutesConfig routes) {
@@ -35,14 +55,29 @@ public final class LaunchRoutes {
                 detail(ctx, 404, "Not found.");
                 return;
             }
+            if (!access.mayView(Requests.principal(ctx), id)) {
+                detail(ctx, 403, Requests.FORBIDDEN);
+                return;
+            }
             json(ctx, 200, Json.MAPPER.writeValueAsBytes(Map.of("can_cancel", launcher.isActive(id))));
         });
     }
 
     private void launch(Context ctx) throws Exception {
+        Principal p = Requests.principal(ctx);
+        if (adminsOnly && !p.superuser()) {
+            detail(ctx, 403, Requests.FORBIDDEN);
+            return;
+        }
         long id;
         try {
-            id = launcher.launch(LaunchRequest.parse(ctx.bodyAsBytes()));
+            byte[] body = ctx.bodyAsBytes();
+            LaunchRequest request = LaunchRequest.parse(body);
+            Long team = team(body);
+            if (team != null && (teams.team(team).isEmpty() || (!p.superuser() && !teams.isMember(team, p.userId())))) {
+                throw new LaunchException(400, "team " + team + " does not exist or you are not in it");
+            }
+            id = launcher.launch(request, p.userId(), team);
         } catch (LaunchException e) {
             detail(ctx, e.status, e.getMessage());
             return;
@@ -63,11 +98,24 @@ public final class LaunchRoutes {
             detail(ctx, 404, "Not found.");
             return;
         }
+        Principal p = Requests.principal(ctx);
+        if (!p.superuser() && access.writable(p, List.of(id)).isEmpty()) {
+            detail(ctx, 403, Requests.FORBIDDEN);
+            return;
+        }
         if (!launcher.cancel(id)) {
             detail(ctx, 405, "Job " + id + " cannot be canceled: it is not running on this node.");
             return;
         }
         ctx.status(202);
+    }
+
+    /** The optional {@code "team"} of a launch body (already known to be a JSON object). */
+    private static Long team(byte[] body) throws IOException {
+        JsonNode team = Json.MAPPER.readTree(body).get("team");
+        if (team == null || team.isNull()) return null;
+        if (!team.canConvertToLong() || !team.isIntegralNumber()) throw new LaunchException(400, "team must be a team id");
+        return team.longValue();
     }
 
     private static long id(Context ctx) {

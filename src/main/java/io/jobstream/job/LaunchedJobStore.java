@@ -5,8 +5,13 @@ package io.jobstream.job;
  * by the launcher (from the ansible-playbook exit code or a cancel), never derived from their events.
  */
 public interface LaunchedJobStore {
-    /** Creates a job in status {@code pending}, marked as launched, and returns its id. */
-    long createLaunched(String name, String playbook);
+    /**
+     * Creates a job in status {@code pending}, marked as launched, and returns its id.
+     *
+     * @param ownerId the launching user (null: only admins see it, e.g. the demo)
+     * @param teamId  a team to share it with at once, or null
+     */
+    long createLaunched(String name, String playbook, Long ownerId, Long teamId);
 
     /** Moves a pending job to {@code running} and sets {@code started}. */
     void started(long jobId);

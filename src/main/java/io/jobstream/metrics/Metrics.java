@@ -27,6 +27,8 @@ public final class Metrics {
     public static final String EVENTS_DUPLICATE = "events.duplicate";
     public static final String EVENTS_PARKED = "events.parked";
     public static final String INGEST_REQUESTS = "ingest.requests";
+    /** Refused credentials and permissions, tag {@code reason} (docs/OPERATIONS.md lists them). */
+    public static final String AUTH_FAILURES = "auth.failures";
     public static final String QUEUE_DEPTH = "queue.depth";
     public static final String QUEUE_CAPACITY = "queue.capacity";
     public static final String PERSIST_BATCH_SIZE = "persist.batch.size";

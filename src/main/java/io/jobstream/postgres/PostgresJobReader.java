@@ -42,14 +42,16 @@ public final class PostgresJobReader implements JobReader {
     }
 
     @Override
-    public Page<JobView> list(List<String> statuses, long offset, int limit, boolean withCount) {
-        String where = statuses.isEmpty() ? "" : " WHERE status = ANY (?)";
+    public Page<JobView> list(List<String> statuses, Long visibleTo, long offset, int limit, boolean withCount) {
+        List<String> conditions = new ArrayList<>();
+        if (!statuses.isEmpty()) conditions.add("status = ANY (?)");
+        if (visibleTo != null) conditions.add(PostgresAuthStore.visibleCondition());
+        String where = conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
         try (Connection c = dataSource.getConnection()) {
             List<JobView> rows = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT " + COLUMNS + " FROM job" + where + " ORDER BY id DESC LIMIT ? OFFSET ?")) {
-                int i = 1;
-                if (!statuses.isEmpty()) ps.setArray(i++, c.createArrayOf("text", statuses.toArray()));
+                    "SELECT " + COLUMNS + " FROM job j" + where + " ORDER BY id DESC LIMIT ? OFFSET ?")) {
+                int i = bindFilters(ps, c, statuses, visibleTo);
                 ps.setInt(i++, limit);
                 ps.setLong(i, offset);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -58,8 +60,8 @@ public final class PostgresJobReader implements JobReader {
             }
             Long count = null;
             if (withCount) {
-                try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM job" + where)) {
-                    if (!statuses.isEmpty()) ps.setArray(1, c.createArrayOf("text", statuses.toArray()));
+                try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM job j" + where)) {
+                    bindFilters(ps, c, statuses, visibleTo);
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
                         count = rs.getLong(1);
@@ -70,6 +72,18 @@ public final class PostgresJobReader implements JobReader {
         } catch (SQLException e) {
             throw new ReadException("listing jobs failed", e);
         }
+    }
+
+    /** Binds the status and visibility filters from parameter 1; returns the next parameter index. */
+    private static int bindFilters(PreparedStatement ps, Connection c, List<String> statuses, Long visibleTo)
+            throws SQLException {
+        int i = 1;
+        if (!statuses.isEmpty()) ps.setArray(i++, c.createArrayOf("text", statuses.toArray()));
+        if (visibleTo != null) {
+            ps.setLong(i++, visibleTo);
+            ps.setLong(i++, visibleTo);
+        }
+        return i;
     }
 
     private static JobView job(ResultSet rs) throws SQLException {

@@ -22,12 +22,24 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
 
     @Override
     public long create(String name, String playbook) {
-        return insert(name, playbook, false);
+        return insert(name, playbook, false, null);
     }
 
     @Override
-    public long createLaunched(String name, String playbook) {
-        return insert(name, playbook, true);
+    public long createLaunched(String name, String playbook, Long ownerId, Long teamId) {
+        long id = insert(name, playbook, true, ownerId);
+        if (teamId != null) {
+            try (Connection c = dataSource.getConnection();
+                 PreparedStatement ps = c.prepareStatement("INSERT INTO job_team (job_id, team_id) VALUES (?, ?)"
+                         + " ON CONFLICT DO NOTHING")) {
+                ps.setLong(1, id);
+                ps.setLong(2, teamId);
+                ps.executeUpdate();
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot share job " + id + " with team " + teamId + ": " + e.getMessage(), e);
+            }
+        }
+        return id;
     }
 
     @Override
@@ -61,13 +73,15 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
         }
     }
 
-    private long insert(String name, String playbook, boolean launched) {
+    private long insert(String name, String playbook, boolean launched, Long ownerId) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("INSERT INTO job (id, name, playbook, status, launched)"
-                     + " VALUES (nextval('job_id_seq'), ?, ?, 'pending', ?) ON CONFLICT (id) DO NOTHING RETURNING id")) {
+             PreparedStatement ps = c.prepareStatement("INSERT INTO job (id, name, playbook, status, launched, owner_id)"
+                     + " VALUES (nextval('job_id_seq'), ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id")) {
             ps.setString(1, name);
             ps.setString(2, playbook);
             ps.setBoolean(3, launched);
+            if (ownerId == null) ps.setNull(4, java.sql.Types.BIGINT);
+            else ps.setLong(4, ownerId);
             for (int attempt = 0; attempt < 1000; attempt++) {
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) return rs.getLong(1);

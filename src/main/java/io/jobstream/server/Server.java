@@ -4,6 +4,16 @@ import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.jobstream.api.ApiRoutes;
 import io.jobstream.api.NodeInfo;
+import io.jobstream.auth.AdminBootstrap;
+import io.jobstream.auth.AuthFilter;
+import io.jobstream.auth.AuthRoutes;
+import io.jobstream.auth.Authenticator;
+import io.jobstream.auth.BasicCache;
+import io.jobstream.auth.JobAccess;
+import io.jobstream.auth.LoginRoutes;
+import io.jobstream.auth.NodeTokens;
+import io.jobstream.auth.PasswordHasher;
+import io.jobstream.auth.WebsocketAuth;
 import io.jobstream.broadcast.Broadcaster;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.broadcast.MemoryBroadcaster;
@@ -12,6 +22,7 @@ import io.jobstream.event.EventDecoder;
 import io.jobstream.ingest.IngestEndpoint;
 import io.jobstream.job.DemoJobs;
 import io.jobstream.job.JobLauncher;
+import io.jobstream.job.JobTokens;
 import io.jobstream.job.LaunchRoutes;
 import io.jobstream.job.PlaybookDemo;
 import io.jobstream.job.StatusListener;
@@ -19,6 +30,7 @@ import io.jobstream.metrics.Metrics;
 import io.jobstream.metrics.RecentHops;
 import io.jobstream.persist.Receiver;
 import io.jobstream.postgres.Database;
+import io.jobstream.postgres.PostgresAuthStore;
 import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.postgres.PostgresEventReader;
 import io.jobstream.postgres.PostgresEventSource;
@@ -45,7 +57,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,6 +94,11 @@ public final class Server implements AutoCloseable {
     private LaunchRoutes launchRoutes;
     private Tls tls;
     private Javalin http;
+    private AuthFilter authFilter;
+    private LoginRoutes loginRoutes;
+    private AuthRoutes authRoutes;
+    private NodeTokens nodeTokens;
+    private NodeTokens.Issued demoToken;
 
     public Server(Config config, Clock clock) {
         this.config = config;
@@ -119,9 +135,23 @@ public final class Server implements AutoCloseable {
         }
         registry.gauge(Metrics.QUEUE_DEPTH, queue, EventQueue::depth);
         registry.gauge(Metrics.QUEUE_CAPACITY, queue, EventQueue::capacity);
-        // Authentication arrives with the security issue: until then every connection is user 1 and sees every job.
+        // Who is asking and what they may see (SPEC §8): users, sessions and tokens live in PostgreSQL, so every node
+        // of a cluster accepts the same ones; the first start creates the admin.
+        PostgresAuthStore authStore = new PostgresAuthStore(database.dataSource());
+        PasswordHasher hasher = new PasswordHasher();
+        BasicCache basicCache = new BasicCache(config.auth().basicCache(), clock);
+        Authenticator authenticator = new Authenticator(authStore, hasher, basicCache, clock, registry);
+        JobAccess access = new JobAccess(authStore, authenticator);
+        new AdminBootstrap(authStore, hasher, basicCache).ensureAdmin(config.auth().adminPassword(), log::warn)
+                .ifPresent(admin -> log.info("first start: created user 'admin' (superuser)"));
+        nodeTokens = new NodeTokens(authStore, clock);
+        nodeTokens.ensureCliToken(config.database().dataDir());
+        authFilter = new AuthFilter(authenticator, WebsocketEndpoint.PATHS);
+        loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock);
+        authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock);
+        WebsocketAuth wsAuth = new WebsocketAuth(authenticator);
         websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()), clock,
-                registry, ctx -> OptionalLong.of(1), (user, job) -> true);
+                registry, wsAuth::authenticate, (user, job) -> access.mayView(user.longValue(), job.longValue()));
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
         stats = new StatsEndpoint(cluster.nodeName(), cluster.enabled() ? "cluster" : "embedded",
@@ -134,15 +164,15 @@ public final class Server implements AutoCloseable {
                     cluster.nodeTimeout(), registry);
             callbackTasks.start();
         }
-        ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry);
+        ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry, access);
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
-                new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
+                new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()), access);
         PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
         // status changes of launched jobs go to every node's subscribers (through Redis in cluster mode)
         StatusListener statuses = broadcaster instanceof RedisBroadcaster relay ? relay::publishStatus : local::publishStatus;
         launcher = new JobLauncher(config.jobs(), config.database().dataDir(), this::uri,
-                () -> tls == null ? null : tls.certificateFile(), jobRows, statuses, clock).start();
-        launchRoutes = new LaunchRoutes(launcher, api::jobJson);
+                () -> tls == null ? null : tls.certificateFile(), jobRows, statuses, clock, jobTokens()).start();
+        launchRoutes = new LaunchRoutes(launcher, api::jobJson, access, authStore, config.auth().adminsOnlyLaunch());
         health = redisQueue == null ? new HealthEndpoint(database.dataSource(), queue, receiver::isRunning)
                 : new HealthEndpoint(database.dataSource(), queue, receiver::isRunning, redisQueue::redisDown);
         if (config.http().tls().enabled()) {
@@ -158,13 +188,29 @@ public final class Server implements AutoCloseable {
                 demo = new PlaybookDemo(launcher).start();
             } else {
                 log.info("demo: ansible-playbook or playbooks not found, replaying a recorded run");
+                demoToken = nodeTokens.ingest(null, "demo replay");
                 DemoJobs replay = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)),
-                        Optional.ofNullable(tls).map(Tls::clientContext), jobRows, clock);
+                        Optional.ofNullable(tls).map(Tls::clientContext), "Bearer " + demoToken.secret(), jobRows, clock);
                 replay.start();
                 demo = replay;
             }
         }
         return this;
+    }
+
+    /** A launched job's plugin gets an ingest token for that job only, revoked when the run ends. */
+    private JobTokens jobTokens() {
+        return new JobTokens() {
+            @Override
+            public String issue(long jobId) {
+                return nodeTokens.ingest(jobId, "launched job " + jobId).secret();
+            }
+
+            @Override
+            public void revoke(long jobId) {
+                nodeTokens.revokeJob(jobId);
+            }
+        };
     }
 
     private String startDatabase() {
@@ -193,6 +239,9 @@ public final class Server implements AutoCloseable {
             connector.setIdleTimeout(config.http().idleTimeout().toMillis());
             return connector;
         });
+        cfg.routes.before(authFilter::handle); // first: every route below sees an authenticated principal
+        loginRoutes.register(cfg.routes);
+        authRoutes.register(cfg.routes);
         ingest.register(cfg.routes);
         launchRoutes.register(cfg.routes);
         websocket.register(cfg.routes);
@@ -239,6 +288,14 @@ public final class Server implements AutoCloseable {
             } catch (Exception e) {
                 log.warn("closing the demo failed", e);
             }
+        }
+        if (demoToken != null) {
+            try {
+                nodeTokens.revoke(demoToken);
+            } catch (RuntimeException e) {
+                log.warn("cannot revoke the demo's token (it expires on its own): {}", e.getMessage());
+            }
+            demoToken = null;
         }
         // before ingest closes, so canceled playbooks can still deliver their last events and EOF
         if (launcher != null) launcher.close();

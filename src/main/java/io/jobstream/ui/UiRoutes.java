@@ -7,7 +7,8 @@ import java.security.SecureRandom;
 import java.util.regex.Pattern;
 
 /**
- * The web UI's routes: {@code GET /} (jobs list), {@code GET /jobs/{id}} (one job's live output) and
+ * The web UI's routes: {@code GET /} (jobs list), {@code GET /jobs/{id}} (one job's live output),
+ * {@code GET /login/} (the login form) and
  * {@code GET /static/...} (CSS/JS from the classpath folder {@code ui/}).
  *
  * <p>Pages are plain HTML that fetch everything else from the REST API and the websocket, so they are the same
@@ -53,6 +54,8 @@ public final class UiRoutes {
 
     public void register(RoutesConfig routes) {
         routes.get("/", ctx -> page(ctx, "index.html"));
+        // the form posts to auth.LoginRoutes; the page itself is as static as the others
+        routes.get("/login/", ctx -> page(ctx, "login.html"));
         routes.get("/jobs/{id}", ctx -> {
             if (!JOB_ID.matcher(ctx.pathParam("id")).matches()) {
                 ctx.status(HttpStatus.NOT_FOUND).result("Not found: job ids are positive integers");

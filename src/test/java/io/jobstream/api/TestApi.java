@@ -4,7 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
 import io.jobstream.event.Json;
 import io.jobstream.postgres.PostgresEventReader;
+import io.jobstream.auth.Authenticator;
+import io.jobstream.auth.BasicCache;
+import io.jobstream.auth.JobAccess;
+import io.jobstream.auth.PasswordHasher;
+import io.jobstream.auth.Principal;
+import io.jobstream.auth.Requests;
+import io.jobstream.postgres.PostgresAuthStore;
 import io.jobstream.postgres.PostgresJobReader;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
 import io.jobstream.postgres.PostgresStdout;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -35,9 +45,17 @@ final class TestApi implements AutoCloseable {
         ds = pg.getPostgresDatabase();
         Flyway.configure().dataSource(ds).load().migrate();
         sql("CREATE TABLE job_event_p0 PARTITION OF job_event FOR VALUES FROM (0) TO (1000)");
+        PostgresAuthStore users = new PostgresAuthStore(ds);
+        var access = new JobAccess(users, new Authenticator(users, new PasswordHasher(),
+                new BasicCache(Duration.ZERO, Clock.systemUTC()), Clock.systemUTC(), new SimpleMeterRegistry()));
         ApiRoutes routes = new ApiRoutes(new PostgresJobReader(ds), new PostgresEventReader(ds),
-                new PostgresStdout(ds), new NodeInfo("0.1.0-test", "node-a", Instant.parse("2024-01-01T00:00:00Z")));
-        app = Javalin.create(cfg -> routes.register(cfg.routes)).start("127.0.0.1", 0);
+                new PostgresStdout(ds), new NodeInfo("0.1.0-test", "node-a", Instant.parse("2024-01-01T00:00:00Z")), access);
+        // these tests are about the read side's shapes: every request is an admin's (AccessMatrixIT covers the rest)
+        Principal admin = new Principal(1, "admin", true, Principal.Via.TOKEN, null);
+        app = Javalin.create(cfg -> {
+            cfg.routes.before(ctx -> Requests.attach(ctx, admin));
+            routes.register(cfg.routes);
+        }).start("127.0.0.1", 0);
     }
 
     void sql(String... statements) throws SQLException {

@@ -1,5 +1,6 @@
 package io.jobstream.bench;
 
+import io.jobstream.testing.TestUsers;
 import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
@@ -158,7 +159,7 @@ public final class ClusterBenchmark {
             StringBuilder body = new StringBuilder();
             for (int k = 0; k < perTick; k++) body.append(Events.event(job, ++counter)).append('\n');
             URI ingest = nodes.get(tick % nodes.size()).uri("/api/v2/job_events/ingest/");
-            posts.add(http.sendAsync(HttpRequest.newBuilder(ingest).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+            posts.add(http.sendAsync(HttpRequest.newBuilder(ingest).header("Authorization", TestUsers.ADMIN_AUTH).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
                     HttpResponse.BodyHandlers.discarding()).thenAccept(r -> {
                         if (r.statusCode() != 200) failures.incrementAndGet();
                     }));
@@ -196,7 +197,7 @@ public final class ClusterBenchmark {
 
         static Recorder subscribe(HttpClient http, URI uri, int total, int warmup, long job) {
             Recorder r = new Recorder(total, warmup);
-            WebSocket ws = http.newWebSocketBuilder().header("Cookie", "csrftoken=bench").buildAsync(uri, r).join();
+            WebSocket ws = http.newWebSocketBuilder().header("Authorization", TestUsers.ADMIN_AUTH).header("Cookie", "csrftoken=bench").buildAsync(uri, r).join();
             ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + job + "]}}", true).join();
             return r;
         }

@@ -1,5 +1,6 @@
 package io.jobstream.bench;
 
+import io.jobstream.testing.TestUsers;
 import io.jobstream.event.Timestamps;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,7 +33,7 @@ public final class FanoutClients {
         List<Client> clients = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Client c = new Client(expected, warmup);
-            WebSocket ws = https.get(i % https.size()).newWebSocketBuilder().header("Cookie", "csrftoken=bench")
+            WebSocket ws = https.get(i % https.size()).newWebSocketBuilder().header("Authorization", TestUsers.ADMIN_AUTH).header("Cookie", "csrftoken=bench")
                     .connectTimeout(Duration.ofSeconds(30)).buildAsync(uri, c).get(60, TimeUnit.SECONDS);
             if (subscribe != null) ws.sendText(subscribe, true).get(30, TimeUnit.SECONDS);
             clients.add(c);

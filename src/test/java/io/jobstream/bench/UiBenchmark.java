@@ -1,5 +1,6 @@
 package io.jobstream.bench;
 
+import io.jobstream.testing.TestUsers;
 import io.jobstream.e2e.BigJobBrowserIT;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.HeadlessChromium;
@@ -41,6 +42,7 @@ public final class UiBenchmark {
         try (RunningServer server = RunningServer.start(Files.createTempDirectory("jobstream-ui"), Map.of());
              HeadlessChromium browser = HeadlessChromium.start()) {
             WebDriver driver = browser.driver;
+            browser.logIn(server.uri("/"));
             JavascriptExecutor js = (JavascriptExecutor) driver;
             driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(60));
             int[][] jobs = {{1, 100}, {2, 1_000}, {3, 10_000}}; // job id, events of 100 lines
@@ -123,7 +125,7 @@ public final class UiBenchmark {
                 if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
                 StringBuilder body = new StringBuilder();
                 for (int k = 0; k < perTick; k++) body.append(Events.event(job, ++counter)).append('\n');
-                posts.add(http.sendAsync(HttpRequest.newBuilder(ingest).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                posts.add(http.sendAsync(HttpRequest.newBuilder(ingest).header("Authorization", TestUsers.ADMIN_AUTH).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
                         HttpResponse.BodyHandlers.discarding()));
             }
             double elapsed = (System.nanoTime() - start) / 1e9;
@@ -147,7 +149,7 @@ public final class UiBenchmark {
     }
 
     private static void post(HttpClient http, URI uri, String body) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).header("Authorization", TestUsers.ADMIN_AUTH).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new IllegalStateException("ingest answered " + r.statusCode() + ": " + r.body());
     }

@@ -1,5 +1,6 @@
 package io.jobstream.cli;
 
+import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jobstream.testing.Events;
@@ -33,7 +34,7 @@ class LagCommandIT {
             StringWriter printed = new StringWriter();
             CommandLine cli = Main.commandLine().setOut(new PrintWriter(printed));
             CompletableFuture<Integer> lag = CompletableFuture.supplyAsync(() -> cli.execute("lag", String.valueOf(JOB),
-                    "--url", node.uri("/").toString(), "--cacert", cert.toString(), "--interval", "200ms",
+                    "--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString(), "--cacert", cert.toString(), "--interval", "200ms",
                     "--duration", "60s"));
             // lag subscribes before the job starts, as an operator would: wait for its first "open" line
             Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> printed.toString().contains(" open "));
@@ -42,7 +43,7 @@ class LagCommandIT {
                 StringBuilder body = new StringBuilder();
                 for (int c = from; c < from + 30; c++) body.append(Events.event(JOB, c)).append('\n');
                 if (from + 30 > EVENTS) body.append(Events.eof(JOB, EVENTS)).append('\n');
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/"))
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/")).header("Authorization", TestUsers.ADMIN_AUTH)
                         .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
                 Thread.sleep(100);

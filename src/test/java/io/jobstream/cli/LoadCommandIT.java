@@ -18,7 +18,7 @@ class LoadCommandIT {
     void load_offers_events_to_several_jobs_and_reports_every_delivery_with_lag_percentiles() throws Exception {
         try (RunningServer node = RunningServer.start(dir.resolve("data"))) {
             StringWriter printed = new StringWriter();
-            int exit = Main.commandLine().setOut(new PrintWriter(printed)).execute("load", "--url", node.uri("/").toString(),
+            int exit = Main.commandLine().setOut(new PrintWriter(printed)).execute("load", "--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString(),
                     "--jobs", "2", "--rate", "400", "--subscribers", "2", "--duration", "2s", "--warmup", "1s",
                     "--first-job", "700");
             String out = printed.toString();

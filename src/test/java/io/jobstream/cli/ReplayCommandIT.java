@@ -36,7 +36,7 @@ class ReplayCommandIT {
 
             StringWriter printed = new StringWriter();
             int exit = Main.commandLine().setOut(new PrintWriter(printed)).execute("replay", "3", "--speed", "2",
-                    "--as-job", "300", "--url", node.uri("/").toString());
+                    "--as-job", "300", "--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString());
             String out = printed.toString();
             assertThat(exit).as(out).isZero();
             JsonNode stats = Http.json(out.substring(out.indexOf('{')));
@@ -57,7 +57,7 @@ class ReplayCommandIT {
     void replaying_a_job_that_does_not_exist_fails_with_a_clear_line() throws Exception {
         try (RunningServer node = RunningServer.start(dir.resolve("data"))) {
             StringWriter err = new StringWriter();
-            int exit = Main.commandLine().setErr(new PrintWriter(err)).execute("replay", "999", "--url", node.uri("/").toString());
+            int exit = Main.commandLine().setErr(new PrintWriter(err)).execute("replay", "999", "--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString());
             assertThat(exit).isEqualTo(1);
             assertThat(err.toString()).contains("jobstream replay: GET").contains("404");
         }

@@ -1,5 +1,6 @@
 package io.jobstream.cli;
 
+import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jobstream.testing.RunningServer;
@@ -45,7 +46,7 @@ class RunCommandIT {
 
     @Test
     void run_prints_exactly_what_ansible_printed_and_exits_0_for_a_successful_job() throws Exception {
-        Result r = run("hello.yml", "-i", "inventory.ini", "--url", node.uri("/").toString());
+        Result r = run("hello.yml", "-i", "inventory.ini", "--url", node.uri("/").toString(), "--user", "admin", "--password", TestUsers.ADMIN_PASSWORD);
         assertThat(r.exit()).as(r.err()).isZero();
         long id = Long.parseLong(r.err().replaceAll("(?s)^jobstream run: job (\\d+).*", "$1"));
         assertThat(r.out()).isEqualTo(Files.readString(node.jobOutput(id), StandardCharsets.UTF_8));
@@ -54,17 +55,17 @@ class RunCommandIT {
 
     @Test
     void run_exits_2_for_a_failed_job_and_passes_extra_vars() {
-        Result failed = run("failing.yml", "--url", node.uri("/").toString());
+        Result failed = run("failing.yml", "--url", node.uri("/").toString(), "--user", "admin", "--password", TestUsers.ADMIN_PASSWORD);
         assertThat(failed.exit()).isEqualTo(2);
         assertThat(failed.out()).contains("Deliberate failure");
-        Result vars = run("slow.yml", "-e", "steps=1", "--url", node.uri("/").toString());
+        Result vars = run("slow.yml", "-e", "steps=1", "--url", node.uri("/").toString(), "--user", "admin", "--password", TestUsers.ADMIN_PASSWORD);
         assertThat(vars.exit()).as(vars.err()).isZero();
         assertThat(vars.out()).contains("step 1 of 1");
     }
 
     @Test
     void a_refused_launch_exits_4_with_the_reason() {
-        Result r = run("../pom.xml", "--url", node.uri("/").toString());
+        Result r = run("../pom.xml", "--url", node.uri("/").toString(), "--user", "admin", "--password", TestUsers.ADMIN_PASSWORD);
         assertThat(r.exit()).isEqualTo(4);
         assertThat(r.err()).contains("400").contains("..");
     }

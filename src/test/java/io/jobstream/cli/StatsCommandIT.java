@@ -33,10 +33,10 @@ class StatsCommandIT {
         try (RunningServer node = RunningServer.start(dir)) {
             assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(3, 1) + "\n" + Events.event(3, 2))
                     .statusCode()).isEqualTo(200);
-            String text = run("--url", node.uri("/").toString());
+            String text = run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString());
             assertThat(text).contains("(embedded)").contains("receiver  running: stored 2, duplicates 0")
                     .contains("requests {200=1}");
-            String json = run("--url", node.uri("/").toString(), "--json");
+            String json = run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString(), "--json");
             assertThat(Http.json(json).path("receiver").path("stored").asInt()).isEqualTo(2);
         }
     }
@@ -53,7 +53,7 @@ class StatsCommandIT {
             assertThat(ws.next().path("counter").asInt()).isEqualTo(1);
             assertThat(ws.next().path("counter").asInt()).isEqualTo(2);
 
-            JsonNode stats = Http.json(run("--url", node.uri("/").toString(), "--json"));
+            JsonNode stats = Http.json(run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString(), "--json"));
 
             JsonNode subscriber = stats.path("websocket").path("most_queued").path(0);
             assertThat(stats.path("websocket").path("connections").asInt()).isEqualTo(1);
@@ -64,7 +64,7 @@ class StatsCommandIT {
             assertThat(lag.path("received_committed").path("events").asInt()).isEqualTo(2);
             assertThat(lag.path("created_written").path("events").asInt()).isEqualTo(2);
             assertThat(lag.path("created_written").path("p99_ms_at_most").isNumber()).isTrue();
-            assertThat(run("--url", node.uri("/").toString())).contains("lag, last minute").contains("created_written");
+            assertThat(run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString())).contains("lag, last minute").contains("created_written");
             ws.abort();
         }
     }

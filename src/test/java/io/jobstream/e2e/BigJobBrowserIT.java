@@ -45,6 +45,7 @@ public class BigJobBrowserIT {
         server = RunningServer.start(dataDir, Map.of());
         ingestBigJob(server, JOB, EVENTS, LINES_PER_EVENT);
         browser = HeadlessChromium.start();
+        browser.logIn(server.uri("/"));
         js = (JavascriptExecutor) browser.driver;
     }
 

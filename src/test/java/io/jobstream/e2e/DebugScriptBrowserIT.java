@@ -1,5 +1,6 @@
 package io.jobstream.e2e;
 
+import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jobstream.testing.Events;
@@ -66,6 +67,7 @@ class DebugScriptBrowserIT {
     void debug_script_pasted_into_a_page_shows_lag_over_wss_while_a_job_streams(String script) throws Exception {
         try (RunningServer node = RunningServer.start(dir.resolve("data"), Map.of("tls-self-signed", "true"));
              HeadlessChromium browser = HeadlessChromium.start("--ignore-certificate-errors")) {
+            browser.logIn(node.uri("/"));
             browser.driver.get(node.uri("/jobs/" + JOB).toString());
             browser.wait.until(d -> Boolean.TRUE.equals(
                     ((ChromeDriver) d).executeScript("return typeof window.jQuery === 'function'")));
@@ -98,7 +100,7 @@ class DebugScriptBrowserIT {
             while (streaming.get() && counter < 2000) {
                 StringBuilder body = new StringBuilder();
                 for (int i = 0; i < 5; i++) body.append(Events.event(JOB, ++counter)).append('\n');
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/"))
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/")).header("Authorization", TestUsers.ADMIN_AUTH)
                         .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) throw new AssertionError(r.body());

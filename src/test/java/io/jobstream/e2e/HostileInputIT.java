@@ -1,5 +1,6 @@
 package io.jobstream.e2e;
 
+import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -241,7 +242,7 @@ class HostileInputIT {
     }
 
     private static HttpResponse<String> post(byte[] body) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/"))
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/")).header("Authorization", TestUsers.ADMIN_AUTH)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 

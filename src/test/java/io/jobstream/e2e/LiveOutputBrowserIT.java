@@ -31,6 +31,7 @@ class LiveOutputBrowserIT {
     void the_job_page_shows_stored_then_live_output_in_order_following_the_tail() throws Exception {
         try (RunningServer server = RunningServer.start(dataDir); HeadlessChromium browser = HeadlessChromium.start()) {
             JavascriptExecutor js = (JavascriptExecutor) browser.driver;
+            browser.logIn(server.uri("/"));
             assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), events(1, 100)).statusCode()).isEqualTo(200);
             browser.driver.get(server.uri("/jobs/" + JOB).toString());
             browser.wait.until(d -> d.findElement(By.cssSelector("#conn .conn-state")).getText().equals("open"));

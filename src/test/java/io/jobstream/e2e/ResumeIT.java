@@ -1,5 +1,6 @@
 package io.jobstream.e2e;
 
+import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -106,7 +107,7 @@ class ResumeIT {
                 StringBuilder body = new StringBuilder();
                 for (int c = from; c < from + PER_POST; c++) body.append(Events.event(JOB, c)).append('\n');
                 inFlight.acquire();
-                posts.add(http.sendAsync(HttpRequest.newBuilder(ingest).POST(BodyPublishers.ofString(body.toString()))
+                posts.add(http.sendAsync(HttpRequest.newBuilder(ingest).header("Authorization", TestUsers.ADMIN_AUTH).POST(BodyPublishers.ofString(body.toString()))
                         .build(), BodyHandlers.ofString()).whenComplete((r, e) -> inFlight.release()));
             }
             for (CompletableFuture<HttpResponse<String>> p : posts) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -35,7 +36,7 @@ class SlowClientIT {
     @Test
     void a_client_that_stops_in_the_middle_of_its_headers_is_disconnected_while_others_are_served() throws Exception {
         try (Socket stalled = connect()) {
-            stalled.getOutputStream().write("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            stalled.getOutputStream().write(("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestUsers.ADMIN_AUTH + "\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(61, 1)).statusCode()).isEqualTo(200);
             assertThat(readUntilClosed(stalled.getInputStream())).as("the server ends the stalled connection").isNotNull();
@@ -48,7 +49,7 @@ class SlowClientIT {
         byte[] body = (line.repeat(200)).getBytes(StandardCharsets.UTF_8); // ~60 KB, sent at ~100 bytes/s
         try (Socket slow = connect()) {
             OutputStream out = slow.getOutputStream();
-            out.write(("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n"
+            out.write(("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestUsers.ADMIN_AUTH + "\r\nContent-Type: application/x-ndjson\r\n"
                     + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             String answer = null;
             try {

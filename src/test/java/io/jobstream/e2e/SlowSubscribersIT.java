@@ -1,5 +1,6 @@
 package io.jobstream.e2e;
 
+import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -72,7 +73,7 @@ class SlowSubscribersIT {
                 // without waiting for the reply (it comes after the commit): requests overlap, as several
                 // emitters' would, and their events may be committed out of counter order
                 inFlight.acquire(); // a few emitters' worth, not an unbounded pile of requests
-                posts.add(HTTP.sendAsync(HttpRequest.newBuilder(ingest).POST(BodyPublishers.ofString(body.toString()))
+                posts.add(HTTP.sendAsync(HttpRequest.newBuilder(ingest).header("Authorization", TestUsers.ADMIN_AUTH).POST(BodyPublishers.ofString(body.toString()))
                         .build(), BodyHandlers.ofString()).whenComplete((r, e) -> inFlight.release()));
                 long due = start + (long) (from + PER_POST - 1) * 1_000_000_000L / RATE;
                 long wait = due - System.nanoTime();

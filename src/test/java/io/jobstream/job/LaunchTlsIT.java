@@ -1,5 +1,6 @@
 package io.jobstream.job;
 
+import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -28,21 +29,21 @@ class LaunchTlsIT {
         try (RunningServer node = RunningServer.start(data, Map.of("tls-self-signed", "true",
                 "playbook-dir", AnsibleJobs.PLAYBOOKS.toString()))) {
             HttpClient client = TrustingClient.of(data.resolve("tls/self-signed.crt"));
-            HttpResponse<String> launched = client.send(HttpRequest.newBuilder(node.uri("/api/v2/jobs/"))
+            HttpResponse<String> launched = client.send(HttpRequest.newBuilder(node.uri("/api/v2/jobs/")).header("Authorization", TestUsers.ADMIN_AUTH)
                     .POST(HttpRequest.BodyPublishers.ofString("{\"playbook\": \"hello.yml\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(launched.statusCode()).as(launched.body()).isEqualTo(201);
             long id = Json.MAPPER.readTree(launched.body()).path("id").asLong();
             JsonNode[] job = new JsonNode[1];
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).ignoreExceptions().until(() -> {
-                job[0] = Json.MAPPER.readTree(client.send(HttpRequest.newBuilder(node.uri("/api/v2/jobs/" + id + "/"))
+                job[0] = Json.MAPPER.readTree(client.send(HttpRequest.newBuilder(node.uri("/api/v2/jobs/" + id + "/")).header("Authorization", TestUsers.ADMIN_AUTH)
                         .build(), HttpResponse.BodyHandlers.ofString()).body());
                 return job[0].path("status").asText().equals("successful")
                         && job[0].path("event_processing_finished").asBoolean();
             });
             String printed = Files.readString(node.jobOutput(id));
             assertThat(printed).doesNotContain("jobstream:");
-            String stored = client.send(HttpRequest.newBuilder(node.uri("/api/v2/jobs/" + id + "/stdout/?format=ansi"))
+            String stored = client.send(HttpRequest.newBuilder(node.uri("/api/v2/jobs/" + id + "/stdout/?format=ansi")).header("Authorization", TestUsers.ADMIN_AUTH)
                     .build(), HttpResponse.BodyHandlers.ofString()).body();
             assertThat(stored).isEqualTo(printed);
         }

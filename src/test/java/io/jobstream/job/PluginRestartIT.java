@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -45,6 +46,9 @@ class PluginRestartIT {
         env.put("PYTHONUNBUFFERED", "1");
         env.put("JOBSTREAM_URL", "http://127.0.0.1:" + port + "/");
         env.put("JOBSTREAM_JOB_ID", Long.toString(JOB));
+        // an ingest token for this job, made by the admin; it lives in PostgreSQL, so it outlasts the restart
+        env.put("JOBSTREAM_TOKEN", Http.json(Http.postJson(node.uri("/api/v2/tokens/"),
+                "{\"kind\":\"ingest\",\"job\":" + JOB + "}", TestUsers.ADMIN_AUTH).body()).get("token").asText());
         Process ansible = pb.start();
         try {
             RunningServer first = node;

@@ -1,5 +1,6 @@
 package io.jobstream.server;
 
+import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,7 +41,7 @@ class TlsIT {
             assertThat(node.uri("/").getScheme()).isEqualTo("https");
             // what a user does: trust the certificate file the node wrote under its data dir
             HttpClient client = TrustingClient.of(dir.resolve("data/tls/self-signed.crt"));
-            HttpResponse<String> page = client.send(HttpRequest.newBuilder(node.uri("/")).build(),
+            HttpResponse<String> page = client.send(HttpRequest.newBuilder(node.uri("/")).header("Authorization", TestUsers.ADMIN_AUTH).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(page.statusCode()).isEqualTo(200);
             String cookie = page.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0];
@@ -52,7 +53,7 @@ class TlsIT {
 
             StringBuilder body = new StringBuilder();
             for (int c = 1; c <= 20; c++) body.append(Events.event(7, c)).append('\n');
-            HttpResponse<String> ingest = client.send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/"))
+            HttpResponse<String> ingest = client.send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/")).header("Authorization", TestUsers.ADMIN_AUTH)
                     .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(ingest.statusCode()).as(ingest.body()).isEqualTo(200);
 
@@ -72,7 +73,7 @@ class TlsIT {
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             // Jetty answers a plaintext request on a TLS port with 400 or closes; either way no content is served
             try {
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(plain).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(plain).header("Authorization", TestUsers.ADMIN_AUTH).timeout(Duration.ofSeconds(10)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(r.statusCode()).isEqualTo(400);
             } catch (IOException refused) {
@@ -93,7 +94,7 @@ class TlsIT {
         try (RunningServer node = RunningServer.start(data, Map.of("tls-self-signed", "true"))) {
             assertThat(read(data.resolve("tls/self-signed.crt"))).isEqualTo(first);
             HttpResponse<String> ping = TrustingClient.of(data.resolve("tls/self-signed.crt")).send(
-                    HttpRequest.newBuilder(node.uri("/api/v2/ping/")).build(), HttpResponse.BodyHandlers.ofString());
+                    HttpRequest.newBuilder(node.uri("/api/v2/ping/")).header("Authorization", TestUsers.ADMIN_AUTH).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(Json.MAPPER.readTree(ping.body()).has("version")).isTrue();
         }
     }
@@ -106,7 +107,7 @@ class TlsIT {
                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key.toString(), "-out", cert.toString());
         try (RunningServer node = RunningServer.start(dir.resolve("data"),
                 Map.of("tls-cert", cert.toString(), "tls-key", key.toString()))) {
-            HttpResponse<String> ping = TrustingClient.of(cert).send(HttpRequest.newBuilder(node.uri("/api/v2/ping/")).build(),
+            HttpResponse<String> ping = TrustingClient.of(cert).send(HttpRequest.newBuilder(node.uri("/api/v2/ping/")).header("Authorization", TestUsers.ADMIN_AUTH).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(ping.statusCode()).isEqualTo(200);
         }

@@ -43,6 +43,19 @@ public final class HeadlessChromium implements AutoCloseable {
         return new HeadlessChromium(service, new ChromeDriver(service, o));
     }
 
+    /** Logs in on the node's login page as the test admin; the browser then holds the session cookie. */
+    public void logIn(java.net.URI node) {
+        logIn(node, TestUsers.ADMIN, TestUsers.ADMIN_PASSWORD);
+    }
+
+    public void logIn(java.net.URI node, String user, String password) {
+        driver.get(node.resolve("/login/").toString());
+        driver.findElement(org.openqa.selenium.By.id("username")).sendKeys(user);
+        driver.findElement(org.openqa.selenium.By.id("password")).sendKeys(password);
+        driver.findElement(org.openqa.selenium.By.id("submit")).click();
+        wait.until(d -> !d.getCurrentUrl().contains("/login/"));
+    }
+
     /** Saves a PNG of the page to target/screenshots/NAME.png, for a person to look at. */
     public void screenshot(String name) throws IOException {
         Path dir = Files.createDirectories(Path.of("target/screenshots"));

@@ -19,11 +19,15 @@ public final class RunningServer implements AutoCloseable {
         this.dataDir = dataDir;
     }
 
-    /** Starts a node on {@code dataDir} with the defaults, port 0, and the given settings (key to value). */
+    /**
+     * Starts a node on {@code dataDir} with the defaults, port 0, the test admin password
+     * ({@link TestUsers#ADMIN_PASSWORD}, unless the settings give {@code admin-password}) and the given settings.
+     */
     public static RunningServer start(Path dataDir, Map<String, String> settings) {
         Map<String, String> flags = new HashMap<>(settings);
         flags.put("data-dir", dataDir.toString());
         flags.putIfAbsent("port", "0");
+        flags.putIfAbsent("admin-password", TestUsers.ADMIN_PASSWORD);
         Config config = ConfigLoader.load(Map.of(), flags);
         return new RunningServer(new Server(config, Clock.systemUTC()).start(), dataDir);
     }

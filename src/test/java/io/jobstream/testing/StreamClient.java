@@ -42,6 +42,7 @@ public final class StreamClient implements WebSocket.Listener {
         // one client each: the JDK client reads all its connections on one selector thread, too few for 50 streams
         WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         if (cookie != null) builder.header("Cookie", cookie);
+        builder.header("Authorization", TestUsers.ADMIN_AUTH); // the test admin, as every test client
         client.socket = builder.buildAsync(uri, client).orTimeout(10, TimeUnit.SECONDS).join();
         return client;
     }

@@ -28,15 +28,35 @@ public final class WsTestClient implements WebSocket.Listener {
         this.reading = reading;
     }
 
+    /** Connects as the test admin ({@link TestUsers#ADMIN_AUTH}). */
     public static WsTestClient connect(URI uri, String cookie, boolean reading) {
         return connect(HTTP, uri, cookie, reading);
     }
 
     /** Connects with the given client (e.g. one whose SSLContext trusts a test node's certificate, for wss). */
     public static WsTestClient connect(HttpClient http, URI uri, String cookie, boolean reading) {
+        return connect(http, uri, cookie, TestUsers.ADMIN_AUTH, reading);
+    }
+
+    /** Connects with this {@code Authorization} header (null: none, e.g. cookie only or anonymous). */
+    public static WsTestClient connect(URI uri, String cookie, String authorization, boolean reading) {
+        return connect(HTTP, uri, cookie, authorization, reading);
+    }
+
+    /** Connects with exactly these handshake headers (e.g. a browser's Cookie and Origin, and no Authorization). */
+    public static WsTestClient connect(URI uri, java.util.Map<String, String> headers, boolean reading) {
+        WsTestClient client = new WsTestClient(reading);
+        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        headers.forEach(builder::header);
+        client.socket = builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
+        return client;
+    }
+
+    public static WsTestClient connect(HttpClient http, URI uri, String cookie, String authorization, boolean reading) {
         WsTestClient client = new WsTestClient(reading);
         WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         if (cookie != null) builder.header("Cookie", cookie);
+        if (authorization != null) builder.header("Authorization", authorization);
         client.socket = builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
         return client;
     }

@@ -1,0 +1,352 @@
+package io.jobstream.auth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.jobstream.event.Json;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The AWX-style management API, kept small (docs/OPERATIONS.md shows its use):
+ * <ul>
+ *   <li>{@code GET/POST /api/v2/users/} (admins), {@code GET/PATCH /api/v2/users/{id}/} (admins, or the user for
+ *       their own password), {@code GET /api/v2/me/} (a page with one result, as AWX).
+ *   <li>{@code GET/POST /api/v2/teams/} (everyone sees their teams, admins all; admins create),
+ *       {@code GET/POST /api/v2/teams/{id}/users/} (members listed; admins associate {@code {"id": N}} or
+ *       disassociate {@code {"id": N, "disassociate": true}}, AWX's way).
+ *   <li>{@code GET/POST /api/v2/jobs/{id}/teams/}: a job's teams; its owner (in that team) or an admin shares it.
+ *   <li>{@code GET/POST /api/v2/tokens/}, {@code DELETE /api/v2/tokens/{id}/}: a user's bearer tokens; the secret is
+ *       shown once, in the POST's answer. {@code "kind": "ingest"} makes a token that can only send events, for
+ *       {@code "job"} (its owner or an admin) or for every job (admins: an emitter token).
+ * </ul>
+ * Every route is behind {@link AuthFilter}. Thread-safe.
+ */
+public final class AuthRoutes {
+    private final AuthStore store;
+    private final PasswordHasher hasher;
+    private final BasicCache cache;
+    private final JobAccess access;
+    private final Clock clock;
+
+    public AuthRoutes(AuthStore store, PasswordHasher hasher, BasicCache cache, JobAccess access, Clock clock) {
+        this.store = store;
+        this.hasher = hasher;
+        this.cache = cache;
+        this.access = access;
+        this.clock = clock;
+    }
+
+    public void register(RoutesConfig routes) {
+        routes.get("/api/v2/me/", ctx -> {
+            User me = store.userById(Requests.principal(ctx).userId()).orElseThrow();
+            json(ctx, 200, new ApiPage(1, ApiPage.DEFAULT_SIZE).body(ctx, 1, List.of(userJson(me))));
+        });
+        routes.get("/api/v2/users/", admin(this::listUsers));
+        routes.post("/api/v2/users/", admin(this::createUser));
+        routes.get("/api/v2/users/{id}/", ctx -> selfOrAdmin(ctx).ifPresent(u -> json(ctx, 200, userJson(u))));
+        routes.patch("/api/v2/users/{id}/", this::updateUser);
+        routes.get("/api/v2/teams/", this::listTeams);
+        routes.post("/api/v2/teams/", admin(this::createTeam));
+        routes.get("/api/v2/teams/{id}/users/", this::listMembers);
+        routes.post("/api/v2/teams/{id}/users/", admin(this::associateMember));
+        routes.get("/api/v2/jobs/{id}/teams/", this::jobTeams);
+        routes.post("/api/v2/jobs/{id}/teams/", this::shareJob);
+        routes.get("/api/v2/tokens/", this::listTokens);
+        routes.post("/api/v2/tokens/", this::createToken);
+        routes.delete("/api/v2/tokens/{id}/", this::deleteToken);
+    }
+
+    private static Handler admin(Handler handler) {
+        return ctx -> {
+            if (!Requests.principal(ctx).superuser()) {
+                Requests.detail(ctx, 403, Requests.FORBIDDEN);
+                return;
+            }
+            handler.handle(ctx);
+        };
+    }
+
+    private void listUsers(Context ctx) {
+        ApiPage page = ApiPage.of(ctx);
+        if (page == null) return;
+        List<Object> rows = store.users(page.offset(), page.size()).stream().map(u -> (Object) userJson(u)).toList();
+        json(ctx, 200, page.body(ctx, store.userCount(), rows));
+    }
+
+    private void createUser(Context ctx) {
+        JsonNode body = body(ctx);
+        if (body == null) return;
+        String username = body.path("username").asText("");
+        String password = body.path("password").asText("");
+        Map<String, List<String>> errors = new LinkedHashMap<>();
+        if (!username.matches("[A-Za-z0-9@.+_-]{1,150}")) {
+            errors.put("username", List.of("Enter a valid username: up to 150 letters, digits and @/./+/-/_ characters."));
+        }
+        if (password.isEmpty()) errors.put("password", List.of("This field may not be blank."));
+        if (!errors.isEmpty()) {
+            json(ctx, 400, errors);
+            return;
+        }
+        Optional<User> created = store.createUser(username, hasher.hash(password), body.path("is_superuser").asBoolean(false));
+        if (created.isEmpty()) {
+            json(ctx, 400, Map.of("username", List.of("A user with that username already exists.")));
+            return;
+        }
+        ctx.header("Location", "/api/v2/users/" + created.get().id() + "/");
+        json(ctx, 201, userJson(created.get()));
+    }
+
+    private Optional<User> selfOrAdmin(Context ctx) {
+        Principal p = Requests.principal(ctx);
+        long id = id(ctx);
+        Optional<User> user = id < 1 ? Optional.empty() : store.userById(id);
+        if (user.isEmpty()) {
+            Requests.detail(ctx, 404, "Not found.");
+            return Optional.empty();
+        }
+        if (!p.superuser() && p.userId() != id) {
+            Requests.detail(ctx, 403, Requests.FORBIDDEN);
+            return Optional.empty();
+        }
+        return user;
+    }
+
+    /** A new password ({@code password}) or, admins only, {@code is_superuser}. */
+    private void updateUser(Context ctx) {
+        Optional<User> found = selfOrAdmin(ctx);
+        if (found.isEmpty()) return;
+        JsonNode body = body(ctx);
+        if (body == null) return;
+        Principal p = Requests.principal(ctx);
+        if (body.has("is_superuser")) {
+            if (!p.superuser()) {
+                Requests.detail(ctx, 403, Requests.FORBIDDEN);
+                return;
+            }
+            store.setSuperuser(found.get().id(), body.get("is_superuser").asBoolean());
+        }
+        String password = body.path("password").asText("");
+        if (!password.isEmpty()) {
+            store.setPassword(found.get().id(), hasher.hash(password));
+            cache.clear();
+        }
+        json(ctx, 200, userJson(store.userById(found.get().id()).orElseThrow()));
+    }
+
+    private void listTeams(Context ctx) {
+        ApiPage page = ApiPage.of(ctx);
+        if (page == null) return;
+        Principal p = Requests.principal(ctx);
+        Long member = p.superuser() ? null : p.userId();
+        List<Object> rows = store.teams(member, page.offset(), page.size()).stream().map(t -> (Object) teamJson(t)).toList();
+        json(ctx, 200, page.body(ctx, store.teamCount(member), rows));
+    }
+
+    private void createTeam(Context ctx) {
+        JsonNode body = body(ctx);
+        if (body == null) return;
+        String name = body.path("name").asText("").trim();
+        if (name.isEmpty() || name.length() > 512) {
+            json(ctx, 400, Map.of("name", List.of("This field may not be blank (at most 512 characters).")));
+            return;
+        }
+        Optional<Team> team = store.createTeam(name);
+        if (team.isEmpty()) {
+            json(ctx, 400, Map.of("name", List.of("Team with this Name already exists.")));
+            return;
+        }
+        json(ctx, 201, teamJson(team.get()));
+    }
+
+    private void listMembers(Context ctx) {
+        Principal p = Requests.principal(ctx);
+        long id = id(ctx);
+        if (id < 1 || store.team(id).isEmpty()) {
+            Requests.detail(ctx, 404, "Not found.");
+            return;
+        }
+        if (!p.superuser() && !store.isMember(id, p.userId())) {
+            Requests.detail(ctx, 403, Requests.FORBIDDEN);
+            return;
+        }
+        List<Object> rows = store.members(id).stream().map(u -> (Object) userJson(u)).toList();
+        json(ctx, 200, new ApiPage(1, Math.max(1, rows.size())).body(ctx, rows.size(), rows));
+    }
+
+    private void associateMember(Context ctx) {
+        long team = id(ctx);
+        JsonNode body = body(ctx);
+        if (body == null) return;
+        long user = body.path("id").asLong(0);
+        if (team < 1 || store.team(team).isEmpty() || store.userById(user).isEmpty()) {
+            Requests.detail(ctx, 404, "Not found.");
+            return;
+        }
+        if (body.path("disassociate").asBoolean(false)) store.removeMember(team, user);
+        else store.addMember(team, user);
+        ctx.status(204);
+    }
+
+    private void jobTeams(Context ctx) {
+        long job = id(ctx);
+        if (!visibleJob(ctx, job)) return;
+        List<Object> rows = store.jobTeams(job).stream().map(t -> (Object) teamJson(t)).toList();
+        json(ctx, 200, new ApiPage(1, Math.max(1, rows.size())).body(ctx, rows.size(), rows));
+    }
+
+    /** Owner or admin; a non-admin owner may share only with a team they are in. */
+    private void shareJob(Context ctx) {
+        Principal p = Requests.principal(ctx);
+        long job = id(ctx);
+        if (!visibleJob(ctx, job)) return;
+        JsonNode body = body(ctx);
+        if (body == null) return;
+        long team = body.path("id").asLong(0);
+        if (store.team(team).isEmpty()) {
+            json(ctx, 400, Map.of("id", List.of("No such team.")));
+            return;
+        }
+        boolean owner = !access.writable(p, List.of(job)).isEmpty();
+        if (!p.superuser() && !(owner && store.isMember(team, p.userId()))) {
+            Requests.detail(ctx, 403, Requests.FORBIDDEN);
+            return;
+        }
+        if (body.path("disassociate").asBoolean(false)) store.unshareJob(job, team);
+        else store.shareJob(job, team);
+        ctx.status(204);
+    }
+
+    private boolean visibleJob(Context ctx, long job) {
+        if (job < 1 || !store.jobExists(job)) {
+            Requests.detail(ctx, 404, "Not found.");
+            return false;
+        }
+        if (!access.mayView(Requests.principal(ctx), job)) {
+            Requests.detail(ctx, 403, Requests.FORBIDDEN);
+            return false;
+        }
+        return true;
+    }
+
+    private void listTokens(Context ctx) {
+        List<Object> rows = store.tokensOf(Requests.principal(ctx).userId()).stream().map(t -> (Object) tokenJson(t, null))
+                .toList();
+        json(ctx, 200, new ApiPage(1, Math.max(1, rows.size())).body(ctx, rows.size(), rows));
+    }
+
+    private void createToken(Context ctx) {
+        Principal p = Requests.principal(ctx);
+        JsonNode body = body(ctx);
+        if (body == null) return;
+        String kind = body.path("kind").asText(Token.API);
+        Long job = body.hasNonNull("job") ? body.get("job").asLong() : null;
+        if (!kind.equals(Token.API) && !kind.equals(Token.INGEST)) {
+            json(ctx, 400, Map.of("kind", List.of("Must be 'api' or 'ingest'.")));
+            return;
+        }
+        if (kind.equals(Token.API) && job != null) {
+            json(ctx, 400, Map.of("job", List.of("Only ingest tokens have a job.")));
+            return;
+        }
+        if (kind.equals(Token.INGEST) && !p.superuser() && (job == null || access.writable(p, List.of(job)).isEmpty())) {
+            Requests.detail(ctx, 403, Requests.FORBIDDEN); // emitter tokens (every job) are for admins
+            return;
+        }
+        String secret = Secrets.newSecret();
+        String description = body.path("description").asText("");
+        long id = store.createToken(Secrets.sha256(secret), p.userId(), kind, job, description, null);
+        User me = store.userById(p.userId()).orElseThrow();
+        json(ctx, 201, tokenJson(new Token(id, me, kind, job, description, clock.instant(), null), secret));
+    }
+
+    private void deleteToken(Context ctx) {
+        Principal p = Requests.principal(ctx);
+        if (!store.deleteToken(id(ctx), p.superuser() ? null : p.userId())) {
+            Requests.detail(ctx, 404, "Not found.");
+            return;
+        }
+        ctx.status(204);
+    }
+
+    static Map<String, Object> userJson(User u) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", u.id());
+        m.put("type", "user");
+        m.put("url", "/api/v2/users/" + u.id() + "/");
+        m.put("related", Map.of());
+        m.put("summary_fields", Map.of());
+        m.put("created", u.created() == null ? null : u.created().toString());
+        m.put("username", u.username());
+        m.put("first_name", "");
+        m.put("last_name", "");
+        m.put("email", "");
+        m.put("is_superuser", u.superuser());
+        m.put("is_system_auditor", false);
+        m.put("password", "$encrypted$");
+        m.put("ldap_dn", "");
+        m.put("last_login", null);
+        m.put("external_account", null);
+        return m;
+    }
+
+    static Map<String, Object> teamJson(Team t) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", t.id());
+        m.put("type", "team");
+        m.put("url", "/api/v2/teams/" + t.id() + "/");
+        m.put("related", Map.of("users", "/api/v2/teams/" + t.id() + "/users/"));
+        m.put("created", t.created() == null ? null : t.created().toString());
+        m.put("name", t.name());
+        m.put("description", "");
+        m.put("organization", null);
+        return m;
+    }
+
+    private static Map<String, Object> tokenJson(Token t, String secret) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", t.id());
+        m.put("type", "token");
+        m.put("url", "/api/v2/tokens/" + t.id() + "/");
+        m.put("user", t.user() == null ? null : t.user().id());
+        m.put("kind", t.kind());
+        m.put("job", t.jobId());
+        m.put("description", t.description());
+        m.put("created", t.created() == null ? null : t.created().toString());
+        m.put("expires", t.expires() == null ? null : t.expires().toString());
+        m.put("token", secret == null ? "************" : secret);
+        return m;
+    }
+
+    private static long id(Context ctx) {
+        try {
+            return Long.parseLong(ctx.pathParam("id"));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static JsonNode body(Context ctx) {
+        try {
+            JsonNode body = Json.MAPPER.readTree(ctx.bodyAsBytes());
+            if (body != null && body.isObject()) return body;
+        } catch (IOException e) {
+            // answered below
+        }
+        Requests.detail(ctx, 400, "JSON parse error - expected a JSON object.");
+        return null;
+    }
+
+    private static void json(Context ctx, int status, Object body) {
+        try {
+            ctx.status(status).contentType("application/json").result(Json.MAPPER.writeValueAsBytes(body));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.jobstream.auth;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Where users, teams, sessions, tokens and job visibility are kept (PostgreSQL: {@code postgres.PostgresAuthStore}),
+ * so that every node of a cluster sees the same ones. Implementations are thread-safe; methods throw
+ * {@link IllegalStateException} when the store fails.
+ */
+public interface AuthStore {
+    Optional<User> userByName(String username);
+
+    Optional<User> userById(long id);
+
+    /** Creates a user; empty when the name is taken. */
+    Optional<User> createUser(String username, String passwordHash, boolean superuser);
+
+    /**
+     * Creates the first user, a superuser, only if there is no user yet; empty when there already was one (or another
+     * node created it at the same moment). Several nodes may call this at once.
+     */
+    Optional<User> createFirstAdmin(String username, String passwordHash);
+
+    /** The superuser named {@code admin}, else the oldest superuser. */
+    Optional<User> firstSuperuser();
+
+    /** Users by id. */
+    List<User> users(long offset, int limit);
+
+    long userCount();
+
+    /** Sets the password hash and ends the user's sessions. */
+    void setPassword(long userId, String passwordHash);
+
+    void setSuperuser(long userId, boolean superuser);
+
+    void createSession(byte[] keyHash, long userId, Instant expires);
+
+    /** The session's user, when the session exists and has not expired at {@code now}. */
+    Optional<User> sessionUser(byte[] keyHash, Instant now);
+
+    void deleteSession(byte[] keyHash);
+
+    /** @param userId null for a node-issued token; @param expires null for never */
+    long createToken(byte[] tokenHash, Long userId, String kind, Long jobId, String description, Instant expires);
+
+    /** The token, when it exists and has not expired at {@code now}. */
+    Optional<Token> token(byte[] tokenHash, Instant now);
+
+    List<Token> tokensOf(long userId);
+
+    /** Deletes token {@code id}, only if it belongs to {@code userId} (null: any owner). */
+    boolean deleteToken(long id, Long userId);
+
+    /** Deletes the node-issued ingest tokens of a job (its run is over). */
+    void deleteJobTokens(long jobId);
+
+    Optional<Team> createTeam(String name);
+
+    Optional<Team> team(long id);
+
+    /** Teams by id; only those {@code memberId} belongs to, unless null. */
+    List<Team> teams(Long memberId, long offset, int limit);
+
+    long teamCount(Long memberId);
+
+    boolean addMember(long teamId, long userId);
+
+    boolean removeMember(long teamId, long userId);
+
+    boolean isMember(long teamId, long userId);
+
+    List<User> members(long teamId);
+
+    /** Whether the user is a superuser, or the job exists and the user owns it or is in a team it is shared with. */
+    boolean mayView(long userId, long jobId);
+
+    /**
+     * For ingest by a user who is not an admin: creates the jobs that do not exist yet, owned by the user, and
+     * answers which of {@code jobIds} the user owns (those just created included).
+     */
+    Set<Long> claimOrOwned(long userId, Collection<Long> jobIds);
+
+    boolean jobExists(long jobId);
+
+    /** Shares the job with the team; false when either does not exist. */
+    boolean shareJob(long jobId, long teamId);
+
+    boolean unshareJob(long jobId, long teamId);
+
+    List<Team> jobTeams(long jobId);
+}

@@ -1,0 +1,86 @@
+package io.jobstream.auth;
+
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Cookie;
+import io.javalin.http.HttpStatus;
+import io.javalin.http.SameSite;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * {@code POST /login/} (the form of the login page, which the UI serves at {@code GET /login/}) and
+ * {@code POST /logout/}. A login stores a session row (its key hashed) and sets {@code sessionid}: HttpOnly (scripts
+ * never see it), SameSite=Lax (other sites' POSTs do not carry it), Secure under TLS. It also sets a fresh
+ * {@code csrftoken}, as Django rotates it at login, so a token planted before login is useless after.
+ *
+ * <p>The form posts to its own URL, so {@code next} arrives in the query string; it is followed only when it is a path
+ * on this site (an open redirect would let phishing mails pass through our login). Login CSRF (a forged login into
+ * the attacker's account) is refused by checking that a browser's {@code Origin}, when sent, is this site.
+ * Thread-safe.
+ */
+public final class LoginRoutes {
+    static final String PAGE = "/login/";
+
+    private final Authenticator authenticator;
+    private final AuthStore store;
+    private final Duration sessionTimeout;
+    private final Clock clock;
+
+    public LoginRoutes(Authenticator authenticator, AuthStore store, Duration sessionTimeout, Clock clock) {
+        this.authenticator = authenticator;
+        this.store = store;
+        this.sessionTimeout = sessionTimeout;
+        this.clock = clock;
+    }
+
+    public void register(RoutesConfig routes) {
+        routes.post(PAGE, this::login);
+        routes.post("/logout/", this::logout);
+    }
+
+    private void login(Context ctx) {
+        String next = safeNext(ctx.queryParam("next"));
+        if (!WebsocketAuth.sameOrigin(ctx.header("Origin"), ctx.header("Host"))) {
+            authenticator.failed("origin");
+            ctx.status(HttpStatus.FORBIDDEN).result("Forbidden: the login form was sent from another site.");
+            return;
+        }
+        String username = ctx.formParam("username");
+        String password = ctx.formParam("password");
+        Authenticator.Result r = username == null || password == null ? new Authenticator.Result.Failed("bad_password")
+                : authenticator.password(username, password);
+        if (!(r instanceof Authenticator.Result.Ok ok)) {
+            ctx.redirect(PAGE + "?error=1&next=" + URLEncoder.encode(next, StandardCharsets.UTF_8), HttpStatus.FOUND);
+            return;
+        }
+        String key = Secrets.newSecret();
+        store.createSession(Secrets.sha256(key), ok.principal().userId(), clock.instant().plus(sessionTimeout));
+        boolean secure = "https".equalsIgnoreCase(ctx.scheme());
+        ctx.cookie(new Cookie(Authenticator.SESSION_COOKIE, key, "/", (int) sessionTimeout.toSeconds(), secure, true,
+                null, SameSite.LAX));
+        ctx.cookie(new Cookie(AuthFilter.CSRF_COOKIE, Secrets.newSecret(), "/", 365 * 24 * 3600, secure, false, null,
+                SameSite.LAX));
+        ctx.redirect(next, HttpStatus.FOUND);
+    }
+
+    /** Behind {@link AuthFilter}, so a session logout needs the CSRF header (no forced logouts by other sites). */
+    private void logout(Context ctx) {
+        String key = ctx.cookie(Authenticator.SESSION_COOKIE);
+        if (key != null) store.deleteSession(Secrets.sha256(key));
+        boolean secure = "https".equalsIgnoreCase(ctx.scheme());
+        ctx.cookie(new Cookie(Authenticator.SESSION_COOKIE, "", "/", 0, secure, true, null, SameSite.LAX));
+        ctx.redirect(PAGE, HttpStatus.FOUND);
+    }
+
+    /** {@code next} when it is a local path ("/..." but not "//host" or "/\host"), else the jobs page. */
+    static String safeNext(String next) {
+        if (next == null || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
+        for (char c : next.toCharArray()) {
+            if (c < 0x21 || c == 0x7f || c == '\\') return "/";
+        }
+        return next;
+    }
+}

@@ -1,0 +1,5 @@
+package io.jobstream.auth;
+
+import java.time.Instant;
+
+public record Team(long id, String name, Instant created) {}

@@ -1,0 +1,258 @@
+package io.jobstream.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.testing.Events;
+import io.jobstream.testing.Http;
+import io.jobstream.testing.MetricsText;
+import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
+import io.jobstream.testing.WsTestClient;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.SoftAssertions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Issue 7's access matrix against a real node (embedded PostgreSQL, real websockets): three users, admin, alice and
+ * bob (alice and bob share the team "ops"), each looking at their own job, another's job and a job shared with them,
+ * through REST, stdout, the websocket and ingest.
+ *
+ * <p>Jobs: alice owns 1001 (hers alone) and 1002 (shared with ops); bob owns 2001 (his alone) and 2002 (shared with
+ * ops). Each user created their jobs by ingesting their first event, which is how a job gets its owner on ingest.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AccessMatrixIT {
+    private static final String ALICE = TestUsers.basic("alice", "alice-pw");
+    private static final String BOB = TestUsers.basic("bob", "bob-pw");
+    private static final String ADMIN = TestUsers.ADMIN_AUTH;
+
+    /** user → job → whether they may see it (own, other, shared), as the rule says. */
+    private static final Map<String, Map<Long, Boolean>> SEE = new LinkedHashMap<>();
+    /** user → job → whether they may write its events: owners and admins only (sharing gives sight, not writing). */
+    private static final Map<String, Map<Long, Boolean>> WRITE = new LinkedHashMap<>();
+
+    static {
+        SEE.put(ADMIN, Map.of(1001L, true, 2001L, true, 1002L, true));
+        SEE.put(ALICE, Map.of(1001L, true, 2001L, false, 2002L, true));
+        SEE.put(BOB, Map.of(2001L, true, 1001L, false, 1002L, true));
+        WRITE.put(ADMIN, Map.of(1001L, true, 2001L, true));
+        WRITE.put(ALICE, Map.of(1001L, true, 2001L, false, 2002L, false));
+        WRITE.put(BOB, Map.of(2001L, true, 1001L, false, 1002L, false));
+    }
+
+    private RunningServer node;
+    private final Map<Long, Long> firstEventId = new LinkedHashMap<>();
+
+    @BeforeAll
+    void start() throws Exception {
+        node = RunningServer.start(Files.createTempDirectory("access-matrix"));
+        for (String user : List.of("alice", "bob")) {
+            assertThat(Http.postJson(api("/api/v2/users/"), "{\"username\":\"" + user + "\",\"password\":\"" + user
+                    + "-pw\"}", ADMIN).statusCode()).isEqualTo(201);
+        }
+        long team = Http.json(Http.postJson(api("/api/v2/teams/"), "{\"name\":\"ops\"}", ADMIN).body()).get("id").asLong();
+        for (String user : List.of("alice", "bob")) {
+            long id = Http.json(Http.get(api("/api/v2/me/"), user.equals("alice") ? ALICE : BOB).body())
+                    .path("results").get(0).get("id").asLong();
+            assertThat(Http.postJson(api("/api/v2/teams/" + team + "/users/"), "{\"id\":" + id + "}", ADMIN).statusCode())
+                    .isEqualTo(204);
+        }
+        ingestFirst(ALICE, 1001, 1002);
+        ingestFirst(BOB, 2001, 2002);
+        assertThat(Http.postJson(api("/api/v2/jobs/1002/teams/"), "{\"id\":" + team + "}", ALICE).statusCode()).isEqualTo(204);
+        assertThat(Http.postJson(api("/api/v2/jobs/2002/teams/"), "{\"id\":" + team + "}", BOB).statusCode()).isEqualTo(204);
+        for (long job : List.of(1001L, 1002L, 2001L, 2002L)) {
+            firstEventId.put(job, Http.getJson(api("/api/v2/jobs/" + job + "/job_events/")).path("results").get(0)
+                    .get("id").asLong());
+        }
+    }
+
+    private void ingestFirst(String user, long... jobs) {
+        for (long job : jobs) {
+            HttpResponse<String> r = Http.post(api("/api/v2/job_events/ingest/"), Events.event(job, 1), user);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        }
+    }
+
+    @AfterAll
+    void stop() {
+        if (node != null) node.close();
+    }
+
+    private URI api(String path) {
+        return node.uri(path);
+    }
+
+    private static String who(String auth) {
+        return auth.equals(ADMIN) ? "admin" : auth.equals(ALICE) ? "alice" : "bob";
+    }
+
+    @Test
+    void rest_shows_a_job_its_events_and_its_events_by_id_only_to_those_who_may_see_it() {
+        SoftAssertions soft = new SoftAssertions();
+        SEE.forEach((user, jobs) -> jobs.forEach((job, allowed) -> {
+            int expected = allowed ? 200 : 403;
+            String cell = who(user) + " on job " + job;
+            for (String path : List.of("/api/v2/jobs/" + job + "/", "/api/v2/jobs/" + job + "/job_events/",
+                    "/api/v2/jobs/" + job + "/job_events/children_summary/",
+                    "/api/v2/job_events/" + firstEventId.get(job) + "/",
+                    "/api/v2/job_events/" + firstEventId.get(job) + "/children/")) {
+                HttpResponse<String> r = Http.get(api(path), user);
+                soft.assertThat(r.statusCode()).as(cell + ": GET " + path).isEqualTo(expected);
+                if (!allowed) {
+                    soft.assertThat(Http.json(r.body()).path("detail").asText()).as(cell)
+                            .isEqualTo("You do not have permission to perform this action.");
+                }
+            }
+        }));
+        soft.assertAll();
+    }
+
+    @Test
+    void the_jobs_list_holds_exactly_the_jobs_each_user_may_see() {
+        assertThat(listed(ADMIN)).containsExactly(2002L, 2001L, 1002L, 1001L);
+        assertThat(listed(ALICE)).containsExactly(2002L, 1002L, 1001L);
+        assertThat(listed(BOB)).containsExactly(2002L, 2001L, 1002L);
+        assertThat(Http.json(Http.get(api("/api/v2/jobs/"), BOB).body()).path("count").asInt()).isEqualTo(3);
+    }
+
+    private List<Long> listed(String user) {
+        List<Long> ids = new ArrayList<>();
+        for (JsonNode j : Http.json(Http.get(api("/api/v2/jobs/"), user).body()).path("results")) ids.add(j.get("id").asLong());
+        return ids;
+    }
+
+    @Test
+    void stdout_is_given_only_to_those_who_may_see_the_job() {
+        SoftAssertions soft = new SoftAssertions();
+        SEE.forEach((user, jobs) -> jobs.forEach((job, allowed) -> {
+            HttpResponse<String> r = Http.get(api("/api/v2/jobs/" + job + "/stdout/?format=txt"), user);
+            soft.assertThat(r.statusCode()).as(who(user) + " stdout of " + job).isEqualTo(allowed ? 200 : 403);
+            String first = Events.expectedText(job, 1).trim();
+            if (allowed) soft.assertThat(r.body()).as(who(user) + " stdout of " + job).contains(first);
+            else soft.assertThat(r.body()).doesNotContain(first);
+        }));
+        soft.assertAll();
+    }
+
+    @Test
+    void a_websocket_subscription_to_a_job_the_user_may_not_see_gets_awxs_access_denied_and_nothing_else()
+            throws Exception {
+        for (Map.Entry<String, Map<Long, Boolean>> row : SEE.entrySet()) {
+            WsTestClient ws = WsTestClient.connect(node.websocketUri(), "csrftoken=matrix", row.getKey(), true);
+            assertThat(ws.next().path("accept").asBoolean()).isTrue();
+            StringBuilder jobs = new StringBuilder();
+            StringBuilder resume = new StringBuilder();
+            row.getValue().keySet().forEach(j -> {
+                jobs.append(jobs.length() == 0 ? "" : ",").append(j);
+                resume.append(resume.length() == 0 ? "" : ",").append("\"").append(j).append("\":0");
+            });
+            // resume from 0: the subscriber catches up from the store, so a visible job's stored events must arrive
+            ws.send("{\"xrftoken\":\"matrix\",\"groups\":{\"job_events\":[" + jobs + "]},\"resume\":{" + resume + "}}");
+            List<String> denied = new ArrayList<>();
+            JsonNode current = null;
+            while (current == null) {
+                JsonNode frame = ws.next();
+                if (frame.has("error")) denied.add(frame.get("error").asText());
+                else if (frame.has("groups_current")) current = frame.get("groups_current");
+            }
+            for (Map.Entry<Long, Boolean> cell : row.getValue().entrySet()) {
+                String group = "job_events-" + cell.getKey();
+                String refusal = "access denied to channel job_events for resource id " + cell.getKey();
+                if (cell.getValue()) {
+                    assertThat(current.toString()).as(who(row.getKey()) + " " + group).contains(group);
+                    assertThat(denied).doesNotContain(refusal);
+                } else {
+                    assertThat(current.toString()).as(who(row.getKey()) + " " + group).doesNotContain(group);
+                    assertThat(denied).as(who(row.getKey())).contains(refusal);
+                }
+            }
+            List<Long> seen = new ArrayList<>();
+            String frame;
+            while ((frame = ws.frames.poll(1500, TimeUnit.MILLISECONDS)) != null) {
+                for (JsonNode e : framesOf(frame)) if (e.has("job")) seen.add(e.get("job").asLong());
+            }
+            row.getValue().forEach((job, allowed) -> {
+                if (allowed) assertThat(seen).as(who(row.getKey()) + " sees events of " + job).contains(job);
+                else assertThat(seen).as(who(row.getKey()) + " sees no event of " + job).doesNotContain(job);
+            });
+            ws.abort();
+        }
+    }
+
+    private static List<JsonNode> framesOf(String frame) {
+        JsonNode n = Http.json(frame);
+        List<JsonNode> out = new ArrayList<>();
+        if (n.isArray()) n.forEach(out::add);
+        else out.add(n);
+        return out;
+    }
+
+    @Test
+    void ingest_stores_lines_for_jobs_the_credential_may_write_and_rejects_the_others_with_a_reason() {
+        double before = MetricsText.value(api("/metrics"), "events_rejected_total{reason=\"forbidden\"");
+        int counter = 100;
+        int refused = 0;
+        for (Map.Entry<String, Map<Long, Boolean>> row : WRITE.entrySet()) {
+            for (Map.Entry<Long, Boolean> cell : row.getValue().entrySet()) {
+                long job = cell.getKey();
+                HttpResponse<String> r = Http.post(api("/api/v2/job_events/ingest/"), Events.event(job, ++counter), row.getKey());
+                String as = who(row.getKey()) + " writing job " + job + ": " + r.body();
+                if (cell.getValue()) {
+                    assertThat(r.statusCode()).as(as).isEqualTo(200);
+                } else {
+                    refused++;
+                    assertThat(r.statusCode()).as(as).isEqualTo(403);
+                    assertThat(r.body()).as(as).contains("not allowed to write events of job " + job);
+                }
+            }
+        }
+        // one request, two jobs: alice's line is stored, the one for bob's job rejected with its line number
+        HttpResponse<String> mixed = Http.post(api("/api/v2/job_events/ingest/"),
+                Events.event(1001, 300) + "\n" + Events.event(2001, 300), ALICE);
+        assertThat(mixed.statusCode()).isEqualTo(200);
+        JsonNode reply = Http.json(mixed.body());
+        assertThat(reply.toString()).contains("not allowed to write events of job 2001");
+        assertThat(Http.getJson(api("/api/v2/jobs/1001/job_events/?counter=300")).path("count").asInt()).isEqualTo(1);
+        assertThat(Http.getJson(api("/api/v2/jobs/2001/job_events/?counter=300")).path("count").asInt()).isZero();
+        assertThat(MetricsText.value(api("/metrics"), "events_rejected_total{reason=\"forbidden\""))
+                .isEqualTo(before + refused + 1);
+    }
+
+    @Test
+    void a_jobs_ingest_token_writes_that_job_only_and_opens_nothing_else() {
+        HttpResponse<String> created = Http.postJson(api("/api/v2/tokens/"), "{\"kind\":\"ingest\",\"job\":1001}", ALICE);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String token = "Bearer " + Http.json(created.body()).get("token").asText();
+        assertThat(Http.post(api("/api/v2/job_events/ingest/"), Events.event(1001, 400), token).statusCode()).isEqualTo(200);
+        assertThat(Http.post(api("/api/v2/job_events/ingest/"), Events.event(2001, 400), token).statusCode()).isEqualTo(403);
+        assertThat(Http.get(api("/api/v2/jobs/1001/"), token).statusCode()).as("not an API credential").isEqualTo(403);
+        assertThat(Http.postJson(api("/api/v2/tokens/"), "{\"kind\":\"ingest\"}", ALICE).statusCode())
+                .as("an emitter token (every job) is for admins").isEqualTo(403);
+        assertThat(Http.postJson(api("/api/v2/tokens/"), "{\"kind\":\"ingest\",\"job\":2001}", ALICE).statusCode())
+                .as("nor for someone else's job").isEqualTo(403);
+    }
+
+    @Test
+    void admin_only_routes_refuse_other_users() {
+        assertThat(Http.get(api("/api/v2/stats/"), ALICE).statusCode()).isEqualTo(403);
+        assertThat(Http.get(api("/api/v2/stats/"), ADMIN).statusCode()).isEqualTo(200);
+        assertThat(Http.get(api("/api/v2/users/"), BOB).statusCode()).isEqualTo(403);
+        assertThat(Http.postJson(api("/api/v2/users/"), "{\"username\":\"eve\",\"password\":\"x\"}", BOB).statusCode())
+                .isEqualTo(403);
+        assertThat(Http.postJson(api("/api/v2/jobs/1001/teams/"), "{\"id\":1}", BOB).statusCode())
+                .as("bob may not share alice's job").isEqualTo(403);
+    }
+}
