@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.eclipse.jetty.http.BadMessageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Answers: 200 once every valid event of the request is committed (the body counts accepted and duplicate
  * events and lists rejected and repaired lines); 400 when no line is valid; 413 when the body is over
- * {@code ingest.max-request-size} or holds more events than the queue can ever take; 503 with Retry-After when the queue is full, the node is stopping, or the commit
+ * {@code ingest.max-request-size} or holds more events than the queue can ever take; 429 with Retry-After when the
+ * emitter is over {@code ingest.max-rate} (nothing of the request is queued, so the emitter retries it whole);
+ * 503 with Retry-After when the queue is full, the node is stopping, or the commit
  * took longer than {@code ingest.commit-timeout} (then the events stay queued and will be stored; a retry is safe
  * because storage is idempotent). Handlers run on Jetty threads and never block: the answer is written from the
  * receipt's future.
@@ -50,9 +53,28 @@ public final class IngestEndpoint {
     private final Counter createdFilled;
     private final Timer lagReceived;
     private final ExecutorService replies;
+    private final Function<Context, String> emitter;
+    private final EmitterRates rates; // null: no rate limit
+    private final Counter rateLimited;
     private volatile boolean closed;
 
+    /** Emitters are told apart by their address (tests, and until ingest tokens exist). */
     public IngestEndpoint(EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry) {
+        this(decoder, queue, config, registry, Context::ip);
+    }
+
+    /**
+     * @param emitter the key the rate limit counts a request against: the identity its credentials prove (an ingest
+     *                token), else the client address. Never logged or shown to other emitters.
+     */
+    public IngestEndpoint(EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry,
+                          Function<Context, String> emitter) {
+        this.emitter = emitter;
+        this.rates = config.maxRate() <= 0 ? null : new EmitterRates(config.maxRate(),
+                config.rateBurst() > 0 ? config.rateBurst() : config.maxRate(), System::nanoTime);
+        this.rateLimited = Counter.builder(Metrics.EVENTS_RATE_LIMITED)
+                .description("valid events refused with 429 because their emitter was over ingest.max-rate")
+                .register(registry);
         this.decoder = decoder;
         this.queue = queue;
         this.config = config;
@@ -108,8 +130,8 @@ public final class IngestEndpoint {
         for (Decoded d : lines) {
             if (d instanceof Decoded.Rejected r) {
                 rejected.add(new IngestReply.Problem(r.line(), r.reason()));
-                registry.counter(Metrics.EVENTS_REJECTED, "reason", reasonTag(r.reason())).increment();
-                log.debug("rejected line {}: {}", r.line(), r.reason());
+                registry.counter(Metrics.EVENTS_REJECTED, "reason", r.tag()).increment();
+                log.debug("rejected line {}: {}", r.line(), r.tag()); // the reason may quote the payload: not logged
             } else if (d instanceof Decoded.Ok ok) {
                 valid.add(ok);
                 for (String repair : ok.repairs()) repairs.add(new IngestReply.Problem(ok.line(), repair));
@@ -124,6 +146,16 @@ public final class IngestEndpoint {
             answer(ctx, 413, new IngestReply(0, 0, rejected, repairs, "request has " + valid.size()
                     + " events, more than the queue holds (" + queue.capacity() + "); send smaller requests", null));
             return;
+        }
+        if (rates != null) {
+            long wait = rates.admit(emitter.apply(ctx), valid.size());
+            if (wait > 0) {
+                rateLimited.increment(valid.size());
+                answer(ctx, 429, new IngestReply(0, 0, rejected, List.of(), "emitter over the ingest rate limit of "
+                        + config.maxRate() + " events/s (ingest.max-rate); nothing of this request was stored:"
+                        + " send it again after Retry-After", (int) Math.min(wait, 3600)));
+                return;
+            }
         }
         RequestReceipt receipt = new RequestReceipt(valid.size());
         List<Envelope> envelopes = new ArrayList<>(valid.size());
@@ -186,20 +218,11 @@ public final class IngestEndpoint {
 
     private void answer(Context ctx, int status, IngestReply reply) {
         registry.counter(Metrics.INGEST_REQUESTS, "status", Integer.toString(status)).increment();
-        if (status == 503) ctx.header("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+        if (reply.retryAfterSeconds() != null) ctx.header("Retry-After", Integer.toString(reply.retryAfterSeconds()));
         try {
             ctx.status(status).contentType("application/json").result(Json.MAPPER.writeValueAsBytes(reply));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** A small, fixed set of tag values, so rejections cannot blow up metric cardinality. */
-    static String reasonTag(String reason) {
-        if (reason.startsWith("malformed JSON")) return "malformed_json";
-        if (reason.startsWith("event is ")) return "too_large";
-        if (reason.startsWith("unsupported job key") || reason.startsWith("job_id")) return "job";
-        if (reason.startsWith("expected a JSON object")) return "not_an_object";
-        return "invalid_field";
     }
 }

@@ -26,6 +26,7 @@ public final class Metrics {
     public static final String EVENTS_DUPLICATE = "events.duplicate";
     public static final String EVENTS_PARKED = "events.parked";
     public static final String INGEST_REQUESTS = "ingest.requests";
+    public static final String EVENTS_RATE_LIMITED = "events.rate.limited";
     public static final String QUEUE_DEPTH = "queue.depth";
     public static final String QUEUE_CAPACITY = "queue.capacity";
     public static final String PERSIST_BATCH_SIZE = "persist.batch.size";

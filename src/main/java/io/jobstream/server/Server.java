@@ -91,7 +91,7 @@ public final class Server implements AutoCloseable {
         database = Database.fromUrl(startDatabase(), config.database().poolSize());
         database.start();
         var cluster = config.cluster();
-        EventDecoder decoder = new EventDecoder(config.ingest().maxEventBytes(), clock);
+        EventDecoder decoder = new EventDecoder(config.ingest().maxEventBytes(), config.ingest().maxJsonDepth(), clock);
         Hub hub = new Hub(registry);
         MemoryBroadcaster local = new MemoryBroadcaster(hub, registry, clock);
         EventQueue queue;
@@ -131,7 +131,8 @@ public final class Server implements AutoCloseable {
                     cluster.nodeTimeout(), registry);
             callbackTasks.start();
         }
-        ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry);
+        // ingest.max-rate counts per emitter: the client address until ingest tokens say who is sending
+        ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry, ctx -> ctx.ip());
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
                 new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()));
         PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
