@@ -193,6 +193,7 @@ public final class Server implements AutoCloseable {
         });
         ingest.register(cfg.routes);
         launchRoutes.register(cfg.routes);
+        websocket.configure(cfg.jetty);
         websocket.register(cfg.routes);
         api.register(cfg.routes);
         new UiRoutes().register(cfg.routes);
