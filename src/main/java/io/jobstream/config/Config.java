@@ -74,7 +74,7 @@ public record Config(
      * @param maxConnectionsPerUser open connections per user id, 0 = no limit
      * @param maxMessageRate        incoming messages per second per connection, 0 = no limit
      * @param maxJsonDepth          deepest JSON nesting of an incoming message
-     * @param idleTimeout           a connection silent for this long (no message, no pong) is closed
+     * @param idleTimeout           a connection on which nothing moves for this long (nothing read, writes stuck) is closed
      */
     public record WsLimits(int maxMessageBytes, int maxSubscriptions, int maxConnectionsPerUser, int maxMessageRate,
                            int maxJsonDepth, Duration idleTimeout) {

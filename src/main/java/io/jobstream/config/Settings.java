@@ -60,8 +60,9 @@ public final class Settings {
     public static final Setting WS_MAX_JSON_DEPTH = new Setting("ws.max-json-depth", "16",
             "Deepest JSON nesting accepted in a websocket message (AWX's messages need 3); a deeper one gets an error.");
     public static final Setting WS_IDLE_TIMEOUT = new Setting("ws.idle-timeout", "30s",
-            "Close a websocket connection that sends nothing, not even the pong to the node's ping (sent every 20 s,"
-                    + " or every half of this timeout if shorter), for this long: a silent or stalled browser.");
+            "Close a websocket connection on which nothing moves for this long: the browser sends nothing and the"
+                    + " node's writes to it are stuck (it stopped reading). The node pings every 20 s (or half this"
+                    + " timeout if shorter), which keeps a quiet, healthy browser's connection moving.");
     public static final Setting REDIS_URL = new Setting("redis-url", "",
             "Cluster mode: Redis (redis://host:port[/db]) for the durable event stream, callback_tasks and the"
             + " cross-node broadcast; empty = single node with an in-process queue.");

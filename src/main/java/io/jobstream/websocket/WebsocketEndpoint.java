@@ -114,7 +114,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         this.jobAccess = jobAccess;
         this.senders = senderPool();
         this.parser = new SubscribeParser(config.limits().maxJsonDepth());
-        // a pong is what keeps a quiet browser within ws.idle-timeout, so ping well inside it
+        // a ping written (and taken by the browser) is what keeps a quiet connection within ws.idle-timeout
         long pingMillis = Math.min(PING_SECONDS * 1000, Math.max(50, config.limits().idleTimeout().toMillis() / 2));
         pinger.scheduleAtFixedRate(this::pingAll, pingMillis, pingMillis, TimeUnit.MILLISECONDS);
         Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
@@ -127,9 +127,10 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     /**
      * Jetty's side of the limits: incoming messages over {@code ws.max-message-size} close the connection with 1009
-     * (as autobahn, Daphne's websocket library, does), and a connection silent for {@code ws.idle-timeout} (no
-     * message, no pong: a stalled or vanished browser) is closed. A handshake that never completes is an HTTP
-     * request, cut off by {@code http.idle-timeout}.
+     * (as autobahn, Daphne's websocket library, does), and a connection on which nothing moves for
+     * {@code ws.idle-timeout} (nothing read, and writes stuck because the browser stopped reading) is closed; the
+     * pings keep a quiet, healthy one moving. A handshake that never completes is an HTTP request, cut off by
+     * {@code http.idle-timeout}.
      */
     public void configure(JettyConfig jetty) {
         Config.WsLimits limits = config.limits();
@@ -266,6 +267,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         Set<String> wanted = new LinkedHashSet<>();
         for (SubscribeParser.Group group : groups) {
             if (group.isJobEvents() && !mayWatch(connection.userId(), group)) {
+                metrics.rejected("access_denied");
                 subscriber.reply(Replies.deniedResource(group.name(), group.id()));
                 continue;
             }
