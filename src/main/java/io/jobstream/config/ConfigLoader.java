@@ -105,7 +105,7 @@ public final class ConfigLoader {
         String url = string(Settings.DATABASE_URL);
         if (!url.isEmpty() && !url.startsWith("postgresql://") && !url.startsWith("postgres://")
                 && !url.startsWith("jdbc:postgresql://")) {
-            problems.add(Settings.DATABASE_URL.key() + " must start with postgresql://, was " + url);
+            problems.add(Settings.DATABASE_URL.key() + " must start with postgresql://, was " + redacted(url));
         }
         return url;
     }
@@ -113,9 +113,14 @@ public final class ConfigLoader {
     private String redisUrl() {
         String url = string(Settings.REDIS_URL);
         if (!url.isEmpty() && !url.matches("rediss?://[^/\\s]+(/\\d+)?/?")) {
-            problems.add(Settings.REDIS_URL.key() + " must look like redis://host:port[/db], was " + url);
+            problems.add(Settings.REDIS_URL.key() + " must look like redis://host:port[/db], was " + redacted(url));
         }
         return url;
+    }
+
+    /** A URL for an error message: the password of {@code scheme://user:password@host} replaced, so it is never printed. */
+    static String redacted(String url) {
+        return url.replaceAll("(://[^/@\\s]*?:)[^/@\\s]*@", "$1***@");
     }
 
     private String nodeName() {
