@@ -84,10 +84,14 @@ class HostileWebsocketIT {
         WsTestClient watcher = watch(job);
         int posted = 0;
 
-        try (RawWebsocket hostile = connect()) {
+        // the cases take turns on 8 connections, so that none comes near ws.max-message-rate however fast this runs
+        List<RawWebsocket> hostiles = new ArrayList<>();
+        for (int k = 0; k < 8; k++) hostiles.add(connect());
+        try {
             int sentinel = 0;
             for (int i = 0; i < cases.size(); i++) {
                 Case c = cases.get(i);
+                RawWebsocket hostile = hostiles.get(i % hostiles.size());
                 if (c.closeCode() != 0) {
                     try (RawWebsocket victim = connect()) {
                         try {
@@ -127,6 +131,8 @@ class HostileWebsocketIT {
                     assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString()).statusCode()).isEqualTo(200);
                 }
             }
+        } finally {
+            for (RawWebsocket ws : hostiles) ws.close();
         }
 
         int expected = posted;
@@ -159,7 +165,7 @@ class HostileWebsocketIT {
             RawWebsocket refused = null;
             for (int i = 0; i <= MAX_CONNECTIONS && refused == null; i++) {
                 RawWebsocket ws = RawWebsocket.connect(node.websocketUri(), cookie(), true);
-                String first = ws.nextText(5);
+                String first = firstText(ws);
                 if (first != null && first.contains("\"accept\":true")) {
                     open.add(ws);
                 } else {
@@ -222,6 +228,7 @@ class HostileWebsocketIT {
         WsTestClient watcher = watch(job);
         URI metrics = node.uri("/metrics");
         double subscribers = MetricsText.value(metrics, "ws_subscribers ");
+        double idleBefore = MetricsText.value(metrics, "ws_disconnects_total{reason=\"idle_timeout\"");
         RawWebsocket stalled = RawWebsocket.connect(node.websocketUri(), cookie(), false);
         stalled.sendText("{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"job_events\":[" + job + "]}}");
         await().atMost(Duration.ofSeconds(5)).until(() -> MetricsText.value(metrics, "ws_subscribers ") == subscribers + 1);
@@ -239,6 +246,8 @@ class HostileWebsocketIT {
             assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString()).statusCode()).isEqualTo(200);
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> MetricsText.value(metrics, "ws_subscribers ") == subscribers);
+        assertThat(MetricsText.value(metrics, "ws_disconnects_total{reason=\"idle_timeout\"")).as("cut off by ws.idle-timeout")
+                .isGreaterThan(idleBefore);
         stalled.close();
 
         int expected = total;
@@ -369,6 +378,16 @@ class HostileWebsocketIT {
         client.send("{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"job_events\":[" + job + "]}}");
         assertThat(client.next().path("groups_current").toString()).contains("job_events-" + job);
         return client;
+    }
+
+    /** The first text frame, or null once the connection is closed without one (or after 5 s). */
+    private static String firstText(RawWebsocket ws) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            String text = ws.texts.poll(50, TimeUnit.MILLISECONDS);
+            if (text != null) return text;
+            if (ws.closed.isDone() && ws.texts.isEmpty()) return null;
+        }
+        return null;
     }
 
     private static Map<String, Double> rejectedByReason() {

@@ -55,6 +55,7 @@ public final class RawWebsocket implements AutoCloseable {
     public static RawWebsocket connect(URI uri, Map<String, String> headers, boolean reading) throws IOException {
         Socket s = new Socket(uri.getHost(), uri.getPort());
         s.setSoTimeout(30_000);
+        s.setTcpNoDelay(true); // a frame goes at once, not 40 ms later (Nagle waiting for a delayed ACK)
         RawWebsocket ws = new RawWebsocket(s, reading);
         byte[] key = new byte[16];
         ws.random.nextBytes(key);
@@ -153,8 +154,10 @@ public final class RawWebsocket implements AutoCloseable {
             body = new byte[payload.length];
             for (int i = 0; i < payload.length; i++) body[i] = (byte) (payload[i] ^ key[i & 3]);
         }
-        out.write(header.array(), 0, header.position());
-        out.write(body);
+        byte[] frame = new byte[header.position() + body.length];
+        System.arraycopy(header.array(), 0, frame, 0, header.position());
+        System.arraycopy(body, 0, frame, header.position(), body.length);
+        out.write(frame);
         out.flush();
     }
 
