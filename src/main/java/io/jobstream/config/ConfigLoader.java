@@ -52,7 +52,7 @@ public final class ConfigLoader {
                 size(Settings.MAX_REQUEST_SIZE, 1024, 1L << 30),
                 duration(Settings.COMMIT_TIMEOUT, Duration.ofMillis(100)),
                 intIn(Settings.MAX_RATE, 0, 100_000_000), intIn(Settings.RATE_BURST, 0, 100_000_000),
-                intIn(Settings.MAX_JSON_DEPTH, 4, 1000));
+                intIn(Settings.MAX_JSON_DEPTH, 4, 1000)); // 1000: event.Json.MAX_NESTING_DEPTH
         var queue = new Config.QueueConfig(intIn(Settings.QUEUE_CAPACITY, 1, 10_000_000),
                 size(Settings.QUEUE_MAX_BYTES, 1L << 20, 1L << 40));
         var persist = new Config.PersistConfig(intIn(Settings.MAX_BATCH, 1, 100_000),

@@ -40,7 +40,7 @@ public final class EventDecoder {
     private final JsonFactory arrays;
 
     public EventDecoder(int maxEventBytes, Clock clock) {
-        this(maxEventBytes, Json.MAX_NESTING_DEPTH, clock);
+        this(maxEventBytes, Json.DEFAULT_EVENT_DEPTH, clock);
     }
 
     /**
@@ -49,7 +49,9 @@ public final class EventDecoder {
      */
     public EventDecoder(int maxEventBytes, int maxDepth, Clock clock) {
         if (maxEventBytes < 1024) throw new IllegalArgumentException("maxEventBytes must be >= 1024, was " + maxEventBytes);
-        if (maxDepth < 4) throw new IllegalArgumentException("maxDepth must be >= 4, was " + maxDepth);
+        if (maxDepth < 4 || maxDepth > Json.MAX_NESTING_DEPTH) {
+            throw new IllegalArgumentException("maxDepth must be from 4 to " + Json.MAX_NESTING_DEPTH + ", was " + maxDepth);
+        }
         this.maxEventBytes = maxEventBytes;
         this.maxDepth = maxDepth;
         this.clock = clock;

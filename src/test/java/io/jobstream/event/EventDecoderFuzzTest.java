@@ -114,6 +114,19 @@ class EventDecoderFuzzTest {
         }
     }
 
+    @Test
+    void an_event_as_deep_as_the_highest_setting_allows_is_accepted_and_repaired_like_any_other() throws Exception {
+        EventDecoder deepest = new EventDecoder(1 << 20, Json.MAX_NESTING_DEPTH, CLOCK);
+        int k = Json.MAX_NESTING_DEPTH - 3; // the event, event_data, "x", then k arrays around NaN
+        String event = "{\"job_id\":1,\"counter\":1,\"event\":\"playbook_on_stats\",\"event_data\":{\"x\":"
+                + "[".repeat(k) + "NaN" + "]".repeat(k) + ",\"changed\":{\"h\":1}}}";
+        List<Decoded> out = deepest.decodeBody(event);
+        assertThat(out).hasSize(1).first().isInstanceOf(Decoded.Ok.class);
+        assertThat(((Decoded.Ok) out.get(0)).repairs()).anyMatch(r -> r.contains("NaN"));
+        assertThat(Json.MAPPER.readTree(((JobEvent) ((Decoded.Ok) out.get(0)).message()).eventData()))
+                .isNotNull();
+    }
+
     /**
      * Written back as JSON and decoded again, an accepted event is the same, and needs no new repair (event_data is
      * kept verbatim, so a column derived from it is repaired again the same way; stdout needs none).
