@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -280,6 +281,20 @@ public final class WebsocketEndpoint implements AutoCloseable {
             return;
         }
         subscriber.subscribe(wanted, resume);
+    }
+
+    /** One connection as {@code ./jobstream stats} shows it. */
+    public record SubscriberStats(long user, String remote, List<String> groups, int queued, List<Long> catchingUp) {}
+
+    /** The {@code limit} most backed-up connections (by messages queued), for stats: who is slow, and on what. */
+    public List<SubscriberStats> subscribers(int limit) {
+        return connections.values().stream()
+                .map(c -> new SubscriberStats(c.userId(), String.valueOf(c.session().getRemoteSocketAddress()),
+                        c.subscriber().groups().stream().sorted().toList(), c.subscriber().queued(),
+                        c.subscriber().catchingUp()))
+                .sorted(Comparator.comparingInt(SubscriberStats::queued).reversed())
+                .limit(limit)
+                .toList();
     }
 
     private static double queuedTotal(Map<String, Connection> connections) {
