@@ -48,7 +48,8 @@ public final class RawWebsocket implements AutoCloseable {
     }
 
     /**
-     * Opens a websocket on {@code uri} (ws:// only) with the given extra handshake headers (a Cookie, credentials).
+     * Opens a websocket on {@code uri} (ws:// only) with the given extra handshake headers (a Cookie), as the test
+     * admin ({@link TestUsers#ADMIN_AUTH}) unless they hold an {@code Authorization} of their own.
      *
      * @param reading read frames on a thread of its own (false: a client that never reads)
      */
@@ -63,6 +64,9 @@ public final class RawWebsocket implements AutoCloseable {
                 .append("Host: ").append(uri.getHost()).append(':').append(uri.getPort()).append("\r\n")
                 .append("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n")
                 .append("Sec-WebSocket-Key: ").append(Base64.getEncoder().encodeToString(key)).append("\r\n");
+        if (headers.keySet().stream().noneMatch("Authorization"::equalsIgnoreCase)) {
+            request.append("Authorization: ").append(TestUsers.ADMIN_AUTH).append("\r\n");
+        }
         headers.forEach((k, v) -> request.append(k).append(": ").append(v).append("\r\n"));
         ws.out.write(request.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
         ws.out.flush();
