@@ -184,6 +184,7 @@ public final class Server implements AutoCloseable {
             h.setIdleTimeout(config.http().idleTimeout().toMillis());
             h.setMinRequestDataRate(config.http().minRequestRate());
         });
+        websocket.configure(cfg.jetty); // websockets' own: message size, idle timeout
         // One connector serves HTTP and websockets, over TLS when configured (Javalin adds its own plain connector
         // only when none is configured); its idle timeout closes connections that stall.
         cfg.jetty.addConnector((server, httpConfig) -> {
@@ -196,7 +197,6 @@ public final class Server implements AutoCloseable {
         });
         ingest.register(cfg.routes);
         launchRoutes.register(cfg.routes);
-        websocket.configure(cfg.jetty);
         websocket.register(cfg.routes);
         api.register(cfg.routes);
         new UiRoutes().register(cfg.routes);
