@@ -18,19 +18,21 @@ import org.junit.jupiter.api.Test;
  * Bounded fuzzing of what a browser may send (seeded, a second or two): the parser never throws; every message is
  * either an object or rejected with a known reason; groups come out exactly as AWX names them; resume never yields
  * a job that was not asked for or a negative counter; nesting is refused exactly above the limit.
+ * A longer or different run: {@code -Dfuzz.seed=N -Dfuzz.scale=K} (K times the iterations).
  */
 class SubscribeParserFuzzTest {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
     private static final String PUNCTUATION = "{}[]\":,1-\u0000\\";
     private final SubscribeParser parser = new SubscribeParser(16);
-    private final Random random = new Random(11_20261128L);
+    private static final int SCALE = Integer.getInteger("fuzz.scale", 1);
+    private final Random random = new Random(Long.getLong("fuzz.seed", 11_20261128L));
 
     @Test
     void any_text_is_read_as_an_object_or_rejected_with_a_known_reason_and_never_throws() {
         String valid = "{\"xrftoken\":\"t\",\"groups\":{\"jobs\":[\"status_changed\"],\"job_events\":[1,\"2\"]},"
                 + "\"resume\":{\"1\":5},\"batch\":true}";
         int objects = 0;
-        for (int i = 0; i < 10_000; i++) {
+        for (int i = 0; i < 10_000 * SCALE; i++) {
             String text = i % 3 == 0 ? randomText() : mutate(valid);
             SubscribeParser.Read read = parser.read(text);
             assertThat(read.message() == null).as(() -> text).isNotEqualTo(read.rejected() == null);
@@ -53,7 +55,7 @@ class SubscribeParserFuzzTest {
 
     @Test
     void groups_are_named_as_awx_names_them_and_anything_but_lists_refuses_the_message() {
-        for (int i = 0; i < 5_000; i++) {
+        for (int i = 0; i < 5_000 * SCALE; i++) {
             JsonNode groups = random.nextInt(4) == 0 ? value(3) : groupsObject();
             List<SubscribeParser.Group> parsed = SubscribeParser.groups(groups);
             boolean acceptable = groups.isObject();
@@ -88,7 +90,7 @@ class SubscribeParserFuzzTest {
 
     @Test
     void resume_yields_only_asked_for_jobs_with_counters_from_zero_or_refuses() {
-        for (int i = 0; i < 20_000; i++) {
+        for (int i = 0; i < 20_000 * SCALE; i++) {
             JsonNode resume = random.nextInt(3) == 0 ? value(2) : resumeObject();
             Set<String> wanted = new LinkedHashSet<>();
             for (int k = random.nextInt(4); k > 0; k--) wanted.add("job_events-" + random.nextInt(5));
