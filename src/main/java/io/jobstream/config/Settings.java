@@ -23,7 +23,7 @@ public final class Settings {
             "Events an emitter may send at once above ingest.max-rate before it is held to the rate;"
                     + " 0 = one second's worth.");
     public static final Setting MAX_JSON_DEPTH = new Setting("ingest.max-json-depth", "200",
-            "Deepest JSON nesting accepted in an ingest event; a deeper line is rejected.");
+            "Deepest JSON nesting accepted in an ingest event (4 to 1000); a deeper line is rejected.");
     public static final Setting COMMIT_TIMEOUT = new Setting("ingest.commit-timeout", "30s",
             "How long an ingest request waits for its events to commit before answering 503 (they stay queued).");
     public static final Setting QUEUE_CAPACITY = new Setting("queue.capacity", "100000",
