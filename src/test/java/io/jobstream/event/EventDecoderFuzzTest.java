@@ -1,6 +1,7 @@
 package io.jobstream.event;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
@@ -37,12 +38,11 @@ class EventDecoderFuzzTest {
         for (int i = 0; i < 30_000 * SCALE; i++) {
             byte[] body = mutate(seeds.get(random.nextInt(seeds.size())), seeds);
             List<Decoded> out = decoder.decodeBody(body);
-            for (Decoded d : out) {
-                assertThat(d.line()).isPositive();
+            for (Decoded d : out) { // plain checks in the hot loop: AssertJ's cost would dominate the run
+                if (d.line() <= 0) fail("line " + d.line() + " in " + new String(body, StandardCharsets.UTF_8));
                 if (d instanceof Decoded.Rejected r) {
                     rejected++;
-                    assertThat(r.reason()).isNotBlank();
-                    assertThat(TAGS).contains(r.tag());
+                    if (r.reason().isBlank() || !TAGS.contains(r.tag())) fail("reason '" + r.reason() + "' (" + r.tag() + ")");
                 } else if (d instanceof Decoded.Ok ok && ok.message() instanceof JobEvent e) {
                     accepted++;
                     assertRoundTrips(e, ok.repairs());
@@ -56,7 +56,7 @@ class EventDecoderFuzzTest {
 
     @Test
     void stdout_with_nul_or_lone_surrogates_is_repaired_and_the_repair_reported() {
-        for (int i = 0; i < 5_000 * SCALE; i++) {
+        for (int i = 0; i < 3_000 * SCALE; i++) {
             StringBuilder stdout = new StringBuilder();
             boolean nul = false;
             boolean surrogate = false;
@@ -90,8 +90,12 @@ class EventDecoderFuzzTest {
     private static String escaped(String s) {
         StringBuilder sb = new StringBuilder();
         for (char c : s.toCharArray()) {
-            if (c < 0x20 || Character.isSurrogate(c) || c == '"' || c == '\\') sb.append(String.format("\\u%04x", (int) c));
-            else sb.append(c);
+            if (c < 0x20 || Character.isSurrogate(c) || c == '"' || c == '\\') {
+                String hex = Integer.toHexString(c);
+                sb.append("\\u").append("0000", hex.length(), 4).append(hex);
+            } else {
+                sb.append(c);
+            }
         }
         return sb.toString();
     }
@@ -158,10 +162,12 @@ class EventDecoderFuzzTest {
         // as an array: event_data is kept byte for byte, and may hold raw newlines (JSON whitespace) that an array
         // body allows but an NDJSON line cannot
         List<Decoded> again = decoder.decodeBody("[" + json + "]");
-        assertThat(again).as(json).hasSize(1).first().isInstanceOf(Decoded.Ok.class);
+        if (again.size() != 1 || !(again.get(0) instanceof Decoded.Ok)) assertThat(again).as(json).hasSize(1).first().isInstanceOf(Decoded.Ok.class);
         Decoded.Ok ok = (Decoded.Ok) again.get(0);
-        assertThat(repairs).as(json).containsAll(ok.repairs());
-        assertThat(ok.repairs()).as(json).noneMatch(r -> r.startsWith("stdout"));
+        if (!ok.repairs().isEmpty()) {
+            assertThat(repairs).as(json).containsAll(ok.repairs());
+            assertThat(ok.repairs()).as(json).noneMatch(r -> r.startsWith("stdout"));
+        }
         JobEvent back = (JobEvent) ok.message();
         JobEvent expected = new JobEvent(e.jobId(), e.counter(), e.uuid(), e.parentUuid(), e.event(), e.eventData(),
                 e.stdout(), e.startLine(), e.endLine(), e.verbosity(), e.hostName(), e.playbook(), e.play(), e.role(),
