@@ -9,6 +9,7 @@ import random
 import re
 import socket
 import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -85,16 +86,19 @@ class _Node(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     answers = []
     received = []
+    posted_at = []
+    retry_after = '0.05'
 
     def do_POST(self):
+        self.posted_at.append(time.monotonic())
         body = self.rfile.read(int(self.headers['Content-Length']))
         status = self.answers.pop(0) if self.answers else 200
         if status == 200:
             self.received.extend(body.decode('utf-8').splitlines())
         reply = b'{"accepted":0,"duplicates":0,"rejected":[],"repaired":[]}'
         self.send_response(status)
-        if status == 503:
-            self.send_header('Retry-After', '0.05')
+        if status in (429, 503):
+            self.send_header('Retry-After', self.retry_after)
         self.send_header('Content-Length', str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
@@ -107,6 +111,8 @@ class SenderTest(unittest.TestCase):
     def setUp(self):
         _Node.answers = []
         _Node.received = []
+        _Node.posted_at = []
+        _Node.retry_after = '0.05'
         self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Node)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = 'http://127.0.0.1:%d/' % self.server.server_address[1]
@@ -124,6 +130,19 @@ class SenderTest(unittest.TestCase):
             sender.offer(line)
         self.assertTrue(sender.close(10))
         self.assertEqual(_Node.received, lines)
+
+    def test_a_rate_limited_request_is_sent_again_whole_after_retry_after(self):
+        # 429: the node stored nothing of the request (ingest.max-rate), so the same lines go again, once it says
+        _Node.answers = [429]
+        _Node.retry_after = '0.4'
+        sender = plugin.Sender(self.url, '', 1 << 20, err=io.StringIO())
+        lines = [json.dumps({'counter': i}) for i in range(1, 51)]
+        for line in lines:
+            sender.offer(line)
+        self.assertTrue(sender.close(10))
+        self.assertEqual(_Node.received, lines)
+        self.assertGreaterEqual(len(_Node.posted_at), 2)
+        self.assertGreaterEqual(_Node.posted_at[1] - _Node.posted_at[0], 0.35)  # waited as told, not its 0.1 s backoff
 
     def test_a_node_that_never_answers_makes_close_give_up_in_time(self):
         with socket.socket() as s:

@@ -117,9 +117,10 @@ public final class Authenticator {
         if (t.kind().equals(Token.INGEST)) {
             User u = t.user();
             return new Result.Ok(new Principal(u == null ? 0 : u.id(), u == null ? "" : u.username(), false,
-                    Principal.Via.INGEST_TOKEN, t.jobId()));
+                    Principal.Via.INGEST_TOKEN, t.jobId(), t.id()));
         }
-        return new Result.Ok(Principal.user(t.user(), Principal.Via.TOKEN));
+        User u = t.user();
+        return new Result.Ok(new Principal(u.id(), u.username(), u.superuser(), Principal.Via.TOKEN, null, t.id()));
     }
 
     private Result basic(String encoded) {

@@ -35,7 +35,18 @@ public record Config(
         }
     }
 
-    public record IngestConfig(int maxEventBytes, long maxRequestBytes, Duration commitTimeout) {}
+    /**
+     * @param maxRate      events per second per emitter, 0 = no limit
+     * @param rateBurst    events an emitter may send at once before it is held to {@code maxRate}
+     * @param maxJsonDepth deepest JSON nesting accepted in one event
+     */
+    public record IngestConfig(int maxEventBytes, long maxRequestBytes, Duration commitTimeout, int maxRate,
+                               int rateBurst, int maxJsonDepth) {
+        /** No rate limit and the default nesting depth (tests). */
+        public IngestConfig(int maxEventBytes, long maxRequestBytes, Duration commitTimeout) {
+            this(maxEventBytes, maxRequestBytes, commitTimeout, 0, 0, 200);
+        }
+    }
 
     public record QueueConfig(int capacity, long maxBytes) {}
 
@@ -46,11 +57,29 @@ public record Config(
      * @param holeWait     how long a counter missing from the store (while later ones are there) is waited for
      * @param maxEventRate per job and subscriber, events per second sent live (AWX's MAX_WEBSOCKET_EVENT_RATE);
      *                     0 = no limit; the excess is delayed (read from the store at that rate), never dropped
+     * @param limits       what a browser may send and open
      */
-    public record WsConfig(int outboxCapacity, Duration gapWait, Duration holeWait, int maxEventRate) {
+    public record WsConfig(int outboxCapacity, Duration gapWait, Duration holeWait, int maxEventRate, WsLimits limits) {
+        /** The default waits, no event rate limit and {@link WsLimits#LENIENT} (tests and benchmarks). */
         public WsConfig(int outboxCapacity) {
-            this(outboxCapacity, Duration.ofSeconds(2), Duration.ofSeconds(5), 0);
+            this(outboxCapacity, Duration.ofSeconds(2), Duration.ofSeconds(5), 0, WsLimits.LENIENT);
         }
+    }
+
+    /**
+     * Hostile-browser limits of the websocket.
+     *
+     * @param maxMessageBytes       largest incoming message (Jetty closes the connection with 1009 above it)
+     * @param maxSubscriptions      groups per connection
+     * @param maxConnectionsPerUser open connections per user id, 0 = no limit
+     * @param maxMessageRate        incoming messages per second per connection, 0 = no limit
+     * @param maxJsonDepth          deepest JSON nesting of an incoming message
+     * @param idleTimeout           a connection on which nothing moves for this long (nothing read, writes stuck) is closed
+     */
+    public record WsLimits(int maxMessageBytes, int maxSubscriptions, int maxConnectionsPerUser, int maxMessageRate,
+                           int maxJsonDepth, Duration idleTimeout) {
+        /** Limits no well-behaved test or benchmark client reaches: one user may open any number of connections. */
+        public static final WsLimits LENIENT = new WsLimits(64 << 10, 1000, 0, 0, 16, Duration.ofSeconds(30));
     }
 
     /**

@@ -50,14 +50,22 @@ public final class ConfigLoader {
         var ingest = new Config.IngestConfig(
                 (int) size(Settings.MAX_EVENT_SIZE, 1024, 256L << 20),
                 size(Settings.MAX_REQUEST_SIZE, 1024, 1L << 30),
-                duration(Settings.COMMIT_TIMEOUT, Duration.ofMillis(100)));
+                duration(Settings.COMMIT_TIMEOUT, Duration.ofMillis(100)),
+                intIn(Settings.MAX_RATE, 0, 100_000_000), intIn(Settings.RATE_BURST, 0, 100_000_000),
+                intIn(Settings.MAX_JSON_DEPTH, 4, 1000)); // 1000: event.Json.MAX_NESTING_DEPTH
         var queue = new Config.QueueConfig(intIn(Settings.QUEUE_CAPACITY, 1, 10_000_000),
                 size(Settings.QUEUE_MAX_BYTES, 1L << 20, 1L << 40));
         var persist = new Config.PersistConfig(intIn(Settings.MAX_BATCH, 1, 100_000),
                 duration(Settings.MAX_RETRY_BACKOFF, Duration.ofMillis(10)));
         var ws = new Config.WsConfig(intIn(Settings.OUTBOX_CAPACITY, 1, 10_000_000),
                 duration(Settings.GAP_WAIT, Duration.ofMillis(1)), duration(Settings.HOLE_WAIT, Duration.ofMillis(1)),
-                intIn(Settings.MAX_EVENT_RATE, 0, 10_000_000));
+                intIn(Settings.MAX_EVENT_RATE, 0, 10_000_000), new Config.WsLimits(
+                        (int) size(Settings.WS_MAX_MESSAGE_SIZE, 1024, 64L << 20),
+                        intIn(Settings.WS_MAX_SUBSCRIPTIONS, 1, 1_000_000),
+                        intIn(Settings.WS_MAX_CONNECTIONS_PER_USER, 0, 1_000_000),
+                        intIn(Settings.WS_MAX_MESSAGE_RATE, 0, 1_000_000),
+                        intIn(Settings.WS_MAX_JSON_DEPTH, 4, 1000),
+                        duration(Settings.WS_IDLE_TIMEOUT, Duration.ofMillis(100))));
         var cluster = new Config.ClusterConfig(redisUrl(), nodeName(), duration(Settings.NODE_TIMEOUT, Duration.ofSeconds(1)));
         boolean demo = bool(Settings.DEMO);
         var jobs = new Config.JobsConfig(Path.of(string(Settings.PLAYBOOK_DIR)), intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),
@@ -107,7 +115,7 @@ public final class ConfigLoader {
         String url = string(Settings.DATABASE_URL);
         if (!url.isEmpty() && !url.startsWith("postgresql://") && !url.startsWith("postgres://")
                 && !url.startsWith("jdbc:postgresql://")) {
-            problems.add(Settings.DATABASE_URL.key() + " must start with postgresql://, was " + url);
+            problems.add(Settings.DATABASE_URL.key() + " must start with postgresql://, was " + redacted(url));
         }
         return url;
     }
@@ -115,9 +123,14 @@ public final class ConfigLoader {
     private String redisUrl() {
         String url = string(Settings.REDIS_URL);
         if (!url.isEmpty() && !url.matches("rediss?://[^/\\s]+(/\\d+)?/?")) {
-            problems.add(Settings.REDIS_URL.key() + " must look like redis://host:port[/db], was " + url);
+            problems.add(Settings.REDIS_URL.key() + " must look like redis://host:port[/db], was " + redacted(url));
         }
         return url;
+    }
+
+    /** A URL for an error message: the password of {@code scheme://user:password@host} replaced, so it is never printed. */
+    static String redacted(String url) {
+        return url.replaceAll("(://[^/@\\s]*?:)[^/@\\s]*@", "$1***@");
     }
 
     private String nodeName() {

@@ -16,6 +16,14 @@ public final class Settings {
             "Largest single event accepted; a larger one is rejected with its line number.");
     public static final Setting MAX_REQUEST_SIZE = new Setting("ingest.max-request-size", "64MiB",
             "Largest ingest request body; a larger one gets 413.");
+    public static final Setting MAX_RATE = new Setting("ingest.max-rate", "0",
+            "Events per second each emitter may send (token bucket per emitter: its ingest token, else its address);"
+                    + " 0 = no limit. A request over it gets 429 with Retry-After and nothing of it is stored.");
+    public static final Setting RATE_BURST = new Setting("ingest.rate-burst", "0",
+            "Events an emitter may send at once above ingest.max-rate before it is held to the rate;"
+                    + " 0 = one second's worth.");
+    public static final Setting MAX_JSON_DEPTH = new Setting("ingest.max-json-depth", "200",
+            "Deepest JSON nesting accepted in an ingest event (4 to 1000); a deeper line is rejected.");
     public static final Setting COMMIT_TIMEOUT = new Setting("ingest.commit-timeout", "30s",
             "How long an ingest request waits for its events to commit before answering 503 (they stay queued).");
     public static final Setting QUEUE_CAPACITY = new Setting("queue.capacity", "100000",
@@ -39,6 +47,22 @@ public final class Settings {
     public static final Setting MAX_EVENT_RATE = new Setting("ws.max-event-rate", "0",
             "AWX's MAX_WEBSOCKET_EVENT_RATE: events per second per job sent live to each subscriber; 0 = no limit."
                     + " The excess is not dropped: it follows from the store at that rate.");
+    public static final Setting WS_MAX_MESSAGE_SIZE = new Setting("ws.max-message-size", "64KiB",
+            "Largest message a browser may send on the websocket; a larger one closes the connection with 1009.");
+    public static final Setting WS_MAX_SUBSCRIPTIONS = new Setting("ws.max-subscriptions", "100",
+            "Groups one websocket connection may be subscribed to; a subscribe asking for more gets an error and"
+                    + " changes nothing.");
+    public static final Setting WS_MAX_CONNECTIONS_PER_USER = new Setting("ws.max-connections-per-user", "100",
+            "Open websocket connections per user; one more is closed at the handshake with 1008; 0 = no limit.");
+    public static final Setting WS_MAX_MESSAGE_RATE = new Setting("ws.max-message-rate", "20",
+            "Messages per second a browser may send on one websocket connection; the excess gets an error"
+                    + " reply and is ignored; 0 = no limit.");
+    public static final Setting WS_MAX_JSON_DEPTH = new Setting("ws.max-json-depth", "16",
+            "Deepest JSON nesting accepted in a websocket message (AWX's messages need 3); a deeper one gets an error.");
+    public static final Setting WS_IDLE_TIMEOUT = new Setting("ws.idle-timeout", "30s",
+            "Close a websocket connection on which nothing moves for this long: the browser sends nothing and the"
+                    + " node's writes to it are stuck (it stopped reading). The node pings every 20 s (or half this"
+                    + " timeout if shorter), which keeps a quiet, healthy browser's connection moving.");
     public static final Setting REDIS_URL = new Setting("redis-url", "",
             "Cluster mode: Redis (redis://host:port[/db]) for the durable event stream, callback_tasks and the"
             + " cross-node broadcast; empty = single node with an in-process queue.");
@@ -81,8 +105,9 @@ public final class Settings {
             "Who may launch playbooks (POST /api/v2/jobs/): 'users' (any logged-in user) or 'admins'.");
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
-            MAX_EVENT_SIZE, MAX_REQUEST_SIZE, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
-            OUTBOX_CAPACITY, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY,
+            MAX_EVENT_SIZE, MAX_REQUEST_SIZE, MAX_RATE, RATE_BURST, MAX_JSON_DEPTH, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
+            OUTBOX_CAPACITY, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, WS_MAX_MESSAGE_SIZE, WS_MAX_SUBSCRIPTIONS,
+            WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY,
             TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, DEMO,
             PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,
             ADMIN_PASSWORD, SESSION_TIMEOUT, BASIC_CACHE, LAUNCH_BY);

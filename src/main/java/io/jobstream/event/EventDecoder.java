@@ -1,6 +1,9 @@
 package io.jobstream.event;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
@@ -25,13 +28,44 @@ import java.util.List;
  * <p>Thread-safe and stateless apart from its limits; called on HTTP worker threads.
  */
 public final class EventDecoder {
+    /** How a line nested deeper than the limit is rejected (the start of its reason). */
+    public static final String TOO_DEEP = "JSON nested deeper than";
+
     private final int maxEventBytes;
+    private final int maxDepth;
     private final Clock clock;
+    /** Parses one event: at most {@code maxDepth} levels. */
+    private final JsonFactory events;
+    /** Locates the elements of an array body: one level more, for the array itself. */
+    private final JsonFactory arrays;
 
     public EventDecoder(int maxEventBytes, Clock clock) {
+        this(maxEventBytes, Json.DEFAULT_EVENT_DEPTH, clock);
+    }
+
+    /**
+     * @param maxDepth deepest nesting of one event (the event object is level 1). Jackson's skipping is iterative,
+     *                 but each open level costs a parser context, so a body of a million {@code [} must stop early.
+     */
+    public EventDecoder(int maxEventBytes, int maxDepth, Clock clock) {
         if (maxEventBytes < 1024) throw new IllegalArgumentException("maxEventBytes must be >= 1024, was " + maxEventBytes);
+        if (maxDepth < 4 || maxDepth > Json.MAX_NESTING_DEPTH) {
+            throw new IllegalArgumentException("maxDepth must be from 4 to " + Json.MAX_NESTING_DEPTH + ", was " + maxDepth);
+        }
         this.maxEventBytes = maxEventBytes;
+        this.maxDepth = maxDepth;
         this.clock = clock;
+        this.events = factory(maxDepth);
+        this.arrays = factory(maxDepth + 1);
+    }
+
+    private static JsonFactory factory(int depth) {
+        return Json.MAPPER.getFactory().rebuild()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(depth)
+                        .maxStringLength(Integer.MAX_VALUE) // sizes are limited per event instead
+                        .build())
+                .build();
     }
 
     /** Decodes a whole request body. Never throws for bad input; an empty body yields no lines. */
@@ -65,7 +99,7 @@ public final class EventDecoder {
     /** Locates each element with a cheap skip, then decodes it like an NDJSON line. */
     private List<Decoded> decodeArray(byte[] body) {
         List<Decoded> out = new ArrayList<>();
-        try (JsonParser p = Json.MAPPER.getFactory().createParser(body)) {
+        try (JsonParser p = arrays.createParser(body)) {
             p.nextToken(); // START_ARRAY
             int element = 0;
             while (p.nextToken() != JsonToken.END_ARRAY) {
@@ -76,6 +110,8 @@ public final class EventDecoder {
                 out.add(decodeOne(element, body, start, end - start));
             }
             if (p.nextToken() != null) out.add(new Decoded.Rejected(element + 1, "malformed JSON: data after the array"));
+        } catch (StreamConstraintsException e) {
+            out.add(new Decoded.Rejected(out.size() + 1, tooDeep() + "; this and later elements not read"));
         } catch (IOException e) {
             // Elements before the syntax error were decoded and stay valid; the rest cannot be located.
             out.add(new Decoded.Rejected(out.size() + 1, "malformed JSON array (this and later elements not read): "
@@ -89,7 +125,7 @@ public final class EventDecoder {
             return new Decoded.Rejected(line, "event is " + length + " bytes, over the limit of " + maxEventBytes
                     + " bytes (ingest.max-event-size)");
         }
-        try (JsonParser p = Json.MAPPER.getFactory().createParser(body, offset, length)) {
+        try (JsonParser p = events.createParser(body, offset, length)) {
             JsonToken t = p.nextToken();
             if (t != JsonToken.START_OBJECT) {
                 return new Decoded.Rejected(line, "expected a JSON object, got " + EventParser.kind(t));
@@ -101,9 +137,15 @@ public final class EventDecoder {
             return new Decoded.Ok(line, fields.toMessage(received, repairs), repairs);
         } catch (EventParser.Invalid e) {
             return new Decoded.Rejected(line, e.getMessage());
+        } catch (StreamConstraintsException e) {
+            return new Decoded.Rejected(line, tooDeep());
         } catch (IOException e) {
             return new Decoded.Rejected(line, "malformed JSON: " + shortMessage(e));
         }
+    }
+
+    private String tooDeep() {
+        return TOO_DEEP + " " + maxDepth + " levels (ingest.max-json-depth)";
     }
 
     private static String shortMessage(IOException e) {

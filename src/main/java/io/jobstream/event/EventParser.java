@@ -69,6 +69,11 @@ final class EventParser {
 
     private void eventData(JsonToken t) throws IOException {
         if (t != JsonToken.START_OBJECT) throw new Invalid("event_data: expected an object, got " + kind(t));
+        // given twice, the last one wins (as in Python): nothing derived from an earlier one may survive it
+        f.data.clear();
+        f.statsSums.clear();
+        f.ignoreErrors = false;
+        f.resChanged = false;
         int start = (int) p.currentTokenLocation().getByteOffset();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();

@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Answers: 200 once every valid event of the request is committed (the body counts accepted and duplicate
  * events and lists rejected and repaired lines); 400 when no line is valid; 413 when the body is over
- * {@code ingest.max-request-size} or holds more events than the queue can ever take; 503 with Retry-After when the queue is full, the node is stopping, or the commit
+ * {@code ingest.max-request-size} or holds more events than the queue can ever take; 429 with Retry-After when the
+ * emitter is over {@code ingest.max-rate} (nothing of the request is queued, so the emitter retries it whole);
+ * 503 with Retry-After when the queue is full, the node is stopping, or the commit
  * took longer than {@code ingest.commit-timeout} (then the events stay queued and will be stored; a retry is safe
  * because storage is idempotent). Handlers run on Jetty threads and never block: the answer is written from the
  * receipt's future.
@@ -56,11 +58,21 @@ public final class IngestEndpoint {
     private final Counter createdFilled;
     private final Timer lagReceived;
     private final ExecutorService replies;
+    private final EmitterRates rates; // null: no rate limit
+    private final Counter rateLimited;
     private volatile boolean closed;
 
-    /** @param access which jobs the request's credential may write (lines for other jobs are rejected) */
+    /**
+     * @param access which jobs the request's credential may write (lines for other jobs are rejected); the
+     *               ingest rate limit counts per token, or per user for session and Basic credentials
+     */
     public IngestEndpoint(EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry,
                           JobAccess access) {
+        this.rates = config.maxRate() <= 0 ? null : new EmitterRates(config.maxRate(),
+                config.rateBurst() > 0 ? config.rateBurst() : config.maxRate(), System::nanoTime);
+        this.rateLimited = Counter.builder(Metrics.EVENTS_RATE_LIMITED)
+                .description("valid events refused with 429 because their emitter was over ingest.max-rate")
+                .register(registry);
         this.decoder = decoder;
         this.access = access;
         this.queue = queue;
@@ -127,8 +139,8 @@ public final class IngestEndpoint {
             }
             if (d instanceof Decoded.Rejected r) {
                 rejected.add(new IngestReply.Problem(r.line(), r.reason()));
-                registry.counter(Metrics.EVENTS_REJECTED, "reason", reasonTag(r.reason())).increment();
-                log.debug("rejected line {}: {}", r.line(), r.reason());
+                registry.counter(Metrics.EVENTS_REJECTED, "reason", r.tag()).increment();
+                log.debug("rejected line {}: {}", r.line(), r.tag()); // the reason may quote the payload: not logged
             } else if (d instanceof Decoded.Ok ok) {
                 valid.add(ok);
                 for (String repair : ok.repairs()) repairs.add(new IngestReply.Problem(ok.line(), repair));
@@ -148,6 +160,16 @@ public final class IngestEndpoint {
             answer(ctx, 413, new IngestReply(0, 0, rejected, repairs, "request has " + valid.size()
                     + " events, more than the queue holds (" + queue.capacity() + "); send smaller requests", null));
             return;
+        }
+        if (rates != null) {
+            long wait = rates.admit(Requests.principal(ctx).rateKey(), valid.size());
+            if (wait > 0) {
+                rateLimited.increment(valid.size());
+                answer(ctx, 429, new IngestReply(0, 0, rejected, List.of(), "emitter over the ingest rate limit of "
+                        + config.maxRate() + " events/s (ingest.max-rate); nothing of this request was stored:"
+                        + " send it again after Retry-After", (int) Math.min(wait, 3600)));
+                return;
+            }
         }
         RequestReceipt receipt = new RequestReceipt(valid.size());
         List<Envelope> envelopes = new ArrayList<>(valid.size());
@@ -220,20 +242,11 @@ public final class IngestEndpoint {
 
     private void answer(Context ctx, int status, IngestReply reply) {
         registry.counter(Metrics.INGEST_REQUESTS, "status", Integer.toString(status)).increment();
-        if (status == 503) ctx.header("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+        if (reply.retryAfterSeconds() != null) ctx.header("Retry-After", Integer.toString(reply.retryAfterSeconds()));
         try {
             ctx.status(status).contentType("application/json").result(Json.MAPPER.writeValueAsBytes(reply));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** A small, fixed set of tag values, so rejections cannot blow up metric cardinality. */
-    static String reasonTag(String reason) {
-        if (reason.startsWith("malformed JSON")) return "malformed_json";
-        if (reason.startsWith("event is ")) return "too_large";
-        if (reason.startsWith("unsupported job key") || reason.startsWith("job_id")) return "job";
-        if (reason.startsWith("expected a JSON object")) return "not_an_object";
-        return "invalid_field";
     }
 }

@@ -22,6 +22,8 @@ public final class Metrics {
     public static final String EVENTS_RECEIVED = "events.received";
     public static final String EVENTS_REJECTED = "events.rejected";
     public static final String EVENTS_REPAIRED = "events.repaired";
+    /** Valid events refused with 429 because their emitter was over {@code ingest.max-rate}. */
+    public static final String EVENTS_RATE_LIMITED = "events.rate.limited";
     public static final String EVENTS_CREATED_FILLED = "events.created.filled";
     public static final String EVENTS_STORED = "events.stored";
     public static final String EVENTS_DUPLICATE = "events.duplicate";

@@ -137,7 +137,7 @@ public final class CallbackTasks implements AutoCloseable {
                     envelopes.add(new Envelope(ok.message(), Receipt.NONE));
                 } else if (d instanceof Decoded.Rejected r) {
                     rejected.increment();
-                    log.warn("callback_tasks: rejected a payload: {}", r.reason());
+                    log.warn("callback_tasks: rejected a payload ({}); it is in {}", r.tag(), RedisKeys.DEAD);
                     redis.xadd(RedisKeys.DEAD, XAddParams.xAddParams(),
                             Map.of("callback_task", payload, "reason", r.reason()));
                 }

@@ -109,7 +109,7 @@ public final class Server implements AutoCloseable {
         database = Database.fromUrl(startDatabase(), config.database().poolSize());
         database.start();
         var cluster = config.cluster();
-        EventDecoder decoder = new EventDecoder(config.ingest().maxEventBytes(), clock);
+        EventDecoder decoder = new EventDecoder(config.ingest().maxEventBytes(), config.ingest().maxJsonDepth(), clock);
         Hub hub = new Hub(registry);
         MemoryBroadcaster local = new MemoryBroadcaster(hub, registry, clock);
         EventQueue queue;
@@ -229,6 +229,7 @@ public final class Server implements AutoCloseable {
             h.setIdleTimeout(config.http().idleTimeout().toMillis());
             h.setMinRequestDataRate(config.http().minRequestRate());
         });
+        websocket.configure(cfg.jetty); // websockets' own: message size, idle timeout
         // One connector serves HTTP and websockets, over TLS when configured (Javalin adds its own plain connector
         // only when none is configured); its idle timeout closes connections that stall.
         cfg.jetty.addConnector((server, httpConfig) -> {

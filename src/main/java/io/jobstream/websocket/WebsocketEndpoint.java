@@ -1,25 +1,23 @@
 package io.jobstream.websocket;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.config.JettyConfig;
 import io.javalin.config.RoutesConfig;
+import io.javalin.websocket.WsBinaryMessageContext;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsCloseStatus;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
-import io.jobstream.broadcast.EventMessages;
 import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
-import io.jobstream.event.Json;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +31,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.api.exceptions.BadPayloadException;
+import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
+import org.eclipse.jetty.websocket.api.exceptions.ProtocolException;
+import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiPredicate;
@@ -70,6 +72,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final EventSource source;
     private final Clock clock;
     private final Subscriber.Policy policy;
+    private final SubscribeParser parser;
+    /** Open connections per user id, for {@code ws.max-connections-per-user}; entries go when they reach 0. */
+    private final Map<Long, Integer> perUser = new ConcurrentHashMap<>();
 
     /**
      * Store reads (resume, gaps, catch-up) and delayed gap checks: two threads, so at most two of the pool's
@@ -91,7 +96,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         return t;
     });
 
-    private record Connection(Subscriber subscriber, long userId, String csrfToken, Session session) {}
+    private record Connection(Subscriber subscriber, long userId, String csrfToken, Session session, MessageRate rate) {}
 
     /**
      * @param authenticator the handshake's user id, or empty to refuse the connection (closed with 1008)
@@ -109,7 +114,10 @@ public final class WebsocketEndpoint implements AutoCloseable {
         this.authenticator = authenticator;
         this.jobAccess = jobAccess;
         this.senders = senderPool();
-        pinger.scheduleAtFixedRate(this::pingAll, PING_SECONDS, PING_SECONDS, TimeUnit.SECONDS);
+        this.parser = new SubscribeParser(config.limits().maxJsonDepth());
+        // a ping written (and taken by the browser) is what keeps a quiet connection within ws.idle-timeout
+        long pingMillis = Math.min(PING_SECONDS * 1000, Math.max(50, config.limits().idleTimeout().toMillis() / 2));
+        pinger.scheduleAtFixedRate(this::pingAll, pingMillis, pingMillis, TimeUnit.MILLISECONDS);
         Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
                 .register(registry);
         Gauge.builder("ws.outbox.depth", connections, WebsocketEndpoint::queuedTotal)
@@ -118,11 +126,28 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 .description("messages queued for the most backed-up subscriber of this node").register(registry);
     }
 
+    /**
+     * Jetty's side of the limits: incoming messages over {@code ws.max-message-size} close the connection with 1009
+     * (as autobahn, Daphne's websocket library, does), and a connection on which nothing moves for
+     * {@code ws.idle-timeout} (nothing read, and writes stuck because the browser stopped reading) is closed; the
+     * pings keep a quiet, healthy one moving. A handshake that never completes is an HTTP request, cut off by
+     * {@code http.idle-timeout}.
+     */
+    public void configure(JettyConfig jetty) {
+        Config.WsLimits limits = config.limits();
+        jetty.modifyWebSocketServletFactory(factory -> {
+            factory.setMaxTextMessageSize(limits.maxMessageBytes());
+            factory.setMaxBinaryMessageSize(limits.maxMessageBytes());
+            factory.setIdleTimeout(limits.idleTimeout());
+        });
+    }
+
     public void register(RoutesConfig routes) {
         for (String path : PATHS) {
             routes.ws(path, ws -> {
                 ws.onConnect(this::onConnect);
                 ws.onMessage(this::onMessage);
+                ws.onBinaryMessage(this::onBinaryMessage);
                 ws.onClose(this::onClose);
                 ws.onError(this::onError);
             });
@@ -141,6 +166,13 @@ public final class WebsocketEndpoint implements AutoCloseable {
             ctx.closeSession(WsCloseStatus.POLICY_VIOLATION, "authentication required");
             return;
         }
+        long userId = user.getAsLong();
+        if (!countConnection(userId)) {
+            metrics.disconnected("too_many_connections");
+            ctx.closeSession(WsCloseStatus.POLICY_VIOLATION, "too many connections for this user, at most "
+                    + config.limits().maxConnectionsPerUser() + " (ws.max-connections-per-user)");
+            return;
+        }
         Subscriber subscriber = new Subscriber(new JettyFrameSender(ctx.session), policy, senders,
                 new Subscriber.Background() {
                     @Override
@@ -153,90 +185,102 @@ public final class WebsocketEndpoint implements AutoCloseable {
                         background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
                     }
                 }, source, hub, metrics, clock);
-        connections.put(ctx.sessionId(),
-                new Connection(subscriber, user.getAsLong(), ctx.cookie(CSRF_COOKIE), ctx.session));
-        subscriber.reply(Replies.accept(user.getAsLong()));
+        connections.put(ctx.sessionId(), new Connection(subscriber, userId, ctx.cookie(CSRF_COOKIE), ctx.session,
+                new MessageRate(config.limits().maxMessageRate(), System::nanoTime)));
+        subscriber.reply(Replies.accept(userId));
+    }
+
+    /** Counts one more connection of the user, unless that would exceed the limit. */
+    private boolean countConnection(long userId) {
+        int max = config.limits().maxConnectionsPerUser();
+        boolean[] admitted = {false};
+        perUser.compute(userId, (k, open) -> {
+            int n = open == null ? 0 : open;
+            if (max > 0 && n >= max) return open;
+            admitted[0] = true;
+            return n + 1;
+        });
+        return admitted[0];
+    }
+
+    private void uncountConnection(long userId) {
+        perUser.computeIfPresent(userId, (k, open) -> open <= 1 ? null : open - 1);
     }
 
     private void onMessage(WsMessageContext ctx) {
         Connection connection = connections.get(ctx.sessionId());
         if (connection == null) return;
-        JsonNode message;
-        try {
-            message = Json.MAPPER.readTree(ctx.message());
-        } catch (JsonProcessingException e) {
-            message = null;
-        }
-        if (message == null || !message.isObject()) {
-            metrics.rejected("malformed");
-            connection.subscriber().reply(Replies.MALFORMED);
+        Subscriber subscriber = connection.subscriber();
+        if (!connection.rate().admit()) {
+            metrics.rejected("rate");
+            subscriber.reply(Replies.error("too many messages: at most " + config.limits().maxMessageRate()
+                    + " per second (ws.max-message-rate); this one was ignored"));
             return;
         }
+        SubscribeParser.Read read = parser.read(ctx.message());
+        if (read.message() == null) {
+            metrics.rejected(read.rejected());
+            subscriber.reply(Replies.MALFORMED);
+            return;
+        }
+        JsonNode message = read.message();
         if (!tokenMatches(connection.csrfToken(), message.get("xrftoken"))) {
             metrics.rejected("xrftoken");
-            connection.subscriber().reply(Replies.ACCESS_DENIED);
+            subscriber.reply(Replies.ACCESS_DENIED);
             return;
         }
         JsonNode batch = message.get("batch");
-        if (batch != null && batch.isBoolean()) connection.subscriber().batch(batch.booleanValue());
+        if (batch != null && batch.isBoolean()) subscriber.batch(batch.booleanValue());
         JsonNode groups = message.get("groups");
         // anything else is accepted silently, as AWX does
         if (groups != null) subscribe(connection, groups, message.get("resume"));
     }
 
+    /** A binary frame: AWX's protocol is JSON text only. Answered, counted, and otherwise ignored. */
+    private void onBinaryMessage(WsBinaryMessageContext ctx) {
+        Connection connection = connections.get(ctx.sessionId());
+        if (connection == null) return;
+        metrics.rejected("binary");
+        connection.subscriber().reply(Replies.MALFORMED);
+    }
+
     /**
-     * AWX's subscribe: {@code {"name": [v1, v2]}} means groups {@code name-v1}, {@code name-v2}. A value that is not
-     * a list refuses the whole message. Unlike AWX, which at that point has already forgotten the connection's groups
-     * while staying in them, the current subscriptions are simply kept.
+     * AWX's subscribe: the message's groups replace the connection's whole set. A value that is not a list refuses
+     * the whole message, and so (our limit) does asking for more than {@code ws.max-subscriptions} groups. Unlike
+     * AWX, which at that point has already forgotten the connection's groups while staying in them, the current
+     * subscriptions are simply kept.
      */
-    private void subscribe(Connection connection, JsonNode groups, JsonNode resumeOrNull) {
+    private void subscribe(Connection connection, JsonNode groupsNode, JsonNode resumeOrNull) {
         Subscriber subscriber = connection.subscriber();
-        if (!groups.isObject()) {
+        List<SubscribeParser.Group> groups = SubscribeParser.groups(groupsNode);
+        if (groups == null) {
+            metrics.rejected("groups");
             subscriber.reply(Replies.ACCESS_DENIED);
             return;
         }
-        Set<String> wanted = new LinkedHashSet<>();
-        for (Map.Entry<String, JsonNode> entry : groups.properties()) {
-            String name = entry.getKey();
-            if (!entry.getValue().isArray()) {
-                subscriber.reply(Replies.ACCESS_DENIED);
-                return;
-            }
-            for (JsonNode value : entry.getValue()) {
-                String id = groupValue(value);
-                if (EventMessages.JOB_EVENTS.equals(name) && !mayWatch(connection.userId(), value)) {
-                    subscriber.reply(Replies.deniedResource(name, id));
-                    continue;
-                }
-                wanted.add(name + "-" + id);
-            }
+        int max = config.limits().maxSubscriptions();
+        if (groups.size() > max) { // before any access check: each may cost a database read
+            metrics.rejected("too_many_groups");
+            subscriber.reply(Replies.error("too many groups: " + groups.size() + ", at most " + max
+                    + " per connection (ws.max-subscriptions); subscriptions unchanged"));
+            return;
         }
-        Map<Long, Integer> resume = resumeOrNull == null ? Map.of() : resume(resumeOrNull, wanted);
+        Set<String> wanted = new LinkedHashSet<>();
+        for (SubscribeParser.Group group : groups) {
+            if (group.isJobEvents() && !mayWatch(connection.userId(), group)) {
+                metrics.rejected("access_denied");
+                subscriber.reply(Replies.deniedResource(group.name(), group.id()));
+                continue;
+            }
+            wanted.add(group.key());
+        }
+        Map<Long, Integer> resume = SubscribeParser.resume(resumeOrNull, wanted);
         if (resume == null) {
             metrics.rejected("resume");
             subscriber.reply(Replies.error("malformed resume"));
             return;
         }
         subscriber.subscribe(wanted, resume);
-    }
-
-    /**
-     * Our extension: {@code "resume": {"<job id>": <last counter seen>}}; entries for jobs not in {@code wanted}
-     * (including ones the user may not watch, already refused) are ignored. Null when it is not such an object.
-     */
-    private static Map<Long, Integer> resume(JsonNode resume, Set<String> wanted) {
-        if (!resume.isObject()) return null;
-        Map<Long, Integer> counters = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> entry : resume.properties()) {
-            JsonNode last = entry.getValue();
-            if (!entry.getKey().matches("[0-9]{1,18}") || !last.canConvertToInt() || !last.isIntegralNumber()
-                    || last.intValue() < 0) {
-                return null;
-            }
-            long job = Long.parseLong(entry.getKey());
-            if (wanted.contains(EventMessages.jobEventsGroup(job))) counters.put(job, last.intValue());
-        }
-        return counters;
     }
 
     /** One connection as {@code ./jobstream stats} shows it. */
@@ -265,21 +309,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
         return max;
     }
 
-    private boolean mayWatch(long userId, JsonNode jobId) {
-        long id;
-        if (jobId.canConvertToExactIntegral() && jobId.canConvertToLong()) {
-            id = jobId.longValue();
-        } else if (jobId.isTextual() && jobId.asText().matches("[0-9]{1,18}")) {
-            id = Long.parseLong(jobId.asText());
-        } else {
-            return false; // not a job id, so no job this user may see
-        }
-        return jobAccess.test(userId, id);
-    }
-
-    /** How Python's {@code '{}-{}'.format(name, value)} renders the common cases: strings bare, numbers as written. */
-    private static String groupValue(JsonNode value) {
-        return value.isTextual() || value.isIntegralNumber() ? value.asText() : value.toString();
+    private boolean mayWatch(long userId, SubscribeParser.Group group) {
+        OptionalLong job = group.jobId();
+        return job.isPresent() && jobAccess.test(userId, job.getAsLong());
     }
 
     private static boolean tokenMatches(String cookie, JsonNode token) {
@@ -291,12 +323,27 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     private void onClose(WsCloseContext ctx) {
         Connection connection = connections.remove(ctx.sessionId());
-        if (connection != null) connection.subscriber().close("closed");
+        if (connection != null) {
+            uncountConnection(connection.userId());
+            connection.subscriber().close("closed");
+        }
     }
 
+    /**
+     * Jetty closes the connection after this (onClose does the cleanup): 1009 for a message over
+     * {@code ws.max-message-size}, 1007 for a text message that is not UTF-8, 1002 for a broken frame, 1001 after
+     * {@code ws.idle-timeout}. Counted by kind; logged without the message (the exception's text is Jetty's own).
+     */
     private void onError(WsErrorContext ctx) {
-        // Jetty closes the connection after this; onClose does the cleanup
-        log.debug("websocket error on session {}: {}", ctx.sessionId(), String.valueOf(ctx.error()));
+        Throwable error = ctx.error();
+        String kind = error instanceof MessageTooLargeException ? "too_large"
+                : error instanceof BadPayloadException ? "invalid_utf8"
+                : error instanceof ProtocolException ? "protocol"
+                : error instanceof WebSocketTimeoutException || error instanceof java.util.concurrent.TimeoutException
+                ? "idle_timeout" : null;
+        if (kind != null && !kind.equals("idle_timeout")) metrics.rejected(kind);
+        if (kind != null) metrics.disconnected(kind);
+        log.debug("websocket error on session {}: {}", ctx.sessionId(), error == null ? "?" : error.getClass().getSimpleName());
     }
 
     private void pingAll() {
@@ -315,6 +362,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
             }
         }
         connections.clear();
+        perUser.clear();
         senders.shutdown();
         background.shutdownNow();
     }

@@ -51,7 +51,7 @@ final class TestApi implements AutoCloseable {
         ApiRoutes routes = new ApiRoutes(new PostgresJobReader(ds), new PostgresEventReader(ds),
                 new PostgresStdout(ds), new NodeInfo("0.1.0-test", "node-a", Instant.parse("2024-01-01T00:00:00Z")), access);
         // these tests are about the read side's shapes: every request is an admin's (AccessMatrixIT covers the rest)
-        Principal admin = new Principal(1, "admin", true, Principal.Via.TOKEN, null);
+        Principal admin = new Principal(1, "admin", true, Principal.Via.TOKEN, null, 1L);
         app = Javalin.create(cfg -> {
             cfg.routes.before(ctx -> Requests.attach(ctx, admin));
             routes.register(cfg.routes);

@@ -44,6 +44,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void a_bad_url_is_reported_without_its_password() {
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Map.of("database-url", "postgress://app:s3cr%40t@db:5432/x",
+                "redis-url", "redis://:hunter2@cache:6379/0/extra")))
+                .isInstanceOfSatisfying(ConfigException.class, e -> {
+                    assertThat(e.getMessage()).doesNotContain("s3cr").doesNotContain("hunter2");
+                    assertThat(e.problems()).contains("database-url must start with postgresql://, was postgress://app:***@db:5432/x");
+                });
+    }
+
+    @Test
+    void the_limits_load_from_their_settings() {
+        Config c = ConfigLoader.load(Map.of("JOBSTREAM_INGEST_MAX_RATE", "500"), Map.of("ws.max-message-size", "16KiB",
+                "ws.max-connections-per-user", "0", "ingest.max-json-depth", "64"));
+        assertThat(c.ingest().maxRate()).isEqualTo(500);
+        assertThat(c.ingest().maxJsonDepth()).isEqualTo(64);
+        assertThat(c.ws().limits().maxMessageBytes()).isEqualTo(16 * 1024);
+        assertThat(c.ws().limits().maxConnectionsPerUser()).isZero();
+        assertThat(Config.defaults().ws().limits().maxSubscriptions()).isEqualTo(100);
+        assertThat(Config.defaults().ingest().maxRate()).as("off by default").isZero();
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Map.of("ingest.max-json-depth", "2")))
+                .hasMessageContaining("ingest.max-json-depth must be from 4 to 1000");
+    }
+
+    @Test
     void every_setting_has_a_documented_default_that_loads() {
         for (Setting s : Settings.ALL) {
             assertThat(s.doc()).as(s.key()).isNotBlank();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Http;
+import io.jobstream.testing.LogCapture;
 import io.jobstream.testing.RunningServer;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
@@ -59,6 +60,7 @@ class HostileInputIT {
         assertThat(cases).hasSizeGreaterThan(300);
         double rejectedBefore = metric("events_rejected_total");
         double repairedBefore = metric("events_repaired_total");
+        LogCapture logs = new LogCapture();
 
         int goodCounter = 0;
         int rejectedLines = 0;
@@ -105,6 +107,13 @@ class HostileInputIT {
             }
             assertThat(rejected.keySet()).as("only the hostile lines are rejected").allMatch(hostileAt::containsKey);
             assertThat(reply.get("accepted").asInt()).isEqualTo(order.size() - rejected.size());
+        }
+        logs.close();
+        // the logs say which line was rejected and why in kind, never what it held
+        assertThat(logs.lines()).as("jobstream logged the rejections").anyMatch(l -> l.contains("rejected line"));
+        for (String marker : List.of("\u4e2d", "-after", "repaired ", "\"job_id\"", "event_data", "\"7\"", "{\"id\":42}",
+                "yesterday", "Authorization", "Bearer ", "Basic ", "password")) {
+            assertThat(logs.lines()).as("logs quoting " + marker).noneMatch(l -> l.contains(marker));
         }
 
         // every good event stored once with its output, in counter order
@@ -191,7 +200,7 @@ class HostileInputIT {
         // nesting deeper than the decoder allows, at several depths
         for (int depth : new int[] {201, 300, 1000, 5000}) {
             String nested = "{\"a\":".repeat(depth) + "1" + "}".repeat(depth);
-            cases.add(reject("nested " + depth, hostile.apply(",\"event_data\":" + nested), "malformed JSON"));
+            cases.add(reject("nested " + depth, hostile.apply(",\"event_data\":" + nested), "JSON nested deeper than 200"));
         }
         // larger than the event limit
         for (int i = 0; i < 5; i++) {

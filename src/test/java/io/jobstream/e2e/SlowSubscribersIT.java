@@ -48,8 +48,9 @@ class SlowSubscribersIT {
     @Test
     void readers_get_everything_in_order_and_the_two_slow_ones_are_caught_up_without_a_gap() throws Exception {
         // the stalled clients read nothing for the whole run, which on a loaded machine takes longer than the
-        // idle timeout that closes a socket accepting no bytes (the hard safety net); here they must survive it
-        try (RunningServer server = RunningServer.start(dataDir, Map.of("http.idle-timeout", "5m"))) {
+        // idle timeout that closes a websocket accepting no bytes (ws.idle-timeout, the hard safety net); here they
+        // must survive it
+        try (RunningServer server = RunningServer.start(dataDir, Map.of("http.idle-timeout", "5m", "ws.idle-timeout", "5m"))) {
             URI metrics = server.uri("/metrics");
             String subscribe = "{\"xrftoken\":\"s\",\"groups\":{\"job_events\":[" + JOB + "]}}";
             List<StreamClient> readers = new ArrayList<>();

@@ -13,4 +13,15 @@ public final class MetricsText {
         }
         return 0;
     }
+
+    /** The sum of every sample of {@code name} (all label values), 0 when none. */
+    public static double sum(URI metrics, String name) {
+        double total = 0;
+        for (String line : Http.get(metrics).body().split("\n")) {
+            if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+                total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return total;
+    }
 }
