@@ -227,6 +227,9 @@ public final class Subscriber implements GroupMember {
         }
         if (!queueEvent(out)) {
             feed.liveHigh = Math.max(feed.liveHigh, out.event().counter());
+            // kept with the live frames that follow, so the reader can hand over right here (see read)
+            feed.held.put(out.event().counter(), out);
+            if (feed.held.size() > policy.holdLimit()) feed.held.pollFirstEntry();
             catchUp(feed, WsMetrics.CATCHUP_OVERFLOW);
             feed.overCapacityReported = true; // the hub logs and counts this one
             return false;
@@ -309,6 +312,17 @@ public final class Subscriber implements GroupMember {
                     }
                 }
                 from = feed.next;
+                if (from > 0 && !feed.held.isEmpty()) {
+                    feed.held.headMap(from).clear(); // had already
+                    if (!feed.held.isEmpty() && feed.held.firstKey() == from) {
+                        // the live frames kept since the catch-up began continue exactly here: hand over to them
+                        // now rather than read (and serialise again, per subscriber) what they already hold
+                        goLive(feed);
+                        if (queueHeld(feed) && !feed.catchingUp && !feed.held.isEmpty()) scheduleGapCheck(feed);
+                        return;
+                    }
+                    if (!feed.held.isEmpty()) limit = Math.min(limit, feed.held.firstKey() - from); // read up to them
+                }
             }
             List<StoredEvent> page;
             try {
@@ -362,6 +376,7 @@ public final class Subscriber implements GroupMember {
                         if (queueHeld(feed) && !feed.catchingUp && !feed.held.isEmpty()) scheduleGapCheck(feed);
                         return;
                     }
+                    if (!feed.held.isEmpty()) limit = Math.min(limit, feed.held.firstKey() - from); // read up to them
                 }
             }
         }

@@ -11,7 +11,8 @@ import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.JobEvent;
 import io.jobstream.event.StoredEvent;
 import io.jobstream.websocket.WebsocketEndpoint;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.jobstream.metrics.Metrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -60,7 +61,8 @@ import org.eclipse.jetty.websocket.api.Session;
  *
  * <p>Arguments: seconds-per-run, then runs as {@code subscribers:rate} (events/s), e.g. {@code 4 1:20000 10:10000}.
  * Environment: {@code FANOUT_SERVERS} (default {@code bare,jobstream,batched}), {@code FANOUT_CLIENT_PROCESSES}
- * (default 1), {@code JOBSTREAM_AUTHORIZATION} (passed to the clients' handshake).
+ * (default 1), {@code FANOUT_WARMUP} ({@code 0}: no unprinted warm-up run per server first),
+ * {@code JOBSTREAM_AUTHORIZATION} (passed to the clients' handshake).
  */
 public final class FanoutBenchmark {
     private static final long JOB = 1;
@@ -75,18 +77,23 @@ public final class FanoutBenchmark {
         int processes = Integer.parseInt(System.getenv().getOrDefault("FANOUT_CLIENT_PROCESSES", "1"));
         System.out.printf("%-9s %5s %8s %9s %10s %7s %7s %7s %6s %6s %6s %5s  %s%n", "server", "subs", "events/s",
                 "offered/s", "deliv/s", "p50 ms", "p99 ms", "max ms", "server", "client", "other", "load", "notes");
+        if (!"0".equals(System.getenv("FANOUT_WARMUP"))) {
+            // one short unprinted run per server first, so that the first printed one is not the JIT's
+            for (String server : servers) runOnce(server.trim(), 10, 10_000, 2, processes, false);
+        }
         for (int i = 1; i < args.length; i++) {
             String[] run = args[i].split(":");
             int subscribers = Integer.parseInt(run[0]);
             int rate = Integer.parseInt(run[1]);
-            for (String server : servers) runOnce(server.trim(), subscribers, rate, seconds, processes);
+            for (String server : servers) runOnce(server.trim(), subscribers, rate, seconds, processes, true);
         }
         System.exit(0);
     }
 
-    private static void runOnce(String server, int subscribers, int rate, int seconds, int processes) throws Exception {
+    private static void runOnce(String server, int subscribers, int rate, int seconds, int processes, boolean print)
+            throws Exception {
         boolean bare = server.equals("bare");
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        PrometheusMeterRegistry registry = Metrics.newRegistry(); // the node's own kind: its timers cost what they cost there
         Hub hub = new Hub(registry);
         MemoryEventSource store = new MemoryEventSource();
         MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
@@ -166,7 +173,7 @@ public final class FanoutBenchmark {
                         registry.get("ws.catchups").tag("reason", "overflow").counter().count()
                                 + registry.get("ws.catchups").tag("reason", "gap").counter().count(),
                         registry.get("ws.events.replayed").counter().count()));
-        System.out.printf("%-9s %5d %8d %9.0f %10.0f %7.1f %7.1f %7.0f %5.0f%% %5.0f%% %5.0f%% %5.1f  %s%n", server,
+        if (print) System.out.printf("%-9s %5d %8d %9.0f %10.0f %7.1f %7.1f %7.0f %5.0f%% %5.0f%% %5.0f%% %5.1f  %s%n", server,
                 subscribers, rate, offered, window > 0 ? measured / window : 0, ms(lags, 50), ms(lags, 99),
                 lags.getTotalCount() == 0 ? 0 : lags.getMaxValue() / 1000.0, cpu.server(), cpu.clients(), cpu.other(),
                 load, notes);

@@ -224,6 +224,43 @@ class SequencingTest {
     }
 
     @Test
+    void a_catch_up_reads_from_the_store_only_what_its_kept_live_frames_do_not_hold() throws Exception {
+        Subscriber subscriber = subscriber(5, 0); // outbox 5, live frames kept during a catch-up 5
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne();
+        // 32 in the sender's window and 5 queued: 38 overflows; of 38..50 the newest 5 (46..50) are kept
+        for (int c = 1; c <= 50; c++) commit(c);
+
+        for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
+            sender.completeOne();
+            background.runPending();
+        }
+
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 50));
+        assertThat(count("ws.events.replayed")).as("38..45 from the store, 46..50 from the kept live frames")
+                .isEqualTo(8);
+    }
+
+    @Test
+    void an_overflow_whose_live_frames_were_all_kept_needs_no_store_read() throws Exception {
+        Subscriber subscriber = subscriber(5, 0);
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne();
+        for (int c = 1; c <= 40; c++) commit(c); // 38 overflows; 38..40 are kept
+
+        for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
+            sender.completeOne();
+            background.runPending();
+        }
+
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 40));
+        assertThat(store.reads.get()).isZero();
+        assertThat(registry.get("ws.catchups").tag("reason", "overflow").counter().count()).isEqualTo(1);
+    }
+
+    @Test
     void batched_frames_carry_the_queued_events_as_one_array_in_counter_order() throws Exception {
         Subscriber subscriber = subscriber(10_000, 0);
         subscriber.batch(true);
