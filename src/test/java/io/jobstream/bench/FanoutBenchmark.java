@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -38,8 +39,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
-import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.common.WebSocketSession;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
 
 /**
  * Fan-out of one job to N websocket subscribers (run by {@code bench/fanout}; not a test). The publisher stands in
@@ -50,9 +54,9 @@ import org.eclipse.jetty.websocket.api.Session;
  *   <li>{@code jobstream}: the real {@link WebsocketEndpoint} and {@link MemoryBroadcaster}, one frame per event;
  *   <li>{@code batched}: the same with {@code "batch": true} in the subscribe message (queued events go out several
  *       per frame, as a JSON array);
- *   <li>{@code bare}: a plain Javalin websocket route; the publisher builds each event's frame once (the same bytes)
- *       and appends it to every session's unbounded queue, which two sender threads drain into Jetty's asynchronous
- *       {@code sendText} with the same window as jobstream. No sequencing, no bounds, no metrics: the ceiling of
+ *   <li>{@code bare}: a plain Javalin websocket route; the publisher builds and encodes each event's frame once (the
+ *       same bytes) and appends it to every session's unbounded queue, which two sender threads drain into Jetty's
+ *       asynchronous send with the same window and the same call as jobstream ({@code JettyFrameSender}). No sequencing, no bounds, no metrics: the ceiling of
  *       this server library on this machine.
  * </ul>
  * The subscribers run in separate processes ({@link FanoutClients}). CPU is read from {@code /proc/<pid>/stat} for
@@ -130,7 +134,7 @@ public final class FanoutBenchmark {
         Cpu cpu = new Cpu(clients);
         long start = System.nanoTime();
         Consumer<List<StoredEvent>> publish = bare ? batch -> {
-            for (StoredEvent e : batch) bareServer.broadcast(EventMessages.event(e));
+            for (StoredEvent e : batch) bareServer.broadcast(EventMessages.event(e).getBytes(StandardCharsets.UTF_8));
         } : batch -> {
             batch.forEach(store::add);
             broadcaster.publish(new CommittedBatch(batch, List.of()));
@@ -350,7 +354,7 @@ public final class FanoutBenchmark {
             sessions.remove(ctx.sessionId());
         }
 
-        void broadcast(String frame) {
+        void broadcast(byte[] frame) {
             for (BareSession s : sessions.values()) s.offer(frame);
         }
 
@@ -360,19 +364,19 @@ public final class FanoutBenchmark {
     }
 
     private static final class BareSession {
-        final Session session;
+        final CoreSession session;
         final ExecutorService senders;
-        final ConcurrentLinkedQueue<String> queue = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
         final AtomicBoolean draining = new AtomicBoolean();
         final AtomicInteger sending = new AtomicInteger();
-        final Callback done = Callback.from(this::sent, t -> {});
+        final org.eclipse.jetty.util.Callback done = org.eclipse.jetty.util.Callback.from(this::sent, t -> {});
 
         BareSession(Session session, ExecutorService senders) {
-            this.session = session;
+            this.session = ((WebSocketSession) session).getCoreSession();
             this.senders = senders;
         }
 
-        void offer(String frame) {
+        void offer(byte[] frame) {
             queue.add(frame);
             if (draining.compareAndSet(false, true)) senders.execute(this::drain);
         }
@@ -384,14 +388,14 @@ public final class FanoutBenchmark {
                     if (sending.get() >= BARE_WINDOW || !draining.compareAndSet(false, true)) return;
                     continue;
                 }
-                String frame = queue.poll();
+                byte[] frame = queue.poll();
                 if (frame == null) {
                     draining.set(false);
                     if (queue.isEmpty() || !draining.compareAndSet(false, true)) return;
                     continue;
                 }
                 sending.incrementAndGet();
-                session.sendText(frame, done);
+                session.sendFrame(new Frame(OpCode.TEXT, ByteBuffer.wrap(frame)), done, false); // as JettyFrameSender
             }
         }
 

@@ -279,6 +279,29 @@ class SequencingTest {
     }
 
     @Test
+    void batched_frames_joined_from_encoded_events_keep_non_ascii_text_intact() throws Exception {
+        Subscriber subscriber = subscriber(10_000, 0);
+        subscriber.batch(true);
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne();
+        List<StoredEvent> batch = List.of(TestEvents.stored(1001, JOB, 1, "caf\u00e9 \u2713"),
+                TestEvents.stored(1002, JOB, 2, "\ud83d\ude80 \u00fcber"));
+        batch.forEach(store::add);
+        broadcaster.publish(new CommittedBatch(batch, List.of()));
+        while (!sender.pending.isEmpty()) sender.completeOne();
+
+        List<String> stdout = new ArrayList<>();
+        for (String frame : sender.sent.subList(1, sender.sent.size())) {
+            JsonNode node = Json.MAPPER.readTree(frame);
+            for (JsonNode e : node.isArray() ? node : Json.MAPPER.createArrayNode().add(node)) {
+                stdout.add(e.get("stdout").asText());
+            }
+        }
+        assertThat(stdout).containsExactly("caf\u00e9 \u2713", "\ud83d\ude80 \u00fcber");
+    }
+
+    @Test
     void the_event_rate_limit_delays_the_excess_and_loses_nothing() throws Exception {
         Subscriber subscriber = subscriber(10_000, 10);
         sender.sync = true;
