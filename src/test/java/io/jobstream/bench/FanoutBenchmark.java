@@ -56,12 +56,15 @@ import org.eclipse.jetty.websocket.core.OpCode;
  *       per frame, as a JSON array);
  *   <li>{@code bare}: a plain Javalin websocket route; the publisher builds and encodes each event's frame once (the
  *       same bytes) and appends it to every session's unbounded queue, which two sender threads drain into Jetty's
- *       asynchronous send with the same window and the same call as jobstream ({@code JettyFrameSender}). No sequencing, no bounds, no metrics: the ceiling of
+ *       asynchronous send with the same window and the same call as jobstream ({@code JettyFrameSender});
+ *   <li>{@code bare-text} (not run by default): bare, but through Jetty's {@code Session.sendText(String)}, which
+ *       encodes the text once per session — the cost jobstream paid before it sent pre-encoded bytes. No sequencing, no bounds, no metrics: the ceiling of
  *       this server library on this machine.
  * </ul>
  * The subscribers run in separate processes ({@link FanoutClients}). CPU is read from {@code /proc/<pid>/stat} for
  * this (server) process and the client processes, and from {@code /proc/stat} for the whole machine, over the same
- * window (publishing start → last client result), as a share of all cores.
+ * window (publishing start → last client result), as a share of all cores, and as CPU microseconds per delivered
+ * message ({@code srv us}, {@code cli us}): a figure that other work on the machine changes far less than rates.
  *
  * <p>Arguments: seconds-per-run, then runs as {@code subscribers:rate} (events/s), e.g. {@code 4 1:20000 10:10000}.
  * Environment: {@code FANOUT_SERVERS} (default {@code bare,jobstream,batched}), {@code FANOUT_CLIENT_PROCESSES}
@@ -79,8 +82,9 @@ public final class FanoutBenchmark {
         int seconds = Integer.parseInt(args[0]);
         String[] servers = System.getenv().getOrDefault("FANOUT_SERVERS", "bare,jobstream,batched").split(",");
         int processes = Integer.parseInt(System.getenv().getOrDefault("FANOUT_CLIENT_PROCESSES", "1"));
-        System.out.printf("%-9s %5s %8s %9s %10s %7s %7s %7s %6s %6s %6s %5s  %s%n", "server", "subs", "events/s",
-                "offered/s", "deliv/s", "p50 ms", "p99 ms", "max ms", "server", "client", "other", "load", "notes");
+        System.out.printf("%-9s %5s %8s %9s %10s %7s %7s %7s %6s %6s %6s %7s %7s %5s  %s%n", "server", "subs",
+                "events/s", "offered/s", "deliv/s", "p50 ms", "p99 ms", "max ms", "server", "client", "other",
+                "srv us", "cli us", "load", "notes");
         if (!"0".equals(System.getenv("FANOUT_WARMUP"))) {
             // one short unprinted run per server first, so that the first printed one is not the JIT's
             for (String server : servers) runOnce(server.trim(), 10, 10_000, 2, processes, false);
@@ -96,12 +100,12 @@ public final class FanoutBenchmark {
 
     private static void runOnce(String server, int subscribers, int rate, int seconds, int processes, boolean print)
             throws Exception {
-        boolean bare = server.equals("bare");
+        boolean bare = server.startsWith("bare");
         PrometheusMeterRegistry registry = Metrics.newRegistry(); // the node's own kind: its timers cost what they cost there
         Hub hub = new Hub(registry);
         MemoryEventSource store = new MemoryEventSource();
         MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
-        BareServer bareServer = new BareServer();
+        BareServer bareServer = new BareServer(server.equals("bare-text"));
         WebsocketEndpoint endpoint = new WebsocketEndpoint(new Config.WsConfig(10_000), hub, store,
                 Clock.systemUTC(), registry, ctx -> OptionalLong.of(1), (user, job) -> true);
         Javalin app = Javalin.create(cfg -> {
@@ -134,7 +138,10 @@ public final class FanoutBenchmark {
         Cpu cpu = new Cpu(clients);
         long start = System.nanoTime();
         Consumer<List<StoredEvent>> publish = bare ? batch -> {
-            for (StoredEvent e : batch) bareServer.broadcast(EventMessages.event(e).getBytes(StandardCharsets.UTF_8));
+            for (StoredEvent e : batch) {
+                String text = EventMessages.event(e);
+                bareServer.broadcast(new Item(text, text.getBytes(StandardCharsets.UTF_8)));
+            }
         } : batch -> {
             batch.forEach(store::add);
             broadcaster.publish(new CommittedBatch(batch, List.of()));
@@ -177,10 +184,12 @@ public final class FanoutBenchmark {
                         registry.get("ws.catchups").tag("reason", "overflow").counter().count()
                                 + registry.get("ws.catchups").tag("reason", "gap").counter().count(),
                         registry.get("ws.events.replayed").counter().count()));
-        if (print) System.out.printf("%-9s %5d %8d %9.0f %10.0f %7.1f %7.1f %7.0f %5.0f%% %5.0f%% %5.0f%% %5.1f  %s%n", server,
-                subscribers, rate, offered, window > 0 ? measured / window : 0, ms(lags, 50), ms(lags, 99),
+        // CPU per delivered message over the whole window (warm-up included): what contention does not change much
+        double messages = (double) total * subscribers;
+        if (print) System.out.printf("%-9s %5d %8d %9.0f %10.0f %7.1f %7.1f %7.0f %5.0f%% %5.0f%% %5.0f%% %7.2f %7.2f %5.1f  %s%n",
+                server, subscribers, rate, offered, window > 0 ? measured / window : 0, ms(lags, 50), ms(lags, 99),
                 lags.getTotalCount() == 0 ? 0 : lags.getMaxValue() / 1000.0, cpu.server(), cpu.clients(), cpu.other(),
-                load, notes);
+                cpu.serverSeconds / messages * 1e6, cpu.clientSeconds / messages * 1e6, load, notes);
         for (Client c : clients) c.close();
         endpoint.close();
         bareServer.close();
@@ -274,6 +283,8 @@ public final class FanoutBenchmark {
         final long[] machineStart = machine();
         double server;
         double clientShare;
+        double serverSeconds;
+        double clientSeconds;
         double other;
 
         Cpu(List<Client> clients) {
@@ -294,6 +305,8 @@ public final class FanoutBenchmark {
             long[] machine = machine();
             long busy = machine[0] - machineStart[0];
             server = 100.0 * serverTicks / capacity;
+            serverSeconds = (double) serverTicks / HZ;
+            clientSeconds = (double) clientTicks / HZ;
             clientShare = 100.0 * clientTicks / capacity;
             other = Math.max(0, 100.0 * (busy - serverTicks - clientTicks) / capacity);
         }
@@ -339,6 +352,7 @@ public final class FanoutBenchmark {
      * {@link #BARE_WINDOW} frames in Jetty's hands, as jobstream's Subscriber does, without anything else.
      */
     private static final class BareServer {
+        final boolean text;
         final Map<String, BareSession> sessions = new ConcurrentHashMap<>();
         final ExecutorService senders = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "bare-sender");
@@ -346,15 +360,19 @@ public final class FanoutBenchmark {
             return t;
         });
 
+        BareServer(boolean text) {
+            this.text = text;
+        }
+
         void connect(WsContext ctx) {
-            sessions.put(ctx.sessionId(), new BareSession(ctx.session, senders));
+            sessions.put(ctx.sessionId(), new BareSession(ctx.session, senders, text));
         }
 
         void disconnect(WsContext ctx) {
             sessions.remove(ctx.sessionId());
         }
 
-        void broadcast(byte[] frame) {
+        void broadcast(Item frame) {
             for (BareSession s : sessions.values()) s.offer(frame);
         }
 
@@ -363,20 +381,27 @@ public final class FanoutBenchmark {
         }
     }
 
+    /** One event's frame, as text and encoded once. */
+    private record Item(String text, byte[] utf8) {}
+
     private static final class BareSession {
         final CoreSession session;
+        final Session apiSession;
+        final boolean text;
         final ExecutorService senders;
-        final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<Item> queue = new ConcurrentLinkedQueue<>();
         final AtomicBoolean draining = new AtomicBoolean();
         final AtomicInteger sending = new AtomicInteger();
         final org.eclipse.jetty.util.Callback done = org.eclipse.jetty.util.Callback.from(this::sent, t -> {});
 
-        BareSession(Session session, ExecutorService senders) {
+        BareSession(Session session, ExecutorService senders, boolean text) {
             this.session = ((WebSocketSession) session).getCoreSession();
+            this.apiSession = session;
+            this.text = text;
             this.senders = senders;
         }
 
-        void offer(byte[] frame) {
+        void offer(Item frame) {
             queue.add(frame);
             if (draining.compareAndSet(false, true)) senders.execute(this::drain);
         }
@@ -388,14 +413,19 @@ public final class FanoutBenchmark {
                     if (sending.get() >= BARE_WINDOW || !draining.compareAndSet(false, true)) return;
                     continue;
                 }
-                byte[] frame = queue.poll();
+                Item frame = queue.poll();
                 if (frame == null) {
                     draining.set(false);
                     if (queue.isEmpty() || !draining.compareAndSet(false, true)) return;
                     continue;
                 }
                 sending.incrementAndGet();
-                session.sendFrame(new Frame(OpCode.TEXT, ByteBuffer.wrap(frame)), done, false); // as JettyFrameSender
+                if (text) { // Jetty's API call, which encodes the text per session (what jobstream did before)
+                    apiSession.sendText(frame.text(),
+                            org.eclipse.jetty.websocket.api.Callback.from(this::sent, t -> {}));
+                } else {
+                    session.sendFrame(new Frame(OpCode.TEXT, ByteBuffer.wrap(frame.utf8())), done, false); // as JettyFrameSender
+                }
             }
         }
 
