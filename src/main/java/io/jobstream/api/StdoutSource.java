@@ -4,7 +4,7 @@ import java.io.IOException;
 
 /**
  * A job's output text: the stdout of its events in counter order (reference §2.12). Implementations stream from
- * a database cursor and are thread-safe; {@link ReadException} when the store fails.
+ * the store page by page and are thread-safe; {@link ReadException} when the store fails.
  */
 public interface StdoutSource {
     /** The sum of the characters of all the job's event stdout (AWX's size guard, without newlines). */

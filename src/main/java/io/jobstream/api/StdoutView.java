@@ -13,10 +13,10 @@ import java.util.Locale;
 
 /**
  * {@code GET /api/v2/jobs/{id}/stdout/} (reference §2.12, §7.2): the job's event stdout in counter order, one
- * newline after each, written to the response as rows come off the database cursor, so a million-line job is
+ * newline after each, written to the response page by page as it is read from the store, so a million-line job is
  * never held in memory. {@code txt} removes ANSI escapes on the fly; {@code json} and {@code html} are limited
  * to AWX's display size like {@code txt}/{@code ansi}, the {@code *_download} formats are not. Called on
- * Jetty's request threads; the cursor holds one pooled connection for the length of the download.
+ * Jetty's request threads; the source reads the store in pages, holding no connection while the client reads.
  */
 final class StdoutView {
     /** AWX's STDOUT_MAX_BYTES_DISPLAY: above this many characters only downloads are served. */

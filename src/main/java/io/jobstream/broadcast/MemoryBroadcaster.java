@@ -53,12 +53,12 @@ public final class MemoryBroadcaster implements Broadcaster {
         long lastJob = -1;
         String group = null;
         long published = Timestamps.micros(clock.instant());
+        long committed = Timestamps.micros(batch.committed());
         for (StoredEvent stored : batch.events()) {
             JobEvent e = stored.event();
             long jobId = e.jobId();
             long created = Timestamps.micros(e.created());
             long received = Timestamps.micros(e.received());
-            long committed = Timestamps.micros(stored.modified());
             // the first three hops, once per event, whether or not anyone watches (the last ones are per socket)
             record(createdReceived, received - created);
             record(receivedCommitted, committed - received);

@@ -77,8 +77,26 @@ final class StatsCommand implements Callable<Integer> {
         out.printf("%s  ingest    received %d, rejected %d, requests %s%n", indent, i.path("received").asLong(),
                 i.path("rejected").asLong(), flat(i.path("requests_by_status")));
         JsonNode ws = n.path("websocket");
-        out.printf("%s  websocket groups %d, subscriptions %s%n", indent, ws.path("groups").asLong(),
+        out.printf("%s  websocket connections %d, queued %d, groups %d, subscriptions %s%n", indent,
+                ws.path("connections").asLong(), ws.path("queued_total").asLong(), ws.path("groups").asLong(),
                 flat(ws.path("subscriptions_by_group")));
+        for (JsonNode sub : ws.path("most_queued")) {
+            if (sub.path("queued").asLong() == 0 && sub.path("catching_up").isEmpty()) continue; // nobody is behind
+            out.printf("%s    subscriber user %d %s: queued %d, groups %s%s%n", indent, sub.path("user").asLong(),
+                    sub.path("remote").asText(), sub.path("queued").asLong(), sub.path("groups"),
+                    sub.path("catching_up").isEmpty() ? "" : ", catching up from the store on jobs " + sub.path("catching_up"));
+        }
+        JsonNode lag = n.path("lag_last_minute");
+        if (!lag.isEmpty()) {
+            out.printf("%s  %-22s %8s %8s %9s %8s %8s%n", indent, "lag, last minute", "events", "per s", "mean ms", "p50 ≤", "p99 ≤");
+            for (Iterator<Map.Entry<String, JsonNode>> it = lag.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                JsonNode h = e.getValue();
+                out.printf("%s    %-20s %8d %8.1f %9.1f %8s %8s%n", indent, e.getKey(), h.path("events").asLong(),
+                        h.path("per_second").asDouble(), h.path("mean_ms").asDouble(), bound(h.path("p50_ms_at_most")),
+                        bound(h.path("p99_ms_at_most")));
+            }
+        }
         if (n.has("redis")) {
             JsonNode x = n.path("redis");
             out.printf("%s  redis     appended %d, claimed %d, dead-lettered %d, callback popped %d, recovered %d, errors %d%n",
@@ -93,6 +111,10 @@ final class StatsCommand implements Callable<Integer> {
                     c.path("stream_length").asLong(), c.path("pending").asLong(), flat(c.path("pending_by_node")),
                     c.path("callback_tasks").asLong(), c.path("dead_letters").asLong());
         }
+    }
+
+    private static String bound(JsonNode millis) {
+        return millis.isNull() ? "> 60 s" : (millis.asLong() >= 1000 ? millis.asLong() / 1000 + " s" : millis.asLong() + " ms");
     }
 
     private static String flat(JsonNode object) {

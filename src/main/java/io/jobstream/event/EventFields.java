@@ -1,5 +1,10 @@
 package io.jobstream.event;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -58,7 +63,7 @@ final class EventFields {
         String host = hostName != null ? checked("host_name", hostName, MAX_NAME) : data.getOrDefault("host", "").strip();
         return new JobEvent(job, c, wellFormed("uuid", checked("uuid", uuid, MAX_UUID), repairs),
                 wellFormed("parent_uuid", checked("parent_uuid", parentUuid, MAX_UUID), repairs), wellFormed("event", name, repairs),
-                eventData == null ? "{}" : eventData, out, start, end, verbosity == null ? 0 : verbosity,
+                eventData == null ? "{}" : finite(eventData, repairs), out, start, end, verbosity == null ? 0 : verbosity,
                 wellFormed("host_name", noNul("host_name", host), repairs),
                 cut("playbook", repairs), cut("play", repairs), cut("role", repairs), cut("task", repairs),
                 failed(name), changed(name),
@@ -86,6 +91,53 @@ final class EventFields {
     private String cut(String field, List<String> repairs) {
         String s = wellFormed(field, noNul(field, data.getOrDefault(field, "").strip()), repairs);
         return s.length() > MAX_NAME ? s.substring(0, MAX_NAME - 1) + "\u2026" : s;
+    }
+
+    /**
+     * Replaces NaN, Infinity and -Infinity in {@code event_data} with null and reports it. Python's json.dumps writes
+     * them for such floats (a module result can hold one); they are not JSON, so a browser's JSON.parse would reject
+     * the whole websocket message or page of events. Most event_data holds neither word, which two string searches
+     * show; only then is the tree built and walked.
+     */
+    static String finite(String eventData, List<String> repairs) {
+        if (eventData.indexOf("NaN") < 0 && eventData.indexOf("Infinity") < 0) return eventData;
+        try {
+            JsonNode tree = Json.MAPPER.readTree(eventData);
+            int replaced = replaceNonFinite(tree);
+            if (replaced == 0) return eventData; // the words were inside strings
+            repairs.add("event_data: replaced " + replaced + " NaN/Infinity number(s) with null");
+            return Json.MAPPER.writeValueAsString(tree);
+        } catch (JsonProcessingException e) { // the parser walked it already; cannot happen
+            throw new EventParser.Invalid("event_data: " + e.getOriginalMessage());
+        }
+    }
+
+    private static int replaceNonFinite(JsonNode node) {
+        int replaced = 0;
+        if (node instanceof ObjectNode object) {
+            for (Map.Entry<String, JsonNode> field : object.properties()) {
+                if (nonFinite(field.getValue())) {
+                    field.setValue(NullNode.getInstance());
+                    replaced++;
+                } else {
+                    replaced += replaceNonFinite(field.getValue());
+                }
+            }
+        } else if (node instanceof ArrayNode array) {
+            for (int i = 0; i < array.size(); i++) {
+                if (nonFinite(array.get(i))) {
+                    array.set(i, NullNode.getInstance());
+                    replaced++;
+                } else {
+                    replaced += replaceNonFinite(array.get(i));
+                }
+            }
+        }
+        return replaced;
+    }
+
+    private static boolean nonFinite(JsonNode node) {
+        return node.isFloatingPointNumber() && !Double.isFinite(node.doubleValue());
     }
 
     /**

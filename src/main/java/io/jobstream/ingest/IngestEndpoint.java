@@ -177,6 +177,7 @@ public final class IngestEndpoint {
     static String repairTag(String repair) {
         if (repair.contains("NUL")) return "nul";
         if (repair.contains("surrogate")) return "surrogate";
+        if (repair.contains("NaN/Infinity")) return "non_finite";
         return "other";
     }
 

@@ -11,6 +11,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,6 +52,9 @@ public final class Metrics {
     public static final String HOP_COMMITTED_PUBLISHED = "committed_published";
     public static final String HOP_PUBLISHED_WRITTEN = "published_written";
     public static final String HOP_CREATED_WRITTEN = "created_written";
+    /** The hops in an event's order, end to end last. */
+    public static final List<String> HOPS = List.of(HOP_CREATED_RECEIVED, HOP_RECEIVED_COMMITTED,
+            HOP_COMMITTED_PUBLISHED, HOP_PUBLISHED_WRITTEN, HOP_CREATED_WRITTEN);
 
     private static final Duration[] LAG_BUCKETS = {
         ms(1), ms(2), ms(5), ms(10), ms(20), ms(50), ms(100), ms(200), ms(500),

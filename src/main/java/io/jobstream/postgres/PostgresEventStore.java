@@ -74,7 +74,9 @@ public final class PostgresEventStore implements EventStore {
         } catch (SQLException e) {
             throw new StoreUnavailable(e);
         }
-        return new WriteResult(Arrays.asList(outcomes), Arrays.asList(reasons), new CommittedBatch(stored, changes));
+        // after the last commit: the batch's hop split point (see CommittedBatch)
+        return new WriteResult(Arrays.asList(outcomes), Arrays.asList(reasons),
+                new CommittedBatch(stored, changes, clock.instant()));
     }
 
     /** Writes {@code todo} in one transaction; on a data error, splits it to isolate and park the poison. */

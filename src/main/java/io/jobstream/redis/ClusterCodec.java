@@ -35,6 +35,7 @@ final class ClusterCodec {
     static String encode(String origin, CommittedBatch batch) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("origin", origin);
+        root.put("committed", Timestamps.micros(batch.committed()));
         ArrayNode events = root.putArray("events");
         for (StoredEvent s : batch.events()) {
             ObjectNode e = events.addObject();
@@ -83,7 +84,8 @@ final class ClusterCodec {
             changes.add(new JobChange(c.path("job").asLong(), c.hasNonNull("status") ? c.get("status").asText() : null,
                     c.hasNonNull("final_counter") ? c.get("final_counter").asInt() : null, c.path("finished").asBoolean()));
         }
-        return new CommittedBatch(events, changes);
+        return root.has("committed") ? new CommittedBatch(events, changes, Timestamps.ofMicros(root.get("committed").asLong()))
+                : new CommittedBatch(events, changes);
     }
 
     private static ObjectNode node(JobMessage message) {

@@ -16,6 +16,7 @@ import io.jobstream.job.LaunchRoutes;
 import io.jobstream.job.PlaybookDemo;
 import io.jobstream.job.StatusListener;
 import io.jobstream.metrics.Metrics;
+import io.jobstream.metrics.RecentHops;
 import io.jobstream.persist.Receiver;
 import io.jobstream.postgres.Database;
 import io.jobstream.postgres.EmbeddedDatabase;
@@ -72,6 +73,7 @@ public final class Server implements AutoCloseable {
     private ApiRoutes api;
     private HealthEndpoint health;
     private StatsEndpoint stats;
+    private RecentHops recentHops;
     private RedisConnection redis;
     private RedisNodes nodes;
     private RedisEventQueue redisQueue;
@@ -123,7 +125,8 @@ public final class Server implements AutoCloseable {
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
         stats = new StatsEndpoint(cluster.nodeName(), cluster.enabled() ? "cluster" : "embedded",
-                () -> http == null ? "" : uri().toString(), clock, registry, queue, receiver::isRunning, clusterStats);
+                () -> http == null ? "" : uri().toString(), clock, registry, queue, receiver::isRunning, clusterStats,
+                recentHops = new RecentHops(registry, clock).start(), websocket::subscribers);
         if (nodes != null) nodes.start();
         receiver.start();
         if (cluster.enabled()) {
@@ -248,6 +251,7 @@ public final class Server implements AutoCloseable {
         if (http != null) http.stop();
         if (broadcaster != null) broadcaster.close();
         if (nodes != null) nodes.close();
+        if (recentHops != null) recentHops.close();
         if (redis != null) redis.close();
         if (database != null) database.close();
         if (embedded != null) embedded.close();
@@ -264,6 +268,7 @@ public final class Server implements AutoCloseable {
         callbackTasks = null;
         redisQueue = null;
         nodes = null;
+        recentHops = null;
         redis = null;
     }
 }

@@ -4,7 +4,9 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.jobstream.event.Json;
 import io.jobstream.metrics.Metrics;
+import io.jobstream.metrics.RecentHops;
 import io.jobstream.queue.EventQueue;
+import io.jobstream.websocket.WebsocketEndpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,10 +14,13 @@ import io.micrometer.core.instrument.search.Search;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
 /**
@@ -25,6 +30,8 @@ import java.util.function.Supplier;
  */
 final class StatsEndpoint {
     static final String PATH = "/api/v2/stats/";
+    /** Subscribers listed, the most backed-up first: enough to find the slow ones on a node with thousands. */
+    static final int TOP_SUBSCRIBERS = 20;
 
     private final String node;
     private final String mode;
@@ -35,9 +42,12 @@ final class StatsEndpoint {
     private final EventQueue queue;
     private final BooleanSupplier receiverAlive;
     private final Supplier<Map<String, Object>> cluster;
+    private final RecentHops hops;
+    private final IntFunction<List<WebsocketEndpoint.SubscriberStats>> subscribers;
 
     StatsEndpoint(String node, String mode, Supplier<String> url, Clock clock, MeterRegistry registry, EventQueue queue,
-                  BooleanSupplier receiverAlive, Supplier<Map<String, Object>> clusterOrNull) {
+                  BooleanSupplier receiverAlive, Supplier<Map<String, Object>> clusterOrNull, RecentHops hops,
+                  IntFunction<List<WebsocketEndpoint.SubscriberStats>> subscribers) {
         this.node = node;
         this.mode = mode;
         this.url = url;
@@ -47,6 +57,8 @@ final class StatsEndpoint {
         this.queue = queue;
         this.receiverAlive = receiverAlive;
         this.cluster = clusterOrNull;
+        this.hops = hops;
+        this.subscribers = subscribers;
     }
 
     void register(RoutesConfig routes) {
@@ -87,7 +99,31 @@ final class StatsEndpoint {
         Map<String, Object> ws = new LinkedHashMap<>();
         ws.put("groups", gauge("hub.groups"));
         ws.put("subscriptions_by_group", byTagGauge("hub.subscriptions", "group"));
+        ws.put("connections", Math.round(gauge("ws.subscribers")));
+        ws.put("queued_total", Math.round(gauge("ws.outbox.depth")));
+        List<Map<String, Object>> top = new ArrayList<>();
+        for (WebsocketEndpoint.SubscriberStats sub : subscribers.apply(TOP_SUBSCRIBERS)) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("user", sub.user());
+            m.put("remote", sub.remote());
+            m.put("queued", sub.queued());
+            m.put("groups", sub.groups());
+            m.put("catching_up", sub.catchingUp());
+            top.add(m);
+        }
+        ws.put("most_queued", top);
         s.put("websocket", ws);
+        Map<String, Object> lag = new LinkedHashMap<>();
+        hops.recent().forEach((hop, h) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("events", h.events());
+            m.put("per_second", round(h.perSecond()));
+            m.put("mean_ms", round(h.meanMillis()));
+            m.put("p50_ms_at_most", bound(h.p50Millis()));
+            m.put("p99_ms_at_most", bound(h.p99Millis()));
+            lag.put(hop, m);
+        });
+        s.put("lag_last_minute", lag);
         if (cluster != null) {
             Map<String, Object> redis = new LinkedHashMap<>();
             redis.put("appended", count(Metrics.REDIS_APPENDED));
@@ -103,6 +139,15 @@ final class StatsEndpoint {
             if (withCluster) s.put("cluster", cluster.get());
         }
         return s;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+
+    /** A bucket bound; null when over the largest bucket (60 s). */
+    private static Double bound(double millis) {
+        return Double.isInfinite(millis) ? null : millis;
     }
 
     private long count(String name) {

@@ -732,8 +732,17 @@ public final class Subscriber implements GroupMember {
         return "Subscriber" + groups();
     }
 
-    private synchronized Set<String> groups() {
+    synchronized Set<String> groups() {
         return Set.copyOf(groups);
+    }
+
+    /** The jobs whose feed reads from the store right now (behind, or starting); for stats. */
+    synchronized List<Long> catchingUp() {
+        List<Long> jobs = new ArrayList<>();
+        feeds.forEach((job, feed) -> {
+            if (feed.catchingUp) jobs.add(job);
+        });
+        return jobs;
     }
 
     /** Per job this subscriber follows: the next counter it will queue; for stats and tests. */

@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -236,6 +237,20 @@ public final class WebsocketEndpoint implements AutoCloseable {
             if (wanted.contains(EventMessages.jobEventsGroup(job))) counters.put(job, last.intValue());
         }
         return counters;
+    }
+
+    /** One connection as {@code ./jobstream stats} shows it. */
+    public record SubscriberStats(long user, String remote, List<String> groups, int queued, List<Long> catchingUp) {}
+
+    /** The {@code limit} most backed-up connections (by messages queued), for stats: who is slow, and on what. */
+    public List<SubscriberStats> subscribers(int limit) {
+        return connections.values().stream()
+                .map(c -> new SubscriberStats(c.userId(), String.valueOf(c.session().getRemoteSocketAddress()),
+                        c.subscriber().groups().stream().sorted().toList(), c.subscriber().queued(),
+                        c.subscriber().catchingUp()))
+                .sorted(Comparator.comparingInt(SubscriberStats::queued).reversed())
+                .limit(limit)
+                .toList();
     }
 
     private static double queuedTotal(Map<String, Connection> connections) {

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.event.Json;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,6 +16,9 @@ import org.junit.jupiter.api.Test;
 class ApiStdoutIT {
     private static final String ESC = "\u001b";
     private static final int BIG_JOB_EVENTS = 200_000;
+    private static final int MIB = 1 << 20;
+    /** More than loopback socket buffers absorb, so a client that stops reading stalls the server's writes. */
+    private static final int SLOW_JOB_EVENTS = 24;
     private static TestApi api;
 
     @BeforeAll
@@ -35,6 +40,10 @@ class ApiStdoutIT {
                 + " created, modified, received) SELECT 6000000 + n, 6, n, 'u' || n, 'runner_on_ok',"
                 + " chr(27) || '[0;32mline ' || n || chr(27) || '[0m', n - 1, n, now(), now(), now()"
                 + " FROM generate_series(1, " + BIG_JOB_EVENTS + ") n");
+        api.job(7, "successful", true);
+        api.sql("INSERT INTO job_event (id, job_id, counter, event, stdout, created, modified, received)"
+                + " SELECT 7000000 + n, 7, n, 'verbose', repeat('y', " + MIB + "), now(), now(), now()"
+                + " FROM generate_series(1, " + SLOW_JOB_EVENTS + ") n");
     }
 
     @AfterAll
@@ -131,5 +140,33 @@ class ApiStdoutIT {
             for (int n; (n = in.read(buf)) > 0; ) count += n;
         }
         assertThat(count).isEqualTo(ansiBytes);
+    }
+
+    @Test
+    void downloads_read_slowly_hold_no_database_connection_while_they_wait() throws Exception {
+        List<java.io.InputStream> downloads = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            java.io.InputStream in = api.get("/api/v2/jobs/7/stdout/?format=txt_download",
+                    HttpResponse.BodyHandlers.ofInputStream()).body();
+            assertThat(in.readNBytes(1 << 16)).hasSize(1 << 16);
+            downloads.add(in); // and stop reading: the server's writes stall on full socket buffers
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        long held;
+        do {
+            Thread.sleep(100);
+            held = api.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND pid <> pg_backend_pid() AND (state = 'idle in transaction' OR query LIKE '%job_event%'"
+                    + " AND state = 'active')");
+        } while (held > 0 && System.nanoTime() < deadline);
+        assertThat(held).as("connections held by stalled downloads").isZero();
+
+        for (java.io.InputStream in : downloads) {
+            long total = 1 << 16;
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) total += n;
+            in.close();
+            assertThat(total).isEqualTo((long) SLOW_JOB_EVENTS * (MIB + 1));
+        }
     }
 }

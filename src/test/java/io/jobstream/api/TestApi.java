@@ -46,6 +46,13 @@ final class TestApi implements AutoCloseable {
         }
     }
 
+    long count(String query) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); var rs = s.executeQuery(query)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     void job(long id, String status, boolean finished) throws SQLException {
         sql("INSERT INTO job (id, name, playbook, status, event_processing_finished, started, finished, play_count,"
                 + " task_count, emitted_events, final_counter, stored_events, last_lag_ms, host_status_counts)"

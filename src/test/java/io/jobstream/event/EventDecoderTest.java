@@ -121,6 +121,25 @@ class EventDecoderTest {
     }
 
     @Test
+    void python_nan_and_infinity_in_event_data_become_null_and_are_reported() throws Exception {
+        Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_ok\","
+                + "\"event_data\":{\"res\":{\"ratio\":NaN,\"list\":[1.5,Infinity,-Infinity],\"msg\":\"NaN\"}}}").get(0);
+        String data = ((JobEvent) ok.message()).eventData();
+        assertThat(Json.MAPPER.readTree(data)).isEqualTo(Json.MAPPER.readTree(
+                "{\"res\":{\"ratio\":null,\"list\":[1.5,null,null],\"msg\":\"NaN\"}}"));
+        assertThat(ok.repairs()).containsExactly("event_data: replaced 3 NaN/Infinity number(s) with null");
+    }
+
+    @Test
+    void the_words_nan_and_infinity_inside_strings_leave_event_data_byte_for_byte() {
+        String data = "{\"msg\":  \"NaN or Infinity\"}";
+        Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\","
+                + "\"event_data\":" + data + "}").get(0);
+        assertThat(((JobEvent) ok.message()).eventData()).isEqualTo(data);
+        assertThat(ok.repairs()).isEmpty();
+    }
+
+    @Test
     void each_invalid_field_gets_a_reason_naming_it() {
         assertThat(reasonOf("{\"counter\":1,\"event\":\"verbose\"}")).isEqualTo("job_id: missing");
         assertThat(reasonOf("{\"project_update_id\":3,\"counter\":1,\"event\":\"verbose\"}"))

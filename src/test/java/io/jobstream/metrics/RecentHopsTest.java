@@ -1,0 +1,76 @@
+package io.jobstream.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+
+class RecentHopsTest {
+    /** A clock the test moves. */
+    private static final class Manual extends Clock {
+        Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    private final PrometheusMeterRegistry registry = Metrics.newRegistry();
+    private final Manual clock = new Manual();
+    private final RecentHops hops = new RecentHops(registry, clock);
+
+    private void record(String hop, long millis, int times) {
+        for (int i = 0; i < times; i++) Metrics.hop(registry, hop).record(Duration.ofMillis(millis));
+    }
+
+    private void advance(Duration d) {
+        clock.now = clock.now.plus(d);
+        hops.sample();
+    }
+
+    @Test
+    void only_what_the_hops_counted_in_the_last_minute_shows_not_what_came_before() {
+        record(Metrics.HOP_CREATED_WRITTEN, 4_000, 1_000); // an old slow spell
+        hops.sample();
+        for (int i = 0; i < 12; i++) advance(Duration.ofSeconds(5)); // a minute later
+        record(Metrics.HOP_CREATED_WRITTEN, 3, 90);
+        record(Metrics.HOP_CREATED_WRITTEN, 40, 10);
+        clock.now = clock.now.plusSeconds(4);
+
+        RecentHops.Hop recent = hops.recent().get(Metrics.HOP_CREATED_WRITTEN);
+
+        assertThat(recent.events()).isEqualTo(100);
+        assertThat(recent.perSecond()).isCloseTo(100 / 64.0, org.assertj.core.data.Offset.offset(0.01));
+        assertThat(recent.meanMillis()).isCloseTo((90 * 3 + 10 * 40) / 100.0, org.assertj.core.data.Offset.offset(0.01));
+        assertThat(recent.p50Millis()).isEqualTo(5); // bucket bounds: 3 ms falls in (2, 5]
+        assertThat(recent.p99Millis()).isEqualTo(50);
+    }
+
+    @Test
+    void hops_are_listed_in_the_order_an_event_takes_them_and_idle_ones_read_zero() {
+        record(Metrics.HOP_PUBLISHED_WRITTEN, 1, 1);
+        record(Metrics.HOP_CREATED_RECEIVED, 1, 1);
+        hops.sample();
+        advance(Duration.ofSeconds(5));
+
+        assertThat(hops.recent()).containsOnlyKeys(Metrics.HOP_CREATED_RECEIVED, Metrics.HOP_PUBLISHED_WRITTEN);
+        assertThat(hops.recent().keySet()).containsExactly(Metrics.HOP_CREATED_RECEIVED, Metrics.HOP_PUBLISHED_WRITTEN);
+        assertThat(hops.recent().get(Metrics.HOP_CREATED_RECEIVED).events()).isZero();
+    }
+}
