@@ -39,8 +39,9 @@ final class LoadCommand implements Callable<Integer> {
     Duration warmup;
 
     @Option(names = "--drain-warmup",
-            description = "Measure only once every event of the warm-up has reached every subscriber (at most 60 s"
-                    + " more), so that a backlog built while the node warms up is not measured as steady-state lag.")
+            description = "Measure only once every event of the warm-up has reached every subscriber and the lag has"
+                    + " stopped falling (at most 60 s more), so that a backlog built while the node warms up is not"
+                    + " measured as steady-state lag.")
     boolean drainWarmup;
 
     @Option(names = "--first-job", paramLabel = "ID",

@@ -107,6 +107,8 @@ final class LoadRun {
         long offered = 0;
         long measuredOffered = 0;
         long drainExpected = 0;
+        double lastWarmupP99 = -1; // the warm-up events' p99 in the last reported second; -1: none arrived
+        boolean stillFalling = true; // that p99 fell by more than a fifth from the second before: still draining
         long start = System.nanoTime();
         long measureStart = start;
         long measureFromTick = warmTicks;
@@ -118,11 +120,15 @@ final class LoadRun {
                     drainMarker = counters.clone();
                     drainExpected = Arrays.stream(counters).asLongStream().sum() * plan.subscribersPerJob();
                 }
-                boolean drained = !plan.drainWarmup() || drainDelivered.get() >= drainExpected;
+                // drained: every event of the warm-up time has arrived, and the lag has stopped falling (a backlog
+                // still draining shrinks every second; a steady lag, even a high one, is what is to be measured)
+                boolean drained = !plan.drainWarmup()
+                        || drainDelivered.get() >= drainExpected && !stillFalling;
                 if (drained || tick >= warmTicks + MAX_DRAIN_TICKS) {
                     if (plan.drainWarmup()) {
-                        out.printf(drained ? "warm-up's events all delivered %.1f s after the warm-up; measuring%n"
-                                        : "warm-up's events not all delivered %.1f s after the warm-up (%d of %d);"
+                        out.printf(drained ? "warm-up backlog drained %.1f s after the warm-up (lag no longer falling);"
+                                        + " measuring%n"
+                                        : "warm-up backlog not drained %.1f s after the warm-up (%d of %d delivered);"
                                         + " measuring anyway%n", (tick - warmTicks) * TICK_MS / 1000.0,
                                 drainDelivered.get(), drainExpected);
                     }
@@ -156,7 +162,11 @@ final class LoadRun {
                         return null;
                     }));
             if (System.nanoTime() >= nextReport) {
-                progress(measuring ? "measuring" : tick < warmTicks ? "warm-up" : "draining", offered);
+                double warmupP99 = progress(measuring ? "measuring" : tick < warmTicks ? "warm-up" : "draining", offered);
+                if (tick >= warmTicks) {
+                    stillFalling = warmupP99 >= 0 && lastWarmupP99 >= 0 && warmupP99 < 0.8 * lastWarmupP99;
+                }
+                lastWarmupP99 = warmupP99;
                 nextReport += TimeUnit.SECONDS.toNanos(1);
             }
         }
@@ -170,7 +180,8 @@ final class LoadRun {
         return new Result(plan, measuredOffered, accepted.get(), failedPosts.get(), expected, delivered.get(), total, seconds);
     }
 
-    private void progress(String phase, long offered) {
+    /** Prints the last second; returns the p99 (ms) of the warm-up's events that arrived in it, -1 if none did. */
+    private double progress(String phase, long offered) {
         Histogram second = lags.getIntervalHistogram();
         Histogram warm = warmupLags.getIntervalHistogram();
         boolean warmingUp = !phase.equals("measuring");
@@ -183,6 +194,7 @@ final class LoadRun {
                 warmingUp || warm.getTotalCount() == 0 ? "" : String.format("  (+%d warm-up events, max %.1f ms)",
                         warm.getTotalCount(), warm.getMaxValue() / 1000.0));
         out.flush();
+        return warm.getTotalCount() == 0 ? -1 : warm.getValueAtPercentile(99) / 1000.0;
     }
 
     static String event(long job, int counter, String created, String padding) {
