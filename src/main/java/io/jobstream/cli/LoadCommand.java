@@ -38,6 +38,12 @@ final class LoadCommand implements Callable<Integer> {
             description = "Load offered first and not measured (JIT, caches). Default: ${DEFAULT-VALUE}.")
     Duration warmup;
 
+    @Option(names = "--drain-warmup",
+            description = "Measure only once every event of the warm-up has reached every subscriber and the lag has"
+                    + " stopped falling (at most 60 s more), so that a backlog built while the node warms up is not"
+                    + " measured as steady-state lag.")
+    boolean drainWarmup;
+
     @Option(names = "--first-job", paramLabel = "ID",
             description = "Job id of the first load job (default: a fresh range derived from the clock).")
     Long firstJob;
@@ -52,7 +58,7 @@ final class LoadCommand implements Callable<Integer> {
             return 2;
         }
         long first = firstJob != null ? firstJob : LoadRun.freshJobRange();
-        LoadRun.Result result = new LoadRun(node, new LoadRun.Plan(jobs, rate, eventSize, subscribers, warmup, duration, first),
+        LoadRun.Result result = new LoadRun(node, new LoadRun.Plan(jobs, rate, eventSize, subscribers, warmup, duration, first, drainWarmup),
                 out).run();
         out.println(result.report());
         out.flush();

@@ -30,7 +30,15 @@ final class LoadRun {
     private static final int TICK_MS = 10;
     private static final int MAX_POSTS_IN_FLIGHT = 64;
 
-    record Plan(int jobs, int rate, int eventSize, int subscribersPerJob, Duration warmup, Duration duration, long firstJob) {}
+    record Plan(int jobs, int rate, int eventSize, int subscribersPerJob, Duration warmup, Duration duration, long firstJob,
+                boolean drainWarmup) {
+        Plan(int jobs, int rate, int eventSize, int subscribersPerJob, Duration warmup, Duration duration, long firstJob) {
+            this(jobs, rate, eventSize, subscribersPerJob, warmup, duration, firstJob, false);
+        }
+    }
+
+    /** With {@code drainWarmup}: how long past the warm-up to wait for its events before measuring anyway. */
+    private static final long MAX_DRAIN_TICKS = 60_000 / TICK_MS;
 
     record Result(Plan plan, long offered, long accepted, long failedPosts, long expectedDeliveries, long delivered,
                   Histogram lag, double seconds) {
@@ -58,11 +66,15 @@ final class LoadRun {
     private final Plan plan;
     private final PrintWriter out;
     private final Recorder lags = new Recorder(3);
+    /** The warm-up's events, shown per second (a backlog built while warming up shows here) but never measured. */
+    private final Recorder warmupLags = new Recorder(3);
     private final Histogram total = new Histogram(3);
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong failedPosts = new AtomicLong();
     private volatile int[] measuredAfter; // per job: counters at or below are the warm-up's
+    private volatile int[] drainMarker; // per job: the warm-up's last counters, once the warm-up time is over
+    private final AtomicLong drainDelivered = new AtomicLong(); // deliveries of counters at or below drainMarker
 
     LoadRun(NodeClient node, Plan plan, PrintWriter out) {
         this.node = node;
@@ -82,26 +94,51 @@ final class LoadRun {
         }
         int perTickTotal = Math.max(1, plan.rate() * TICK_MS / 1000);
         long warmTicks = plan.warmup().toMillis() / TICK_MS;
-        long ticks = warmTicks + plan.duration().toMillis() / TICK_MS;
+        long measureTicks = plan.duration().toMillis() / TICK_MS;
         int[] counters = new int[plan.jobs()];
         int[] warmingUp = new int[plan.jobs()];
         Arrays.fill(warmingUp, Integer.MAX_VALUE);
         measuredAfter = warmingUp;
+        drainMarker = warmingUp;
         Semaphore inFlight = new Semaphore(MAX_POSTS_IN_FLIGHT);
         List<CompletableFuture<?>> posts = new ArrayList<>();
         URI ingest = node.resolve("/api/v2/job_events/ingest/");
         String padding = "x".repeat(Math.max(0, plan.eventSize() - 260));
         long offered = 0;
         long measuredOffered = 0;
+        long drainExpected = 0;
+        double lastWarmupP99 = -1; // the warm-up events' p99 in the last reported second; -1: none arrived
+        boolean stillFalling = true; // that p99 fell by more than a fifth from the second before: still draining
         long start = System.nanoTime();
         long measureStart = start;
+        long measureFromTick = warmTicks;
+        boolean measuring = false;
         long nextReport = start + TimeUnit.SECONDS.toNanos(1);
-        for (long tick = 0; tick < ticks; tick++) {
-            if (tick == warmTicks) {
-                measuredAfter = counters.clone();
-                measureStart = System.nanoTime();
-                lags.reset();
-                delivered.set(0);
+        for (long tick = 0; !measuring || tick < measureFromTick + measureTicks; tick++) {
+            if (!measuring && tick >= warmTicks) {
+                if (plan.drainWarmup() && tick == warmTicks) {
+                    drainMarker = counters.clone();
+                    drainExpected = Arrays.stream(counters).asLongStream().sum() * plan.subscribersPerJob();
+                }
+                // drained: every event of the warm-up time has arrived, and the lag has stopped falling (a backlog
+                // still draining shrinks every second; a steady lag, even a high one, is what is to be measured)
+                boolean drained = !plan.drainWarmup()
+                        || drainDelivered.get() >= drainExpected && !stillFalling;
+                if (drained || tick >= warmTicks + MAX_DRAIN_TICKS) {
+                    if (plan.drainWarmup()) {
+                        out.printf(drained ? "warm-up backlog drained %.1f s after the warm-up (lag no longer falling);"
+                                        + " measuring%n"
+                                        : "warm-up backlog not drained %.1f s after the warm-up (%d of %d delivered);"
+                                        + " measuring anyway%n", (tick - warmTicks) * TICK_MS / 1000.0,
+                                drainDelivered.get(), drainExpected);
+                    }
+                    measuring = true;
+                    measureFromTick = tick;
+                    measuredAfter = counters.clone();
+                    measureStart = System.nanoTime();
+                    lags.reset();
+                    delivered.set(0);
+                }
             }
             long wait = start + TimeUnit.MILLISECONDS.toNanos(tick * TICK_MS) - System.nanoTime();
             if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
@@ -112,7 +149,7 @@ final class LoadRun {
                 body.append(event(plan.firstJob() + j, ++counters[j], now, padding)).append('\n');
             }
             offered += perTickTotal;
-            if (tick >= warmTicks) measuredOffered += perTickTotal;
+            if (measuring) measuredOffered += perTickTotal;
             inFlight.acquire();
             int events = perTickTotal;
             posts.add(node.http().sendAsync(node.credentials.apply(HttpRequest.newBuilder(ingest)).timeout(Duration.ofSeconds(60))
@@ -125,7 +162,11 @@ final class LoadRun {
                         return null;
                     }));
             if (System.nanoTime() >= nextReport) {
-                progress(tick < warmTicks ? "warm-up" : "measuring", offered);
+                double warmupP99 = progress(measuring ? "measuring" : tick < warmTicks ? "warm-up" : "draining", offered);
+                if (tick >= warmTicks) {
+                    stillFalling = warmupP99 >= 0 && lastWarmupP99 >= 0 && warmupP99 < 0.8 * lastWarmupP99;
+                }
+                lastWarmupP99 = warmupP99;
                 nextReport += TimeUnit.SECONDS.toNanos(1);
             }
         }
@@ -139,14 +180,21 @@ final class LoadRun {
         return new Result(plan, measuredOffered, accepted.get(), failedPosts.get(), expected, delivered.get(), total, seconds);
     }
 
-    private void progress(String phase, long offered) {
+    /** Prints the last second; returns the p99 (ms) of the warm-up's events that arrived in it, -1 if none did. */
+    private double progress(String phase, long offered) {
         Histogram second = lags.getIntervalHistogram();
-        if (!phase.equals("warm-up")) total.add(second);
-        out.printf("%-9s offered %9d  accepted %9d  delivered/s %8d  lag p99 %7.1f ms  max %7.1f ms%n", phase,
-                offered, accepted.get(), second.getTotalCount(),
-                second.getTotalCount() == 0 ? 0 : second.getValueAtPercentile(99) / 1000.0,
-                second.getTotalCount() == 0 ? 0 : second.getMaxValue() / 1000.0);
+        Histogram warm = warmupLags.getIntervalHistogram();
+        boolean warmingUp = !phase.equals("measuring");
+        if (!warmingUp) total.add(second);
+        Histogram shown = warmingUp ? warm : second;
+        out.printf("%-9s offered %9d  accepted %9d  delivered/s %8d  lag p99 %7.1f ms  max %7.1f ms%s%n", phase,
+                offered, accepted.get(), shown.getTotalCount(),
+                shown.getTotalCount() == 0 ? 0 : shown.getValueAtPercentile(99) / 1000.0,
+                shown.getTotalCount() == 0 ? 0 : shown.getMaxValue() / 1000.0,
+                warmingUp || warm.getTotalCount() == 0 ? "" : String.format("  (+%d warm-up events, max %.1f ms)",
+                        warm.getTotalCount(), warm.getMaxValue() / 1000.0));
         out.flush();
+        return warm.getTotalCount() == 0 ? -1 : warm.getValueAtPercentile(99) / 1000.0;
     }
 
     static String event(long job, int counter, String created, String padding) {
@@ -193,7 +241,12 @@ final class LoadRun {
                     Instant.now()).toNanos() / 1000;
             int end = c + 10;
             while (end < frame.length() && Character.isDigit(frame.charAt(end))) end++;
-            if (Integer.parseInt(frame.substring(c + 10, end)) <= measuredAfter[jobIndex]) return;
+            int counter = Integer.parseInt(frame.substring(c + 10, end));
+            if (counter <= measuredAfter[jobIndex]) {
+                warmupLags.recordValue(Math.max(0, lagMicros));
+                if (counter <= drainMarker[jobIndex]) drainDelivered.incrementAndGet();
+                return;
+            }
             lags.recordValue(Math.max(0, lagMicros));
             delivered.incrementAndGet();
         }

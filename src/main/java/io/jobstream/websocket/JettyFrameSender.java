@@ -1,11 +1,16 @@
 package io.jobstream.websocket;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.function.Consumer;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.common.WebSocketSession;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
 
-/** {@link FrameSender} on a Jetty session: Jetty's asynchronous send, whose queue we keep to one frame. */
+/** {@link FrameSender} on a Jetty session: Jetty's asynchronous send; the {@link Subscriber} bounds what it queues. */
 final class JettyFrameSender implements FrameSender {
     /**
      * How long a closing connection may take to flush its close frame. A client that stopped reading never will,
@@ -14,14 +19,29 @@ final class JettyFrameSender implements FrameSender {
     static final Duration CLOSE_GRACE = Duration.ofSeconds(3);
 
     private final Session session;
+    /** Jetty's own session below the API one: it takes a text frame as bytes; null if Jetty ever hands us another. */
+    private final CoreSession core;
 
     JettyFrameSender(Session session) {
         this.session = session;
+        this.core = session instanceof WebSocketSession jetty ? jetty.getCoreSession() : null;
     }
 
     @Override
     public void send(String frame, Runnable onSent, Consumer<Throwable> onFailed) {
         session.sendText(frame, Callback.from(onSent, onFailed));
+    }
+
+    @Override
+    public void send(byte[] utf8, Runnable onSent, Consumer<Throwable> onFailed) {
+        if (core == null) {
+            FrameSender.super.send(utf8, onSent, onFailed);
+            return;
+        }
+        // what Session.sendText does, minus encoding the text again for every subscriber; each send wraps the
+        // shared array in a buffer of its own, since a buffer's position belongs to one write
+        core.sendFrame(new Frame(OpCode.TEXT, ByteBuffer.wrap(utf8)),
+                org.eclipse.jetty.util.Callback.from(onSent, onFailed), false);
     }
 
     @Override

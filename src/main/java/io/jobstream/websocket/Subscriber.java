@@ -71,7 +71,7 @@ public final class Subscriber implements GroupMember {
     static final long HOLE_POLL_MILLIS = 100;
     /** After a failed store read. */
     static final long RETRY_MILLIS = 1_000;
-    /** Most events per batched frame, and roughly most characters. */
+    /** Most events per batched frame, and roughly most bytes. */
     static final int BATCH_EVENTS = 500;
     static final int BATCH_CHARS = 1 << 20;
 
@@ -227,6 +227,9 @@ public final class Subscriber implements GroupMember {
         }
         if (!queueEvent(out)) {
             feed.liveHigh = Math.max(feed.liveHigh, out.event().counter());
+            // kept with the live frames that follow, so the reader can hand over right here (see read)
+            feed.held.put(out.event().counter(), out);
+            if (feed.held.size() > policy.holdLimit()) feed.held.pollFirstEntry();
             catchUp(feed, WsMetrics.CATCHUP_OVERFLOW);
             feed.overCapacityReported = true; // the hub logs and counts this one
             return false;
@@ -309,6 +312,17 @@ public final class Subscriber implements GroupMember {
                     }
                 }
                 from = feed.next;
+                if (from > 0 && !feed.held.isEmpty()) {
+                    feed.held.headMap(from).clear(); // had already
+                    if (!feed.held.isEmpty() && feed.held.firstKey() == from) {
+                        // the live frames kept since the catch-up began continue exactly here: hand over to them
+                        // now rather than read (and serialise again, per subscriber) what they already hold
+                        goLive(feed);
+                        if (queueHeld(feed) && !feed.catchingUp && !feed.held.isEmpty()) scheduleGapCheck(feed);
+                        return;
+                    }
+                    if (!feed.held.isEmpty()) limit = Math.min(limit, feed.held.firstKey() - from); // read up to them
+                }
             }
             List<StoredEvent> page;
             try {
@@ -362,6 +376,7 @@ public final class Subscriber implements GroupMember {
                         if (queueHeld(feed) && !feed.catchingUp && !feed.held.isEmpty()) scheduleGapCheck(feed);
                         return;
                     }
+                    if (!feed.held.isEmpty()) limit = Math.min(limit, feed.held.firstKey() - from); // read up to them
                 }
             }
         }
@@ -608,31 +623,46 @@ public final class Subscriber implements GroupMember {
                 continue;
             }
             List<Out> frames = List.of(first);
-            String text = first.text();
+            byte[] utf8 = first.event() == null ? null : first.event().utf8();
             if (batch && first.event() != null) {
                 frames = new ArrayList<>();
                 frames.add(first);
-                text = batchFrom(first, frames);
+                utf8 = batchFrom(first, frames);
             }
             queued.addAndGet(-frames.size());
             if (waitingForRoom && queued.get() <= policy.capacity() / 2) resumeReaders();
             sending.incrementAndGet();
             List<Out> sent = frames;
-            sender.send(text, () -> sent(sent), this::failed);
+            // events go out as the bytes encoded once for all subscribers; replies are rare and sent as text
+            if (utf8 != null) sender.send(utf8, () -> sent(sent), this::failed);
+            else sender.send(first.text(), () -> sent(sent), this::failed);
         }
     }
 
-    /** Several queued events as one JSON array, in queue (so per job, counter) order; stops at a non-event. */
-    private String batchFrom(Out first, List<Out> frames) {
-        StringBuilder array = new StringBuilder(first.text().length() * 8).append('[').append(first.text());
-        while (frames.size() < BATCH_EVENTS && array.length() < BATCH_CHARS) {
+    /**
+     * Several queued events as one JSON array, in queue (so per job, counter) order; stops at a non-event. Joined
+     * from the events' encoded bytes: JSON's brackets and commas are the same one byte in UTF-8.
+     */
+    private byte[] batchFrom(Out first, List<Out> frames) {
+        int length = first.event().utf8().length + 2;
+        while (frames.size() < BATCH_EVENTS && length < BATCH_CHARS) {
             Out next = outbox.peek(); // only the drain polls, so what it peeks is what it polls
             if (next == null || next.event() == null) break;
             outbox.poll();
             frames.add(next);
-            array.append(',').append(next.text());
+            length += next.event().utf8().length + 1;
         }
-        return array.append(']').toString();
+        byte[] array = new byte[length];
+        array[0] = '[';
+        int at = 1;
+        for (Out out : frames) {
+            if (at > 1) array[at++] = ',';
+            byte[] event = out.event().utf8();
+            System.arraycopy(event, 0, array, at, event.length);
+            at += event.length;
+        }
+        array[at] = ']';
+        return array;
     }
 
     private void resumeReaders() {

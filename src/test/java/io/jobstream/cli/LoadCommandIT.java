@@ -34,6 +34,20 @@ class LoadCommandIT {
     }
 
     @Test
+    void with_drain_warmup_the_measurement_starts_once_the_warm_up_backlog_has_drained() throws Exception {
+        try (RunningServer node = RunningServer.start(dir.resolve("data"))) {
+            StringWriter printed = new StringWriter();
+            int exit = Main.commandLine().setOut(new PrintWriter(printed)).execute("load", "--url", node.uri("/").toString(),
+                    "--rate", "400", "--subscribers", "2", "--duration", "1s", "--warmup", "1s", "--drain-warmup",
+                    "--first-job", "710");
+            String out = printed.toString();
+            assertThat(exit).as(out).isZero();
+            assertThat(out).containsPattern("warm-up backlog drained [0-9.]+ s after the warm-up \\(lag no longer falling\\); measuring")
+                    .containsPattern("delivered: (\\d+) of \\1 messages");
+        }
+    }
+
+    @Test
     void a_node_that_is_not_there_gets_one_clear_line() {
         StringWriter err = new StringWriter();
         int exit = Main.commandLine().setErr(new PrintWriter(err)).execute("load", "--url", "http://127.0.0.1:9/",

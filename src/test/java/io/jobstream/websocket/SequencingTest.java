@@ -224,6 +224,43 @@ class SequencingTest {
     }
 
     @Test
+    void a_catch_up_reads_from_the_store_only_what_its_kept_live_frames_do_not_hold() throws Exception {
+        Subscriber subscriber = subscriber(5, 0); // outbox 5, live frames kept during a catch-up 5
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne();
+        // 32 in the sender's window and 5 queued: 38 overflows; of 38..50 the newest 5 (46..50) are kept
+        for (int c = 1; c <= 50; c++) commit(c);
+
+        for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
+            sender.completeOne();
+            background.runPending();
+        }
+
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 50));
+        assertThat(count("ws.events.replayed")).as("38..45 from the store, 46..50 from the kept live frames")
+                .isEqualTo(8);
+    }
+
+    @Test
+    void an_overflow_whose_live_frames_were_all_kept_needs_no_store_read() throws Exception {
+        Subscriber subscriber = subscriber(5, 0);
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne();
+        for (int c = 1; c <= 40; c++) commit(c); // 38 overflows; 38..40 are kept
+
+        for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
+            sender.completeOne();
+            background.runPending();
+        }
+
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 40));
+        assertThat(store.reads.get()).isZero();
+        assertThat(registry.get("ws.catchups").tag("reason", "overflow").counter().count()).isEqualTo(1);
+    }
+
+    @Test
     void batched_frames_carry_the_queued_events_as_one_array_in_counter_order() throws Exception {
         Subscriber subscriber = subscriber(10_000, 0);
         subscriber.batch(true);
@@ -239,6 +276,29 @@ class SequencingTest {
         assertThat(Json.MAPPER.readTree(sender.sent.get(1)).size()).isEqualTo(1);
         assertThat(Json.MAPPER.readTree(sender.sent.get(2)).size()).isEqualTo(4);
         assertThat(sentCounters()).containsExactly(1, 2, 3, 4, 5);
+    }
+
+    @Test
+    void batched_frames_joined_from_encoded_events_keep_non_ascii_text_intact() throws Exception {
+        Subscriber subscriber = subscriber(10_000, 0);
+        subscriber.batch(true);
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne();
+        List<StoredEvent> batch = List.of(TestEvents.stored(1001, JOB, 1, "caf\u00e9 \u2713"),
+                TestEvents.stored(1002, JOB, 2, "\ud83d\ude80 \u00fcber"));
+        batch.forEach(store::add);
+        broadcaster.publish(new CommittedBatch(batch, List.of()));
+        while (!sender.pending.isEmpty()) sender.completeOne();
+
+        List<String> stdout = new ArrayList<>();
+        for (String frame : sender.sent.subList(1, sender.sent.size())) {
+            JsonNode node = Json.MAPPER.readTree(frame);
+            for (JsonNode e : node.isArray() ? node : Json.MAPPER.createArrayNode().add(node)) {
+                stdout.add(e.get("stdout").asText());
+            }
+        }
+        assertThat(stdout).containsExactly("caf\u00e9 \u2713", "\ud83d\ude80 \u00fcber");
     }
 
     @Test
