@@ -66,13 +66,18 @@ public final class RedisBroadcaster implements Broadcaster {
         while (!closed) {
             try {
                 Thread.sleep(RedisConnection.SUBSCRIBER_PING_MILLIS);
-                if (relay.isSubscribed()) relay.ping();
+                pingSubscription();
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
                 log.debug("ping on the subscription failed: {}", e.toString()); // the listen loop resubscribes
             }
         }
+    }
+
+    /** One PING on the subscription, if it is subscribed (its PONG is read by the listening thread). */
+    void pingSubscription() {
+        if (relay.isSubscribed()) relay.ping();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.jobstream.redis;
 
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisProtocol;
 
 /**
  * One node's pooled connection to the cluster's Redis, opaque outside this package so that only {@code redis}
@@ -25,9 +26,14 @@ public final class RedisConnection implements AutoCloseable {
         return new RedisConnection(RedisKeys.connect(url, maxConnections), url);
     }
 
-    /** A separate client for one pub/sub subscription, whose read timeout allows for idle periods between pings. */
+    /**
+     * A separate client for one pub/sub subscription, whose read timeout allows for idle periods between pings. It
+     * speaks RESP2, where a subscribed connection answers PING with a pub/sub message: under RESP3 the answer is a
+     * plain PONG, which Jedis 8 matches to a handler it queues only after sending the PING, so a fast PONG broke the
+     * subscription ("Unexpected message : PONG").
+     */
     RedisClient openSubscriber() {
-        return RedisKeys.connect(url, 1, 3 * SUBSCRIBER_PING_MILLIS);
+        return RedisKeys.connect(url, 1, 3 * SUBSCRIBER_PING_MILLIS, RedisProtocol.RESP2);
     }
 
     RedisClient client() {

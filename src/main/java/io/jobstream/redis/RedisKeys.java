@@ -3,6 +3,7 @@ package io.jobstream.redis;
 import java.net.URI;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.RedisClient;
 
 /**
@@ -38,15 +39,19 @@ public final class RedisKeys {
      * waits at most 2 s for a free connection for the same reason.
      */
     public static RedisClient connect(String url, int maxConnections) {
-        return connect(url, maxConnections, 2_000);
+        return connect(url, maxConnections, 2_000, null);
     }
 
-    /** As {@link #connect(String, int)} with another read timeout (pub/sub: a subscriber reads nothing while idle). */
-    static RedisClient connect(String url, int maxConnections, int socketTimeoutMillis) {
+    /**
+     * As {@link #connect(String, int)} with another read timeout (pub/sub: a subscriber reads nothing while idle) and
+     * protocol (null: the client's default).
+     */
+    static RedisClient connect(String url, int maxConnections, int socketTimeoutMillis, RedisProtocol protocol) {
         URI uri = URI.create(url);
         var config = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(2_000).socketTimeoutMillis(socketTimeoutMillis).blockingSocketTimeoutMillis(10_000)
                 .ssl("rediss".equals(uri.getScheme()));
+        if (protocol != null) config.protocol(protocol);
         String path = uri.getPath() == null ? "" : uri.getPath().replace("/", "");
         if (!path.isEmpty()) config.database(Integer.parseInt(path));
         if (uri.getUserInfo() != null) {

@@ -38,6 +38,7 @@ class LoadCommandIT {
         try (RunningServer node = RunningServer.start(dir.resolve("data"))) {
             StringWriter printed = new StringWriter();
             int exit = Main.commandLine().setOut(new PrintWriter(printed)).execute("load", "--url", node.uri("/").toString(),
+                    "--data-dir", node.dataDir().toString(),
                     "--rate", "400", "--subscribers", "2", "--duration", "1s", "--warmup", "1s", "--drain-warmup",
                     "--first-job", "710");
             String out = printed.toString();

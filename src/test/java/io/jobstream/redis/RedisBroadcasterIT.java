@@ -90,4 +90,13 @@ class RedisBroadcasterIT {
         assertThat(registryB.counter(io.jobstream.metrics.Metrics.RELAY_FAILURES).count())
                 .as("subscription lost and renewed").isZero();
     }
+
+    @Test
+    void pings_sent_while_the_subscription_is_busy_never_break_it() {
+        for (int i = 0; i < 20_000; i++) b.pingSubscription(); // each PONG races the next PING on the one connection
+        a.publish(new CommittedBatch(List.of(TestEvents.stored(4, 42, 4, "p")), List.of()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> onB.frames.size() == 1);
+        assertThat(registryB.counter(io.jobstream.metrics.Metrics.RELAY_FAILURES).count())
+                .as("subscription lost and renewed").isZero();
+    }
 }
