@@ -33,13 +33,20 @@ public final class AuthRoutes {
     private final BasicCache cache;
     private final JobAccess access;
     private final Clock clock;
+    private final Runnable accessChanged;
 
-    public AuthRoutes(AuthStore store, PasswordHasher hasher, BasicCache cache, JobAccess access, Clock clock) {
+    /**
+     * @param accessChanged told after a change that may withdraw what someone sees (token deleted, password or
+     *                      superuser changed, team member removed, job unshared), so that open websockets are checked
+     */
+    public AuthRoutes(AuthStore store, PasswordHasher hasher, BasicCache cache, JobAccess access, Clock clock,
+                      Runnable accessChanged) {
         this.store = store;
         this.hasher = hasher;
         this.cache = cache;
         this.access = access;
         this.clock = clock;
+        this.accessChanged = accessChanged;
     }
 
     public void register(RoutesConfig routes) {
@@ -136,6 +143,7 @@ public final class AuthRoutes {
             store.setPassword(found.get().id(), hasher.hash(password));
             cache.clear();
         }
+        accessChanged.run();
         json(ctx, 200, userJson(store.userById(found.get().id()).orElseThrow()));
     }
 
@@ -188,8 +196,12 @@ public final class AuthRoutes {
             Requests.detail(ctx, 404, "Not found.");
             return;
         }
-        if (body.path("disassociate").asBoolean(false)) store.removeMember(team, user);
-        else store.addMember(team, user);
+        if (body.path("disassociate").asBoolean(false)) {
+            store.removeMember(team, user);
+            accessChanged.run();
+        } else {
+            store.addMember(team, user);
+        }
         ctx.status(204);
     }
 
@@ -217,8 +229,12 @@ public final class AuthRoutes {
             Requests.detail(ctx, 403, Requests.FORBIDDEN);
             return;
         }
-        if (body.path("disassociate").asBoolean(false)) store.unshareJob(job, team);
-        else store.shareJob(job, team);
+        if (body.path("disassociate").asBoolean(false)) {
+            store.unshareJob(job, team);
+            accessChanged.run();
+        } else {
+            store.shareJob(job, team);
+        }
         ctx.status(204);
     }
 
@@ -271,6 +287,7 @@ public final class AuthRoutes {
             Requests.detail(ctx, 404, "Not found.");
             return;
         }
+        accessChanged.run();
         ctx.status(204);
     }
 

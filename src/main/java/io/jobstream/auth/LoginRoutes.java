@@ -28,12 +28,16 @@ public final class LoginRoutes {
     private final AuthStore store;
     private final Duration sessionTimeout;
     private final Clock clock;
+    private final Runnable loggedOut;
 
-    public LoginRoutes(Authenticator authenticator, AuthStore store, Duration sessionTimeout, Clock clock) {
+    /** @param loggedOut told after a logout, so that the session's open websockets are closed at once */
+    public LoginRoutes(Authenticator authenticator, AuthStore store, Duration sessionTimeout, Clock clock,
+                       Runnable loggedOut) {
         this.authenticator = authenticator;
         this.store = store;
         this.sessionTimeout = sessionTimeout;
         this.clock = clock;
+        this.loggedOut = loggedOut;
     }
 
     public void register(RoutesConfig routes) {
@@ -69,7 +73,10 @@ public final class LoginRoutes {
     /** Behind {@link AuthFilter}, so a session logout needs the CSRF header (no forced logouts by other sites). */
     private void logout(Context ctx) {
         String key = ctx.cookie(Authenticator.SESSION_COOKIE);
-        if (key != null) store.deleteSession(Secrets.sha256(key));
+        if (key != null) {
+            store.deleteSession(Secrets.sha256(key));
+            loggedOut.run();
+        }
         boolean secure = "https".equalsIgnoreCase(ctx.scheme());
         ctx.cookie(new Cookie(Authenticator.SESSION_COOKIE, "", "/", 0, secure, true, null, SameSite.LAX));
         ctx.redirect(PAGE, HttpStatus.FOUND);

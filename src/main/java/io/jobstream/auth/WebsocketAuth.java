@@ -2,7 +2,8 @@ package io.jobstream.auth;
 
 import io.javalin.websocket.WsConnectContext;
 import java.net.URI;
-import java.util.OptionalLong;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * Authenticates a websocket handshake as the REST side does (session cookie, bearer token or Basic, as AWX accepts on
@@ -20,21 +21,36 @@ public final class WebsocketAuth {
         this.authenticator = authenticator;
     }
 
-    public OptionalLong authenticate(WsConnectContext ctx) {
-        Authenticator.Result r = authenticator.authenticate(ctx.header("Authorization"),
-                ctx.cookie(Authenticator.SESSION_COOKIE));
+    /**
+     * A websocket's user, and whether the handshake's credentials have been withdrawn since: {@code revoked} asks the
+     * store again (one lookup; Basic within {@code auth.basic-cache}) and is false while the store cannot answer.
+     */
+    public record Login(long userId, BooleanSupplier revoked) {}
+
+    public Optional<Login> authenticate(WsConnectContext ctx) {
+        String authorization = ctx.header("Authorization");
+        String session = ctx.cookie(Authenticator.SESSION_COOKIE);
+        Authenticator.Result r = authenticator.authenticate(authorization, session);
         if (r instanceof Authenticator.Result.Missing) authenticator.failed("missing");
-        if (!(r instanceof Authenticator.Result.Ok ok)) return OptionalLong.empty();
+        if (!(r instanceof Authenticator.Result.Ok ok)) return Optional.empty();
         Principal p = ok.principal();
         if (!p.isUser()) {
             authenticator.failed("ingest_token");
-            return OptionalLong.empty();
+            return Optional.empty();
         }
         if (p.via() == Principal.Via.SESSION && !sameOrigin(ctx.header("Origin"), ctx.header("Host"))) {
             authenticator.failed("origin");
-            return OptionalLong.empty();
+            return Optional.empty();
         }
-        return OptionalLong.of(p.userId());
+        long userId = p.userId();
+        // the credentials stay in this closure only, for as long as the connection is open; never logged
+        return Optional.of(new Login(userId, () -> revoked(authorization, session, userId)));
+    }
+
+    private boolean revoked(String authorization, String session, long userId) {
+        Authenticator.Result r = authenticator.authenticate(authorization, session);
+        if (r instanceof Authenticator.Result.Unavailable) return false;
+        return !(r instanceof Authenticator.Result.Ok ok) || ok.principal().userId() != userId;
     }
 
     static boolean sameOrigin(String origin, String host) {

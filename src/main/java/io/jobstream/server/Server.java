@@ -47,6 +47,7 @@ import io.jobstream.redis.RedisConnection;
 import io.jobstream.redis.RedisNodes;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.WebsocketEndpoint;
+import io.jobstream.websocket.WsIdentity;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
@@ -147,11 +148,14 @@ public final class Server implements AutoCloseable {
         nodeTokens = new NodeTokens(authStore, clock);
         nodeTokens.ensureCliToken(config.database().dataDir());
         authFilter = new AuthFilter(authenticator, WebsocketEndpoint.PATHS);
-        loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock);
-        authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock);
+        // withdrawn credentials or access close this node's websockets at once (other nodes' within 30 s)
+        Runnable accessChanged = () -> websocket.revalidate();
+        loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
+        authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock, accessChanged);
         WebsocketAuth wsAuth = new WebsocketAuth(authenticator);
         websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()), clock,
-                registry, wsAuth::authenticate, (user, job) -> access.mayView(user.longValue(), job.longValue()));
+                registry, ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
+                (user, job) -> access.mayView(user.longValue(), job.longValue()));
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
         stats = new StatsEndpoint(cluster.nodeName(), cluster.enabled() ? "cluster" : "embedded",

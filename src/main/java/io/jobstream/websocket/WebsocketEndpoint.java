@@ -21,12 +21,14 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.websocket.api.Callback;
@@ -59,13 +61,15 @@ public final class WebsocketEndpoint implements AutoCloseable {
     static final String CSRF_COOKIE = "csrftoken";
     /** Daphne's protocol ping interval; also keeps Jetty's 30 s idle timeout from closing quiet browsers. */
     private static final long PING_SECONDS = 20;
+    /** How often open connections' credentials and job access are checked again (see revalidateNow). */
+    static final long REVALIDATE_SECONDS = 30;
     /** Pending drain starts: at most one per connection plus closes, so this is far above any real need. */
     private static final int SENDER_QUEUE = 10_000;
 
     private final Config.WsConfig config;
     private final Hub hub;
     private final WsMetrics metrics;
-    private final Function<WsConnectContext, OptionalLong> authenticator;
+    private final Function<WsConnectContext, Optional<WsIdentity>> authenticator;
     private final BiPredicate<Long, Long> jobAccess;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor senders;
@@ -96,14 +100,20 @@ public final class WebsocketEndpoint implements AutoCloseable {
         return t;
     });
 
-    private record Connection(Subscriber subscriber, long userId, String csrfToken, Session session, MessageRate rate) {}
+    private record Connection(Subscriber subscriber, WsIdentity identity, String csrfToken, Session session,
+                              MessageRate rate) {
+        long userId() {
+            return identity.userId();
+        }
+    }
 
     /**
-     * @param authenticator the handshake's user id, or empty to refuse the connection (closed with 1008)
-     * @param jobAccess     whether user (first) may watch the events of job (second)
+     * @param authenticator who the handshake's credentials prove, or empty to refuse the connection (closed with 1008)
+     * @param jobAccess     whether user (first) may watch the events of job (second); asked at each subscription and
+     *                      again by {@link #revalidate()}
      */
     public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Clock clock, MeterRegistry registry,
-            Function<WsConnectContext, OptionalLong> authenticator, BiPredicate<Long, Long> jobAccess) {
+            Function<WsConnectContext, Optional<WsIdentity>> authenticator, BiPredicate<Long, Long> jobAccess) {
         this.config = config;
         this.source = source;
         this.clock = clock;
@@ -118,6 +128,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         // a ping written (and taken by the browser) is what keeps a quiet connection within ws.idle-timeout
         long pingMillis = Math.min(PING_SECONDS * 1000, Math.max(50, config.limits().idleTimeout().toMillis() / 2));
         pinger.scheduleAtFixedRate(this::pingAll, pingMillis, pingMillis, TimeUnit.MILLISECONDS);
+        pinger.scheduleWithFixedDelay(this::revalidateNow, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
         Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
                 .register(registry);
         Gauge.builder("ws.outbox.depth", connections, WebsocketEndpoint::queuedTotal)
@@ -160,13 +171,13 @@ public final class WebsocketEndpoint implements AutoCloseable {
     }
 
     private void onConnect(WsConnectContext ctx) {
-        OptionalLong user = authenticator.apply(ctx);
-        if (user.isEmpty()) {
+        Optional<WsIdentity> identity = authenticator.apply(ctx);
+        if (identity.isEmpty()) {
             metrics.disconnected("unauthenticated");
             ctx.closeSession(WsCloseStatus.POLICY_VIOLATION, "authentication required");
             return;
         }
-        long userId = user.getAsLong();
+        long userId = identity.get().userId();
         if (!countConnection(userId)) {
             metrics.disconnected("too_many_connections");
             ctx.closeSession(WsCloseStatus.POLICY_VIOLATION, "too many connections for this user, at most "
@@ -185,7 +196,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                         background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
                     }
                 }, source, hub, metrics, clock);
-        connections.put(ctx.sessionId(), new Connection(subscriber, userId, ctx.cookie(CSRF_COOKIE), ctx.session,
+        connections.put(ctx.sessionId(), new Connection(subscriber, identity.get(), ctx.cookie(CSRF_COOKIE), ctx.session,
                 new MessageRate(config.limits().maxMessageRate(), System::nanoTime)));
         subscriber.reply(Replies.accept(userId));
     }
@@ -344,6 +355,53 @@ public final class WebsocketEndpoint implements AutoCloseable {
         if (kind != null && !kind.equals("idle_timeout")) metrics.rejected(kind);
         if (kind != null) metrics.disconnected(kind);
         log.debug("websocket error on session {}: {}", ctx.sessionId(), error == null ? "?" : error.getClass().getSimpleName());
+    }
+
+    /**
+     * Checks every open connection again soon, off the caller's thread: after a logout, a deleted token or a changed
+     * password or team on this node, so that its websockets are closed at once rather than at the next periodic check.
+     */
+    public void revalidate() {
+        try {
+            pinger.execute(this::revalidateNow);
+        } catch (RejectedExecutionException stopping) {
+            // closed: every connection is being closed anyway
+        }
+    }
+
+    /**
+     * Closes, with 1008, each connection whose handshake credentials no longer authenticate its user, or whose user
+     * may no longer watch one of the jobs it is subscribed to (team membership or share withdrawn). A browser that
+     * reconnects must then log in again, or gets AWX's access-denied answer for that job. Runs every
+     * {@value #REVALIDATE_SECONDS} s, so that withdrawals made on another node take effect within that time; always on
+     * the pinger's one thread.
+     */
+    private void revalidateNow() {
+        for (Map.Entry<String, Connection> e : connections.entrySet()) {
+            Connection c = e.getValue();
+            String why;
+            try {
+                why = c.identity().revoked().getAsBoolean() ? "credentials no longer valid" : lostJob(c);
+            } catch (RuntimeException failure) {
+                log.debug("cannot revalidate a websocket now: {}", failure.toString()); // store down: next time
+                continue;
+            }
+            if (why == null || !connections.remove(e.getKey(), c)) continue;
+            uncountConnection(c.userId());
+            log.info("closing a websocket of user {}: {}", c.userId(), why);
+            if (c.subscriber().close("revoked")) {
+                c.subscriber().closeTransport(WsCloseStatus.POLICY_VIOLATION.getCode(), why);
+            }
+        }
+    }
+
+    /** The reason to close when one of the connection's jobs is no longer visible to its user, else null. */
+    private String lostJob(Connection c) {
+        for (String group : c.subscriber().groups()) {
+            long job = Subscriber.jobOf(group);
+            if (job != 0 && !jobAccess.test(c.userId(), job)) return "access to job " + job + " withdrawn";
+        }
+        return null;
     }
 
     private void pingAll() {

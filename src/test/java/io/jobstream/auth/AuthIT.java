@@ -189,6 +189,35 @@ class AuthIT {
     }
 
     @Test
+    void open_websockets_are_closed_as_soon_as_their_session_is_logged_out_or_their_token_revoked() throws Exception {
+        String port = Integer.toString(node.uri("/").getPort());
+        String leaving = logIn("/");
+        String staying = logIn("/");
+        WsTestClient onLeaving = connectWithOrigin(leaving, "http://127.0.0.1:" + port);
+        WsTestClient onStaying = connectWithOrigin(staying, "http://127.0.0.1:" + port);
+        JsonNode token = Http.json(Http.postJson(node.uri("/api/v2/tokens/"), "{}", TestUsers.ADMIN_AUTH).body());
+        WsTestClient onToken = WsTestClient.connect(node.websocketUri(), "csrftoken=x", "Bearer " + token.get("token").asText(),
+                true);
+        for (WsTestClient ws : List.of(onLeaving, onStaying, onToken)) assertThat(ws.next().path("accept").asBoolean()).isTrue();
+
+        HttpResponse<String> out = Http.send(HttpRequest.newBuilder(node.uri("/logout/")).header("Cookie", leaving)
+                .header("X-CSRFToken", cookie(leaving, "csrftoken")).POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertThat(out.statusCode()).isEqualTo(302);
+        assertThat(onLeaving.closed.get(5, TimeUnit.SECONDS)).as("the logged-out session's websocket").isEqualTo(1008);
+
+        HttpResponse<String> revoked = Http.send(Http.authorized(HttpRequest.newBuilder(node.uri("/api/v2/tokens/"
+                + token.get("id").asLong() + "/")), TestUsers.ADMIN_AUTH).DELETE().build());
+        assertThat(revoked.statusCode()).isEqualTo(204);
+        assertThat(onToken.closed.get(5, TimeUnit.SECONDS)).as("the revoked token's websocket").isEqualTo(1008);
+
+        // the other session's connection was checked twice and kept: it still answers a subscription
+        onStaying.send("{\"xrftoken\":\"" + cookie(staying, "csrftoken") + "\",\"groups\":{\"jobs\":[\"status_changed\"]}}");
+        assertThat(onStaying.next().has("groups_current")).isTrue();
+        assertThat(onStaying.closed).isNotDone();
+        onStaying.abort();
+    }
+
+    @Test
     void tokens_are_shown_once_listed_without_their_secret_and_stop_working_when_revoked() {
         JsonNode created = Http.json(Http.postJson(node.uri("/api/v2/tokens/"), "{\"description\":\"ci\"}",
                 TestUsers.ADMIN_AUTH).body());

@@ -11,6 +11,7 @@ import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.JobEvent;
 import io.jobstream.event.StoredEvent;
 import io.jobstream.websocket.WebsocketEndpoint;
+import io.jobstream.websocket.WsIdentity;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.BufferedReader;
@@ -27,7 +28,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -107,7 +108,7 @@ public final class FanoutBenchmark {
         MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
         BareServer bareServer = new BareServer(server.equals("bare-text"));
         WebsocketEndpoint endpoint = new WebsocketEndpoint(new Config.WsConfig(10_000), hub, store,
-                Clock.systemUTC(), registry, ctx -> OptionalLong.of(1), (user, job) -> true);
+                Clock.systemUTC(), registry, ctx -> Optional.of(WsIdentity.permanent(1)), (user, job) -> true);
         Javalin app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             if (bare) {

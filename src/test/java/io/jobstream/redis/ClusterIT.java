@@ -135,7 +135,8 @@ class ClusterIT {
 
         posting.get(2, TimeUnit.MINUTES);
         emitter.shutdown();
-        for (long job : jobs) Http.post(nodes.get(0).uri("/api/v2/job_events/ingest/"), Events.eof(job, perJob));
+        // as any emitter does: an EOF answered 503 (backlog still draining) is sent again
+        post(jobs.stream().map(job -> Events.eof(job, perJob)).toList(), 1, refused);
         awaitStored(jobs, perJob);
         assertThat(pendingOf(victim.name())).isZero();
         assertThat(sum("redis", "claimed")).as("entries claimed from the dead node").isGreaterThanOrEqualTo(heldWhenKilled);
@@ -171,7 +172,8 @@ class ClusterIT {
 
         posting.get(2, TimeUnit.MINUTES);
         emitter.shutdown();
-        for (long job : jobs) Http.post(nodes.get(0).uri("/api/v2/job_events/ingest/"), Events.eof(job, perJob));
+        // as any emitter does: an EOF answered 503 (backlog still draining) is sent again
+        post(jobs.stream().map(job -> Events.eof(job, perJob)).toList(), 1, refused);
         awaitStored(jobs, perJob);
         assertThat(refused.get()).as("requests answered 503 + Retry-After during the outages").isPositive();
     }
@@ -255,7 +257,9 @@ class ClusterIT {
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             for (long job : jobs) {
                 JsonNode detail = Http.getJson(nodes.get(0).uri("/api/v2/jobs/" + job + "/"));
-                assertThat(detail.path("event_processing_finished").asBoolean()).as("job %d finished", job).isTrue();
+                assertThat(detail.path("event_processing_finished").asBoolean())
+                        .as("job %d finished (stored %d of %d)", job, detail.path("stored_events").asLong(), perJob + 1)
+                        .isTrue();
             }
         });
         for (long job : jobs) {

@@ -21,7 +21,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.stream.IntStream;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 
 class WebsocketEndpointIT {
     private static final String COOKIE = "csrftoken=abc";
-    private static final Function<WsConnectContext, OptionalLong> USER_1 = ctx -> OptionalLong.of(1);
+    private static final Function<WsConnectContext, Optional<WsIdentity>> USER_1 = ctx -> Optional.of(WsIdentity.permanent(1));
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final Hub hub = new Hub(registry);
@@ -56,7 +56,7 @@ class WebsocketEndpointIT {
     private WebsocketEndpoint endpoint;
     private Javalin app;
 
-    private void start(int outboxCapacity, Function<WsConnectContext, OptionalLong> auth,
+    private void start(int outboxCapacity, Function<WsConnectContext, Optional<WsIdentity>> auth,
             BiPredicate<Long, Long> jobAccess) {
         endpoint = new WebsocketEndpoint(new Config.WsConfig(outboxCapacity), hub, store, Clock.systemUTC(), registry,
                 auth, jobAccess);
@@ -183,7 +183,7 @@ class WebsocketEndpointIT {
 
     @Test
     void an_unauthenticated_connection_is_closed_with_policy_violation() {
-        start(10_000, ctx -> OptionalLong.empty(), (user, job) -> true);
+        start(10_000, ctx -> Optional.empty(), (user, job) -> true);
         WsTestClient client = connect("/websocket/", COOKIE, true);
 
         assertThat(client.closed).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(1008);

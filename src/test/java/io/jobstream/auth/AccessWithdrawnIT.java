@@ -1,0 +1,94 @@
+package io.jobstream.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.testing.Events;
+import io.jobstream.testing.Http;
+import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
+import io.jobstream.testing.WsTestClient;
+import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** What an open websocket sees once its user loses access to a job it watches, against a real node. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AccessWithdrawnIT {
+    private static final String ALICE = TestUsers.basic("alice", "alice-pw");
+    private static final String BOB = TestUsers.basic("bob", "bob-pw");
+    private static final String SUBSCRIBE = "{\"xrftoken\":\"w\",\"groups\":{\"job_events\":[1003]}}";
+    private RunningServer node;
+    private long team;
+    private long bob;
+
+    @BeforeAll
+    void start() throws Exception {
+        node = RunningServer.start(Files.createTempDirectory("access-withdrawn"));
+        team = Http.json(Http.postJson(node.uri("/api/v2/teams/"), "{\"name\":\"watchers\"}", TestUsers.ADMIN_AUTH).body())
+                .get("id").asLong();
+        for (String user : new String[] {"alice", "bob"}) {
+            JsonNode created = Http.json(Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"" + user
+                    + "\",\"password\":\"" + user + "-pw\"}", TestUsers.ADMIN_AUTH).body());
+            if (user.equals("bob")) bob = created.get("id").asLong();
+            assertThat(Http.postJson(node.uri("/api/v2/teams/" + team + "/users/"), "{\"id\":" + created.get("id").asLong()
+                    + "}", TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
+        }
+        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(1003, 1), ALICE).statusCode())
+                .isEqualTo(200);
+    }
+
+    @AfterAll
+    void stop() {
+        if (node != null) node.close();
+    }
+
+    private void share(boolean shared) {
+        assertThat(Http.postJson(node.uri("/api/v2/jobs/1003/teams/"), "{\"id\":" + team
+                + (shared ? "" : ",\"disassociate\":true") + "}", ALICE).statusCode()).isEqualTo(204);
+    }
+
+    private WsTestClient watch() throws Exception {
+        WsTestClient ws = WsTestClient.connect(node.websocketUri(), "csrftoken=w", BOB, true);
+        assertThat(ws.next().path("accept").asBoolean()).isTrue();
+        ws.send(SUBSCRIBE);
+        return ws;
+    }
+
+    /** The first error or groups_current answer to the subscription. */
+    private static JsonNode answer(WsTestClient ws) throws Exception {
+        JsonNode frame = ws.next();
+        while (!frame.has("error") && !frame.has("groups_current")) frame = ws.next();
+        return frame;
+    }
+
+    @Test
+    void a_watcher_whose_job_is_unshared_is_disconnected_and_refused_when_subscribing_again() throws Exception {
+        share(true);
+        WsTestClient watching = watch();
+        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-1003");
+
+        share(false);
+        assertThat(watching.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1008);
+        WsTestClient again = watch();
+        assertThat(answer(again).path("error").asText()).isEqualTo("access denied to channel job_events for resource id 1003");
+        again.abort();
+    }
+
+    @Test
+    void a_watcher_removed_from_the_team_is_disconnected() throws Exception {
+        share(true);
+        WsTestClient watching = watch();
+        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-1003");
+
+        assertThat(Http.postJson(node.uri("/api/v2/teams/" + team + "/users/"), "{\"id\":" + bob + ",\"disassociate\":true}",
+                TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
+        assertThat(watching.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1008);
+        assertThat(Http.postJson(node.uri("/api/v2/teams/" + team + "/users/"), "{\"id\":" + bob + "}",
+                TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
+        share(false);
+    }
+}
