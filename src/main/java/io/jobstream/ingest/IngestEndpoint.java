@@ -184,6 +184,29 @@ public final class IngestEndpoint {
         ctx.future(() -> reply(ctx, receipt, rejected, repairs));
     }
 
+    /**
+     * Queues events this node writes itself (the EOF of a launched job whose process ended without sending one):
+     * decoded and queued exactly as a request's, without credentials or rate limit, since no one outside the node
+     * can reach this. Completes true once committed, false when the queue refused them (full, unavailable or
+     * stopping: the caller may retry), and exceptionally when the text holds no valid event (a bug of the caller).
+     */
+    public CompletableFuture<Boolean> submitOwn(String ndjson) {
+        if (closed) return CompletableFuture.completedFuture(false);
+        List<Decoded.Ok> valid = new ArrayList<>();
+        for (Decoded d : decoder.decodeBody(ndjson.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+            if (d instanceof Decoded.Rejected r) {
+                return CompletableFuture.failedFuture(new IllegalArgumentException("line " + r.line() + ": " + r.reason()));
+            }
+            valid.add((Decoded.Ok) d);
+        }
+        if (valid.isEmpty()) return CompletableFuture.failedFuture(new IllegalArgumentException("no event"));
+        RequestReceipt receipt = new RequestReceipt(valid.size());
+        List<Envelope> envelopes = new ArrayList<>(valid.size());
+        for (Decoded.Ok ok : valid) envelopes.add(new Envelope(ok.message(), receipt.forLine(ok.line())));
+        if (!queue.offerAll(envelopes)) return CompletableFuture.completedFuture(false);
+        return receipt.future().thenApply(r -> true);
+    }
+
     /** The jobs of the request's valid lines that its credential may write (one store query at most, none for admins). */
     private Set<Long> writable(Principal principal, List<Decoded> lines) {
         Set<Long> jobs = new TreeSet<>();

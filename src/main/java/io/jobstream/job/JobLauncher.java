@@ -52,6 +52,10 @@ public final class JobLauncher implements AutoCloseable {
     private final StatusListener listener;
     private final Clock clock;
     private final JobTokens tokens;
+    private final OwnEvents ownEvents;
+    /** How long after the process ended its EOF may still be on its way through the queue. */
+    static final int EOF_WAIT_SECONDS = 10;
+    private static final int EOF_ATTEMPTS = 30;
     private final Map<Long, Run> runs = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ExecutorService workers;
@@ -76,10 +80,13 @@ public final class JobLauncher implements AutoCloseable {
      * @param caFile  the node's TLS certificate file for the plugin to trust ({@code JOBSTREAM_CA_FILE}), or a
      *                supplier of null when the node serves plain HTTP or a CA-signed certificate
      * @param tokens  issues each run's ingest token (the plugin's {@code JOBSTREAM_TOKEN}) and revokes it at the end
+     * @param ownEvents writes the EOF of a run whose plugin could not (see {@link #closeEvents})
      */
     public JobLauncher(JobsConfig config, Path dataDir, Supplier<URI> nodeUri, Supplier<Path> caFile,
-                       LaunchedJobStore store, StatusListener listener, Clock clock, JobTokens tokens) {
+                       LaunchedJobStore store, StatusListener listener, Clock clock, JobTokens tokens,
+                       OwnEvents ownEvents) {
         this.tokens = Objects.requireNonNull(tokens, "tokens");
+        this.ownEvents = Objects.requireNonNull(ownEvents, "ownEvents");
         this.config = Objects.requireNonNull(config, "config");
         this.playbooks = new PlaybookDir(config.playbookDir());
         this.dataDir = dataDir.toAbsolutePath().normalize();
@@ -303,7 +310,46 @@ public final class JobLauncher implements AutoCloseable {
             default -> "";
         };
         LOG.info("job {}: ansible-playbook exited with code {}: {}", run.id, exit, status);
+        try {
+            closeEvents(run.id);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         end(run, status, explanation);
+    }
+
+    /**
+     * Makes sure the job's events end with an EOF. The plugin sends it, and delivers it before the process exits (an
+     * ingest reply means committed), so normally it is stored already. A process killed hard (SIGKILL after a cancel's
+     * grace, the OOM killer) or a plugin that gave up delivering never sends it, and the job would show its events as
+     * still arriving forever. So, after {@value #EOF_WAIT_SECONDS} s without one (accepted events may still sit in the
+     * queue), the node writes it with the highest stored counter: what the plugin sent and the node stored. Events
+     * the plugin still held when killed are lost with the process; the log line says where the job's events stop.
+     */
+    private void closeEvents(long jobId) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(EOF_WAIT_SECONDS);
+        LaunchedJobStore.Events events;
+        try {
+            while ((events = store.events(jobId)).finalCounter() == null && System.nanoTime() < deadline && !closed) {
+                Thread.sleep(200);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("job {}: cannot check for its EOF: {}", jobId, e.getMessage());
+            return;
+        }
+        if (events.finalCounter() != null || closed) return; // closing: the node stops, no time to wait
+        LOG.warn("job {}: ansible-playbook ended without the plugin's EOF (killed, or it could not deliver); its events"
+                + " end at counter {}: writing the EOF", jobId, events.lastCounter());
+        String eof = DemoReplay.eof(jobId, (int) events.lastCounter());
+        for (int attempt = 1; attempt <= EOF_ATTEMPTS; attempt++) {
+            try {
+                if (ownEvents.submit(eof).get(30, TimeUnit.SECONDS)) return;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                LOG.debug("job {}: EOF not stored yet: {}", jobId, e.toString());
+            }
+            Thread.sleep(1000);
+        }
+        LOG.error("job {}: could not store its EOF after {} attempts; its events stay open", jobId, EOF_ATTEMPTS);
     }
 
     private void environment(Map<String, String> env, long jobId) {

@@ -18,4 +18,9 @@ public interface LaunchedJobStore {
 
     /** Sets the final status, {@code failed}, {@code finished} and the explanation (empty when none). */
     void finished(long jobId, String status, String explanation);
+
+    /** What is stored of a job's events: the EOF's final counter (null before an EOF) and the highest stored counter. */
+    record Events(Integer finalCounter, long lastCounter) {}
+
+    Events events(long jobId);
 }

@@ -64,6 +64,24 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
         }
     }
 
+    @Override
+    public Events events(long jobId) {
+        try (Connection c = dataSource.getConnection();
+             // the job id as a parameter in both places, so that only its partition of job_event is read
+             PreparedStatement ps = c.prepareStatement("SELECT j.final_counter,"
+                     + " (SELECT coalesce(max(e.counter), 0) FROM job_event e WHERE e.job_id = ?) FROM job j WHERE j.id = ?")) {
+            ps.setLong(1, jobId);
+            ps.setLong(2, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) return new Events(null, 0);
+                int finalCounter = rs.getInt(1);
+                return new Events(rs.wasNull() ? null : finalCounter, rs.getLong(2));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the events of job " + jobId + ": " + e.getMessage(), e);
+        }
+    }
+
     private void update(long jobId, String sql) {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, jobId);

@@ -108,6 +108,25 @@ class LaunchIT {
     }
 
     @Test
+    void a_job_whose_ansible_playbook_is_killed_ends_in_error_with_its_stored_events_closed_by_an_eof() throws Exception {
+        long id = launch("{\"playbook\": \"slow.yml\", \"extra_vars\": {\"steps\": 30}, \"name\": \"to be killed\"}");
+        await().atMost(Duration.ofSeconds(60)).until(() -> AnsibleJobs.job(node, id).path("stored_events").asInt() >= 6);
+        // the node runs in this JVM: its ansible-playbook is our child; SIGKILL it, as the OOM killer would
+        ProcessHandle playbook = ProcessHandle.current().children()
+                .filter(p -> p.info().commandLine().orElse("").contains("ansible-playbook")).findFirst().orElseThrow();
+        List<ProcessHandle> workers = playbook.descendants().toList();
+        assertThat(playbook.destroyForcibly()).isTrue();
+        workers.forEach(ProcessHandle::destroyForcibly); // orphaned forks, if any, are ours too
+
+        JsonNode job = awaitDone(node, id, Duration.ofSeconds(60));
+        assertThat(job.path("status").asText()).isEqualTo("error");
+        List<JsonNode> events = events(node, id);
+        assertCountersComplete(events, job); // final_counter = the last stored event, nothing missing below it
+        assertThat(types(events)).contains("runner_item_on_ok").doesNotContain("playbook_on_stats");
+        assertThat(job.path("emitted_events").asInt()).isEqualTo(events.size());
+    }
+
+    @Test
     void playbooks_and_inventories_outside_the_playbook_directory_are_refused() {
         for (String body : List.of("{\"playbook\": \"../pom.xml\"}", "{\"playbook\": \"/etc/passwd\"}",
                 "{\"playbook\": \"hello.yml\", \"inventory\": \"../../etc/hosts\"}", "{\"playbook\": \"nope.yml\"}",
