@@ -85,14 +85,35 @@ public final class ClusterBenchmark {
                             + "|events_stored_total|events_duplicate_total|redis_stream_claimed_total) .*"))
                     .forEach(l -> System.out.println("  " + node.name() + " " + l));
         }
+        List<Map<String, Double>> before = new ArrayList<>();
+        for (NodeProcess node : nodes) before.add(hopTotals(node));
         String lag = lag(nodes, rate, subscribers, seconds, firstJob + 100);
-        for (NodeProcess node : nodes) { // slow consumers, and the lag up to the commit, per node
+        for (int i = 0; i < nodes.size(); i++) { // where the lag part's time went, per node and hop
+            NodeProcess node = nodes.get(i);
+            Map<String, Double> after = hopTotals(node);
+            StringBuilder hops = new StringBuilder("  " + node.name() + " lag part, mean ms per hop:");
+            for (String hop : io.jobstream.metrics.Metrics.HOPS) {
+                double n = after.getOrDefault(hop + "_count", 0.0) - before.get(i).getOrDefault(hop + "_count", 0.0);
+                double sum = after.getOrDefault(hop + "_sum", 0.0) - before.get(i).getOrDefault(hop + "_sum", 0.0);
+                hops.append(String.format(" %s %.1f (%.0f)", hop, n == 0 ? 0 : 1000 * sum / n, n));
+            }
+            System.out.println(hops);
             Http.get(node.uri("/metrics")).body().lines()
-                    .filter(l -> l.matches("(ws_disconnects_total\\{.*|lag_committed_seconds_(count|sum|max)"
-                            + "|broadcast_relay_(published|received)_total) .*"))
+                    .filter(l -> l.matches("(ws_disconnects_total\\{.*|ws_catchups_total\\{.*|ws_holes_skipped_total"
+                            + "|ws_events_(late|replayed)_total|broadcast_relay_(published|received)_total) .*"))
                     .forEach(l -> System.out.println("  " + node.name() + " " + l));
         }
         return String.format("| %s | %.0f %s", setup, perSecond, lag);
+    }
+
+    /** The node's event_hop_seconds count and sum per hop, as "hop_count" / "hop_sum". */
+    private static Map<String, Double> hopTotals(NodeProcess node) {
+        Map<String, Double> totals = new java.util.HashMap<>();
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile(
+                "^event_hop_seconds_(count|sum)\\{[^}]*hop=\"([a-z_]+)\"[^}]*\\} ([0-9.eE+-]+)$");
+        Http.get(node.uri("/metrics")).body().lines().map(line::matcher).filter(java.util.regex.Matcher::matches)
+                .forEach(m -> totals.merge(m.group(2) + "_" + m.group(1), Double.parseDouble(m.group(3)), Double::sum));
+        return totals;
     }
 
     /** 10 jobs, requests of 500 events, 4 emitters over the nodes in turn; until every row is committed. */
