@@ -58,8 +58,10 @@ public final class AuthRoutes {
         routes.post("/api/v2/users/", admin(this::createUser));
         routes.get("/api/v2/users/{id}/", ctx -> selfOrAdmin(ctx).ifPresent(u -> json(ctx, 200, userJson(u))));
         routes.patch("/api/v2/users/{id}/", this::updateUser);
+        routes.delete("/api/v2/users/{id}/", admin(this::deleteUser));
         routes.get("/api/v2/teams/", this::listTeams);
         routes.post("/api/v2/teams/", admin(this::createTeam));
+        routes.delete("/api/v2/teams/{id}/", admin(this::deleteTeam));
         routes.get("/api/v2/teams/{id}/users/", this::listMembers);
         routes.post("/api/v2/teams/{id}/users/", admin(this::associateMember));
         routes.get("/api/v2/jobs/{id}/teams/", this::jobTeams);
@@ -279,6 +281,34 @@ public final class AuthRoutes {
         long id = store.createToken(Secrets.sha256(secret), p.userId(), kind, job, description, null);
         User me = store.userById(p.userId()).orElseThrow();
         json(ctx, 201, tokenJson(new Token(id, me, kind, job, description, clock.instant(), null), secret));
+    }
+
+    /**
+     * Admins delete users (AWX's DELETE): their sessions and tokens end at once, their open websockets are closed,
+     * and the jobs they owned become admin-only. Not oneself, so that the last admin cannot lock everyone out.
+     */
+    private void deleteUser(Context ctx) {
+        long id = id(ctx);
+        if (id == Requests.principal(ctx).userId()) {
+            Requests.detail(ctx, 403, "You cannot delete your own account.");
+            return;
+        }
+        if (!store.deleteUser(id)) {
+            Requests.detail(ctx, 404, "Not found.");
+            return;
+        }
+        cache.clear(); // its Basic credential must not outlive it, even during a database outage
+        accessChanged.run();
+        ctx.status(204);
+    }
+
+    private void deleteTeam(Context ctx) {
+        if (!store.deleteTeam(id(ctx))) {
+            Requests.detail(ctx, 404, "Not found.");
+            return;
+        }
+        accessChanged.run();
+        ctx.status(204);
     }
 
     private void deleteToken(Context ctx) {

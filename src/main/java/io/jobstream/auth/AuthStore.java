@@ -72,6 +72,12 @@ public interface AuthStore {
 
     boolean removeMember(long teamId, long userId);
 
+    /** Deletes a user with their sessions, tokens and team memberships; their jobs lose their owner (admins only). */
+    boolean deleteUser(long userId);
+
+    /** Deletes a team with its memberships and job shares. */
+    boolean deleteTeam(long teamId);
+
     boolean isMember(long teamId, long userId);
 
     List<User> members(long teamId);

@@ -281,6 +281,17 @@ public final class PostgresAuthStore implements AuthStore {
     }
 
     @Override
+    public boolean deleteUser(long userId) {
+        // sessions, tokens and memberships go by ON DELETE CASCADE, job.owner_id by SET NULL
+        return update("deleting a user", "DELETE FROM auth_user WHERE id = ?", userId) > 0;
+    }
+
+    @Override
+    public boolean deleteTeam(long teamId) {
+        return update("deleting a team", "DELETE FROM auth_team WHERE id = ?", teamId) > 0;
+    }
+
+    @Override
     public boolean isMember(long teamId, long userId) {
         return !query("reading team members", "SELECT 1 FROM auth_team_member WHERE team_id = ? AND user_id = ?",
                 rs -> 1, teamId, userId).isEmpty();

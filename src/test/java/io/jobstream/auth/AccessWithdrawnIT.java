@@ -24,6 +24,7 @@ class AccessWithdrawnIT {
     private RunningServer node;
     private long team;
     private long bob;
+    private long alice;
 
     @BeforeAll
     void start() throws Exception {
@@ -34,6 +35,7 @@ class AccessWithdrawnIT {
             JsonNode created = Http.json(Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"" + user
                     + "\",\"password\":\"" + user + "-pw\"}", TestUsers.ADMIN_AUTH).body());
             if (user.equals("bob")) bob = created.get("id").asLong();
+            else alice = created.get("id").asLong();
             assertThat(Http.postJson(node.uri("/api/v2/teams/" + team + "/users/"), "{\"id\":" + created.get("id").asLong()
                     + "}", TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
         }
@@ -90,5 +92,51 @@ class AccessWithdrawnIT {
         assertThat(Http.postJson(node.uri("/api/v2/teams/" + team + "/users/"), "{\"id\":" + bob + "}",
                 TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
         share(false);
+    }
+
+    @Test
+    void a_deleted_user_is_disconnected_and_refused_and_their_jobs_stay_for_admins() throws Exception {
+        JsonNode carol = Http.json(Http.postJson(node.uri("/api/v2/users/"),
+                "{\"username\":\"carol\",\"password\":\"carol-pw\"}", TestUsers.ADMIN_AUTH).body());
+        String asCarol = TestUsers.basic("carol", "carol-pw");
+        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(1004, 1), asCarol).statusCode())
+                .isEqualTo(200);
+        WsTestClient watching = WsTestClient.connect(node.websocketUri(), "csrftoken=w", asCarol, true);
+        assertThat(watching.next().path("accept").asBoolean()).isTrue();
+        watching.send("{\"xrftoken\":\"w\",\"groups\":{\"job_events\":[1004]}}");
+        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-1004");
+
+        assertThat(Http.send(Http.authorized(java.net.http.HttpRequest.newBuilder(node.uri("/api/v2/users/"
+                + carol.get("id").asLong() + "/")), TestUsers.ADMIN_AUTH).DELETE().build()).statusCode()).isEqualTo(204);
+        assertThat(watching.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1008);
+        assertThat(Http.get(node.uri("/api/v2/me/"), asCarol).statusCode()).isEqualTo(401);
+        assertThat(Http.get(node.uri("/api/v2/jobs/1004/"), TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(200);
+        assertThat(Http.get(node.uri("/api/v2/jobs/1004/"), BOB).statusCode()).isEqualTo(403);
+
+        long admin = Http.json(Http.get(node.uri("/api/v2/me/"), TestUsers.ADMIN_AUTH).body()).path("results").get(0)
+                .get("id").asLong();
+        assertThat(Http.send(Http.authorized(java.net.http.HttpRequest.newBuilder(node.uri("/api/v2/users/" + admin
+                + "/")), TestUsers.ADMIN_AUTH).DELETE().build()).statusCode()).as("not oneself").isEqualTo(403);
+        assertThat(Http.send(Http.authorized(java.net.http.HttpRequest.newBuilder(node.uri("/api/v2/users/" + admin
+                + "/")), BOB).DELETE().build()).statusCode()).as("admins only").isEqualTo(403);
+    }
+
+    @Test
+    void deleting_the_team_a_job_was_shared_with_disconnects_its_watchers() throws Exception {
+        long temporary = Http.json(Http.postJson(node.uri("/api/v2/teams/"), "{\"name\":\"temporary\"}",
+                TestUsers.ADMIN_AUTH).body()).get("id").asLong();
+        assertThat(Http.postJson(node.uri("/api/v2/teams/" + temporary + "/users/"), "{\"id\":" + bob + "}",
+                TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
+        assertThat(Http.postJson(node.uri("/api/v2/teams/" + temporary + "/users/"), "{\"id\":" + alice + "}",
+                TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
+        assertThat(Http.postJson(node.uri("/api/v2/jobs/1003/teams/"), "{\"id\":" + temporary + "}", ALICE).statusCode())
+                .isEqualTo(204);
+        WsTestClient watching = watch();
+        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-1003");
+
+        assertThat(Http.send(Http.authorized(java.net.http.HttpRequest.newBuilder(node.uri("/api/v2/teams/" + temporary
+                + "/")), TestUsers.ADMIN_AUTH).DELETE().build()).statusCode()).isEqualTo(204);
+        assertThat(watching.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1008);
+        assertThat(Http.get(node.uri("/api/v2/jobs/1003/"), BOB).statusCode()).isEqualTo(403);
     }
 }
