@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -171,10 +172,8 @@ public final class IngestEndpoint {
                 return;
             }
         }
-        RequestReceipt receipt = new RequestReceipt(valid.size());
-        List<Envelope> envelopes = new ArrayList<>(valid.size());
-        for (Decoded.Ok ok : valid) envelopes.add(new Envelope(ok.message(), receipt.forLine(ok.line())));
-        if (!queue.offerAll(envelopes)) {
+        RequestReceipt receipt = offer(valid);
+        if (receipt == null) {
             // full, or (cluster mode) Redis unreachable: either way nothing was promised and a retry is safe
             answer(ctx, 503, refusal("queue full (" + queue.capacity() + " events waiting to be stored) or unavailable;"
                     + " retry later"));
@@ -193,18 +192,23 @@ public final class IngestEndpoint {
     public CompletableFuture<Boolean> submitOwn(String ndjson) {
         if (closed) return CompletableFuture.completedFuture(false);
         List<Decoded.Ok> valid = new ArrayList<>();
-        for (Decoded d : decoder.decodeBody(ndjson.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+        for (Decoded d : decoder.decodeBody(ndjson.getBytes(StandardCharsets.UTF_8))) {
             if (d instanceof Decoded.Rejected r) {
                 return CompletableFuture.failedFuture(new IllegalArgumentException("line " + r.line() + ": " + r.reason()));
             }
             valid.add((Decoded.Ok) d);
         }
         if (valid.isEmpty()) return CompletableFuture.failedFuture(new IllegalArgumentException("no event"));
+        RequestReceipt receipt = offer(valid);
+        return receipt == null ? CompletableFuture.completedFuture(false) : receipt.future().thenApply(r -> true);
+    }
+
+    /** Offers the valid lines to the queue as one unit; their receipt, or null when the queue refused them all. */
+    private RequestReceipt offer(List<Decoded.Ok> valid) {
         RequestReceipt receipt = new RequestReceipt(valid.size());
         List<Envelope> envelopes = new ArrayList<>(valid.size());
         for (Decoded.Ok ok : valid) envelopes.add(new Envelope(ok.message(), receipt.forLine(ok.line())));
-        if (!queue.offerAll(envelopes)) return CompletableFuture.completedFuture(false);
-        return receipt.future().thenApply(r -> true);
+        return queue.offerAll(envelopes) ? receipt : null;
     }
 
     /** The jobs of the request's valid lines that its credential may write (one store query at most, none for admins). */

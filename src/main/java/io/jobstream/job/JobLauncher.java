@@ -15,10 +15,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -344,7 +346,7 @@ public final class JobLauncher implements AutoCloseable {
         for (int attempt = 1; attempt <= EOF_ATTEMPTS; attempt++) {
             try {
                 if (ownEvents.submit(eof).get(30, TimeUnit.SECONDS)) return;
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            } catch (ExecutionException | TimeoutException e) {
                 LOG.debug("job {}: EOF not stored yet: {}", jobId, e.toString());
             }
             Thread.sleep(1000);

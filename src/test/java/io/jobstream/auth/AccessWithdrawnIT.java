@@ -106,8 +106,8 @@ class AccessWithdrawnIT {
         watching.send("{\"xrftoken\":\"w\",\"groups\":{\"job_events\":[1004]}}");
         assertThat(answer(watching).path("groups_current").toString()).contains("job_events-1004");
 
-        assertThat(Http.send(Http.authorized(java.net.http.HttpRequest.newBuilder(node.uri("/api/v2/users/"
-                + carol.get("id").asLong() + "/")), TestUsers.ADMIN_AUTH).DELETE().build()).statusCode()).isEqualTo(204);
+        assertThat(Http.delete(node.uri("/api/v2/users/" + carol.get("id").asLong() + "/"),
+                TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
         assertThat(watching.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1008);
         assertThat(Http.get(node.uri("/api/v2/me/"), asCarol).statusCode()).isEqualTo(401);
         assertThat(Http.get(node.uri("/api/v2/jobs/1004/"), TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(200);
@@ -115,10 +115,9 @@ class AccessWithdrawnIT {
 
         long admin = Http.json(Http.get(node.uri("/api/v2/me/"), TestUsers.ADMIN_AUTH).body()).path("results").get(0)
                 .get("id").asLong();
-        assertThat(Http.send(Http.authorized(java.net.http.HttpRequest.newBuilder(node.uri("/api/v2/users/" + admin
-                + "/")), TestUsers.ADMIN_AUTH).DELETE().build()).statusCode()).as("not oneself").isEqualTo(403);
-        assertThat(Http.send(Http.authorized(java.net.http.HttpRequest.newBuilder(node.uri("/api/v2/users/" + admin
-                + "/")), BOB).DELETE().build()).statusCode()).as("admins only").isEqualTo(403);
+        assertThat(Http.delete(node.uri("/api/v2/users/" + admin + "/"),
+                TestUsers.ADMIN_AUTH).statusCode()).as("not oneself").isEqualTo(403);
+        assertThat(Http.delete(node.uri("/api/v2/users/" + admin + "/"), BOB).statusCode()).as("admins only").isEqualTo(403);
     }
 
     @Test
@@ -134,8 +133,8 @@ class AccessWithdrawnIT {
         WsTestClient watching = watch();
         assertThat(answer(watching).path("groups_current").toString()).contains("job_events-1003");
 
-        assertThat(Http.send(Http.authorized(java.net.http.HttpRequest.newBuilder(node.uri("/api/v2/teams/" + temporary
-                + "/")), TestUsers.ADMIN_AUTH).DELETE().build()).statusCode()).isEqualTo(204);
+        assertThat(Http.delete(node.uri("/api/v2/teams/" + temporary + "/"),
+                TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
         assertThat(watching.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1008);
         assertThat(Http.get(node.uri("/api/v2/jobs/1003/"), BOB).statusCode()).isEqualTo(403);
     }

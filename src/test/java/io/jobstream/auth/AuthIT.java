@@ -205,8 +205,8 @@ class AuthIT {
         assertThat(out.statusCode()).isEqualTo(302);
         assertThat(onLeaving.closed.get(5, TimeUnit.SECONDS)).as("the logged-out session's websocket").isEqualTo(1008);
 
-        HttpResponse<String> revoked = Http.send(Http.authorized(HttpRequest.newBuilder(node.uri("/api/v2/tokens/"
-                + token.get("id").asLong() + "/")), TestUsers.ADMIN_AUTH).DELETE().build());
+        HttpResponse<String> revoked = Http.delete(node.uri("/api/v2/tokens/" + token.get("id").asLong() + "/"),
+                TestUsers.ADMIN_AUTH);
         assertThat(revoked.statusCode()).isEqualTo(204);
         assertThat(onToken.closed.get(5, TimeUnit.SECONDS)).as("the revoked token's websocket").isEqualTo(1008);
 
@@ -226,8 +226,8 @@ class AuthIT {
         assertThat(Http.get(node.uri("/api/v2/me/"), "Bearer " + secret).statusCode()).isEqualTo(200);
         String list = Http.get(node.uri("/api/v2/tokens/")).body();
         assertThat(list).contains("\"description\":\"ci\"").doesNotContain(secret);
-        HttpResponse<String> revoked = Http.send(Http.authorized(HttpRequest.newBuilder(node.uri("/api/v2/tokens/"
-                + created.get("id").asLong() + "/")), TestUsers.ADMIN_AUTH).DELETE().build());
+        HttpResponse<String> revoked = Http.delete(node.uri("/api/v2/tokens/" + created.get("id").asLong() + "/"),
+                TestUsers.ADMIN_AUTH);
         assertThat(revoked.statusCode()).isEqualTo(204);
         assertThat(Http.get(node.uri("/api/v2/me/"), "Bearer " + secret).statusCode()).isEqualTo(401);
     }

@@ -2,43 +2,22 @@ package io.jobstream.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
+import io.jobstream.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class BasicCacheTest {
-    private static final class TestClock extends Clock {
-        Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
-    private final TestClock clock = new TestClock();
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final BasicCache cache = new BasicCache(Duration.ofMinutes(5), clock);
 
     @Test
     void a_verified_credential_is_remembered_until_the_period_ends() {
         cache.put("alice", "pw", "hash1");
         assertThat(cache.contains("alice", "pw", "hash1")).isTrue();
-        clock.now = clock.now.plus(Duration.ofMinutes(5).minusMillis(1));
+        clock.advance(Duration.ofMinutes(5).minusMillis(1));
         assertThat(cache.contains("alice", "pw", "hash1")).isTrue();
-        clock.now = clock.now.plusMillis(1);
+        clock.advance(Duration.ofMillis(1));
         assertThat(cache.contains("alice", "pw", "hash1")).isFalse();
         assertThat(cache.size()).as("the expired entry is dropped").isZero();
     }

@@ -1,32 +1,36 @@
 package io.jobstream.bench;
 
-import io.jobstream.testing.TestUsers;
+import io.jobstream.event.Timestamps;
+import io.jobstream.metrics.Metrics;
 import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.NodeProcess;
 import io.jobstream.testing.RedisServer;
+import io.jobstream.testing.TestUsers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.concurrent.CompletionStage;
-import io.jobstream.event.Timestamps;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Cluster against single node, same machine, same run (run by {@code bench/cluster}; not a test). Both setups use
@@ -92,7 +96,7 @@ public final class ClusterBenchmark {
             NodeProcess node = nodes.get(i);
             Map<String, Double> after = hopTotals(node);
             StringBuilder hops = new StringBuilder("  " + node.name() + " lag part, mean ms per hop:");
-            for (String hop : io.jobstream.metrics.Metrics.HOPS) {
+            for (String hop : Metrics.HOPS) {
                 double n = after.getOrDefault(hop + "_count", 0.0) - before.get(i).getOrDefault(hop + "_count", 0.0);
                 double sum = after.getOrDefault(hop + "_sum", 0.0) - before.get(i).getOrDefault(hop + "_sum", 0.0);
                 hops.append(String.format(" %s %.1f (%.0f)", hop, n == 0 ? 0 : 1000 * sum / n, n));
@@ -108,10 +112,10 @@ public final class ClusterBenchmark {
 
     /** The node's event_hop_seconds count and sum per hop, as "hop_count" / "hop_sum". */
     private static Map<String, Double> hopTotals(NodeProcess node) {
-        Map<String, Double> totals = new java.util.HashMap<>();
-        java.util.regex.Pattern line = java.util.regex.Pattern.compile(
+        Map<String, Double> totals = new HashMap<>();
+        Pattern line = Pattern.compile(
                 "^event_hop_seconds_(count|sum)\\{[^}]*hop=\"([a-z_]+)\"[^}]*\\} ([0-9.eE+-]+)$");
-        Http.get(node.uri("/metrics")).body().lines().map(line::matcher).filter(java.util.regex.Matcher::matches)
+        Http.get(node.uri("/metrics")).body().lines().map(line::matcher).filter(Matcher::matches)
                 .forEach(m -> totals.merge(m.group(2) + "_" + m.group(1), Double.parseDouble(m.group(3)), Double::sum));
         return totals;
     }

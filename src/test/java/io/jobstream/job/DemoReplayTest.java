@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.event.Json;
+import io.jobstream.testing.ManualClock;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,7 +19,7 @@ class DemoReplayTest {
     private final ManualClock clock = new ManualClock(T0);
     private final List<Instant> postTimes = new ArrayList<>();
     private final List<List<JsonNode>> batches = new ArrayList<>();
-    private final DemoReplay replay = new DemoReplay(clock, clock.sleeper(), Duration.ofSeconds(2));
+    private final DemoReplay replay = new DemoReplay(clock, clock::advance, Duration.ofSeconds(2));
 
     private final DemoReplay.Sink sink = ndjson -> {
         postTimes.add(clock.instant());

@@ -2,37 +2,15 @@ package io.jobstream.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jobstream.testing.ManualClock;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class RecentHopsTest {
-    /** A clock the test moves. */
-    private static final class Manual extends Clock {
-        Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     private final PrometheusMeterRegistry registry = Metrics.newRegistry();
-    private final Manual clock = new Manual();
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     private final RecentHops hops = new RecentHops(registry, clock);
 
     private void record(String hop, long millis, int times) {
@@ -40,7 +18,7 @@ class RecentHopsTest {
     }
 
     private void advance(Duration d) {
-        clock.now = clock.now.plus(d);
+        clock.advance(d);
         hops.sample();
     }
 
@@ -51,7 +29,7 @@ class RecentHopsTest {
         for (int i = 0; i < 12; i++) advance(Duration.ofSeconds(5)); // a minute later
         record(Metrics.HOP_CREATED_WRITTEN, 3, 90);
         record(Metrics.HOP_CREATED_WRITTEN, 40, 10);
-        clock.now = clock.now.plusSeconds(4);
+        clock.advance(Duration.ofSeconds(4));
 
         RecentHops.Hop recent = hops.recent().get(Metrics.HOP_CREATED_WRITTEN);
 

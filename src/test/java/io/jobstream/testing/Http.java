@@ -44,6 +44,10 @@ public final class Http {
         return send(authorized(HttpRequest.newBuilder(uri), authorization).timeout(Duration.ofSeconds(60)).GET().build());
     }
 
+    public static HttpResponse<String> delete(URI uri, String authorization) {
+        return send(authorized(HttpRequest.newBuilder(uri), authorization).timeout(Duration.ofSeconds(60)).DELETE().build());
+    }
+
     /** Adds the Authorization header unless {@code authorization} is null. */
     public static HttpRequest.Builder authorized(HttpRequest.Builder request, String authorization) {
         if (authorization != null) request.header("Authorization", authorization);

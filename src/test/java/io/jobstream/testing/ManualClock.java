@@ -1,4 +1,4 @@
-package io.jobstream.job;
+package io.jobstream.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,21 +6,18 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock that moves only when told; its {@link #sleeper()} advances it instead of waiting. */
-final class ManualClock extends Clock {
+/** A clock that moves only when told (a sleeper in a test can be {@code clock::advance}). */
+public final class ManualClock extends Clock {
     private Instant now;
 
-    ManualClock(Instant start) {
+    public ManualClock(Instant start) {
         this.now = start;
     }
 
-    void advance(Duration d) {
+    public void advance(Duration d) {
         now = now.plus(d);
     }
 
-    Sleeper sleeper() {
-        return this::advance;
-    }
 
     @Override
     public Instant instant() {
