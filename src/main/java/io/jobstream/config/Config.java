@@ -92,9 +92,25 @@ public record Config(
         }
     }
 
-    /** Launching ansible-playbook: where playbooks live, how many run at once, how cancel escalates. */
+    /**
+     * Launching ansible-playbook: where playbooks live, how many run at once, how cancel escalates.
+     *
+     * @param maxRunningPerUser jobs one user runs at once (0 = maxRunning)
+     * @param maxPendingPerUser jobs one user may have waiting for a slot
+     * @param passEnv           names of the node's environment variables ansible-playbook gets beyond the fixed allow-list
+     */
     public record JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace,
-                             String ansiblePlaybook) {}
+                             String ansiblePlaybook, int maxRunningPerUser, int maxPendingPerUser,
+                             java.util.List<String> passEnv) {
+        public JobsConfig {
+            passEnv = java.util.List.copyOf(passEnv);
+        }
+
+        /** No per-user share beyond the totals and no extra environment (tests). */
+        public JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace, String ansiblePlaybook) {
+            this(playbookDir, maxRunning, maxPending, cancelGrace, ansiblePlaybook, 0, maxPending, java.util.List.of());
+        }
+    }
 
     /**
      * Users and logins.

@@ -70,7 +70,8 @@ public final class ConfigLoader {
         boolean demo = bool(Settings.DEMO);
         var jobs = new Config.JobsConfig(Path.of(string(Settings.PLAYBOOK_DIR)), intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),
                 intIn(Settings.JOBS_MAX_PENDING, 0, 1_000_000), duration(Settings.JOBS_CANCEL_GRACE, Duration.ofMillis(100)),
-                string(Settings.ANSIBLE_PLAYBOOK));
+                string(Settings.ANSIBLE_PLAYBOOK), intIn(Settings.JOBS_MAX_RUNNING_PER_USER, 0, 1000),
+                intIn(Settings.JOBS_MAX_PENDING_PER_USER, 0, 1_000_000), names(Settings.JOBS_PASS_ENV));
         var auth = new Config.AuthConfig(string(Settings.ADMIN_PASSWORD), duration(Settings.SESSION_TIMEOUT,
                 Duration.ofMinutes(1)), duration(Settings.BASIC_CACHE, Duration.ZERO), launchBy());
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
@@ -148,6 +149,22 @@ public final class ConfigLoader {
             host = "localhost";
         }
         return host + "-" + ProcessHandle.current().pid();
+    }
+
+    /** A comma-separated list of environment variable names (blank: none). */
+    private List<String> names(Setting s) {
+        List<String> names = new ArrayList<>();
+        for (String n : string(s).split(",")) {
+            String name = n.trim();
+            if (name.isEmpty()) continue;
+            if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                problems.add(s.key() + " must list environment variable names, was '" + name + "' (flag " + s.flag()
+                        + ", env " + s.env() + ")");
+            } else {
+                names.add(name);
+            }
+        }
+        return names;
     }
 
     private String string(Setting s) {

@@ -89,6 +89,15 @@ public final class Settings {
             "ansible-playbook processes run at once; further launched jobs wait in status pending.");
     public static final Setting JOBS_MAX_PENDING = new Setting("jobs.max-pending", "100",
             "Launched jobs waiting for a free slot; a launch beyond it gets 503.");
+    public static final Setting JOBS_MAX_RUNNING_PER_USER = new Setting("jobs.max-running-per-user", "3",
+            "ansible-playbook processes one user runs at once, even when slots are free, so a slot stays for others;"
+                    + " when a slot frees, the waiting user with the fewest running jobs goes next (round robin);"
+                    + " 0 = jobs.max-running.");
+    public static final Setting JOBS_MAX_PENDING_PER_USER = new Setting("jobs.max-pending-per-user", "20",
+            "Launched jobs one user may have waiting for a slot; one more gets 429 (counted in jobs_refused_total).");
+    public static final Setting JOBS_PASS_ENV = new Setting("jobs.pass-env", "SSH_AUTH_SOCK",
+            "Comma-separated names of the node's environment variables that ansible-playbook also gets; it gets"
+                    + " only PATH, HOME, USER, LOGNAME, SHELL, TZ, TMPDIR, LANG, LANGUAGE, LC_*, ANSIBLE_* and these.");
     public static final Setting JOBS_CANCEL_GRACE = new Setting("jobs.cancel-grace", "10s",
             "After a cancel's SIGINT, how long before SIGTERM, and as long again before SIGKILL.");
     public static final Setting ANSIBLE_PLAYBOOK = new Setting("jobs.ansible-playbook", "ansible-playbook",
@@ -109,7 +118,8 @@ public final class Settings {
             OUTBOX_CAPACITY, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, WS_MAX_MESSAGE_SIZE, WS_MAX_SUBSCRIPTIONS,
             WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY,
             TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, DEMO,
-            PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,
+            PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_MAX_RUNNING_PER_USER, JOBS_MAX_PENDING_PER_USER,
+            JOBS_PASS_ENV, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,
             ADMIN_PASSWORD, SESSION_TIMEOUT, BASIC_CACHE, LAUNCH_BY);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */

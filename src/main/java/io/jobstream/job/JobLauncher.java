@@ -1,6 +1,12 @@
 package io.jobstream.job;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.jobstream.config.Config.JobsConfig;
+import io.jobstream.event.Json;
+import io.jobstream.metrics.Metrics;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,17 +17,22 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,13 +41,21 @@ import org.slf4j.LoggerFactory;
  * Runs launched jobs: one {@code ansible-playbook} process per job with the jobstream callback plugin, which sends
  * the job's events back to this node over HTTP ingest like any other emitter.
  *
- * <p>Lifecycle of a job: {@link #launch} checks the paths, creates the row ({@code pending}) and queues the run;
- * a worker thread ({@code job-launcher-N}, at most {@code jobs.max-running}) marks it {@code running}, starts the
+ * <p>Lifecycle of a job: {@link #launch} checks the fields, creates the row ({@code pending}) and queues the run in
+ * {@link FairSlots} (a per-user share of the running slots and of the waiting room: 429 when the user has
+ * {@code jobs.max-pending-per-user} waiting, 503 when {@code jobs.max-pending} wait in all). When its turn comes a
+ * worker thread ({@code job-launcher-N}, at most {@code jobs.max-running}) marks it {@code running}, starts the
  * process with its terminal output (stdout and stderr, merged as on a terminal) going to
- * {@code <data-dir>/jobs/<id>/stdout}, waits for it, and writes the final status by {@link ExitStatus}. Waiting
- * jobs beyond {@code jobs.max-pending} are refused (503). {@link #cancel} sends SIGINT (ansible-playbook then stops
- * its workers and exits, and the plugin sends its EOF), SIGTERM after {@code jobs.cancel-grace}, and SIGKILL after
- * as long again; a job canceled before it started never starts.
+ * {@code <data-dir>/jobs/<id>/stdout}, waits for it, ends whatever of the job is still running
+ * ({@link JobProcesses}), and writes the final status by {@link ExitStatus}; only then is the slot free.
+ * {@link #cancel} sends SIGINT to all of the job's processes (ansible-playbook then stops its workers and exits, and
+ * the plugin sends its EOF), SIGTERM after {@code jobs.cancel-grace}, and SIGKILL after as long again; a job
+ * canceled before it started never starts.
+ *
+ * <p>What a user passes is data, never code (see docs/OPERATIONS.md, "Launching: the threat model"): the fields are
+ * checked by {@link LaunchFields}; extra_vars reach Ansible as a YAML file in which every string is {@code !unsafe}
+ * ({@link UnsafeYaml}); every value is passed as {@code --option=value} and the playbook after {@code --}, so none
+ * can be read as an option; and the process gets an allow-listed environment ({@link PlaybookEnvironment}).
  *
  * <p>Status changes go to the store first, then to the {@link StatusListener} (websocket {@code status_changed}).
  * Thread-safe. {@link #close()} cancels what runs and waits for it (bounded), so the plugin can still deliver its
@@ -59,7 +78,9 @@ public final class JobLauncher implements AutoCloseable {
     static final int EOF_WAIT_SECONDS = 10;
     private static final int EOF_ATTEMPTS = 30;
     private final Map<Long, Run> runs = new ConcurrentHashMap<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Guarded by itself. */
+    private final FairSlots<Run> slots;
+    private final Map<FairSlots.Refusal, AtomicLong> refused = new EnumMap<>(FairSlots.Refusal.class);
     private final ExecutorService workers;
     private final ScheduledExecutorService escalation;
     private volatile Path pluginDir;
@@ -68,12 +89,18 @@ public final class JobLauncher implements AutoCloseable {
     /** One launched job while it waits or runs. Guarded by its own monitor. */
     private static final class Run {
         final long id;
+        /** The user whose share of the slots it takes (0: the node's own, such as the demo). */
+        final long owner;
+        /** Set in the environment of every process of the run (see {@link JobProcesses}). */
+        final String marker = UUID.randomUUID().toString();
         Process process;
+        JobProcesses processes;
         boolean cancelRequested;
         boolean done;
 
-        Run(long id) {
+        Run(long id, long owner) {
             this.id = id;
+            this.owner = owner;
         }
     }
 
@@ -97,8 +124,13 @@ public final class JobLauncher implements AutoCloseable {
         this.store = store;
         this.listener = listener;
         this.clock = clock;
+        this.slots = new FairSlots<>(config.maxRunning(), config.maxRunningPerUser(), config.maxPending(),
+                config.maxPendingPerUser());
+        for (FairSlots.Refusal r : FairSlots.Refusal.values()) refused.put(r, new AtomicLong());
         AtomicInteger n = new AtomicInteger();
-        this.workers = Executors.newFixedThreadPool(config.maxRunning(), r -> {
+        // a task is queued only for a job that holds a slot, so the queue never holds more than maxRunning
+        this.workers = new ThreadPoolExecutor(config.maxRunning(), config.maxRunning(), 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(config.maxRunning()), r -> {
             Thread t = new Thread(r, "job-launcher-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -108,6 +140,22 @@ public final class JobLauncher implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Counts refused launches ({@code jobs.refused{reason}}) and shows running and waiting jobs. */
+    public JobLauncher bindTo(MeterRegistry registry) {
+        refused.forEach((reason, count) -> FunctionCounter.builder(Metrics.JOBS_REFUSED, count, AtomicLong::get)
+                .tag("reason", reason.tag).description("Launches refused because the waiting room was full")
+                .register(registry));
+        Gauge.builder(Metrics.JOBS_RUNNING, this, l -> l.slotCounts()[0]).register(registry);
+        Gauge.builder(Metrics.JOBS_PENDING, this, l -> l.slotCounts()[1]).register(registry);
+        return this;
+    }
+
+    private int[] slotCounts() {
+        synchronized (slots) {
+            return new int[] {slots.running(), slots.pending()};
+        }
     }
 
     /** Writes the plugin under the data dir. */
@@ -153,30 +201,90 @@ public final class JobLauncher implements AutoCloseable {
      */
     public long launch(LaunchRequest request, Long ownerId, Long teamId) {
         if (closed) throw new LaunchException(503, "the node is stopping");
-        Path playbook = playbooks.resolve(request.playbook(), "playbook");
-        Path inventory = request.inventory().isEmpty() ? defaultInventory() : playbooks.resolve(request.inventory(), "inventory");
-        if (inFlight.incrementAndGet() > config.maxRunning() + config.maxPending()) {
-            inFlight.decrementAndGet();
-            throw new LaunchException(503, "too many launched jobs waiting (jobs.max-pending=" + config.maxPending() + ")");
-        }
-        long id;
-        try {
+        // requests parsed from HTTP are checked already; the node's own (demo, tests) pass the same gate
+        LaunchFields.name(request.name());
+        LaunchFields.limit(request.limit());
+        String extraVars = extraVarsYaml(request.extraVars());
+        Path playbook = playbooks.resolve(LaunchFields.path(request.playbook(), "playbook"), "playbook");
+        Path inventory = request.inventory().isEmpty() ? defaultInventory()
+                : playbooks.resolve(LaunchFields.path(request.inventory(), "inventory"), "inventory");
+        long owner = ownerId == null ? 0 : ownerId;
+        Run run;
+        // Admission, row and queueing under one lock so that two launches cannot both take the last place; a launch
+        // is rare and its insert short, and nothing else waits on this lock for long.
+        synchronized (slots) {
+            admit(owner);
             String name = request.name().isEmpty() ? request.playbook() : request.name();
-            id = store.createLaunched(name, playbooks.path().relativize(playbook).toString(), ownerId, teamId);
-        } catch (RuntimeException e) {
-            inFlight.decrementAndGet();
-            throw e;
+            long id = store.createLaunched(name, playbooks.path().relativize(playbook).toString(), ownerId, teamId);
+            run = new Run(id, owner);
+            runs.put(id, run);
+            commands.put(id, new Start(command(id, playbook, inventory, request), extraVars));
+            // before it can start (a slot freeing on another thread dispatches), so "pending" comes before "running"
+            listener.statusChanged(id, "pending", null);
+            if (slots.add(owner, run) != null) throw new IllegalStateException("admitted, then refused"); // a bug
         }
-        Run run = new Run(id);
-        runs.put(id, run);
-        listener.statusChanged(id, "pending", null);
-        List<String> command = command(id, playbook, inventory, request);
+        dispatch();
+        return run.id;
+    }
+
+    /** What a queued run starts with, kept until its turn. */
+    private record Start(List<String> command, String extraVarsYaml) {}
+
+    private final Map<Long, Start> commands = new ConcurrentHashMap<>();
+
+    /** Throws the refusal (429 or 503, counted) when {@code owner}'s launch may not queue now. Holds the slots lock. */
+    private void admit(long owner) {
+        FairSlots.Refusal refusal = slots.admits(owner);
+        if (refusal == null) return;
+        refused.get(refusal).incrementAndGet();
+        int[] mine = slots.of(owner);
+        throw switch (refusal) {
+            case USER_PENDING -> new LaunchException(429, "you have " + mine[1] + " launched jobs waiting and "
+                    + mine[0] + " running; wait for one to start (jobs.max-pending-per-user="
+                    + config.maxPendingPerUser() + ")");
+            case PENDING -> new LaunchException(503, "too many launched jobs waiting (jobs.max-pending="
+                    + config.maxPending() + ")");
+        };
+    }
+
+    /** Starts every queued run whose turn it is (see {@link FairSlots}); called when a run queues or a slot frees. */
+    private void dispatch() {
+        while (true) {
+            Run next;
+            synchronized (slots) {
+                next = slots.next();
+            }
+            if (next == null) return;
+            Start start = commands.remove(next.id);
+            try {
+                workers.execute(() -> {
+                    try {
+                        run(next, start.command(), start.extraVarsYaml());
+                    } finally {
+                        synchronized (slots) {
+                            slots.release(next.owner);
+                        }
+                        dispatch();
+                    }
+                });
+            } catch (RuntimeException e) { // rejected: the pool is shut down
+                synchronized (slots) {
+                    slots.release(next.owner);
+                }
+                end(next, "error", "the node stopped before the job started");
+            }
+        }
+    }
+
+    private static String extraVarsYaml(String json) {
         try {
-            workers.execute(() -> run(run, command, request.extraVars()));
-        } catch (RuntimeException e) { // rejected: the pool is shut down
-            end(run, "error", "the node stopped before the job started");
+            com.fasterxml.jackson.databind.JsonNode vars = Json.MAPPER.readTree(json);
+            if (vars == null || !vars.isObject()) throw new LaunchException(400, "extra_vars must be a JSON object");
+            LaunchFields.checkExtraVars(vars, LaunchFields.utf8Length(json));
+            return UnsafeYaml.write(vars);
+        } catch (JsonProcessingException e) {
+            throw new LaunchException(400, "extra_vars must be a JSON object");
         }
-        return id;
     }
 
     private Path defaultInventory() {
@@ -187,26 +295,28 @@ public final class JobLauncher implements AutoCloseable {
         return null;
     }
 
+    /**
+     * {@code setsid ansible-playbook --option=value … -- PLAYBOOK}. setsid (util-linux) makes the job a process group
+     * of its own (see {@link JobProcesses}); the JVM's child is never a group leader, so setsid execs in place and the
+     * pid we get is ansible-playbook's and the group's. Each value is glued to its option and the playbook follows
+     * {@code --}, so no value, even one that starts with '-', can be read as an option.
+     */
     private List<String> command(long id, Path playbook, Path inventory, LaunchRequest request) {
         List<String> cmd = new ArrayList<>();
+        cmd.add("setsid");
         cmd.add(config.ansiblePlaybook());
-        if (inventory != null) {
-            cmd.add("-i");
-            cmd.add(inventory.toString());
-        }
-        cmd.add("-e");
-        cmd.add("@" + extraVarsFile(id));
+        if (inventory != null) cmd.add("--inventory=" + inventory);
+        cmd.add("--extra-vars=@" + extraVarsFile(id));
         if (request.verbosity() > 0) cmd.add("-" + "v".repeat(request.verbosity()));
-        if (!request.limit().isEmpty()) {
-            cmd.add("--limit");
-            cmd.add(request.limit());
-        }
+        if (!request.limit().isEmpty()) cmd.add("--limit=" + request.limit());
+        cmd.add("--");
         cmd.add(playbooks.path().relativize(playbook).toString());
         return cmd;
     }
 
+    /** YAML with every string !unsafe ({@link UnsafeYaml}). */
     private Path extraVarsFile(long id) {
-        return outputFile(id).resolveSibling("extra_vars.json");
+        return outputFile(id).resolveSibling("extra_vars.yml");
     }
 
     /**
@@ -217,28 +327,34 @@ public final class JobLauncher implements AutoCloseable {
         Run run = runs.get(jobId);
         if (run == null) return false;
         Process p;
+        JobProcesses all;
         synchronized (run) {
             if (run.done || run.cancelRequested) return !run.done;
             run.cancelRequested = true;
             p = run.process;
+            all = run.processes;
         }
         if (p == null) {
+            synchronized (slots) {
+                slots.remove(run.owner, run); // false when it holds a slot and is starting: its worker sees the cancel
+            }
+            commands.remove(jobId);
             end(run, "canceled", "canceled before it started");
             return true;
         }
-        LOG.info("canceling job {}: SIGINT to ansible-playbook pid {}", jobId, p.pid());
-        signal(p, "INT");
+        LOG.info("canceling job {}: SIGINT to ansible-playbook pid {} and its process group", jobId, p.pid());
+        all.signal("INT");
         long grace = config.cancelGrace().toMillis();
         escalation.schedule(() -> {
-            if (p.isAlive()) {
-                LOG.warn("job {}: ansible-playbook still running {} ms after SIGINT, sending SIGTERM", jobId, grace);
-                p.destroy();
+            if (!all.alive().isEmpty()) {
+                LOG.warn("job {}: processes still running {} ms after SIGINT, sending SIGTERM", jobId, grace);
+                all.signal("TERM");
             }
         }, grace, TimeUnit.MILLISECONDS);
         escalation.schedule(() -> {
-            if (p.isAlive()) {
-                LOG.warn("job {}: ansible-playbook still running after SIGTERM, killing it", jobId);
-                p.destroyForcibly();
+            if (!all.alive().isEmpty()) {
+                LOG.warn("job {}: processes still running after SIGTERM, killing them", jobId);
+                all.signal("KILL");
             }
         }, 2 * grace, TimeUnit.MILLISECONDS);
         return true;
@@ -250,20 +366,6 @@ public final class JobLauncher implements AutoCloseable {
         if (run == null) return false;
         synchronized (run) {
             return !run.done;
-        }
-    }
-
-    private static void signal(Process p, String signal) {
-        try {
-            // The JDK can send only SIGTERM and SIGKILL; SIGINT (Ctrl-C) is what lets ansible-playbook stop cleanly.
-            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            kill.waitFor(5, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            LOG.warn("cannot send SIG{} to pid {}: {}; sending SIGTERM", signal, p.pid(), e.getMessage());
-            p.destroy();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -280,9 +382,14 @@ public final class JobLauncher implements AutoCloseable {
                         .redirectErrorStream(true)
                         .redirectOutput(out.toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-                environment(pb.environment(), run.id);
+                Map<String, String> env = pb.environment();
+                Map<String, String> allowed = PlaybookEnvironment.allowed(env, config.passEnv());
+                env.clear();
+                env.putAll(allowed);
+                environment(env, run);
                 process = pb.start();
                 run.process = process;
+                run.processes = new JobProcesses(run.id, process.pid(), run.marker);
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("job {}: cannot start {}: {}", run.id, command.get(0), e.getMessage());
@@ -295,11 +402,18 @@ public final class JobLauncher implements AutoCloseable {
         int exit;
         try {
             exit = process.waitFor();
-        } catch (InterruptedException e) { // only close() interrupts: stop the process too
+        } catch (InterruptedException e) { // only close() interrupts: stop the processes too
             Thread.currentThread().interrupt();
-            process.destroyForcibly();
+            run.processes.signal("KILL");
             end(run, "error", "the node stopped while the job ran");
             return;
+        }
+        try {
+            // forks and async tasks can outlive ansible-playbook; the slot is free only when all of the job is gone
+            run.processes.endRemaining(config.cancelGrace());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            run.processes.signal("KILL");
         }
         boolean canceled;
         synchronized (run) {
@@ -354,7 +468,10 @@ public final class JobLauncher implements AutoCloseable {
         LOG.error("job {}: could not store its EOF after {} attempts; its events stay open", jobId, EOF_ATTEMPTS);
     }
 
-    private void environment(Map<String, String> env, long jobId) {
+    /** Sets what the node sets on purpose over the allow-listed environment. */
+    private void environment(Map<String, String> env, Run run) {
+        long jobId = run.id;
+        env.put(JobProcesses.MARKER_VARIABLE, run.marker);
         env.put("ANSIBLE_STDOUT_CALLBACK", "jobstream");
         String plugins = env.get("ANSIBLE_CALLBACK_PLUGINS");
         env.put("ANSIBLE_CALLBACK_PLUGINS", pluginDir + (plugins == null || plugins.isEmpty() ? "" : ":" + plugins));
@@ -394,7 +511,6 @@ public final class JobLauncher implements AutoCloseable {
         }
         listener.statusChanged(run.id, status, clock.instant());
         runs.remove(run.id);
-        inFlight.decrementAndGet();
     }
 
     /** Cancels every waiting and running job and waits up to {@code deadline} for them to end. */

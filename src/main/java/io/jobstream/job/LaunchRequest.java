@@ -8,8 +8,10 @@ import java.util.Map;
 
 /**
  * The body of {@code POST /api/v2/jobs/}: {@code playbook} (required), {@code inventory}, {@code extra_vars} (an
- * object, or a string holding a JSON object, as AWX accepts), {@code limit}, {@code name}, {@code verbosity} (0–5, AWX's job template field: that many {@code -v}). Unknown keys are refused
- * so a typo does not silently launch something else.
+ * object, or a string holding a JSON object, as AWX accepts), {@code limit}, {@code name}, {@code verbosity} (0–5,
+ * AWX's job template field: that many {@code -v}). Unknown keys are refused so a typo does not silently launch
+ * something else. Each field is bounded and checked by {@link LaunchFields}: every value is data to
+ * ansible-playbook, never a file reference, an option or an Ansible setting.
  *
  * @param extraVars the extra vars as JSON object text; "{}" when none
  */
@@ -30,8 +32,10 @@ public record LaunchRequest(String playbook, String inventory, String extraVars,
             String key = it.next().getKey();
             if (!KEYS.contains(key)) throw new LaunchException(400, "unknown field '" + key + "'");
         }
-        return new LaunchRequest(text(root, "playbook"), text(root, "inventory"), extraVars(root.get("extra_vars")),
-                text(root, "limit"), text(root, "name"), verbosity(root.get("verbosity")));
+        return new LaunchRequest(LaunchFields.path(text(root, "playbook"), "playbook"),
+                LaunchFields.path(text(root, "inventory"), "inventory"), extraVars(root.get("extra_vars")),
+                LaunchFields.limit(text(root, "limit")), LaunchFields.name(text(root, "name")),
+                verbosity(root.get("verbosity")));
     }
 
     private static String text(JsonNode root, String key) {
@@ -59,6 +63,8 @@ public record LaunchRequest(String playbook, String inventory, String extraVars,
             }
         }
         if (vars == null || !vars.isObject()) throw new LaunchException(400, "extra_vars must be a JSON object");
-        return vars.toString();
+        String json = vars.toString();
+        LaunchFields.checkExtraVars(vars, LaunchFields.utf8Length(json));
+        return json;
     }
 }

@@ -9,6 +9,7 @@ import io.jobstream.auth.Principal;
 import io.jobstream.auth.Requests;
 import io.jobstream.event.Json;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,7 +72,7 @@ public final class LaunchRoutes {
         }
         long id;
         try {
-            byte[] body = ctx.bodyAsBytes();
+            byte[] body = body(ctx);
             LaunchRequest request = LaunchRequest.parse(body);
             Long team = team(body);
             if (team != null && (teams.team(team).isEmpty() || (!p.superuser() && !teams.isMember(team, p.userId())))) {
@@ -79,6 +80,7 @@ public final class LaunchRoutes {
             }
             id = launcher.launch(request, p.userId(), team);
         } catch (LaunchException e) {
+            if (e.status == 429 || e.status == 503) ctx.header("Retry-After", "10");
             detail(ctx, e.status, e.getMessage());
             return;
         } catch (RuntimeException e) {
@@ -108,6 +110,24 @@ public final class LaunchRoutes {
             return;
         }
         ctx.status(202);
+    }
+
+    /**
+     * The body, read no further than {@link LaunchFields#MAX_BODY_BYTES}: a launch is small, and the node's request
+     * limit is sized for ingest batches, far more than a launch needs to hold in memory.
+     */
+    private static byte[] body(Context ctx) throws IOException {
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > LaunchFields.MAX_BODY_BYTES) throw tooLarge();
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] body = in.readNBytes(LaunchFields.MAX_BODY_BYTES + 1);
+            if (body.length > LaunchFields.MAX_BODY_BYTES) throw tooLarge();
+            return body;
+        }
+    }
+
+    private static LaunchException tooLarge() {
+        return new LaunchException(413, "a launch request is at most " + LaunchFields.MAX_BODY_BYTES + " bytes");
     }
 
     /** The optional {@code "team"} of a launch body (already known to be a JSON object). */

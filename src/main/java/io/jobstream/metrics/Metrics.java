@@ -31,6 +31,11 @@ public final class Metrics {
     public static final String INGEST_REQUESTS = "ingest.requests";
     /** Refused credentials and permissions, tag {@code reason} (docs/OPERATIONS.md lists them). */
     public static final String AUTH_FAILURES = "auth.failures";
+    /** Launches refused because the user's share of the waiting room, or the whole room, was full (tag {@code reason}). */
+    public static final String JOBS_REFUSED = "jobs.refused";
+    /** Launched jobs holding a running slot, and waiting for one (this node). */
+    public static final String JOBS_RUNNING = "jobs.running";
+    public static final String JOBS_PENDING = "jobs.pending";
     public static final String QUEUE_DEPTH = "queue.depth";
     public static final String QUEUE_CAPACITY = "queue.capacity";
     public static final String PERSIST_BATCH_SIZE = "persist.batch.size";

@@ -175,7 +175,7 @@ public final class Server implements AutoCloseable {
         // status changes of launched jobs go to every node's subscribers (through Redis in cluster mode)
         StatusListener statuses = broadcaster instanceof RedisBroadcaster relay ? relay::publishStatus : local::publishStatus;
         launcher = new JobLauncher(config.jobs(), config.database().dataDir(), this::uri,
-                () -> tls == null ? null : tls.certificateFile(), jobRows, statuses, clock, jobTokens(), ingest::submitOwn).start();
+                () -> tls == null ? null : tls.certificateFile(), jobRows, statuses, clock, jobTokens(), ingest::submitOwn).bindTo(registry).start();
         launchRoutes = new LaunchRoutes(launcher, api::jobJson, access, authStore, config.auth().adminsOnlyLaunch());
         health = redisQueue == null ? new HealthEndpoint(database.dataSource(), queue, receiver::isRunning)
                 : new HealthEndpoint(database.dataSource(), queue, receiver::isRunning, redisQueue::redisDown);

@@ -1,0 +1,160 @@
+package io.jobstream.job;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every process of one job: ansible-playbook and all it started. ansible-playbook forks a worker per host and task,
+ * modules fork their commands, and a signal to the main process alone leaves them running (re-parented to init).
+ * So a job runs in a process group of its own (started through {@code setsid}, its pid is the group id), and signals
+ * go to the whole group. Some descendants leave the group on purpose: Ansible's {@code async_wrapper} daemonizes
+ * with {@code setsid()} so an {@code async} task outlives its worker. Every descendant keeps the environment,
+ * though, so each job's processes also carry a marker, {@code JOBSTREAM_RUN=<random>}, and a process whose
+ * environment holds it belongs to the job wherever it went. (A cgroup would hold them all, but needs privileges a
+ * node may not have; a process that both leaves the group and clears its environment escapes, which only the
+ * playbook's author, who is trusted, can make happen.)
+ *
+ * <p>Linux only: reads {@code /proc/<pid>/stat} and {@code /proc/<pid>/environ} (readable for the node's own
+ * processes) and signals with {@code kill}.
+ */
+final class JobProcesses {
+    private static final Logger LOG = LoggerFactory.getLogger(JobProcesses.class);
+    private static final Path PROC = Path.of("/proc");
+    static final String MARKER_VARIABLE = "JOBSTREAM_RUN";
+
+    private final long jobId;
+    private final long groupId;
+    private final byte[] marker;
+
+    /** @param groupId the pid of the process started through setsid */
+    JobProcesses(long jobId, long groupId, String markerValue) {
+        this.jobId = jobId;
+        this.groupId = groupId;
+        this.marker = (MARKER_VARIABLE + "=" + markerValue + "\0").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The pids of the job's processes still alive (zombies not counted: they are already gone but for a wait). */
+    List<Long> alive() {
+        return scan(null);
+    }
+
+    /** As {@link #alive()}; sets {@code inGroup[0]} when one of them is still in the job's process group. */
+    private List<Long> scan(boolean[] inGroup) {
+        List<Long> pids = new ArrayList<>();
+        try (DirectoryStream<Path> dir = Files.newDirectoryStream(PROC, p -> isPid(p.getFileName().toString()))) {
+            for (Path p : dir) {
+                long pid = Long.parseLong(p.getFileName().toString());
+                if (pid == ProcessHandle.current().pid()) continue;
+                Stat stat = stat(p);
+                if (stat == null || stat.state == 'Z' || stat.state == 'X') continue;
+                if (stat.groupId == groupId) {
+                    pids.add(pid);
+                    if (inGroup != null) inGroup[0] = true;
+                } else if (hasMarker(p)) {
+                    pids.add(pid);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("job {}: cannot list processes: {}", jobId, e.getMessage());
+        }
+        return pids;
+    }
+
+    /** Sends {@code signal} (INT, TERM, KILL) to the group and to every marked process outside it; false if none is left. */
+    boolean signal(String signal) {
+        boolean[] inGroup = {false};
+        List<Long> pids = scan(inGroup);
+        if (pids.isEmpty()) return false;
+        List<String> cmd = new ArrayList<>(List.of("kill", "-s", signal, "--"));
+        // the group as a whole too, so that a process forked since the scan gets it; only while a member is seen, as
+        // the kernel may reuse an empty group's number
+        if (inGroup[0]) cmd.add("-" + groupId);
+        for (long pid : pids) cmd.add(Long.toString(pid));
+        try {
+            // the JDK sends only TERM and KILL, and only to single processes; kill(1) reaches a group. Its exit code
+            // is not 0 when some target is already gone, which is fine.
+            Process kill = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!kill.waitFor(5, TimeUnit.SECONDS)) kill.destroyForcibly();
+        } catch (IOException e) {
+            LOG.warn("job {}: cannot run kill: {}; sending SIGKILL through the JDK", jobId, e.getMessage());
+            pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return true;
+    }
+
+    /** Waits up to {@code timeout} for every process of the job to be gone; true if they are. */
+    boolean awaitGone(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            if (alive().isEmpty()) return true;
+            if (System.nanoTime() - deadline >= 0) return false;
+            Thread.sleep(100);
+        }
+    }
+
+    /**
+     * Ends what is left of the job after its main process exited: SIGTERM, then SIGKILL after {@code grace}, and waits
+     * until nothing is left (a process in uninterruptible sleep can take a while to die; bounded, then logged).
+     */
+    void endRemaining(Duration grace) throws InterruptedException {
+        List<Long> left = alive();
+        if (left.isEmpty()) return;
+        LOG.info("job {}: {} process(es) of the job still running after ansible-playbook ended ({}): stopping them",
+                jobId, left.size(), left);
+        signal("TERM");
+        if (awaitGone(grace)) return;
+        signal("KILL");
+        if (!awaitGone(Duration.ofSeconds(30))) {
+            LOG.error("job {}: processes {} survive SIGKILL (uninterruptible?); freeing the job's slot anyway", jobId, alive());
+        }
+    }
+
+    private record Stat(char state, long groupId) {}
+
+    /** State and process group from {@code /proc/<pid>/stat}: "pid (comm) state ppid pgrp …", comm may hold anything. */
+    private static Stat stat(Path proc) {
+        try {
+            String s = Files.readString(proc.resolve("stat"), StandardCharsets.ISO_8859_1);
+            int close = s.lastIndexOf(')');
+            String[] f = s.substring(close + 2).split(" ", 4);
+            return new Stat(f[0].charAt(0), Long.parseLong(f[2]));
+        } catch (IOException | RuntimeException e) {
+            return null; // gone meanwhile, or not ours to read
+        }
+    }
+
+    private boolean hasMarker(Path proc) {
+        try {
+            byte[] env = Files.readAllBytes(proc.resolve("environ"));
+            outer:
+            for (int i = 0; i + marker.length <= env.length; i++) {
+                if (i > 0 && env[i - 1] != 0) continue; // only at the start of a NAME=value entry
+                for (int j = 0; j < marker.length; j++) {
+                    if (env[i + j] != marker[j]) continue outer;
+                }
+                return true;
+            }
+            return false;
+        } catch (IOException e) {
+            return false; // another user's process, or gone
+        }
+    }
+
+    private static boolean isPid(String name) {
+        if (name.isEmpty()) return false;
+        for (int i = 0; i < name.length(); i++) if (!Character.isDigit(name.charAt(i))) return false;
+        return true;
+    }
+}
