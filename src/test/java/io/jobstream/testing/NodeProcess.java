@@ -41,6 +41,12 @@ public final class NodeProcess implements AutoCloseable {
 
     /** As {@link #start(String, Path, Map)} with these JVM options. */
     public static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions) {
+        return start(name, dir, settings, jvmOptions, Map.of());
+    }
+
+    /** As {@link #start(String, Path, Map, List)} with these variables added to the node's environment. */
+    public static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions,
+                                    Map<String, String> environment) {
         try {
             Files.createDirectories(dir);
             String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
@@ -55,7 +61,9 @@ public final class NodeProcess implements AutoCloseable {
                 cmd.add("--" + k.replace('.', '-'));
                 cmd.add(v);
             });
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true);
+            builder.environment().putAll(environment);
+            Process p = builder.start();
             Path log = dir.resolve("node.log");
             CompletableFuture<URI> started = new CompletableFuture<>();
             Thread pump = new Thread(() -> {
