@@ -34,4 +34,52 @@ class LaunchRequestTest {
                     e -> assertThat(e.status).isEqualTo(400));
         }
     }
+
+    @Test
+    void every_field_has_a_size_limit() {
+        for (String body : new String[] {
+            "{\"playbook\": \"p\", \"name\": \"" + "n".repeat(LaunchFields.MAX_NAME + 1) + "\"}",
+            "{\"playbook\": \"" + "p".repeat(LaunchFields.MAX_PATH + 1) + "\"}",
+            "{\"playbook\": \"p\", \"inventory\": \"" + "i".repeat(LaunchFields.MAX_PATH + 1) + "\"}",
+            "{\"playbook\": \"p\", \"limit\": \"" + "l".repeat(LaunchFields.MAX_LIMIT + 1) + "\"}",
+            "{\"playbook\": \"p\", \"extra_vars\": {\"a\": \"" + "v".repeat(LaunchFields.MAX_EXTRA_VARS_BYTES) + "\"}}",
+            "{\"playbook\": \"p\", \"extra_vars\": {\"a\": " + "[".repeat(LaunchFields.MAX_EXTRA_VARS_DEPTH)
+                    + "]".repeat(LaunchFields.MAX_EXTRA_VARS_DEPTH) + "}}"}) {
+            assertThatThrownBy(() -> parse(body)).as(body.substring(0, 60)).isInstanceOfSatisfying(LaunchException.class,
+                    e -> assertThat(e.status).isEqualTo(400));
+        }
+        var atLimits = parse("{\"playbook\": \"p\", \"name\": \"" + "n".repeat(LaunchFields.MAX_NAME) + "\", "
+                + "\"extra_vars\": {\"a\": " + "[".repeat(LaunchFields.MAX_EXTRA_VARS_DEPTH - 1)
+                + "]".repeat(LaunchFields.MAX_EXTRA_VARS_DEPTH - 1) + "}}");
+        assertThat(atLimits.name()).hasSize(LaunchFields.MAX_NAME);
+    }
+
+    @Test
+    void values_that_would_be_more_than_data_to_ansible_are_refused_with_the_reason() {
+        String[][] cases = {
+            {"{\"playbook\": \"p\", \"limit\": \"@/etc/shadow\"}", "'@'"},
+            {"{\"playbook\": \"p\", \"limit\": \"web,@hosts.txt\"}", "'@'"},
+            {"{\"playbook\": \"p\", \"limit\": \"we\\u0000b\"}", "control"},
+            {"{\"playbook\": \"p\", \"name\": \"a\\nb\"}", "control"},
+            {"{\"playbook\": \"p\", \"name\": \"a\\ud800\"}", "Unicode"},
+            {"{\"playbook\": \"p\", \"extra_vars\": {\"ansible_python_interpreter\": \"sh\"}}", "reserved"},
+            {"{\"playbook\": \"p\", \"extra_vars\": {\"Ansible_Become_Exe\": \"sh\"}}", "reserved"},
+            {"{\"playbook\": \"p\", \"extra_vars\": {\"_ansible_check_mode\": true}}", "reserved"},
+            {"{\"playbook\": \"p\", \"extra_vars\": {\"hostvars\": 1}}", "reserved"},
+            {"{\"playbook\": \"p\", \"extra_vars\": {\"{{ x }}\": 1}}", "variable name"},
+            {"{\"playbook\": \"p\", \"extra_vars\": {\"a\": Infinity}}", "finite"},
+            {"{\"playbook\": \"p\", \"extra_vars\": {\"a\": {\"\\udc00\": 1}}}", "Unicode"},
+        };
+        for (String[] c : cases) {
+            assertThatThrownBy(() -> parse(c[0])).as(c[0]).isInstanceOfSatisfying(LaunchException.class, e -> {
+                assertThat(e.status).isEqualTo(400);
+                // Jackson itself refuses some broken UTF-16 (in names) as malformed JSON: refused either way
+                if (c[1].equals("Unicode")) assertThat(e.getMessage()).containsAnyOf("Unicode", "malformed JSON");
+                else assertThat(e.getMessage()).contains(c[1]);
+            });
+        }
+        // nested names are data: anything goes there, including templates and ansible_ names
+        assertThat(parse("{\"playbook\": \"p\", \"extra_vars\": {\"d\": {\"{{ x }}\": 1, \"ansible_host\": 2}}}")
+                .extraVars()).contains("ansible_host");
+    }
 }
