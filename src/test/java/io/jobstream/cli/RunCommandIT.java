@@ -69,4 +69,26 @@ class RunCommandIT {
         assertThat(r.exit()).isEqualTo(4);
         assertThat(r.err()).contains("400").contains("..");
     }
+
+    @Test
+    void command_line_values_are_data_too_templates_run_nothing_and_file_patterns_are_refused(@TempDir Path out) {
+        String url = node.uri("/").toString();
+        Path marker = out.resolve("ran");
+        Result templated = run("slow.yml", "-e", "steps={{ lookup('pipe', 'touch " + marker + "; echo 1') }}",
+                "-e", "deep={\"k\": [\"{{ lookup('pipe', 'touch " + marker + "') }}\"]}",
+                "--name", "{{ lookup('pipe', 'touch " + marker + "') }}", "--url", url, "--user", "admin",
+                "--password", TestUsers.ADMIN_PASSWORD);
+        assertThat(templated.exit()).as(templated.err()).isIn(0, 2);
+        assertThat(marker).doesNotExist();
+
+        Result file = run("hello.yml", "-l", "all,@/etc/passwd", "--url", url, "--user", "admin", "--password",
+                TestUsers.ADMIN_PASSWORD);
+        assertThat(file.exit()).isEqualTo(4);
+        assertThat(file.err()).contains("400").contains("'@'");
+        Result interpreter = run("hello.yml", "-e", "ansible_python_interpreter=touch " + marker, "--url", url,
+                "--user", "admin", "--password", TestUsers.ADMIN_PASSWORD);
+        assertThat(interpreter.exit()).isEqualTo(4);
+        assertThat(interpreter.err()).contains("reserved");
+        assertThat(marker).doesNotExist();
+    }
 }
