@@ -208,6 +208,12 @@ public final class JobLauncher implements AutoCloseable {
         Path playbook = playbooks.resolve(LaunchFields.path(request.playbook(), "playbook"), "playbook");
         Path inventory = request.inventory().isEmpty() ? defaultInventory()
                 : playbooks.resolve(LaunchFields.path(request.inventory(), "inventory"), "inventory");
+        if (!request.inventory().isEmpty() && Files.isExecutable(inventory)) {
+            // Ansible runs an executable inventory as a script: a user could pick any script of the directory (a
+            // playbook's helper) and run it. The default inventory is the operator's choice and may be one.
+            throw new LaunchException(400, "inventory '" + request.inventory() + "' is executable, and Ansible would"
+                    + " run it as a script: a launch takes a static inventory (or none, for the directory's default)");
+        }
         long owner = ownerId == null ? 0 : ownerId;
         Run run;
         // Admission, row and queueing under one lock so that two launches cannot both take the last place; a launch
@@ -255,7 +261,7 @@ public final class JobLauncher implements AutoCloseable {
                 next = slots.next();
             }
             if (next == null) return;
-            Start start = commands.remove(next.id);
+            Start start = commands.remove(next.id); // never null: it is put before the run queues, removed only here
             try {
                 workers.execute(() -> {
                     try {
@@ -335,10 +341,11 @@ public final class JobLauncher implements AutoCloseable {
             all = run.processes;
         }
         if (p == null) {
+            boolean waiting;
             synchronized (slots) {
-                slots.remove(run.owner, run); // false when it holds a slot and is starting: its worker sees the cancel
+                waiting = slots.remove(run.owner, run); // false: it holds a slot and is starting; its worker sees the cancel
             }
-            commands.remove(jobId);
+            if (waiting) commands.remove(jobId);
             end(run, "canceled", "canceled before it started");
             return true;
         }

@@ -52,6 +52,10 @@ class LaunchInjectionIT {
                         content: "{{ payload | to_json }}"
                         dest: "OUT/received-{{ tag }}.json"
                 """.replace("OUT", out.toString()));
+        // a helper script a playbook might ship: chosen as an inventory, Ansible would run it
+        Path script = playbookDir.resolve("helper.sh");
+        Files.writeString(script, "#!/bin/sh\ntouch " + out.resolve("script-ran") + "\necho '{}'\n");
+        script.toFile().setExecutable(true);
         node = RunningServer.start(dataDir, Map.of("playbook-dir", playbookDir.toString()));
     }
 
@@ -147,6 +151,14 @@ class LaunchInjectionIT {
             assertThat(r.statusCode()).as(limit + ": " + r.body()).isEqualTo(400);
             assertThat(Http.json(r.body()).path("detail").asText()).as(limit).contains("'@'");
         }
+    }
+
+    @Test
+    void an_executable_file_is_not_taken_as_an_inventory_to_run() {
+        HttpResponse<String> r = post("{\"playbook\": \"show.yml\", \"inventory\": \"helper.sh\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(Http.json(r.body()).path("detail").asText()).contains("executable");
+        assertThat(out.resolve("script-ran")).doesNotExist();
     }
 
     @Test
