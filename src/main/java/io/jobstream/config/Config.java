@@ -2,6 +2,7 @@ package io.jobstream.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** The whole, validated configuration of one node. Built by {@link ConfigLoader}; immutable. */
@@ -101,14 +102,14 @@ public record Config(
      */
     public record JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace,
                              String ansiblePlaybook, int maxRunningPerUser, int maxPendingPerUser,
-                             java.util.List<String> passEnv) {
+                             List<String> passEnv) {
         public JobsConfig {
-            passEnv = java.util.List.copyOf(passEnv);
+            passEnv = List.copyOf(passEnv);
         }
 
         /** No per-user share beyond the totals and no extra environment (tests). */
         public JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace, String ansiblePlaybook) {
-            this(playbookDir, maxRunning, maxPending, cancelGrace, ansiblePlaybook, 0, maxPending, java.util.List.of());
+            this(playbookDir, maxRunning, maxPending, cancelGrace, ansiblePlaybook, 0, maxPending, List.of());
         }
     }
 

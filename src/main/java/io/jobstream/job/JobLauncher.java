@@ -1,6 +1,7 @@
 package io.jobstream.job;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.config.Config.JobsConfig;
 import io.jobstream.event.Json;
 import io.jobstream.metrics.Metrics;
@@ -284,7 +285,7 @@ public final class JobLauncher implements AutoCloseable {
 
     private static String extraVarsYaml(String json) {
         try {
-            com.fasterxml.jackson.databind.JsonNode vars = Json.MAPPER.readTree(json);
+            JsonNode vars = Json.MAPPER.readTree(json);
             if (vars == null || !vars.isObject()) throw new LaunchException(400, "extra_vars must be a JSON object");
             LaunchFields.checkExtraVars(vars, LaunchFields.utf8Length(json));
             return UnsafeYaml.write(vars);

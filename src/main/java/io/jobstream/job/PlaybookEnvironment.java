@@ -2,6 +2,7 @@ package io.jobstream.job;
 
 import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -23,7 +24,7 @@ import java.util.TreeMap;
  * (good for this job's events only) and {@code JOBSTREAM_CA_FILE}; no other {@code JOBSTREAM_*} variable passes.
  */
 final class PlaybookEnvironment {
-    private static final java.util.Set<String> BASE = java.util.Set.of("PATH", "HOME", "USER", "LOGNAME", "SHELL",
+    private static final Set<String> BASE = Set.of("PATH", "HOME", "USER", "LOGNAME", "SHELL",
             "TZ", "TMPDIR", "LANG", "LANGUAGE");
 
     private PlaybookEnvironment() {}

@@ -8,10 +8,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jobstream.event.Json;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
+import java.math.BigInteger;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -65,7 +68,7 @@ class LaunchInjectionIT {
     }
 
     private static HttpResponse<String> post(String body) {
-        return Http.postJson(node.uri("/api/v2/jobs/"), body, io.jobstream.testing.TestUsers.ADMIN_AUTH);
+        return Http.postJson(node.uri("/api/v2/jobs/"), body, TestUsers.ADMIN_AUTH);
     }
 
     private static JsonNode run(String body) {
@@ -122,7 +125,7 @@ class LaunchInjectionIT {
             list.add(hostile[i]);
             keys.put(hostile[i], i);
         }
-        payload.put("int", -42).put("big", new java.math.BigInteger("123456789012345678901234567890"))
+        payload.put("int", -42).put("big", new BigInteger("123456789012345678901234567890"))
                 .put("float", 1.5e10).put("small", -2.5e-7).put("yes", true).putNull("nothing");
         payload.putObject("empty");
         payload.putArray("none");
@@ -189,7 +192,7 @@ class LaunchInjectionIT {
     @Test
     void every_launch_field_is_bounded_and_free_of_control_characters() {
         String big = "x".repeat(20_000_000);
-        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        Map<String, String> refused = new LinkedHashMap<>();
         refused.put("name of 20,000,000 characters", "{\"playbook\": \"show.yml\", \"name\": \"" + big + "\"}");
         refused.put("name of 513", "{\"playbook\": \"show.yml\", \"name\": \"" + "n".repeat(513) + "\"}");
         refused.put("name with NUL", "{\"playbook\": \"show.yml\", \"name\": \"a\\u0000b\"}");
