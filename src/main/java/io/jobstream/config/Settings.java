@@ -92,7 +92,7 @@ public final class Settings {
     public static final Setting JOBS_MAX_RUNNING_PER_USER = new Setting("jobs.max-running-per-user", "3",
             "ansible-playbook processes one user runs at once, even when slots are free, so a slot stays for others;"
                     + " when a slot frees, the waiting user with the fewest running jobs goes next (round robin);"
-                    + " 0 = jobs.max-running.");
+                    + " 0 (or more than jobs.max-running) = jobs.max-running.");
     public static final Setting JOBS_MAX_PENDING_PER_USER = new Setting("jobs.max-pending-per-user", "20",
             "Launched jobs one user may have waiting for a slot; one more gets 429 (counted in jobs_refused_total).");
     public static final Setting JOBS_PASS_ENV = new Setting("jobs.pass-env", "SSH_AUTH_SOCK",
