@@ -1,5 +1,6 @@
 package io.jobstream.ingest;
 
+import io.jobstream.auth.Access;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.jobstream.auth.JobAccess;
@@ -92,7 +93,7 @@ public final class IngestEndpoint {
     }
 
     public void register(RoutesConfig routes) {
-        routes.post(PATH, this::handle);
+        routes.post(PATH, this::handle, Access.INGEST);
     }
 
     /** From now on requests get 503 (the node is stopping); already accepted events are still committed. */

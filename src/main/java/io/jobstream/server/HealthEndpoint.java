@@ -2,6 +2,7 @@ package io.jobstream.server;
 
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import io.jobstream.auth.Access;
 import io.jobstream.event.Json;
 import io.jobstream.queue.EventQueue;
 import java.sql.Connection;
@@ -33,7 +34,7 @@ final class HealthEndpoint {
     }
 
     void register(RoutesConfig routes) {
-        routes.get("/api/v2/health/", this::handle);
+        routes.get("/api/v2/health/", this::handle, Access.ANONYMOUS);
     }
 
     private void handle(Context ctx) throws Exception {

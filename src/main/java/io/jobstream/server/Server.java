@@ -2,9 +2,16 @@ package io.jobstream.server;
 
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
+import io.javalin.http.HandlerType;
+import io.javalin.router.ParsedEndpoint;
+import io.javalin.security.RouteRole;
+import io.javalin.security.Roles;
+import io.javalin.websocket.WsHandlerEntry;
+import io.javalin.websocket.WsHandlerType;
 import io.jobstream.api.ApiRoutes;
 import io.jobstream.api.NodeInfo;
 import io.jobstream.auth.AdminBootstrap;
+import io.jobstream.auth.Access;
 import io.jobstream.auth.AuthFilter;
 import io.jobstream.auth.AuthRoutes;
 import io.jobstream.auth.Authenticator;
@@ -56,7 +63,10 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -147,7 +157,7 @@ public final class Server implements AutoCloseable {
                 .ifPresent(admin -> log.info("first start: created user 'admin' (superuser)"));
         nodeTokens = new NodeTokens(authStore, clock);
         nodeTokens.ensureCliToken(config.database().dataDir());
-        authFilter = new AuthFilter(authenticator, WebsocketEndpoint.PATHS);
+        authFilter = new AuthFilter(authenticator, this::getRoles);
         // withdrawn credentials or access close this node's websockets at once (other nodes' within 30 s)
         Runnable accessChanged = () -> websocket.revalidate();
         loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
@@ -244,7 +254,14 @@ public final class Server implements AutoCloseable {
             connector.setIdleTimeout(config.http().idleTimeout().toMillis());
             return connector;
         });
-        cfg.routes.before(authFilter::handle); // first: every route below sees an authenticated principal
+        // Spellings that reach a route (docs/OPERATIONS.md "Routes and their rules"): a trailing slash is optional and
+        // repeated slashes count as one, as proxies and hand-typed URLs produce both; case matters, as in AWX. Each
+        // spelling maps to the route itself, so the rule declared with it (auth.Access) is the one enforced.
+        cfg.router.ignoreTrailingSlashes = true;
+        cfg.router.treatMultipleSlashesAsSingleSlash = true;
+        cfg.router.caseInsensitiveRoutes = false;
+        cfg.routes.beforeMatched(authFilter::handle); // every route below sees the principal its rule requires
+        cfg.routes.error(404, authFilter::unmatched); // no route: authenticated first, then 404
         loginRoutes.register(cfg.routes);
         authRoutes.register(cfg.routes);
         ingest.register(cfg.routes);
@@ -255,7 +272,7 @@ public final class Server implements AutoCloseable {
         health.register(cfg.routes);
         stats.register(cfg.routes);
         cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                .result(registry.scrape()));
+                .result(registry.scrape()), Access.ANONYMOUS);
     }
 
     private static String nodeName() {
@@ -273,6 +290,30 @@ public final class Server implements AutoCloseable {
 
     public int port() {
         return http.port();
+    }
+
+    /** The roles of the GET route {@code path} matches, empty when none (how a HEAD request is judged). */
+    private Set<RouteRole> getRoles(String path) {
+        ParsedEndpoint e = http.unsafe.internalRouter.findFirstHttpHandlerEntry(HandlerType.GET, path);
+        Roles roles = e == null ? null : e.endpoint.metadata(Roles.class);
+        return roles == null ? Set.of() : roles.getRoles();
+    }
+
+    /** A route as registered: its method (WEBSOCKET for a websocket path), path pattern and declared roles. */
+    public record Route(String method, String path, Set<RouteRole> roles) {}
+
+    /** Every route the running node serves, read from the router itself (the access matrix test walks them all). */
+    public List<Route> routes() {
+        List<Route> all = new ArrayList<>();
+        for (ParsedEndpoint e : http.unsafe.internalRouter.allHttpHandlers()) {
+            if (!e.endpoint.method.isHttpMethod()) continue; // before/after handlers: not routes
+            Roles roles = e.endpoint.metadata(Roles.class);
+            all.add(new Route(e.endpoint.method.name(), e.endpoint.path, roles == null ? Set.of() : roles.getRoles()));
+        }
+        for (WsHandlerEntry e : http.unsafe.internalRouter.allWsHandlers()) {
+            if (e.getType() == WsHandlerType.WEBSOCKET) all.add(new Route("WEBSOCKET", e.getPath(), e.getRoles()));
+        }
+        return all;
     }
 
     /** The node's TLS identity, or null when it serves plain http. */

@@ -1,5 +1,6 @@
 package io.jobstream.websocket;
 
+import io.jobstream.auth.Access;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JettyConfig;
 import io.javalin.config.RoutesConfig;
@@ -161,7 +162,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 ws.onBinaryMessage(this::onBinaryMessage);
                 ws.onClose(this::onClose);
                 ws.onError(this::onError);
-            });
+            }, Access.WEBSOCKET); // the handshake authenticates itself (onConnect)
         }
     }
 
