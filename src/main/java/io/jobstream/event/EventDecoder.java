@@ -80,11 +80,13 @@ public final class EventDecoder {
     public List<Decoded> decodeBody(byte[] body, Framing framing) {
         int first = firstNonBlank(body);
         if (first < 0) return List.of();
-        if (framing == Framing.NDJSON || body[first] != '[') return decodeLines(body);
+        if (body[first] != '[') return decodeLines(body);
         List<Decoded> array = new ArrayList<>();
         boolean whole = decodeArray(body, array);
-        // Undeclared: a broken array that spans lines was more likely NDJSON whose first line is bad
-        if (!whole && framing == Framing.UNDECLARED && hasLaterLine(body, first)) return decodeLines(body);
+        if (whole || framing == Framing.JSON) return array;
+        // NDJSON: a body that is not one well-formed array is lines, and its bad first line costs only itself.
+        // Undeclared: the same once the body spans lines (a one-line broken array keeps what came before the break).
+        if (framing == Framing.NDJSON || hasLaterLine(body, first)) return decodeLines(body);
         return array;
     }
 

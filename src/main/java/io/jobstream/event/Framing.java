@@ -7,10 +7,12 @@ import java.util.Set;
  * How an ingest body is split into events, from the request's {@code Content-Type}.
  *
  * <p>{@link #NDJSON}: every line is one event, judged on its own, whatever its first character (a line that is an
- * array or broken JSON is that line's rejection, never its neighbours'). {@link #JSON}: one JSON document, an object or
- * an array of objects (NDJSON sent as {@code application/json} still works, as it always did). {@link #UNDECLARED}
- * (no type, or curl's default form type): an array when the body is one well-formed array, otherwise by line, so a
- * stray {@code [} on the first line cannot take the good lines after it down with it.
+ * array or broken JSON is that line's rejection, never its neighbours'); the one exception is a body that is exactly
+ * one well-formed JSON array, which cannot be mistaken and is read as that array (clients that label every body
+ * NDJSON send arrays too). {@link #JSON}: one JSON document, an object or an array of objects (NDJSON sent as
+ * {@code application/json} still works, as it always did). {@link #UNDECLARED} (no type, or curl's default form type):
+ * an array when the body is one well-formed array, otherwise by line once it spans lines, so a stray {@code [} on the
+ * first line cannot take the good lines after it down with it.
  */
 public enum Framing {
     NDJSON, JSON, UNDECLARED;

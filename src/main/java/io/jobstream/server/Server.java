@@ -13,6 +13,7 @@ import io.jobstream.api.NodeInfo;
 import io.jobstream.auth.AdminBootstrap;
 import io.jobstream.auth.Access;
 import io.jobstream.auth.AuthFilter;
+import io.jobstream.auth.CliTokenOrigin;
 import io.jobstream.auth.AuthRoutes;
 import io.jobstream.auth.Authenticator;
 import io.jobstream.auth.BasicCache;
@@ -196,6 +197,8 @@ public final class Server implements AutoCloseable {
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
         log.info("jobstream is serving on {} ({} mode, node {})", uri(), cluster.enabled() ? "cluster" : "embedded",
                 cluster.nodeName());
+        // the tools send cli-token only to the node that wrote it: this origin, while this process runs
+        CliTokenOrigin.write(config.database().dataDir(), uri());
         if (config.demo()) {
             if (launcher.ansibleAvailable() && PlaybookDemo.hasPlaybooks(launcher.playbookDir())) {
                 log.info("demo: launching the playbooks in {} in a loop", launcher.playbookDir());
@@ -354,7 +357,10 @@ public final class Server implements AutoCloseable {
         if (redisQueue != null) redisQueue.close();
         if (ingest != null) ingest.stopReplies();
         if (websocket != null) websocket.close();
-        if (http != null) http.stop();
+        if (http != null) {
+            http.stop();
+            CliTokenOrigin.remove(config.database().dataDir());
+        }
         if (broadcaster != null) broadcaster.close();
         if (nodes != null) nodes.close();
         if (recentHops != null) recentHops.close();

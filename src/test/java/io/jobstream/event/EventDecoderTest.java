@@ -111,6 +111,10 @@ class EventDecoderTest {
         assertThat(reason(out.get(0))).startsWith("expected a JSON object, got array");
         assertThat(out.get(1)).isInstanceOf(Decoded.Ok.class);
         assertThat(reason(out.get(2))).startsWith("expected a JSON object, got array");
+        // a body that is exactly one well-formed array is that array, whatever its label
+        byte[] array = ("[" + GOOD_LINE + ",\n" + GOOD_LINE.replace("\"counter\":2", "\"counter\":3") + "]")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(decoder.decodeBody(array, Framing.NDJSON)).hasSize(2).allMatch(d -> d instanceof Decoded.Ok);
     }
 
     @Test
