@@ -1,5 +1,6 @@
 package io.jobstream.api;
 
+import io.jobstream.auth.Access;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -45,16 +46,16 @@ public final class ApiRoutes {
     }
 
     public void register(RoutesConfig routes) {
-        routes.get("/api/v2/ping/", guard(this::ping));
-        routes.get("/api/v2/jobs/", guard(this::jobList));
+        routes.get("/api/v2/ping/", guard(this::ping), Access.ANONYMOUS);
+        routes.get("/api/v2/jobs/", guard(this::jobList), Access.USER);
         routes.get("/api/v2/jobs/{id}/", guard(ctx -> EventsView.json(ctx,
-                ApiJson.bytes(g -> ApiJson.writeJob(g, job(ctx))))));
-        routes.get("/api/v2/jobs/{id}/job_events/", guard(ctx -> events.jobEvents(ctx, job(ctx))));
+                ApiJson.bytes(g -> ApiJson.writeJob(g, job(ctx))))), Access.USER);
+        routes.get("/api/v2/jobs/{id}/job_events/", guard(ctx -> events.jobEvents(ctx, job(ctx))), Access.USER);
         routes.get("/api/v2/jobs/{id}/job_events/children_summary/",
-                guard(ctx -> events.childrenSummary(ctx, job(ctx))));
-        routes.get("/api/v2/jobs/{id}/stdout/", guard(ctx -> stdout.handle(ctx, job(ctx))));
-        routes.get("/api/v2/job_events/{id}/", guard(ctx -> events.event(ctx, id(ctx))));
-        routes.get("/api/v2/job_events/{id}/children/", guard(ctx -> events.children(ctx, id(ctx))));
+                guard(ctx -> events.childrenSummary(ctx, job(ctx))), Access.USER);
+        routes.get("/api/v2/jobs/{id}/stdout/", guard(ctx -> stdout.handle(ctx, job(ctx))), Access.USER);
+        routes.get("/api/v2/job_events/{id}/", guard(ctx -> events.event(ctx, id(ctx))), Access.USER);
+        routes.get("/api/v2/job_events/{id}/children/", guard(ctx -> events.children(ctx, id(ctx))), Access.USER);
     }
 
     /** The job as {@code GET /api/v2/jobs/{id}/} renders it, empty when there is no such job (for the launch reply). */

@@ -146,9 +146,17 @@ final class StdoutView {
         g.writeEndObject();
     }
 
+    /**
+     * The html page is a job's output, which anyone who could run a playbook wrote: it may run nothing, load nothing,
+     * be framed by no one, and is sandboxed into an origin of its own; only its one inline style block applies.
+     */
+    static final String HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+            + "form-action 'none'; frame-ancestors 'none'; sandbox";
+
     /** A plain page: the text without colours, HTML-escaped, on a dark background unless {@code dark=0}. */
     private void html(Context ctx, JobView job) throws IOException {
         ctx.contentType("text/html; charset=utf-8");
+        ctx.header("Content-Security-Policy", HTML_CSP);
         boolean dark = !"0".equals(ctx.queryParam("dark"));
         Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16);
         out.write("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>job " + job.id() + " stdout</title>"

@@ -1,56 +1,73 @@
 package io.jobstream.auth;
 
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.javalin.security.RouteRole;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The gate in front of every HTTP route (a Javalin before-handler): authenticates, refuses, and leaves the
- * {@link Principal} on the request for the routes' own per-job checks ({@link Requests#principal}).
+ * The gate in front of every HTTP route: enforces the {@link Access} rule the matched route declared at its
+ * registration, and leaves the {@link Principal} on the request for the routes' own per-object checks
+ * ({@link Requests#principal}). It runs as Javalin's {@code beforeMatched} handler, so it sees the route the router
+ * chose, whatever the spelling of the path; a route without exactly one rule is refused (500, logged), never opened.
  *
  * <ul>
- *   <li>Open without credentials: {@code /api/v2/ping/} (AWX's is open too; load balancers probe it),
- *       {@code /api/v2/health/} and {@code /metrics} (probes and Prometheus scrapers, which carry no user; they show
- *       counts and states, never job content), {@code /login/} and {@code /static/...} (the login page and its CSS).
- *   <li>Websocket paths are left to the websocket endpoint, which closes an unauthenticated handshake with 1008.
- *   <li>No credentials: UI pages answer 302 to {@code /login/?next=...}; the API 401 with AWX's detail.
- *   <li>Ingest tokens are good for {@code POST /api/v2/job_events/ingest/} only (403 elsewhere).
+ *   <li>{@link Access#ANONYMOUS}: no credentials looked at.
+ *   <li>No credentials: {@link Access#PAGE} routes answer 302 to {@code /login/?next=...}; the others 401 with AWX's
+ *       detail. Unmatched paths ({@link #unmatched}) are authenticated the same way first and only then 404, so
+ *       probing without credentials cannot tell which paths exist.
+ *   <li>Ingest tokens are good for {@link Access#INGEST} routes only (403 elsewhere).
  *   <li>CSRF, Django's rule: an unsafe method authenticated by the session cookie must carry {@code X-CSRFToken}
  *       equal to the {@code csrftoken} cookie. Bearer and Basic requests are exempt: a browser never adds those on
  *       its own to a request another site makes it send.
+ *   <li>{@link Access#WEBSOCKET}: the handshake is the websocket endpoint's, which closes an unauthenticated one
+ *       with 1008; a plain HTTP request to such a path is authenticated here and then finds no HTTP route (404).
  * </ul>
  * Thread-safe; runs on Jetty's threads.
  */
 public final class AuthFilter {
+    private static final Logger log = LoggerFactory.getLogger(AuthFilter.class);
     public static final String INGEST_PATH = "/api/v2/job_events/ingest/";
-    private static final Set<String> OPEN = Set.of("/api/v2/ping/", "/api/v2/health/", "/metrics", "/login/");
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
-    private static final Set<String> ADMIN_ONLY = Set.of("/api/v2/stats/");
+    /** Set on a request once a route's rule was applied: a 404 without it means no route matched. */
+    private static final String RULED = "jobstream.access-ruled";
     static final String CSRF_COOKIE = "csrftoken";
     static final String CSRF_HEADER = "X-CSRFToken";
 
     private final Authenticator authenticator;
-    private final List<String> websocketPaths;
+    private final Function<String, Set<RouteRole>> getRoles;
 
-    public AuthFilter(Authenticator authenticator, List<String> websocketPaths) {
+    /**
+     * @param getRoles the roles of the GET route a path matches (empty when none): Javalin answers a HEAD request
+     *                 itself (200, no body, without running a handler) when a GET route matches, so that route's rule
+     *                 is the one a HEAD must pass
+     */
+    public AuthFilter(Authenticator authenticator, Function<String, Set<RouteRole>> getRoles) {
         this.authenticator = authenticator;
-        this.websocketPaths = websocketPaths;
+        this.getRoles = getRoles;
     }
 
+    /** Javalin's beforeMatched handler: applies the matched route's declared rule. */
     public void handle(Context ctx) {
-        String path = ctx.path();
-        if (OPEN.contains(path) || path.startsWith("/static/") || websocketPaths.contains(path)) return;
-        Authenticator.Result result = authenticator.authenticate(ctx.header("Authorization"),
-                ctx.cookie(Authenticator.SESSION_COOKIE));
-        if (!(result instanceof Authenticator.Result.Ok ok)) {
-            refuseUnauthenticated(ctx, result);
+        ctx.attribute(RULED, Boolean.TRUE);
+        Set<RouteRole> roles = ctx.routeRoles();
+        if (roles.isEmpty() && ctx.method() == HandlerType.HEAD) roles = getRoles.apply(ctx.path());
+        Access rule = Access.of(roles);
+        if (rule == null) {
+            log.error("{} {} has no access rule (Access) at its registration: refused", ctx.method(), ctx.endpoint().path);
+            refuse(ctx, 500, "no_rule", "This route declares no access rule.");
             return;
         }
-        Principal p = ok.principal();
-        if (!p.isUser() && !path.equals(INGEST_PATH)) {
+        if (rule == Access.ANONYMOUS || rule == Access.WEBSOCKET) return;
+        Principal p = authenticate(ctx, rule == Access.PAGE);
+        if (p == null) return;
+        if (!p.isUser() && rule != Access.INGEST) {
             refuse(ctx, 403, "ingest_token", "This token may only send events to " + INGEST_PATH);
             return;
         }
@@ -58,14 +75,33 @@ public final class AuthFilter {
             refuse(ctx, 403, "csrf", "CSRF Failed: CSRF token missing or incorrect.");
             return;
         }
-        if (ADMIN_ONLY.contains(path) && !p.superuser()) {
+        if (rule == Access.ADMIN && !p.superuser()) {
             refuse(ctx, 403, "forbidden", Requests.FORBIDDEN);
             return;
         }
         Requests.attach(ctx, p);
     }
 
-    private void refuseUnauthenticated(Context ctx, Authenticator.Result result) {
+    /**
+     * Javalin's 404 error handler: a request no route matched is authenticated like any other before it learns that
+     * nothing is there; a 404 a route answered itself is left as it is.
+     */
+    public void unmatched(Context ctx) {
+        if (ctx.attribute(RULED) != null) return;
+        if (authenticate(ctx, isPage(ctx)) == null) return;
+        Requests.detail(ctx, 404, "Not found.");
+    }
+
+    /** The principal, or null after answering the refusal (401, 302 to the login page, or 503). */
+    private Principal authenticate(Context ctx, boolean page) {
+        Authenticator.Result result = authenticator.authenticate(ctx.header("Authorization"),
+                ctx.cookie(Authenticator.SESSION_COOKIE));
+        if (result instanceof Authenticator.Result.Ok ok) return ok.principal();
+        refuseUnauthenticated(ctx, result, page);
+        return null;
+    }
+
+    private void refuseUnauthenticated(Context ctx, Authenticator.Result result, boolean page) {
         if (result instanceof Authenticator.Result.Unavailable) {
             ctx.header("Retry-After", "1");
             Requests.detail(ctx, 503, "Credentials cannot be checked right now (the database is unreachable); retry.");
@@ -74,9 +110,10 @@ public final class AuthFilter {
         }
         if (result instanceof Authenticator.Result.Missing) authenticator.failed("missing");
         boolean badHeader = result instanceof Authenticator.Result.Failed f && !f.reason().equals("bad_session");
-        if (!badHeader && isPage(ctx)) {
+        if (!badHeader && page) {
             String next = ctx.queryString() == null ? ctx.path() : ctx.path() + "?" + ctx.queryString();
-            ctx.redirect("/login/?next=" + URLEncoder.encode(next, StandardCharsets.UTF_8));
+            // set by hand: Javalin's redirect() needs a matched endpoint, which an unmatched path has not
+            ctx.status(302).header("Location", "/login/?next=" + URLEncoder.encode(next, StandardCharsets.UTF_8));
             ctx.skipRemainingHandlers();
             return;
         }
@@ -101,7 +138,7 @@ public final class AuthFilter {
         ctx.skipRemainingHandlers();
     }
 
-    /** The UI's pages, where a person should land on the login form rather than on JSON. */
+    /** For an unmatched path: a browser's GET of what looks like a UI page lands on the login form, not on JSON. */
     private static boolean isPage(Context ctx) {
         String path = ctx.path();
         return ctx.method().name().equals("GET") && (path.equals("/") || path.startsWith("/jobs/"));

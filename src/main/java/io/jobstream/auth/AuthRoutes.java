@@ -53,22 +53,22 @@ public final class AuthRoutes {
         routes.get("/api/v2/me/", ctx -> {
             User me = store.userById(Requests.principal(ctx).userId()).orElseThrow();
             json(ctx, 200, new ApiPage(1, ApiPage.DEFAULT_SIZE).body(ctx, 1, List.of(userJson(me))));
-        });
-        routes.get("/api/v2/users/", admin(this::listUsers));
-        routes.post("/api/v2/users/", admin(this::createUser));
-        routes.get("/api/v2/users/{id}/", ctx -> selfOrAdmin(ctx).ifPresent(u -> json(ctx, 200, userJson(u))));
-        routes.patch("/api/v2/users/{id}/", this::updateUser);
-        routes.delete("/api/v2/users/{id}/", admin(this::deleteUser));
-        routes.get("/api/v2/teams/", this::listTeams);
-        routes.post("/api/v2/teams/", admin(this::createTeam));
-        routes.delete("/api/v2/teams/{id}/", admin(this::deleteTeam));
-        routes.get("/api/v2/teams/{id}/users/", this::listMembers);
-        routes.post("/api/v2/teams/{id}/users/", admin(this::associateMember));
-        routes.get("/api/v2/jobs/{id}/teams/", this::jobTeams);
-        routes.post("/api/v2/jobs/{id}/teams/", this::shareJob);
-        routes.get("/api/v2/tokens/", this::listTokens);
-        routes.post("/api/v2/tokens/", this::createToken);
-        routes.delete("/api/v2/tokens/{id}/", this::deleteToken);
+        }, Access.USER);
+        routes.get("/api/v2/users/", admin(this::listUsers), Access.ADMIN);
+        routes.post("/api/v2/users/", admin(this::createUser), Access.ADMIN);
+        routes.get("/api/v2/users/{id}/", ctx -> selfOrAdmin(ctx).ifPresent(u -> json(ctx, 200, userJson(u))), Access.USER);
+        routes.patch("/api/v2/users/{id}/", this::updateUser, Access.USER);
+        routes.delete("/api/v2/users/{id}/", admin(this::deleteUser), Access.ADMIN);
+        routes.get("/api/v2/teams/", this::listTeams, Access.USER);
+        routes.post("/api/v2/teams/", admin(this::createTeam), Access.ADMIN);
+        routes.delete("/api/v2/teams/{id}/", admin(this::deleteTeam), Access.ADMIN);
+        routes.get("/api/v2/teams/{id}/users/", this::listMembers, Access.USER);
+        routes.post("/api/v2/teams/{id}/users/", admin(this::associateMember), Access.ADMIN);
+        routes.get("/api/v2/jobs/{id}/teams/", this::jobTeams, Access.USER);
+        routes.post("/api/v2/jobs/{id}/teams/", this::shareJob, Access.USER);
+        routes.get("/api/v2/tokens/", this::listTokens, Access.USER);
+        routes.post("/api/v2/tokens/", this::createToken, Access.USER);
+        routes.delete("/api/v2/tokens/{id}/", this::deleteToken, Access.USER);
     }
 
     private static Handler admin(Handler handler) {

@@ -41,8 +41,8 @@ public final class LoginRoutes {
     }
 
     public void register(RoutesConfig routes) {
-        routes.post(PAGE, this::login);
-        routes.post("/logout/", this::logout);
+        routes.post(PAGE, this::login, Access.ANONYMOUS);
+        routes.post("/logout/", this::logout, Access.USER);
     }
 
     private void login(Context ctx) {

@@ -152,7 +152,7 @@ final class LoadRun {
             if (measuring) measuredOffered += perTickTotal;
             inFlight.acquire();
             int events = perTickTotal;
-            posts.add(node.http().sendAsync(node.credentials.apply(HttpRequest.newBuilder(ingest)).timeout(Duration.ofSeconds(60))
+            posts.add(node.http().sendAsync(node.credentials.request(ingest).timeout(Duration.ofSeconds(60))
                             .header("Content-Type", "application/x-ndjson")
                             .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
                     HttpResponse.BodyHandlers.discarding()).handle((r, e) -> {

@@ -66,7 +66,7 @@ final class NodeClient {
 
     /** A request to the node with this tool's credentials. */
     HttpRequest.Builder request(String path) {
-        return credentials.apply(HttpRequest.newBuilder(resolve(path)));
+        return credentials.request(resolve(path));
     }
 
     JsonNode getJson(String path) throws IOException, InterruptedException {
@@ -84,7 +84,8 @@ final class NodeClient {
         HttpResponse<Void> page = http().send(request("/").timeout(Duration.ofSeconds(30)).build(),
                 HttpResponse.BodyHandlers.discarding());
         if (page.statusCode() == 302 || page.statusCode() == 401) {
-            throw new IOException(resolve("/") + " wants credentials: give --token, --user/--password, or --data-dir of"
+            throw new IOException(resolve("/") + " wants credentials: give JOBSTREAM_TOKEN or --token-file, --user with"
+                    + " JOBSTREAM_PASSWORD or --password-file, or --data-dir of"
                     + " a local node (its cli-token)");
         }
         String token = page.headers().allValues("Set-Cookie").stream()
@@ -93,7 +94,7 @@ final class NodeClient {
         URI base = resolve("/websocket/");
         URI ws = URI.create(base.toString().replaceFirst("^http", "ws"));
         WebSocket.Builder builder = http().newWebSocketBuilder().header("Cookie", "csrftoken=" + token);
-        String auth = credentials.authorization();
+        String auth = credentials.authorization(base);
         if (auth != null) builder.header("Authorization", auth);
         WebSocket socket = builder
                 .connectTimeout(Duration.ofSeconds(5)).buildAsync(ws, listener).orTimeout(10, TimeUnit.SECONDS).join();

@@ -80,7 +80,7 @@ final class RunCommand implements Callable<Integer> {
         }
         HttpResponse<String> launched;
         try {
-            launched = http.send(credentials.apply(HttpRequest.newBuilder(base.resolve("api/v2/jobs/"))).timeout(Duration.ofSeconds(30))
+            launched = http.send(credentials.request(base.resolve("api/v2/jobs/")).timeout(Duration.ofSeconds(30))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
@@ -151,7 +151,7 @@ final class RunCommand implements Callable<Integer> {
     private JsonNode get(URI uri) throws Exception {
         for (int attempt = 1; ; attempt++) {
             try {
-                HttpResponse<String> r = http.send(credentials.apply(HttpRequest.newBuilder(uri)).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse<String> r = http.send(credentials.request(uri).timeout(Duration.ofSeconds(30)).GET().build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) return Json.MAPPER.readTree(r.body());
                 if (attempt >= 20) throw new IOException("GET " + uri + " answered " + r.statusCode() + ": " + r.body());

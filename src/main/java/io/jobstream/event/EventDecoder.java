@@ -68,12 +68,26 @@ public final class EventDecoder {
                 .build();
     }
 
-    /** Decodes a whole request body. Never throws for bad input; an empty body yields no lines. */
+    /** Decodes one JSON document (an object, an array, or lines): {@link Framing#JSON}. */
     public List<Decoded> decodeBody(byte[] body) {
+        return decodeBody(body, Framing.JSON);
+    }
+
+    /**
+     * Decodes a whole request body framed as its content type says (see {@link Framing}). Never throws for bad input;
+     * an empty body yields no lines.
+     */
+    public List<Decoded> decodeBody(byte[] body, Framing framing) {
         int first = firstNonBlank(body);
         if (first < 0) return List.of();
-        if (body[first] == '[') return decodeArray(body);
-        return decodeLines(body);
+        if (body[first] != '[') return decodeLines(body);
+        List<Decoded> array = new ArrayList<>();
+        boolean whole = decodeArray(body, array);
+        if (whole || framing == Framing.JSON) return array;
+        // NDJSON: a body that is not one well-formed array is lines, and its bad first line costs only itself.
+        // Undeclared: the same once the body spans lines (a one-line broken array keeps what came before the break).
+        if (framing == Framing.NDJSON || hasLaterLine(body, first)) return decodeLines(body);
+        return array;
     }
 
     public List<Decoded> decodeBody(String body) {
@@ -96,9 +110,12 @@ public final class EventDecoder {
         return out;
     }
 
-    /** Locates each element with a cheap skip, then decodes it like an NDJSON line. */
-    private List<Decoded> decodeArray(byte[] body) {
-        List<Decoded> out = new ArrayList<>();
+    /**
+     * Locates each element with a cheap skip, then decodes it like an NDJSON line.
+     *
+     * @return whether the array was well-formed to its end with nothing after it
+     */
+    private boolean decodeArray(byte[] body, List<Decoded> out) {
         try (JsonParser p = arrays.createParser(body)) {
             p.nextToken(); // START_ARRAY
             int element = 0;
@@ -109,7 +126,11 @@ public final class EventDecoder {
                 int end = (int) p.currentLocation().getByteOffset();
                 out.add(decodeOne(element, body, start, end - start));
             }
-            if (p.nextToken() != null) out.add(new Decoded.Rejected(element + 1, "malformed JSON: data after the array"));
+            if (p.nextToken() != null) {
+                out.add(new Decoded.Rejected(element + 1, "malformed JSON: data after the array"));
+                return false;
+            }
+            return true;
         } catch (StreamConstraintsException e) {
             out.add(new Decoded.Rejected(out.size() + 1, tooDeep() + "; this and later elements not read"));
         } catch (IOException e) {
@@ -117,7 +138,15 @@ public final class EventDecoder {
             out.add(new Decoded.Rejected(out.size() + 1, "malformed JSON array (this and later elements not read): "
                     + shortMessage(e)));
         }
-        return out;
+        return false;
+    }
+
+    /** Whether anything but whitespace follows the line that holds {@code from}. */
+    private static boolean hasLaterLine(byte[] body, int from) {
+        for (int i = from; i < body.length; i++) {
+            if (body[i] == '\n') return !isBlank(body, i + 1, body.length);
+        }
+        return false;
     }
 
     private Decoded decodeOne(int line, byte[] body, int offset, int length) {

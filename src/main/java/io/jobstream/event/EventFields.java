@@ -94,13 +94,16 @@ final class EventFields {
     }
 
     /**
-     * Replaces NaN, Infinity and -Infinity in {@code event_data} with null and reports it. Python's json.dumps writes
-     * them for such floats (a module result can hold one); they are not JSON, so a browser's JSON.parse would reject
-     * the whole websocket message or page of events. Most event_data holds neither word, which two string searches
-     * show; only then is the tree built and walked.
+     * Replaces every non-number Jackson's lenient parser accepts ({@code NaN}, {@code Infinity}, {@code +Infinity},
+     * {@code -Infinity}, {@code INF}, {@code +INF}, {@code -INF}) in {@code event_data} with null and reports it.
+     * Python's json.dumps writes some of them for such floats (a module result can hold one); none is JSON, so a
+     * browser's JSON.parse would reject the whole websocket message or page of events. Most event_data holds none of
+     * the words, which three string searches show; only then is the tree built and walked.
      */
     static String finite(String eventData, List<String> repairs) {
-        if (eventData.indexOf("NaN") < 0 && eventData.indexOf("Infinity") < 0) return eventData;
+        if (eventData.indexOf("NaN") < 0 && eventData.indexOf("Infinity") < 0 && eventData.indexOf("INF") < 0) {
+            return eventData;
+        }
         try {
             JsonNode tree = Json.MAPPER.readTree(eventData);
             int replaced = replaceNonFinite(tree);

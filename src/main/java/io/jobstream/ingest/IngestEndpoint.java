@@ -1,5 +1,6 @@
 package io.jobstream.ingest;
 
+import io.jobstream.auth.Access;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.jobstream.auth.JobAccess;
@@ -7,6 +8,7 @@ import io.jobstream.auth.Principal;
 import io.jobstream.auth.Requests;
 import io.jobstream.config.Config.IngestConfig;
 import io.jobstream.event.Decoded;
+import io.jobstream.event.Framing;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.event.JobEvent;
 import io.jobstream.event.Json;
@@ -91,7 +93,7 @@ public final class IngestEndpoint {
     }
 
     public void register(RoutesConfig routes) {
-        routes.post(PATH, this::handle);
+        routes.post(PATH, this::handle, Access.INGEST);
     }
 
     /** From now on requests get 503 (the node is stopping); already accepted events are still committed. */
@@ -123,7 +125,7 @@ public final class IngestEndpoint {
                     "request body not received: " + e.getReason(), null));
             return;
         }
-        List<Decoded> lines = decoder.decodeBody(body);
+        List<Decoded> lines = decoder.decodeBody(body, Framing.of(ctx.header("Content-Type")));
         List<IngestReply.Problem> rejected = new ArrayList<>();
         List<IngestReply.Problem> repairs = new ArrayList<>();
         List<Decoded.Ok> valid = new ArrayList<>();
@@ -192,7 +194,7 @@ public final class IngestEndpoint {
     public CompletableFuture<Boolean> submitOwn(String ndjson) {
         if (closed) return CompletableFuture.completedFuture(false);
         List<Decoded.Ok> valid = new ArrayList<>();
-        for (Decoded d : decoder.decodeBody(ndjson.getBytes(StandardCharsets.UTF_8))) {
+        for (Decoded d : decoder.decodeBody(ndjson.getBytes(StandardCharsets.UTF_8), Framing.NDJSON)) {
             if (d instanceof Decoded.Rejected r) {
                 return CompletableFuture.failedFuture(new IllegalArgumentException("line " + r.line() + ": " + r.reason()));
             }

@@ -1,5 +1,6 @@
 package io.jobstream.job;
 
+import io.jobstream.auth.Access;
 import io.javalin.config.RoutesConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
@@ -48,8 +49,8 @@ public final class LaunchRoutes {
     }
 
     public void register(RoutesConfig routes) {
-        routes.post("/api/v2/jobs/", this::launch);
-        routes.post("/api/v2/jobs/{id}/cancel/", this::cancel);
+        routes.post("/api/v2/jobs/", this::launch, Access.USER);
+        routes.post("/api/v2/jobs/{id}/cancel/", this::cancel, Access.USER);
         routes.get("/api/v2/jobs/{id}/cancel/", ctx -> {
             long id = id(ctx);
             if (id < 0 || jobJson.apply(id).isEmpty()) {
@@ -61,7 +62,7 @@ public final class LaunchRoutes {
                 return;
             }
             json(ctx, 200, Json.MAPPER.writeValueAsBytes(Map.of("can_cancel", launcher.isActive(id))));
-        });
+        }, Access.USER);
     }
 
     private void launch(Context ctx) throws Exception {

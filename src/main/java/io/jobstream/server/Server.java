@@ -2,10 +2,18 @@ package io.jobstream.server;
 
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
+import io.javalin.http.HandlerType;
+import io.javalin.router.ParsedEndpoint;
+import io.javalin.security.RouteRole;
+import io.javalin.security.Roles;
+import io.javalin.websocket.WsHandlerEntry;
+import io.javalin.websocket.WsHandlerType;
 import io.jobstream.api.ApiRoutes;
 import io.jobstream.api.NodeInfo;
 import io.jobstream.auth.AdminBootstrap;
+import io.jobstream.auth.Access;
 import io.jobstream.auth.AuthFilter;
+import io.jobstream.auth.CliTokenOrigin;
 import io.jobstream.auth.AuthRoutes;
 import io.jobstream.auth.Authenticator;
 import io.jobstream.auth.BasicCache;
@@ -56,7 +64,10 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -147,7 +158,7 @@ public final class Server implements AutoCloseable {
                 .ifPresent(admin -> log.info("first start: created user 'admin' (superuser)"));
         nodeTokens = new NodeTokens(authStore, clock);
         nodeTokens.ensureCliToken(config.database().dataDir());
-        authFilter = new AuthFilter(authenticator, WebsocketEndpoint.PATHS);
+        authFilter = new AuthFilter(authenticator, this::getRoles);
         // withdrawn credentials or access close this node's websockets at once (other nodes' within 30 s)
         Runnable accessChanged = () -> websocket.revalidate();
         loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
@@ -186,6 +197,8 @@ public final class Server implements AutoCloseable {
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
         log.info("jobstream is serving on {} ({} mode, node {})", uri(), cluster.enabled() ? "cluster" : "embedded",
                 cluster.nodeName());
+        // the tools send cli-token only to the node that wrote it: this origin, while this process runs
+        CliTokenOrigin.write(config.database().dataDir(), uri());
         if (config.demo()) {
             if (launcher.ansibleAvailable() && PlaybookDemo.hasPlaybooks(launcher.playbookDir())) {
                 log.info("demo: launching the playbooks in {} in a loop", launcher.playbookDir());
@@ -244,7 +257,17 @@ public final class Server implements AutoCloseable {
             connector.setIdleTimeout(config.http().idleTimeout().toMillis());
             return connector;
         });
-        cfg.routes.before(authFilter::handle); // first: every route below sees an authenticated principal
+        // Spellings that reach a route (docs/OPERATIONS.md "Routes and their rules"): a trailing slash is optional and
+        // repeated slashes count as one, as proxies and hand-typed URLs produce both; case matters, as in AWX. Each
+        // spelling maps to the route itself, so the rule declared with it (auth.Access) is the one enforced.
+        cfg.router.ignoreTrailingSlashes = true;
+        cfg.router.treatMultipleSlashesAsSingleSlash = true;
+        cfg.router.caseInsensitiveRoutes = false;
+        // every answer, routes' and refusals' alike: a browser never second-guesses a type we declare (a job's
+        // text/plain output sniffed as HTML would run its scripts on our origin)
+        cfg.routes.before(ctx -> ctx.header("X-Content-Type-Options", "nosniff"));
+        cfg.routes.beforeMatched(authFilter::handle); // every route below sees the principal its rule requires
+        cfg.routes.error(404, authFilter::unmatched); // no route: authenticated first, then 404
         loginRoutes.register(cfg.routes);
         authRoutes.register(cfg.routes);
         ingest.register(cfg.routes);
@@ -255,7 +278,7 @@ public final class Server implements AutoCloseable {
         health.register(cfg.routes);
         stats.register(cfg.routes);
         cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                .result(registry.scrape()));
+                .result(registry.scrape()), Access.ANONYMOUS);
     }
 
     private static String nodeName() {
@@ -273,6 +296,30 @@ public final class Server implements AutoCloseable {
 
     public int port() {
         return http.port();
+    }
+
+    /** The roles of the GET route {@code path} matches, empty when none (how a HEAD request is judged). */
+    private Set<RouteRole> getRoles(String path) {
+        ParsedEndpoint e = http.unsafe.internalRouter.findFirstHttpHandlerEntry(HandlerType.GET, path);
+        Roles roles = e == null ? null : e.endpoint.metadata(Roles.class);
+        return roles == null ? Set.of() : roles.getRoles();
+    }
+
+    /** A route as registered: its method (WEBSOCKET for a websocket path), path pattern and declared roles. */
+    public record Route(String method, String path, Set<RouteRole> roles) {}
+
+    /** Every route the running node serves, read from the router itself (the access matrix test walks them all). */
+    public List<Route> routes() {
+        List<Route> all = new ArrayList<>();
+        for (ParsedEndpoint e : http.unsafe.internalRouter.allHttpHandlers()) {
+            if (!e.endpoint.method.isHttpMethod()) continue; // before/after handlers: not routes
+            Roles roles = e.endpoint.metadata(Roles.class);
+            all.add(new Route(e.endpoint.method.name(), e.endpoint.path, roles == null ? Set.of() : roles.getRoles()));
+        }
+        for (WsHandlerEntry e : http.unsafe.internalRouter.allWsHandlers()) {
+            if (e.getType() == WsHandlerType.WEBSOCKET) all.add(new Route("WEBSOCKET", e.getPath(), e.getRoles()));
+        }
+        return all;
     }
 
     /** The node's TLS identity, or null when it serves plain http. */
@@ -310,7 +357,10 @@ public final class Server implements AutoCloseable {
         if (redisQueue != null) redisQueue.close();
         if (ingest != null) ingest.stopReplies();
         if (websocket != null) websocket.close();
-        if (http != null) http.stop();
+        if (http != null) {
+            http.stop();
+            CliTokenOrigin.remove(config.database().dataDir());
+        }
         if (broadcaster != null) broadcaster.close();
         if (nodes != null) nodes.close();
         if (recentHops != null) recentHops.close();

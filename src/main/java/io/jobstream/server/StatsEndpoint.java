@@ -2,6 +2,7 @@ package io.jobstream.server;
 
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import io.jobstream.auth.Access;
 import io.jobstream.event.Json;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.metrics.RecentHops;
@@ -62,7 +63,7 @@ final class StatsEndpoint {
     }
 
     void register(RoutesConfig routes) {
-        routes.get(PATH, this::handle);
+        routes.get(PATH, this::handle, Access.ADMIN);
     }
 
     private void handle(Context ctx) throws Exception {

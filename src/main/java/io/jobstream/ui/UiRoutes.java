@@ -1,5 +1,6 @@
 package io.jobstream.ui;
 
+import io.jobstream.auth.Access;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
@@ -53,18 +54,18 @@ public final class UiRoutes {
     }
 
     public void register(RoutesConfig routes) {
-        routes.get("/", ctx -> page(ctx, "index.html"));
+        routes.get("/", ctx -> page(ctx, "index.html"), Access.PAGE);
         // the form posts to auth.LoginRoutes; the page itself is as static as the others
-        routes.get("/login/", ctx -> page(ctx, "login.html"));
+        routes.get("/login/", ctx -> page(ctx, "login.html"), Access.ANONYMOUS);
         routes.get("/jobs/{id}", ctx -> {
             if (!JOB_ID.matcher(ctx.pathParam("id")).matches()) {
                 ctx.status(HttpStatus.NOT_FOUND).result("Not found: job ids are positive integers");
                 return;
             }
             page(ctx, "job.html");
-        });
-        routes.get("/static/vendor/jquery/<path>", ctx -> jquery.serve(ctx, ctx.pathParam("path")));
-        routes.get("/static/<path>", ctx -> assets.serve(ctx, ctx.pathParam("path")));
+        }, Access.PAGE);
+        routes.get("/static/vendor/jquery/<path>", ctx -> jquery.serve(ctx, ctx.pathParam("path")), Access.ANONYMOUS);
+        routes.get("/static/<path>", ctx -> assets.serve(ctx, ctx.pathParam("path")), Access.ANONYMOUS);
     }
 
     private void page(Context ctx, String name) {

@@ -173,8 +173,23 @@ public final class Subscriber implements GroupMember {
                 return offerEvent(group, new EventFrame(jobId, counter, frame, 0, micros()));
             }
         }
+        if (group.equals(EventMessages.STATUS_CHANGED_GROUP) || group.equals(EventMessages.SUMMARY_GROUP)) {
+            jobsGate.deliver(frame, () -> control(frame)); // only jobs this connection's user may see
+            return true;
+        }
         control(frame);
         return true;
+    }
+
+    /** Decides which {@code jobs} messages go out: the endpoint's filter by who may see the job. */
+    interface JobsGate {
+        void deliver(String frame, Runnable send);
+    }
+
+    private volatile JobsGate jobsGate = (frame, send) -> send.run();
+
+    void gateJobs(JobsGate gate) {
+        jobsGate = gate;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.jobstream.websocket;
 
+import io.jobstream.auth.Access;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JettyConfig;
 import io.javalin.config.RoutesConfig;
@@ -71,6 +72,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final WsMetrics metrics;
     private final Function<WsConnectContext, Optional<WsIdentity>> authenticator;
     private final BiPredicate<Long, Long> jobAccess;
+    private final VisibleJobs visibleJobs;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor senders;
     private final EventSource source;
@@ -129,6 +131,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
         long pingMillis = Math.min(PING_SECONDS * 1000, Math.max(50, config.limits().idleTimeout().toMillis() / 2));
         pinger.scheduleAtFixedRate(this::pingAll, pingMillis, pingMillis, TimeUnit.MILLISECONDS);
         pinger.scheduleWithFixedDelay(this::revalidateNow, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
+        // other nodes' access changes reach the jobs messages as soon as they reach open subscriptions
+        this.visibleJobs = new VisibleJobs(jobAccess, background);
+        pinger.scheduleWithFixedDelay(visibleJobs::forget, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
         Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
                 .register(registry);
         Gauge.builder("ws.outbox.depth", connections, WebsocketEndpoint::queuedTotal)
@@ -161,7 +166,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 ws.onBinaryMessage(this::onBinaryMessage);
                 ws.onClose(this::onClose);
                 ws.onError(this::onError);
-            });
+            }, Access.WEBSOCKET); // the handshake authenticates itself (onConnect)
         }
     }
 
@@ -196,6 +201,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                         background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
                     }
                 }, source, hub, metrics, clock);
+        subscriber.gateJobs((frame, send) -> visibleJobs.deliver(userId, frame, send));
         connections.put(ctx.sessionId(), new Connection(subscriber, identity.get(), ctx.cookie(CSRF_COOKIE), ctx.session,
                 new MessageRate(config.limits().maxMessageRate(), System::nanoTime)));
         subscriber.reply(Replies.accept(userId));
@@ -362,6 +368,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * password or team on this node, so that its websockets are closed at once rather than at the next periodic check.
      */
     public void revalidate() {
+        visibleJobs.forget();
         try {
             pinger.execute(this::revalidateNow);
         } catch (RejectedExecutionException stopping) {

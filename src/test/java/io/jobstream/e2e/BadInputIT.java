@@ -77,6 +77,22 @@ class BadInputIT {
     }
 
     @Test
+    void issue12_good_ndjson_lines_are_stored_next_to_a_bad_first_line_that_starts_with_a_bracket() {
+        String body = "[]]\n" + Events.event(12, 1) + "\n" + Events.event(12, 2) + "\n";
+        HttpResponse<String> ndjson = Http.post(server.uri("/api/v2/job_events/ingest/"), body); // x-ndjson
+        assertThat(ndjson.statusCode()).as(ndjson.body()).isEqualTo(200);
+        assertThat(Http.json(ndjson.body()).path("accepted").asInt()).isEqualTo(2);
+        assertThat(reasons(Http.json(ndjson.body()).path("rejected"))).containsExactly("1: expected a JSON object, got array");
+        // no content type at all (curl --data-binary sends a form type): the same, since the body is no one array
+        HttpResponse<String> undeclared = Http.send(Http.authorized(java.net.http.HttpRequest.newBuilder(
+                        server.uri("/api/v2/job_events/ingest/")), io.jobstream.testing.TestUsers.ADMIN_AUTH)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body.replace("12,", "13,"))).build());
+        assertThat(undeclared.statusCode()).as(undeclared.body()).isEqualTo(200);
+        assertThat(Http.json(undeclared.body()).path("accepted").asInt()).isEqualTo(2);
+        assertThat(Http.getJson(server.uri("/api/v2/jobs/12/job_events/")).path("count").asInt()).isEqualTo(2);
+    }
+
+    @Test
     void a_body_over_the_request_limit_gets_413_and_the_node_keeps_serving() {
         HttpResponse<String> r = Http.post(server.uri("/api/v2/job_events/ingest/"), "x".repeat(17 << 20));
         assertThat(r.statusCode()).isEqualTo(413);

@@ -103,6 +103,60 @@ class EventDecoderTest {
     }
 
     @Test
+    void issue12_ndjson_is_judged_by_line_even_when_the_first_line_starts_with_a_bracket() {
+        byte[] body = ("[]]\n" + GOOD_LINE + "\n[{\"job_id\":1,\"counter\":3,\"event\":\"verbose\"}]\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        List<Decoded> out = decoder.decodeBody(body, Framing.NDJSON);
+        assertThat(out).extracting(Decoded::line).containsExactly(1, 2, 3);
+        assertThat(reason(out.get(0))).startsWith("expected a JSON object, got array");
+        assertThat(out.get(1)).isInstanceOf(Decoded.Ok.class);
+        assertThat(reason(out.get(2))).startsWith("expected a JSON object, got array");
+        // a body that is exactly one well-formed array is that array, whatever its label
+        byte[] array = ("[" + GOOD_LINE + ",\n" + GOOD_LINE.replace("\"counter\":2", "\"counter\":3") + "]")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(decoder.decodeBody(array, Framing.NDJSON)).hasSize(2).allMatch(d -> d instanceof Decoded.Ok);
+    }
+
+    @Test
+    void issue12_an_undeclared_body_is_an_array_only_when_it_is_one_well_formed_array() {
+        byte[] broken = ("[]]\n" + GOOD_LINE + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        List<Decoded> lines = decoder.decodeBody(broken, Framing.UNDECLARED);
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(1)).isInstanceOf(Decoded.Ok.class);
+        byte[] array = ("[\n" + GOOD_LINE + "\n]\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(decoder.decodeBody(array, Framing.UNDECLARED)).singleElement().isInstanceOf(Decoded.Ok.class);
+        // application/json keeps AWX's one-document reading: a broken array keeps what came before the break
+        assertThat(decoder.decodeBody(broken, Framing.JSON)).singleElement().isInstanceOf(Decoded.Rejected.class);
+    }
+
+    @Test
+    void issue12_content_types_choose_the_framing() {
+        assertThat(Framing.of("application/x-ndjson")).isEqualTo(Framing.NDJSON);
+        assertThat(Framing.of(" Application/X-NDJSON ; charset=utf-8")).isEqualTo(Framing.NDJSON);
+        assertThat(Framing.of("application/jsonl")).isEqualTo(Framing.NDJSON);
+        assertThat(Framing.of("application/json; charset=utf-8")).isEqualTo(Framing.JSON);
+        assertThat(Framing.of("application/vnd.x+json")).isEqualTo(Framing.JSON);
+        assertThat(Framing.of("application/x-www-form-urlencoded")).isEqualTo(Framing.UNDECLARED);
+        assertThat(Framing.of(null)).isEqualTo(Framing.UNDECLARED);
+    }
+
+    @Test
+    void issue12_every_non_number_spelling_is_repaired_so_event_data_is_strict_json() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper strict = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (String word : List.of("NaN", "-NaN", "+NaN", "Infinity", "+Infinity", "-Infinity", "INF", "+INF", "-INF")) {
+            List<Decoded> out = decoder.decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\","
+                    + "\"event_data\":{\"res\":{\"x\":" + word + ",\"l\":[" + word + "]}}}");
+            if (out.get(0) instanceof Decoded.Rejected r) continue; // not even lenient JSON: refused, never stored
+            Decoded.Ok ok = (Decoded.Ok) out.get(0);
+            String data = ((JobEvent) ok.message()).eventData();
+            assertThat(strict.readTree(data).toString()).as(word).isEqualTo("{\"res\":{\"x\":null,\"l\":[null]}}");
+            assertThat(ok.repairs()).as(word).containsExactly("event_data: replaced 2 NaN/Infinity number(s) with null");
+        }
+    }
+
+    private static final String GOOD_LINE = "{\"job_id\":1,\"counter\":2,\"event\":\"verbose\"}";
+
+    @Test
     void nul_bytes_in_stdout_are_removed_and_reported_as_a_repair() {
         Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody(
                 "{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"stdout\":\"a\\u0000b\\u0000\"}").get(0);

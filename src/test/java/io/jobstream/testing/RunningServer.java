@@ -7,6 +7,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** A real jobstream node for end-to-end tests: embedded PostgreSQL under a test directory, HTTP on a free port. */
@@ -47,6 +48,11 @@ public final class RunningServer implements AutoCloseable {
     /** Where the launcher keeps job {@code id}'s terminal output (what ansible-playbook printed). */
     public Path jobOutput(long id) {
         return server.launcher().outputFile(id);
+    }
+
+    /** Every route the node serves, read from its router (method, path pattern, declared roles). */
+    public List<Server.Route> routes() {
+        return server.routes();
     }
 
     public URI websocketUri() {

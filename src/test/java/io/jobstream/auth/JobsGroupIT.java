@@ -1,0 +1,77 @@
+package io.jobstream.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.testing.Events;
+import io.jobstream.testing.Http;
+import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
+import io.jobstream.testing.WsTestClient;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 12.5: the websocket {@code jobs} group ({@code status_changed}, {@code summary}) carries only jobs the
+ * subscriber may see: alice never hears of bob's job, while the admin hears of both; over a real node and websockets.
+ */
+class JobsGroupIT {
+    private static final String ALICE = TestUsers.basic("alice", "alice-pw");
+    private static final String BOB = TestUsers.basic("bob", "bob-pw");
+
+    @TempDir Path dataDir;
+
+    @Test
+    void issue12_jobs_messages_reach_only_subscribers_who_may_see_the_job() throws Exception {
+        try (RunningServer node = RunningServer.start(dataDir)) {
+            for (String user : List.of("alice", "bob")) {
+                assertThat(Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"" + user + "\",\"password\":\""
+                        + user + "-pw\"}", TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(201);
+            }
+            WsTestClient alice = subscribe(node, ALICE);
+            WsTestClient admin = subscribe(node, TestUsers.ADMIN_AUTH);
+            ingest(node, BOB, 8002); // first: anything of it alice was sent would come before her own job's end
+            ingest(node, ALICE, 8001);
+
+            List<JsonNode> aliceHeard = untilSummaryOf(alice, 8001);
+            assertThat(aliceHeard).extracting(f -> f.path("unified_job_id").asLong()).contains(8001L)
+                    .doesNotContain(8002L);
+            List<JsonNode> adminHeard = untilSummaryOf(admin, 8002);
+            adminHeard.addAll(untilSummaryOf(admin, 8001));
+            assertThat(adminHeard).extracting(f -> f.path("unified_job_id").asLong()).contains(8001L, 8002L);
+            alice.abort();
+            admin.abort();
+        }
+    }
+
+    private static WsTestClient subscribe(RunningServer node, String auth) throws Exception {
+        WsTestClient ws = WsTestClient.connect(node.websocketUri(), "csrftoken=jobs", auth, true);
+        ws.send("{\"xrftoken\":\"jobs\",\"groups\":{\"jobs\":[\"status_changed\",\"summary\"]}}");
+        for (JsonNode f = ws.next(); !f.has("groups_current"); f = ws.next()) {
+            assertThat(f.has("error")).as(f.toString()).isFalse();
+        }
+        return ws;
+    }
+
+    private static void ingest(RunningServer node, String auth, long job) {
+        String body = Events.event(job, 1) + "\n" + Events.event(job, 2) + "\n" + Events.eof(job, 2) + "\n";
+        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body, auth).statusCode()).isEqualTo(200);
+    }
+
+    /** The jobs messages a subscriber gets up to and including the summary of {@code job}. */
+    private static List<JsonNode> untilSummaryOf(WsTestClient ws, long job) throws Exception {
+        List<JsonNode> heard = new ArrayList<>();
+        while (true) {
+            String frame = ws.frames.poll(10, TimeUnit.SECONDS);
+            assertThat(frame).as("summary of job " + job + " after " + heard).isNotNull();
+            JsonNode f = Http.json(frame);
+            if (!f.path("group_name").asText().equals("jobs")) continue;
+            heard.add(f);
+            if (f.has("final_counter") && f.path("unified_job_id").asLong() == job) return heard;
+        }
+    }
+}
