@@ -1,0 +1,433 @@
+package io.jobstream.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.event.Timestamps;
+import io.jobstream.testing.Http;
+import io.jobstream.testing.NodeProcess;
+import io.jobstream.testing.RawWebsocket;
+import io.jobstream.testing.TestUsers;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One user abuses a node while another watches a job (run by {@code bench/neighbours}; not a test). The same node
+ * (its own JVM, {@value #HEAP}) runs two phases of the same length: "quiet", where the watcher alone watches a job fed
+ * at a steady rate and reads REST pages, and "abused", the same while a second ordinary user runs every abuse of
+ * issue 13 at once: websockets that subscribe to a job of big events with {@code resume} and never read, stalled
+ * stdout downloads, launch-then-cancel of a slow playbook, a flood of EOF lines over job ids, ids spread to create
+ * partitions, no-op PATCHes of itself, subscribe messages naming 100 jobs, a 20,000,000-character job name, and
+ * password guessing. It prints, per phase, the watcher's websocket lag (created to arrival) and REST latency
+ * percentiles, the node's largest heap, whether every event arrived once and in order, and what each abuse got
+ * back. The target (issue 13): lag p99 and REST p99 within 2x of the quiet phase, heap under its bound, nothing lost.
+ * Arguments: [seconds=20] [rate=2000].
+ */
+public final class NeighboursBenchmark {
+    private static final String HEAP = "-Xmx1g";
+    private static final String WATCHER = "watcher";
+    private static final String ABUSER = "abuser";
+    private static final String PASSWORD = "neighbour-password-1";
+    private static final Pattern HEAP_LINE = Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} (\\S+)$");
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        int rate = args.length > 1 ? Integer.parseInt(args[1]) : 2_000;
+        Path dir = Files.createTempDirectory("jobstream-neighbours-bench");
+        Path playbooks = Path.of("playbooks").toAbsolutePath();
+        try (NodeProcess node = NodeProcess.start("neighbours", dir.resolve("node"),
+                Map.of("playbook-dir", playbooks.toString()), List.of(HEAP))) {
+            long abuserId = createUser(node, ABUSER);
+            createUser(node, WATCHER);
+            List<String> rows = new ArrayList<>();
+            Result quiet = phase(node, seconds, rate, null);
+            rows.add(quiet.row("quiet (watcher alone)"));
+            Abuser abuser = new Abuser(node, abuserId);
+            Result abused = phase(node, seconds, rate, abuser);
+            rows.add(abused.row("abused (one user runs every abuse)"));
+            System.out.println();
+            System.out.println("| phase | ws lag p50 | ws lag p99 | ws lag max | REST p50 | REST p99 | heap max | delivered | in order |");
+            System.out.println("|---|---|---|---|---|---|---|---|---|");
+            rows.forEach(System.out::println);
+            System.out.printf("%nratios abused/quiet: ws lag p99 %.2fx, REST p99 %.2fx (target <= 2x); heap max %.0f MB"
+                            + " of %s%n", abused.lagP99 / Math.max(0.001, quiet.lagP99), abused.restP99 / Math.max(0.001, quiet.restP99),
+                    abused.heapMaxMb, HEAP);
+            System.out.println();
+            System.out.println("| abuse | requests | answers |");
+            System.out.println("|---|---|---|");
+            abuser.outcomes.forEach((name, answers) -> System.out.printf("| %s | %d | %s |%n", name,
+                    answers.values().stream().mapToLong(LongAdder::sum).sum(), new TreeMap<>(answers)));
+            System.out.println("node log: " + dir.resolve("node/node.log"));
+        }
+    }
+
+    private static long createUser(NodeProcess node, String name) {
+        HttpResponse<String> r = Http.postJson(node.uri("/api/v2/users/"),
+                "{\"username\":\"" + name + "\",\"password\":\"" + PASSWORD + "\"}", TestUsers.ADMIN_AUTH);
+        if (r.statusCode() != 201) throw new IllegalStateException("creating " + name + ": " + r.statusCode() + " " + r.body());
+        return Http.json(r.body()).path("id").asLong();
+    }
+
+    /** A fresh job of {@code user}'s, and the ingest token that feeds it: a token made without a job allocates one. */
+    static JsonNode newJob(NodeProcess node, String user) {
+        HttpResponse<String> r = Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}",
+                TestUsers.basic(user, PASSWORD));
+        JsonNode token = r.statusCode() == 201 ? Http.json(r.body()) : null;
+        if (token == null || !token.path("job").canConvertToLong()) {
+            throw new IllegalStateException("a new job for " + user + ": " + r.statusCode() + " " + r.body());
+        }
+        return token;
+    }
+
+    /** The watcher's phase: a job fed at {@code rate} for {@code seconds}, watched live and read by REST. */
+    private static Result phase(NodeProcess node, int seconds, int rate, Abuser abuser) throws Exception {
+        JsonNode job = newJob(node, WATCHER);
+        long jobId = job.get("job").asLong();
+        String bearer = "Bearer " + job.get("token").asText();
+        int tickMs = 10;
+        int perTick = Math.max(1, rate * tickMs / 1000);
+        int total = perTick * (seconds * 1000 / tickMs);
+        int warmup = Math.min(total / 4, rate * 3);
+        HttpClient http = HttpClient.newHttpClient();
+        Watcher watcher = Watcher.subscribe(http, node.websocketUri(), jobId, total, warmup);
+        AtomicBoolean running = new AtomicBoolean(true);
+        long[] restMicros = new long[1_000_000];
+        AtomicInteger restCount = new AtomicInteger();
+        Thread rest = daemon("watcher-rest", () -> {
+            URI page = node.uri("/api/v2/jobs/" + jobId + "/job_events/?page_size=50&order_by=-counter");
+            while (running.get()) {
+                long t0 = System.nanoTime();
+                int status = Http.get(page, TestUsers.basic(WATCHER, PASSWORD)).statusCode();
+                long micros = (System.nanoTime() - t0) / 1000;
+                if (status == 200) {
+                    int n = restCount.getAndIncrement();
+                    if (n < restMicros.length) restMicros[n] = micros;
+                }
+                sleep(50);
+            }
+        });
+        AtomicLong heapMax = new AtomicLong();
+        Thread heap = daemon("heap-sampler", () -> {
+            while (running.get()) {
+                heapMax.accumulateAndGet(heapUsed(node), Math::max);
+                sleep(250);
+            }
+        });
+        if (abuser != null) abuser.start(running);
+        Thread.sleep(300);
+        AtomicInteger failures = new AtomicInteger();
+        List<CompletableFuture<?>> posts = new ArrayList<>();
+        long start = System.nanoTime();
+        int counter = 0;
+        for (int tick = 0; counter < total; tick++) {
+            long wait = start + TimeUnit.MILLISECONDS.toNanos((long) tick * tickMs) - System.nanoTime();
+            if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+            StringBuilder body = new StringBuilder();
+            for (int k = 0; k < perTick; k++) body.append(event(jobId, ++counter)).append('\n');
+            posts.add(post(http, node.uri("/api/v2/job_events/ingest/"), bearer, body.toString(), failures));
+        }
+        CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
+        watcher.done.completeOnTimeout(null, 60, TimeUnit.SECONDS).join();
+        running.set(false);
+        rest.join();
+        heap.join();
+        if (abuser != null) abuser.stop();
+        long[] lags = Arrays.stream(watcher.lagsMicros, 0, Math.min(watcher.measured.get(), watcher.lagsMicros.length))
+                .sorted().toArray();
+        long[] restSorted = Arrays.stream(restMicros, 0, Math.min(restCount.get(), restMicros.length)).sorted().toArray();
+        return new Result(pct(lags, 0.5), pct(lags, 0.99), lags.length == 0 ? 0 : lags[lags.length - 1] / 1000.0,
+                pct(restSorted, 0.5), pct(restSorted, 0.99), heapMax.get() / 1e6, watcher.received.get(), total,
+                watcher.outOfOrder.get(), failures.get());
+    }
+
+    /** Posts one request, again after a 503 or 429 (as an emitter must); counts a request that never got its 200. */
+    private static CompletableFuture<?> post(HttpClient http, URI uri, String auth, String body, AtomicInteger failures) {
+        HttpRequest request = HttpRequest.newBuilder(uri).header("Authorization", auth)
+                .header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).thenCompose(r -> {
+            if (r.statusCode() == 200) return CompletableFuture.completedFuture(null);
+            if (r.statusCode() == 503 || r.statusCode() == 429) {
+                return CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS))
+                        .thenCompose(x -> post(http, uri, auth, body, failures));
+            }
+            failures.incrementAndGet();
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    static String event(long job, int counter) {
+        return "{\"job_id\":" + job + ",\"counter\":" + counter + ",\"event\":\"runner_on_ok\",\"uuid\":\"n-" + job + "-"
+                + counter + "\",\"created\":\"" + Timestamps.format(Instant.now()) + "\",\"stdout\":\"line " + counter
+                + " \\u001b[0;32mok: [web" + counter % 5 + "]\\u001b[0m\",\"start_line\":" + (counter - 1)
+                + ",\"end_line\":" + counter + ",\"event_data\":{\"host\":\"web" + counter % 5 + "\",\"task\":\"t"
+                + counter / 100 + "\"}}";
+    }
+
+    private static long heapUsed(NodeProcess node) {
+        try {
+            return Http.get(node.uri("/metrics")).body().lines().map(HEAP_LINE::matcher).filter(Matcher::matches)
+                    .mapToLong(m -> (long) Double.parseDouble(m.group(1))).sum();
+        } catch (RuntimeException unreachable) {
+            return 0;
+        }
+    }
+
+    private static double pct(long[] sorted, double q) {
+        if (sorted.length == 0) return 0;
+        return sorted[(int) Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1000.0;
+    }
+
+    static Thread daemon(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private record Result(double lagP50, double lagP99, double lagMax, double restP50, double restP99, double heapMaxMb,
+                          int received, int total, int outOfOrder, int failedPosts) {
+        String row(String phase) {
+            return String.format("| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.0f MB | %d of %d%s | %s |",
+                    phase, lagP50, lagP99, lagMax, restP50, restP99, heapMaxMb, received, total,
+                    failedPosts == 0 ? "" : " (" + failedPosts + " posts refused)", outOfOrder == 0 ? "yes" : outOfOrder + " out of order");
+        }
+    }
+
+    /** The watcher's websocket: lag of each event on arrival, and whether counters come once and in order. */
+    static final class Watcher implements WebSocket.Listener {
+        final long[] lagsMicros;
+        final AtomicInteger measured = new AtomicInteger();
+        final AtomicInteger received = new AtomicInteger();
+        final AtomicInteger outOfOrder = new AtomicInteger();
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        private final StringBuilder partial = new StringBuilder();
+        private final int total;
+        private final int warmup;
+        private int last;
+
+        private Watcher(int total, int warmup) {
+            this.lagsMicros = new long[total - warmup];
+            this.total = total;
+            this.warmup = warmup;
+        }
+
+        static Watcher subscribe(HttpClient http, URI uri, long job, int total, int warmup) {
+            Watcher w = new Watcher(total, warmup);
+            WebSocket ws = http.newWebSocketBuilder().header("Authorization", TestUsers.basic(WATCHER, PASSWORD))
+                    .header("Cookie", "csrftoken=bench").buildAsync(uri, w).join();
+            ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + job + "]}}", true).join();
+            return w;
+        }
+
+        @Override
+        public void onOpen(WebSocket ws) {
+            ws.request(1);
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                record(partial.toString());
+                partial.setLength(0);
+            }
+            ws.request(1);
+            return null;
+        }
+
+        private void record(String s) {
+            int i = s.indexOf("\"created\":\"");
+            if (i < 0 || !s.contains("\"group_name\":\"job_events\"")) return;
+            Instant created = Timestamps.parse(s.substring(i + 11, s.indexOf('"', i + 11)));
+            long lag = Duration.between(created, Instant.now()).toNanos() / 1000;
+            int c = s.indexOf("\"counter\":");
+            int counter = Integer.parseInt(s.substring(c + 10, s.indexOf(',', c)));
+            if (counter != last + 1) outOfOrder.incrementAndGet();
+            last = counter;
+            received.incrementAndGet();
+            if (counter > warmup) {
+                int n = measured.getAndIncrement();
+                if (n < lagsMicros.length) lagsMicros[n] = lag;
+            }
+            if (counter == total) done.complete(null);
+        }
+    }
+
+    /**
+     * The abusing user: every abuse of issue 13 at once, each on its own thread, for as long as the phase runs. Each
+     * answer's HTTP status (or what became of a connection) is counted per abuse.
+     */
+    static final class Abuser {
+        final ConcurrentMap<String, ConcurrentMap<String, LongAdder>> outcomes = new ConcurrentHashMap<>();
+        private final NodeProcess node;
+        private final long userId;
+        private final String auth = TestUsers.basic(ABUSER, PASSWORD);
+        private final List<AutoCloseable> held = new ArrayList<>();
+        private final List<Thread> threads = new ArrayList<>();
+
+        Abuser(NodeProcess node, long userId) {
+            this.node = node;
+            this.userId = userId;
+        }
+
+        private void count(String abuse, String outcome) {
+            outcomes.computeIfAbsent(abuse, k -> new ConcurrentHashMap<>()).computeIfAbsent(outcome, k -> new LongAdder())
+                    .increment();
+        }
+
+        private void loop(String abuse, AtomicBoolean running, long pauseMillis, Supplier<String> once) {
+            threads.add(daemon("abuse-" + abuse, () -> {
+                while (running.get()) {
+                    try {
+                        count(abuse, once.get());
+                    } catch (RuntimeException e) {
+                        count(abuse, e.getClass().getSimpleName());
+                    }
+                    if (pauseMillis > 0) sleep(pauseMillis);
+                }
+            }));
+        }
+
+        void start(AtomicBoolean running) throws Exception {
+            bigJobAndStalledReaders();
+            loop("launch then cancel slow.yml", running, 20, () -> {
+                HttpResponse<String> r = Http.postJson(node.uri("/api/v2/jobs/"),
+                        "{\"playbook\":\"slow.yml\",\"extra_vars\":{\"steps\":60}}", auth);
+                if (r.statusCode() == 201) {
+                    long id = Http.json(r.body()).path("id").asLong();
+                    Http.postJson(node.uri("/api/v2/jobs/" + id + "/cancel/"), "{}", auth);
+                }
+                return String.valueOf(r.statusCode());
+            });
+            loop("EOF lines for ids 3..1002", running, 200, () -> {
+                StringBuilder body = new StringBuilder();
+                for (int id = 3; id <= 1002; id++) body.append("{\"event\":\"EOF\",\"job_id\":").append(id)
+                        .append(",\"final_counter\":1}\n");
+                return String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString(), auth).statusCode());
+            });
+            loop("events spread over ids (partitions)", running, 200, () -> {
+                StringBuilder body = new StringBuilder();
+                for (long id = 1_000_000; id < 2_000_000_000L; id += 1_000_000) body.append(event(id, 1)).append('\n');
+                return String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString(), auth).statusCode());
+            });
+            loop("no-op PATCH of oneself", running, 5, () -> String.valueOf(Http.send(Http.authorized(
+                    HttpRequest.newBuilder(node.uri("/api/v2/users/" + userId + "/")), auth)
+                    .header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString("{}"))
+                    .build()).statusCode()));
+            loop("20,000,000-character job name", running, 500, () -> {
+                String name = "x".repeat(20_000_000);
+                return String.valueOf(Http.postJson(node.uri("/api/v2/jobs/"),
+                        "{\"playbook\":\"hello.yml\",\"name\":\"" + name + "\"}", auth).statusCode());
+            });
+            for (int t = 0; t < 2; t++) {
+                loop("wrong password", running, 5, () -> String.valueOf(Http.get(node.uri("/api/v2/me/"),
+                        TestUsers.basic(ABUSER, "guess-" + System.nanoTime())).statusCode()));
+            }
+            for (int c = 0; c < 16; c++) subscribeFlood(running);
+        }
+
+        /** A job of 40 events of 1.9 MB, 20 websockets that resume it and never read, 10 downloads never read. */
+        private void bigJobAndStalledReaders() throws Exception {
+            JsonNode job = newJob(node, ABUSER);
+            long jobId = job.get("job").asLong();
+            String bearer = "Bearer " + job.get("token").asText();
+            String big = "y".repeat(1_900_000);
+            for (int c = 1; c <= 40; c++) {
+                String e = "{\"job_id\":" + jobId + ",\"counter\":" + c + ",\"event\":\"runner_on_ok\",\"uuid\":\"big-" + c
+                        + "\",\"stdout\":\"" + big + "\",\"start_line\":" + (c - 1) + ",\"end_line\":" + c + "}";
+                count("40 events of 1.9 MB", String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), e, bearer)
+                        .statusCode()));
+            }
+            for (int i = 0; i < 20; i++) {
+                try {
+                    RawWebsocket ws = RawWebsocket.connect(node.websocketUri(), Map.of("Authorization", auth,
+                            "Cookie", "csrftoken=bench"), false);
+                    ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + jobId + "]},\"resume\":{\""
+                            + jobId + "\":0}}");
+                    held.add(ws);
+                    count("websockets resuming 40 x 1.9 MB, never reading", "connected");
+                } catch (IOException refused) {
+                    count("websockets resuming 40 x 1.9 MB, never reading", "refused");
+                }
+            }
+            for (int i = 0; i < 10; i++) {
+                Socket s = new Socket(node.uri("/").getHost(), node.uri("/").getPort());
+                s.setReceiveBufferSize(4096);
+                OutputStream out = s.getOutputStream();
+                out.write(("GET /api/v2/jobs/" + jobId + "/stdout/?format=ansi_download HTTP/1.1\r\nHost: x\r\n"
+                        + "Authorization: " + auth + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                held.add(s);
+                count("stdout downloads never read", "sent");
+            }
+        }
+
+        /** One connection that keeps sending subscribe messages naming 100 jobs (the node's message rate allowing). */
+        private void subscribeFlood(AtomicBoolean running) {
+            StringBuilder ids = new StringBuilder();
+            for (int j = 1; j <= 100; j++) ids.append(j == 1 ? "" : ",").append(j);
+            String message = "{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + ids + "]}}";
+            threads.add(daemon("abuse-subscribe", () -> {
+                while (running.get()) {
+                    try (RawWebsocket ws = RawWebsocket.connect(node.websocketUri(), Map.of("Authorization", auth,
+                            "Cookie", "csrftoken=bench"), true)) {
+                        while (running.get() && !ws.closed.isDone()) {
+                            ws.sendText(message);
+                            count("subscribe messages naming 100 jobs", "sent");
+                            sleep(10);
+                        }
+                        count("subscribe messages naming 100 jobs", "closed " + ws.closed.getNow(0));
+                    } catch (IOException e) {
+                        count("subscribe messages naming 100 jobs", "connection " + e.getMessage());
+                        sleep(200);
+                    }
+                }
+            }));
+        }
+
+        void stop() throws Exception {
+            for (Thread t : threads) t.join(30_000);
+            for (AutoCloseable c : held) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // already closed by the node: what we wanted to see
+                }
+            }
+        }
+    }
+}
