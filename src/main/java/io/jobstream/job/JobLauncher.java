@@ -1,11 +1,11 @@
 package io.jobstream.job;
 
 import io.jobstream.config.Config.JobsConfig;
+import io.jobstream.config.PrivateFiles;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -273,8 +273,9 @@ public final class JobLauncher implements AutoCloseable {
         try {
             synchronized (run) {
                 if (run.cancelRequested || run.done) return;
-                Files.createDirectories(out.getParent());
-                Files.writeString(extraVarsFile(run.id), extraVars, StandardCharsets.UTF_8);
+                PrivateFiles.directory(out.getParent()); // jobs/ and jobs/<id>/ 0700, the files 0600
+                PrivateFiles.writeString(extraVarsFile(run.id), extraVars);
+                PrivateFiles.emptyFile(out);
                 ProcessBuilder pb = new ProcessBuilder(command)
                         .directory(playbooks.path().toFile())
                         .redirectErrorStream(true)
