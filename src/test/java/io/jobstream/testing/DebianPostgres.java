@@ -4,18 +4,19 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Debian's PostgreSQL 15 ({@code /usr/lib/postgresql/15}) started by a test on a free port in its own directory,
+ * Debian's PostgreSQL (the newest installed, found by {@link Binaries#postgres}) started by a test on a free port in its own directory,
  * as the {@code postgres} user (it refuses root), so that a test can stop it and start it again on the same port
  * while nodes keep their URL (the embedded server cannot do that). Trust authentication on 127.0.0.1 only.
  */
 public final class DebianPostgres implements AutoCloseable {
-    private static final Path BIN = Path.of("/usr/lib/postgresql/15/bin");
     private final Path dir;
     private final int port;
     private boolean running;
@@ -23,10 +24,6 @@ public final class DebianPostgres implements AutoCloseable {
     private DebianPostgres(Path dir, int port) {
         this.dir = dir;
         this.port = port;
-    }
-
-    public static boolean installed() {
-        return Files.isExecutable(BIN.resolve("pg_ctl"));
     }
 
     public static DebianPostgres start(Path dir) {
@@ -42,14 +39,19 @@ public final class DebianPostgres implements AutoCloseable {
 
     private void initdb() {
         try {
-            // every parent must be traversable by postgres
-            for (Path p = dir; p != null && p.getParent() != null; p = p.getParent()) {
-                if (Files.exists(p)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+            // every parent must be traversable by postgres: add o+x where it lacks, never replace a mode (setting
+            // /tmp to 0755 would drop its sticky bit and shut every other user out of it)
+            for (Path p = dir.getParent(); p != null && p.getParent() != null; p = p.getParent()) {
+                if (!Files.exists(p)) continue;
+                Set<PosixFilePermission> mode = Files.getPosixFilePermissions(p);
+                if (mode.contains(PosixFilePermission.OTHERS_EXECUTE)) continue;
+                mode.add(PosixFilePermission.OTHERS_EXECUTE);
+                Files.setPosixFilePermissions(p, mode);
             }
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
             run("chown", "postgres:postgres", dir.toString());
-            asPostgres(BIN.resolve("initdb").toString(), "-D", dir.resolve("data").toString(), "-U", "postgres",
+            asPostgres(Binaries.postgres("initdb").toString(), "-D", dir.resolve("data").toString(), "-U", "postgres",
                     "-A", "trust", "-E", "UTF8");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -57,7 +59,7 @@ public final class DebianPostgres implements AutoCloseable {
     }
 
     private void startServer() {
-        asPostgres(BIN.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-l", dir.resolve("log").toString(),
+        asPostgres(Binaries.postgres("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-l", dir.resolve("log").toString(),
                 "-o", "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off",
                 "-w", "start");
         running = true;
@@ -66,7 +68,7 @@ public final class DebianPostgres implements AutoCloseable {
     /** Fast shutdown: open connections are cut, as in a crash of the database host. */
     public void stop() {
         if (!running) return;
-        asPostgres(BIN.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m", "fast", "-w", "stop");
+        asPostgres(Binaries.postgres("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m", "fast", "-w", "stop");
         running = false;
     }
 
@@ -86,7 +88,7 @@ public final class DebianPostgres implements AutoCloseable {
     }
 
     private void asPostgres(String... cmd) {
-        List<String> all = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
+        List<String> all = new ArrayList<>(List.of(Binaries.runuser().toString(), "-u", "postgres", "--"));
         all.addAll(List.of(cmd));
         run(all.toArray(String[]::new));
     }

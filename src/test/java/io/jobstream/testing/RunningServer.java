@@ -34,6 +34,8 @@ public final class RunningServer implements AutoCloseable {
         flags.putIfAbsent("port", "0");
         flags.putIfAbsent("database.binaries-dir", PG_BINARIES.toString());
         flags.putIfAbsent("admin-password", TestUsers.ADMIN_PASSWORD);
+        // a node that may launch runs the ansible-playbook the tests found, and one missing fails here, saying what to install
+        if (flags.containsKey("playbook-dir")) flags.putIfAbsent("jobs.ansible-playbook", Binaries.ansiblePlaybook().toString());
         Config config = ConfigLoader.load(Map.of(), flags);
         return new RunningServer(new Server(config, Clock.systemUTC()).start(), dataDir);
     }
