@@ -6,6 +6,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +39,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
      * binaries where it asked for them.
      */
     private static final Map<Path, PgBinaryResolver> RESOLVERS = new ConcurrentHashMap<>();
+    private static String digest; // guarded by the class: see archiveDigest
     private final Path home;
     private final Path dataDir;
     private final Path binariesDir;
@@ -111,13 +113,18 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
     }
 
-    /** zonky unpacks into {@code PG-<md5 of the archive>}; the lock-down step runs that {@code postgres} before zonky does. */
-    private static String archiveDigest() throws IOException {
+    /**
+     * zonky unpacks into {@code PG-<md5 of the archive>}; the lock-down step runs that {@code postgres} before zonky
+     * does. The archive is on the class path and does not change while the JVM runs: read it once.
+     */
+    private static synchronized String archiveDigest() throws IOException {
+        if (digest != null) return digest;
         try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system(), architecture())) {
             if (in == null) throw new IOException("no embedded PostgreSQL binaries for this system on the class path");
-            DigestInputStream digest = new DigestInputStream(in, MessageDigest.getInstance("MD5"));
-            digest.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(digest.getMessageDigest().digest());
+            DigestInputStream md5 = new DigestInputStream(in, MessageDigest.getInstance("MD5"));
+            md5.transferTo(OutputStream.nullOutputStream());
+            digest = HexFormat.of().formatHex(md5.getMessageDigest().digest());
+            return digest;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

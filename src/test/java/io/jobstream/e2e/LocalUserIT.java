@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.jobstream.config.PrivateFiles;
 import io.jobstream.testing.Binaries;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
@@ -164,7 +165,8 @@ class LocalUserIT {
     /** The embedded PostgreSQL as the previous version started it: zonky's defaults (initdb -A trust), same settings. */
     private static final class PreviousVersion {
         static EmbeddedPostgres start(Path data) throws IOException {
-            Path work = RunningServer.PG_BINARIES.resolve("zonky"); // where the binaries are unpacked matters not here
+            // the binaries where the test nodes keep theirs (zonky's world-writable "zonky" inside the private one)
+            Path work = PrivateFiles.directory(RunningServer.PG_BINARIES).resolve("zonky");
             EmbeddedPostgres.Builder builder;
             synchronized (PreviousVersion.class) { // keep zonky's stale-directory sweep out of /tmp/embedded-pg
                 System.setProperty("ot.epg.working-dir", work.toString());
