@@ -14,11 +14,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Debian's PostgreSQL (the newest installed, found by {@link Binaries#postgres}) started by a test on a free port in its own directory,
  * as the {@code postgres} user (it refuses root), so that a test can stop it and start it again on the same port
- * while nodes keep their URL (the embedded server cannot do that). Trust authentication on 127.0.0.1 only.
+ * while nodes keep their URL (the embedded server cannot do that). On 127.0.0.1 only, with a password.
  */
 public final class DebianPostgres implements AutoCloseable {
     private final Path dir;
     private final int port;
+    /** Every connection needs it (SCRAM), so other users on a shared CI host cannot use the test's superuser. */
+    private final String password = newPassword();
     private boolean running;
 
     private DebianPostgres(Path dir, int port) {
@@ -33,8 +35,14 @@ public final class DebianPostgres implements AutoCloseable {
         return pg;
     }
 
+    private static String newPassword() {
+        byte[] random = new byte[16];
+        new java.security.SecureRandom().nextBytes(random);
+        return java.util.HexFormat.of().formatHex(random);
+    }
+
     public String url() {
-        return "postgresql://postgres@127.0.0.1:" + port + "/postgres";
+        return "postgresql://postgres:" + password + "@127.0.0.1:" + port + "/postgres";
     }
 
     private void initdb() {
@@ -49,10 +57,14 @@ public final class DebianPostgres implements AutoCloseable {
                 Files.setPosixFilePermissions(p, mode);
             }
             Files.createDirectories(dir);
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            run("chown", "postgres:postgres", dir.toString());
+            // 0700 (postgres's): its socket is in there, and no one else has business in it
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            Path pwfile = dir.resolve("pwfile");
+            Files.writeString(pwfile, password + "\n");
+            run("chown", "-R", "postgres:postgres", dir.toString());
             asPostgres(Binaries.postgres("initdb").toString(), "-D", dir.resolve("data").toString(), "-U", "postgres",
-                    "-A", "trust", "-E", "UTF8");
+                    "-A", "scram-sha-256", "--pwfile=" + pwfile, "-E", "UTF8");
+            Files.delete(pwfile);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
