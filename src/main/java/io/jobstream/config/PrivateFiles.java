@@ -57,6 +57,30 @@ public final class PrivateFiles {
     }
 
     /**
+     * As {@link #directory}, for a directory whose contents the node trusts (the data dir, the PostgreSQL binaries):
+     * one that exists must belong to this process's user, since its owner could change what the node reads or runs
+     * there whatever its mode. A symlink counts as the directory it leads to. Returns the real path.
+     */
+    public static Path ownDirectory(Path dir) {
+        Path absolute = dir.toAbsolutePath().normalize();
+        try {
+            if (Files.exists(absolute)) {
+                absolute = absolute.toRealPath();
+                int owner = (Integer) Files.getAttribute(absolute, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid"); // the JVM's effective uid
+                if (owner != self) {
+                    throw new IllegalStateException(absolute + " belongs to uid " + owner + ", not to this node's user"
+                            + " (uid " + self + "): another user could change what the node reads there; use a"
+                            + " directory the node's user created");
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check the owner of " + dir, e);
+        }
+        return directory(absolute);
+    }
+
+    /**
      * Creates {@code file} empty with mode 0600 (or empties an existing one and makes it 0600), for a process to write
      * into: {@code ProcessBuilder.redirectOutput} keeps the mode of a file that exists, but makes a new one 0666 minus
      * the umask. A symlink in its place is refused.
@@ -94,19 +118,8 @@ public final class PrivateFiles {
      * neither followed nor changed. Returns how many entries were tightened.
      */
     public static int tighten(Path dataDir) {
-        Path dir = dataDir.toAbsolutePath().normalize();
+        Path dir = ownDirectory(dataDir);
         try {
-            if (Files.exists(dir)) {
-                dir = dir.toRealPath(); // a data dir that is a symlink: what counts is the directory it leads to
-                int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-                int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid"); // the JVM's effective uid
-                if (owner != self) {
-                    throw new IllegalStateException("the data dir " + dir + " belongs to uid " + owner + ", not to this"
-                            + " node's user (uid " + self + "): another user could change what the node reads there;"
-                            + " use a data dir the node's user created");
-                }
-            }
-            directory(dir);
             int[] fixed = {0};
             Files.walkFileTree(dir, new SimpleFileVisitor<>() {
                 @Override

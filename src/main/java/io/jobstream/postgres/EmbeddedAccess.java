@@ -1,6 +1,7 @@
 package io.jobstream.postgres;
 
 import io.jobstream.config.PrivateFiles;
+import io.zonky.test.db.postgres.util.LinuxUtils;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -124,7 +125,7 @@ final class EmbeddedAccess {
      */
     private void singleUser(Path pgData, Path binDir, List<String> statements) throws IOException {
         List<String> command = new ArrayList<>();
-        if (io.zonky.test.db.postgres.util.LinuxUtils.isUnshareAvailable()) command.addAll(List.of("unshare", "-U"));
+        if (LinuxUtils.isUnshareAvailable()) command.addAll(List.of("unshare", "-U"));
         command.addAll(List.of(binDir.resolve("postgres").toString(), "--single", "-D", pgData.toString(),
                 "-c", "log_min_error_statement=panic", "-c", "exit_on_error=on", "postgres"));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -62,10 +62,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
      */
     public String start() {
         try {
-            PrivateFiles.directory(home);
+            PrivateFiles.ownDirectory(home);
             PrivateFiles.directory(dataDir);
             // zonky makes the directory it unpacks into world-writable: that one sits inside our private one
-            Path workDir = PrivateFiles.directory(binariesDir).resolve("zonky");
+            Path workDir = PrivateFiles.ownDirectory(binariesDir).resolve("zonky");
             EmbeddedAccess access = EmbeddedAccess.of(home);
             PgBinaryResolver resolver = RESOLVERS.computeIfAbsent(workDir, d -> DefaultPostgresBinaryResolver.INSTANCE::getPgBinary);
             Path bin = workDir.resolve("PG-" + archiveDigest()).resolve("bin");

@@ -82,11 +82,14 @@ class PrivateFilesTest {
     }
 
     @Test
-    void a_data_dir_owned_by_another_user_is_refused() throws IOException {
+    void a_data_dir_or_binaries_dir_owned_by_another_user_is_refused() throws IOException {
         Path data = Files.createDirectory(dir.resolve("data"));
         UserPrincipal nobody = data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
         Files.setOwner(data, nobody); // the tests run as root (CI), as a node may
         assertThatThrownBy(() -> PrivateFiles.tighten(data)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("belongs to uid 65534");
+        Path binaries = Files.createDirectory(dir.resolve("binaries"));
+        Files.setOwner(binaries, nobody);
+        assertThatThrownBy(() -> PrivateFiles.ownDirectory(binaries)).isInstanceOf(IllegalStateException.class);
     }
 }

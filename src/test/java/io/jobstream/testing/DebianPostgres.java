@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -37,8 +39,8 @@ public final class DebianPostgres implements AutoCloseable {
 
     private static String newPassword() {
         byte[] random = new byte[16];
-        new java.security.SecureRandom().nextBytes(random);
-        return java.util.HexFormat.of().formatHex(random);
+        new SecureRandom().nextBytes(random);
+        return HexFormat.of().formatHex(random);
     }
 
     public String url() {
