@@ -1,12 +1,11 @@
 package io.jobstream.auth;
 
+import io.jobstream.config.PrivateFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -72,11 +71,8 @@ public final class NodeTokens {
             String secret = Secrets.newSecret();
             store.createToken(Secrets.sha256(secret), admin.get().id(), Token.API, null,
                     "cli-token in " + dataDir.toAbsolutePath().normalize(), null);
-            Files.createDirectories(dataDir);
-            Path tmp = Files.createTempFile(dataDir, ".cli-token", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(tmp, secret + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            PrivateFiles.directory(dataDir);
+            PrivateFiles.writeString(file, secret + "\n");
             return Optional.of(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);

@@ -29,8 +29,11 @@ public record Config(
         }
     }
 
-    /** {@code url} empty means embedded PostgreSQL with its data under {@code dataDir}. */
-    public record DatabaseConfig(String url, Path dataDir, int poolSize) {
+    /**
+     * {@code url} empty means embedded PostgreSQL with its data under {@code dataDir} and its binaries unpacked in
+     * {@code binariesDir}.
+     */
+    public record DatabaseConfig(String url, Path dataDir, int poolSize, Path binariesDir) {
         public boolean embedded() {
             return url.isEmpty();
         }

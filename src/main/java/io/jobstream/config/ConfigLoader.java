@@ -45,8 +45,10 @@ public final class ConfigLoader {
     private Config build() {
         var http = new Config.HttpConfig(string(Settings.HOST), intIn(Settings.PORT, 0, 65535), tls(),
                 duration(Settings.HTTP_IDLE_TIMEOUT, Duration.ofMillis(100)), size(Settings.HTTP_MIN_REQUEST_RATE, 0, 1L << 30));
-        var db = new Config.DatabaseConfig(databaseUrl(), Path.of(string(Settings.DATA_DIR)),
-                intIn(Settings.DATABASE_POOL_SIZE, 2, 200));
+        Path dataDir = Path.of(string(Settings.DATA_DIR));
+        String binaries = string(Settings.DATABASE_BINARIES_DIR);
+        var db = new Config.DatabaseConfig(databaseUrl(), dataDir, intIn(Settings.DATABASE_POOL_SIZE, 2, 200),
+                binaries.isEmpty() ? dataDir.resolve("pg-bin") : Path.of(binaries));
         var ingest = new Config.IngestConfig(
                 (int) size(Settings.MAX_EVENT_SIZE, 1024, 256L << 20),
                 size(Settings.MAX_REQUEST_SIZE, 1024, 1L << 30),

@@ -7,9 +7,13 @@ public final class Settings {
     public static final Setting HOST = new Setting("host", "127.0.0.1", "Address to listen on for HTTP and websockets.");
     public static final Setting PORT = new Setting("port", "8052", "Port for HTTP and websockets (0 = any free port).");
     public static final Setting DATA_DIR = new Setting("data-dir", "./data",
-            "Where embedded mode keeps its PostgreSQL data (created on first start).");
+            "Where the node keeps its files: embedded PostgreSQL data, job output, cli-token (created on first start;"
+                    + " private to the node's user: 0700, files 0600, looser modes are fixed on start).");
     public static final Setting DATABASE_URL = new Setting("database-url", "",
             "External PostgreSQL (postgresql://user:pass@host:port/db); empty = embedded PostgreSQL under data-dir.");
+    public static final Setting DATABASE_BINARIES_DIR = new Setting("database.binaries-dir", "",
+            "Where the embedded PostgreSQL's binaries are unpacked (made private, 0700); empty = <data-dir>/pg-bin."
+                    + " Never a directory other users can write to: the node runs what it finds there.");
     public static final Setting DATABASE_POOL_SIZE = new Setting("database.pool-size", "8",
             "JDBC connections: one for the receiver, the rest for the REST read side.");
     public static final Setting MAX_EVENT_SIZE = new Setting("ingest.max-event-size", "2MiB",
@@ -113,7 +117,7 @@ public final class Settings {
     public static final Setting LAUNCH_BY = new Setting("jobs.launch-by", "users",
             "Who may launch playbooks (POST /api/v2/jobs/): 'users' (any logged-in user) or 'admins'.");
 
-    public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
+    public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_BINARIES_DIR, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, MAX_RATE, RATE_BURST, MAX_JSON_DEPTH, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
             OUTBOX_CAPACITY, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, WS_MAX_MESSAGE_SIZE, WS_MAX_SUBSCRIPTIONS,
             WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY,

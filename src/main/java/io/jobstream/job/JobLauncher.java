@@ -3,6 +3,7 @@ package io.jobstream.job;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.config.Config.JobsConfig;
+import io.jobstream.config.PrivateFiles;
 import io.jobstream.event.Json;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -12,7 +13,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -383,8 +383,9 @@ public final class JobLauncher implements AutoCloseable {
         try {
             synchronized (run) {
                 if (run.cancelRequested || run.done) return;
-                Files.createDirectories(out.getParent());
-                Files.writeString(extraVarsFile(run.id), extraVars, StandardCharsets.UTF_8);
+                PrivateFiles.directory(out.getParent()); // jobs/ and jobs/<id>/ 0700, the files 0600
+                PrivateFiles.writeString(extraVarsFile(run.id), extraVars);
+                PrivateFiles.emptyFile(out);
                 ProcessBuilder pb = new ProcessBuilder(command)
                         .directory(playbooks.path().toFile())
                         .redirectErrorStream(true)

@@ -1,5 +1,6 @@
 package io.jobstream.job;
 
+import io.jobstream.config.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -22,7 +23,7 @@ public final class PluginFiles {
         Path dir = dataDir.toAbsolutePath().normalize().resolve("ansible").resolve("callback_plugins");
         try (InputStream in = PluginFiles.class.getResourceAsStream(RESOURCE)) {
             if (in == null) throw new IllegalStateException("the callback plugin " + RESOURCE + " is missing from the jar");
-            Files.createDirectories(dir);
+            PrivateFiles.directory(dir);
             Path tmp = Files.createTempFile(dir, "jobstream", ".tmp");
             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
             Files.move(tmp, dir.resolve("jobstream.py"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

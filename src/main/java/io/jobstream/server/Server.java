@@ -26,6 +26,7 @@ import io.jobstream.broadcast.Broadcaster;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.broadcast.MemoryBroadcaster;
 import io.jobstream.config.Config;
+import io.jobstream.config.PrivateFiles;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.ingest.IngestEndpoint;
 import io.jobstream.job.DemoJobs;
@@ -118,6 +119,8 @@ public final class Server implements AutoCloseable {
     }
 
     public Server start() {
+        // before anything is written there: job output, cli-token and database passwords are for this user only
+        PrivateFiles.tighten(config.database().dataDir());
         database = Database.fromUrl(startDatabase(), config.database().poolSize());
         database.start();
         var cluster = config.cluster();
@@ -232,7 +235,7 @@ public final class Server implements AutoCloseable {
 
     private String startDatabase() {
         if (!config.database().embedded()) return config.database().url();
-        embedded = new EmbeddedDatabase(config.database().dataDir());
+        embedded = new EmbeddedDatabase(config.database().dataDir(), config.database().binariesDir());
         return embedded.start();
     }
 

@@ -1,6 +1,7 @@
 package io.jobstream.server;
 
 import io.jobstream.config.Config.TlsConfig;
+import io.jobstream.config.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -112,7 +113,7 @@ public final class Tls {
     }
 
     private static void makeSelfSigned(Path dir, Path store, Path pem, String host) throws IOException {
-        Files.createDirectories(dir);
+        PrivateFiles.directory(dir); // keytool writes the private key with the umask's mode: the directory keeps it ours
         String san = "dns:localhost,ip:127.0.0.1,ip:0:0:0:0:0:0:0:1";
         if (!host.isBlank() && !host.equals("0.0.0.0") && !host.equals("localhost") && !host.equals("127.0.0.1")) {
             san += (host.matches("[0-9.]+|[0-9a-fA-F:]+") ? ",ip:" : ",dns:") + host;

@@ -55,14 +55,14 @@ public final class ClusterBenchmark {
         Path dir = Files.createTempDirectory("jobstream-cluster-bench");
         List<String> results = new ArrayList<>();
         try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg-single"))) {
-            String url = postgresUrl(pg.start());
+            String url = pg.start(); // postgresql://jobstream:<password>@127.0.0.1:<port>/postgres
             try (NodeProcess single = NodeProcess.start("single", dir.resolve("single"), Map.of("database-url", url), JVM)) {
                 results.add(run("single node (embedded queue)", List.of(single), events, rate, subscribers, seconds, 1_000_000));
             }
         }
         try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg-cluster"));
              RedisServer redis = RedisServer.start(dir.resolve("redis"), true)) {
-            String url = postgresUrl(pg.start());
+            String url = pg.start(); // postgresql://jobstream:<password>@127.0.0.1:<port>/postgres
             Map<String, String> settings = Map.of("database-url", url, "redis-url", redis.url(), "queue.capacity", "200000");
             try (NodeProcess a = NodeProcess.start("bench-a", dir.resolve("a"), settings, JVM);
                  NodeProcess b = NodeProcess.start("bench-b", dir.resolve("b"), settings, JVM)) {
@@ -75,9 +75,6 @@ public final class ClusterBenchmark {
         results.forEach(System.out::println);
     }
 
-    private static String postgresUrl(String jdbc) {
-        return "postgresql://postgres:postgres@127.0.0.1:" + jdbc.replaceAll(".*:(\\d+)/.*", "$1") + "/postgres";
-    }
 
     private static String run(String setup, List<NodeProcess> nodes, int events, int rate, int subscribers, int seconds,
                               long firstJob) throws Exception {

@@ -19,10 +19,8 @@ class ExternalDatabaseIT {
 
     @Test
     void a_node_with_database_url_migrates_and_stores_there_and_starts_no_embedded_server() throws Exception {
-        try (EmbeddedDatabase external = new EmbeddedDatabase(dir.resolve("external"))) {
-            String jdbc = external.start(); // jdbc:postgresql://localhost:PORT/postgres?user=postgres
-            String port = jdbc.replaceAll(".*:(\\d+)/.*", "$1");
-            String url = "postgresql://postgres:postgres@127.0.0.1:" + port + "/postgres";
+        try (EmbeddedDatabase external = new EmbeddedDatabase(dir.resolve("external"), RunningServer.PG_BINARIES)) {
+            String url = external.start(); // postgresql://jobstream:<password>@127.0.0.1:PORT/postgres
             Path nodeData = dir.resolve("node");
             try (RunningServer node = RunningServer.start(nodeData, Map.of("database-url", url))) {
                 assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(4, 1) + "\n" + Events.eof(4, 1))

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.testing.Binaries;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.TestUsers;
@@ -37,7 +38,7 @@ class PluginRestartIT {
         Map<String, String> settings = Map.of("port", Integer.toString(port));
         RunningServer node = RunningServer.start(dataDir, settings);
         Path printed = work.resolve("stdout");
-        ProcessBuilder pb = new ProcessBuilder("ansible-playbook", "-i", "inventory.ini", "-e", "steps=15", "slow.yml")
+        ProcessBuilder pb = new ProcessBuilder(Binaries.ansiblePlaybook().toString(), "-i", "inventory.ini", "-e", "steps=15", "slow.yml")
                 .directory(AnsibleJobs.PLAYBOOKS.toFile()).redirectErrorStream(true).redirectOutput(printed.toFile());
         Map<String, String> env = pb.environment();
         env.put("ANSIBLE_STDOUT_CALLBACK", "jobstream");

@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import io.jobstream.testing.RunningServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class PostgresEventStoreIT {
 
     @BeforeAll
     static void startDatabase() {
-        embedded = new EmbeddedDatabase(dataDir);
+        embedded = new EmbeddedDatabase(dataDir, RunningServer.PG_BINARIES);
         database = Database.fromUrl(embedded.start(), 4);
         database.start();
         store = new PostgresEventStore(database.dataSource(), Clock.systemUTC());

@@ -29,7 +29,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,7 +58,6 @@ class ClusterIT {
 
     @BeforeAll
     static void startRedisAndPostgres() {
-        Assumptions.assumeTrue(DebianPostgres.installed(), "Debian's postgresql package is needed (.ci/run installs it)");
         redisServer = RedisServer.start(dir.resolve("redis"), true);
         postgres = DebianPostgres.start(Path.of("/tmp").resolve("jobstream-cluster-pg-" + ProcessHandle.current().pid()));
         redis = RedisKeys.connect(redisServer.url(), 4);

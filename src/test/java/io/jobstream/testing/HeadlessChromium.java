@@ -1,6 +1,5 @@
 package io.jobstream.testing;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,8 +13,8 @@ import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
- * Debian's headless Chromium driven by Debian's chromedriver (STACK.md §7): explicit binaries, so Selenium Manager
- * never downloads anything; a fresh profile; no background networking (this machine has no internet).
+ * Debian's headless Chromium driven by Debian's chromedriver (STACK.md §7): explicit binaries ({@link Binaries}: a
+ * missing one fails the test), so Selenium Manager never downloads anything; a fresh profile; no background networking (this machine has no internet).
  */
 public final class HeadlessChromium implements AutoCloseable {
     public final WebDriver driver;
@@ -32,10 +31,10 @@ public final class HeadlessChromium implements AutoCloseable {
     public static HeadlessChromium start(String... extraArguments) throws IOException {
         Path profile = Files.createTempDirectory("chrome-profile");
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+                .usingDriverExecutable(Binaries.chromedriver().toFile())
                 .usingAnyFreePort().build();
         ChromeOptions o = new ChromeOptions();
-        o.setBinary("/usr/bin/chromium");
+        o.setBinary(Binaries.chromium().toFile());
         o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--user-data-dir=" + profile, "--window-size=1280,900");

@@ -54,6 +54,9 @@ public final class NodeProcess implements AutoCloseable {
             cmd.addAll(jvmOptions);
             cmd.addAll(List.of("-cp", classPath, "io.jobstream.cli.Main", "serve", "--port", "0", "--node-name", name,
                     "--data-dir", dir.resolve("data").toString()));
+            if (!settings.containsKey("database.binaries-dir")) {
+                cmd.addAll(List.of("--database-binaries-dir", RunningServer.PG_BINARIES.toString()));
+            }
             if (!settings.containsKey("admin-password")) {
                 cmd.addAll(List.of("--admin-password", TestUsers.ADMIN_PASSWORD));
             }

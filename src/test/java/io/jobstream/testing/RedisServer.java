@@ -12,12 +12,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Debian {@code /usr/bin/redis-server} for tests: a free port on 127.0.0.1, its own directory, stopped by its
+ * A real Debian {@code redis-server} ({@link Binaries#redisServer}) for tests: a free port on 127.0.0.1, its own directory, stopped by its
  * PID. With {@code appendOnly} it keeps its data across {@link #restart()} (AOF, fsync every second, flushed on a
  * clean shutdown), as a production Redis for jobstream must.
  */
 public final class RedisServer implements AutoCloseable {
-    private static final String BINARY = "/usr/bin/redis-server";
     private final Path dir;
     private final int port;
     private final boolean appendOnly;
@@ -46,7 +45,7 @@ public final class RedisServer implements AutoCloseable {
     private void launch() {
         try {
             Files.createDirectories(dir);
-            List<String> cmd = new ArrayList<>(List.of(BINARY, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+            List<String> cmd = new ArrayList<>(List.of(Binaries.redisServer().toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
                     "--dir", dir.toString(), "--save", "", "--daemonize", "no", "--protected-mode", "no",
                     "--logfile", dir.resolve("redis.log").toString()));
             if (appendOnly) cmd.addAll(List.of("--appendonly", "yes", "--appendfsync", "everysec"));

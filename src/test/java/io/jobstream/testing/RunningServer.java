@@ -12,6 +12,11 @@ import java.util.Map;
 
 /** A real jobstream node for end-to-end tests: embedded PostgreSQL under a test directory, HTTP on a free port. */
 public final class RunningServer implements AutoCloseable {
+    /**
+     * One private directory for the embedded PostgreSQL binaries of every test node, so that each test data dir does
+     * not unpack its own 74 MB (a node's default is {@code <data-dir>/pg-bin}).
+     */
+    public static final Path PG_BINARIES = Path.of("target/embedded-pg").toAbsolutePath();
     private final Server server;
     private final Path dataDir;
 
@@ -28,7 +33,10 @@ public final class RunningServer implements AutoCloseable {
         Map<String, String> flags = new HashMap<>(settings);
         flags.put("data-dir", dataDir.toString());
         flags.putIfAbsent("port", "0");
+        flags.putIfAbsent("database.binaries-dir", PG_BINARIES.toString());
         flags.putIfAbsent("admin-password", TestUsers.ADMIN_PASSWORD);
+        // a node that may launch runs the ansible-playbook the tests found, and one missing fails here, saying what to install
+        if (flags.containsKey("playbook-dir")) flags.putIfAbsent("jobs.ansible-playbook", Binaries.ansiblePlaybook().toString());
         Config config = ConfigLoader.load(Map.of(), flags);
         return new RunningServer(new Server(config, Clock.systemUTC()).start(), dataDir);
     }
