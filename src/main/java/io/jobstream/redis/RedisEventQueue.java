@@ -5,6 +5,7 @@ import io.jobstream.metrics.Metrics;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.Receipt;
+import io.jobstream.queue.Watermark;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -66,6 +67,7 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     private long lastClaim;
     private boolean ownPendingDone;
     private volatile boolean redisDown;
+    private final StreamWatermark watermark;
 
     /**
      * @param consumer      this node's consumer name in the group
@@ -83,7 +85,20 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
         this.deadLettered = registry.counter(Metrics.REDIS_DEAD_LETTERED);
         this.redisErrors = registry.counter(Metrics.REDIS_ERRORS);
         registry.gauge(Metrics.REDIS_STREAM_LENGTH, this, q -> q.backlog);
+        this.watermark = new StreamWatermark(redis);
         createGroup();
+    }
+
+    /** Starts looking up the stream's watermark (a thread of its own); before the receiver drains. */
+    public RedisEventQueue start() {
+        watermark.start();
+        return this;
+    }
+
+    /** Committed up to the oldest entry any node still holds, or that no node has read yet. */
+    @Override
+    public Watermark watermark() {
+        return watermark;
     }
 
     private void createGroup() {
@@ -291,6 +306,7 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     /** Acknowledges what the receiver finished; call after the receiver stopped. */
     @Override
     public void close() {
+        watermark.close();
         try {
             acknowledge();
         } catch (RuntimeException e) {

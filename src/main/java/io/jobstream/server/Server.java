@@ -120,7 +120,7 @@ public final class Server implements AutoCloseable {
             // that this node counts as alive before it holds any work.
             redis = RedisConnection.open(cluster.redisUrl(), 64);
             nodes = new RedisNodes(redis, cluster.nodeName(), cluster.nodeTimeout(), () -> stats.snapshot(false));
-            redisQueue = new RedisEventQueue(redis, cluster.nodeName(), config.queue().capacity(), nodes::alive, registry);
+            redisQueue = new RedisEventQueue(redis, cluster.nodeName(), config.queue().capacity(), nodes::alive, registry).start();
             queue = redisQueue;
             RedisBroadcaster relay = new RedisBroadcaster(local, redis, cluster.nodeName(), registry);
             relay.start();
@@ -153,8 +153,8 @@ public final class Server implements AutoCloseable {
         loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
         authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock, accessChanged);
         WebsocketAuth wsAuth = new WebsocketAuth(authenticator);
-        websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()), clock,
-                registry, ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
+        websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()),
+                queue.watermark(), clock, registry, ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
                 (user, job) -> access.mayView(user.longValue(), job.longValue()));
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);

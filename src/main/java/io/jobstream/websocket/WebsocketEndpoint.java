@@ -12,6 +12,7 @@ import io.javalin.websocket.WsMessageContext;
 import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
+import io.jobstream.queue.Watermark;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -74,6 +75,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor senders;
     private final EventSource source;
+    private final Watermark watermark;
     private final Clock clock;
     private final Subscriber.Policy policy;
     private final SubscribeParser parser;
@@ -114,6 +116,14 @@ public final class WebsocketEndpoint implements AutoCloseable {
      */
     public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Clock clock, MeterRegistry registry,
             Function<WsConnectContext, Optional<WsIdentity>> authenticator, BiPredicate<Long, Long> jobAccess) {
+        this(config, hub, source, Watermark.LOCAL, clock, registry, authenticator, jobAccess);
+    }
+
+    /** @param watermark the queue's, which subscribers ask before skipping a hole (cluster mode: the Redis stream's) */
+    public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Watermark watermark, Clock clock,
+            MeterRegistry registry, Function<WsConnectContext, Optional<WsIdentity>> authenticator,
+            BiPredicate<Long, Long> jobAccess) {
+        this.watermark = watermark;
         this.config = config;
         this.source = source;
         this.clock = clock;
@@ -195,7 +205,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                     public void schedule(Runnable task, long delayMillis) {
                         background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
                     }
-                }, source, hub, metrics, clock);
+                }, source, hub, metrics, clock, watermark);
         connections.put(ctx.sessionId(), new Connection(subscriber, identity.get(), ctx.cookie(CSRF_COOKIE), ctx.session,
                 new MessageRate(config.limits().maxMessageRate(), System::nanoTime)));
         subscriber.reply(Replies.accept(userId));
