@@ -102,6 +102,32 @@ public final class NodeProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /**
+     * SIGSTOP: the node freezes with whatever it holds (stream entries read and not committed stay pending in Redis,
+     * its connections stay open), so that a test can then {@link #kill()} it at a moment it chose.
+     */
+    public void pause() {
+        try {
+            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).inheritIO().start();
+            if (stop.waitFor() != 0) throw new IllegalStateException("kill -STOP " + process.pid() + " failed");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGCONT after {@link #pause()}. */
+    public void proceed() {
+        try {
+            new ProcessBuilder("kill", "-CONT", Long.toString(process.pid())).inheritIO().start().waitFor();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** SIGKILL: no shutdown hook, nothing flushed, connections cut. */
     public void kill() {
         process.destroyForcibly();
