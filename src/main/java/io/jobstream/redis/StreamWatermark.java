@@ -47,7 +47,14 @@ public final class StreamWatermark implements Watermark, AutoCloseable {
         thread.setDaemon(true);
     }
 
+    /** Takes the first look before returning (so that marks are Redis' clock from the start), then keeps looking. */
     public StreamWatermark start() {
+        try {
+            last = look();
+        } catch (RuntimeException e) {
+            log.warn("could not read the event stream's watermark ({}); holes are not skipped meanwhile", e.toString());
+            failing = true;
+        }
         thread.start();
         return this;
     }
@@ -113,7 +120,8 @@ public final class StreamWatermark implements Watermark, AutoCloseable {
     @Override
     public long mark() {
         Look look = last;
-        if (look == null) return Long.MAX_VALUE; // never looked: no mark can be proven committed
+        // never looked (Redis down since the start): this host's clock, a second ahead for the hosts' difference
+        if (look == null) return System.currentTimeMillis() + 1_000;
         // +1: the look's TIME is truncated to the millisecond, and an entry of that same millisecond may come after it
         return look.redisMillis() + (System.nanoTime() - look.sentNanos()) / 1_000_000 + 1;
     }

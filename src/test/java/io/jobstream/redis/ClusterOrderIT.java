@@ -106,9 +106,10 @@ class ClusterOrderIT {
         assertThat(held).as("counters the killed node held uncommitted").isNotEmpty();
         assertThat(storedAtFreeze).as("of those, committed before it froze").hasSizeLessThan(held.size());
 
-        // found dead at once (its connection is gone), not after the 20 s heartbeat timeout
-        await().atMost(Duration.ofSeconds(5)).until(() -> pendingOf(victim.name()).isEmpty());
-        Thread.sleep(8_000); // well past the hole wait: a subscriber used to skip here
+        long killed = System.nanoTime();
+        await().atMost(Duration.ofSeconds(40)).until(() -> pendingOf(victim.name()).isEmpty());
+        Duration claimedAfter = Duration.ofNanos(System.nanoTime() - killed);
+        Thread.sleep(Math.max(0, 9_000 - claimedAfter.toMillis())); // well past the hole wait: a subscriber used to skip
         emitting.set(false);
         emitted.get(30, TimeUnit.SECONDS);
         emitter.shutdown();
@@ -121,6 +122,8 @@ class ClusterOrderIT {
         Thread.sleep(500); // anything extra (a duplicate, a late one) would come now
         assertThat(disorder(received, last)).as("counters received by the subscriber on the survivor, against 1..%d", last)
                 .isEmpty();
+        assertThat(claimedAfter).as("the dead node's entries claimed: found dead at once (its connection is gone), not"
+                + " after the 20 s heartbeat timeout").isLessThan(Duration.ofSeconds(5));
     }
 
     /** Where {@code received} differs from 1..last: each counter out of place, missing or repeated (the first few). */
