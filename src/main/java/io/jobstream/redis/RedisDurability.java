@@ -97,6 +97,15 @@ public final class RedisDurability {
         synchronized (this) {
             r = System.nanoTime() - readAt > RECHECK.toNanos() ? refresh() : reading;
         }
+        return describe(r, waitAof);
+    }
+
+    /** The same from a client of its own, for {@code ./jobstream stats --redis-url} (the cluster as Redis sees it). */
+    static Map<String, Object> describe(RedisClient redis) {
+        return describe(read(redis, false), false);
+    }
+
+    private static Map<String, Object> describe(Reading r, boolean waitAof) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("level", r.ack().name().toLowerCase());
         m.put("means", r.ack().words());
@@ -109,7 +118,7 @@ public final class RedisDurability {
 
     private synchronized Reading refresh() {
         Reading previous = reading;
-        Reading r = read();
+        Reading r = read(redis, waitAof);
         reading = r;
         readAt = System.nanoTime();
         if (previous != null && previous.ack() != r.ack()) {
@@ -118,7 +127,7 @@ public final class RedisDurability {
         return r;
     }
 
-    private Reading read() {
+    private static Reading read(RedisClient redis, boolean waitAof) {
         String version = null;
         String appendonly = null;
         String appendfsync = null;
@@ -135,10 +144,10 @@ public final class RedisDurability {
         } catch (RuntimeException e) {
             log.warn("could not read Redis' persistence settings: {}", e.toString());
         }
-        return new Reading(version, appendonly, appendfsync, ack(version, appendonly, appendfsync));
+        return new Reading(version, appendonly, appendfsync, ack(version, appendonly, appendfsync, waitAof));
     }
 
-    private Ack ack(String version, String appendonly, String appendfsync) {
+    private static Ack ack(String version, String appendonly, String appendfsync, boolean waitAof) {
         if (appendonly == null) return Ack.UNKNOWN;
         if (!appendonly.equals("yes")) return Ack.MEMORY_ONLY;
         if (waitAof && atLeast(version, 7, 2)) return Ack.WAITAOF;

@@ -185,6 +185,7 @@ public final class RedisNodes implements AutoCloseable {
             queues.put("dead_letters", redis.exists(RedisKeys.DEAD) ? redis.xlen(RedisKeys.DEAD) : 0L);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("queues", queues);
+            out.put("acknowledgement", RedisDurability.describe(redis));
             out.put("nodes", nodes);
             return out;
         } catch (JsonProcessingException e) {
