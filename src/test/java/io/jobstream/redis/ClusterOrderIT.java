@@ -42,8 +42,9 @@ import redis.clients.jedis.resps.StreamPendingEntry;
  * Issue 12.9, with real parts (two node processes, Debian redis-server and PostgreSQL): a node killed while it holds
  * uncommitted stream entries leaves a hole in its jobs that a subscriber on the survivor must wait out, not skip.
  * The node is frozen (SIGSTOP) at a moment it holds entries, so that what it holds is known, then killed (SIGKILL).
- * With the defaults (hole wait 5 s, node timeout 10 s) a subscriber used to skip the held counters and get them late,
- * out of order, once the survivor claimed them after the timeout.
+ * With the hole wait at 5 s, a subscriber used to skip the held counters and get them late, out of order, once the
+ * survivor claimed them after the heartbeat timeout (3 runs of 4 failed so with the default 10 s; 20 s here makes
+ * that certain, and the claim must come within 5 s all the same, since a killed node is found by its connection).
  */
 class ClusterOrderIT {
     private static final long JOB = 901;
@@ -100,11 +101,9 @@ class ClusterOrderIT {
 
         await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() >= 500); // mid-stream, the job well under way
         List<Integer> held = freezeHolding(victim);
-        List<Integer> storedAtFreeze = storedAmong(held);
+        System.out.println("froze " + victim.name() + " holding counters " + held);
         victim.kill();
         nodes.remove(victim);
-        assertThat(held).as("counters the killed node held uncommitted").isNotEmpty();
-        assertThat(storedAtFreeze).as("of those, committed before it froze").hasSizeLessThan(held.size());
 
         long killed = System.nanoTime();
         await().atMost(Duration.ofSeconds(40)).until(() -> pendingOf(victim.name()).isEmpty());
@@ -155,10 +154,11 @@ class ClusterOrderIT {
     }
 
     /**
-     * Freezes the victim at a moment it holds read-but-unacknowledged entries, and returns their counters; tries
-     * again (after letting it go on) until it is caught with some.
+     * Freezes the victim at a moment it holds read entries it has not committed (pending entries it has committed
+     * but not yet acknowledged do not count), and returns the counters it holds; tries again (after letting it go
+     * on) until it is caught so.
      */
-    private static List<Integer> freezeHolding(NodeProcess victim) {
+    private List<Integer> freezeHolding(NodeProcess victim) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             if (pendingOf(victim.name()).isEmpty()) {
@@ -167,7 +167,7 @@ class ClusterOrderIT {
             }
             victim.pause();
             List<Integer> held = pendingOf(victim.name());
-            if (!held.isEmpty()) return held;
+            if (!held.isEmpty() && storedAmong(held).size() < held.size()) return held;
             victim.proceed();
         }
         throw new AssertionError("node " + victim.name() + " was never caught holding entries");
@@ -190,7 +190,7 @@ class ClusterOrderIT {
 
     private List<Integer> storedAmong(List<Integer> counters) {
         TreeSet<Integer> wanted = new TreeSet<>(counters);
-        JsonNode page = Http.getJson(nodes.get(1).uri("/api/v2/jobs/" + JOB + "/job_events/?counter__gte=" + wanted.first()
+        JsonNode page = Http.getJson(nodes.get(nodes.size() - 1).uri("/api/v2/jobs/" + JOB + "/job_events/?counter__gte=" + wanted.first()
                 + "&counter__lte=" + wanted.last() + "&page_size=200"));
         List<Integer> stored = new ArrayList<>();
         for (JsonNode e : page.path("results")) if (wanted.contains(e.path("counter").asInt())) stored.add(e.path("counter").asInt());
