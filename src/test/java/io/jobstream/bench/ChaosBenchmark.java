@@ -37,6 +37,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 public final class ChaosBenchmark {
     private static final int BATCH = 10;
+    /** Every thread here is a daemon: a failed run ends (and closes its nodes, Redis and PostgreSQL) instead of hanging. */
+    private static final java.util.concurrent.ThreadFactory DAEMON = r -> {
+        Thread t = new Thread(r);
+        t.setDaemon(true);
+        return t;
+    };
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final AtomicReferenceArray<NodeProcess> nodes;
@@ -71,7 +77,7 @@ public final class ChaosBenchmark {
     }
 
     private void run(int cycles, int rate, int jobCount, int perNode, int pause) throws Exception {
-        ExecutorService starter = Executors.newFixedThreadPool(nodes.length());
+        ExecutorService starter = Executors.newFixedThreadPool(nodes.length(), DAEMON);
         List<Future<NodeProcess>> started = new ArrayList<>();
         for (int i = 0; i < nodes.length(); i++) started.add(starter.submit(startNode(i)));
         for (int i = 0; i < nodes.length(); i++) nodes.set(i, started.get(i).get(3, TimeUnit.MINUTES));
@@ -92,20 +98,43 @@ public final class ChaosBenchmark {
 
         AtomicBoolean emitting = new AtomicBoolean(true);
         long periodMillis = Math.max(1, 1000L * BATCH * jobCount / rate);
-        ExecutorService emitters = Executors.newFixedThreadPool(jobCount);
+        ExecutorService emitters = Executors.newFixedThreadPool(jobCount, DAEMON);
         List<Future<Integer>> emitted = new ArrayList<>();
         for (long job : jobs) emitted.add(emitters.submit(() -> emit(job, periodMillis, emitting)));
 
         long start = System.nanoTime();
+        // a killed node starts again in the background (a JVM start takes seconds here), so that kills keep coming
+        // while it does; at least one node always serves
+        ExecutorService restarts = Executors.newFixedThreadPool(nodes.length(), DAEMON);
+        List<Future<?>> restarted = new ArrayList<>();
         for (int c = 1; c <= cycles; c++) {
             Thread.sleep(pause * 1000L);
-            int slot = random.nextInt(nodes.length());
+            List<Integer> live = new ArrayList<>();
+            for (int i = 0; i < nodes.length(); i++) if (nodes.get(i).alive()) live.add(i);
+            if (live.size() < 2) {
+                c--;
+                continue;
+            }
+            int slot = live.get(random.nextInt(live.size()));
             NodeProcess victim = nodes.get(slot);
             victim.kill();
-            System.out.printf("cycle %d/%d at %ds: killed %s (kill -9)%n", c, cycles, (System.nanoTime() - start) / 1_000_000_000,
-                    victim.name());
-            nodes.set(slot, startNode(slot).call());
+            System.out.printf("cycle %d/%d at %ds: killed %s (kill -9), %d node(s) left serving%n", c, cycles,
+                    (System.nanoTime() - start) / 1_000_000_000, victim.name(), live.size() - 1);
+            java.util.concurrent.Callable<NodeProcess> starting = startNode(slot);
+            restarted.add(restarts.submit(() -> {
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        nodes.set(slot, starting.call());
+                        return null;
+                    } catch (IllegalStateException slow) { // not serving within 60 s on a loaded machine: again
+                        if (attempt == 3) throw slow;
+                        System.out.printf("%s did not start in time (attempt %d); starting it again%n", victim.name(), attempt);
+                    }
+                }
+            }));
         }
+        for (Future<?> f : restarted) f.get(3, TimeUnit.MINUTES);
+        restarts.shutdown();
         Thread.sleep(pause * 1000L);
         emitting.set(false);
         List<Integer> finals = new ArrayList<>();

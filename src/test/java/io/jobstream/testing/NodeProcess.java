@@ -73,7 +73,13 @@ public final class NodeProcess implements AutoCloseable {
             }, "node-output-" + name);
             pump.setDaemon(true);
             pump.start();
-            URI uri = started.get(60, TimeUnit.SECONDS);
+            URI uri;
+            try {
+                uri = started.get(60, TimeUnit.SECONDS);
+            } catch (Exception notServing) {
+                p.destroyForcibly(); // never leave a half-started node behind
+                throw notServing;
+            }
             return new NodeProcess(p, uri, name);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
