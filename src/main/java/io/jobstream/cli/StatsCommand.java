@@ -56,6 +56,7 @@ final class StatsCommand implements Callable<Integer> {
         out.printf("  event stream (uncommitted entries)   %d%n", q.path("stream_length").asLong());
         out.printf("  pending (read, not yet committed)    %d  %s%n", q.path("pending").asLong(), flat(q.path("pending_by_node")));
         out.printf("  dead letters                         %d%n", q.path("dead_letters").asLong());
+        out.printf("  an ingest 2xx means the events are   %s%n", data.path("acknowledgement").path("means").asText("?"));
         for (Iterator<Map.Entry<String, JsonNode>> it = data.path("nodes").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             out.println();
@@ -110,6 +111,7 @@ final class StatsCommand implements Callable<Integer> {
             out.printf("%s  cluster   stream %d, pending %d %s, callback_tasks %d, dead letters %d%n", indent,
                     c.path("stream_length").asLong(), c.path("pending").asLong(), flat(c.path("pending_by_node")),
                     c.path("callback_tasks").asLong(), c.path("dead_letters").asLong());
+            out.printf("%s  2xx means events are %s%n", indent, c.path("acknowledgement").path("means").asText("?"));
         }
     }
 

@@ -88,9 +88,9 @@ public record Config(
 
     /**
      * {@code redisUrl} empty means a single node (in-process queue and broadcast).
-     * {@code nodeName} is never empty once loaded.
+     * {@code nodeName} is never empty once loaded. {@code waitAof}: ingest answers only after Redis' AOF fsync.
      */
-    public record ClusterConfig(String redisUrl, String nodeName, Duration nodeTimeout) {
+    public record ClusterConfig(String redisUrl, String nodeName, Duration nodeTimeout, boolean waitAof) {
         public boolean enabled() {
             return !redisUrl.isEmpty();
         }

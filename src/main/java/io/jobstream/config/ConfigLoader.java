@@ -68,7 +68,8 @@ public final class ConfigLoader {
                         intIn(Settings.WS_MAX_MESSAGE_RATE, 0, 1_000_000),
                         intIn(Settings.WS_MAX_JSON_DEPTH, 4, 1000),
                         duration(Settings.WS_IDLE_TIMEOUT, Duration.ofMillis(100))));
-        var cluster = new Config.ClusterConfig(redisUrl(), nodeName(), duration(Settings.NODE_TIMEOUT, Duration.ofSeconds(1)));
+        var cluster = new Config.ClusterConfig(redisUrl(), nodeName(), duration(Settings.NODE_TIMEOUT, Duration.ofSeconds(1)),
+                bool(Settings.REDIS_WAIT_AOF));
         boolean demo = bool(Settings.DEMO);
         var jobs = new Config.JobsConfig(Path.of(string(Settings.PLAYBOOK_DIR)), intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),
                 intIn(Settings.JOBS_MAX_PENDING, 0, 1_000_000), duration(Settings.JOBS_CANCEL_GRACE, Duration.ofMillis(100)),

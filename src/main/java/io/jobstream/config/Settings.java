@@ -74,6 +74,10 @@ public final class Settings {
             "This node's name in the cluster (Redis consumer, heartbeat key); empty = <hostname>-<pid>.");
     public static final Setting NODE_TIMEOUT = new Setting("redis.node-timeout", "10s",
             "A node whose heartbeat is older than this is dead: others claim its uncommitted events.");
+    public static final Setting REDIS_WAIT_AOF = new Setting("redis.wait-aof", "false",
+            "Cluster mode: answer ingest 2xx only once Redis has fsync'd the events to its AOF (WAITAOF; needs Redis"
+                    + " >= 7.2 with appendonly yes, else the node refuses to start). Off: what a 2xx is worth follows"
+                    + " Redis' appendfsync, as logged at start and shown in stats.");
     public static final Setting HTTP_IDLE_TIMEOUT = new Setting("http.idle-timeout", "30s",
             "Close an HTTP connection that sends nothing for this long (a stalled or slowloris client).");
     public static final Setting HTTP_MIN_REQUEST_RATE = new Setting("http.min-request-rate", "1KiB",
@@ -121,7 +125,7 @@ public final class Settings {
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, MAX_RATE, RATE_BURST, MAX_JSON_DEPTH, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
             OUTBOX_CAPACITY, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, WS_MAX_MESSAGE_SIZE, WS_MAX_SUBSCRIPTIONS,
             WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY,
-            TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, DEMO,
+            TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, REDIS_WAIT_AOF, DEMO,
             PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_MAX_RUNNING_PER_USER, JOBS_MAX_PENDING_PER_USER,
             JOBS_PASS_ENV, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,
             ADMIN_PASSWORD, SESSION_TIMEOUT, BASIC_CACHE, LAUNCH_BY);

@@ -20,4 +20,9 @@ public interface EventQueue {
     int depth();
 
     int capacity();
+
+    /** How far this queue has committed, for subscribers deciding whether a missing counter can still come. */
+    default Watermark watermark() {
+        return Watermark.LOCAL;
+    }
 }

@@ -36,6 +36,14 @@ public final class RedisConnection implements AutoCloseable {
         return RedisKeys.connect(url, 1, 3 * SUBSCRIBER_PING_MILLIS, RedisProtocol.RESP2);
     }
 
+    /**
+     * A one-connection client named {@code name} (CLIENT SETNAME) and kept open: while it is connected, Redis lists
+     * it in CLIENT LIST; when the process dies, even by SIGKILL, the kernel closes its socket and Redis drops it.
+     */
+    RedisClient openNamed(String name) {
+        return RedisKeys.connect(url, 1, 2_000, null, name);
+    }
+
     RedisClient client() {
         return client;
     }

@@ -5,6 +5,7 @@ import io.jobstream.metrics.Metrics;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.Receipt;
+import io.jobstream.queue.Watermark;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -28,6 +29,7 @@ import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntry;
 import redis.clients.jedis.resps.StreamPendingEntry;
 import redis.clients.jedis.resps.StreamPendingSummary;
+import redis.clients.jedis.util.KeyValue;
 
 /**
  * The cluster's {@link EventQueue}: a Redis stream ({@link RedisKeys#EVENTS}) read through one consumer group, one
@@ -50,6 +52,8 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     static final int MAX_DELIVERIES = 5;
     private static final Duration CLAIM_EVERY = Duration.ofSeconds(1);
     private static final Duration BACKLOG_FRESH = Duration.ofMillis(50);
+    /** Under the commands' 2 s read timeout; everysec fsyncs within about 1 s. */
+    private static final long WAIT_AOF_MILLIS = 1_500;
 
     private final RedisClient redis;
     private final String consumer;
@@ -66,6 +70,8 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     private long lastClaim;
     private boolean ownPendingDone;
     private volatile boolean redisDown;
+    private final StreamWatermark watermark;
+    private final boolean waitAof;
 
     /**
      * @param consumer      this node's consumer name in the group
@@ -74,6 +80,13 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
      */
     public RedisEventQueue(RedisConnection redis, String consumer, int capacity, Predicate<String> consumerAlive,
                            MeterRegistry registry) {
+        this(redis, consumer, capacity, consumerAlive, false, registry);
+    }
+
+    /** @param waitAof answer only once Redis has fsync'd the appended entries to its AOF (WAITAOF, Redis >= 7.2) */
+    public RedisEventQueue(RedisConnection redis, String consumer, int capacity, Predicate<String> consumerAlive,
+                           boolean waitAof, MeterRegistry registry) {
+        this.waitAof = waitAof;
         this.redis = redis.client();
         this.consumer = consumer;
         this.capacity = capacity;
@@ -83,7 +96,20 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
         this.deadLettered = registry.counter(Metrics.REDIS_DEAD_LETTERED);
         this.redisErrors = registry.counter(Metrics.REDIS_ERRORS);
         registry.gauge(Metrics.REDIS_STREAM_LENGTH, this, q -> q.backlog);
+        this.watermark = new StreamWatermark(redis);
         createGroup();
+    }
+
+    /** Starts looking up the stream's watermark (a thread of its own); before the receiver drains. */
+    public RedisEventQueue start() {
+        watermark.start();
+        return this;
+    }
+
+    /** Committed up to the oldest entry any node still holds, or that no node has read yet. */
+    @Override
+    public Watermark watermark() {
+        return watermark;
     }
 
     private void createGroup() {
@@ -101,13 +127,21 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
         try {
             if (backlog() + envelopes.size() > capacity) return false;
             List<Response<StreamEntryID>> ids = new ArrayList<>(envelopes.size());
+            Response<KeyValue<Long, Long>> fsynced = null;
             try (AbstractPipeline p = redis.pipelined()) {
                 for (Envelope e : envelopes) {
                     ids.add(p.xadd(RedisKeys.EVENTS, XAddParams.xAddParams(), Map.of("m", ClusterCodec.encode(e.message()))));
                 }
+                // same connection as the XADDs, which is what WAITAOF waits for
+                if (waitAof) fsynced = p.waitAOF(RedisKeys.EVENTS, 1, 0, WAIT_AOF_MILLIS);
                 p.sync();
             }
             for (Response<StreamEntryID> id : ids) id.get(); // throws if one XADD failed
+            if (fsynced != null && fsynced.get().getKey() < 1) {
+                // appended but not known to be on disk: not acknowledged; the retry's duplicates are ignored
+                log.debug("Redis did not fsync {} appended entries within {} ms; answering 503", envelopes.size(), WAIT_AOF_MILLIS);
+                return false;
+            }
         } catch (RuntimeException e) {
             // Some entries may be in the stream: the emitter's retry makes duplicates, which the store ignores.
             noteError("append", e);
@@ -291,6 +325,7 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     /** Acknowledges what the receiver finished; call after the receiver stopped. */
     @Override
     public void close() {
+        watermark.close();
         try {
             acknowledge();
         } catch (RuntimeException e) {

@@ -47,11 +47,18 @@ public final class RedisKeys {
      * protocol (null: the client's default).
      */
     static RedisClient connect(String url, int maxConnections, int socketTimeoutMillis, RedisProtocol protocol) {
+        return connect(url, maxConnections, socketTimeoutMillis, protocol, null);
+    }
+
+    /** As above; each connection is named {@code clientName} (CLIENT SETNAME) when that is not null. */
+    static RedisClient connect(String url, int maxConnections, int socketTimeoutMillis, RedisProtocol protocol,
+                               String clientName) {
         URI uri = URI.create(url);
         var config = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(2_000).socketTimeoutMillis(socketTimeoutMillis).blockingSocketTimeoutMillis(10_000)
                 .ssl("rediss".equals(uri.getScheme()));
         if (protocol != null) config.protocol(protocol);
+        if (clientName != null) config.clientName(clientName);
         String path = uri.getPath() == null ? "" : uri.getPath().replace("/", "");
         if (!path.isEmpty()) config.database(Integer.parseInt(path));
         if (uri.getUserInfo() != null) {

@@ -3,35 +3,56 @@ package io.jobstream.redis;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.jobstream.event.Json;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 
 /**
  * Node discovery: each node keeps a key {@code jobstream:node:<name>} alive (SET with a TTL of
- * {@code redis.node-timeout}, refreshed four times per timeout) whose value is the node's stats as JSON. A node
- * without that key is dead: others claim its uncommitted stream entries and its {@code callback_tasks} messages.
- * The same keys let {@code ./jobstream stats --redis-url} show the whole cluster with one SCAN.
+ * {@code redis.node-timeout}, refreshed every second, or four times per timeout if shorter) whose value is the node's
+ * stats as JSON. A node is dead when that key is gone, or, found much sooner, when Redis has no connection of it any
+ * more: the heartbeat goes over a connection of its own named after the key, which the kernel closes when the process
+ * dies (even by SIGKILL), so CLIENT LIST stops showing it at once. Others then claim its uncommitted stream entries
+ * and its {@code callback_tasks} messages within a second, instead of after the timeout, which is what keeps
+ * subscribers waiting at a hole short. Where CLIENT is renamed or not allowed, the key's TTL alone decides. A node
+ * that merely lost its connection for a moment (Redis restarted) reconnects at its next beat; what was claimed from
+ * it meanwhile is committed twice, which the store's idempotence absorbs. The same keys let
+ * {@code ./jobstream stats --redis-url} show the whole cluster with one SCAN.
  */
 public final class RedisNodes implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisNodes.class);
 
+    private static final Duration BEAT_AT_MOST = Duration.ofSeconds(1);
+    /** How long one CLIENT LIST answers {@link #alive} (it is asked once per other node per claim round). */
+    private static final long CONNECTIONS_FRESH_NANOS = Duration.ofMillis(200).toNanos();
+
     private final RedisClient redis;
+    private final RedisConnection connection;
+    private RedisClient presence;
     private final String node;
     private final Duration timeout;
     private final Supplier<Map<String, Object>> stats;
     private final Thread thread;
     private volatile boolean closed;
+    private volatile boolean clientListWorks = true;
+    private Set<String> connected = Set.of(); // guarded by this
+    private long connectedAt;
 
     public RedisNodes(RedisConnection redis, String node, Duration timeout, Supplier<Map<String, Object>> stats) {
         this.redis = redis.client();
+        this.connection = redis;
         this.node = node;
         this.timeout = timeout;
         this.stats = stats;
@@ -41,12 +62,21 @@ public final class RedisNodes implements AutoCloseable {
 
     /** Writes the first heartbeat before returning, so the node counts as alive before it takes any work. */
     public void start() {
-        beat();
+        presence = connection.openNamed(RedisKeys.node(node));
+        try {
+            beat();
+        } catch (JedisDataException e) { // e.g. CLIENT SETNAME refused (a proxy): then the key's TTL alone tells
+            log.warn("could not name this node's Redis connection ({}); others find it dead after redis.node-timeout",
+                    e.getMessage());
+            presence.close();
+            presence = redis;
+            beat();
+        }
         thread.start();
     }
 
     private void run() {
-        long every = Math.max(250, timeout.toMillis() / 4);
+        long every = Math.max(250, Math.min(BEAT_AT_MOST.toMillis(), timeout.toMillis() / 4));
         while (!closed) {
             try {
                 Thread.sleep(every);
@@ -68,17 +98,42 @@ public final class RedisNodes implements AutoCloseable {
         } catch (JsonProcessingException | RuntimeException e) {
             value = "{\"node\":\"" + node + "\"}";
         }
-        redis.psetex(RedisKeys.node(node), timeout.toMillis(), value);
+        presence.psetex(RedisKeys.node(node), timeout.toMillis(), value);
     }
 
     /** Whether {@code name} has a live heartbeat; true when Redis cannot tell (never claim on a guess). */
     public boolean alive(String name) {
         if (name.equals(node)) return true;
         try {
-            return redis.exists(RedisKeys.node(name));
+            return redis.exists(RedisKeys.node(name)) && (!clientListWorks || connectedNames().contains(RedisKeys.node(name)));
         } catch (RuntimeException e) {
             return true;
         }
+    }
+
+    /** The names of the connections Redis has now (at most {@link #CONNECTIONS_FRESH_NANOS} old). */
+    private synchronized Set<String> connectedNames() {
+        long now = System.nanoTime();
+        if (now - connectedAt < CONNECTIONS_FRESH_NANOS) return connected;
+        Object reply;
+        try {
+            reply = redis.sendCommand(Protocol.Command.CLIENT, "LIST", "TYPE", "normal");
+        } catch (JedisDataException e) { // renamed, disabled or not allowed by ACL: the heartbeat key alone decides
+            clientListWorks = false;
+            log.info("CLIENT LIST is not available ({}); a dead node is found when its heartbeat expires"
+                    + " (redis.node-timeout)", e.getMessage());
+            return connected;
+        }
+        Set<String> names = new HashSet<>();
+        String text = reply instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(reply);
+        for (String line : text.split("\n")) {
+            for (String field : line.split(" ")) {
+                if (field.startsWith("name=") && field.length() > 5) names.add(field.substring(5));
+            }
+        }
+        connected = names;
+        connectedAt = now;
+        return names;
     }
 
     /** Stops the heartbeat and removes the key, so that the others take over at once what this node left. */
@@ -89,6 +144,7 @@ public final class RedisNodes implements AutoCloseable {
         try {
             thread.join(2_000);
             redis.del(RedisKeys.node(node));
+            if (presence != null && presence != redis) presence.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
@@ -129,6 +185,7 @@ public final class RedisNodes implements AutoCloseable {
             queues.put("dead_letters", redis.exists(RedisKeys.DEAD) ? redis.xlen(RedisKeys.DEAD) : 0L);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("queues", queues);
+            out.put("acknowledgement", RedisDurability.describe(redis));
             out.put("nodes", nodes);
             return out;
         } catch (JsonProcessingException e) {

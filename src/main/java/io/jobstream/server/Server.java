@@ -53,6 +53,7 @@ import io.jobstream.redis.CallbackTasks;
 import io.jobstream.redis.RedisBroadcaster;
 import io.jobstream.redis.RedisEventQueue;
 import io.jobstream.redis.RedisConnection;
+import io.jobstream.redis.RedisDurability;
 import io.jobstream.redis.RedisNodes;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.WebsocketEndpoint;
@@ -134,7 +135,10 @@ public final class Server implements AutoCloseable {
             // that this node counts as alive before it holds any work.
             redis = RedisConnection.open(cluster.redisUrl(), 64);
             nodes = new RedisNodes(redis, cluster.nodeName(), cluster.nodeTimeout(), () -> stats.snapshot(false));
-            redisQueue = new RedisEventQueue(redis, cluster.nodeName(), config.queue().capacity(), nodes::alive, registry);
+            RedisDurability durability = new RedisDurability(redis, cluster.waitAof(), registry);
+            durability.check(); // says what a 2xx is worth; refuses redis.wait-aof where Redis cannot do it
+            redisQueue = new RedisEventQueue(redis, cluster.nodeName(), config.queue().capacity(), nodes::alive,
+                    durability.waitsForFsync(), registry).start();
             queue = redisQueue;
             RedisBroadcaster relay = new RedisBroadcaster(local, redis, cluster.nodeName(), registry);
             relay.start();
@@ -142,6 +146,7 @@ public final class Server implements AutoCloseable {
             clusterStats = () -> {
                 Map<String, Object> m = new java.util.LinkedHashMap<>(redisQueue.stats());
                 m.put("callback_tasks", callbackTasks == null ? 0 : callbackTasks.length());
+                m.put("acknowledgement", durability.describe());
                 return m;
             };
         } else {
@@ -167,8 +172,8 @@ public final class Server implements AutoCloseable {
         loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
         authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock, accessChanged);
         WebsocketAuth wsAuth = new WebsocketAuth(authenticator);
-        websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()), clock,
-                registry, ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
+        websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()),
+                queue.watermark(), clock, registry, ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
                 (user, job) -> access.mayView(user.longValue(), job.longValue()));
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);

@@ -7,6 +7,7 @@ import io.jobstream.broadcast.GroupMember;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.event.StoredEvent;
 import io.jobstream.event.Timestamps;
+import io.jobstream.queue.Watermark;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,12 +45,16 @@ import org.slf4j.LoggerFactory;
  * again if no newer live event went by meanwhile, or if the live frames kept aside continue exactly where the read
  * ended (it then goes on with those). Since the receiver publishes only committed events, nothing falls between.
  *
- * <p><b>Holes.</b> A counter the store lacks while it has later ones (an emitter lost an event) is waited for: the
- * reader polls the store until {@code holeWait} has passed since it first saw the hole, then skips the missing
- * counter(s), logs and counts it ({@code ws.holes.skipped}), and goes on. A skipped event that is stored later (a
- * dead cluster node's events, claimed by another node after its timeout) is still sent when its live frame comes,
- * late and out of counter order, and counted ({@code ws.events.late}): being late is better than being lost. The
- * skipped counters are remembered as at most {@link #SKIPPED_RANGES} ranges per job (the oldest forgotten first).
+ * <p><b>Holes.</b> A counter the store lacks while it has later ones (an emitter lost an event, or a node still holds
+ * it) is waited for: the reader polls the store until {@code holeWait} has passed since it first saw the hole, and
+ * until the queue's {@link Watermark} says that everything it held when the hole was first seen has been committed
+ * (in a cluster, a node killed while holding events keeps the hole open until another node has claimed and committed
+ * them); only then are the missing counter(s) skipped, logged and counted ({@code ws.holes.skipped}). The watermark
+ * is asked before the store read whose result decides, so an event committed just before the read is in it. A
+ * skipped event that is stored later all the same (an emitter that sends it after all) is still sent when its live
+ * frame comes, late and out of counter order, and counted ({@code ws.events.late}): being late is better than being
+ * lost. The skipped counters are remembered as at most {@link #SKIPPED_RANGES} ranges per job (the oldest forgotten
+ * first).
  *
  * <p><b>Bounds.</b> Event frames queued ≤ {@code capacity}; held events per job ≤ {@code holdLimit}; protocol replies
  * and jobs messages may use {@link #CONTROL_RESERVE} more, and only when even that is full is the connection closed
@@ -102,6 +107,7 @@ public final class Subscriber implements GroupMember {
     private final Hub hub;
     private final WsMetrics metrics;
     private final Clock clock;
+    private final Watermark watermark;
 
     private final ConcurrentLinkedQueue<Out> outbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
@@ -135,6 +141,9 @@ public final class Subscriber implements GroupMember {
         final TreeMap<Integer, Integer> skipped = new TreeMap<>();
         boolean gapCheckPending;
         long holeSinceMillis;
+        /** The queue's position when the hole was first seen, and whether it was committed through it before the read. */
+        long holeMark;
+        boolean holeSettled;
         /** A store read is scheduled or running (at most one per feed). */
         boolean reading;
         boolean waitingForRoom;
@@ -150,8 +159,9 @@ public final class Subscriber implements GroupMember {
         }
     }
 
+    /** @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed */
     Subscriber(FrameSender sender, Policy policy, Executor executor, Background background, EventSource source, Hub hub,
-            WsMetrics metrics, Clock clock) {
+            WsMetrics metrics, Clock clock, Watermark watermark) {
         this.sender = sender;
         this.policy = policy;
         this.executor = executor;
@@ -160,6 +170,7 @@ public final class Subscriber implements GroupMember {
         this.hub = hub;
         this.metrics = metrics;
         this.clock = clock;
+        this.watermark = watermark;
     }
 
     /** Frames in events' groups come through {@link #offerEvent}; this is for jobs messages (and legacy callers). */
@@ -327,6 +338,8 @@ public final class Subscriber implements GroupMember {
                     }
                 }
                 from = feed.next;
+                // asked before the read: a hole the read still shows is then not one a node committed meanwhile
+                if (feed.holeSinceMillis != 0) feed.holeSettled = watermark.committedThrough(feed.holeMark);
                 if (from > 0 && !feed.held.isEmpty()) {
                     feed.held.headMap(from).clear(); // had already
                     if (!feed.held.isEmpty() && feed.held.firstKey() == from) {
@@ -431,8 +444,13 @@ public final class Subscriber implements GroupMember {
     /** True when the hole before {@code present} is to be skipped now (policy in the class comment). */
     private boolean holeDecided(Feed feed, int present) {
         long now = clock.millis();
-        if (feed.holeSinceMillis == 0) feed.holeSinceMillis = now;
+        if (feed.holeSinceMillis == 0) {
+            feed.holeSinceMillis = now;
+            feed.holeMark = watermark.mark();
+            feed.holeSettled = watermark.committedThrough(feed.holeMark); // true at once only for the local queue
+        }
         if (now - feed.holeSinceMillis < policy.holeWaitMillis()) return false;
+        if (!feed.holeSettled) return false; // a node may still commit the missing counters: keep waiting for them
         int missing = present - feed.next;
         log.warn("job {}: counter {}{} still missing from the store after {} ms; skipped for a subscriber",
                 feed.jobId, feed.next, missing > 1 ? " to " + (present - 1) : "", now - feed.holeSinceMillis);

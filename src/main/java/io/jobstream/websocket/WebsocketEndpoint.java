@@ -13,6 +13,7 @@ import io.javalin.websocket.WsMessageContext;
 import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
+import io.jobstream.queue.Watermark;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -76,6 +77,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor senders;
     private final EventSource source;
+    private final Watermark watermark;
     private final Clock clock;
     private final Subscriber.Policy policy;
     private final SubscribeParser parser;
@@ -116,6 +118,14 @@ public final class WebsocketEndpoint implements AutoCloseable {
      */
     public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Clock clock, MeterRegistry registry,
             Function<WsConnectContext, Optional<WsIdentity>> authenticator, BiPredicate<Long, Long> jobAccess) {
+        this(config, hub, source, Watermark.LOCAL, clock, registry, authenticator, jobAccess);
+    }
+
+    /** @param watermark the queue's, which subscribers ask before skipping a hole (cluster mode: the Redis stream's) */
+    public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Watermark watermark, Clock clock,
+            MeterRegistry registry, Function<WsConnectContext, Optional<WsIdentity>> authenticator,
+            BiPredicate<Long, Long> jobAccess) {
+        this.watermark = watermark;
         this.config = config;
         this.source = source;
         this.clock = clock;
@@ -200,7 +210,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                     public void schedule(Runnable task, long delayMillis) {
                         background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
                     }
-                }, source, hub, metrics, clock);
+                }, source, hub, metrics, clock, watermark);
         subscriber.gateJobs((frame, send) -> visibleJobs.deliver(userId, frame, send));
         connections.put(ctx.sessionId(), new Connection(subscriber, identity.get(), ctx.cookie(CSRF_COOKIE), ctx.session,
                 new MessageRate(config.limits().maxMessageRate(), System::nanoTime)));

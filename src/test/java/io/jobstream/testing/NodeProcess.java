@@ -84,7 +84,13 @@ public final class NodeProcess implements AutoCloseable {
             }, "node-output-" + name);
             pump.setDaemon(true);
             pump.start();
-            URI uri = started.get(60, TimeUnit.SECONDS);
+            URI uri;
+            try {
+                uri = started.get(60, TimeUnit.SECONDS);
+            } catch (Exception notServing) {
+                p.destroyForcibly(); // never leave a half-started node behind
+                throw notServing;
+            }
             return new NodeProcess(p, uri, name);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -111,6 +117,32 @@ public final class NodeProcess implements AutoCloseable {
 
     public boolean alive() {
         return process.isAlive();
+    }
+
+    /**
+     * SIGSTOP: the node freezes with whatever it holds (stream entries read and not committed stay pending in Redis,
+     * its connections stay open), so that a test can then {@link #kill()} it at a moment it chose.
+     */
+    public void pause() {
+        try {
+            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).inheritIO().start();
+            if (stop.waitFor() != 0) throw new IllegalStateException("kill -STOP " + process.pid() + " failed");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGCONT after {@link #pause()}. */
+    public void proceed() {
+        try {
+            new ProcessBuilder("kill", "-CONT", Long.toString(process.pid())).inheritIO().start().waitFor();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** SIGKILL: no shutdown hook, nothing flushed, connections cut. */

@@ -19,17 +19,23 @@ import java.util.concurrent.TimeUnit;
 public final class RedisServer implements AutoCloseable {
     private final Path dir;
     private final int port;
-    private final boolean appendOnly;
+    private final List<String> persistence;
     private Process process;
 
-    private RedisServer(Path dir, int port, boolean appendOnly) {
+    private RedisServer(Path dir, int port, List<String> persistence) {
         this.dir = dir;
         this.port = port;
-        this.appendOnly = appendOnly;
+        this.persistence = persistence;
     }
 
     public static RedisServer start(Path dir, boolean appendOnly) {
-        RedisServer r = new RedisServer(dir, freePort(), appendOnly);
+        return start(dir, appendOnly ? List.of("--appendonly", "yes", "--appendfsync", "everysec")
+                : List.of("--appendonly", "no"));
+    }
+
+    /** Starts with these persistence options (e.g. {@code --appendfsync always}, or {@code --rename-command CONFIG ""}). */
+    public static RedisServer start(Path dir, List<String> persistence) {
+        RedisServer r = new RedisServer(dir, freePort(), List.copyOf(persistence));
         r.launch();
         return r;
     }
@@ -48,8 +54,7 @@ public final class RedisServer implements AutoCloseable {
             List<String> cmd = new ArrayList<>(List.of(Binaries.redisServer().toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
                     "--dir", dir.toString(), "--save", "", "--daemonize", "no", "--protected-mode", "no",
                     "--logfile", dir.resolve("redis.log").toString()));
-            if (appendOnly) cmd.addAll(List.of("--appendonly", "yes", "--appendfsync", "everysec"));
-            else cmd.addAll(List.of("--appendonly", "no"));
+            cmd.addAll(persistence);
             process = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("redis.out").toFile()).start();
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

@@ -11,6 +11,7 @@ import io.jobstream.broadcast.TestEvents;
 import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.Json;
 import io.jobstream.event.StoredEvent;
+import io.jobstream.queue.Watermark;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,10 +33,27 @@ class SequencingTest {
     private final MemoryEventSource store = new MemoryEventSource();
     private final ManualBackground background = new ManualBackground();
     private final SubscriberTest.FakeSender sender = new SubscriberTest.FakeSender();
+    private final SteppedWatermark watermark = new SteppedWatermark();
+
+    /** A queue position that moves when the test says: marks are taken at {@code now}, committed below {@code low}. */
+    private static final class SteppedWatermark implements Watermark {
+        volatile long now = 100;
+        volatile long low = 101; // like the memory queue: nothing held elsewhere
+
+        @Override
+        public long mark() {
+            return now;
+        }
+
+        @Override
+        public boolean committedThrough(long mark) {
+            return low > mark;
+        }
+    }
 
     private Subscriber subscriber(int capacity, int rate) {
         return new Subscriber(sender, new Subscriber.Policy(capacity, capacity, GAP_WAIT, HOLE_WAIT, rate),
-                Runnable::run, background, store, hub, new WsMetrics(registry), background);
+                Runnable::run, background, store, hub, new WsMetrics(registry), background, watermark);
     }
 
     private Subscriber subscribed(Map<Long, Integer> resume) {
@@ -150,6 +168,35 @@ class SequencingTest {
         live(2); // but only once
         commit(7);
         assertThat(sentCounters()).containsExactly(1, 3, 4, 5, 6, 2, 7);
+    }
+
+    @Test
+    void issue_12_a_hole_a_dead_node_still_holds_is_waited_for_until_the_queue_committed_it_then_sent_in_order()
+            throws Exception {
+        subscribed(Map.of());
+        commit(1);
+        watermark.low = 50; // counter 2 sits uncommitted in the queue (a killed node read it)
+        commit(3, 4);
+        background.advance(GAP_WAIT + 3 * HOLE_WAIT);
+        assertThat(sentCounters()).as("waiting past the hole wait: a node still holds it").containsExactly(1);
+
+        commit(2); // claimed and committed by a survivor; its live frame comes while the subscriber reads the store
+        watermark.now = 300;
+        watermark.low = 200;
+        background.advance(HOLE_POLL);
+        assertThat(sentCounters()).containsExactly(1, 2, 3, 4);
+        assertThat(count("ws.holes.skipped")).isZero();
+        assertThat(count("ws.events.late")).isZero();
+
+        // a counter its emitter never sent: skipped once the queue has committed everything it held at the hole
+        watermark.low = 250;
+        commit(6);
+        background.advance(GAP_WAIT + HOLE_WAIT);
+        assertThat(sentCounters()).as("the queue still holds what it had when the hole was seen").containsExactly(1, 2, 3, 4);
+        watermark.low = 301;
+        background.advance(2 * HOLE_POLL);
+        assertThat(sentCounters()).containsExactly(1, 2, 3, 4, 6);
+        assertThat(count("ws.holes.skipped")).isEqualTo(1);
     }
 
     @Test

@@ -62,7 +62,8 @@ class SubscriberTest {
 
     private Subscriber subscriber(FrameSender sender, int capacity, java.util.concurrent.Executor executor) {
         return new Subscriber(sender, new Subscriber.Policy(capacity, capacity, 1000, 5000, 0), executor,
-                new ManualBackground(), new MemoryEventSource(), hub, metrics, java.time.Clock.systemUTC());
+                new ManualBackground(), new MemoryEventSource(), hub, metrics, java.time.Clock.systemUTC(),
+                io.jobstream.queue.Watermark.LOCAL);
     }
 
     @Test
