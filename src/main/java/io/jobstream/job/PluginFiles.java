@@ -3,6 +3,7 @@ package io.jobstream.job;
 import io.jobstream.config.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,9 @@ public final class PluginFiles {
             if (in == null) throw new IllegalStateException("the callback plugin " + RESOURCE + " is missing from the jar");
             PrivateFiles.directory(dir);
             Path tmp = Files.createTempFile(dir, "jobstream", ".tmp");
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            try (OutputStream out = Files.newOutputStream(tmp)) { // into the 0600 file: a replacing copy gets the umask's mode
+                in.transferTo(out);
+            }
             Files.move(tmp, dir.resolve("jobstream.py"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return dir;
         } catch (IOException e) {

@@ -121,7 +121,8 @@ public final class Server implements AutoCloseable {
 
     public Server start() {
         // before anything is written there: job output, cli-token and database passwords are for this user only
-        PrivateFiles.tighten(config.database().dataDir());
+        int opened = PrivateFiles.tighten(config.database().dataDir());
+        if (opened > 0) log.warn("data dir: {} files or directories were open to other users; now only this user's", opened);
         database = Database.fromUrl(startDatabase(), config.database().poolSize());
         database.start();
         var cluster = config.cluster();

@@ -56,6 +56,7 @@ class LocalUserIT {
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).until(() ->
                     List.of("successful", "failed", "error").contains(
                             Http.getJson(node.uri("/api/v2/jobs/" + id + "/")).path("status").asText()));
+            assertThat(Http.getJson(node.uri("/api/v2/jobs/" + id + "/")).path("status").asText()).isEqualTo("successful");
             Path job = data.resolve("jobs").resolve(Long.toString(id));
 
             assertDatabaseRefusesOthers(postgresPort(data));
