@@ -1,9 +1,9 @@
 package io.jobstream.api;
 
-import io.jobstream.auth.Access;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
+import io.jobstream.auth.Access;
 import io.jobstream.auth.JobAccess;
 import io.jobstream.auth.Requests;
 import java.util.ArrayList;

@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  *       its own to a request another site makes it send.
  *   <li>{@link Access#WEBSOCKET}: the handshake is the websocket endpoint's, which closes an unauthenticated one
  *       with 1008; a plain HTTP request to such a path is authenticated here and then finds no HTTP route (404).
+ *       Declared on an HTTP route by mistake, it counts as {@link Access#USER}, never as open.
  * </ul>
  * Thread-safe; runs on Jetty's threads.
  */
@@ -64,7 +65,8 @@ public final class AuthFilter {
             refuse(ctx, 500, "no_rule", "This route declares no access rule.");
             return;
         }
-        if (rule == Access.ANONYMOUS || rule == Access.WEBSOCKET) return;
+        // WEBSOCKET belongs on websocket routes, which never come here; on an HTTP route it means a user, not "open"
+        if (rule == Access.ANONYMOUS) return;
         Principal p = authenticate(ctx, rule == Access.PAGE);
         if (p == null) return;
         if (!p.isUser() && rule != Access.INGEST) {

@@ -94,7 +94,7 @@ final class Credentials {
         }
         try {
             String t = Files.readString(file, StandardCharsets.UTF_8).trim();
-            return t.isEmpty() ? null : t;
+            return t.isEmpty() ? null : "Bearer " + t;
         } catch (IOException e) {
             return null;
         }

@@ -1,8 +1,8 @@
 package io.jobstream.ingest;
 
-import io.jobstream.auth.Access;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import io.jobstream.auth.Access;
 import io.jobstream.auth.JobAccess;
 import io.jobstream.auth.Principal;
 import io.jobstream.auth.Requests;

@@ -1,9 +1,9 @@
 package io.jobstream.job;
 
-import io.jobstream.auth.Access;
 import io.javalin.config.RoutesConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.http.Context;
+import io.jobstream.auth.Access;
 import io.jobstream.auth.AuthStore;
 import io.jobstream.auth.JobAccess;
 import io.jobstream.auth.Principal;

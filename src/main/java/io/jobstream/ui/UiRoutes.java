@@ -1,9 +1,9 @@
 package io.jobstream.ui;
 
-import io.jobstream.auth.Access;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
+import io.jobstream.auth.Access;
 import java.security.SecureRandom;
 import java.util.regex.Pattern;
 

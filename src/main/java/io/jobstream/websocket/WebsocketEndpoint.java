@@ -1,6 +1,5 @@
 package io.jobstream.websocket;
 
-import io.jobstream.auth.Access;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.JettyConfig;
 import io.javalin.config.RoutesConfig;
@@ -10,6 +9,7 @@ import io.javalin.websocket.WsCloseStatus;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
+import io.jobstream.auth.Access;
 import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;

@@ -7,6 +7,7 @@ import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.TestUsers;
+import io.jobstream.testing.WsTestClient;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,13 +16,12 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -171,6 +171,33 @@ class RouteRulesIT {
             }
         }
         soft.assertAll();
+    }
+
+    @Test
+    void no_spelling_of_a_websocket_path_accepts_a_handshake_without_credentials() throws Exception {
+        List<String> tried = new ArrayList<>();
+        for (Server.Route r : node.routes()) {
+            if (!r.method().equals("WEBSOCKET")) continue;
+            List<String> spellings = new ArrayList<>(List.of(r.path()));
+            spellings.addAll(sameRoute(r.path()));
+            spellings.addAll(otherSpellings(r.path()));
+            for (String path : spellings) {
+                URI uri = URI.create("ws://127.0.0.1:" + node.uri("/").getPort() + path);
+                tried.add(path);
+                for (Caller caller : List.of(Caller.ANONYMOUS, Caller.JOB_TOKEN)) {
+                    WsTestClient ws;
+                    try {
+                        ws = WsTestClient.connect(uri, "csrftoken=x", authorization.get(caller), true);
+                    } catch (RuntimeException refused) {
+                        continue; // the upgrade itself was refused (401, 404): nothing accepted
+                    }
+                    int code = ws.closed.get(10, TimeUnit.SECONDS);
+                    assertThat(code).as(caller + " " + path).isEqualTo(1008);
+                    assertThat(ws.frames).as(caller + " " + path).noneMatch(f -> f.contains("accept"));
+                }
+            }
+        }
+        assertThat(tried).hasSizeGreaterThan(6);
     }
 
     @Test
