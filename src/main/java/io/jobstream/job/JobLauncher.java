@@ -383,6 +383,8 @@ public final class JobLauncher implements AutoCloseable {
         try {
             synchronized (run) {
                 if (run.cancelRequested || run.done) return;
+                // setsid would start and then fail to exec it: say so as plainly as when it was started directly
+                if (!ansibleAvailable()) throw new IOException("not found (install ansible-core or set jobs.ansible-playbook)");
                 Files.createDirectories(out.getParent());
                 Files.writeString(extraVarsFile(run.id), extraVars, StandardCharsets.UTF_8);
                 ProcessBuilder pb = new ProcessBuilder(command)
@@ -400,8 +402,8 @@ public final class JobLauncher implements AutoCloseable {
                 run.processes = new JobProcesses(run.id, process.pid(), run.marker);
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warn("job {}: cannot start {}: {}", run.id, command.get(0), e.getMessage());
-            end(run, "error", "cannot start " + command.get(0) + ": " + e.getMessage());
+            LOG.warn("job {}: cannot start {}: {}", run.id, config.ansiblePlaybook(), e.getMessage());
+            end(run, "error", "cannot start " + config.ansiblePlaybook() + ": " + e.getMessage());
             return;
         }
         store.started(run.id);
