@@ -102,17 +102,18 @@ public record Config(
      * @param maxRunningPerUser jobs one user runs at once (0 = maxRunning)
      * @param maxPendingPerUser jobs one user may have waiting for a slot
      * @param passEnv           names of the node's environment variables ansible-playbook gets beyond the fixed allow-list
+     * @param maxLaunchesPerMinute launches one user may make in any minute (0 = no limit)
      */
     public record JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace,
                              String ansiblePlaybook, int maxRunningPerUser, int maxPendingPerUser,
-                             List<String> passEnv) {
+                             List<String> passEnv, int maxLaunchesPerMinute) {
         public JobsConfig {
             passEnv = List.copyOf(passEnv);
         }
 
-        /** No per-user share beyond the totals and no extra environment (tests). */
+        /** No per-user share beyond the totals, no launch rate and no extra environment (tests). */
         public JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace, String ansiblePlaybook) {
-            this(playbookDir, maxRunning, maxPending, cancelGrace, ansiblePlaybook, 0, maxPending, List.of());
+            this(playbookDir, maxRunning, maxPending, cancelGrace, ansiblePlaybook, 0, maxPending, List.of(), 0);
         }
     }
 

@@ -74,7 +74,8 @@ public final class ConfigLoader {
         var jobs = new Config.JobsConfig(Path.of(string(Settings.PLAYBOOK_DIR)), intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),
                 intIn(Settings.JOBS_MAX_PENDING, 0, 1_000_000), duration(Settings.JOBS_CANCEL_GRACE, Duration.ofMillis(100)),
                 string(Settings.ANSIBLE_PLAYBOOK), intIn(Settings.JOBS_MAX_RUNNING_PER_USER, 0, 1000),
-                intIn(Settings.JOBS_MAX_PENDING_PER_USER, 0, 1_000_000), names(Settings.JOBS_PASS_ENV));
+                intIn(Settings.JOBS_MAX_PENDING_PER_USER, 0, 1_000_000), names(Settings.JOBS_PASS_ENV),
+                intIn(Settings.JOBS_MAX_LAUNCHES_PER_MINUTE, 0, 1_000_000));
         var auth = new Config.AuthConfig(string(Settings.ADMIN_PASSWORD), duration(Settings.SESSION_TIMEOUT,
                 Duration.ofMinutes(1)), duration(Settings.BASIC_CACHE, Duration.ZERO), launchBy());
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {

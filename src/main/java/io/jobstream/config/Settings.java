@@ -103,6 +103,9 @@ public final class Settings {
                     + " 0 (or more than jobs.max-running) = jobs.max-running.");
     public static final Setting JOBS_MAX_PENDING_PER_USER = new Setting("jobs.max-pending-per-user", "20",
             "Launched jobs one user may have waiting for a slot; one more gets 429 (counted in jobs_refused_total).");
+    public static final Setting JOBS_MAX_LAUNCHES_PER_MINUTE = new Setting("jobs.max-launches-per-minute", "60",
+            "Launches one user may make in any minute (each makes a job row, even one canceled while it waits); one"
+                    + " more gets 429 with Retry-After (counted in jobs_refused_total{reason=rate}); 0 = no limit.");
     public static final Setting JOBS_PASS_ENV = new Setting("jobs.pass-env", "SSH_AUTH_SOCK",
             "Comma-separated names of the node's environment variables that ansible-playbook also gets; it gets"
                     + " only PATH, HOME, USER, LOGNAME, SHELL, TZ, TMPDIR, LANG, LANGUAGE, LC_*, ANSIBLE_* and these.");
@@ -127,7 +130,7 @@ public final class Settings {
             WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY,
             TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, REDIS_WAIT_AOF, DEMO,
             PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_MAX_RUNNING_PER_USER, JOBS_MAX_PENDING_PER_USER,
-            JOBS_PASS_ENV, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,
+            JOBS_MAX_LAUNCHES_PER_MINUTE, JOBS_PASS_ENV, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,
             ADMIN_PASSWORD, SESSION_TIMEOUT, BASIC_CACHE, LAUNCH_BY);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */

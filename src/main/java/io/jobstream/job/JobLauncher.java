@@ -18,10 +18,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -81,7 +81,9 @@ public final class JobLauncher implements AutoCloseable {
     private final Map<Long, Run> runs = new ConcurrentHashMap<>();
     /** Guarded by itself. */
     private final FairSlots<Run> slots;
-    private final Map<FairSlots.Refusal, AtomicLong> refused = new EnumMap<>(FairSlots.Refusal.class);
+    /** Refused launches by the tag of {@code jobs.refused}: the FairSlots refusals and {@code rate}. */
+    private final Map<String, AtomicLong> refused = new TreeMap<>();
+    private final LaunchRate rate;
     private final ExecutorService workers;
     private final ScheduledExecutorService escalation;
     private volatile Path pluginDir;
@@ -127,7 +129,9 @@ public final class JobLauncher implements AutoCloseable {
         this.clock = clock;
         this.slots = new FairSlots<>(config.maxRunning(), config.maxRunningPerUser(), config.maxPending(),
                 config.maxPendingPerUser());
-        for (FairSlots.Refusal r : FairSlots.Refusal.values()) refused.put(r, new AtomicLong());
+        for (FairSlots.Refusal r : FairSlots.Refusal.values()) refused.put(r.tag, new AtomicLong());
+        refused.put(RATE, new AtomicLong());
+        this.rate = new LaunchRate(config.maxLaunchesPerMinute());
         AtomicInteger n = new AtomicInteger();
         // a task is queued only for a job that holds a slot, so the queue never holds more than maxRunning
         this.workers = new ThreadPoolExecutor(config.maxRunning(), config.maxRunning(), 0, TimeUnit.MILLISECONDS,
@@ -146,7 +150,7 @@ public final class JobLauncher implements AutoCloseable {
     /** Counts refused launches ({@code jobs.refused{reason}}) and shows running and waiting jobs. */
     public JobLauncher bindTo(MeterRegistry registry) {
         refused.forEach((reason, count) -> FunctionCounter.builder(Metrics.JOBS_REFUSED, count, AtomicLong::get)
-                .tag("reason", reason.tag).description("Launches refused because the waiting room was full")
+                .tag("reason", reason).description("Launches refused: waiting room full, or over the launch rate")
                 .register(registry));
         Gauge.builder(Metrics.JOBS_RUNNING, this, l -> l.slotCounts()[0]).register(registry);
         Gauge.builder(Metrics.JOBS_PENDING, this, l -> l.slotCounts()[1]).register(registry);
@@ -234,6 +238,8 @@ public final class JobLauncher implements AutoCloseable {
         return run.id;
     }
 
+    private static final String RATE = "rate";
+
     /** What a queued run starts with, kept until its turn. */
     private record Start(List<String> command, String extraVarsYaml) {}
 
@@ -242,8 +248,14 @@ public final class JobLauncher implements AutoCloseable {
     /** Throws the refusal (429 or 503, counted) when {@code owner}'s launch may not queue now. Holds the slots lock. */
     private void admit(long owner) {
         FairSlots.Refusal refusal = slots.admits(owner);
-        if (refusal == null) return;
-        refused.get(refusal).incrementAndGet();
+        if (refusal == null) {
+            long wait = rate.admit(owner, clock.millis());
+            if (wait == 0) return;
+            refused.get(RATE).incrementAndGet();
+            throw new LaunchException(429, "you launched " + config.maxLaunchesPerMinute() + " jobs in the last minute;"
+                    + " try again in " + wait + " s (jobs.max-launches-per-minute=" + config.maxLaunchesPerMinute() + ")", wait);
+        }
+        refused.get(refusal.tag).incrementAndGet();
         int[] mine = slots.of(owner);
         throw switch (refusal) {
             case USER_PENDING -> new LaunchException(429, "you have " + mine[1] + " launched jobs waiting and "
@@ -383,6 +395,8 @@ public final class JobLauncher implements AutoCloseable {
         try {
             synchronized (run) {
                 if (run.cancelRequested || run.done) return;
+                // setsid would start and then fail to exec it: say so as plainly as when it was started directly
+                if (!ansibleAvailable()) throw new IOException("not found (install ansible-core or set jobs.ansible-playbook)");
                 PrivateFiles.directory(out.getParent()); // jobs/ and jobs/<id>/ 0700, the files 0600
                 PrivateFiles.writeString(extraVarsFile(run.id), extraVars);
                 PrivateFiles.emptyFile(out);
@@ -401,8 +415,8 @@ public final class JobLauncher implements AutoCloseable {
                 run.processes = new JobProcesses(run.id, process.pid(), run.marker);
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warn("job {}: cannot start {}: {}", run.id, command.get(0), e.getMessage());
-            end(run, "error", "cannot start " + command.get(0) + ": " + e.getMessage());
+            LOG.warn("job {}: cannot start {}: {}", run.id, config.ansiblePlaybook(), e.getMessage());
+            end(run, "error", "cannot start " + config.ansiblePlaybook() + ": " + e.getMessage());
             return;
         }
         store.started(run.id);

@@ -81,7 +81,7 @@ public final class LaunchRoutes {
             }
             id = launcher.launch(request, p.userId(), team);
         } catch (LaunchException e) {
-            if (e.status == 429 || e.status == 503) ctx.header("Retry-After", "10");
+            if (e.status == 429 || e.status == 503) ctx.header("Retry-After", Long.toString(e.retryAfterSeconds));
             detail(ctx, e.status, e.getMessage());
             return;
         } catch (RuntimeException e) {
