@@ -44,7 +44,7 @@ public final class AuthFilter {
         String path = ctx.path();
         if (OPEN.contains(path) || path.startsWith("/static/") || websocketPaths.contains(path)) return;
         Authenticator.Result result = authenticator.authenticate(ctx.header("Authorization"),
-                ctx.cookie(Authenticator.SESSION_COOKIE));
+                ctx.cookie(Authenticator.SESSION_COOKIE), ctx.ip());
         if (!(result instanceof Authenticator.Result.Ok ok)) {
             refuseUnauthenticated(ctx, result);
             return;
@@ -66,6 +66,12 @@ public final class AuthFilter {
     }
 
     private void refuseUnauthenticated(Context ctx, Authenticator.Result result) {
+        if (result instanceof Authenticator.Result.Throttled t) { // password guessing, or every hashing slot busy
+            ctx.header("Retry-After", Long.toString(t.retryAfterSeconds()));
+            Requests.detail(ctx, t.status(), t.detail());
+            ctx.skipRemainingHandlers();
+            return;
+        }
         if (result instanceof Authenticator.Result.Unavailable) {
             ctx.header("Retry-After", "1");
             Requests.detail(ctx, 503, "Credentials cannot be checked right now (the database is unreachable); retry.");

@@ -12,7 +12,9 @@ import io.jobstream.auth.BasicCache;
 import io.jobstream.auth.JobAccess;
 import io.jobstream.auth.LoginRoutes;
 import io.jobstream.auth.NodeTokens;
+import io.jobstream.auth.PartitionBudget;
 import io.jobstream.auth.PasswordHasher;
+import io.jobstream.auth.UserLimits;
 import io.jobstream.auth.WebsocketAuth;
 import io.jobstream.broadcast.Broadcaster;
 import io.jobstream.broadcast.Hub;
@@ -56,6 +58,7 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -141,8 +144,10 @@ public final class Server implements AutoCloseable {
         PostgresAuthStore authStore = new PostgresAuthStore(database.dataSource());
         PasswordHasher hasher = new PasswordHasher();
         BasicCache basicCache = new BasicCache(config.auth().basicCache(), clock);
-        Authenticator authenticator = new Authenticator(authStore, hasher, basicCache, clock, registry);
-        JobAccess access = new JobAccess(authStore, authenticator);
+        Authenticator authenticator = new Authenticator(authStore, hasher, basicCache, clock, registry,
+                config.auth().limits());
+        JobAccess access = new JobAccess(authStore, authenticator,
+                new PartitionBudget(config.auth().limits().maxNewPartitions(), registry, System::nanoTime));
         new AdminBootstrap(authStore, hasher, basicCache).ensureAdmin(config.auth().adminPassword(), log::warn)
                 .ifPresent(admin -> log.info("first start: created user 'admin' (superuser)"));
         nodeTokens = new NodeTokens(authStore, clock);
@@ -151,7 +156,8 @@ public final class Server implements AutoCloseable {
         // withdrawn credentials or access close this node's websockets at once (other nodes' within 30 s)
         Runnable accessChanged = () -> websocket.revalidate();
         loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
-        authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock, accessChanged);
+        authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock, accessChanged, new UserLimits(
+                config.auth().limits().maxTokensPerUser(), config.auth().limits().maxNewJobsPerUser(), registry));
         WebsocketAuth wsAuth = new WebsocketAuth(authenticator);
         websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()), clock,
                 registry, ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
@@ -164,8 +170,9 @@ public final class Server implements AutoCloseable {
         if (nodes != null) nodes.start();
         receiver.start();
         if (cluster.enabled()) {
+            // AWX-style emitters are trusted writers, held to the same rule as HTTP ingest (JobAccess)
             callbackTasks = new CallbackTasks(redis, cluster.nodeName(), decoder, queue, nodes::alive,
-                    cluster.nodeTimeout(), registry);
+                    cluster.nodeTimeout(), registry, ids -> refusals(access.emitterWrites(ids)));
             callbackTasks.start();
         }
         ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry, access);
@@ -256,6 +263,13 @@ public final class Server implements AutoCloseable {
         stats.register(cfg.routes);
         cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(registry.scrape()));
+    }
+
+    /** A write verdict as the Redis consumer takes it: refused job id → reason. */
+    private static Map<Long, String> refusals(JobAccess.Writes writes) {
+        Map<Long, String> out = new HashMap<>();
+        writes.refused().forEach((id, r) -> out.put(id, r.reason()));
+        return out;
     }
 
     private static String nodeName() {

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The plugin, run by hand (not launched by the node), against a node that stops mid-run and comes back. */
 class PluginRestartIT {
-    private static final long JOB = 4242;
 
     @TempDir
     Path dataDir;
@@ -45,10 +44,12 @@ class PluginRestartIT {
         env.put("ANSIBLE_FORCE_COLOR", "1");
         env.put("PYTHONUNBUFFERED", "1");
         env.put("JOBSTREAM_URL", "http://127.0.0.1:" + port + "/");
+        // an ingest token for a fresh job the node allocates; it lives in PostgreSQL, so it outlasts the restart
+        JsonNode token = Http.json(Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}",
+                TestUsers.ADMIN_AUTH).body());
+        final long JOB = token.get("job").asLong();
         env.put("JOBSTREAM_JOB_ID", Long.toString(JOB));
-        // an ingest token for this job, made by the admin; it lives in PostgreSQL, so it outlasts the restart
-        env.put("JOBSTREAM_TOKEN", Http.json(Http.postJson(node.uri("/api/v2/tokens/"),
-                "{\"kind\":\"ingest\",\"job\":" + JOB + "}", TestUsers.ADMIN_AUTH).body()).get("token").asText());
+        env.put("JOBSTREAM_TOKEN", token.get("token").asText());
         Process ansible = pb.start();
         try {
             RunningServer first = node;
