@@ -325,7 +325,8 @@ public final class PostgresAuthStore implements AuthStore {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         long owner = rs.getLong(2);
-                        owners.put(rs.getLong(1), new JobOwner(rs.wasNull() ? null : owner, rs.getBoolean(3)));
+                        Long ownerId = rs.wasNull() ? null : owner; // wasNull speaks of the last column read
+                        owners.put(rs.getLong(1), new JobOwner(ownerId, rs.getBoolean(3)));
                     }
                 }
             }

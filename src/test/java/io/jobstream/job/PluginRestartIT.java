@@ -47,13 +47,13 @@ class PluginRestartIT {
         // an ingest token for a fresh job the node allocates; it lives in PostgreSQL, so it outlasts the restart
         JsonNode token = Http.json(Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}",
                 TestUsers.ADMIN_AUTH).body());
-        final long JOB = token.get("job").asLong();
-        env.put("JOBSTREAM_JOB_ID", Long.toString(JOB));
+        long jobId = token.get("job").asLong();
+        env.put("JOBSTREAM_JOB_ID", Long.toString(jobId));
         env.put("JOBSTREAM_TOKEN", token.get("token").asText());
         Process ansible = pb.start();
         try {
             RunningServer first = node;
-            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> AnsibleJobs.job(first, JOB).path("stored_events").asInt() >= 5);
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> AnsibleJobs.job(first, jobId).path("stored_events").asInt() >= 5);
             node.close();
             Thread.sleep(4_000); // a few ticks are printed while nobody listens
             assertThat(ansible.isAlive()).as("the playbook goes on while the node is down: " + Files.readString(printed)).isTrue();
@@ -61,15 +61,15 @@ class PluginRestartIT {
 
             assertThat(ansible.waitFor(120, TimeUnit.SECONDS)).isTrue();
             assertThat(ansible.exitValue()).as(Files.readString(printed)).isZero();
-            JsonNode job = awaitDone(node, JOB, Duration.ofSeconds(60));
+            JsonNode job = awaitDone(node, jobId, Duration.ofSeconds(60));
             assertThat(job.path("status").asText()).isEqualTo("successful");
-            List<JsonNode> events = events(node, JOB);
+            List<JsonNode> events = events(node, jobId);
             assertCountersComplete(events, job);
             assertThat(job.path("stored_events").asInt()).isEqualTo(events.size());
             assertThat(AnsibleJobs.types(events)).contains("playbook_on_stats");
             String terminal = Files.readString(printed, StandardCharsets.UTF_8);
             assertThat(terminal).doesNotContain("jobstream:"); // delivered in the end: nothing to complain about
-            assertThat(Http.get(node.uri("/api/v2/jobs/" + JOB + "/stdout/?format=ansi")).body()).isEqualTo(terminal);
+            assertThat(Http.get(node.uri("/api/v2/jobs/" + jobId + "/stdout/?format=ansi")).body()).isEqualTo(terminal);
         } finally {
             ansible.destroyForcibly();
             node.close();
