@@ -8,6 +8,7 @@ import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.TestUsers;
+import io.jobstream.testing.WsTestClient;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -116,13 +117,29 @@ class JobOwnershipIT {
     }
 
     @Test
-    void token_job_ids_outside_1_to_2147483647_are_refused() {
+    void job_ids_outside_1_to_2147483647_are_refused_in_tokens_paths_lines_and_subscriptions() throws Exception {
         for (String bad : List.of("-5", "0", "9223372036854775807", "2147483648", "\"12\"", "1.5")) {
             HttpResponse<String> r = Http.postJson(api("/api/v2/tokens/"), "{\"kind\":\"ingest\",\"job\":" + bad + "}", ADMIN);
             assertThat(r.statusCode()).as(bad + ": " + r.body()).isEqualTo(400);
             assertThat(r.body()).contains("Must be a job id from 1 to 2147483647.");
         }
-        assertThat(Http.get(api("/api/v2/jobs/9223372036854775807/")).statusCode()).isIn(400, 404);
+        for (String path : List.of("/api/v2/jobs/9223372036854775807/", "/api/v2/jobs/0/", "/api/v2/jobs/-5/job_events/",
+                "/api/v2/jobs/2147483648/stdout/")) {
+            HttpResponse<String> r = Http.get(api(path));
+            assertThat(r.statusCode()).as(path).isEqualTo(400);
+            assertThat(r.body()).as(path).contains("is not in 1..2147483647");
+        }
+        WsTestClient ws = WsTestClient.connect(node.websocketUri(), "csrftoken=range", ADMIN, true);
+        assertThat(ws.next().path("accept").asBoolean()).isTrue();
+        ws.send("{\"xrftoken\":\"range\",\"groups\":{\"job_events\":[2147483648]}}");
+        JsonNode answer = ws.next();
+        while (!answer.has("error") && !answer.has("groups_current")) answer = ws.next();
+        assertThat(answer.path("error").asText()).as("even an admin, who may watch ids not created yet")
+                .isEqualTo("access denied to channel job_events for resource id 2147483648");
+        ws.abort();
+        HttpResponse<String> line = ingest(Events.event(2147483648L, 1), ADMIN);
+        assertThat(line.statusCode()).isEqualTo(400);
+        assertThat(line.body()).contains("job_id: expected an integer from 1 to 2147483647");
     }
 
     @Test
