@@ -1,6 +1,7 @@
 package io.jobstream.auth;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -9,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * Who may see and write which job: the one rule for every path that writes events (HTTP ingest, the Redis
@@ -33,6 +35,9 @@ public final class JobAccess {
     /** Job ids are 32-bit, as AWX's (Django's AutoField) are. */
     public static final long MAX_JOB_ID = Integer.MAX_VALUE;
 
+    /** The refusal tag of a check the store could not answer: retry later (503), the request is not judged. */
+    public static final String UNAVAILABLE = "unavailable";
+
     /** Why a job's events may not be written: {@code tag} for the metric, {@code reason} for the emitter. */
     public record Refusal(String tag, String reason) {}
 
@@ -42,20 +47,24 @@ public final class JobAccess {
     private final AuthStore store;
     private final Authenticator authenticator;
     private final PartitionBudget partitions;
+    private final RecentWrites recent;
 
     /**
      * @param authenticator counts denials ({@code auth_failures_total{reason="forbidden"}})
      * @param partitions    how many new event partitions trusted writers may start per minute
+     * @param outageMemory  how long a writer's jobs stay writable for it while the database is down
+     *                      ({@code auth.basic-cache}, as for credentials)
      */
-    public JobAccess(AuthStore store, Authenticator authenticator, PartitionBudget partitions) {
+    public JobAccess(AuthStore store, Authenticator authenticator, PartitionBudget partitions, Duration outageMemory) {
         this.store = store;
         this.authenticator = authenticator;
         this.partitions = partitions;
+        this.recent = new RecentWrites(outageMemory, System::nanoTime);
     }
 
     /** No limit on new partitions: for tests of the read side, which create no jobs. */
     public JobAccess(AuthStore store, Authenticator authenticator) {
-        this(store, authenticator, new PartitionBudget(0, new SimpleMeterRegistry(), System::nanoTime));
+        this(store, authenticator, new PartitionBudget(0, new SimpleMeterRegistry(), System::nanoTime), Duration.ZERO);
     }
 
     public boolean mayView(Principal p, long jobId) {
@@ -102,9 +111,32 @@ public final class JobAccess {
             for (long id : ids) refused.put(id, notAllowed(id, ": this emitter token's user is no longer an admin"));
             return new Writes(Set.of(), refused);
         }
-        Set<Long> allowed = p.trustedWriter() ? trusted(p.nodeIssued() ? null : p.userId(), ids, refused)
-                : owned(p.userId(), ids, refused);
-        return new Writes(allowed, refused);
+        Long creator = p.nodeIssued() ? null : p.userId();
+        String writer = (p.trustedWriter() ? "trusted:" : "user:") + creator;
+        return asked(writer, ids, refused, () -> p.trustedWriter() ? trusted(creator, ids, refused)
+                : owned(p.userId(), ids, refused));
+    }
+
+    /**
+     * The store's verdict; while the store cannot be asked, the jobs this writer wrote within the last period, and
+     * for the others a refusal tagged {@code unavailable} (answer 503: the emitter retries, nothing is lost).
+     */
+    private Writes asked(String writer, List<Long> ids, Map<Long, Refusal> refused, Supplier<Set<Long>> verdict) {
+        if (!recent.storeDown()) {
+            try {
+                Set<Long> allowed = verdict.get();
+                recent.remember(writer, allowed);
+                return new Writes(allowed, refused);
+            } catch (IllegalStateException storeFailed) {
+                recent.storeFailed();
+            }
+        }
+        if (recent.wroteAll(writer, ids)) return new Writes(new TreeSet<>(ids), refused);
+        for (long id : ids) {
+            refused.put(id, new Refusal(UNAVAILABLE, "cannot check who may write job " + id
+                    + " right now (database unreachable); retry"));
+        }
+        return new Writes(Set.of(), refused);
     }
 
     /** AWX-style emitters pushing onto {@code callback_tasks} (cluster mode): trusted, with no user. */
@@ -115,7 +147,7 @@ public final class JobAccess {
             if (validJobId(id)) ids.add(id);
             else refused.put(id, new Refusal("bad_job_id", "job id " + id + " is not in 1.." + MAX_JOB_ID));
         }
-        return new Writes(ids.isEmpty() ? Set.of() : trusted(null, ids, refused), refused);
+        return ids.isEmpty() ? new Writes(Set.of(), refused) : asked("trusted:null", ids, refused, () -> trusted(null, ids, refused));
     }
 
     /** A user who is not an admin: the jobs they own; ids that do not exist are not created. */

@@ -129,6 +129,11 @@ public final class IngestEndpoint {
         List<IngestReply.Problem> repairs = new ArrayList<>();
         List<Decoded.Ok> valid = new ArrayList<>();
         JobAccess.Writes writes = writes(Requests.principal(ctx), lines);
+        if (writes.refused().values().stream().anyMatch(r -> r.tag().equals(JobAccess.UNAVAILABLE))) {
+            // nothing of the request is queued, so the emitter can send it again as it is
+            answer(ctx, 503, refusal("cannot check who may write these jobs right now (database unreachable); retry"));
+            return;
+        }
         int forbidden = 0;
         boolean onlyPartitionLimit = true;
         for (Decoded d : lines) {

@@ -105,12 +105,13 @@ public final class CallbackTasks implements AutoCloseable {
                     continue;
                 }
                 redis.del(processing);
-                if (failing) log.info("callback_tasks: Redis is back");
+                if (failing) log.info("callback_tasks: working again");
                 failing = false;
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                if (!failing) log.warn("callback_tasks: Redis failed: {}; retrying", e.toString());
+                // Redis, or the write rule's database check: either way the messages wait in our processing list
+                if (!failing) log.warn("callback_tasks: failed: {}; retrying", e.toString());
                 failing = true;
                 sleep(500);
             }

@@ -147,7 +147,8 @@ public final class Server implements AutoCloseable {
         Authenticator authenticator = new Authenticator(authStore, hasher, basicCache, clock, registry,
                 config.auth().limits());
         JobAccess access = new JobAccess(authStore, authenticator,
-                new PartitionBudget(config.auth().limits().maxNewPartitions(), registry, System::nanoTime));
+                new PartitionBudget(config.auth().limits().maxNewPartitions(), registry, System::nanoTime),
+                config.auth().basicCache());
         new AdminBootstrap(authStore, hasher, basicCache).ensureAdmin(config.auth().adminPassword(), log::warn)
                 .ifPresent(admin -> log.info("first start: created user 'admin' (superuser)"));
         nodeTokens = new NodeTokens(authStore, clock);
@@ -265,10 +266,16 @@ public final class Server implements AutoCloseable {
                 .result(registry.scrape()));
     }
 
-    /** A write verdict as the Redis consumer takes it: refused job id → reason. */
+    /**
+     * A write verdict as the Redis consumer takes it: refused job id → reason. A check the database could not answer
+     * throws, so that the consumer keeps the messages and tries again instead of dead-lettering them.
+     */
     private static Map<Long, String> refusals(JobAccess.Writes writes) {
         Map<Long, String> out = new HashMap<>();
-        writes.refused().forEach((id, r) -> out.put(id, r.reason()));
+        writes.refused().forEach((id, r) -> {
+            if (r.tag().equals(JobAccess.UNAVAILABLE)) throw new IllegalStateException(r.reason());
+            out.put(id, r.reason());
+        });
         return out;
     }
 
