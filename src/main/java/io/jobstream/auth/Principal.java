@@ -51,9 +51,4 @@ public record Principal(long userId, String username, boolean superuser, Via via
         if (isUser()) return superuser;
         return ingestJob == null ? nodeIssued() || tokenOwnerAdmin : tokenOwnerAdmin;
     }
-
-    /** Whether events of jobs other than one token's may be written: trusted writers that are not bound to one job. */
-    public boolean mayIngestEveryJob() {
-        return ingestJob == null && trustedWriter();
-    }
 }
