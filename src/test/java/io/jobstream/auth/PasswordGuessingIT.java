@@ -67,10 +67,11 @@ class PasswordGuessingIT {
                 assertThat(r.head()).containsIgnoringCase("Retry-After:");
             }
         }
-        assertThat(unauthorized).isEqualTo(PER_ADDRESS);
-        assertThat(throttled).isEqualTo(40 - PER_ADDRESS);
-        assertThat(metric("auth_password_hashes_total") - hashes).as("hashes run for 40 guesses").isEqualTo(PER_ADDRESS);
-        assertThat(metric("auth_throttled_total{by=\"address\"")).isGreaterThanOrEqualTo(40 - PER_ADDRESS);
+        // the bucket refills one try every 60/PER_ADDRESS s while the test runs: a slow machine may earn one or two
+        assertThat(unauthorized).isBetween(PER_ADDRESS, PER_ADDRESS + 2);
+        assertThat(throttled).isEqualTo(40 - unauthorized);
+        assertThat(metric("auth_password_hashes_total") - hashes).as("hashes run for 40 guesses").isEqualTo(unauthorized);
+        assertThat(metric("auth_throttled_total{by=\"address\"")).isGreaterThanOrEqualTo(throttled);
 
         // meanwhile: another user from another address logs in (a fresh credential: it must be hashed)
         assertThat(get("127.0.0.2", "/api/v2/me/", TestUsers.basic("frank", "frank-pw")).status()).isEqualTo(200);
@@ -88,9 +89,10 @@ class PasswordGuessingIT {
             if (r.status() == 429) throttled++;
             else assertThat(r.status()).isEqualTo(401);
         }
-        assertThat(throttled).isEqualTo(6);
-        assertThat(metric("auth_password_hashes_total") - hashes).isEqualTo(PER_USER);
-        assertThat(metric("auth_throttled_total{by=\"username\"")).isGreaterThanOrEqualTo(5);
+        // one try back every 60/PER_USER s while the test runs: a slow machine may earn one or two
+        assertThat(throttled).isBetween(4, 6);
+        assertThat(metric("auth_password_hashes_total") - hashes).isEqualTo(PER_USER + 6 - throttled);
+        assertThat(metric("auth_throttled_total{by=\"username\"")).isGreaterThanOrEqualTo(throttled);
     }
 
     record Reply(int status, String head) {}
