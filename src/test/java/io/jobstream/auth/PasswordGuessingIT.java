@@ -14,7 +14,13 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,7 +42,8 @@ class PasswordGuessingIT {
     void start() throws Exception {
         node = RunningServer.start(Files.createTempDirectory("password-guessing"), Map.of(
                 "auth.failed-logins-per-address", Integer.toString(PER_ADDRESS),
-                "auth.failed-logins-per-user", Integer.toString(PER_USER)));
+                "auth.failed-logins-per-user", Integer.toString(PER_USER),
+                "auth.hash-concurrency", "1", "auth.hash-wait", "300ms"));
         for (String user : new String[] {"frank", "grace", "heidi"}) {
             assertThat(Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"" + user + "\",\"password\":\"" + user
                     + "-pw\"}", TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(201);
@@ -93,6 +100,33 @@ class PasswordGuessingIT {
         assertThat(throttled).isBetween(4, 6);
         assertThat(metric("auth_password_hashes_total") - hashes).isEqualTo(PER_USER + 6 - throttled);
         assertThat(metric("auth_throttled_total{by=\"username\"")).isGreaterThanOrEqualTo(throttled);
+    }
+
+    @Test
+    void guesses_from_many_addresses_at_once_hash_one_at_a_time_and_the_excess_is_turned_away() throws Exception {
+        double hashes = metric("auth_password_hashes_total");
+        ExecutorService clients = Executors.newFixedThreadPool(12);
+        List<Future<Reply>> replies = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            String address = "127.0.2." + (i + 1);
+            String user = "nobody-at-once-" + i;
+            replies.add(clients.submit(() -> get(address, "/api/v2/me/", TestUsers.basic(user, "guess"))));
+        }
+        int busy = 0;
+        for (Future<Reply> f : replies) {
+            Reply r = f.get(60, TimeUnit.SECONDS);
+            if (r.status() == 503) {
+                busy++;
+                assertThat(r.head()).containsIgnoringCase("Retry-After:");
+            } else {
+                assertThat(r.status()).isEqualTo(401);
+            }
+        }
+        clients.shutdown();
+        // one hashing slot, 300 ms of patience, about 0.2 s or more per hash: most of twelve at once are turned away
+        assertThat(busy).isGreaterThanOrEqualTo(6);
+        assertThat(metric("auth_password_hashes_total") - hashes).isEqualTo(12 - busy);
+        assertThat(metric("auth_failures_total{reason=\"busy\"")).isGreaterThanOrEqualTo(busy);
     }
 
     record Reply(int status, String head) {}
