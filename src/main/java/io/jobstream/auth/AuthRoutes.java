@@ -282,29 +282,13 @@ public final class AuthRoutes {
         Principal p = Requests.principal(ctx);
         JsonNode body = body(ctx);
         if (body == null) return;
-        String kind = body.path("kind").asText(Token.API);
-        boolean everyJob = body.path("every_job").asBoolean(false);
-        JsonNode jobField = body.get("job");
         Map<String, List<String>> errors = new LinkedHashMap<>();
-        if (!kind.equals(Token.API) && !kind.equals(Token.INGEST)) errors.put("kind", List.of("Must be 'api' or 'ingest'."));
-        Long job = null;
-        if (jobField != null && !jobField.isNull()) {
-            if (!jobField.isIntegralNumber() || !jobField.canConvertToLong() || !JobAccess.validJobId(jobField.asLong())) {
-                errors.put("job", List.of("Must be a job id from 1 to " + JobAccess.MAX_JOB_ID + "."));
-            } else {
-                job = jobField.asLong();
-            }
-        }
-        if (kind.equals(Token.API) && (jobField != null && !jobField.isNull() || everyJob)) {
-            errors.put("job", List.of("Only ingest tokens have a job."));
-        }
-        if (everyJob && jobField != null && !jobField.isNull()) errors.put("every_job", List.of("Give a job or every_job, not both."));
-        String description = UserLimits.text(body, "description", UserLimits.MAX_DESCRIPTION, errors);
+        TokenRequest t = TokenRequest.of(body, errors);
         if (!errors.isEmpty()) {
             json(ctx, 400, errors);
             return;
         }
-        if (everyJob && !p.superuser()) {
+        if (t.everyJob() && !p.superuser()) {
             Requests.detail(ctx, 403, "Emitter tokens (every job) are for admins."); // emitter tokens are trusted writers
             return;
         }
@@ -314,21 +298,51 @@ public final class AuthRoutes {
                     + " (auth.max-tokens-per-user); delete some first.");
             return;
         }
-        if (kind.equals(Token.INGEST) && job != null && !mayTokenWrite(ctx, p, job)) return;
-        if (kind.equals(Token.INGEST) && job == null && !everyJob) {
-            OptionalLong fresh = store.allocateJob(p.userId(), limits.maxNewJobsPerUser());
-            if (fresh.isEmpty()) {
-                limits.reached("new_jobs");
-                Requests.detail(ctx, 400, "You have " + limits.maxNewJobsPerUser() + " jobs that have not received an"
-                        + " event yet, the most a user may have (auth.max-new-jobs-per-user); use them first.");
-                return;
-            }
-            job = fresh.getAsLong();
+        Long job = t.job();
+        if (t.ingest() && job != null && !mayTokenWrite(ctx, p, job)) return;
+        if (t.ingest() && job == null && !t.everyJob()) {
+            job = freshJob(ctx, p);
+            if (job == null) return;
         }
         String secret = Secrets.newSecret();
-        long id = store.createToken(Secrets.sha256(secret), p.userId(), kind, job, description, null);
+        long id = store.createToken(Secrets.sha256(secret), p.userId(), t.kind(), job, t.description(), null);
         User me = store.userById(p.userId()).orElseThrow();
-        json(ctx, 201, tokenJson(new Token(id, me, kind, job, description, clock.instant(), null), secret));
+        json(ctx, 201, tokenJson(new Token(id, me, t.kind(), job, t.description(), clock.instant(), null), secret));
+    }
+
+    /** What a token request asks for, validated. */
+    private record TokenRequest(String kind, Long job, boolean everyJob, String description) {
+        boolean ingest() {
+            return kind.equals(Token.INGEST);
+        }
+
+        static TokenRequest of(JsonNode body, Map<String, List<String>> errors) {
+            String kind = body.path("kind").asText(Token.API);
+            boolean everyJob = body.path("every_job").asBoolean(false);
+            JsonNode field = body.get("job");
+            boolean hasJob = field != null && !field.isNull();
+            if (!kind.equals(Token.API) && !kind.equals(Token.INGEST)) errors.put("kind", List.of("Must be 'api' or 'ingest'."));
+            Long job = null;
+            if (hasJob && field.isIntegralNumber() && field.canConvertToLong() && JobAccess.validJobId(field.asLong())) {
+                job = field.asLong();
+            } else if (hasJob) {
+                errors.put("job", List.of("Must be a job id from 1 to " + JobAccess.MAX_JOB_ID + "."));
+            }
+            if (kind.equals(Token.API) && (hasJob || everyJob)) errors.put("job", List.of("Only ingest tokens have a job."));
+            if (everyJob && hasJob) errors.put("every_job", List.of("Give a job or every_job, not both."));
+            String description = UserLimits.text(body, "description", UserLimits.MAX_DESCRIPTION, errors);
+            return new TokenRequest(kind, job, everyJob, description);
+        }
+    }
+
+    /** A fresh job for the creator's ingest token, or null (answered 400) over {@code auth.max-new-jobs-per-user}. */
+    private Long freshJob(Context ctx, Principal p) {
+        OptionalLong fresh = store.allocateJob(p.userId(), limits.maxNewJobsPerUser());
+        if (fresh.isPresent()) return fresh.getAsLong();
+        limits.reached("new_jobs");
+        Requests.detail(ctx, 400, "You have " + limits.maxNewJobsPerUser() + " jobs that have not received an"
+                + " event yet, the most a user may have (auth.max-new-jobs-per-user); use them first.");
+        return null;
     }
 
     /** Whether the creator may make a token for existing job {@code job}; answers 400/403 when not. */
