@@ -93,9 +93,21 @@ public final class ApiRoutes {
         }
     }
 
+    /** A job id of a path: 404 when not a number, 400 when out of job ids' range (1..2147483647, as AWX's). */
+    private static long jobId(Context ctx) {
+        long id;
+        try {
+            id = Long.parseLong(ctx.pathParam("id"));
+        } catch (NumberFormatException e) {
+            throw ApiError.notFound();
+        }
+        if (!JobAccess.validJobId(id)) throw ApiError.badRequest("job id " + id + " is not in 1.." + JobAccess.MAX_JOB_ID);
+        return id;
+    }
+
     /** The job of the path, when it exists (404) and the caller may see it (403, AWX's answer). */
     private JobView job(Context ctx) {
-        JobView job = jobs.find(id(ctx)).orElseThrow(ApiError::notFound);
+        JobView job = jobs.find(jobId(ctx)).orElseThrow(ApiError::notFound);
         if (!access.mayView(Requests.principal(ctx), job.id())) throw ApiError.forbidden();
         return job;
     }

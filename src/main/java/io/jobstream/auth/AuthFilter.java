@@ -97,13 +97,19 @@ public final class AuthFilter {
     /** The principal, or null after answering the refusal (401, 302 to the login page, or 503). */
     private Principal authenticate(Context ctx, boolean page) {
         Authenticator.Result result = authenticator.authenticate(ctx.header("Authorization"),
-                ctx.cookie(Authenticator.SESSION_COOKIE));
+                ctx.cookie(Authenticator.SESSION_COOKIE), ctx.ip());
         if (result instanceof Authenticator.Result.Ok ok) return ok.principal();
         refuseUnauthenticated(ctx, result, page);
         return null;
     }
 
     private void refuseUnauthenticated(Context ctx, Authenticator.Result result, boolean page) {
+        if (result instanceof Authenticator.Result.Throttled t) { // password guessing, or every hashing slot busy
+            ctx.header("Retry-After", Long.toString(t.retryAfterSeconds()));
+            Requests.detail(ctx, t.status(), t.detail());
+            ctx.skipRemainingHandlers();
+            return;
+        }
         if (result instanceof Authenticator.Result.Unavailable) {
             ctx.header("Retry-After", "1");
             Requests.detail(ctx, 503, "Credentials cannot be checked right now (the database is unreachable); retry.");

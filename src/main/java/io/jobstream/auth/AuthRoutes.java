@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The AWX-style management API, kept small (docs/OPERATIONS.md shows its use):
@@ -34,13 +35,18 @@ public final class AuthRoutes {
     private final JobAccess access;
     private final Clock clock;
     private final Runnable accessChanged;
+    private final UserLimits limits;
 
     /**
+     * Seven parameters, past the house's five: each is a collaborator the routes need, and bundling them would only
+     * hide that.
+     *
      * @param accessChanged told after a change that may withdraw what someone sees (token deleted, password or
      *                      superuser changed, team member removed, job unshared), so that open websockets are checked
      */
     public AuthRoutes(AuthStore store, PasswordHasher hasher, BasicCache cache, JobAccess access, Clock clock,
-                      Runnable accessChanged) {
+                      Runnable accessChanged, UserLimits limits) {
+        this.limits = limits;
         this.store = store;
         this.hasher = hasher;
         this.cache = cache;
@@ -94,10 +100,12 @@ public final class AuthRoutes {
         String username = body.path("username").asText("");
         String password = body.path("password").asText("");
         Map<String, List<String>> errors = new LinkedHashMap<>();
-        if (!username.matches("[A-Za-z0-9@.+_-]{1,150}")) {
-            errors.put("username", List.of("Enter a valid username: up to 150 letters, digits and @/./+/-/_ characters."));
+        if (!username.matches("[A-Za-z0-9@.+_-]{1," + UserLimits.MAX_USERNAME + "}")) {
+            errors.put("username", List.of("Enter a valid username: up to " + UserLimits.MAX_USERNAME
+                    + " letters, digits and @/./+/-/_ characters."));
         }
         if (password.isEmpty()) errors.put("password", List.of("This field may not be blank."));
+        if (password.length() > UserLimits.MAX_PASSWORD) errors.put("password", List.of(tooLong(UserLimits.MAX_PASSWORD)));
         if (!errors.isEmpty()) {
             json(ctx, 400, errors);
             return;
@@ -139,8 +147,13 @@ public final class AuthRoutes {
                 return;
             }
             store.setSuperuser(found.get().id(), body.get("is_superuser").asBoolean());
+            cache.clearPrincipals(); // the old rights must not come back from the outage fallback
         }
         String password = body.path("password").asText("");
+        if (password.length() > UserLimits.MAX_PASSWORD) {
+            json(ctx, 400, Map.of("password", List.of(tooLong(UserLimits.MAX_PASSWORD))));
+            return;
+        }
         if (!password.isEmpty()) {
             store.setPassword(found.get().id(), hasher.hash(password));
             cache.clear();
@@ -162,8 +175,9 @@ public final class AuthRoutes {
         JsonNode body = body(ctx);
         if (body == null) return;
         String name = body.path("name").asText("").trim();
-        if (name.isEmpty() || name.length() > 512) {
-            json(ctx, 400, Map.of("name", List.of("This field may not be blank (at most 512 characters).")));
+        if (name.isEmpty() || name.length() > UserLimits.MAX_TEAM_NAME) {
+            json(ctx, 400, Map.of("name", List.of("This field may not be blank (at most " + UserLimits.MAX_TEAM_NAME
+                    + " characters).")));
             return;
         }
         Optional<Team> team = store.createTeam(name);
@@ -258,29 +272,89 @@ public final class AuthRoutes {
         json(ctx, 200, new ApiPage(1, Math.max(1, rows.size())).body(ctx, rows.size(), rows));
     }
 
+    /**
+     * An API token, or an ingest token: for {@code "job": N} (N must exist and be writable by the creator: its owner,
+     * or an admin for a job no other user owns), for a fresh job the node allocates now when no job is given (owned by
+     * the creator; how a hand-run ansible-playbook gets its job id), or for every job with {@code "every_job": true}
+     * (admins: an emitter token, whose power lasts only while its user is an admin).
+     */
     private void createToken(Context ctx) {
         Principal p = Requests.principal(ctx);
         JsonNode body = body(ctx);
         if (body == null) return;
-        String kind = body.path("kind").asText(Token.API);
-        Long job = body.hasNonNull("job") ? body.get("job").asLong() : null;
-        if (!kind.equals(Token.API) && !kind.equals(Token.INGEST)) {
-            json(ctx, 400, Map.of("kind", List.of("Must be 'api' or 'ingest'.")));
+        Map<String, List<String>> errors = new LinkedHashMap<>();
+        TokenRequest t = TokenRequest.of(body, errors);
+        if (!errors.isEmpty()) {
+            json(ctx, 400, errors);
             return;
         }
-        if (kind.equals(Token.API) && job != null) {
-            json(ctx, 400, Map.of("job", List.of("Only ingest tokens have a job.")));
+        if (t.everyJob() && !p.superuser()) {
+            Requests.detail(ctx, 403, "Emitter tokens (every job) are for admins."); // emitter tokens are trusted writers
             return;
         }
-        if (kind.equals(Token.INGEST) && !p.superuser() && (job == null || access.writable(p, List.of(job)).isEmpty())) {
-            Requests.detail(ctx, 403, Requests.FORBIDDEN); // emitter tokens (every job) are for admins
+        if (store.tokenCount(p.userId()) >= limits.maxTokensPerUser()) {
+            limits.reached("tokens");
+            Requests.detail(ctx, 400, "You have " + limits.maxTokensPerUser() + " tokens, the most a user may have"
+                    + " (auth.max-tokens-per-user); delete some first.");
             return;
+        }
+        Long job = t.job();
+        if (t.ingest() && job != null && !mayTokenWrite(ctx, p, job)) return;
+        if (t.ingest() && job == null && !t.everyJob()) {
+            job = freshJob(ctx, p);
+            if (job == null) return;
         }
         String secret = Secrets.newSecret();
-        String description = body.path("description").asText("");
-        long id = store.createToken(Secrets.sha256(secret), p.userId(), kind, job, description, null);
+        long id = store.createToken(Secrets.sha256(secret), p.userId(), t.kind(), job, t.description(), null);
         User me = store.userById(p.userId()).orElseThrow();
-        json(ctx, 201, tokenJson(new Token(id, me, kind, job, description, clock.instant(), null), secret));
+        json(ctx, 201, tokenJson(new Token(id, me, t.kind(), job, t.description(), clock.instant(), null), secret));
+    }
+
+    /** What a token request asks for, validated. */
+    private record TokenRequest(String kind, Long job, boolean everyJob, String description) {
+        boolean ingest() {
+            return kind.equals(Token.INGEST);
+        }
+
+        static TokenRequest of(JsonNode body, Map<String, List<String>> errors) {
+            String kind = body.path("kind").asText(Token.API);
+            boolean everyJob = body.path("every_job").asBoolean(false);
+            JsonNode field = body.get("job");
+            boolean hasJob = field != null && !field.isNull();
+            if (!kind.equals(Token.API) && !kind.equals(Token.INGEST)) errors.put("kind", List.of("Must be 'api' or 'ingest'."));
+            Long job = null;
+            if (hasJob && field.isIntegralNumber() && field.canConvertToLong() && JobAccess.validJobId(field.asLong())) {
+                job = field.asLong();
+            } else if (hasJob) {
+                errors.put("job", List.of("Must be a job id from 1 to " + JobAccess.MAX_JOB_ID + "."));
+            }
+            if (kind.equals(Token.API) && (hasJob || everyJob)) errors.put("job", List.of("Only ingest tokens have a job."));
+            if (everyJob && hasJob) errors.put("every_job", List.of("Give a job or every_job, not both."));
+            String description = UserLimits.text(body, "description", UserLimits.MAX_DESCRIPTION, errors);
+            return new TokenRequest(kind, job, everyJob, description);
+        }
+    }
+
+    /** A fresh job for the creator's ingest token, or null (answered 400) over {@code auth.max-new-jobs-per-user}. */
+    private Long freshJob(Context ctx, Principal p) {
+        OptionalLong fresh = store.allocateJob(p.userId(), limits.maxNewJobsPerUser());
+        if (fresh.isPresent()) return fresh.getAsLong();
+        limits.reached("new_jobs");
+        Requests.detail(ctx, 400, "You have " + limits.maxNewJobsPerUser() + " jobs that have not received an"
+                + " event yet, the most a user may have (auth.max-new-jobs-per-user); use them first.");
+        return null;
+    }
+
+    /** Whether the creator may make a token for existing job {@code job}; answers 400/403 when not. */
+    private boolean mayTokenWrite(Context ctx, Principal p, long job) {
+        if (!store.jobExists(job)) {
+            json(ctx, 400, Map.of("job", List.of("Job " + job + " does not exist: leave out \"job\" to get a fresh one.")));
+            return false;
+        }
+        JobAccess.Writes writes = access.writes(p, List.of(job));
+        if (writes.allowed().contains(job)) return true;
+        Requests.detail(ctx, 403, writes.refused().get(job).reason());
+        return false;
     }
 
     /**
@@ -317,8 +391,13 @@ public final class AuthRoutes {
             Requests.detail(ctx, 404, "Not found.");
             return;
         }
+        cache.clearPrincipals(); // a revoked token must not come back from the outage fallback either
         accessChanged.run();
         ctx.status(204);
+    }
+
+    private static String tooLong(int max) {
+        return "Ensure this field has no more than " + max + " characters.";
     }
 
     static Map<String, Object> userJson(User u) {

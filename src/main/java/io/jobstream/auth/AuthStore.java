@@ -3,7 +3,9 @@ package io.jobstream.auth;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -85,11 +87,26 @@ public interface AuthStore {
     /** Whether the user is a superuser, or the job exists and the user owns it or is in a team it is shared with. */
     boolean mayView(long userId, long jobId);
 
+    /** The owners of those of {@code jobIds} that exist (absent from the answer: no such job). */
+    Map<Long, JobOwner> jobOwners(Collection<Long> jobIds);
+
     /**
-     * For ingest by a user who is not an admin: creates the jobs that do not exist yet, owned by the user, and
-     * answers which of {@code jobIds} the user owns (those just created included).
+     * For trusted writers only ({@link JobAccess}): creates rows (status {@code new}, no owner) for those of
+     * {@code jobIds} that do not exist; answers the ids it created (not those another writer created first).
      */
-    Set<Long> claimOrOwned(long userId, Collection<Long> jobIds);
+    Set<Long> createJobs(Collection<Long> jobIds);
+
+    /** Of these blocks of job ids (id / {@link JobAccess#JOBS_PER_PARTITION}), those with no event partition yet. */
+    Set<Long> blocksWithoutPartition(Collection<Long> blocks);
+
+    /**
+     * A fresh job (status {@code new}, id from the server's sequence) owned by the user, unless the user already owns
+     * {@code maxIdle} or more jobs in status {@code new} without events; empty then.
+     */
+    OptionalLong allocateJob(long ownerId, int maxIdle);
+
+    /** How many tokens the user has. */
+    long tokenCount(long userId);
 
     boolean jobExists(long jobId);
 

@@ -1,5 +1,6 @@
 package io.jobstream.auth;
 
+import io.jobstream.config.Config.AuthLimits;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +35,12 @@ public final class Authenticator {
 
         /** The store could not be asked and the credential was not seen recently: try again later (503). */
         record Unavailable() implements Result {}
+
+        /**
+         * The password was not checked: too many failed attempts from this address or for this username (429), or
+         * every hashing slot stayed busy (503). Answer {@code status} with {@code Retry-After: retryAfterSeconds}.
+         */
+        record Throttled(int status, long retryAfterSeconds, String detail) implements Result {}
     }
 
     /**
@@ -50,8 +57,20 @@ public final class Authenticator {
     private final MeterRegistry registry;
     /** Verified against when the username is unknown, so that the answer takes as long as for a wrong password. */
     private final String dummyHash;
+    private final LoginThrottle throttle;
+    private final HashingGate gate;
 
+    /** With {@link AuthLimits#DEFAULTS} for password guessing. */
     public Authenticator(AuthStore store, PasswordHasher hasher, BasicCache cache, Clock clock, MeterRegistry registry) {
+        this(store, hasher, cache, clock, registry, AuthLimits.DEFAULTS);
+    }
+
+    /** @param limits failed password checks per address and per username, and hashing slots */
+    public Authenticator(AuthStore store, PasswordHasher hasher, BasicCache cache, Clock clock, MeterRegistry registry,
+                         AuthLimits limits) {
+        this.throttle = new LoginThrottle(limits.failedLoginsPerAddress(), limits.failedLoginsPerUser(), registry,
+                System::nanoTime);
+        this.gate = new HashingGate(limits.hashSlots(), limits.hashWait(), registry);
         this.store = store;
         this.hasher = hasher;
         this.cache = cache;
@@ -61,13 +80,21 @@ public final class Authenticator {
     }
 
     public Result authenticate(String authorization, String sessionCookie) {
+        return authenticate(authorization, sessionCookie, "");
+    }
+
+    /**
+     * @param source the client's address, for the per-address limit on failed password checks ("" when unknown: those
+     *               callers then share one limit)
+     */
+    public Result authenticate(String authorization, String sessionCookie, String source) {
         String credential = authorization != null && !authorization.isBlank() ? authorization
                 : sessionCookie != null && !sessionCookie.isEmpty() ? "sessionid=" + sessionCookie : null;
         Instant now = clock.instant();
         if (credential != null && now.isBefore(storeDownUntil)) return fallback(credential);
         Result r;
         try {
-            r = resolve(authorization, sessionCookie);
+            r = resolve(authorization, sessionCookie, source);
         } catch (RuntimeException e) {
             storeDownUntil = clock.instant().plus(STORE_BACKOFF); // from now, after the (slow) failure
             log.warn("cannot check credentials, the user store failed: {}; accepting only credentials seen in the last"
@@ -94,12 +121,12 @@ public final class Authenticator {
         registry.counter(Metrics.AUTH_FAILURES, "reason", reason).increment();
     }
 
-    private Result resolve(String authorization, String sessionCookie) {
+    private Result resolve(String authorization, String sessionCookie, String source) {
         if (authorization != null && !authorization.isBlank()) {
             String[] parts = authorization.trim().split("\\s+", 2);
             if (parts.length != 2) return new Result.Failed("malformed");
             if (parts[0].equalsIgnoreCase("Bearer")) return bearer(parts[1]);
-            if (parts[0].equalsIgnoreCase("Basic")) return basic(parts[1]);
+            if (parts[0].equalsIgnoreCase("Basic")) return basic(parts[1], source);
             return new Result.Failed("malformed");
         }
         if (sessionCookie != null && !sessionCookie.isEmpty()) {
@@ -116,14 +143,15 @@ public final class Authenticator {
         Token t = token.get();
         if (t.kind().equals(Token.INGEST)) {
             User u = t.user();
+            // the user's superuser flag is read with the token on every request: the token follows its owner's rights
             return new Result.Ok(new Principal(u == null ? 0 : u.id(), u == null ? "" : u.username(), false,
-                    Principal.Via.INGEST_TOKEN, t.jobId(), t.id()));
+                    Principal.Via.INGEST_TOKEN, t.jobId(), t.id(), u != null && u.superuser()));
         }
         User u = t.user();
         return new Result.Ok(new Principal(u.id(), u.username(), u.superuser(), Principal.Via.TOKEN, null, t.id()));
     }
 
-    private Result basic(String encoded) {
+    private Result basic(String encoded, String source) {
         String decoded;
         try {
             decoded = new String(Base64.getDecoder().decode(encoded.trim()), StandardCharsets.UTF_8);
@@ -132,32 +160,54 @@ public final class Authenticator {
         }
         int colon = decoded.indexOf(':');
         if (colon < 0) return new Result.Failed("malformed");
-        return check(decoded.substring(0, colon), decoded.substring(colon + 1), Principal.Via.BASIC);
+        return check(decoded.substring(0, colon), decoded.substring(colon + 1), Principal.Via.BASIC, source);
     }
 
     /** The login form: the user for this username and password, else why not; failures are counted. */
-    public Result password(String username, String password) {
-        Result r = check(username, password, Principal.Via.SESSION);
+    public Result password(String username, String password, String source) {
+        Result r = check(username, password, Principal.Via.SESSION, source);
         if (r instanceof Result.Failed f) failed(f.reason());
         return r;
     }
 
-    /** {@code unknown_user} and {@code bad_password} are told apart only in the metric; clients see the same answer. */
-    private Result check(String username, String password, Principal.Via via) {
+    /**
+     * {@code unknown_user} and {@code bad_password} are told apart only in the metric; clients see the same answer,
+     * after the same work: an unknown user's password is hashed too, through the same throttle and hashing slots, so
+     * that timing does not tell which names exist and unknown names cost the node no more than known ones.
+     */
+    private Result check(String username, String password, Principal.Via via, String source) {
+        if (username.length() > UserLimits.MAX_USERNAME || password.length() > UserLimits.MAX_PASSWORD) {
+            return new Result.Failed("too_long"); // no such user or password can exist: nothing to hash
+        }
         Optional<User> user = store.userByName(username);
+        // a credential verified within auth.basic-cache passes even while its name is throttled: no hash to run
+        if (user.isPresent() && cache.contains(username, password, user.get().passwordHash())) {
+            return new Result.Ok(Principal.user(user.get(), via));
+        }
+        long wait = throttle.attempt(source, username);
+        if (wait > 0) {
+            failed("throttled");
+            return new Result.Throttled(429, wait, "Too many failed logins from this address or for this user;"
+                    + " retry in " + wait + " s.");
+        }
+        String hash = user.map(User::passwordHash).orElse(dummyHash);
+        Boolean matches = gate.run(() -> hasher.verify(password, hash));
+        if (matches == null) {
+            throttle.giveBack(source, username); // not checked, so not a failure
+            failed("busy");
+            return new Result.Throttled(503, 1, "Too many password checks at once; retry.");
+        }
         if (user.isEmpty()) {
-            hasher.verify(password, dummyHash);
             log.debug("authentication failed: unknown user");
             return new Result.Failed("unknown_user");
         }
         User u = user.get();
-        if (!cache.contains(username, password, u.passwordHash())) {
-            if (!hasher.verify(password, u.passwordHash())) {
-                log.debug("authentication failed: wrong password for user id {}", u.id());
-                return new Result.Failed("bad_password");
-            }
-            cache.put(username, password, u.passwordHash());
+        if (!matches) {
+            log.debug("authentication failed: wrong password for user id {}", u.id());
+            return new Result.Failed("bad_password");
         }
+        throttle.giveBack(source, username);
+        cache.put(username, password, u.passwordHash());
         return new Result.Ok(Principal.user(u, via));
     }
 }

@@ -91,6 +91,14 @@ public final class BasicCache {
         principals.put(mac(credential, "", ""), new Recent(principal, now.plus(ttl)));
     }
 
+    /**
+     * Forgets who every credential was (rights changed: a superuser flag, a revoked token), so that a store outage
+     * cannot bring back rights withdrawn before it; verified passwords stay, since they carry no rights.
+     */
+    public void clearPrincipals() {
+        principals.clear();
+    }
+
     void forgetPrincipal(String credential) {
         if (!principals.isEmpty()) principals.remove(mac(credential, "", ""));
     }

@@ -55,7 +55,12 @@ public final class LoginRoutes {
         String username = ctx.formParam("username");
         String password = ctx.formParam("password");
         Authenticator.Result r = username == null || password == null ? new Authenticator.Result.Failed("bad_password")
-                : authenticator.password(username, password);
+                : authenticator.password(username, password, ctx.ip());
+        if (r instanceof Authenticator.Result.Throttled t) {
+            ctx.header("Retry-After", Long.toString(t.retryAfterSeconds()));
+            ctx.status(t.status()).result(t.detail());
+            return;
+        }
         if (!(r instanceof Authenticator.Result.Ok ok)) {
             ctx.redirect(PAGE + "?error=1&next=" + URLEncoder.encode(next, StandardCharsets.UTF_8), HttpStatus.FOUND);
             return;

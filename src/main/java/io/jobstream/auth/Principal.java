@@ -8,9 +8,17 @@ package io.jobstream.auth;
  * @param userId    the user, or 0 for a node-issued ingest token
  * @param ingestJob for {@link Via#INGEST_TOKEN}: the one job it may write, or null for every job
  * @param tokenId   the token that proved it ({@link Via#TOKEN}, {@link Via#INGEST_TOKEN}), else null
+ * @param tokenOwnerAdmin for {@link Via#INGEST_TOKEN}: whether the token's user is a superuser at this request (read
+ *                  with the token, each request), so that a token's power follows its owner's current rights; the
+ *                  token itself never gets {@code superuser}, which would open admin routes
  */
-public record Principal(long userId, String username, boolean superuser, Via via, Long ingestJob, Long tokenId) {
+public record Principal(long userId, String username, boolean superuser, Via via, Long ingestJob, Long tokenId,
+                        boolean tokenOwnerAdmin) {
     public enum Via { SESSION, TOKEN, BASIC, INGEST_TOKEN }
+
+    public Principal(long userId, String username, boolean superuser, Via via, Long ingestJob, Long tokenId) {
+        this(userId, username, superuser, via, ingestJob, tokenId, false);
+    }
 
     public static Principal user(User user, Via via) {
         return new Principal(user.id(), user.username(), user.superuser(), via, null, null);
@@ -29,8 +37,18 @@ public record Principal(long userId, String username, boolean superuser, Via via
         return via != Via.INGEST_TOKEN;
     }
 
-    /** Whether events of any job may be written without looking at the job: admins and emitter tokens. */
-    public boolean mayIngestEveryJob() {
-        return (isUser() && superuser) || (via == Via.INGEST_TOKEN && ingestJob == null);
+    /** An ingest token the node issued to itself (a launched job's plugin, the demo): it has no user. */
+    public boolean nodeIssued() {
+        return via == Via.INGEST_TOKEN && userId == 0;
+    }
+
+    /**
+     * A trusted writer, who may create jobs at ids it chooses (AWX-style emitters number their own jobs): an admin, an
+     * emitter token (every job) the node issued or whose user is an admin now, or a job's ingest token whose user is
+     * an admin now. Trusted writers still never write into a job a non-admin user owns ({@link JobAccess}).
+     */
+    public boolean trustedWriter() {
+        if (isUser()) return superuser;
+        return ingestJob == null ? nodeIssued() || tokenOwnerAdmin : tokenOwnerAdmin;
     }
 }

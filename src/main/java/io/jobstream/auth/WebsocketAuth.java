@@ -1,6 +1,7 @@
 package io.jobstream.auth;
 
 import io.javalin.websocket.WsConnectContext;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -30,7 +31,8 @@ public final class WebsocketAuth {
     public Optional<Login> authenticate(WsConnectContext ctx) {
         String authorization = ctx.header("Authorization");
         String session = ctx.cookie(Authenticator.SESSION_COOKIE);
-        Authenticator.Result r = authenticator.authenticate(authorization, session);
+        String source = source(ctx);
+        Authenticator.Result r = authenticator.authenticate(authorization, session, source);
         if (r instanceof Authenticator.Result.Missing) authenticator.failed("missing");
         if (!(r instanceof Authenticator.Result.Ok ok)) return Optional.empty();
         Principal p = ok.principal();
@@ -44,12 +46,19 @@ public final class WebsocketAuth {
         }
         long userId = p.userId();
         // the credentials stay in this closure only, for as long as the connection is open; never logged
-        return Optional.of(new Login(userId, () -> revoked(authorization, session, userId)));
+        return Optional.of(new Login(userId, () -> revoked(authorization, session, source, userId)));
     }
 
-    private boolean revoked(String authorization, String session, long userId) {
-        Authenticator.Result r = authenticator.authenticate(authorization, session);
-        if (r instanceof Authenticator.Result.Unavailable) return false;
+    /** The client's address, for the limit on failed password checks. */
+    private static String source(WsConnectContext ctx) {
+        return ctx.session.getRemoteSocketAddress() instanceof InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress().getHostAddress() : "";
+    }
+
+    private boolean revoked(String authorization, String session, String source, long userId) {
+        Authenticator.Result r = authenticator.authenticate(authorization, session, source);
+        // not checked now (store down, or password checks throttled): keep the connection until the next check
+        if (r instanceof Authenticator.Result.Unavailable || r instanceof Authenticator.Result.Throttled) return false;
         return !(r instanceof Authenticator.Result.Ok ok) || ok.principal().userId() != userId;
     }
 

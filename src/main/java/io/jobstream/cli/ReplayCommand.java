@@ -26,6 +26,11 @@ import picocli.CommandLine.Spec;
  * then its EOF. AWX re-emits over the websocket only; jobstream goes through the whole path (so the replayed job's
  * lag numbers mean what a live job's do) and therefore into a new job: the original's events would only be
  * duplicates. {@code created} is rewritten to the send time for the same reason.
+ *
+ * <p>The new job's id comes from the node (an ingest token made without a job allocates one, owned by whoever runs
+ * the replay), never from a guessable formula: a user who could predict it could otherwise have claimed it first and
+ * read what an admin replays. The events are sent with that token, which is deleted at the end. {@code --as-job}
+ * writes into an id of the caller's choosing instead, which only trusted writers (admins) may create.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
         description = "Replay a stored job's events at their recorded pace as a new job (like AWX's replay_job_events).")
@@ -41,7 +46,8 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--speed", defaultValue = "1", description = "Pace multiplier (2 = twice as fast). Default: ${DEFAULT-VALUE}.")
     double speed;
 
-    @Option(names = "--as-job", paramLabel = "ID", description = "Job id for the replay (default: a fresh one).")
+    @Option(names = "--as-job", paramLabel = "ID",
+            description = "Job id for the replay (default: a fresh one, allocated by the node). Admins only for a new id.")
     Long asJob;
 
     @Option(names = "--max-gap", defaultValue = "60s", converter = DurationConverter.class, paramLabel = "DURATION",
@@ -53,13 +59,16 @@ final class ReplayCommand implements Callable<Integer> {
     private long ontime;
     private long late;
     private Duration latenessTotal = Duration.ZERO;
+    /** The ingest token of the allocated job ("Bearer …"), or null with --as-job (the caller's credentials). */
+    private String ingestAuthorization;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (!(speed > 0)) throw new IllegalArgumentException("--speed must be above 0");
         JsonNode job = node.getJson("/api/v2/jobs/" + jobId + "/");
-        long target = asJob != null ? asJob : LoadRun.freshJobRange();
+        JsonNode token = asJob != null ? null : freshJob(jobId);
+        long target = asJob != null ? asJob : token.path("job").asLong();
         out.printf("replaying job %d (%s) as job %d at speed %s: %s%n", jobId, job.path("name").asText(""), target,
                 speed, node.resolve("/jobs/" + target));
         out.flush();
@@ -105,6 +114,7 @@ final class ReplayCommand implements Callable<Integer> {
         batch.append("{\"event\":\"EOF\",\"job_id\":").append(target).append(",\"final_counter\":").append(finalCounter)
                 .append("}\n");
         flush(batch);
+        if (token != null) deleteToken(token.path("id").asLong());
         Duration replayed = Duration.between(start, Instant.now());
         Duration recorded = recordingStart == null ? Duration.ZERO : Duration.between(recordingStart, previous);
         ObjectNode stats = Json.MAPPER.createObjectNode();
@@ -142,11 +152,32 @@ final class ReplayCommand implements Callable<Integer> {
         return e.toString();
     }
 
+    /** Asks the node for a fresh job and an ingest token for it; remembers the token for the sends. */
+    private JsonNode freshJob(long original) throws IOException, InterruptedException {
+        ObjectNode body = Json.MAPPER.createObjectNode().put("kind", "ingest").put("description", "replay of job " + original);
+        HttpResponse<String> r = node.http().send(node.request("/api/v2/tokens/").timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 201) {
+            throw new IOException("POST " + node.resolve("/api/v2/tokens/") + " answered " + r.statusCode() + ": " + r.body());
+        }
+        JsonNode token = Json.MAPPER.readTree(r.body());
+        ingestAuthorization = "Bearer " + token.path("token").asText();
+        return token;
+    }
+
+    private void deleteToken(long id) throws IOException, InterruptedException {
+        node.http().send(node.request("/api/v2/tokens/" + id + "/").timeout(Duration.ofSeconds(30)).DELETE().build(),
+                HttpResponse.BodyHandlers.discarding());
+    }
+
     private void flush(StringBuilder batch) throws IOException, InterruptedException {
         if (batch.length() == 0) return;
         // ingest is idempotent on (job, counter): a batch that fails for a moment is simply sent again
         for (int attempt = 1; ; attempt++) {
-            HttpResponse<String> r = node.http().send(node.request("/api/v2/job_events/ingest/")
+            HttpRequest.Builder request = node.request("/api/v2/job_events/ingest/");
+            if (ingestAuthorization != null) request.setHeader("Authorization", ingestAuthorization);
+            HttpResponse<String> r = node.http().send(request
                     .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/x-ndjson")
                     .POST(HttpRequest.BodyPublishers.ofString(batch.toString())).build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 200) break;

@@ -124,11 +124,38 @@ public record Config(
      * @param basicCache       how long a verified Basic credential is remembered (zero = not at all)
      * @param adminsOnlyLaunch whether only superusers may launch playbooks
      */
-    public record AuthConfig(String adminPassword, Duration sessionTimeout, Duration basicCache, boolean adminsOnlyLaunch) {
+    public record AuthConfig(String adminPassword, Duration sessionTimeout, Duration basicCache, boolean adminsOnlyLaunch,
+                             AuthLimits limits) {
+        /** With {@link AuthLimits#DEFAULTS}. */
+        public AuthConfig(String adminPassword, Duration sessionTimeout, Duration basicCache, boolean adminsOnlyLaunch) {
+            this(adminPassword, sessionTimeout, basicCache, adminsOnlyLaunch, AuthLimits.DEFAULTS);
+        }
+
         @Override
         public String toString() { // never print the password
             return "AuthConfig[adminPassword=" + (adminPassword.isEmpty() ? "" : "***") + ", sessionTimeout="
-                    + sessionTimeout + ", basicCache=" + basicCache + ", adminsOnlyLaunch=" + adminsOnlyLaunch + "]";
+                    + sessionTimeout + ", basicCache=" + basicCache + ", adminsOnlyLaunch=" + adminsOnlyLaunch + ", limits=" + limits + "]";
+        }
+    }
+
+    /**
+     * What one user or one client address may cost the node (issue 13): password guessing, tokens, jobs, partitions.
+     *
+     * @param failedLoginsPerAddress failed password checks per minute (and burst) per client address
+     * @param failedLoginsPerUser    failed password checks per minute (and burst) per username
+     * @param hashConcurrency        password hashes at once (0 = half the processors, at least 1)
+     * @param hashWait               how long a check waits for a hashing slot before 503
+     * @param maxTokensPerUser       tokens per user
+     * @param maxNewJobsPerUser      token-allocated jobs without events per user
+     * @param maxNewPartitions       new event partitions per minute (0 = no limit)
+     */
+    public record AuthLimits(int failedLoginsPerAddress, int failedLoginsPerUser, int hashConcurrency, Duration hashWait,
+                             int maxTokensPerUser, int maxNewJobsPerUser, int maxNewPartitions) {
+        public static final AuthLimits DEFAULTS = new AuthLimits(20, 10, 0, Duration.ofSeconds(2), 100, 20, 60);
+
+        /** The configured hashing slots, 0 resolved. */
+        public int hashSlots() {
+            return hashConcurrency > 0 ? hashConcurrency : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
         }
     }
 

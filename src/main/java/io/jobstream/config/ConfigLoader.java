@@ -77,7 +77,11 @@ public final class ConfigLoader {
                 intIn(Settings.JOBS_MAX_PENDING_PER_USER, 0, 1_000_000), names(Settings.JOBS_PASS_ENV),
                 intIn(Settings.JOBS_MAX_LAUNCHES_PER_MINUTE, 0, 1_000_000));
         var auth = new Config.AuthConfig(string(Settings.ADMIN_PASSWORD), duration(Settings.SESSION_TIMEOUT,
-                Duration.ofMinutes(1)), duration(Settings.BASIC_CACHE, Duration.ZERO), launchBy());
+                Duration.ofMinutes(1)), duration(Settings.BASIC_CACHE, Duration.ZERO), launchBy(), new Config.AuthLimits(
+                intIn(Settings.FAILED_LOGINS_PER_ADDRESS, 1, 1_000_000), intIn(Settings.FAILED_LOGINS_PER_USER, 1, 1_000_000),
+                intIn(Settings.HASH_CONCURRENCY, 0, 1024), duration(Settings.HASH_WAIT, Duration.ZERO),
+                intIn(Settings.MAX_TOKENS_PER_USER, 1, 1_000_000), intIn(Settings.MAX_NEW_JOBS_PER_USER, 1, 1_000_000),
+                intIn(Settings.MAX_NEW_PARTITIONS, 0, 1_000_000)));
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
             problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());
         }

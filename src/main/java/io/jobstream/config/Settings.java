@@ -121,6 +121,27 @@ public final class Settings {
     public static final Setting BASIC_CACHE = new Setting("auth.basic-cache", "5m",
             "How long a node remembers a verified HTTP Basic credential, so the slow password hash runs once per"
                     + " period rather than per request (0s = never remember). A password change ends it at once.");
+    public static final Setting FAILED_LOGINS_PER_ADDRESS = new Setting("auth.failed-logins-per-address", "20",
+            "Failed password checks (HTTP Basic, login form) one client address may make per minute (also the burst);"
+                    + " beyond it, password checks from that address get 429 with Retry-After and cost no hashing."
+                    + " Credentials verified within auth.basic-cache still pass.");
+    public static final Setting FAILED_LOGINS_PER_USER = new Setting("auth.failed-logins-per-user", "10",
+            "Failed password checks per minute for one username, known or not, from any address (also the burst);"
+                    + " beyond it, password checks for that name get 429 with Retry-After.");
+    public static final Setting HASH_CONCURRENCY = new Setting("auth.hash-concurrency", "0",
+            "Password hashes (PBKDF2, about 0.2 s of CPU each) the node runs at once; others wait up to"
+                    + " auth.hash-wait, then get 503 with Retry-After. 0 = half the processors, at least 1.");
+    public static final Setting HASH_WAIT = new Setting("auth.hash-wait", "2s",
+            "How long a password check waits for a free hashing slot (auth.hash-concurrency) before 503.");
+    public static final Setting MAX_TOKENS_PER_USER = new Setting("auth.max-tokens-per-user", "100",
+            "Tokens (API and ingest) one user may hold; one more gets 400 until they delete some.");
+    public static final Setting MAX_NEW_JOBS_PER_USER = new Setting("auth.max-new-jobs-per-user", "20",
+            "Jobs one user may hold that an ingest token allocated and that have received no event yet; one more"
+                    + " token without \"job\" gets 400.");
+    public static final Setting MAX_NEW_PARTITIONS = new Setting("ingest.max-new-partitions", "60",
+            "New event partitions (one table per 1,000 job ids) trusted writers may start per minute on this node,"
+                    + " also the burst; jobs beyond it are rejected with their line (429 when nothing else was"
+                    + " stored). 0 = no limit.");
     public static final Setting LAUNCH_BY = new Setting("jobs.launch-by", "users",
             "Who may launch playbooks (POST /api/v2/jobs/): 'users' (any logged-in user) or 'admins'.");
 
@@ -131,7 +152,8 @@ public final class Settings {
             TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, REDIS_WAIT_AOF, DEMO,
             PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_MAX_RUNNING_PER_USER, JOBS_MAX_PENDING_PER_USER,
             JOBS_MAX_LAUNCHES_PER_MINUTE, JOBS_PASS_ENV, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,
-            ADMIN_PASSWORD, SESSION_TIMEOUT, BASIC_CACHE, LAUNCH_BY);
+            ADMIN_PASSWORD, SESSION_TIMEOUT, BASIC_CACHE, LAUNCH_BY, FAILED_LOGINS_PER_ADDRESS, FAILED_LOGINS_PER_USER,
+            HASH_CONCURRENCY, HASH_WAIT, MAX_TOKENS_PER_USER, MAX_NEW_JOBS_PER_USER, MAX_NEW_PARTITIONS);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */
     public static boolean isSwitch(Setting s) {

@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -129,15 +130,22 @@ public final class IngestEndpoint {
         List<IngestReply.Problem> rejected = new ArrayList<>();
         List<IngestReply.Problem> repairs = new ArrayList<>();
         List<Decoded.Ok> valid = new ArrayList<>();
-        Set<Long> writable = writable(Requests.principal(ctx), lines);
+        JobAccess.Writes writes = writes(Requests.principal(ctx), lines);
+        if (writes.refused().values().stream().anyMatch(r -> r.tag().equals(JobAccess.UNAVAILABLE))) {
+            // nothing of the request is queued, so the emitter can send it again as it is
+            answer(ctx, 503, refusal("cannot check who may write these jobs right now (database unreachable); retry"));
+            return;
+        }
         int forbidden = 0;
+        boolean onlyPartitionLimit = true;
         for (Decoded d : lines) {
-            if (d instanceof Decoded.Ok ok && !writable.contains(ok.message().jobId())) {
+            JobAccess.Refusal refusal = d instanceof Decoded.Ok ok ? writes.refused().get(ok.message().jobId()) : null;
+            if (refusal != null) {
                 forbidden++;
-                String reason = "not allowed to write events of job " + ok.message().jobId();
-                rejected.add(new IngestReply.Problem(ok.line(), reason));
-                registry.counter(Metrics.EVENTS_REJECTED, "reason", "forbidden").increment();
-                log.debug("rejected line {}: {}", ok.line(), reason);
+                onlyPartitionLimit &= refusal.tag().equals("partition_limit");
+                rejected.add(new IngestReply.Problem(d.line(), refusal.reason()));
+                registry.counter(Metrics.EVENTS_REJECTED, "reason", refusal.tag()).increment();
+                log.debug("rejected line {}: {}", d.line(), refusal.tag());
                 continue;
             }
             if (d instanceof Decoded.Rejected r) {
@@ -148,6 +156,11 @@ public final class IngestEndpoint {
                 valid.add(ok);
                 for (String repair : ok.repairs()) repairs.add(new IngestReply.Problem(ok.line(), repair));
             }
+        }
+        if (valid.isEmpty() && forbidden > 0 && onlyPartitionLimit) {
+            answer(ctx, 429, new IngestReply(0, 0, rejected, repairs, "these jobs need new event partitions and the"
+                    + " node's limit is reached; retry later", 60));
+            return;
         }
         if (valid.isEmpty() && forbidden > 0) {
             answer(ctx, 403, new IngestReply(0, 0, rejected, repairs,
@@ -213,13 +226,13 @@ public final class IngestEndpoint {
         return queue.offerAll(envelopes) ? receipt : null;
     }
 
-    /** The jobs of the request's valid lines that its credential may write (one store query at most, none for admins). */
-    private Set<Long> writable(Principal principal, List<Decoded> lines) {
+    /** The verdict on the jobs of the request's valid lines (a store query or two; see {@link JobAccess}). */
+    private JobAccess.Writes writes(Principal principal, List<Decoded> lines) {
         Set<Long> jobs = new TreeSet<>();
         for (Decoded d : lines) {
             if (d instanceof Decoded.Ok ok) jobs.add(ok.message().jobId());
         }
-        return jobs.isEmpty() ? Set.of() : access.writable(principal, jobs);
+        return jobs.isEmpty() ? new JobAccess.Writes(Set.of(), Map.of()) : access.writes(principal, jobs);
     }
 
     private CompletableFuture<Void> reply(Context ctx, RequestReceipt receipt, List<IngestReply.Problem> rejected,

@@ -36,6 +36,15 @@ public final class Metrics {
     /** Launched jobs holding a running slot, and waiting for one (this node). */
     public static final String JOBS_RUNNING = "jobs.running";
     public static final String JOBS_PENDING = "jobs.pending";
+    /** Password checks answered 429 (failed attempts over the per-address or per-username limit), tag {@code by}. */
+    public static final String AUTH_THROTTLED = "auth.throttled";
+    /** Password hashes (PBKDF2) run, and how long requests waited for a free hashing slot. */
+    public static final String AUTH_HASHES = "auth.password.hashes";
+    public static final String AUTH_HASH_WAIT = "auth.password.hash.wait";
+    /** New job ids refused because their event partition would exceed ingest.max-new-partitions. */
+    public static final String PARTITIONS_REFUSED = "job.partitions.refused";
+    /** Per-user creation limits reached (tokens, jobs made by tokens), tag {@code what}. */
+    public static final String USER_LIMITS = "user.limits.reached";
     public static final String QUEUE_DEPTH = "queue.depth";
     public static final String QUEUE_CAPACITY = "queue.capacity";
     public static final String PERSIST_BATCH_SIZE = "persist.batch.size";

@@ -16,8 +16,10 @@ final class Partitions {
     static final long JOBS_PER_PARTITION = 1000;
     private final Set<Long> known = new HashSet<>();
 
+    static final String PREFIX = "job_event_p";
+
     static String name(long partition) {
-        return "job_event_p" + partition;
+        return PREFIX + partition;
     }
 
     void ensure(Connection c, Collection<Long> jobIds) throws SQLException {

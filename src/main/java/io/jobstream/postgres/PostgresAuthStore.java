@@ -1,6 +1,7 @@
 package io.jobstream.postgres;
 
 import io.jobstream.auth.AuthStore;
+import io.jobstream.auth.JobOwner;
 import io.jobstream.auth.Team;
 import io.jobstream.auth.Token;
 import io.jobstream.auth.User;
@@ -13,9 +14,12 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import javax.sql.DataSource;
 
@@ -312,25 +316,86 @@ public final class PostgresAuthStore implements AuthStore {
     }
 
     @Override
-    public Set<Long> claimOrOwned(long userId, Collection<Long> jobIds) {
-        Long[] ids = jobIds.toArray(Long[]::new);
-        return with("claiming jobs", c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO job (id, name, status, owner_id)"
-                    + " SELECT x, 'job ' || x, 'new', ? FROM unnest(?::bigint[]) x ON CONFLICT (id) DO NOTHING")) {
-                ps.setLong(1, userId);
-                ps.setArray(2, c.createArrayOf("bigint", ids));
-                ps.executeUpdate();
-            }
-            Set<Long> owned = new HashSet<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM job WHERE id = ANY(?) AND owner_id = ?")) {
-                ps.setArray(1, c.createArrayOf("bigint", ids));
-                ps.setLong(2, userId);
+    public Map<Long, JobOwner> jobOwners(Collection<Long> jobIds) {
+        return with("reading job owners", c -> {
+            Map<Long, JobOwner> owners = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT j.id, j.owner_id, coalesce(u.is_superuser, false)"
+                    + " FROM job j LEFT JOIN auth_user u ON u.id = j.owner_id WHERE j.id = ANY(?)")) {
+                ps.setArray(1, c.createArrayOf("bigint", jobIds.toArray(Long[]::new)));
                 try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) owned.add(rs.getLong(1));
+                    while (rs.next()) {
+                        long owner = rs.getLong(2);
+                        Long ownerId = rs.wasNull() ? null : owner; // wasNull speaks of the last column read
+                        owners.put(rs.getLong(1), new JobOwner(ownerId, rs.getBoolean(3)));
+                    }
                 }
             }
-            return owned;
+            return owners;
         });
+    }
+
+    @Override
+    public Set<Long> createJobs(Collection<Long> jobIds) {
+        return ids("creating jobs", "INSERT INTO job (id, name, status) SELECT x, 'job ' || x, 'new'"
+                + " FROM unnest(?::bigint[]) x ON CONFLICT (id) DO NOTHING RETURNING id", jobIds);
+    }
+
+    @Override
+    public Set<Long> blocksWithoutPartition(Collection<Long> blocks) {
+        // to_regclass answers null for a table that does not exist, without an error to roll back
+        return ids("reading partitions", "SELECT b FROM unnest(?::bigint[]) b WHERE to_regclass('"
+                + Partitions.PREFIX + "' || b) IS NULL", blocks);
+    }
+
+    private Set<Long> ids(String what, String sql, Collection<Long> ids) {
+        return with(what, c -> {
+            Set<Long> out = new HashSet<>();
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setArray(1, c.createArrayOf("bigint", ids.toArray(Long[]::new)));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) out.add(rs.getLong(1));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public OptionalLong allocateJob(long ownerId, int maxIdle) {
+        return with("allocating a job", c -> {
+            c.setAutoCommit(false);
+            try {
+                // one allocation per user at a time, so that concurrent requests cannot pass the count together
+                try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(7013, ?::int)")) {
+                    lock.setLong(1, ownerId);
+                    lock.execute();
+                }
+                long idle;
+                try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM job WHERE owner_id = ?"
+                        + " AND status = 'new' AND stored_events = 0 AND NOT launched")) {
+                    ps.setLong(1, ownerId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        idle = rs.getLong(1);
+                    }
+                }
+                OptionalLong id = idle >= maxIdle ? OptionalLong.empty()
+                        : OptionalLong.of(JobIds.allocate(c, null, "", "new", false, ownerId));
+                c.commit();
+                return id;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        });
+    }
+
+    @Override
+    public long tokenCount(long userId) {
+        return query("counting tokens", "SELECT count(*) FROM auth_token WHERE user_id = ?", rs -> rs.getLong(1),
+                userId).get(0);
     }
 
     @Override

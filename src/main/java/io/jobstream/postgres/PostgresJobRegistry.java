@@ -9,7 +9,7 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 
 /**
- * Creates job rows with ids from {@code job_id_seq}, skipping ids an emitter already used for its own job, and
+ * Creates job rows with ids from {@code job_id_seq} ({@link JobIds}: skipping ids a trusted emitter already used), and
  * writes the status of launched jobs (each statement its own transaction; the receiver's row lock orders them
  * with event bookkeeping).
  */
@@ -92,20 +92,8 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
     }
 
     private long insert(String name, String playbook, boolean launched, Long ownerId) {
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("INSERT INTO job (id, name, playbook, status, launched, owner_id)"
-                     + " VALUES (nextval('job_id_seq'), ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id")) {
-            ps.setString(1, name);
-            ps.setString(2, playbook);
-            ps.setBoolean(3, launched);
-            if (ownerId == null) ps.setNull(4, java.sql.Types.BIGINT);
-            else ps.setLong(4, ownerId);
-            for (int attempt = 0; attempt < 1000; attempt++) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) return rs.getLong(1);
-                }
-            }
-            throw new IllegalStateException("no free job id after 1000 attempts");
+        try (Connection c = dataSource.getConnection()) {
+            return JobIds.allocate(c, name, playbook, "pending", launched, ownerId);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create job: " + e.getMessage(), e);
         }

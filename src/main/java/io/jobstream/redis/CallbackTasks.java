@@ -11,8 +11,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +40,9 @@ import redis.clients.jedis.resps.ScanResult;
  * therefore reach the stream twice (die after the append, before the clear), which the store's idempotence absorbs,
  * but never zero times. While the stream is over its bound this consumer stops popping, so the backlog waits in
  * {@code callback_tasks}, where AWX's tools see it (LLEN). Invalid payloads are counted and logged (as AWX does)
- * and copied to the dead-letter stream.
+ * and copied to the dead-letter stream, and so are events the write rule refuses ({@code auth.JobAccess}: an
+ * AWX-style emitter is a trusted writer that may create jobs at its own ids but never writes into a job a user
+ * owns). The rule asks the database, so while it is down the backlog waits in {@code callback_tasks}.
  */
 public final class CallbackTasks implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CallbackTasks.class);
@@ -53,11 +59,15 @@ public final class CallbackTasks implements AutoCloseable {
     private final Counter recovered;
     private final Counter rejected;
     private final Thread thread;
+    private final Function<Collection<Long>, Map<Long, String>> refusals;
     private volatile long length;
     private volatile boolean stopping;
 
+    /** @param refusals the write rule: of these job ids, those the emitter may not write, with the reason */
     public CallbackTasks(RedisConnection redis, String node, EventDecoder decoder, EventQueue stream,
-                         Predicate<String> nodeAlive, Duration recoverEvery, MeterRegistry registry) {
+                         Predicate<String> nodeAlive, Duration recoverEvery, MeterRegistry registry,
+                         Function<Collection<Long>, Map<Long, String>> refusals) {
+        this.refusals = refusals;
         this.redis = redis.client();
         this.node = node;
         this.processing = RedisKeys.processing(node);
@@ -95,12 +105,13 @@ public final class CallbackTasks implements AutoCloseable {
                     continue;
                 }
                 redis.del(processing);
-                if (failing) log.info("callback_tasks: Redis is back");
+                if (failing) log.info("callback_tasks: working again");
                 failing = false;
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                if (!failing) log.warn("callback_tasks: Redis failed: {}; retrying", e.toString());
+                // Redis, or the write rule's database check: either way the messages wait in our processing list
+                if (!failing) log.warn("callback_tasks: failed: {}; retrying", e.toString());
                 failing = true;
                 sleep(500);
             }
@@ -130,20 +141,41 @@ public final class CallbackTasks implements AutoCloseable {
 
     private boolean append(List<String> payloads) {
         List<Envelope> envelopes = new ArrayList<>(payloads.size());
+        List<String> sources = new ArrayList<>(payloads.size());
         for (String payload : payloads) {
             List<Decoded> decoded = decoder.decodeBody(payload.getBytes(StandardCharsets.UTF_8));
             for (Decoded d : decoded) {
                 if (d instanceof Decoded.Ok ok) {
                     envelopes.add(new Envelope(ok.message(), Receipt.NONE));
+                    sources.add(payload);
                 } else if (d instanceof Decoded.Rejected r) {
-                    rejected.increment();
-                    log.warn("callback_tasks: rejected a payload ({}); it is in {}", r.tag(), RedisKeys.DEAD);
-                    redis.xadd(RedisKeys.DEAD, XAddParams.xAddParams(),
-                            Map.of("callback_task", payload, "reason", r.reason()));
+                    deadLetter(payload, r.tag(), r.reason());
                 }
             }
         }
-        return stream.offerAll(envelopes);
+        return stream.offerAll(allowed(envelopes, sources));
+    }
+
+    /** The envelopes the write rule lets through; the others are dead-lettered with the rule's reason. */
+    private List<Envelope> allowed(List<Envelope> envelopes, List<String> sources) {
+        if (envelopes.isEmpty()) return envelopes;
+        Set<Long> jobs = new TreeSet<>();
+        for (Envelope e : envelopes) jobs.add(e.message().jobId());
+        Map<Long, String> refused = refusals.apply(jobs);
+        if (refused.isEmpty()) return envelopes;
+        List<Envelope> kept = new ArrayList<>(envelopes.size());
+        for (int i = 0; i < envelopes.size(); i++) {
+            String reason = refused.get(envelopes.get(i).message().jobId());
+            if (reason == null) kept.add(envelopes.get(i));
+            else deadLetter(sources.get(i), "forbidden", reason);
+        }
+        return kept;
+    }
+
+    private void deadLetter(String payload, String tag, String reason) {
+        rejected.increment();
+        log.warn("callback_tasks: rejected a payload ({}); it is in {}", tag, RedisKeys.DEAD);
+        redis.xadd(RedisKeys.DEAD, XAddParams.xAddParams(), Map.of("callback_task", payload, "reason", reason));
     }
 
     /** Puts the messages that dead nodes had taken back at the head of {@code callback_tasks}. */

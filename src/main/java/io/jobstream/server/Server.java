@@ -20,7 +20,9 @@ import io.jobstream.auth.BasicCache;
 import io.jobstream.auth.JobAccess;
 import io.jobstream.auth.LoginRoutes;
 import io.jobstream.auth.NodeTokens;
+import io.jobstream.auth.PartitionBudget;
 import io.jobstream.auth.PasswordHasher;
+import io.jobstream.auth.UserLimits;
 import io.jobstream.auth.WebsocketAuth;
 import io.jobstream.broadcast.Broadcaster;
 import io.jobstream.broadcast.Hub;
@@ -68,6 +70,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.Optional;
@@ -161,8 +164,11 @@ public final class Server implements AutoCloseable {
         PostgresAuthStore authStore = new PostgresAuthStore(database.dataSource());
         PasswordHasher hasher = new PasswordHasher();
         BasicCache basicCache = new BasicCache(config.auth().basicCache(), clock);
-        Authenticator authenticator = new Authenticator(authStore, hasher, basicCache, clock, registry);
-        JobAccess access = new JobAccess(authStore, authenticator);
+        Authenticator authenticator = new Authenticator(authStore, hasher, basicCache, clock, registry,
+                config.auth().limits());
+        JobAccess access = new JobAccess(authStore, authenticator,
+                new PartitionBudget(config.auth().limits().maxNewPartitions(), registry, System::nanoTime),
+                config.auth().basicCache());
         new AdminBootstrap(authStore, hasher, basicCache).ensureAdmin(config.auth().adminPassword(), log::warn)
                 .ifPresent(admin -> log.info("first start: created user 'admin' (superuser)"));
         nodeTokens = new NodeTokens(authStore, clock);
@@ -171,7 +177,8 @@ public final class Server implements AutoCloseable {
         // withdrawn credentials or access close this node's websockets at once (other nodes' within 30 s)
         Runnable accessChanged = () -> websocket.revalidate();
         loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
-        authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock, accessChanged);
+        authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock, accessChanged, new UserLimits(
+                config.auth().limits().maxTokensPerUser(), config.auth().limits().maxNewJobsPerUser(), registry));
         WebsocketAuth wsAuth = new WebsocketAuth(authenticator);
         websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()),
                 queue.watermark(), clock, registry, ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
@@ -184,8 +191,9 @@ public final class Server implements AutoCloseable {
         if (nodes != null) nodes.start();
         receiver.start();
         if (cluster.enabled()) {
+            // AWX-style emitters are trusted writers, held to the same rule as HTTP ingest (JobAccess)
             callbackTasks = new CallbackTasks(redis, cluster.nodeName(), decoder, queue, nodes::alive,
-                    cluster.nodeTimeout(), registry);
+                    cluster.nodeTimeout(), registry, ids -> refusals(access.emitterWrites(ids)));
             callbackTasks.start();
         }
         ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry, access);
@@ -288,6 +296,19 @@ public final class Server implements AutoCloseable {
         stats.register(cfg.routes);
         cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(registry.scrape()), Access.ANONYMOUS);
+    }
+
+    /**
+     * A write verdict as the Redis consumer takes it: refused job id → reason. A check the database could not answer
+     * throws, so that the consumer keeps the messages and tries again instead of dead-lettering them.
+     */
+    private static Map<Long, String> refusals(JobAccess.Writes writes) {
+        Map<Long, String> out = new HashMap<>();
+        writes.refused().forEach((id, r) -> {
+            if (r.tag().equals(JobAccess.UNAVAILABLE)) throw new IllegalStateException(r.reason());
+            out.put(id, r.reason());
+        });
+        return out;
     }
 
     private static String nodeName() {

@@ -69,11 +69,16 @@ final class SubscribeParser {
             return EventMessages.JOB_EVENTS.equals(name);
         }
 
-        /** The job id of a {@code job_events} value, or empty when it is not one (so no job anyone may see). */
+        /**
+         * The job id of a {@code job_events} value, or empty when it is not one (so no job anyone may see): job ids
+         * are 1..2147483647, as AWX's.
+         */
         OptionalLong jobId() {
-            if (value.canConvertToExactIntegral() && value.canConvertToLong()) return OptionalLong.of(value.longValue());
-            if (value.isTextual() && value.asText().matches("[0-9]{1,18}")) return OptionalLong.of(Long.parseLong(value.asText()));
-            return OptionalLong.empty();
+            long id;
+            if (value.canConvertToExactIntegral() && value.canConvertToLong()) id = value.longValue();
+            else if (value.isTextual() && value.asText().matches("[0-9]{1,18}")) id = Long.parseLong(value.asText());
+            else return OptionalLong.empty();
+            return id >= 1 && id <= Integer.MAX_VALUE ? OptionalLong.of(id) : OptionalLong.empty();
         }
     }
 

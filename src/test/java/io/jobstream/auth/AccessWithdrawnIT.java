@@ -20,11 +20,12 @@ import org.junit.jupiter.api.TestInstance;
 class AccessWithdrawnIT {
     private static final String ALICE = TestUsers.basic("alice", "alice-pw");
     private static final String BOB = TestUsers.basic("bob", "bob-pw");
-    private static final String SUBSCRIBE = "{\"xrftoken\":\"w\",\"groups\":{\"job_events\":[1003]}}";
     private RunningServer node;
     private long team;
     private long bob;
     private long alice;
+    /** Alice's job, which the node allocated for her. */
+    private long job;
 
     @BeforeAll
     void start() throws Exception {
@@ -39,8 +40,16 @@ class AccessWithdrawnIT {
             assertThat(Http.postJson(node.uri("/api/v2/teams/" + team + "/users/"), "{\"id\":" + created.get("id").asLong()
                     + "}", TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
         }
-        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(1003, 1), ALICE).statusCode())
+        job = freshJob(ALICE);
+    }
+
+    /** A job the node allocates for the user (an ingest token made without a job), with its first event stored. */
+    private long freshJob(String user) {
+        long id = Http.json(Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}", user).body())
+                .get("job").asLong();
+        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(id, 1), user).statusCode())
                 .isEqualTo(200);
+        return id;
     }
 
     @AfterAll
@@ -49,14 +58,14 @@ class AccessWithdrawnIT {
     }
 
     private void share(boolean shared) {
-        assertThat(Http.postJson(node.uri("/api/v2/jobs/1003/teams/"), "{\"id\":" + team
+        assertThat(Http.postJson(node.uri("/api/v2/jobs/" + job + "/teams/"), "{\"id\":" + team
                 + (shared ? "" : ",\"disassociate\":true") + "}", ALICE).statusCode()).isEqualTo(204);
     }
 
     private WsTestClient watch() throws Exception {
         WsTestClient ws = WsTestClient.connect(node.websocketUri(), "csrftoken=w", BOB, true);
         assertThat(ws.next().path("accept").asBoolean()).isTrue();
-        ws.send(SUBSCRIBE);
+        ws.send("{\"xrftoken\":\"w\",\"groups\":{\"job_events\":[" + job + "]}}");
         return ws;
     }
 
@@ -71,12 +80,12 @@ class AccessWithdrawnIT {
     void a_watcher_whose_job_is_unshared_is_disconnected_and_refused_when_subscribing_again() throws Exception {
         share(true);
         WsTestClient watching = watch();
-        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-1003");
+        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-" + job);
 
         share(false);
         assertThat(watching.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1008);
         WsTestClient again = watch();
-        assertThat(answer(again).path("error").asText()).isEqualTo("access denied to channel job_events for resource id 1003");
+        assertThat(answer(again).path("error").asText()).isEqualTo("access denied to channel job_events for resource id " + job);
         again.abort();
     }
 
@@ -84,7 +93,7 @@ class AccessWithdrawnIT {
     void a_watcher_removed_from_the_team_is_disconnected() throws Exception {
         share(true);
         WsTestClient watching = watch();
-        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-1003");
+        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-" + job);
 
         assertThat(Http.postJson(node.uri("/api/v2/teams/" + team + "/users/"), "{\"id\":" + bob + ",\"disassociate\":true}",
                 TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
@@ -99,19 +108,18 @@ class AccessWithdrawnIT {
         JsonNode carol = Http.json(Http.postJson(node.uri("/api/v2/users/"),
                 "{\"username\":\"carol\",\"password\":\"carol-pw\"}", TestUsers.ADMIN_AUTH).body());
         String asCarol = TestUsers.basic("carol", "carol-pw");
-        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(1004, 1), asCarol).statusCode())
-                .isEqualTo(200);
+        long carols = freshJob(asCarol);
         WsTestClient watching = WsTestClient.connect(node.websocketUri(), "csrftoken=w", asCarol, true);
         assertThat(watching.next().path("accept").asBoolean()).isTrue();
-        watching.send("{\"xrftoken\":\"w\",\"groups\":{\"job_events\":[1004]}}");
-        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-1004");
+        watching.send("{\"xrftoken\":\"w\",\"groups\":{\"job_events\":[" + carols + "]}}");
+        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-" + carols);
 
         assertThat(Http.delete(node.uri("/api/v2/users/" + carol.get("id").asLong() + "/"),
                 TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
         assertThat(watching.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1008);
         assertThat(Http.get(node.uri("/api/v2/me/"), asCarol).statusCode()).isEqualTo(401);
-        assertThat(Http.get(node.uri("/api/v2/jobs/1004/"), TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(200);
-        assertThat(Http.get(node.uri("/api/v2/jobs/1004/"), BOB).statusCode()).isEqualTo(403);
+        assertThat(Http.get(node.uri("/api/v2/jobs/" + carols + "/"), TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(200);
+        assertThat(Http.get(node.uri("/api/v2/jobs/" + carols + "/"), BOB).statusCode()).isEqualTo(403);
 
         long admin = Http.json(Http.get(node.uri("/api/v2/me/"), TestUsers.ADMIN_AUTH).body()).path("results").get(0)
                 .get("id").asLong();
@@ -128,14 +136,14 @@ class AccessWithdrawnIT {
                 TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
         assertThat(Http.postJson(node.uri("/api/v2/teams/" + temporary + "/users/"), "{\"id\":" + alice + "}",
                 TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
-        assertThat(Http.postJson(node.uri("/api/v2/jobs/1003/teams/"), "{\"id\":" + temporary + "}", ALICE).statusCode())
+        assertThat(Http.postJson(node.uri("/api/v2/jobs/" + job + "/teams/"), "{\"id\":" + temporary + "}", ALICE).statusCode())
                 .isEqualTo(204);
         WsTestClient watching = watch();
-        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-1003");
+        assertThat(answer(watching).path("groups_current").toString()).contains("job_events-" + job);
 
         assertThat(Http.delete(node.uri("/api/v2/teams/" + temporary + "/"),
                 TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(204);
         assertThat(watching.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1008);
-        assertThat(Http.get(node.uri("/api/v2/jobs/1003/"), BOB).statusCode()).isEqualTo(403);
+        assertThat(Http.get(node.uri("/api/v2/jobs/" + job + "/"), BOB).statusCode()).isEqualTo(403);
     }
 }

@@ -7,6 +7,7 @@ import io.jobstream.event.Timestamps;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -50,6 +51,45 @@ class ReplayCommandIT {
             assertThat(Http.get(node.uri("/api/v2/jobs/300/stdout/?format=txt")).body())
                     .isEqualTo(Http.get(node.uri("/api/v2/jobs/3/stdout/?format=txt")).body())
                     .isEqualTo(Events.expectedText(3, EVENTS));
+        }
+    }
+
+    @Test
+    void replay_takes_a_fresh_id_from_the_node_so_no_user_can_claim_it_first_and_read_the_replay() throws Exception {
+        try (RunningServer node = RunningServer.start(dir.resolve("data"))) {
+            StringBuilder body = new StringBuilder();
+            for (int c = 1; c <= 5; c++) body.append(Events.event(3, c)).append('\n');
+            body.append(Events.eof(3, 5));
+            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString()).statusCode()).isEqualTo(200);
+            assertThat(Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"eve\",\"password\":\"eve-pw\"}",
+                    TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(201);
+            String eve = TestUsers.basic("eve", "eve-pw");
+            // eve tries to claim the ids the old formula would pick now, and the next ones
+            long guess = 1_000_000_000L + (System.currentTimeMillis() / 1000 % 1_000_000) * 1000;
+            StringBuilder claims = new StringBuilder();
+            for (long id = guess; id < guess + 5; id++) claims.append(Events.event(id, 1)).append('\n');
+            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), claims.toString(), eve).statusCode()).isEqualTo(403);
+            assertThat(Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\",\"job\":" + guess + "}", eve)
+                    .statusCode()).isEqualTo(400);
+            long eves = Http.json(Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}", eve).body())
+                    .get("job").asLong();
+
+            StringWriter printed = new StringWriter();
+            int exit = Main.commandLine().setOut(new PrintWriter(printed)).setErr(new PrintWriter(printed)).execute(
+                    "replay", "3", "--speed", "100", "--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString());
+            String out = printed.toString();
+            assertThat(exit).as(out).isZero();
+            long target = Http.json(out.substring(out.indexOf('{'))).get("replay_job_id").asLong();
+            assertThat(out).contains("as job " + target);
+            assertThat(target).as("a fresh id from the node's sequence").isGreaterThan(eves).isLessThan(guess);
+            Awaitility.await().until(() -> Http.getJson(node.uri("/api/v2/jobs/" + target + "/"))
+                    .path("event_processing_finished").asBoolean());
+            assertThat(Http.get(node.uri("/api/v2/jobs/" + target + "/stdout/?format=txt")).body())
+                    .isEqualTo(Events.expectedText(3, 5));
+            assertThat(Http.get(node.uri("/api/v2/jobs/" + target + "/"), eve).statusCode()).isEqualTo(403);
+            assertThat(Http.getJson(node.uri("/api/v2/jobs/" + eves + "/job_events/")).path("count").asInt()).isZero();
+            assertThat(Http.getJson(node.uri("/api/v2/tokens/")).path("results").toString())
+                    .as("the replay's ingest token is gone").doesNotContain("replay of job 3");
         }
     }
 

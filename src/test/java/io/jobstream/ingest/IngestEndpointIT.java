@@ -35,8 +35,8 @@ class IngestEndpointIT {
     void start() {
         IngestEndpoint endpoint = new IngestEndpoint(new EventDecoder(1 << 20, Clock.systemUTC()), queue,
                 new IngestConfig(1 << 20, 16 << 20, Duration.ofMillis(300)), new SimpleMeterRegistry(),
-                new JobAccess(null, null)); // an emitter token writes every job without asking a store
-        Principal emitter = new Principal(0, "", false, Principal.Via.INGEST_TOKEN, null, 1L);
+                new JobAccess(null, null)); // a launched job's own token writes its job without asking a store
+        Principal emitter = new Principal(0, "", false, Principal.Via.INGEST_TOKEN, 1L, 1L);
         http = Javalin.create(cfg -> {
             cfg.routes.before(ctx -> Requests.attach(ctx, emitter));
             endpoint.register(cfg.routes);

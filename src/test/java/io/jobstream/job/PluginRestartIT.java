@@ -25,7 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The plugin, run by hand (not launched by the node), against a node that stops mid-run and comes back. */
 class PluginRestartIT {
-    private static final long JOB = 4242;
 
     @TempDir
     Path dataDir;
@@ -46,14 +45,16 @@ class PluginRestartIT {
         env.put("ANSIBLE_FORCE_COLOR", "1");
         env.put("PYTHONUNBUFFERED", "1");
         env.put("JOBSTREAM_URL", "http://127.0.0.1:" + port + "/");
-        env.put("JOBSTREAM_JOB_ID", Long.toString(JOB));
-        // an ingest token for this job, made by the admin; it lives in PostgreSQL, so it outlasts the restart
-        env.put("JOBSTREAM_TOKEN", Http.json(Http.postJson(node.uri("/api/v2/tokens/"),
-                "{\"kind\":\"ingest\",\"job\":" + JOB + "}", TestUsers.ADMIN_AUTH).body()).get("token").asText());
+        // an ingest token for a fresh job the node allocates; it lives in PostgreSQL, so it outlasts the restart
+        JsonNode token = Http.json(Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}",
+                TestUsers.ADMIN_AUTH).body());
+        long jobId = token.get("job").asLong();
+        env.put("JOBSTREAM_JOB_ID", Long.toString(jobId));
+        env.put("JOBSTREAM_TOKEN", token.get("token").asText());
         Process ansible = pb.start();
         try {
             RunningServer first = node;
-            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> AnsibleJobs.job(first, JOB).path("stored_events").asInt() >= 5);
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> AnsibleJobs.job(first, jobId).path("stored_events").asInt() >= 5);
             node.close();
             Thread.sleep(4_000); // a few ticks are printed while nobody listens
             assertThat(ansible.isAlive()).as("the playbook goes on while the node is down: " + Files.readString(printed)).isTrue();
@@ -61,15 +62,15 @@ class PluginRestartIT {
 
             assertThat(ansible.waitFor(120, TimeUnit.SECONDS)).isTrue();
             assertThat(ansible.exitValue()).as(Files.readString(printed)).isZero();
-            JsonNode job = awaitDone(node, JOB, Duration.ofSeconds(60));
+            JsonNode job = awaitDone(node, jobId, Duration.ofSeconds(60));
             assertThat(job.path("status").asText()).isEqualTo("successful");
-            List<JsonNode> events = events(node, JOB);
+            List<JsonNode> events = events(node, jobId);
             assertCountersComplete(events, job);
             assertThat(job.path("stored_events").asInt()).isEqualTo(events.size());
             assertThat(AnsibleJobs.types(events)).contains("playbook_on_stats");
             String terminal = Files.readString(printed, StandardCharsets.UTF_8);
             assertThat(terminal).doesNotContain("jobstream:"); // delivered in the end: nothing to complain about
-            assertThat(Http.get(node.uri("/api/v2/jobs/" + JOB + "/stdout/?format=ansi")).body()).isEqualTo(terminal);
+            assertThat(Http.get(node.uri("/api/v2/jobs/" + jobId + "/stdout/?format=ansi")).body()).isEqualTo(terminal);
         } finally {
             ansible.destroyForcibly();
             node.close();
