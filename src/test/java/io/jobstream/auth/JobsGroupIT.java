@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestJobs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
 import java.nio.file.Path;
@@ -34,15 +35,17 @@ class JobsGroupIT {
             }
             WsTestClient alice = subscribe(node, ALICE);
             WsTestClient admin = subscribe(node, TestUsers.ADMIN_AUTH);
-            ingest(node, BOB, 8002); // first: anything of it alice was sent would come before her own job's end
-            ingest(node, ALICE, 8001);
+            long bobs = TestJobs.allocate(node.uri("/"), BOB);
+            long alices = TestJobs.allocate(node.uri("/"), ALICE);
+            ingest(node, BOB, bobs); // first: anything of it alice was sent would come before her own job's end
+            ingest(node, ALICE, alices);
 
-            List<JsonNode> aliceHeard = untilSummaryOf(alice, 8001);
-            assertThat(aliceHeard).extracting(f -> f.path("unified_job_id").asLong()).contains(8001L)
-                    .doesNotContain(8002L);
-            List<JsonNode> adminHeard = untilSummaryOf(admin, 8002);
-            adminHeard.addAll(untilSummaryOf(admin, 8001));
-            assertThat(adminHeard).extracting(f -> f.path("unified_job_id").asLong()).contains(8001L, 8002L);
+            List<JsonNode> aliceHeard = untilSummaryOf(alice, alices);
+            assertThat(aliceHeard).extracting(f -> f.path("unified_job_id").asLong()).contains(alices)
+                    .doesNotContain(bobs);
+            List<JsonNode> adminHeard = untilSummaryOf(admin, bobs);
+            adminHeard.addAll(untilSummaryOf(admin, alices));
+            assertThat(adminHeard).extracting(f -> f.path("unified_job_id").asLong()).contains(alices, bobs);
             alice.abort();
             admin.abort();
         }

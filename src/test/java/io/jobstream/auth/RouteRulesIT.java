@@ -6,6 +6,7 @@ import io.jobstream.server.Server;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestJobs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
 import java.net.URI;
@@ -38,7 +39,8 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RouteRulesIT {
-    private static final long JOB = 5001;
+    /** Alice's job, allocated by the node in {@link #start()} (users cannot choose job ids). */
+    private static long JOB;
     private static final long MISSING = 99_999_999;
     private static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
             "TRACE", "QUERY", "FROB");
@@ -102,6 +104,7 @@ class RouteRulesIT {
             assertThat(Http.postJson(api("/api/v2/teams/" + team + "/users/"), "{\"id\":" + member + "}", admin)
                     .statusCode()).isEqualTo(204);
         }
+        JOB = TestJobs.allocate(api("/"), authorization.get(Caller.ALICE));
         HttpResponse<String> first = Http.post(api("/api/v2/job_events/ingest/"), Events.event(JOB, 1),
                 authorization.get(Caller.ALICE));
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
@@ -110,7 +113,7 @@ class RouteRulesIT {
         eventId = Http.getJson(api("/api/v2/jobs/" + JOB + "/job_events/")).path("results").get(0).get("id").asLong();
         authorization.put(Caller.JOB_TOKEN, "Bearer " + token("{\"kind\":\"ingest\",\"job\":" + JOB + "}",
                 authorization.get(Caller.ALICE)));
-        authorization.put(Caller.EMITTER_TOKEN, "Bearer " + token("{\"kind\":\"ingest\"}", admin));
+        authorization.put(Caller.EMITTER_TOKEN, "Bearer " + token("{\"kind\":\"ingest\",\"every_job\":true}", admin));
     }
 
     @AfterAll
