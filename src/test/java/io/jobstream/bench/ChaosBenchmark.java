@@ -8,7 +8,6 @@ import io.jobstream.testing.NodeProcess;
 import io.jobstream.testing.RedisServer;
 import io.jobstream.testing.TestUsers;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,13 +18,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Cluster chaos (run by {@code bench/chaos}; not a test): three node processes on one Debian redis-server (AOF, fsync
@@ -38,7 +41,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public final class ChaosBenchmark {
     private static final int BATCH = 10;
     /** Every thread here is a daemon: a failed run ends (and closes its nodes, Redis and PostgreSQL) instead of hanging. */
-    private static final java.util.concurrent.ThreadFactory DAEMON = r -> {
+    private static final ThreadFactory DAEMON = r -> {
         Thread t = new Thread(r);
         t.setDaemon(true);
         return t;
@@ -120,7 +123,7 @@ public final class ChaosBenchmark {
             victim.kill();
             System.out.printf("cycle %d/%d at %ds: killed %s (kill -9), %d node(s) left serving%n", c, cycles,
                     (System.nanoTime() - start) / 1_000_000_000, victim.name(), live.size() - 1);
-            java.util.concurrent.Callable<NodeProcess> starting = startNode(slot);
+            Callable<NodeProcess> starting = startNode(slot);
             restarted.add(restarts.submit(() -> {
                 for (int attempt = 1; ; attempt++) {
                     try {
@@ -184,12 +187,12 @@ public final class ChaosBenchmark {
 
     /** Sums the first group of {@code regex} over every node's log (1 per line when the group is empty). */
     private long fromLogs(String regex) {
-        java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+        Pattern p = Pattern.compile(regex);
         long total = 0;
         for (int i = 0; i < nodes.length(); i++) {
             try {
                 for (String line : Files.readAllLines(dir.resolve("chaos-" + (i + 1)).resolve("node.log"))) {
-                    java.util.regex.Matcher m = p.matcher(line);
+                    Matcher m = p.matcher(line);
                     if (m.find()) total += m.group(1).isEmpty() ? 1 : Long.parseLong(m.group(1));
                 }
             } catch (IOException e) {
@@ -258,7 +261,7 @@ public final class ChaosBenchmark {
         throw new IllegalStateException("no live node");
     }
 
-    private java.util.concurrent.Callable<NodeProcess> startNode(int slot) {
+    private Callable<NodeProcess> startNode(int slot) {
         String name = "chaos-" + (slot + 1);
         // the tests' quick-start JVM options; a JVM start can take minutes when the machine is loaded
         return () -> NodeProcess.start(name, dir.resolve(name), settings,
