@@ -2,8 +2,8 @@ package io.jobstream.redis;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.jobstream.event.Json;
-import java.time.Duration;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -105,16 +105,20 @@ public final class RedisNodes implements AutoCloseable {
     public boolean alive(String name) {
         if (name.equals(node)) return true;
         try {
-            return redis.exists(RedisKeys.node(name)) && (!clientListWorks || connectedNames().contains(RedisKeys.node(name)));
+            if (!redis.exists(RedisKeys.node(name))) return false;
+            // a name missing from a list up to 200 ms old is looked up afresh: it may have connected since
+            return !clientListWorks || connectedNames(false).contains(RedisKeys.node(name))
+                    || connectedNames(true).contains(RedisKeys.node(name));
         } catch (RuntimeException e) {
             return true;
         }
     }
 
-    /** The names of the connections Redis has now (at most {@link #CONNECTIONS_FRESH_NANOS} old). */
-    private synchronized Set<String> connectedNames() {
-        long now = System.nanoTime();
-        if (now - connectedAt < CONNECTIONS_FRESH_NANOS) return connected;
+    /** The names of the connections Redis has: now, or at most {@link #CONNECTIONS_FRESH_NANOS} old. */
+    private synchronized Set<String> connectedNames(boolean now) {
+        long at = System.nanoTime();
+        if (!now && at - connectedAt < CONNECTIONS_FRESH_NANOS) return connected;
+        if (!clientListWorks) return connected;
         Object reply;
         try {
             reply = redis.sendCommand(Protocol.Command.CLIENT, "LIST", "TYPE", "normal");
@@ -132,7 +136,7 @@ public final class RedisNodes implements AutoCloseable {
             }
         }
         connected = names;
-        connectedAt = now;
+        connectedAt = at;
         return names;
     }
 

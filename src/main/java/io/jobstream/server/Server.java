@@ -181,7 +181,8 @@ public final class Server implements AutoCloseable {
                 config.auth().limits().maxTokensPerUser(), config.auth().limits().maxNewJobsPerUser(), registry));
         WebsocketAuth wsAuth = new WebsocketAuth(authenticator);
         websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()),
-                queue.watermark(), clock, registry, ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
+                queue.watermark(), clock, registry,
+                ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
                 (user, job) -> access.mayView(user.longValue(), job.longValue()));
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);

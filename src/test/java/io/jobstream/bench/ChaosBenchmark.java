@@ -8,7 +8,6 @@ import io.jobstream.testing.NodeProcess;
 import io.jobstream.testing.RedisServer;
 import io.jobstream.testing.TestUsers;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,13 +18,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Cluster chaos (run by {@code bench/chaos}; not a test): three node processes on one Debian redis-server (AOF, fsync
@@ -38,7 +41,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public final class ChaosBenchmark {
     private static final int BATCH = 10;
     /** Every thread here is a daemon: a failed run ends (and closes its nodes, Redis and PostgreSQL) instead of hanging. */
-    private static final java.util.concurrent.ThreadFactory DAEMON = r -> {
+    private static final ThreadFactory DAEMON = r -> {
         Thread t = new Thread(r);
         t.setDaemon(true);
         return t;
@@ -120,20 +123,20 @@ public final class ChaosBenchmark {
             victim.kill();
             System.out.printf("cycle %d/%d at %ds: killed %s (kill -9), %d node(s) left serving%n", c, cycles,
                     (System.nanoTime() - start) / 1_000_000_000, victim.name(), live.size() - 1);
-            java.util.concurrent.Callable<NodeProcess> starting = startNode(slot);
+            Callable<NodeProcess> starting = startNode(slot);
             restarted.add(restarts.submit(() -> {
                 for (int attempt = 1; ; attempt++) {
                     try {
                         nodes.set(slot, starting.call());
                         return null;
-                    } catch (IllegalStateException slow) { // not serving within 60 s on a loaded machine: again
+                    } catch (IllegalStateException slow) { // not serving within 3 minutes: again
                         if (attempt == 3) throw slow;
                         System.out.printf("%s did not start in time (attempt %d); starting it again%n", victim.name(), attempt);
                     }
                 }
             }));
         }
-        for (Future<?> f : restarted) f.get(3, TimeUnit.MINUTES);
+        for (Future<?> f : restarted) f.get(10, TimeUnit.MINUTES);
         restarts.shutdown();
         Thread.sleep(pause * 1000L);
         emitting.set(false);
@@ -170,8 +173,10 @@ public final class ChaosBenchmark {
             absorbed += Http.getJson(nodes.get(i).uri("/api/v2/stats/")).path("receiver").path("duplicates").asLong();
         }
         System.out.println();
-        System.out.printf("%d kill -9 cycles in %d s, %d events/s offered, %d jobs, %d subscribers (%d reconnects)%n",
-                cycles, seconds, rate, finals.size(), subscribers.size(), reconnects);
+        System.out.printf("%d kill -9 cycles in %d s, %d events/s offered (%d/s acknowledged over the run), %d jobs,"
+                + " %d subscribers (%d reconnects); in the nodes' logs: %d events claimed from killed nodes, %d holes"
+                + " skipped%n", cycles, seconds, rate, emitted / Math.max(1, seconds), finals.size(), subscribers.size(),
+                reconnects, fromLogs("claimed (\\d+) uncommitted events"), fromLogs("()skipped for a subscriber"));
         System.out.println("| emitted (2xx) | stored | lost | stored twice | delivered | duplicated | out of order | skipped"
                 + " | never delivered | emitter retries | redeliveries absorbed by the store (live nodes) |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
@@ -180,15 +185,36 @@ public final class ChaosBenchmark {
                 skipped, missing, refusedOrFailed.get(), absorbed);
     }
 
+    /** Sums the first group of {@code regex} over every node's log (1 per line when the group is empty). */
+    private long fromLogs(String regex) {
+        Pattern p = Pattern.compile(regex);
+        long total = 0;
+        for (int i = 0; i < nodes.length(); i++) {
+            try {
+                for (String line : Files.readAllLines(dir.resolve("chaos-" + (i + 1)).resolve("node.log"))) {
+                    Matcher m = p.matcher(line);
+                    if (m.find()) total += m.group(1).isEmpty() ? 1 : Long.parseLong(m.group(1));
+                }
+            } catch (IOException e) {
+                System.out.println("could not read a node log: " + e);
+            }
+        }
+        return total;
+    }
+
     /** Sends counters 1, 2, 3 … of {@code job} in requests of {@link #BATCH}; returns the last counter acknowledged. */
     private int emit(long job, long periodMillis, AtomicBoolean emitting) throws InterruptedException {
         int sent = 0;
+        long next = System.nanoTime();
         while (emitting.get()) {
             StringBuilder body = new StringBuilder();
             for (int i = 1; i <= BATCH; i++) body.append(Events.event(job, sent + i)).append('\n');
             post(body.toString());
             sent += BATCH;
-            Thread.sleep(periodMillis);
+            // at a fixed rate: a request held up by a failover is followed at once by the ones that fell due meanwhile
+            next += periodMillis * 1_000_000;
+            long wait = next - System.nanoTime();
+            if (wait > 0) Thread.sleep(wait / 1_000_000);
         }
         return sent;
     }
@@ -235,9 +261,11 @@ public final class ChaosBenchmark {
         throw new IllegalStateException("no live node");
     }
 
-    private java.util.concurrent.Callable<NodeProcess> startNode(int slot) {
+    private Callable<NodeProcess> startNode(int slot) {
         String name = "chaos-" + (slot + 1);
-        return () -> NodeProcess.start(name, dir.resolve(name), settings);
+        // the tests' quick-start JVM options; a JVM start can take minutes when the machine is loaded
+        return () -> NodeProcess.start(name, dir.resolve(name), settings,
+                List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), Duration.ofMinutes(3));
     }
 
     private void stopAll() {

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,12 +42,23 @@ public final class NodeProcess implements AutoCloseable {
 
     /** As {@link #start(String, Path, Map)} with these JVM options. */
     public static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions) {
-        return start(name, dir, settings, jvmOptions, Map.of());
+        return start(name, dir, settings, jvmOptions, Map.of(), Duration.ofSeconds(60));
+    }
+
+    /** As above, waiting up to {@code within} for the node to serve (a loaded machine starts JVMs slowly). */
+    public static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions,
+                                    Duration within) {
+        return start(name, dir, settings, jvmOptions, Map.of(), within);
     }
 
     /** As {@link #start(String, Path, Map, List)} with these variables added to the node's environment. */
     public static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions,
                                     Map<String, String> environment) {
+        return start(name, dir, settings, jvmOptions, environment, Duration.ofSeconds(60));
+    }
+
+    private static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions,
+                                     Map<String, String> environment, Duration within) {
         try {
             Files.createDirectories(dir);
             String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
@@ -86,7 +98,7 @@ public final class NodeProcess implements AutoCloseable {
             pump.start();
             URI uri;
             try {
-                uri = started.get(60, TimeUnit.SECONDS);
+                uri = started.get(within.toMillis(), TimeUnit.MILLISECONDS);
             } catch (Exception notServing) {
                 p.destroyForcibly(); // never leave a half-started node behind
                 throw notServing;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jobstream.broadcast.Hub;
 import io.jobstream.broadcast.MemoryEventSource;
+import io.jobstream.queue.Watermark;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -63,7 +64,7 @@ class SubscriberTest {
     private Subscriber subscriber(FrameSender sender, int capacity, java.util.concurrent.Executor executor) {
         return new Subscriber(sender, new Subscriber.Policy(capacity, capacity, 1000, 5000, 0), executor,
                 new ManualBackground(), new MemoryEventSource(), hub, metrics, java.time.Clock.systemUTC(),
-                io.jobstream.queue.Watermark.LOCAL);
+                Watermark.LOCAL);
     }
 
     @Test
