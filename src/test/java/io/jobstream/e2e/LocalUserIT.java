@@ -85,7 +85,7 @@ class LocalUserIT {
             for (Path d : List.of(data.resolve("jobs"), job)) {
                 Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
             }
-            for (Path f : List.of(job.resolve("stdout"), job.resolve("extra_vars.json"), data.resolve("cli-token"))) {
+            for (Path f : List.of(job.resolve("stdout"), job.resolve("extra_vars.yml"), data.resolve("cli-token"))) {
                 Files.writeString(f, "written by the previous version\n");
                 Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
             }
@@ -128,7 +128,7 @@ class LocalUserIT {
         for (Path d : List.of(data, data.resolve("jobs"), job)) {
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(d))).as(d.toString()).isEqualTo("rwx------");
         }
-        List<Path> files = List.of(job.resolve("stdout"), job.resolve("extra_vars.json"), data.resolve("cli-token"),
+        List<Path> files = List.of(job.resolve("stdout"), job.resolve("extra_vars.yml"), data.resolve("cli-token"),
                 data.resolve("database-password"), data.resolve("database-superuser-password"));
         for (Path f : files) {
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).as(f.toString()).isEqualTo("rw-------");
