@@ -2,7 +2,10 @@ package io.jobstream.api;
 
 import io.javalin.http.Context;
 import java.io.BufferedWriter;
+import io.jobstream.config.Config;
+import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -25,9 +28,32 @@ final class StdoutView {
             "ansi_download");
 
     private final StdoutSource source;
+    private final Config.Downloads downloads;
+    private final Counter slowClients;
 
-    StdoutView(StdoutSource source) {
+    /** @param slowClients counts responses cut off for {@code http.min-response-rate} */
+    StdoutView(StdoutSource source, Config.Downloads downloads, Counter slowClients) {
         this.source = source;
+        this.downloads = downloads;
+        this.slowClients = slowClients;
+    }
+
+    /**
+     * The response body, through the minimum read rate: a client that reads slowly holds a request thread and a
+     * page of stdout (http.download-page-size) for at most its size / the rate.
+     */
+    private OutputStream body(Context ctx) {
+        return new MinRateOutput(ctx.outputStream(), downloads.minRate(), downloads.rateGrace(), System::nanoTime);
+    }
+
+    /** Streams the job's stdout into {@code target}; a client cut off for reading too slowly is counted. */
+    private void copy(JobView job, Writer target) throws IOException {
+        try {
+            source.copy(job.id(), stdout -> writeEvent(target, stdout));
+        } catch (MinRateOutput.TooSlow e) {
+            slowClients.increment();
+            throw e;
+        }
     }
 
     void handle(Context ctx, JobView job) throws IOException {
@@ -82,9 +108,9 @@ final class StdoutView {
             String name = "job_" + job.id() + (strip ? ".txt" : ".ansi.txt");
             ctx.header("Content-Disposition", "attachment; filename=\"" + name + "\"");
         }
-        Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16);
+        Writer out = new BufferedWriter(new OutputStreamWriter(body(ctx), StandardCharsets.UTF_8), 1 << 16);
         Writer target = strip ? new AnsiStripper(out) : out;
-        source.copy(job.id(), stdout -> writeEvent(target, stdout));
+        copy(job, target);
         target.flush();
     }
 
@@ -150,12 +176,12 @@ final class StdoutView {
     private void html(Context ctx, JobView job) throws IOException {
         ctx.contentType("text/html; charset=utf-8");
         boolean dark = !"0".equals(ctx.queryParam("dark"));
-        Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16);
+        Writer out = new BufferedWriter(new OutputStreamWriter(body(ctx), StandardCharsets.UTF_8), 1 << 16);
         out.write("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>job " + job.id() + " stdout</title>"
                 + "<style>body{margin:0;" + (dark ? "background:#161b1f;color:#ddd" : "background:#fff;color:#222")
                 + "}pre{margin:1em;white-space:pre-wrap;font:13px monospace}</style></head><body><pre>");
         Writer text = new AnsiStripper(new HtmlEscaper(out));
-        source.copy(job.id(), stdout -> writeEvent(text, stdout));
+        copy(job, text);
         text.flush();
         out.write("</pre></body></html>\n");
         out.flush();

@@ -12,6 +12,21 @@ public interface EventSource {
     /** Up to {@code limit} events of {@code jobId} with counter {@code >= fromCounter}, by ascending counter. */
     List<StoredEvent> eventsFrom(long jobId, int fromCounter, int limit);
 
+    /**
+     * As {@link #eventsFrom(long, int, int)}, and stops once the events read hold about {@code maxBytes} (their
+     * stdout and event_data; at least one event is returned): a page of 500 events of 2 MB each would be a gigabyte.
+     * The default trims after reading, for sources whose events are in memory anyway.
+     */
+    default List<StoredEvent> eventsFrom(long jobId, int fromCounter, int limit, long maxBytes) {
+        List<StoredEvent> events = eventsFrom(jobId, fromCounter, limit);
+        long bytes = 0;
+        for (int i = 0; i < events.size(); i++) {
+            if (i > 0 && bytes >= maxBytes) return events.subList(0, i);
+            bytes += events.get(i).event().stdout().length() + events.get(i).event().eventData().length();
+        }
+        return events;
+    }
+
     /** The highest stored counter of {@code jobId}, 0 when it has none. */
     int lastCounter(long jobId);
 }

@@ -44,7 +44,9 @@ public final class ConfigLoader {
 
     private Config build() {
         var http = new Config.HttpConfig(string(Settings.HOST), intIn(Settings.PORT, 0, 65535), tls(),
-                duration(Settings.HTTP_IDLE_TIMEOUT, Duration.ofMillis(100)), size(Settings.HTTP_MIN_REQUEST_RATE, 0, 1L << 30));
+                duration(Settings.HTTP_IDLE_TIMEOUT, Duration.ofMillis(100)), size(Settings.HTTP_MIN_REQUEST_RATE, 0, 1L << 30),
+                new Config.Downloads(size(Settings.HTTP_DOWNLOAD_PAGE_SIZE, 64L << 10, 1L << 30),
+                        size(Settings.HTTP_MIN_RESPONSE_RATE, 0, 1L << 30), Config.Downloads.DEFAULT.rateGrace()));
         var db = new Config.DatabaseConfig(databaseUrl(), Path.of(string(Settings.DATA_DIR)),
                 intIn(Settings.DATABASE_POOL_SIZE, 2, 200));
         var ingest = new Config.IngestConfig(
@@ -65,7 +67,10 @@ public final class ConfigLoader {
                         intIn(Settings.WS_MAX_CONNECTIONS_PER_USER, 0, 1_000_000),
                         intIn(Settings.WS_MAX_MESSAGE_RATE, 0, 1_000_000),
                         intIn(Settings.WS_MAX_JSON_DEPTH, 4, 1000),
-                        duration(Settings.WS_IDLE_TIMEOUT, Duration.ofMillis(100))));
+                        duration(Settings.WS_IDLE_TIMEOUT, Duration.ofMillis(100))),
+                new Config.OutboxBytes(size(Settings.WS_OUTBOX_MAX_BYTES, 64L << 10, 1L << 40),
+                        size(Settings.WS_OUTBOX_MAX_BYTES_PER_USER, 64L << 10, 1L << 40),
+                        size(Settings.WS_OUTBOX_MAX_BYTES_TOTAL, 64L << 10, 1L << 40)));
         var cluster = new Config.ClusterConfig(redisUrl(), nodeName(), duration(Settings.NODE_TIMEOUT, Duration.ofSeconds(1)));
         boolean demo = bool(Settings.DEMO);
         var jobs = new Config.JobsConfig(Path.of(string(Settings.PLAYBOOK_DIR)), intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),

@@ -170,7 +170,8 @@ public final class Server implements AutoCloseable {
         }
         ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry, access);
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
-                new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()), access);
+                new PostgresStdout(database.dataSource(), config.http().downloads().pageBytes()),
+                new NodeInfo(VERSION, nodeName(), clock.instant()), access, config.http().downloads(), registry);
         PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
         // status changes of launched jobs go to every node's subscribers (through Redis in cluster mode)
         StatusListener statuses = broadcaster instanceof RedisBroadcaster relay ? relay::publishStatus : local::publishStatus;

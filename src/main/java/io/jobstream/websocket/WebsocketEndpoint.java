@@ -76,6 +76,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final EventSource source;
     private final Clock clock;
     private final Subscriber.Policy policy;
+    private final OutboxBytes outboxBytes;
     private final SubscribeParser parser;
     /** Open connections per user id, for {@code ws.max-connections-per-user}; entries go when they reach 0. */
     private final Map<Long, Integer> perUser = new ConcurrentHashMap<>();
@@ -101,7 +102,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     });
 
     private record Connection(Subscriber subscriber, WsIdentity identity, String csrfToken, Session session,
-                              MessageRate rate) {
+                              MessageRate rate, OutboxBytes.Account bytes) {
         long userId() {
             return identity.userId();
         }
@@ -117,8 +118,11 @@ public final class WebsocketEndpoint implements AutoCloseable {
         this.config = config;
         this.source = source;
         this.clock = clock;
+        Config.OutboxBytes bytes = config.outboxBytes();
+        this.outboxBytes = new OutboxBytes(bytes.perConnection(), bytes.perUser(), bytes.total());
+        // live frames kept aside per job are shared by its subscribers; one connection's budget bounds them
         this.policy = new Subscriber.Policy(config.outboxCapacity(), config.outboxCapacity(),
-                config.gapWait().toMillis(), config.holeWait().toMillis(), config.maxEventRate());
+                config.gapWait().toMillis(), config.holeWait().toMillis(), config.maxEventRate(), bytes.perConnection());
         this.hub = hub;
         this.metrics = new WsMetrics(registry);
         this.authenticator = authenticator;
@@ -135,6 +139,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 .description("messages queued for all subscribers of this node").register(registry);
         Gauge.builder("ws.outbox.depth.max", connections, WebsocketEndpoint::queuedMax)
                 .description("messages queued for the most backed-up subscriber of this node").register(registry);
+        Gauge.builder("ws.outbox.bytes", outboxBytes, OutboxBytes::held).baseUnit("bytes")
+                .description("bytes of event messages held for this node's subscribers: queued, or handed to the"
+                        + " socket and not yet written (bounded by ws.outbox-max-bytes-total)").register(registry);
     }
 
     /**
@@ -184,6 +191,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                     + config.limits().maxConnectionsPerUser() + " (ws.max-connections-per-user)");
             return;
         }
+        OutboxBytes.Account bytes = outboxBytes.open(userId);
         Subscriber subscriber = new Subscriber(new JettyFrameSender(ctx.session), policy, senders,
                 new Subscriber.Background() {
                     @Override
@@ -195,9 +203,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
                     public void schedule(Runnable task, long delayMillis) {
                         background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
                     }
-                }, source, hub, metrics, clock);
+                }, source, hub, metrics, clock, bytes);
         connections.put(ctx.sessionId(), new Connection(subscriber, identity.get(), ctx.cookie(CSRF_COOKIE), ctx.session,
-                new MessageRate(config.limits().maxMessageRate(), System::nanoTime)));
+                new MessageRate(config.limits().maxMessageRate(), System::nanoTime), bytes));
         subscriber.reply(Replies.accept(userId));
     }
 
@@ -215,7 +223,11 @@ public final class WebsocketEndpoint implements AutoCloseable {
     }
 
     private void uncountConnection(long userId) {
-        perUser.computeIfPresent(userId, (k, open) -> open <= 1 ? null : open - 1);
+        perUser.computeIfPresent(userId, (k, open) -> {
+            if (open > 1) return open - 1;
+            outboxBytes.forget(userId);
+            return null;
+        });
     }
 
     private void onMessage(WsMessageContext ctx) {
@@ -335,8 +347,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private void onClose(WsCloseContext ctx) {
         Connection connection = connections.remove(ctx.sessionId());
         if (connection != null) {
+            connection.subscriber().close("closed"); // first: gives its bytes back, so the user's entry can go
             uncountConnection(connection.userId());
-            connection.subscriber().close("closed");
         }
     }
 

@@ -1,0 +1,123 @@
+package io.jobstream.websocket;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The bytes of event messages this node holds for its websocket subscribers: queued in an outbox or handed to Jetty
+ * and not yet written. Bounded per connection ({@code ws.outbox-max-bytes}), per user
+ * ({@code ws.outbox-max-bytes-per-user}) and for the node ({@code ws.outbox-max-bytes-total}), because a message
+ * count says nothing about memory: 10,000 messages of 2 MB are 20 GB.
+ *
+ * <p>A message is charged when it is queued and given back when Jetty reports it written (or the connection
+ * closes). When a charge would pass a bound the message is not queued: the feed catches up from the store later,
+ * as for a full outbox, so nothing is lost. So that every connection still progresses, a connection that holds
+ * nothing may always take one message, unless its user already holds bytes on other connections (then it waits for
+ * those: only that user's own connections slow down). The node's total can thus be passed by at most one message
+ * per user. Thread-safe: many delivering threads charge, Jetty's completion threads give back; plain atomics, an
+ * over-shoot by concurrent charges is at most one message per thread.
+ */
+final class OutboxBytes {
+    private final long perConnection;
+    private final long perUser;
+    private final long perNode;
+    private final AtomicLong node = new AtomicLong();
+    /** Per user id; an entry goes when its user's last connection closes (see {@link #forget}). */
+    private final Map<Long, AtomicLong> users = new ConcurrentHashMap<>();
+
+    OutboxBytes(long perConnection, long perUser, long perNode) {
+        this.perConnection = perConnection;
+        this.perUser = perUser;
+        this.perNode = perNode;
+    }
+
+    /** No bound (unit tests of other rules). */
+    static OutboxBytes unbounded() {
+        return new OutboxBytes(Long.MAX_VALUE / 4, Long.MAX_VALUE / 4, Long.MAX_VALUE / 4);
+    }
+
+    /** The account of one new connection of {@code userId}. */
+    Account open(long userId) {
+        return new Account(users.computeIfAbsent(userId, k -> new AtomicLong()));
+    }
+
+    /** Drops the user's entry once it holds nothing (its last connection closed). */
+    void forget(long userId) {
+        users.computeIfPresent(userId, (k, held) -> held.get() == 0 ? null : held);
+    }
+
+    /** Bytes held for every subscriber of this node (the {@code ws.outbox.bytes} gauge). */
+    long held() {
+        return node.get();
+    }
+
+    long perConnection() {
+        return perConnection;
+    }
+
+    /**
+     * One connection's share; its subscriber charges and gives back. Lock-free: {@code own} is the truth, and
+     * closing swaps it for {@link #CLOSED}, so a charge or give-back racing the close is either counted in what the
+     * close gives back or sees the mark and does nothing.
+     */
+    final class Account {
+        private static final long CLOSED = Long.MIN_VALUE / 2;
+        private final AtomicLong user;
+        private final AtomicLong own = new AtomicLong();
+
+        private Account(AtomicLong user) {
+            this.user = user;
+        }
+
+        /** Charges {@code bytes} unless that passes a bound (rules in the class comment); false = not charged. */
+        boolean take(long bytes) {
+            long mine = own.get();
+            if (mine < 0) return false; // closed
+            long users = user.get();
+            if (mine > 0 && mine + bytes > perConnection) return false;
+            if (users > 0 && users + bytes > perUser) return false;
+            if (mine > 0 && node.get() + bytes > perNode) return false;
+            if (own.addAndGet(bytes) < 0) return false; // closed meanwhile: the close gave back all it saw
+            user.addAndGet(bytes);
+            node.addAndGet(bytes);
+            return true;
+        }
+
+        /** Gives back what {@link #take} charged, once the message is written; nothing after {@link #close}. */
+        void give(long bytes) {
+            if (own.addAndGet(-bytes) < CLOSED / 2) return; // closed: already given back
+            user.addAndGet(-bytes);
+            node.addAndGet(-bytes);
+        }
+
+        /** Bytes this connection holds now. */
+        long held() {
+            return Math.max(0, own.get());
+        }
+
+        /** Past half its own bound: a reader waits until the drain frees half (as for the message count). */
+        boolean overHalf() {
+            return held() > perConnection / 2;
+        }
+
+        /** What its connection may still take before passing any bound (at least 1: one row is always read). */
+        long room() {
+            long left = Math.min(perConnection - held(), Math.min(perUser - user.get(), perNode - node.get()));
+            return Math.max(1, left);
+        }
+
+        /** True while this connection holds nothing and its user holds bytes elsewhere: it waits for those. */
+        boolean starvedByOwnUser() {
+            return own.get() == 0 && user.get() > 0;
+        }
+
+        /** The connection closed: gives back all it holds; later {@link #give}s are ignored. Idempotent. */
+        void close() {
+            long mine = own.getAndSet(CLOSED);
+            if (mine <= 0) return; // already closed (negative), or nothing held
+            user.addAndGet(-mine);
+            node.addAndGet(-mine);
+        }
+    }
+}
