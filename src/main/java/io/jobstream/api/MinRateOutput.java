@@ -9,17 +9,18 @@ import java.util.function.LongSupplier;
 /**
  * A response body that a client must read at a minimum average rate ({@code http.min-response-rate}). Jetty's idle
  * timeout ends a write that makes no progress at all, but a client that takes a few bytes now and then never trips
- * it and so holds a request thread and a page of stdout for as long as it likes. Checked before each write from
- * {@code grace} after the start: a client behind by more than the rate allows gets an {@link IOException} (the
- * download ends, the request thread and its memory are freed). So a response lasts at most its size / rate + grace,
- * plus one blocked write's idle timeout. Not thread-safe: one request thread writes.
+ * it and so holds a request thread and a page of stdout for as long as it likes. From {@code grace} after the start,
+ * a client behind the rate is cut off: checked before each write (an {@link IOException}), and by a watchdog (see
+ * {@link #behind()}) for a write that stays blocked because the socket's buffers are full. So a response lasts at
+ * most its size / rate + grace (+ the watchdog's period). The request thread writes; the watchdog only reads.
  */
 final class MinRateOutput extends FilterOutputStream {
     private final long minBytesPerSecond;
     private final long graceNanos;
     private final LongSupplier nanoTime;
     private final long startNanos;
-    private long written;
+    private volatile long written; // one writer (the request thread); the watchdog reads it
+    private volatile boolean cut;
 
     /** @param minBytesPerSecond 0 = no minimum */
     MinRateOutput(OutputStream out, long minBytesPerSecond, Duration grace, LongSupplier nanoTime) {
@@ -41,7 +42,7 @@ final class MinRateOutput extends FilterOutputStream {
     public void write(int b) throws IOException {
         check();
         out.write(b);
-        written++;
+        written = written + 1;
     }
 
     @Override
@@ -52,13 +53,28 @@ final class MinRateOutput extends FilterOutputStream {
     }
 
     private void check() throws IOException {
-        if (minBytesPerSecond <= 0) return;
-        long elapsed = nanoTime.getAsLong() - startNanos;
-        if (elapsed <= graceNanos) return;
-        double due = minBytesPerSecond * (elapsed - graceNanos) / 1e9;
-        if (written < due) {
+        if (behind()) {
+            cut = true;
             throw new TooSlow("client reads slower than http.min-response-rate (" + minBytesPerSecond
-                    + " bytes/s): " + written + " bytes in " + elapsed / 1_000_000 + " ms");
+                    + " bytes/s): " + written + " bytes in " + (nanoTime.getAsLong() - startNanos) / 1_000_000 + " ms");
         }
+    }
+
+    /** True once the client has read less than the rate asks for since the grace ended. Thread-safe. */
+    boolean behind() {
+        if (minBytesPerSecond <= 0) return false;
+        long elapsed = nanoTime.getAsLong() - startNanos;
+        if (elapsed <= graceNanos) return false;
+        return written < minBytesPerSecond * (double) (elapsed - graceNanos) / 1e9;
+    }
+
+    /** The watchdog found the client behind and is closing its connection. */
+    void cut() {
+        cut = true;
+    }
+
+    /** Whether this response was cut off for being read too slowly. */
+    boolean wasCut() {
+        return cut;
     }
 }
