@@ -85,6 +85,9 @@ public interface AuthStore {
     /** Whether the user is a superuser, or the job exists and the user owns it or is in a team it is shared with. */
     boolean mayView(long userId, long jobId);
 
+    /** {@link #mayView(long, long)} for several jobs in one query: the subset of {@code jobIds} the user may see. */
+    Set<Long> visibleOf(long userId, Collection<Long> jobIds);
+
     /**
      * For ingest by a user who is not an admin: creates the jobs that do not exist yet, owned by the user, and
      * answers which of {@code jobIds} the user owns (those just created included).

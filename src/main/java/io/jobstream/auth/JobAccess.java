@@ -29,6 +29,17 @@ public final class JobAccess {
         return counted(store.mayView(userId, jobId));
     }
 
+    /**
+     * For the websocket: which of these jobs the user may watch, in one store query (a subscribe message may name
+     * 100 jobs). Each job refused counts as a denial, as it would one by one.
+     */
+    public Set<Long> mayView(long userId, Collection<Long> jobIds) {
+        if (jobIds.isEmpty()) return Set.of();
+        Set<Long> visible = store.visibleOf(userId, jobIds);
+        for (Long job : new HashSet<>(jobIds)) if (!visible.contains(job)) counted(false);
+        return visible;
+    }
+
     private boolean counted(boolean allowed) {
         if (!allowed) authenticator.failed("forbidden");
         return allowed;

@@ -1,7 +1,10 @@
 package io.jobstream.broadcast;
 
 import io.jobstream.event.StoredEvent;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The committed events of a job, read back in counter order: what fills a subscriber's gap, replays a resume and
@@ -29,4 +32,14 @@ public interface EventSource {
 
     /** The highest stored counter of {@code jobId}, 0 when it has none. */
     int lastCounter(long jobId);
+
+    /**
+     * {@link #lastCounter} of several jobs (a subscribe message may name 100): one query in the store. The default
+     * asks one by one, for sources in memory.
+     */
+    default Map<Long, Integer> lastCounters(Collection<Long> jobIds) {
+        Map<Long, Integer> last = new HashMap<>();
+        for (Long job : jobIds) last.put(job, lastCounter(job));
+        return last;
+    }
 }

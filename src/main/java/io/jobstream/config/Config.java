@@ -103,11 +103,12 @@ public record Config(
      * @param maxMessageRate        incoming messages per second per connection, 0 = no limit
      * @param maxJsonDepth          deepest JSON nesting of an incoming message
      * @param idleTimeout           a connection on which nothing moves for this long (nothing read, writes stuck) is closed
+     * @param maxSubscribesPerUser  subscribe messages per second per user over all its connections, 0 = no limit
      */
     public record WsLimits(int maxMessageBytes, int maxSubscriptions, int maxConnectionsPerUser, int maxMessageRate,
-                           int maxJsonDepth, Duration idleTimeout) {
+                           int maxJsonDepth, Duration idleTimeout, int maxSubscribesPerUser) {
         /** Limits no well-behaved test or benchmark client reaches: one user may open any number of connections. */
-        public static final WsLimits LENIENT = new WsLimits(64 << 10, 1000, 0, 0, 16, Duration.ofSeconds(30));
+        public static final WsLimits LENIENT = new WsLimits(64 << 10, 1000, 0, 0, 16, Duration.ofSeconds(30), 0);
     }
 
     /**

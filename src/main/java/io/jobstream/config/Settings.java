@@ -67,6 +67,10 @@ public final class Settings {
     public static final Setting WS_MAX_MESSAGE_RATE = new Setting("ws.max-message-rate", "20",
             "Messages per second a browser may send on one websocket connection; the excess gets an error"
                     + " reply and is ignored; 0 = no limit.");
+    public static final Setting WS_MAX_SUBSCRIBES_PER_USER = new Setting("ws.max-subscribes-per-user", "20",
+            "Subscribe messages per second one user may send over all its websocket connections (each costs"
+                    + " database queries: one access check and one position read for all its jobs); the excess gets"
+                    + " an error reply and changes nothing; 0 = no limit.");
     public static final Setting WS_MAX_JSON_DEPTH = new Setting("ws.max-json-depth", "16",
             "Deepest JSON nesting accepted in a websocket message (AWX's messages need 3); a deeper one gets an error.");
     public static final Setting WS_IDLE_TIMEOUT = new Setting("ws.idle-timeout", "30s",
@@ -124,7 +128,7 @@ public final class Settings {
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, MAX_RATE, RATE_BURST, MAX_JSON_DEPTH, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
             OUTBOX_CAPACITY, WS_OUTBOX_MAX_BYTES, WS_OUTBOX_MAX_BYTES_PER_USER, WS_OUTBOX_MAX_BYTES_TOTAL, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, WS_MAX_MESSAGE_SIZE, WS_MAX_SUBSCRIPTIONS,
-            WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE,
+            WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_SUBSCRIBES_PER_USER, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE,
             HTTP_DOWNLOAD_PAGE_SIZE, HTTP_MIN_RESPONSE_RATE, TLS_CERT, TLS_KEY,
             TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, DEMO,
             PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,

@@ -155,7 +155,7 @@ public final class Server implements AutoCloseable {
         WebsocketAuth wsAuth = new WebsocketAuth(authenticator);
         websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()), clock,
                 registry, ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
-                (user, job) -> access.mayView(user.longValue(), job.longValue()));
+                access::mayView);
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
         stats = new StatsEndpoint(cluster.nodeName(), cluster.enabled() ? "cluster" : "embedded",

@@ -549,13 +549,16 @@ public final class Subscriber implements GroupMember {
     GroupChange subscribe(Set<String> wanted, Map<Long, Integer> resume) {
         Map<Long, Integer> starts = new HashMap<>();
         Set<Long> following = following();
+        List<Long> fresh = new ArrayList<>();
         for (String group : wanted) {
             long job = jobOf(group);
-            if (job <= 0 || resume.containsKey(job) || following.contains(job)) continue;
+            if (job > 0 && !resume.containsKey(job) && !following.contains(job)) fresh.add(job);
+        }
+        if (!fresh.isEmpty()) {
             try {
-                starts.put(job, source.lastCounter(job));
-            } catch (RuntimeException e) { // the feed's reader looks it up again, with retries
-                log.warn("could not read the last counter of job {} for a new subscriber", job, e);
+                starts.putAll(source.lastCounters(fresh)); // one query for all of them
+            } catch (RuntimeException e) { // the feeds' readers look them up again, with retries
+                log.warn("could not read the last counters of jobs {} for a new subscriber", fresh, e);
             }
         }
         synchronized (this) {

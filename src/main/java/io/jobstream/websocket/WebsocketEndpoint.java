@@ -12,6 +12,7 @@ import io.javalin.websocket.WsMessageContext;
 import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -38,8 +39,8 @@ import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
 import org.eclipse.jetty.websocket.api.exceptions.ProtocolException;
 import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiPredicate;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,8 +70,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final Config.WsConfig config;
     private final Hub hub;
     private final WsMetrics metrics;
+    private final Counter revalidations;
     private final Function<WsConnectContext, Optional<WsIdentity>> authenticator;
-    private final BiPredicate<Long, Long> jobAccess;
+    private final JobSight sight;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor senders;
     private final EventSource source;
@@ -80,6 +82,12 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final SubscribeParser parser;
     /** Open connections per user id, for {@code ws.max-connections-per-user}; entries go when they reach 0. */
     private final Map<Long, Integer> perUser = new ConcurrentHashMap<>();
+    /**
+     * Subscribe messages per user ({@code ws.max-subscribes-per-user}), over all its connections: each costs store
+     * queries, and the per-connection message rate times 100 connections is still a lot. Entries go with the user's
+     * last connection; each is locked while used (several Jetty threads).
+     */
+    private final Map<Long, MessageRate> subscribesPerUser = new ConcurrentHashMap<>();
 
     /**
      * Store reads (resume, gaps, catch-up) and delayed gap checks: two threads, so at most two of the pool's
@@ -93,13 +101,29 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     /**
      * Protocol pings come from this endpoint's own daemon thread rather than Javalin's automatic pings, whose
-     * non-daemon thread outlives the server and keeps a stopped node's JVM from exiting.
+     * non-daemon thread outlives the server and keeps a stopped node's JVM from exiting. It does nothing else, so
+     * that no store query can delay a ping (a late ping lets quiet connections hit the idle timeout); the periodic
+     * re-check only queues one on {@link #revalidator}.
      */
     private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ws-ping");
         t.setDaemon(true);
         return t;
     });
+
+    /**
+     * Re-checks of open connections' credentials and access: one thread, and at most one run waiting (a queue of 1),
+     * because a run checks every connection anyway: any number of changes while one waits are covered by it
+     * ({@link #revalidationQueued}). Off the ping thread, so a burst of changes cannot delay pings.
+     */
+    private final ThreadPoolExecutor revalidator = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(1), r -> {
+                Thread t = new Thread(r, "ws-revalidate");
+                t.setDaemon(true);
+                return t;
+            });
+    /** A run is queued and has not started: a change now is seen by it, nothing more to queue. */
+    private final AtomicBoolean revalidationQueued = new AtomicBoolean();
 
     private record Connection(Subscriber subscriber, WsIdentity identity, String csrfToken, Session session,
                               MessageRate rate, OutboxBytes.Account bytes) {
@@ -110,11 +134,11 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     /**
      * @param authenticator who the handshake's credentials prove, or empty to refuse the connection (closed with 1008)
-     * @param jobAccess     whether user (first) may watch the events of job (second); asked at each subscription and
-     *                      again by {@link #revalidate()}
+     * @param sight         which jobs a user may watch, asked once per subscribe message (all its jobs) and per
+     *                      connection by {@link #revalidate()}
      */
     public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Clock clock, MeterRegistry registry,
-            Function<WsConnectContext, Optional<WsIdentity>> authenticator, BiPredicate<Long, Long> jobAccess) {
+            Function<WsConnectContext, Optional<WsIdentity>> authenticator, JobSight sight) {
         this.config = config;
         this.source = source;
         this.clock = clock;
@@ -125,14 +149,17 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 config.gapWait().toMillis(), config.holeWait().toMillis(), config.maxEventRate(), bytes.perConnection());
         this.hub = hub;
         this.metrics = new WsMetrics(registry);
+        this.revalidations = Counter.builder("ws.revalidations").description("runs that checked every open"
+                + " connection's credentials and job access again (periodic, or after a change, coalesced)")
+                .register(registry);
         this.authenticator = authenticator;
-        this.jobAccess = jobAccess;
+        this.sight = sight;
         this.senders = senderPool();
         this.parser = new SubscribeParser(config.limits().maxJsonDepth());
         // a ping written (and taken by the browser) is what keeps a quiet connection within ws.idle-timeout
         long pingMillis = Math.min(PING_SECONDS * 1000, Math.max(50, config.limits().idleTimeout().toMillis() / 2));
         pinger.scheduleAtFixedRate(this::pingAll, pingMillis, pingMillis, TimeUnit.MILLISECONDS);
-        pinger.scheduleWithFixedDelay(this::revalidateNow, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
+        pinger.scheduleWithFixedDelay(this::revalidate, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
         Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
                 .register(registry);
         Gauge.builder("ws.outbox.depth", connections, WebsocketEndpoint::queuedTotal)
@@ -226,6 +253,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         perUser.computeIfPresent(userId, (k, open) -> {
             if (open > 1) return open - 1;
             outboxBytes.forget(userId);
+            subscribesPerUser.remove(userId);
             return null;
         });
     }
@@ -256,7 +284,24 @@ public final class WebsocketEndpoint implements AutoCloseable {
         if (batch != null && batch.isBoolean()) subscriber.batch(batch.booleanValue());
         JsonNode groups = message.get("groups");
         // anything else is accepted silently, as AWX does
-        if (groups != null) subscribe(connection, groups, message.get("resume"));
+        if (groups == null) return;
+        if (!admitSubscribe(connection.userId())) {
+            metrics.rejected("subscribe_rate");
+            subscriber.reply(Replies.error("too many subscribe messages: at most "
+                    + config.limits().maxSubscribesPerUser() + " per second per user (ws.max-subscribes-per-user);"
+                    + " subscriptions unchanged"));
+            return;
+        }
+        subscribe(connection, groups, message.get("resume"));
+    }
+
+    private boolean admitSubscribe(long userId) {
+        int max = config.limits().maxSubscribesPerUser();
+        if (max <= 0) return true;
+        MessageRate rate = subscribesPerUser.computeIfAbsent(userId, k -> new MessageRate(max, System::nanoTime));
+        synchronized (rate) {
+            return rate.admit();
+        }
     }
 
     /** A binary frame: AWX's protocol is JSON text only. Answered, counted, and otherwise ignored. */
@@ -288,9 +333,14 @@ public final class WebsocketEndpoint implements AutoCloseable {
                     + " per connection (ws.max-subscriptions); subscriptions unchanged"));
             return;
         }
+        Set<Long> jobs = new LinkedHashSet<>();
+        for (SubscribeParser.Group group : groups) {
+            if (group.isJobEvents() && group.jobId().isPresent()) jobs.add(group.jobId().getAsLong());
+        }
+        Set<Long> visible = jobs.isEmpty() ? Set.of() : sight.visible(connection.userId(), jobs); // one query
         Set<String> wanted = new LinkedHashSet<>();
         for (SubscribeParser.Group group : groups) {
-            if (group.isJobEvents() && !mayWatch(connection.userId(), group)) {
+            if (group.isJobEvents() && !mayWatch(visible, group)) {
                 metrics.rejected("access_denied");
                 subscriber.reply(Replies.deniedResource(group.name(), group.id()));
                 continue;
@@ -332,9 +382,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
         return max;
     }
 
-    private boolean mayWatch(long userId, SubscribeParser.Group group) {
+    private static boolean mayWatch(Set<Long> visible, SubscribeParser.Group group) {
         OptionalLong job = group.jobId();
-        return job.isPresent() && jobAccess.test(userId, job.getAsLong());
+        return job.isPresent() && visible.contains(job.getAsLong());
     }
 
     private static boolean tokenMatches(String cookie, JsonNode token) {
@@ -372,12 +422,19 @@ public final class WebsocketEndpoint implements AutoCloseable {
     /**
      * Checks every open connection again soon, off the caller's thread: after a logout, a deleted token or a changed
      * password or team on this node, so that its websockets are closed at once rather than at the next periodic check.
+     * Coalesced: while a run is queued and not started, further calls add nothing (that run will see their changes),
+     * so a burst of changes costs at most one run after the one in progress.
      */
     public void revalidate() {
+        if (!revalidationQueued.compareAndSet(false, true)) return;
         try {
-            pinger.execute(this::revalidateNow);
+            revalidator.execute(() -> {
+                revalidationQueued.set(false); // before looking: a change from now on queues the next run
+                revalidations.increment();
+                revalidateNow();
+            });
         } catch (RejectedExecutionException stopping) {
-            // closed: every connection is being closed anyway
+            revalidationQueued.set(false); // closed: every connection is being closed anyway
         }
     }
 
@@ -386,7 +443,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * may no longer watch one of the jobs it is subscribed to (team membership or share withdrawn). A browser that
      * reconnects must then log in again, or gets AWX's access-denied answer for that job. Runs every
      * {@value #REVALIDATE_SECONDS} s, so that withdrawals made on another node take effect within that time; always on
-     * the pinger's one thread.
+     * the {@code ws-revalidate} thread. One store query for each connection's jobs.
      */
     private void revalidateNow() {
         for (Map.Entry<String, Connection> e : connections.entrySet()) {
@@ -409,10 +466,14 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     /** The reason to close when one of the connection's jobs is no longer visible to its user, else null. */
     private String lostJob(Connection c) {
+        Set<Long> jobs = new LinkedHashSet<>();
         for (String group : c.subscriber().groups()) {
             long job = Subscriber.jobOf(group);
-            if (job != 0 && !jobAccess.test(c.userId(), job)) return "access to job " + job + " withdrawn";
+            if (job != 0) jobs.add(job);
         }
+        if (jobs.isEmpty()) return null;
+        Set<Long> visible = sight.visible(c.userId(), jobs);
+        for (Long job : jobs) if (!visible.contains(job)) return "access to job " + job + " withdrawn";
         return null;
     }
 
@@ -426,6 +487,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     @Override
     public void close() {
         pinger.shutdownNow();
+        revalidator.shutdownNow();
         for (Connection connection : connections.values()) {
             if (connection.subscriber().close("server_stop")) {
                 connection.subscriber().closeTransport(WsCloseStatus.GOING_AWAY.getCode(), "server stopping");
