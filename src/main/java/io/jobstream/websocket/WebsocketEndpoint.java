@@ -477,9 +477,18 @@ public final class WebsocketEndpoint implements AutoCloseable {
         return null;
     }
 
+    /**
+     * One ping to each open connection. A failure is per connection and caught: an exception escaping a task of
+     * {@code scheduleAtFixedRate} cancels it for good, and every quiet socket of the node would then hit the idle
+     * timeout.
+     */
     private void pingAll() {
         for (Connection c : connections.values()) {
-            if (c.session().isOpen()) c.session().sendPing(ByteBuffer.allocate(0), Callback.NOOP);
+            try {
+                if (c.session().isOpen()) c.session().sendPing(ByteBuffer.allocate(0), Callback.NOOP);
+            } catch (RuntimeException closing) {
+                log.debug("no ping to a closing websocket: {}", closing.toString());
+            }
         }
     }
 

@@ -18,11 +18,13 @@ public final class DebianPostgres implements AutoCloseable {
     private static final Path BIN = Path.of("/usr/lib/postgresql/15/bin");
     private final Path dir;
     private final int port;
+    private final String options;
     private boolean running;
 
-    private DebianPostgres(Path dir, int port) {
+    private DebianPostgres(Path dir, int port, String options) {
         this.dir = dir;
         this.port = port;
+        this.options = options;
     }
 
     public static boolean installed() {
@@ -30,7 +32,12 @@ public final class DebianPostgres implements AutoCloseable {
     }
 
     public static DebianPostgres start(Path dir) {
-        DebianPostgres pg = new DebianPostgres(dir.toAbsolutePath(), RedisServer.freePort());
+        return start(dir, "");
+    }
+
+    /** @param options more server options, e.g. {@code -c shared_preload_libraries=pg_stat_statements} */
+    public static DebianPostgres start(Path dir, String options) {
+        DebianPostgres pg = new DebianPostgres(dir.toAbsolutePath(), RedisServer.freePort(), options);
         pg.initdb();
         pg.startServer();
         return pg;
@@ -58,7 +65,7 @@ public final class DebianPostgres implements AutoCloseable {
 
     private void startServer() {
         asPostgres(BIN.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-l", dir.resolve("log").toString(),
-                "-o", "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off",
+                "-o", "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off " + options,
                 "-w", "start");
         running = true;
     }
