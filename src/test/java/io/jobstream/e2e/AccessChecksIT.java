@@ -103,9 +103,9 @@ class AccessChecksIT {
 
     @Test
     void pings_reach_a_quiet_websocket_while_another_user_patches_their_account_in_a_loop() throws Exception {
-        // bob's open websockets are what a re-check walks through: 30 of them, 100 jobs each
+        // bob's open websockets are what a re-check walks through: 60 of them, 100 jobs each
         List<WsTestClient> bobs = new ArrayList<>();
-        for (int i = 0; i < 30; i++) {
+        for (int i = 0; i < 60; i++) {
             WsTestClient ws = WsTestClient.connect(node.websocketUri(), "csrftoken=b", BOB, true);
             ws.send("{\"xrftoken\":\"b\",\"groups\":{\"job_events\":[" + allJobs() + "]}}");
             bobs.add(ws);
@@ -124,10 +124,18 @@ class AccessChecksIT {
         double seconds = (System.nanoTime() - start) / 1e9;
         int pings = quiet.pings.get() - pingsBefore;
         double runs = MetricsText.value(metrics, "ws_revalidations_total") - runsBefore;
+        long maxGap = 0;
+        long previous = start;
+        for (long at : quiet.pingTimes) {
+            if (at < start) continue;
+            maxGap = Math.max(maxGap, at - previous);
+            previous = at;
+        }
         System.out.printf("AccessChecksIT: %d no-op and %d real PATCHes; %.0f re-check runs; %d pings to the quiet"
-                + " socket in %.1f s%n", noOps, changes, runs, pings, seconds);
+                + " socket in %.1f s, at most %d ms apart%n", noOps, changes, runs, pings, seconds, maxGap / 1_000_000);
         assertThat(quiet.closed).as("the quiet socket is still open (%s)", quiet.closeReason).isNotDone();
         assertThat(pings).as("pings, about one a second").isGreaterThanOrEqualTo((int) seconds - 2);
+        assertThat(maxGap / 1_000_000).as("ms between pings (every 1 s)").isLessThan(1_700);
         assertThat(runs).as("re-checks coalesced; no-op PATCHes trigger none").isLessThan(changes);
         quiet.close();
         for (WsTestClient ws : bobs) ws.abort();
