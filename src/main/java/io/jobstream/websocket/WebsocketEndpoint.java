@@ -284,15 +284,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         if (batch != null && batch.isBoolean()) subscriber.batch(batch.booleanValue());
         JsonNode groups = message.get("groups");
         // anything else is accepted silently, as AWX does
-        if (groups == null) return;
-        if (!admitSubscribe(connection.userId())) {
-            metrics.rejected("subscribe_rate");
-            subscriber.reply(Replies.error("too many subscribe messages: at most "
-                    + config.limits().maxSubscribesPerUser() + " per second per user (ws.max-subscribes-per-user);"
-                    + " subscriptions unchanged"));
-            return;
-        }
-        subscribe(connection, groups, message.get("resume"));
+        if (groups != null) subscribe(connection, groups, message.get("resume"));
     }
 
     private boolean admitSubscribe(long userId) {
@@ -336,6 +328,14 @@ public final class WebsocketEndpoint implements AutoCloseable {
         Set<Long> jobs = new LinkedHashSet<>();
         for (SubscribeParser.Group group : groups) {
             if (group.isJobEvents() && group.jobId().isPresent()) jobs.add(group.jobId().getAsLong());
+        }
+        // only a message naming jobs costs store queries, so only such messages count against the user's rate
+        if (!jobs.isEmpty() && !admitSubscribe(connection.userId())) {
+            metrics.rejected("subscribe_rate");
+            subscriber.reply(Replies.error("too many subscribe messages: at most "
+                    + config.limits().maxSubscribesPerUser() + " per second per user (ws.max-subscribes-per-user);"
+                    + " subscriptions unchanged"));
+            return;
         }
         Set<Long> visible = jobs.isEmpty() ? Set.of() : sight.visible(connection.userId(), jobs); // one query
         Set<String> wanted = new LinkedHashSet<>();
