@@ -65,6 +65,8 @@ final class OutboxBytes {
         private static final long CLOSED = Long.MIN_VALUE / 2;
         private final AtomicLong user;
         private final AtomicLong own = new AtomicLong();
+        /** The size of the last message refused (0 after one is taken): what {@link #blocked} must find room for. */
+        private volatile long refused;
 
         private Account(AtomicLong user) {
             this.user = user;
@@ -74,13 +76,14 @@ final class OutboxBytes {
         boolean take(long bytes) {
             long mine = own.get();
             if (mine < 0) return false; // closed
-            long users = user.get();
-            if (mine > 0 && mine + bytes > perConnection) return false;
-            if (users > 0 && users + bytes > perUser) return false;
-            if (mine > 0 && node.get() + bytes > perNode) return false;
+            if (!fits(mine, bytes)) {
+                refused = bytes;
+                return false;
+            }
             if (own.addAndGet(bytes) < 0) return false; // closed meanwhile: the close gave back all it saw
             user.addAndGet(bytes);
             node.addAndGet(bytes);
+            if (refused != 0) refused = 0;
             return true;
         }
 
@@ -96,9 +99,23 @@ final class OutboxBytes {
             return Math.max(0, own.get());
         }
 
-        /** Past half its own bound: a reader waits until the drain frees half (as for the message count). */
-        boolean overHalf() {
-            return held() > perConnection / 2;
+        /**
+         * A reader should not read now: past half its own bound (it waits until the drain frees half, as for the
+         * message count), or the last message refused would still not fit, so nothing it reads could be queued
+         * (reading, or handing over to the live frames kept aside, would fail, catch up and read again: a loop on
+         * the reader threads).
+         */
+        boolean blocked() {
+            long mine = held();
+            return mine > perConnection / 2 || !fits(mine, Math.max(1, refused));
+        }
+
+        /** The rules of the class comment: whether {@code bytes} more may be held now. */
+        private boolean fits(long mine, long bytes) {
+            if (mine > 0 && mine + bytes > perConnection) return false;
+            long users = user.get();
+            if (users > 0 && users + bytes > perUser) return false;
+            return mine == 0 || node.get() + bytes <= perNode;
         }
 
         /** What its connection may still take before passing any bound (at least 1: one row is always read). */

@@ -353,8 +353,12 @@ public final class Subscriber implements GroupMember {
                     return;
                 }
                 int room = policy.capacity() - queued.get();
-                if (room < Math.min(PAGE, (policy.capacity() + 1) / 2) || bytes.overHalf()) {
-                    waitForRoom(feed);
+                if (room < Math.min(PAGE, (policy.capacity() + 1) / 2) || bytes.blocked()) {
+                    if (bytes.starvedByOwnUser()) { // no completion of ours will come to wake this feed
+                        background.schedule(() -> read(feed), STARVED_RETRY_MILLIS); // flag stays set
+                    } else {
+                        waitForRoom(feed);
+                    }
                     return;
                 }
                 maxBytes = bytes.room(); // a page of 2 MB rows must not be read when there is room for two
@@ -732,7 +736,8 @@ public final class Subscriber implements GroupMember {
 
     /** Readers that stopped for room go on once half the outbox is free, in messages and in bytes. */
     private boolean roomForReaders() {
-        return queued.get() <= policy.capacity() / 2 && !bytes.overHalf();
+        // holding nothing, it goes on even when its user's budget is spent: the reader then looks again on a timer
+        return queued.get() <= policy.capacity() / 2 && (!bytes.blocked() || bytes.held() == 0);
     }
 
     private void resumeReaders() {
