@@ -6,7 +6,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The bytes of event messages this node holds for its websocket subscribers: queued in an outbox or handed to Jetty
- * and not yet written. Bounded per connection ({@code ws.outbox-max-bytes}), per user
+ * and not yet written (live frames shared by a job's subscribers count for each connection, and for the user and the
+ * node only when built for one subscriber: see {@link Account}). Bounded per connection ({@code ws.outbox-max-bytes}), per user
  * ({@code ws.outbox-max-bytes-per-user}) and for the node ({@code ws.outbox-max-bytes-total}), because a message
  * count says nothing about memory: 10,000 messages of 2 MB are 20 GB.
  *
@@ -57,14 +58,21 @@ final class OutboxBytes {
     }
 
     /**
-     * One connection's share; its subscriber charges and gives back. Lock-free: {@code own} is the truth, and
-     * closing swaps it for {@link #CLOSED}, so a charge or give-back racing the close is either counted in what the
-     * close gives back or sees the mark and does nothing.
+     * One connection's share; its subscriber charges and gives back. A <em>shared</em> message (a live frame, one
+     * object for every subscriber of its job) is charged to the connection only: charging it to the user and the node
+     * once per subscriber would count one user's 100 tabs on a busy job 100 times and push them all into catch-up
+     * for memory that exists once. A message built for this subscriber alone (read from the store: resume, gap,
+     * catch-up) is charged at all three levels. Lock-free: the counters are the truth, and closing swaps them for
+     * {@link #CLOSED}, so a charge or give-back racing the close is either counted in what the close gives back or
+     * sees the mark and does nothing.
      */
     final class Account {
         private static final long CLOSED = Long.MIN_VALUE / 2;
         private final AtomicLong user;
+        /** Every byte this connection holds (its own bound). */
         private final AtomicLong own = new AtomicLong();
+        /** The part of {@link #own} also charged to the user and the node. */
+        private final AtomicLong charged = new AtomicLong();
         /** The size of the last message refused (0 after one is taken): what {@link #blocked} must find room for. */
         private volatile long refused;
 
@@ -72,24 +80,31 @@ final class OutboxBytes {
             this.user = user;
         }
 
-        /** Charges {@code bytes} unless that passes a bound (rules in the class comment); false = not charged. */
-        boolean take(long bytes) {
+        /**
+         * Charges {@code bytes} unless that passes a bound (rules in the class comment); false = not charged.
+         *
+         * @param shared a live frame shared with other subscribers: charged to this connection only
+         */
+        boolean take(long bytes, boolean shared) {
             long mine = own.get();
             if (mine < 0) return false; // closed
-            if (!fits(mine, bytes)) {
+            if (!fits(mine, bytes, shared)) {
                 refused = bytes;
                 return false;
             }
             if (own.addAndGet(bytes) < 0) return false; // closed meanwhile: the close gave back all it saw
-            user.addAndGet(bytes);
-            node.addAndGet(bytes);
+            if (!shared && charged.addAndGet(bytes) >= 0) {
+                user.addAndGet(bytes);
+                node.addAndGet(bytes);
+            }
             if (refused != 0) refused = 0;
             return true;
         }
 
         /** Gives back what {@link #take} charged, once the message is written; nothing after {@link #close}. */
-        void give(long bytes) {
-            if (own.addAndGet(-bytes) < CLOSED / 2) return; // closed: already given back
+        void give(long bytes, boolean shared) {
+            if (own.addAndGet(-bytes) < CLOSED / 2 || shared) return; // closed: already given back
+            if (charged.addAndGet(-bytes) < CLOSED / 2) return;
             user.addAndGet(-bytes);
             node.addAndGet(-bytes);
         }
@@ -103,22 +118,23 @@ final class OutboxBytes {
          * A reader should not read now: past half its own bound (it waits until the drain frees half, as for the
          * message count), or the last message refused would still not fit, so nothing it reads could be queued
          * (reading, or handing over to the live frames kept aside, would fail, catch up and read again: a loop on
-         * the reader threads).
+         * the reader threads). Readers build messages of their own, so the user's and the node's bounds apply.
          */
         boolean blocked() {
             long mine = held();
-            return mine > perConnection / 2 || !fits(mine, Math.max(1, refused));
+            return mine > perConnection / 2 || !fits(mine, Math.max(1, refused), false);
         }
 
         /** The rules of the class comment: whether {@code bytes} more may be held now. */
-        private boolean fits(long mine, long bytes) {
+        private boolean fits(long mine, long bytes, boolean shared) {
             if (mine > 0 && mine + bytes > perConnection) return false;
+            if (shared) return true;
             long users = user.get();
             if (users > 0 && users + bytes > perUser) return false;
             return mine == 0 || node.get() + bytes <= perNode;
         }
 
-        /** What its connection may still take before passing any bound (at least 1: one row is always read). */
+        /** What a reader may still fetch before passing any bound (at least 1: one row is always read). */
         long room() {
             long left = Math.min(perConnection - held(), Math.min(perUser - user.get(), perNode - node.get()));
             return Math.max(1, left);
@@ -131,8 +147,9 @@ final class OutboxBytes {
 
         /** The connection closed: gives back all it holds; later {@link #give}s are ignored. Idempotent. */
         void close() {
-            long mine = own.getAndSet(CLOSED);
-            if (mine <= 0) return; // already closed (negative), or nothing held
+            own.getAndSet(CLOSED);
+            long mine = charged.getAndSet(CLOSED);
+            if (mine <= 0) return; // already closed (negative), or nothing charged beyond the connection
             user.addAndGet(-mine);
             node.addAndGet(-mine);
         }

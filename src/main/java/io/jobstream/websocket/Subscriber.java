@@ -121,6 +121,11 @@ public final class Subscriber implements GroupMember {
         Out(String reply) {
             this(reply, null, 0);
         }
+
+        /** A live frame: one object for all the job's subscribers (a replayed one was built for this one alone). */
+        boolean shared() {
+            return event != null && event.live();
+        }
     }
 
     private final FrameSender sender;
@@ -514,7 +519,7 @@ public final class Subscriber implements GroupMember {
 
     /** False when the outbox is full in messages or in bytes (see {@link OutboxBytes}); the caller catches up. */
     private boolean queueEvent(Out out) {
-        if (queued.get() >= policy.capacity() || !bytes.take(out.bytes())) return false;
+        if (queued.get() >= policy.capacity() || !bytes.take(out.bytes(), out.shared())) return false;
         queued.incrementAndGet();
         outbox.add(out);
         scheduleDrain();
@@ -753,17 +758,21 @@ public final class Subscriber implements GroupMember {
     private void sent(List<Out> frames) {
         long writtenMicros = micros();
         int events = 0;
-        long written = 0;
+        long shared = 0;
+        long own = 0;
         for (Out out : frames) {
             EventFrame event = out.event();
-            written += out.bytes();
+            if (out.shared()) shared += out.bytes();
+            else own += out.bytes();
             if (event != null) {
                 events++;
                 metrics.written(event, writtenMicros);
             }
         }
         metrics.sent(events);
-        bytes.give(written); // only now: until Jetty wrote it, the message is in memory (Jetty's queue)
+        // only now: until Jetty wrote it, the message is in memory (Jetty's queue)
+        if (shared > 0) bytes.give(shared, true);
+        if (own > 0) bytes.give(own, false);
         sending.decrementAndGet();
         if (waitingForRoom && roomForReaders()) resumeReaders();
         if (!outbox.isEmpty()) scheduleDrain();
