@@ -43,8 +43,10 @@ public final class Settings {
                     + " written); beyond it the job is caught up from the store as the client reads, as for a full"
                     + " outbox. A connection holding nothing always gets one message.");
     public static final Setting WS_OUTBOX_MAX_BYTES_PER_USER = new Setting("ws.outbox-max-bytes-per-user", "64MiB",
-            "The same over all websocket connections of one user: a user whose clients stop reading holds at most"
-                    + " this (plus one message), and only that user's other connections wait.");
+            "The same over all websocket connections of one user, for messages built for one subscriber (read from"
+                    + " the store: resume, gap fill, catch-up; live frames are shared by a job's subscribers and count"
+                    + " per connection only): a user whose clients stop reading holds at most this (plus one message),"
+                    + " and only that user's other connections wait.");
     public static final Setting WS_OUTBOX_MAX_BYTES_TOTAL = new Setting("ws.outbox-max-bytes-total", "256MiB",
             "The same over the node (metric ws_outbox_bytes); when reached, only connections holding nothing get"
                     + " a message, one at a time. Size the heap above it.");
