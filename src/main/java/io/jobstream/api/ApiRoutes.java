@@ -1,5 +1,9 @@
 package io.jobstream.api;
 
+import io.jobstream.config.Config;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -35,6 +39,15 @@ public final class ApiRoutes {
 
     /** @param access who may see which job; every route but ping expects the AuthFilter's principal on the request */
     public ApiRoutes(JobReader jobs, EventReader events, StdoutSource stdout, NodeInfo node, JobAccess access) {
+        this(jobs, events, stdout, node, access, Config.Downloads.DEFAULT, new SimpleMeterRegistry());
+    }
+
+    /**
+     * @param downloads how stdout responses are streamed (minimum read rate)
+     * @param registry  for {@code http.downloads.too.slow}
+     */
+    public ApiRoutes(JobReader jobs, EventReader events, StdoutSource stdout, NodeInfo node, JobAccess access,
+            Config.Downloads downloads, MeterRegistry registry) {
         this.jobs = Objects.requireNonNull(jobs, "jobs");
         this.access = Objects.requireNonNull(access, "access");
         this.node = Objects.requireNonNull(node, "node");
@@ -42,7 +55,9 @@ public final class ApiRoutes {
                 (ctx, jobId) -> {
                     if (!access.mayView(Requests.principal(ctx), jobId)) throw ApiError.forbidden();
                 });
-        this.stdout = new StdoutView(Objects.requireNonNull(stdout, "stdout"));
+        this.stdout = new StdoutView(Objects.requireNonNull(stdout, "stdout"), downloads,
+                Counter.builder("http.downloads.too.slow").description("stdout responses cut off because the client"
+                        + " read slower than http.min-response-rate").register(registry));
     }
 
     public void register(RoutesConfig routes) {

@@ -2,7 +2,10 @@ package io.jobstream.api;
 
 import io.javalin.http.Context;
 import java.io.BufferedWriter;
+import io.jobstream.config.Config;
+import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +13,15 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.util.thread.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code GET /api/v2/jobs/{id}/stdout/} (reference §2.12, §7.2): the job's event stdout in counter order, one
@@ -19,15 +31,82 @@ import java.util.Locale;
  * Jetty's request threads; the source reads the store in pages, holding no connection while the client reads.
  */
 final class StdoutView {
+    private static final Logger LOG = LoggerFactory.getLogger(StdoutView.class);
     /** AWX's STDOUT_MAX_BYTES_DISPLAY: above this many characters only downloads are served. */
     static final long MAX_DISPLAY_CHARS = 1_048_576;
     private static final List<String> FORMATS = List.of("txt", "ansi", "json", "html", "txt_download",
             "ansi_download");
 
     private final StdoutSource source;
+    private final Config.Downloads downloads;
+    private final Counter slowClients;
 
-    StdoutView(StdoutSource source) {
+    /** @param slowClients counts responses cut off for {@code http.min-response-rate} */
+    StdoutView(StdoutSource source, Config.Downloads downloads, Counter slowClients) {
         this.source = source;
+        this.downloads = downloads;
+        this.slowClients = slowClients;
+    }
+
+    /**
+     * Streams the job's stdout into {@code target}, written through {@code body}. A client that reads slower than
+     * the minimum rate is cut off, counted, and its connection closed: the response is committed, so ending it
+     * "normally" would make Jetty wait to flush what it still holds to that same slow client. A write stays blocked
+     * while the socket's buffers are full, so besides the check before each write a watchdog on Jetty's scheduler
+     * looks every second.
+     */
+    private void copy(Context ctx, JobView job, MinRateOutput body, Writer target) throws IOException {
+        ServletContextRequest request = ServletContextRequest.getServletContextRequest(ctx.req());
+        EndPoint endPoint = request == null ? null : request.getConnectionMetaData().getConnection().getEndPoint();
+        AtomicBoolean done = new AtomicBoolean();
+        if (endPoint != null && downloads.minRate() > 0) {
+            watch(request.getComponents().getScheduler(), endPoint, body, done);
+        }
+        try {
+            source.copy(job.id(), stdout -> writeEvent(target, stdout));
+            target.flush();
+        } catch (IOException e) {
+            if (!body.wasCut()) throw e;
+            slowClients.increment();
+            LOG.debug("job {}: stdout response cut off: {}", job.id(), e.getMessage());
+            if (endPoint != null) abort(endPoint); // what Jetty still holds for this client goes with it
+        } finally {
+            done.set(true);
+        }
+    }
+
+    private static void watch(Scheduler scheduler, EndPoint endPoint, MinRateOutput body, AtomicBoolean done) {
+        Runnable[] tick = new Runnable[1];
+        tick[0] = () -> {
+            if (done.get()) return;
+            if (body.behind()) {
+                body.cut();
+                abort(endPoint); // the blocked write fails, and the request thread ends the download
+                return;
+            }
+            scheduler.schedule(tick[0], 1, TimeUnit.SECONDS);
+        };
+        scheduler.schedule(tick[0], 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Closes the connection with a reset: a plain close would still send the megabytes in the socket's buffer, at
+     * the slow client's pace, while the kernel holds them.
+     */
+    private static void abort(EndPoint endPoint) {
+        if (endPoint.getTransport() instanceof SocketChannel channel) {
+            try {
+                channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+            } catch (IOException | RuntimeException ignored) {
+                // closed already: nothing left to discard
+            }
+        }
+        endPoint.close();
+    }
+
+    /** The response body, through the minimum read rate (http.min-response-rate). */
+    private MinRateOutput body(Context ctx) {
+        return new MinRateOutput(ctx.outputStream(), downloads.minRate(), downloads.rateGrace(), System::nanoTime);
     }
 
     void handle(Context ctx, JobView job) throws IOException {
@@ -82,10 +161,10 @@ final class StdoutView {
             String name = "job_" + job.id() + (strip ? ".txt" : ".ansi.txt");
             ctx.header("Content-Disposition", "attachment; filename=\"" + name + "\"");
         }
-        Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16);
+        MinRateOutput body = body(ctx);
+        Writer out = new BufferedWriter(new OutputStreamWriter(body, StandardCharsets.UTF_8), 1 << 16);
         Writer target = strip ? new AnsiStripper(out) : out;
-        source.copy(job.id(), stdout -> writeEvent(target, stdout));
-        target.flush();
+        copy(ctx, job, body, target);
     }
 
     /**
@@ -158,13 +237,13 @@ final class StdoutView {
         ctx.contentType("text/html; charset=utf-8");
         ctx.header("Content-Security-Policy", HTML_CSP);
         boolean dark = !"0".equals(ctx.queryParam("dark"));
-        Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16);
+        MinRateOutput body = body(ctx);
+        Writer out = new BufferedWriter(new OutputStreamWriter(body, StandardCharsets.UTF_8), 1 << 16);
         out.write("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>job " + job.id() + " stdout</title>"
                 + "<style>body{margin:0;" + (dark ? "background:#161b1f;color:#ddd" : "background:#fff;color:#222")
                 + "}pre{margin:1em;white-space:pre-wrap;font:13px monospace}</style></head><body><pre>");
         Writer text = new AnsiStripper(new HtmlEscaper(out));
-        source.copy(job.id(), stdout -> writeEvent(text, stdout));
-        text.flush();
+        copy(ctx, job, body, text);
         out.write("</pre></body></html>\n");
         out.flush();
     }

@@ -141,13 +141,18 @@ public final class AuthRoutes {
         JsonNode body = body(ctx);
         if (body == null) return;
         Principal p = Requests.principal(ctx);
+        boolean changed = false; // only a real change re-checks open websockets: a no-op PATCH costs them nothing
         if (body.has("is_superuser")) {
             if (!p.superuser()) {
                 Requests.detail(ctx, 403, Requests.FORBIDDEN);
                 return;
             }
-            store.setSuperuser(found.get().id(), body.get("is_superuser").asBoolean());
-            cache.clearPrincipals(); // the old rights must not come back from the outage fallback
+            boolean superuser = body.get("is_superuser").asBoolean();
+            if (superuser != found.get().superuser()) {
+                store.setSuperuser(found.get().id(), superuser);
+                cache.clearPrincipals(); // the old rights must not come back from the outage fallback
+                changed = true;
+            }
         }
         String password = body.path("password").asText("");
         if (password.length() > UserLimits.MAX_PASSWORD) {
@@ -157,8 +162,9 @@ public final class AuthRoutes {
         if (!password.isEmpty()) {
             store.setPassword(found.get().id(), hasher.hash(password));
             cache.clear();
+            changed = true;
         }
-        accessChanged.run();
+        if (changed) accessChanged.run();
         json(ctx, 200, userJson(store.userById(found.get().id()).orElseThrow()));
     }
 

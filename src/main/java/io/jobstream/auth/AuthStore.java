@@ -90,6 +90,9 @@ public interface AuthStore {
     /** The owners of those of {@code jobIds} that exist (absent from the answer: no such job). */
     Map<Long, JobOwner> jobOwners(Collection<Long> jobIds);
 
+    /** {@link #mayView(long, long)} for several jobs in one query: the subset of {@code jobIds} the user may see. */
+    Set<Long> visibleOf(long userId, Collection<Long> jobIds);
+
     /**
      * For trusted writers only ({@link JobAccess}): creates rows (status {@code new}, no owner) for those of
      * {@code jobIds} that do not exist; answers the ids it created (not those another writer created first).

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -74,6 +75,17 @@ public final class JobAccess {
     /** For the websocket, which knows the user's id only; admins are recognised by the store. */
     public boolean mayView(long userId, long jobId) {
         return counted(store.mayView(userId, jobId));
+    }
+
+    /**
+     * For the websocket: which of these jobs the user may watch, in one store query (a subscribe message may name
+     * 100 jobs). Each job refused counts as a denial, as it would one by one.
+     */
+    public Set<Long> mayView(long userId, Collection<Long> jobIds) {
+        if (jobIds.isEmpty()) return Set.of();
+        Set<Long> visible = store.visibleOf(userId, jobIds);
+        for (Long job : new HashSet<>(jobIds)) if (!visible.contains(job)) counted(false);
+        return visible;
     }
 
     private boolean counted(boolean allowed) {

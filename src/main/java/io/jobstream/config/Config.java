@@ -14,8 +14,24 @@ public record Config(
     /**
      * @param idleTimeout    a connection that sends nothing for this long is closed
      * @param minRequestRate bytes per second below which a request body upload is cut off (0 = none)
+     * @param downloads      how stdout is streamed to a client
      */
-    public record HttpConfig(String host, int port, TlsConfig tls, Duration idleTimeout, long minRequestRate) {}
+    public record HttpConfig(String host, int port, TlsConfig tls, Duration idleTimeout, long minRequestRate,
+                             Downloads downloads) {
+        public HttpConfig(String host, int port, TlsConfig tls, Duration idleTimeout, long minRequestRate) {
+            this(host, port, tls, idleTimeout, minRequestRate, Downloads.DEFAULT);
+        }
+    }
+
+    /**
+     * @param pageBytes    stdout read from the store per query of one stdout response ({@code http.download-page-size})
+     * @param minRate      bytes per second a client must read a stdout response at, on average, once
+     *                     {@code rateGrace} has passed; 0 = no minimum ({@code http.min-response-rate})
+     * @param rateGrace    how long a response may be slow at its start (TCP slow start, a busy browser)
+     */
+    public record Downloads(long pageBytes, long minRate, Duration rateGrace) {
+        public static final Downloads DEFAULT = new Downloads(4L << 20, 1L << 10, Duration.ofSeconds(10));
+    }
 
     /**
      * TLS for HTTP and websockets on the one port: off, a PEM certificate and key, or a self-signed certificate
@@ -63,11 +79,23 @@ public record Config(
      *                     0 = no limit; the excess is delayed (read from the store at that rate), never dropped
      * @param limits       what a browser may send and open
      */
-    public record WsConfig(int outboxCapacity, Duration gapWait, Duration holeWait, int maxEventRate, WsLimits limits) {
+    public record WsConfig(int outboxCapacity, Duration gapWait, Duration holeWait, int maxEventRate, WsLimits limits,
+                           OutboxBytes outboxBytes) {
         /** The default waits, no event rate limit and {@link WsLimits#LENIENT} (tests and benchmarks). */
         public WsConfig(int outboxCapacity) {
-            this(outboxCapacity, Duration.ofSeconds(2), Duration.ofSeconds(5), 0, WsLimits.LENIENT);
+            this(outboxCapacity, Duration.ofSeconds(2), Duration.ofSeconds(5), 0, WsLimits.LENIENT, OutboxBytes.DEFAULT);
         }
+    }
+
+    /**
+     * Bytes of event messages held for websocket subscribers (queued, or handed to Jetty and not yet written).
+     *
+     * @param perConnection per connection ({@code ws.outbox-max-bytes})
+     * @param perUser       over all of one user's connections ({@code ws.outbox-max-bytes-per-user})
+     * @param total         over the node ({@code ws.outbox-max-bytes-total})
+     */
+    public record OutboxBytes(long perConnection, long perUser, long total) {
+        public static final OutboxBytes DEFAULT = new OutboxBytes(16L << 20, 64L << 20, 256L << 20);
     }
 
     /**
@@ -79,11 +107,12 @@ public record Config(
      * @param maxMessageRate        incoming messages per second per connection, 0 = no limit
      * @param maxJsonDepth          deepest JSON nesting of an incoming message
      * @param idleTimeout           a connection on which nothing moves for this long (nothing read, writes stuck) is closed
+     * @param maxSubscribesPerUser  subscribe messages per second per user over all its connections, 0 = no limit
      */
     public record WsLimits(int maxMessageBytes, int maxSubscriptions, int maxConnectionsPerUser, int maxMessageRate,
-                           int maxJsonDepth, Duration idleTimeout) {
+                           int maxJsonDepth, Duration idleTimeout, int maxSubscribesPerUser) {
         /** Limits no well-behaved test or benchmark client reaches: one user may open any number of connections. */
-        public static final WsLimits LENIENT = new WsLimits(64 << 10, 1000, 0, 0, 16, Duration.ofSeconds(30));
+        public static final WsLimits LENIENT = new WsLimits(64 << 10, 1000, 0, 0, 16, Duration.ofSeconds(30), 0);
     }
 
     /**

@@ -44,7 +44,9 @@ public final class ConfigLoader {
 
     private Config build() {
         var http = new Config.HttpConfig(string(Settings.HOST), intIn(Settings.PORT, 0, 65535), tls(),
-                duration(Settings.HTTP_IDLE_TIMEOUT, Duration.ofMillis(100)), size(Settings.HTTP_MIN_REQUEST_RATE, 0, 1L << 30));
+                duration(Settings.HTTP_IDLE_TIMEOUT, Duration.ofMillis(100)), size(Settings.HTTP_MIN_REQUEST_RATE, 0, 1L << 30),
+                new Config.Downloads(size(Settings.HTTP_DOWNLOAD_PAGE_SIZE, 64L << 10, 1L << 30),
+                        size(Settings.HTTP_MIN_RESPONSE_RATE, 0, 1L << 30), Config.Downloads.DEFAULT.rateGrace()));
         Path dataDir = Path.of(string(Settings.DATA_DIR));
         String binaries = string(Settings.DATABASE_BINARIES_DIR);
         var db = new Config.DatabaseConfig(databaseUrl(), dataDir, intIn(Settings.DATABASE_POOL_SIZE, 2, 200),
@@ -67,7 +69,11 @@ public final class ConfigLoader {
                         intIn(Settings.WS_MAX_CONNECTIONS_PER_USER, 0, 1_000_000),
                         intIn(Settings.WS_MAX_MESSAGE_RATE, 0, 1_000_000),
                         intIn(Settings.WS_MAX_JSON_DEPTH, 4, 1000),
-                        duration(Settings.WS_IDLE_TIMEOUT, Duration.ofMillis(100))));
+                        duration(Settings.WS_IDLE_TIMEOUT, Duration.ofMillis(100)),
+                        intIn(Settings.WS_MAX_SUBSCRIBES_PER_USER, 0, 1_000_000)),
+                new Config.OutboxBytes(size(Settings.WS_OUTBOX_MAX_BYTES, 64L << 10, 1L << 40),
+                        size(Settings.WS_OUTBOX_MAX_BYTES_PER_USER, 64L << 10, 1L << 40),
+                        size(Settings.WS_OUTBOX_MAX_BYTES_TOTAL, 64L << 10, 1L << 40)));
         var cluster = new Config.ClusterConfig(redisUrl(), nodeName(), duration(Settings.NODE_TIMEOUT, Duration.ofSeconds(1)),
                 bool(Settings.REDIS_WAIT_AOF));
         boolean demo = bool(Settings.DEMO);

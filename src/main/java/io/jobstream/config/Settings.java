@@ -42,6 +42,18 @@ public final class Settings {
             "Longest pause between retries while the database is failing (backoff doubles up to this).");
     public static final Setting OUTBOX_CAPACITY = new Setting("ws.outbox-capacity", "10000",
             "Event messages queued per websocket subscriber; a job that overflows it is caught up from the store.");
+    public static final Setting WS_OUTBOX_MAX_BYTES = new Setting("ws.outbox-max-bytes", "16MiB",
+            "Bytes of event messages held per websocket connection (queued, or given to the socket and not yet"
+                    + " written); beyond it the job is caught up from the store as the client reads, as for a full"
+                    + " outbox. A connection holding nothing always gets one message.");
+    public static final Setting WS_OUTBOX_MAX_BYTES_PER_USER = new Setting("ws.outbox-max-bytes-per-user", "64MiB",
+            "The same over all websocket connections of one user, for messages built for one subscriber (read from"
+                    + " the store: resume, gap fill, catch-up; live frames are shared by a job's subscribers and count"
+                    + " per connection only): a user whose clients stop reading holds at most this (plus one message),"
+                    + " and only that user's other connections wait.");
+    public static final Setting WS_OUTBOX_MAX_BYTES_TOTAL = new Setting("ws.outbox-max-bytes-total", "256MiB",
+            "The same over the node (metric ws_outbox_bytes); when reached, only connections holding nothing get"
+                    + " a message, one at a time. Size the heap above it.");
     public static final Setting GAP_WAIT = new Setting("ws.gap-wait", "2s",
             "How long a subscriber holds later events of a job while an earlier counter is missing, before it"
                     + " fills the gap from the store.");
@@ -61,6 +73,11 @@ public final class Settings {
     public static final Setting WS_MAX_MESSAGE_RATE = new Setting("ws.max-message-rate", "20",
             "Messages per second a browser may send on one websocket connection; the excess gets an error"
                     + " reply and is ignored; 0 = no limit.");
+    public static final Setting WS_MAX_SUBSCRIBES_PER_USER = new Setting("ws.max-subscribes-per-user", "100",
+            "Subscribe messages naming jobs that one user may send per second over all its websocket connections"
+                    + " (each costs two database queries: an access check and a position read for all its jobs; 100"
+                    + " lets every tab of a user with the most connections resubscribe at once); the excess gets an"
+                    + " error reply and changes nothing; 0 = no limit.");
     public static final Setting WS_MAX_JSON_DEPTH = new Setting("ws.max-json-depth", "16",
             "Deepest JSON nesting accepted in a websocket message (AWX's messages need 3); a deeper one gets an error.");
     public static final Setting WS_IDLE_TIMEOUT = new Setting("ws.idle-timeout", "30s",
@@ -82,6 +99,13 @@ public final class Settings {
             "Close an HTTP connection that sends nothing for this long (a stalled or slowloris client).");
     public static final Setting HTTP_MIN_REQUEST_RATE = new Setting("http.min-request-rate", "1KiB",
             "Slowest request body upload accepted, per second; a slower one is cut off with 408 (0 = no minimum).");
+    public static final Setting HTTP_DOWNLOAD_PAGE_SIZE = new Setting("http.download-page-size", "4MiB",
+            "Stdout read from the store per query while a job's stdout is streamed (at least one event); a download"
+                    + " that waits for a slow client holds about twice this in memory.");
+    public static final Setting HTTP_MIN_RESPONSE_RATE = new Setting("http.min-response-rate", "1KiB",
+            "Slowest a client may read a stdout response, per second on average from 10 s after it starts; a slower"
+                    + " one is cut off, so reading slowly cannot hold a thread and memory past the idle timeout"
+                    + " (0 = no minimum).");
     public static final Setting TLS_CERT = new Setting("tls-cert", "",
             "PEM certificate (chain) file: serve https and wss instead of http and ws on the same port. Needs tls-key.");
     public static final Setting TLS_KEY = new Setting("tls-key", "",
@@ -147,8 +171,9 @@ public final class Settings {
 
     public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_BINARIES_DIR, DATABASE_POOL_SIZE,
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, MAX_RATE, RATE_BURST, MAX_JSON_DEPTH, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
-            OUTBOX_CAPACITY, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, WS_MAX_MESSAGE_SIZE, WS_MAX_SUBSCRIPTIONS,
-            WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE, TLS_CERT, TLS_KEY,
+            OUTBOX_CAPACITY, WS_OUTBOX_MAX_BYTES, WS_OUTBOX_MAX_BYTES_PER_USER, WS_OUTBOX_MAX_BYTES_TOTAL, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, WS_MAX_MESSAGE_SIZE, WS_MAX_SUBSCRIPTIONS,
+            WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_SUBSCRIBES_PER_USER, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE,
+            HTTP_DOWNLOAD_PAGE_SIZE, HTTP_MIN_RESPONSE_RATE, TLS_CERT, TLS_KEY,
             TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, REDIS_WAIT_AOF, DEMO,
             PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_MAX_RUNNING_PER_USER, JOBS_MAX_PENDING_PER_USER,
             JOBS_MAX_LAUNCHES_PER_MINUTE, JOBS_PASS_ENV, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,

@@ -316,6 +316,28 @@ public final class PostgresAuthStore implements AuthStore {
     }
 
     @Override
+    public Set<Long> visibleOf(long userId, Collection<Long> jobIds) {
+        if (jobIds.isEmpty()) return Set.of();
+        Long[] ids = jobIds.toArray(Long[]::new);
+        // superusers may watch any id, as in mayView; the rest through the one visibility condition
+        return with("checking job access", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT x FROM unnest(?::bigint[]) x"
+                    + " WHERE coalesce((SELECT is_superuser FROM auth_user WHERE id = ?), false)"
+                    + " OR EXISTS (SELECT 1 FROM job j WHERE j.id = x AND " + VISIBLE + ")")) {
+                ps.setArray(1, c.createArrayOf("bigint", ids));
+                ps.setLong(2, userId);
+                ps.setLong(3, userId);
+                ps.setLong(4, userId);
+                Set<Long> visible = new HashSet<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) visible.add(rs.getLong(1));
+                }
+                return visible;
+            }
+        });
+    }
+
+    @Override
     public Map<Long, JobOwner> jobOwners(Collection<Long> jobIds) {
         return with("reading job owners", c -> {
             Map<Long, JobOwner> owners = new HashMap<>();

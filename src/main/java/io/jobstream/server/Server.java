@@ -183,7 +183,7 @@ public final class Server implements AutoCloseable {
         websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()),
                 queue.watermark(), clock, registry,
                 ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
-                (user, job) -> access.mayView(user.longValue(), job.longValue()));
+                access::mayView);
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
         stats = new StatsEndpoint(cluster.nodeName(), cluster.enabled() ? "cluster" : "embedded",
@@ -199,7 +199,8 @@ public final class Server implements AutoCloseable {
         }
         ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry, access);
         api = new ApiRoutes(new PostgresJobReader(database.dataSource()), new PostgresEventReader(database.dataSource()),
-                new PostgresStdout(database.dataSource()), new NodeInfo(VERSION, nodeName(), clock.instant()), access);
+                new PostgresStdout(database.dataSource(), config.http().downloads().pageBytes()),
+                new NodeInfo(VERSION, nodeName(), clock.instant()), access, config.http().downloads(), registry);
         PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
         // status changes of launched jobs go to every node's subscribers (through Redis in cluster mode)
         StatusListener statuses = broadcaster instanceof RedisBroadcaster relay ? relay::publishStatus : local::publishStatus;

@@ -56,7 +56,10 @@ import org.slf4j.LoggerFactory;
  * lost. The skipped counters are remembered as at most {@link #SKIPPED_RANGES} ranges per job (the oldest forgotten
  * first).
  *
- * <p><b>Bounds.</b> Event frames queued ≤ {@code capacity}; held events per job ≤ {@code holdLimit}; protocol replies
+ * <p><b>Bounds.</b> Event frames queued ≤ {@code capacity}, and their bytes (queued or handed to Jetty, not yet
+ * written) within the connection's, its user's and the node's byte budgets ({@link OutboxBytes}): a frame that does
+ * not fit is not queued, its feed catches up from the store as for a full outbox, and the store reader asks for no
+ * more bytes than there is room for. Held events per job ≤ {@code holdLimit} and {@code holdBytes}; protocol replies
  * and jobs messages may use {@link #CONTROL_RESERVE} more, and only when even that is full is the connection closed
  * (1013, the hard safety net). A socket that accepts no bytes at all is closed by Jetty's idle timeout.
  */
@@ -87,8 +90,24 @@ public final class Subscriber implements GroupMember {
      */
     static final int WINDOW = 32;
 
-    /** What the delivering side needs beyond the outbox: when to give up on gaps and holes, the rate limit. */
-    record Policy(int capacity, int holdLimit, long gapWaitMillis, long holeWaitMillis, int maxEventRate) {}
+    /**
+     * What the delivering side needs beyond the outbox: when to give up on gaps and holes, the rate limit.
+     *
+     * @param holdBytes most bytes of live frames kept aside per job (they are shared with the job's other
+     *                  subscribers, but a stalled subscriber would keep them alive: 10,000 frames of 2 MB are 20 GB)
+     */
+    record Policy(int capacity, int holdLimit, long gapWaitMillis, long holeWaitMillis, int maxEventRate,
+                  long holdBytes) {
+        Policy(int capacity, int holdLimit, long gapWaitMillis, long holeWaitMillis, int maxEventRate) {
+            this(capacity, holdLimit, gapWaitMillis, holeWaitMillis, maxEventRate, Long.MAX_VALUE / 4);
+        }
+    }
+
+    /**
+     * How often a feed whose connection holds nothing, while its user's other connections hold the user's whole
+     * byte budget, looks again: no completion of its own will wake it.
+     */
+    static final long STARVED_RETRY_MILLIS = 250;
 
     /** Runs store reads and delayed checks off the delivering thread. */
     interface Background {
@@ -97,7 +116,22 @@ public final class Subscriber implements GroupMember {
         void schedule(Runnable task, long delayMillis);
     }
 
-    private record Out(String text, EventFrame event) {}
+    /** A queued message; {@code bytes} is what an event charges to the byte budget (0 for replies). */
+    private record Out(String text, EventFrame event, long bytes) {
+        /** An event: its text and its UTF-8 bytes are both in memory until written. */
+        Out(EventFrame event) {
+            this(event.text(), event, (long) event.text().length() + event.utf8().length);
+        }
+
+        Out(String reply) {
+            this(reply, null, 0);
+        }
+
+        /** A live frame: one object for all the job's subscribers (a replayed one was built for this one alone). */
+        boolean shared() {
+            return event != null && event.live();
+        }
+    }
 
     private final FrameSender sender;
     private final Policy policy;
@@ -108,6 +142,7 @@ public final class Subscriber implements GroupMember {
     private final WsMetrics metrics;
     private final Clock clock;
     private final Watermark watermark;
+    private final OutboxBytes.Account bytes;
 
     private final ConcurrentLinkedQueue<Out> outbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
@@ -136,7 +171,9 @@ public final class Subscriber implements GroupMember {
         /** Catching up from the store: live frames are not queued, only the highest counter remembered. */
         boolean catchingUp = true;
         int liveHigh;
+        /** Live frames kept aside, by counter; change it only through hold/pollHeld/dropHeldBelow (bytes). */
         final TreeMap<Integer, Out> held = new TreeMap<>();
+        long heldBytes;
         /** Counters skipped as holes: start to end, inclusive. */
         final TreeMap<Integer, Integer> skipped = new TreeMap<>();
         boolean gapCheckPending;
@@ -157,11 +194,50 @@ public final class Subscriber implements GroupMember {
             this.group = EventMessages.jobEventsGroup(jobId);
             this.next = next;
         }
+
+        /** Keeps {@code out} aside; the oldest go beyond {@code limit} frames or {@code maxBytes} (the newest stays). */
+        void hold(Out out, int limit, long maxBytes) {
+            Out replaced = held.put(out.event().counter(), out);
+            heldBytes += out.bytes() - (replaced == null ? 0 : replaced.bytes());
+            while (held.size() > 1 && (held.size() > limit || heldBytes > maxBytes)) pollHeld();
+        }
+
+        Map.Entry<Integer, Out> pollHeld() {
+            Map.Entry<Integer, Out> first = held.pollFirstEntry();
+            if (first != null) heldBytes -= first.getValue().bytes();
+            return first;
+        }
+
+        void dropHeldBelow(int counter) {
+            while (!held.isEmpty() && held.firstKey() < counter) pollHeld();
+        }
     }
 
     /** @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed */
     Subscriber(FrameSender sender, Policy policy, Executor executor, Background background, EventSource source, Hub hub,
             WsMetrics metrics, Clock clock, Watermark watermark) {
+        this(sender, policy, executor, background, source, hub, metrics, clock, watermark, OutboxBytes.unbounded().open(0));
+    }
+
+    /** Single-node subscribers (tests): the memory queue's watermark, no byte budget. */
+    Subscriber(FrameSender sender, Policy policy, Executor executor, Background background, EventSource source, Hub hub,
+            WsMetrics metrics, Clock clock) {
+        this(sender, policy, executor, background, source, hub, metrics, clock, Watermark.LOCAL);
+    }
+
+    /** @param bytes this connection's share of the node's outbox bytes; closed with the subscriber */
+    Subscriber(FrameSender sender, Policy policy, Executor executor, Background background, EventSource source, Hub hub,
+            WsMetrics metrics, Clock clock, OutboxBytes.Account bytes) {
+        this(sender, policy, executor, background, source, hub, metrics, clock, Watermark.LOCAL, bytes);
+    }
+
+    /**
+     * @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed
+     * @param bytes     this connection's share of the node's outbox bytes; closed with the subscriber
+     */
+    Subscriber(FrameSender sender, Policy policy, Executor executor, Background background, EventSource source, Hub hub,
+            WsMetrics metrics, Clock clock, Watermark watermark, OutboxBytes.Account bytes) {
+        this.bytes = bytes;
         this.sender = sender;
         this.policy = policy;
         this.executor = executor;
@@ -213,7 +289,7 @@ public final class Subscriber implements GroupMember {
             if (feed.next > 0 && counter < feed.next && wasSkipped(feed, counter)) {
                 // a hole's event after all: late and out of order, but not lost
                 metrics.late();
-                if (!queueEvent(new Out(frame.text(), frame))) catchUp(feed, WsMetrics.CATCHUP_OVERFLOW);
+                if (!queueEvent(new Out(frame))) catchUp(feed, WsMetrics.CATCHUP_OVERFLOW);
                 return true;
             }
             if (feed.catchingUp) {
@@ -221,8 +297,7 @@ public final class Subscriber implements GroupMember {
                 // that the reader can hand over to them once it reaches them, instead of chasing the live edge
                 feed.liveHigh = Math.max(feed.liveHigh, counter);
                 if (feed.next > 0 && counter >= feed.next) {
-                    feed.held.put(counter, new Out(frame.text(), frame));
-                    if (feed.held.size() > policy.holdLimit()) feed.held.pollFirstEntry();
+                    feed.hold(new Out(frame), policy.holdLimit(), policy.holdBytes());
                 }
                 return true;
             }
@@ -230,10 +305,10 @@ public final class Subscriber implements GroupMember {
                 metrics.duplicate();
                 return true;
             }
-            Out out = new Out(frame.text(), frame);
+            Out out = new Out(frame);
             if (counter > feed.next) {
-                feed.held.put(counter, out);
-                if (feed.held.size() > policy.holdLimit()) {
+                feed.hold(out, Integer.MAX_VALUE, Long.MAX_VALUE);
+                if (feed.held.size() > policy.holdLimit() || feed.heldBytes > policy.holdBytes()) {
                     catchUp(feed, WsMetrics.CATCHUP_GAP);
                 } else {
                     scheduleGapCheck(feed);
@@ -254,8 +329,7 @@ public final class Subscriber implements GroupMember {
         if (!queueEvent(out)) {
             feed.liveHigh = Math.max(feed.liveHigh, out.event().counter());
             // kept with the live frames that follow, so the reader can hand over right here (see read)
-            feed.held.put(out.event().counter(), out);
-            if (feed.held.size() > policy.holdLimit()) feed.held.pollFirstEntry();
+            feed.hold(out, policy.holdLimit(), policy.holdBytes());
             catchUp(feed, WsMetrics.CATCHUP_OVERFLOW);
             feed.overCapacityReported = true; // the hub logs and counts this one
             return false;
@@ -266,7 +340,7 @@ public final class Subscriber implements GroupMember {
 
     private boolean queueHeld(Feed feed) {
         while (!feed.catchingUp && !feed.held.isEmpty() && feed.held.firstKey() <= feed.next) {
-            Map.Entry<Integer, Out> first = feed.held.pollFirstEntry();
+            Map.Entry<Integer, Out> first = feed.pollHeld();
             if (first.getKey() < feed.next) continue;
             if (!queueLive(feed, first.getValue())) return false;
         }
@@ -318,16 +392,22 @@ public final class Subscriber implements GroupMember {
         while (true) {
             int from;
             int limit;
+            long maxBytes;
             synchronized (this) {
                 if (closeReason != null || feeds.get(feed.jobId) != feed || !feed.catchingUp) {
                     feed.reading = false;
                     return;
                 }
                 int room = policy.capacity() - queued.get();
-                if (room < Math.min(PAGE, (policy.capacity() + 1) / 2)) {
-                    waitForRoom(feed);
+                if (room < Math.min(PAGE, (policy.capacity() + 1) / 2) || bytes.blocked()) {
+                    if (bytes.starvedByOwnUser()) { // no completion of ours will come to wake this feed
+                        background.schedule(() -> read(feed), STARVED_RETRY_MILLIS); // flag stays set
+                    } else {
+                        waitForRoom(feed);
+                    }
                     return;
                 }
+                maxBytes = bytes.room(); // a page of 2 MB rows must not be read when there is room for two
                 // while waiting for a hole, only look whether it filled: a page after it would be read for nothing
                 limit = feed.holeSinceMillis != 0 ? 1 : Math.min(PAGE, room);
                 if (policy.maxEventRate() > 0) {
@@ -341,7 +421,7 @@ public final class Subscriber implements GroupMember {
                 // asked before the read: a hole the read still shows is then not one a node committed meanwhile
                 if (feed.holeSinceMillis != 0) feed.holeSettled = watermark.committedThrough(feed.holeMark);
                 if (from > 0 && !feed.held.isEmpty()) {
-                    feed.held.headMap(from).clear(); // had already
+                    feed.dropHeldBelow(from); // had already
                     if (!feed.held.isEmpty() && feed.held.firstKey() == from) {
                         // the live frames kept since the catch-up began continue exactly here: hand over to them
                         // now rather than read (and serialise again, per subscriber) what they already hold
@@ -361,7 +441,7 @@ public final class Subscriber implements GroupMember {
                     }
                     continue;
                 }
-                page = source.eventsFrom(feed.jobId, from, limit);
+                page = source.eventsFrom(feed.jobId, from, limit, maxBytes);
             } catch (RuntimeException e) {
                 log.warn("could not read events of job {} from the store for a subscriber; retrying", feed.jobId, e);
                 metrics.catchUpFailed();
@@ -382,8 +462,12 @@ public final class Subscriber implements GroupMember {
                     }
                     EventFrame frame = new EventFrame(feed.jobId, counter, EventMessages.event(stored),
                             Timestamps.micros(stored.event().created()), 0);
-                    if (!queueEvent(new Out(frame.text(), frame))) {
-                        waitForRoom(feed);
+                    if (!queueEvent(new Out(frame))) {
+                        if (bytes.starvedByOwnUser()) { // no completion of ours will come to wake this feed
+                            background.schedule(() -> read(feed), STARVED_RETRY_MILLIS); // flag stays set
+                        } else {
+                            waitForRoom(feed);
+                        }
                         return;
                     }
                     metrics.replayed();
@@ -391,7 +475,7 @@ public final class Subscriber implements GroupMember {
                     feed.holeSinceMillis = 0;
                     if (policy.maxEventRate() > 0) feed.tokens -= 1;
                 }
-                feed.held.headMap(feed.next).clear(); // had from the store
+                feed.dropHeldBelow(feed.next); // had from the store
                 if (page.size() < limit) { // the store had nothing newer at the read
                     if (feed.liveHigh < feed.next) { // and nothing newer went by live since: live again
                         goLive(feed);
@@ -481,8 +565,9 @@ public final class Subscriber implements GroupMember {
         return true;
     }
 
+    /** False when the outbox is full in messages or in bytes (see {@link OutboxBytes}); the caller catches up. */
     private boolean queueEvent(Out out) {
-        if (queued.get() >= policy.capacity()) return false;
+        if (queued.get() >= policy.capacity() || !bytes.take(out.bytes(), out.shared())) return false;
         queued.incrementAndGet();
         outbox.add(out);
         scheduleDrain();
@@ -501,7 +586,7 @@ public final class Subscriber implements GroupMember {
             closeSlow();
             return;
         }
-        outbox.add(new Out(frame, null));
+        outbox.add(new Out(frame));
         scheduleDrain();
     }
 
@@ -521,13 +606,16 @@ public final class Subscriber implements GroupMember {
     GroupChange subscribe(Set<String> wanted, Map<Long, Integer> resume) {
         Map<Long, Integer> starts = new HashMap<>();
         Set<Long> following = following();
+        List<Long> fresh = new ArrayList<>();
         for (String group : wanted) {
             long job = jobOf(group);
-            if (job <= 0 || resume.containsKey(job) || following.contains(job)) continue;
+            if (job > 0 && !resume.containsKey(job) && !following.contains(job)) fresh.add(job);
+        }
+        if (!fresh.isEmpty()) {
             try {
-                starts.put(job, source.lastCounter(job));
-            } catch (RuntimeException e) { // the feed's reader looks it up again, with retries
-                log.warn("could not read the last counter of job {} for a new subscriber", job, e);
+                starts.putAll(source.lastCounters(fresh)); // one query for all of them
+            } catch (RuntimeException e) { // the feeds' readers look them up again, with retries
+                log.warn("could not read the last counters of jobs {} for a new subscriber", fresh, e);
             }
         }
         synchronized (this) {
@@ -609,6 +697,7 @@ public final class Subscriber implements GroupMember {
         }
         outbox.clear();
         queued.set(0);
+        bytes.close();
         metrics.disconnected(reason);
         return true;
     }
@@ -663,7 +752,7 @@ public final class Subscriber implements GroupMember {
                 utf8 = batchFrom(first, frames);
             }
             queued.addAndGet(-frames.size());
-            if (waitingForRoom && queued.get() <= policy.capacity() / 2) resumeReaders();
+            if (waitingForRoom && roomForReaders()) resumeReaders();
             sending.incrementAndGet();
             List<Out> sent = frames;
             // events go out as the bytes encoded once for all subscribers; replies are rare and sent as text
@@ -698,6 +787,12 @@ public final class Subscriber implements GroupMember {
         return array;
     }
 
+    /** Readers that stopped for room go on once half the outbox is free, in messages and in bytes. */
+    private boolean roomForReaders() {
+        // holding nothing, it goes on even when its user's budget is spent: the reader then looks again on a timer
+        return queued.get() <= policy.capacity() / 2 && (!bytes.blocked() || bytes.held() == 0);
+    }
+
     private void resumeReaders() {
         synchronized (this) {
             waitingForRoom = false;
@@ -709,17 +804,25 @@ public final class Subscriber implements GroupMember {
 
     /** A send completed (possibly inside {@code send} itself, on the drain's stack: the drain then just loops on). */
     private void sent(List<Out> frames) {
-        long written = micros();
+        long writtenMicros = micros();
         int events = 0;
+        long shared = 0;
+        long own = 0;
         for (Out out : frames) {
             EventFrame event = out.event();
+            if (out.shared()) shared += out.bytes();
+            else own += out.bytes();
             if (event != null) {
                 events++;
-                metrics.written(event, written);
+                metrics.written(event, writtenMicros);
             }
         }
         metrics.sent(events);
+        // only now: until Jetty wrote it, the message is in memory (Jetty's queue)
+        if (shared > 0) bytes.give(shared, true);
+        if (own > 0) bytes.give(own, false);
         sending.decrementAndGet();
+        if (waitingForRoom && roomForReaders()) resumeReaders();
         if (!outbox.isEmpty()) scheduleDrain();
     }
 

@@ -14,6 +14,7 @@ import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
 import io.jobstream.queue.Watermark;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -40,8 +41,8 @@ import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
 import org.eclipse.jetty.websocket.api.exceptions.ProtocolException;
 import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiPredicate;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,8 +72,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final Config.WsConfig config;
     private final Hub hub;
     private final WsMetrics metrics;
+    private final Counter revalidations;
     private final Function<WsConnectContext, Optional<WsIdentity>> authenticator;
-    private final BiPredicate<Long, Long> jobAccess;
+    private final JobSight sight;
     private final VisibleJobs visibleJobs;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor senders;
@@ -80,9 +82,16 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final Watermark watermark;
     private final Clock clock;
     private final Subscriber.Policy policy;
+    private final OutboxBytes outboxBytes;
     private final SubscribeParser parser;
     /** Open connections per user id, for {@code ws.max-connections-per-user}; entries go when they reach 0. */
     private final Map<Long, Integer> perUser = new ConcurrentHashMap<>();
+    /**
+     * Subscribe messages per user ({@code ws.max-subscribes-per-user}), over all its connections: each costs store
+     * queries, and the per-connection message rate times 100 connections is still a lot. Entries go with the user's
+     * last connection; each is locked while used (several Jetty threads).
+     */
+    private final Map<Long, MessageRate> subscribesPerUser = new ConcurrentHashMap<>();
 
     /**
      * Store reads (resume, gaps, catch-up) and delayed gap checks: two threads, so at most two of the pool's
@@ -96,7 +105,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     /**
      * Protocol pings come from this endpoint's own daemon thread rather than Javalin's automatic pings, whose
-     * non-daemon thread outlives the server and keeps a stopped node's JVM from exiting.
+     * non-daemon thread outlives the server and keeps a stopped node's JVM from exiting. It does nothing else, so
+     * that no store query can delay a ping (a late ping lets quiet connections hit the idle timeout); the periodic
+     * re-check only queues one on {@link #revalidator}.
      */
     private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ws-ping");
@@ -104,8 +115,22 @@ public final class WebsocketEndpoint implements AutoCloseable {
         return t;
     });
 
+    /**
+     * Re-checks of open connections' credentials and access: one thread, and at most one run waiting (a queue of 1),
+     * because a run checks every connection anyway: any number of changes while one waits are covered by it
+     * ({@link #revalidationQueued}). Off the ping thread, so a burst of changes cannot delay pings.
+     */
+    private final ThreadPoolExecutor revalidator = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(1), r -> {
+                Thread t = new Thread(r, "ws-revalidate");
+                t.setDaemon(true);
+                return t;
+            });
+    /** A run is queued and has not started: a change now is seen by it, nothing more to queue. */
+    private final AtomicBoolean revalidationQueued = new AtomicBoolean();
+
     private record Connection(Subscriber subscriber, WsIdentity identity, String csrfToken, Session session,
-                              MessageRate rate) {
+                              MessageRate rate, OutboxBytes.Account bytes) {
         long userId() {
             return identity.userId();
         }
@@ -113,36 +138,41 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     /**
      * @param authenticator who the handshake's credentials prove, or empty to refuse the connection (closed with 1008)
-     * @param jobAccess     whether user (first) may watch the events of job (second); asked at each subscription and
-     *                      again by {@link #revalidate()}
+     * @param sight         which jobs a user may watch, asked once per subscribe message (all its jobs) and per
+     *                      connection by {@link #revalidate()}
      */
     public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Clock clock, MeterRegistry registry,
-            Function<WsConnectContext, Optional<WsIdentity>> authenticator, BiPredicate<Long, Long> jobAccess) {
-        this(config, hub, source, Watermark.LOCAL, clock, registry, authenticator, jobAccess);
+            Function<WsConnectContext, Optional<WsIdentity>> authenticator, JobSight sight) {
+        this(config, hub, source, Watermark.LOCAL, clock, registry, authenticator, sight);
     }
 
     /** @param watermark the queue's, which subscribers ask before skipping a hole (cluster mode: the Redis stream's) */
     public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Watermark watermark, Clock clock,
-            MeterRegistry registry, Function<WsConnectContext, Optional<WsIdentity>> authenticator,
-            BiPredicate<Long, Long> jobAccess) {
+            MeterRegistry registry, Function<WsConnectContext, Optional<WsIdentity>> authenticator, JobSight sight) {
         this.watermark = watermark;
         this.config = config;
         this.source = source;
         this.clock = clock;
+        Config.OutboxBytes bytes = config.outboxBytes();
+        this.outboxBytes = new OutboxBytes(bytes.perConnection(), bytes.perUser(), bytes.total());
+        // live frames kept aside per job are shared by its subscribers; one connection's budget bounds them
         this.policy = new Subscriber.Policy(config.outboxCapacity(), config.outboxCapacity(),
-                config.gapWait().toMillis(), config.holeWait().toMillis(), config.maxEventRate());
+                config.gapWait().toMillis(), config.holeWait().toMillis(), config.maxEventRate(), bytes.perConnection());
         this.hub = hub;
         this.metrics = new WsMetrics(registry);
+        this.revalidations = Counter.builder("ws.revalidations").description("runs that checked every open"
+                + " connection's credentials and job access again (periodic, or after a change, coalesced)")
+                .register(registry);
         this.authenticator = authenticator;
-        this.jobAccess = jobAccess;
+        this.sight = sight;
         this.senders = senderPool();
         this.parser = new SubscribeParser(config.limits().maxJsonDepth());
         // a ping written (and taken by the browser) is what keeps a quiet connection within ws.idle-timeout
         long pingMillis = Math.min(PING_SECONDS * 1000, Math.max(50, config.limits().idleTimeout().toMillis() / 2));
         pinger.scheduleAtFixedRate(this::pingAll, pingMillis, pingMillis, TimeUnit.MILLISECONDS);
-        pinger.scheduleWithFixedDelay(this::revalidateNow, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
+        pinger.scheduleWithFixedDelay(this::revalidate, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
         // other nodes' access changes reach the jobs messages as soon as they reach open subscriptions
-        this.visibleJobs = new VisibleJobs(jobAccess, background);
+        this.visibleJobs = new VisibleJobs((user, job) -> sight.visible(user, List.of(job)).contains(job), background);
         pinger.scheduleWithFixedDelay(visibleJobs::forget, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
         Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
                 .register(registry);
@@ -150,6 +180,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 .description("messages queued for all subscribers of this node").register(registry);
         Gauge.builder("ws.outbox.depth.max", connections, WebsocketEndpoint::queuedMax)
                 .description("messages queued for the most backed-up subscriber of this node").register(registry);
+        Gauge.builder("ws.outbox.bytes", outboxBytes, OutboxBytes::held).baseUnit("bytes")
+                .description("bytes of event messages held for this node's subscribers: queued, or handed to the"
+                        + " socket and not yet written (bounded by ws.outbox-max-bytes-total)").register(registry);
     }
 
     /**
@@ -199,6 +232,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                     + config.limits().maxConnectionsPerUser() + " (ws.max-connections-per-user)");
             return;
         }
+        OutboxBytes.Account bytes = outboxBytes.open(userId);
         Subscriber subscriber = new Subscriber(new JettyFrameSender(ctx.session), policy, senders,
                 new Subscriber.Background() {
                     @Override
@@ -210,10 +244,10 @@ public final class WebsocketEndpoint implements AutoCloseable {
                     public void schedule(Runnable task, long delayMillis) {
                         background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
                     }
-                }, source, hub, metrics, clock, watermark);
+                }, source, hub, metrics, clock, watermark, bytes);
         subscriber.gateJobs((frame, send) -> visibleJobs.deliver(userId, frame, send));
         connections.put(ctx.sessionId(), new Connection(subscriber, identity.get(), ctx.cookie(CSRF_COOKIE), ctx.session,
-                new MessageRate(config.limits().maxMessageRate(), System::nanoTime)));
+                new MessageRate(config.limits().maxMessageRate(), System::nanoTime), bytes));
         subscriber.reply(Replies.accept(userId));
     }
 
@@ -231,7 +265,12 @@ public final class WebsocketEndpoint implements AutoCloseable {
     }
 
     private void uncountConnection(long userId) {
-        perUser.computeIfPresent(userId, (k, open) -> open <= 1 ? null : open - 1);
+        perUser.computeIfPresent(userId, (k, open) -> {
+            if (open > 1) return open - 1;
+            outboxBytes.forget(userId);
+            subscribesPerUser.remove(userId);
+            return null;
+        });
     }
 
     private void onMessage(WsMessageContext ctx) {
@@ -263,6 +302,15 @@ public final class WebsocketEndpoint implements AutoCloseable {
         if (groups != null) subscribe(connection, groups, message.get("resume"));
     }
 
+    private boolean admitSubscribe(long userId) {
+        int max = config.limits().maxSubscribesPerUser();
+        if (max <= 0) return true;
+        MessageRate rate = subscribesPerUser.computeIfAbsent(userId, k -> new MessageRate(max, System::nanoTime));
+        synchronized (rate) {
+            return rate.admit();
+        }
+    }
+
     /** A binary frame: AWX's protocol is JSON text only. Answered, counted, and otherwise ignored. */
     private void onBinaryMessage(WsBinaryMessageContext ctx) {
         Connection connection = connections.get(ctx.sessionId());
@@ -292,9 +340,22 @@ public final class WebsocketEndpoint implements AutoCloseable {
                     + " per connection (ws.max-subscriptions); subscriptions unchanged"));
             return;
         }
+        Set<Long> jobs = new LinkedHashSet<>();
+        for (SubscribeParser.Group group : groups) {
+            if (group.isJobEvents() && group.jobId().isPresent()) jobs.add(group.jobId().getAsLong());
+        }
+        // only a message naming jobs costs store queries, so only such messages count against the user's rate
+        if (!jobs.isEmpty() && !admitSubscribe(connection.userId())) {
+            metrics.rejected("subscribe_rate");
+            subscriber.reply(Replies.error("too many subscribe messages: at most "
+                    + config.limits().maxSubscribesPerUser() + " per second per user (ws.max-subscribes-per-user);"
+                    + " subscriptions unchanged"));
+            return;
+        }
+        Set<Long> visible = jobs.isEmpty() ? Set.of() : sight.visible(connection.userId(), jobs); // one query
         Set<String> wanted = new LinkedHashSet<>();
         for (SubscribeParser.Group group : groups) {
-            if (group.isJobEvents() && !mayWatch(connection.userId(), group)) {
+            if (group.isJobEvents() && !mayWatch(visible, group)) {
                 metrics.rejected("access_denied");
                 subscriber.reply(Replies.deniedResource(group.name(), group.id()));
                 continue;
@@ -336,9 +397,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
         return max;
     }
 
-    private boolean mayWatch(long userId, SubscribeParser.Group group) {
+    private static boolean mayWatch(Set<Long> visible, SubscribeParser.Group group) {
         OptionalLong job = group.jobId();
-        return job.isPresent() && jobAccess.test(userId, job.getAsLong());
+        return job.isPresent() && visible.contains(job.getAsLong());
     }
 
     private static boolean tokenMatches(String cookie, JsonNode token) {
@@ -351,8 +412,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private void onClose(WsCloseContext ctx) {
         Connection connection = connections.remove(ctx.sessionId());
         if (connection != null) {
+            connection.subscriber().close("closed"); // first: gives its bytes back, so the user's entry can go
             uncountConnection(connection.userId());
-            connection.subscriber().close("closed");
         }
     }
 
@@ -376,13 +437,20 @@ public final class WebsocketEndpoint implements AutoCloseable {
     /**
      * Checks every open connection again soon, off the caller's thread: after a logout, a deleted token or a changed
      * password or team on this node, so that its websockets are closed at once rather than at the next periodic check.
+     * Coalesced: while a run is queued and not started, further calls add nothing (that run will see their changes),
+     * so a burst of changes costs at most one run after the one in progress.
      */
     public void revalidate() {
         visibleJobs.forget();
+        if (!revalidationQueued.compareAndSet(false, true)) return;
         try {
-            pinger.execute(this::revalidateNow);
+            revalidator.execute(() -> {
+                revalidationQueued.set(false); // before looking: a change from now on queues the next run
+                revalidations.increment();
+                revalidateNow();
+            });
         } catch (RejectedExecutionException stopping) {
-            // closed: every connection is being closed anyway
+            revalidationQueued.set(false); // closed: every connection is being closed anyway
         }
     }
 
@@ -391,7 +459,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * may no longer watch one of the jobs it is subscribed to (team membership or share withdrawn). A browser that
      * reconnects must then log in again, or gets AWX's access-denied answer for that job. Runs every
      * {@value #REVALIDATE_SECONDS} s, so that withdrawals made on another node take effect within that time; always on
-     * the pinger's one thread.
+     * the {@code ws-revalidate} thread. One store query for each connection's jobs.
      */
     private void revalidateNow() {
         for (Map.Entry<String, Connection> e : connections.entrySet()) {
@@ -414,16 +482,29 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     /** The reason to close when one of the connection's jobs is no longer visible to its user, else null. */
     private String lostJob(Connection c) {
+        Set<Long> jobs = new LinkedHashSet<>();
         for (String group : c.subscriber().groups()) {
             long job = Subscriber.jobOf(group);
-            if (job != 0 && !jobAccess.test(c.userId(), job)) return "access to job " + job + " withdrawn";
+            if (job != 0) jobs.add(job);
         }
+        if (jobs.isEmpty()) return null;
+        Set<Long> visible = sight.visible(c.userId(), jobs);
+        for (Long job : jobs) if (!visible.contains(job)) return "access to job " + job + " withdrawn";
         return null;
     }
 
+    /**
+     * One ping to each open connection. A failure is per connection and caught: an exception escaping a task of
+     * {@code scheduleAtFixedRate} cancels it for good, and every quiet socket of the node would then hit the idle
+     * timeout.
+     */
     private void pingAll() {
         for (Connection c : connections.values()) {
-            if (c.session().isOpen()) c.session().sendPing(ByteBuffer.allocate(0), Callback.NOOP);
+            try {
+                if (c.session().isOpen()) c.session().sendPing(ByteBuffer.allocate(0), Callback.NOOP);
+            } catch (RuntimeException closing) {
+                log.debug("no ping to a closing websocket: {}", closing.toString());
+            }
         }
     }
 
@@ -431,6 +512,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     @Override
     public void close() {
         pinger.shutdownNow();
+        revalidator.shutdownNow();
         for (Connection connection : connections.values()) {
             if (connection.subscriber().close("server_stop")) {
                 connection.subscriber().closeTransport(WsCloseStatus.GOING_AWAY.getCode(), "server stopping");

@@ -29,6 +29,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -108,7 +109,7 @@ public final class FanoutBenchmark {
         MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
         BareServer bareServer = new BareServer(server.equals("bare-text"));
         WebsocketEndpoint endpoint = new WebsocketEndpoint(new Config.WsConfig(10_000), hub, store,
-                Clock.systemUTC(), registry, ctx -> Optional.of(WsIdentity.permanent(1)), (user, job) -> true);
+                Clock.systemUTC(), registry, ctx -> Optional.of(WsIdentity.permanent(1)), (user, jobs) -> Set.copyOf(jobs));
         Javalin app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             if (bare) {

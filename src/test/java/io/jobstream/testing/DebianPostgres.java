@@ -23,15 +23,22 @@ public final class DebianPostgres implements AutoCloseable {
     private final int port;
     /** Every connection needs it (SCRAM), so other users on a shared CI host cannot use the test's superuser. */
     private final String password = newPassword();
+    private final String options;
     private boolean running;
 
-    private DebianPostgres(Path dir, int port) {
+    private DebianPostgres(Path dir, int port, String options) {
         this.dir = dir;
         this.port = port;
+        this.options = options;
     }
 
     public static DebianPostgres start(Path dir) {
-        DebianPostgres pg = new DebianPostgres(dir.toAbsolutePath(), RedisServer.freePort());
+        return start(dir, "");
+    }
+
+    /** @param options more server options, e.g. {@code -c shared_preload_libraries=pg_stat_statements} */
+    public static DebianPostgres start(Path dir, String options) {
+        DebianPostgres pg = new DebianPostgres(dir.toAbsolutePath(), RedisServer.freePort(), options);
         pg.initdb();
         pg.startServer();
         return pg;
@@ -74,7 +81,7 @@ public final class DebianPostgres implements AutoCloseable {
 
     private void startServer() {
         asPostgres(Binaries.postgres("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-l", dir.resolve("log").toString(),
-                "-o", "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off",
+                "-o", "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off " + options,
                 "-w", "start");
         running = true;
     }

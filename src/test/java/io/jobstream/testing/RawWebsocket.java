@@ -34,6 +34,10 @@ public final class RawWebsocket implements AutoCloseable {
     public final CompletableFuture<Integer> closed = new CompletableFuture<>();
     /** The reason in the server's close frame, once {@link #closed} completed with a code. */
     public volatile String closeReason = "";
+    /** Pings received from the server (a reading client answers each). */
+    public final java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
+    /** When each ping arrived ({@link System#nanoTime}). */
+    public final java.util.Queue<Long> pingTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Socket socket;
     private final OutputStream out;
     private final DataInputStream in;
@@ -123,6 +127,8 @@ public final class RawWebsocket implements AutoCloseable {
                         return;
                     }
                     case PING -> {
+                        pings.incrementAndGet();
+                        pingTimes.add(System.nanoTime());
                         if (answerPings) send(PONG, payload, true);
                     }
                     default -> { } // binary and pong: the server sends none we care about

@@ -106,6 +106,28 @@ class SequencingTest {
     }
 
     @Test
+    void a_subscriber_past_its_byte_budget_catches_up_from_the_store_and_gets_every_event_once_in_order() throws Exception {
+        OutboxBytes budget = new OutboxBytes(4_000, 1 << 20, 1 << 20); // room for about three of these events
+        Subscriber subscriber = new Subscriber(sender, new Subscriber.Policy(10_000, 10_000, GAP_WAIT, HOLE_WAIT, 0,
+                4_000), Runnable::run, background, store, hub, new WsMetrics(registry), background, budget.open(1));
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+
+        for (int c = 1; c <= 20; c++) commit(c); // the client reads nothing meanwhile
+        assertThat(budget.held()).as("bytes held").isLessThanOrEqualTo(4_000);
+        assertThat(sentCounters()).hasSizeLessThan(5);
+        assertThat(registry.get("ws.catchups").tag("reason", "overflow").counter().count()).isGreaterThanOrEqualTo(1);
+
+        for (int rounds = 0; rounds < 1_000 && !sender.pending.isEmpty(); rounds++) {
+            while (!sender.pending.isEmpty()) sender.completeOne();
+            background.runPending();
+            assertThat(budget.held()).isLessThanOrEqualTo(4_000);
+        }
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 20));
+        assertThat(budget.held()).as("all given back once written").isZero();
+    }
+
+    @Test
     void events_committed_out_of_order_reach_the_client_in_counter_order_exactly_once() throws Exception {
         subscribed(Map.of());
 

@@ -1,0 +1,26 @@
+package io.jobstream.websocket;
+
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.BiPredicate;
+
+/**
+ * Which of some jobs a user may watch: asked once for all the jobs of a subscribe message, and once per connection
+ * when open connections are checked again, so that a message naming 100 jobs costs one query rather than 100.
+ * Implementations are thread-safe and may block on the store.
+ */
+@FunctionalInterface
+public interface JobSight {
+    /** The subset of {@code jobIds} that {@code userId} may watch. */
+    Set<Long> visible(long userId, Collection<Long> jobIds);
+
+    /** One check per job (tests and benchmarks with a predicate). */
+    static JobSight each(BiPredicate<Long, Long> mayView) {
+        return (user, jobs) -> {
+            Set<Long> visible = new HashSet<>();
+            for (Long job : jobs) if (mayView.test(user, job)) visible.add(job);
+            return visible;
+        };
+    }
+}
