@@ -49,6 +49,15 @@ public final class JobAccess {
     private final Authenticator authenticator;
     private final PartitionBudget partitions;
     private final RecentWrites recent;
+    /**
+     * Verdicts "may write" of the last {@link #FRESH}: an emitter sends many requests for the same jobs, and a job's
+     * owner never changes, so the store is asked once per writer, job and period instead of per request (which also
+     * keeps a dead database's connection timeout off every request of a cluster emitter). What can withdraw such a
+     * verdict — an owner's admin flag, a deleted user — is an access change: this node forgets them all at once
+     * ({@link #forgetWrites}), other nodes within the period, as their open websockets notice access changes.
+     */
+    private final RecentWrites fresh;
+    static final Duration FRESH = Duration.ofSeconds(30);
 
     /**
      * @param authenticator counts denials ({@code auth_failures_total{reason="forbidden"}})
@@ -61,6 +70,12 @@ public final class JobAccess {
         this.authenticator = authenticator;
         this.partitions = partitions;
         this.recent = new RecentWrites(outageMemory, System::nanoTime);
+        this.fresh = new RecentWrites(outageMemory.isZero() ? Duration.ZERO : FRESH, System::nanoTime);
+    }
+
+    /** Access changed on this node (a user's admin flag, a deletion): every remembered verdict is asked again. */
+    public void forgetWrites() {
+        fresh.clear();
     }
 
     /** No limit on new partitions: for tests of the read side, which create no jobs. */
@@ -134,10 +149,12 @@ public final class JobAccess {
      * for the others a refusal tagged {@code unavailable} (answer 503: the emitter retries, nothing is lost).
      */
     private Writes asked(String writer, List<Long> ids, Map<Long, Refusal> refused, Supplier<Set<Long>> verdict) {
+        if (fresh.wroteAll(writer, ids)) return new Writes(new TreeSet<>(ids), refused);
         if (!recent.storeDown()) {
             try {
                 Set<Long> allowed = verdict.get();
                 recent.remember(writer, allowed);
+                fresh.remember(writer, allowed);
                 return new Writes(allowed, refused);
             } catch (IllegalStateException storeFailed) {
                 recent.storeFailed();

@@ -7,13 +7,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * Which writer wrote which job within the last period, for use only while the database cannot be asked: cluster
- * mode keeps taking events into Redis during an outage, and the emitters it saw writing a job keep writing it, as the
- * credentials seen recently keep working ({@link BasicCache#recentPrincipal}). Never consulted while the store
- * answers, so a withdrawn right stops at once then; during an outage it lasts at most the period
- * ({@code auth.basic-cache}). After a failed store call the store is not asked again for 10 s, since each try costs
- * the pool's connection timeout. Bounded: above {@link #MAX_ENTRIES} the map is cleared (it only costs asking again).
- * Thread-safe.
+ * Which writer was allowed to write which job within the last period. {@link JobAccess} keeps two: a short one
+ * (30 s, forgotten on every access change of this node) that spares the store a query per request of a busy emitter,
+ * and one for use only while the database cannot be asked: cluster mode keeps taking events into Redis during an
+ * outage, and the emitters it saw writing a job keep writing it, as the credentials seen recently keep working
+ * ({@link BasicCache#recentPrincipal}); that one lasts at most {@code auth.basic-cache}. After a failed store call the
+ * store is not asked again for 10 s, since each try costs the pool's connection timeout. Bounded: above
+ * {@link #MAX_ENTRIES} the map is cleared (it only costs asking again). Thread-safe.
  */
 final class RecentWrites {
     static final int MAX_ENTRIES = 100_000;
@@ -44,6 +44,11 @@ final class RecentWrites {
             if (until == null || until - now <= 0) return false;
         }
         return true;
+    }
+
+    /** Forgets every remembered write (an access change on this node: demotions must hold at once). */
+    void clear() {
+        expiries.clear();
     }
 
     void storeFailed() {

@@ -175,7 +175,10 @@ public final class Server implements AutoCloseable {
         nodeTokens.ensureCliToken(config.database().dataDir());
         authFilter = new AuthFilter(authenticator, this::getRoles);
         // withdrawn credentials or access close this node's websockets at once (other nodes' within 30 s)
-        Runnable accessChanged = () -> websocket.revalidate();
+        Runnable accessChanged = () -> {
+            access.forgetWrites();
+            websocket.revalidate();
+        };
         loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
         authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock, accessChanged, new UserLimits(
                 config.auth().limits().maxTokensPerUser(), config.auth().limits().maxNewJobsPerUser(), registry));
