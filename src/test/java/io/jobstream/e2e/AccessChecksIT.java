@@ -9,6 +9,7 @@ import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RawWebsocket;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestJobs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
 import java.net.URI;
@@ -23,6 +24,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
@@ -41,7 +43,8 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AccessChecksIT {
     private static final int JOBS = 100;
-    private static final long FIRST_JOB = 1401;
+    /** Bob's jobs, allocated by the node (users cannot choose job ids). */
+    private final List<Long> jobs = new ArrayList<>();
     private static final String BOB = TestUsers.basic("bob", "bob-pw");
     private static final String ALICE = TestUsers.basic("alice", "alice-pw");
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -63,9 +66,12 @@ class AccessChecksIT {
         bob = createUser("bob");
         createUser("alice");
         carol = createUser("carol");
-        StringBuilder events = new StringBuilder();
-        for (int j = 0; j < JOBS; j++) events.append(Events.event(FIRST_JOB + j, 1)).append('\n');
-        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), events.toString(), BOB).statusCode()).isEqualTo(200);
+        for (int j = 0; j < JOBS; j++) { // one event each: a job with events no longer counts as idle
+            long job = TestJobs.allocate(node.uri("/"), BOB);
+            jobs.add(job);
+            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(job, 1), BOB).statusCode())
+                    .isEqualTo(200);
+        }
     }
 
     @AfterAll
@@ -160,10 +166,8 @@ class AccessChecksIT {
         return ok;
     }
 
-    private static String allJobs() {
-        StringBuilder ids = new StringBuilder();
-        for (int j = 0; j < JOBS; j++) ids.append(j == 0 ? "" : ",").append(FIRST_JOB + j);
-        return ids.toString();
+    private String allJobs() {
+        return jobs.stream().map(String::valueOf).collect(Collectors.joining(","));
     }
 
     private long createUser(String name) {
@@ -173,17 +177,22 @@ class AccessChecksIT {
 
     /** Statements run on the database so far, as pg_stat_statements counts them. */
     private long statements() throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:" + postgres.url().replace("postgresql://postgres@",
-                "postgresql://") + "?user=postgres"); Statement st = c.createStatement();
+        try (Connection c = DriverManager.getConnection(jdbcUrl()); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements")) {
             rs.next();
             return rs.getLong(1);
         }
     }
 
+    /** The test server's superuser, as JDBC wants it (no user or password in the authority). */
+    private String jdbcUrl() {
+        String url = postgres.url();
+        String password = url.replaceFirst("^postgresql://[^:]*:([^@]*)@.*$", "$1");
+        return "jdbc:" + url.replaceFirst("postgresql://[^@]*@", "postgresql://") + "?user=postgres&password=" + password;
+    }
+
     private void sql(String statement) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:" + postgres.url().replace("postgresql://postgres@",
-                "postgresql://") + "?user=postgres"); Statement st = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl()); Statement st = c.createStatement()) {
             st.execute(statement);
         }
     }

@@ -10,6 +10,7 @@ import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RawWebsocket;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestJobs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
 import java.io.InputStream;
@@ -37,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * 1,000 rows: about 1 GB here.
  */
 class StalledBigEventsIT {
-    private static final long BIG_JOB = 1301;
+    /** The abuser's job of big events, allocated by the node in each test (users cannot choose job ids). */
+    private long bigJob;
     private static final long SMALL_JOB = 1302;
     private static final int BIG_EVENTS = 20;
     private static final int BIG_STDOUT = 1_900_000;
@@ -60,6 +62,7 @@ class StalledBigEventsIT {
             URI metrics = node.uri("/metrics");
             Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"abuser\",\"password\":\"abuser-pw\"}",
                     TestUsers.ADMIN_AUTH);
+            bigJob = TestJobs.allocate(node.uri("/"), ABUSER);
             for (int c = 1; c <= BIG_EVENTS; c++) {
                 assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), bigEvent(c), ABUSER).statusCode()).isEqualTo(200);
             }
@@ -71,8 +74,8 @@ class StalledBigEventsIT {
             for (int i = 0; i < STALLED_SOCKETS; i++) {
                 RawWebsocket ws = RawWebsocket.connect(node.websocketUri(), Map.of("Authorization", ABUSER,
                         "Cookie", "csrftoken=s"), false);
-                ws.sendText("{\"xrftoken\":\"s\",\"groups\":{\"job_events\":[" + BIG_JOB + "]},\"resume\":{\""
-                        + BIG_JOB + "\":0}}");
+                ws.sendText("{\"xrftoken\":\"s\",\"groups\":{\"job_events\":[" + bigJob + "]},\"resume\":{\""
+                        + bigJob + "\":0}}");
                 stalled.add(ws);
             }
             List<Socket> downloads = new ArrayList<>();
@@ -121,6 +124,7 @@ class StalledBigEventsIT {
                 "http.min-response-rate", "1MiB"))) {
             Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"abuser\",\"password\":\"abuser-pw\"}",
                     TestUsers.ADMIN_AUTH);
+            bigJob = TestJobs.allocate(node.uri("/"), ABUSER);
             for (int c = 1; c <= 5; c++) {
                 assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), bigEvent(c), ABUSER).statusCode()).isEqualTo(200);
             }
@@ -150,8 +154,8 @@ class StalledBigEventsIT {
     }
 
     /** A GET of the big job's ansi_download whose response is never read. */
-    private static Socket stalledDownload(RunningServer node) throws Exception {
-        URI uri = node.uri("/api/v2/jobs/" + BIG_JOB + "/stdout/?format=ansi_download");
+    private Socket stalledDownload(RunningServer node) throws Exception {
+        URI uri = node.uri("/api/v2/jobs/" + bigJob + "/stdout/?format=ansi_download");
         Socket s = new Socket();
         s.setReceiveBufferSize(16 << 10); // before connecting, so that the window stays small
         s.connect(new InetSocketAddress(uri.getHost(), uri.getPort()));
@@ -164,10 +168,10 @@ class StalledBigEventsIT {
         return s;
     }
 
-    private static String bigEvent(int counter) {
+    private String bigEvent(int counter) {
         StringBuilder stdout = new StringBuilder(BIG_STDOUT + 64);
         while (stdout.length() < BIG_STDOUT) stdout.append("event ").append(counter).append(" output line\\r\\n");
-        return "{\"job_id\":" + BIG_JOB + ",\"counter\":" + counter + ",\"event\":\"runner_on_ok\",\"uuid\":\"big-"
+        return "{\"job_id\":" + bigJob + ",\"counter\":" + counter + ",\"event\":\"runner_on_ok\",\"uuid\":\"big-"
                 + counter + "\",\"created\":\"" + Timestamps.format(Instant.now()) + "\",\"stdout\":\"" + stdout
                 + "\",\"start_line\":" + (counter - 1) + ",\"end_line\":" + counter + ",\"event_data\":{}}";
     }
