@@ -158,6 +158,9 @@ public final class NeighboursBenchmark {
         rest.join();
         heap.join();
         if (abuser != null) abuser.stop();
+        int elapsed = (int) Math.min(watcher.maxLagPerSecond.length, (System.nanoTime() - start) / 1_000_000_000L + 1);
+        System.out.printf("  %s: watcher's largest lag (ms) per second: %s%n", abuser == null ? "quiet" : "abused",
+                Arrays.toString(Arrays.copyOf(watcher.maxLagPerSecond, elapsed)));
         long[] lags = Arrays.stream(watcher.lagsMicros, 0, Math.min(watcher.measured.get(), watcher.lagsMicros.length))
                 .sorted().toArray();
         long[] restSorted = Arrays.stream(restMicros, 0, Math.min(restCount.get(), restMicros.length)).sorted().toArray();
@@ -234,6 +237,9 @@ public final class NeighboursBenchmark {
         final AtomicInteger received = new AtomicInteger();
         final AtomicInteger outOfOrder = new AtomicInteger();
         final CompletableFuture<Void> done = new CompletableFuture<>();
+        /** The largest lag (ms) of the events that arrived in each second since the subscription: where a spike was. */
+        final long[] maxLagPerSecond = new long[600];
+        private final long startNanos = System.nanoTime();
         private final StringBuilder partial = new StringBuilder();
         private final int total;
         private final int warmup;
@@ -279,6 +285,8 @@ public final class NeighboursBenchmark {
             if (counter != last + 1) outOfOrder.incrementAndGet();
             last = counter;
             received.incrementAndGet();
+            int second = (int) Math.min(maxLagPerSecond.length - 1, (System.nanoTime() - startNanos) / 1_000_000_000L);
+            maxLagPerSecond[second] = Math.max(maxLagPerSecond[second], lag / 1000);
             if (counter > warmup) {
                 int n = measured.getAndIncrement();
                 if (n < lagsMicros.length) lagsMicros[n] = lag;
