@@ -45,27 +45,21 @@ public final class PostgresEventSource implements EventSource {
 
     @Override
     public List<StoredEvent> eventsFrom(long jobId, int fromCounter, int limit) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(SELECT)) {
-            ps.setLong(1, jobId);
-            ps.setInt(2, fromCounter);
-            ps.setInt(3, limit);
-            List<StoredEvent> events = new ArrayList<>(Math.min(limit, 1000));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) events.add(stored(rs));
-            }
-            return events;
-        } catch (SQLException e) {
-            throw new ReadException("reading events of job " + jobId + " from counter " + fromCounter + " failed", e);
-        }
+        return read(SELECT, jobId, fromCounter, limit, null);
     }
 
     @Override
     public List<StoredEvent> eventsFrom(long jobId, int fromCounter, int limit, long maxBytes) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(SELECT_BYTES)) {
+        return read(SELECT_BYTES, jobId, fromCounter, limit, maxBytes);
+    }
+
+    /** Events of a job from a counter on, at most {@code limit} of them (and {@code maxBytes} when not null). */
+    private List<StoredEvent> read(String sql, long jobId, int fromCounter, int limit, Long maxBytes) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, jobId);
             ps.setInt(2, fromCounter);
             ps.setInt(3, limit);
-            ps.setLong(4, maxBytes);
+            if (maxBytes != null) ps.setLong(4, maxBytes);
             List<StoredEvent> events = new ArrayList<>(Math.min(limit, 1000));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) events.add(stored(rs));
