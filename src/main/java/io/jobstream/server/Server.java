@@ -58,6 +58,7 @@ import io.jobstream.redis.RedisConnection;
 import io.jobstream.redis.RedisDurability;
 import io.jobstream.redis.RedisNodes;
 import io.jobstream.ui.UiRoutes;
+import io.jobstream.websocket.JobSight;
 import io.jobstream.websocket.WebsocketEndpoint;
 import io.jobstream.websocket.WsIdentity;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -69,11 +70,12 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -186,7 +188,17 @@ public final class Server implements AutoCloseable {
         websocket = new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()),
                 queue.watermark(), clock, registry,
                 ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
-                access::mayView);
+                new JobSight() { // subscriptions count their denials; the jobs group's filtering does not
+                    @Override
+                    public Set<Long> visible(long userId, Collection<Long> jobIds) {
+                        return access.mayView(userId, jobIds);
+                    }
+
+                    @Override
+                    public Set<Long> filter(long userId, Collection<Long> jobIds) {
+                        return access.visibleOf(userId, jobIds);
+                    }
+                });
         receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), broadcaster,
                 config.persist(), registry);
         stats = new StatsEndpoint(cluster.nodeName(), cluster.enabled() ? "cluster" : "embedded",

@@ -15,6 +15,14 @@ public interface JobSight {
     /** The subset of {@code jobIds} that {@code userId} may watch. */
     Set<Long> visible(long userId, Collection<Long> jobIds);
 
+    /**
+     * As {@link #visible}, for filtering what the node sends on its own (the {@code jobs} group's status messages):
+     * a job left out there is not a request the user made, so implementations that count denials do not count it.
+     */
+    default Set<Long> filter(long userId, Collection<Long> jobIds) {
+        return visible(userId, jobIds);
+    }
+
     /** One check per job (tests and benchmarks with a predicate). */
     static JobSight each(BiPredicate<Long, Long> mayView) {
         return (user, jobs) -> {

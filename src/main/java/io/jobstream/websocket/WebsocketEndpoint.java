@@ -172,7 +172,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         pinger.scheduleAtFixedRate(this::pingAll, pingMillis, pingMillis, TimeUnit.MILLISECONDS);
         pinger.scheduleWithFixedDelay(this::revalidate, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
         // other nodes' access changes reach the jobs messages as soon as they reach open subscriptions
-        this.visibleJobs = new VisibleJobs((user, job) -> sight.visible(user, List.of(job)).contains(job), background);
+        this.visibleJobs = new VisibleJobs((user, job) -> sight.filter(user, List.of(job)).contains(job), background);
         pinger.scheduleWithFixedDelay(visibleJobs::forget, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
         Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
                 .register(registry);
