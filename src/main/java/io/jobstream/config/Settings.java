@@ -73,10 +73,10 @@ public final class Settings {
     public static final Setting WS_MAX_MESSAGE_RATE = new Setting("ws.max-message-rate", "20",
             "Messages per second a browser may send on one websocket connection; the excess gets an error"
                     + " reply and is ignored; 0 = no limit.");
-    public static final Setting WS_MAX_SUBSCRIBES_PER_USER = new Setting("ws.max-subscribes-per-user", "100",
-            "Subscribe messages naming jobs that one user may send per second over all its websocket connections"
-                    + " (each costs two database queries: an access check and a position read for all its jobs; 100"
-                    + " lets every tab of a user with the most connections resubscribe at once); the excess gets an"
+    public static final Setting WS_MAX_SUBSCRIBES_PER_USER = new Setting("ws.max-subscribes-per-user", "500",
+            "Jobs that one user's subscribe messages may name per second over all its websocket connections (what a"
+                    + " subscribe costs grows with its jobs: access check, position read, hub changes; 500 lets every"
+                    + " tab of a user resubscribe at once, a window's first message always passes); the excess gets an"
                     + " error reply and changes nothing; 0 = no limit.");
     public static final Setting WS_MAX_JSON_DEPTH = new Setting("ws.max-json-depth", "16",
             "Deepest JSON nesting accepted in a websocket message (AWX's messages need 3); a deeper one gets an error.");

@@ -302,12 +302,13 @@ public final class WebsocketEndpoint implements AutoCloseable {
         if (groups != null) subscribe(connection, groups, message.get("resume"));
     }
 
-    private boolean admitSubscribe(long userId) {
+    /** Whether the user may subscribe to {@code jobs} more jobs now: their cost (checks, reads, hub changes) grows with the jobs. */
+    private boolean admitSubscribe(long userId, int jobs) {
         int max = config.limits().maxSubscribesPerUser();
         if (max <= 0) return true;
         MessageRate rate = subscribesPerUser.computeIfAbsent(userId, k -> new MessageRate(max, System::nanoTime));
         synchronized (rate) {
-            return rate.admit();
+            return rate.admit(jobs);
         }
     }
 
@@ -344,12 +345,13 @@ public final class WebsocketEndpoint implements AutoCloseable {
         for (SubscribeParser.Group group : groups) {
             if (group.isJobEvents() && group.jobId().isPresent()) jobs.add(group.jobId().getAsLong());
         }
-        // only a message naming jobs costs store queries, so only such messages count against the user's rate
-        if (!jobs.isEmpty() && !admitSubscribe(connection.userId())) {
+        // what costs is the jobs a message names (an access check, a position read, hub changes, replies): they
+        // count against the user's rate, so one message of 100 jobs weighs as much as 100 messages of one
+        if (!jobs.isEmpty() && !admitSubscribe(connection.userId(), jobs.size())) {
             metrics.rejected("subscribe_rate");
-            subscriber.reply(Replies.error("too many subscribe messages: at most "
-                    + config.limits().maxSubscribesPerUser() + " per second per user (ws.max-subscribes-per-user);"
-                    + " subscriptions unchanged"));
+            subscriber.reply(Replies.error("too many job subscriptions: at most "
+                    + config.limits().maxSubscribesPerUser() + " jobs named per second per user"
+                    + " (ws.max-subscribes-per-user); subscriptions unchanged"));
             return;
         }
         Set<Long> visible = jobs.isEmpty() ? Set.of() : sight.visible(connection.userId(), jobs); // one query

@@ -47,7 +47,8 @@ import java.util.regex.Pattern;
  * password guessing. It prints, per phase, the watcher's websocket lag (created to arrival) and REST latency
  * percentiles, the node's largest heap, whether every event arrived once and in order, and what each abuse got
  * back. The target (issue 13): lag p99 and REST p99 within 2x of the quiet phase, heap under its bound, nothing lost.
- * Arguments: [seconds=20] [rate=2000].
+ * Arguments: [seconds=20] [rate=2000]. Environment: {@code NEIGHBOURS_ABUSES} (which abuses run, see
+ * {@link Abuser#start}), {@code NEIGHBOURS_NODE_SETTINGS} ({@code key=value,...} for the node).
  */
 public final class NeighboursBenchmark {
     private static final String HEAP = "-Xmx1g";
@@ -61,8 +62,12 @@ public final class NeighboursBenchmark {
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 2_000;
         Path dir = Files.createTempDirectory("jobstream-neighbours-bench");
         Path playbooks = Path.of("playbooks").toAbsolutePath();
-        try (NodeProcess node = NodeProcess.start("neighbours", dir.resolve("node"),
-                Map.of("playbook-dir", playbooks.toString()), List.of(HEAP))) {
+        Map<String, String> settings = new TreeMap<>(Map.of("playbook-dir", playbooks.toString()));
+        String extra = System.getenv("NEIGHBOURS_NODE_SETTINGS"); // "key=value,key=value": try a limit's effect
+        if (extra != null && !extra.isBlank()) {
+            for (String kv : extra.split(",")) settings.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        }
+        try (NodeProcess node = NodeProcess.start("neighbours", dir.resolve("node"), settings, List.of(HEAP))) {
             long abuserId = createUser(node, ABUSER);
             createUser(node, WATCHER);
             List<String> rows = new ArrayList<>();
@@ -330,9 +335,18 @@ public final class NeighboursBenchmark {
             }));
         }
 
+        /**
+         * Which abuses run: all, or those named in {@code NEIGHBOURS_ABUSES} (comma-separated: big, launch, eof,
+         * spread, patch, name, password, subscribe), to find which one costs the watcher most.
+         */
+        private static boolean enabled(String key) {
+            String only = System.getenv("NEIGHBOURS_ABUSES");
+            return only == null || only.isBlank() || List.of(only.split(",")).contains(key);
+        }
+
         void start(AtomicBoolean running) throws Exception {
-            bigJobAndStalledReaders();
-            loop("launch then cancel slow.yml", running, 20, () -> {
+            if (enabled("big")) bigJobAndStalledReaders();
+            if (enabled("launch")) loop("launch then cancel slow.yml", running, 20, () -> {
                 HttpResponse<String> r = Http.postJson(node.uri("/api/v2/jobs/"),
                         "{\"playbook\":\"slow.yml\",\"extra_vars\":{\"steps\":60}}", auth);
                 if (r.statusCode() == 201) {
@@ -341,31 +355,31 @@ public final class NeighboursBenchmark {
                 }
                 return String.valueOf(r.statusCode());
             });
-            loop("EOF lines for ids 3..1002", running, 200, () -> {
+            if (enabled("eof")) loop("EOF lines for ids 3..1002", running, 200, () -> {
                 StringBuilder body = new StringBuilder();
                 for (int id = 3; id <= 1002; id++) body.append("{\"event\":\"EOF\",\"job_id\":").append(id)
                         .append(",\"final_counter\":1}\n");
                 return String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString(), auth).statusCode());
             });
-            loop("events spread over ids (partitions)", running, 200, () -> {
+            if (enabled("spread")) loop("events spread over ids (partitions)", running, 200, () -> {
                 StringBuilder body = new StringBuilder();
                 for (long id = 1_000_000; id < 2_000_000_000L; id += 1_000_000) body.append(event(id, 1)).append('\n');
                 return String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString(), auth).statusCode());
             });
-            loop("no-op PATCH of oneself", running, 5, () -> String.valueOf(Http.send(Http.authorized(
+            if (enabled("patch")) loop("no-op PATCH of oneself", running, 5, () -> String.valueOf(Http.send(Http.authorized(
                     HttpRequest.newBuilder(node.uri("/api/v2/users/" + userId + "/")), auth)
                     .header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString("{}"))
                     .build()).statusCode()));
-            loop("20,000,000-character job name", running, 500, () -> {
+            if (enabled("name")) loop("20,000,000-character job name", running, 500, () -> {
                 String name = "x".repeat(20_000_000);
                 return String.valueOf(Http.postJson(node.uri("/api/v2/jobs/"),
                         "{\"playbook\":\"hello.yml\",\"name\":\"" + name + "\"}", auth).statusCode());
             });
-            for (int t = 0; t < 2; t++) {
+            for (int t = 0; t < (enabled("password") ? 2 : 0); t++) {
                 loop("wrong password", running, 5, () -> String.valueOf(Http.get(node.uri("/api/v2/me/"),
                         TestUsers.basic(ABUSER, "guess-" + System.nanoTime())).statusCode()));
             }
-            for (int c = 0; c < 16; c++) subscribeFlood(running);
+            for (int c = 0; c < (enabled("subscribe") ? 16 : 0); c++) subscribeFlood(running);
         }
 
         /** A job of 40 events of 1.9 MB, 20 websockets that resume it and never read, 10 downloads never read. */
