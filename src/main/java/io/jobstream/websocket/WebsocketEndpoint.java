@@ -167,13 +167,13 @@ public final class WebsocketEndpoint implements AutoCloseable {
         this.sight = sight;
         this.senders = senderPool();
         this.parser = new SubscribeParser(config.limits().maxJsonDepth());
+        this.visibleJobs = new VisibleJobs((user, job) -> sight.filter(user, List.of(job)).contains(job), background);
         // a ping written (and taken by the browser) is what keeps a quiet connection within ws.idle-timeout
         long pingMillis = Math.min(PING_SECONDS * 1000, Math.max(50, config.limits().idleTimeout().toMillis() / 2));
         pinger.scheduleAtFixedRate(this::pingAll, pingMillis, pingMillis, TimeUnit.MILLISECONDS);
+        // revalidate() also forgets the jobs group's answers: other nodes' access changes reach the jobs messages as
+        // soon as they reach open subscriptions
         pinger.scheduleWithFixedDelay(this::revalidate, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
-        // other nodes' access changes reach the jobs messages as soon as they reach open subscriptions
-        this.visibleJobs = new VisibleJobs((user, job) -> sight.filter(user, List.of(job)).contains(job), background);
-        pinger.scheduleWithFixedDelay(visibleJobs::forget, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
         Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
                 .register(registry);
         Gauge.builder("ws.outbox.depth", connections, WebsocketEndpoint::queuedTotal)
