@@ -5,8 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jobstream.event.Json;
 import java.util.List;
+import java.util.Map;
 
-/** The server's protocol replies, worded exactly as AWX's {@code EventConsumer} words them (reference §4.2, §4.3). */
+/**
+ * The server's protocol replies, worded exactly as AWX's {@code EventConsumer} words them (reference §4.2, §4.3).
+ * Pure formatting of values: it knows no connection and calls nothing back.
+ */
 final class Replies {
     static final String ACCESS_DENIED = error("access denied to channel");
     static final String MALFORMED = error("malformed message");
@@ -28,15 +32,16 @@ final class Replies {
         return error("access denied to channel " + name + " for resource id " + id);
     }
 
-    static String groups(Subscriber.GroupChange change) {
+    /** AWX's reply to a subscribe; {@code resumed} (job id to counter) only when the client sent a resume. */
+    static String groups(List<String> current, List<String> left, List<String> joined, Map<Long, Integer> resumed) {
         ObjectNode reply = Json.MAPPER.createObjectNode();
-        array(reply.putArray("groups_current"), change.current());
-        array(reply.putArray("groups_left"), change.left());
-        array(reply.putArray("groups_joined"), change.joined());
+        array(reply.putArray("groups_current"), current);
+        array(reply.putArray("groups_left"), left);
+        array(reply.putArray("groups_joined"), joined);
         // only when the client sent a resume: AWX clients never do, so their reply stays AWX's
-        if (!change.resumed().isEmpty()) {
-            ObjectNode resumed = reply.putObject("resumed");
-            change.resumed().forEach((job, counter) -> resumed.put(Long.toString(job), counter));
+        if (!resumed.isEmpty()) {
+            ObjectNode node = reply.putObject("resumed");
+            resumed.forEach((job, counter) -> node.put(Long.toString(job), counter));
         }
         return text(reply);
     }

@@ -81,7 +81,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final EventSource source;
     private final Watermark watermark;
     private final Clock clock;
-    private final Subscriber.Policy policy;
+    private final JobFeed.Policy policy;
     private final OutboxBytes outboxBytes;
     private final SubscribeParser parser;
     /** Open connections per user id, for {@code ws.max-connections-per-user}; entries go when they reach 0. */
@@ -156,7 +156,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         Config.OutboxBytes bytes = config.outboxBytes();
         this.outboxBytes = new OutboxBytes(bytes.perConnection(), bytes.perUser(), bytes.total());
         // live frames kept aside per job are shared by its subscribers; one connection's budget bounds them
-        this.policy = new Subscriber.Policy(config.outboxCapacity(), config.outboxCapacity(),
+        this.policy = new JobFeed.Policy(config.outboxCapacity(), config.outboxCapacity(),
                 config.gapWait().toMillis(), config.holeWait().toMillis(), config.maxEventRate(), bytes.perConnection());
         this.hub = hub;
         this.metrics = new WsMetrics(registry);
@@ -234,7 +234,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         }
         OutboxBytes.Account bytes = outboxBytes.open(userId);
         Subscriber subscriber = new Subscriber(new JettyFrameSender(ctx.session), policy, senders,
-                new Subscriber.Background() {
+                new JobFeed.Background() {
                     @Override
                     public void execute(Runnable task) {
                         background.execute(task);

@@ -76,7 +76,7 @@ import org.eclipse.jetty.websocket.core.OpCode;
 public final class FanoutBenchmark {
     private static final long JOB = 1;
     private static final int TICK_MS = 10;
-    /** As Subscriber.WINDOW: frames handed to Jetty and not yet written, per connection. */
+    /** As Outbox.WINDOW: frames handed to Jetty and not yet written, per connection. */
     private static final int BARE_WINDOW = 32;
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 

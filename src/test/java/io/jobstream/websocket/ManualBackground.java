@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Background work and time that move only when a test says so: {@link #runPending}, {@link #advance}. */
-final class ManualBackground extends Clock implements Subscriber.Background {
+final class ManualBackground extends Clock implements JobFeed.Background {
     private final ArrayDeque<Runnable> ready = new ArrayDeque<>();
     private final List<Object[]> later = new ArrayList<>(); // {due millis, task}
     private long nowMillis = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli();

@@ -52,7 +52,7 @@ class SequencingTest {
     }
 
     private Subscriber subscriber(int capacity, int rate) {
-        return new Subscriber(sender, new Subscriber.Policy(capacity, capacity, GAP_WAIT, HOLE_WAIT, rate),
+        return new Subscriber(sender, new JobFeed.Policy(capacity, capacity, GAP_WAIT, HOLE_WAIT, rate),
                 Runnable::run, background, store, hub, new WsMetrics(registry), background, watermark);
     }
 
@@ -108,7 +108,7 @@ class SequencingTest {
     @Test
     void a_subscriber_past_its_byte_budget_catches_up_from_the_store_and_gets_every_event_once_in_order() throws Exception {
         OutboxBytes budget = new OutboxBytes(4_000, 1 << 20, 1 << 20); // room for about three of these events
-        Subscriber subscriber = new Subscriber(sender, new Subscriber.Policy(10_000, 10_000, GAP_WAIT, HOLE_WAIT, 0,
+        Subscriber subscriber = new Subscriber(sender, new JobFeed.Policy(10_000, 10_000, GAP_WAIT, HOLE_WAIT, 0,
                 4_000), Runnable::run, background, store, hub, new WsMetrics(registry), background, budget.open(1));
         subscriber.subscribe(Set.of(GROUP), Map.of());
         background.runPending();
@@ -235,7 +235,7 @@ class SequencingTest {
         assertThat(count("ws.holes.skipped")).isZero();
     }
 
-    private static final long HOLE_POLL = Subscriber.HOLE_POLL_MILLIS;
+    private static final long HOLE_POLL = JobFeed.HOLE_POLL_MILLIS;
 
     @Test
     void resume_replays_what_was_missed_then_continues_live_without_gap_or_duplicate() throws Exception {
@@ -397,7 +397,7 @@ class SequencingTest {
         assertThat(sentCounters()).isEmpty();
 
         store.failing(false);
-        background.advance(Subscriber.RETRY_MILLIS);
+        background.advance(JobFeed.RETRY_MILLIS);
         assertThat(sentCounters()).containsExactly(1, 2, 3);
         assertThat(count("ws.catchup.failures")).isEqualTo(1);
     }

@@ -62,7 +62,7 @@ class SubscriberTest {
     }
 
     private Subscriber subscriber(FrameSender sender, int capacity, java.util.concurrent.Executor executor) {
-        return new Subscriber(sender, new Subscriber.Policy(capacity, capacity, 1000, 5000, 0), executor,
+        return new Subscriber(sender, new JobFeed.Policy(capacity, capacity, 1000, 5000, 0), executor,
                 new ManualBackground(), new MemoryEventSource(), hub, metrics, java.time.Clock.systemUTC(),
                 Watermark.LOCAL);
     }
@@ -71,14 +71,14 @@ class SubscriberTest {
     void hands_jetty_at_most_a_window_of_frames_and_sends_them_in_order() {
         FakeSender sender = new FakeSender();
         Subscriber subscriber = subscriber(sender, 100);
-        int frames = Subscriber.WINDOW + 3;
+        int frames = Outbox.WINDOW + 3;
 
         for (int i = 1; i <= frames; i++) subscriber.offer("g", Integer.toString(i));
-        assertThat(sender.sent).hasSize(Subscriber.WINDOW);
+        assertThat(sender.sent).hasSize(Outbox.WINDOW);
         assertThat(subscriber.queued()).isEqualTo(3);
 
         sender.completeOne();
-        assertThat(sender.sent).hasSize(Subscriber.WINDOW + 1);
+        assertThat(sender.sent).hasSize(Outbox.WINDOW + 1);
         while (!sender.pending.isEmpty()) sender.completeOne();
 
         assertThat(sender.sent).containsExactlyElementsOf(
@@ -107,7 +107,7 @@ class SubscriberTest {
         FakeSender sender = new FakeSender();
         Subscriber subscriber = subscriber(sender, 3);
         subscriber.replaceGroups(Set.of("jobs-summary"));
-        int fits = Subscriber.WINDOW + 3 + Subscriber.CONTROL_RESERVE; // a window handed to Jetty, the rest queued
+        int fits = Outbox.WINDOW + 3 + Outbox.CONTROL_RESERVE; // a window handed to Jetty, the rest queued
 
         for (int i = 1; i <= fits; i++) assertThat(subscriber.offer("jobs-summary", "f" + i)).isTrue();
         assertThat(subscriber.closeReason()).isNull();
@@ -119,7 +119,7 @@ class SubscriberTest {
         assertThat(registry.get("ws.disconnects").tag("reason", "slow_consumer").counter().count()).isEqualTo(1);
 
         sender.completeOne();
-        assertThat(sender.sent).as("nothing more is sent after the close").hasSize(Subscriber.WINDOW);
+        assertThat(sender.sent).as("nothing more is sent after the close").hasSize(Outbox.WINDOW);
     }
 
     @Test
