@@ -228,6 +228,7 @@ public final class Server implements AutoCloseable {
             tls = Tls.load(config.http().tls(), config.database().dataDir(), config.http().host());
             if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
         }
+        websocket.start(); // pings and re-checks, before connections come
         http = Javalin.create(this::configure).start(config.http().host(), config.http().port());
         log.info("jobstream is serving on {} ({} mode, node {})", uri(), cluster.enabled() ? "cluster" : "embedded",
                 cluster.nodeName());

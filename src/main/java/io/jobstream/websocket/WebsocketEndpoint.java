@@ -14,6 +14,7 @@ import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
 import io.jobstream.queue.Watermark;
+import io.jobstream.websocket.Connections.Connection;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -35,7 +36,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.api.exceptions.BadPayloadException;
 import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
 import org.eclipse.jetty.websocket.api.exceptions.ProtocolException;
@@ -53,9 +53,10 @@ import org.slf4j.LoggerFactory;
  * {@code csrftoken} cookie, and the {@code groups} message that replaces the connection's whole subscription set.
  *
  * <p>Threading: Javalin calls the handlers on Jetty threads, one at a time per connection. Frames go out through each
- * connection's {@link Subscriber}, whose drains this endpoint's two {@code ws-sender} threads start. Ownership: Server
- * creates it, calls {@link #register} while building Javalin, and {@link #close} on stop, which says going-away to
- * every open connection and stops the sender threads. The constructor starts nothing.
+ * connection's {@link Subscriber}, whose drains this endpoint's two {@code ws-sender} threads start; the open
+ * connections are kept in {@link Connections}. Ownership: Server creates it, calls {@link #register} while building
+ * Javalin, {@link #start} before serving (the periodic pings and re-checks), and {@link #close} on stop, which says
+ * going-away to every open connection and stops the sender threads. The constructor starts nothing.
  */
 public final class WebsocketEndpoint implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WebsocketEndpoint.class);
@@ -76,7 +77,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final Function<WsConnectContext, Optional<WsIdentity>> authenticator;
     private final JobSight sight;
     private final VisibleJobs visibleJobs;
-    private final Map<String, Connection> connections = new ConcurrentHashMap<>();
+    private final Connections connections;
     private final ThreadPoolExecutor senders;
     private final EventSource source;
     private final Watermark watermark;
@@ -84,8 +85,6 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final JobFeed.Policy policy;
     private final OutboxBytes outboxBytes;
     private final SubscribeParser parser;
-    /** Open connections per user id, for {@code ws.max-connections-per-user}; entries go when they reach 0. */
-    private final Map<Long, Integer> perUser = new ConcurrentHashMap<>();
     /**
      * Subscribe messages per user ({@code ws.max-subscribes-per-user}), over all its connections: each costs store
      * queries, and the per-connection message rate times 100 connections is still a lot. Entries go with the user's
@@ -128,13 +127,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
             });
     /** A run is queued and has not started: a change now is seen by it, nothing more to queue. */
     private final AtomicBoolean revalidationQueued = new AtomicBoolean();
-
-    private record Connection(Subscriber subscriber, WsIdentity identity, String csrfToken, Session session,
-                              MessageRate rate, OutboxBytes.Account bytes) {
-        long userId() {
-            return identity.userId();
-        }
-    }
+    private final AtomicBoolean started = new AtomicBoolean();
 
     /**
      * @param authenticator who the handshake's credentials prove, or empty to refuse the connection (closed with 1008)
@@ -168,21 +161,35 @@ public final class WebsocketEndpoint implements AutoCloseable {
         this.senders = senderPool();
         this.parser = new SubscribeParser(config.limits().maxJsonDepth());
         this.visibleJobs = new VisibleJobs((user, job) -> sight.filter(user, List.of(job)).contains(job), background);
+        // with the user's last connection go its byte account and its subscribe rate
+        this.connections = new Connections(config.limits().maxConnectionsPerUser(), userId -> {
+            outboxBytes.forget(userId);
+            subscribesPerUser.remove(userId);
+        });
+        Gauge.builder("ws.subscribers", connections, Connections::size).description("open browser websocket connections")
+                .register(registry);
+        Gauge.builder("ws.outbox.depth", connections, Connections::queuedTotal)
+                .description("messages queued for all subscribers of this node").register(registry);
+        Gauge.builder("ws.outbox.depth.max", connections, Connections::queuedMax)
+                .description("messages queued for the most backed-up subscriber of this node").register(registry);
+        Gauge.builder("ws.outbox.bytes", outboxBytes, OutboxBytes::held).baseUnit("bytes")
+                .description("bytes of event messages held for this node's subscribers: queued, or handed to the"
+                        + " socket and not yet written (bounded by ws.outbox-max-bytes-total)").register(registry);
+    }
+
+    /**
+     * Starts the periodic tasks on this endpoint's own threads: protocol pings and the re-check of open connections.
+     * Server calls it once, before HTTP takes connections; a second call does nothing.
+     */
+    public WebsocketEndpoint start() {
+        if (!started.compareAndSet(false, true)) return this;
         // a ping written (and taken by the browser) is what keeps a quiet connection within ws.idle-timeout
         long pingMillis = Math.min(PING_SECONDS * 1000, Math.max(50, config.limits().idleTimeout().toMillis() / 2));
         pinger.scheduleAtFixedRate(this::pingAll, pingMillis, pingMillis, TimeUnit.MILLISECONDS);
         // revalidate() also forgets the jobs group's answers: other nodes' access changes reach the jobs messages as
         // soon as they reach open subscriptions
         pinger.scheduleWithFixedDelay(this::revalidate, REVALIDATE_SECONDS, REVALIDATE_SECONDS, TimeUnit.SECONDS);
-        Gauge.builder("ws.subscribers", connections, Map::size).description("open browser websocket connections")
-                .register(registry);
-        Gauge.builder("ws.outbox.depth", connections, WebsocketEndpoint::queuedTotal)
-                .description("messages queued for all subscribers of this node").register(registry);
-        Gauge.builder("ws.outbox.depth.max", connections, WebsocketEndpoint::queuedMax)
-                .description("messages queued for the most backed-up subscriber of this node").register(registry);
-        Gauge.builder("ws.outbox.bytes", outboxBytes, OutboxBytes::held).baseUnit("bytes")
-                .description("bytes of event messages held for this node's subscribers: queued, or handed to the"
-                        + " socket and not yet written (bounded by ws.outbox-max-bytes-total)").register(registry);
+        return this;
     }
 
     /**
@@ -226,7 +233,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
             return;
         }
         long userId = identity.get().userId();
-        if (!countConnection(userId)) {
+        if (!connections.admit(userId)) {
             metrics.disconnected("too_many_connections");
             ctx.closeSession(WsCloseStatus.POLICY_VIOLATION, "too many connections for this user, at most "
                     + config.limits().maxConnectionsPerUser() + " (ws.max-connections-per-user)");
@@ -249,28 +256,6 @@ public final class WebsocketEndpoint implements AutoCloseable {
         connections.put(ctx.sessionId(), new Connection(subscriber, identity.get(), ctx.cookie(CSRF_COOKIE), ctx.session,
                 new MessageRate(config.limits().maxMessageRate(), System::nanoTime), bytes));
         subscriber.reply(Replies.accept(userId));
-    }
-
-    /** Counts one more connection of the user, unless that would exceed the limit. */
-    private boolean countConnection(long userId) {
-        int max = config.limits().maxConnectionsPerUser();
-        boolean[] admitted = {false};
-        perUser.compute(userId, (k, open) -> {
-            int n = open == null ? 0 : open;
-            if (max > 0 && n >= max) return open;
-            admitted[0] = true;
-            return n + 1;
-        });
-        return admitted[0];
-    }
-
-    private void uncountConnection(long userId) {
-        perUser.computeIfPresent(userId, (k, open) -> {
-            if (open > 1) return open - 1;
-            outboxBytes.forget(userId);
-            subscribesPerUser.remove(userId);
-            return null;
-        });
     }
 
     private void onMessage(WsMessageContext ctx) {
@@ -378,25 +363,13 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     /** The {@code limit} most backed-up connections (by messages queued), for stats: who is slow, and on what. */
     public List<SubscriberStats> subscribers(int limit) {
-        return connections.values().stream()
+        return connections.all().stream()
                 .map(c -> new SubscriberStats(c.userId(), String.valueOf(c.session().getRemoteSocketAddress()),
                         c.subscriber().groups().stream().sorted().toList(), c.subscriber().queued(),
                         c.subscriber().catchingUp()))
                 .sorted(Comparator.comparingInt(SubscriberStats::queued).reversed())
                 .limit(limit)
                 .toList();
-    }
-
-    private static double queuedTotal(Map<String, Connection> connections) {
-        long total = 0;
-        for (Connection c : connections.values()) total += c.subscriber().queued();
-        return total;
-    }
-
-    private static double queuedMax(Map<String, Connection> connections) {
-        int max = 0;
-        for (Connection c : connections.values()) max = Math.max(max, c.subscriber().queued());
-        return max;
     }
 
     private static boolean mayWatch(Set<Long> visible, SubscribeParser.Group group) {
@@ -415,7 +388,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         Connection connection = connections.remove(ctx.sessionId());
         if (connection != null) {
             connection.subscriber().close("closed"); // first: gives its bytes back, so the user's entry can go
-            uncountConnection(connection.userId());
+            connections.release(connection.userId());
         }
     }
 
@@ -464,7 +437,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * the {@code ws-revalidate} thread. One store query for each connection's jobs.
      */
     private void revalidateNow() {
-        for (Map.Entry<String, Connection> e : connections.entrySet()) {
+        for (Map.Entry<String, Connection> e : connections.bySession()) {
             Connection c = e.getValue();
             String why;
             try {
@@ -474,7 +447,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 continue;
             }
             if (why == null || !connections.remove(e.getKey(), c)) continue;
-            uncountConnection(c.userId());
+            connections.release(c.userId());
             log.info("closing a websocket of user {}: {}", c.userId(), why);
             if (c.subscriber().close("revoked")) {
                 c.subscriber().closeTransport(WsCloseStatus.POLICY_VIOLATION.getCode(), why);
@@ -501,7 +474,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * timeout.
      */
     private void pingAll() {
-        for (Connection c : connections.values()) {
+        for (Connection c : connections.all()) {
             try {
                 if (c.session().isOpen()) c.session().sendPing(ByteBuffer.allocate(0), Callback.NOOP);
             } catch (RuntimeException closing) {
@@ -515,13 +488,12 @@ public final class WebsocketEndpoint implements AutoCloseable {
     public void close() {
         pinger.shutdownNow();
         revalidator.shutdownNow();
-        for (Connection connection : connections.values()) {
+        for (Connection connection : connections.all()) {
             if (connection.subscriber().close("server_stop")) {
                 connection.subscriber().closeTransport(WsCloseStatus.GOING_AWAY.getCode(), "server stopping");
             }
         }
         connections.clear();
-        perUser.clear();
         senders.shutdown();
         background.shutdownNow();
     }

@@ -109,7 +109,7 @@ public final class FanoutBenchmark {
         MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
         BareServer bareServer = new BareServer(server.equals("bare-text"));
         WebsocketEndpoint endpoint = new WebsocketEndpoint(new Config.WsConfig(10_000), hub, store,
-                Clock.systemUTC(), registry, ctx -> Optional.of(WsIdentity.permanent(1)), (user, jobs) -> Set.copyOf(jobs));
+                Clock.systemUTC(), registry, ctx -> Optional.of(WsIdentity.permanent(1)), (user, jobs) -> Set.copyOf(jobs)).start();
         Javalin app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             if (bare) {

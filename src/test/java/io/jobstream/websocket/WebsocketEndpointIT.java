@@ -59,7 +59,7 @@ class WebsocketEndpointIT {
     private void start(int outboxCapacity, Function<WsConnectContext, Optional<WsIdentity>> auth,
             BiPredicate<Long, Long> jobAccess) {
         endpoint = new WebsocketEndpoint(new Config.WsConfig(outboxCapacity), hub, store, Clock.systemUTC(), registry,
-                auth, JobSight.each(jobAccess));
+                auth, JobSight.each(jobAccess)).start();
         app = Javalin.create(cfg -> endpoint.register(cfg.routes)).start("127.0.0.1", 0);
     }
 
