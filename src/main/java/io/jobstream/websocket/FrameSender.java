@@ -3,7 +3,7 @@ package io.jobstream.websocket;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
-/** The network side of one connection, as the {@link Subscriber} needs it; tests substitute a fake. */
+/** The network side of one connection, as the {@link Outbox} needs it; tests substitute a fake. */
 interface FrameSender {
     /**
      * Starts sending one text frame without waiting; exactly one of the callbacks runs when it is done, possibly

@@ -10,7 +10,7 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.OpCode;
 
-/** {@link FrameSender} on a Jetty session: Jetty's asynchronous send; the {@link Subscriber} bounds what it queues. */
+/** {@link FrameSender} on a Jetty session: Jetty's asynchronous send; the {@link Outbox} bounds what it queues. */
 final class JettyFrameSender implements FrameSender {
     /**
      * How long a closing connection may take to flush its close frame. A client that stopped reading never will,

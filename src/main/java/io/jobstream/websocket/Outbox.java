@@ -30,9 +30,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * written) within the connection's, its user's and the node's budgets ({@link OutboxBytes}): an event that does not
  * fit is refused and its feed catches up from the store later, so a refusal loses nothing. Protocol replies and jobs
  * messages may use {@link #CONTROL_RESERVE} more; one beyond even that is refused too, and the owner closes the
- * connection (the hard safety net). Bytes are given back in the completion, since until then the message is still in
- * memory (Jetty's queue). Readers that stopped for lack of room ({@link #awaitRoom}) are woken through
- * {@link Owner#roomFreed} once half the outbox is free again.
+ * connection (the hard safety net; a socket that accepts no bytes at all is closed by Jetty's idle timeout). Bytes
+ * are given back in the completion, since until then the message is still in memory (Jetty's queue). Readers that
+ * stopped for lack of room ({@link #awaitRoom}) are woken through {@link Owner#roomFreed} once half the outbox is free
+ * again.
  *
  * <p>Threading: every method may be called from any thread. Ownership: the {@link Subscriber} creates it with its
  * connection and closes it; after {@link #close} nothing more is sent.
