@@ -8,6 +8,7 @@ import io.jobstream.event.JobChange;
 import io.jobstream.event.Json;
 import io.jobstream.event.StoredEvent;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -32,6 +33,12 @@ public abstract class BroadcasterContract {
 
     /** One member per node that must see what {@link #broadcaster()} publishes; the first is the publisher's own. */
     protected abstract List<Frames> members();
+
+    /**
+     * A status change that comes from no batch (launch, cancel), through the broadcaster under test. A hook until
+     * {@code publishStatus} is part of the {@link Broadcaster} role; then this calls it.
+     */
+    protected abstract void publishStatus(long jobId, String status, Instant finishedOrNull);
 
     /** What a hub delivered to one member, in order, as {@code "group frame"}. */
     public static final class Frames implements GroupMember {
@@ -123,6 +130,19 @@ public abstract class BroadcasterContract {
         awaitEach(2);
         for (Frames m : members()) {
             assertThat(m.frames).extracting(f -> field(f, "id")).containsExactly("1", "2");
+        }
+    }
+
+    @Test
+    void a_status_change_outside_a_batch_reaches_every_node_with_its_finish_time() {
+        publishStatus(42, "running", null);
+        publishStatus(42, "canceled", Instant.parse("2026-01-01T00:00:01.5Z"));
+        awaitEach(2);
+        for (Frames m : members()) {
+            assertThat(m.groups()).containsExactly("jobs-status_changed", "jobs-status_changed");
+            assertThat(m.frames).extracting(f -> field(f, "status")).containsExactly("running", "canceled");
+            assertThat(field(m.frames.get(0), "finished")).isEmpty();
+            assertThat(field(m.frames.get(1), "finished")).startsWith("2026-01-01T00:00:01.5");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.jobstream.broadcast;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Instant;
 import java.util.List;
 
 /** The broadcaster contract for the single node: delivery is synchronous, to this node's hub only. */
@@ -18,5 +19,10 @@ class MemoryBroadcasterContractTest extends BroadcasterContract {
     @Override
     protected List<Frames> members() {
         return List.of(member);
+    }
+
+    @Override
+    protected void publishStatus(long jobId, String status, Instant finishedOrNull) {
+        broadcaster.publishStatus(jobId, status, finishedOrNull);
     }
 }

@@ -10,6 +10,7 @@ import io.jobstream.testing.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -73,5 +74,10 @@ class RedisBroadcasterContractIT extends BroadcasterContract {
     @Override
     protected List<Frames> members() {
         return List.of(onA, onB);
+    }
+
+    @Override
+    protected void publishStatus(long jobId, String status, Instant finishedOrNull) {
+        a.publishStatus(jobId, status, finishedOrNull);
     }
 }
