@@ -86,6 +86,34 @@ public abstract class EventQueueContract {
     }
 
     @Test
+    void requests_from_many_intake_threads_are_all_kept_and_each_jobs_order_holds() throws Exception {
+        EventQueue q = queue(10_000);
+        int jobs = 4;
+        int requests = 50;
+        List<CompletableFuture<Void>> producers = new ArrayList<>();
+        for (long job = 1; job <= jobs; job++) {
+            long j = job;
+            producers.add(CompletableFuture.runAsync(() -> { // one emitter per job, as the plugin is
+                for (int r = 0; r < requests; r++) {
+                    assertThat(q.offerAll(request(event(j, 2 * r + 1), event(j, 2 * r + 2)))).isTrue();
+                }
+            }));
+        }
+        CompletableFuture.allOf(producers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        List<Envelope> all = new ArrayList<>();
+        for (int i = 0; i < 100 && all.size() < jobs * requests * 2; i++) {
+            List<Envelope> batch = drain(q, 1_000);
+            report(batch);
+            all.addAll(batch);
+        }
+        for (long job = 1; job <= jobs; job++) {
+            long j = job;
+            assertThat(all.stream().filter(e -> e.message().jobId() == j).map(e -> ((JobEvent) e.message()).counter()))
+                    .as("job %d", j).isSorted().hasSize(requests * 2);
+        }
+    }
+
+    @Test
     void a_message_keeps_its_content_through_the_queue() throws Exception {
         EventQueue q = queue(10);
         q.offerAll(request(event(7, 1), new JobEof(7, 1)));
