@@ -24,4 +24,13 @@ public final class ExitStatus {
         if (exitCode > 0 && (exitCode & ~HOST_FAILURE_BITS) == 0) return "failed";
         return "error";
     }
+
+    /** What the job's row says about its end, next to {@code status} (empty for a success or failed hosts). */
+    static String explanation(String status, int exitCode) {
+        return switch (status) {
+            case "canceled" -> "canceled (ansible-playbook exited with code " + exitCode + ")";
+            case "error" -> "ansible-playbook exited with code " + exitCode;
+            default -> "";
+        };
+    }
 }

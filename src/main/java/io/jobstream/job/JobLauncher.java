@@ -1,28 +1,24 @@
 package io.jobstream.job;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.config.Config.JobsConfig;
 import io.jobstream.config.PrivateFiles;
 import io.jobstream.event.Json;
 import io.jobstream.metrics.Metrics;
+import io.jobstream.time.Sleeper;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -54,9 +50,7 @@ import org.slf4j.LoggerFactory;
  * canceled before it started never starts.
  *
  * <p>What a user passes is data, never code (see docs/OPERATIONS.md, "Launching: the threat model"): the fields are
- * checked by {@link LaunchFields}; extra_vars reach Ansible as a YAML file in which every string is {@code !unsafe}
- * ({@link UnsafeYaml}); every value is passed as {@code --option=value} and the playbook after {@code --}, so none
- * can be read as an option; and the process gets an allow-listed environment ({@link PlaybookEnvironment}).
+ * checked by {@link LaunchFields}, and {@link PlaybookCommand} builds the command line, files and environment.
  *
  * <p>Status changes go to the store first, then to the {@link StatusListener} (websocket {@code status_changed}).
  * Thread-safe. {@link #close()} cancels what runs and waits for it (bounded), so the plugin can still deliver its
@@ -66,46 +60,27 @@ public final class JobLauncher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JobLauncher.class);
 
     private final JobsConfig config;
+    private final PlaybookCommand playbook;
     private final PlaybookDir playbooks;
-    private final Path dataDir;
-    private final Supplier<URI> nodeUri;
-    private final Supplier<Path> caFile;
     private final LaunchedJobStore store;
     private final StatusListener listener;
     private final Clock clock;
+    private final Sleeper sleeper;
     private final JobTokens tokens;
     private final OwnEvents ownEvents;
     /** How long after the process ended its EOF may still be on its way through the queue. */
     static final int EOF_WAIT_SECONDS = 10;
     private static final int EOF_ATTEMPTS = 30;
-    private final Map<Long, Run> runs = new ConcurrentHashMap<>();
+    private static final Duration EOF_POLL = Duration.ofMillis(200);
+    private final Map<Long, LaunchedRun> runs = new ConcurrentHashMap<>();
     /** Guarded by itself. */
-    private final FairSlots<Run> slots;
+    private final FairSlots<LaunchedRun> slots;
     /** Refused launches by the tag of {@code jobs.refused}: the FairSlots refusals and {@code rate}. */
     private final Map<String, AtomicLong> refused = new TreeMap<>();
     private final LaunchRate rate;
     private final ExecutorService workers;
     private final ScheduledExecutorService escalation;
-    private volatile Path pluginDir;
     private volatile boolean closed;
-
-    /** One launched job while it waits or runs. Guarded by its own monitor. */
-    private static final class Run {
-        final long id;
-        /** The user whose share of the slots it takes (0: the node's own, such as the demo). */
-        final long owner;
-        /** Set in the environment of every process of the run (see {@link JobProcesses}). */
-        final String marker = UUID.randomUUID().toString();
-        Process process;
-        JobProcesses processes;
-        boolean cancelRequested;
-        boolean done;
-
-        Run(long id, long owner) {
-            this.id = id;
-            this.owner = owner;
-        }
-    }
 
     /**
      * @param nodeUri this node's base URL, for the plugin's {@code JOBSTREAM_URL}
@@ -117,16 +92,22 @@ public final class JobLauncher implements AutoCloseable {
     public JobLauncher(JobsConfig config, Path dataDir, Supplier<URI> nodeUri, Supplier<Path> caFile,
                        LaunchedJobStore store, StatusListener listener, Clock clock, JobTokens tokens,
                        OwnEvents ownEvents) {
+        this(config, new PlaybookCommand(config, dataDir, nodeUri, caFile, tokens), store, listener, clock,
+                Sleeper.REAL, tokens, ownEvents);
+    }
+
+    /** As above, with the command builder and the time to wait on given (tests: a manual clock that the sleeper moves). */
+    JobLauncher(JobsConfig config, PlaybookCommand playbook, LaunchedJobStore store, StatusListener listener,
+                Clock clock, Sleeper sleeper, JobTokens tokens, OwnEvents ownEvents) {
         this.tokens = Objects.requireNonNull(tokens, "tokens");
         this.ownEvents = Objects.requireNonNull(ownEvents, "ownEvents");
         this.config = Objects.requireNonNull(config, "config");
-        this.playbooks = new PlaybookDir(config.playbookDir());
-        this.dataDir = dataDir.toAbsolutePath().normalize();
-        this.nodeUri = nodeUri;
-        this.caFile = caFile;
+        this.playbook = playbook;
+        this.playbooks = playbook.playbooks();
         this.store = store;
         this.listener = listener;
         this.clock = clock;
+        this.sleeper = sleeper;
         this.slots = new FairSlots<>(config.maxRunning(), config.maxRunningPerUser(), config.maxPending(),
                 config.maxPendingPerUser());
         for (FairSlots.Refusal r : FairSlots.Refusal.values()) refused.put(r.tag, new AtomicLong());
@@ -135,16 +116,15 @@ public final class JobLauncher implements AutoCloseable {
         AtomicInteger n = new AtomicInteger();
         // a task is queued only for a job that holds a slot, so the queue never holds more than maxRunning
         this.workers = new ThreadPoolExecutor(config.maxRunning(), config.maxRunning(), 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(config.maxRunning()), r -> {
-            Thread t = new Thread(r, "job-launcher-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        this.escalation = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "job-cancel");
-            t.setDaemon(true);
-            return t;
-        });
+                new ArrayBlockingQueue<>(config.maxRunning()), r -> daemon(r, "job-launcher-" + n.incrementAndGet()));
+        this.escalation = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "job-cancel"));
+    }
+
+    /** Daemons, so that a stuck job never holds the JVM. */
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
     }
 
     /** Counts refused launches ({@code jobs.refused{reason}}) and shows running and waiting jobs. */
@@ -165,7 +145,7 @@ public final class JobLauncher implements AutoCloseable {
 
     /** Writes the plugin under the data dir. */
     public JobLauncher start() {
-        pluginDir = PluginFiles.extract(dataDir);
+        playbook.extractPlugin();
         if (!Files.isDirectory(playbooks.path())) {
             LOG.warn("playbook directory {} does not exist: launching jobs will fail until it does", playbooks.path());
         }
@@ -178,19 +158,12 @@ public final class JobLauncher implements AutoCloseable {
 
     /** Where the terminal output of job {@code id}'s process is kept. */
     public Path outputFile(long jobId) {
-        return dataDir.resolve("jobs").resolve(Long.toString(jobId)).resolve("stdout");
+        return playbook.outputFile(jobId);
     }
 
     /** Whether {@code jobs.ansible-playbook} can be run here (on PATH, or an executable path). */
     public boolean ansibleAvailable() {
-        String cmd = config.ansiblePlaybook();
-        if (cmd.contains("/")) return Files.isExecutable(Path.of(cmd));
-        String path = System.getenv("PATH");
-        if (path == null) return false;
-        for (String d : path.split(File.pathSeparator)) {
-            if (!d.isEmpty() && Files.isExecutable(Path.of(d, cmd))) return true;
-        }
-        return false;
+        return playbook.ansibleAvailable();
     }
 
     /** Validates and queues a launch owned by no one (admins see it); returns the new job id. */
@@ -207,29 +180,18 @@ public final class JobLauncher implements AutoCloseable {
     public long launch(LaunchRequest request, Long ownerId, Long teamId) {
         if (closed) throw new LaunchException(503, "the node is stopping");
         // requests parsed from HTTP are checked already; the node's own (demo, tests) pass the same gate
-        LaunchFields.name(request.name());
-        LaunchFields.limit(request.limit());
-        String extraVars = extraVarsYaml(request.extraVars());
-        Path playbook = playbooks.resolve(LaunchFields.path(request.playbook(), "playbook"), "playbook");
-        Path inventory = request.inventory().isEmpty() ? defaultInventory()
-                : playbooks.resolve(LaunchFields.path(request.inventory(), "inventory"), "inventory");
-        if (!request.inventory().isEmpty() && Files.isExecutable(inventory)) {
-            // Ansible runs an executable inventory as a script: a user could pick any script of the directory (a
-            // playbook's helper) and run it. The default inventory is the operator's choice and may be one.
-            throw new LaunchException(400, "inventory '" + request.inventory() + "' is executable, and Ansible would"
-                    + " run it as a script: a launch takes a static inventory (or none, for the directory's default)");
-        }
+        PlaybookCommand.Checked checked = playbook.check(request);
         long owner = ownerId == null ? 0 : ownerId;
-        Run run;
+        LaunchedRun run;
         // Admission, row and queueing under one lock so that two launches cannot both take the last place; a launch
         // is rare and its insert short, and nothing else waits on this lock for long.
         synchronized (slots) {
             admit(owner);
             String name = request.name().isEmpty() ? request.playbook() : request.name();
-            long id = store.createLaunched(name, playbooks.path().relativize(playbook).toString(), ownerId, teamId);
-            run = new Run(id, owner);
+            long id = store.createLaunched(name, playbooks.path().relativize(checked.playbook()).toString(), ownerId, teamId);
+            run = new LaunchedRun(id, owner);
             runs.put(id, run);
-            commands.put(id, new Start(command(id, playbook, inventory, request), extraVars));
+            commands.put(id, new Start(playbook.command(id, checked, request), checked.extraVarsYaml()));
             // before it can start (a slot freeing on another thread dispatches), so "pending" comes before "running"
             listener.statusChanged(id, "pending", null);
             if (slots.add(owner, run) != null) throw new IllegalStateException("admitted, then refused"); // a bug
@@ -256,20 +218,13 @@ public final class JobLauncher implements AutoCloseable {
                     + " try again in " + wait + " s (jobs.max-launches-per-minute=" + config.maxLaunchesPerMinute() + ")", wait);
         }
         refused.get(refusal.tag).incrementAndGet();
-        int[] mine = slots.of(owner);
-        throw switch (refusal) {
-            case USER_PENDING -> new LaunchException(429, "you have " + mine[1] + " launched jobs waiting and "
-                    + mine[0] + " running; wait for one to start (jobs.max-pending-per-user="
-                    + config.maxPendingPerUser() + ")");
-            case PENDING -> new LaunchException(503, "too many launched jobs waiting (jobs.max-pending="
-                    + config.maxPending() + ")");
-        };
+        throw LaunchException.refused(refusal, slots.of(owner), config);
     }
 
     /** Starts every queued run whose turn it is (see {@link FairSlots}); called when a run queues or a slot frees. */
     private void dispatch() {
         while (true) {
-            Run next;
+            LaunchedRun next;
             synchronized (slots) {
                 next = slots.next();
             }
@@ -295,55 +250,13 @@ public final class JobLauncher implements AutoCloseable {
         }
     }
 
-    private static String extraVarsYaml(String json) {
-        try {
-            JsonNode vars = Json.MAPPER.readTree(json);
-            if (vars == null || !vars.isObject()) throw new LaunchException(400, "extra_vars must be a JSON object");
-            LaunchFields.checkExtraVars(vars, LaunchFields.utf8Length(json));
-            return UnsafeYaml.write(vars);
-        } catch (JsonProcessingException e) {
-            throw new LaunchException(400, "extra_vars must be a JSON object");
-        }
-    }
-
-    private Path defaultInventory() {
-        for (String name : List.of("inventory.ini", "inventory", "hosts")) {
-            Path p = playbooks.path().resolve(name);
-            if (Files.isRegularFile(p)) return p;
-        }
-        return null;
-    }
-
-    /**
-     * {@code setsid ansible-playbook --option=value … -- PLAYBOOK}. setsid (util-linux) makes the job a process group
-     * of its own (see {@link JobProcesses}); the JVM's child is never a group leader, so setsid execs in place and the
-     * pid we get is ansible-playbook's and the group's. Each value is glued to its option and the playbook follows
-     * {@code --}, so no value, even one that starts with '-', can be read as an option.
-     */
-    private List<String> command(long id, Path playbook, Path inventory, LaunchRequest request) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add("setsid");
-        cmd.add(config.ansiblePlaybook());
-        if (inventory != null) cmd.add("--inventory=" + inventory);
-        cmd.add("--extra-vars=@" + extraVarsFile(id));
-        if (request.verbosity() > 0) cmd.add("-" + "v".repeat(request.verbosity()));
-        if (!request.limit().isEmpty()) cmd.add("--limit=" + request.limit());
-        cmd.add("--");
-        cmd.add(playbooks.path().relativize(playbook).toString());
-        return cmd;
-    }
-
-    /** YAML with every string !unsafe ({@link UnsafeYaml}). */
-    private Path extraVarsFile(long id) {
-        return outputFile(id).resolveSibling("extra_vars.yml");
-    }
 
     /**
      * Asks a job to stop. A waiting job is canceled at once; a running one gets SIGINT now, SIGTERM and SIGKILL
      * later if it is still alive. Returns false when this node is not running the job (unknown, or already ended).
      */
     public boolean cancel(long jobId) {
-        Run run = runs.get(jobId);
+        LaunchedRun run = runs.get(jobId);
         if (run == null) return false;
         Process p;
         JobProcesses all;
@@ -363,54 +276,25 @@ public final class JobLauncher implements AutoCloseable {
             return true;
         }
         LOG.info("canceling job {}: SIGINT to ansible-playbook pid {} and its process group", jobId, p.pid());
-        all.signal("INT");
-        long grace = config.cancelGrace().toMillis();
-        escalation.schedule(() -> {
-            if (!all.alive().isEmpty()) {
-                LOG.warn("job {}: processes still running {} ms after SIGINT, sending SIGTERM", jobId, grace);
-                all.signal("TERM");
-            }
-        }, grace, TimeUnit.MILLISECONDS);
-        escalation.schedule(() -> {
-            if (!all.alive().isEmpty()) {
-                LOG.warn("job {}: processes still running after SIGTERM, killing them", jobId);
-                all.signal("KILL");
-            }
-        }, 2 * grace, TimeUnit.MILLISECONDS);
+        all.cancel(escalation, config.cancelGrace());
         return true;
     }
 
     /** Whether this node has the job waiting or running. */
     public boolean isActive(long jobId) {
-        Run run = runs.get(jobId);
+        LaunchedRun run = runs.get(jobId);
         if (run == null) return false;
         synchronized (run) {
             return !run.done;
         }
     }
 
-    private void run(Run run, List<String> command, String extraVars) {
+    private void run(LaunchedRun run, List<String> command, String extraVars) {
         Process process;
-        Path out = outputFile(run.id);
         try {
             synchronized (run) {
                 if (run.cancelRequested || run.done) return;
-                // setsid would start and then fail to exec it: say so as plainly as when it was started directly
-                if (!ansibleAvailable()) throw new IOException("not found (install ansible-core or set jobs.ansible-playbook)");
-                PrivateFiles.directory(out.getParent()); // jobs/ and jobs/<id>/ 0700, the files 0600
-                PrivateFiles.writeString(extraVarsFile(run.id), extraVars);
-                PrivateFiles.emptyFile(out);
-                ProcessBuilder pb = new ProcessBuilder(command)
-                        .directory(playbooks.path().toFile())
-                        .redirectErrorStream(true)
-                        .redirectOutput(out.toFile())
-                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-                Map<String, String> env = pb.environment();
-                Map<String, String> allowed = PlaybookEnvironment.allowed(env, config.passEnv());
-                env.clear();
-                env.putAll(allowed);
-                environment(env, run);
-                process = pb.start();
+                process = playbook.start(run.id, run.marker, command, extraVars);
                 run.process = process;
                 run.processes = new JobProcesses(run.id, process.pid(), run.marker);
             }
@@ -424,30 +308,14 @@ public final class JobLauncher implements AutoCloseable {
         LOG.info("job {}: started ansible-playbook pid {}: {}", run.id, process.pid(), String.join(" ", command));
         int exit;
         try {
-            exit = process.waitFor();
-        } catch (InterruptedException e) { // only close() interrupts: stop the processes too
+            exit = run.processes.waitForAll(process, config.cancelGrace());
+        } catch (InterruptedException e) { // only close() interrupts; the processes are killed
             Thread.currentThread().interrupt();
-            run.processes.signal("KILL");
             end(run, "error", "the node stopped while the job ran");
             return;
         }
-        try {
-            // forks and async tasks can outlive ansible-playbook; the slot is free only when all of the job is gone
-            run.processes.endRemaining(config.cancelGrace());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            run.processes.signal("KILL");
-        }
-        boolean canceled;
-        synchronized (run) {
-            canceled = run.cancelRequested;
-        }
-        String status = ExitStatus.of(exit, canceled);
-        String explanation = switch (status) {
-            case "canceled" -> "canceled (ansible-playbook exited with code " + exit + ")";
-            case "error" -> "ansible-playbook exited with code " + exit;
-            default -> "";
-        };
+        String status = ExitStatus.of(exit, run.canceled());
+        String explanation = ExitStatus.explanation(status, exit);
         LOG.info("job {}: ansible-playbook exited with code {}: {}", run.id, exit, status);
         try {
             closeEvents(run.id);
@@ -466,11 +334,11 @@ public final class JobLauncher implements AutoCloseable {
      * the plugin still held when killed are lost with the process; the log line says where the job's events stop.
      */
     private void closeEvents(long jobId) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(EOF_WAIT_SECONDS);
+        Instant deadline = clock.instant().plusSeconds(EOF_WAIT_SECONDS);
         LaunchedJobStore.Events events;
         try {
-            while ((events = store.events(jobId)).finalCounter() == null && System.nanoTime() < deadline && !closed) {
-                Thread.sleep(200);
+            while ((events = store.events(jobId)).finalCounter() == null && clock.instant().isBefore(deadline) && !closed) {
+                sleeper.sleep(EOF_POLL);
             }
         } catch (RuntimeException e) {
             LOG.warn("job {}: cannot check for its EOF: {}", jobId, e.getMessage());
@@ -486,42 +354,13 @@ public final class JobLauncher implements AutoCloseable {
             } catch (ExecutionException | TimeoutException e) {
                 LOG.debug("job {}: EOF not stored yet: {}", jobId, e.toString());
             }
-            Thread.sleep(1000);
+            sleeper.sleep(Duration.ofSeconds(1));
         }
         LOG.error("job {}: could not store its EOF after {} attempts; its events stay open", jobId, EOF_ATTEMPTS);
     }
 
-    /** Sets what the node sets on purpose over the allow-listed environment. */
-    private void environment(Map<String, String> env, Run run) {
-        long jobId = run.id;
-        env.put(JobProcesses.MARKER_VARIABLE, run.marker);
-        env.put("ANSIBLE_STDOUT_CALLBACK", "jobstream");
-        String plugins = env.get("ANSIBLE_CALLBACK_PLUGINS");
-        env.put("ANSIBLE_CALLBACK_PLUGINS", pluginDir + (plugins == null || plugins.isEmpty() ? "" : ":" + plugins));
-        env.put("ANSIBLE_FORCE_COLOR", "1");
-        env.remove("ANSIBLE_NOCOLOR");
-        env.remove("NO_COLOR");
-        // Unbuffered, so stdout and stderr reach the output file in the order they were written (as on a terminal).
-        env.put("PYTHONUNBUFFERED", "1");
-        env.putIfAbsent("ANSIBLE_RETRY_FILES_ENABLED", "false");
-        if (!isUtf8(env.get("LC_ALL")) && !isUtf8(env.get("LANG"))) env.put("LC_ALL", "C.UTF-8");
-        env.put("JOBSTREAM_URL", nodeUri.get().toString());
-        env.put("JOBSTREAM_JOB_ID", Long.toString(jobId));
-        // good for this job's events only, revoked when the run ends (see end)
-        env.put("JOBSTREAM_TOKEN", tokens.issue(jobId));
-        Path ca = caFile.get();
-        if (ca != null) env.put("JOBSTREAM_CA_FILE", ca.toString());
-    }
-
-    private static boolean isUtf8(String locale) {
-        return locale != null && locale.toUpperCase().replace("-", "").contains("UTF8");
-    }
-
-    private void end(Run run, String status, String explanation) {
-        synchronized (run) {
-            if (run.done) return;
-            run.done = true;
-        }
+    private void end(LaunchedRun run, String status, String explanation) {
+        if (!run.markDone()) return;
         try {
             tokens.revoke(run.id);
         } catch (RuntimeException e) {

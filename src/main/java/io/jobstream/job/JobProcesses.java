@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,49 @@ final class JobProcesses {
         this.jobId = jobId;
         this.groupId = groupId;
         this.marker = (MARKER_VARIABLE + "=" + markerValue + "\0").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Asks the job to stop: SIGINT now (ansible-playbook then stops its workers and exits, and the plugin sends its
+     * EOF), SIGTERM after {@code grace} and SIGKILL after as long again, each only if some process still runs.
+     */
+    void cancel(ScheduledExecutorService timer, Duration grace) {
+        signal("INT");
+        long millis = grace.toMillis();
+        timer.schedule(() -> {
+            if (!alive().isEmpty()) {
+                LOG.warn("job {}: processes still running {} ms after SIGINT, sending SIGTERM", jobId, millis);
+                signal("TERM");
+            }
+        }, millis, TimeUnit.MILLISECONDS);
+        timer.schedule(() -> {
+            if (!alive().isEmpty()) {
+                LOG.warn("job {}: processes still running after SIGTERM, killing them", jobId);
+                signal("KILL");
+            }
+        }, 2 * millis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Waits for ansible-playbook to exit, then ends whatever of the job outlives it (forks and async tasks can): the
+     * slot is free only when all of the job is gone. Returns the exit code. When interrupted while ansible-playbook
+     * runs (only the launcher's close does that), kills every process of the job and throws.
+     */
+    int waitForAll(Process process, Duration grace) throws InterruptedException {
+        int exit;
+        try {
+            exit = process.waitFor();
+        } catch (InterruptedException e) {
+            signal("KILL");
+            throw e;
+        }
+        try {
+            endRemaining(grace);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            signal("KILL");
+        }
+        return exit;
     }
 
     /** The pids of the job's processes still alive (zombies not counted: they are already gone but for a wait). */

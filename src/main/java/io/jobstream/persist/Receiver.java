@@ -7,14 +7,16 @@ import io.jobstream.event.StoredEvent;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
+import io.jobstream.time.Sleeper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * reorders them; meanwhile the bounded queue fills and intake answers 503. Receipts are completed only after the
  * commit, and broadcast sees only committed events. {@link #close} lets the loop finish what is queued, within a
  * deadline, before stopping.
+ *
+ * <p>Time comes from the injected {@link Clock} (batch durations) and {@link Sleeper} (the retry pause), so tests
+ * drive {@link #drainOnce} on their own thread with fake time.
  */
 public final class Receiver implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Receiver.class);
@@ -37,6 +42,8 @@ public final class Receiver implements AutoCloseable {
     private final EventStore store;
     private final Broadcaster broadcaster;
     private final PersistConfig config;
+    private final Clock clock;
+    private final Sleeper sleeper;
     private final Thread thread;
     private final Counter stored;
     private final Counter duplicates;
@@ -49,7 +56,14 @@ public final class Receiver implements AutoCloseable {
 
     public Receiver(EventQueue queue, EventStore store, Broadcaster broadcaster, PersistConfig config,
                     MeterRegistry registry) {
+        this(queue, store, broadcaster, config, registry, Clock.systemUTC(), Sleeper.REAL);
+    }
+
+    public Receiver(EventQueue queue, EventStore store, Broadcaster broadcaster, PersistConfig config,
+                    MeterRegistry registry, Clock clock, Sleeper sleeper) {
         this.queue = queue;
+        this.clock = clock;
+        this.sleeper = sleeper;
         this.store = store;
         this.broadcaster = broadcaster;
         this.config = config;
@@ -76,9 +90,7 @@ public final class Receiver implements AutoCloseable {
         List<Envelope> batch = new ArrayList<>(config.maxBatch());
         while (!stopping || queue.depth() > 0) {
             try {
-                batch.clear();
-                if (queue.drainTo(batch, config.maxBatch(), IDLE_WAIT) == 0) continue;
-                process(batch);
+                drainOnce(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 log.warn("receiver interrupted with {} messages in hand and {} queued; they were not acknowledged",
@@ -90,12 +102,24 @@ public final class Receiver implements AutoCloseable {
         }
     }
 
+    /**
+     * One turn of the loop: waits (while the queue is empty) for a batch, stores it, reports it and broadcasts it.
+     * Returns how many messages it handled. The loop thread calls it; tests call it instead of starting the thread.
+     */
+    int drainOnce(List<Envelope> batch) throws InterruptedException {
+        batch.clear();
+        if (queue.drainTo(batch, config.maxBatch(), IDLE_WAIT) == 0) return 0;
+        process(batch);
+        return batch.size();
+    }
+
     private void process(List<Envelope> batch) throws InterruptedException {
         List<JobMessage> messages = new ArrayList<>(batch.size());
         for (Envelope e : batch) messages.add(e.message());
-        long start = System.nanoTime();
+        Instant start = clock.instant();
         WriteResult result = writeWithRetry(messages);
-        batchDuration.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        // the system clock has microsecond precision; a step backwards gives a negative span, which Timer ignores
+        batchDuration.record(Duration.between(start, clock.instant()));
         batchSize.record(batch.size());
         report(batch, result);
         for (StoredEvent e : result.committed().events()) {
@@ -121,7 +145,7 @@ public final class Receiver implements AutoCloseable {
                     log.warn("store failed (attempt {}) for a batch of {} messages, job {}: {}; retrying",
                             attempt, messages.size(), messages.get(0).jobId(), e.toString());
                 }
-                Thread.sleep(pause.toMillis());
+                sleeper.sleep(pause);
                 pause = min(pause.multipliedBy(2), config.maxRetryBackoff());
             }
         }

@@ -7,7 +7,7 @@ import java.util.List;
  * The bounded hand-off from intake (many producer threads) to the receiver (one drainer).
  * Overflow rule: {@link #offerAll} refuses the whole batch when it does not fit; nothing accepted is dropped.
  */
-public interface EventQueue {
+public interface EventQueue extends AutoCloseable {
     /** Adds every envelope, or none of them when there is no room for all; never blocks. */
     boolean offerAll(List<Envelope> envelopes);
 
@@ -25,4 +25,11 @@ public interface EventQueue {
     default Watermark watermark() {
         return Watermark.LOCAL;
     }
+
+    /**
+     * Lets go of what the queue holds for this node (a durable queue acknowledges what the receiver finished); called
+     * after the receiver stopped. Idempotent. The memory queue holds nothing outside the heap: nothing to do.
+     */
+    @Override
+    default void close() {}
 }

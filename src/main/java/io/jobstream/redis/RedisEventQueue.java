@@ -6,8 +6,10 @@ import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.Receipt;
 import io.jobstream.queue.Watermark;
+import io.jobstream.time.Sleeper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,7 +47,8 @@ import redis.clients.jedis.util.KeyValue;
  * had in fact committed. An entry delivered {@link #MAX_DELIVERIES} times (it kept killing nodes) goes to the
  * dead-letter stream instead. The stream is never trimmed by length: the bound is {@code queue.capacity} entries,
  * past which intake refuses (503) instead of trimming uncommitted data. Redis errors never escape: intake refuses,
- * the drainer waits and tries again, the client reconnects.
+ * the drainer waits and tries again, the client reconnects. Time (the claim cadence, the backlog's freshness, the
+ * pause after an error) comes from the injected {@link Clock} and {@link Sleeper}, so tests move it by hand.
  */
 public final class RedisEventQueue implements EventQueue, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisEventQueue.class);
@@ -67,11 +70,13 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     private volatile long backlog;
     private volatile long backlogAt = Long.MIN_VALUE / 2;
     private final AtomicLong inHand = new AtomicLong();
-    private long lastClaim;
+    private long lastClaim = Long.MIN_VALUE / 2;
     private boolean ownPendingDone;
     private volatile boolean redisDown;
     private final StreamWatermark watermark;
     private final boolean waitAof;
+    private final Clock clock;
+    private final Sleeper sleeper;
 
     /**
      * @param consumer      this node's consumer name in the group
@@ -86,6 +91,14 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     /** @param waitAof answer only once Redis has fsync'd the appended entries to its AOF (WAITAOF, Redis >= 7.2) */
     public RedisEventQueue(RedisConnection redis, String consumer, int capacity, Predicate<String> consumerAlive,
                            boolean waitAof, MeterRegistry registry) {
+        this(redis, consumer, capacity, consumerAlive, waitAof, registry, Clock.systemUTC(), Sleeper.REAL);
+    }
+
+    /** As above, on the given time (tests: a manual clock, and a sleeper that advances it). */
+    RedisEventQueue(RedisConnection redis, String consumer, int capacity, Predicate<String> consumerAlive,
+                    boolean waitAof, MeterRegistry registry, Clock clock, Sleeper sleeper) {
+        this.clock = clock;
+        this.sleeper = sleeper;
         this.waitAof = waitAof;
         this.redis = redis.client();
         this.consumer = consumer;
@@ -156,8 +169,8 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
 
     /** Uncommitted entries in the stream (all nodes), at most {@link #BACKLOG_FRESH} old. */
     private long backlog() {
-        long now = System.nanoTime();
-        if (now - backlogAt > BACKLOG_FRESH.toNanos()) {
+        long now = clock.millis();
+        if (now - backlogAt > BACKLOG_FRESH.toMillis()) {
             backlog = redis.xlen(RedisKeys.EVENTS);
             backlogAt = now;
         }
@@ -174,8 +187,8 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
                 if (n > 0) return n;
                 ownPendingDone = true;
             }
-            long now = System.nanoTime();
-            if (now - lastClaim > CLAIM_EVERY.toNanos()) {
+            long now = clock.millis();
+            if (now - lastClaim > CLAIM_EVERY.toMillis()) {
                 lastClaim = now;
                 int n = claimFromDeadNodes(sink, max);
                 if (n > 0) return n;
@@ -191,7 +204,7 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
             return 0;
         } catch (RuntimeException e) {
             noteError("read", e);
-            Thread.sleep(Math.max(100, timeout.toMillis()));
+            sleeper.sleep(timeout.compareTo(Duration.ofMillis(100)) > 0 ? timeout : Duration.ofMillis(100));
             return 0;
         }
     }
@@ -291,6 +304,11 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
         redisDown = true;
     }
 
+    /** This node's consumer name in the group. */
+    String consumer() {
+        return consumer;
+    }
+
     /** Whether the last Redis command failed (for health and stats). */
     public boolean redisDown() {
         return redisDown;
@@ -322,7 +340,7 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
         return s;
     }
 
-    /** Acknowledges what the receiver finished; call after the receiver stopped. */
+    /** Acknowledges what the receiver finished; call after the receiver stopped. Idempotent. */
     @Override
     public void close() {
         watermark.close();

@@ -38,6 +38,8 @@ public final class StreamWatermark implements Watermark, AutoCloseable {
     private final RedisClient redis;
     private final Thread thread;
     private volatile Look last;
+    /** Looks taken by the thread, for tests that wait for the next one; written by the watermark thread only. */
+    private volatile long looks;
     private volatile boolean closed;
     private boolean failing;
 
@@ -63,6 +65,7 @@ public final class StreamWatermark implements Watermark, AutoCloseable {
         while (!closed) {
             try {
                 last = look();
+                looks++;
                 failing = false;
             } catch (RuntimeException e) {
                 if (!failing) log.warn("could not read the event stream's watermark ({}); holes are not skipped meanwhile",
@@ -75,6 +78,10 @@ public final class StreamWatermark implements Watermark, AutoCloseable {
                 return;
             }
         }
+    }
+
+    long looks() {
+        return looks;
     }
 
     /** Package-private for tests: one look now. */

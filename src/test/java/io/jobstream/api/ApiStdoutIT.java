@@ -1,11 +1,13 @@
 package io.jobstream.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.event.Json;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -151,15 +153,10 @@ class ApiStdoutIT {
             assertThat(in.readNBytes(1 << 16)).hasSize(1 << 16);
             downloads.add(in); // and stop reading: the server's writes stall on full socket buffers
         }
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        long held;
-        do {
-            Thread.sleep(100);
-            held = api.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    + " AND pid <> pg_backend_pid() AND (state = 'idle in transaction' OR query LIKE '%job_event%'"
-                    + " AND state = 'active')");
-        } while (held > 0 && System.nanoTime() < deadline);
-        assertThat(held).as("connections held by stalled downloads").isZero();
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
+                assertThat(api.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND pid <> pg_backend_pid() AND (state = 'idle in transaction' OR query LIKE '%job_event%'"
+                        + " AND state = 'active')")).as("connections held by stalled downloads").isZero());
 
         for (java.io.InputStream in : downloads) {
             long total = 1 << 16;

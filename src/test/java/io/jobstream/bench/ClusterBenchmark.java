@@ -1,5 +1,7 @@
 package io.jobstream.bench;
 
+import static org.awaitility.Awaitility.await;
+
 import io.jobstream.event.Timestamps;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.postgres.EmbeddedDatabase;
@@ -138,13 +140,14 @@ public final class ClusterBenchmark {
                 while (true) {
                     NodeProcess node = nodes.get(turn.getAndIncrement() % nodes.size());
                     if (Http.post(node.uri("/api/v2/job_events/ingest/"), body).statusCode() == 200) return null;
-                    Thread.sleep(100);
+                    Thread.sleep(100); // an emitter's pause before it retries on the next node
                 }
             }));
         }
         for (Future<?> f : posts) f.get(5, TimeUnit.MINUTES);
         emitters.shutdown();
-        while (stored(nodes.get(0), firstJob, jobs) < (long) perJob * jobs) Thread.sleep(20);
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(20))
+                .until(() -> stored(nodes.get(0), firstJob, jobs) >= (long) perJob * jobs);
         return perJob * jobs / ((System.nanoTime() - start) / 1e9);
     }
 
@@ -169,7 +172,7 @@ public final class ClusterBenchmark {
             NodeProcess node = nodes.get(i % nodes.size());
             clients.add(Recorder.subscribe(http, node.websocketUri(), total, warmup, job));
         }
-        Thread.sleep(500);
+        Thread.sleep(500); // warm-up before the clock starts (not a wait for a condition: nothing is measured yet)
         AtomicInteger failures = new AtomicInteger();
         List<CompletableFuture<?>> posts = new ArrayList<>();
         long start = System.nanoTime();
@@ -177,7 +180,7 @@ public final class ClusterBenchmark {
         for (int tick = 0; counter < total; tick++) {
             long due = start + TimeUnit.MILLISECONDS.toNanos((long) tick * tickMs);
             long wait = due - System.nanoTime();
-            if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+            if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // pacing the sender: the benchmark's load
             StringBuilder body = new StringBuilder();
             for (int k = 0; k < perTick; k++) body.append(Events.event(job, ++counter)).append('\n');
             URI ingest = nodes.get(tick % nodes.size()).uri("/api/v2/job_events/ingest/");

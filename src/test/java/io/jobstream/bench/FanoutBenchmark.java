@@ -1,5 +1,7 @@
 package io.jobstream.bench;
 
+import static org.awaitility.Awaitility.await;
+
 import io.javalin.Javalin;
 import io.javalin.websocket.WsContext;
 import io.jobstream.broadcast.EventMessages;
@@ -24,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -133,8 +136,9 @@ public final class FanoutBenchmark {
             if (n > 0) clients.add(new Client(uri, n, total, warmup, subscribe));
         }
         for (Client c : clients) c.awaitReady();
-        if (bare) while (bareServer.sessions.size() < subscribers) Thread.sleep(10);
-        Thread.sleep(200); // let the handshakes' threads settle
+        if (bare) await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(10))
+                .until(() -> bareServer.sessions.size() >= subscribers);
+        Thread.sleep(200); // warm-up: the handshakes' threads settle before the CPU and load measurements start
 
         double load = loadAverage();
         Cpu cpu = new Cpu(clients);
@@ -151,7 +155,7 @@ public final class FanoutBenchmark {
         int counter = 0;
         for (int tick = 0; counter < total; tick++) {
             long wait = start + TimeUnit.MILLISECONDS.toNanos((long) tick * TICK_MS) - System.nanoTime();
-            if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+            if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // pacing the sender: the benchmark's load
             List<StoredEvent> batch = new ArrayList<>(perTick);
             Instant now = Instant.now();
             for (int k = 0; k < perTick; k++) batch.add(event(++counter, now));

@@ -145,14 +145,14 @@ public final class NeighboursBenchmark {
             }
         });
         if (abuser != null) abuser.start(running);
-        Thread.sleep(300);
+        Thread.sleep(300); // warm-up: the abuser and the heap sampler run before the clock starts
         AtomicInteger failures = new AtomicInteger();
         List<CompletableFuture<?>> posts = new ArrayList<>();
         long start = System.nanoTime();
         int counter = 0;
         for (int tick = 0; counter < total; tick++) {
             long wait = start + TimeUnit.MILLISECONDS.toNanos((long) tick * tickMs) - System.nanoTime();
-            if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+            if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // pacing the sender: the benchmark's load
             StringBuilder body = new StringBuilder();
             for (int k = 0; k < perTick; k++) body.append(event(jobId, ++counter)).append('\n');
             posts.add(post(http, node.uri("/api/v2/job_events/ingest/"), bearer, body.toString(), failures));
@@ -218,6 +218,7 @@ public final class NeighboursBenchmark {
         return t;
     }
 
+    /** Pacing (abusers, emitters) and sampling intervals: the benchmark's own timing, never a wait for a result. */
     static void sleep(long millis) {
         try {
             Thread.sleep(millis);

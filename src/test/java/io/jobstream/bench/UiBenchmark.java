@@ -107,7 +107,7 @@ public final class UiBenchmark {
                 + "const wrap = (o, name, key) => { const orig = o[name].bind(o); o[name] = (...a) => { const t = performance.now();"
                 + "  try { return orig(...a); } finally { window.prof_[key] = (window.prof_[key] || 0) + performance.now() - t; } }; };"
                 + "wrap(window.jobstream.viewer, 'draw', 'draw'); wrap(window.jobstream.sequencer, 'offer', 'offer');");
-        Thread.sleep(2000);
+        Thread.sleep(2000); // a measurement: the idle page's frames are counted over two seconds
         System.out.println("idle frames/s: " + js.executeScript("return window.frames_ / 2"));
         System.out.println("\n| offered events/s | page frames/s | events/s shown | page script ms per s (sequencing + drawing) "
                 + "| lag avg (s) | lag max (s) | backlog at end (events) |");
@@ -122,7 +122,7 @@ public final class UiBenchmark {
             List<java.util.concurrent.CompletableFuture<?>> posts = new ArrayList<>();
             for (int tick = 0; tick < seconds * 1000 / tickMs; tick++) {
                 long wait = start + TimeUnit.MILLISECONDS.toNanos((long) tick * tickMs) - System.nanoTime();
-                if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+                if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // pacing the sender: the benchmark's load
                 StringBuilder body = new StringBuilder();
                 for (int k = 0; k < perTick; k++) body.append(Events.event(job, ++counter)).append('\n');
                 posts.add(http.sendAsync(HttpRequest.newBuilder(ingest).header("Authorization", TestUsers.ADMIN_AUTH).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),

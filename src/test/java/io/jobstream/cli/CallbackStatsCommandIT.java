@@ -1,6 +1,7 @@
 package io.jobstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
@@ -8,6 +9,7 @@ import io.jobstream.testing.RunningServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
@@ -28,7 +30,8 @@ class CallbackStatsCommandIT {
             CompletableFuture<Integer> stats = CompletableFuture.supplyAsync(() -> Main.commandLine()
                     .setOut(new PrintWriter(printed))
                     .execute("callback-stats", "--url", node.uri("/").toString(), "--duration", "3s", "--no-redraw"));
-            Thread.sleep(800);
+            // its first block is printed once it has read the counter it counts from
+            await().atMost(Duration.ofSeconds(30)).until(() -> printed.toString().contains("\u21b3  last minute"));
             // 300 new rows, plus the first 200 again: duplicates are not stored rows
             assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), events(201, 500)).statusCode()).isEqualTo(200);
             assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), first).statusCode()).isEqualTo(200);

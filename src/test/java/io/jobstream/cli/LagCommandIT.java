@@ -46,7 +46,7 @@ class LagCommandIT {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/")).header("Authorization", TestUsers.ADMIN_AUTH)
                         .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-                Thread.sleep(100);
+                Thread.sleep(100); // the scenario: a job's events arrive over time, so lag reports a rate
             }
             assertThat(lag.get()).isZero();
             String out = printed.toString();

@@ -104,7 +104,7 @@ class DebugScriptBrowserIT {
                         .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) throw new AssertionError(r.body());
-                Thread.sleep(100);
+                Thread.sleep(100); // pacing: the scenario is a job streaming while the page is debugged
             }
         } catch (Exception e) {
             throw new IllegalStateException(e);

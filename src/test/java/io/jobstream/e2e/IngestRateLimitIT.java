@@ -49,6 +49,8 @@ class IngestRateLimitIT {
         assertThat(MetricsText.sum(node.uri("/metrics"), "events_rate_limited_total") - limitedBefore).isEqualTo(100);
         assertThat(MetricsText.value(node.uri("/metrics"), "ingest_requests_total{status=\"429\"")).isPositive();
 
+        // the scenario: an emitter that honours Retry-After is accepted once it has waited that long (real time,
+        // as the node's rate limiter refills on the node's clock)
         Thread.sleep(retryAfter * 1000);
         HttpResponse<String> again = post(second);
         assertThat(again.statusCode()).as(again.body()).isEqualTo(200);

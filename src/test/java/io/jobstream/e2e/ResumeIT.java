@@ -64,7 +64,7 @@ class ResumeIT {
                     await().atMost(Duration.ofSeconds(60)).until(() -> client.last() == EVENTS || client.violation() != null);
                     assertThat(client.violation()).as("after counter %d", from).isNull();
                 } else {
-                    Thread.sleep(50 + random.nextInt(1_000));
+                    Thread.sleep(50 + random.nextInt(1_000)); // the scenario: a connection lasts a random while, then drops
                 }
                 client.abort(); // no close handshake: as a dropped network
                 assertThat(client.violation()).as("connection %d", connections).isNull();
@@ -103,7 +103,7 @@ class ResumeIT {
         try {
             for (int from = 1; from <= EVENTS; from += PER_POST) {
                 long wait = start + (long) (from - 1) * 1_000_000_000L / RATE - System.nanoTime();
-                if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+                if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // pacing the emitter at RATE: the scenario
                 StringBuilder body = new StringBuilder();
                 for (int c = from; c < from + PER_POST; c++) body.append(Events.event(JOB, c)).append('\n');
                 inFlight.acquire();

@@ -56,7 +56,7 @@ class SlowClientIT {
                 for (int sent = 0; sent < body.length && answer == null; sent += 20) {
                     out.write(body, sent, Math.min(20, body.length - sent));
                     out.flush();
-                    Thread.sleep(200);
+                    Thread.sleep(200); // the scenario: a client that sends its body at ~100 bytes/s
                     if (slow.getInputStream().available() > 0) answer = readUntilClosed(slow.getInputStream());
                     assertThat(sent).as("cut off long before the whole body went").isLessThan(body.length / 2);
                 }

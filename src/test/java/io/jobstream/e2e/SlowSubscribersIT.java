@@ -78,7 +78,7 @@ class SlowSubscribersIT {
                         .build(), BodyHandlers.ofString()).whenComplete((r, e) -> inFlight.release()));
                 long due = start + (long) (from + PER_POST - 1) * 1_000_000_000L / RATE;
                 long wait = due - System.nanoTime();
-                if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000)); // pacing at RATE: the scenario
                 if (from % (RATE * 2) == 1) { // every 2 s
                     maxDepth = Math.max(maxDepth, MetricsText.value(metrics, "ws_outbox_depth_max"));
                     maxHeap = Math.max(maxHeap, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());

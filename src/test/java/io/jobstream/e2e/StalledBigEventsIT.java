@@ -84,7 +84,7 @@ class StalledBigEventsIT {
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() ->
                     MetricsText.value(metrics, "ws_events_replayed_total") >= STALLED_SOCKETS);
             long peak = 0;
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 4; i++) { // a measurement: the heap's peak sampled over two seconds of stalling
                 Thread.sleep(500);
                 peak = Math.max(peak, heapAfterGc());
             }
@@ -138,7 +138,7 @@ class StalledBigEventsIT {
                 try {
                     while ((n = in.read(buf)) >= 0 && System.nanoTime() - start < 60_000_000_000L) {
                         read += n;
-                        Thread.sleep(100);
+                        Thread.sleep(100); // the scenario: a reader at 10 KiB/s (see above)
                     }
                 } catch (SocketException reset) {
                     n = -1; // cut off with a reset: what was still buffered for it is dropped

@@ -161,6 +161,7 @@ class ClusterIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> storedSoFar(jobs) > 2000);
         int refusedBefore = refused.get();
         postgres.stop();
+        // the scenario: the database stays down for 10 s while the emitter keeps sending, so the stream fills up
         Thread.sleep(10_000);
         int refusedDuring = refused.get() - refusedBefore;
         postgres.startAgain();
@@ -306,6 +307,7 @@ class ClusterIT {
         return total;
     }
 
+    /** The emitter's own pace and its pause before retrying a refused request: how emitters behave, not a wait. */
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);

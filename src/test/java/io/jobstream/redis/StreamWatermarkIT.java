@@ -51,18 +51,25 @@ class StreamWatermarkIT {
 
         assertThat(queue.offerAll(List.of(eof(1), eof(2)))).isTrue();
         long unread = watermark.mark();
-        Thread.sleep(300); // several looks
+        awaitTwoMoreLooks();
         assertThat(watermark.committedThrough(unread)).as("added, nobody has read them").isFalse();
 
         List<Envelope> read = new ArrayList<>();
         assertThat(queue.drainTo(read, 10, Duration.ofMillis(100))).isEqualTo(2);
-        Thread.sleep(300);
+        awaitTwoMoreLooks();
         assertThat(watermark.committedThrough(unread)).as("read, not acknowledged (a node could die now)").isFalse();
 
         read.forEach(e -> e.receipt().stored()); // committed; the next drain acknowledges them
         queue.drainTo(new ArrayList<>(), 10, Duration.ofMillis(10));
         await().atMost(Duration.ofSeconds(2)).until(() -> watermark.committedThrough(unread));
         assertThat(watermark.committedThrough(watermark.mark())).as("a mark taken now: the next look is older").isFalse();
+    }
+
+    /** Two looks after this call, the second wholly after it: the watermark has seen what was done before. */
+    private void awaitTwoMoreLooks() {
+        StreamWatermark thread = (StreamWatermark) queue.watermark();
+        long from = thread.looks();
+        await().atMost(Duration.ofSeconds(2)).until(() -> thread.looks() >= from + 2);
     }
 
     private static Envelope eof(long job) {

@@ -1,5 +1,7 @@
 package io.jobstream.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -10,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A real Debian {@code redis-server} ({@link Binaries#redisServer}) for tests: a free port on 127.0.0.1, its own directory, stopped by its
@@ -57,21 +60,24 @@ public final class RedisServer implements AutoCloseable {
             cmd.addAll(persistence);
             process = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("redis.out").toFile()).start();
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (System.nanoTime() < deadline) {
-                if (!process.isAlive()) throw new IllegalStateException("redis-server exited: " + log());
-                try (Socket s = new Socket("127.0.0.1", port)) {
-                    return;
-                } catch (IOException notYet) {
-                    Thread.sleep(20);
-                }
+            try {
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                    if (!process.isAlive()) throw new IllegalStateException("redis-server exited: " + log());
+                    return listening();
+                });
+            } catch (ConditionTimeoutException e) {
+                throw new IllegalStateException("redis-server did not listen on " + port + " within 10 s: " + log());
             }
-            throw new IllegalStateException("redis-server did not listen on " + port + " within 10 s: " + log());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+        }
+    }
+
+    private boolean listening() {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            return true;
+        } catch (IOException notYet) {
+            return false;
         }
     }
 

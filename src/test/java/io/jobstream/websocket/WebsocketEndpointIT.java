@@ -228,8 +228,8 @@ class WebsocketEndpointIT {
         reader.send(subscribe);
         reader.next();
         stuck.send(subscribe);
+        // a subscribe reads where its feeds start before it joins the hub: both are live from counter 1 now
         await().atMost(Duration.ofSeconds(5)).until(() -> hub.subscribers("job_events-7") == 2);
-        Thread.sleep(200); // both feeds have read their start position
 
         // publish in small batches, each read by the reader before the next, until the stuck client's socket
         // buffers and outbox are full and it switched to catch-up; the reader's outbox never holds more than a batch
