@@ -106,9 +106,9 @@ final class ImportCommand implements Callable<Integer> {
                 last[0] = line.event().counter();
                 if (batch.length() >= BATCH_BYTES) flush(ingest, batch, last[0]);
             });
-            batch.append("{\"event\":\"EOF\",\"job_id\":").append(id).append(",\"final_counter\":").append(events)
-                    .append("}\n");
             flush(ingest, batch, events);
+            // the EOF on its own, so that the counts above are the events' only
+            ingest.send("{\"event\":\"EOF\",\"job_id\":" + id + ",\"final_counter\":" + events + "}\n");
         } catch (IOException | IllegalArgumentException e) {
             String stored = lastSent == 0 ? "no events are stored" : "events 1.." + lastSent + " are stored";
             throw new IOException("import into job " + id + " stopped: " + e.getMessage() + "; " + stored
@@ -117,6 +117,7 @@ final class ImportCommand implements Callable<Integer> {
     }
 
     private void flush(IngestSession ingest, StringBuilder batch, int through) throws IOException, InterruptedException {
+        if (batch.length() == 0) return;
         JsonNode reply = ingest.send(batch);
         JsonNode rejected = reply.path("rejected");
         if (rejected.isArray() && !rejected.isEmpty()) {

@@ -43,6 +43,16 @@ public final class Binaries {
         return require("ansible-playbook", "ansible-core");
     }
 
+    /** ansible-runner, which writes the artifact directories {@code ./jobstream import} reads. */
+    public static Path ansibleRunner() {
+        return require("ansible-runner", "python3-ansible-runner");
+    }
+
+    /** Prometheus's rule checker, for docs/prometheus/jobstream-rules.yml. */
+    public static Path promtool() {
+        return require("promtool", "prometheus");
+    }
+
     public static Path psql() {
         return require("psql", "postgresql-client");
     }
