@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MonitoringAsCodeIT {
     static final Path RULES = Path.of("docs/prometheus/jobstream-rules.yml");
     static final Path DASHBOARD = Path.of("docs/grafana/jobstream.json");
+    static final Path RULE_TESTS = Path.of("docs/prometheus/jobstream-rules.test.yml").toAbsolutePath();
     /** Series Prometheus makes itself, not the node. */
     private static final Set<String> PROMETHEUS_OWN = Set.of("up");
     private static final Set<String> PROMQL_WORDS = Set.of("by", "without", "on", "ignoring", "group_left",
@@ -45,6 +46,16 @@ class MonitoringAsCodeIT {
     void promtool_accepts_the_alert_rules() throws Exception {
         Process p = new ProcessBuilder(Binaries.promtool().toString(), "check", "rules", RULES.toString())
                 .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("SUCCESS");
+    }
+
+    @Test
+    void the_alerts_fire_on_the_series_that_should_fire_them_in_promtools_rule_tests() throws Exception {
+        Process p = new ProcessBuilder(Binaries.promtool().toString(), "test", "rules", RULE_TESTS.getFileName().toString())
+                .directory(RULE_TESTS.getParent().toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
