@@ -2,12 +2,15 @@ package io.jobstream.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.event.EventDecoder;
+import io.jobstream.event.Json;
 import io.jobstream.ingest.RunnerArtifact;
 import io.jobstream.ingest.RunnerEvents;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -49,7 +52,7 @@ final class ImportCommand implements Callable<Integer> {
             description = "Largest event accepted, as the node's ingest.max-event-size. Default: ${DEFAULT-VALUE}.")
     long maxEventBytes;
 
-    @Option(names = "--max-events", paramLabel = "N", defaultValue = "10000000",
+    @Option(names = "--max-events", paramLabel = "N", defaultValue = "1000000",
             description = "Most events an artifact may hold. Default: ${DEFAULT-VALUE}.")
     int maxEvents;
 
@@ -78,11 +81,11 @@ final class ImportCommand implements Callable<Integer> {
         int events = artifact.events().size();
         ImportMarker marker = new ImportMarker(artifact.dir());
         String nodeUrl = node.resolve("/").toString();
-        Long target = job != null ? job : marker.jobFor(nodeUrl);
-        if (target == null) marker.checkWritable();
+        Long target = job != null ? job : previousImport(marker, nodeUrl, artifact.events().get(0).uuid());
+        if (job == null) marker.checkWritable();
         try (IngestSession ingest = IngestSession.open(node, target, "import of ansible-runner " + artifact.ident())) {
             long id = ingest.job();
-            if (target == null) marker.record(nodeUrl, id);
+            if (job == null) marker.record(nodeUrl, id); // before any send: an interrupted import is found again
             int stored = storedOfThisRun(id, artifact.events());
             out.printf("importing %s (%d events%s) as job %d%s: %s%n", artifact.dir(), events,
                     artifact.status().map(s -> ", runner status " + s).orElse(""), id,
@@ -110,9 +113,12 @@ final class ImportCommand implements Callable<Integer> {
             // the EOF on its own, so that the counts above are the events' only
             ingest.send("{\"event\":\"EOF\",\"job_id\":" + id + ",\"final_counter\":" + events + "}\n");
         } catch (IOException | IllegalArgumentException e) {
-            String stored = lastSent == 0 ? "no events are stored" : "events 1.." + lastSent + " are stored";
+            // a batch the node refused in part has its other lines stored: say what is known, never less than is true
+            String stored = lastSent == 0 ? "events of the first batch may be stored"
+                    : "events 1.." + lastSent + " are stored, and maybe some of the next batch";
             throw new IOException("import into job " + id + " stopped: " + e.getMessage() + "; " + stored
-                    + "; run the same command with --job " + id + " to finish (nothing is stored twice)", e);
+                    + "; once the cause is fixed, run the same command with --job " + id
+                    + " to finish (nothing is stored twice)", e);
         }
     }
 
@@ -128,6 +134,26 @@ final class ImportCommand implements Callable<Integer> {
         duplicates += reply.path("duplicates").asLong();
         lastSent = through;
         batch.setLength(0);
+    }
+
+    /**
+     * The job this directory was imported as on this node, from the marker: a recorded job that holds the run's first
+     * event (uuids are random, so that is conclusive), or one recorded under this very URL that holds no event yet (an
+     * import stopped before its first batch). Null: none, import as a fresh job.
+     */
+    private Long previousImport(ImportMarker marker, String nodeUrl, String firstUuid)
+            throws IOException, InterruptedException {
+        for (ImportMarker.Entry e : marker.entries(nodeUrl)) {
+            HttpResponse<String> r = node.http().send(node.request("/api/v2/jobs/" + e.job() + "/job_events/?counter=1")
+                    .timeout(Duration.ofSeconds(30)).header("Accept", "application/json").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) continue; // gone, or not this user's: not a job to write into
+            JsonNode results = Json.MAPPER.readTree(r.body()).path("results");
+            if (results.isEmpty() ? e.url().equals(nodeUrl) : results.get(0).path("uuid").asText().equals(firstUuid)) {
+                return e.job();
+            }
+        }
+        return null;
     }
 
     /** How many of the artifact's events job {@code id} already holds; refuses a job that holds anything else. */

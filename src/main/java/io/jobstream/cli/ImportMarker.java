@@ -18,12 +18,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Which job an artifact directory was imported as, per node: the file {@code .jobstream-import} in the artifact
- * directory, one line {@code JOB_ID NODE_URL} per node. This is what makes a second {@code import} without
- * {@code --job} go to the same job (where ingest's idempotence stores nothing twice) instead of a new one: the node
- * cannot find a run by its events' uuids cheaply, and a job id derived from the run would be guessable. A marker
- * only names a job; the node still decides whether the user may write it, and the import still checks that the job
- * holds this run. The file is written as a new temporary file then renamed over the old one, so a link planted under
+ * Which jobs an artifact directory was imported as: the file {@code .jobstream-import} in the artifact directory,
+ * one line {@code JOB_ID NODE_URL} per node. This is what makes a second {@code import} without {@code --job} go to
+ * the same job (where ingest's idempotence stores nothing twice) instead of a new one: the node cannot find a run by
+ * its events' uuids cheaply, and a job id derived from the run would be guessable. An entry only names a candidate;
+ * the import uses it when that job on the node holds this run's first event (see {@link ImportCommand}), so a marker
+ * from another node, or an edited one, never sends events into a job of another run. The file is written as a new temporary file then renamed over the old one, so a link planted under
  * its name is replaced, never followed.
  */
 final class ImportMarker {
@@ -36,15 +36,21 @@ final class ImportMarker {
         this.dir = dir;
     }
 
-    /** The job this directory was imported as on the node at {@code url}, or null. */
-    Long jobFor(String url) throws IOException {
+    /** One recorded import: the job, and the URL the node had then (a hint only: a node's port or name may change). */
+    record Entry(long job, String url) {}
+
+    /** The recorded imports, those made through {@code url} first. */
+    List<Entry> entries(String url) throws IOException {
+        List<Entry> same = new ArrayList<>();
+        List<Entry> other = new ArrayList<>();
         for (String line : lines()) {
             String[] parts = line.split(" ", 2);
-            if (parts.length == 2 && parts[1].equals(url) && parts[0].matches("[0-9]{1,10}")) {
-                return Long.valueOf(parts[0]);
-            }
+            if (parts.length != 2 || !parts[0].matches("[0-9]{1,10}")) continue;
+            Entry e = new Entry(Long.parseLong(parts[0]), parts[1]);
+            (e.url().equals(url) ? same : other).add(e);
         }
-        return null;
+        same.addAll(other);
+        return same;
     }
 
     /** Records that the directory is imported as {@code job} on {@code url}, keeping the other nodes' lines. */

@@ -21,9 +21,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * An ansible-runner artifact directory ({@code artifacts/<ident>/}, also what ansible-navigator and AWX execution
- * environments leave): {@code job_events/<counter>-<uuid>.json}, the run's {@code stdout}, and {@code status} and
- * {@code rc} when the run ended.
+ * An ansible-runner artifact directory ({@code artifacts/<ident>/}; AWX execution environments and ansible-navigator
+ * run ansible-runner underneath, though navigator's own {@code playbook-artifact.json} is another format, not read
+ * here): {@code job_events/<counter>-<uuid>.json}, the run's {@code stdout}, and {@code status} and {@code rc} when
+ * the run ended.
  *
  * <p>The input is untrusted, so {@link #open} checks the listing before any event is read: only regular files of the
  * directory itself (a symbolic link is refused, and files are opened without following one, so nothing outside the

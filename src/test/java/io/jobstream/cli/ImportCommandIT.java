@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -131,6 +132,34 @@ class ImportCommandIT {
             assertThat(storedEvents(node, job)).hasSameSizeAs(runnerEvents);
             assertThat(Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download")).body()
                     .getBytes(StandardCharsets.UTF_8)).isEqualTo(served);
+        }
+    }
+
+    @Test
+    void an_import_the_node_stops_halfway_says_so_and_the_same_command_finishes_it_without_duplicates() throws Exception {
+        Path input = copy(artifact, dir.resolve("artifact"));
+        int events = runnerEvents(input).size();
+        byte[] runnerStdout = Files.readAllBytes(input.resolve("stdout"));
+        long job;
+        // a node whose event limit is below some of the runner's events (a module result is a kilobyte or two)
+        try (RunningServer node = RunningServer.start(dir.resolve("data"), Map.of("ingest.max-event-size", "1KiB"))) {
+            Result stopped = importDir(node, input);
+            assertThat(stopped.exit).as(stopped.out).isEqualTo(1);
+            job = stopped.job();
+            assertThat(stopped.out).contains("import into job " + job + " stopped", "the node rejected line",
+                    "over the limit", "run the same command with --job " + job);
+            assertThat(storedEvents(node, job)).isNotEmpty().hasSizeLessThan(events);
+        }
+        try (RunningServer node = RunningServer.start(dir.resolve("data"))) {
+            int before = storedEvents(node, job).size();
+            Result finished = importDir(node, input);
+            assertThat(finished.exit).as(finished.out).isZero();
+            assertThat(finished.job()).isEqualTo(job);
+            assertThat(finished.out).contains((events - before) + " new, " + before + " already stored");
+            Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() ->
+                    Http.getJson(node.uri("/api/v2/jobs/" + job + "/")).path("event_processing_finished").asBoolean());
+            assertThat(Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download")).body())
+                    .isEqualTo(new String(runnerStdout, StandardCharsets.UTF_8).replace("\r\n", "\n"));
         }
     }
 
