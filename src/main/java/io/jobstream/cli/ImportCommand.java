@@ -76,7 +76,7 @@ final class ImportCommand implements Callable<Integer> {
             converter = new RunnerEvents(new EventDecoder((int) Math.min(Integer.MAX_VALUE, maxEventBytes), Clock.systemUTC()));
             artifact.read(converter, 1, line -> {}); // everything is checked before the node is asked for anything
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(dir + ": " + e.getMessage() + "; nothing imported");
+            throw new IllegalArgumentException(dir + ": " + printable(e.getMessage()) + "; nothing imported");
         }
         int events = artifact.events().size();
         ImportMarker marker = new ImportMarker(artifact.dir());
@@ -116,10 +116,15 @@ final class ImportCommand implements Callable<Integer> {
             // a batch the node refused in part has its other lines stored: say what is known, never less than is true
             String stored = lastSent == 0 ? "events of the first batch may be stored"
                     : "events 1.." + lastSent + " are stored, and maybe some of the next batch";
-            throw new IOException("import into job " + id + " stopped: " + e.getMessage() + "; " + stored
+            throw new IOException("import into job " + id + " stopped: " + printable(e.getMessage()) + "; " + stored
                     + "; once the cause is fixed, run the same command with --job " + id
                     + " to finish (nothing is stored twice)", e);
         }
+    }
+
+    /** A reason may quote the artifact's bytes: no terminal escapes reach the user's terminal. */
+    private static String printable(String message) {
+        return message == null ? "" : message.replaceAll("\\p{Cntrl}", "?");
     }
 
     private void flush(IngestSession ingest, StringBuilder batch, int through) throws IOException, InterruptedException {
