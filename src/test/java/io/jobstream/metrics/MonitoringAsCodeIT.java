@@ -86,6 +86,17 @@ class MonitoringAsCodeIT {
         }
         assertThat(dashboard.path("templating").path("list").findValuesAsText("name")).contains("instance");
         for (String expr : dashboardQueries()) assertThat(expr).contains("instance");
+        // Grafana's grid: 24 columns, and panel ids unique (a duplicate id makes Grafana drop or mix panels)
+        Set<Integer> ids = new TreeSet<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            assertThat(ids.add(panel.path("id").asInt())).as("unique id " + panel.path("id")).isTrue();
+            JsonNode grid = panel.path("gridPos");
+            assertThat(grid.path("x").asInt() + grid.path("w").asInt()).as(panel.path("title").asText()).isLessThanOrEqualTo(24);
+            if (panel.path("type").asText().equals("timeseries")) {
+                assertThat(panel.path("targets")).as(panel.path("title").asText()).isNotEmpty();
+                assertThat(panel.path("description").asText()).as(panel.path("title").asText()).isNotBlank();
+            }
+        }
     }
 
     @Test
