@@ -52,32 +52,79 @@ class ImportCommandIT {
                   when: false
             """;
 
+    private static final String FAILING_PLAYBOOK = """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - name: works
+                  command: echo ok
+                - name: fails on one host
+                  command: /bin/false
+                  when: inventory_hostname == "web2"
+                - name: only web1 gets here
+                  debug: msg=still
+            """;
+
     @TempDir static Path runs;
     static Path artifact;
+    /** A run where a task failed on one host: the runner says "failed", rc 2. */
+    static Path failedArtifact;
 
     @TempDir Path dir;
 
     /** One real ansible-runner run for every test: its artifact directory, read-only input for the tests that copy it. */
     @BeforeAll
     static void runAnsibleRunner() throws Exception {
-        Path privateData = runs.resolve("runner");
+        artifact = runAnsibleRunner("ok", PLAYBOOK, 0);
+        failedArtifact = runAnsibleRunner("failed", FAILING_PLAYBOOK, 2);
+    }
+
+    /** {@code ansible-runner run DIR -p playbook.yml} on two local hosts; returns its artifacts/<ident>/ directory. */
+    private static Path runAnsibleRunner(String name, String playbook, int exit) throws Exception {
+        Path privateData = runs.resolve(name);
         Files.createDirectories(privateData.resolve("project"));
         Files.createDirectories(privateData.resolve("inventory"));
-        Files.writeString(privateData.resolve("project/playbook.yml"), PLAYBOOK);
+        Files.writeString(privateData.resolve("project/playbook.yml"), playbook);
         Files.writeString(privateData.resolve("inventory/hosts"),
                 "web1 ansible_connection=local ansible_python_interpreter=" + Binaries.ansiblePython() + "\n"
                         + "web2 ansible_connection=local ansible_python_interpreter=" + Binaries.ansiblePython() + "\n");
+        Path log = runs.resolve(name + ".log");
         ProcessBuilder pb = new ProcessBuilder(Binaries.ansibleRunner().toString(), "run", privateData.toString(),
-                "-p", "playbook.yml").redirectErrorStream(true).redirectOutput(runs.resolve("runner.log").toFile());
+                "-p", "playbook.yml").redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("ANSIBLE_LOCAL_TEMP", runs.resolve("ansible-tmp").toString());
         pb.environment().put("ANSIBLE_REMOTE_TEMP", runs.resolve("ansible-tmp").toString());
         Process p = pb.start();
         assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("ansible-runner finished").isTrue();
-        assertThat(p.exitValue()).as(Files.readString(runs.resolve("runner.log"))).isZero();
+        assertThat(p.exitValue()).as(Files.readString(log)).isEqualTo(exit);
+        Path ident;
         try (Stream<Path> idents = Files.list(privateData.resolve("artifacts"))) {
-            artifact = idents.findFirst().orElseThrow();
+            ident = idents.findFirst().orElseThrow();
         }
-        assertThat(artifact.resolve("stdout")).isNotEmptyFile();
+        assertThat(ident.resolve("stdout")).isNotEmptyFile();
+        return ident;
+    }
+
+    @Test
+    void a_failed_runner_run_is_a_failed_job_with_the_runners_events_and_output() throws Exception {
+        Path input = copy(failedArtifact, dir.resolve("failed"));
+        assertThat(Files.readString(input.resolve("status")).trim()).isEqualTo("failed");
+        List<JsonNode> runnerEvents = runnerEvents(input);
+        try (RunningServer node = RunningServer.start(dir.resolve("data"))) {
+            Result result = importDir(node, input);
+            assertThat(result.exit).as(result.out).isZero();
+            assertThat(result.out).contains("runner status failed", "runner rc 2");
+            long job = result.job();
+            Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() ->
+                    Http.getJson(node.uri("/api/v2/jobs/" + job + "/")).path("event_processing_finished").asBoolean());
+            JsonNode summary = Http.getJson(node.uri("/api/v2/jobs/" + job + "/"));
+            assertThat(summary.path("status").asText()).isEqualTo("failed");
+            assertThat(summary.path("failed").asBoolean()).isTrue();
+            assertThat(storedEvents(node, job)).extracting(e -> e.path("event").asText())
+                    .containsExactlyElementsOf(runnerEvents.stream().map(e -> e.path("event").asText()).toList())
+                    .contains("runner_on_failed", "playbook_on_stats");
+            assertThat(Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download")).body())
+                    .isEqualTo(Files.readString(input.resolve("stdout")).replace("\r\n", "\n"));
+        }
     }
 
     @Test
