@@ -87,8 +87,9 @@ final class ImportCommand implements Callable<Integer> {
             long id = ingest.job();
             if (job == null) marker.record(nodeUrl, id); // before any send: an interrupted import is found again
             int stored = storedOfThisRun(id, artifact.events());
-            out.printf("importing %s (%d events%s) as job %d%s: %s%n", artifact.dir(), events,
-                    artifact.status().map(s -> ", runner status " + s).orElse(""), id,
+            out.printf("importing %s (%d events%s%s) as job %d%s: %s%n", artifact.dir(), events,
+                    artifact.status().map(s -> ", runner status " + s).orElse(""),
+                    artifact.hasStdout() ? "" : ", no stdout file to compare the output with", id,
                     stored > 0 ? " (" + stored + " already stored)" : "", node.resolve("/jobs/" + id));
             out.flush();
             send(artifact, converter, ingest, id, events);

@@ -138,6 +138,22 @@ class RunnerEventsTest {
     }
 
     @Test
+    void a_job_events_directory_that_is_a_link_is_refused() throws Exception {
+        artifact(2);
+        Files.move(dir.resolve("job_events"), tmp.resolve("elsewhere"));
+        Files.createSymbolicLink(dir.resolve("job_events"), tmp.resolve("elsewhere"));
+        refused("job_events is not a directory of its own");
+    }
+
+    @Test
+    void without_a_stdout_file_the_events_are_read_all_the_same() throws Exception {
+        artifact(3);
+        Files.delete(dir.resolve("stdout"));
+        assertThat(RunnerArtifact.open(dir, LIMITS).hasStdout()).isFalse();
+        assertThat(readAll(dir)).hasSize(3);
+    }
+
+    @Test
     void an_unfinished_run_or_a_stray_file_is_refused() throws Exception {
         artifact(2);
         Files.writeString(dir.resolve("job_events/u3-partial.json"), "{}");
