@@ -6,8 +6,6 @@ import io.jobstream.event.Json;
 import io.jobstream.event.Timestamps;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -59,16 +57,16 @@ final class ReplayCommand implements Callable<Integer> {
     private long ontime;
     private long late;
     private Duration latenessTotal = Duration.ZERO;
-    /** The ingest token of the allocated job ("Bearer …"), or null with --as-job (the caller's credentials). */
-    private String ingestAuthorization;
+    private IngestSession ingest;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (!(speed > 0)) throw new IllegalArgumentException("--speed must be above 0");
         JsonNode job = node.getJson("/api/v2/jobs/" + jobId + "/");
-        JsonNode token = asJob != null ? null : freshJob(jobId);
-        long target = asJob != null ? asJob : token.path("job").asLong();
+        ingest = asJob != null ? IngestSession.asCaller(node, asJob)
+                : IngestSession.open(node, null, "replay of job " + jobId);
+        long target = ingest.job();
         out.printf("replaying job %d (%s) as job %d at speed %s: %s%n", jobId, job.path("name").asText(""), target,
                 speed, node.resolve("/jobs/" + target));
         out.flush();
@@ -114,7 +112,7 @@ final class ReplayCommand implements Callable<Integer> {
         batch.append("{\"event\":\"EOF\",\"job_id\":").append(target).append(",\"final_counter\":").append(finalCounter)
                 .append("}\n");
         flush(batch);
-        if (token != null) deleteToken(token.path("id").asLong());
+        ingest.close();
         Duration replayed = Duration.between(start, Instant.now());
         Duration recorded = recordingStart == null ? Duration.ZERO : Duration.between(recordingStart, previous);
         ObjectNode stats = Json.MAPPER.createObjectNode();
@@ -152,40 +150,9 @@ final class ReplayCommand implements Callable<Integer> {
         return e.toString();
     }
 
-    /** Asks the node for a fresh job and an ingest token for it; remembers the token for the sends. */
-    private JsonNode freshJob(long original) throws IOException, InterruptedException {
-        ObjectNode body = Json.MAPPER.createObjectNode().put("kind", "ingest").put("description", "replay of job " + original);
-        HttpResponse<String> r = node.http().send(node.request("/api/v2/tokens/").timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 201) {
-            throw new IOException("POST " + node.resolve("/api/v2/tokens/") + " answered " + r.statusCode() + ": " + r.body());
-        }
-        JsonNode token = Json.MAPPER.readTree(r.body());
-        ingestAuthorization = "Bearer " + token.path("token").asText();
-        return token;
-    }
-
-    private void deleteToken(long id) throws IOException, InterruptedException {
-        node.http().send(node.request("/api/v2/tokens/" + id + "/").timeout(Duration.ofSeconds(30)).DELETE().build(),
-                HttpResponse.BodyHandlers.discarding());
-    }
-
     private void flush(StringBuilder batch) throws IOException, InterruptedException {
         if (batch.length() == 0) return;
-        // ingest is idempotent on (job, counter): a batch that fails for a moment is simply sent again
-        for (int attempt = 1; ; attempt++) {
-            HttpRequest.Builder request = node.request("/api/v2/job_events/ingest/");
-            if (ingestAuthorization != null) request.setHeader("Authorization", ingestAuthorization);
-            HttpResponse<String> r = node.http().send(request
-                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/x-ndjson")
-                    .POST(HttpRequest.BodyPublishers.ofString(batch.toString())).build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() == 200) break;
-            if (r.statusCode() != 503 || attempt == 10) {
-                throw new IOException("ingest answered " + r.statusCode() + ": " + r.body());
-            }
-            Thread.sleep(500L * attempt);
-        }
+        ingest.send(batch);
         batch.setLength(0);
     }
 }

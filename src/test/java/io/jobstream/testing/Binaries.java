@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 
 /**
  * Finds the programs the integration tests run (Chromium, chromedriver, redis-server, PostgreSQL's tools, psql,
- * ansible-playbook and its Python, runuser). First an override {@code JOBSTREAM_TEST_<NAME>} (e.g.
+ * ansible-playbook and its Python, ansible-runner, promtool, runuser). First an override {@code JOBSTREAM_TEST_<NAME>} (e.g.
  * {@code JOBSTREAM_TEST_CHROMIUM=/opt/chrome/chrome}), then {@code PATH} and the usual system directories; PostgreSQL's
  * server tools in {@code JOBSTREAM_TEST_PG_BINDIR}, {@code pg_config --bindir} or the newest
  * {@code /usr/lib/postgresql/<version>/bin}. A program that is not found fails the test with what to install: a test
@@ -41,6 +41,16 @@ public final class Binaries {
 
     public static Path ansiblePlaybook() {
         return require("ansible-playbook", "ansible-core");
+    }
+
+    /** ansible-runner, which writes the artifact directories {@code ./jobstream import} reads. */
+    public static Path ansibleRunner() {
+        return require("ansible-runner", "python3-ansible-runner");
+    }
+
+    /** Prometheus's rule checker, for docs/prometheus/jobstream-rules.yml. */
+    public static Path promtool() {
+        return require("promtool", "prometheus");
     }
 
     public static Path psql() {

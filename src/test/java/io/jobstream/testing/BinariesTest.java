@@ -16,6 +16,8 @@ class BinariesTest {
         assertThat(Binaries.ansiblePlaybook()).satisfies(p -> assertThat(Files.isExecutable(p)).isTrue());
         assertThat(Binaries.ansiblePython()).satisfies(p -> assertThat(Files.isExecutable(p)).isTrue());
         assertThat(Binaries.psql()).satisfies(p -> assertThat(Files.isExecutable(p)).isTrue());
+        assertThat(Binaries.ansibleRunner()).satisfies(p -> assertThat(Files.isExecutable(p)).isTrue());
+        assertThat(Binaries.promtool()).satisfies(p -> assertThat(Files.isExecutable(p)).isTrue());
         assertThat(Binaries.postgres("pg_ctl").getFileName()).hasToString("pg_ctl");
         assertThat(Binaries.postgres("initdb").getParent()).isEqualTo(Binaries.postgres("pg_ctl").getParent());
     }
