@@ -6,6 +6,7 @@ import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.Receipt;
 import io.jobstream.queue.Watermark;
+import io.jobstream.time.MonotonicClock;
 import io.jobstream.time.Sleeper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -91,7 +92,7 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     /** @param waitAof answer only once Redis has fsync'd the appended entries to its AOF (WAITAOF, Redis >= 7.2) */
     public RedisEventQueue(RedisConnection redis, String consumer, int capacity, Predicate<String> consumerAlive,
                            boolean waitAof, MeterRegistry registry) {
-        this(redis, consumer, capacity, consumerAlive, waitAof, registry, Clock.systemUTC(), Sleeper.REAL);
+        this(redis, consumer, capacity, consumerAlive, waitAof, registry, new MonotonicClock(), Sleeper.REAL);
     }
 
     /** As above, on the given time (tests: a manual clock, and a sleeper that advances it). */
