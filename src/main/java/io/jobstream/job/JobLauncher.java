@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.config.Config.JobsConfig;
 import io.jobstream.config.PrivateFiles;
+import io.jobstream.event.JobEof;
 import io.jobstream.event.Json;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -479,7 +480,7 @@ public final class JobLauncher implements AutoCloseable {
         if (events.finalCounter() != null || closed) return; // closing: the node stops, no time to wait
         LOG.warn("job {}: ansible-playbook ended without the plugin's EOF (killed, or it could not deliver); its events"
                 + " end at counter {}: writing the EOF", jobId, events.lastCounter());
-        String eof = DemoReplay.eof(jobId, (int) events.lastCounter());
+        String eof = JobEof.toJson(jobId, (int) events.lastCounter());
         for (int attempt = 1; attempt <= EOF_ATTEMPTS; attempt++) {
             try {
                 if (ownEvents.submit(eof).get(30, TimeUnit.SECONDS)) return;

@@ -1,4 +1,4 @@
-package io.jobstream.job;
+package io.jobstream.demo;
 
 import java.io.IOException;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package io.jobstream.job;
+package io.jobstream.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
 import io.jobstream.event.Json;
+import io.jobstream.job.JobRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Clock;
