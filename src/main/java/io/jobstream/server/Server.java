@@ -31,11 +31,11 @@ import io.jobstream.config.Config;
 import io.jobstream.config.PrivateFiles;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.ingest.IngestEndpoint;
-import io.jobstream.job.DemoJobs;
+import io.jobstream.demo.DemoJobs;
 import io.jobstream.job.JobLauncher;
 import io.jobstream.job.JobTokens;
 import io.jobstream.job.LaunchRoutes;
-import io.jobstream.job.PlaybookDemo;
+import io.jobstream.demo.PlaybookDemo;
 import io.jobstream.job.StatusListener;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.metrics.RecentHops;
@@ -218,7 +218,7 @@ public final class Server implements AutoCloseable {
                 new NodeInfo(VERSION, nodeName(), clock.instant()), access, config.http().downloads(), registry);
         PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
         // status changes of launched jobs go to every node's subscribers (through Redis in cluster mode)
-        StatusListener statuses = broadcaster instanceof RedisBroadcaster relay ? relay::publishStatus : local::publishStatus;
+        StatusListener statuses = broadcaster::publishStatus;
         launcher = new JobLauncher(config.jobs(), config.database().dataDir(), this::uri,
                 () -> tls == null ? null : tls.certificateFile(), jobRows, statuses, clock, jobTokens(), ingest::submitOwn).bindTo(registry).start();
         launchRoutes = new LaunchRoutes(launcher, api::jobJson, access, authStore, config.auth().adminsOnlyLaunch());
