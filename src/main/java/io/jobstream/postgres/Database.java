@@ -2,22 +2,25 @@ package io.jobstream.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.jobstream.metrics.CheckResult;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
 /**
  * The connection pool and schema migrations for one PostgreSQL (embedded or external).
- * {@link #start()} opens the pool and migrates; {@link #close()} closes the pool. Owned by Server.
+ * {@link #start()} opens the pool and migrates; {@link #close()} closes the pool; {@link #check()} answers health
+ * probes from any thread. Owned by Server.
  */
 public final class Database implements AutoCloseable {
     private final String jdbcUrl;
     private final String user;
     private final String password;
     private final int poolSize;
-    private HikariDataSource pool;
+    private volatile HikariDataSource pool; // read by health probes on HTTP threads
 
     private Database(String jdbcUrl, String user, String password, int poolSize) {
         this.jdbcUrl = jdbcUrl;
@@ -61,6 +64,21 @@ public final class Database implements AutoCloseable {
     public DataSource dataSource() {
         if (pool == null) throw new IllegalStateException("database not started");
         return pool;
+    }
+
+    /** OK when a pooled connection answers within 2 s; else "unreachable" (with the driver's message) or "invalid". */
+    public CheckResult check() {
+        return check(pool);
+    }
+
+    /** The same probe on any data source (a test points it at a database that is gone). */
+    public static CheckResult check(DataSource dataSource) {
+        if (dataSource == null) return CheckResult.failed("unreachable", "the database is not started");
+        try (Connection c = dataSource.getConnection()) {
+            return c.isValid(2) ? CheckResult.OK : CheckResult.failed("invalid");
+        } catch (Exception e) {
+            return CheckResult.failed("unreachable", String.valueOf(e.getMessage()));
+        }
     }
 
     @Override
