@@ -19,8 +19,7 @@ import io.jobstream.auth.WebsocketAuth;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
 import io.jobstream.config.PrivateFiles;
-import io.jobstream.demo.DemoJobs;
-import io.jobstream.demo.PlaybookDemo;
+import io.jobstream.demo.Demo;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.ingest.IngestEndpoint;
 import io.jobstream.job.JobLauncher;
@@ -32,7 +31,6 @@ import io.jobstream.metrics.Metrics;
 import io.jobstream.metrics.RecentHops;
 import io.jobstream.persist.Receiver;
 import io.jobstream.postgres.Database;
-import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.postgres.PostgresAuthStore;
 import io.jobstream.postgres.PostgresEventReader;
 import io.jobstream.postgres.PostgresEventSource;
@@ -79,7 +77,6 @@ public final class Server implements AutoCloseable {
     private final Hub hub = new Hub(registry);
     private final Backends backends;
     // set as start() brings them up, so that close() stops what started
-    private EmbeddedDatabase embedded;
     private Database database;
     private RecentHops recentHops;
     private WebsocketEndpoint websocket;
@@ -88,7 +85,7 @@ public final class Server implements AutoCloseable {
     private JobLauncher launcher;
     private Tls tls;
     private HttpServer http;
-    private AutoCloseable demo;
+    private Demo demo;
     private boolean closed;
 
     public Server(Config config, Clock clock) {
@@ -101,7 +98,7 @@ public final class Server implements AutoCloseable {
         // before anything is written there: job output, cli-token and database passwords are for this user only
         int opened = PrivateFiles.tighten(config.database().dataDir());
         if (opened > 0) log.warn("data dir: {} files or directories were open to other users; now only this user's", opened);
-        database = Database.fromUrl(startDatabase(), config.database().poolSize());
+        database = Database.of(config.database());
         database.start();
         EventQueue queue = backends.start().queue();
         EventDecoder decoder = new EventDecoder(config.ingest().maxEventBytes(), config.ingest().maxJsonDepth(), clock);
@@ -148,7 +145,7 @@ public final class Server implements AutoCloseable {
         // status changes of launched jobs go to every node's subscribers (through Redis in cluster mode)
         launcher = new JobLauncher(config.jobs(), config.database().dataDir(), this::uri,
                 () -> tls == null ? null : tls.certificateFile(), jobRows, backends.broadcaster()::publishStatus, clock,
-                jobTokens(nodeTokens), ingest::submitOwn).bindTo(registry).start();
+                launchTokens(nodeTokens), ingest::submitOwn).bindTo(registry).start();
         LaunchRoutes launchRoutes = new LaunchRoutes(launcher, api::jobJson, access, authStore,
                 config.auth().adminsOnlyLaunch());
         if (config.http().tls().enabled()) {
@@ -163,14 +160,16 @@ public final class Server implements AutoCloseable {
         log.info("jobstream is serving on {} ({} mode, node {})", uri(), backends.mode(), node);
         // the tools send cli-token only to the node that wrote it: this origin, while this process runs
         CliTokenOrigin.write(config.database().dataDir(), uri());
-        if (config.demo()) demo = startDemo(nodeTokens, jobRows);
+        if (config.demo()) {
+            demo = Demo.start(launcher, jobRows, nodeTokens, uri().resolve(IngestEndpoint.PATH.substring(1)),
+                    Optional.ofNullable(tls).map(Tls::clientContext), clock);
+        }
         return this;
     }
 
-    private String startDatabase() {
-        if (!config.database().embedded()) return config.database().url();
-        embedded = new EmbeddedDatabase(config.database().dataDir(), config.database().binariesDir());
-        return embedded.start();
+    /** A launched job's plugin gets an ingest token for that job only, revoked when the run ends. */
+    private static JobTokens launchTokens(NodeTokens nodeTokens) {
+        return JobTokens.of(id -> nodeTokens.ingest(id, "launched job " + id).secret(), nodeTokens::revokeJob);
     }
 
     private WebsocketEndpoint websocket(EventQueue queue, Authenticator authenticator, JobAccess access) {
@@ -198,42 +197,6 @@ public final class Server implements AutoCloseable {
         checks.put("receiver", () -> receiver.isRunning() ? CheckResult.OK : CheckResult.failed("stopped"));
         checks.putAll(backends.checks());
         return new HealthEndpoint(checks, queue::depth);
-    }
-
-    /** A launched job's plugin gets an ingest token for that job only, revoked when the run ends. */
-    private static JobTokens jobTokens(NodeTokens nodeTokens) {
-        return new JobTokens() {
-            @Override
-            public String issue(long jobId) {
-                return nodeTokens.ingest(jobId, "launched job " + jobId).secret();
-            }
-
-            @Override
-            public void revoke(long jobId) {
-                nodeTokens.revokeJob(jobId);
-            }
-        };
-    }
-
-    /** {@code serve --demo}: real playbooks when Ansible is there, else a recorded run replayed over HTTP ingest. */
-    private AutoCloseable startDemo(NodeTokens nodeTokens, PostgresJobRegistry jobRows) {
-        if (launcher.ansibleAvailable() && PlaybookDemo.hasPlaybooks(launcher.playbookDir())) {
-            log.info("demo: launching the playbooks in {} in a loop", launcher.playbookDir());
-            return new PlaybookDemo(launcher).start();
-        }
-        log.info("demo: ansible-playbook or playbooks not found, replaying a recorded run");
-        NodeTokens.Issued token = nodeTokens.ingest(null, "demo replay");
-        DemoJobs replay = new DemoJobs(uri().resolve(IngestEndpoint.PATH.substring(1)),
-                Optional.ofNullable(tls).map(Tls::clientContext), "Bearer " + token.secret(), jobRows, clock);
-        replay.start();
-        return () -> {
-            replay.close();
-            try {
-                nodeTokens.revoke(token);
-            } catch (RuntimeException e) {
-                log.warn("cannot revoke the demo's token (it expires on its own): {}", e.getMessage());
-            }
-        };
     }
 
     private static String nodeName() {
@@ -276,13 +239,7 @@ public final class Server implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        if (demo != null) {
-            try {
-                demo.close();
-            } catch (Exception e) {
-                log.warn("closing the demo failed", e);
-            }
-        }
+        if (demo != null) demo.close();
         // before ingest closes, so canceled playbooks can still deliver their last events and EOF
         if (launcher != null) launcher.close();
         if (ingest != null) ingest.close();
@@ -298,7 +255,6 @@ public final class Server implements AutoCloseable {
         backends.close();
         if (recentHops != null) recentHops.close();
         if (database != null) database.close();
-        if (embedded != null) embedded.close();
         registry.close();
     }
 }
