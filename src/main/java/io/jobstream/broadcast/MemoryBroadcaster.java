@@ -96,7 +96,8 @@ public final class MemoryBroadcaster implements Broadcaster {
         publishStatus(jobId, status, null);
     }
 
-    /** As {@link #publishStatus(long, String)}, with the job's finish time for final states. */
+    /** As {@link #publishStatus(long, String)}, with the job's finish time for final states; delivered locally. */
+    @Override
     public void publishStatus(long jobId, String status, Instant finishedOrNull) {
         if (!hub.hasMembers(EventMessages.STATUS_CHANGED_GROUP)) return;
         hub.deliver(EventMessages.STATUS_CHANGED_GROUP, EventMessages.statusChanged(jobId, status, finishedOrNull));

@@ -1,8 +1,7 @@
 package io.jobstream.job;
 
 import io.jobstream.config.Config.JobsConfig;
-import io.jobstream.config.PrivateFiles;
-import io.jobstream.event.Json;
+import io.jobstream.event.JobEof;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.time.Sleeper;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -347,7 +346,7 @@ public final class JobLauncher implements AutoCloseable {
         if (events.finalCounter() != null || closed) return; // closing: the node stops, no time to wait
         LOG.warn("job {}: ansible-playbook ended without the plugin's EOF (killed, or it could not deliver); its events"
                 + " end at counter {}: writing the EOF", jobId, events.lastCounter());
-        String eof = DemoReplay.eof(jobId, (int) events.lastCounter());
+        String eof = JobEof.toJson(jobId, (int) events.lastCounter());
         for (int attempt = 1; attempt <= EOF_ATTEMPTS; attempt++) {
             try {
                 if (ownEvents.submit(eof).get(30, TimeUnit.SECONDS)) return;

@@ -1,6 +1,7 @@
 /**
- * Job lifecycle outside the event stream: creating job rows ({@link io.jobstream.job.JobRegistry}) and, for
- * {@code serve --demo}, replaying a recorded real Ansible run as new jobs over the real ingest endpoint. (Launching
- * ansible-playbook and cancelling arrive with the Ansible issue.) Never writes events to the store directly.
+ * Job lifecycle outside the event stream: creating job rows ({@link io.jobstream.job.JobRegistry}), launching
+ * ansible-playbook with the plugin ({@link io.jobstream.job.JobLauncher}, fair slots per user, launch rate),
+ * cancelling, and the status a launched job moves through. Writes events only through ingest (its own EOF for a
+ * playbook that died), never to the store directly; knows nothing of the demo, which uses it.
  */
 package io.jobstream.job;

@@ -1,21 +1,20 @@
 package io.jobstream.postgres;
 
+import static io.jobstream.postgres.Statements.first;
+import static io.jobstream.postgres.Statements.instant;
+
 import io.jobstream.auth.AuthStore;
 import io.jobstream.auth.JobOwner;
 import io.jobstream.auth.Team;
 import io.jobstream.auth.Token;
 import io.jobstream.auth.User;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,82 +24,39 @@ import javax.sql.DataSource;
 
 /**
  * Users, teams, sessions, tokens and job visibility in PostgreSQL (schema V3__auth.sql). Each call is one short
- * statement (or transaction) on a pooled connection. Thread-safe.
+ * statement (or transaction) on a pooled connection ({@link Statements}); which jobs a user sees is
+ * {@link JobVisibility}'s rule, shared with the REST job list. Thread-safe.
  */
 public final class PostgresAuthStore implements AuthStore {
     private static final String USER_COLUMNS = "u.id, u.username, u.is_superuser, u.password, u.created";
-    /** A job is visible to superusers, its owner, and members of the teams it is shared with. */
-    private static final String VISIBLE = "(j.owner_id = ? OR EXISTS (SELECT 1 FROM job_team jt JOIN auth_team_member m"
-            + " ON m.team_id = jt.team_id WHERE jt.job_id = j.id AND m.user_id = ?))";
 
-    private final DataSource dataSource;
+    private final Statements sql;
+    private final JobVisibility visibility;
 
     public PostgresAuthStore(DataSource dataSource) {
-        this.dataSource = dataSource;
+        this.sql = new Statements(dataSource);
+        this.visibility = new JobVisibility(sql);
     }
 
-    /** The SQL condition on {@code job j} that shows a user's visible jobs; binds the user id twice. */
-    static String visibleCondition() {
-        return VISIBLE;
+    private <T> T with(String what, Statements.Work<T> work) {
+        return sql.with(what, work);
     }
 
-    @FunctionalInterface
-    private interface Work<T> {
-        T run(Connection c) throws SQLException;
+    private <T> List<T> query(String what, String statement, Statements.RowMapper<T> mapper, Object... args) {
+        return sql.query(what, statement, mapper, args);
     }
 
-    private <T> T with(String what, Work<T> work) {
-        try (Connection c = dataSource.getConnection()) {
-            return work.run(c);
-        } catch (SQLException e) {
-            throw new IllegalStateException(what + " failed: " + e.getMessage(), e);
-        }
-    }
-
-    private static PreparedStatement bind(PreparedStatement ps, Object... args) throws SQLException {
-        for (int i = 0; i < args.length; i++) {
-            Object a = args[i];
-            if (a instanceof Instant t) ps.setTimestamp(i + 1, Timestamp.from(t));
-            else if (a == null) ps.setNull(i + 1, Types.NULL);
-            else ps.setObject(i + 1, a);
-        }
-        return ps;
-    }
-
-    private <T> List<T> query(String what, String sql, RowMapper<T> mapper, Object... args) {
-        return with(what, c -> {
-            try (PreparedStatement ps = bind(c.prepareStatement(sql), args); ResultSet rs = ps.executeQuery()) {
-                List<T> out = new ArrayList<>();
-                while (rs.next()) out.add(mapper.map(rs));
-                return out;
-            }
-        });
-    }
-
-    private int update(String what, String sql, Object... args) {
-        return with(what, c -> {
-            try (PreparedStatement ps = bind(c.prepareStatement(sql), args)) {
-                return ps.executeUpdate();
-            }
-        });
-    }
-
-    @FunctionalInterface
-    private interface RowMapper<T> {
-        T map(ResultSet rs) throws SQLException;
+    private int update(String what, String statement, Object... args) {
+        return sql.update(what, statement, args);
     }
 
     private static User user(ResultSet rs) throws SQLException {
         return new User(rs.getLong("id"), rs.getString("username"), rs.getBoolean("is_superuser"),
-                rs.getString("password"), PostgresJobReader.instant(rs, "created"));
+                rs.getString("password"), instant(rs, "created"));
     }
 
     private static Team team(ResultSet rs) throws SQLException {
-        return new Team(rs.getLong("id"), rs.getString("name"), PostgresJobReader.instant(rs, "created"));
-    }
-
-    private static <T> Optional<T> first(List<T> rows) {
-        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+        return new Team(rs.getLong("id"), rs.getString("name"), instant(rs, "created"));
     }
 
     @Override
@@ -133,8 +89,9 @@ public final class PostgresAuthStore implements AuthStore {
                     lock.execute();
                 }
                 List<User> created = new ArrayList<>();
-                try (PreparedStatement ps = bind(c.prepareStatement("INSERT INTO auth_user AS u (username, password,"
-                        + " is_superuser) SELECT ?, ?, true WHERE NOT EXISTS (SELECT 1 FROM auth_user)"
+                try (PreparedStatement ps = Statements.bind(c.prepareStatement("INSERT INTO auth_user AS u"
+                        + " (username, password, is_superuser) SELECT ?, ?, true"
+                        + " WHERE NOT EXISTS (SELECT 1 FROM auth_user)"
                         + " ON CONFLICT (username) DO NOTHING RETURNING " + USER_COLUMNS), username, passwordHash);
                      ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) created.add(user(rs));
@@ -214,7 +171,7 @@ public final class PostgresAuthStore implements AuthStore {
         rs.getLong("id");
         User user = rs.wasNull() ? null : user(rs);
         return new Token(rs.getLong("token_id"), user, rs.getString("kind"), job, rs.getString("description"),
-                PostgresJobReader.instant(rs, "token_created"), PostgresJobReader.instant(rs, "expires"));
+                instant(rs, "token_created"), instant(rs, "expires"));
     }
 
     @Override
@@ -309,32 +266,12 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public boolean mayView(long userId, long jobId) {
-        // superusers may watch any id, even of a job not created yet (its first events may be on their way)
-        return query("checking job access", "SELECT coalesce((SELECT is_superuser FROM auth_user WHERE id = ?), false)"
-                + " OR EXISTS (SELECT 1 FROM job j WHERE j.id = ? AND " + VISIBLE + ")", rs -> rs.getBoolean(1),
-                userId, jobId, userId, userId).get(0);
+        return visibility.mayView(userId, jobId);
     }
 
     @Override
     public Set<Long> visibleOf(long userId, Collection<Long> jobIds) {
-        if (jobIds.isEmpty()) return Set.of();
-        Long[] ids = jobIds.toArray(Long[]::new);
-        // superusers may watch any id, as in mayView; the rest through the one visibility condition
-        return with("checking job access", c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT x FROM unnest(?::bigint[]) x"
-                    + " WHERE coalesce((SELECT is_superuser FROM auth_user WHERE id = ?), false)"
-                    + " OR EXISTS (SELECT 1 FROM job j WHERE j.id = x AND " + VISIBLE + ")")) {
-                ps.setArray(1, c.createArrayOf("bigint", ids));
-                ps.setLong(2, userId);
-                ps.setLong(3, userId);
-                ps.setLong(4, userId);
-                Set<Long> visible = new HashSet<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) visible.add(rs.getLong(1));
-                }
-                return visible;
-            }
-        });
+        return visibility.visibleOf(userId, jobIds);
     }
 
     @Override
@@ -358,28 +295,15 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public Set<Long> createJobs(Collection<Long> jobIds) {
-        return ids("creating jobs", "INSERT INTO job (id, name, status) SELECT x, 'job ' || x, 'new'"
+        return sql.ids("creating jobs", "INSERT INTO job (id, name, status) SELECT x, 'job ' || x, 'new'"
                 + " FROM unnest(?::bigint[]) x ON CONFLICT (id) DO NOTHING RETURNING id", jobIds);
     }
 
     @Override
     public Set<Long> blocksWithoutPartition(Collection<Long> blocks) {
         // to_regclass answers null for a table that does not exist, without an error to roll back
-        return ids("reading partitions", "SELECT b FROM unnest(?::bigint[]) b WHERE to_regclass('"
+        return sql.ids("reading partitions", "SELECT b FROM unnest(?::bigint[]) b WHERE to_regclass('"
                 + Partitions.PREFIX + "' || b) IS NULL", blocks);
-    }
-
-    private Set<Long> ids(String what, String sql, Collection<Long> ids) {
-        return with(what, c -> {
-            Set<Long> out = new HashSet<>();
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setArray(1, c.createArrayOf("bigint", ids.toArray(Long[]::new)));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) out.add(rs.getLong(1));
-                }
-            }
-            return out;
-        });
     }
 
     @Override

@@ -97,6 +97,6 @@ public final class PostgresEventReader implements EventReader {
                 rs.getBoolean("failed"), rs.getBoolean("changed"), rs.getString("playbook"), rs.getString("play"),
                 rs.getString("role"), rs.getString("task"), rs.getString("host_name"), rs.getString("stdout"),
                 rs.getInt("start_line"), rs.getInt("end_line"), rs.getInt("verbosity"),
-                PostgresJobReader.instant(rs, "created"), PostgresJobReader.instant(rs, "modified"));
+                Statements.instant(rs, "created"), Statements.instant(rs, "modified"));
     }
 }

@@ -106,8 +106,8 @@ public final class PostgresEventSource implements EventSource {
                 rs.getString("parent_uuid"), rs.getString("event"), rs.getString("event_data"), rs.getString("stdout"),
                 rs.getInt("start_line"), rs.getInt("end_line"), rs.getInt("verbosity"), rs.getString("host_name"),
                 rs.getString("playbook"), rs.getString("play"), rs.getString("role"), rs.getString("task"),
-                rs.getBoolean("failed"), rs.getBoolean("changed"), PostgresJobReader.instant(rs, "created"), false,
-                PostgresJobReader.instant(rs, "received"));
-        return new StoredEvent(rs.getLong("id"), event, PostgresJobReader.instant(rs, "modified"));
+                rs.getBoolean("failed"), rs.getBoolean("changed"), Statements.instant(rs, "created"), false,
+                Statements.instant(rs, "received"));
+        return new StoredEvent(rs.getLong("id"), event, Statements.instant(rs, "modified"));
     }
 }

@@ -1,5 +1,7 @@
 package io.jobstream.postgres;
 
+import static io.jobstream.postgres.Statements.instant;
+
 import io.jobstream.api.JobReader;
 import io.jobstream.api.JobView;
 import io.jobstream.api.Page;
@@ -8,8 +10,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -45,7 +45,7 @@ public final class PostgresJobReader implements JobReader {
     public Page<JobView> list(List<String> statuses, Long visibleTo, long offset, int limit, boolean withCount) {
         List<String> conditions = new ArrayList<>();
         if (!statuses.isEmpty()) conditions.add("status = ANY (?)");
-        if (visibleTo != null) conditions.add(PostgresAuthStore.visibleCondition());
+        if (visibleTo != null) conditions.add(JobVisibility.CONDITION);
         String where = conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
         try (Connection c = dataSource.getConnection()) {
             List<JobView> rows = new ArrayList<>();
@@ -79,10 +79,7 @@ public final class PostgresJobReader implements JobReader {
             throws SQLException {
         int i = 1;
         if (!statuses.isEmpty()) ps.setArray(i++, c.createArrayOf("text", statuses.toArray()));
-        if (visibleTo != null) {
-            ps.setLong(i++, visibleTo);
-            ps.setLong(i++, visibleTo);
-        }
+        if (visibleTo != null) i = JobVisibility.bindUser(ps, i, visibleTo);
         return i;
     }
 
@@ -97,10 +94,5 @@ public final class PostgresJobReader implements JobReader {
                 rs.getInt("stored_events"), rs.getBoolean("event_processing_finished"),
                 rs.getString("host_status_counts"), rs.getInt("play_count"), rs.getInt("task_count"),
                 instant(rs, "last_event_created"), lastLag);
-    }
-
-    static Instant instant(ResultSet rs, String column) throws SQLException {
-        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
     }
 }

@@ -88,6 +88,7 @@ public final class RedisBroadcaster implements Broadcaster {
     }
 
     /** A status change that does not come from a committed batch (job launch, cancel, reaper), to every node. */
+    @Override
     public void publishStatus(long jobId, String status, Instant finishedOrNull) {
         local.publishStatus(jobId, status, finishedOrNull);
         send(ClusterCodec.encodeStatus(node, jobId, status, finishedOrNull == null ? null : Timestamps.micros(finishedOrNull)));

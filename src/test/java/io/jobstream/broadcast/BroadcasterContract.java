@@ -34,11 +34,10 @@ public abstract class BroadcasterContract {
     /** One member per node that must see what {@link #broadcaster()} publishes; the first is the publisher's own. */
     protected abstract List<Frames> members();
 
-    /**
-     * A status change that comes from no batch (launch, cancel), through the broadcaster under test. A hook until
-     * {@code publishStatus} is part of the {@link Broadcaster} role; then this calls it.
-     */
-    protected abstract void publishStatus(long jobId, String status, Instant finishedOrNull);
+    /** A status change that comes from no batch (launch, cancel), through the broadcaster under test. */
+    private void publishStatus(long jobId, String status, Instant finishedOrNull) {
+        broadcaster().publishStatus(jobId, status, finishedOrNull);
+    }
 
     /** What a hub delivered to one member, in order, as {@code "group frame"}. */
     public static final class Frames implements GroupMember {

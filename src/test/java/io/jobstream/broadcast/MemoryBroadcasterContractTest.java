@@ -21,8 +21,4 @@ class MemoryBroadcasterContractTest extends BroadcasterContract {
         return List.of(member);
     }
 
-    @Override
-    protected void publishStatus(long jobId, String status, Instant finishedOrNull) {
-        broadcaster.publishStatus(jobId, status, finishedOrNull);
-    }
 }

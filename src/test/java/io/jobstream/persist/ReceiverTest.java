@@ -37,6 +37,8 @@ class ReceiverTest {
             published.add(batch);
         }
 
+        @Override public void publishStatus(long jobId, String status, java.time.Instant finishedOrNull) {}
+
         @Override public void close() {}
     };
 
@@ -132,6 +134,8 @@ class ReceiverTest {
             @Override public void publish(CommittedBatch batch) {
                 throw new IllegalStateException("relay down (test)");
             }
+
+            @Override public void publishStatus(long jobId, String status, java.time.Instant finishedOrNull) {}
 
             @Override public void close() {}
         };

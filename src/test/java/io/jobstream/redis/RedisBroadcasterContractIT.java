@@ -76,8 +76,4 @@ class RedisBroadcasterContractIT extends BroadcasterContract {
         return List.of(onA, onB);
     }
 
-    @Override
-    protected void publishStatus(long jobId, String status, Instant finishedOrNull) {
-        a.publishStatus(jobId, status, finishedOrNull);
-    }
 }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.javalin.Javalin;
 import io.jobstream.auth.Access;
+import io.jobstream.metrics.CheckResult;
+import io.jobstream.metrics.HealthCheck;
+import io.jobstream.postgres.Database;
 import io.jobstream.queue.MemoryEventQueue;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
@@ -12,6 +15,8 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,7 +65,13 @@ class AnonymousEndpointsIT {
         }
         PGSimpleDataSource gone = new PGSimpleDataSource();
         gone.setUrl("jdbc:postgresql://127.0.0.1:" + closedPort + "/" + MARKER + "?user=" + MARKER + "&connectTimeout=2");
-        HealthEndpoint health = new HealthEndpoint(gone, new MemoryEventQueue(10, 1 << 20), () -> false, () -> true);
+        MemoryEventQueue queue = new MemoryEventQueue(10, 1 << 20);
+        Map<String, HealthCheck> checks = new LinkedHashMap<>();
+        checks.put("database", () -> Database.check(gone));
+        checks.put("receiver", () -> CheckResult.failed("stopped"));
+        checks.put("redis", () -> CheckResult.failed("unreachable"));
+        checks.put("queue", Backends.queueCheck(queue));
+        HealthEndpoint health = new HealthEndpoint(checks, queue::depth);
         Javalin http = Javalin.create(cfg -> health.register(cfg.routes)).start("127.0.0.1", 0);
         try {
             HttpResponse<String> r = Http.get(URI.create("http://127.0.0.1:" + http.port() + "/api/v2/health/"));

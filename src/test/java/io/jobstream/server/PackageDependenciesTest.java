@@ -19,7 +19,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The house rules of STYLE.md §2.1, read from the sources: stages never form a cycle, backends stay in their package. */
+/**
+ * The house rules of STYLE.md §2.1, read from the sources: stages never form a cycle, backends stay in their package,
+ * only the server picks implementations (in one class, Backends) and starts the demo.
+ */
 class PackageDependenciesTest {
     private static final Path SOURCES = Path.of("src/main/java/io/jobstream");
     private static final Pattern IMPORT = Pattern.compile("^import (?:static )?([\\w.]+)\\.[\\w*]+;", Pattern.MULTILINE);
@@ -43,7 +46,7 @@ class PackageDependenciesTest {
                 }
             }
         }
-        assertThat(imports).as("sources found").containsKeys("event", "server", "postgres");
+        assertThat(imports).as("sources found").containsKeys("event", "server", "postgres", "demo");
     }
 
     @Test
@@ -90,5 +93,31 @@ class PackageDependenciesTest {
             if (e.getKey().equals("server") || e.getKey().equals("cli")) continue;
             assertThat(e.getValue()).as(e.getKey() + " uses").doesNotContain("server", "cli");
         }
+    }
+
+    @Test
+    void only_the_server_starts_the_demo_and_no_stage_depends_on_it() {
+        for (Map.Entry<String, Set<String>> e : uses.entrySet()) {
+            if (e.getKey().equals("server")) continue;
+            assertThat(e.getValue()).as(e.getKey() + " uses").doesNotContain("demo");
+        }
+    }
+
+    @Test
+    void in_the_server_only_backends_names_the_memory_or_redis_implementations() throws IOException {
+        try (Stream<Path> files = Files.list(SOURCES.resolve("server"))) {
+            for (Path f : files.filter(p -> !p.getFileName().toString().equals("Backends.java")).toList()) {
+                assertThat(Files.readString(f)).as(f.toString())
+                        .doesNotContain("io.jobstream.redis.", "MemoryEventQueue", "MemoryBroadcaster", "instanceof Redis");
+            }
+        }
+    }
+
+    @Test
+    void the_job_reader_and_the_auth_store_do_not_call_each_other() throws IOException {
+        String reader = Files.readString(SOURCES.resolve("postgres/PostgresJobReader.java"));
+        String auth = Files.readString(SOURCES.resolve("postgres/PostgresAuthStore.java"));
+        assertThat(reader).doesNotContain("PostgresAuthStore");
+        assertThat(auth).doesNotContain("PostgresJobReader");
     }
 }

@@ -1,7 +1,8 @@
-package io.jobstream.job;
+package io.jobstream.demo;
 
+import io.jobstream.time.Sleeper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jobstream.event.Json;
+import io.jobstream.event.JobEof;
 import io.jobstream.event.Timestamps;
 import java.time.Clock;
 import java.time.Duration;
@@ -56,7 +57,7 @@ final class DemoReplay {
                 sleeper.sleep(wait);
             }
         }
-        sink.post(eof(jobId, events.size()) + "\n");
+        sink.post(JobEof.toJson(jobId, events.size()) + "\n");
         return batches;
     }
 
@@ -84,13 +85,5 @@ final class DemoReplay {
         event.put("job_id", jobId);
         event.put("created", Timestamps.format(now));
         return event.toString();
-    }
-
-    static String eof(long jobId, int finalCounter) {
-        ObjectNode eof = Json.MAPPER.createObjectNode();
-        eof.put("event", "EOF");
-        eof.put("job_id", jobId);
-        eof.put("final_counter", finalCounter);
-        return eof.toString();
     }
 }

@@ -1,5 +1,8 @@
-package io.jobstream.job;
+package io.jobstream.demo;
 
+import io.jobstream.job.JobLauncher;
+import io.jobstream.job.LaunchException;
+import io.jobstream.job.LaunchRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,11 +1,13 @@
-package io.jobstream.job;
+package io.jobstream.demo;
 
+import io.jobstream.time.Sleeper;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
 import io.jobstream.event.Json;
+import io.jobstream.job.JobRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Clock;

@@ -1,5 +1,7 @@
-package io.jobstream.job;
+package io.jobstream.demo;
 
+import io.jobstream.time.Sleeper;
+import io.jobstream.job.JobRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Clock;

@@ -1,5 +1,6 @@
-package io.jobstream.job;
+package io.jobstream.demo;
 
+import io.jobstream.time.Sleeper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,4 +1,4 @@
-package io.jobstream.job;
+package io.jobstream.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

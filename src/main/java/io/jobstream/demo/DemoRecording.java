@@ -1,4 +1,4 @@
-package io.jobstream.job;
+package io.jobstream.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
