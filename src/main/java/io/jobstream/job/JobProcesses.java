@@ -91,8 +91,8 @@ final class JobProcesses {
         return scan(null);
     }
 
-    /** As {@link #alive()}; sets {@code inGroup[0]} when one of them is still in the job's process group. */
-    private List<Long> scan(boolean[] inGroup) {
+    /** As {@link #alive()}; adds to {@code outside} (when given) those that are not in the job's process group. */
+    private List<Long> scan(List<Long> outside) {
         List<Long> pids = new ArrayList<>();
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(PROC, p -> isPid(p.getFileName().toString()))) {
             for (Path p : dir) {
@@ -102,9 +102,9 @@ final class JobProcesses {
                 if (stat == null || stat.state == 'Z' || stat.state == 'X') continue;
                 if (stat.groupId == groupId) {
                     pids.add(pid);
-                    if (inGroup != null) inGroup[0] = true;
                 } else if (hasMarker(p)) {
                     pids.add(pid);
+                    if (outside != null) outside.add(pid);
                 }
             }
         } catch (IOException e) {
@@ -115,14 +115,15 @@ final class JobProcesses {
 
     /** Sends {@code signal} (INT, TERM, KILL) to the group and to every marked process outside it; false if none is left. */
     boolean signal(String signal) {
-        boolean[] inGroup = {false};
-        List<Long> pids = scan(inGroup);
+        List<Long> outside = new ArrayList<>();
+        List<Long> pids = scan(outside);
         if (pids.isEmpty()) return false;
         List<String> cmd = new ArrayList<>(List.of("kill", "-s", signal, "--"));
-        // the group as a whole too, so that a process forked since the scan gets it; only while a member is seen, as
-        // the kernel may reuse an empty group's number
-        if (inGroup[0]) cmd.add("-" + groupId);
-        for (long pid : pids) cmd.add(Long.toString(pid));
+        // The group as a whole, so that a process forked since the scan gets it too; only while a member is seen, as
+        // the kernel may reuse an empty group's number. Its members are not named again: a second SIGINT reaches
+        // ansible-playbook while it handles the first, and interrupts the plugin sending its last events and EOF.
+        if (pids.size() > outside.size()) cmd.add("-" + groupId);
+        for (long pid : outside) cmd.add(Long.toString(pid));
         try {
             // the JDK sends only TERM and KILL, and only to single processes; kill(1) reaches a group. Its exit code
             // is not 0 when some target is already gone, which is fine.
