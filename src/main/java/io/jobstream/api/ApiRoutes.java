@@ -1,6 +1,7 @@
 package io.jobstream.api;
 
 import io.jobstream.config.Config;
+import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -56,7 +57,7 @@ public final class ApiRoutes {
                     if (!access.mayView(Requests.principal(ctx), jobId)) throw ApiError.forbidden();
                 });
         this.stdout = new StdoutView(Objects.requireNonNull(stdout, "stdout"), downloads,
-                Counter.builder("http.downloads.too.slow").description("stdout responses cut off because the client"
+                Counter.builder(Metrics.HTTP_DOWNLOADS_TOO_SLOW).description("stdout responses cut off because the client"
                         + " read slower than http.min-response-rate").register(registry));
     }
 

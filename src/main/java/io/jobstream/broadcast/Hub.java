@@ -1,5 +1,6 @@
 package io.jobstream.broadcast;
 
+import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,12 +47,12 @@ public final class Hub {
         for (String name : names()) {
             AtomicInteger count = new AtomicInteger();
             subscriptionsByName.put(name, count);
-            Gauge.builder("hub.subscriptions", count, AtomicInteger::get).tag("group", name)
+            Gauge.builder(Metrics.HUB_SUBSCRIPTIONS, count, AtomicInteger::get).tag("group", name)
                     .description("members of this node's groups with this name").register(registry);
-            overCapacityByName.put(name, Counter.builder("ws.over.capacity").tag("group", name)
+            overCapacityByName.put(name, Counter.builder(Metrics.WS_OVER_CAPACITY).tag("group", name)
                     .description("times a subscriber's outbox overflowed (it then catches up from the store)").register(registry));
         }
-        Gauge.builder("hub.groups", groups, Map::size).description("groups with at least one member")
+        Gauge.builder(Metrics.HUB_GROUPS, groups, Map::size).description("groups with at least one member")
                 .register(registry);
     }
 

@@ -41,7 +41,7 @@ public final class MemoryBroadcaster implements Broadcaster {
     public MemoryBroadcaster(Hub hub, MeterRegistry registry, Clock clock) {
         this.hub = hub;
         this.clock = clock;
-        this.failures = Counter.builder("broadcast.failures")
+        this.failures = Counter.builder(Metrics.BROADCAST_FAILURES)
                 .description("messages that could not be built or delivered").register(registry);
         this.createdReceived = Metrics.hop(registry, Metrics.HOP_CREATED_RECEIVED);
         this.receivedCommitted = Metrics.hop(registry, Metrics.HOP_RECEIVED_COMMITTED);

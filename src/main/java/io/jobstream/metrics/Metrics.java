@@ -63,6 +63,29 @@ public final class Metrics {
     public static final String RELAY_PUBLISHED = "broadcast.relay.published";
     public static final String RELAY_RECEIVED = "broadcast.relay.received";
     public static final String RELAY_FAILURES = "broadcast.relay.failures";
+    /** Websocket fan-out (per node): connections, outboxes, frames, catch-ups, holes, refusals. */
+    public static final String WS_SUBSCRIBERS = "ws.subscribers";
+    public static final String WS_OUTBOX_DEPTH = "ws.outbox.depth";
+    public static final String WS_OUTBOX_DEPTH_MAX = "ws.outbox.depth.max";
+    public static final String WS_OUTBOX_BYTES = "ws.outbox.bytes";
+    public static final String WS_REVALIDATIONS = "ws.revalidations";
+    public static final String WS_MESSAGES_SENT = "ws.messages.sent";
+    public static final String WS_EVENTS_WRITTEN = "ws.events.written";
+    public static final String WS_EVENTS_DUPLICATE = "ws.events.duplicate";
+    public static final String WS_EVENTS_REPLAYED = "ws.events.replayed";
+    public static final String WS_EVENTS_LATE = "ws.events.late";
+    public static final String WS_HOLES_SKIPPED = "ws.holes.skipped";
+    public static final String WS_CATCHUP_FAILURES = "ws.catchup.failures";
+    public static final String WS_CATCHUPS = "ws.catchups";
+    public static final String WS_DISCONNECTS = "ws.disconnects";
+    public static final String WS_MESSAGES_REJECTED = "ws.messages.rejected";
+    public static final String WS_OVER_CAPACITY = "ws.over.capacity";
+    /** Local subscription groups (the hub every broadcaster delivers into). */
+    public static final String HUB_SUBSCRIPTIONS = "hub.subscriptions";
+    public static final String HUB_GROUPS = "hub.groups";
+    public static final String BROADCAST_FAILURES = "broadcast.failures";
+    /** Stdout downloads cut off because the client read slower than http.min-response-rate. */
+    public static final String HTTP_DOWNLOADS_TOO_SLOW = "http.downloads.too.slow";
     public static final String LAG_RECEIVED = "lag.received";
     public static final String LAG_COMMITTED = "lag.committed";
     /** One histogram per hop of an event (tag {@code hop}, see {@link #hop}); per node, as every meter here. */

@@ -98,10 +98,10 @@ final class StatsEndpoint {
         receiver.put("mean_batch_size", batches == null ? 0 : Math.round(batches.mean() * 10) / 10.0);
         s.put("receiver", receiver);
         Map<String, Object> ws = new LinkedHashMap<>();
-        ws.put("groups", gauge("hub.groups"));
-        ws.put("subscriptions_by_group", byTagGauge("hub.subscriptions", "group"));
-        ws.put("connections", Math.round(gauge("ws.subscribers")));
-        ws.put("queued_total", Math.round(gauge("ws.outbox.depth")));
+        ws.put("groups", gauge(Metrics.HUB_GROUPS));
+        ws.put("subscriptions_by_group", byTagGauge(Metrics.HUB_SUBSCRIPTIONS, "group"));
+        ws.put("connections", Math.round(gauge(Metrics.WS_SUBSCRIBERS)));
+        ws.put("queued_total", Math.round(gauge(Metrics.WS_OUTBOX_DEPTH)));
         List<Map<String, Object>> top = new ArrayList<>();
         for (WebsocketEndpoint.SubscriberStats sub : subscribers.apply(TOP_SUBSCRIBERS)) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -13,6 +13,7 @@ import io.jobstream.auth.Access;
 import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
+import io.jobstream.metrics.Metrics;
 import io.jobstream.queue.Watermark;
 import io.jobstream.websocket.Connections.Connection;
 import io.micrometer.core.instrument.Counter;
@@ -153,7 +154,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 config.gapWait().toMillis(), config.holeWait().toMillis(), config.maxEventRate(), bytes.perConnection());
         this.hub = hub;
         this.metrics = new WsMetrics(registry);
-        this.revalidations = Counter.builder("ws.revalidations").description("runs that checked every open"
+        this.revalidations = Counter.builder(Metrics.WS_REVALIDATIONS).description("runs that checked every open"
                 + " connection's credentials and job access again (periodic, or after a change, coalesced)")
                 .register(registry);
         this.authenticator = authenticator;
@@ -166,13 +167,13 @@ public final class WebsocketEndpoint implements AutoCloseable {
             outboxBytes.forget(userId);
             subscribesPerUser.remove(userId);
         });
-        Gauge.builder("ws.subscribers", connections, Connections::size).description("open browser websocket connections")
+        Gauge.builder(Metrics.WS_SUBSCRIBERS, connections, Connections::size).description("open browser websocket connections")
                 .register(registry);
-        Gauge.builder("ws.outbox.depth", connections, Connections::queuedTotal)
+        Gauge.builder(Metrics.WS_OUTBOX_DEPTH, connections, Connections::queuedTotal)
                 .description("messages queued for all subscribers of this node").register(registry);
-        Gauge.builder("ws.outbox.depth.max", connections, Connections::queuedMax)
+        Gauge.builder(Metrics.WS_OUTBOX_DEPTH_MAX, connections, Connections::queuedMax)
                 .description("messages queued for the most backed-up subscriber of this node").register(registry);
-        Gauge.builder("ws.outbox.bytes", outboxBytes, OutboxBytes::held).baseUnit("bytes")
+        Gauge.builder(Metrics.WS_OUTBOX_BYTES, outboxBytes, OutboxBytes::held).baseUnit("bytes")
                 .description("bytes of event messages held for this node's subscribers: queued, or handed to the"
                         + " socket and not yet written (bounded by ws.outbox-max-bytes-total)").register(registry);
     }
