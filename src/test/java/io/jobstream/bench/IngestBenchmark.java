@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -112,7 +113,12 @@ public final class IngestBenchmark {
                 body.setLength(0);
             }
         }
-        try (RunningServer server = RunningServer.start(dir.resolve("unused"), Map.of("database-url", url))) {
+        Map<String, String> settings = new HashMap<>(Map.of("database-url", url));
+        // e.g. INGEST_NODE_SETTINGS="persist.max-batch=5000 queue.capacity=200000": node settings to try
+        for (String kv : System.getenv().getOrDefault("INGEST_NODE_SETTINGS", "").trim().split("\\s+")) {
+            if (kv.contains("=")) settings.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        }
+        try (RunningServer server = RunningServer.start(dir.resolve("unused"), settings)) {
             URI ingest = server.uri("/api/v2/job_events/ingest/");
             URI metrics = server.uri("/metrics");
             // One request first, so the Basic credential is verified (and cached) before 16 emitters start at once:
