@@ -1,8 +1,10 @@
 package io.jobstream.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jobstream.event.Decoded;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.event.JobEvent;
+import io.jobstream.event.Json;
 import io.jobstream.postgres.Database;
 import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.postgres.RawCopy;
@@ -10,8 +12,13 @@ import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RunningServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -23,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.zip.GZIPInputStream;
 
 /**
  * Ingest throughput, side by side on one PostgreSQL (run by {@code bench/ingest}; not a test):
@@ -55,8 +63,8 @@ public final class IngestBenchmark {
         try {
             Database db = Database.fromUrl(url, 4);
             db.start();
-            System.out.printf("events: %d, emitters: %d, events per request: %d, avg event %d bytes%n",
-                    events, emitters, perRequest, Events.event(1, 1).length());
+            System.out.printf("mix: %s, events: %d, emitters: %d, events per request: %d, avg event %d bytes%n",
+                    RECORDED == null ? "synthetic" : "recorded", events, emitters, perRequest, averageBytes());
             // Round 1 runs on a cold JVM (the JIT has not compiled the decoder and COPY path yet): read rounds 2 and 3.
             Cpu cpu = new Cpu(dir.resolve("pg"));
             StringBuilder json = new StringBuilder();
@@ -78,7 +86,7 @@ public final class IngestBenchmark {
                         e2e.pgMicros, e2e.receiverBusy, e2e.otherShare, Cpu.loadAverage()));
             }
             // one line for bench/all to pick up
-            System.out.println("RESULT {\"events\":" + events + ",\"emitters\":" + emitters + ",\"per_request\":"
+            System.out.println("RESULT {\"mix\":\"" + (RECORDED == null ? "synthetic" : "recorded") + "\",\"events\":" + events + ",\"emitters\":" + emitters + ",\"per_request\":"
                     + perRequest + ",\"rounds\":[" + json + "]}");
             db.close();
         } finally {
@@ -90,13 +98,46 @@ public final class IngestBenchmark {
         EventDecoder decoder = new EventDecoder(1 << 20, Clock.systemUTC());
         List<JobEvent> rows = new ArrayList<>(events);
         for (int i = 0; i < events; i++) {
-            Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody(Events.event(firstJob + i / 10_000, i % 10_000 + 1)).get(0);
+            Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody(event(firstJob + i / 10_000, i % 10_000 + 1)).get(0);
             rows.add((JobEvent) ok.message());
         }
         RawCopy copy = new RawCopy(db.dataSource());
         long t0 = System.nanoTime();
         for (int from = 0; from < rows.size(); from += 2_000) copy.copy(rows.subList(from, Math.min(from + 2_000, rows.size())));
         return events / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * INGEST_MIX=recorded: the 788 events of the recorded real Ansible run (median 1.2 KB, p99 32 KB) over and over,
+     * each given the job id and counter of its place; otherwise the synthetic ~230-byte events.
+     */
+    private static final List<ObjectNode> RECORDED = "recorded".equals(System.getenv("INGEST_MIX")) ? recorded() : null;
+
+    static String event(long job, int counter) {
+        if (RECORDED == null) return Events.event(job, counter);
+        ObjectNode e = RECORDED.get((counter - 1) % RECORDED.size()).deepCopy();
+        e.put("job_id", job);
+        e.put("counter", counter);
+        return e.toString();
+    }
+
+    private static int averageBytes() {
+        long sum = 0;
+        for (int i = 1; i <= 788; i++) sum += event(1, i).length();
+        return (int) (sum / 788);
+    }
+
+    private static List<ObjectNode> recorded() {
+        List<ObjectNode> events = new ArrayList<>();
+        try (var in = IngestBenchmark.class.getResourceAsStream("/demo/ansible-runner-events.jsonl.gz");
+             var reader = new BufferedReader(new InputStreamReader(new GZIPInputStream(in), StandardCharsets.UTF_8))) {
+            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                events.add((ObjectNode) Json.MAPPER.readTree(line));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return events;
     }
 
     /** One timed ingest: rate, CPU per event over the timed window, and how busy the receiver thread was. */
@@ -107,14 +148,14 @@ public final class IngestBenchmark {
         List<String> bodies = new ArrayList<>();
         StringBuilder body = new StringBuilder();
         for (int i = 0; i < events; i++) {
-            body.append(Events.event(firstJob + i / 10_000, i % 10_000 + 1)).append('\n');
+            body.append(event(firstJob + i / 10_000, i % 10_000 + 1)).append('\n');
             if ((i + 1) % perRequest == 0 || i == events - 1) {
                 bodies.add(body.toString());
                 body.setLength(0);
             }
         }
         Map<String, String> settings = new HashMap<>(Map.of("database-url", url));
-        // e.g. INGEST_NODE_SETTINGS="persist.max-batch=5000 queue.capacity=200000": node settings to try
+        // e.g. INGEST_NODE_SETTINGS="persist.max-batch=5000": node settings (their keys) to try
         for (String kv : System.getenv().getOrDefault("INGEST_NODE_SETTINGS", "").trim().split("\\s+")) {
             if (kv.contains("=")) settings.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
         }
