@@ -105,7 +105,9 @@ else:
     for key in sorted(set(ratios) | set(last.get("ratios", {}))):
         now, before = ratios.get(key), last.get("ratios", {}).get(key)
         if now is None or before is None:
-            print("  %-45s %8s -> %8s  (missing)" % (key, before, now))
+            print("  %-45s %8s -> %8s  (missing%s)" % (key, before, now, ": that part failed" if now is None else ""))
+            if now is None:
+                flagged.append(key)  # a benchmark that broke must not pass silently
             continue
         change = now / before - 1 if before else 0
         bad = change < -tolerance
@@ -116,5 +118,6 @@ else:
         print("  %-45s %8.1f -> %8.1f  (no baseline: not flagged)" % ("lag_p99_ms", last["lag"]["p99_ms"],
                                                                       summary["lag"]["p99_ms"]))
 if flagged:
-    print("flagged: %s (re-run once: a loaded machine moves ratios too; see docs/BENCHMARKS.md)" % ", ".join(flagged))
+    print("flagged: %s (a missing one: see target/bench/<part>.txt; a worse one: re-run once, a loaded machine moves"
+          " ratios too; see docs/BENCHMARKS.md)" % ", ".join(flagged))
     sys.exit(1)
