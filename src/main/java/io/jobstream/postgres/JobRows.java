@@ -72,13 +72,7 @@ final class JobRows {
     List<JobChange> write(Connection c) throws SQLException {
         if (jobs.isEmpty()) return List.of();
         Long[] ids = jobs.keySet().toArray(Long[]::new);
-        Array idArray = c.createArrayOf("bigint", ids);
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO job (id, name, status) SELECT x, 'job ' || x, 'new'"
-                + " FROM unnest(?::bigint[]) x ON CONFLICT (id) DO NOTHING")) {
-            ps.setArray(1, idArray);
-            ps.executeUpdate();
-        }
-        Map<Long, JobProgress.Row> before = lock(c, idArray);
+        Map<Long, JobProgress.Row> before = createAndLock(c, c.createArrayOf("bigint", ids));
         List<JobChange> changes = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
             for (Map.Entry<Long, Acc> e : jobs.entrySet()) {
@@ -98,12 +92,22 @@ final class JobRows {
         return changes;
     }
 
-    private static Map<Long, JobProgress.Row> lock(Connection c, Array ids) throws SQLException {
+    /**
+     * Creates the rows of jobs first seen here, then locks every job of the batch in id order (so concurrent nodes
+     * cannot deadlock) and reads its progress: two statements sent in one round trip (each round trip costs the
+     * receiver a wake-up of the backend; the SELECT, a statement of its own, sees the rows the INSERT made).
+     */
+    private static Map<Long, JobProgress.Row> createAndLock(Connection c, Array ids) throws SQLException {
         Map<Long, JobProgress.Row> rows = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, status, final_counter, stored_events, failed,"
-                + " event_processing_finished, launched FROM job WHERE id = ANY(?) ORDER BY id FOR UPDATE")) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO job (id, name, status) SELECT x, 'job ' || x, 'new'"
+                + " FROM unnest(?::bigint[]) x ON CONFLICT (id) DO NOTHING;"
+                + " SELECT id, status, final_counter, stored_events, failed, event_processing_finished, launched"
+                + " FROM job WHERE id = ANY(?) ORDER BY id FOR UPDATE")) {
             ps.setArray(1, ids);
-            try (ResultSet rs = ps.executeQuery()) {
+            ps.setArray(2, ids);
+            ps.execute(); // the INSERT's count comes first
+            if (!ps.getMoreResults()) throw new SQLException("locking the batch's jobs returned no rows");
+            try (ResultSet rs = ps.getResultSet()) {
                 while (rs.next()) {
                     int fc = rs.getInt(3);
                     Integer finalCounter = rs.wasNull() ? null : fc;

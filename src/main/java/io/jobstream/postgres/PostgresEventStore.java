@@ -112,7 +112,7 @@ public final class PostgresEventStore implements EventStore {
             }
         }
         long[] rowIds = new long[events.size()];
-        for (int k = 0; k < rowIds.length; k++) rowIds[k] = ids.next(c);
+        ids.fill(c, rowIds);
         Instant modified = clock.instant().truncatedTo(ChronoUnit.MICROS);
         c.setAutoCommit(false);
         try {

@@ -43,7 +43,7 @@ public class DecoderBenchmark {
     }
 
     /** The recorded run as one NDJSON body, each event given a job id. */
-    static byte[] recordedRun() {
+    public static byte[] recordedRun() {
         try (var in = DecoderBenchmark.class.getResourceAsStream("/demo/ansible-runner-events.jsonl.gz");
              var reader = new BufferedReader(new InputStreamReader(new GZIPInputStream(in), StandardCharsets.UTF_8))) {
             StringBuilder sb = new StringBuilder();

@@ -126,6 +126,20 @@ class PostgresEventStoreIT {
         assertThat(count("SELECT sum(length(stdout)) / 1000 FROM job_event WHERE job_id = 9")).isEqualTo(6000);
     }
 
+    @Test
+    void row_ids_stay_unique_and_increasing_across_batches_that_span_several_id_blocks() throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        int counter = 0;
+        for (int size : new int[] {2500, 1, 700, 1800}) { // blocks of 1000: fetched several at once, then used up
+            List<JobMessage> batch = new ArrayList<>();
+            for (int i = 0; i < size; i++) batch.add(event(11, ++counter, "verbose", "z"));
+            store.write(batch).committed().events().forEach(e -> ids.add(e.id()));
+        }
+        assertThat(ids).hasSize(5001).doesNotHaveDuplicates().isSorted();
+        assertThat(count("SELECT count(DISTINCT id) FROM job_event WHERE job_id = 11")).isEqualTo(5001);
+        assertThat(count("SELECT stored_events FROM job WHERE id = 11")).isEqualTo(5001);
+    }
+
     private static long count(String sql) throws SQLException {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery(sql)) {
