@@ -47,8 +47,8 @@ class PackageDependenciesTest {
     }
 
     @Test
-    void the_shared_model_config_and_metrics_depend_on_no_stage() {
-        for (String bottom : List.of("event", "config", "metrics")) {
+    void the_shared_model_config_metrics_and_limits_depend_on_no_stage() {
+        for (String bottom : List.of("event", "config", "metrics", "limit")) {
             assertThat(uses.getOrDefault(bottom, Set.of())).as(bottom + " uses").isEmpty();
         }
     }
