@@ -91,6 +91,31 @@ public final class Rate {
         return Math.max(1, (waitNanos + SECOND - 1) / SECOND);
     }
 
+    /**
+     * Seconds until a take of {@code weight} would pass, 0 when it would now; takes nothing. A positive answer is
+     * counted as a refusal: for callers that refuse on it and {@link #charge} only what turns out to count.
+     */
+    public long check(String key, int weight) {
+        long waitNanos;
+        synchronized (this) {
+            long now = nanoTime.getAsLong();
+            waitNanos = sliding ? uses(key).waitFor(now, weight) : allowance(key, now).waitFor(weight);
+        }
+        if (waitNanos == 0) return 0;
+        refused.accept(weight);
+        return Math.max(1, (waitNanos + SECOND - 1) / SECOND);
+    }
+
+    /** Takes {@code weight} whatever is left, into debt if need be (what already happened: a failure). */
+    public synchronized void charge(String key, int weight) {
+        long now = nanoTime.getAsLong();
+        if (sliding) {
+            uses(key).add(now, weight);
+        } else {
+            allowance(key, now).tokens -= weight;
+        }
+    }
+
     /** Whether {@code weight} may pass now (taken when so). */
     public boolean admit(String key, int weight) {
         return take(key, weight) == 0;
@@ -148,11 +173,14 @@ public final class Rate {
         }
 
         long take(int weight) {
+            long wait = waitFor(weight);
+            if (wait == 0) tokens -= weight;
+            return wait;
+        }
+
+        long waitFor(int weight) {
             double need = Math.min(weight, burst);
-            if (tokens >= need) {
-                tokens -= weight;
-                return 0;
-            }
+            if (tokens >= need) return 0;
             return Math.max(1, (long) Math.ceil((need - tokens) * periodNanos / amount));
         }
     }
@@ -163,12 +191,19 @@ public final class Rate {
         long sum;
 
         long take(long now, int weight) {
+            long wait = waitFor(now, weight);
+            if (wait == 0) add(now, weight);
+            return wait;
+        }
+
+        void add(long now, int weight) {
+            uses.addLast(new long[] {now, weight});
+            sum += weight;
+        }
+
+        long waitFor(long now, int weight) {
             while (!uses.isEmpty() && uses.peekFirst()[0] <= now - periodNanos) sum -= uses.pollFirst()[1];
-            if (uses.isEmpty() || sum + weight <= burst) {
-                uses.addLast(new long[] {now, weight});
-                sum += weight;
-                return 0;
-            }
+            if (uses.isEmpty() || sum + weight <= burst) return 0;
             long left = sum;
             for (long[] use : uses) { // when enough has left the window for this take
                 left -= use[1];

@@ -175,7 +175,7 @@ public final class Server implements AutoCloseable {
                 .ifPresent(admin -> log.info("first start: created user 'admin' (superuser)"));
         nodeTokens = new NodeTokens(authStore, clock);
         nodeTokens.ensureCliToken(config.database().dataDir());
-        authFilter = new AuthFilter(authenticator, this::getRoles);
+        authFilter = new AuthFilter(authenticator, this::getRoles, config.http().maxRequestsPerUser(), registry);
         // withdrawn credentials or access close this node's websockets at once (other nodes' within 30 s)
         Runnable accessChanged = () -> {
             access.forgetWrites();

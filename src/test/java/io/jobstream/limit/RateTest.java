@@ -146,6 +146,21 @@ class RateTest {
     }
 
     @Test
+    void check_takes_nothing_and_counts_only_a_refusal_and_charge_takes_what_already_happened() {
+        Rate rate = Rate.bucket(3, Duration.ofMinutes(1), 3, 100, now::get, refused::addAndGet);
+        for (int i = 0; i < 10; i++) assertThat(rate.check("10.0.0.1", 1)).isZero();
+        assertThat(refused.get()).isZero();
+        for (int i = 0; i < 4; i++) rate.charge("10.0.0.1", 1); // concurrent failures may leave it in debt
+        assertThat(rate.check("10.0.0.1", 1)).as("two tokens short at one per 20 s").isEqualTo(40);
+        assertThat(refused.get()).isEqualTo(1);
+        advance(Duration.ofSeconds(40));
+        assertThat(rate.check("10.0.0.1", 1)).isZero();
+        Rate window = window(1, Duration.ofSeconds(1));
+        window.charge("u", 1);
+        assertThat(window.check("u", 1)).isEqualTo(1);
+    }
+
+    @Test
     void a_forgotten_key_starts_again() {
         Rate rate = window(1, Duration.ofSeconds(1));
         rate.take("c", 1);
