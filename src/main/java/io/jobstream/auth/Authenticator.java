@@ -102,7 +102,7 @@ public final class Authenticator {
                 : sessionCookie != null && !sessionCookie.isEmpty() ? "sessionid=" + sessionCookie : null;
         Instant now = clock.instant();
         if (credential != null && now.isBefore(storeDownUntil)) return fallback(credential);
-        if (credential != null && cache.recentPrincipal(credential) == null) {
+        if (failures != null && credential != null && cache.recentPrincipal(credential) == null) {
             Result refused = overFailures(source);
             if (refused != null) return refused;
         }
