@@ -21,6 +21,11 @@ final class ApiError extends RuntimeException {
         return new ApiError(403, "You do not have permission to perform this action.");
     }
 
+    /** Over a per-user limit (the thrower sets {@code Retry-After}). */
+    static ApiError tooMany(String detail) {
+        return new ApiError(429, detail);
+    }
+
     /** Django REST framework's answer to a page number past the end or not a number. */
     static ApiError invalidPage() {
         return new ApiError(404, "Invalid page.");

@@ -1,6 +1,7 @@
 package io.jobstream.api;
 
 import io.jobstream.config.Config;
+import io.jobstream.limit.Concurrency;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,7 +46,7 @@ public final class ApiRoutes {
 
     /**
      * @param downloads how stdout responses are streamed (minimum read rate)
-     * @param registry  for {@code http.downloads.too.slow}
+     * @param registry  for {@code http.downloads.too.slow} and {@code http.refused{reason=downloads_per_user}}
      */
     public ApiRoutes(JobReader jobs, EventReader events, StdoutSource stdout, NodeInfo node, JobAccess access,
             Config.Downloads downloads, MeterRegistry registry) {
@@ -58,7 +59,9 @@ public final class ApiRoutes {
                 });
         this.stdout = new StdoutView(Objects.requireNonNull(stdout, "stdout"), downloads,
                 Counter.builder(Metrics.HTTP_DOWNLOADS_TOO_SLOW).description("stdout responses cut off because the client"
-                        + " read slower than http.min-response-rate").register(registry));
+                        + " read slower than http.min-response-rate").register(registry),
+                new Concurrency(downloads.maxPerUser(),
+                        n -> registry.counter(Metrics.HTTP_REFUSED, "reason", "downloads_per_user").increment()));
     }
 
     public void register(RoutesConfig routes) {

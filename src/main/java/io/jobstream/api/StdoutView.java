@@ -2,7 +2,9 @@ package io.jobstream.api;
 
 import io.javalin.http.Context;
 import java.io.BufferedWriter;
+import io.jobstream.auth.Requests;
 import io.jobstream.config.Config;
+import io.jobstream.limit.Concurrency;
 import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -40,12 +42,18 @@ final class StdoutView {
     private final StdoutSource source;
     private final Config.Downloads downloads;
     private final Counter slowClients;
+    /** Stdout responses in progress per user (http.max-downloads-per-user): each holds a thread while it streams. */
+    private final Concurrency inProgress;
 
-    /** @param slowClients counts responses cut off for {@code http.min-response-rate} */
-    StdoutView(StdoutSource source, Config.Downloads downloads, Counter slowClients) {
+    /**
+     * @param slowClients counts responses cut off for {@code http.min-response-rate}
+     * @param inProgress  per user id, at most {@code http.max-downloads-per-user}; counts its refusals
+     */
+    StdoutView(StdoutSource source, Config.Downloads downloads, Counter slowClients, Concurrency inProgress) {
         this.source = source;
         this.downloads = downloads;
         this.slowClients = slowClients;
+        this.inProgress = inProgress;
     }
 
     /**
@@ -110,6 +118,20 @@ final class StdoutView {
     }
 
     void handle(Context ctx, JobView job) throws IOException {
+        String user = Long.toString(Requests.principal(ctx).userId());
+        if (!inProgress.tryAcquire(user)) {
+            ctx.header("Retry-After", "1");
+            throw ApiError.tooMany("You have " + inProgress.max() + " stdout responses in progress, the most a user"
+                    + " may have at once (http.max-downloads-per-user); retry when one has finished.");
+        }
+        try {
+            serve(ctx, job);
+        } finally {
+            inProgress.release(user);
+        }
+    }
+
+    private void serve(Context ctx, JobView job) throws IOException {
         String format = format(ctx);
         boolean download = format.endsWith("_download");
         if (!download) {

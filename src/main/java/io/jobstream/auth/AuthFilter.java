@@ -3,11 +3,18 @@ package io.jobstream.auth;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.javalin.security.RouteRole;
+import io.jobstream.limit.Concurrency;
+import io.jobstream.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Set;
 import java.util.function.Function;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.server.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +33,8 @@ import org.slf4j.LoggerFactory;
  *   <li>CSRF, Django's rule: an unsafe method authenticated by the session cookie must carry {@code X-CSRFToken}
  *       equal to the {@code csrftoken} cookie. Bearer and Basic requests are exempt: a browser never adds those on
  *       its own to a request another site makes it send.
+ *   <li>A user (with any of their credentials) has at most {@code http.max-requests-per-user} requests in progress,
+ *       ingest excepted; one more is answered 429 with {@code Retry-After} before its handler runs.
  *   <li>{@link Access#WEBSOCKET}: the handshake is the websocket endpoint's, which closes an unauthenticated one
  *       with 1008; a plain HTTP request to such a path is authenticated here and then finds no HTTP route (404).
  *       Declared on an HTTP route by mistake, it counts as {@link Access#USER}, never as open.
@@ -43,15 +52,27 @@ public final class AuthFilter {
 
     private final Authenticator authenticator;
     private final Function<String, Set<RouteRole>> getRoles;
+    /** Requests in progress per user id (http.max-requests-per-user), ingest excepted. */
+    private final Concurrency inProgress;
+
+    /** Without a limit on a user's requests in progress. */
+    public AuthFilter(Authenticator authenticator, Function<String, Set<RouteRole>> getRoles) {
+        this(authenticator, getRoles, 0, new SimpleMeterRegistry());
+    }
 
     /**
-     * @param getRoles the roles of the GET route a path matches (empty when none): Javalin answers a HEAD request
-     *                 itself (200, no body, without running a handler) when a GET route matches, so that route's rule
-     *                 is the one a HEAD must pass
+     * @param getRoles           the roles of the GET route a path matches (empty when none): Javalin answers a HEAD
+     *                           request itself (200, no body, without running a handler) when a GET route matches, so
+     *                           that route's rule is the one a HEAD must pass
+     * @param maxRequestsPerUser http.max-requests-per-user, 0 = no limit; refusals counted in
+     *                           {@code http.refused{reason=requests_per_user}}
      */
-    public AuthFilter(Authenticator authenticator, Function<String, Set<RouteRole>> getRoles) {
+    public AuthFilter(Authenticator authenticator, Function<String, Set<RouteRole>> getRoles, int maxRequestsPerUser,
+                      MeterRegistry registry) {
         this.authenticator = authenticator;
         this.getRoles = getRoles;
+        Counter refused = registry.counter(Metrics.HTTP_REFUSED, "reason", "requests_per_user");
+        this.inProgress = new Concurrency(maxRequestsPerUser, n -> refused.increment());
     }
 
     /** Javalin's beforeMatched handler: applies the matched route's declared rule. */
@@ -81,7 +102,29 @@ public final class AuthFilter {
             refuse(ctx, 403, "forbidden", Requests.FORBIDDEN);
             return;
         }
+        if (rule != Access.INGEST && !holdPlace(ctx, p)) return;
         Requests.attach(ctx, p);
+    }
+
+    /**
+     * Takes one of the user's places for requests in progress until the response is complete (streamed bodies
+     * included), or answers 429 at once. Ingest is not held to it: emitters pipeline many requests, each waiting for
+     * its commit without a thread, and ingest.max-rate and the queue bound them. Why a count and not a rate: what one
+     * user can take from the others is server threads and the cores behind them, and a count bounds both at any rate.
+     */
+    private boolean holdPlace(Context ctx, Principal p) {
+        ServletContextRequest request = ServletContextRequest.getServletContextRequest(ctx.req());
+        if (request == null) return true; // not served by Jetty: no completion to release on, so nothing held
+        String user = Long.toString(p.userId());
+        if (!inProgress.tryAcquire(user)) {
+            ctx.header("Retry-After", "1");
+            Requests.detail(ctx, 429, "You have " + inProgress.max() + " requests in progress, the most a user may have"
+                    + " at once (http.max-requests-per-user); retry when one has finished.");
+            ctx.skipRemainingHandlers();
+            return false;
+        }
+        Request.addCompletionListener(request, failure -> inProgress.release(user));
+        return true;
     }
 
     /**

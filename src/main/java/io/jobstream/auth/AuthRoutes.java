@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 
 /**
  * The AWX-style management API, kept small (docs/OPERATIONS.md shows its use):
@@ -22,9 +21,7 @@ import java.util.OptionalLong;
  *       {@code GET/POST /api/v2/teams/{id}/users/} (members listed; admins associate {@code {"id": N}} or
  *       disassociate {@code {"id": N, "disassociate": true}}, AWX's way).
  *   <li>{@code GET/POST /api/v2/jobs/{id}/teams/}: a job's teams; its owner (in that team) or an admin shares it.
- *   <li>{@code GET/POST /api/v2/tokens/}, {@code DELETE /api/v2/tokens/{id}/}: a user's bearer tokens; the secret is
- *       shown once, in the POST's answer. {@code "kind": "ingest"} makes a token that can only send events, for
- *       {@code "job"} (its owner or an admin) or for every job (admins: an emitter token).
+ *   <li>Tokens: {@link TokenRoutes}, registered from here.
  * </ul>
  * Every route is behind {@link AuthFilter}. Thread-safe.
  */
@@ -36,6 +33,7 @@ public final class AuthRoutes {
     private final Clock clock;
     private final Runnable accessChanged;
     private final UserLimits limits;
+    private final TokenRoutes tokens;
 
     /**
      * Seven parameters, past the house's five: each is a collaborator the routes need, and bundling them would only
@@ -53,6 +51,7 @@ public final class AuthRoutes {
         this.access = access;
         this.clock = clock;
         this.accessChanged = accessChanged;
+        this.tokens = new TokenRoutes(store, cache, access, clock, accessChanged, limits);
     }
 
     public void register(RoutesConfig routes) {
@@ -72,9 +71,7 @@ public final class AuthRoutes {
         routes.post("/api/v2/teams/{id}/users/", admin(this::associateMember), Access.ADMIN);
         routes.get("/api/v2/jobs/{id}/teams/", this::jobTeams, Access.USER);
         routes.post("/api/v2/jobs/{id}/teams/", this::shareJob, Access.USER);
-        routes.get("/api/v2/tokens/", this::listTokens, Access.USER);
-        routes.post("/api/v2/tokens/", this::createToken, Access.USER);
-        routes.delete("/api/v2/tokens/{id}/", this::deleteToken, Access.USER);
+        tokens.register(routes);
     }
 
     private static Handler admin(Handler handler) {
@@ -272,97 +269,6 @@ public final class AuthRoutes {
         return true;
     }
 
-    private void listTokens(Context ctx) {
-        List<Object> rows = store.tokensOf(Requests.principal(ctx).userId()).stream().map(t -> (Object) tokenJson(t, null))
-                .toList();
-        json(ctx, 200, new ApiPage(1, Math.max(1, rows.size())).body(ctx, rows.size(), rows));
-    }
-
-    /**
-     * An API token, or an ingest token: for {@code "job": N} (N must exist and be writable by the creator: its owner,
-     * or an admin for a job no other user owns), for a fresh job the node allocates now when no job is given (owned by
-     * the creator; how a hand-run ansible-playbook gets its job id), or for every job with {@code "every_job": true}
-     * (admins: an emitter token, whose power lasts only while its user is an admin).
-     */
-    private void createToken(Context ctx) {
-        Principal p = Requests.principal(ctx);
-        JsonNode body = body(ctx);
-        if (body == null) return;
-        Map<String, List<String>> errors = new LinkedHashMap<>();
-        TokenRequest t = TokenRequest.of(body, errors);
-        if (!errors.isEmpty()) {
-            json(ctx, 400, errors);
-            return;
-        }
-        if (t.everyJob() && !p.superuser()) {
-            Requests.detail(ctx, 403, "Emitter tokens (every job) are for admins."); // emitter tokens are trusted writers
-            return;
-        }
-        if (store.tokenCount(p.userId()) >= limits.maxTokensPerUser()) {
-            limits.reached("tokens");
-            Requests.detail(ctx, 400, "You have " + limits.maxTokensPerUser() + " tokens, the most a user may have"
-                    + " (auth.max-tokens-per-user); delete some first.");
-            return;
-        }
-        Long job = t.job();
-        if (t.ingest() && job != null && !mayTokenWrite(ctx, p, job)) return;
-        if (t.ingest() && job == null && !t.everyJob()) {
-            job = freshJob(ctx, p);
-            if (job == null) return;
-        }
-        String secret = Secrets.newSecret();
-        long id = store.createToken(Secrets.sha256(secret), p.userId(), t.kind(), job, t.description(), null);
-        User me = store.userById(p.userId()).orElseThrow();
-        json(ctx, 201, tokenJson(new Token(id, me, t.kind(), job, t.description(), clock.instant(), null), secret));
-    }
-
-    /** What a token request asks for, validated. */
-    private record TokenRequest(String kind, Long job, boolean everyJob, String description) {
-        boolean ingest() {
-            return kind.equals(Token.INGEST);
-        }
-
-        static TokenRequest of(JsonNode body, Map<String, List<String>> errors) {
-            String kind = body.path("kind").asText(Token.API);
-            boolean everyJob = body.path("every_job").asBoolean(false);
-            JsonNode field = body.get("job");
-            boolean hasJob = field != null && !field.isNull();
-            if (!kind.equals(Token.API) && !kind.equals(Token.INGEST)) errors.put("kind", List.of("Must be 'api' or 'ingest'."));
-            Long job = null;
-            if (hasJob && field.isIntegralNumber() && field.canConvertToLong() && JobAccess.validJobId(field.asLong())) {
-                job = field.asLong();
-            } else if (hasJob) {
-                errors.put("job", List.of("Must be a job id from 1 to " + JobAccess.MAX_JOB_ID + "."));
-            }
-            if (kind.equals(Token.API) && (hasJob || everyJob)) errors.put("job", List.of("Only ingest tokens have a job."));
-            if (everyJob && hasJob) errors.put("every_job", List.of("Give a job or every_job, not both."));
-            String description = UserLimits.text(body, "description", UserLimits.MAX_DESCRIPTION, errors);
-            return new TokenRequest(kind, job, everyJob, description);
-        }
-    }
-
-    /** A fresh job for the creator's ingest token, or null (answered 400) over {@code auth.max-new-jobs-per-user}. */
-    private Long freshJob(Context ctx, Principal p) {
-        OptionalLong fresh = store.allocateJob(p.userId(), limits.maxNewJobsPerUser());
-        if (fresh.isPresent()) return fresh.getAsLong();
-        limits.reached("new_jobs");
-        Requests.detail(ctx, 400, "You have " + limits.maxNewJobsPerUser() + " jobs that have not received an"
-                + " event yet, the most a user may have (auth.max-new-jobs-per-user); use them first.");
-        return null;
-    }
-
-    /** Whether the creator may make a token for existing job {@code job}; answers 400/403 when not. */
-    private boolean mayTokenWrite(Context ctx, Principal p, long job) {
-        if (!store.jobExists(job)) {
-            json(ctx, 400, Map.of("job", List.of("Job " + job + " does not exist: leave out \"job\" to get a fresh one.")));
-            return false;
-        }
-        JobAccess.Writes writes = access.writes(p, List.of(job));
-        if (writes.allowed().contains(job)) return true;
-        Requests.detail(ctx, 403, writes.refused().get(job).reason());
-        return false;
-    }
-
     /**
      * Admins delete users (AWX's DELETE): their sessions and tokens end at once, their open websockets are closed,
      * and the jobs they owned become admin-only. Not oneself, so that the last admin cannot lock everyone out.
@@ -387,17 +293,6 @@ public final class AuthRoutes {
             Requests.detail(ctx, 404, "Not found.");
             return;
         }
-        accessChanged.run();
-        ctx.status(204);
-    }
-
-    private void deleteToken(Context ctx) {
-        Principal p = Requests.principal(ctx);
-        if (!store.deleteToken(id(ctx), p.superuser() ? null : p.userId())) {
-            Requests.detail(ctx, 404, "Not found.");
-            return;
-        }
-        cache.clearPrincipals(); // a revoked token must not come back from the outage fallback either
         accessChanged.run();
         ctx.status(204);
     }
@@ -440,22 +335,7 @@ public final class AuthRoutes {
         return m;
     }
 
-    private static Map<String, Object> tokenJson(Token t, String secret) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("id", t.id());
-        m.put("type", "token");
-        m.put("url", "/api/v2/tokens/" + t.id() + "/");
-        m.put("user", t.user() == null ? null : t.user().id());
-        m.put("kind", t.kind());
-        m.put("job", t.jobId());
-        m.put("description", t.description());
-        m.put("created", t.created() == null ? null : t.created().toString());
-        m.put("expires", t.expires() == null ? null : t.expires().toString());
-        m.put("token", secret == null ? "************" : secret);
-        return m;
-    }
-
-    private static long id(Context ctx) {
+    static long id(Context ctx) {
         try {
             return Long.parseLong(ctx.pathParam("id"));
         } catch (NumberFormatException e) {
@@ -463,7 +343,7 @@ public final class AuthRoutes {
         }
     }
 
-    private static JsonNode body(Context ctx) {
+    static JsonNode body(Context ctx) {
         try {
             JsonNode body = Json.MAPPER.readTree(ctx.bodyAsBytes());
             if (body != null && body.isObject()) return body;
@@ -474,7 +354,7 @@ public final class AuthRoutes {
         return null;
     }
 
-    private static void json(Context ctx, int status, Object body) {
+    static void json(Context ctx, int status, Object body) {
         try {
             ctx.status(status).contentType("application/json").result(Json.MAPPER.writeValueAsBytes(body));
         } catch (IOException e) {

@@ -1,7 +1,9 @@
 package io.jobstream.auth;
 
 import io.jobstream.config.Config.AuthLimits;
+import io.jobstream.limit.Rate;
 import io.jobstream.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -59,6 +61,10 @@ public final class Authenticator {
     private final String dummyHash;
     private final LoginThrottle throttle;
     private final HashingGate gate;
+    /** Failed credentials per client address (auth.failed-requests-per-address); null: no limit. */
+    private final Rate failures;
+    /** Addresses whose failures are remembered; beyond, the least recently used are forgotten ({@link Rate}). */
+    private static final int MAX_ADDRESSES = 100_000;
 
     /** With {@link AuthLimits#DEFAULTS} for password guessing. */
     public Authenticator(AuthStore store, PasswordHasher hasher, BasicCache cache, Clock clock, MeterRegistry registry) {
@@ -71,6 +77,10 @@ public final class Authenticator {
         this.throttle = new LoginThrottle(limits.failedLoginsPerAddress(), limits.failedLoginsPerUser(), registry,
                 System::nanoTime);
         this.gate = new HashingGate(limits.hashSlots(), limits.hashWait(), registry);
+        Counter refused = registry.counter(Metrics.AUTH_THROTTLED, "by", "failing_address");
+        int perMinute = limits.failedRequestsPerAddress();
+        this.failures = perMinute <= 0 ? null : Rate.bucket(perMinute, Duration.ofMinutes(1), perMinute, MAX_ADDRESSES,
+                System::nanoTime, n -> refused.increment());
         this.store = store;
         this.hasher = hasher;
         this.cache = cache;
@@ -92,6 +102,10 @@ public final class Authenticator {
                 : sessionCookie != null && !sessionCookie.isEmpty() ? "sessionid=" + sessionCookie : null;
         Instant now = clock.instant();
         if (credential != null && now.isBefore(storeDownUntil)) return fallback(credential);
+        if (failures != null && credential != null && cache.recentPrincipal(credential) == null) {
+            Result refused = overFailures(source);
+            if (refused != null) return refused;
+        }
         Result r;
         try {
             r = resolve(authorization, sessionCookie, source);
@@ -106,7 +120,26 @@ public final class Authenticator {
             failed(f.reason());
             if (credential != null) cache.forgetPrincipal(credential);
         }
+        chargeFailure(r, source);
         return r;
+    }
+
+    /**
+     * A 429 when {@code source} is over auth.failed-requests-per-address (counted), else null: asked before a
+     * credential is looked up or hashed, so an address that keeps failing costs the node no query and no hash.
+     * Credentials verified within auth.basic-cache are not asked about: users behind the same address keep working.
+     */
+    private Result overFailures(String source) {
+        long wait = failures == null ? 0 : failures.check(source, 1);
+        if (wait == 0) return null;
+        failed("throttled");
+        return new Result.Throttled(429, wait, "Too many failed credentials from this address; retry in " + wait + " s.");
+    }
+
+    /** A failed credential or a throttled password check costs its address one of auth.failed-requests-per-address. */
+    private void chargeFailure(Result r, String source) {
+        boolean failure = r instanceof Result.Failed || r instanceof Result.Throttled t && t.status() == 429;
+        if (failure && failures != null) failures.charge(source, 1);
     }
 
     private Result fallback(String credential) {
@@ -165,8 +198,11 @@ public final class Authenticator {
 
     /** The login form: the user for this username and password, else why not; failures are counted. */
     public Result password(String username, String password, String source) {
+        Result refused = overFailures(source);
+        if (refused != null) return refused;
         Result r = check(username, password, Principal.Via.SESSION, source);
         if (r instanceof Result.Failed f) failed(f.reason());
+        chargeFailure(r, source);
         return r;
     }
 

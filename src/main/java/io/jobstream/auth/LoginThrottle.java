@@ -1,7 +1,11 @@
 package io.jobstream.auth;
 
+import io.jobstream.limit.Rate;
 import io.jobstream.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
@@ -11,39 +15,42 @@ import java.util.function.LongSupplier;
  * hashing, so guessing costs the node nothing once throttled. The per-address limit stops one client; the per-username
  * limit stops many clients guessing one account, at the price that the account's owner also waits (credentials
  * verified within {@code auth.basic-cache} still pass, so running scripts and emitters are not locked out).
- * Thread-safe.
+ * Refusals are counted in {@code auth_throttled_total{by}}. Thread-safe.
  */
 final class LoginThrottle {
-    /** Distinct addresses or usernames remembered; see {@link Buckets} for what happens beyond. */
+    /**
+     * Distinct addresses or usernames remembered; beyond, the least recently used are forgotten ({@link Rate}). That
+     * forgives a flood of distinct keys, which is why what this guards (password hashing) is also bounded on its own
+     * ({@link HashingGate}).
+     */
     private static final int MAX_KEYS = 100_000;
 
-    private final Buckets byAddress;
-    private final Buckets byUsername;
-    private final MeterRegistry registry;
+    private final Rate byAddress;
+    private final Rate byUsername;
 
     LoginThrottle(int perAddressPerMinute, int perUserPerMinute, MeterRegistry registry, LongSupplier nanoTime) {
-        this.byAddress = new Buckets(perAddressPerMinute, perAddressPerMinute, MAX_KEYS, nanoTime);
-        this.byUsername = new Buckets(perUserPerMinute, perUserPerMinute, MAX_KEYS, nanoTime);
-        this.registry = registry;
+        this.byAddress = perMinute(perAddressPerMinute, registry, "address", nanoTime);
+        this.byUsername = perMinute(perUserPerMinute, registry, "username", nanoTime);
+    }
+
+    private static Rate perMinute(int perMinute, MeterRegistry registry, String by, LongSupplier nanoTime) {
+        Counter throttled = registry.counter(Metrics.AUTH_THROTTLED, "by", by);
+        return Rate.bucket(perMinute, Duration.ofMinutes(1), perMinute, MAX_KEYS, nanoTime,
+                refused -> throttled.increment());
     }
 
     /** Takes a try for this address and username: 0 when taken, else the seconds to wait (counted as throttled). */
     long attempt(String address, String username) {
-        String user = username.toLowerCase(java.util.Locale.ROOT);
-        long waitAddress = byAddress.wait(address);
-        long waitUser = waitAddress > 0 ? 0 : byUsername.wait(user);
-        if (waitAddress > 0 || waitUser > 0) {
-            registry.counter(Metrics.AUTH_THROTTLED, "by", waitAddress > 0 ? "address" : "username").increment();
-            return Math.max(waitAddress, waitUser);
-        }
-        byAddress.take(address);
-        byUsername.take(user);
-        return 0;
+        long wait = byAddress.take(address, 1);
+        if (wait > 0) return wait;
+        wait = byUsername.take(username.toLowerCase(Locale.ROOT), 1);
+        if (wait > 0) byAddress.giveBack(address, 1); // refused, so not a try of this address
+        return wait;
     }
 
     /** The password was right (or the check did not happen): the try does not count. */
     void giveBack(String address, String username) {
-        byAddress.give(address);
-        byUsername.give(username.toLowerCase(java.util.Locale.ROOT));
+        byAddress.giveBack(address, 1);
+        byUsername.giveBack(username.toLowerCase(Locale.ROOT), 1);
     }
 }

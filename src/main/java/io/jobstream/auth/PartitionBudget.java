@@ -1,8 +1,10 @@
 package io.jobstream.auth;
 
+import io.jobstream.limit.Rate;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.function.LongSupplier;
 
 /**
@@ -13,24 +15,22 @@ import java.util.function.LongSupplier;
  * {@code job_partitions_refused_total}. Thread-safe.
  */
 public final class PartitionBudget {
-    private final Buckets bucket;
-    private final Counter refused;
+    private final Rate budget; // null: no limit
     private final int perMinute;
 
     /** @param perMinute new partitions a minute, also the most at once; 0 = no limit */
     public PartitionBudget(int perMinute, MeterRegistry registry, LongSupplier nanoTime) {
         this.perMinute = perMinute;
-        this.bucket = perMinute <= 0 ? null : new Buckets(perMinute, perMinute, 1, nanoTime);
-        this.refused = Counter.builder(Metrics.PARTITIONS_REFUSED)
+        Counter refused = Counter.builder(Metrics.PARTITIONS_REFUSED)
                 .description("new job ids refused because they needed a new event partition over"
                         + " ingest.max-new-partitions").register(registry);
+        this.budget = perMinute <= 0 ? null : Rate.bucket(perMinute, Duration.ofMinutes(1), perMinute, 1, nanoTime,
+                refused::increment);
     }
 
     /** Takes one new partition from the budget; false (and counted) when the minute's budget is spent. */
     boolean admit() {
-        if (bucket == null || bucket.take("node") == 0) return true;
-        refused.increment();
-        return false;
+        return budget == null || budget.admit("node", 1);
     }
 
     int perMinute() {

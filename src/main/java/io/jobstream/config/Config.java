@@ -16,10 +16,16 @@ public record Config(
      * @param minRequestRate bytes per second below which a request body upload is cut off (0 = none)
      * @param downloads      how stdout is streamed to a client
      */
+    /**
+     * @param maxRequestsPerUser HTTP requests one user (or API token) may have in progress at once, ingest excepted;
+     *                           0 = no limit ({@code http.max-requests-per-user})
+     */
     public record HttpConfig(String host, int port, TlsConfig tls, Duration idleTimeout, long minRequestRate,
-                             Downloads downloads) {
+                             Downloads downloads, int maxRequestsPerUser) {
+        public static final int DEFAULT_MAX_REQUESTS_PER_USER = 8;
+
         public HttpConfig(String host, int port, TlsConfig tls, Duration idleTimeout, long minRequestRate) {
-            this(host, port, tls, idleTimeout, minRequestRate, Downloads.DEFAULT);
+            this(host, port, tls, idleTimeout, minRequestRate, Downloads.DEFAULT, DEFAULT_MAX_REQUESTS_PER_USER);
         }
     }
 
@@ -28,9 +34,11 @@ public record Config(
      * @param minRate      bytes per second a client must read a stdout response at, on average, once
      *                     {@code rateGrace} has passed; 0 = no minimum ({@code http.min-response-rate})
      * @param rateGrace    how long a response may be slow at its start (TCP slow start, a busy browser)
+     * @param maxPerUser   stdout responses one user may have in progress at once, 0 = no limit
+     *                     ({@code http.max-downloads-per-user})
      */
-    public record Downloads(long pageBytes, long minRate, Duration rateGrace) {
-        public static final Downloads DEFAULT = new Downloads(4L << 20, 1L << 10, Duration.ofSeconds(10));
+    public record Downloads(long pageBytes, long minRate, Duration rateGrace, int maxPerUser) {
+        public static final Downloads DEFAULT = new Downloads(4L << 20, 1L << 10, Duration.ofSeconds(10), 4);
     }
 
     /**
@@ -179,8 +187,9 @@ public record Config(
      * @param maxNewPartitions       new event partitions per minute (0 = no limit)
      */
     public record AuthLimits(int failedLoginsPerAddress, int failedLoginsPerUser, int hashConcurrency, Duration hashWait,
-                             int maxTokensPerUser, int maxNewJobsPerUser, int maxNewPartitions) {
-        public static final AuthLimits DEFAULTS = new AuthLimits(20, 10, 0, Duration.ofSeconds(2), 100, 20, 60);
+                             int maxTokensPerUser, int maxNewJobsPerUser, int maxNewPartitions,
+                             int failedRequestsPerAddress) {
+        public static final AuthLimits DEFAULTS = new AuthLimits(20, 10, 0, Duration.ofSeconds(2), 100, 20, 60, 300);
 
         /** The configured hashing slots, 0 resolved. */
         public int hashSlots() {

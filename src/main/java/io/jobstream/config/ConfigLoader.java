@@ -46,7 +46,9 @@ public final class ConfigLoader {
         var http = new Config.HttpConfig(string(Settings.HOST), intIn(Settings.PORT, 0, 65535), tls(),
                 duration(Settings.HTTP_IDLE_TIMEOUT, Duration.ofMillis(100)), size(Settings.HTTP_MIN_REQUEST_RATE, 0, 1L << 30),
                 new Config.Downloads(size(Settings.HTTP_DOWNLOAD_PAGE_SIZE, 64L << 10, 1L << 30),
-                        size(Settings.HTTP_MIN_RESPONSE_RATE, 0, 1L << 30), Config.Downloads.DEFAULT.rateGrace()));
+                        size(Settings.HTTP_MIN_RESPONSE_RATE, 0, 1L << 30), Config.Downloads.DEFAULT.rateGrace(),
+                        intIn(Settings.HTTP_MAX_DOWNLOADS_PER_USER, 0, 100_000)),
+                intIn(Settings.HTTP_MAX_REQUESTS_PER_USER, 0, 100_000));
         Path dataDir = Path.of(string(Settings.DATA_DIR));
         String binaries = string(Settings.DATABASE_BINARIES_DIR);
         var db = new Config.DatabaseConfig(databaseUrl(), dataDir, intIn(Settings.DATABASE_POOL_SIZE, 2, 200),
@@ -87,7 +89,7 @@ public final class ConfigLoader {
                 intIn(Settings.FAILED_LOGINS_PER_ADDRESS, 1, 1_000_000), intIn(Settings.FAILED_LOGINS_PER_USER, 1, 1_000_000),
                 intIn(Settings.HASH_CONCURRENCY, 0, 1024), duration(Settings.HASH_WAIT, Duration.ZERO),
                 intIn(Settings.MAX_TOKENS_PER_USER, 1, 1_000_000), intIn(Settings.MAX_NEW_JOBS_PER_USER, 1, 1_000_000),
-                intIn(Settings.MAX_NEW_PARTITIONS, 0, 1_000_000)));
+                intIn(Settings.MAX_NEW_PARTITIONS, 0, 1_000_000), intIn(Settings.FAILED_REQUESTS_PER_ADDRESS, 0, 1_000_000)));
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
             problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());
         }

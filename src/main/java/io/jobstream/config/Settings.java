@@ -106,6 +106,14 @@ public final class Settings {
             "Slowest a client may read a stdout response, per second on average from 10 s after it starts; a slower"
                     + " one is cut off, so reading slowly cannot hold a thread and memory past the idle timeout"
                     + " (0 = no minimum).");
+    public static final Setting HTTP_MAX_REQUESTS_PER_USER = new Setting("http.max-requests-per-user", "8",
+            "HTTP requests one user (or one API token) may have in progress at once, downloads included, ingest"
+                    + " excepted (it has ingest.max-rate and the queue); one more gets 429 with Retry-After at once"
+                    + " (http_refused_total{reason=requests_per_user}), so one user's requests cannot take every"
+                    + " server thread. 0 = no limit.");
+    public static final Setting HTTP_MAX_DOWNLOADS_PER_USER = new Setting("http.max-downloads-per-user", "4",
+            "Stdout responses (any format) one user may have in progress at once; one more gets 429 with"
+                    + " Retry-After (http_refused_total{reason=downloads_per_user}). 0 = no limit.");
     public static final Setting TLS_CERT = new Setting("tls-cert", "",
             "PEM certificate (chain) file: serve https and wss instead of http and ws on the same port. Needs tls-key.");
     public static final Setting TLS_KEY = new Setting("tls-key", "",
@@ -152,6 +160,12 @@ public final class Settings {
     public static final Setting FAILED_LOGINS_PER_USER = new Setting("auth.failed-logins-per-user", "10",
             "Failed password checks per minute for one username, known or not, from any address (also the burst);"
                     + " beyond it, password checks for that name get 429 with Retry-After.");
+    public static final Setting FAILED_REQUESTS_PER_ADDRESS = new Setting("auth.failed-requests-per-address", "300",
+            "Requests with failed credentials (bad token, session, password or header, throttled logins) one client"
+                    + " address may make per minute (also the burst); beyond it, credentials from that address get 429"
+                    + " with Retry-After before any lookup or hashing (auth_throttled_total{by=failing_address}),"
+                    + " except those verified within auth.basic-cache. Requests without credentials do not count."
+                    + " Behind a proxy every client shares its address: raise it. 0 = no limit.");
     public static final Setting HASH_CONCURRENCY = new Setting("auth.hash-concurrency", "0",
             "Password hashes (PBKDF2, about 0.2 s of CPU each) the node runs at once; others wait up to"
                     + " auth.hash-wait, then get 503 with Retry-After. 0 = half the processors, at least 1.");
@@ -173,12 +187,12 @@ public final class Settings {
             MAX_EVENT_SIZE, MAX_REQUEST_SIZE, MAX_RATE, RATE_BURST, MAX_JSON_DEPTH, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
             OUTBOX_CAPACITY, WS_OUTBOX_MAX_BYTES, WS_OUTBOX_MAX_BYTES_PER_USER, WS_OUTBOX_MAX_BYTES_TOTAL, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, WS_MAX_MESSAGE_SIZE, WS_MAX_SUBSCRIPTIONS,
             WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_SUBSCRIBES_PER_USER, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE,
-            HTTP_DOWNLOAD_PAGE_SIZE, HTTP_MIN_RESPONSE_RATE, TLS_CERT, TLS_KEY,
+            HTTP_DOWNLOAD_PAGE_SIZE, HTTP_MIN_RESPONSE_RATE, HTTP_MAX_REQUESTS_PER_USER, HTTP_MAX_DOWNLOADS_PER_USER, TLS_CERT, TLS_KEY,
             TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, REDIS_WAIT_AOF, DEMO,
             PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_MAX_RUNNING_PER_USER, JOBS_MAX_PENDING_PER_USER,
             JOBS_MAX_LAUNCHES_PER_MINUTE, JOBS_PASS_ENV, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,
             ADMIN_PASSWORD, SESSION_TIMEOUT, BASIC_CACHE, LAUNCH_BY, FAILED_LOGINS_PER_ADDRESS, FAILED_LOGINS_PER_USER,
-            HASH_CONCURRENCY, HASH_WAIT, MAX_TOKENS_PER_USER, MAX_NEW_JOBS_PER_USER, MAX_NEW_PARTITIONS);
+            FAILED_REQUESTS_PER_ADDRESS, HASH_CONCURRENCY, HASH_WAIT, MAX_TOKENS_PER_USER, MAX_NEW_JOBS_PER_USER, MAX_NEW_PARTITIONS);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */
     public static boolean isSwitch(Setting s) {

@@ -12,6 +12,7 @@ import io.jobstream.event.Framing;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.event.JobEvent;
 import io.jobstream.event.Json;
+import io.jobstream.limit.Rate;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
@@ -52,6 +53,8 @@ public final class IngestEndpoint {
     public static final String PATH = "/api/v2/job_events/ingest/";
     private static final Logger log = LoggerFactory.getLogger(IngestEndpoint.class);
     private static final int RETRY_AFTER_SECONDS = 1;
+    /** Emitters whose rate is remembered (ingest.max-rate); see {@link Rate} for which are forgotten beyond. */
+    private static final int MAX_EMITTERS = 10_000;
 
     private final EventDecoder decoder;
     private final EventQueue queue;
@@ -62,8 +65,7 @@ public final class IngestEndpoint {
     private final Counter createdFilled;
     private final Timer lagReceived;
     private final ExecutorService replies;
-    private final EmitterRates rates; // null: no rate limit
-    private final Counter rateLimited;
+    private final Rate rates; // null: no rate limit
     private volatile boolean closed;
 
     /**
@@ -72,11 +74,13 @@ public final class IngestEndpoint {
      */
     public IngestEndpoint(EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry,
                           JobAccess access) {
-        this.rates = config.maxRate() <= 0 ? null : new EmitterRates(config.maxRate(),
-                config.rateBurst() > 0 ? config.rateBurst() : config.maxRate(), System::nanoTime);
-        this.rateLimited = Counter.builder(Metrics.EVENTS_RATE_LIMITED)
+        Counter rateLimited = Counter.builder(Metrics.EVENTS_RATE_LIMITED)
                 .description("valid events refused with 429 because their emitter was over ingest.max-rate")
                 .register(registry);
+        // a bucket per emitter; emitters quiet the longest are forgotten beyond MAX_EMITTERS (they start full anyway)
+        this.rates = config.maxRate() <= 0 ? null : Rate.bucket(config.maxRate(), Duration.ofSeconds(1),
+                config.rateBurst() > 0 ? config.rateBurst() : config.maxRate(), MAX_EMITTERS, System::nanoTime,
+                rateLimited::increment);
         this.decoder = decoder;
         this.access = access;
         this.queue = queue;
@@ -178,9 +182,8 @@ public final class IngestEndpoint {
             return;
         }
         if (rates != null) {
-            long wait = rates.admit(Requests.principal(ctx).rateKey(), valid.size());
+            long wait = rates.take(Requests.principal(ctx).rateKey(), valid.size());
             if (wait > 0) {
-                rateLimited.increment(valid.size());
                 answer(ctx, 429, new IngestReply(0, 0, rejected, List.of(), "emitter over the ingest rate limit of "
                         + config.maxRate() + " events/s (ingest.max-rate); nothing of this request was stored:"
                         + " send it again after Retry-After", (int) Math.min(wait, 3600)));

@@ -2,6 +2,7 @@ package io.jobstream.job;
 
 import io.jobstream.config.Config.JobsConfig;
 import io.jobstream.event.JobEof;
+import io.jobstream.limit.Rate;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.time.Sleeper;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -76,7 +77,7 @@ public final class JobLauncher implements AutoCloseable {
     private final FairSlots<LaunchedRun> slots;
     /** Refused launches by the tag of {@code jobs.refused}: the FairSlots refusals and {@code rate}. */
     private final Map<String, AtomicLong> refused = new TreeMap<>();
-    private final LaunchRate rate;
+    private final Rate rate; // null: no limit
     private final ExecutorService workers;
     private final ScheduledExecutorService escalation;
     private volatile boolean closed;
@@ -111,7 +112,10 @@ public final class JobLauncher implements AutoCloseable {
                 config.maxPendingPerUser());
         for (FairSlots.Refusal r : FairSlots.Refusal.values()) refused.put(r.tag, new AtomicLong());
         refused.put(RATE, new AtomicLong());
-        this.rate = new LaunchRate(config.maxLaunchesPerMinute());
+        // at most the setting in any minute per user (a sliding window: the setting's doc promises "any minute")
+        this.rate = config.maxLaunchesPerMinute() <= 0 ? null : Rate.window(config.maxLaunchesPerMinute(),
+                Duration.ofMinutes(1), MAX_RATED_USERS, () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()),
+                refused.get(RATE)::addAndGet);
         AtomicInteger n = new AtomicInteger();
         // a task is queued only for a job that holds a slot, so the queue never holds more than maxRunning
         this.workers = new ThreadPoolExecutor(config.maxRunning(), config.maxRunning(), 0, TimeUnit.MILLISECONDS,
@@ -200,6 +204,8 @@ public final class JobLauncher implements AutoCloseable {
     }
 
     private static final String RATE = "rate";
+    /** Users whose recent launches are remembered; see {@link Rate} for which are forgotten beyond. */
+    private static final int MAX_RATED_USERS = 10_000;
 
     /** What a queued run starts with, kept until its turn. */
     private record Start(List<String> command, String extraVarsYaml) {}
@@ -210,9 +216,8 @@ public final class JobLauncher implements AutoCloseable {
     private void admit(long owner) {
         FairSlots.Refusal refusal = slots.admits(owner);
         if (refusal == null) {
-            long wait = rate.admit(owner, clock.millis());
+            long wait = rate == null ? 0 : rate.take(Long.toString(owner), 1);
             if (wait == 0) return;
-            refused.get(RATE).incrementAndGet();
             throw new LaunchException(429, "you launched " + config.maxLaunchesPerMinute() + " jobs in the last minute;"
                     + " try again in " + wait + " s (jobs.max-launches-per-minute=" + config.maxLaunchesPerMinute() + ")", wait);
         }

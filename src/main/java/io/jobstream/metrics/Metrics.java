@@ -36,11 +36,20 @@ public final class Metrics {
     /** Launched jobs holding a running slot, and waiting for one (this node). */
     public static final String JOBS_RUNNING = "jobs.running";
     public static final String JOBS_PENDING = "jobs.pending";
-    /** Password checks answered 429 (failed attempts over the per-address or per-username limit), tag {@code by}. */
+    /**
+     * Requests answered 429 for a failure limit, tag {@code by}: {@code address} and {@code username} (password checks
+     * over auth.failed-logins-*), {@code failing_address} (any credential from an address over
+     * auth.failed-requests-per-address, refused before it is looked up).
+     */
     public static final String AUTH_THROTTLED = "auth.throttled";
     /** Password hashes (PBKDF2) run, and how long requests waited for a free hashing slot. */
     public static final String AUTH_HASHES = "auth.password.hashes";
     public static final String AUTH_HASH_WAIT = "auth.password.hash.wait";
+    /**
+     * HTTP requests answered 429 because their user already had as many in progress as allowed, tag {@code reason}:
+     * {@code requests_per_user} (http.max-requests-per-user), {@code downloads_per_user} (http.max-downloads-per-user).
+     */
+    public static final String HTTP_REFUSED = "http.refused";
     /** New job ids refused because their event partition would exceed ingest.max-new-partitions. */
     public static final String PARTITIONS_REFUSED = "job.partitions.refused";
     /** Per-user creation limits reached (tokens, jobs made by tokens), tag {@code what}. */

@@ -1,5 +1,6 @@
 package io.jobstream.server;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.config.JettyConfig;
@@ -40,11 +41,11 @@ final class HttpServer {
      * @param websockets the websocket endpoint's own Jetty settings (message size, idle timeout)
      * @param routes     each endpoint's {@code register}, in order
      */
-    HttpServer(Config config, Tls tlsOrNull, Authenticator authenticator, Consumer<JettyConfig> websockets,
-               List<Consumer<RoutesConfig>> routes) {
+    HttpServer(Config config, Tls tlsOrNull, Authenticator authenticator, MeterRegistry registry,
+               Consumer<JettyConfig> websockets, List<Consumer<RoutesConfig>> routes) {
         this.config = config;
         this.tls = tlsOrNull;
-        this.authFilter = new AuthFilter(authenticator, this::roles);
+        this.authFilter = new AuthFilter(authenticator, this::roles, config.http().maxRequestsPerUser(), registry);
         this.websockets = websockets;
         this.routes = List.copyOf(routes);
     }

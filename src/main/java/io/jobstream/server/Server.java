@@ -153,7 +153,7 @@ public final class Server implements AutoCloseable {
             if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
         }
         websocket.start(); // pings and re-checks, before connections come
-        http = new HttpServer(config, tls, authenticator, websocket::configure, List.of(loginRoutes::register,
+        http = new HttpServer(config, tls, authenticator, registry, websocket::configure, List.of(loginRoutes::register,
                 authRoutes::register, ingest::register, launchRoutes::register, websocket::register, api::register,
                 new UiRoutes()::register, health(queue)::register, stats::register,
                 r -> r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")

@@ -89,7 +89,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     /**
      * Subscribe messages per user ({@code ws.max-subscribes-per-user}), over all its connections: each costs store
      * queries, and the per-connection message rate times 100 connections is still a lot. Entries go with the user's
-     * last connection; each is locked while used (several Jetty threads).
+     * last connection.
      */
     private final Map<Long, MessageRate> subscribesPerUser = new ConcurrentHashMap<>();
 
@@ -255,7 +255,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 }, source, hub, metrics, clock, watermark, bytes);
         subscriber.gateJobs((frame, send) -> visibleJobs.deliver(userId, frame, send));
         connections.put(ctx.sessionId(), new Connection(subscriber, identity.get(), ctx.cookie(CSRF_COOKIE), ctx.session,
-                new MessageRate(config.limits().maxMessageRate(), System::nanoTime), bytes));
+                new MessageRate(config.limits().maxMessageRate(), System::nanoTime, refused -> metrics.rejected("rate")),
+                bytes));
         subscriber.reply(Replies.accept(userId));
     }
 
@@ -264,7 +265,6 @@ public final class WebsocketEndpoint implements AutoCloseable {
         if (connection == null) return;
         Subscriber subscriber = connection.subscriber();
         if (!connection.rate().admit()) {
-            metrics.rejected("rate");
             subscriber.reply(Replies.error("too many messages: at most " + config.limits().maxMessageRate()
                     + " per second (ws.max-message-rate); this one was ignored"));
             return;
@@ -292,10 +292,9 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private boolean admitSubscribe(long userId, int jobs) {
         int max = config.limits().maxSubscribesPerUser();
         if (max <= 0) return true;
-        MessageRate rate = subscribesPerUser.computeIfAbsent(userId, k -> new MessageRate(max, System::nanoTime));
-        synchronized (rate) {
-            return rate.admit(jobs);
-        }
+        MessageRate rate = subscribesPerUser.computeIfAbsent(userId, k -> new MessageRate(max, System::nanoTime,
+                refused -> metrics.rejected("subscribe_rate")));
+        return rate.admit(jobs);
     }
 
     /** A binary frame: AWX's protocol is JSON text only. Answered, counted, and otherwise ignored. */
@@ -334,7 +333,6 @@ public final class WebsocketEndpoint implements AutoCloseable {
         // what costs is the jobs a message names (an access check, a position read, hub changes, replies): they
         // count against the user's rate, so one message of 100 jobs weighs as much as 100 messages of one
         if (!jobs.isEmpty() && !admitSubscribe(connection.userId(), jobs.size())) {
-            metrics.rejected("subscribe_rate");
             subscriber.reply(Replies.error("too many job subscriptions: at most "
                     + config.limits().maxSubscribesPerUser() + " jobs named per second per user"
                     + " (ws.max-subscribes-per-user); subscriptions unchanged"));

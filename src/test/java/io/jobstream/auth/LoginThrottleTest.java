@@ -36,9 +36,10 @@ class LoginThrottleTest {
     }
 
     @Test
-    void buckets_stay_bounded_under_a_flood_of_distinct_keys() {
-        Buckets buckets = new Buckets(1, 1, 100, nanos::get);
-        for (int i = 0; i < 1_000; i++) buckets.take("key" + i);
-        assertThat(buckets.size()).isLessThanOrEqualTo(100);
+    void a_flood_of_distinct_addresses_costs_no_hashing_once_each_is_spent() {
+        for (int i = 0; i < 1_000; i++) assertThat(throttle.attempt("10.9.0." + i, "victim" + i)).isZero();
+        for (int i = 0; i < 1_000; i++) throttle.attempt("10.9.0." + i, "victim" + i);
+        for (int i = 0; i < 1_000; i++) throttle.attempt("10.9.0." + i, "victim" + i);
+        assertThat(throttle.attempt("10.9.0.7", "victim7")).as("the fourth try of an address").isPositive();
     }
 }

@@ -50,8 +50,8 @@ class PackageDependenciesTest {
     }
 
     @Test
-    void the_shared_model_config_metrics_and_time_depend_on_no_stage() {
-        for (String bottom : List.of("event", "config", "metrics", "time")) {
+    void the_shared_model_config_metrics_limits_and_time_depend_on_no_stage() {
+        for (String bottom : List.of("event", "config", "metrics", "limit", "time")) {
             assertThat(uses.getOrDefault(bottom, Set.of())).as(bottom + " uses").isEmpty();
         }
     }
