@@ -11,6 +11,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +68,11 @@ public final class Authenticator {
     private final Rate failures;
     /** Addresses whose failures are remembered; beyond, the least recently used are forgotten ({@link Rate}). */
     private static final int MAX_ADDRESSES = 100_000;
+    /**
+     * Password checks under way, by credential key: later identical checks wait for the first one's answer. Holds one
+     * entry per check in progress, so it is bounded by the request threads.
+     */
+    private final Map<String, CompletableFuture<Result>> checking = new ConcurrentHashMap<>();
 
     /** With {@link AuthLimits#DEFAULTS} for password guessing. */
     public Authenticator(AuthStore store, PasswordHasher hasher, BasicCache cache, Clock clock, MeterRegistry registry) {
@@ -220,13 +228,35 @@ public final class Authenticator {
         if (user.isPresent() && cache.contains(username, password, user.get().passwordHash())) {
             return new Result.Ok(Principal.user(user.get(), via));
         }
+        // Concurrent checks of one credential share one hash. Without this, a client opening 16 connections at once
+        // with the right password takes 16 tries from the username's failed-login bucket before the first check
+        // says it was right, and the 11th gets 429; and a burst of one guess would cost one hash per copy.
+        String hash = user.map(User::passwordHash).orElse(dummyHash);
+        String key = via + " " + cache.key(username, password, hash);
+        CompletableFuture<Result> mine = new CompletableFuture<>();
+        CompletableFuture<Result> first = checking.putIfAbsent(key, mine);
+        if (first != null) return first.join();
+        try {
+            Result r = hashAndCheck(user, username, password, hash, via, source);
+            mine.complete(r);
+            return r;
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            checking.remove(key, mine);
+        }
+    }
+
+    /** The throttled, slot-bounded password hash behind {@link #check}; one caller per credential at a time. */
+    private Result hashAndCheck(Optional<User> user, String username, String password, String hash,
+                                Principal.Via via, String source) {
         long wait = throttle.attempt(source, username);
         if (wait > 0) {
             failed("throttled");
             return new Result.Throttled(429, wait, "Too many failed logins from this address or for this user;"
                     + " retry in " + wait + " s.");
         }
-        String hash = user.map(User::passwordHash).orElse(dummyHash);
         Boolean matches = gate.run(() -> hasher.verify(password, hash));
         if (matches == null) {
             throttle.giveBack(source, username); // not checked, so not a failure

@@ -114,6 +114,11 @@ public final class BasicCache {
         return verified.size();
     }
 
+    /** A key naming this credential (username, password, stored hash) without holding it: the same keyed MAC. */
+    String key(String username, String password, String storedHash) {
+        return mac(username, password, storedHash);
+    }
+
     private String mac(String username, String password, String storedHash) {
         try {
             Mac m = Mac.getInstance("HmacSHA256");

@@ -7,19 +7,34 @@ import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
 /** The authenticator against an in-memory store that can be made to fail, as a database outage would. */
 class AuthenticatorTest {
     private static final User ADMIN = new User(1, "admin", true, "unused", Instant.EPOCH);
+    /** A cheap hash (1,000 rounds) for tests that check passwords; the rounds are read from the hash itself. */
+    private static final User ALICE = new User(2, "alice", false,
+            PasswordHasher.encode("right", "alicesalt0000000000000", 1_000), Instant.EPOCH);
     private boolean storeDown;
     private boolean revoked;
 
     private final AuthStore store = (AuthStore) Proxy.newProxyInstance(AuthStore.class.getClassLoader(),
             new Class<?>[] {AuthStore.class}, (proxy, method, args) -> {
                 if (storeDown) throw new IllegalStateException("connection refused");
+                if (method.getName().equals("userByName")) {
+                    return args[0].equals(ALICE.username()) ? Optional.of(ALICE) : Optional.empty();
+                }
                 if (method.getName().equals("token")) {
                     return revoked ? Optional.empty()
                             : Optional.of(new Token(7, ADMIN, Token.API, null, "", Instant.EPOCH, null));
@@ -54,5 +69,29 @@ class AuthenticatorTest {
     void a_request_without_credentials_is_missing_even_when_the_store_is_down() {
         storeDown = true;
         assertThat(authenticator.authenticate(null, null)).isInstanceOf(Authenticator.Result.Missing.class);
+    }
+
+    @Test
+    void many_concurrent_checks_of_one_right_password_share_one_hash_and_none_is_throttled() throws Exception {
+        int clients = 16; // more than auth.failed-logins-per-user (10): each check used to take a try before hashing
+        String basic = "Basic " + Base64.getEncoder().encodeToString("alice:right".getBytes(StandardCharsets.UTF_8));
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Authenticator.Result>> results = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                results.add(pool.submit(() -> {
+                    start.await();
+                    return authenticator.authenticate(basic, null, "10.0.0." + results.size());
+                }));
+            }
+            start.countDown();
+            for (Future<Authenticator.Result> r : results) {
+                assertThat(r.get(30, TimeUnit.SECONDS)).isInstanceOf(Authenticator.Result.Ok.class);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(registry.counter("auth.throttled", "by", "username").count()).isZero();
     }
 }
