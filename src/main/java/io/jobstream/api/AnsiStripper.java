@@ -14,7 +14,13 @@ final class AnsiStripper extends Writer {
     private static final char ESC = '\u001b';
     private static final char BEL = '\u0007';
 
-    private enum State { TEXT, ESCAPE, CSI, OSC, OSC_ESCAPE }
+    private enum State {
+        TEXT,
+        ESCAPE,
+        CSI,
+        OSC,
+        OSC_ESCAPE
+    }
 
     private final Writer out;
     private State state = State.TEXT;

@@ -142,8 +142,8 @@ final class ApiJson {
         g.writeStringField("task", e.task());
         g.writeStringField("role", e.role());
         boolean cut = truncate && Truncation.applies(e.event());
-        g.writeStringField("stdout", cut ? Truncation.truncate(e.stdout(), EventQueryParser.STDOUT_DISPLAY_CHARS)
-                : e.stdout());
+        g.writeStringField(
+                "stdout", cut ? Truncation.truncate(e.stdout(), EventQueryParser.STDOUT_DISPLAY_CHARS) : e.stdout());
         g.writeNumberField("start_line", e.startLine());
         g.writeNumberField("end_line", e.endLine());
         g.writeNumberField("verbosity", e.verbosity());

@@ -1,17 +1,17 @@
 package io.jobstream.api;
 
-import io.jobstream.config.Config;
-import io.jobstream.limit.Concurrency;
-import io.jobstream.metrics.Metrics;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.jobstream.auth.Access;
 import io.jobstream.auth.JobAccess;
 import io.jobstream.auth.Requests;
+import io.jobstream.config.Config;
+import io.jobstream.limit.Concurrency;
+import io.jobstream.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +28,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
-    private static final Set<String> STATUSES = Set.of("new", "pending", "waiting", "running", "successful",
-            "failed", "error", "canceled");
-    private static final Set<String> JOB_LIST_PARAMS = Set.of("page", "page_size", "count_disabled", "status",
-            "status__in", "order_by", "format");
+    private static final Set<String> STATUSES =
+            Set.of("new", "pending", "waiting", "running", "successful", "failed", "error", "canceled");
+    private static final Set<String> JOB_LIST_PARAMS =
+            Set.of("page", "page_size", "count_disabled", "status", "status__in", "order_by", "format");
 
     private final JobReader jobs;
     private final NodeInfo node;
@@ -48,30 +48,45 @@ public final class ApiRoutes {
      * @param downloads how stdout responses are streamed (minimum read rate)
      * @param registry  for {@code http.downloads.too.slow} and {@code http.refused{reason=downloads_per_user}}
      */
-    public ApiRoutes(JobReader jobs, EventReader events, StdoutSource stdout, NodeInfo node, JobAccess access,
-            Config.Downloads downloads, MeterRegistry registry) {
+    public ApiRoutes(
+            JobReader jobs,
+            EventReader events,
+            StdoutSource stdout,
+            NodeInfo node,
+            JobAccess access,
+            Config.Downloads downloads,
+            MeterRegistry registry) {
         this.jobs = Objects.requireNonNull(jobs, "jobs");
         this.access = Objects.requireNonNull(access, "access");
         this.node = Objects.requireNonNull(node, "node");
-        this.events = new EventsView(jobs, Objects.requireNonNull(events, "events"),
-                (ctx, jobId) -> {
-                    if (!access.mayView(Requests.principal(ctx), jobId)) throw ApiError.forbidden();
-                });
-        this.stdout = new StdoutView(Objects.requireNonNull(stdout, "stdout"), downloads,
-                Counter.builder(Metrics.HTTP_DOWNLOADS_TOO_SLOW).description("stdout responses cut off because the client"
-                        + " read slower than http.min-response-rate").register(registry),
-                new Concurrency(downloads.maxPerUser(),
-                        n -> registry.counter(Metrics.HTTP_REFUSED, "reason", "downloads_per_user").increment()));
+        this.events = new EventsView(jobs, Objects.requireNonNull(events, "events"), (ctx, jobId) -> {
+            if (!access.mayView(Requests.principal(ctx), jobId)) throw ApiError.forbidden();
+        });
+        this.stdout = new StdoutView(
+                Objects.requireNonNull(stdout, "stdout"),
+                downloads,
+                Counter.builder(Metrics.HTTP_DOWNLOADS_TOO_SLOW)
+                        .description("stdout responses cut off because the client"
+                                + " read slower than http.min-response-rate")
+                        .register(registry),
+                new Concurrency(
+                        downloads.maxPerUser(),
+                        n -> registry.counter(Metrics.HTTP_REFUSED, "reason", "downloads_per_user")
+                                .increment()));
     }
 
     public void register(RoutesConfig routes) {
         routes.get("/api/v2/ping/", guard(this::ping), Access.ANONYMOUS);
         routes.get("/api/v2/jobs/", guard(this::jobList), Access.USER);
-        routes.get("/api/v2/jobs/{id}/", guard(ctx -> EventsView.json(ctx,
-                ApiJson.bytes(g -> ApiJson.writeJob(g, job(ctx))))), Access.USER);
+        routes.get(
+                "/api/v2/jobs/{id}/",
+                guard(ctx -> EventsView.json(ctx, ApiJson.bytes(g -> ApiJson.writeJob(g, job(ctx))))),
+                Access.USER);
         routes.get("/api/v2/jobs/{id}/job_events/", guard(ctx -> events.jobEvents(ctx, job(ctx))), Access.USER);
-        routes.get("/api/v2/jobs/{id}/job_events/children_summary/",
-                guard(ctx -> events.childrenSummary(ctx, job(ctx))), Access.USER);
+        routes.get(
+                "/api/v2/jobs/{id}/job_events/children_summary/",
+                guard(ctx -> events.childrenSummary(ctx, job(ctx))),
+                Access.USER);
         routes.get("/api/v2/jobs/{id}/stdout/", guard(ctx -> stdout.handle(ctx, job(ctx))), Access.USER);
         routes.get("/api/v2/job_events/{id}/", guard(ctx -> events.event(ctx, id(ctx))), Access.USER);
         routes.get("/api/v2/job_events/{id}/children/", guard(ctx -> events.children(ctx, id(ctx))), Access.USER);
@@ -120,7 +135,8 @@ public final class ApiRoutes {
         } catch (NumberFormatException e) {
             throw ApiError.notFound();
         }
-        if (!JobAccess.validJobId(id)) throw ApiError.badRequest("job id " + id + " is not in 1.." + JobAccess.MAX_JOB_ID);
+        if (!JobAccess.validJobId(id))
+            throw ApiError.badRequest("job id " + id + " is not in 1.." + JobAccess.MAX_JOB_ID);
         return id;
     }
 

@@ -20,8 +20,8 @@ import java.util.TreeMap;
  * <p>Not thread-safe: one instance per request.
  */
 final class ChildrenSummary implements EventReader.TreeVisitor {
-    private static final Set<String> META = Set.of("debug", "verbose", "warning", "error", "system_warning",
-            "deprecated");
+    private static final Set<String> META =
+            Set.of("debug", "verbose", "warning", "error", "system_warning", "deprecated");
 
     /** An event that was open at some level, with the chain to its ancestors. */
     private record Node(String uuid, int counter, int row, Node parent) {}

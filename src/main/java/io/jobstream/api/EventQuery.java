@@ -13,8 +13,8 @@ import java.util.Objects;
  * @param stdoutPrefix when &gt; 0, readers may return only this many leading characters of {@code stdout}
  *                     for events not of type {@code playbook_on_*} (the list truncation needs no more)
  */
-public record EventQuery(List<Filter> filters, List<Sort> sort, long offset, int limit, boolean withCount,
-                         int stdoutPrefix) {
+public record EventQuery(
+        List<Filter> filters, List<Sort> sort, long offset, int limit, boolean withCount, int stdoutPrefix) {
 
     public EventQuery {
         filters = List.copyOf(filters);
@@ -31,15 +31,33 @@ public record EventQuery(List<Filter> filters, List<Sort> sort, long offset, int
         return new EventQuery(more, sort, offset, limit, withCount, stdoutPrefix);
     }
 
-    public enum Type { INTEGER, BOOLEAN, TEXT, TIMESTAMP }
+    public enum Type {
+        INTEGER,
+        BOOLEAN,
+        TEXT,
+        TIMESTAMP
+    }
 
     /** The filterable and sortable event fields; each name is also the column name. */
     public enum Field {
-        ID(Type.INTEGER), COUNTER(Type.INTEGER), START_LINE(Type.INTEGER), END_LINE(Type.INTEGER),
-        VERBOSITY(Type.INTEGER), FAILED(Type.BOOLEAN), CHANGED(Type.BOOLEAN),
-        UUID(Type.TEXT), PARENT_UUID(Type.TEXT), EVENT(Type.TEXT), HOST_NAME(Type.TEXT), PLAYBOOK(Type.TEXT),
-        PLAY(Type.TEXT), ROLE(Type.TEXT), TASK(Type.TEXT), STDOUT(Type.TEXT),
-        CREATED(Type.TIMESTAMP), MODIFIED(Type.TIMESTAMP);
+        ID(Type.INTEGER),
+        COUNTER(Type.INTEGER),
+        START_LINE(Type.INTEGER),
+        END_LINE(Type.INTEGER),
+        VERBOSITY(Type.INTEGER),
+        FAILED(Type.BOOLEAN),
+        CHANGED(Type.BOOLEAN),
+        UUID(Type.TEXT),
+        PARENT_UUID(Type.TEXT),
+        EVENT(Type.TEXT),
+        HOST_NAME(Type.TEXT),
+        PLAYBOOK(Type.TEXT),
+        PLAY(Type.TEXT),
+        ROLE(Type.TEXT),
+        TASK(Type.TEXT),
+        STDOUT(Type.TEXT),
+        CREATED(Type.TIMESTAMP),
+        MODIFIED(Type.TIMESTAMP);
 
         private final Type type;
 
@@ -59,7 +77,19 @@ public record EventQuery(List<Filter> filters, List<Sort> sort, long offset, int
 
     /** Django's lookups that the event lists honour. */
     public enum Lookup {
-        EXACT, IEXACT, CONTAINS, ICONTAINS, STARTSWITH, ISTARTSWITH, ENDSWITH, IENDSWITH, GT, GTE, LT, LTE, IN;
+        EXACT,
+        IEXACT,
+        CONTAINS,
+        ICONTAINS,
+        STARTSWITH,
+        ISTARTSWITH,
+        ENDSWITH,
+        IENDSWITH,
+        GT,
+        GTE,
+        LT,
+        LTE,
+        IN;
 
         public boolean textOnly() {
             return this != EXACT && this != IN && !comparison();

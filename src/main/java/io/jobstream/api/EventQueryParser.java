@@ -24,8 +24,20 @@ final class EventQueryParser {
     static final int STDOUT_DISPLAY_CHARS = 1024;
 
     /** Parameters that are not field filters (AWX's reserved names, plus {@code offset} of the limit paginator). */
-    private static final Set<String> RESERVED = Set.of("page", "page_size", "format", "order", "order_by", "search",
-            "type", "host_filter", "count_disabled", "no_truncate", "limit", "offset", "validate");
+    private static final Set<String> RESERVED = Set.of(
+            "page",
+            "page_size",
+            "format",
+            "order",
+            "order_by",
+            "search",
+            "type",
+            "host_filter",
+            "count_disabled",
+            "no_truncate",
+            "limit",
+            "offset",
+            "validate");
 
     private static final Map<String, Field> FIELDS = new HashMap<>();
 
@@ -34,7 +46,11 @@ final class EventQueryParser {
     }
 
     /** How the list answers: AWX's page paginator, with or without count, or the count-free limit paginator. */
-    enum Shape { PAGED, COUNT_DISABLED, LIMIT }
+    enum Shape {
+        PAGED,
+        COUNT_DISABLED,
+        LIMIT
+    }
 
     record Request(EventQuery query, Shape shape, int page, boolean noTruncate) {}
 

@@ -85,7 +85,9 @@ final class EventsView {
 
     private void writeList(Context ctx, JobView job, EventQueryParser.Request req, Page<EventRow> page) {
         EventQuery q = req.query();
-        if (req.shape() != EventQueryParser.Shape.LIMIT && req.page() > 1 && page.rows().isEmpty()) {
+        if (req.shape() != EventQueryParser.Shape.LIMIT
+                && req.page() > 1
+                && page.rows().isEmpty()) {
             throw ApiError.invalidPage(); // DRF: a page past the end is a 404
         }
         boolean truncate = !req.noTruncate();
@@ -93,8 +95,8 @@ final class EventsView {
             g.writeStartObject();
             if (req.shape() == EventQueryParser.Shape.PAGED) {
                 g.writeNumberField("count", page.count());
-                writeLink(g, "next", PageLinks.next(ctx.path(), ctx.queryString(), req.page(), q.limit(),
-                        page.count()));
+                writeLink(
+                        g, "next", PageLinks.next(ctx.path(), ctx.queryString(), req.page(), q.limit(), page.count()));
                 writeLink(g, "previous", PageLinks.previous(ctx.path(), ctx.queryString(), req.page()));
             }
             g.writeArrayFieldStart("results");

@@ -55,8 +55,8 @@ final class MinRateOutput extends FilterOutputStream {
     private void check() throws IOException {
         if (behind()) {
             cut = true;
-            throw new TooSlow("client reads slower than http.min-response-rate (" + minBytesPerSecond
-                    + " bytes/s): " + written + " bytes in " + (nanoTime.getAsLong() - startNanos) / 1_000_000 + " ms");
+            throw new TooSlow("client reads slower than http.min-response-rate (" + minBytesPerSecond + " bytes/s): "
+                    + written + " bytes in " + (nanoTime.getAsLong() - startNanos) / 1_000_000 + " ms");
         }
     }
 

@@ -1,22 +1,21 @@
 package io.jobstream.api;
 
 import io.javalin.http.Context;
-import java.io.BufferedWriter;
 import io.jobstream.auth.Requests;
 import io.jobstream.config.Config;
 import io.jobstream.limit.Concurrency;
 import io.micrometer.core.instrument.Counter;
+import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
-import java.net.StandardSocketOptions;
-import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
@@ -36,8 +35,8 @@ final class StdoutView {
     private static final Logger LOG = LoggerFactory.getLogger(StdoutView.class);
     /** AWX's STDOUT_MAX_BYTES_DISPLAY: above this many characters only downloads are served. */
     static final long MAX_DISPLAY_CHARS = 1_048_576;
-    private static final List<String> FORMATS = List.of("txt", "ansi", "json", "html", "txt_download",
-            "ansi_download");
+
+    private static final List<String> FORMATS = List.of("txt", "ansi", "json", "html", "txt_download", "ansi_download");
 
     private final StdoutSource source;
     private final Config.Downloads downloads;
@@ -65,7 +64,9 @@ final class StdoutView {
      */
     private void copy(Context ctx, JobView job, MinRateOutput body, Writer target) throws IOException {
         ServletContextRequest request = ServletContextRequest.getServletContextRequest(ctx.req());
-        EndPoint endPoint = request == null ? null : request.getConnectionMetaData().getConnection().getEndPoint();
+        EndPoint endPoint = request == null
+                ? null
+                : request.getConnectionMetaData().getConnection().getEndPoint();
         AtomicBoolean done = new AtomicBoolean();
         if (endPoint != null && downloads.minRate() > 0) {
             watch(request.getComponents().getScheduler(), endPoint, body, done);
@@ -215,8 +216,8 @@ final class StdoutView {
         Integer endParam = ctx.queryParam("end_line") == null ? null : lineParam(ctx, "end_line", 0);
         int from = start < 0 ? Math.max(0, total + start) : Math.min(start, total);
         int to = endParam == null || start < 0 ? total : Math.max(from, Math.min(endParam, total));
-        String content = all.substring(from < total ? lineStarts.get(from) : all.length(),
-                to < total ? lineStarts.get(to) : all.length());
+        String content = all.substring(
+                from < total ? lineStarts.get(from) : all.length(), to < total ? lineStarts.get(to) : all.length());
         boolean base64 = "base64".equals(ctx.queryParam("content_encoding"));
         String body = base64 ? Base64.getEncoder().encodeToString(content.getBytes(StandardCharsets.UTF_8)) : content;
         int rangeStart = start < 0 ? from : start;

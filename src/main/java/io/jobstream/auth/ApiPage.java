@@ -14,7 +14,8 @@ record ApiPage(int page, int size) {
     static ApiPage of(Context ctx) {
         try {
             int page = ctx.queryParam("page") == null ? 1 : Integer.parseInt(ctx.queryParam("page"));
-            int size = ctx.queryParam("page_size") == null ? DEFAULT_SIZE : Integer.parseInt(ctx.queryParam("page_size"));
+            int size =
+                    ctx.queryParam("page_size") == null ? DEFAULT_SIZE : Integer.parseInt(ctx.queryParam("page_size"));
             if (page < 1) throw new NumberFormatException();
             return new ApiPage(page, Math.max(1, Math.min(MAX_SIZE, size)));
         } catch (NumberFormatException e) {

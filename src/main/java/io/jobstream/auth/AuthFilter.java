@@ -47,6 +47,7 @@ public final class AuthFilter {
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
     /** Set on a request once a route's rule was applied: a 404 without it means no route matched. */
     private static final String RULED = "jobstream.access-ruled";
+
     static final String CSRF_COOKIE = "csrftoken";
     static final String CSRF_HEADER = "X-CSRFToken";
 
@@ -67,8 +68,11 @@ public final class AuthFilter {
      * @param maxRequestsPerUser http.max-requests-per-user, 0 = no limit; refusals counted in
      *                           {@code http.refused{reason=requests_per_user}}
      */
-    public AuthFilter(Authenticator authenticator, Function<String, Set<RouteRole>> getRoles, int maxRequestsPerUser,
-                      MeterRegistry registry) {
+    public AuthFilter(
+            Authenticator authenticator,
+            Function<String, Set<RouteRole>> getRoles,
+            int maxRequestsPerUser,
+            MeterRegistry registry) {
         this.authenticator = authenticator;
         this.getRoles = getRoles;
         Counter refused = registry.counter(Metrics.HTTP_REFUSED, "reason", "requests_per_user");
@@ -82,7 +86,10 @@ public final class AuthFilter {
         if (roles.isEmpty() && ctx.method() == HandlerType.HEAD) roles = getRoles.apply(ctx.path());
         Access rule = Access.of(roles);
         if (rule == null) {
-            log.error("{} {} has no access rule (Access) at its registration: refused", ctx.method(), ctx.endpoint().path);
+            log.error(
+                    "{} {} has no access rule (Access) at its registration: refused",
+                    ctx.method(),
+                    ctx.endpoint().path);
             refuse(ctx, 500, "no_rule", "This route declares no access rule.");
             return;
         }
@@ -94,7 +101,9 @@ public final class AuthFilter {
             refuse(ctx, 403, "ingest_token", "This token may only send events to " + INGEST_PATH);
             return;
         }
-        if (p.via() == Principal.Via.SESSION && !SAFE_METHODS.contains(ctx.method().name()) && !csrfMatches(ctx)) {
+        if (p.via() == Principal.Via.SESSION
+                && !SAFE_METHODS.contains(ctx.method().name())
+                && !csrfMatches(ctx)) {
             refuse(ctx, 403, "csrf", "CSRF Failed: CSRF token missing or incorrect.");
             return;
         }
@@ -118,8 +127,11 @@ public final class AuthFilter {
         String user = Long.toString(p.userId());
         if (!inProgress.tryAcquire(user)) {
             ctx.header("Retry-After", "1");
-            Requests.detail(ctx, 429, "You have " + inProgress.max() + " requests in progress, the most a user may have"
-                    + " at once (http.max-requests-per-user); retry when one has finished.");
+            Requests.detail(
+                    ctx,
+                    429,
+                    "You have " + inProgress.max() + " requests in progress, the most a user may have"
+                            + " at once (http.max-requests-per-user); retry when one has finished.");
             ctx.skipRemainingHandlers();
             return false;
         }
@@ -139,8 +151,8 @@ public final class AuthFilter {
 
     /** The principal, or null after answering the refusal (401, 302 to the login page, or 503). */
     private Principal authenticate(Context ctx, boolean page) {
-        Authenticator.Result result = authenticator.authenticate(ctx.header("Authorization"),
-                ctx.cookie(Authenticator.SESSION_COOKIE), ctx.ip());
+        Authenticator.Result result = authenticator.authenticate(
+                ctx.header("Authorization"), ctx.cookie(Authenticator.SESSION_COOKIE), ctx.ip());
         if (result instanceof Authenticator.Result.Ok ok) return ok.principal();
         refuseUnauthenticated(ctx, result, page);
         return null;
@@ -160,7 +172,8 @@ public final class AuthFilter {
             return;
         }
         if (result instanceof Authenticator.Result.Missing) authenticator.failed("missing");
-        boolean badHeader = result instanceof Authenticator.Result.Failed f && !f.reason().equals("bad_session");
+        boolean badHeader =
+                result instanceof Authenticator.Result.Failed f && !f.reason().equals("bad_session");
         if (!badHeader && page) {
             String next = ctx.queryString() == null ? ctx.path() : ctx.path() + "?" + ctx.queryString();
             // set by hand: Javalin's redirect() needs a matched endpoint, which an unmatched path has not
@@ -170,8 +183,10 @@ public final class AuthFilter {
         }
         // RFC 9110 wants a challenge with 401; Bearer, so that browsers do not pop up a Basic password dialog
         ctx.header("WWW-Authenticate", "Bearer realm=\"jobstream\"");
-        Requests.detail(ctx, 401, badHeader ? invalid(((Authenticator.Result.Failed) result).reason())
-                : Requests.NOT_AUTHENTICATED);
+        Requests.detail(
+                ctx,
+                401,
+                badHeader ? invalid(((Authenticator.Result.Failed) result).reason()) : Requests.NOT_AUTHENTICATED);
         ctx.skipRemainingHandlers();
     }
 

@@ -42,8 +42,14 @@ public final class AuthRoutes {
      * @param accessChanged told after a change that may withdraw what someone sees (token deleted, password or
      *                      superuser changed, team member removed, job unshared), so that open websockets are checked
      */
-    public AuthRoutes(AuthStore store, PasswordHasher hasher, BasicCache cache, JobAccess access, Clock clock,
-                      Runnable accessChanged, UserLimits limits) {
+    public AuthRoutes(
+            AuthStore store,
+            PasswordHasher hasher,
+            BasicCache cache,
+            JobAccess access,
+            Clock clock,
+            Runnable accessChanged,
+            UserLimits limits) {
         this.limits = limits;
         this.store = store;
         this.hasher = hasher;
@@ -55,13 +61,19 @@ public final class AuthRoutes {
     }
 
     public void register(RoutesConfig routes) {
-        routes.get("/api/v2/me/", ctx -> {
-            User me = store.userById(Requests.principal(ctx).userId()).orElseThrow();
-            json(ctx, 200, new ApiPage(1, ApiPage.DEFAULT_SIZE).body(ctx, 1, List.of(userJson(me))));
-        }, Access.USER);
+        routes.get(
+                "/api/v2/me/",
+                ctx -> {
+                    User me = store.userById(Requests.principal(ctx).userId()).orElseThrow();
+                    json(ctx, 200, new ApiPage(1, ApiPage.DEFAULT_SIZE).body(ctx, 1, List.of(userJson(me))));
+                },
+                Access.USER);
         routes.get("/api/v2/users/", admin(this::listUsers), Access.ADMIN);
         routes.post("/api/v2/users/", admin(this::createUser), Access.ADMIN);
-        routes.get("/api/v2/users/{id}/", ctx -> selfOrAdmin(ctx).ifPresent(u -> json(ctx, 200, userJson(u))), Access.USER);
+        routes.get(
+                "/api/v2/users/{id}/",
+                ctx -> selfOrAdmin(ctx).ifPresent(u -> json(ctx, 200, userJson(u))),
+                Access.USER);
         routes.patch("/api/v2/users/{id}/", this::updateUser, Access.USER);
         routes.delete("/api/v2/users/{id}/", admin(this::deleteUser), Access.ADMIN);
         routes.get("/api/v2/teams/", this::listTeams, Access.USER);
@@ -87,7 +99,9 @@ public final class AuthRoutes {
     private void listUsers(Context ctx) {
         ApiPage page = ApiPage.of(ctx);
         if (page == null) return;
-        List<Object> rows = store.users(page.offset(), page.size()).stream().map(u -> (Object) userJson(u)).toList();
+        List<Object> rows = store.users(page.offset(), page.size()).stream()
+                .map(u -> (Object) userJson(u))
+                .toList();
         json(ctx, 200, page.body(ctx, store.userCount(), rows));
     }
 
@@ -98,16 +112,20 @@ public final class AuthRoutes {
         String password = body.path("password").asText("");
         Map<String, List<String>> errors = new LinkedHashMap<>();
         if (!username.matches("[A-Za-z0-9@.+_-]{1," + UserLimits.MAX_USERNAME + "}")) {
-            errors.put("username", List.of("Enter a valid username: up to " + UserLimits.MAX_USERNAME
-                    + " letters, digits and @/./+/-/_ characters."));
+            errors.put(
+                    "username",
+                    List.of("Enter a valid username: up to " + UserLimits.MAX_USERNAME
+                            + " letters, digits and @/./+/-/_ characters."));
         }
         if (password.isEmpty()) errors.put("password", List.of("This field may not be blank."));
-        if (password.length() > UserLimits.MAX_PASSWORD) errors.put("password", List.of(tooLong(UserLimits.MAX_PASSWORD)));
+        if (password.length() > UserLimits.MAX_PASSWORD)
+            errors.put("password", List.of(tooLong(UserLimits.MAX_PASSWORD)));
         if (!errors.isEmpty()) {
             json(ctx, 400, errors);
             return;
         }
-        Optional<User> created = store.createUser(username, hasher.hash(password), body.path("is_superuser").asBoolean(false));
+        Optional<User> created = store.createUser(
+                username, hasher.hash(password), body.path("is_superuser").asBoolean(false));
         if (created.isEmpty()) {
             json(ctx, 400, Map.of("username", List.of("A user with that username already exists.")));
             return;
@@ -170,7 +188,9 @@ public final class AuthRoutes {
         if (page == null) return;
         Principal p = Requests.principal(ctx);
         Long member = p.superuser() ? null : p.userId();
-        List<Object> rows = store.teams(member, page.offset(), page.size()).stream().map(t -> (Object) teamJson(t)).toList();
+        List<Object> rows = store.teams(member, page.offset(), page.size()).stream()
+                .map(t -> (Object) teamJson(t))
+                .toList();
         json(ctx, 200, page.body(ctx, store.teamCount(member), rows));
     }
 
@@ -179,8 +199,13 @@ public final class AuthRoutes {
         if (body == null) return;
         String name = body.path("name").asText("").trim();
         if (name.isEmpty() || name.length() > UserLimits.MAX_TEAM_NAME) {
-            json(ctx, 400, Map.of("name", List.of("This field may not be blank (at most " + UserLimits.MAX_TEAM_NAME
-                    + " characters).")));
+            json(
+                    ctx,
+                    400,
+                    Map.of(
+                            "name",
+                            List.of("This field may not be blank (at most " + UserLimits.MAX_TEAM_NAME
+                                    + " characters).")));
             return;
         }
         Optional<Team> team = store.createTeam(name);
@@ -202,7 +227,8 @@ public final class AuthRoutes {
             Requests.detail(ctx, 403, Requests.FORBIDDEN);
             return;
         }
-        List<Object> rows = store.members(id).stream().map(u -> (Object) userJson(u)).toList();
+        List<Object> rows =
+                store.members(id).stream().map(u -> (Object) userJson(u)).toList();
         json(ctx, 200, new ApiPage(1, Math.max(1, rows.size())).body(ctx, rows.size(), rows));
     }
 
@@ -227,7 +253,8 @@ public final class AuthRoutes {
     private void jobTeams(Context ctx) {
         long job = id(ctx);
         if (!visibleJob(ctx, job)) return;
-        List<Object> rows = store.jobTeams(job).stream().map(t -> (Object) teamJson(t)).toList();
+        List<Object> rows =
+                store.jobTeams(job).stream().map(t -> (Object) teamJson(t)).toList();
         json(ctx, 200, new ApiPage(1, Math.max(1, rows.size())).body(ctx, rows.size(), rows));
     }
 

@@ -10,10 +10,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +53,7 @@ public final class Authenticator {
      * is down costs each request the pool's 5 s connection timeout, which would throttle every emitter to a crawl.
      */
     private static final Duration STORE_BACKOFF = Duration.ofSeconds(10);
+
     private volatile Instant storeDownUntil = Instant.MIN;
 
     private final AuthStore store;
@@ -62,6 +63,7 @@ public final class Authenticator {
     private final MeterRegistry registry;
     /** Verified against when the username is unknown, so that the answer takes as long as for a wrong password. */
     private final String dummyHash;
+
     private final LoginThrottle throttle;
     private final HashingGate gate;
     /** Failed credentials per client address (auth.failed-requests-per-address); null: no limit. */
@@ -75,20 +77,33 @@ public final class Authenticator {
     private final Map<String, CompletableFuture<Result>> checking = new ConcurrentHashMap<>();
 
     /** With {@link AuthLimits#DEFAULTS} for password guessing. */
-    public Authenticator(AuthStore store, PasswordHasher hasher, BasicCache cache, Clock clock, MeterRegistry registry) {
+    public Authenticator(
+            AuthStore store, PasswordHasher hasher, BasicCache cache, Clock clock, MeterRegistry registry) {
         this(store, hasher, cache, clock, registry, AuthLimits.DEFAULTS);
     }
 
     /** @param limits failed password checks per address and per username, and hashing slots */
-    public Authenticator(AuthStore store, PasswordHasher hasher, BasicCache cache, Clock clock, MeterRegistry registry,
-                         AuthLimits limits) {
-        this.throttle = new LoginThrottle(limits.failedLoginsPerAddress(), limits.failedLoginsPerUser(), registry,
-                System::nanoTime);
+    public Authenticator(
+            AuthStore store,
+            PasswordHasher hasher,
+            BasicCache cache,
+            Clock clock,
+            MeterRegistry registry,
+            AuthLimits limits) {
+        this.throttle = new LoginThrottle(
+                limits.failedLoginsPerAddress(), limits.failedLoginsPerUser(), registry, System::nanoTime);
         this.gate = new HashingGate(limits.hashSlots(), limits.hashWait(), registry);
         Counter refused = registry.counter(Metrics.AUTH_THROTTLED, "by", "failing_address");
         int perMinute = limits.failedRequestsPerAddress();
-        this.failures = perMinute <= 0 ? null : Rate.bucket(perMinute, Duration.ofMinutes(1), perMinute, MAX_ADDRESSES,
-                System::nanoTime, n -> refused.increment());
+        this.failures = perMinute <= 0
+                ? null
+                : Rate.bucket(
+                        perMinute,
+                        Duration.ofMinutes(1),
+                        perMinute,
+                        MAX_ADDRESSES,
+                        System::nanoTime,
+                        n -> refused.increment());
         this.store = store;
         this.hasher = hasher;
         this.cache = cache;
@@ -106,7 +121,8 @@ public final class Authenticator {
      *               callers then share one limit)
      */
     public Result authenticate(String authorization, String sessionCookie, String source) {
-        String credential = authorization != null && !authorization.isBlank() ? authorization
+        String credential = authorization != null && !authorization.isBlank()
+                ? authorization
                 : sessionCookie != null && !sessionCookie.isEmpty() ? "sessionid=" + sessionCookie : null;
         Instant now = clock.instant();
         if (credential != null && now.isBefore(storeDownUntil)) return fallback(credential);
@@ -119,8 +135,10 @@ public final class Authenticator {
             r = resolve(authorization, sessionCookie, source);
         } catch (RuntimeException e) {
             storeDownUntil = clock.instant().plus(STORE_BACKOFF); // from now, after the (slow) failure
-            log.warn("cannot check credentials, the user store failed: {}; accepting only credentials seen in the last"
-                    + " auth.basic-cache period", e.getMessage());
+            log.warn(
+                    "cannot check credentials, the user store failed: {}; accepting only credentials seen in the last"
+                            + " auth.basic-cache period",
+                    e.getMessage());
             return credential == null ? new Result.Missing() : fallback(credential);
         }
         if (r instanceof Result.Ok ok && credential != null) cache.rememberPrincipal(credential, ok.principal());
@@ -141,7 +159,8 @@ public final class Authenticator {
         long wait = failures == null ? 0 : failures.check(source, 1);
         if (wait == 0) return null;
         failed("throttled");
-        return new Result.Throttled(429, wait, "Too many failed credentials from this address; retry in " + wait + " s.");
+        return new Result.Throttled(
+                429, wait, "Too many failed credentials from this address; retry in " + wait + " s.");
     }
 
     /** A failed credential or a throttled password check costs its address one of auth.failed-requests-per-address. */
@@ -185,8 +204,14 @@ public final class Authenticator {
         if (t.kind().equals(Token.INGEST)) {
             User u = t.user();
             // the user's superuser flag is read with the token on every request: the token follows its owner's rights
-            return new Result.Ok(new Principal(u == null ? 0 : u.id(), u == null ? "" : u.username(), false,
-                    Principal.Via.INGEST_TOKEN, t.jobId(), t.id(), u != null && u.superuser()));
+            return new Result.Ok(new Principal(
+                    u == null ? 0 : u.id(),
+                    u == null ? "" : u.username(),
+                    false,
+                    Principal.Via.INGEST_TOKEN,
+                    t.jobId(),
+                    t.id(),
+                    u != null && u.superuser()));
         }
         User u = t.user();
         return new Result.Ok(new Principal(u.id(), u.username(), u.superuser(), Principal.Via.TOKEN, null, t.id()));
@@ -249,13 +274,15 @@ public final class Authenticator {
     }
 
     /** The throttled, slot-bounded password hash behind {@link #check}; one caller per credential at a time. */
-    private Result hashAndCheck(Optional<User> user, String username, String password, String hash,
-                                Principal.Via via, String source) {
+    private Result hashAndCheck(
+            Optional<User> user, String username, String password, String hash, Principal.Via via, String source) {
         long wait = throttle.attempt(source, username);
         if (wait > 0) {
             failed("throttled");
-            return new Result.Throttled(429, wait, "Too many failed logins from this address or for this user;"
-                    + " retry in " + wait + " s.");
+            return new Result.Throttled(
+                    429,
+                    wait,
+                    "Too many failed logins from this address or for this user;" + " retry in " + wait + " s.");
         }
         Boolean matches = gate.run(() -> hasher.verify(password, hash));
         if (matches == null) {

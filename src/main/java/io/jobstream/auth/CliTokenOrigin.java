@@ -33,7 +33,10 @@ public record CliTokenOrigin(String origin, long pid) {
         p.setProperty("origin", originOf(base));
         p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
         try {
-            Path tmp = Files.createTempFile(dataDir, "." + FILE, ".tmp",
+            Path tmp = Files.createTempFile(
+                    dataDir,
+                    "." + FILE,
+                    ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try (var out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                 p.store(out, "the node that wrote cli-token; the client tools send it only here");
@@ -46,7 +49,8 @@ public record CliTokenOrigin(String origin, long pid) {
 
     /** Removes the record when it is this process's (a node stopping); another node's is left alone. */
     public static void remove(Path dataDir) {
-        Optional<CliTokenOrigin> mine = read(dataDir).filter(o -> o.pid() == ProcessHandle.current().pid());
+        Optional<CliTokenOrigin> mine =
+                read(dataDir).filter(o -> o.pid() == ProcessHandle.current().pid());
         if (mine.isEmpty()) return;
         try {
             Files.deleteIfExists(dataDir.resolve(FILE));
@@ -62,7 +66,8 @@ public record CliTokenOrigin(String origin, long pid) {
         Properties p = new Properties();
         try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(in);
-            return Optional.of(new CliTokenOrigin(p.getProperty("origin", ""), Long.parseLong(p.getProperty("pid", "0"))));
+            return Optional.of(
+                    new CliTokenOrigin(p.getProperty("origin", ""), Long.parseLong(p.getProperty("pid", "0"))));
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
@@ -75,8 +80,10 @@ public record CliTokenOrigin(String origin, long pid) {
         if (to.equals(origin)) return true;
         URI recorded = URI.create(origin);
         URI wanted = URI.create(to);
-        return WILDCARD.contains(recorded.getHost()) && LOOPBACK.contains(wanted.getHost())
-                && recorded.getScheme().equals(wanted.getScheme()) && recorded.getPort() == wanted.getPort();
+        return WILDCARD.contains(recorded.getHost())
+                && LOOPBACK.contains(wanted.getHost())
+                && recorded.getScheme().equals(wanted.getScheme())
+                && recorded.getPort() == wanted.getPort();
     }
 
     /** {@code scheme://host:port}, lower case, the port explicit ({@code ws} counts as {@code http}); "" if none. */

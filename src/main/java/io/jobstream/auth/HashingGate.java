@@ -25,8 +25,11 @@ final class HashingGate {
     HashingGate(int slots, Duration maxWait, MeterRegistry registry) {
         this.slots = new Semaphore(slots, true);
         this.maxWait = maxWait;
-        this.hashes = Counter.builder(Metrics.AUTH_HASHES).description("password hashes (PBKDF2) run").register(registry);
-        this.waited = Timer.builder(Metrics.AUTH_HASH_WAIT).description("waits for a free password hashing slot")
+        this.hashes = Counter.builder(Metrics.AUTH_HASHES)
+                .description("password hashes (PBKDF2) run")
+                .register(registry);
+        this.waited = Timer.builder(Metrics.AUTH_HASH_WAIT)
+                .description("waits for a free password hashing slot")
                 .register(registry);
     }
 

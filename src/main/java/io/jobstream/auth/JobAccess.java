@@ -57,6 +57,7 @@ public final class JobAccess {
      * ({@link #forgetWrites}), other nodes within the period, as their open websockets notice access changes.
      */
     private final RecentWrites fresh;
+
     static final Duration FRESH = Duration.ofSeconds(30);
 
     /**
@@ -132,7 +133,8 @@ public final class JobAccess {
         Map<Long, Refusal> refused = new TreeMap<>();
         List<Long> ids = new ArrayList<>();
         for (long id : new TreeSet<>(jobIds)) {
-            if (!validJobId(id)) refused.put(id, new Refusal("bad_job_id", "job id " + id + " is not in 1.." + MAX_JOB_ID));
+            if (!validJobId(id))
+                refused.put(id, new Refusal("bad_job_id", "job id " + id + " is not in 1.." + MAX_JOB_ID));
             else if (p.ingestJob() != null && id != p.ingestJob()) refused.put(id, notAllowed(id, ""));
             else ids.add(id);
         }
@@ -145,8 +147,11 @@ public final class JobAccess {
         }
         Long creator = p.nodeIssued() ? null : p.userId();
         String writer = (p.trustedWriter() ? "trusted:" : "user:") + creator;
-        return asked(writer, ids, refused, () -> p.trustedWriter() ? trusted(creator, ids, refused)
-                : owned(p.userId(), ids, refused));
+        return asked(
+                writer,
+                ids,
+                refused,
+                () -> p.trustedWriter() ? trusted(creator, ids, refused) : owned(p.userId(), ids, refused));
     }
 
     /**
@@ -167,8 +172,11 @@ public final class JobAccess {
         }
         if (recent.wroteAll(writer, ids)) return new Writes(new TreeSet<>(ids), refused);
         for (long id : ids) {
-            refused.put(id, new Refusal(UNAVAILABLE, "cannot check who may write job " + id
-                    + " right now (database unreachable); retry"));
+            refused.put(
+                    id,
+                    new Refusal(
+                            UNAVAILABLE,
+                            "cannot check who may write job " + id + " right now (database unreachable); retry"));
         }
         return new Writes(Set.of(), refused);
     }
@@ -181,7 +189,9 @@ public final class JobAccess {
             if (validJobId(id)) ids.add(id);
             else refused.put(id, new Refusal("bad_job_id", "job id " + id + " is not in 1.." + MAX_JOB_ID));
         }
-        return ids.isEmpty() ? new Writes(Set.of(), refused) : asked("trusted:null", ids, refused, () -> trusted(null, ids, refused));
+        return ids.isEmpty()
+                ? new Writes(Set.of(), refused)
+                : asked("trusted:null", ids, refused, () -> trusted(null, ids, refused));
     }
 
     /** A user who is not an admin: the jobs they own; ids that do not exist are not created. */
@@ -191,8 +201,12 @@ public final class JobAccess {
         for (long id : ids) {
             JobOwner o = owners.get(id);
             if (o == null) {
-                refused.put(id, new Refusal("no_such_job", "job " + id + " does not exist: jobs are made by the node"
-                        + " (launch one, or create an ingest token without \"job\" to get a fresh job id)"));
+                refused.put(
+                        id,
+                        new Refusal(
+                                "no_such_job",
+                                "job " + id + " does not exist: jobs are made by the node"
+                                        + " (launch one, or create an ingest token without \"job\" to get a fresh job id)"));
             } else if (o.ownerId() != null && o.ownerId() == userId) {
                 allowed.add(id);
             } else {
@@ -211,7 +225,8 @@ public final class JobAccess {
             if (!admitted.isEmpty()) {
                 Set<Long> created = store.createJobs(admitted);
                 for (long id : created) owners.put(id, new JobOwner(null, false));
-                List<Long> raced = admitted.stream().filter(id -> !created.contains(id)).toList();
+                List<Long> raced =
+                        admitted.stream().filter(id -> !created.contains(id)).toList();
                 if (!raced.isEmpty()) owners.putAll(store.jobOwners(raced)); // another writer made them meanwhile
             }
         }
@@ -219,7 +234,8 @@ public final class JobAccess {
         for (long id : ids) {
             if (refused.containsKey(id)) continue;
             JobOwner o = owners.get(id);
-            if (o != null && (o.ownerId() == null || o.ownerSuperuser() || o.ownerId().equals(creator))) allowed.add(id);
+            if (o != null
+                    && (o.ownerId() == null || o.ownerSuperuser() || o.ownerId().equals(creator))) allowed.add(id);
             else refused.put(id, notAllowed(id, ": it belongs to a user (only its owner writes it)"));
         }
         return allowed;
@@ -228,7 +244,9 @@ public final class JobAccess {
     /** The missing ids whose jobs may be created: those in blocks that have a partition, or whose new one is admitted. */
     private List<Long> withinPartitionBudget(List<Long> missing, Map<Long, Refusal> refused) {
         Map<Long, List<Long>> byBlock = new TreeMap<>();
-        for (long id : missing) byBlock.computeIfAbsent(id / JOBS_PER_PARTITION, b -> new ArrayList<>()).add(id);
+        for (long id : missing)
+            byBlock.computeIfAbsent(id / JOBS_PER_PARTITION, b -> new ArrayList<>())
+                    .add(id);
         Set<Long> fresh = store.blocksWithoutPartition(byBlock.keySet());
         List<Long> admitted = new ArrayList<>();
         for (Map.Entry<Long, List<Long>> e : byBlock.entrySet()) {
@@ -237,9 +255,14 @@ public final class JobAccess {
                 continue;
             }
             for (long id : e.getValue()) {
-                refused.put(id, new Refusal("partition_limit", "job " + id + " would need a new event partition and"
-                        + " this node starts at most " + partitions.perMinute() + " a minute (ingest.max-new-partitions);"
-                        + " retry later, or number jobs closer together"));
+                refused.put(
+                        id,
+                        new Refusal(
+                                "partition_limit",
+                                "job " + id + " would need a new event partition and"
+                                        + " this node starts at most " + partitions.perMinute()
+                                        + " a minute (ingest.max-new-partitions);"
+                                        + " retry later, or number jobs closer together"));
             }
         }
         return admitted;

@@ -31,8 +31,8 @@ public final class LoginRoutes {
     private final Runnable loggedOut;
 
     /** @param loggedOut told after a logout, so that the session's open websockets are closed at once */
-    public LoginRoutes(Authenticator authenticator, AuthStore store, Duration sessionTimeout, Clock clock,
-                       Runnable loggedOut) {
+    public LoginRoutes(
+            Authenticator authenticator, AuthStore store, Duration sessionTimeout, Clock clock, Runnable loggedOut) {
         this.authenticator = authenticator;
         this.store = store;
         this.sessionTimeout = sessionTimeout;
@@ -54,7 +54,8 @@ public final class LoginRoutes {
         }
         String username = ctx.formParam("username");
         String password = ctx.formParam("password");
-        Authenticator.Result r = username == null || password == null ? new Authenticator.Result.Failed("bad_password")
+        Authenticator.Result r = username == null || password == null
+                ? new Authenticator.Result.Failed("bad_password")
                 : authenticator.password(username, password, ctx.ip());
         if (r instanceof Authenticator.Result.Throttled t) {
             ctx.header("Retry-After", Long.toString(t.retryAfterSeconds()));
@@ -66,12 +67,20 @@ public final class LoginRoutes {
             return;
         }
         String key = Secrets.newSecret();
-        store.createSession(Secrets.sha256(key), ok.principal().userId(), clock.instant().plus(sessionTimeout));
+        store.createSession(
+                Secrets.sha256(key), ok.principal().userId(), clock.instant().plus(sessionTimeout));
         boolean secure = "https".equalsIgnoreCase(ctx.scheme());
-        ctx.cookie(new Cookie(Authenticator.SESSION_COOKIE, key, "/", (int) sessionTimeout.toSeconds(), secure, true,
-                null, SameSite.LAX));
-        ctx.cookie(new Cookie(AuthFilter.CSRF_COOKIE, Secrets.newSecret(), "/", 365 * 24 * 3600, secure, false, null,
+        ctx.cookie(new Cookie(
+                Authenticator.SESSION_COOKIE,
+                key,
+                "/",
+                (int) sessionTimeout.toSeconds(),
+                secure,
+                true,
+                null,
                 SameSite.LAX));
+        ctx.cookie(new Cookie(
+                AuthFilter.CSRF_COOKIE, Secrets.newSecret(), "/", 365 * 24 * 3600, secure, false, null, SameSite.LAX));
         ctx.redirect(next, HttpStatus.FOUND);
     }
 

@@ -35,8 +35,8 @@ final class LoginThrottle {
 
     private static Rate perMinute(int perMinute, MeterRegistry registry, String by, LongSupplier nanoTime) {
         Counter throttled = registry.counter(Metrics.AUTH_THROTTLED, "by", by);
-        return Rate.bucket(perMinute, Duration.ofMinutes(1), perMinute, MAX_KEYS, nanoTime,
-                refused -> throttled.increment());
+        return Rate.bucket(
+                perMinute, Duration.ofMinutes(1), perMinute, MAX_KEYS, nanoTime, refused -> throttled.increment());
     }
 
     /** Takes a try for this address and username: 0 when taken, else the seconds to wait (counted as throttled). */

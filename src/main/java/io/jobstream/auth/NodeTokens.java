@@ -32,7 +32,12 @@ public final class NodeTokens {
     /** A secret that may write events of {@code jobId} only (null: of every job). */
     public Issued ingest(Long jobId, String description) {
         String secret = Secrets.newSecret();
-        long id = store.createToken(Secrets.sha256(secret), null, Token.INGEST, jobId, description,
+        long id = store.createToken(
+                Secrets.sha256(secret),
+                null,
+                Token.INGEST,
+                jobId,
+                description,
                 clock.instant().plus(INGEST_LIFETIME));
         return new Issued(id, secret);
     }
@@ -62,15 +67,21 @@ public final class NodeTokens {
         try {
             if (Files.isReadable(file)) {
                 String current = Files.readString(file, StandardCharsets.UTF_8).trim();
-                if (!current.isEmpty() && store.token(Secrets.sha256(current), clock.instant()).isPresent()) {
+                if (!current.isEmpty()
+                        && store.token(Secrets.sha256(current), clock.instant()).isPresent()) {
                     return Optional.of(file);
                 }
             }
             Optional<User> admin = store.firstSuperuser();
             if (admin.isEmpty()) return Optional.empty();
             String secret = Secrets.newSecret();
-            store.createToken(Secrets.sha256(secret), admin.get().id(), Token.API, null,
-                    "cli-token in " + dataDir.toAbsolutePath().normalize(), null);
+            store.createToken(
+                    Secrets.sha256(secret),
+                    admin.get().id(),
+                    Token.API,
+                    null,
+                    "cli-token in " + dataDir.toAbsolutePath().normalize(),
+                    null);
             PrivateFiles.directory(dataDir);
             PrivateFiles.writeString(file, secret + "\n");
             return Optional.of(file);

@@ -23,9 +23,11 @@ public final class PartitionBudget {
         this.perMinute = perMinute;
         Counter refused = Counter.builder(Metrics.PARTITIONS_REFUSED)
                 .description("new job ids refused because they needed a new event partition over"
-                        + " ingest.max-new-partitions").register(registry);
-        this.budget = perMinute <= 0 ? null : Rate.bucket(perMinute, Duration.ofMinutes(1), perMinute, 1, nanoTime,
-                refused::increment);
+                        + " ingest.max-new-partitions")
+                .register(registry);
+        this.budget = perMinute <= 0
+                ? null
+                : Rate.bucket(perMinute, Duration.ofMinutes(1), perMinute, 1, nanoTime, refused::increment);
     }
 
     /** Takes one new partition from the budget; false (and counted) when the minute's budget is spent. */

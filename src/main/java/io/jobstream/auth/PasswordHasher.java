@@ -20,6 +20,7 @@ public final class PasswordHasher {
     public static final String ALGORITHM = "pbkdf2_sha256";
     /** Django 4.2's default; OWASP's floor for PBKDF2-HMAC-SHA256. */
     public static final int ITERATIONS = 600_000;
+
     private static final String SALT_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     private static final int SALT_LENGTH = 22; // Django's: about 128 bits from 62 symbols
 
@@ -43,7 +44,8 @@ public final class PasswordHasher {
 
     static String encode(String password, String salt, int iterations) {
         byte[] key = pbkdf2(password, salt, iterations);
-        return ALGORITHM + "$" + iterations + "$" + salt + "$" + Base64.getEncoder().encodeToString(key);
+        return ALGORITHM + "$" + iterations + "$" + salt + "$"
+                + Base64.getEncoder().encodeToString(key);
     }
 
     /** Whether {@code password} matches {@code encoded}; false for anything not in the format above. */
@@ -63,9 +65,12 @@ public final class PasswordHasher {
 
     private static byte[] pbkdf2(String password, String salt, int iterations) {
         // The JDK encodes the password chars as UTF-8, as Django's force_bytes does.
-        PBEKeySpec spec = new PBEKeySpec(password.toCharArray(), salt.getBytes(StandardCharsets.UTF_8), iterations, 256);
+        PBEKeySpec spec =
+                new PBEKeySpec(password.toCharArray(), salt.getBytes(StandardCharsets.UTF_8), iterations, 256);
         try {
-            return SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
+            return SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256")
+                    .generateSecret(spec)
+                    .getEncoded();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every JDK has PBKDF2WithHmacSHA256", e);
         } finally {

@@ -12,9 +12,20 @@ package io.jobstream.auth;
  *                  with the token, each request), so that a token's power follows its owner's current rights; the
  *                  token itself never gets {@code superuser}, which would open admin routes
  */
-public record Principal(long userId, String username, boolean superuser, Via via, Long ingestJob, Long tokenId,
-                        boolean tokenOwnerAdmin) {
-    public enum Via { SESSION, TOKEN, BASIC, INGEST_TOKEN }
+public record Principal(
+        long userId,
+        String username,
+        boolean superuser,
+        Via via,
+        Long ingestJob,
+        Long tokenId,
+        boolean tokenOwnerAdmin) {
+    public enum Via {
+        SESSION,
+        TOKEN,
+        BASIC,
+        INGEST_TOKEN
+    }
 
     public Principal(long userId, String username, boolean superuser, Via via, Long ingestJob, Long tokenId) {
         this(userId, username, superuser, via, ingestJob, tokenId, false);

@@ -14,7 +14,8 @@ public final class Requests {
     /** The request's principal; the filter guarantees one on every route that is not open. */
     public static Principal principal(Context ctx) {
         Principal p = ctx.attribute(PRINCIPAL);
-        if (p == null) throw new IllegalStateException("no principal on " + ctx.path() + ": route not behind AuthFilter");
+        if (p == null)
+            throw new IllegalStateException("no principal on " + ctx.path() + ": route not behind AuthFilter");
         return p;
     }
 
@@ -25,7 +26,8 @@ public final class Requests {
 
     /** Writes {@code {"detail": "..."}} with the status, as DRF does. */
     public static void detail(Context ctx, int status, String detail) {
-        ctx.status(status).contentType("application/json")
+        ctx.status(status)
+                .contentType("application/json")
                 .result(("{\"detail\":" + quote(detail) + "}").getBytes(StandardCharsets.UTF_8));
     }
 

@@ -28,8 +28,13 @@ final class TokenRoutes {
     private final UserLimits limits;
 
     /** Six collaborators, past the house's five: the ones {@link AuthRoutes} was given that tokens need. */
-    TokenRoutes(AuthStore store, BasicCache cache, JobAccess access, Clock clock, Runnable accessChanged,
-                UserLimits limits) {
+    TokenRoutes(
+            AuthStore store,
+            BasicCache cache,
+            JobAccess access,
+            Clock clock,
+            Runnable accessChanged,
+            UserLimits limits) {
         this.store = store;
         this.cache = cache;
         this.access = access;
@@ -45,7 +50,8 @@ final class TokenRoutes {
     }
 
     private void listTokens(Context ctx) {
-        List<Object> rows = store.tokensOf(Requests.principal(ctx).userId()).stream().map(t -> (Object) tokenJson(t, null))
+        List<Object> rows = store.tokensOf(Requests.principal(ctx).userId()).stream()
+                .map(t -> (Object) tokenJson(t, null))
                 .toList();
         json(ctx, 200, new ApiPage(1, Math.max(1, rows.size())).body(ctx, rows.size(), rows));
     }
@@ -67,13 +73,17 @@ final class TokenRoutes {
             return;
         }
         if (t.everyJob() && !p.superuser()) {
-            Requests.detail(ctx, 403, "Emitter tokens (every job) are for admins."); // emitter tokens are trusted writers
+            Requests.detail(
+                    ctx, 403, "Emitter tokens (every job) are for admins."); // emitter tokens are trusted writers
             return;
         }
         if (store.tokenCount(p.userId()) >= limits.maxTokensPerUser()) {
             limits.reached("tokens");
-            Requests.detail(ctx, 400, "You have " + limits.maxTokensPerUser() + " tokens, the most a user may have"
-                    + " (auth.max-tokens-per-user); delete some first.");
+            Requests.detail(
+                    ctx,
+                    400,
+                    "You have " + limits.maxTokensPerUser() + " tokens, the most a user may have"
+                            + " (auth.max-tokens-per-user); delete some first.");
             return;
         }
         Long job = t.job();
@@ -99,14 +109,19 @@ final class TokenRoutes {
             boolean everyJob = body.path("every_job").asBoolean(false);
             JsonNode field = body.get("job");
             boolean hasJob = field != null && !field.isNull();
-            if (!kind.equals(Token.API) && !kind.equals(Token.INGEST)) errors.put("kind", List.of("Must be 'api' or 'ingest'."));
+            if (!kind.equals(Token.API) && !kind.equals(Token.INGEST))
+                errors.put("kind", List.of("Must be 'api' or 'ingest'."));
             Long job = null;
-            if (hasJob && field.isIntegralNumber() && field.canConvertToLong() && JobAccess.validJobId(field.asLong())) {
+            if (hasJob
+                    && field.isIntegralNumber()
+                    && field.canConvertToLong()
+                    && JobAccess.validJobId(field.asLong())) {
                 job = field.asLong();
             } else if (hasJob) {
                 errors.put("job", List.of("Must be a job id from 1 to " + JobAccess.MAX_JOB_ID + "."));
             }
-            if (kind.equals(Token.API) && (hasJob || everyJob)) errors.put("job", List.of("Only ingest tokens have a job."));
+            if (kind.equals(Token.API) && (hasJob || everyJob))
+                errors.put("job", List.of("Only ingest tokens have a job."));
             if (everyJob && hasJob) errors.put("every_job", List.of("Give a job or every_job, not both."));
             String description = UserLimits.text(body, "description", UserLimits.MAX_DESCRIPTION, errors);
             return new TokenRequest(kind, job, everyJob, description);
@@ -118,15 +133,21 @@ final class TokenRoutes {
         OptionalLong fresh = store.allocateJob(p.userId(), limits.maxNewJobsPerUser());
         if (fresh.isPresent()) return fresh.getAsLong();
         limits.reached("new_jobs");
-        Requests.detail(ctx, 400, "You have " + limits.maxNewJobsPerUser() + " jobs that have not received an"
-                + " event yet, the most a user may have (auth.max-new-jobs-per-user); use them first.");
+        Requests.detail(
+                ctx,
+                400,
+                "You have " + limits.maxNewJobsPerUser() + " jobs that have not received an"
+                        + " event yet, the most a user may have (auth.max-new-jobs-per-user); use them first.");
         return null;
     }
 
     /** Whether the creator may make a token for existing job {@code job}; answers 400/403 when not. */
     private boolean mayTokenWrite(Context ctx, Principal p, long job) {
         if (!store.jobExists(job)) {
-            json(ctx, 400, Map.of("job", List.of("Job " + job + " does not exist: leave out \"job\" to get a fresh one.")));
+            json(
+                    ctx,
+                    400,
+                    Map.of("job", List.of("Job " + job + " does not exist: leave out \"job\" to get a fresh one.")));
             return false;
         }
         JobAccess.Writes writes = access.writes(p, List.of(job));

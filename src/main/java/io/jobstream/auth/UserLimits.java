@@ -19,6 +19,7 @@ public record UserLimits(int maxTokensPerUser, int maxNewJobsPerUser, MeterRegis
     public static final int MAX_USERNAME = 150;
     /** Long enough for any passphrase; PBKDF2 pre-hashes long keys, so the limit is about storage and parsing. */
     public static final int MAX_PASSWORD = 1024;
+
     public static final int MAX_TEAM_NAME = 512;
     public static final int MAX_DESCRIPTION = 512;
 

@@ -52,7 +52,8 @@ public final class WebsocketAuth {
     /** The client's address, for the limit on failed password checks. */
     private static String source(WsConnectContext ctx) {
         return ctx.session.getRemoteSocketAddress() instanceof InetSocketAddress a && a.getAddress() != null
-                ? a.getAddress().getHostAddress() : "";
+                ? a.getAddress().getHostAddress()
+                : "";
     }
 
     private boolean revoked(String authorization, String session, String source, long userId) {

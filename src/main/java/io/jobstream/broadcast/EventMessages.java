@@ -30,12 +30,14 @@ public final class EventMessages {
     private static final JsonFactory FACTORY = Json.MAPPER.getFactory();
     /** A buffer grown past this by a huge event is dropped after use rather than kept per thread forever. */
     private static final int KEEP_BUFFER_CHARS = 256 * 1024;
+
     private static final ThreadLocal<Buffer> BUFFERS = ThreadLocal.withInitial(Buffer::new);
 
     /** AWX sends {@code finished} only for these, in Python's {@code isoformat()} with a literal Z. */
     private static final Set<String> FINISHED_STATES = Set.of("successful", "failed", "canceled");
-    private static final DateTimeFormatter FINISHED = DateTimeFormatter
-            .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+
+    private static final DateTimeFormatter FINISHED =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
 
     private EventMessages() {}
 

@@ -25,7 +25,8 @@ public interface EventSource {
         long bytes = 0;
         for (int i = 0; i < events.size(); i++) {
             if (i > 0 && bytes >= maxBytes) return events.subList(0, i);
-            bytes += events.get(i).event().stdout().length() + events.get(i).event().eventData().length();
+            bytes += events.get(i).event().stdout().length()
+                    + events.get(i).event().eventData().length();
         }
         return events;
     }

@@ -32,14 +32,23 @@ public final class Hub {
 
     /** Group names AWX's UI and consumers use (reference §4.3); any other name is tagged {@code other}. */
     private static final List<String> KNOWN_NAMES = List.of(
-            "jobs", "job_events", "ad_hoc_command_events", "project_update_events", "inventory_update_events",
-            "system_job_events", "workflow_events", "schedules", "inventories", "control");
+            "jobs",
+            "job_events",
+            "ad_hoc_command_events",
+            "project_update_events",
+            "inventory_update_events",
+            "system_job_events",
+            "workflow_events",
+            "schedules",
+            "inventories",
+            "control");
 
     private static final String OTHER = "other";
 
     private final ConcurrentHashMap<String, GroupMember[]> groups = new ConcurrentHashMap<>();
     /** Subscriptions per group name, a fixed key set: per group would be one series per job. */
     private final Map<String, AtomicInteger> subscriptionsByName = new HashMap<>();
+
     private final Map<String, Counter> overCapacityByName = new HashMap<>();
     private final AtomicInteger subscriptions = new AtomicInteger();
 
@@ -47,12 +56,19 @@ public final class Hub {
         for (String name : names()) {
             AtomicInteger count = new AtomicInteger();
             subscriptionsByName.put(name, count);
-            Gauge.builder(Metrics.HUB_SUBSCRIPTIONS, count, AtomicInteger::get).tag("group", name)
-                    .description("members of this node's groups with this name").register(registry);
-            overCapacityByName.put(name, Counter.builder(Metrics.WS_OVER_CAPACITY).tag("group", name)
-                    .description("times a subscriber's outbox overflowed (it then catches up from the store)").register(registry));
+            Gauge.builder(Metrics.HUB_SUBSCRIPTIONS, count, AtomicInteger::get)
+                    .tag("group", name)
+                    .description("members of this node's groups with this name")
+                    .register(registry);
+            overCapacityByName.put(
+                    name,
+                    Counter.builder(Metrics.WS_OVER_CAPACITY)
+                            .tag("group", name)
+                            .description("times a subscriber's outbox overflowed (it then catches up from the store)")
+                            .register(registry));
         }
-        Gauge.builder(Metrics.HUB_GROUPS, groups, Map::size).description("groups with at least one member")
+        Gauge.builder(Metrics.HUB_GROUPS, groups, Map::size)
+                .description("groups with at least one member")
                 .register(registry);
     }
 

@@ -42,7 +42,8 @@ public final class MemoryBroadcaster implements Broadcaster {
         this.hub = hub;
         this.clock = clock;
         this.failures = Counter.builder(Metrics.BROADCAST_FAILURES)
-                .description("messages that could not be built or delivered").register(registry);
+                .description("messages that could not be built or delivered")
+                .register(registry);
         this.createdReceived = Metrics.hop(registry, Metrics.HOP_CREATED_RECEIVED);
         this.receivedCommitted = Metrics.hop(registry, Metrics.HOP_RECEIVED_COMMITTED);
         this.committedPublished = Metrics.hop(registry, Metrics.HOP_COMMITTED_PUBLISHED);
@@ -69,13 +70,12 @@ public final class MemoryBroadcaster implements Broadcaster {
             }
             if (!hub.hasMembers(group)) continue;
             try {
-                hub.deliverEvent(group,
-                        new EventFrame(jobId, e.counter(), EventMessages.event(stored), created, published));
+                hub.deliverEvent(
+                        group, new EventFrame(jobId, e.counter(), EventMessages.event(stored), created, published));
             } catch (RuntimeException ex) {
                 // the events are committed; a broadcast failure must not make the receiver retry or stall
                 failures.increment();
-                log.warn("could not broadcast event id={} job={} counter={}", stored.id(), jobId,
-                        e.counter(), ex);
+                log.warn("could not broadcast event id={} job={} counter={}", stored.id(), jobId, e.counter(), ex);
             }
         }
         for (JobChange change : batch.jobChanges()) {

@@ -21,23 +21,30 @@ import picocli.CommandLine.Spec;
  * {@code /metrics}, which excludes duplicates) four times a second and prints the rise over the last minute: exact
  * for that node, and for a cluster, run it against each node (or read {@code ./jobstream stats}).
  */
-@Command(name = "callback-stats", mixinStandardHelpOptions = true,
+@Command(
+        name = "callback-stats",
+        mixinStandardHelpOptions = true,
         description = "Rows stored per minute by a node (like awx-manage callback_stats), redrawn in place.")
 final class CallbackStatsCommand implements Callable<Integer> {
     private static final Duration SAMPLE_EVERY = Duration.ofMillis(250);
     private static final Duration MINUTE = Duration.ofMinutes(1);
     static final String STORED = "events_stored_total";
 
-    @Mixin NodeClient node;
+    @Mixin
+    NodeClient node;
 
-    @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(
+            names = "--duration",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
             description = "Stop after this long (default: until Ctrl-C).")
     Duration duration;
 
     @Option(names = "--no-redraw", description = "Print a new block each second instead of redrawing in place.")
     boolean noRedraw;
 
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     private record Sample(long nanos, double stored) {}
 
@@ -63,7 +70,9 @@ final class CallbackStatsCommand implements Callable<Integer> {
                 if (drawn && !noRedraw) out.print("\u001b[3A\u001b[J"); // up three lines and clear, as AWX redraws
                 out.println("job_event");
                 out.println("\u21b3  last minute " + rows
-                        + (span < MINUTE.toNanos() - SAMPLE_EVERY.toNanos() ? " (over " + span / 1_000_000_000L + " s so far)" : ""));
+                        + (span < MINUTE.toNanos() - SAMPLE_EVERY.toNanos()
+                                ? " (over " + span / 1_000_000_000L + " s so far)"
+                                : ""));
                 out.println();
                 out.flush();
                 drawn = true;
@@ -81,8 +90,10 @@ final class CallbackStatsCommand implements Callable<Integer> {
     }
 
     private double storedRows() throws IOException, InterruptedException {
-        HttpResponse<String> r = node.http().send(node.request("/metrics")
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = node.http()
+                .send(
+                        node.request("/metrics").timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new IOException("GET /metrics answered " + r.statusCode());
         return counter(r.body(), STORED);
     }

@@ -26,7 +26,11 @@ import picocli.CommandLine.Option;
  * {@code --url} gets no credentials unless the user names some.
  */
 final class Credentials {
-    @Option(names = "--token", paramLabel = "TOKEN", arity = "0..1", interactive = true,
+    @Option(
+            names = "--token",
+            paramLabel = "TOKEN",
+            arity = "0..1",
+            interactive = true,
             defaultValue = "${env:JOBSTREAM_TOKEN:-}",
             description = "Bearer token; prefer env JOBSTREAM_TOKEN or --token-file (a value here shows in ps)."
                     + " Without a value: asked for on the terminal.")
@@ -35,21 +39,34 @@ final class Credentials {
     @Option(names = "--token-file", paramLabel = "FILE", description = "Read the bearer token from this file.")
     Path tokenFile;
 
-    @Option(names = "--user", paramLabel = "USER", defaultValue = "${env:JOBSTREAM_USER:-}",
+    @Option(
+            names = "--user",
+            paramLabel = "USER",
+            defaultValue = "${env:JOBSTREAM_USER:-}",
             description = "User for HTTP Basic (password from env JOBSTREAM_PASSWORD, --password-file or a prompt)."
                     + " Env JOBSTREAM_USER.")
     String user;
 
-    @Option(names = "--password", paramLabel = "PASSWORD", arity = "0..1", interactive = true,
+    @Option(
+            names = "--password",
+            paramLabel = "PASSWORD",
+            arity = "0..1",
+            interactive = true,
             defaultValue = "${env:JOBSTREAM_PASSWORD:-}",
             description = "Password for --user; prefer env JOBSTREAM_PASSWORD or --password-file (a value here shows"
                     + " in ps). Without a value: asked for on the terminal.")
     String password;
 
-    @Option(names = "--password-file", paramLabel = "FILE", description = "Read the password for --user from this file.")
+    @Option(
+            names = "--password-file",
+            paramLabel = "FILE",
+            description = "Read the password for --user from this file.")
     Path passwordFile;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "${env:JOBSTREAM_DATA_DIR:-./data}",
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            defaultValue = "${env:JOBSTREAM_DATA_DIR:-./data}",
             description = "A local node's data dir: its cli-token is used, when no other credential is given, for"
                     + " that node's own URL only. Default: ${DEFAULT-VALUE}.")
     Path dataDir;
@@ -105,7 +122,11 @@ final class Credentials {
         if (value != null && !value.isBlank()) return value.trim();
         if (file == null) return null;
         try {
-            String s = Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("").trim();
+            String s = Files.readString(file, StandardCharsets.UTF_8)
+                    .lines()
+                    .findFirst()
+                    .orElse("")
+                    .trim();
             if (s.isEmpty()) throw new IllegalArgumentException(file + " is empty");
             return s;
         } catch (IOException e) {

@@ -62,8 +62,12 @@ final class ImportMarker {
         keep.add(job + " " + url);
         Path tmp = dir.resolve(NAME + "." + ProcessHandle.current().pid() + ".tmp");
         try {
-            Files.write(tmp, (String.join("\n", keep) + "\n").getBytes(StandardCharsets.UTF_8),
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            Files.write(
+                    tmp,
+                    (String.join("\n", keep) + "\n").getBytes(StandardCharsets.UTF_8),
+                    StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS);
             Files.move(tmp, dir.resolve(NAME), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AccessDeniedException e) {
             throw unwritable();
@@ -95,8 +99,8 @@ final class ImportMarker {
         if (!a.isRegularFile() || a.size() > MAX_BYTES) {
             throw new IllegalArgumentException(file + " is not a small regular file: remove it or give --job N");
         }
-        try (InputStream in = Channels.newInputStream(Files.newByteChannel(file,
-                Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
+        try (InputStream in = Channels.newInputStream(
+                Files.newByteChannel(file, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
             String text = new String(in.readNBytes(MAX_BYTES), StandardCharsets.UTF_8);
             return text.lines().filter(l -> !l.isBlank()).toList();
         }

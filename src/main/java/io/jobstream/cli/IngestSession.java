@@ -23,6 +23,7 @@ final class IngestSession implements AutoCloseable {
     private final long job;
     /** "Bearer …" of the session's token, or null for the caller's credentials. */
     private final String authorization;
+
     private final long tokenId;
 
     private IngestSession(NodeClient node, long job, String authorization, long tokenId) {
@@ -36,14 +37,23 @@ final class IngestSession implements AutoCloseable {
     static IngestSession open(NodeClient node, Long job, String description) throws IOException, InterruptedException {
         ObjectNode body = Json.MAPPER.createObjectNode().put("kind", "ingest").put("description", description);
         if (job != null) body.put("job", job);
-        HttpResponse<String> r = node.http().send(node.request("/api/v2/tokens/").timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = node.http()
+                .send(
+                        node.request("/api/v2/tokens/")
+                                .timeout(Duration.ofSeconds(30))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 201) {
-            throw new IOException("POST " + node.resolve("/api/v2/tokens/") + " answered " + r.statusCode() + ": " + r.body());
+            throw new IOException(
+                    "POST " + node.resolve("/api/v2/tokens/") + " answered " + r.statusCode() + ": " + r.body());
         }
         JsonNode token = Json.MAPPER.readTree(r.body());
-        return new IngestSession(node, token.path("job").asLong(), "Bearer " + token.path("token").asText(),
+        return new IngestSession(
+                node,
+                token.path("job").asLong(),
+                "Bearer " + token.path("token").asText(),
                 token.path("id").asLong());
     }
 
@@ -64,9 +74,13 @@ final class IngestSession implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             HttpRequest.Builder request = node.request("/api/v2/job_events/ingest/");
             if (authorization != null) request.setHeader("Authorization", authorization);
-            HttpResponse<String> r = node.http().send(request
-                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/x-ndjson")
-                    .POST(HttpRequest.BodyPublishers.ofString(ndjson.toString())).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = node.http()
+                    .send(
+                            request.timeout(Duration.ofSeconds(60))
+                                    .header("Content-Type", "application/x-ndjson")
+                                    .POST(HttpRequest.BodyPublishers.ofString(ndjson.toString()))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 200) return Json.MAPPER.readTree(r.body());
             if (r.statusCode() != 503 || attempt == ATTEMPTS) {
                 throw new IOException("ingest answered " + r.statusCode() + ": " + r.body());
@@ -78,7 +92,12 @@ final class IngestSession implements AutoCloseable {
     @Override
     public void close() throws IOException, InterruptedException {
         if (authorization == null) return;
-        node.http().send(node.request("/api/v2/tokens/" + tokenId + "/").timeout(Duration.ofSeconds(30)).DELETE().build(),
-                HttpResponse.BodyHandlers.discarding());
+        node.http()
+                .send(
+                        node.request("/api/v2/tokens/" + tokenId + "/")
+                                .timeout(Duration.ofSeconds(30))
+                                .DELETE()
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
     }
 }

@@ -28,27 +28,39 @@ import picocli.CommandLine.Spec;
  * events, with the maxima so far. Reconnects by itself, resuming after the last counter it saw. Ends when the job's
  * summary has come and every event up to its final counter has arrived, after {@code --duration}, or on Ctrl-C.
  */
-@Command(name = "lag", mixinStandardHelpOptions = true,
+@Command(
+        name = "lag",
+        mixinStandardHelpOptions = true,
         description = "Watch a job's events arrive and print their lag (the debug.js gauge in a terminal).")
 final class LagCommand implements Callable<Integer> {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
 
-    @Mixin NodeClient node;
+    @Mixin
+    NodeClient node;
 
     @Parameters(index = "0", paramLabel = "JOB_ID", description = "The job to watch.")
     long jobId;
 
-    @Option(names = "--interval", defaultValue = "1s", paramLabel = "DURATION",
+    @Option(
+            names = "--interval",
+            defaultValue = "1s",
+            paramLabel = "DURATION",
             description = "How often to print a line, e.g. 500ms or 2s. Default: ${DEFAULT-VALUE}.",
             converter = DurationConverter.class)
     Duration interval;
 
-    @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(
+            names = "--duration",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
             description = "Stop after this long even if the job goes on (default: until the job's events are all in).")
     Duration duration;
 
     private final Clock clock = Clock.systemUTC();
-    @Spec CommandSpec spec;
+
+    @Spec
+    CommandSpec spec;
+
     private PrintWriter out;
     private final LagWindow window = new LagWindow(1024);
     private long eventsThisTick;
@@ -64,8 +76,9 @@ final class LagCommand implements Callable<Integer> {
         out = spec.commandLine().getOut();
         Instant end = duration == null ? Instant.MAX : clock.instant().plus(duration);
         out.printf("watching job %d on %s (lag in ms over the last 1024 events; Ctrl-C stops)%n", jobId, node.url);
-        out.printf("%-8s %-10s %9s %9s %9s %8s | %9s %9s %8s %9s%n", "time", "state", "events/s", "lag avg", "stdev",
-                "max", "MAX avg", "MAX stdev", "MAX max", "events");
+        out.printf(
+                "%-8s %-10s %9s %9s %9s %8s | %9s %9s %8s %9s%n",
+                "time", "state", "events/s", "lag avg", "stdev", "max", "MAX avg", "MAX stdev", "MAX max", "events");
         NodeClient.Socket socket = null;
         Instant nextTick = clock.instant().plus(interval);
         while (!done() && clock.instant().isBefore(end)) {
@@ -78,8 +91,9 @@ final class LagCommand implements Callable<Integer> {
         }
         if (socket != null) socket.socket().abort();
         synchronized (this) {
-            out.printf("job %d: %d events received%s, %d reconnects%n", jobId, seen.cardinality(),
-                    finalCounter >= 0 ? " of " + finalCounter : "", reconnects);
+            out.printf(
+                    "job %d: %d events received%s, %d reconnects%n",
+                    jobId, seen.cardinality(), finalCounter >= 0 ? " of " + finalCounter : "", reconnects);
         }
         out.flush();
         return 0;
@@ -110,8 +124,12 @@ final class LagCommand implements Callable<Integer> {
                 resume = lastCounter > 0 ? ",\"resume\":{\"" + jobId + "\":" + lastCounter + "}" : "";
                 state = "subscribing"; // "open" once the node confirms the groups (groups_current)
             }
-            s.socket().sendText("{\"groups\":{\"jobs\":[\"status_changed\",\"summary\"],\"job_events\":[" + jobId
-                    + "]}" + resume + ",\"xrftoken\":\"" + s.xrftoken() + "\"}", true).join();
+            s.socket()
+                    .sendText(
+                            "{\"groups\":{\"jobs\":[\"status_changed\",\"summary\"],\"job_events\":[" + jobId + "]}"
+                                    + resume + ",\"xrftoken\":\"" + s.xrftoken() + "\"}",
+                            true)
+                    .join();
             return s;
         } catch (Exception e) {
             synchronized (this) {
@@ -126,9 +144,17 @@ final class LagCommand implements Callable<Integer> {
         LagWindow.Stats now = window.current();
         double rate = eventsThisTick / (tick.toNanos() / 1e9);
         eventsThisTick = 0;
-        out.printf("%-8s %-10s %9.1f %9.1f %9.1f %8d | %9.1f %9.1f %8d %9d%n",
-                LocalTime.ofInstant(clock.instant(), ZoneId.systemDefault()).format(TIME), state, rate, now.avg(),
-                now.stdev(), now.max(), window.maxAverage().avg(), window.maxStdev().stdev(), window.maxMax().max(),
+        out.printf(
+                "%-8s %-10s %9.1f %9.1f %9.1f %8d | %9.1f %9.1f %8d %9d%n",
+                LocalTime.ofInstant(clock.instant(), ZoneId.systemDefault()).format(TIME),
+                state,
+                rate,
+                now.avg(),
+                now.stdev(),
+                now.max(),
+                window.maxAverage().avg(),
+                window.maxStdev().stdev(),
+                window.maxMax().max(),
                 eventsTotal);
         out.flush();
     }
@@ -145,7 +171,8 @@ final class LagCommand implements Callable<Integer> {
             lastCounter = seen.nextClearBit(1) - 1;
             eventsThisTick++;
             eventsTotal++;
-            window.add(Duration.between(Timestamps.parse(m.get("created").asText()), clock.instant()).toMillis());
+            window.add(Duration.between(Timestamps.parse(m.get("created").asText()), clock.instant())
+                    .toMillis());
         } else if (m.has("groups_current")) {
             state = "open";
         } else if (m.has("final_counter") && m.path("unified_job_id").asLong() == jobId) {

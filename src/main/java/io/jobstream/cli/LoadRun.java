@@ -30,9 +30,23 @@ final class LoadRun {
     private static final int TICK_MS = 10;
     private static final int MAX_POSTS_IN_FLIGHT = 64;
 
-    record Plan(int jobs, int rate, int eventSize, int subscribersPerJob, Duration warmup, Duration duration, long firstJob,
-                boolean drainWarmup) {
-        Plan(int jobs, int rate, int eventSize, int subscribersPerJob, Duration warmup, Duration duration, long firstJob) {
+    record Plan(
+            int jobs,
+            int rate,
+            int eventSize,
+            int subscribersPerJob,
+            Duration warmup,
+            Duration duration,
+            long firstJob,
+            boolean drainWarmup) {
+        Plan(
+                int jobs,
+                int rate,
+                int eventSize,
+                int subscribersPerJob,
+                Duration warmup,
+                Duration duration,
+                long firstJob) {
             this(jobs, rate, eventSize, subscribersPerJob, warmup, duration, firstJob, false);
         }
     }
@@ -40,20 +54,40 @@ final class LoadRun {
     /** With {@code drainWarmup}: how long past the warm-up to wait for its events before measuring anyway. */
     private static final long MAX_DRAIN_TICKS = 60_000 / TICK_MS;
 
-    record Result(Plan plan, long offered, long accepted, long failedPosts, long expectedDeliveries, long delivered,
-                  Histogram lag, double seconds) {
+    record Result(
+            Plan plan,
+            long offered,
+            long accepted,
+            long failedPosts,
+            long expectedDeliveries,
+            long delivered,
+            Histogram lag,
+            double seconds) {
         boolean lossless() {
             return failedPosts == 0 && delivered == expectedDeliveries;
         }
 
         String report() {
-            return String.format("load: %d job(s), %d events/s planned, %d subscriber(s) per job, %.1f s measured%n"
+            return String.format(
+                    "load: %d job(s), %d events/s planned, %d subscriber(s) per job, %.1f s measured%n"
                             + "  ingest:    %d events offered while measuring (%.0f/s); %d accepted in all, warm-up included;"
                             + " %d failed posts%n"
                             + "  delivered: %d of %d messages%n"
                             + "  lag created->websocket (ms): p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
-                    plan.jobs(), plan.rate(), plan.subscribersPerJob(), seconds, offered, offered / seconds, accepted,
-                    failedPosts, delivered, expectedDeliveries, ms(lag, 50), ms(lag, 90), ms(lag, 99), ms(lag, 99.9),
+                    plan.jobs(),
+                    plan.rate(),
+                    plan.subscribersPerJob(),
+                    seconds,
+                    offered,
+                    offered / seconds,
+                    accepted,
+                    failedPosts,
+                    delivered,
+                    expectedDeliveries,
+                    ms(lag, 50),
+                    ms(lag, 90),
+                    ms(lag, 99),
+                    ms(lag, 99.9),
                     lag.getTotalCount() == 0 ? 0 : lag.getMaxValue() / 1000.0);
         }
 
@@ -68,6 +102,7 @@ final class LoadRun {
     private final Recorder lags = new Recorder(3);
     /** The warm-up's events, shown per second (a backlog built while warming up shows here) but never measured. */
     private final Recorder warmupLags = new Recorder(3);
+
     private final Histogram total = new Histogram(3);
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong accepted = new AtomicLong();
@@ -122,15 +157,18 @@ final class LoadRun {
                 }
                 // drained: every event of the warm-up time has arrived, and the lag has stopped falling (a backlog
                 // still draining shrinks every second; a steady lag, even a high one, is what is to be measured)
-                boolean drained = !plan.drainWarmup()
-                        || drainDelivered.get() >= drainExpected && !stillFalling;
+                boolean drained = !plan.drainWarmup() || drainDelivered.get() >= drainExpected && !stillFalling;
                 if (drained || tick >= warmTicks + MAX_DRAIN_TICKS) {
                     if (plan.drainWarmup()) {
-                        out.printf(drained ? "warm-up backlog drained %.1f s after the warm-up (lag no longer falling);"
-                                        + " measuring%n"
+                        out.printf(
+                                drained
+                                        ? "warm-up backlog drained %.1f s after the warm-up (lag no longer falling);"
+                                                + " measuring%n"
                                         : "warm-up backlog not drained %.1f s after the warm-up (%d of %d delivered);"
-                                        + " measuring anyway%n", (tick - warmTicks) * TICK_MS / 1000.0,
-                                drainDelivered.get(), drainExpected);
+                                                + " measuring anyway%n",
+                                (tick - warmTicks) * TICK_MS / 1000.0,
+                                drainDelivered.get(),
+                                drainExpected);
                     }
                     measuring = true;
                     measureFromTick = tick;
@@ -146,23 +184,31 @@ final class LoadRun {
             StringBuilder body = new StringBuilder(perTickTotal * plan.eventSize());
             for (int k = 0; k < perTickTotal; k++) {
                 int j = (int) ((tick * perTickTotal + k) % plan.jobs());
-                body.append(event(plan.firstJob() + j, ++counters[j], now, padding)).append('\n');
+                body.append(event(plan.firstJob() + j, ++counters[j], now, padding))
+                        .append('\n');
             }
             offered += perTickTotal;
             if (measuring) measuredOffered += perTickTotal;
             inFlight.acquire();
             int events = perTickTotal;
-            posts.add(node.http().sendAsync(node.credentials.request(ingest).timeout(Duration.ofSeconds(60))
-                            .header("Content-Type", "application/x-ndjson")
-                            .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-                    HttpResponse.BodyHandlers.discarding()).handle((r, e) -> {
+            posts.add(node.http()
+                    .sendAsync(
+                            node.credentials
+                                    .request(ingest)
+                                    .timeout(Duration.ofSeconds(60))
+                                    .header("Content-Type", "application/x-ndjson")
+                                    .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .handle((r, e) -> {
                         inFlight.release();
                         if (e == null && r.statusCode() == 200) accepted.addAndGet(events);
                         else failedPosts.incrementAndGet();
                         return null;
                     }));
             if (System.nanoTime() >= nextReport) {
-                double warmupP99 = progress(measuring ? "measuring" : tick < warmTicks ? "warm-up" : "draining", offered);
+                double warmupP99 =
+                        progress(measuring ? "measuring" : tick < warmTicks ? "warm-up" : "draining", offered);
                 if (tick >= warmTicks) {
                     stillFalling = warmupP99 >= 0 && lastWarmupP99 >= 0 && warmupP99 < 0.8 * lastWarmupP99;
                 }
@@ -177,7 +223,8 @@ final class LoadRun {
         while (delivered.get() < expected && System.nanoTime() < deadline) Thread.sleep(50);
         for (WebSocket ws : sockets) ws.abort();
         total.add(lags.getIntervalHistogram());
-        return new Result(plan, measuredOffered, accepted.get(), failedPosts.get(), expected, delivered.get(), total, seconds);
+        return new Result(
+                plan, measuredOffered, accepted.get(), failedPosts.get(), expected, delivered.get(), total, seconds);
     }
 
     /** Prints the last second; returns the p99 (ms) of the warm-up's events that arrived in it, -1 if none did. */
@@ -187,18 +234,26 @@ final class LoadRun {
         boolean warmingUp = !phase.equals("measuring");
         if (!warmingUp) total.add(second);
         Histogram shown = warmingUp ? warm : second;
-        out.printf("%-9s offered %9d  accepted %9d  delivered/s %8d  lag p99 %7.1f ms  max %7.1f ms%s%n", phase,
-                offered, accepted.get(), shown.getTotalCount(),
+        out.printf(
+                "%-9s offered %9d  accepted %9d  delivered/s %8d  lag p99 %7.1f ms  max %7.1f ms%s%n",
+                phase,
+                offered,
+                accepted.get(),
+                shown.getTotalCount(),
                 shown.getTotalCount() == 0 ? 0 : shown.getValueAtPercentile(99) / 1000.0,
                 shown.getTotalCount() == 0 ? 0 : shown.getMaxValue() / 1000.0,
-                warmingUp || warm.getTotalCount() == 0 ? "" : String.format("  (+%d warm-up events, max %.1f ms)",
-                        warm.getTotalCount(), warm.getMaxValue() / 1000.0));
+                warmingUp || warm.getTotalCount() == 0
+                        ? ""
+                        : String.format(
+                                "  (+%d warm-up events, max %.1f ms)",
+                                warm.getTotalCount(), warm.getMaxValue() / 1000.0));
         out.flush();
         return warm.getTotalCount() == 0 ? -1 : warm.getValueAtPercentile(99) / 1000.0;
     }
 
     static String event(long job, int counter, String created, String padding) {
-        return "{\"job_id\":" + job + ",\"counter\":" + counter + ",\"event\":\"runner_on_ok\",\"uuid\":\"load-" + job + "-"
+        return "{\"job_id\":" + job + ",\"counter\":" + counter + ",\"event\":\"runner_on_ok\",\"uuid\":\"load-" + job
+                + "-"
                 + counter + "\",\"created\":\"" + created + "\",\"stdout\":\"load job " + job + " event " + counter
                 + " " + padding + "\",\"start_line\":" + (counter - 1) + ",\"end_line\":" + counter
                 + ",\"event_data\":{\"host\":\"host" + counter % 16 + "\",\"task\":\"load\"}}";
@@ -208,8 +263,10 @@ final class LoadRun {
         long job = plan.firstJob() + jobIndex;
         Subscriber s = new Subscriber(jobIndex);
         NodeClient.Socket socket = node.websocket(s);
-        socket.socket().sendText("{\"groups\":{\"job_events\":[" + job + "]},\"xrftoken\":\"" + socket.xrftoken() + "\"}",
-                true).join();
+        socket.socket()
+                .sendText(
+                        "{\"groups\":{\"job_events\":[" + job + "]},\"xrftoken\":\"" + socket.xrftoken() + "\"}", true)
+                .join();
         return socket.socket();
     }
 
@@ -237,8 +294,11 @@ final class LoadRun {
             int i = frame.indexOf("\"created\":\"");
             int c = frame.indexOf("\"counter\":");
             if (i < 0 || c < 0) return;
-            long lagMicros = Duration.between(Timestamps.parse(frame.substring(i + 11, frame.indexOf('"', i + 11))),
-                    Instant.now()).toNanos() / 1000;
+            long lagMicros = Duration.between(
+                                    Timestamps.parse(frame.substring(i + 11, frame.indexOf('"', i + 11))),
+                                    Instant.now())
+                            .toNanos()
+                    / 1000;
             int end = c + 10;
             while (end < frame.length() && Character.isDigit(frame.charAt(end))) end++;
             int counter = Integer.parseInt(frame.substring(c + 10, end));

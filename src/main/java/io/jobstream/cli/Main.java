@@ -4,10 +4,22 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code ./jobstream COMMAND}: the entry point of the jar. */
-@Command(name = "jobstream", mixinStandardHelpOptions = true, version = "jobstream 0.1.0",
-        description = "Carries Ansible job events from the running job to the people watching it, and measures the lag.",
-        subcommands = {ConfigCommand.class, LagCommand.class, CallbackStatsCommand.class, LoadCommand.class, ReplayCommand.class,
-                StatsCommand.class, ImportCommand.class, RunCommand.class})
+@Command(
+        name = "jobstream",
+        mixinStandardHelpOptions = true,
+        version = "jobstream 0.1.0",
+        description =
+                "Carries Ansible job events from the running job to the people watching it, and measures the lag.",
+        subcommands = {
+            ConfigCommand.class,
+            LagCommand.class,
+            CallbackStatsCommand.class,
+            LoadCommand.class,
+            ReplayCommand.class,
+            StatsCommand.class,
+            ImportCommand.class,
+            RunCommand.class
+        })
 public final class Main {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -31,18 +31,24 @@ import picocli.CommandLine.Option;
  * {@code --insecure}. A picocli mixin, so every tool spells these options the same way.
  */
 final class NodeClient {
-    @Option(names = "--url", paramLabel = "URL", defaultValue = "${env:JOBSTREAM_URL:-http://127.0.0.1:8052/}",
+    @Option(
+            names = "--url",
+            paramLabel = "URL",
+            defaultValue = "${env:JOBSTREAM_URL:-http://127.0.0.1:8052/}",
             description = "The node's base URL. Default: ${DEFAULT-VALUE} (env JOBSTREAM_URL).")
     URI url;
 
-    @Option(names = "--cacert", paramLabel = "PEM",
+    @Option(
+            names = "--cacert",
+            paramLabel = "PEM",
             description = "Trust this certificate for an https node (e.g. DATA_DIR/tls/self-signed.crt).")
     Path cacert;
 
     @Option(names = "--insecure", description = "Accept any certificate from an https node (testing only).")
     boolean insecure;
 
-    @Mixin Credentials credentials = new Credentials();
+    @Mixin
+    Credentials credentials = new Credentials();
 
     private HttpClient http;
 
@@ -70,9 +76,14 @@ final class NodeClient {
     }
 
     JsonNode getJson(String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = http().send(request(path).timeout(Duration.ofSeconds(30))
-                .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) throw new IOException("GET " + resolve(path) + " answered " + r.statusCode() + ": " + r.body());
+        HttpResponse<String> r = http().send(
+                        request(path)
+                                .timeout(Duration.ofSeconds(30))
+                                .header("Accept", "application/json")
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200)
+            throw new IOException("GET " + resolve(path) + " answered " + r.statusCode() + ": " + r.body());
         return Json.MAPPER.readTree(r.body());
     }
 
@@ -81,23 +92,27 @@ final class NodeClient {
      * message must echo as {@code xrftoken}; returns the socket and that token.
      */
     Socket websocket(WebSocket.Listener listener) throws IOException, InterruptedException {
-        HttpResponse<Void> page = http().send(request("/").timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> page = http().send(
+                        request("/").timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.discarding());
         if (page.statusCode() == 302 || page.statusCode() == 401) {
             throw new IOException(resolve("/") + " wants credentials: give JOBSTREAM_TOKEN or --token-file, --user with"
                     + " JOBSTREAM_PASSWORD or --password-file, or --data-dir of"
                     + " a local node (its cli-token)");
         }
         String token = page.headers().allValues("Set-Cookie").stream()
-                .filter(c -> c.startsWith("csrftoken=")).map(c -> c.substring("csrftoken=".length()).split(";", 2)[0])
-                .findFirst().orElseThrow(() -> new IOException(resolve("/") + " set no csrftoken cookie"));
+                .filter(c -> c.startsWith("csrftoken="))
+                .map(c -> c.substring("csrftoken=".length()).split(";", 2)[0])
+                .findFirst()
+                .orElseThrow(() -> new IOException(resolve("/") + " set no csrftoken cookie"));
         URI base = resolve("/websocket/");
         URI ws = URI.create(base.toString().replaceFirst("^http", "ws"));
         WebSocket.Builder builder = http().newWebSocketBuilder().header("Cookie", "csrftoken=" + token);
         String auth = credentials.authorization(base);
         if (auth != null) builder.header("Authorization", auth);
-        WebSocket socket = builder
-                .connectTimeout(Duration.ofSeconds(5)).buildAsync(ws, listener).orTimeout(10, TimeUnit.SECONDS).join();
+        WebSocket socket = builder.connectTimeout(Duration.ofSeconds(5))
+                .buildAsync(ws, listener)
+                .orTimeout(10, TimeUnit.SECONDS)
+                .join();
         return new Socket(socket, token);
     }
 

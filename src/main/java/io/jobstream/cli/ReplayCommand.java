@@ -30,29 +30,44 @@ import picocli.CommandLine.Spec;
  * read what an admin replays. The events are sent with that token, which is deleted at the end. {@code --as-job}
  * writes into an id of the caller's choosing instead, which only trusted writers (admins) may create.
  */
-@Command(name = "replay", mixinStandardHelpOptions = true,
-        description = "Replay a stored job's events at their recorded pace as a new job (like AWX's replay_job_events).")
+@Command(
+        name = "replay",
+        mixinStandardHelpOptions = true,
+        description =
+                "Replay a stored job's events at their recorded pace as a new job (like AWX's replay_job_events).")
 final class ReplayCommand implements Callable<Integer> {
     private static final int PAGE = 1000;
     private static final Duration ON_TIME = Duration.ofMillis(5);
 
-    @Mixin NodeClient node;
+    @Mixin
+    NodeClient node;
 
     @Parameters(index = "0", paramLabel = "JOB_ID", description = "The stored job to replay.")
     long jobId;
 
-    @Option(names = "--speed", defaultValue = "1", description = "Pace multiplier (2 = twice as fast). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--speed",
+            defaultValue = "1",
+            description = "Pace multiplier (2 = twice as fast). Default: ${DEFAULT-VALUE}.")
     double speed;
 
-    @Option(names = "--as-job", paramLabel = "ID",
-            description = "Job id for the replay (default: a fresh one, allocated by the node). Admins only for a new id.")
+    @Option(
+            names = "--as-job",
+            paramLabel = "ID",
+            description =
+                    "Job id for the replay (default: a fresh one, allocated by the node). Admins only for a new id.")
     Long asJob;
 
-    @Option(names = "--max-gap", defaultValue = "60s", converter = DurationConverter.class, paramLabel = "DURATION",
+    @Option(
+            names = "--max-gap",
+            defaultValue = "60s",
+            converter = DurationConverter.class,
+            paramLabel = "DURATION",
             description = "Longest recorded pause to sit through (after --speed). Default: ${DEFAULT-VALUE}.")
     Duration maxGap;
 
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     private long ontime;
     private long late;
@@ -64,11 +79,13 @@ final class ReplayCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (!(speed > 0)) throw new IllegalArgumentException("--speed must be above 0");
         JsonNode job = node.getJson("/api/v2/jobs/" + jobId + "/");
-        ingest = asJob != null ? IngestSession.asCaller(node, asJob)
+        ingest = asJob != null
+                ? IngestSession.asCaller(node, asJob)
                 : IngestSession.open(node, null, "replay of job " + jobId);
         long target = ingest.job();
-        out.printf("replaying job %d (%s) as job %d at speed %s: %s%n", jobId, job.path("name").asText(""), target,
-                speed, node.resolve("/jobs/" + target));
+        out.printf(
+                "replaying job %d (%s) as job %d at speed %s: %s%n",
+                jobId, job.path("name").asText(""), target, speed, node.resolve("/jobs/" + target));
         out.flush();
 
         Instant start = Instant.now();
@@ -87,14 +104,16 @@ final class ReplayCommand implements Callable<Integer> {
                 Instant created = Timestamps.parse(e.path("created").asText());
                 if (recordingStart == null) recordingStart = created;
                 if (previous != null && created.isAfter(previous)) {
-                    Duration gap = Duration.ofNanos((long) (Duration.between(previous, created).toNanos() / speed));
+                    Duration gap = Duration.ofNanos(
+                            (long) (Duration.between(previous, created).toNanos() / speed));
                     due = due.plus(gap.compareTo(maxGap) > 0 ? maxGap : gap);
                 }
                 previous = created;
                 Duration wait = Duration.between(Instant.now(), start.plus(due));
                 if (wait.compareTo(ON_TIME) > 0) {
                     flush(batch);
-                    TimeUnit.NANOSECONDS.sleep(Duration.between(Instant.now(), start.plus(due)).toNanos());
+                    TimeUnit.NANOSECONDS.sleep(
+                            Duration.between(Instant.now(), start.plus(due)).toNanos());
                     ontime++;
                 } else if (wait.negated().compareTo(ON_TIME) > 0) {
                     late++;
@@ -108,8 +127,12 @@ final class ReplayCommand implements Callable<Integer> {
                 sent++;
             }
         }
-        int finalCounter = job.path("final_counter").isNumber() ? job.path("final_counter").asInt() : lastCounter;
-        batch.append("{\"event\":\"EOF\",\"job_id\":").append(target).append(",\"final_counter\":").append(finalCounter)
+        int finalCounter =
+                job.path("final_counter").isNumber() ? job.path("final_counter").asInt() : lastCounter;
+        batch.append("{\"event\":\"EOF\",\"job_id\":")
+                .append(target)
+                .append(",\"final_counter\":")
+                .append(finalCounter)
                 .append("}\n");
         flush(batch);
         ingest.close();
@@ -118,7 +141,9 @@ final class ReplayCommand implements Callable<Integer> {
         ObjectNode stats = Json.MAPPER.createObjectNode();
         stats.put("events_total", sent);
         stats.putObject("events_ontime").put("total", ontime).put("percentage", pct(ontime, sent));
-        stats.putObject("events_late").put("total", late).put("percentage", pct(late, sent))
+        stats.putObject("events_late")
+                .put("total", late)
+                .put("percentage", pct(late, sent))
                 .put("lateness_total", seconds(latenessTotal))
                 .put("lateness_average", late == 0 ? 0 : seconds(latenessTotal) / late);
         stats.put("recording_duration", seconds(recorded));
@@ -141,8 +166,9 @@ final class ReplayCommand implements Callable<Integer> {
     static String rewrite(JsonNode stored, long jobId) {
         ObjectNode e = Json.MAPPER.createObjectNode();
         e.put("job_id", jobId);
-        for (String f : new String[] {"event", "counter", "uuid", "parent_uuid", "stdout", "start_line", "end_line",
-                "verbosity", "host_name"}) {
+        for (String f : new String[] {
+            "event", "counter", "uuid", "parent_uuid", "stdout", "start_line", "end_line", "verbosity", "host_name"
+        }) {
             if (stored.hasNonNull(f)) e.set(f, stored.get(f));
         }
         e.set("event_data", stored.path("event_data"));

@@ -26,7 +26,9 @@ import picocli.CommandLine.Parameters;
  * terminal shows exactly what ansible-playbook printed. Exit code: 0 successful, 2 failed, 1 error, 3 canceled,
  * 4 when the node refused the launch or could not be reached.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
         description = "Launch a playbook from the node's --playbook-dir and follow its output until it ends.")
 final class RunCommand implements Callable<Integer> {
     private static final Set<String> ACTIVE = Set.of("new", "pending", "waiting", "running");
@@ -34,14 +36,20 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PLAYBOOK", description = "Playbook, relative to the node's --playbook-dir.")
     String playbook;
 
-    @Option(names = {"-i", "--inventory"}, description = "Inventory, relative to the node's --playbook-dir.")
+    @Option(
+            names = {"-i", "--inventory"},
+            description = "Inventory, relative to the node's --playbook-dir.")
     String inventory;
 
-    @Option(names = {"-e", "--extra-vars"}, paramLabel = "KEY=VALUE",
+    @Option(
+            names = {"-e", "--extra-vars"},
+            paramLabel = "KEY=VALUE",
             description = "Extra variable (repeatable); a value is read as JSON when it parses, else as a string.")
     List<String> extraVars = new ArrayList<>();
 
-    @Option(names = {"-l", "--limit"}, description = "Host pattern to limit the run to.")
+    @Option(
+            names = {"-l", "--limit"},
+            description = "Host pattern to limit the run to.")
     String limit;
 
     @Option(names = "-v", description = "More output from ansible-playbook (-v … -vvvvv), as its own -v.")
@@ -50,13 +58,17 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--name", description = "Job name (default: the playbook).")
     String name;
 
-    @Option(names = "--url", defaultValue = "${env:JOBSTREAM_URL:-http://127.0.0.1:8052/}",
+    @Option(
+            names = "--url",
+            defaultValue = "${env:JOBSTREAM_URL:-http://127.0.0.1:8052/}",
             description = "The node. Default: ${DEFAULT-VALUE} (env JOBSTREAM_URL).")
     URI url;
 
-    @Mixin Credentials credentials = new Credentials();
+    @Mixin
+    Credentials credentials = new Credentials();
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     PrintStream out = System.out;
     PrintStream err = System.err;
 
@@ -80,9 +92,14 @@ final class RunCommand implements Callable<Integer> {
         }
         HttpResponse<String> launched;
         try {
-            launched = http.send(credentials.request(base.resolve("api/v2/jobs/")).timeout(Duration.ofSeconds(30))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+            launched = http.send(
+                    credentials
+                            .request(base.resolve("api/v2/jobs/"))
+                            .timeout(Duration.ofSeconds(30))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             err.println("jobstream run: cannot reach " + base + ": " + e.getMessage());
             return 4;
@@ -151,15 +168,20 @@ final class RunCommand implements Callable<Integer> {
     private JsonNode get(URI uri) throws Exception {
         for (int attempt = 1; ; attempt++) {
             try {
-                HttpResponse<String> r = http.send(credentials.request(uri).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse<String> r = http.send(
+                        credentials
+                                .request(uri)
+                                .timeout(Duration.ofSeconds(30))
+                                .GET()
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) return Json.MAPPER.readTree(r.body());
-                if (attempt >= 20) throw new IOException("GET " + uri + " answered " + r.statusCode() + ": " + r.body());
+                if (attempt >= 20)
+                    throw new IOException("GET " + uri + " answered " + r.statusCode() + ": " + r.body());
             } catch (IOException e) {
                 if (attempt >= 20) throw e;
             }
             Thread.sleep(500);
         }
     }
-
 }

@@ -28,7 +28,8 @@ final class ServeCommand {
         spec.name("serve").mixinStandardHelpOptions(true);
         spec.usageMessage().description("Run a jobstream node (embedded PostgreSQL unless --database-url is given).");
         for (Setting s : Settings.ALL) {
-            OptionSpec.Builder o = OptionSpec.builder(s.flag()).type(String.class)
+            OptionSpec.Builder o = OptionSpec.builder(s.flag())
+                    .type(String.class)
                     .description(s.doc() + " Default: " + (s.defaultValue().isEmpty() ? "(none)" : s.defaultValue())
                             + ". Env: " + s.env() + ".");
             if (Settings.isSwitch(s)) o.arity("0..1").fallbackValue("true").paramLabel("[true|false]");
@@ -54,11 +55,14 @@ final class ServeCommand {
         }
         Server server = new Server(config, Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("jobstream: stopping (committing queued events)...");
-            server.close();
-            stopped.countDown();
-        }, "jobstream-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            System.err.println("jobstream: stopping (committing queued events)...");
+                            server.close();
+                            stopped.countDown();
+                        },
+                        "jobstream-shutdown"));
         server.start();
         System.out.println("jobstream is running: open " + server.uri() + " (Ctrl-C stops it)");
         try {

@@ -7,9 +7,16 @@ import java.util.Optional;
 
 /** The whole, validated configuration of one node. Built by {@link ConfigLoader}; immutable. */
 public record Config(
-        HttpConfig http, DatabaseConfig database, IngestConfig ingest, QueueConfig queue,
-        PersistConfig persist, WsConfig ws, ClusterConfig cluster, boolean demo,
-        JobsConfig jobs, AuthConfig auth) {
+        HttpConfig http,
+        DatabaseConfig database,
+        IngestConfig ingest,
+        QueueConfig queue,
+        PersistConfig persist,
+        WsConfig ws,
+        ClusterConfig cluster,
+        boolean demo,
+        JobsConfig jobs,
+        AuthConfig auth) {
 
     /**
      * @param idleTimeout    a connection that sends nothing for this long is closed
@@ -20,8 +27,14 @@ public record Config(
      * @param maxRequestsPerUser HTTP requests one user (or API token) may have in progress at once, ingest excepted;
      *                           0 = no limit ({@code http.max-requests-per-user})
      */
-    public record HttpConfig(String host, int port, TlsConfig tls, Duration idleTimeout, long minRequestRate,
-                             Downloads downloads, int maxRequestsPerUser) {
+    public record HttpConfig(
+            String host,
+            int port,
+            TlsConfig tls,
+            Duration idleTimeout,
+            long minRequestRate,
+            Downloads downloads,
+            int maxRequestsPerUser) {
         public static final int DEFAULT_MAX_REQUESTS_PER_USER = 8;
 
         public HttpConfig(String host, int port, TlsConfig tls, Duration idleTimeout, long minRequestRate) {
@@ -68,8 +81,13 @@ public record Config(
      * @param rateBurst    events an emitter may send at once before it is held to {@code maxRate}
      * @param maxJsonDepth deepest JSON nesting accepted in one event
      */
-    public record IngestConfig(int maxEventBytes, long maxRequestBytes, Duration commitTimeout, int maxRate,
-                               int rateBurst, int maxJsonDepth) {
+    public record IngestConfig(
+            int maxEventBytes,
+            long maxRequestBytes,
+            Duration commitTimeout,
+            int maxRate,
+            int rateBurst,
+            int maxJsonDepth) {
         /** No rate limit and the default nesting depth (tests). */
         public IngestConfig(int maxEventBytes, long maxRequestBytes, Duration commitTimeout) {
             this(maxEventBytes, maxRequestBytes, commitTimeout, 0, 0, 200);
@@ -87,11 +105,22 @@ public record Config(
      *                     0 = no limit; the excess is delayed (read from the store at that rate), never dropped
      * @param limits       what a browser may send and open
      */
-    public record WsConfig(int outboxCapacity, Duration gapWait, Duration holeWait, int maxEventRate, WsLimits limits,
-                           OutboxBytes outboxBytes) {
+    public record WsConfig(
+            int outboxCapacity,
+            Duration gapWait,
+            Duration holeWait,
+            int maxEventRate,
+            WsLimits limits,
+            OutboxBytes outboxBytes) {
         /** The default waits, no event rate limit and {@link WsLimits#LENIENT} (tests and benchmarks). */
         public WsConfig(int outboxCapacity) {
-            this(outboxCapacity, Duration.ofSeconds(2), Duration.ofSeconds(5), 0, WsLimits.LENIENT, OutboxBytes.DEFAULT);
+            this(
+                    outboxCapacity,
+                    Duration.ofSeconds(2),
+                    Duration.ofSeconds(5),
+                    0,
+                    WsLimits.LENIENT,
+                    OutboxBytes.DEFAULT);
         }
     }
 
@@ -117,8 +146,14 @@ public record Config(
      * @param idleTimeout           a connection on which nothing moves for this long (nothing read, writes stuck) is closed
      * @param maxSubscribesPerUser  subscribe messages per second per user over all its connections, 0 = no limit
      */
-    public record WsLimits(int maxMessageBytes, int maxSubscriptions, int maxConnectionsPerUser, int maxMessageRate,
-                           int maxJsonDepth, Duration idleTimeout, int maxSubscribesPerUser) {
+    public record WsLimits(
+            int maxMessageBytes,
+            int maxSubscriptions,
+            int maxConnectionsPerUser,
+            int maxMessageRate,
+            int maxJsonDepth,
+            Duration idleTimeout,
+            int maxSubscribesPerUser) {
         /** Limits no well-behaved test or benchmark client reaches: one user may open any number of connections. */
         public static final WsLimits LENIENT = new WsLimits(64 << 10, 1000, 0, 0, 16, Duration.ofSeconds(30), 0);
     }
@@ -141,15 +176,23 @@ public record Config(
      * @param passEnv           names of the node's environment variables ansible-playbook gets beyond the fixed allow-list
      * @param maxLaunchesPerMinute launches one user may make in any minute (0 = no limit)
      */
-    public record JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace,
-                             String ansiblePlaybook, int maxRunningPerUser, int maxPendingPerUser,
-                             List<String> passEnv, int maxLaunchesPerMinute) {
+    public record JobsConfig(
+            Path playbookDir,
+            int maxRunning,
+            int maxPending,
+            Duration cancelGrace,
+            String ansiblePlaybook,
+            int maxRunningPerUser,
+            int maxPendingPerUser,
+            List<String> passEnv,
+            int maxLaunchesPerMinute) {
         public JobsConfig {
             passEnv = List.copyOf(passEnv);
         }
 
         /** No per-user share beyond the totals, no launch rate and no extra environment (tests). */
-        public JobsConfig(Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace, String ansiblePlaybook) {
+        public JobsConfig(
+                Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace, String ansiblePlaybook) {
             this(playbookDir, maxRunning, maxPending, cancelGrace, ansiblePlaybook, 0, maxPending, List.of(), 0);
         }
     }
@@ -161,17 +204,23 @@ public record Config(
      * @param basicCache       how long a verified Basic credential is remembered (zero = not at all)
      * @param adminsOnlyLaunch whether only superusers may launch playbooks
      */
-    public record AuthConfig(String adminPassword, Duration sessionTimeout, Duration basicCache, boolean adminsOnlyLaunch,
-                             AuthLimits limits) {
+    public record AuthConfig(
+            String adminPassword,
+            Duration sessionTimeout,
+            Duration basicCache,
+            boolean adminsOnlyLaunch,
+            AuthLimits limits) {
         /** With {@link AuthLimits#DEFAULTS}. */
-        public AuthConfig(String adminPassword, Duration sessionTimeout, Duration basicCache, boolean adminsOnlyLaunch) {
+        public AuthConfig(
+                String adminPassword, Duration sessionTimeout, Duration basicCache, boolean adminsOnlyLaunch) {
             this(adminPassword, sessionTimeout, basicCache, adminsOnlyLaunch, AuthLimits.DEFAULTS);
         }
 
         @Override
         public String toString() { // never print the password
             return "AuthConfig[adminPassword=" + (adminPassword.isEmpty() ? "" : "***") + ", sessionTimeout="
-                    + sessionTimeout + ", basicCache=" + basicCache + ", adminsOnlyLaunch=" + adminsOnlyLaunch + ", limits=" + limits + "]";
+                    + sessionTimeout + ", basicCache=" + basicCache + ", adminsOnlyLaunch=" + adminsOnlyLaunch
+                    + ", limits=" + limits + "]";
         }
     }
 
@@ -186,14 +235,22 @@ public record Config(
      * @param maxNewJobsPerUser      token-allocated jobs without events per user
      * @param maxNewPartitions       new event partitions per minute (0 = no limit)
      */
-    public record AuthLimits(int failedLoginsPerAddress, int failedLoginsPerUser, int hashConcurrency, Duration hashWait,
-                             int maxTokensPerUser, int maxNewJobsPerUser, int maxNewPartitions,
-                             int failedRequestsPerAddress) {
+    public record AuthLimits(
+            int failedLoginsPerAddress,
+            int failedLoginsPerUser,
+            int hashConcurrency,
+            Duration hashWait,
+            int maxTokensPerUser,
+            int maxNewJobsPerUser,
+            int maxNewPartitions,
+            int failedRequestsPerAddress) {
         public static final AuthLimits DEFAULTS = new AuthLimits(20, 10, 0, Duration.ofSeconds(2), 100, 20, 60, 300);
 
         /** The configured hashing slots, 0 resolved. */
         public int hashSlots() {
-            return hashConcurrency > 0 ? hashConcurrency : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+            return hashConcurrency > 0
+                    ? hashConcurrency
+                    : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
         }
     }
 

@@ -43,29 +43,42 @@ public final class ConfigLoader {
     }
 
     private Config build() {
-        var http = new Config.HttpConfig(string(Settings.HOST), intIn(Settings.PORT, 0, 65535), tls(),
-                duration(Settings.HTTP_IDLE_TIMEOUT, Duration.ofMillis(100)), size(Settings.HTTP_MIN_REQUEST_RATE, 0, 1L << 30),
-                new Config.Downloads(size(Settings.HTTP_DOWNLOAD_PAGE_SIZE, 64L << 10, 1L << 30),
-                        size(Settings.HTTP_MIN_RESPONSE_RATE, 0, 1L << 30), Config.Downloads.DEFAULT.rateGrace(),
+        var http = new Config.HttpConfig(
+                string(Settings.HOST),
+                intIn(Settings.PORT, 0, 65535),
+                tls(),
+                duration(Settings.HTTP_IDLE_TIMEOUT, Duration.ofMillis(100)),
+                size(Settings.HTTP_MIN_REQUEST_RATE, 0, 1L << 30),
+                new Config.Downloads(
+                        size(Settings.HTTP_DOWNLOAD_PAGE_SIZE, 64L << 10, 1L << 30),
+                        size(Settings.HTTP_MIN_RESPONSE_RATE, 0, 1L << 30),
+                        Config.Downloads.DEFAULT.rateGrace(),
                         intIn(Settings.HTTP_MAX_DOWNLOADS_PER_USER, 0, 100_000)),
                 intIn(Settings.HTTP_MAX_REQUESTS_PER_USER, 0, 100_000));
         Path dataDir = Path.of(string(Settings.DATA_DIR));
         String binaries = string(Settings.DATABASE_BINARIES_DIR);
-        var db = new Config.DatabaseConfig(databaseUrl(), dataDir, intIn(Settings.DATABASE_POOL_SIZE, 2, 200),
+        var db = new Config.DatabaseConfig(
+                databaseUrl(),
+                dataDir,
+                intIn(Settings.DATABASE_POOL_SIZE, 2, 200),
                 binaries.isEmpty() ? dataDir.resolve("pg-bin") : Path.of(binaries));
         var ingest = new Config.IngestConfig(
                 (int) size(Settings.MAX_EVENT_SIZE, 1024, 256L << 20),
                 size(Settings.MAX_REQUEST_SIZE, 1024, 1L << 30),
                 duration(Settings.COMMIT_TIMEOUT, Duration.ofMillis(100)),
-                intIn(Settings.MAX_RATE, 0, 100_000_000), intIn(Settings.RATE_BURST, 0, 100_000_000),
+                intIn(Settings.MAX_RATE, 0, 100_000_000),
+                intIn(Settings.RATE_BURST, 0, 100_000_000),
                 intIn(Settings.MAX_JSON_DEPTH, 4, 1000)); // 1000: event.Json.MAX_NESTING_DEPTH
-        var queue = new Config.QueueConfig(intIn(Settings.QUEUE_CAPACITY, 1, 10_000_000),
-                size(Settings.QUEUE_MAX_BYTES, 1L << 20, 1L << 40));
-        var persist = new Config.PersistConfig(intIn(Settings.MAX_BATCH, 1, 100_000),
-                duration(Settings.MAX_RETRY_BACKOFF, Duration.ofMillis(10)));
-        var ws = new Config.WsConfig(intIn(Settings.OUTBOX_CAPACITY, 1, 10_000_000),
-                duration(Settings.GAP_WAIT, Duration.ofMillis(1)), duration(Settings.HOLE_WAIT, Duration.ofMillis(1)),
-                intIn(Settings.MAX_EVENT_RATE, 0, 10_000_000), new Config.WsLimits(
+        var queue = new Config.QueueConfig(
+                intIn(Settings.QUEUE_CAPACITY, 1, 10_000_000), size(Settings.QUEUE_MAX_BYTES, 1L << 20, 1L << 40));
+        var persist = new Config.PersistConfig(
+                intIn(Settings.MAX_BATCH, 1, 100_000), duration(Settings.MAX_RETRY_BACKOFF, Duration.ofMillis(10)));
+        var ws = new Config.WsConfig(
+                intIn(Settings.OUTBOX_CAPACITY, 1, 10_000_000),
+                duration(Settings.GAP_WAIT, Duration.ofMillis(1)),
+                duration(Settings.HOLE_WAIT, Duration.ofMillis(1)),
+                intIn(Settings.MAX_EVENT_RATE, 0, 10_000_000),
+                new Config.WsLimits(
                         (int) size(Settings.WS_MAX_MESSAGE_SIZE, 1024, 64L << 20),
                         intIn(Settings.WS_MAX_SUBSCRIPTIONS, 1, 1_000_000),
                         intIn(Settings.WS_MAX_CONNECTIONS_PER_USER, 0, 1_000_000),
@@ -73,23 +86,39 @@ public final class ConfigLoader {
                         intIn(Settings.WS_MAX_JSON_DEPTH, 4, 1000),
                         duration(Settings.WS_IDLE_TIMEOUT, Duration.ofMillis(100)),
                         intIn(Settings.WS_MAX_SUBSCRIBES_PER_USER, 0, 1_000_000)),
-                new Config.OutboxBytes(size(Settings.WS_OUTBOX_MAX_BYTES, 64L << 10, 1L << 40),
+                new Config.OutboxBytes(
+                        size(Settings.WS_OUTBOX_MAX_BYTES, 64L << 10, 1L << 40),
                         size(Settings.WS_OUTBOX_MAX_BYTES_PER_USER, 64L << 10, 1L << 40),
                         size(Settings.WS_OUTBOX_MAX_BYTES_TOTAL, 64L << 10, 1L << 40)));
-        var cluster = new Config.ClusterConfig(redisUrl(), nodeName(), duration(Settings.NODE_TIMEOUT, Duration.ofSeconds(1)),
+        var cluster = new Config.ClusterConfig(
+                redisUrl(),
+                nodeName(),
+                duration(Settings.NODE_TIMEOUT, Duration.ofSeconds(1)),
                 bool(Settings.REDIS_WAIT_AOF));
         boolean demo = bool(Settings.DEMO);
-        var jobs = new Config.JobsConfig(Path.of(string(Settings.PLAYBOOK_DIR)), intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),
-                intIn(Settings.JOBS_MAX_PENDING, 0, 1_000_000), duration(Settings.JOBS_CANCEL_GRACE, Duration.ofMillis(100)),
-                string(Settings.ANSIBLE_PLAYBOOK), intIn(Settings.JOBS_MAX_RUNNING_PER_USER, 0, 1000),
-                intIn(Settings.JOBS_MAX_PENDING_PER_USER, 0, 1_000_000), names(Settings.JOBS_PASS_ENV),
+        var jobs = new Config.JobsConfig(
+                Path.of(string(Settings.PLAYBOOK_DIR)),
+                intIn(Settings.JOBS_MAX_RUNNING, 1, 1000),
+                intIn(Settings.JOBS_MAX_PENDING, 0, 1_000_000),
+                duration(Settings.JOBS_CANCEL_GRACE, Duration.ofMillis(100)),
+                string(Settings.ANSIBLE_PLAYBOOK),
+                intIn(Settings.JOBS_MAX_RUNNING_PER_USER, 0, 1000),
+                intIn(Settings.JOBS_MAX_PENDING_PER_USER, 0, 1_000_000),
+                names(Settings.JOBS_PASS_ENV),
                 intIn(Settings.JOBS_MAX_LAUNCHES_PER_MINUTE, 0, 1_000_000));
-        var auth = new Config.AuthConfig(string(Settings.ADMIN_PASSWORD), duration(Settings.SESSION_TIMEOUT,
-                Duration.ofMinutes(1)), duration(Settings.BASIC_CACHE, Duration.ZERO), launchBy(), new Config.AuthLimits(
-                intIn(Settings.FAILED_LOGINS_PER_ADDRESS, 1, 1_000_000), intIn(Settings.FAILED_LOGINS_PER_USER, 1, 1_000_000),
-                intIn(Settings.HASH_CONCURRENCY, 0, 1024), duration(Settings.HASH_WAIT, Duration.ZERO),
-                intIn(Settings.MAX_TOKENS_PER_USER, 1, 1_000_000), intIn(Settings.MAX_NEW_JOBS_PER_USER, 1, 1_000_000),
-                intIn(Settings.MAX_NEW_PARTITIONS, 0, 1_000_000), intIn(Settings.FAILED_REQUESTS_PER_ADDRESS, 0, 1_000_000)));
+        var auth = new Config.AuthConfig(
+                string(Settings.ADMIN_PASSWORD),
+                duration(Settings.SESSION_TIMEOUT, Duration.ofMinutes(1)),
+                duration(Settings.BASIC_CACHE, Duration.ZERO),
+                launchBy(),
+                new Config.AuthLimits(
+                        intIn(Settings.FAILED_LOGINS_PER_ADDRESS, 1, 1_000_000),
+                                intIn(Settings.FAILED_LOGINS_PER_USER, 1, 1_000_000),
+                        intIn(Settings.HASH_CONCURRENCY, 0, 1024), duration(Settings.HASH_WAIT, Duration.ZERO),
+                        intIn(Settings.MAX_TOKENS_PER_USER, 1, 1_000_000),
+                                intIn(Settings.MAX_NEW_JOBS_PER_USER, 1, 1_000_000),
+                        intIn(Settings.MAX_NEW_PARTITIONS, 0, 1_000_000),
+                                intIn(Settings.FAILED_REQUESTS_PER_ADDRESS, 0, 1_000_000)));
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
             problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());
         }
@@ -110,7 +139,8 @@ public final class ConfigLoader {
         Optional<Path> key = readableFile(Settings.TLS_KEY);
         boolean selfSigned = bool(Settings.TLS_SELF_SIGNED);
         if (cert.isPresent() != key.isPresent()) {
-            problems.add(Settings.TLS_CERT.key() + " and " + Settings.TLS_KEY.key() + " go together; only one was given");
+            problems.add(
+                    Settings.TLS_CERT.key() + " and " + Settings.TLS_KEY.key() + " go together; only one was given");
         }
         if (selfSigned && cert.isPresent()) {
             problems.add(Settings.TLS_SELF_SIGNED.key() + " and " + Settings.TLS_CERT.key() + " exclude each other");
@@ -123,14 +153,17 @@ public final class ConfigLoader {
         if (v.isEmpty()) return Optional.empty();
         Path p = Path.of(v);
         if (!Files.isReadable(p) || Files.isDirectory(p)) {
-            problems.add(s.key() + " must be a readable file, was '" + v + "' (flag " + s.flag() + ", env " + s.env() + ")");
+            problems.add(
+                    s.key() + " must be a readable file, was '" + v + "' (flag " + s.flag() + ", env " + s.env() + ")");
         }
         return Optional.of(p);
     }
 
     private String databaseUrl() {
         String url = string(Settings.DATABASE_URL);
-        if (!url.isEmpty() && !url.startsWith("postgresql://") && !url.startsWith("postgres://")
+        if (!url.isEmpty()
+                && !url.startsWith("postgresql://")
+                && !url.startsWith("postgres://")
                 && !url.startsWith("jdbc:postgresql://")) {
             problems.add(Settings.DATABASE_URL.key() + " must start with postgresql://, was " + redacted(url));
         }
@@ -154,7 +187,8 @@ public final class ConfigLoader {
         String name = string(Settings.NODE_NAME);
         if (!name.isEmpty()) {
             if (!name.matches("[A-Za-z0-9._-]{1,100}")) {
-                problems.add(Settings.NODE_NAME.key() + " may hold only letters, digits, '.', '_' and '-', was " + name);
+                problems.add(
+                        Settings.NODE_NAME.key() + " may hold only letters, digits, '.', '_' and '-', was " + name);
             }
             return name;
         }
@@ -188,29 +222,39 @@ public final class ConfigLoader {
     }
 
     private int intIn(Setting s, int min, int max) {
-        return parse(s, v -> {
-            int n = Integer.parseInt(v);
-            if (n < min || n > max) throw new IllegalArgumentException("must be from " + min + " to " + max);
-            return n;
-        }, 0);
+        return parse(
+                s,
+                v -> {
+                    int n = Integer.parseInt(v);
+                    if (n < min || n > max) throw new IllegalArgumentException("must be from " + min + " to " + max);
+                    return n;
+                },
+                0);
     }
 
     private boolean bool(Setting s) {
-        return parse(s, v -> switch (v.toLowerCase(Locale.ROOT)) {
-            case "true", "yes", "1", "on" -> true;
-            case "false", "no", "0", "off", "" -> false;
-            default -> throw new IllegalArgumentException("must be true or false");
-        }, false);
+        return parse(
+                s,
+                v -> switch (v.toLowerCase(Locale.ROOT)) {
+                    case "true", "yes", "1", "on" -> true;
+                    case "false", "no", "0", "off", "" -> false;
+                    default -> throw new IllegalArgumentException("must be true or false");
+                },
+                false);
     }
 
     private long size(Setting s, long min, long max) {
-        return parse(s, v -> {
-            Matcher m = SIZE.matcher(v);
-            if (!m.matches()) throw new IllegalArgumentException("must be a size such as 512KiB or 2MiB");
-            long n = Long.parseLong(m.group(1)) * multiplier(m.group(2));
-            if (n < min || n > max) throw new IllegalArgumentException("must be from " + min + " to " + max + " bytes");
-            return n;
-        }, 0L);
+        return parse(
+                s,
+                v -> {
+                    Matcher m = SIZE.matcher(v);
+                    if (!m.matches()) throw new IllegalArgumentException("must be a size such as 512KiB or 2MiB");
+                    long n = Long.parseLong(m.group(1)) * multiplier(m.group(2));
+                    if (n < min || n > max)
+                        throw new IllegalArgumentException("must be from " + min + " to " + max + " bytes");
+                    return n;
+                },
+                0L);
     }
 
     private static long multiplier(String unit) {
@@ -227,11 +271,15 @@ public final class ConfigLoader {
     }
 
     private Duration duration(Setting s, Duration min) {
-        return parse(s, v -> {
-            Duration d = parseDuration(v);
-            if (d.compareTo(min) < 0) throw new IllegalArgumentException("must be at least " + min.toMillis() + "ms");
-            return d;
-        }, Duration.ZERO);
+        return parse(
+                s,
+                v -> {
+                    Duration d = parseDuration(v);
+                    if (d.compareTo(min) < 0)
+                        throw new IllegalArgumentException("must be at least " + min.toMillis() + "ms");
+                    return d;
+                },
+                Duration.ZERO);
     }
 
     /** A duration as settings and flags spell it: 500ms, 30s, 5m or 1h. */

@@ -33,8 +33,12 @@ public final class PrivateFiles {
     private static final Set<PosixFilePermission> DIRECTORY = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> GROUP_AND_OTHERS = EnumSet.of(
-            PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
-            PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+            PosixFilePermission.GROUP_READ,
+            PosixFilePermission.GROUP_WRITE,
+            PosixFilePermission.GROUP_EXECUTE,
+            PosixFilePermission.OTHERS_READ,
+            PosixFilePermission.OTHERS_WRITE,
+            PosixFilePermission.OTHERS_EXECUTE);
 
     private PrivateFiles() {}
 
@@ -86,8 +90,14 @@ public final class PrivateFiles {
      * the umask. A symlink in its place is refused.
      */
     public static Path emptyFile(Path file) {
-        try (FileChannel ignored = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS), attribute(FILE))) {
+        try (FileChannel ignored = FileChannel.open(
+                file,
+                Set.of(
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING,
+                        LinkOption.NOFOLLOW_LINKS),
+                attribute(FILE))) {
             Files.setPosixFilePermissions(file, FILE);
             return file;
         } catch (IOException e) {
@@ -98,8 +108,8 @@ public final class PrivateFiles {
     /** Writes {@code file} (mode 0600) through a temporary file in the same directory, so it is never seen half-written. */
     public static Path writeString(Path file, String content) {
         try {
-            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp",
-                    attribute(FILE));
+            Path tmp = Files.createTempFile(
+                    file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp", attribute(FILE));
             try {
                 Files.writeString(tmp, content, StandardCharsets.UTF_8);
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

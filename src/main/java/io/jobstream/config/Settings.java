@@ -4,195 +4,370 @@ import java.util.List;
 
 /** Every setting in one place: {@code ./jobstream config defaults} prints this table. */
 public final class Settings {
-    public static final Setting HOST = new Setting("host", "127.0.0.1", "Address to listen on for HTTP and websockets.");
+    public static final Setting HOST =
+            new Setting("host", "127.0.0.1", "Address to listen on for HTTP and websockets.");
     public static final Setting PORT = new Setting("port", "8052", "Port for HTTP and websockets (0 = any free port).");
-    public static final Setting DATA_DIR = new Setting("data-dir", "./data",
+    public static final Setting DATA_DIR = new Setting(
+            "data-dir",
+            "./data",
             "Where the node keeps its files: embedded PostgreSQL data, job output, cli-token (created on first start;"
                     + " private to the node's user: 0700, files 0600, looser modes are fixed on start).");
-    public static final Setting DATABASE_URL = new Setting("database-url", "",
+    public static final Setting DATABASE_URL = new Setting(
+            "database-url",
+            "",
             "External PostgreSQL (postgresql://user:pass@host:port/db); empty = embedded PostgreSQL under data-dir.");
-    public static final Setting DATABASE_BINARIES_DIR = new Setting("database.binaries-dir", "",
+    public static final Setting DATABASE_BINARIES_DIR = new Setting(
+            "database.binaries-dir",
+            "",
             "Where the embedded PostgreSQL's binaries are unpacked (made private, 0700); empty = <data-dir>/pg-bin."
                     + " Never a directory other users can write to: the node runs what it finds there.");
-    public static final Setting DATABASE_POOL_SIZE = new Setting("database.pool-size", "8",
-            "JDBC connections: one for the receiver, the rest for the REST read side.");
-    public static final Setting MAX_EVENT_SIZE = new Setting("ingest.max-event-size", "2MiB",
+    public static final Setting DATABASE_POOL_SIZE = new Setting(
+            "database.pool-size", "8", "JDBC connections: one for the receiver, the rest for the REST read side.");
+    public static final Setting MAX_EVENT_SIZE = new Setting(
+            "ingest.max-event-size",
+            "2MiB",
             "Largest single event accepted; a larger one is rejected with its line number.");
-    public static final Setting MAX_REQUEST_SIZE = new Setting("ingest.max-request-size", "64MiB",
-            "Largest ingest request body; a larger one gets 413.");
-    public static final Setting MAX_RATE = new Setting("ingest.max-rate", "0",
+    public static final Setting MAX_REQUEST_SIZE =
+            new Setting("ingest.max-request-size", "64MiB", "Largest ingest request body; a larger one gets 413.");
+    public static final Setting MAX_RATE = new Setting(
+            "ingest.max-rate",
+            "0",
             "Events per second each emitter may send (token bucket per emitter: its ingest token, else its address);"
                     + " 0 = no limit. A request over it gets 429 with Retry-After and nothing of it is stored.");
-    public static final Setting RATE_BURST = new Setting("ingest.rate-burst", "0",
+    public static final Setting RATE_BURST = new Setting(
+            "ingest.rate-burst",
+            "0",
             "Events an emitter may send at once above ingest.max-rate before it is held to the rate;"
                     + " 0 = one second's worth.");
-    public static final Setting MAX_JSON_DEPTH = new Setting("ingest.max-json-depth", "200",
+    public static final Setting MAX_JSON_DEPTH = new Setting(
+            "ingest.max-json-depth",
+            "200",
             "Deepest JSON nesting accepted in an ingest event (4 to 1000); a deeper line is rejected.");
-    public static final Setting COMMIT_TIMEOUT = new Setting("ingest.commit-timeout", "30s",
+    public static final Setting COMMIT_TIMEOUT = new Setting(
+            "ingest.commit-timeout",
+            "30s",
             "How long an ingest request waits for its events to commit before answering 503 (they stay queued).");
-    public static final Setting QUEUE_CAPACITY = new Setting("queue.capacity", "100000",
+    public static final Setting QUEUE_CAPACITY = new Setting(
+            "queue.capacity",
+            "100000",
             "Events accepted but not yet committed (cluster mode: in the Redis stream, all nodes); when full, ingest"
                     + " answers 503 + Retry-After.");
-    public static final Setting QUEUE_MAX_BYTES = new Setting("queue.max-bytes", "256MiB",
+    public static final Setting QUEUE_MAX_BYTES = new Setting(
+            "queue.max-bytes",
+            "256MiB",
             "Most memory the queued events may take (estimated); when reached, ingest answers 503 + Retry-After."
                     + " Single node only; in cluster mode queue.capacity bounds the Redis stream.");
-    public static final Setting MAX_BATCH = new Setting("persist.max-batch", "2000",
-            "Most events the receiver writes in one COPY transaction.");
-    public static final Setting MAX_RETRY_BACKOFF = new Setting("persist.max-retry-backoff", "10s",
+    public static final Setting MAX_BATCH =
+            new Setting("persist.max-batch", "2000", "Most events the receiver writes in one COPY transaction.");
+    public static final Setting MAX_RETRY_BACKOFF = new Setting(
+            "persist.max-retry-backoff",
+            "10s",
             "Longest pause between retries while the database is failing (backoff doubles up to this).");
-    public static final Setting OUTBOX_CAPACITY = new Setting("ws.outbox-capacity", "10000",
+    public static final Setting OUTBOX_CAPACITY = new Setting(
+            "ws.outbox-capacity",
+            "10000",
             "Event messages queued per websocket subscriber; a job that overflows it is caught up from the store.");
-    public static final Setting WS_OUTBOX_MAX_BYTES = new Setting("ws.outbox-max-bytes", "16MiB",
+    public static final Setting WS_OUTBOX_MAX_BYTES = new Setting(
+            "ws.outbox-max-bytes",
+            "16MiB",
             "Bytes of event messages held per websocket connection (queued, or given to the socket and not yet"
                     + " written); beyond it the job is caught up from the store as the client reads, as for a full"
                     + " outbox. A connection holding nothing always gets one message.");
-    public static final Setting WS_OUTBOX_MAX_BYTES_PER_USER = new Setting("ws.outbox-max-bytes-per-user", "64MiB",
+    public static final Setting WS_OUTBOX_MAX_BYTES_PER_USER = new Setting(
+            "ws.outbox-max-bytes-per-user",
+            "64MiB",
             "The same over all websocket connections of one user, for messages built for one subscriber (read from"
                     + " the store: resume, gap fill, catch-up; live frames are shared by a job's subscribers and count"
                     + " per connection only): a user whose clients stop reading holds at most this (plus one message),"
                     + " and only that user's other connections wait.");
-    public static final Setting WS_OUTBOX_MAX_BYTES_TOTAL = new Setting("ws.outbox-max-bytes-total", "256MiB",
+    public static final Setting WS_OUTBOX_MAX_BYTES_TOTAL = new Setting(
+            "ws.outbox-max-bytes-total",
+            "256MiB",
             "The same over the node (metric ws_outbox_bytes); when reached, only connections holding nothing get"
                     + " a message, one at a time. Size the heap above it.");
-    public static final Setting GAP_WAIT = new Setting("ws.gap-wait", "2s",
+    public static final Setting GAP_WAIT = new Setting(
+            "ws.gap-wait",
+            "2s",
             "How long a subscriber holds later events of a job while an earlier counter is missing, before it"
                     + " fills the gap from the store.");
-    public static final Setting HOLE_WAIT = new Setting("ws.hole-wait", "5s",
+    public static final Setting HOLE_WAIT = new Setting(
+            "ws.hole-wait",
+            "5s",
             "How long a counter missing from the store (while later ones are stored) is waited for before"
                     + " subscribers skip it (logged, counted in ws_holes_skipped_total).");
-    public static final Setting MAX_EVENT_RATE = new Setting("ws.max-event-rate", "0",
+    public static final Setting MAX_EVENT_RATE = new Setting(
+            "ws.max-event-rate",
+            "0",
             "AWX's MAX_WEBSOCKET_EVENT_RATE: events per second per job sent live to each subscriber; 0 = no limit."
                     + " The excess is not dropped: it follows from the store at that rate.");
-    public static final Setting WS_MAX_MESSAGE_SIZE = new Setting("ws.max-message-size", "64KiB",
+    public static final Setting WS_MAX_MESSAGE_SIZE = new Setting(
+            "ws.max-message-size",
+            "64KiB",
             "Largest message a browser may send on the websocket; a larger one closes the connection with 1009.");
-    public static final Setting WS_MAX_SUBSCRIPTIONS = new Setting("ws.max-subscriptions", "100",
+    public static final Setting WS_MAX_SUBSCRIPTIONS = new Setting(
+            "ws.max-subscriptions",
+            "100",
             "Groups one websocket connection may be subscribed to; a subscribe asking for more gets an error and"
                     + " changes nothing.");
-    public static final Setting WS_MAX_CONNECTIONS_PER_USER = new Setting("ws.max-connections-per-user", "100",
+    public static final Setting WS_MAX_CONNECTIONS_PER_USER = new Setting(
+            "ws.max-connections-per-user",
+            "100",
             "Open websocket connections per user; one more is closed at the handshake with 1008; 0 = no limit.");
-    public static final Setting WS_MAX_MESSAGE_RATE = new Setting("ws.max-message-rate", "20",
+    public static final Setting WS_MAX_MESSAGE_RATE = new Setting(
+            "ws.max-message-rate",
+            "20",
             "Messages per second a browser may send on one websocket connection; the excess gets an error"
                     + " reply and is ignored; 0 = no limit.");
-    public static final Setting WS_MAX_SUBSCRIBES_PER_USER = new Setting("ws.max-subscribes-per-user", "500",
+    public static final Setting WS_MAX_SUBSCRIBES_PER_USER = new Setting(
+            "ws.max-subscribes-per-user",
+            "500",
             "Jobs that one user's subscribe messages may name per second over all its websocket connections (what a"
                     + " subscribe costs grows with its jobs: access check, position read, hub changes; 500 lets every"
                     + " tab of a user resubscribe at once, a window's first message always passes); the excess gets an"
                     + " error reply and changes nothing; 0 = no limit.");
-    public static final Setting WS_MAX_JSON_DEPTH = new Setting("ws.max-json-depth", "16",
+    public static final Setting WS_MAX_JSON_DEPTH = new Setting(
+            "ws.max-json-depth",
+            "16",
             "Deepest JSON nesting accepted in a websocket message (AWX's messages need 3); a deeper one gets an error.");
-    public static final Setting WS_IDLE_TIMEOUT = new Setting("ws.idle-timeout", "30s",
+    public static final Setting WS_IDLE_TIMEOUT = new Setting(
+            "ws.idle-timeout",
+            "30s",
             "Close a websocket connection on which nothing moves for this long: the browser sends nothing and the"
                     + " node's writes to it are stuck (it stopped reading). The node pings every 20 s (or half this"
                     + " timeout if shorter), which keeps a quiet, healthy browser's connection moving.");
-    public static final Setting REDIS_URL = new Setting("redis-url", "",
+    public static final Setting REDIS_URL = new Setting(
+            "redis-url",
+            "",
             "Cluster mode: Redis (redis://host:port[/db]) for the durable event stream, callback_tasks and the"
-            + " cross-node broadcast; empty = single node with an in-process queue.");
-    public static final Setting NODE_NAME = new Setting("node-name", "",
+                    + " cross-node broadcast; empty = single node with an in-process queue.");
+    public static final Setting NODE_NAME = new Setting(
+            "node-name",
+            "",
             "This node's name in the cluster (Redis consumer, heartbeat key); empty = <hostname>-<pid>.");
-    public static final Setting NODE_TIMEOUT = new Setting("redis.node-timeout", "10s",
+    public static final Setting NODE_TIMEOUT = new Setting(
+            "redis.node-timeout",
+            "10s",
             "A node whose heartbeat is older than this is dead: others claim its uncommitted events.");
-    public static final Setting REDIS_WAIT_AOF = new Setting("redis.wait-aof", "false",
+    public static final Setting REDIS_WAIT_AOF = new Setting(
+            "redis.wait-aof",
+            "false",
             "Cluster mode: answer ingest 2xx only once Redis has fsync'd the events to its AOF (WAITAOF; needs Redis"
                     + " >= 7.2 with appendonly yes, else the node refuses to start). Off: what a 2xx is worth follows"
                     + " Redis' appendfsync, as logged at start and shown in stats.");
-    public static final Setting HTTP_IDLE_TIMEOUT = new Setting("http.idle-timeout", "30s",
+    public static final Setting HTTP_IDLE_TIMEOUT = new Setting(
+            "http.idle-timeout",
+            "30s",
             "Close an HTTP connection that sends nothing for this long (a stalled or slowloris client).");
-    public static final Setting HTTP_MIN_REQUEST_RATE = new Setting("http.min-request-rate", "1KiB",
+    public static final Setting HTTP_MIN_REQUEST_RATE = new Setting(
+            "http.min-request-rate",
+            "1KiB",
             "Slowest request body upload accepted, per second; a slower one is cut off with 408 (0 = no minimum).");
-    public static final Setting HTTP_DOWNLOAD_PAGE_SIZE = new Setting("http.download-page-size", "4MiB",
+    public static final Setting HTTP_DOWNLOAD_PAGE_SIZE = new Setting(
+            "http.download-page-size",
+            "4MiB",
             "Stdout read from the store per query while a job's stdout is streamed (at least one event); a download"
                     + " that waits for a slow client holds about twice this in memory.");
-    public static final Setting HTTP_MIN_RESPONSE_RATE = new Setting("http.min-response-rate", "1KiB",
+    public static final Setting HTTP_MIN_RESPONSE_RATE = new Setting(
+            "http.min-response-rate",
+            "1KiB",
             "Slowest a client may read a stdout response, per second on average from 10 s after it starts; a slower"
                     + " one is cut off, so reading slowly cannot hold a thread and memory past the idle timeout"
                     + " (0 = no minimum).");
-    public static final Setting HTTP_MAX_REQUESTS_PER_USER = new Setting("http.max-requests-per-user", "8",
+    public static final Setting HTTP_MAX_REQUESTS_PER_USER = new Setting(
+            "http.max-requests-per-user",
+            "8",
             "HTTP requests one user (or one API token) may have in progress at once, downloads included, ingest"
                     + " excepted (it has ingest.max-rate and the queue); one more gets 429 with Retry-After at once"
                     + " (http_refused_total{reason=requests_per_user}), so one user's requests cannot take every"
                     + " server thread. 0 = no limit.");
-    public static final Setting HTTP_MAX_DOWNLOADS_PER_USER = new Setting("http.max-downloads-per-user", "4",
+    public static final Setting HTTP_MAX_DOWNLOADS_PER_USER = new Setting(
+            "http.max-downloads-per-user",
+            "4",
             "Stdout responses (any format) one user may have in progress at once; one more gets 429 with"
                     + " Retry-After (http_refused_total{reason=downloads_per_user}). 0 = no limit.");
-    public static final Setting TLS_CERT = new Setting("tls-cert", "",
+    public static final Setting TLS_CERT = new Setting(
+            "tls-cert",
+            "",
             "PEM certificate (chain) file: serve https and wss instead of http and ws on the same port. Needs tls-key.");
-    public static final Setting TLS_KEY = new Setting("tls-key", "",
+    public static final Setting TLS_KEY = new Setting(
+            "tls-key",
+            "",
             "PEM private key file for tls-cert (PKCS#8 'BEGIN PRIVATE KEY', as openssl 3 writes; not encrypted).");
-    public static final Setting TLS_SELF_SIGNED = new Setting("tls-self-signed", "false",
+    public static final Setting TLS_SELF_SIGNED = new Setting(
+            "tls-self-signed",
+            "false",
             "Serve https and wss with a self-signed certificate for localhost, made once and kept in data-dir/tls.");
-    public static final Setting DEMO = new Setting("demo", "false",
+    public static final Setting DEMO = new Setting(
+            "demo",
+            "false",
             "Keep sample jobs streaming: the shipped playbooks run in a loop when ansible-playbook is on PATH, else a"
                     + " recorded real Ansible run is replayed at its original pace.");
-    public static final Setting PLAYBOOK_DIR = new Setting("playbook-dir", "./playbooks",
+    public static final Setting PLAYBOOK_DIR = new Setting(
+            "playbook-dir",
+            "./playbooks",
             "Directory of the playbooks and inventories POST /api/v2/jobs/ may run; nothing outside it can run.");
-    public static final Setting JOBS_MAX_RUNNING = new Setting("jobs.max-running", "4",
+    public static final Setting JOBS_MAX_RUNNING = new Setting(
+            "jobs.max-running",
+            "4",
             "ansible-playbook processes run at once; further launched jobs wait in status pending.");
-    public static final Setting JOBS_MAX_PENDING = new Setting("jobs.max-pending", "100",
-            "Launched jobs waiting for a free slot; a launch beyond it gets 503.");
-    public static final Setting JOBS_MAX_RUNNING_PER_USER = new Setting("jobs.max-running-per-user", "3",
+    public static final Setting JOBS_MAX_PENDING = new Setting(
+            "jobs.max-pending", "100", "Launched jobs waiting for a free slot; a launch beyond it gets 503.");
+    public static final Setting JOBS_MAX_RUNNING_PER_USER = new Setting(
+            "jobs.max-running-per-user",
+            "3",
             "ansible-playbook processes one user runs at once, even when slots are free, so a slot stays for others;"
                     + " when a slot frees, the waiting user with the fewest running jobs goes next (round robin);"
                     + " 0 (or more than jobs.max-running) = jobs.max-running.");
-    public static final Setting JOBS_MAX_PENDING_PER_USER = new Setting("jobs.max-pending-per-user", "20",
+    public static final Setting JOBS_MAX_PENDING_PER_USER = new Setting(
+            "jobs.max-pending-per-user",
+            "20",
             "Launched jobs one user may have waiting for a slot; one more gets 429 (counted in jobs_refused_total).");
-    public static final Setting JOBS_MAX_LAUNCHES_PER_MINUTE = new Setting("jobs.max-launches-per-minute", "60",
+    public static final Setting JOBS_MAX_LAUNCHES_PER_MINUTE = new Setting(
+            "jobs.max-launches-per-minute",
+            "60",
             "Launches one user may make in any minute (each makes a job row, even one canceled while it waits); one"
                     + " more gets 429 with Retry-After (counted in jobs_refused_total{reason=rate}); 0 = no limit.");
-    public static final Setting JOBS_PASS_ENV = new Setting("jobs.pass-env", "SSH_AUTH_SOCK",
+    public static final Setting JOBS_PASS_ENV = new Setting(
+            "jobs.pass-env",
+            "SSH_AUTH_SOCK",
             "Comma-separated names of the node's environment variables that ansible-playbook also gets; it gets"
                     + " only PATH, HOME, USER, LOGNAME, SHELL, TZ, TMPDIR, LANG, LANGUAGE, LC_*, ANSIBLE_* and these.");
-    public static final Setting JOBS_CANCEL_GRACE = new Setting("jobs.cancel-grace", "10s",
+    public static final Setting JOBS_CANCEL_GRACE = new Setting(
+            "jobs.cancel-grace",
+            "10s",
             "After a cancel's SIGINT, how long before SIGTERM, and as long again before SIGKILL.");
-    public static final Setting ANSIBLE_PLAYBOOK = new Setting("jobs.ansible-playbook", "ansible-playbook",
+    public static final Setting ANSIBLE_PLAYBOOK = new Setting(
+            "jobs.ansible-playbook",
+            "ansible-playbook",
             "The ansible-playbook command launched jobs run (looked up on PATH unless a path).");
-    public static final Setting ADMIN_PASSWORD = new Setting("admin-password", "",
+    public static final Setting ADMIN_PASSWORD = new Setting(
+            "admin-password",
+            "",
             "Password of the 'admin' superuser created on the very first start (when there is no user yet); empty = a"
                     + " random one, printed once to the log. Ignored once users exist. Prefer the env var to the flag.");
-    public static final Setting SESSION_TIMEOUT = new Setting("auth.session-timeout", "8h",
+    public static final Setting SESSION_TIMEOUT = new Setting(
+            "auth.session-timeout",
+            "8h",
             "How long a login (the sessionid cookie) lasts; kept in PostgreSQL, so any node accepts it.");
-    public static final Setting BASIC_CACHE = new Setting("auth.basic-cache", "5m",
+    public static final Setting BASIC_CACHE = new Setting(
+            "auth.basic-cache",
+            "5m",
             "How long a node remembers a verified HTTP Basic credential, so the slow password hash runs once per"
                     + " period rather than per request (0s = never remember). A password change ends it at once.");
-    public static final Setting FAILED_LOGINS_PER_ADDRESS = new Setting("auth.failed-logins-per-address", "20",
+    public static final Setting FAILED_LOGINS_PER_ADDRESS = new Setting(
+            "auth.failed-logins-per-address",
+            "20",
             "Failed password checks (HTTP Basic, login form) one client address may make per minute (also the burst);"
                     + " beyond it, password checks from that address get 429 with Retry-After and cost no hashing."
                     + " Credentials verified within auth.basic-cache still pass.");
-    public static final Setting FAILED_LOGINS_PER_USER = new Setting("auth.failed-logins-per-user", "10",
+    public static final Setting FAILED_LOGINS_PER_USER = new Setting(
+            "auth.failed-logins-per-user",
+            "10",
             "Failed password checks per minute for one username, known or not, from any address (also the burst);"
                     + " beyond it, password checks for that name get 429 with Retry-After.");
-    public static final Setting FAILED_REQUESTS_PER_ADDRESS = new Setting("auth.failed-requests-per-address", "300",
+    public static final Setting FAILED_REQUESTS_PER_ADDRESS = new Setting(
+            "auth.failed-requests-per-address",
+            "300",
             "Requests with failed credentials (bad token, session, password or header, throttled logins) one client"
                     + " address may make per minute (also the burst); beyond it, credentials from that address get 429"
                     + " with Retry-After before any lookup or hashing (auth_throttled_total{by=failing_address}),"
                     + " except those verified within auth.basic-cache. Requests without credentials do not count."
                     + " Behind a proxy every client shares its address: raise it. 0 = no limit.");
-    public static final Setting HASH_CONCURRENCY = new Setting("auth.hash-concurrency", "0",
+    public static final Setting HASH_CONCURRENCY = new Setting(
+            "auth.hash-concurrency",
+            "0",
             "Password hashes (PBKDF2, about 0.2 s of CPU each) the node runs at once; others wait up to"
                     + " auth.hash-wait, then get 503 with Retry-After. 0 = half the processors, at least 1.");
-    public static final Setting HASH_WAIT = new Setting("auth.hash-wait", "2s",
+    public static final Setting HASH_WAIT = new Setting(
+            "auth.hash-wait",
+            "2s",
             "How long a password check waits for a free hashing slot (auth.hash-concurrency) before 503.");
-    public static final Setting MAX_TOKENS_PER_USER = new Setting("auth.max-tokens-per-user", "100",
+    public static final Setting MAX_TOKENS_PER_USER = new Setting(
+            "auth.max-tokens-per-user",
+            "100",
             "Tokens (API and ingest) one user may hold; one more gets 400 until they delete some.");
-    public static final Setting MAX_NEW_JOBS_PER_USER = new Setting("auth.max-new-jobs-per-user", "20",
+    public static final Setting MAX_NEW_JOBS_PER_USER = new Setting(
+            "auth.max-new-jobs-per-user",
+            "20",
             "Jobs one user may hold that an ingest token allocated and that have received no event yet; one more"
                     + " token without \"job\" gets 400.");
-    public static final Setting MAX_NEW_PARTITIONS = new Setting("ingest.max-new-partitions", "60",
+    public static final Setting MAX_NEW_PARTITIONS = new Setting(
+            "ingest.max-new-partitions",
+            "60",
             "New event partitions (one table per 1,000 job ids) trusted writers may start per minute on this node,"
                     + " also the burst; jobs beyond it are rejected with their line (429 when nothing else was"
                     + " stored). 0 = no limit.");
-    public static final Setting LAUNCH_BY = new Setting("jobs.launch-by", "users",
+    public static final Setting LAUNCH_BY = new Setting(
+            "jobs.launch-by",
+            "users",
             "Who may launch playbooks (POST /api/v2/jobs/): 'users' (any logged-in user) or 'admins'.");
 
-    public static final List<Setting> ALL = List.of(HOST, PORT, DATA_DIR, DATABASE_URL, DATABASE_BINARIES_DIR, DATABASE_POOL_SIZE,
-            MAX_EVENT_SIZE, MAX_REQUEST_SIZE, MAX_RATE, RATE_BURST, MAX_JSON_DEPTH, COMMIT_TIMEOUT, QUEUE_CAPACITY, QUEUE_MAX_BYTES, MAX_BATCH, MAX_RETRY_BACKOFF,
-            OUTBOX_CAPACITY, WS_OUTBOX_MAX_BYTES, WS_OUTBOX_MAX_BYTES_PER_USER, WS_OUTBOX_MAX_BYTES_TOTAL, GAP_WAIT, HOLE_WAIT, MAX_EVENT_RATE, WS_MAX_MESSAGE_SIZE, WS_MAX_SUBSCRIPTIONS,
-            WS_MAX_CONNECTIONS_PER_USER, WS_MAX_MESSAGE_RATE, WS_MAX_SUBSCRIBES_PER_USER, WS_MAX_JSON_DEPTH, WS_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MIN_REQUEST_RATE,
-            HTTP_DOWNLOAD_PAGE_SIZE, HTTP_MIN_RESPONSE_RATE, HTTP_MAX_REQUESTS_PER_USER, HTTP_MAX_DOWNLOADS_PER_USER, TLS_CERT, TLS_KEY,
-            TLS_SELF_SIGNED, REDIS_URL, NODE_NAME, NODE_TIMEOUT, REDIS_WAIT_AOF, DEMO,
-            PLAYBOOK_DIR, JOBS_MAX_RUNNING, JOBS_MAX_PENDING, JOBS_MAX_RUNNING_PER_USER, JOBS_MAX_PENDING_PER_USER,
-            JOBS_MAX_LAUNCHES_PER_MINUTE, JOBS_PASS_ENV, JOBS_CANCEL_GRACE, ANSIBLE_PLAYBOOK,
-            ADMIN_PASSWORD, SESSION_TIMEOUT, BASIC_CACHE, LAUNCH_BY, FAILED_LOGINS_PER_ADDRESS, FAILED_LOGINS_PER_USER,
-            FAILED_REQUESTS_PER_ADDRESS, HASH_CONCURRENCY, HASH_WAIT, MAX_TOKENS_PER_USER, MAX_NEW_JOBS_PER_USER, MAX_NEW_PARTITIONS);
+    public static final List<Setting> ALL = List.of(
+            HOST,
+            PORT,
+            DATA_DIR,
+            DATABASE_URL,
+            DATABASE_BINARIES_DIR,
+            DATABASE_POOL_SIZE,
+            MAX_EVENT_SIZE,
+            MAX_REQUEST_SIZE,
+            MAX_RATE,
+            RATE_BURST,
+            MAX_JSON_DEPTH,
+            COMMIT_TIMEOUT,
+            QUEUE_CAPACITY,
+            QUEUE_MAX_BYTES,
+            MAX_BATCH,
+            MAX_RETRY_BACKOFF,
+            OUTBOX_CAPACITY,
+            WS_OUTBOX_MAX_BYTES,
+            WS_OUTBOX_MAX_BYTES_PER_USER,
+            WS_OUTBOX_MAX_BYTES_TOTAL,
+            GAP_WAIT,
+            HOLE_WAIT,
+            MAX_EVENT_RATE,
+            WS_MAX_MESSAGE_SIZE,
+            WS_MAX_SUBSCRIPTIONS,
+            WS_MAX_CONNECTIONS_PER_USER,
+            WS_MAX_MESSAGE_RATE,
+            WS_MAX_SUBSCRIBES_PER_USER,
+            WS_MAX_JSON_DEPTH,
+            WS_IDLE_TIMEOUT,
+            HTTP_IDLE_TIMEOUT,
+            HTTP_MIN_REQUEST_RATE,
+            HTTP_DOWNLOAD_PAGE_SIZE,
+            HTTP_MIN_RESPONSE_RATE,
+            HTTP_MAX_REQUESTS_PER_USER,
+            HTTP_MAX_DOWNLOADS_PER_USER,
+            TLS_CERT,
+            TLS_KEY,
+            TLS_SELF_SIGNED,
+            REDIS_URL,
+            NODE_NAME,
+            NODE_TIMEOUT,
+            REDIS_WAIT_AOF,
+            DEMO,
+            PLAYBOOK_DIR,
+            JOBS_MAX_RUNNING,
+            JOBS_MAX_PENDING,
+            JOBS_MAX_RUNNING_PER_USER,
+            JOBS_MAX_PENDING_PER_USER,
+            JOBS_MAX_LAUNCHES_PER_MINUTE,
+            JOBS_PASS_ENV,
+            JOBS_CANCEL_GRACE,
+            ANSIBLE_PLAYBOOK,
+            ADMIN_PASSWORD,
+            SESSION_TIMEOUT,
+            BASIC_CACHE,
+            LAUNCH_BY,
+            FAILED_LOGINS_PER_ADDRESS,
+            FAILED_LOGINS_PER_USER,
+            FAILED_REQUESTS_PER_ADDRESS,
+            HASH_CONCURRENCY,
+            HASH_WAIT,
+            MAX_TOKENS_PER_USER,
+            MAX_NEW_JOBS_PER_USER,
+            MAX_NEW_PARTITIONS);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */
     public static boolean isSwitch(Setting s) {

@@ -32,8 +32,13 @@ public final class Demo implements AutoCloseable {
      * @param ingestUrl the full URL of {@code POST /api/v2/job_events/ingest/} on this node
      * @param tls       for an https node: a context that trusts the node's certificate
      */
-    public static Demo start(JobLauncher launcher, JobRegistry jobs, NodeTokens tokens, URI ingestUrl,
-                             Optional<SSLContext> tls, Clock clock) {
+    public static Demo start(
+            JobLauncher launcher,
+            JobRegistry jobs,
+            NodeTokens tokens,
+            URI ingestUrl,
+            Optional<SSLContext> tls,
+            Clock clock) {
         if (launcher.ansibleAvailable() && PlaybookDemo.hasPlaybooks(launcher.playbookDir())) {
             LOG.info("demo: launching the playbooks in {} in a loop", launcher.playbookDir());
             return new Demo(new PlaybookDemo(launcher).start(), tokens, null);

@@ -1,7 +1,7 @@
 package io.jobstream.demo;
 
-import io.jobstream.time.Sleeper;
 import io.jobstream.job.JobRegistry;
+import io.jobstream.time.Sleeper;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Clock;
@@ -120,7 +120,11 @@ public final class DemoJobs implements AutoCloseable {
     void playOne(DemoRecording.Run run) throws InterruptedException {
         try {
             long id = jobs.create("demo: " + run.name(), run.name() + ".yml");
-            LOG.info("demo job {} started: replaying the recorded '{}' run ({} events)", id, run.name(), run.events().size());
+            LOG.info(
+                    "demo job {} started: replaying the recorded '{}' run ({} events)",
+                    id,
+                    run.name(),
+                    run.events().size());
             replay.play(run, id, sink);
             sleeper.sleep(PAUSE_BETWEEN_JOBS);
         } catch (InterruptedException e) {

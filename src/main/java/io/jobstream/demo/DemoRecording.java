@@ -59,7 +59,9 @@ final class DemoRecording {
             String run = event.path("_fixture_run").asText("run");
             event.remove("_fixture_run");
             RecordedEvent recorded = new RecordedEvent(
-                    event.path("counter").asInt(), Timestamps.parse(event.path("created").asText()), event);
+                    event.path("counter").asInt(),
+                    Timestamps.parse(event.path("created").asText()),
+                    event);
             runs.computeIfAbsent(run, k -> new ArrayList<>()).add(recorded);
         }
         List<Run> out = new ArrayList<>();

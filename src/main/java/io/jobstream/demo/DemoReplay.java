@@ -1,9 +1,9 @@
 package io.jobstream.demo;
 
-import io.jobstream.time.Sleeper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jobstream.event.JobEof;
 import io.jobstream.event.Timestamps;
+import io.jobstream.time.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

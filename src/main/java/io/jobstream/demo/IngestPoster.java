@@ -67,7 +67,12 @@ final class IngestPoster implements DemoReplay.Sink {
                 failure = e.toString();
             }
             if (attempt == 1 || attempt % 10 == 0) {
-                LOG.info("demo ingest to {} failed ({}), attempt {}; retrying in {} ms", ingestUrl, failure, attempt, backoff.toMillis());
+                LOG.info(
+                        "demo ingest to {} failed ({}), attempt {}; retrying in {} ms",
+                        ingestUrl,
+                        failure,
+                        attempt,
+                        backoff.toMillis());
             }
             sleeper.sleep(backoff);
             backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);

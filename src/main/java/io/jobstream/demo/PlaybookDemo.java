@@ -35,8 +35,10 @@ public final class PlaybookDemo implements AutoCloseable {
     static List<String> playbooks(Path dir) {
         if (!Files.isDirectory(dir)) return List.of();
         try (Stream<Path> files = Files.list(dir)) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yml") || n.endsWith(".yaml"))
-                    .sorted().toList();
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".yml") || n.endsWith(".yaml"))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             return List.of();
         }

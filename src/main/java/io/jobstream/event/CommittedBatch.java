@@ -17,6 +17,12 @@ public record CommittedBatch(List<StoredEvent> events, List<JobChange> jobChange
 
     /** A batch whose commit time is its latest {@code modified} (tests, and batches built from stored rows). */
     public CommittedBatch(List<StoredEvent> events, List<JobChange> jobChanges) {
-        this(events, jobChanges, events.stream().map(StoredEvent::modified).max(Instant::compareTo).orElse(Instant.EPOCH));
+        this(
+                events,
+                jobChanges,
+                events.stream()
+                        .map(StoredEvent::modified)
+                        .max(Instant::compareTo)
+                        .orElse(Instant.EPOCH));
     }
 }

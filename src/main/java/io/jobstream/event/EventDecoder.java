@@ -2,10 +2,10 @@ package io.jobstream.event;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -48,9 +48,11 @@ public final class EventDecoder {
      *                 but each open level costs a parser context, so a body of a million {@code [} must stop early.
      */
     public EventDecoder(int maxEventBytes, int maxDepth, Clock clock) {
-        if (maxEventBytes < 1024) throw new IllegalArgumentException("maxEventBytes must be >= 1024, was " + maxEventBytes);
+        if (maxEventBytes < 1024)
+            throw new IllegalArgumentException("maxEventBytes must be >= 1024, was " + maxEventBytes);
         if (maxDepth < 4 || maxDepth > Json.MAX_NESTING_DEPTH) {
-            throw new IllegalArgumentException("maxDepth must be from 4 to " + Json.MAX_NESTING_DEPTH + ", was " + maxDepth);
+            throw new IllegalArgumentException(
+                    "maxDepth must be from 4 to " + Json.MAX_NESTING_DEPTH + ", was " + maxDepth);
         }
         this.maxEventBytes = maxEventBytes;
         this.maxDepth = maxDepth;
@@ -60,7 +62,9 @@ public final class EventDecoder {
     }
 
     private static JsonFactory factory(int depth) {
-        return Json.MAPPER.getFactory().rebuild()
+        return Json.MAPPER
+                .getFactory()
+                .rebuild()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(depth)
                         .maxStringLength(Integer.MAX_VALUE) // sizes are limited per event instead
@@ -135,8 +139,8 @@ public final class EventDecoder {
             out.add(new Decoded.Rejected(out.size() + 1, tooDeep() + "; this and later elements not read"));
         } catch (IOException e) {
             // Elements before the syntax error were decoded and stay valid; the rest cannot be located.
-            out.add(new Decoded.Rejected(out.size() + 1, "malformed JSON array (this and later elements not read): "
-                    + shortMessage(e)));
+            out.add(new Decoded.Rejected(
+                    out.size() + 1, "malformed JSON array (this and later elements not read): " + shortMessage(e)));
         }
         return false;
     }
@@ -151,8 +155,10 @@ public final class EventDecoder {
 
     private Decoded decodeOne(int line, byte[] body, int offset, int length) {
         if (length > maxEventBytes) {
-            return new Decoded.Rejected(line, "event is " + length + " bytes, over the limit of " + maxEventBytes
-                    + " bytes (ingest.max-event-size)");
+            return new Decoded.Rejected(
+                    line,
+                    "event is " + length + " bytes, over the limit of " + maxEventBytes
+                            + " bytes (ingest.max-event-size)");
         }
         try (JsonParser p = events.createParser(body, offset, length)) {
             JsonToken t = p.nextToken();

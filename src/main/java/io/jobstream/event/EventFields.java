@@ -17,6 +17,7 @@ import java.util.Map;
 final class EventFields {
     /** AWX truncates these {@code event_data} strings to 1023 characters plus an ellipsis. */
     static final int MAX_NAME = 1024;
+
     static final int MAX_UUID = 1024;
     static final int MAX_EVENT_NAME = 100;
 
@@ -60,26 +61,44 @@ final class EventFields {
         int start = startLine == null ? 0 : startLine;
         int end = endLine == null ? 0 : endLine;
         if (end < start) throw new EventParser.Invalid("end_line (" + end + ") is before start_line (" + start + ")");
-        String host = hostName != null ? checked("host_name", hostName, MAX_NAME) : data.getOrDefault("host", "").strip();
-        return new JobEvent(job, c, wellFormed("uuid", checked("uuid", uuid, MAX_UUID), repairs),
-                wellFormed("parent_uuid", checked("parent_uuid", parentUuid, MAX_UUID), repairs), wellFormed("event", name, repairs),
-                eventData == null ? "{}" : finite(eventData, repairs), out, start, end, verbosity == null ? 0 : verbosity,
+        String host = hostName != null
+                ? checked("host_name", hostName, MAX_NAME)
+                : data.getOrDefault("host", "").strip();
+        return new JobEvent(
+                job,
+                c,
+                wellFormed("uuid", checked("uuid", uuid, MAX_UUID), repairs),
+                wellFormed("parent_uuid", checked("parent_uuid", parentUuid, MAX_UUID), repairs),
+                wellFormed("event", name, repairs),
+                eventData == null ? "{}" : finite(eventData, repairs),
+                out,
+                start,
+                end,
+                verbosity == null ? 0 : verbosity,
                 wellFormed("host_name", noNul("host_name", host), repairs),
-                cut("playbook", repairs), cut("play", repairs), cut("role", repairs), cut("task", repairs),
-                failed(name), changed(name),
-                created == null ? received : created, created == null, received);
+                cut("playbook", repairs),
+                cut("play", repairs),
+                cut("role", repairs),
+                cut("task", repairs),
+                failed(name),
+                changed(name),
+                created == null ? received : created,
+                created == null,
+                received);
     }
 
     private long jobId() {
         if (jobId != null) return jobId;
         if (otherJobKey != null) {
-            throw new EventParser.Invalid("unsupported job key '" + otherJobKey + "': only job events (job_id) are accepted");
+            throw new EventParser.Invalid(
+                    "unsupported job key '" + otherJobKey + "': only job events (job_id) are accepted");
         }
         throw new EventParser.Invalid("job_id: missing");
     }
 
     private boolean failed(String name) {
-        if (name.equals("playbook_on_stats")) return statsSums.getOrDefault("failures", 0L) + statsSums.getOrDefault("dark", 0L) > 0;
+        if (name.equals("playbook_on_stats"))
+            return statsSums.getOrDefault("failures", 0L) + statsSums.getOrDefault("dark", 0L) > 0;
         return EventTypes.isFailure(name) && !ignoreErrors;
     }
 
@@ -153,7 +172,9 @@ final class EventFields {
         for (int i = 0; i < value.length(); i++) {
             char ch = value.charAt(i);
             if (!Character.isSurrogate(ch)) continue;
-            if (Character.isHighSurrogate(ch) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+            if (Character.isHighSurrogate(ch)
+                    && i + 1 < value.length()
+                    && Character.isLowSurrogate(value.charAt(i + 1))) {
                 i++;
             } else {
                 bad++;
@@ -163,7 +184,9 @@ final class EventFields {
         StringBuilder sb = new StringBuilder(value.length());
         for (int i = 0; i < value.length(); i++) {
             char ch = value.charAt(i);
-            if (Character.isHighSurrogate(ch) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+            if (Character.isHighSurrogate(ch)
+                    && i + 1 < value.length()
+                    && Character.isLowSurrogate(value.charAt(i + 1))) {
                 sb.append(ch).append(value.charAt(++i));
             } else {
                 sb.append(Character.isSurrogate(ch) ? '\uFFFD' : ch);
@@ -180,7 +203,8 @@ final class EventFields {
 
     private static String checked(String field, String value, int maxLength) {
         if (value == null) return "";
-        if (value.length() > maxLength) throw new EventParser.Invalid(field + ": longer than " + maxLength + " characters");
+        if (value.length() > maxLength)
+            throw new EventParser.Invalid(field + ": longer than " + maxLength + " characters");
         return noNul(field, value);
     }
 

@@ -172,20 +172,22 @@ final class EventParser {
 
     private int intValue(String name, JsonToken t) throws IOException {
         if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT) {
-            throw new Invalid(name + ": expected an integer from " + EventFields.minOf(name) + " to " + Integer.MAX_VALUE
-                    + ", got " + describe(t));
+            throw new Invalid(name + ": expected an integer from " + EventFields.minOf(name) + " to "
+                    + Integer.MAX_VALUE + ", got " + describe(t));
         }
         int v = p.getIntValue();
         if (v < EventFields.minOf(name)) {
-            throw new Invalid(name + ": expected an integer from " + EventFields.minOf(name) + " to " + Integer.MAX_VALUE
-                    + ", got number " + v);
+            throw new Invalid(name + ": expected an integer from " + EventFields.minOf(name) + " to "
+                    + Integer.MAX_VALUE + ", got number " + v);
         }
         return v;
     }
 
     private long longValue(String name, JsonToken t) throws IOException {
-        if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
-                || p.getLongValue() < 1 || p.getLongValue() > Integer.MAX_VALUE) {
+        if (t != JsonToken.VALUE_NUMBER_INT
+                || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                || p.getLongValue() < 1
+                || p.getLongValue() > Integer.MAX_VALUE) {
             throw new Invalid(name + ": expected an integer from 1 to " + Integer.MAX_VALUE + ", got " + describe(t));
         }
         return p.getLongValue();

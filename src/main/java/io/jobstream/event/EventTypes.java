@@ -43,8 +43,12 @@ public final class EventTypes {
             Map.entry("error", new Type(0, "Error")));
 
     private static final Set<String> FAILED = Set.of(
-            "runner_on_failed", "runner_on_error", "runner_on_unreachable",
-            "runner_on_async_failed", "runner_item_on_failed", "error");
+            "runner_on_failed",
+            "runner_on_error",
+            "runner_on_unreachable",
+            "runner_on_async_failed",
+            "runner_item_on_failed",
+            "error");
 
     private EventTypes() {}
 

@@ -15,16 +15,25 @@ import java.util.Set;
  * first line cannot take the good lines after it down with it.
  */
 public enum Framing {
-    NDJSON, JSON, UNDECLARED;
+    NDJSON,
+    JSON,
+    UNDECLARED;
 
-    private static final Set<String> LINE_TYPES = Set.of("application/x-ndjson", "application/ndjson",
-            "application/jsonl", "application/x-jsonl", "application/jsonlines", "application/x-jsonlines");
+    private static final Set<String> LINE_TYPES = Set.of(
+            "application/x-ndjson",
+            "application/ndjson",
+            "application/jsonl",
+            "application/x-jsonl",
+            "application/jsonlines",
+            "application/x-jsonlines");
 
     /** @param contentType the header as sent, parameters and all; null when absent */
     public static Framing of(String contentType) {
         if (contentType == null) return UNDECLARED;
         int semicolon = contentType.indexOf(';');
-        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip().toLowerCase(Locale.ROOT);
+        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon))
+                .strip()
+                .toLowerCase(Locale.ROOT);
         if (LINE_TYPES.contains(type)) return NDJSON;
         if (type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"))) return JSON;
         return UNDECLARED;

@@ -34,7 +34,8 @@ public record JobEvent(
         boolean changed,
         Instant created,
         boolean createdFilled,
-        Instant received) implements JobMessage {
+        Instant received)
+        implements JobMessage {
 
     public JobEvent {
         if (jobId < 1) throw new IllegalArgumentException("jobId must be >= 1, was " + jobId);

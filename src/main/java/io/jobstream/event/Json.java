@@ -24,10 +24,11 @@ public final class Json {
             .build();
 
     static {
-        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(MAX_NESTING_DEPTH)
-                .maxStringLength(Integer.MAX_VALUE) // sizes are limited per event by the decoder instead
-                .build());
+        MAPPER.getFactory()
+                .setStreamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(MAX_NESTING_DEPTH)
+                        .maxStringLength(Integer.MAX_VALUE) // sizes are limited per event by the decoder instead
+                        .build());
     }
 
     private Json() {}

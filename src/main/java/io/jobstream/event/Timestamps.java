@@ -20,11 +20,19 @@ import java.time.temporal.TemporalAccessor;
 public final class Timestamps {
     private static final DateTimeFormatter PARSER = new DateTimeFormatterBuilder()
             .append(DateTimeFormatter.ISO_LOCAL_DATE)
-            .optionalStart().appendLiteral('T').optionalEnd()
-            .optionalStart().appendLiteral(' ').optionalEnd()
+            .optionalStart()
+            .appendLiteral('T')
+            .optionalEnd()
+            .optionalStart()
+            .appendLiteral(' ')
+            .optionalEnd()
             .append(DateTimeFormatter.ISO_LOCAL_TIME)
-            .optionalStart().appendOffset("+HH:MM", "Z").optionalEnd()
-            .optionalStart().appendOffset("+HHMM", "Z").optionalEnd()
+            .optionalStart()
+            .appendOffset("+HH:MM", "Z")
+            .optionalEnd()
+            .optionalStart()
+            .appendOffset("+HHMM", "Z")
+            .optionalEnd()
             .toFormatter()
             .withResolverStyle(ResolverStyle.STRICT); // February 30 is an error, not March 1
 
@@ -80,8 +88,12 @@ public final class Timestamps {
      */
     static Instant parseCanonical(String s) {
         int n = s.length();
-        if (n < 19 || s.charAt(4) != '-' || s.charAt(7) != '-' || (s.charAt(10) != 'T' && s.charAt(10) != ' ')
-                || s.charAt(13) != ':' || s.charAt(16) != ':') {
+        if (n < 19
+                || s.charAt(4) != '-'
+                || s.charAt(7) != '-'
+                || (s.charAt(10) != 'T' && s.charAt(10) != ' ')
+                || s.charAt(13) != ':'
+                || s.charAt(16) != ':') {
             return null;
         }
         int year = num(s, 0, 4);
@@ -115,13 +127,23 @@ public final class Timestamps {
                 return null;
             }
         }
-        if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0
-                || minute > 59 || second < 0 || second > 59) {
+        if (year < 0
+                || month < 1
+                || month > 12
+                || day < 1
+                || day > 31
+                || hour < 0
+                || hour > 23
+                || minute < 0
+                || minute > 59
+                || second < 0
+                || second > 59) {
             return null;
         }
         try {
             return LocalDateTime.of(year, month, day, hour, minute, second, nanos)
-                    .toInstant(ZoneOffset.ofTotalSeconds(offsetSeconds)).truncatedTo(ChronoUnit.MICROS);
+                    .toInstant(ZoneOffset.ofTotalSeconds(offsetSeconds))
+                    .truncatedTo(ChronoUnit.MICROS);
         } catch (java.time.DateTimeException e) {
             return null; // e.g. February 30: let the general parser report it
         }

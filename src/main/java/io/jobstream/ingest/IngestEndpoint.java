@@ -8,8 +8,8 @@ import io.jobstream.auth.Principal;
 import io.jobstream.auth.Requests;
 import io.jobstream.config.Config.IngestConfig;
 import io.jobstream.event.Decoded;
-import io.jobstream.event.Framing;
 import io.jobstream.event.EventDecoder;
+import io.jobstream.event.Framing;
 import io.jobstream.event.JobEvent;
 import io.jobstream.event.Json;
 import io.jobstream.limit.Rate;
@@ -72,15 +72,21 @@ public final class IngestEndpoint {
      * @param access which jobs the request's credential may write (lines for other jobs are rejected); the
      *               ingest rate limit counts per token, or per user for session and Basic credentials
      */
-    public IngestEndpoint(EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry,
-                          JobAccess access) {
+    public IngestEndpoint(
+            EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry, JobAccess access) {
         Counter rateLimited = Counter.builder(Metrics.EVENTS_RATE_LIMITED)
                 .description("valid events refused with 429 because their emitter was over ingest.max-rate")
                 .register(registry);
         // a bucket per emitter; emitters quiet the longest are forgotten beyond MAX_EMITTERS (they start full anyway)
-        this.rates = config.maxRate() <= 0 ? null : Rate.bucket(config.maxRate(), Duration.ofSeconds(1),
-                config.rateBurst() > 0 ? config.rateBurst() : config.maxRate(), MAX_EMITTERS, System::nanoTime,
-                rateLimited::increment);
+        this.rates = config.maxRate() <= 0
+                ? null
+                : Rate.bucket(
+                        config.maxRate(),
+                        Duration.ofSeconds(1),
+                        config.rateBurst() > 0 ? config.rateBurst() : config.maxRate(),
+                        MAX_EMITTERS,
+                        System::nanoTime,
+                        rateLimited::increment);
         this.decoder = decoder;
         this.access = access;
         this.queue = queue;
@@ -90,11 +96,12 @@ public final class IngestEndpoint {
         this.createdFilled = registry.counter(Metrics.EVENTS_CREATED_FILLED);
         this.lagReceived = Metrics.lag(registry, Metrics.LAG_RECEIVED, "Event created to received by a node");
         // One waiting request per queued request at most, so the queue's capacity bounds this one too.
-        this.replies = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(queue.capacity()), r -> {
-            Thread t = new Thread(r, "jobstream-ingest-reply");
-            t.setDaemon(true);
-            return t;
-        });
+        this.replies =
+                new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(queue.capacity()), r -> {
+                    Thread t = new Thread(r, "jobstream-ingest-reply");
+                    t.setDaemon(true);
+                    return t;
+                });
     }
 
     public void register(RoutesConfig routes) {
@@ -126,8 +133,10 @@ public final class IngestEndpoint {
             body = ctx.bodyAsBytes();
         } catch (BadMessageException e) {
             // Jetty cut the upload off: slower than http.min-request-rate (408), or broken off mid-body
-            answer(ctx, e.getCode(), new IngestReply(0, 0, List.of(), List.of(),
-                    "request body not received: " + e.getReason(), null));
+            answer(
+                    ctx,
+                    e.getCode(),
+                    new IngestReply(0, 0, List.of(), List.of(), "request body not received: " + e.getReason(), null));
             return;
         }
         List<Decoded> lines = decoder.decodeBody(body, Framing.of(ctx.header("Content-Type")));
@@ -143,12 +152,15 @@ public final class IngestEndpoint {
         int forbidden = 0;
         boolean onlyPartitionLimit = true;
         for (Decoded d : lines) {
-            JobAccess.Refusal refusal = d instanceof Decoded.Ok ok ? writes.refused().get(ok.message().jobId()) : null;
+            JobAccess.Refusal refusal = d instanceof Decoded.Ok ok
+                    ? writes.refused().get(ok.message().jobId())
+                    : null;
             if (refusal != null) {
                 forbidden++;
                 onlyPartitionLimit &= refusal.tag().equals("partition_limit");
                 rejected.add(new IngestReply.Problem(d.line(), refusal.reason()));
-                registry.counter(Metrics.EVENTS_REJECTED, "reason", refusal.tag()).increment();
+                registry.counter(Metrics.EVENTS_REJECTED, "reason", refusal.tag())
+                        .increment();
                 log.debug("rejected line {}: {}", d.line(), refusal.tag());
                 continue;
             }
@@ -162,39 +174,73 @@ public final class IngestEndpoint {
             }
         }
         if (valid.isEmpty() && forbidden > 0 && onlyPartitionLimit) {
-            answer(ctx, 429, new IngestReply(0, 0, rejected, repairs, "these jobs need new event partitions and the"
-                    + " node's limit is reached; retry later", 60));
+            answer(
+                    ctx,
+                    429,
+                    new IngestReply(
+                            0,
+                            0,
+                            rejected,
+                            repairs,
+                            "these jobs need new event partitions and the" + " node's limit is reached; retry later",
+                            60));
             return;
         }
         if (valid.isEmpty() && forbidden > 0) {
-            answer(ctx, 403, new IngestReply(0, 0, rejected, repairs,
-                    "this credential may not write events of these jobs", null));
+            answer(
+                    ctx,
+                    403,
+                    new IngestReply(
+                            0, 0, rejected, repairs, "this credential may not write events of these jobs", null));
             return;
         }
         if (valid.isEmpty()) {
-            String detail = lines.isEmpty() ? "empty body: send one JSON event, a JSON array, or NDJSON" : "no valid event";
+            String detail =
+                    lines.isEmpty() ? "empty body: send one JSON event, a JSON array, or NDJSON" : "no valid event";
             answer(ctx, 400, new IngestReply(0, 0, rejected, repairs, detail, null));
             return;
         }
         if (valid.size() > queue.capacity()) {
-            answer(ctx, 413, new IngestReply(0, 0, rejected, repairs, "request has " + valid.size()
-                    + " events, more than the queue holds (" + queue.capacity() + "); send smaller requests", null));
+            answer(
+                    ctx,
+                    413,
+                    new IngestReply(
+                            0,
+                            0,
+                            rejected,
+                            repairs,
+                            "request has " + valid.size() + " events, more than the queue holds (" + queue.capacity()
+                                    + "); send smaller requests",
+                            null));
             return;
         }
         if (rates != null) {
             long wait = rates.take(Requests.principal(ctx).rateKey(), valid.size());
             if (wait > 0) {
-                answer(ctx, 429, new IngestReply(0, 0, rejected, List.of(), "emitter over the ingest rate limit of "
-                        + config.maxRate() + " events/s (ingest.max-rate); nothing of this request was stored:"
-                        + " send it again after Retry-After", (int) Math.min(wait, 3600)));
+                answer(
+                        ctx,
+                        429,
+                        new IngestReply(
+                                0,
+                                0,
+                                rejected,
+                                List.of(),
+                                "emitter over the ingest rate limit of "
+                                        + config.maxRate()
+                                        + " events/s (ingest.max-rate); nothing of this request was stored:"
+                                        + " send it again after Retry-After",
+                                (int) Math.min(wait, 3600)));
                 return;
             }
         }
         RequestReceipt receipt = offer(valid);
         if (receipt == null) {
             // full, or (cluster mode) Redis unreachable: either way nothing was promised and a retry is safe
-            answer(ctx, 503, refusal("queue full (" + queue.capacity() + " events waiting to be stored) or unavailable;"
-                    + " retry later"));
+            answer(
+                    ctx,
+                    503,
+                    refusal("queue full (" + queue.capacity() + " events waiting to be stored) or unavailable;"
+                            + " retry later"));
             return;
         }
         count(valid, repairs);
@@ -212,13 +258,16 @@ public final class IngestEndpoint {
         List<Decoded.Ok> valid = new ArrayList<>();
         for (Decoded d : decoder.decodeBody(ndjson.getBytes(StandardCharsets.UTF_8), Framing.NDJSON)) {
             if (d instanceof Decoded.Rejected r) {
-                return CompletableFuture.failedFuture(new IllegalArgumentException("line " + r.line() + ": " + r.reason()));
+                return CompletableFuture.failedFuture(
+                        new IllegalArgumentException("line " + r.line() + ": " + r.reason()));
             }
             valid.add((Decoded.Ok) d);
         }
         if (valid.isEmpty()) return CompletableFuture.failedFuture(new IllegalArgumentException("no event"));
         RequestReceipt receipt = offer(valid);
-        return receipt == null ? CompletableFuture.completedFuture(false) : receipt.future().thenApply(r -> true);
+        return receipt == null
+                ? CompletableFuture.completedFuture(false)
+                : receipt.future().thenApply(r -> true);
     }
 
     /** Offers the valid lines to the queue as one unit; their receipt, or null when the queue refused them all. */
@@ -238,24 +287,33 @@ public final class IngestEndpoint {
         return jobs.isEmpty() ? new JobAccess.Writes(Set.of(), Map.of()) : access.writes(principal, jobs);
     }
 
-    private CompletableFuture<Void> reply(Context ctx, RequestReceipt receipt, List<IngestReply.Problem> rejected,
-                                          List<IngestReply.Problem> repairs) {
+    private CompletableFuture<Void> reply(
+            Context ctx,
+            RequestReceipt receipt,
+            List<IngestReply.Problem> rejected,
+            List<IngestReply.Problem> repairs) {
         long timeoutMs = config.commitTimeout().toMillis();
         // Async: the receiver thread completes receipts, and writing HTTP responses is not its job.
         return receipt.future()
-                .thenApplyAsync(r -> {
-                    List<IngestReply.Problem> problems = new ArrayList<>(rejected);
-                    problems.addAll(r.failures());
-                    return new IngestReply(r.stored(), r.duplicates(), problems, repairs, null, null);
-                }, replies)
+                .thenApplyAsync(
+                        r -> {
+                            List<IngestReply.Problem> problems = new ArrayList<>(rejected);
+                            problems.addAll(r.failures());
+                            return new IngestReply(r.stored(), r.duplicates(), problems, repairs, null, null);
+                        },
+                        replies)
                 .completeOnTimeout(null, timeoutMs, TimeUnit.MILLISECONDS)
                 .thenAccept(reply -> {
                     if (reply != null) {
                         answer(ctx, 200, reply);
                     } else {
-                        answer(ctx, 503, refusal("events accepted but not committed within "
-                                + Duration.ofMillis(timeoutMs).toSeconds() + "s (database slow or down); they stay"
-                                + " queued and will be stored; retrying is safe, duplicates are ignored"));
+                        answer(
+                                ctx,
+                                503,
+                                refusal("events accepted but not committed within "
+                                        + Duration.ofMillis(timeoutMs).toSeconds()
+                                        + "s (database slow or down); they stay"
+                                        + " queued and will be stored; retrying is safe, duplicates are ignored"));
                     }
                 });
     }
@@ -263,7 +321,8 @@ public final class IngestEndpoint {
     private void count(List<Decoded.Ok> valid, List<IngestReply.Problem> repairs) {
         received.increment(valid.size());
         for (IngestReply.Problem repair : repairs) {
-            registry.counter(Metrics.EVENTS_REPAIRED, "reason", repairTag(repair.reason())).increment();
+            registry.counter(Metrics.EVENTS_REPAIRED, "reason", repairTag(repair.reason()))
+                    .increment();
         }
         for (Decoded.Ok ok : valid) {
             if (ok.message() instanceof JobEvent e) {
@@ -286,7 +345,8 @@ public final class IngestEndpoint {
     }
 
     private void answer(Context ctx, int status, IngestReply reply) {
-        registry.counter(Metrics.INGEST_REQUESTS, "status", Integer.toString(status)).increment();
+        registry.counter(Metrics.INGEST_REQUESTS, "status", Integer.toString(status))
+                .increment();
         if (reply.retryAfterSeconds() != null) ctx.header("Retry-After", Integer.toString(reply.retryAfterSeconds()));
         try {
             ctx.status(status).contentType("application/json").result(Json.MAPPER.writeValueAsBytes(reply));

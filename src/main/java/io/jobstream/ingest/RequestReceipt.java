@@ -24,15 +24,18 @@ final class RequestReceipt {
     /** The receipt for the message that came from {@code line} of the request. */
     Receipt forLine(int line) {
         return new Receipt() {
-            @Override public void stored() {
+            @Override
+            public void stored() {
                 decide(() -> RequestReceipt.this.stored++);
             }
 
-            @Override public void duplicate() {
+            @Override
+            public void duplicate() {
                 decide(() -> duplicates++);
             }
 
-            @Override public void failed(String reason) {
+            @Override
+            public void failed(String reason) {
                 decide(() -> failures.add(new IngestReply.Problem(line, reason)));
             }
         };

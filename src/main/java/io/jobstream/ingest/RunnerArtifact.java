@@ -39,14 +39,17 @@ public final class RunnerArtifact {
     private static final Pattern EVENT_FILE = Pattern.compile("([0-9]{1,10})-([0-9A-Za-z-]{1,64})\\.json");
     /** Runner keys the ingest line drops ({@code runner_ident}, {@code pid}, …) may make a file this much larger. */
     private static final long FILE_SLACK = 64 * 1024;
+
     private static final int SMALL_FILE = 256;
 
     /** What an import reads at most; {@code maxEventBytes} is the node's {@code ingest.max-event-size}. */
     public record Limits(long maxEventBytes, int maxEvents, long maxStdoutBytes) {
         public Limits {
-            if (maxEventBytes < 1024) throw new IllegalArgumentException("maxEventBytes must be >= 1024, was " + maxEventBytes);
+            if (maxEventBytes < 1024)
+                throw new IllegalArgumentException("maxEventBytes must be >= 1024, was " + maxEventBytes);
             if (maxEvents < 1) throw new IllegalArgumentException("maxEvents must be >= 1, was " + maxEvents);
-            if (maxStdoutBytes < 0) throw new IllegalArgumentException("maxStdoutBytes must be >= 0, was " + maxStdoutBytes);
+            if (maxStdoutBytes < 0)
+                throw new IllegalArgumentException("maxStdoutBytes must be >= 0, was " + maxStdoutBytes);
         }
     }
 
@@ -65,7 +68,8 @@ public final class RunnerArtifact {
     private final String status;
     private final Integer rc;
 
-    private RunnerArtifact(Path dir, Limits limits, List<EventFile> events, boolean hasStdout, String status, Integer rc) {
+    private RunnerArtifact(
+            Path dir, Limits limits, List<EventFile> events, boolean hasStdout, String status, Integer rc) {
         this.dir = dir;
         this.limits = limits;
         this.events = events;
@@ -121,12 +125,13 @@ public final class RunnerArtifact {
                 if (!m.matches()) throw new IllegalArgumentException(shown + ": not an event file (COUNTER-UUID.json)");
                 long counter = Long.parseLong(m.group(1));
                 if (counter < 1 || counter > Integer.MAX_VALUE) {
-                    throw new IllegalArgumentException(shown + ": counter out of range (1 to " + Integer.MAX_VALUE + ")");
+                    throw new IllegalArgumentException(
+                            shown + ": counter out of range (1 to " + Integer.MAX_VALUE + ")");
                 }
                 regularFile(jobEvents, name, limits.maxEventBytes() + FILE_SLACK);
                 if (files.size() == limits.maxEvents()) {
-                    throw new IllegalArgumentException("job_events/ holds more than " + limits.maxEvents() + " events"
-                            + " (--max-events)");
+                    throw new IllegalArgumentException(
+                            "job_events/ holds more than " + limits.maxEvents() + " events" + " (--max-events)");
                 }
                 files.add(new EventFile((int) counter, m.group(2), name));
             }
@@ -161,7 +166,8 @@ public final class RunnerArtifact {
         }
         if (!a.isRegularFile()) throw new IllegalArgumentException(shown + " is not a regular file");
         if (a.size() > maxBytes) {
-            throw new IllegalArgumentException(shown + " is " + a.size() + " bytes, more than " + maxBytes + " allowed");
+            throw new IllegalArgumentException(
+                    shown + " is " + a.size() + " bytes, more than " + maxBytes + " allowed");
         }
         return a.size();
     }
@@ -173,8 +179,8 @@ public final class RunnerArtifact {
 
     /** Reads at most {@code max} bytes without following a link; a file that grew past that is an error. */
     private static byte[] readBounded(Path file, long max, String shown) throws IOException {
-        try (InputStream in = Channels.newInputStream(Files.newByteChannel(file,
-                Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
+        try (InputStream in = Channels.newInputStream(
+                Files.newByteChannel(file, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)))) {
             byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
             if (bytes.length > max) throw new IllegalArgumentException(shown + " is more than " + max + " bytes");
             return bytes;
@@ -188,16 +194,24 @@ public final class RunnerArtifact {
      */
     public void read(RunnerEvents converter, long jobId, Sink sink) throws IOException, InterruptedException {
         Path jobEvents = dir.resolve("job_events");
-        try (InputStream stdout = hasStdout ? new BufferedInputStream(Channels.newInputStream(Files.newByteChannel(
-                dir.resolve("stdout"), Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))), 1 << 16) : null) {
+        try (InputStream stdout = hasStdout
+                ? new BufferedInputStream(
+                        Channels.newInputStream(Files.newByteChannel(
+                                dir.resolve("stdout"), Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))),
+                        1 << 16)
+                : null) {
             long offset = 0;
             for (EventFile f : events) {
                 String shown = "job_events/" + f.name();
-                RunnerEvents.Line line = converter.convert(shown,
-                        readBounded(jobEvents.resolve(f.name()), limits.maxEventBytes() + FILE_SLACK, shown), jobId);
-                if (line.event().counter() != f.counter() || !line.event().uuid().equals(f.uuid())) {
-                    throw new IllegalArgumentException(shown + ": holds counter " + line.event().counter() + " and uuid "
-                            + clip(line.event().uuid()) + ", not what its name says");
+                RunnerEvents.Line line = converter.convert(
+                        shown,
+                        readBounded(jobEvents.resolve(f.name()), limits.maxEventBytes() + FILE_SLACK, shown),
+                        jobId);
+                if (line.event().counter() != f.counter()
+                        || !line.event().uuid().equals(f.uuid())) {
+                    throw new IllegalArgumentException(
+                            shown + ": holds counter " + line.event().counter() + " and uuid "
+                                    + clip(line.event().uuid()) + ", not what its name says");
                 }
                 if (stdout != null && !line.event().stdout().isEmpty()) {
                     offset = expect(stdout, offset, (line.event().stdout() + "\n").getBytes(StandardCharsets.UTF_8), f);
@@ -205,8 +219,8 @@ public final class RunnerArtifact {
                 sink.accept(line);
             }
             if (stdout != null && stdout.read() >= 0) {
-                throw new IllegalArgumentException("stdout goes on past byte " + offset + ", where the events' output ends:"
-                        + " output that no event holds");
+                throw new IllegalArgumentException("stdout goes on past byte " + offset
+                        + ", where the events' output ends:" + " output that no event holds");
             }
         }
     }
@@ -215,8 +229,9 @@ public final class RunnerArtifact {
         byte[] have = stdout.readNBytes(want.length);
         for (int i = 0; i < want.length; i++) {
             if (i >= have.length || have[i] != want[i]) {
-                throw new IllegalArgumentException("stdout differs at byte " + (offset + i) + " from the output of event "
-                        + f.counter() + " (" + f.name() + "): the events do not reproduce the runner's stdout");
+                throw new IllegalArgumentException(
+                        "stdout differs at byte " + (offset + i) + " from the output of event " + f.counter() + " ("
+                                + f.name() + "): the events do not reproduce the runner's stdout");
             }
         }
         return offset + want.length;

@@ -20,8 +20,9 @@ import java.util.List;
  * the fields ingest reads and a {@code created} with its offset. Stateless apart from the decoder; thread-safe.
  */
 public final class RunnerEvents {
-    private static final String[] COPIED = {"counter", "uuid", "parent_uuid", "event", "stdout", "start_line",
-            "end_line", "verbosity", "host_name"};
+    private static final String[] COPIED = {
+        "counter", "uuid", "parent_uuid", "event", "stdout", "start_line", "end_line", "verbosity", "host_name"
+    };
 
     private final EventDecoder decoder;
 
@@ -50,7 +51,8 @@ public final class RunnerEvents {
             throw new IllegalArgumentException(name + ": unreadable (" + e.getMessage() + ")");
         }
         if (runner == null || !runner.isObject()) throw new IllegalArgumentException(name + ": not a JSON object");
-        if (!runner.path("counter").isIntegralNumber()) throw new IllegalArgumentException(name + ": no integer counter");
+        if (!runner.path("counter").isIntegralNumber())
+            throw new IllegalArgumentException(name + ": no integer counter");
         if (!runner.path("uuid").isTextual()) throw new IllegalArgumentException(name + ": no uuid");
         if (!runner.path("event").isTextual()) throw new IllegalArgumentException(name + ": no event name");
         String line = toLine(runner, jobId).toString();
@@ -61,7 +63,8 @@ public final class RunnerEvents {
         Decoded.Ok ok = (Decoded.Ok) d;
         if (!ok.repairs().isEmpty()) {
             // a repaired event (NUL bytes removed, …) would no longer reproduce the runner's stdout
-            throw new IllegalArgumentException(name + ": would be altered by ingest: " + String.join("; ", ok.repairs()));
+            throw new IllegalArgumentException(
+                    name + ": would be altered by ingest: " + String.join("; ", ok.repairs()));
         }
         if (!(ok.message() instanceof JobEvent event)) throw new IllegalArgumentException(name + ": not a job event");
         return new Line(line, event);

@@ -24,7 +24,8 @@ import java.util.Objects;
 final class FairSlots<T> {
     /** Why a launch was not admitted; the tag of {@code jobs.refused}. */
     enum Refusal {
-        USER_PENDING("user_pending"), PENDING("pending");
+        USER_PENDING("user_pending"),
+        PENDING("pending");
 
         final String tag;
 
@@ -96,7 +97,8 @@ final class FairSlots<T> {
         for (Map.Entry<Long, User<T>> e : users.entrySet()) {
             User<T> u = e.getValue();
             if (u.waiting.isEmpty() || u.running >= maxRunningPerUser) continue;
-            if (best == null || u.running < best.getValue().running
+            if (best == null
+                    || u.running < best.getValue().running
                     || (u.running == best.getValue().running && u.lastTurn < best.getValue().lastTurn)) {
                 best = e;
             }

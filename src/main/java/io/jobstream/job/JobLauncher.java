@@ -70,6 +70,7 @@ public final class JobLauncher implements AutoCloseable {
     private final OwnEvents ownEvents;
     /** How long after the process ended its EOF may still be on its way through the queue. */
     static final int EOF_WAIT_SECONDS = 10;
+
     private static final int EOF_ATTEMPTS = 30;
     private static final Duration EOF_POLL = Duration.ofMillis(200);
     private final Map<Long, LaunchedRun> runs = new ConcurrentHashMap<>();
@@ -77,6 +78,7 @@ public final class JobLauncher implements AutoCloseable {
     private final FairSlots<LaunchedRun> slots;
     /** Refused launches by the tag of {@code jobs.refused}: the FairSlots refusals and {@code rate}. */
     private final Map<String, AtomicLong> refused = new TreeMap<>();
+
     private final Rate rate; // null: no limit
     private final ExecutorService workers;
     private final ScheduledExecutorService escalation;
@@ -89,16 +91,37 @@ public final class JobLauncher implements AutoCloseable {
      * @param tokens  issues each run's ingest token (the plugin's {@code JOBSTREAM_TOKEN}) and revokes it at the end
      * @param ownEvents writes the EOF of a run whose plugin could not (see {@link #closeEvents})
      */
-    public JobLauncher(JobsConfig config, Path dataDir, Supplier<URI> nodeUri, Supplier<Path> caFile,
-                       LaunchedJobStore store, StatusListener listener, Clock clock, JobTokens tokens,
-                       OwnEvents ownEvents) {
-        this(config, new PlaybookCommand(config, dataDir, nodeUri, caFile, tokens), store, listener, clock,
-                Sleeper.REAL, tokens, ownEvents);
+    public JobLauncher(
+            JobsConfig config,
+            Path dataDir,
+            Supplier<URI> nodeUri,
+            Supplier<Path> caFile,
+            LaunchedJobStore store,
+            StatusListener listener,
+            Clock clock,
+            JobTokens tokens,
+            OwnEvents ownEvents) {
+        this(
+                config,
+                new PlaybookCommand(config, dataDir, nodeUri, caFile, tokens),
+                store,
+                listener,
+                clock,
+                Sleeper.REAL,
+                tokens,
+                ownEvents);
     }
 
     /** As above, with the command builder and the time to wait on given (tests: a manual clock that the sleeper moves). */
-    JobLauncher(JobsConfig config, PlaybookCommand playbook, LaunchedJobStore store, StatusListener listener,
-                Clock clock, Sleeper sleeper, JobTokens tokens, OwnEvents ownEvents) {
+    JobLauncher(
+            JobsConfig config,
+            PlaybookCommand playbook,
+            LaunchedJobStore store,
+            StatusListener listener,
+            Clock clock,
+            Sleeper sleeper,
+            JobTokens tokens,
+            OwnEvents ownEvents) {
         this.tokens = Objects.requireNonNull(tokens, "tokens");
         this.ownEvents = Objects.requireNonNull(ownEvents, "ownEvents");
         this.config = Objects.requireNonNull(config, "config");
@@ -108,18 +131,28 @@ public final class JobLauncher implements AutoCloseable {
         this.listener = listener;
         this.clock = clock;
         this.sleeper = sleeper;
-        this.slots = new FairSlots<>(config.maxRunning(), config.maxRunningPerUser(), config.maxPending(),
-                config.maxPendingPerUser());
+        this.slots = new FairSlots<>(
+                config.maxRunning(), config.maxRunningPerUser(), config.maxPending(), config.maxPendingPerUser());
         for (FairSlots.Refusal r : FairSlots.Refusal.values()) refused.put(r.tag, new AtomicLong());
         refused.put(RATE, new AtomicLong());
         // at most the setting in any minute per user (a sliding window: the setting's doc promises "any minute")
-        this.rate = config.maxLaunchesPerMinute() <= 0 ? null : Rate.window(config.maxLaunchesPerMinute(),
-                Duration.ofMinutes(1), MAX_RATED_USERS, () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()),
-                refused.get(RATE)::addAndGet);
+        this.rate = config.maxLaunchesPerMinute() <= 0
+                ? null
+                : Rate.window(
+                        config.maxLaunchesPerMinute(),
+                        Duration.ofMinutes(1),
+                        MAX_RATED_USERS,
+                        () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()),
+                        refused.get(RATE)::addAndGet);
         AtomicInteger n = new AtomicInteger();
         // a task is queued only for a job that holds a slot, so the queue never holds more than maxRunning
-        this.workers = new ThreadPoolExecutor(config.maxRunning(), config.maxRunning(), 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(config.maxRunning()), r -> daemon(r, "job-launcher-" + n.incrementAndGet()));
+        this.workers = new ThreadPoolExecutor(
+                config.maxRunning(),
+                config.maxRunning(),
+                0,
+                TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(config.maxRunning()),
+                r -> daemon(r, "job-launcher-" + n.incrementAndGet()));
         this.escalation = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "job-cancel"));
     }
 
@@ -133,7 +166,8 @@ public final class JobLauncher implements AutoCloseable {
     /** Counts refused launches ({@code jobs.refused{reason}}) and shows running and waiting jobs. */
     public JobLauncher bindTo(MeterRegistry registry) {
         refused.forEach((reason, count) -> FunctionCounter.builder(Metrics.JOBS_REFUSED, count, AtomicLong::get)
-                .tag("reason", reason).description("Launches refused: waiting room full, or over the launch rate")
+                .tag("reason", reason)
+                .description("Launches refused: waiting room full, or over the launch rate")
                 .register(registry));
         Gauge.builder(Metrics.JOBS_RUNNING, this, l -> l.slotCounts()[0]).register(registry);
         Gauge.builder(Metrics.JOBS_PENDING, this, l -> l.slotCounts()[1]).register(registry);
@@ -191,7 +225,8 @@ public final class JobLauncher implements AutoCloseable {
         synchronized (slots) {
             admit(owner);
             String name = request.name().isEmpty() ? request.playbook() : request.name();
-            long id = store.createLaunched(name, playbooks.path().relativize(checked.playbook()).toString(), ownerId, teamId);
+            long id = store.createLaunched(
+                    name, playbooks.path().relativize(checked.playbook()).toString(), ownerId, teamId);
             run = new LaunchedRun(id, owner);
             runs.put(id, run);
             commands.put(id, new Start(playbook.command(id, checked, request), checked.extraVarsYaml()));
@@ -218,8 +253,11 @@ public final class JobLauncher implements AutoCloseable {
         if (refusal == null) {
             long wait = rate == null ? 0 : rate.take(Long.toString(owner), 1);
             if (wait == 0) return;
-            throw new LaunchException(429, "you launched " + config.maxLaunchesPerMinute() + " jobs in the last minute;"
-                    + " try again in " + wait + " s (jobs.max-launches-per-minute=" + config.maxLaunchesPerMinute() + ")", wait);
+            throw new LaunchException(
+                    429,
+                    "you launched " + config.maxLaunchesPerMinute() + " jobs in the last minute;" + " try again in "
+                            + wait + " s (jobs.max-launches-per-minute=" + config.maxLaunchesPerMinute() + ")",
+                    wait);
         }
         refused.get(refusal.tag).incrementAndGet();
         throw LaunchException.refused(refusal, slots.of(owner), config);
@@ -254,7 +292,6 @@ public final class JobLauncher implements AutoCloseable {
         }
     }
 
-
     /**
      * Asks a job to stop. A waiting job is canceled at once; a running one gets SIGINT now, SIGTERM and SIGKILL
      * later if it is still alive. Returns false when this node is not running the job (unknown, or already ended).
@@ -273,7 +310,8 @@ public final class JobLauncher implements AutoCloseable {
         if (p == null) {
             boolean waiting;
             synchronized (slots) {
-                waiting = slots.remove(run.owner, run); // false: it holds a slot and is starting; its worker sees the cancel
+                waiting = slots.remove(
+                        run.owner, run); // false: it holds a slot and is starting; its worker sees the cancel
             }
             if (waiting) commands.remove(jobId);
             end(run, "canceled", "canceled before it started");
@@ -341,7 +379,9 @@ public final class JobLauncher implements AutoCloseable {
         Instant deadline = clock.instant().plusSeconds(EOF_WAIT_SECONDS);
         LaunchedJobStore.Events events;
         try {
-            while ((events = store.events(jobId)).finalCounter() == null && clock.instant().isBefore(deadline) && !closed) {
+            while ((events = store.events(jobId)).finalCounter() == null
+                    && clock.instant().isBefore(deadline)
+                    && !closed) {
                 sleeper.sleep(EOF_POLL);
             }
         } catch (RuntimeException e) {
@@ -349,8 +389,11 @@ public final class JobLauncher implements AutoCloseable {
             return;
         }
         if (events.finalCounter() != null || closed) return; // closing: the node stops, no time to wait
-        LOG.warn("job {}: ansible-playbook ended without the plugin's EOF (killed, or it could not deliver); its events"
-                + " end at counter {}: writing the EOF", jobId, events.lastCounter());
+        LOG.warn(
+                "job {}: ansible-playbook ended without the plugin's EOF (killed, or it could not deliver); its events"
+                        + " end at counter {}: writing the EOF",
+                jobId,
+                events.lastCounter());
         String eof = JobEof.toJson(jobId, (int) events.lastCounter());
         for (int attempt = 1; attempt <= EOF_ATTEMPTS; attempt++) {
             try {

@@ -50,18 +50,24 @@ final class JobProcesses {
     void cancel(ScheduledExecutorService timer, Duration grace) {
         signal("INT");
         long millis = grace.toMillis();
-        timer.schedule(() -> {
-            if (!alive().isEmpty()) {
-                LOG.warn("job {}: processes still running {} ms after SIGINT, sending SIGTERM", jobId, millis);
-                signal("TERM");
-            }
-        }, millis, TimeUnit.MILLISECONDS);
-        timer.schedule(() -> {
-            if (!alive().isEmpty()) {
-                LOG.warn("job {}: processes still running after SIGTERM, killing them", jobId);
-                signal("KILL");
-            }
-        }, 2 * millis, TimeUnit.MILLISECONDS);
+        timer.schedule(
+                () -> {
+                    if (!alive().isEmpty()) {
+                        LOG.warn("job {}: processes still running {} ms after SIGINT, sending SIGTERM", jobId, millis);
+                        signal("TERM");
+                    }
+                },
+                millis,
+                TimeUnit.MILLISECONDS);
+        timer.schedule(
+                () -> {
+                    if (!alive().isEmpty()) {
+                        LOG.warn("job {}: processes still running after SIGTERM, killing them", jobId);
+                        signal("KILL");
+                    }
+                },
+                2 * millis,
+                TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -94,7 +100,8 @@ final class JobProcesses {
     /** As {@link #alive()}; adds to {@code outside} (when given) those that are not in the job's process group. */
     private List<Long> scan(List<Long> outside) {
         List<Long> pids = new ArrayList<>();
-        try (DirectoryStream<Path> dir = Files.newDirectoryStream(PROC, p -> isPid(p.getFileName().toString()))) {
+        try (DirectoryStream<Path> dir =
+                Files.newDirectoryStream(PROC, p -> isPid(p.getFileName().toString()))) {
             for (Path p : dir) {
                 long pid = Long.parseLong(p.getFileName().toString());
                 if (pid == ProcessHandle.current().pid()) continue;
@@ -127,8 +134,10 @@ final class JobProcesses {
         try {
             // the JDK sends only TERM and KILL, and only to single processes; kill(1) reaches a group. Its exit code
             // is not 0 when some target is already gone, which is fine.
-            Process kill = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process kill = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             if (!kill.waitFor(5, TimeUnit.SECONDS)) kill.destroyForcibly();
         } catch (IOException e) {
             LOG.warn("job {}: cannot run kill: {}; sending SIGKILL through the JDK", jobId, e.getMessage());
@@ -156,13 +165,19 @@ final class JobProcesses {
     void endRemaining(Duration grace) throws InterruptedException {
         List<Long> left = alive();
         if (left.isEmpty()) return;
-        LOG.info("job {}: {} process(es) of the job still running after ansible-playbook ended ({}): stopping them",
-                jobId, left.size(), left);
+        LOG.info(
+                "job {}: {} process(es) of the job still running after ansible-playbook ended ({}): stopping them",
+                jobId,
+                left.size(),
+                left);
         signal("TERM");
         if (awaitGone(grace)) return;
         signal("KILL");
         if (!awaitGone(Duration.ofSeconds(30))) {
-            LOG.error("job {}: processes {} survive SIGKILL (uninterruptible?); freeing the job's slot anyway", jobId, alive());
+            LOG.error(
+                    "job {}: processes {} survive SIGKILL (uninterruptible?); freeing the job's slot anyway",
+                    jobId,
+                    alive());
         }
     }
 

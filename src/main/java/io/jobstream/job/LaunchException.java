@@ -21,11 +21,15 @@ public final class LaunchException extends RuntimeException {
     /** The answer to a launch the waiting room has no place for; {@code mine} is the user's {running, pending}. */
     static LaunchException refused(FairSlots.Refusal refusal, int[] mine, JobsConfig config) {
         return switch (refusal) {
-            case USER_PENDING -> new LaunchException(429, "you have " + mine[1] + " launched jobs waiting and "
-                    + mine[0] + " running; wait for one to start (jobs.max-pending-per-user="
-                    + config.maxPendingPerUser() + ")");
-            case PENDING -> new LaunchException(503, "too many launched jobs waiting (jobs.max-pending="
-                    + config.maxPending() + ")");
+            case USER_PENDING ->
+                new LaunchException(
+                        429,
+                        "you have " + mine[1] + " launched jobs waiting and "
+                                + mine[0] + " running; wait for one to start (jobs.max-pending-per-user="
+                                + config.maxPendingPerUser() + ")");
+            case PENDING ->
+                new LaunchException(
+                        503, "too many launched jobs waiting (jobs.max-pending=" + config.maxPending() + ")");
         };
     }
 }

@@ -19,6 +19,7 @@ final class LaunchFields {
     static final int MAX_NAME = 512;
     /** AWX's {@code playbook} max_length; inventories alike. */
     static final int MAX_PATH = 1024;
+
     static final int MAX_LIMIT = 4096;
     /** {@code extra_vars} as compact JSON, in UTF-8 bytes. */
     static final int MAX_EXTRA_VARS_BYTES = 1 << 20;
@@ -29,9 +30,25 @@ final class LaunchFields {
 
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     /** Ansible's magic variables that extra_vars could shadow; {@code ansible_*} and {@code _ansible*} go by prefix. */
-    private static final Set<String> MAGIC = Set.of("hostvars", "groups", "group_names", "inventory_hostname",
-            "inventory_hostname_short", "inventory_dir", "inventory_file", "omit", "play_hosts", "playbook_dir",
-            "role_name", "role_names", "role_path", "vars", "environment", "lookup", "query", "q");
+    private static final Set<String> MAGIC = Set.of(
+            "hostvars",
+            "groups",
+            "group_names",
+            "inventory_hostname",
+            "inventory_hostname_short",
+            "inventory_dir",
+            "inventory_file",
+            "omit",
+            "play_hosts",
+            "playbook_dir",
+            "role_name",
+            "role_names",
+            "role_path",
+            "vars",
+            "environment",
+            "lookup",
+            "query",
+            "q");
 
     private LaunchFields() {}
 
@@ -65,7 +82,8 @@ final class LaunchFields {
                 throw bad(what + " must not contain control characters (found U+" + hex(c) + " at " + i + ")");
             }
             if (Character.isSurrogate(c)) {
-                boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+                boolean paired =
+                        Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
                 if (!paired) throw bad(what + " is not valid Unicode (a lone surrogate at " + i + ")");
                 i++;
             }
@@ -134,9 +152,11 @@ final class LaunchFields {
     }
 
     private static String shorten(String s) {
-        String printable = s.codePoints().limit(40)
+        String printable = s.codePoints()
+                .limit(40)
                 .map(c -> Character.isISOControl(c) || Character.isSurrogate((char) c) ? '?' : c)
-                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+                .toString();
         return s.length() > 40 ? printable + "…" : printable;
     }
 

@@ -15,10 +15,16 @@ import java.util.Map;
  *
  * @param extraVars the extra vars as JSON object text; "{}" when none
  */
-public record LaunchRequest(String playbook, String inventory, String extraVars, String limit, String name,
-                            int verbosity) {
-    private static final java.util.Set<String> KEYS = java.util.Set.of("playbook", "inventory", "extra_vars", "limit",
-            "name", "verbosity", "team"); // team: read by LaunchRoutes, which checks it against the user
+public record LaunchRequest(
+        String playbook, String inventory, String extraVars, String limit, String name, int verbosity) {
+    private static final java.util.Set<String> KEYS = java.util.Set.of(
+            "playbook",
+            "inventory",
+            "extra_vars",
+            "limit",
+            "name",
+            "verbosity",
+            "team"); // team: read by LaunchRoutes, which checks it against the user
 
     public static LaunchRequest parse(byte[] body) {
         JsonNode root;
@@ -32,9 +38,12 @@ public record LaunchRequest(String playbook, String inventory, String extraVars,
             String key = it.next().getKey();
             if (!KEYS.contains(key)) throw new LaunchException(400, "unknown field '" + key + "'");
         }
-        return new LaunchRequest(LaunchFields.path(text(root, "playbook"), "playbook"),
-                LaunchFields.path(text(root, "inventory"), "inventory"), extraVars(root.get("extra_vars")),
-                LaunchFields.limit(text(root, "limit")), LaunchFields.name(text(root, "name")),
+        return new LaunchRequest(
+                LaunchFields.path(text(root, "playbook"), "playbook"),
+                LaunchFields.path(text(root, "inventory"), "inventory"),
+                extraVars(root.get("extra_vars")),
+                LaunchFields.limit(text(root, "limit")),
+                LaunchFields.name(text(root, "name")),
                 verbosity(root.get("verbosity")));
     }
 

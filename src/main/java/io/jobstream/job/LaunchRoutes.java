@@ -1,7 +1,7 @@
 package io.jobstream.job;
 
-import io.javalin.config.RoutesConfig;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.jobstream.auth.Access;
 import io.jobstream.auth.AuthStore;
@@ -39,8 +39,12 @@ public final class LaunchRoutes {
      * @param jobJson    the job as the REST read side renders it, empty when there is no such job
      * @param adminsOnly whether only superusers may launch
      */
-    public LaunchRoutes(JobLauncher launcher, LongFunction<Optional<byte[]>> jobJson, JobAccess access, AuthStore teams,
-                        boolean adminsOnly) {
+    public LaunchRoutes(
+            JobLauncher launcher,
+            LongFunction<Optional<byte[]>> jobJson,
+            JobAccess access,
+            AuthStore teams,
+            boolean adminsOnly) {
         this.launcher = launcher;
         this.jobJson = jobJson;
         this.access = access;
@@ -51,18 +55,21 @@ public final class LaunchRoutes {
     public void register(RoutesConfig routes) {
         routes.post("/api/v2/jobs/", this::launch, Access.USER);
         routes.post("/api/v2/jobs/{id}/cancel/", this::cancel, Access.USER);
-        routes.get("/api/v2/jobs/{id}/cancel/", ctx -> {
-            long id = id(ctx);
-            if (id < 0 || jobJson.apply(id).isEmpty()) {
-                detail(ctx, 404, "Not found.");
-                return;
-            }
-            if (!access.mayView(Requests.principal(ctx), id)) {
-                detail(ctx, 403, Requests.FORBIDDEN);
-                return;
-            }
-            json(ctx, 200, Json.MAPPER.writeValueAsBytes(Map.of("can_cancel", launcher.isActive(id))));
-        }, Access.USER);
+        routes.get(
+                "/api/v2/jobs/{id}/cancel/",
+                ctx -> {
+                    long id = id(ctx);
+                    if (id < 0 || jobJson.apply(id).isEmpty()) {
+                        detail(ctx, 404, "Not found.");
+                        return;
+                    }
+                    if (!access.mayView(Requests.principal(ctx), id)) {
+                        detail(ctx, 403, Requests.FORBIDDEN);
+                        return;
+                    }
+                    json(ctx, 200, Json.MAPPER.writeValueAsBytes(Map.of("can_cancel", launcher.isActive(id))));
+                },
+                Access.USER);
     }
 
     private void launch(Context ctx) throws Exception {
@@ -135,7 +142,8 @@ public final class LaunchRoutes {
     private static Long team(byte[] body) throws IOException {
         JsonNode team = Json.MAPPER.readTree(body).get("team");
         if (team == null || team.isNull()) return null;
-        if (!team.canConvertToLong() || !team.isIntegralNumber()) throw new LaunchException(400, "team must be a team id");
+        if (!team.canConvertToLong() || !team.isIntegralNumber())
+            throw new LaunchException(400, "team must be a team id");
         return team.longValue();
     }
 

@@ -9,6 +9,7 @@ final class LaunchedRun {
     final long owner;
     /** Set in the environment of every process of the run (see {@link JobProcesses}). */
     final String marker = UUID.randomUUID().toString();
+
     Process process;
     JobProcesses processes;
     boolean cancelRequested;

@@ -70,13 +70,16 @@ final class PlaybookCommand {
         LaunchFields.limit(request.limit());
         String extraVars = extraVarsYaml(request.extraVars());
         Path file = playbooks.resolve(LaunchFields.path(request.playbook(), "playbook"), "playbook");
-        Path inventory = request.inventory().isEmpty() ? defaultInventory()
+        Path inventory = request.inventory().isEmpty()
+                ? defaultInventory()
                 : playbooks.resolve(LaunchFields.path(request.inventory(), "inventory"), "inventory");
         if (!request.inventory().isEmpty() && Files.isExecutable(inventory)) {
             // Ansible runs an executable inventory as a script: a user could pick any script of the directory (a
             // playbook's helper) and run it. The default inventory is the operator's choice and may be one.
-            throw new LaunchException(400, "inventory '" + request.inventory() + "' is executable, and Ansible would"
-                    + " run it as a script: a launch takes a static inventory (or none, for the directory's default)");
+            throw new LaunchException(
+                    400,
+                    "inventory '" + request.inventory() + "' is executable, and Ansible would"
+                            + " run it as a script: a launch takes a static inventory (or none, for the directory's default)");
         }
         return new Checked(file, inventory, extraVars);
     }

@@ -39,7 +39,8 @@ public final class PlaybookDir {
             if (part.toString().equals("..")) throw bad(what + " '" + name + "' must not contain '..'");
         }
         Path candidate = dir.resolve(relative).normalize();
-        if (!Files.isRegularFile(candidate)) throw bad(what + " '" + name + "' is not a file in the playbook directory");
+        if (!Files.isRegularFile(candidate))
+            throw bad(what + " '" + name + "' is not a file in the playbook directory");
         try {
             Path real = candidate.toRealPath();
             if (!real.startsWith(dir.toRealPath())) {

@@ -24,8 +24,8 @@ import java.util.TreeMap;
  * (good for this job's events only) and {@code JOBSTREAM_CA_FILE}; no other {@code JOBSTREAM_*} variable passes.
  */
 final class PlaybookEnvironment {
-    private static final Set<String> BASE = Set.of("PATH", "HOME", "USER", "LOGNAME", "SHELL",
-            "TZ", "TMPDIR", "LANG", "LANGUAGE");
+    private static final Set<String> BASE =
+            Set.of("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TZ", "TMPDIR", "LANG", "LANGUAGE");
 
     private PlaybookEnvironment() {}
 
@@ -33,7 +33,10 @@ final class PlaybookEnvironment {
     static Map<String, String> allowed(Map<String, String> node, Collection<String> passEnv) {
         Map<String, String> env = new TreeMap<>();
         node.forEach((name, value) -> {
-            if (BASE.contains(name) || name.startsWith("LC_") || name.startsWith("ANSIBLE_") || passEnv.contains(name)) {
+            if (BASE.contains(name)
+                    || name.startsWith("LC_")
+                    || name.startsWith("ANSIBLE_")
+                    || passEnv.contains(name)) {
                 env.put(name, value);
             }
         });

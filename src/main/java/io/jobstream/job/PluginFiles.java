@@ -23,13 +23,19 @@ public final class PluginFiles {
     public static Path extract(Path dataDir) {
         Path dir = dataDir.toAbsolutePath().normalize().resolve("ansible").resolve("callback_plugins");
         try (InputStream in = PluginFiles.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) throw new IllegalStateException("the callback plugin " + RESOURCE + " is missing from the jar");
+            if (in == null)
+                throw new IllegalStateException("the callback plugin " + RESOURCE + " is missing from the jar");
             PrivateFiles.directory(dir);
             Path tmp = Files.createTempFile(dir, "jobstream", ".tmp");
-            try (OutputStream out = Files.newOutputStream(tmp)) { // into the 0600 file: a replacing copy gets the umask's mode
+            try (OutputStream out =
+                    Files.newOutputStream(tmp)) { // into the 0600 file: a replacing copy gets the umask's mode
                 in.transferTo(out);
             }
-            Files.move(tmp, dir.resolve("jobstream.py"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    tmp,
+                    dir.resolve("jobstream.py"),
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the callback plugin to " + dir, e);

@@ -39,8 +39,14 @@ public final class Rate {
     private final LongConsumer refused;
     private final Map<String, Object> keys; // Allowance (bucket) or Uses (window), least recently used first
 
-    private Rate(boolean sliding, double amount, Duration period, double burst, int maxKeys, LongSupplier nanoTime,
-                 LongConsumer refused) {
+    private Rate(
+            boolean sliding,
+            double amount,
+            Duration period,
+            double burst,
+            int maxKeys,
+            LongSupplier nanoTime,
+            LongConsumer refused) {
         if (amount <= 0 || burst <= 0 || period.isZero() || period.isNegative() || maxKeys < 1) {
             throw new IllegalArgumentException("amount, burst, period and maxKeys must be positive");
         }
@@ -65,8 +71,8 @@ public final class Rate {
      * @param burst   tokens a key may take at once (the bucket's size; a new key starts full)
      * @param refused told the weight of each refused take (the caller's metric)
      */
-    public static Rate bucket(double amount, Duration period, double burst, int maxKeys, LongSupplier nanoTime,
-                              LongConsumer refused) {
+    public static Rate bucket(
+            double amount, Duration period, double burst, int maxKeys, LongSupplier nanoTime, LongConsumer refused) {
         return new Rate(false, amount, period, burst, maxKeys, nanoTime, refused);
     }
 
@@ -84,7 +90,8 @@ public final class Rate {
         long waitNanos;
         synchronized (this) {
             long now = nanoTime.getAsLong();
-            waitNanos = sliding ? uses(key).take(now, weight) : allowance(key, now).take(weight);
+            waitNanos =
+                    sliding ? uses(key).take(now, weight) : allowance(key, now).take(weight);
         }
         if (waitNanos == 0) return 0;
         refused.accept(weight);
@@ -99,7 +106,9 @@ public final class Rate {
         long waitNanos;
         synchronized (this) {
             long now = nanoTime.getAsLong();
-            waitNanos = sliding ? uses(key).waitFor(now, weight) : allowance(key, now).waitFor(weight);
+            waitNanos = sliding
+                    ? uses(key).waitFor(now, weight)
+                    : allowance(key, now).waitFor(weight);
         }
         if (waitNanos == 0) return 0;
         refused.accept(weight);

@@ -24,6 +24,7 @@ public final class Metrics {
     public static final String EVENTS_REPAIRED = "events.repaired";
     /** Valid events refused with 429 because their emitter was over {@code ingest.max-rate}. */
     public static final String EVENTS_RATE_LIMITED = "events.rate.limited";
+
     public static final String EVENTS_CREATED_FILLED = "events.created.filled";
     public static final String EVENTS_STORED = "events.stored";
     public static final String EVENTS_DUPLICATE = "events.duplicate";
@@ -35,6 +36,7 @@ public final class Metrics {
     public static final String JOBS_REFUSED = "jobs.refused";
     /** Launched jobs holding a running slot, and waiting for one (this node). */
     public static final String JOBS_RUNNING = "jobs.running";
+
     public static final String JOBS_PENDING = "jobs.pending";
     /**
      * Requests answered 429 for a failure limit, tag {@code by}: {@code address} and {@code username} (password checks
@@ -44,6 +46,7 @@ public final class Metrics {
     public static final String AUTH_THROTTLED = "auth.throttled";
     /** Password hashes (PBKDF2) run, and how long requests waited for a free hashing slot. */
     public static final String AUTH_HASHES = "auth.password.hashes";
+
     public static final String AUTH_HASH_WAIT = "auth.password.hash.wait";
     /**
      * HTTP requests answered 429 because their user already had as many in progress as allowed, tag {@code reason}:
@@ -54,6 +57,7 @@ public final class Metrics {
     public static final String PARTITIONS_REFUSED = "job.partitions.refused";
     /** Per-user creation limits reached (tokens, jobs made by tokens), tag {@code what}. */
     public static final String USER_LIMITS = "user.limits.reached";
+
     public static final String QUEUE_DEPTH = "queue.depth";
     public static final String QUEUE_CAPACITY = "queue.capacity";
     public static final String PERSIST_BATCH_SIZE = "persist.batch.size";
@@ -66,6 +70,7 @@ public final class Metrics {
     public static final String REDIS_STREAM_LENGTH = "redis.stream.length";
     /** What an ingest 2xx is worth in cluster mode: 3 fsync'd before the reply, 2 within 1 s, 1 when the OS flushes, 0 memory only or unknown. */
     public static final String REDIS_ACK_DURABILITY = "redis.ack.durability";
+
     public static final String CALLBACK_POPPED = "redis.callback.popped";
     public static final String CALLBACK_RECOVERED = "redis.callback.recovered";
     public static final String CALLBACK_LENGTH = "redis.callback.length";
@@ -74,6 +79,7 @@ public final class Metrics {
     public static final String RELAY_FAILURES = "broadcast.relay.failures";
     /** Websocket fan-out (per node): connections, outboxes, frames, catch-ups, holes, refusals. */
     public static final String WS_SUBSCRIBERS = "ws.subscribers";
+
     public static final String WS_OUTBOX_DEPTH = "ws.outbox.depth";
     public static final String WS_OUTBOX_DEPTH_MAX = "ws.outbox.depth.max";
     public static final String WS_OUTBOX_BYTES = "ws.outbox.bytes";
@@ -91,26 +97,48 @@ public final class Metrics {
     public static final String WS_OVER_CAPACITY = "ws.over.capacity";
     /** Local subscription groups (the hub every broadcaster delivers into). */
     public static final String HUB_SUBSCRIPTIONS = "hub.subscriptions";
+
     public static final String HUB_GROUPS = "hub.groups";
     public static final String BROADCAST_FAILURES = "broadcast.failures";
     /** Stdout downloads cut off because the client read slower than http.min-response-rate. */
     public static final String HTTP_DOWNLOADS_TOO_SLOW = "http.downloads.too.slow";
+
     public static final String LAG_RECEIVED = "lag.received";
     public static final String LAG_COMMITTED = "lag.committed";
     /** One histogram per hop of an event (tag {@code hop}, see {@link #hop}); per node, as every meter here. */
     public static final String HOP = "event.hop";
+
     public static final String HOP_CREATED_RECEIVED = "created_received";
     public static final String HOP_RECEIVED_COMMITTED = "received_committed";
     public static final String HOP_COMMITTED_PUBLISHED = "committed_published";
     public static final String HOP_PUBLISHED_WRITTEN = "published_written";
     public static final String HOP_CREATED_WRITTEN = "created_written";
     /** The hops in an event's order, end to end last. */
-    public static final List<String> HOPS = List.of(HOP_CREATED_RECEIVED, HOP_RECEIVED_COMMITTED,
-            HOP_COMMITTED_PUBLISHED, HOP_PUBLISHED_WRITTEN, HOP_CREATED_WRITTEN);
+    public static final List<String> HOPS = List.of(
+            HOP_CREATED_RECEIVED,
+            HOP_RECEIVED_COMMITTED,
+            HOP_COMMITTED_PUBLISHED,
+            HOP_PUBLISHED_WRITTEN,
+            HOP_CREATED_WRITTEN);
 
     private static final Duration[] LAG_BUCKETS = {
-        ms(1), ms(2), ms(5), ms(10), ms(20), ms(50), ms(100), ms(200), ms(500),
-        ms(1_000), ms(2_000), ms(5_000), ms(10_000), ms(20_000), ms(30_000), ms(60_000)};
+        ms(1),
+        ms(2),
+        ms(5),
+        ms(10),
+        ms(20),
+        ms(50),
+        ms(100),
+        ms(200),
+        ms(500),
+        ms(1_000),
+        ms(2_000),
+        ms(5_000),
+        ms(10_000),
+        ms(20_000),
+        ms(30_000),
+        ms(60_000)
+    };
 
     private Metrics() {}
 
@@ -121,7 +149,8 @@ public final class Metrics {
      * (years 1970 to 9999) fit in a long.
      */
     public static void recordLag(Timer timer, Instant from, Instant to) {
-        long micros = (to.getEpochSecond() - from.getEpochSecond()) * 1_000_000L + (to.getNano() - from.getNano()) / 1_000;
+        long micros =
+                (to.getEpochSecond() - from.getEpochSecond()) * 1_000_000L + (to.getNano() - from.getNano()) / 1_000;
         timer.record(Math.max(0, micros), TimeUnit.MICROSECONDS);
     }
 
@@ -137,27 +166,36 @@ public final class Metrics {
 
     /** A lag histogram from an event's {@code created} to the named hop. */
     public static Timer lag(MeterRegistry registry, String name, String description) {
-        return Timer.builder(name).description(description)
+        return Timer.builder(name)
+                .description(description)
                 .serviceLevelObjectives(LAG_BUCKETS)
-                .minimumExpectedValue(ms(1)).maximumExpectedValue(Duration.ofMinutes(10))
+                .minimumExpectedValue(ms(1))
+                .maximumExpectedValue(Duration.ofMinutes(10))
                 .register(registry);
     }
 
     /** The histogram of one hop of an event's way, e.g. {@link #HOP_PUBLISHED_WRITTEN}; buckets 1 ms to 60 s. */
     public static Timer hop(MeterRegistry registry, String hop) {
-        return Timer.builder(HOP).tag("hop", hop).description("Time an event spent on one hop (created = emitter)")
+        return Timer.builder(HOP)
+                .tag("hop", hop)
+                .description("Time an event spent on one hop (created = emitter)")
                 .serviceLevelObjectives(LAG_BUCKETS)
-                .minimumExpectedValue(ms(1)).maximumExpectedValue(Duration.ofMinutes(10))
+                .minimumExpectedValue(ms(1))
+                .maximumExpectedValue(Duration.ofMinutes(10))
                 .register(registry);
     }
 
     /** A duration histogram for work that takes from microseconds to seconds (flushes, COPYs). */
     public static Timer duration(MeterRegistry registry, String name, String description) {
-        return Timer.builder(name).description(description).serviceLevelObjectives(LAG_BUCKETS).register(registry);
+        return Timer.builder(name)
+                .description(description)
+                .serviceLevelObjectives(LAG_BUCKETS)
+                .register(registry);
     }
 
     public static DistributionSummary sizes(MeterRegistry registry, String name, String description) {
-        return DistributionSummary.builder(name).description(description)
+        return DistributionSummary.builder(name)
+                .description(description)
                 .serviceLevelObjectives(1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000)
                 .register(registry);
     }

@@ -82,8 +82,14 @@ public final class RecentHops implements AutoCloseable {
                 continue;
             }
             double total = now.totalMillis() - (before == null ? 0 : before.totalMillis());
-            out.put(e.getKey(), new Hop(events, events / seconds, total / events,
-                    percentile(now, before, events, 0.50), percentile(now, before, events, 0.99)));
+            out.put(
+                    e.getKey(),
+                    new Hop(
+                            events,
+                            events / seconds,
+                            total / events,
+                            percentile(now, before, events, 0.50),
+                            percentile(now, before, events, 0.99)));
         }
         return out;
     }
@@ -108,7 +114,8 @@ public final class RecentHops implements AutoCloseable {
                 bounds[i] = buckets[i].bucket(TimeUnit.MILLISECONDS);
                 cumulative[i] = buckets[i].count();
             }
-            byHop.put(t.getId().getTag("hop"), new Sample(s.count(), s.total(TimeUnit.MILLISECONDS), bounds, cumulative));
+            byHop.put(
+                    t.getId().getTag("hop"), new Sample(s.count(), s.total(TimeUnit.MILLISECONDS), bounds, cumulative));
         }
         Map<String, Sample> ordered = new LinkedHashMap<>();
         for (String hop : Metrics.HOPS) {

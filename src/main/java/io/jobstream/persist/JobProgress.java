@@ -20,8 +20,8 @@ public final class JobProgress {
     static final Set<String> ACTIVE = Set.of("new", "pending", "waiting", "running");
 
     /** The columns of a job row the rules read. {@code finalCounter} is null until an EOF arrived. */
-    public record Row(String status, Integer finalCounter, int storedEvents, boolean failed, boolean finished,
-                      boolean launched) {
+    public record Row(
+            String status, Integer finalCounter, int storedEvents, boolean failed, boolean finished, boolean launched) {
         public Row(String status, Integer finalCounter, int storedEvents, boolean failed, boolean finished) {
             this(status, finalCounter, storedEvents, failed, finished, false);
         }

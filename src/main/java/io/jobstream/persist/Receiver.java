@@ -55,13 +55,19 @@ public final class Receiver implements AutoCloseable {
     private final Timer lagCommitted;
     private volatile boolean stopping;
 
-    public Receiver(EventQueue queue, EventStore store, Broadcaster broadcaster, PersistConfig config,
-                    MeterRegistry registry) {
+    public Receiver(
+            EventQueue queue, EventStore store, Broadcaster broadcaster, PersistConfig config, MeterRegistry registry) {
         this(queue, store, broadcaster, config, registry, new MonotonicClock(), Sleeper.REAL);
     }
 
-    public Receiver(EventQueue queue, EventStore store, Broadcaster broadcaster, PersistConfig config,
-                    MeterRegistry registry, Clock clock, Sleeper sleeper) {
+    public Receiver(
+            EventQueue queue,
+            EventStore store,
+            Broadcaster broadcaster,
+            PersistConfig config,
+            MeterRegistry registry,
+            Clock clock,
+            Sleeper sleeper) {
         this.queue = queue;
         this.clock = clock;
         this.sleeper = sleeper;
@@ -74,8 +80,8 @@ public final class Receiver implements AutoCloseable {
         this.parked = registry.counter(Metrics.EVENTS_PARKED);
         this.failures = registry.counter(Metrics.PERSIST_FAILURES);
         this.batchSize = Metrics.sizes(registry, Metrics.PERSIST_BATCH_SIZE, "Messages per receiver transaction");
-        this.batchDuration = Metrics.duration(registry, Metrics.PERSIST_BATCH_DURATION,
-                "Time to write and commit one batch, including retries");
+        this.batchDuration = Metrics.duration(
+                registry, Metrics.PERSIST_BATCH_DURATION, "Time to write and commit one batch, including retries");
         this.lagCommitted = Metrics.lag(registry, Metrics.LAG_COMMITTED, "Event created to committed");
     }
 
@@ -94,8 +100,10 @@ public final class Receiver implements AutoCloseable {
                 drainOnce(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                log.warn("receiver interrupted with {} messages in hand and {} queued; they were not acknowledged",
-                        batch.size(), queue.depth());
+                log.warn(
+                        "receiver interrupted with {} messages in hand and {} queued; they were not acknowledged",
+                        batch.size(),
+                        queue.depth());
                 return;
             } catch (RuntimeException e) {
                 log.error("receiver failed on a batch of {} messages; continuing", batch.size(), e);
@@ -129,7 +137,10 @@ public final class Receiver implements AutoCloseable {
         try {
             broadcaster.publish(result.committed());
         } catch (RuntimeException e) {
-            log.error("broadcast failed for {} committed events (they are stored)", result.committed().events().size(), e);
+            log.error(
+                    "broadcast failed for {} committed events (they are stored)",
+                    result.committed().events().size(),
+                    e);
         }
     }
 
@@ -138,13 +149,18 @@ public final class Receiver implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             try {
                 WriteResult r = store.write(messages);
-                if (attempt > 1) log.info("store is back: batch of {} written after {} attempts", messages.size(), attempt);
+                if (attempt > 1)
+                    log.info("store is back: batch of {} written after {} attempts", messages.size(), attempt);
                 return r;
             } catch (RuntimeException e) {
                 failures.increment();
                 if (attempt == 1 || attempt % 10 == 0) {
-                    log.warn("store failed (attempt {}) for a batch of {} messages, job {}: {}; retrying",
-                            attempt, messages.size(), messages.get(0).jobId(), e.toString());
+                    log.warn(
+                            "store failed (attempt {}) for a batch of {} messages, job {}: {}; retrying",
+                            attempt,
+                            messages.size(),
+                            messages.get(0).jobId(),
+                            e.toString());
                 }
                 sleeper.sleep(pause);
                 pause = min(pause.multipliedBy(2), config.maxRetryBackoff());

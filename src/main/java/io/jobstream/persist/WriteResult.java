@@ -8,7 +8,11 @@ import java.util.List;
  * A {@code null} entry in {@code parkReasons} means the message was not parked.
  */
 public record WriteResult(List<Outcome> outcomes, List<String> parkReasons, CommittedBatch committed) {
-    public enum Outcome { STORED, DUPLICATE, PARKED }
+    public enum Outcome {
+        STORED,
+        DUPLICATE,
+        PARKED
+    }
 
     public WriteResult {
         if (outcomes.size() != parkReasons.size()) throw new IllegalArgumentException("outcomes and reasons differ");

@@ -49,7 +49,11 @@ public final class Database implements AutoCloseable {
         c.setInitializationFailTimeout(30_000);
         c.addDataSourceProperty("ApplicationName", "jobstream");
         pool = new HikariDataSource(c);
-        Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+        Flyway.configure()
+                .dataSource(pool)
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
     }
 
     /** The JDBC URL and credentials of a {@code postgresql://}, {@code postgres://} or {@code jdbc:} URL. */

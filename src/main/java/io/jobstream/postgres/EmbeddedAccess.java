@@ -32,7 +32,9 @@ final class EmbeddedAccess {
     static final String PASSWORD_FILE = "database-password";
     static final String SUPERUSER_PASSWORD_FILE = "database-superuser-password";
     /** The first line of the pg_hba.conf we write: its presence tells a locked-down data dir from an older one. */
-    private static final String HBA_HEADER = "# jobstream: every connection needs a password (SCRAM); see docs/OPERATIONS.md";
+    private static final String HBA_HEADER =
+            "# jobstream: every connection needs a password (SCRAM); see docs/OPERATIONS.md";
+
     private static final String HBA = HBA_HEADER + "\n"
             + "# Written on start whenever it differs; edits are replaced. No replication connections.\n"
             + "local  all  all                scram-sha-256\n"
@@ -91,15 +93,21 @@ final class EmbeddedAccess {
     void lockDown(Path pgData, Path binDir) {
         Path hba = pgData.resolve("pg_hba.conf");
         try {
-            if (!newPasswords && Files.isRegularFile(hba) && Files.readString(hba).equals(HBA)) return;
-            singleUser(pgData, binDir, List.of(
-                    "ALTER ROLE postgres PASSWORD '" + superuserPassword + "'",
-                    "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + ROLE + "') THEN"
-                            + " CREATE ROLE " + ROLE + "; END IF; END$$",
-                    "ALTER ROLE " + ROLE + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
-                            + " PASSWORD '" + password + "'",
-                    "ALTER DATABASE postgres OWNER TO " + ROLE,
-                    handOver()));
+            if (!newPasswords
+                    && Files.isRegularFile(hba)
+                    && Files.readString(hba).equals(HBA)) return;
+            singleUser(
+                    pgData,
+                    binDir,
+                    List.of(
+                            "ALTER ROLE postgres PASSWORD '" + superuserPassword + "'",
+                            "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + ROLE + "') THEN"
+                                    + " CREATE ROLE " + ROLE + "; END IF; END$$",
+                            "ALTER ROLE " + ROLE
+                                    + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+                                    + " PASSWORD '" + password + "'",
+                            "ALTER DATABASE postgres OWNER TO " + ROLE,
+                            handOver()));
             PrivateFiles.writeString(hba, HBA);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot lock down the embedded PostgreSQL in " + pgData, e);
@@ -126,8 +134,16 @@ final class EmbeddedAccess {
     private void singleUser(Path pgData, Path binDir, List<String> statements) throws IOException {
         List<String> command = new ArrayList<>();
         if (LinuxUtils.isUnshareAvailable()) command.addAll(List.of("unshare", "-U"));
-        command.addAll(List.of(binDir.resolve("postgres").toString(), "--single", "-D", pgData.toString(),
-                "-c", "log_min_error_statement=panic", "-c", "exit_on_error=on", "postgres"));
+        command.addAll(List.of(
+                binDir.resolve("postgres").toString(),
+                "--single",
+                "-D",
+                pgData.toString(),
+                "-c",
+                "log_min_error_statement=panic",
+                "-c",
+                "exit_on_error=on",
+                "postgres"));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             p.getOutputStream().write((String.join(";\n", statements) + ";\n").getBytes(StandardCharsets.UTF_8));
@@ -136,7 +152,9 @@ final class EmbeddedAccess {
             if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0 || output.contains("ERROR:")) {
                 p.destroyForcibly();
                 throw new IOException("postgres --single failed (exit " + (p.isAlive() ? "none" : p.exitValue()) + "): "
-                        + output.replace(password, "********").replace(superuserPassword, "********").strip());
+                        + output.replace(password, "********")
+                                .replace(superuserPassword, "********")
+                                .strip());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

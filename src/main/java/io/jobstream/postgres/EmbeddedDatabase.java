@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
@@ -39,6 +38,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
      * binaries where it asked for them.
      */
     private static final Map<Path, PgBinaryResolver> RESOLVERS = new ConcurrentHashMap<>();
+
     private static String digest; // guarded by the class: see archiveDigest
     private final Path home;
     private final Path dataDir;
@@ -67,7 +67,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
             // zonky makes the directory it unpacks into world-writable: that one sits inside our private one
             Path workDir = PrivateFiles.ownDirectory(binariesDir).resolve("zonky");
             EmbeddedAccess access = EmbeddedAccess.of(home);
-            PgBinaryResolver resolver = RESOLVERS.computeIfAbsent(workDir, d -> DefaultPostgresBinaryResolver.INSTANCE::getPgBinary);
+            PgBinaryResolver resolver =
+                    RESOLVERS.computeIfAbsent(workDir, d -> DefaultPostgresBinaryResolver.INSTANCE::getPgBinary);
             Path bin = workDir.resolve("PG-" + archiveDigest()).resolve("bin");
             long t0 = System.nanoTime();
             postgres = builder(workDir)
@@ -79,7 +80,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
                     .setDataDirectoryCustomizer(dir -> access.lockDown(dir.toPath(), bin))
                     .setConnectConfig("password", access.superuserPassword()) // zonky's own "is it up?" check
                     // Our own shutdown (Server.close) stops it last; zonky's hook would stop it at the same time as
-                    // Server.close starts, so the receiver could not commit what is queued nor canceled jobs their tail.
+                    // Server.close starts, so the receiver could not commit what is queued nor canceled jobs their
+                    // tail.
                     .setRegisterShutdownHook(false)
                     .setServerConfig("fsync", "on")
                     .setServerConfig("synchronous_commit", "on")

@@ -44,9 +44,9 @@ final class EventCopy {
         copy(c, "COPY job_event_stage " + COLUMNS + " FROM STDIN (FORMAT binary)", events, ids, modified);
         Set<Long> newIds = new HashSet<>();
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO job_event " + COLUMNS + " SELECT "
-                + COLUMNS.substring(1, COLUMNS.length() - 1)
-                + " FROM job_event_stage ON CONFLICT (job_id, counter) DO NOTHING RETURNING id");
-             ResultSet rs = ps.executeQuery()) {
+                        + COLUMNS.substring(1, COLUMNS.length() - 1)
+                        + " FROM job_event_stage ON CONFLICT (job_id, counter) DO NOTHING RETURNING id");
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) newIds.add(rs.getLong(1));
         }
         Set<Integer> inserted = new HashSet<>();

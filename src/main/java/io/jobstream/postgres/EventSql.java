@@ -51,7 +51,10 @@ final class EventSql {
             case IEXACT:
                 params.add(f.value());
                 return "lower(" + col + ") = lower(?)";
-            case GT: case GTE: case LT: case LTE:
+            case GT:
+            case GTE:
+            case LT:
+            case LTE:
                 params.add(f.value());
                 return col + " " + operator(f.lookup()) + " ?";
             default:

@@ -18,6 +18,7 @@ final class IdBlocks {
     private long end;
     /** Blocks fetched ahead for the current batch and not yet started; their first ids, in sequence order. */
     private long[] spare = new long[0];
+
     private int spareAt;
 
     /** Fills {@code ids} with fresh row ids, asking the sequence at most once. */
@@ -37,8 +38,8 @@ final class IdBlocks {
         long[] more = new long[spare.length - spareAt + blocks];
         System.arraycopy(spare, spareAt, more, 0, spare.length - spareAt);
         int at = spare.length - spareAt;
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT nextval('job_event_id_seq') FROM generate_series(1, ?) ORDER BY 1")) {
+        try (PreparedStatement ps =
+                c.prepareStatement("SELECT nextval('job_event_id_seq') FROM generate_series(1, ?) ORDER BY 1")) {
             ps.setInt(1, blocks);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) more[at++] = rs.getLong(1);

@@ -19,6 +19,7 @@ import java.sql.Types;
 final class JobIds {
     /** AWX's ids are 32-bit (Django AutoField); ours keep to that so AWX tools can hold them. */
     static final long MAX_ID = Integer.MAX_VALUE;
+
     private static final int RACES = 50;
 
     private JobIds() {}
@@ -29,8 +30,9 @@ final class JobIds {
      */
     static long allocate(Connection c, String name, String playbook, String status, boolean launched, Long ownerId)
             throws SQLException {
-        try (PreparedStatement insert = c.prepareStatement("INSERT INTO job (id, name, playbook, status, launched,"
-                + " owner_id) VALUES (nextval('job_id_seq'), COALESCE(?, 'job ' || currval('job_id_seq')), ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id")) {
+        try (PreparedStatement insert = c.prepareStatement(
+                "INSERT INTO job (id, name, playbook, status, launched,"
+                        + " owner_id) VALUES (nextval('job_id_seq'), COALESCE(?, 'job ' || currval('job_id_seq')), ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id")) {
             insert.setString(2, playbook);
             insert.setString(3, status);
             insert.setBoolean(4, launched);

@@ -3,6 +3,7 @@ package io.jobstream.postgres;
 import io.jobstream.event.JobChange;
 import io.jobstream.event.JobEof;
 import io.jobstream.event.JobEvent;
+import io.jobstream.event.Timestamps;
 import io.jobstream.persist.HostStatusCounts;
 import io.jobstream.persist.JobProgress;
 import java.sql.Array;
@@ -12,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
-import io.jobstream.event.Timestamps;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,10 +50,11 @@ final class JobRows {
                 a.failed |= e.failed();
                 a.hostStatusCounts = HostStatusCounts.fromStats(e.eventData());
             }
-            default -> { }
+            default -> {}
         }
         if (a.lastCreated == null || e.created().isAfter(a.lastCreated)) a.lastCreated = e.created();
-        a.lagMicrosSum += Timestamps.micros(modified) - Timestamps.micros(e.created()); // toNanos overflows for far-off dates
+        a.lagMicrosSum +=
+                Timestamps.micros(modified) - Timestamps.micros(e.created()); // toNanos overflows for far-off dates
     }
 
     void eof(JobEof eof) {
@@ -78,7 +79,8 @@ final class JobRows {
             for (Map.Entry<Long, Acc> e : jobs.entrySet()) {
                 JobProgress.Row old = before.get(e.getKey());
                 Acc a = e.getValue();
-                JobProgress.Row now = JobProgress.apply(old, new JobProgress.Delta(a.newEvents, a.finalCounter, a.failed));
+                JobProgress.Row now =
+                        JobProgress.apply(old, new JobProgress.Delta(a.newEvents, a.finalCounter, a.failed));
                 bind(ps, e.getKey(), a, old, now);
                 ps.addBatch();
                 String status = now.status().equals(old.status()) ? null : now.status();
@@ -111,8 +113,15 @@ final class JobRows {
                 while (rs.next()) {
                     int fc = rs.getInt(3);
                     Integer finalCounter = rs.wasNull() ? null : fc;
-                    rows.put(rs.getLong(1), new JobProgress.Row(rs.getString(2), finalCounter, rs.getInt(4),
-                            rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7)));
+                    rows.put(
+                            rs.getLong(1),
+                            new JobProgress.Row(
+                                    rs.getString(2),
+                                    finalCounter,
+                                    rs.getInt(4),
+                                    rs.getBoolean(5),
+                                    rs.getBoolean(6),
+                                    rs.getBoolean(7)));
                 }
             }
         }
@@ -142,7 +151,11 @@ final class JobRows {
         ps.setTimestamp(i++, a.lastCreated == null ? null : Timestamp.from(a.lastCreated));
         if (a.newEvents > 0) ps.setDouble(i++, a.lagMicrosSum / 1000.0 / a.newEvents);
         else ps.setNull(i++, Types.DOUBLE);
-        ps.setBoolean(i++, !now.status().equals("new") && !now.status().equals("pending") && !now.status().equals("waiting"));
+        ps.setBoolean(
+                i++,
+                !now.status().equals("new")
+                        && !now.status().equals("pending")
+                        && !now.status().equals("waiting"));
         ps.setBoolean(i++, JobProgress.isActive(old.status()) && !JobProgress.isActive(now.status()));
         ps.setLong(i, id);
     }

@@ -32,9 +32,16 @@ final class JobVisibility {
 
     boolean mayView(long userId, long jobId) {
         // superusers may watch any id, even of a job not created yet (its first events may be on their way)
-        return sql.query("checking job access", "SELECT coalesce((SELECT is_superuser FROM auth_user WHERE id = ?), false)"
-                + " OR EXISTS (SELECT 1 FROM job j WHERE j.id = ? AND " + CONDITION + ")", rs -> rs.getBoolean(1),
-                userId, jobId, userId, userId).get(0);
+        return sql.query(
+                        "checking job access",
+                        "SELECT coalesce((SELECT is_superuser FROM auth_user WHERE id = ?), false)"
+                                + " OR EXISTS (SELECT 1 FROM job j WHERE j.id = ? AND " + CONDITION + ")",
+                        rs -> rs.getBoolean(1),
+                        userId,
+                        jobId,
+                        userId,
+                        userId)
+                .get(0);
     }
 
     Set<Long> visibleOf(long userId, Collection<Long> jobIds) {

@@ -51,8 +51,12 @@ public final class PostgresAuthStore implements AuthStore {
     }
 
     private static User user(ResultSet rs) throws SQLException {
-        return new User(rs.getLong("id"), rs.getString("username"), rs.getBoolean("is_superuser"),
-                rs.getString("password"), instant(rs, "created"));
+        return new User(
+                rs.getLong("id"),
+                rs.getString("username"),
+                rs.getBoolean("is_superuser"),
+                rs.getString("password"),
+                instant(rs, "created"));
     }
 
     private static Team team(ResultSet rs) throws SQLException {
@@ -61,21 +65,32 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public Optional<User> userByName(String username) {
-        return first(query("reading user", "SELECT " + USER_COLUMNS + " FROM auth_user u WHERE u.username = ?",
-                PostgresAuthStore::user, username));
+        return first(query(
+                "reading user",
+                "SELECT " + USER_COLUMNS + " FROM auth_user u WHERE u.username = ?",
+                PostgresAuthStore::user,
+                username));
     }
 
     @Override
     public Optional<User> userById(long id) {
-        return first(query("reading user", "SELECT " + USER_COLUMNS + " FROM auth_user u WHERE u.id = ?",
-                PostgresAuthStore::user, id));
+        return first(query(
+                "reading user",
+                "SELECT " + USER_COLUMNS + " FROM auth_user u WHERE u.id = ?",
+                PostgresAuthStore::user,
+                id));
     }
 
     @Override
     public Optional<User> createUser(String username, String passwordHash, boolean superuser) {
-        return first(query("creating user", "INSERT INTO auth_user AS u (username, password, is_superuser)"
-                + " VALUES (?, ?, ?) ON CONFLICT (username) DO NOTHING RETURNING " + USER_COLUMNS,
-                PostgresAuthStore::user, username, passwordHash, superuser));
+        return first(query(
+                "creating user",
+                "INSERT INTO auth_user AS u (username, password, is_superuser)"
+                        + " VALUES (?, ?, ?) ON CONFLICT (username) DO NOTHING RETURNING " + USER_COLUMNS,
+                PostgresAuthStore::user,
+                username,
+                passwordHash,
+                superuser));
     }
 
     @Override
@@ -89,11 +104,14 @@ public final class PostgresAuthStore implements AuthStore {
                     lock.execute();
                 }
                 List<User> created = new ArrayList<>();
-                try (PreparedStatement ps = Statements.bind(c.prepareStatement("INSERT INTO auth_user AS u"
-                        + " (username, password, is_superuser) SELECT ?, ?, true"
-                        + " WHERE NOT EXISTS (SELECT 1 FROM auth_user)"
-                        + " ON CONFLICT (username) DO NOTHING RETURNING " + USER_COLUMNS), username, passwordHash);
-                     ResultSet rs = ps.executeQuery()) {
+                try (PreparedStatement ps = Statements.bind(
+                                c.prepareStatement("INSERT INTO auth_user AS u"
+                                        + " (username, password, is_superuser) SELECT ?, ?, true"
+                                        + " WHERE NOT EXISTS (SELECT 1 FROM auth_user)"
+                                        + " ON CONFLICT (username) DO NOTHING RETURNING " + USER_COLUMNS),
+                                username,
+                                passwordHash);
+                        ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) created.add(user(rs));
                 }
                 c.commit();
@@ -109,45 +127,70 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public Optional<User> firstSuperuser() {
-        return first(query("reading users", "SELECT " + USER_COLUMNS + " FROM auth_user u WHERE u.is_superuser"
-                + " ORDER BY (u.username = 'admin') DESC, u.id LIMIT 1", PostgresAuthStore::user));
+        return first(query(
+                "reading users",
+                "SELECT " + USER_COLUMNS + " FROM auth_user u WHERE u.is_superuser"
+                        + " ORDER BY (u.username = 'admin') DESC, u.id LIMIT 1",
+                PostgresAuthStore::user));
     }
 
     @Override
     public List<User> users(long offset, int limit) {
-        return query("listing users", "SELECT " + USER_COLUMNS + " FROM auth_user u ORDER BY u.id LIMIT ? OFFSET ?",
-                PostgresAuthStore::user, limit, offset);
+        return query(
+                "listing users",
+                "SELECT " + USER_COLUMNS + " FROM auth_user u ORDER BY u.id LIMIT ? OFFSET ?",
+                PostgresAuthStore::user,
+                limit,
+                offset);
     }
 
     @Override
     public long userCount() {
-        return query("counting users", "SELECT count(*) FROM auth_user", rs -> rs.getLong(1)).get(0);
+        return query("counting users", "SELECT count(*) FROM auth_user", rs -> rs.getLong(1))
+                .get(0);
     }
 
     @Override
     public void setPassword(long userId, String passwordHash) {
-        update("setting a password", "UPDATE auth_user SET password = ?, modified = now() WHERE id = ?", passwordHash, userId);
+        update(
+                "setting a password",
+                "UPDATE auth_user SET password = ?, modified = now() WHERE id = ?",
+                passwordHash,
+                userId);
         // a new password ends the user's sessions, as Django's update_session_auth_hash does for other sessions
         update("ending sessions", "DELETE FROM auth_session WHERE user_id = ?", userId);
     }
 
     @Override
     public void setSuperuser(long userId, boolean superuser) {
-        update("updating a user", "UPDATE auth_user SET is_superuser = ?, modified = now() WHERE id = ?", superuser, userId);
+        update(
+                "updating a user",
+                "UPDATE auth_user SET is_superuser = ?, modified = now() WHERE id = ?",
+                superuser,
+                userId);
     }
 
     @Override
     public void createSession(byte[] keyHash, long userId, Instant expires) {
-        update("creating a session", "INSERT INTO auth_session (key_hash, user_id, expires) VALUES (?, ?, ?)",
-                keyHash, userId, expires);
+        update(
+                "creating a session",
+                "INSERT INTO auth_session (key_hash, user_id, expires) VALUES (?, ?, ?)",
+                keyHash,
+                userId,
+                expires);
         // expired sessions go when new ones come: no sweeper thread needed, and the index keeps it cheap
         update("deleting expired sessions", "DELETE FROM auth_session WHERE expires < now()");
     }
 
     @Override
     public Optional<User> sessionUser(byte[] keyHash, Instant now) {
-        return first(query("reading a session", "SELECT " + USER_COLUMNS + " FROM auth_session s JOIN auth_user u"
-                + " ON u.id = s.user_id WHERE s.key_hash = ? AND s.expires > ?", PostgresAuthStore::user, keyHash, now));
+        return first(query(
+                "reading a session",
+                "SELECT " + USER_COLUMNS + " FROM auth_session s JOIN auth_user u"
+                        + " ON u.id = s.user_id WHERE s.key_hash = ? AND s.expires > ?",
+                PostgresAuthStore::user,
+                keyHash,
+                now));
     }
 
     @Override
@@ -156,10 +199,20 @@ public final class PostgresAuthStore implements AuthStore {
     }
 
     @Override
-    public long createToken(byte[] tokenHash, Long userId, String kind, Long jobId, String description, Instant expires) {
-        return query("creating a token", "INSERT INTO auth_token (token_hash, user_id, kind, job_id, description, expires)"
-                + " VALUES (?, ?, ?, ?, ?, ?) RETURNING id", rs -> rs.getLong(1),
-                tokenHash, userId, kind, jobId, description, expires).get(0);
+    public long createToken(
+            byte[] tokenHash, Long userId, String kind, Long jobId, String description, Instant expires) {
+        return query(
+                        "creating a token",
+                        "INSERT INTO auth_token (token_hash, user_id, kind, job_id, description, expires)"
+                                + " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                        rs -> rs.getLong(1),
+                        tokenHash,
+                        userId,
+                        kind,
+                        jobId,
+                        description,
+                        expires)
+                .get(0);
     }
 
     private static final String TOKEN_COLUMNS = "t.id AS token_id, t.kind, t.job_id, t.description,"
@@ -170,21 +223,35 @@ public final class PostgresAuthStore implements AuthStore {
         Long job = rs.wasNull() ? null : jobId;
         rs.getLong("id");
         User user = rs.wasNull() ? null : user(rs);
-        return new Token(rs.getLong("token_id"), user, rs.getString("kind"), job, rs.getString("description"),
-                instant(rs, "token_created"), instant(rs, "expires"));
+        return new Token(
+                rs.getLong("token_id"),
+                user,
+                rs.getString("kind"),
+                job,
+                rs.getString("description"),
+                instant(rs, "token_created"),
+                instant(rs, "expires"));
     }
 
     @Override
     public Optional<Token> token(byte[] tokenHash, Instant now) {
-        return first(query("reading a token", "SELECT " + TOKEN_COLUMNS + " FROM auth_token t LEFT JOIN auth_user u"
-                + " ON u.id = t.user_id WHERE t.token_hash = ? AND (t.expires IS NULL OR t.expires > ?)",
-                PostgresAuthStore::token, tokenHash, now));
+        return first(query(
+                "reading a token",
+                "SELECT " + TOKEN_COLUMNS + " FROM auth_token t LEFT JOIN auth_user u"
+                        + " ON u.id = t.user_id WHERE t.token_hash = ? AND (t.expires IS NULL OR t.expires > ?)",
+                PostgresAuthStore::token,
+                tokenHash,
+                now));
     }
 
     @Override
     public List<Token> tokensOf(long userId) {
-        return query("listing tokens", "SELECT " + TOKEN_COLUMNS + " FROM auth_token t JOIN auth_user u"
-                + " ON u.id = t.user_id WHERE t.user_id = ? ORDER BY t.id", PostgresAuthStore::token, userId);
+        return query(
+                "listing tokens",
+                "SELECT " + TOKEN_COLUMNS + " FROM auth_token t JOIN auth_user u"
+                        + " ON u.id = t.user_id WHERE t.user_id = ? ORDER BY t.id",
+                PostgresAuthStore::token,
+                userId);
     }
 
     @Override
@@ -200,45 +267,73 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public Optional<Team> createTeam(String name) {
-        return first(query("creating a team", "INSERT INTO auth_team (name) VALUES (?) ON CONFLICT (name) DO NOTHING"
-                + " RETURNING id, name, created", PostgresAuthStore::team, name));
+        return first(query(
+                "creating a team",
+                "INSERT INTO auth_team (name) VALUES (?) ON CONFLICT (name) DO NOTHING"
+                        + " RETURNING id, name, created",
+                PostgresAuthStore::team,
+                name));
     }
 
     @Override
     public Optional<Team> team(long id) {
-        return first(query("reading a team", "SELECT id, name, created FROM auth_team WHERE id = ?",
-                PostgresAuthStore::team, id));
+        return first(query(
+                "reading a team", "SELECT id, name, created FROM auth_team WHERE id = ?", PostgresAuthStore::team, id));
     }
 
     @Override
     public List<Team> teams(Long memberId, long offset, int limit) {
         if (memberId == null) {
-            return query("listing teams", "SELECT id, name, created FROM auth_team ORDER BY id LIMIT ? OFFSET ?",
-                    PostgresAuthStore::team, limit, offset);
+            return query(
+                    "listing teams",
+                    "SELECT id, name, created FROM auth_team ORDER BY id LIMIT ? OFFSET ?",
+                    PostgresAuthStore::team,
+                    limit,
+                    offset);
         }
-        return query("listing teams", "SELECT t.id, t.name, t.created FROM auth_team t JOIN auth_team_member m"
-                + " ON m.team_id = t.id WHERE m.user_id = ? ORDER BY t.id LIMIT ? OFFSET ?",
-                PostgresAuthStore::team, memberId, limit, offset);
+        return query(
+                "listing teams",
+                "SELECT t.id, t.name, t.created FROM auth_team t JOIN auth_team_member m"
+                        + " ON m.team_id = t.id WHERE m.user_id = ? ORDER BY t.id LIMIT ? OFFSET ?",
+                PostgresAuthStore::team,
+                memberId,
+                limit,
+                offset);
     }
 
     @Override
     public long teamCount(Long memberId) {
-        if (memberId == null) return query("counting teams", "SELECT count(*) FROM auth_team", rs -> rs.getLong(1)).get(0);
-        return query("counting teams", "SELECT count(*) FROM auth_team_member WHERE user_id = ?", rs -> rs.getLong(1),
-                memberId).get(0);
+        if (memberId == null)
+            return query("counting teams", "SELECT count(*) FROM auth_team", rs -> rs.getLong(1))
+                    .get(0);
+        return query(
+                        "counting teams",
+                        "SELECT count(*) FROM auth_team_member WHERE user_id = ?",
+                        rs -> rs.getLong(1),
+                        memberId)
+                .get(0);
     }
 
     @Override
     public boolean addMember(long teamId, long userId) {
-        return update("adding a team member", "INSERT INTO auth_team_member (team_id, user_id) SELECT t.id, u.id"
-                + " FROM auth_team t, auth_user u WHERE t.id = ? AND u.id = ? ON CONFLICT DO NOTHING", teamId, userId) > 0
+        return update(
+                                "adding a team member",
+                                "INSERT INTO auth_team_member (team_id, user_id) SELECT t.id, u.id"
+                                        + " FROM auth_team t, auth_user u WHERE t.id = ? AND u.id = ? ON CONFLICT DO NOTHING",
+                                teamId,
+                                userId)
+                        > 0
                 || isMember(teamId, userId);
     }
 
     @Override
     public boolean removeMember(long teamId, long userId) {
-        return update("removing a team member", "DELETE FROM auth_team_member WHERE team_id = ? AND user_id = ?",
-                teamId, userId) > 0;
+        return update(
+                        "removing a team member",
+                        "DELETE FROM auth_team_member WHERE team_id = ? AND user_id = ?",
+                        teamId,
+                        userId)
+                > 0;
     }
 
     @Override
@@ -254,14 +349,23 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public boolean isMember(long teamId, long userId) {
-        return !query("reading team members", "SELECT 1 FROM auth_team_member WHERE team_id = ? AND user_id = ?",
-                rs -> 1, teamId, userId).isEmpty();
+        return !query(
+                        "reading team members",
+                        "SELECT 1 FROM auth_team_member WHERE team_id = ? AND user_id = ?",
+                        rs -> 1,
+                        teamId,
+                        userId)
+                .isEmpty();
     }
 
     @Override
     public List<User> members(long teamId) {
-        return query("listing team members", "SELECT " + USER_COLUMNS + " FROM auth_team_member m JOIN auth_user u"
-                + " ON u.id = m.user_id WHERE m.team_id = ? ORDER BY u.id", PostgresAuthStore::user, teamId);
+        return query(
+                "listing team members",
+                "SELECT " + USER_COLUMNS + " FROM auth_team_member m JOIN auth_user u"
+                        + " ON u.id = m.user_id WHERE m.team_id = ? ORDER BY u.id",
+                PostgresAuthStore::user,
+                teamId);
     }
 
     @Override
@@ -295,15 +399,20 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public Set<Long> createJobs(Collection<Long> jobIds) {
-        return sql.ids("creating jobs", "INSERT INTO job (id, name, status) SELECT x, 'job ' || x, 'new'"
-                + " FROM unnest(?::bigint[]) x ON CONFLICT (id) DO NOTHING RETURNING id", jobIds);
+        return sql.ids(
+                "creating jobs",
+                "INSERT INTO job (id, name, status) SELECT x, 'job ' || x, 'new'"
+                        + " FROM unnest(?::bigint[]) x ON CONFLICT (id) DO NOTHING RETURNING id",
+                jobIds);
     }
 
     @Override
     public Set<Long> blocksWithoutPartition(Collection<Long> blocks) {
         // to_regclass answers null for a table that does not exist, without an error to roll back
-        return sql.ids("reading partitions", "SELECT b FROM unnest(?::bigint[]) b WHERE to_regclass('"
-                + Partitions.PREFIX + "' || b) IS NULL", blocks);
+        return sql.ids(
+                "reading partitions",
+                "SELECT b FROM unnest(?::bigint[]) b WHERE to_regclass('" + Partitions.PREFIX + "' || b) IS NULL",
+                blocks);
     }
 
     @Override
@@ -325,7 +434,8 @@ public final class PostgresAuthStore implements AuthStore {
                         idle = rs.getLong(1);
                     }
                 }
-                OptionalLong id = idle >= maxIdle ? OptionalLong.empty()
+                OptionalLong id = idle >= maxIdle
+                        ? OptionalLong.empty()
                         : OptionalLong.of(JobIds.allocate(c, null, "", "new", false, ownerId));
                 c.commit();
                 return id;
@@ -340,21 +450,36 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public long tokenCount(long userId) {
-        return query("counting tokens", "SELECT count(*) FROM auth_token WHERE user_id = ?", rs -> rs.getLong(1),
-                userId).get(0);
+        return query(
+                        "counting tokens",
+                        "SELECT count(*) FROM auth_token WHERE user_id = ?",
+                        rs -> rs.getLong(1),
+                        userId)
+                .get(0);
     }
 
     @Override
     public boolean jobExists(long jobId) {
-        return !query("reading a job", "SELECT 1 FROM job WHERE id = ?", rs -> 1, jobId).isEmpty();
+        return !query("reading a job", "SELECT 1 FROM job WHERE id = ?", rs -> 1, jobId)
+                .isEmpty();
     }
 
     @Override
     public boolean shareJob(long jobId, long teamId) {
-        return update("sharing a job", "INSERT INTO job_team (job_id, team_id) SELECT j.id, t.id FROM job j, auth_team t"
-                + " WHERE j.id = ? AND t.id = ? ON CONFLICT DO NOTHING", jobId, teamId) > 0
-                || !query("reading shares", "SELECT 1 FROM job_team WHERE job_id = ? AND team_id = ?", rs -> 1,
-                        jobId, teamId).isEmpty();
+        return update(
+                                "sharing a job",
+                                "INSERT INTO job_team (job_id, team_id) SELECT j.id, t.id FROM job j, auth_team t"
+                                        + " WHERE j.id = ? AND t.id = ? ON CONFLICT DO NOTHING",
+                                jobId,
+                                teamId)
+                        > 0
+                || !query(
+                                "reading shares",
+                                "SELECT 1 FROM job_team WHERE job_id = ? AND team_id = ?",
+                                rs -> 1,
+                                jobId,
+                                teamId)
+                        .isEmpty();
     }
 
     @Override
@@ -364,7 +489,11 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public List<Team> jobTeams(long jobId) {
-        return query("listing shares", "SELECT t.id, t.name, t.created FROM job_team jt JOIN auth_team t"
-                + " ON t.id = jt.team_id WHERE jt.job_id = ? ORDER BY t.id", PostgresAuthStore::team, jobId);
+        return query(
+                "listing shares",
+                "SELECT t.id, t.name, t.created FROM job_team jt JOIN auth_team t"
+                        + " ON t.id = jt.team_id WHERE jt.job_id = ? ORDER BY t.id",
+                PostgresAuthStore::team,
+                jobId);
     }
 }

@@ -34,8 +34,8 @@ public final class PostgresEventReader implements EventReader {
         EventSql where = EventSql.where(jobId, query.filters());
         // Only the first characters of stdout are needed when the list will truncate it (never playbook_on_*).
         String stdout = query.stdoutPrefix() > 0
-                ? "CASE WHEN starts_with(event, 'playbook_on') THEN stdout ELSE left(stdout, "
-                        + query.stdoutPrefix() + ") END AS stdout"
+                ? "CASE WHEN starts_with(event, 'playbook_on') THEN stdout ELSE left(stdout, " + query.stdoutPrefix()
+                        + ") END AS stdout"
                 : "stdout";
         String sql = "SELECT " + COLUMNS + ", " + stdout + " FROM job_event WHERE " + where.where
                 + EventSql.orderBy(query.sort()) + " LIMIT ? OFFSET ?";
@@ -69,8 +69,8 @@ public final class PostgresEventReader implements EventReader {
     @Override
     public Optional<EventRow> find(long eventId) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT " + COLUMNS + ", stdout FROM job_event WHERE id = ? LIMIT 1")) {
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT " + COLUMNS + ", stdout FROM job_event WHERE id = ? LIMIT 1")) {
             ps.setLong(1, eventId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(row(rs)) : Optional.empty();
@@ -83,20 +83,37 @@ public final class PostgresEventReader implements EventReader {
     @Override
     public void visitTree(long jobId, TreeVisitor visitor) {
         try {
-            JobCursor.forEach(dataSource, "SELECT counter, uuid, parent_uuid, event FROM job_event WHERE job_id = ?"
-                    + " ORDER BY counter", jobId, rs -> visitor.visit(rs.getInt(1), rs.getString(2), rs.getString(3),
-                    rs.getString(4)));
+            JobCursor.forEach(
+                    dataSource,
+                    "SELECT counter, uuid, parent_uuid, event FROM job_event WHERE job_id = ?" + " ORDER BY counter",
+                    jobId,
+                    rs -> visitor.visit(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getString(4)));
         } catch (SQLException | IOException e) {
             throw new ReadException("reading the event tree of job " + jobId + " failed", e);
         }
     }
 
     private static EventRow row(ResultSet rs) throws SQLException {
-        return new EventRow(rs.getLong("id"), rs.getLong("job_id"), rs.getInt("counter"), rs.getString("uuid"),
-                rs.getString("parent_uuid"), rs.getString("event"), rs.getString("event_data"),
-                rs.getBoolean("failed"), rs.getBoolean("changed"), rs.getString("playbook"), rs.getString("play"),
-                rs.getString("role"), rs.getString("task"), rs.getString("host_name"), rs.getString("stdout"),
-                rs.getInt("start_line"), rs.getInt("end_line"), rs.getInt("verbosity"),
-                Statements.instant(rs, "created"), Statements.instant(rs, "modified"));
+        return new EventRow(
+                rs.getLong("id"),
+                rs.getLong("job_id"),
+                rs.getInt("counter"),
+                rs.getString("uuid"),
+                rs.getString("parent_uuid"),
+                rs.getString("event"),
+                rs.getString("event_data"),
+                rs.getBoolean("failed"),
+                rs.getBoolean("changed"),
+                rs.getString("playbook"),
+                rs.getString("play"),
+                rs.getString("role"),
+                rs.getString("task"),
+                rs.getString("host_name"),
+                rs.getString("stdout"),
+                rs.getInt("start_line"),
+                rs.getInt("end_line"),
+                rs.getInt("verbosity"),
+                Statements.instant(rs, "created"),
+                Statements.instant(rs, "modified"));
     }
 }

@@ -55,7 +55,8 @@ public final class PostgresEventSource implements EventSource {
 
     /** Events of a job from a counter on, at most {@code limit} of them (and {@code maxBytes} when not null). */
     private List<StoredEvent> read(String sql, long jobId, int fromCounter, int limit, Long maxBytes) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, jobId);
             ps.setInt(2, fromCounter);
             ps.setInt(3, limit);
@@ -73,7 +74,8 @@ public final class PostgresEventSource implements EventSource {
     @Override
     public int lastCounter(long jobId) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(counter), 0) FROM job_event WHERE job_id = ?")) {
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT coalesce(max(counter), 0) FROM job_event WHERE job_id = ?")) {
             ps.setLong(1, jobId);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -89,8 +91,10 @@ public final class PostgresEventSource implements EventSource {
         Map<Long, Integer> last = new HashMap<>();
         if (jobIds.isEmpty()) return last;
         // one index probe per job (the max of the primary key), in one round trip
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT x,"
-                + " (SELECT coalesce(max(counter), 0) FROM job_event WHERE job_id = x) FROM unnest(?::bigint[]) x")) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT x,"
+                                + " (SELECT coalesce(max(counter), 0) FROM job_event WHERE job_id = x) FROM unnest(?::bigint[]) x")) {
             ps.setArray(1, c.createArrayOf("bigint", jobIds.toArray(Long[]::new)));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) last.put(rs.getLong(1), rs.getInt(2));
@@ -102,11 +106,26 @@ public final class PostgresEventSource implements EventSource {
     }
 
     private static StoredEvent stored(ResultSet rs) throws SQLException {
-        JobEvent event = new JobEvent(rs.getLong("job_id"), rs.getInt("counter"), rs.getString("uuid"),
-                rs.getString("parent_uuid"), rs.getString("event"), rs.getString("event_data"), rs.getString("stdout"),
-                rs.getInt("start_line"), rs.getInt("end_line"), rs.getInt("verbosity"), rs.getString("host_name"),
-                rs.getString("playbook"), rs.getString("play"), rs.getString("role"), rs.getString("task"),
-                rs.getBoolean("failed"), rs.getBoolean("changed"), Statements.instant(rs, "created"), false,
+        JobEvent event = new JobEvent(
+                rs.getLong("job_id"),
+                rs.getInt("counter"),
+                rs.getString("uuid"),
+                rs.getString("parent_uuid"),
+                rs.getString("event"),
+                rs.getString("event_data"),
+                rs.getString("stdout"),
+                rs.getInt("start_line"),
+                rs.getInt("end_line"),
+                rs.getInt("verbosity"),
+                rs.getString("host_name"),
+                rs.getString("playbook"),
+                rs.getString("play"),
+                rs.getString("role"),
+                rs.getString("task"),
+                rs.getBoolean("failed"),
+                rs.getBoolean("changed"),
+                Statements.instant(rs, "created"),
+                false,
                 Statements.instant(rs, "received"));
         return new StoredEvent(rs.getLong("id"), event, Statements.instant(rs, "modified"));
     }

@@ -75,13 +75,20 @@ public final class PostgresEventStore implements EventStore {
             throw new StoreUnavailable(e);
         }
         // after the last commit: the batch's hop split point (see CommittedBatch)
-        return new WriteResult(Arrays.asList(outcomes), Arrays.asList(reasons),
-                new CommittedBatch(stored, changes, clock.instant()));
+        return new WriteResult(
+                Arrays.asList(outcomes), Arrays.asList(reasons), new CommittedBatch(stored, changes, clock.instant()));
     }
 
     /** Writes {@code todo} in one transaction; on a data error, splits it to isolate and park the poison. */
-    private void writeIsolating(Connection c, List<JobMessage> messages, List<Integer> todo, Outcome[] outcomes,
-                                String[] reasons, List<StoredEvent> stored, List<JobChange> changes) throws SQLException {
+    private void writeIsolating(
+            Connection c,
+            List<JobMessage> messages,
+            List<Integer> todo,
+            Outcome[] outcomes,
+            String[] reasons,
+            List<StoredEvent> stored,
+            List<JobChange> changes)
+            throws SQLException {
         if (todo.isEmpty()) return;
         try {
             writeChunk(c, messages, todo, outcomes, stored, changes);
@@ -101,8 +108,14 @@ public final class PostgresEventStore implements EventStore {
         }
     }
 
-    private void writeChunk(Connection c, List<JobMessage> messages, List<Integer> todo, Outcome[] outcomes,
-                            List<StoredEvent> stored, List<JobChange> changes) throws SQLException {
+    private void writeChunk(
+            Connection c,
+            List<JobMessage> messages,
+            List<Integer> todo,
+            Outcome[] outcomes,
+            List<StoredEvent> stored,
+            List<JobChange> changes)
+            throws SQLException {
         List<JobEvent> events = new ArrayList<>();
         List<Integer> eventIndexes = new ArrayList<>();
         for (int i : todo) {
@@ -161,8 +174,11 @@ public final class PostgresEventStore implements EventStore {
     }
 
     private void park(Connection c, JobMessage m, Exception cause) throws SQLException {
-        log.error("parked a message that cannot be stored: job {} counter {}: {}", m.jobId(),
-                m instanceof JobEvent e ? e.counter() : null, cause.getMessage());
+        log.error(
+                "parked a message that cannot be stored: job {} counter {}: {}",
+                m.jobId(),
+                m instanceof JobEvent e ? e.counter() : null,
+                cause.getMessage());
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO parked_message (job_id, counter, reason, message) VALUES (?, ?, ?, ?)")) {
             ps.setLong(1, m.jobId());

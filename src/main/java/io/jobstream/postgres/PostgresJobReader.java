@@ -31,7 +31,7 @@ public final class PostgresJobReader implements JobReader {
     @Override
     public Optional<JobView> find(long id) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM job WHERE id = ?")) {
+                PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM job WHERE id = ?")) {
             ps.setLong(1, id);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(job(rs)) : Optional.empty();
@@ -88,11 +88,25 @@ public final class PostgresJobReader implements JobReader {
         Integer fc = rs.wasNull() ? null : finalCounter;
         double lag = rs.getDouble("last_lag_ms");
         Double lastLag = rs.wasNull() ? null : lag;
-        return new JobView(rs.getLong("id"), rs.getString("name"), rs.getString("playbook"), rs.getString("status"),
-                rs.getBoolean("failed"), instant(rs, "created"), instant(rs, "modified"), instant(rs, "started"),
-                instant(rs, "finished"), rs.getString("job_explanation"), rs.getInt("emitted_events"), fc,
-                rs.getInt("stored_events"), rs.getBoolean("event_processing_finished"),
-                rs.getString("host_status_counts"), rs.getInt("play_count"), rs.getInt("task_count"),
-                instant(rs, "last_event_created"), lastLag);
+        return new JobView(
+                rs.getLong("id"),
+                rs.getString("name"),
+                rs.getString("playbook"),
+                rs.getString("status"),
+                rs.getBoolean("failed"),
+                instant(rs, "created"),
+                instant(rs, "modified"),
+                instant(rs, "started"),
+                instant(rs, "finished"),
+                rs.getString("job_explanation"),
+                rs.getInt("emitted_events"),
+                fc,
+                rs.getInt("stored_events"),
+                rs.getBoolean("event_processing_finished"),
+                rs.getString("host_status_counts"),
+                rs.getInt("play_count"),
+                rs.getInt("task_count"),
+                instant(rs, "last_event_created"),
+                lastLag);
     }
 }

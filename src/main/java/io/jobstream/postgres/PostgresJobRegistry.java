@@ -30,13 +30,14 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
         long id = insert(name, playbook, true, ownerId);
         if (teamId != null) {
             try (Connection c = dataSource.getConnection();
-                 PreparedStatement ps = c.prepareStatement("INSERT INTO job_team (job_id, team_id) VALUES (?, ?)"
-                         + " ON CONFLICT DO NOTHING")) {
+                    PreparedStatement ps = c.prepareStatement(
+                            "INSERT INTO job_team (job_id, team_id) VALUES (?, ?)" + " ON CONFLICT DO NOTHING")) {
                 ps.setLong(1, id);
                 ps.setLong(2, teamId);
                 ps.executeUpdate();
             } catch (SQLException e) {
-                throw new IllegalStateException("cannot share job " + id + " with team " + teamId + ": " + e.getMessage(), e);
+                throw new IllegalStateException(
+                        "cannot share job " + id + " with team " + teamId + ": " + e.getMessage(), e);
             }
         }
         return id;
@@ -44,16 +45,18 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
 
     @Override
     public void started(long jobId) {
-        update(jobId, "UPDATE job SET status = 'running', started = COALESCE(started, now()), modified = now()"
-                + " WHERE id = ? AND status IN ('new', 'pending', 'waiting')");
+        update(
+                jobId,
+                "UPDATE job SET status = 'running', started = COALESCE(started, now()), modified = now()"
+                        + " WHERE id = ? AND status IN ('new', 'pending', 'waiting')");
     }
 
     @Override
     public void finished(long jobId, String status, String explanation) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("UPDATE job SET status = ?, failed = failed OR ?,"
-                     + " job_explanation = ?, started = COALESCE(started, now()), finished = now(), modified = now()"
-                     + " WHERE id = ?")) {
+                PreparedStatement ps = c.prepareStatement("UPDATE job SET status = ?, failed = failed OR ?,"
+                        + " job_explanation = ?, started = COALESCE(started, now()), finished = now(), modified = now()"
+                        + " WHERE id = ?")) {
             ps.setString(1, status);
             ps.setBoolean(2, status.equals("failed") || status.equals("error"));
             ps.setString(3, explanation);
@@ -67,9 +70,10 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
     @Override
     public Events events(long jobId) {
         try (Connection c = dataSource.getConnection();
-             // the job id as a parameter in both places, so that only its partition of job_event is read
-             PreparedStatement ps = c.prepareStatement("SELECT j.final_counter,"
-                     + " (SELECT coalesce(max(e.counter), 0) FROM job_event e WHERE e.job_id = ?) FROM job j WHERE j.id = ?")) {
+                // the job id as a parameter in both places, so that only its partition of job_event is read
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT j.final_counter,"
+                                + " (SELECT coalesce(max(e.counter), 0) FROM job_event e WHERE e.job_id = ?) FROM job j WHERE j.id = ?")) {
             ps.setLong(1, jobId);
             ps.setLong(2, jobId);
             try (ResultSet rs = ps.executeQuery()) {
@@ -83,7 +87,8 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
     }
 
     private void update(long jobId, String sql) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, jobId);
             ps.executeUpdate();
         } catch (SQLException e) {

@@ -25,6 +25,7 @@ import javax.sql.DataSource;
 public final class PostgresStdout implements StdoutSource {
     /** Events read per query at most; like a cursor's fetch size. */
     static final int PAGE_ROWS = 1000;
+
     private static final String PAGE = "SELECT counter, stdout, size FROM (SELECT counter, stdout,"
             + " octet_length(stdout) AS size, sum(octet_length(stdout)) OVER (ORDER BY counter)"
             + " - octet_length(stdout) AS before FROM job_event"
@@ -47,8 +48,8 @@ public final class PostgresStdout implements StdoutSource {
     @Override
     public long length(long jobId) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT coalesce(sum(length(stdout)), 0) FROM job_event WHERE job_id = ?")) {
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT coalesce(sum(length(stdout)), 0) FROM job_event WHERE job_id = ?")) {
             ps.setLong(1, jobId);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -65,7 +66,8 @@ public final class PostgresStdout implements StdoutSource {
         while (true) {
             List<String> page = new ArrayList<>();
             long bytes = 0;
-            try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(PAGE)) {
+            try (Connection c = dataSource.getConnection();
+                    PreparedStatement ps = c.prepareStatement(PAGE)) {
                 ps.setLong(1, jobId);
                 ps.setInt(2, after);
                 ps.setLong(3, pageBytes);

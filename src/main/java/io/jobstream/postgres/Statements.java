@@ -49,7 +49,8 @@ final class Statements {
 
     <T> List<T> query(String what, String sql, RowMapper<T> mapper, Object... args) {
         return with(what, c -> {
-            try (PreparedStatement ps = bind(c.prepareStatement(sql), args); ResultSet rs = ps.executeQuery()) {
+            try (PreparedStatement ps = bind(c.prepareStatement(sql), args);
+                    ResultSet rs = ps.executeQuery()) {
                 List<T> out = new ArrayList<>();
                 while (rs.next()) out.add(mapper.map(rs));
                 return out;

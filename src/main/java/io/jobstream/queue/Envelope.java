@@ -13,7 +13,8 @@ public record Envelope(JobMessage message, Receipt receipt) {
 
     /** Heap an event roughly takes while queued: its large strings plus a fixed overhead for the rest. */
     public long estimatedBytes() {
-        if (message instanceof JobEvent e) return 512L + 2L * (e.stdout().length() + e.eventData().length());
+        if (message instanceof JobEvent e)
+            return 512L + 2L * (e.stdout().length() + e.eventData().length());
         return 64;
     }
 }

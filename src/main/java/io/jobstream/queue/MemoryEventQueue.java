@@ -88,5 +88,4 @@ public final class MemoryEventQueue implements EventQueue {
     public int capacity() {
         return capacity;
     }
-
 }

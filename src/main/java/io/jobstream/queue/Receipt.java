@@ -18,8 +18,13 @@ public interface Receipt {
     void failed(String reason);
 
     Receipt NONE = new Receipt() {
-        @Override public void stored() {}
-        @Override public void duplicate() {}
-        @Override public void failed(String reason) {}
+        @Override
+        public void stored() {}
+
+        @Override
+        public void duplicate() {}
+
+        @Override
+        public void failed(String reason) {}
     };
 }

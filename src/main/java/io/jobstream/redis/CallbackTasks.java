@@ -64,9 +64,15 @@ public final class CallbackTasks implements AutoCloseable {
     private volatile boolean stopping;
 
     /** @param refusals the write rule: of these job ids, those the emitter may not write, with the reason */
-    public CallbackTasks(RedisConnection redis, String node, EventDecoder decoder, EventQueue stream,
-                         Predicate<String> nodeAlive, Duration recoverEvery, MeterRegistry registry,
-                         Function<Collection<Long>, Map<Long, String>> refusals) {
+    public CallbackTasks(
+            RedisConnection redis,
+            String node,
+            EventDecoder decoder,
+            EventQueue stream,
+            Predicate<String> nodeAlive,
+            Duration recoverEvery,
+            MeterRegistry registry,
+            Function<Collection<Long>, Map<Long, String>> refusals) {
         this.refusals = refusals;
         this.redis = redis.client();
         this.node = node;
@@ -182,7 +188,9 @@ public final class CallbackTasks implements AutoCloseable {
     private void recoverDeadNodes() {
         String cursor = ScanParams.SCAN_POINTER_START;
         do {
-            ScanResult<String> page = redis.scan(cursor, new ScanParams().match(RedisKeys.PROCESSING_PREFIX + "*").count(100));
+            ScanResult<String> page = redis.scan(
+                    cursor,
+                    new ScanParams().match(RedisKeys.PROCESSING_PREFIX + "*").count(100));
             for (String key : page.getResult()) {
                 String owner = key.substring(RedisKeys.PROCESSING_PREFIX.length());
                 if (owner.equals(node) || nodeAlive.test(owner)) continue;

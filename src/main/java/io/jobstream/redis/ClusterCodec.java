@@ -76,15 +76,24 @@ final class ClusterCodec {
     static CommittedBatch batch(JsonNode root) {
         List<StoredEvent> events = new ArrayList<>();
         for (JsonNode e : root.path("events")) {
-            events.add(new StoredEvent(e.path("id").asLong(), (JobEvent) message(e.path("event")),
+            events.add(new StoredEvent(
+                    e.path("id").asLong(),
+                    (JobEvent) message(e.path("event")),
                     Timestamps.ofMicros(e.path("modified").asLong())));
         }
         List<JobChange> changes = new ArrayList<>();
         for (JsonNode c : root.path("changes")) {
-            changes.add(new JobChange(c.path("job").asLong(), c.hasNonNull("status") ? c.get("status").asText() : null,
-                    c.hasNonNull("final_counter") ? c.get("final_counter").asInt() : null, c.path("finished").asBoolean()));
+            changes.add(new JobChange(
+                    c.path("job").asLong(),
+                    c.hasNonNull("status") ? c.get("status").asText() : null,
+                    c.hasNonNull("final_counter") ? c.get("final_counter").asInt() : null,
+                    c.path("finished").asBoolean()));
         }
-        return root.has("committed") ? new CommittedBatch(events, changes, Timestamps.ofMicros(root.get("committed").asLong()))
+        return root.has("committed")
+                ? new CommittedBatch(
+                        events,
+                        changes,
+                        Timestamps.ofMicros(root.get("committed").asLong()))
                 : new CommittedBatch(events, changes);
     }
 
@@ -121,13 +130,29 @@ final class ClusterCodec {
     }
 
     private static JobMessage message(JsonNode n) {
-        if (n.path("eof").asBoolean()) return new JobEof(n.path("job").asLong(), n.path("final_counter").asInt());
-        return new JobEvent(n.path("job").asLong(), n.path("counter").asInt(), text(n, "uuid"), text(n, "parent_uuid"),
-                text(n, "event"), text(n, "event_data"), text(n, "stdout"), n.path("start_line").asInt(),
-                n.path("end_line").asInt(), n.path("verbosity").asInt(), text(n, "host_name"), text(n, "playbook"),
-                text(n, "play"), text(n, "role"), text(n, "task"), n.path("failed").asBoolean(),
-                n.path("changed").asBoolean(), Timestamps.ofMicros(n.path("created").asLong()),
-                n.path("created_filled").asBoolean(), Timestamps.ofMicros(n.path("received").asLong()));
+        if (n.path("eof").asBoolean())
+            return new JobEof(n.path("job").asLong(), n.path("final_counter").asInt());
+        return new JobEvent(
+                n.path("job").asLong(),
+                n.path("counter").asInt(),
+                text(n, "uuid"),
+                text(n, "parent_uuid"),
+                text(n, "event"),
+                text(n, "event_data"),
+                text(n, "stdout"),
+                n.path("start_line").asInt(),
+                n.path("end_line").asInt(),
+                n.path("verbosity").asInt(),
+                text(n, "host_name"),
+                text(n, "playbook"),
+                text(n, "play"),
+                text(n, "role"),
+                text(n, "task"),
+                n.path("failed").asBoolean(),
+                n.path("changed").asBoolean(),
+                Timestamps.ofMicros(n.path("created").asLong()),
+                n.path("created_filled").asBoolean(),
+                Timestamps.ofMicros(n.path("received").asLong()));
     }
 
     private static String text(JsonNode n, String field) {

@@ -91,7 +91,8 @@ public final class RedisBroadcaster implements Broadcaster {
     @Override
     public void publishStatus(long jobId, String status, Instant finishedOrNull) {
         local.publishStatus(jobId, status, finishedOrNull);
-        send(ClusterCodec.encodeStatus(node, jobId, status, finishedOrNull == null ? null : Timestamps.micros(finishedOrNull)));
+        send(ClusterCodec.encodeStatus(
+                node, jobId, status, finishedOrNull == null ? null : Timestamps.micros(finishedOrNull)));
     }
 
     private void send(String message) {
@@ -107,7 +108,8 @@ public final class RedisBroadcaster implements Broadcaster {
         } catch (RuntimeException e) {
             failures.increment();
             skipUntil = System.nanoTime() + SKIP_AFTER_FAILURE.toNanos();
-            log.warn("could not relay a committed batch to other nodes: {} (their subscribers catch up from the store)",
+            log.warn(
+                    "could not relay a committed batch to other nodes: {} (their subscribers catch up from the store)",
                     e.toString());
         }
     }
@@ -139,8 +141,12 @@ public final class RedisBroadcaster implements Broadcaster {
         received.increment();
         JsonNode status = root.get("status");
         if (status != null) {
-            local.publishStatus(status.path("job").asLong(), status.path("status").asText(),
-                    status.hasNonNull("finished") ? Timestamps.ofMicros(status.get("finished").asLong()) : null);
+            local.publishStatus(
+                    status.path("job").asLong(),
+                    status.path("status").asText(),
+                    status.hasNonNull("finished")
+                            ? Timestamps.ofMicros(status.get("finished").asLong())
+                            : null);
         } else {
             local.publish(ClusterCodec.batch(root));
         }

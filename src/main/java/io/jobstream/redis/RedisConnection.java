@@ -13,6 +13,7 @@ public final class RedisConnection implements AutoCloseable {
      * (10 s): it is pinged this often so that an idle subscription never times out, and a dead one is found.
      */
     static final int SUBSCRIBER_PING_MILLIS = 5_000;
+
     private final RedisClient client;
     private final String url;
 

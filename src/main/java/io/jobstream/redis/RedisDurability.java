@@ -32,7 +32,8 @@ public final class RedisDurability {
     public enum Ack {
         WAITAOF(3, "committed to Redis AOF and fsync'd before the reply (redis.wait-aof)"),
         FSYNC_ALWAYS(3, "committed to Redis AOF with fsync always"),
-        FSYNC_EVERYSEC(2, "in Redis AOF, fsync'd within 1 s: a Redis crash loses nothing, a host crash up to about 1 s"),
+        FSYNC_EVERYSEC(
+                2, "in Redis AOF, fsync'd within 1 s: a Redis crash loses nothing, a host crash up to about 1 s"),
         FSYNC_BY_OS(1, "in Redis AOF, fsync'd when the OS flushes (appendfsync no): a host crash can lose about 30 s"),
         AOF_FSYNC_UNKNOWN(1, "in Redis AOF, fsync policy unknown (CONFIG is not available)"),
         MEMORY_ONLY(0, "in memory only: Redis has no AOF, so a Redis restart loses what its last snapshot lacks"),
@@ -64,7 +65,8 @@ public final class RedisDurability {
         this.waitAof = waitAof;
         Gauge.builder(Metrics.REDIS_ACK_DURABILITY, this, d -> d.reading == null ? 0 : d.reading.ack().rank)
                 .description("what an ingest 2xx is worth: 3 fsync'd before the reply, 2 fsync'd within 1 s, 1 when the"
-                        + " OS flushes, 0 memory only or unknown").register(registry);
+                        + " OS flushes, 0 memory only or unknown")
+                .register(registry);
     }
 
     /**
@@ -81,7 +83,9 @@ public final class RedisDurability {
         if (r.ack().rank >= 3) {
             log.info("an ingest 2xx means the events are {}", r.ack().words());
         } else {
-            log.warn("an ingest 2xx means the events are {}; see docs/OPERATIONS.md \"What a 2xx promises\"", r.ack().words());
+            log.warn(
+                    "an ingest 2xx means the events are {}; see docs/OPERATIONS.md \"What a 2xx promises\"",
+                    r.ack().words());
         }
         return r.ack();
     }
@@ -122,7 +126,9 @@ public final class RedisDurability {
         reading = r;
         readAt = System.nanoTime();
         if (previous != null && previous.ack() != r.ack()) {
-            log.warn("Redis persistence changed: an ingest 2xx now means the events are {}", r.ack().words());
+            log.warn(
+                    "Redis persistence changed: an ingest 2xx now means the events are {}",
+                    r.ack().words());
         }
         return r;
     }
@@ -174,7 +180,8 @@ public final class RedisDurability {
     /** A {@code name:value} line of an INFO section; null when absent. */
     private static String field(String info, String name) {
         for (String line : info.split("\r?\n")) {
-            if (line.startsWith(name + ":")) return line.substring(name.length() + 1).trim();
+            if (line.startsWith(name + ":"))
+                return line.substring(name.length() + 1).trim();
         }
         return null;
     }

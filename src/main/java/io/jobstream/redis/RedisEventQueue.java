@@ -84,20 +84,36 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
      * @param capacity      most uncommitted entries in the stream (cluster-wide) before intake answers 503
      * @param consumerAlive whether a consumer (node) still has a heartbeat; only dead ones' entries are claimed
      */
-    public RedisEventQueue(RedisConnection redis, String consumer, int capacity, Predicate<String> consumerAlive,
-                           MeterRegistry registry) {
+    public RedisEventQueue(
+            RedisConnection redis,
+            String consumer,
+            int capacity,
+            Predicate<String> consumerAlive,
+            MeterRegistry registry) {
         this(redis, consumer, capacity, consumerAlive, false, registry);
     }
 
     /** @param waitAof answer only once Redis has fsync'd the appended entries to its AOF (WAITAOF, Redis >= 7.2) */
-    public RedisEventQueue(RedisConnection redis, String consumer, int capacity, Predicate<String> consumerAlive,
-                           boolean waitAof, MeterRegistry registry) {
+    public RedisEventQueue(
+            RedisConnection redis,
+            String consumer,
+            int capacity,
+            Predicate<String> consumerAlive,
+            boolean waitAof,
+            MeterRegistry registry) {
         this(redis, consumer, capacity, consumerAlive, waitAof, registry, new MonotonicClock(), Sleeper.REAL);
     }
 
     /** As above, on the given time (tests: a manual clock, and a sleeper that advances it). */
-    RedisEventQueue(RedisConnection redis, String consumer, int capacity, Predicate<String> consumerAlive,
-                    boolean waitAof, MeterRegistry registry, Clock clock, Sleeper sleeper) {
+    RedisEventQueue(
+            RedisConnection redis,
+            String consumer,
+            int capacity,
+            Predicate<String> consumerAlive,
+            boolean waitAof,
+            MeterRegistry registry,
+            Clock clock,
+            Sleeper sleeper) {
         this.clock = clock;
         this.sleeper = sleeper;
         this.waitAof = waitAof;
@@ -144,7 +160,8 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
             Response<KeyValue<Long, Long>> fsynced = null;
             try (AbstractPipeline p = redis.pipelined()) {
                 for (Envelope e : envelopes) {
-                    ids.add(p.xadd(RedisKeys.EVENTS, XAddParams.xAddParams(), Map.of("m", ClusterCodec.encode(e.message()))));
+                    ids.add(p.xadd(
+                            RedisKeys.EVENTS, XAddParams.xAddParams(), Map.of("m", ClusterCodec.encode(e.message()))));
                 }
                 // same connection as the XADDs, which is what WAITAOF waits for
                 if (waitAof) fsynced = p.waitAOF(RedisKeys.EVENTS, 1, 0, WAIT_AOF_MILLIS);
@@ -153,7 +170,10 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
             for (Response<StreamEntryID> id : ids) id.get(); // throws if one XADD failed
             if (fsynced != null && fsynced.get().getKey() < 1) {
                 // appended but not known to be on disk: not acknowledged; the retry's duplicates are ignored
-                log.debug("Redis did not fsync {} appended entries within {} ms; answering 503", envelopes.size(), WAIT_AOF_MILLIS);
+                log.debug(
+                        "Redis did not fsync {} appended entries within {} ms; answering 503",
+                        envelopes.size(),
+                        WAIT_AOF_MILLIS);
                 return false;
             }
         } catch (RuntimeException e) {
@@ -248,21 +268,31 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
         int n = 0;
         for (String other : summary.getConsumerMessageCount().keySet()) {
             if (other.equals(consumer) || consumerAlive.test(other)) continue;
-            List<StreamPendingEntry> pending = redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP,
+            List<StreamPendingEntry> pending = redis.xpending(
+                    RedisKeys.EVENTS,
+                    RedisKeys.GROUP,
                     XPendingParams.xPendingParams().consumer(other).count(Math.max(1, max - n)));
             List<StreamEntryID> take = new ArrayList<>();
             for (StreamPendingEntry p : pending) {
                 if (p.getDeliveredTimes() >= MAX_DELIVERIES) {
                     var entries = redis.xrange(RedisKeys.EVENTS, p.getID(), p.getID(), 1);
-                    deadLetter(p.getID(), entries.isEmpty() ? Map.of() : entries.get(0).getFields(),
-                            "delivered " + p.getDeliveredTimes() + " times, each time to a node that died before committing");
+                    deadLetter(
+                            p.getID(),
+                            entries.isEmpty() ? Map.of() : entries.get(0).getFields(),
+                            "delivered " + p.getDeliveredTimes()
+                                    + " times, each time to a node that died before committing");
                 } else {
                     take.add(p.getID());
                 }
             }
             if (take.isEmpty()) continue;
-            List<StreamEntry> entries = redis.xclaim(RedisKeys.EVENTS, RedisKeys.GROUP, consumer, 0,
-                    XClaimParams.xClaimParams(), take.toArray(StreamEntryID[]::new));
+            List<StreamEntry> entries = redis.xclaim(
+                    RedisKeys.EVENTS,
+                    RedisKeys.GROUP,
+                    consumer,
+                    0,
+                    XClaimParams.xClaimParams(),
+                    take.toArray(StreamEntryID[]::new));
             int got = 0;
             for (StreamEntry entry : entries) {
                 if (entry == null || entry.getFields() == null) continue;
@@ -301,7 +331,8 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
 
     private void noteError(String what, RuntimeException e) {
         redisErrors.increment();
-        if (!redisDown) log.warn("Redis {} failed: {}; intake answers 503 and the receiver retries", what, e.toString());
+        if (!redisDown)
+            log.warn("Redis {} failed: {}; intake answers 503 and the receiver retries", what, e.toString());
         redisDown = true;
     }
 
@@ -333,7 +364,9 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
             s.put("stream_length", redis.xlen(RedisKeys.EVENTS));
             StreamPendingSummary summary = redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP);
             s.put("pending", summary.getTotal());
-            s.put("pending_by_node", summary.getConsumerMessageCount() == null ? Map.of() : summary.getConsumerMessageCount());
+            s.put(
+                    "pending_by_node",
+                    summary.getConsumerMessageCount() == null ? Map.of() : summary.getConsumerMessageCount());
             s.put("dead_letters", redis.xlen(RedisKeys.DEAD));
         } catch (RuntimeException e) {
             s.put("error", e.toString());
@@ -348,8 +381,10 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
         try {
             acknowledge();
         } catch (RuntimeException e) {
-            log.warn("could not acknowledge {} committed entries ({}); they will be redelivered as duplicates",
-                    toAck.size(), e.toString());
+            log.warn(
+                    "could not acknowledge {} committed entries ({}); they will be redelivered as duplicates",
+                    toAck.size(),
+                    e.toString());
         }
     }
 
@@ -361,15 +396,18 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
             this.id = id;
         }
 
-        @Override public void stored() {
+        @Override
+        public void stored() {
             done();
         }
 
-        @Override public void duplicate() {
+        @Override
+        public void duplicate() {
             done();
         }
 
-        @Override public void failed(String reason) {
+        @Override
+        public void failed(String reason) {
             done(); // parked by the store (a row in the parked table): acknowledged, not lost
         }
 

@@ -3,8 +3,8 @@ package io.jobstream.redis;
 import java.net.URI;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisProtocol;
 
 /**
  * The Redis names jobstream uses (one place, so that operators can find them in OPERATIONS.md) and how to connect.
@@ -15,11 +15,13 @@ public final class RedisKeys {
     public static final String CALLBACK_TASKS = "callback_tasks";
     /** The durable event stream (one entry per decoded message) and its consumer group. */
     public static final String EVENTS = "jobstream:events";
+
     public static final String GROUP = "jobstream";
     /** Entries that killed nodes too often, or could not be read: kept for an operator, never silently dropped. */
     public static final String DEAD = "jobstream:events:dead";
     /** Pub/sub channel of committed batches and status changes. */
     public static final String BROADCAST = "jobstream:broadcast";
+
     static final String NODE_PREFIX = "jobstream:node:";
     static final String PROCESSING_PREFIX = "jobstream:callback:processing:";
 
@@ -51,11 +53,13 @@ public final class RedisKeys {
     }
 
     /** As above; each connection is named {@code clientName} (CLIENT SETNAME) when that is not null. */
-    static RedisClient connect(String url, int maxConnections, int socketTimeoutMillis, RedisProtocol protocol,
-                               String clientName) {
+    static RedisClient connect(
+            String url, int maxConnections, int socketTimeoutMillis, RedisProtocol protocol, String clientName) {
         URI uri = URI.create(url);
         var config = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(2_000).socketTimeoutMillis(socketTimeoutMillis).blockingSocketTimeoutMillis(10_000)
+                .connectionTimeoutMillis(2_000)
+                .socketTimeoutMillis(socketTimeoutMillis)
+                .blockingSocketTimeoutMillis(10_000)
                 .ssl("rediss".equals(uri.getScheme()));
         if (protocol != null) config.protocol(protocol);
         if (clientName != null) config.clientName(clientName);
@@ -75,7 +79,10 @@ public final class RedisKeys {
         pool.setMaxIdle(maxConnections);
         pool.setMaxWait(java.time.Duration.ofSeconds(2));
         pool.setTestWhileIdle(true);
-        return RedisClient.builder().hostAndPort(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort())
-                .clientConfig(config.build()).poolConfig(pool).build();
+        return RedisClient.builder()
+                .hostAndPort(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort())
+                .clientConfig(config.build())
+                .poolConfig(pool)
+                .build();
     }
 }

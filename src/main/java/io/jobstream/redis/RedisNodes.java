@@ -66,7 +66,8 @@ public final class RedisNodes implements AutoCloseable {
         try {
             beat();
         } catch (JedisDataException e) { // e.g. CLIENT SETNAME refused (a proxy): then the key's TTL alone tells
-            log.warn("could not name this node's Redis connection ({}); others find it dead after redis.node-timeout",
+            log.warn(
+                    "could not name this node's Redis connection ({}); others find it dead after redis.node-timeout",
                     e.getMessage());
             presence.close();
             presence = redis;
@@ -107,7 +108,8 @@ public final class RedisNodes implements AutoCloseable {
         try {
             if (!redis.exists(RedisKeys.node(name))) return false;
             // a name missing from a list up to 200 ms old is looked up afresh: it may have connected since
-            return !clientListWorks || connectedNames(false).contains(RedisKeys.node(name))
+            return !clientListWorks
+                    || connectedNames(false).contains(RedisKeys.node(name))
                     || connectedNames(true).contains(RedisKeys.node(name));
         } catch (RuntimeException e) {
             return true;
@@ -124,8 +126,10 @@ public final class RedisNodes implements AutoCloseable {
             reply = redis.sendCommand(Protocol.Command.CLIENT, "LIST", "TYPE", "normal");
         } catch (JedisDataException e) { // renamed, disabled or not allowed by ACL: the heartbeat key alone decides
             clientListWorks = false;
-            log.info("CLIENT LIST is not available ({}); a dead node is found when its heartbeat expires"
-                    + " (redis.node-timeout)", e.getMessage());
+            log.info(
+                    "CLIENT LIST is not available ({}); a dead node is found when its heartbeat expires"
+                            + " (redis.node-timeout)",
+                    e.getMessage());
             return connected;
         }
         Set<String> names = new HashSet<>();
@@ -165,13 +169,17 @@ public final class RedisNodes implements AutoCloseable {
             Map<String, Object> nodes = new TreeMap<>();
             String cursor = ScanParams.SCAN_POINTER_START;
             do {
-                ScanResult<String> page = redis.scan(cursor, new ScanParams().match(RedisKeys.NODE_PREFIX + "*").count(100));
+                ScanResult<String> page = redis.scan(
+                        cursor,
+                        new ScanParams().match(RedisKeys.NODE_PREFIX + "*").count(100));
                 List<String> keys = page.getResult();
                 if (!keys.isEmpty()) {
                     List<String> values = redis.mget(keys.toArray(String[]::new));
                     for (int i = 0; i < keys.size(); i++) {
                         if (values.get(i) != null) {
-                            nodes.put(keys.get(i).substring(RedisKeys.NODE_PREFIX.length()), Json.MAPPER.readTree(values.get(i)));
+                            nodes.put(
+                                    keys.get(i).substring(RedisKeys.NODE_PREFIX.length()),
+                                    Json.MAPPER.readTree(values.get(i)));
                         }
                     }
                 }
@@ -183,8 +191,9 @@ public final class RedisNodes implements AutoCloseable {
             if (redis.exists(RedisKeys.EVENTS)) {
                 var summary = redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP);
                 queues.put("pending", summary.getTotal());
-                queues.put("pending_by_node", summary.getConsumerMessageCount() == null ? Map.of()
-                        : summary.getConsumerMessageCount());
+                queues.put(
+                        "pending_by_node",
+                        summary.getConsumerMessageCount() == null ? Map.of() : summary.getConsumerMessageCount());
             }
             queues.put("dead_letters", redis.exists(RedisKeys.DEAD) ? redis.xlen(RedisKeys.DEAD) : 0L);
             Map<String, Object> out = new LinkedHashMap<>();

@@ -40,6 +40,7 @@ public final class StreamWatermark implements Watermark, AutoCloseable {
     private volatile Look last;
     /** Looks taken by the thread, for tests that wait for the next one; written by the watermark thread only. */
     private volatile long looks;
+
     private volatile boolean closed;
     private boolean failing;
 
@@ -68,8 +69,10 @@ public final class StreamWatermark implements Watermark, AutoCloseable {
                 looks++;
                 failing = false;
             } catch (RuntimeException e) {
-                if (!failing) log.warn("could not read the event stream's watermark ({}); holes are not skipped meanwhile",
-                        e.toString());
+                if (!failing)
+                    log.warn(
+                            "could not read the event stream's watermark ({}); holes are not skipped meanwhile",
+                            e.toString());
                 failing = true;
             }
             try {
@@ -92,9 +95,11 @@ public final class StreamWatermark implements Watermark, AutoCloseable {
         StreamEntryID delivered = lastDelivered();
         if (delivered != null) {
             List<StreamEntry> undelivered = redis.xrange(RedisKeys.EVENTS, "(" + delivered, "+", 1);
-            if (!undelivered.isEmpty()) low = Math.min(low, undelivered.get(0).getID().getTime());
+            if (!undelivered.isEmpty())
+                low = Math.min(low, undelivered.get(0).getID().getTime());
             StreamPendingSummary pending = redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP);
-            if (pending.getTotal() > 0 && pending.getMinId() != null) low = Math.min(low, pending.getMinId().getTime());
+            if (pending.getTotal() > 0 && pending.getMinId() != null)
+                low = Math.min(low, pending.getMinId().getTime());
         }
         return new Look(now, sent, low);
     }

@@ -102,28 +102,35 @@ abstract class Backends implements AutoCloseable {
 
         Memory(Config config, MemoryBroadcaster local, MeterRegistry registry) {
             super(local, registry);
-            this.queue = new MemoryEventQueue(config.queue().capacity(), config.queue().maxBytes());
+            this.queue = new MemoryEventQueue(
+                    config.queue().capacity(), config.queue().maxBytes());
         }
 
-        @Override void open() {}
+        @Override
+        void open() {}
 
-        @Override String mode() {
+        @Override
+        String mode() {
             return "embedded";
         }
 
-        @Override EventQueue queue() {
+        @Override
+        EventQueue queue() {
             return queue;
         }
 
-        @Override Broadcaster broadcaster() {
+        @Override
+        Broadcaster broadcaster() {
             return local;
         }
 
-        @Override Map<String, HealthCheck> checks() {
+        @Override
+        Map<String, HealthCheck> checks() {
             return Map.of("queue", queueCheck(queue));
         }
 
-        @Override public void close() {
+        @Override
+        public void close() {
             local.close();
         }
     }
@@ -149,37 +156,44 @@ abstract class Backends implements AutoCloseable {
             this.capacity = config.queue().capacity();
         }
 
-        @Override void open() {
+        @Override
+        void open() {
             redis = RedisConnection.open(cluster.redisUrl(), 64);
             nodes = new RedisNodes(redis, cluster.nodeName(), cluster.nodeTimeout(), () -> heartbeat.get());
             durability = new RedisDurability(redis, cluster.waitAof(), registry);
             durability.check(); // says what a 2xx is worth; refuses redis.wait-aof where Redis cannot do it
-            queue = new RedisEventQueue(redis, cluster.nodeName(), capacity, nodes::alive, durability.waitsForFsync(),
-                    registry).start();
+            queue = new RedisEventQueue(
+                            redis, cluster.nodeName(), capacity, nodes::alive, durability.waitsForFsync(), registry)
+                    .start();
             relay = new RedisBroadcaster(local, redis, cluster.nodeName(), registry);
             relay.start();
         }
 
-        @Override String mode() {
+        @Override
+        String mode() {
             return "cluster";
         }
 
-        @Override EventQueue queue() {
+        @Override
+        EventQueue queue() {
             return queue;
         }
 
-        @Override Broadcaster broadcaster() {
+        @Override
+        Broadcaster broadcaster() {
             return relay;
         }
 
-        @Override Map<String, HealthCheck> checks() {
+        @Override
+        Map<String, HealthCheck> checks() {
             Map<String, HealthCheck> checks = new LinkedHashMap<>();
             checks.put("redis", () -> queue.redisDown() ? CheckResult.failed("unreachable") : CheckResult.OK);
             checks.put("queue", queueCheck(queue));
             return checks;
         }
 
-        @Override Supplier<Map<String, Object>> clusterStats() {
+        @Override
+        Supplier<Map<String, Object>> clusterStats() {
             return () -> {
                 Map<String, Object> m = new LinkedHashMap<>(queue.stats());
                 CallbackTasks tasks = callbackTasks;
@@ -190,15 +204,24 @@ abstract class Backends implements AutoCloseable {
         }
 
         /** The heartbeat goes first, so that this node counts as alive before it holds any work. */
-        @Override void startHeartbeat(Supplier<Map<String, Object>> stats) {
+        @Override
+        void startHeartbeat(Supplier<Map<String, Object>> stats) {
             heartbeat = stats;
             nodes.start();
         }
 
         /** AWX-style emitters are trusted writers, held to the same rule as HTTP ingest ({@link JobAccess}). */
-        @Override void startIntake(EventDecoder decoder, JobAccess access) {
-            CallbackTasks tasks = new CallbackTasks(redis, cluster.nodeName(), decoder, queue, nodes::alive,
-                    cluster.nodeTimeout(), registry, ids -> refusals(access.emitterWrites(ids)));
+        @Override
+        void startIntake(EventDecoder decoder, JobAccess access) {
+            CallbackTasks tasks = new CallbackTasks(
+                    redis,
+                    cluster.nodeName(),
+                    decoder,
+                    queue,
+                    nodes::alive,
+                    cluster.nodeTimeout(),
+                    registry,
+                    ids -> refusals(access.emitterWrites(ids)));
             tasks.start();
             callbackTasks = tasks;
         }
@@ -216,15 +239,18 @@ abstract class Backends implements AutoCloseable {
             return out;
         }
 
-        @Override void stopIntake() {
+        @Override
+        void stopIntake() {
             if (callbackTasks != null) callbackTasks.close();
         }
 
-        @Override void closeQueue() {
+        @Override
+        void closeQueue() {
             if (queue != null) queue.close();
         }
 
-        @Override public void close() {
+        @Override
+        public void close() {
             if (relay != null) relay.close();
             else local.close();
             if (nodes != null) nodes.close();

@@ -1,6 +1,5 @@
 package io.jobstream.server;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.config.JettyConfig;
@@ -14,6 +13,7 @@ import io.javalin.websocket.WsHandlerType;
 import io.jobstream.auth.AuthFilter;
 import io.jobstream.auth.Authenticator;
 import io.jobstream.config.Config;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,17 +41,24 @@ final class HttpServer {
      * @param websockets the websocket endpoint's own Jetty settings (message size, idle timeout)
      * @param routes     each endpoint's {@code register}, in order
      */
-    HttpServer(Config config, Tls tlsOrNull, Authenticator authenticator, MeterRegistry registry,
-               Consumer<JettyConfig> websockets, List<Consumer<RoutesConfig>> routes) {
+    HttpServer(
+            Config config,
+            Tls tlsOrNull,
+            Authenticator authenticator,
+            MeterRegistry registry,
+            Consumer<JettyConfig> websockets,
+            List<Consumer<RoutesConfig>> routes) {
         this.config = config;
         this.tls = tlsOrNull;
-        this.authFilter = new AuthFilter(authenticator, this::roles, config.http().maxRequestsPerUser(), registry);
+        this.authFilter =
+                new AuthFilter(authenticator, this::roles, config.http().maxRequestsPerUser(), registry);
         this.websockets = websockets;
         this.routes = List.copyOf(routes);
     }
 
     HttpServer start() {
-        javalin = Javalin.create(this::configure).start(config.http().host(), config.http().port());
+        javalin = Javalin.create(this::configure)
+                .start(config.http().host(), config.http().port());
         return this;
     }
 
@@ -69,7 +76,8 @@ final class HttpServer {
         // One connector serves HTTP and websockets, over TLS when configured (Javalin adds its own plain connector
         // only when none is configured); its idle timeout closes connections that stall.
         cfg.jetty.addConnector((server, httpConfig) -> {
-            ServerConnector connector = tls != null ? tls.connector(server, httpConfig)
+            ServerConnector connector = tls != null
+                    ? tls.connector(server, httpConfig)
                     : new ServerConnector(server, new HttpConnectionFactory(httpConfig));
             connector.setHost(config.http().host());
             connector.setPort(config.http().port());
@@ -103,11 +111,12 @@ final class HttpServer {
         for (ParsedEndpoint e : javalin.unsafe.internalRouter.allHttpHandlers()) {
             if (!e.endpoint.method.isHttpMethod()) continue; // before/after handlers: not routes
             Roles roles = e.endpoint.metadata(Roles.class);
-            all.add(new Server.Route(e.endpoint.method.name(), e.endpoint.path,
-                    roles == null ? Set.of() : roles.getRoles()));
+            all.add(new Server.Route(
+                    e.endpoint.method.name(), e.endpoint.path, roles == null ? Set.of() : roles.getRoles()));
         }
         for (WsHandlerEntry e : javalin.unsafe.internalRouter.allWsHandlers()) {
-            if (e.getType() == WsHandlerType.WEBSOCKET) all.add(new Server.Route("WEBSOCKET", e.getPath(), e.getRoles()));
+            if (e.getType() == WsHandlerType.WEBSOCKET)
+                all.add(new Server.Route("WEBSOCKET", e.getPath(), e.getRoles()));
         }
         return all;
     }

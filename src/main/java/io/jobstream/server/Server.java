@@ -97,22 +97,27 @@ public final class Server implements AutoCloseable {
     public Server start() {
         // before anything is written there: job output, cli-token and database passwords are for this user only
         int opened = PrivateFiles.tighten(config.database().dataDir());
-        if (opened > 0) log.warn("data dir: {} files or directories were open to other users; now only this user's", opened);
+        if (opened > 0)
+            log.warn("data dir: {} files or directories were open to other users; now only this user's", opened);
         database = Database.of(config.database());
         database.start();
         EventQueue queue = backends.start().queue();
-        EventDecoder decoder = new EventDecoder(config.ingest().maxEventBytes(), config.ingest().maxJsonDepth(), clock);
+        EventDecoder decoder = new EventDecoder(
+                config.ingest().maxEventBytes(), config.ingest().maxJsonDepth(), clock);
         // Who is asking and what they may see (SPEC §8): users, sessions and tokens live in PostgreSQL, so every node
         // of a cluster accepts the same ones; the first start creates the admin.
         PostgresAuthStore authStore = new PostgresAuthStore(database.dataSource());
         PasswordHasher hasher = new PasswordHasher();
         BasicCache basicCache = new BasicCache(config.auth().basicCache(), clock);
-        Authenticator authenticator = new Authenticator(authStore, hasher, basicCache, clock, registry,
-                config.auth().limits());
-        JobAccess access = new JobAccess(authStore, authenticator,
+        Authenticator authenticator = new Authenticator(
+                authStore, hasher, basicCache, clock, registry, config.auth().limits());
+        JobAccess access = new JobAccess(
+                authStore,
+                authenticator,
                 new PartitionBudget(config.auth().limits().maxNewPartitions(), registry, System::nanoTime),
                 config.auth().basicCache());
-        new AdminBootstrap(authStore, hasher, basicCache).ensureAdmin(config.auth().adminPassword(), log::warn)
+        new AdminBootstrap(authStore, hasher, basicCache)
+                .ensureAdmin(config.auth().adminPassword(), log::warn)
                 .ifPresent(admin -> log.info("first start: created user 'admin' (superuser)"));
         NodeTokens nodeTokens = new NodeTokens(authStore, clock);
         nodeTokens.ensureCliToken(config.database().dataDir());
@@ -121,49 +126,108 @@ public final class Server implements AutoCloseable {
             access.forgetWrites();
             websocket.revalidate();
         };
-        LoginRoutes loginRoutes = new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock,
-                accessChanged);
-        AuthRoutes authRoutes = new AuthRoutes(authStore, hasher, basicCache, access, clock, accessChanged,
-                new UserLimits(config.auth().limits().maxTokensPerUser(), config.auth().limits().maxNewJobsPerUser(),
+        LoginRoutes loginRoutes =
+                new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
+        AuthRoutes authRoutes = new AuthRoutes(
+                authStore,
+                hasher,
+                basicCache,
+                access,
+                clock,
+                accessChanged,
+                new UserLimits(
+                        config.auth().limits().maxTokensPerUser(),
+                        config.auth().limits().maxNewJobsPerUser(),
                         registry));
         websocket = websocket(queue, authenticator, access);
-        receiver = new Receiver(queue, new PostgresEventStore(database.dataSource(), clock), backends.broadcaster(),
-                config.persist(), registry);
+        receiver = new Receiver(
+                queue,
+                new PostgresEventStore(database.dataSource(), clock),
+                backends.broadcaster(),
+                config.persist(),
+                registry);
         String node = config.cluster().nodeName();
-        StatsEndpoint stats = new StatsEndpoint(node, backends.mode(), () -> http == null ? "" : uri().toString(),
-                clock, registry, queue, receiver::isRunning, backends.clusterStats(),
-                recentHops = new RecentHops(registry, clock).start(), websocket::subscribers);
+        StatsEndpoint stats = new StatsEndpoint(
+                node,
+                backends.mode(),
+                () -> http == null ? "" : uri().toString(),
+                clock,
+                registry,
+                queue,
+                receiver::isRunning,
+                backends.clusterStats(),
+                recentHops = new RecentHops(registry, clock).start(),
+                websocket::subscribers);
         backends.startHeartbeat(() -> stats.snapshot(false));
         receiver.start();
         backends.startIntake(decoder, access);
         ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry, access);
-        ApiRoutes api = new ApiRoutes(new PostgresJobReader(database.dataSource()),
+        ApiRoutes api = new ApiRoutes(
+                new PostgresJobReader(database.dataSource()),
                 new PostgresEventReader(database.dataSource()),
-                new PostgresStdout(database.dataSource(), config.http().downloads().pageBytes()),
-                new NodeInfo(VERSION, nodeName(), clock.instant()), access, config.http().downloads(), registry);
+                new PostgresStdout(
+                        database.dataSource(), config.http().downloads().pageBytes()),
+                new NodeInfo(VERSION, nodeName(), clock.instant()),
+                access,
+                config.http().downloads(),
+                registry);
         PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
         // status changes of launched jobs go to every node's subscribers (through Redis in cluster mode)
-        launcher = new JobLauncher(config.jobs(), config.database().dataDir(), this::uri,
-                () -> tls == null ? null : tls.certificateFile(), jobRows, backends.broadcaster()::publishStatus, clock,
-                launchTokens(nodeTokens), ingest::submitOwn).bindTo(registry).start();
-        LaunchRoutes launchRoutes = new LaunchRoutes(launcher, api::jobJson, access, authStore,
-                config.auth().adminsOnlyLaunch());
+        launcher = new JobLauncher(
+                        config.jobs(),
+                        config.database().dataDir(),
+                        this::uri,
+                        () -> tls == null ? null : tls.certificateFile(),
+                        jobRows,
+                        backends.broadcaster()::publishStatus,
+                        clock,
+                        launchTokens(nodeTokens),
+                        ingest::submitOwn)
+                .bindTo(registry)
+                .start();
+        LaunchRoutes launchRoutes = new LaunchRoutes(
+                launcher, api::jobJson, access, authStore, config.auth().adminsOnlyLaunch());
         if (config.http().tls().enabled()) {
-            tls = Tls.load(config.http().tls(), config.database().dataDir(), config.http().host());
+            tls = Tls.load(
+                    config.http().tls(),
+                    config.database().dataDir(),
+                    config.http().host());
             if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
         }
         websocket.start(); // pings and re-checks, before connections come
-        http = new HttpServer(config, tls, authenticator, registry, websocket::configure, List.of(loginRoutes::register,
-                authRoutes::register, ingest::register, launchRoutes::register, websocket::register, api::register,
-                new UiRoutes()::register, health(queue)::register, stats::register,
-                r -> r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                        .result(registry.scrape()), Access.ANONYMOUS))).start();
+        http = new HttpServer(
+                        config,
+                        tls,
+                        authenticator,
+                        registry,
+                        websocket::configure,
+                        List.of(
+                                loginRoutes::register,
+                                authRoutes::register,
+                                ingest::register,
+                                launchRoutes::register,
+                                websocket::register,
+                                api::register,
+                                new UiRoutes()::register,
+                                health(queue)::register,
+                                stats::register,
+                                r -> r.get(
+                                        "/metrics",
+                                        ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                                                .result(registry.scrape()),
+                                        Access.ANONYMOUS)))
+                .start();
         log.info("jobstream is serving on {} ({} mode, node {})", uri(), backends.mode(), node);
         // the tools send cli-token only to the node that wrote it: this origin, while this process runs
         CliTokenOrigin.write(config.database().dataDir(), uri());
         if (config.demo()) {
-            demo = Demo.start(launcher, jobRows, nodeTokens, uri().resolve(IngestEndpoint.PATH.substring(1)),
-                    Optional.ofNullable(tls).map(Tls::clientContext), clock);
+            demo = Demo.start(
+                    launcher,
+                    jobRows,
+                    nodeTokens,
+                    uri().resolve(IngestEndpoint.PATH.substring(1)),
+                    Optional.ofNullable(tls).map(Tls::clientContext),
+                    clock);
         }
         return this;
     }
@@ -175,8 +239,13 @@ public final class Server implements AutoCloseable {
 
     private WebsocketEndpoint websocket(EventQueue queue, Authenticator authenticator, JobAccess access) {
         WebsocketAuth wsAuth = new WebsocketAuth(authenticator);
-        return new WebsocketEndpoint(config.ws(), hub, new PostgresEventSource(database.dataSource()),
-                queue.watermark(), clock, registry,
+        return new WebsocketEndpoint(
+                config.ws(),
+                hub,
+                new PostgresEventSource(database.dataSource()),
+                queue.watermark(),
+                clock,
+                registry,
                 ctx -> wsAuth.authenticate(ctx).map(login -> new WsIdentity(login.userId(), login.revoked())),
                 new JobSight() { // subscriptions count their denials; the jobs group's filtering does not
                     @Override

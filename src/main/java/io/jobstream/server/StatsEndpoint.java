@@ -46,9 +46,17 @@ final class StatsEndpoint {
     private final RecentHops hops;
     private final IntFunction<List<WebsocketEndpoint.SubscriberStats>> subscribers;
 
-    StatsEndpoint(String node, String mode, Supplier<String> url, Clock clock, MeterRegistry registry, EventQueue queue,
-                  BooleanSupplier receiverAlive, Supplier<Map<String, Object>> clusterOrNull, RecentHops hops,
-                  IntFunction<List<WebsocketEndpoint.SubscriberStats>> subscribers) {
+    StatsEndpoint(
+            String node,
+            String mode,
+            Supplier<String> url,
+            Clock clock,
+            MeterRegistry registry,
+            EventQueue queue,
+            BooleanSupplier receiverAlive,
+            Supplier<Map<String, Object>> clusterOrNull,
+            RecentHops hops,
+            IntFunction<List<WebsocketEndpoint.SubscriberStats>> subscribers) {
         this.node = node;
         this.mode = mode;
         this.url = url;
@@ -152,7 +160,9 @@ final class StatsEndpoint {
     }
 
     private long count(String name) {
-        return Math.round(Search.in(registry).name(name).counters().stream().mapToDouble(Counter::count).sum());
+        return Math.round(Search.in(registry).name(name).counters().stream()
+                .mapToDouble(Counter::count)
+                .sum());
     }
 
     private double gauge(String name) {

@@ -44,8 +44,8 @@ public final class Tls {
     // The self-signed keystore sits in the node's own data dir, as private as the database files next to it; a
     // secret password would have to be stored beside it, which protects nothing more.
     private static final char[] STORE_PASSWORD = "jobstream".toCharArray();
-    private static final Pattern PEM_KEY = Pattern.compile(
-            "-----BEGIN ([A-Z ]*PRIVATE KEY)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
+    private static final Pattern PEM_KEY =
+            Pattern.compile("-----BEGIN ([A-Z ]*PRIVATE KEY)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
 
     private final KeyStore keyStore;
     private final X509Certificate certificate;
@@ -87,7 +87,8 @@ public final class Tls {
         Matcher m = PEM_KEY.matcher(pem);
         if (!m.find()) throw new GeneralSecurityException("no PEM private key in " + keyFile);
         if (!m.group(1).equals("PRIVATE KEY")) {
-            throw new GeneralSecurityException(keyFile + " holds a '" + m.group(1) + "'; jobstream reads unencrypted PKCS#8"
+            throw new GeneralSecurityException(keyFile + " holds a '" + m.group(1)
+                    + "'; jobstream reads unencrypted PKCS#8"
                     + " keys: convert it with 'openssl pkcs8 -topk8 -nocrypt -in " + keyFile + " -out key.pem'");
         }
         byte[] der = Base64.getMimeDecoder().decode(m.group(2));
@@ -113,18 +114,45 @@ public final class Tls {
     }
 
     private static void makeSelfSigned(Path dir, Path store, Path pem, String host) throws IOException {
-        PrivateFiles.directory(dir); // keytool writes the private key with the umask's mode: the directory keeps it ours
+        PrivateFiles.directory(
+                dir); // keytool writes the private key with the umask's mode: the directory keeps it ours
         String san = "dns:localhost,ip:127.0.0.1,ip:0:0:0:0:0:0:0:1";
         if (!host.isBlank() && !host.equals("0.0.0.0") && !host.equals("localhost") && !host.equals("127.0.0.1")) {
             san += (host.matches("[0-9.]+|[0-9a-fA-F:]+") ? ",ip:" : ",dns:") + host;
         }
         Path partial = dir.resolve("self-signed.p12.partial");
         Files.deleteIfExists(partial);
-        keytool("-genkeypair", "-alias", SELF_SIGNED_ALIAS, "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=localhost, O=jobstream", "-ext", "SAN=" + san, "-validity", "825",
-                "-storetype", "PKCS12", "-keystore", partial.toString(), "-storepass", new String(STORE_PASSWORD));
-        keytool("-exportcert", "-rfc", "-alias", SELF_SIGNED_ALIAS, "-keystore", partial.toString(),
-                "-storepass", new String(STORE_PASSWORD), "-file", pem.toString());
+        keytool(
+                "-genkeypair",
+                "-alias",
+                SELF_SIGNED_ALIAS,
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=localhost, O=jobstream",
+                "-ext",
+                "SAN=" + san,
+                "-validity",
+                "825",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                partial.toString(),
+                "-storepass",
+                new String(STORE_PASSWORD));
+        keytool(
+                "-exportcert",
+                "-rfc",
+                "-alias",
+                SELF_SIGNED_ALIAS,
+                "-keystore",
+                partial.toString(),
+                "-storepass",
+                new String(STORE_PASSWORD),
+                "-file",
+                pem.toString());
         // the keystore appears under its final name only when complete, so a crash here is redone on the next start
         Files.move(partial, store);
     }
@@ -164,8 +192,8 @@ public final class Tls {
         secure.setSniHostCheck(false);
         HttpConfiguration https = new HttpConfiguration(http);
         https.addCustomizer(secure);
-        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
-                new HttpConnectionFactory(https));
+        ServerConnector connector = new ServerConnector(
+                server, new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(https));
         return connector;
     }
 

@@ -22,7 +22,7 @@ public final class MonotonicClock extends Clock {
 
     @Override
     public long millis() {
-        return anchor.toEpochMilli() + (System.nanoTime() - anchorNanos) / 1_000_000;
+        return instant().toEpochMilli();
     }
 
     @Override

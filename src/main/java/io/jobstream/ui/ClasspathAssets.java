@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * <p>Thread-safe.
  */
 final class ClasspathAssets {
-    private static final Pattern SAFE_PATH = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*");
+    private static final Pattern SAFE_PATH =
+            Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*");
     private static final Map<String, String> TYPES = Map.ofEntries(
             Map.entry("html", "text/html; charset=utf-8"),
             Map.entry("css", "text/css; charset=utf-8"),
@@ -71,7 +72,8 @@ final class ClasspathAssets {
 
     /** Writes a page that must exist in the jar; its absence is a packaging bug, hence the exception. */
     void writePage(Context ctx, String name) {
-        Asset asset = find(name).orElseThrow(() -> new IllegalStateException("UI page missing from the jar: " + folder + name));
+        Asset asset = find(name)
+                .orElseThrow(() -> new IllegalStateException("UI page missing from the jar: " + folder + name));
         ctx.header("X-Content-Type-Options", "nosniff");
         ctx.contentType(asset.contentType()).result(asset.bytes());
     }

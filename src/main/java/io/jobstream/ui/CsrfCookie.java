@@ -19,6 +19,7 @@ final class CsrfCookie {
     static final String NAME = "csrftoken";
     /** One year, as Django's CSRF cookie: the token is not a secret from the page, only from other sites. */
     private static final int MAX_AGE_SECONDS = 365 * 24 * 3600;
+
     private static final Pattern VALID = Pattern.compile("[A-Za-z0-9_-]{16,128}");
 
     private final SecureRandom random;

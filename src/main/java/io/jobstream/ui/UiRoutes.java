@@ -57,13 +57,16 @@ public final class UiRoutes {
         routes.get("/", ctx -> page(ctx, "index.html"), Access.PAGE);
         // the form posts to auth.LoginRoutes; the page itself is as static as the others
         routes.get("/login/", ctx -> page(ctx, "login.html"), Access.ANONYMOUS);
-        routes.get("/jobs/{id}", ctx -> {
-            if (!JOB_ID.matcher(ctx.pathParam("id")).matches()) {
-                ctx.status(HttpStatus.NOT_FOUND).result("Not found: job ids are positive integers");
-                return;
-            }
-            page(ctx, "job.html");
-        }, Access.PAGE);
+        routes.get(
+                "/jobs/{id}",
+                ctx -> {
+                    if (!JOB_ID.matcher(ctx.pathParam("id")).matches()) {
+                        ctx.status(HttpStatus.NOT_FOUND).result("Not found: job ids are positive integers");
+                        return;
+                    }
+                    page(ctx, "job.html");
+                },
+                Access.PAGE);
         routes.get("/static/vendor/jquery/<path>", ctx -> jquery.serve(ctx, ctx.pathParam("path")), Access.ANONYMOUS);
         routes.get("/static/<path>", ctx -> assets.serve(ctx, ctx.pathParam("path")), Access.ANONYMOUS);
     }

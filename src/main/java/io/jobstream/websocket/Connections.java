@@ -20,8 +20,13 @@ import org.eclipse.jetty.websocket.api.Session;
  */
 final class Connections {
     /** One open connection: its subscriber, who it is, and what its handshake carried. */
-    record Connection(Subscriber subscriber, WsIdentity identity, String csrfToken, Session session, MessageRate rate,
-                      OutboxBytes.Account bytes) {
+    record Connection(
+            Subscriber subscriber,
+            WsIdentity identity,
+            String csrfToken,
+            Session session,
+            MessageRate rate,
+            OutboxBytes.Account bytes) {
         long userId() {
             return identity.userId();
         }
@@ -104,7 +109,8 @@ final class Connections {
     /** Messages queued for the most backed-up connection (the {@code ws.outbox.depth.max} gauge). */
     double queuedMax() {
         int max = 0;
-        for (Connection c : bySession.values()) max = Math.max(max, c.subscriber().queued());
+        for (Connection c : bySession.values())
+            max = Math.max(max, c.subscriber().queued());
         return max;
     }
 

@@ -40,8 +40,10 @@ final class JettyFrameSender implements FrameSender {
         }
         // what Session.sendText does, minus encoding the text again for every subscriber; each send wraps the
         // shared array in a buffer of its own, since a buffer's position belongs to one write
-        core.sendFrame(new Frame(OpCode.TEXT, ByteBuffer.wrap(utf8)),
-                org.eclipse.jetty.util.Callback.from(onSent, onFailed), false);
+        core.sendFrame(
+                new Frame(OpCode.TEXT, ByteBuffer.wrap(utf8)),
+                org.eclipse.jetty.util.Callback.from(onSent, onFailed),
+                false);
     }
 
     @Override

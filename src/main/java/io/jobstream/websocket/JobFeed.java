@@ -74,8 +74,8 @@ final class JobFeed {
      * @param holdBytes most bytes of live frames kept aside per job (they are shared with the job's other
      *                  subscribers, but a stalled subscriber would keep them alive: 10,000 frames of 2 MB are 20 GB)
      */
-    record Policy(int capacity, int holdLimit, long gapWaitMillis, long holeWaitMillis, int maxEventRate,
-                  long holdBytes) {
+    record Policy(
+            int capacity, int holdLimit, long gapWaitMillis, long holeWaitMillis, int maxEventRate, long holdBytes) {
         Policy(int capacity, int holdLimit, long gapWaitMillis, long holeWaitMillis, int maxEventRate) {
             this(capacity, holdLimit, gapWaitMillis, holeWaitMillis, maxEventRate, Long.MAX_VALUE / 4);
         }
@@ -94,8 +94,16 @@ final class JobFeed {
      * @param lock      the subscriber's lock, which guards its feeds
      * @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed
      */
-    record Shared(Object lock, Outbox outbox, Policy policy, Background background, EventSource source, Hub hub,
-                  WsMetrics metrics, Clock clock, Watermark watermark) {}
+    record Shared(
+            Object lock,
+            Outbox outbox,
+            Policy policy,
+            Background background,
+            EventSource source,
+            Hub hub,
+            WsMetrics metrics,
+            Clock clock,
+            Watermark watermark) {}
 
     private final Shared shared;
     private final Object lock;
@@ -107,22 +115,28 @@ final class JobFeed {
     private int next;
     /** Catching up from the store: live frames are not queued, only the highest counter remembered. */
     private boolean catchingUp = true;
+
     private int liveHigh;
     /** Live frames kept aside, by counter; change it only through hold/pollHeld/dropHeldBelow (bytes). */
     private final TreeMap<Integer, Outbox.Out> held = new TreeMap<>();
+
     private long heldBytes;
     /** Counters skipped as holes: start to end, inclusive. */
     private final TreeMap<Integer, Integer> skipped = new TreeMap<>();
+
     private boolean gapCheckPending;
     private long holeSinceMillis;
     /** The queue's position when the hole was first seen, and whether it was committed through it before the read. */
     private long holeMark;
+
     private boolean holeSettled;
     /** A store read is scheduled or running (at most one per feed). */
     private boolean reading;
+
     private boolean waitingForRoom;
     /** This catch-up was already logged and counted as over capacity. */
     private boolean overCapacityReported;
+
     private double tokens;
     private long tokensAtMillis;
     /** Left, replaced or closed: nothing more is queued, and the reader and checks end. */
@@ -364,8 +378,12 @@ final class JobFeed {
                 shared.background().schedule(this::read, HOLE_POLL_MILLIS); // still reading: flag stays set
                 return false;
             }
-            EventFrame frame = new EventFrame(jobId, counter, EventMessages.event(stored),
-                    Timestamps.micros(stored.event().created()), 0);
+            EventFrame frame = new EventFrame(
+                    jobId,
+                    counter,
+                    EventMessages.event(stored),
+                    Timestamps.micros(stored.event().created()),
+                    0);
             if (!outbox.offerEvent(new Outbox.Out(frame))) {
                 waitForRoomOrRetry(outbox.bytes());
                 return false;
@@ -447,8 +465,12 @@ final class JobFeed {
         if (now - holeSinceMillis < policy.holeWaitMillis()) return false;
         if (!holeSettled) return false; // a node may still commit the missing counters: keep waiting for them
         int missing = present - next;
-        log.warn("job {}: counter {}{} still missing from the store after {} ms; skipped for a subscriber",
-                jobId, next, missing > 1 ? " to " + (present - 1) : "", now - holeSinceMillis);
+        log.warn(
+                "job {}: counter {}{} still missing from the store after {} ms; skipped for a subscriber",
+                jobId,
+                next,
+                missing > 1 ? " to " + (present - 1) : "",
+                now - holeSinceMillis);
         shared.metrics().holesSkipped(missing);
         skipped.put(next, present - 1);
         if (skipped.size() > SKIPPED_RANGES) skipped.pollFirstEntry();

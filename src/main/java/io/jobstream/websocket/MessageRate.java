@@ -17,7 +17,7 @@ final class MessageRate {
 
     /** @param perSecond 0 = no limit */
     MessageRate(int perSecond, LongSupplier nanoTime) {
-        this(perSecond, nanoTime, refused -> { });
+        this(perSecond, nanoTime, refused -> {});
     }
 
     /** @param refused counts each refused message (its metric) */

@@ -43,6 +43,7 @@ final class Outbox {
     static final int CONTROL_RESERVE = 1_000;
     /** Most events per batched frame, and roughly most bytes. */
     static final int BATCH_EVENTS = 500;
+
     static final int BATCH_CHARS = 1 << 20;
 
     /**
@@ -98,7 +99,13 @@ final class Outbox {
      * @param executor where drains run (the endpoint's sender threads)
      * @param bytes    this connection's share of the node's outbox bytes; closed with the outbox
      */
-    Outbox(FrameSender sender, int capacity, Executor executor, OutboxBytes.Account bytes, WsMetrics metrics, Clock clock,
+    Outbox(
+            FrameSender sender,
+            int capacity,
+            Executor executor,
+            OutboxBytes.Account bytes,
+            WsMetrics metrics,
+            Clock clock,
             Owner owner) {
         this.sender = sender;
         this.capacity = capacity;

@@ -24,14 +24,20 @@ import java.util.Set;
 final class SubscribeParser {
     /** Metric reasons of {@link Read#rejected()}. */
     static final String MALFORMED = "malformed";
+
     static final String TOO_DEEP = "too_deep";
 
     private final ObjectReader reader;
 
     /** @param maxDepth deepest nesting accepted (AWX's messages need 3) */
     SubscribeParser(int maxDepth) {
-        JsonFactory factory = Json.MAPPER.getFactory().rebuild()
-                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(maxDepth).build()).build();
+        JsonFactory factory = Json.MAPPER
+                .getFactory()
+                .rebuild()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(maxDepth)
+                        .build())
+                .build();
         this.reader = Json.MAPPER.reader().with(factory);
     }
 
@@ -109,7 +115,9 @@ final class SubscribeParser {
         Map<Long, Integer> counters = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> entry : resume.properties()) {
             JsonNode last = entry.getValue();
-            if (!entry.getKey().matches("[0-9]{1,18}") || !last.canConvertToInt() || !last.isIntegralNumber()
+            if (!entry.getKey().matches("[0-9]{1,18}")
+                    || !last.canConvertToInt()
+                    || !last.isIntegralNumber()
                     || last.intValue() < 0) {
                 return null;
             }

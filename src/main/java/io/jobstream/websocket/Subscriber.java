@@ -53,27 +53,61 @@ public final class Subscriber implements GroupMember {
     private volatile String closeReason; // null while open; written under this
 
     /** What a subscribe message changed, in AWX's reply terms, and the resumes it accepted (job id to counter). */
-    public record GroupChange(List<String> current, List<String> left, List<String> joined, Map<Long, Integer> resumed) {
+    public record GroupChange(
+            List<String> current, List<String> left, List<String> joined, Map<Long, Integer> resumed) {
         public GroupChange(List<String> current, List<String> left, List<String> joined) {
             this(current, left, joined, Map.of());
         }
     }
 
     /** @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed */
-    Subscriber(FrameSender sender, JobFeed.Policy policy, Executor executor, JobFeed.Background background,
-            EventSource source, Hub hub, WsMetrics metrics, Clock clock, Watermark watermark) {
-        this(sender, policy, executor, background, source, hub, metrics, clock, watermark, OutboxBytes.unbounded().open(0));
+    Subscriber(
+            FrameSender sender,
+            JobFeed.Policy policy,
+            Executor executor,
+            JobFeed.Background background,
+            EventSource source,
+            Hub hub,
+            WsMetrics metrics,
+            Clock clock,
+            Watermark watermark) {
+        this(
+                sender,
+                policy,
+                executor,
+                background,
+                source,
+                hub,
+                metrics,
+                clock,
+                watermark,
+                OutboxBytes.unbounded().open(0));
     }
 
     /** Single-node subscribers (tests): the memory queue's watermark, no byte budget. */
-    Subscriber(FrameSender sender, JobFeed.Policy policy, Executor executor, JobFeed.Background background,
-            EventSource source, Hub hub, WsMetrics metrics, Clock clock) {
+    Subscriber(
+            FrameSender sender,
+            JobFeed.Policy policy,
+            Executor executor,
+            JobFeed.Background background,
+            EventSource source,
+            Hub hub,
+            WsMetrics metrics,
+            Clock clock) {
         this(sender, policy, executor, background, source, hub, metrics, clock, Watermark.LOCAL);
     }
 
     /** @param bytes this connection's share of the node's outbox bytes; closed with the subscriber */
-    Subscriber(FrameSender sender, JobFeed.Policy policy, Executor executor, JobFeed.Background background,
-            EventSource source, Hub hub, WsMetrics metrics, Clock clock, OutboxBytes.Account bytes) {
+    Subscriber(
+            FrameSender sender,
+            JobFeed.Policy policy,
+            Executor executor,
+            JobFeed.Background background,
+            EventSource source,
+            Hub hub,
+            WsMetrics metrics,
+            Clock clock,
+            OutboxBytes.Account bytes) {
         this(sender, policy, executor, background, source, hub, metrics, clock, Watermark.LOCAL, bytes);
     }
 
@@ -82,8 +116,17 @@ public final class Subscriber implements GroupMember {
      * @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed
      * @param bytes     this connection's share of the node's outbox bytes; closed with the subscriber
      */
-    Subscriber(FrameSender sender, JobFeed.Policy policy, Executor executor, JobFeed.Background background,
-            EventSource source, Hub hub, WsMetrics metrics, Clock clock, Watermark watermark, OutboxBytes.Account bytes) {
+    Subscriber(
+            FrameSender sender,
+            JobFeed.Policy policy,
+            Executor executor,
+            JobFeed.Background background,
+            EventSource source,
+            Hub hub,
+            WsMetrics metrics,
+            Clock clock,
+            Watermark watermark,
+            OutboxBytes.Account bytes) {
         this.sender = sender;
         this.executor = executor;
         this.source = source;

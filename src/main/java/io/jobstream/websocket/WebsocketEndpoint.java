@@ -19,6 +19,7 @@ import io.jobstream.websocket.Connections.Connection;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
@@ -31,20 +32,19 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.nio.ByteBuffer;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.exceptions.BadPayloadException;
 import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
 import org.eclipse.jetty.websocket.api.exceptions.ProtocolException;
 import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,14 +120,15 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * because a run checks every connection anyway: any number of changes while one waits are covered by it
      * ({@link #revalidationQueued}). Off the ping thread, so a burst of changes cannot delay pings.
      */
-    private final ThreadPoolExecutor revalidator = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
-            new ArrayBlockingQueue<>(1), r -> {
+    private final ThreadPoolExecutor revalidator =
+            new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(1), r -> {
                 Thread t = new Thread(r, "ws-revalidate");
                 t.setDaemon(true);
                 return t;
             });
     /** A run is queued and has not started: a change now is seen by it, nothing more to queue. */
     private final AtomicBoolean revalidationQueued = new AtomicBoolean();
+
     private final AtomicBoolean started = new AtomicBoolean();
 
     /**
@@ -135,14 +136,27 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * @param sight         which jobs a user may watch, asked once per subscribe message (all its jobs) and per
      *                      connection by {@link #revalidate()}
      */
-    public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Clock clock, MeterRegistry registry,
-            Function<WsConnectContext, Optional<WsIdentity>> authenticator, JobSight sight) {
+    public WebsocketEndpoint(
+            Config.WsConfig config,
+            Hub hub,
+            EventSource source,
+            Clock clock,
+            MeterRegistry registry,
+            Function<WsConnectContext, Optional<WsIdentity>> authenticator,
+            JobSight sight) {
         this(config, hub, source, Watermark.LOCAL, clock, registry, authenticator, sight);
     }
 
     /** @param watermark the queue's, which subscribers ask before skipping a hole (cluster mode: the Redis stream's) */
-    public WebsocketEndpoint(Config.WsConfig config, Hub hub, EventSource source, Watermark watermark, Clock clock,
-            MeterRegistry registry, Function<WsConnectContext, Optional<WsIdentity>> authenticator, JobSight sight) {
+    public WebsocketEndpoint(
+            Config.WsConfig config,
+            Hub hub,
+            EventSource source,
+            Watermark watermark,
+            Clock clock,
+            MeterRegistry registry,
+            Function<WsConnectContext, Optional<WsIdentity>> authenticator,
+            JobSight sight) {
         this.watermark = watermark;
         this.config = config;
         this.source = source;
@@ -150,32 +164,44 @@ public final class WebsocketEndpoint implements AutoCloseable {
         Config.OutboxBytes bytes = config.outboxBytes();
         this.outboxBytes = new OutboxBytes(bytes.perConnection(), bytes.perUser(), bytes.total());
         // live frames kept aside per job are shared by its subscribers; one connection's budget bounds them
-        this.policy = new JobFeed.Policy(config.outboxCapacity(), config.outboxCapacity(),
-                config.gapWait().toMillis(), config.holeWait().toMillis(), config.maxEventRate(), bytes.perConnection());
+        this.policy = new JobFeed.Policy(
+                config.outboxCapacity(),
+                config.outboxCapacity(),
+                config.gapWait().toMillis(),
+                config.holeWait().toMillis(),
+                config.maxEventRate(),
+                bytes.perConnection());
         this.hub = hub;
         this.metrics = new WsMetrics(registry);
-        this.revalidations = Counter.builder(Metrics.WS_REVALIDATIONS).description("runs that checked every open"
-                + " connection's credentials and job access again (periodic, or after a change, coalesced)")
+        this.revalidations = Counter.builder(Metrics.WS_REVALIDATIONS)
+                .description("runs that checked every open"
+                        + " connection's credentials and job access again (periodic, or after a change, coalesced)")
                 .register(registry);
         this.authenticator = authenticator;
         this.sight = sight;
         this.senders = senderPool();
         this.parser = new SubscribeParser(config.limits().maxJsonDepth());
-        this.visibleJobs = new VisibleJobs((user, job) -> sight.filter(user, List.of(job)).contains(job), background);
+        this.visibleJobs =
+                new VisibleJobs((user, job) -> sight.filter(user, List.of(job)).contains(job), background);
         // with the user's last connection go its byte account and its subscribe rate
         this.connections = new Connections(config.limits().maxConnectionsPerUser(), userId -> {
             outboxBytes.forget(userId);
             subscribesPerUser.remove(userId);
         });
-        Gauge.builder(Metrics.WS_SUBSCRIBERS, connections, Connections::size).description("open browser websocket connections")
+        Gauge.builder(Metrics.WS_SUBSCRIBERS, connections, Connections::size)
+                .description("open browser websocket connections")
                 .register(registry);
         Gauge.builder(Metrics.WS_OUTBOX_DEPTH, connections, Connections::queuedTotal)
-                .description("messages queued for all subscribers of this node").register(registry);
+                .description("messages queued for all subscribers of this node")
+                .register(registry);
         Gauge.builder(Metrics.WS_OUTBOX_DEPTH_MAX, connections, Connections::queuedMax)
-                .description("messages queued for the most backed-up subscriber of this node").register(registry);
-        Gauge.builder(Metrics.WS_OUTBOX_BYTES, outboxBytes, OutboxBytes::held).baseUnit("bytes")
+                .description("messages queued for the most backed-up subscriber of this node")
+                .register(registry);
+        Gauge.builder(Metrics.WS_OUTBOX_BYTES, outboxBytes, OutboxBytes::held)
+                .baseUnit("bytes")
                 .description("bytes of event messages held for this node's subscribers: queued, or handed to the"
-                        + " socket and not yet written (bounded by ws.outbox-max-bytes-total)").register(registry);
+                        + " socket and not yet written (bounded by ws.outbox-max-bytes-total)")
+                .register(registry);
     }
 
     /**
@@ -185,7 +211,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
     public WebsocketEndpoint start() {
         if (!started.compareAndSet(false, true)) return this;
         // a ping written (and taken by the browser) is what keeps a quiet connection within ws.idle-timeout
-        long pingMillis = Math.min(PING_SECONDS * 1000, Math.max(50, config.limits().idleTimeout().toMillis() / 2));
+        long pingMillis = Math.min(
+                PING_SECONDS * 1000, Math.max(50, config.limits().idleTimeout().toMillis() / 2));
         pinger.scheduleAtFixedRate(this::pingAll, pingMillis, pingMillis, TimeUnit.MILLISECONDS);
         // revalidate() also forgets the jobs group's answers: other nodes' access changes reach the jobs messages as
         // soon as they reach open subscriptions
@@ -211,13 +238,16 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     public void register(RoutesConfig routes) {
         for (String path : PATHS) {
-            routes.ws(path, ws -> {
-                ws.onConnect(this::onConnect);
-                ws.onMessage(this::onMessage);
-                ws.onBinaryMessage(this::onBinaryMessage);
-                ws.onClose(this::onClose);
-                ws.onError(this::onError);
-            }, Access.WEBSOCKET); // the handshake authenticates itself (onConnect)
+            routes.ws(
+                    path,
+                    ws -> {
+                        ws.onConnect(this::onConnect);
+                        ws.onMessage(this::onMessage);
+                        ws.onBinaryMessage(this::onBinaryMessage);
+                        ws.onClose(this::onClose);
+                        ws.onError(this::onError);
+                    },
+                    Access.WEBSOCKET); // the handshake authenticates itself (onConnect)
         }
     }
 
@@ -236,12 +266,17 @@ public final class WebsocketEndpoint implements AutoCloseable {
         long userId = identity.get().userId();
         if (!connections.admit(userId)) {
             metrics.disconnected("too_many_connections");
-            ctx.closeSession(WsCloseStatus.POLICY_VIOLATION, "too many connections for this user, at most "
-                    + config.limits().maxConnectionsPerUser() + " (ws.max-connections-per-user)");
+            ctx.closeSession(
+                    WsCloseStatus.POLICY_VIOLATION,
+                    "too many connections for this user, at most "
+                            + config.limits().maxConnectionsPerUser() + " (ws.max-connections-per-user)");
             return;
         }
         OutboxBytes.Account bytes = outboxBytes.open(userId);
-        Subscriber subscriber = new Subscriber(new JettyFrameSender(ctx.session), policy, senders,
+        Subscriber subscriber = new Subscriber(
+                new JettyFrameSender(ctx.session),
+                policy,
+                senders,
                 new JobFeed.Background() {
                     @Override
                     public void execute(Runnable task) {
@@ -252,11 +287,26 @@ public final class WebsocketEndpoint implements AutoCloseable {
                     public void schedule(Runnable task, long delayMillis) {
                         background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
                     }
-                }, source, hub, metrics, clock, watermark, bytes);
+                },
+                source,
+                hub,
+                metrics,
+                clock,
+                watermark,
+                bytes);
         subscriber.gateJobs((frame, send) -> visibleJobs.deliver(userId, frame, send));
-        connections.put(ctx.sessionId(), new Connection(subscriber, identity.get(), ctx.cookie(CSRF_COOKIE), ctx.session,
-                new MessageRate(config.limits().maxMessageRate(), System::nanoTime, refused -> metrics.rejected("rate")),
-                bytes));
+        connections.put(
+                ctx.sessionId(),
+                new Connection(
+                        subscriber,
+                        identity.get(),
+                        ctx.cookie(CSRF_COOKIE),
+                        ctx.session,
+                        new MessageRate(
+                                config.limits().maxMessageRate(),
+                                System::nanoTime,
+                                refused -> metrics.rejected("rate")),
+                        bytes));
         subscriber.reply(Replies.accept(userId));
     }
 
@@ -265,8 +315,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
         if (connection == null) return;
         Subscriber subscriber = connection.subscriber();
         if (!connection.rate().admit()) {
-            subscriber.reply(Replies.error("too many messages: at most " + config.limits().maxMessageRate()
-                    + " per second (ws.max-message-rate); this one was ignored"));
+            subscriber.reply(Replies.error("too many messages: at most "
+                    + config.limits().maxMessageRate() + " per second (ws.max-message-rate); this one was ignored"));
             return;
         }
         SubscribeParser.Read read = parser.read(ctx.message());
@@ -292,8 +342,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private boolean admitSubscribe(long userId, int jobs) {
         int max = config.limits().maxSubscribesPerUser();
         if (max <= 0) return true;
-        MessageRate rate = subscribesPerUser.computeIfAbsent(userId, k -> new MessageRate(max, System::nanoTime,
-                refused -> metrics.rejected("subscribe_rate")));
+        MessageRate rate = subscribesPerUser.computeIfAbsent(
+                userId, k -> new MessageRate(max, System::nanoTime, refused -> metrics.rejected("subscribe_rate")));
         return rate.admit(jobs);
     }
 
@@ -328,7 +378,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
         }
         Set<Long> jobs = new LinkedHashSet<>();
         for (SubscribeParser.Group group : groups) {
-            if (group.isJobEvents() && group.jobId().isPresent()) jobs.add(group.jobId().getAsLong());
+            if (group.isJobEvents() && group.jobId().isPresent())
+                jobs.add(group.jobId().getAsLong());
         }
         // what costs is the jobs a message names (an access check, a position read, hub changes, replies): they
         // count against the user's rate, so one message of 100 jobs weighs as much as 100 messages of one
@@ -363,8 +414,11 @@ public final class WebsocketEndpoint implements AutoCloseable {
     /** The {@code limit} most backed-up connections (by messages queued), for stats: who is slow, and on what. */
     public List<SubscriberStats> subscribers(int limit) {
         return connections.all().stream()
-                .map(c -> new SubscriberStats(c.userId(), String.valueOf(c.session().getRemoteSocketAddress()),
-                        c.subscriber().groups().stream().sorted().toList(), c.subscriber().queued(),
+                .map(c -> new SubscriberStats(
+                        c.userId(),
+                        String.valueOf(c.session().getRemoteSocketAddress()),
+                        c.subscriber().groups().stream().sorted().toList(),
+                        c.subscriber().queued(),
                         c.subscriber().catchingUp()))
                 .sorted(Comparator.comparingInt(SubscriberStats::queued).reversed())
                 .limit(limit)
@@ -379,8 +433,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private static boolean tokenMatches(String cookie, JsonNode token) {
         if (cookie == null || cookie.isEmpty() || token == null || !token.isTextual()) return false;
         // constant time, as Django compares CSRF tokens
-        return MessageDigest.isEqual(cookie.getBytes(StandardCharsets.UTF_8),
-                token.asText().getBytes(StandardCharsets.UTF_8));
+        return MessageDigest.isEqual(
+                cookie.getBytes(StandardCharsets.UTF_8), token.asText().getBytes(StandardCharsets.UTF_8));
     }
 
     private void onClose(WsCloseContext ctx) {
@@ -398,14 +452,22 @@ public final class WebsocketEndpoint implements AutoCloseable {
      */
     private void onError(WsErrorContext ctx) {
         Throwable error = ctx.error();
-        String kind = error instanceof MessageTooLargeException ? "too_large"
-                : error instanceof BadPayloadException ? "invalid_utf8"
-                : error instanceof ProtocolException ? "protocol"
-                : error instanceof WebSocketTimeoutException || error instanceof java.util.concurrent.TimeoutException
-                ? "idle_timeout" : null;
+        String kind = error instanceof MessageTooLargeException
+                ? "too_large"
+                : error instanceof BadPayloadException
+                        ? "invalid_utf8"
+                        : error instanceof ProtocolException
+                                ? "protocol"
+                                : error instanceof WebSocketTimeoutException
+                                                || error instanceof java.util.concurrent.TimeoutException
+                                        ? "idle_timeout"
+                                        : null;
         if (kind != null && !kind.equals("idle_timeout")) metrics.rejected(kind);
         if (kind != null) metrics.disconnected(kind);
-        log.debug("websocket error on session {}: {}", ctx.sessionId(), error == null ? "?" : error.getClass().getSimpleName());
+        log.debug(
+                "websocket error on session {}: {}",
+                ctx.sessionId(),
+                error == null ? "?" : error.getClass().getSimpleName());
     }
 
     /**
@@ -501,10 +563,17 @@ public final class WebsocketEndpoint implements AutoCloseable {
         AtomicInteger threads = new AtomicInteger();
         // threads start lazily, on the first connection; a full queue runs the start on the caller, which only
         // costs a non-blocking Jetty write there rather than losing a drain and stalling a connection
-        return new ThreadPoolExecutor(2, 2, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(SENDER_QUEUE), r -> {
-            Thread t = new Thread(r, "ws-sender-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }, new ThreadPoolExecutor.CallerRunsPolicy());
+        return new ThreadPoolExecutor(
+                2,
+                2,
+                0,
+                TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(SENDER_QUEUE),
+                r -> {
+                    Thread t = new Thread(r, "ws-sender-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                },
+                new ThreadPoolExecutor.CallerRunsPolicy());
     }
 }

@@ -29,21 +29,27 @@ final class WsMetrics {
 
     WsMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.sent = Counter.builder(Metrics.WS_MESSAGES_SENT).description("frames written to browser connections")
+        this.sent = Counter.builder(Metrics.WS_MESSAGES_SENT)
+                .description("frames written to browser connections")
                 .register(registry);
         this.events = Counter.builder(Metrics.WS_EVENTS_WRITTEN)
-                .description("events written to browser connections (a batched frame holds several)").register(registry);
+                .description("events written to browser connections (a batched frame holds several)")
+                .register(registry);
         this.duplicates = Counter.builder(Metrics.WS_EVENTS_DUPLICATE)
-                .description("live events a subscriber already had (redelivery, relay), not sent again").register(registry);
+                .description("live events a subscriber already had (redelivery, relay), not sent again")
+                .register(registry);
         this.replayed = Counter.builder(Metrics.WS_EVENTS_REPLAYED)
-                .description("events a subscriber got from the store (resume, gap, catch-up)").register(registry);
+                .description("events a subscriber got from the store (resume, gap, catch-up)")
+                .register(registry);
         this.late = Counter.builder(Metrics.WS_EVENTS_LATE)
                 .description("events sent after their counter had been skipped as a hole (late, out of order)")
                 .register(registry);
         this.holes = Counter.builder(Metrics.WS_HOLES_SKIPPED)
-                .description("counters skipped after ws.hole-wait because the store never got them").register(registry);
+                .description("counters skipped after ws.hole-wait because the store never got them")
+                .register(registry);
         this.catchUpFailures = Counter.builder(Metrics.WS_CATCHUP_FAILURES)
-                .description("store reads for a subscriber that failed (retried)").register(registry);
+                .description("store reads for a subscriber that failed (retried)")
+                .register(registry);
         this.overflow = catchUps(registry, CATCHUP_OVERFLOW);
         this.gap = catchUps(registry, CATCHUP_GAP);
         this.rate = catchUps(registry, CATCHUP_RATE);
@@ -52,8 +58,10 @@ final class WsMetrics {
     }
 
     private static Counter catchUps(MeterRegistry registry, String reason) {
-        return Counter.builder(Metrics.WS_CATCHUPS).tag("reason", reason)
-                .description("times a subscriber's job switched to reading from the store").register(registry);
+        return Counter.builder(Metrics.WS_CATCHUPS)
+                .tag("reason", reason)
+                .description("times a subscriber's job switched to reading from the store")
+                .register(registry);
     }
 
     void sent(int eventsInFrame) {

@@ -11,7 +11,8 @@ class AnsiStripperTest {
 
     @Test
     void colour_codes_are_removed_and_text_kept() {
-        assertThat(AnsiStripper.strip(ESC + "[0;32mok: [web1]" + ESC + "[0m\r\n")).isEqualTo("ok: [web1]\r\n");
+        assertThat(AnsiStripper.strip(ESC + "[0;32mok: [web1]" + ESC + "[0m\r\n"))
+                .isEqualTo("ok: [web1]\r\n");
     }
 
     @Test

@@ -27,13 +27,14 @@ class ApiEventsIT {
         api.event(1, 5, "uuid5", "uuid1", "playbook_on_play_start", "\nPLAY [two] ***", 5, 7);
         // job 2: 60 host events; every 10th failed, every 4th changed, even counters on web1, counter 3 silent
         api.job(2, "failed", true);
-        api.sql("INSERT INTO job_event (id, job_id, counter, uuid, parent_uuid, event, event_data, failed, changed,"
-                + " host_name, stdout, start_line, end_line, created, modified, received)"
-                + " SELECT 2000000 + n, 2, n, 'e' || n, 'task', CASE WHEN n % 10 = 0 THEN 'runner_on_failed'"
-                + " ELSE 'runner_on_ok' END, '{\"host\": \"web' || (n % 2 + 1) || '\"}', n % 10 = 0, n % 4 = 0,"
-                + " 'web' || (n % 2 + 1), CASE WHEN n = 3 THEN '' ELSE chr(27) || '[0;32mok: [web' || (n % 2 + 1)"
-                + " || '] line ' || n || chr(27) || '[0m' END, n, n + 1, now(), now(), now()"
-                + " FROM generate_series(1, 60) n",
+        api.sql(
+                "INSERT INTO job_event (id, job_id, counter, uuid, parent_uuid, event, event_data, failed, changed,"
+                        + " host_name, stdout, start_line, end_line, created, modified, received)"
+                        + " SELECT 2000000 + n, 2, n, 'e' || n, 'task', CASE WHEN n % 10 = 0 THEN 'runner_on_failed'"
+                        + " ELSE 'runner_on_ok' END, '{\"host\": \"web' || (n % 2 + 1) || '\"}', n % 10 = 0, n % 4 = 0,"
+                        + " 'web' || (n % 2 + 1), CASE WHEN n = 3 THEN '' ELSE chr(27) || '[0;32mok: [web' || (n % 2 + 1)"
+                        + " || '] line ' || n || chr(27) || '[0m' END, n, n + 1, now(), now(), now()"
+                        + " FROM generate_series(1, 60) n",
                 "UPDATE job_event SET stdout = chr(27) || '[0;31m' || repeat('x', 2000) WHERE job_id = 2 AND counter = 7",
                 "UPDATE job_event SET event = 'playbook_on_task_start', stdout = repeat('y', 2000)"
                         + " WHERE job_id = 2 AND counter = 8");
@@ -90,8 +91,13 @@ class ApiEventsIT {
 
     @Test
     void unknown_ids_are_404_with_awx_detail() throws Exception {
-        for (String path : List.of("/api/v2/jobs/999/", "/api/v2/jobs/999/job_events/", "/api/v2/jobs/x/",
-                "/api/v2/job_events/42/", "/api/v2/jobs/999/stdout/", "/api/v2/job_events/42/children/")) {
+        for (String path : List.of(
+                "/api/v2/jobs/999/",
+                "/api/v2/jobs/999/job_events/",
+                "/api/v2/jobs/x/",
+                "/api/v2/job_events/42/",
+                "/api/v2/jobs/999/stdout/",
+                "/api/v2/job_events/42/children/")) {
             HttpResponse<String> r = api.get(path);
             assertThat(r.statusCode()).as(path).isEqualTo(404);
             assertThat(r.body()).as(path).isEqualTo("{\"detail\":\"Not found.\"}");
@@ -112,12 +118,14 @@ class ApiEventsIT {
         assertThat(last.get("next").isNull()).isTrue();
         assertThat(last.get("previous").asText()).isEqualTo("/api/v2/jobs/2/job_events/?page=2");
         assertThat(api.get("/api/v2/jobs/2/job_events/?page=4").body()).contains("Invalid page.");
-        assertThat(counters(api.json("/api/v2/jobs/2/job_events/?page_size=1000"))).hasSize(60);
+        assertThat(counters(api.json("/api/v2/jobs/2/job_events/?page_size=1000")))
+                .hasSize(60);
     }
 
     @Test
     void event_objects_have_awx_fields() throws Exception {
-        JsonNode e = api.json("/api/v2/jobs/2/job_events/?counter=10").get("results").get(0);
+        JsonNode e =
+                api.json("/api/v2/jobs/2/job_events/?counter=10").get("results").get(0);
         assertThat(e.get("id").asLong()).isEqualTo(2_000_010L);
         assertThat(e.get("type").asText()).isEqualTo("job_event");
         assertThat(e.get("url").asText()).isEqualTo("/api/v2/job_events/2000010/");
@@ -150,13 +158,15 @@ class ApiEventsIT {
         assertThat(counters(api.json(base + "counter__gt=43&counter__lt=45"))).containsExactly(44);
         assertThat(counters(api.json(base + "counter__gte=59"))).containsExactly(59, 60);
         assertThat(counters(api.json(base + "failed=true"))).containsExactly(10, 20, 30, 40, 50, 60);
-        assertThat(counters(api.json(base + "event=runner_on_failed&changed=true"))).containsExactly(20, 40, 60);
+        assertThat(counters(api.json(base + "event=runner_on_failed&changed=true")))
+                .containsExactly(20, 40, 60);
         assertThat(counters(api.json(base + "host_name=web1&counter__lte=6"))).containsExactly(2, 4, 6);
         assertThat(counters(api.json(base + "uuid=e33"))).containsExactly(33);
-        assertThat(counters(api.json(base + "search=LINE%205"))).containsExactly(5, 50, 51, 52, 53, 54, 55, 56, 57,
-                58, 59);
+        assertThat(counters(api.json(base + "search=LINE%205")))
+                .containsExactly(5, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59);
         assertThat(counters(api.json(base + "not__stdout=&counter__lte=4"))).containsExactly(1, 2, 4);
-        assertThat(counters(api.json(base + "event__in=playbook_on_task_start"))).containsExactly(8);
+        assertThat(counters(api.json(base + "event__in=playbook_on_task_start")))
+                .containsExactly(8);
         assertThat(counters(api.json(base + "order_by=-host_name,counter&counter__lte=4")))
                 .containsExactly(1, 3, 2, 4);
     }
@@ -165,9 +175,12 @@ class ApiEventsIT {
     void bad_filters_are_400_with_a_reason() throws Exception {
         HttpResponse<String> r = api.get("/api/v2/jobs/2/job_events/?counter__gt=abc");
         assertThat(r.statusCode()).isEqualTo(400);
-        assertThat(Json.MAPPER.readTree(r.body()).get("detail").asText()).isEqualTo("counter__gt: 'abc' is not an integer");
-        assertThat(api.get("/api/v2/jobs/2/job_events/?order_by=nope").statusCode()).isEqualTo(400);
-        assertThat(api.get("/api/v2/jobs/2/job_events/?secret__field=1").statusCode()).isEqualTo(400);
+        assertThat(Json.MAPPER.readTree(r.body()).get("detail").asText())
+                .isEqualTo("counter__gt: 'abc' is not an integer");
+        assertThat(api.get("/api/v2/jobs/2/job_events/?order_by=nope").statusCode())
+                .isEqualTo(400);
+        assertThat(api.get("/api/v2/jobs/2/job_events/?secret__field=1").statusCode())
+                .isEqualTo(400);
     }
 
     @Test
@@ -179,7 +192,8 @@ class ApiEventsIT {
         assertThat(list.get("results").get(1).get("stdout").asText()).hasSize(2000);
         JsonNode whole = api.json("/api/v2/jobs/2/job_events/?counter=7&no_truncate=1");
         assertThat(whole.get("results").get(0).get("stdout").asText()).hasSize(2007);
-        assertThat(api.json("/api/v2/job_events/2000007/").get("stdout").asText()).hasSize(2007);
+        assertThat(api.json("/api/v2/job_events/2000007/").get("stdout").asText())
+                .hasSize(2007);
     }
 
     @Test
@@ -203,7 +217,8 @@ class ApiEventsIT {
     @Test
     void children_summary_is_empty_while_the_job_runs() throws Exception {
         JsonNode s = api.json("/api/v2/jobs/5/job_events/children_summary/");
-        assertThat(s.toString()).isEqualTo("{\"children_summary\":{},\"meta_event_nested_uuid\":{},"
-                + "\"event_processing_finished\":false,\"is_tree\":true}");
+        assertThat(s.toString())
+                .isEqualTo("{\"children_summary\":{},\"meta_event_nested_uuid\":{},"
+                        + "\"event_processing_finished\":false,\"is_tree\":true}");
     }
 }

@@ -21,6 +21,7 @@ class ApiStdoutIT {
     private static final int MIB = 1 << 20;
     /** More than loopback socket buffers absorb, so a client that stops reading stalls the server's writes. */
     private static final int SLOW_JOB_EVENTS = 24;
+
     private static TestApi api;
 
     @BeforeAll
@@ -58,8 +59,9 @@ class ApiStdoutIT {
         HttpResponse<String> r = api.get("/api/v2/jobs/3/stdout/?format=ansi");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
-        assertThat(r.body()).isEqualTo("PLAY [all] ***\n" + ESC + "[0;32mok: [web1]" + ESC + "[0m\n"
-                + "line a\nline b\ndone <b>\n");
+        assertThat(r.body())
+                .isEqualTo(
+                        "PLAY [all] ***\n" + ESC + "[0;32mok: [web1]" + ESC + "[0m\n" + "line a\nline b\ndone <b>\n");
     }
 
     @Test
@@ -129,13 +131,13 @@ class ApiStdoutIT {
             expectedTxt.append(line).append('\n');
             ansiBytes += 7 + line.length() + 4 + 1;
         }
-        HttpResponse<byte[]> txt = api.get("/api/v2/jobs/6/stdout/?format=txt_download",
-                HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> txt =
+                api.get("/api/v2/jobs/6/stdout/?format=txt_download", HttpResponse.BodyHandlers.ofByteArray());
         assertThat(txt.statusCode()).isEqualTo(200);
         assertThat(txt.headers().firstValue("Content-Length")).isEmpty(); // streamed (chunked), never buffered whole
         assertThat(new String(txt.body(), StandardCharsets.UTF_8)).isEqualTo(expectedTxt.toString());
-        HttpResponse<java.io.InputStream> ansi = api.get("/api/v2/jobs/6/stdout/?format=ansi_download",
-                HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<java.io.InputStream> ansi =
+                api.get("/api/v2/jobs/6/stdout/?format=ansi_download", HttpResponse.BodyHandlers.ofInputStream());
         long count = 0;
         try (java.io.InputStream in = ansi.body()) {
             byte[] buf = new byte[1 << 16];
@@ -148,15 +150,20 @@ class ApiStdoutIT {
     void downloads_read_slowly_hold_no_database_connection_while_they_wait() throws Exception {
         List<java.io.InputStream> downloads = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            java.io.InputStream in = api.get("/api/v2/jobs/7/stdout/?format=txt_download",
-                    HttpResponse.BodyHandlers.ofInputStream()).body();
+            java.io.InputStream in = api.get(
+                            "/api/v2/jobs/7/stdout/?format=txt_download", HttpResponse.BodyHandlers.ofInputStream())
+                    .body();
             assertThat(in.readNBytes(1 << 16)).hasSize(1 << 16);
             downloads.add(in); // and stop reading: the server's writes stall on full socket buffers
         }
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
-                assertThat(api.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        + " AND pid <> pg_backend_pid() AND (state = 'idle in transaction' OR query LIKE '%job_event%'"
-                        + " AND state = 'active')")).as("connections held by stalled downloads").isZero());
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(
+                                api.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                        + " AND pid <> pg_backend_pid() AND (state = 'idle in transaction' OR query LIKE '%job_event%'"
+                                        + " AND state = 'active')"))
+                        .as("connections held by stalled downloads")
+                        .isZero());
 
         for (java.io.InputStream in : downloads) {
             long total = 1 << 16;

@@ -16,7 +16,8 @@ class EventQueryParserTest {
 
     private static Map<String, List<String>> params(String... kv) {
         Map<String, List<String>> m = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) m.computeIfAbsent(kv[i], k -> new java.util.ArrayList<>()).add(kv[i + 1]);
+        for (int i = 0; i < kv.length; i += 2)
+            m.computeIfAbsent(kv[i], k -> new java.util.ArrayList<>()).add(kv[i + 1]);
         return m;
     }
 
@@ -60,15 +61,22 @@ class EventQueryParserTest {
 
     @Test
     void a_page_that_is_not_a_positive_number_is_an_invalid_page() {
-        assertThatThrownBy(() -> parse("page", "0")).isInstanceOf(ApiError.class).hasMessage("Invalid page.");
-        assertThatThrownBy(() -> parse("page", "x")).isInstanceOf(ApiError.class).hasMessage("Invalid page.");
+        assertThatThrownBy(() -> parse("page", "0"))
+                .isInstanceOf(ApiError.class)
+                .hasMessage("Invalid page.");
+        assertThatThrownBy(() -> parse("page", "x"))
+                .isInstanceOf(ApiError.class)
+                .hasMessage("Invalid page.");
     }
 
     @Test
     void counter_ranges_become_typed_comparisons() {
-        List<Filter> f = parse("counter__gt", "43", "counter__lte", "45").query().filters();
-        assertThat(f).containsExactly(new Filter(Field.COUNTER, Lookup.GT, false, List.of(43L)),
-                new Filter(Field.COUNTER, Lookup.LTE, false, List.of(45L)));
+        List<Filter> f =
+                parse("counter__gt", "43", "counter__lte", "45").query().filters();
+        assertThat(f)
+                .containsExactly(
+                        new Filter(Field.COUNTER, Lookup.GT, false, List.of(43L)),
+                        new Filter(Field.COUNTER, Lookup.LTE, false, List.of(45L)));
     }
 
     @Test
@@ -79,21 +87,26 @@ class EventQueryParserTest {
 
     @Test
     void search_is_icontains_on_stdout_and_booleans_are_parsed() {
-        assertThat(parse("search", "fatal", "failed", "true", "changed", "0").query().filters()).containsExactly(
-                new Filter(Field.STDOUT, Lookup.ICONTAINS, false, List.of("fatal")),
-                new Filter(Field.FAILED, Lookup.EXACT, false, List.of(true)),
-                new Filter(Field.CHANGED, Lookup.EXACT, false, List.of(false)));
+        assertThat(parse("search", "fatal", "failed", "true", "changed", "0")
+                        .query()
+                        .filters())
+                .containsExactly(
+                        new Filter(Field.STDOUT, Lookup.ICONTAINS, false, List.of("fatal")),
+                        new Filter(Field.FAILED, Lookup.EXACT, false, List.of(true)),
+                        new Filter(Field.CHANGED, Lookup.EXACT, false, List.of(false)));
     }
 
     @Test
     void in_lookup_splits_on_commas() {
-        assertThat(parse("event__in", "runner_on_ok,runner_on_failed").query().filters()).containsExactly(
-                new Filter(Field.EVENT, Lookup.IN, false, List.of("runner_on_ok", "runner_on_failed")));
+        assertThat(parse("event__in", "runner_on_ok,runner_on_failed").query().filters())
+                .containsExactly(
+                        new Filter(Field.EVENT, Lookup.IN, false, List.of("runner_on_ok", "runner_on_failed")));
     }
 
     @Test
     void bad_filter_values_and_names_are_refused_with_a_reason() {
-        assertThatThrownBy(() -> parse("counter__gt", "abc")).isInstanceOf(ApiError.class)
+        assertThatThrownBy(() -> parse("counter__gt", "abc"))
+                .isInstanceOf(ApiError.class)
                 .hasMessage("counter__gt: 'abc' is not an integer");
         assertThatThrownBy(() -> parse("failed", "maybe")).hasMessageContaining("is not a boolean");
         assertThatThrownBy(() -> parse("bogus", "1")).hasMessageContaining("unknown field 'bogus'");
@@ -107,8 +120,11 @@ class EventQueryParserTest {
 
     @Test
     void explicit_order_gets_counter_as_tiebreak_in_the_same_direction() {
-        assertThat(parse("order_by", "-start_line,host_name").query().sort()).containsExactly(
-                new Sort(Field.START_LINE, true), new Sort(Field.HOST_NAME, false), new Sort(Field.COUNTER, true));
+        assertThat(parse("order_by", "-start_line,host_name").query().sort())
+                .containsExactly(
+                        new Sort(Field.START_LINE, true),
+                        new Sort(Field.HOST_NAME, false),
+                        new Sort(Field.COUNTER, true));
     }
 
     @Test

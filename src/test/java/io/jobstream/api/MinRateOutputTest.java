@@ -32,7 +32,8 @@ class MinRateOutputTest {
         nanos.set(9_000_000_000L);
         out.write(new byte[10], 0, 10); // nothing for 9 s: still within the grace
         nanos.set(12_000_000_000L); // 2 s after the grace: 2,000 bytes were due, 10 written
-        assertThatThrownBy(() -> out.write(new byte[10], 0, 10)).isInstanceOf(MinRateOutput.TooSlow.class)
+        assertThatThrownBy(() -> out.write(new byte[10], 0, 10))
+                .isInstanceOf(MinRateOutput.TooSlow.class)
                 .hasMessageContaining("http.min-response-rate");
     }
 

@@ -12,7 +12,6 @@ import io.jobstream.testing.WsTestClient;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,6 +45,7 @@ class AccessMatrixIT {
      * trusted writers, who never write into a job a user owns).
      */
     private final Map<String, Map<Long, Boolean>> WRITE = new LinkedHashMap<>();
+
     private long a1;
     private long a2;
     private long b1;
@@ -58,14 +58,26 @@ class AccessMatrixIT {
     void start() throws Exception {
         node = RunningServer.start(Files.createTempDirectory("access-matrix"));
         for (String user : List.of("alice", "bob")) {
-            assertThat(Http.postJson(api("/api/v2/users/"), "{\"username\":\"" + user + "\",\"password\":\"" + user
-                    + "-pw\"}", ADMIN).statusCode()).isEqualTo(201);
+            assertThat(Http.postJson(
+                                    api("/api/v2/users/"),
+                                    "{\"username\":\"" + user + "\",\"password\":\"" + user + "-pw\"}",
+                                    ADMIN)
+                            .statusCode())
+                    .isEqualTo(201);
         }
-        long team = Http.json(Http.postJson(api("/api/v2/teams/"), "{\"name\":\"ops\"}", ADMIN).body()).get("id").asLong();
+        long team = Http.json(Http.postJson(api("/api/v2/teams/"), "{\"name\":\"ops\"}", ADMIN)
+                        .body())
+                .get("id")
+                .asLong();
         for (String user : List.of("alice", "bob")) {
-            long id = Http.json(Http.get(api("/api/v2/me/"), user.equals("alice") ? ALICE : BOB).body())
-                    .path("results").get(0).get("id").asLong();
-            assertThat(Http.postJson(api("/api/v2/teams/" + team + "/users/"), "{\"id\":" + id + "}", ADMIN).statusCode())
+            long id = Http.json(Http.get(api("/api/v2/me/"), user.equals("alice") ? ALICE : BOB)
+                            .body())
+                    .path("results")
+                    .get(0)
+                    .get("id")
+                    .asLong();
+            assertThat(Http.postJson(api("/api/v2/teams/" + team + "/users/"), "{\"id\":" + id + "}", ADMIN)
+                            .statusCode())
                     .isEqualTo(204);
         }
         a1 = ingestFirst(ALICE);
@@ -78,11 +90,20 @@ class AccessMatrixIT {
         WRITE.put(ADMIN, Map.of(a1, false, b1, false));
         WRITE.put(ALICE, Map.of(a1, true, b1, false, b2, false));
         WRITE.put(BOB, Map.of(b1, true, a1, false, a2, false));
-        assertThat(Http.postJson(api("/api/v2/jobs/" + a2 + "/teams/"), "{\"id\":" + team + "}", ALICE).statusCode()).isEqualTo(204);
-        assertThat(Http.postJson(api("/api/v2/jobs/" + b2 + "/teams/"), "{\"id\":" + team + "}", BOB).statusCode()).isEqualTo(204);
+        assertThat(Http.postJson(api("/api/v2/jobs/" + a2 + "/teams/"), "{\"id\":" + team + "}", ALICE)
+                        .statusCode())
+                .isEqualTo(204);
+        assertThat(Http.postJson(api("/api/v2/jobs/" + b2 + "/teams/"), "{\"id\":" + team + "}", BOB)
+                        .statusCode())
+                .isEqualTo(204);
         for (long job : List.of(a1, a2, b1, b2)) {
-            firstEventId.put(job, Http.getJson(api("/api/v2/jobs/" + job + "/job_events/")).path("results").get(0)
-                    .get("id").asLong());
+            firstEventId.put(
+                    job,
+                    Http.getJson(api("/api/v2/jobs/" + job + "/job_events/"))
+                            .path("results")
+                            .get(0)
+                            .get("id")
+                            .asLong());
         }
     }
 
@@ -115,14 +136,17 @@ class AccessMatrixIT {
         SEE.forEach((user, jobs) -> jobs.forEach((job, allowed) -> {
             int expected = allowed ? 200 : 403;
             String cell = who(user) + " on job " + job;
-            for (String path : List.of("/api/v2/jobs/" + job + "/", "/api/v2/jobs/" + job + "/job_events/",
+            for (String path : List.of(
+                    "/api/v2/jobs/" + job + "/",
+                    "/api/v2/jobs/" + job + "/job_events/",
                     "/api/v2/jobs/" + job + "/job_events/children_summary/",
                     "/api/v2/job_events/" + firstEventId.get(job) + "/",
                     "/api/v2/job_events/" + firstEventId.get(job) + "/children/")) {
                 HttpResponse<String> r = Http.get(api(path), user);
                 soft.assertThat(r.statusCode()).as(cell + ": GET " + path).isEqualTo(expected);
                 if (!allowed) {
-                    soft.assertThat(Http.json(r.body()).path("detail").asText()).as(cell)
+                    soft.assertThat(Http.json(r.body()).path("detail").asText())
+                            .as(cell)
                             .isEqualTo("You do not have permission to perform this action.");
                 }
             }
@@ -135,12 +159,16 @@ class AccessMatrixIT {
         assertThat(listed(ADMIN)).containsExactly(b2, b1, a2, a1);
         assertThat(listed(ALICE)).containsExactly(b2, a2, a1);
         assertThat(listed(BOB)).containsExactly(b2, b1, a2);
-        assertThat(Http.json(Http.get(api("/api/v2/jobs/"), BOB).body()).path("count").asInt()).isEqualTo(3);
+        assertThat(Http.json(Http.get(api("/api/v2/jobs/"), BOB).body())
+                        .path("count")
+                        .asInt())
+                .isEqualTo(3);
     }
 
     private List<Long> listed(String user) {
         List<Long> ids = new ArrayList<>();
-        for (JsonNode j : Http.json(Http.get(api("/api/v2/jobs/"), user).body()).path("results")) ids.add(j.get("id").asLong());
+        for (JsonNode j : Http.json(Http.get(api("/api/v2/jobs/"), user).body()).path("results"))
+            ids.add(j.get("id").asLong());
         return ids;
     }
 
@@ -151,7 +179,8 @@ class AccessMatrixIT {
             HttpResponse<String> r = Http.get(api("/api/v2/jobs/" + job + "/stdout/?format=txt"), user);
             soft.assertThat(r.statusCode()).as(who(user) + " stdout of " + job).isEqualTo(allowed ? 200 : 403);
             String first = Events.expectedText(job, 1).trim();
-            if (allowed) soft.assertThat(r.body()).as(who(user) + " stdout of " + job).contains(first);
+            if (allowed)
+                soft.assertThat(r.body()).as(who(user) + " stdout of " + job).contains(first);
             else soft.assertThat(r.body()).doesNotContain(first);
         }));
         soft.assertAll();
@@ -167,7 +196,10 @@ class AccessMatrixIT {
             StringBuilder resume = new StringBuilder();
             row.getValue().keySet().forEach(j -> {
                 jobs.append(jobs.length() == 0 ? "" : ",").append(j);
-                resume.append(resume.length() == 0 ? "" : ",").append("\"").append(j).append("\":0");
+                resume.append(resume.length() == 0 ? "" : ",")
+                        .append("\"")
+                        .append(j)
+                        .append("\":0");
             });
             // resume from 0: the subscriber catches up from the store, so a visible job's stored events must arrive
             ws.send("{\"xrftoken\":\"matrix\",\"groups\":{\"job_events\":[" + jobs + "]},\"resume\":{" + resume + "}}");
@@ -182,21 +214,32 @@ class AccessMatrixIT {
                 String group = "job_events-" + cell.getKey();
                 String refusal = "access denied to channel job_events for resource id " + cell.getKey();
                 if (cell.getValue()) {
-                    assertThat(current.toString()).as(who(row.getKey()) + " " + group).contains(group);
+                    assertThat(current.toString())
+                            .as(who(row.getKey()) + " " + group)
+                            .contains(group);
                     assertThat(denied).doesNotContain(refusal);
                 } else {
-                    assertThat(current.toString()).as(who(row.getKey()) + " " + group).doesNotContain(group);
+                    assertThat(current.toString())
+                            .as(who(row.getKey()) + " " + group)
+                            .doesNotContain(group);
                     assertThat(denied).as(who(row.getKey())).contains(refusal);
                 }
             }
             List<Long> seen = new ArrayList<>();
             String frame;
             while ((frame = ws.frames.poll(1500, TimeUnit.MILLISECONDS)) != null) {
-                for (JsonNode e : framesOf(frame)) if (e.has("job")) seen.add(e.get("job").asLong());
+                for (JsonNode e : framesOf(frame))
+                    if (e.has("job")) seen.add(e.get("job").asLong());
             }
             row.getValue().forEach((job, allowed) -> {
-                if (allowed) assertThat(seen).as(who(row.getKey()) + " sees events of " + job).contains(job);
-                else assertThat(seen).as(who(row.getKey()) + " sees no event of " + job).doesNotContain(job);
+                if (allowed)
+                    assertThat(seen)
+                            .as(who(row.getKey()) + " sees events of " + job)
+                            .contains(job);
+                else
+                    assertThat(seen)
+                            .as(who(row.getKey()) + " sees no event of " + job)
+                            .doesNotContain(job);
             });
             ws.abort();
         }
@@ -218,7 +261,8 @@ class AccessMatrixIT {
         for (Map.Entry<String, Map<Long, Boolean>> row : WRITE.entrySet()) {
             for (Map.Entry<Long, Boolean> cell : row.getValue().entrySet()) {
                 long job = cell.getKey();
-                HttpResponse<String> r = Http.post(api("/api/v2/job_events/ingest/"), Events.event(job, ++counter), row.getKey());
+                HttpResponse<String> r =
+                        Http.post(api("/api/v2/job_events/ingest/"), Events.event(job, ++counter), row.getKey());
                 String as = who(row.getKey()) + " writing job " + job + ": " + r.body();
                 if (cell.getValue()) {
                     assertThat(r.statusCode()).as(as).isEqualTo(200);
@@ -230,29 +274,46 @@ class AccessMatrixIT {
             }
         }
         // one request, two jobs: alice's line is stored, the one for bob's job rejected with its line number
-        HttpResponse<String> mixed = Http.post(api("/api/v2/job_events/ingest/"),
-                Events.event(a1, 300) + "\n" + Events.event(b1, 300), ALICE);
+        HttpResponse<String> mixed = Http.post(
+                api("/api/v2/job_events/ingest/"), Events.event(a1, 300) + "\n" + Events.event(b1, 300), ALICE);
         assertThat(mixed.statusCode()).isEqualTo(200);
         JsonNode reply = Http.json(mixed.body());
         assertThat(reply.toString()).contains("not allowed to write events of job " + b1);
-        assertThat(Http.getJson(api("/api/v2/jobs/" + a1 + "/job_events/?counter=300")).path("count").asInt()).isEqualTo(1);
-        assertThat(Http.getJson(api("/api/v2/jobs/" + b1 + "/job_events/?counter=300")).path("count").asInt()).isZero();
+        assertThat(Http.getJson(api("/api/v2/jobs/" + a1 + "/job_events/?counter=300"))
+                        .path("count")
+                        .asInt())
+                .isEqualTo(1);
+        assertThat(Http.getJson(api("/api/v2/jobs/" + b1 + "/job_events/?counter=300"))
+                        .path("count")
+                        .asInt())
+                .isZero();
         assertThat(MetricsText.value(api("/metrics"), "events_rejected_total{reason=\"forbidden\""))
                 .isEqualTo(before + refused + 1);
     }
 
     @Test
     void a_jobs_ingest_token_writes_that_job_only_and_opens_nothing_else() {
-        HttpResponse<String> created = Http.postJson(api("/api/v2/tokens/"), "{\"kind\":\"ingest\",\"job\":" + a1 + "}", ALICE);
+        HttpResponse<String> created =
+                Http.postJson(api("/api/v2/tokens/"), "{\"kind\":\"ingest\",\"job\":" + a1 + "}", ALICE);
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         String token = "Bearer " + Http.json(created.body()).get("token").asText();
-        assertThat(Http.post(api("/api/v2/job_events/ingest/"), Events.event(a1, 400), token).statusCode()).isEqualTo(200);
-        assertThat(Http.post(api("/api/v2/job_events/ingest/"), Events.event(b1, 400), token).statusCode()).isEqualTo(403);
-        assertThat(Http.get(api("/api/v2/jobs/" + a1 + "/"), token).statusCode()).as("not an API credential").isEqualTo(403);
-        assertThat(Http.postJson(api("/api/v2/tokens/"), "{\"kind\":\"ingest\",\"every_job\":true}", ALICE).statusCode())
-                .as("an emitter token (every job) is for admins").isEqualTo(403);
-        assertThat(Http.postJson(api("/api/v2/tokens/"), "{\"kind\":\"ingest\",\"job\":" + b1 + "}", ALICE).statusCode())
-                .as("nor for someone else's job").isEqualTo(403);
+        assertThat(Http.post(api("/api/v2/job_events/ingest/"), Events.event(a1, 400), token)
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(Http.post(api("/api/v2/job_events/ingest/"), Events.event(b1, 400), token)
+                        .statusCode())
+                .isEqualTo(403);
+        assertThat(Http.get(api("/api/v2/jobs/" + a1 + "/"), token).statusCode())
+                .as("not an API credential")
+                .isEqualTo(403);
+        assertThat(Http.postJson(api("/api/v2/tokens/"), "{\"kind\":\"ingest\",\"every_job\":true}", ALICE)
+                        .statusCode())
+                .as("an emitter token (every job) is for admins")
+                .isEqualTo(403);
+        assertThat(Http.postJson(api("/api/v2/tokens/"), "{\"kind\":\"ingest\",\"job\":" + b1 + "}", ALICE)
+                        .statusCode())
+                .as("nor for someone else's job")
+                .isEqualTo(403);
     }
 
     @Test
@@ -260,9 +321,12 @@ class AccessMatrixIT {
         assertThat(Http.get(api("/api/v2/stats/"), ALICE).statusCode()).isEqualTo(403);
         assertThat(Http.get(api("/api/v2/stats/"), ADMIN).statusCode()).isEqualTo(200);
         assertThat(Http.get(api("/api/v2/users/"), BOB).statusCode()).isEqualTo(403);
-        assertThat(Http.postJson(api("/api/v2/users/"), "{\"username\":\"eve\",\"password\":\"x\"}", BOB).statusCode())
+        assertThat(Http.postJson(api("/api/v2/users/"), "{\"username\":\"eve\",\"password\":\"x\"}", BOB)
+                        .statusCode())
                 .isEqualTo(403);
-        assertThat(Http.postJson(api("/api/v2/jobs/" + a1 + "/teams/"), "{\"id\":1}", BOB).statusCode())
-                .as("bob may not share alice's job").isEqualTo(403);
+        assertThat(Http.postJson(api("/api/v2/jobs/" + a1 + "/teams/"), "{\"id\":1}", BOB)
+                        .statusCode())
+                .as("bob may not share alice's job")
+                .isEqualTo(403);
     }
 }

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -17,33 +17,38 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
 import org.junit.jupiter.api.Test;
 
 /** The authenticator against an in-memory store that can be made to fail, as a database outage would. */
 class AuthenticatorTest {
     private static final User ADMIN = new User(1, "admin", true, "unused", Instant.EPOCH);
     /** A cheap hash (1,000 rounds) for tests that check passwords; the rounds are read from the hash itself. */
-    private static final User ALICE = new User(2, "alice", false,
-            PasswordHasher.encode("right", "alicesalt0000000000000", 1_000), Instant.EPOCH);
+    private static final User ALICE =
+            new User(2, "alice", false, PasswordHasher.encode("right", "alicesalt0000000000000", 1_000), Instant.EPOCH);
+
     private boolean storeDown;
     private boolean revoked;
 
-    private final AuthStore store = (AuthStore) Proxy.newProxyInstance(AuthStore.class.getClassLoader(),
-            new Class<?>[] {AuthStore.class}, (proxy, method, args) -> {
+    private final AuthStore store = (AuthStore) Proxy.newProxyInstance(
+            AuthStore.class.getClassLoader(), new Class<?>[] {AuthStore.class}, (proxy, method, args) -> {
                 if (storeDown) throw new IllegalStateException("connection refused");
                 if (method.getName().equals("userByName")) {
                     return args[0].equals(ALICE.username()) ? Optional.of(ALICE) : Optional.empty();
                 }
                 if (method.getName().equals("token")) {
-                    return revoked ? Optional.empty()
+                    return revoked
+                            ? Optional.empty()
                             : Optional.of(new Token(7, ADMIN, Token.API, null, "", Instant.EPOCH, null));
                 }
                 throw new UnsupportedOperationException(method.getName());
             });
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final Authenticator authenticator = new Authenticator(store, new PasswordHasher(),
-            new BasicCache(Duration.ofMinutes(5), Clock.systemUTC()), Clock.systemUTC(), registry);
+    private final Authenticator authenticator = new Authenticator(
+            store,
+            new PasswordHasher(),
+            new BasicCache(Duration.ofMinutes(5), Clock.systemUTC()),
+            Clock.systemUTC(),
+            registry);
 
     @Test
     void during_a_store_outage_a_credential_seen_recently_still_works_and_an_unknown_one_gets_unavailable() {
@@ -52,8 +57,10 @@ class AuthenticatorTest {
         Authenticator.Result again = authenticator.authenticate("Bearer known", null);
         assertThat(again).isInstanceOf(Authenticator.Result.Ok.class);
         assertThat(((Authenticator.Result.Ok) again).principal().userId()).isEqualTo(1);
-        assertThat(authenticator.authenticate("Bearer never-seen", null)).isInstanceOf(Authenticator.Result.Unavailable.class);
-        assertThat(registry.counter("auth.failures", "reason", "unavailable").count()).isEqualTo(1);
+        assertThat(authenticator.authenticate("Bearer never-seen", null))
+                .isInstanceOf(Authenticator.Result.Unavailable.class);
+        assertThat(registry.counter("auth.failures", "reason", "unavailable").count())
+                .isEqualTo(1);
     }
 
     @Test

@@ -27,7 +27,9 @@ class BasicCacheTest {
         cache.put("alice", "pw", "hash1");
         assertThat(cache.contains("alice", "pw2", "hash1")).isFalse();
         assertThat(cache.contains("bob", "pw", "hash1")).isFalse();
-        assertThat(cache.contains("alice", "pw", "hash2")).as("a changed password (new stored hash) misses").isFalse();
+        assertThat(cache.contains("alice", "pw", "hash2"))
+                .as("a changed password (new stored hash) misses")
+                .isFalse();
         // the parts cannot run into each other: ("ab", "c") is not ("a", "bc")
         cache.put("ab", "c", "h");
         assertThat(cache.contains("a", "bc", "h")).isFalse();
@@ -51,7 +53,9 @@ class BasicCacheTest {
     void the_cache_never_holds_more_than_its_bound() {
         for (int i = 0; i < BasicCache.MAX_ENTRIES + 50; i++) cache.put("user" + i, "pw", "h");
         assertThat(cache.size()).isLessThanOrEqualTo(BasicCache.MAX_ENTRIES);
-        assertThat(cache.contains("user" + (BasicCache.MAX_ENTRIES + 49), "pw", "h")).as("the newest is kept").isTrue();
+        assertThat(cache.contains("user" + (BasicCache.MAX_ENTRIES + 49), "pw", "h"))
+                .as("the newest is kept")
+                .isTrue();
     }
 
     @Test

@@ -14,14 +14,18 @@ class CliTokenOriginTest {
     void the_token_goes_to_the_recorded_origin_only() {
         CliTokenOrigin node = new CliTokenOrigin("http://127.0.0.1:8052", ME);
         assertThat(node.admits(URI.create("http://127.0.0.1:8052/"))).isTrue();
-        assertThat(node.admits(URI.create("HTTP://127.0.0.1:8052/api/v2/stats/"))).isTrue();
+        assertThat(node.admits(URI.create("HTTP://127.0.0.1:8052/api/v2/stats/")))
+                .isTrue();
         assertThat(node.admits(URI.create("ws://127.0.0.1:8052/websocket/"))).isTrue();
         assertThat(node.admits(URI.create("http://127.0.0.1:8053/"))).isFalse();
         assertThat(node.admits(URI.create("https://127.0.0.1:8052/"))).isFalse();
         assertThat(node.admits(URI.create("http://anyhost:8052/"))).isFalse();
-        assertThat(node.admits(URI.create("http://127.0.0.1.evil.example:8052/"))).isFalse();
+        assertThat(node.admits(URI.create("http://127.0.0.1.evil.example:8052/")))
+                .isFalse();
         assertThat(node.admits(URI.create("http://user@127.0.0.2:8052/"))).isFalse();
-        assertThat(node.admits(URI.create("http://localhost:8052/"))).as("another name may resolve elsewhere").isFalse();
+        assertThat(node.admits(URI.create("http://localhost:8052/")))
+                .as("another name may resolve elsewhere")
+                .isFalse();
     }
 
     @Test

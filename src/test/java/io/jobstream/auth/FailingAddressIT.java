@@ -30,12 +30,22 @@ class FailingAddressIT {
 
     @BeforeAll
     void start() throws Exception {
-        node = RunningServer.start(Files.createTempDirectory("failing-address"), Map.of(
-                "auth.failed-requests-per-address", Integer.toString(PER_ADDRESS),
-                // the password throttle out of the way: this limit is the one under test
-                "auth.failed-logins-per-address", "1000", "auth.failed-logins-per-user", "1000"));
-        assertThat(Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"ivan\",\"password\":\"ivan-pw\"}",
-                TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(201);
+        node = RunningServer.start(
+                Files.createTempDirectory("failing-address"),
+                Map.of(
+                        "auth.failed-requests-per-address",
+                        Integer.toString(PER_ADDRESS),
+                        // the password throttle out of the way: this limit is the one under test
+                        "auth.failed-logins-per-address",
+                        "1000",
+                        "auth.failed-logins-per-user",
+                        "1000"));
+        assertThat(Http.postJson(
+                                node.uri("/api/v2/users/"),
+                                "{\"username\":\"ivan\",\"password\":\"ivan-pw\"}",
+                                TestUsers.ADMIN_AUTH)
+                        .statusCode())
+                .isEqualTo(201);
     }
 
     @AfterAll
@@ -46,9 +56,13 @@ class FailingAddressIT {
     @Test
     void an_address_over_its_failures_gets_429_before_any_hashing_and_recent_credentials_still_pass() throws Exception {
         String attacker = "127.0.0.7";
-        assertThat(get(attacker, TestUsers.ADMIN_AUTH).status()).as("verified once, so remembered").isEqualTo(200);
+        assertThat(get(attacker, TestUsers.ADMIN_AUTH).status())
+                .as("verified once, so remembered")
+                .isEqualTo(200);
         for (int i = 0; i < PER_ADDRESS; i++) {
-            assertThat(get(attacker, "Bearer not-a-token-" + i).status()).as("failure " + i).isEqualTo(401);
+            assertThat(get(attacker, "Bearer not-a-token-" + i).status())
+                    .as("failure " + i)
+                    .isEqualTo(401);
         }
         double hashes = metric("auth_password_hashes_total");
 
@@ -56,13 +70,22 @@ class FailingAddressIT {
         assertThat(refused.status()).as(refused.text()).isEqualTo(429);
         assertThat(refused.text()).contains("Retry-After: ").contains("Too many failed credentials from this address");
         assertThat(get(attacker, TestUsers.basic("ivan", "ivan-pw")).status())
-                .as("even a right password not verified recently: it would cost a hash").isEqualTo(429);
+                .as("even a right password not verified recently: it would cost a hash")
+                .isEqualTo(429);
         assertThat(get(attacker, "Bearer another-guess").status()).isEqualTo(429);
-        assertThat(metric("auth_password_hashes_total")).as("nothing hashed for the refused").isEqualTo(hashes);
+        assertThat(metric("auth_password_hashes_total"))
+                .as("nothing hashed for the refused")
+                .isEqualTo(hashes);
 
-        assertThat(get(attacker, TestUsers.ADMIN_AUTH).status()).as("recently verified: still served").isEqualTo(200);
-        assertThat(get(attacker, null).status()).as("no credentials: not limited, 401 as always").isEqualTo(401);
-        assertThat(get("127.0.0.8", TestUsers.basic("ivan", "ivan-pw")).status()).as("another address").isEqualTo(200);
+        assertThat(get(attacker, TestUsers.ADMIN_AUTH).status())
+                .as("recently verified: still served")
+                .isEqualTo(200);
+        assertThat(get(attacker, null).status())
+                .as("no credentials: not limited, 401 as always")
+                .isEqualTo(401);
+        assertThat(get("127.0.0.8", TestUsers.basic("ivan", "ivan-pw")).status())
+                .as("another address")
+                .isEqualTo(200);
         assertThat(metric("auth_throttled_total{by=\"failing_address\"")).isGreaterThanOrEqualTo(3);
     }
 

@@ -24,14 +24,19 @@ class JobsGroupIT {
     private static final String ALICE = TestUsers.basic("alice", "alice-pw");
     private static final String BOB = TestUsers.basic("bob", "bob-pw");
 
-    @TempDir Path dataDir;
+    @TempDir
+    Path dataDir;
 
     @Test
     void issue12_jobs_messages_reach_only_subscribers_who_may_see_the_job() throws Exception {
         try (RunningServer node = RunningServer.start(dataDir)) {
             for (String user : List.of("alice", "bob")) {
-                assertThat(Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"" + user + "\",\"password\":\""
-                        + user + "-pw\"}", TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(201);
+                assertThat(Http.postJson(
+                                        node.uri("/api/v2/users/"),
+                                        "{\"username\":\"" + user + "\",\"password\":\"" + user + "-pw\"}",
+                                        TestUsers.ADMIN_AUTH)
+                                .statusCode())
+                        .isEqualTo(201);
             }
             WsTestClient alice = subscribe(node, ALICE);
             WsTestClient admin = subscribe(node, TestUsers.ADMIN_AUTH);
@@ -41,11 +46,15 @@ class JobsGroupIT {
             ingest(node, ALICE, alices);
 
             List<JsonNode> aliceHeard = untilSummaryOf(alice, alices);
-            assertThat(aliceHeard).extracting(f -> f.path("unified_job_id").asLong()).contains(alices)
+            assertThat(aliceHeard)
+                    .extracting(f -> f.path("unified_job_id").asLong())
+                    .contains(alices)
                     .doesNotContain(bobs);
             List<JsonNode> adminHeard = untilSummaryOf(admin, bobs);
             adminHeard.addAll(untilSummaryOf(admin, alices));
-            assertThat(adminHeard).extracting(f -> f.path("unified_job_id").asLong()).contains(alices, bobs);
+            assertThat(adminHeard)
+                    .extracting(f -> f.path("unified_job_id").asLong())
+                    .contains(alices, bobs);
             alice.abort();
             admin.abort();
         }
@@ -62,7 +71,8 @@ class JobsGroupIT {
 
     private static void ingest(RunningServer node, String auth, long job) {
         String body = Events.event(job, 1) + "\n" + Events.event(job, 2) + "\n" + Events.eof(job, 2) + "\n";
-        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body, auth).statusCode()).isEqualTo(200);
+        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body, auth).statusCode())
+                .isEqualTo(200);
     }
 
     /** The jobs messages a subscriber gets up to and including the summary of {@code job}. */

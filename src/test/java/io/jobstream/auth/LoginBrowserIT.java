@@ -22,8 +22,11 @@ class LoginBrowserIT {
 
     @Test
     void a_person_is_sent_to_the_login_page_and_back_to_the_job_whose_output_then_streams_live() throws Exception {
-        try (RunningServer server = RunningServer.start(dataDir); HeadlessChromium browser = HeadlessChromium.start()) {
-            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), Events.event(JOB, 1)).statusCode()).isEqualTo(200);
+        try (RunningServer server = RunningServer.start(dataDir);
+                HeadlessChromium browser = HeadlessChromium.start()) {
+            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), Events.event(JOB, 1))
+                            .statusCode())
+                    .isEqualTo(200);
             browser.driver.get(server.uri("/jobs/" + JOB).toString());
             browser.wait.until(d -> d.getCurrentUrl().contains("/login/?next="));
 
@@ -43,8 +46,11 @@ class LoginBrowserIT {
             assertThat(session.getSameSite()).isEqualTo("Lax");
 
             // the websocket handshake carries the session cookie: the page goes live and shows new events
-            browser.wait.until(d -> d.findElement(By.cssSelector("#conn .conn-state")).getText().equals("open"));
-            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), Events.event(JOB, 2)).statusCode()).isEqualTo(200);
+            browser.wait.until(d ->
+                    d.findElement(By.cssSelector("#conn .conn-state")).getText().equals("open"));
+            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), Events.event(JOB, 2))
+                            .statusCode())
+                    .isEqualTo(200);
             browser.wait.until(d -> d.findElement(By.id("output")).getText().contains("job " + JOB + " line 2 ok"));
             browser.screenshot("logged-in-job-page");
 

@@ -9,19 +9,32 @@ class LoginRoutesTest {
     void next_is_followed_only_when_it_is_a_path_on_this_site() {
         assertThat(LoginRoutes.safeNext("/jobs/5?x=1")).isEqualTo("/jobs/5?x=1");
         assertThat(LoginRoutes.safeNext(null)).isEqualTo("/");
-        for (String bad : new String[] {"https://evil.example/", "//evil.example/", "/\\evil.example", "jobs/5",
-                "/ok\r\nSet-Cookie: x=1", "javascript:alert(1)", ""}) {
+        for (String bad : new String[] {
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "jobs/5",
+            "/ok\r\nSet-Cookie: x=1",
+            "javascript:alert(1)",
+            ""
+        }) {
             assertThat(LoginRoutes.safeNext(bad)).as(bad).isEqualTo("/");
         }
     }
 
     @Test
     void a_cookie_handshake_must_come_from_this_host() {
-        assertThat(WebsocketAuth.sameOrigin("http://127.0.0.1:8052", "127.0.0.1:8052")).isTrue();
-        assertThat(WebsocketAuth.sameOrigin("https://jobs.example", "jobs.example")).isTrue();
-        assertThat(WebsocketAuth.sameOrigin(null, "127.0.0.1:8052")).as("no Origin: not a browser").isTrue();
-        assertThat(WebsocketAuth.sameOrigin("http://evil.example", "127.0.0.1:8052")).isFalse();
-        assertThat(WebsocketAuth.sameOrigin("http://127.0.0.1:9999", "127.0.0.1:8052")).isFalse();
+        assertThat(WebsocketAuth.sameOrigin("http://127.0.0.1:8052", "127.0.0.1:8052"))
+                .isTrue();
+        assertThat(WebsocketAuth.sameOrigin("https://jobs.example", "jobs.example"))
+                .isTrue();
+        assertThat(WebsocketAuth.sameOrigin(null, "127.0.0.1:8052"))
+                .as("no Origin: not a browser")
+                .isTrue();
+        assertThat(WebsocketAuth.sameOrigin("http://evil.example", "127.0.0.1:8052"))
+                .isFalse();
+        assertThat(WebsocketAuth.sameOrigin("http://127.0.0.1:9999", "127.0.0.1:8052"))
+                .isFalse();
         assertThat(WebsocketAuth.sameOrigin("null", "127.0.0.1:8052")).isFalse();
     }
 }

@@ -15,7 +15,8 @@ class LoginThrottleTest {
 
     @Test
     void an_address_is_held_after_its_failures_and_gets_a_try_back_as_time_passes() {
-        for (int i = 0; i < 3; i++) assertThat(throttle.attempt("10.0.0.1", "user" + i)).isZero();
+        for (int i = 0; i < 3; i++)
+            assertThat(throttle.attempt("10.0.0.1", "user" + i)).isZero();
         long wait = throttle.attempt("10.0.0.1", "other");
         assertThat(wait).isEqualTo(20); // 3 a minute: one try every 20 s
         assertThat(throttle.attempt("10.0.0.2", "other")).as("another address").isZero();
@@ -30,16 +31,21 @@ class LoginThrottleTest {
             assertThat(throttle.attempt("10.0.1.1", "alice")).isZero();
             throttle.giveBack("10.0.1.1", "alice"); // the password was right
         }
-        for (int i = 0; i < 5; i++) assertThat(throttle.attempt("10.0.2." + i, i % 2 == 0 ? "bob" : "BOB")).isZero();
+        for (int i = 0; i < 5; i++)
+            assertThat(throttle.attempt("10.0.2." + i, i % 2 == 0 ? "bob" : "BOB"))
+                    .isZero();
         assertThat(throttle.attempt("10.0.3.1", "Bob")).isPositive();
         assertThat(registry.counter("auth.throttled", "by", "username").count()).isEqualTo(1);
     }
 
     @Test
     void a_flood_of_distinct_addresses_costs_no_hashing_once_each_is_spent() {
-        for (int i = 0; i < 1_000; i++) assertThat(throttle.attempt("10.9.0." + i, "victim" + i)).isZero();
+        for (int i = 0; i < 1_000; i++)
+            assertThat(throttle.attempt("10.9.0." + i, "victim" + i)).isZero();
         for (int i = 0; i < 1_000; i++) throttle.attempt("10.9.0." + i, "victim" + i);
         for (int i = 0; i < 1_000; i++) throttle.attempt("10.9.0." + i, "victim" + i);
-        assertThat(throttle.attempt("10.9.0.7", "victim7")).as("the fourth try of an address").isPositive();
+        assertThat(throttle.attempt("10.9.0.7", "victim7"))
+                .as("the fourth try of an address")
+                .isPositive();
     }
 }

@@ -40,13 +40,24 @@ class PasswordGuessingIT {
 
     @BeforeAll
     void start() throws Exception {
-        node = RunningServer.start(Files.createTempDirectory("password-guessing"), Map.of(
-                "auth.failed-logins-per-address", Integer.toString(PER_ADDRESS),
-                "auth.failed-logins-per-user", Integer.toString(PER_USER),
-                "auth.hash-concurrency", "1", "auth.hash-wait", "300ms"));
+        node = RunningServer.start(
+                Files.createTempDirectory("password-guessing"),
+                Map.of(
+                        "auth.failed-logins-per-address",
+                        Integer.toString(PER_ADDRESS),
+                        "auth.failed-logins-per-user",
+                        Integer.toString(PER_USER),
+                        "auth.hash-concurrency",
+                        "1",
+                        "auth.hash-wait",
+                        "300ms"));
         for (String user : new String[] {"frank", "grace", "heidi"}) {
-            assertThat(Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"" + user + "\",\"password\":\"" + user
-                    + "-pw\"}", TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(201);
+            assertThat(Http.postJson(
+                                    node.uri("/api/v2/users/"),
+                                    "{\"username\":\"" + user + "\",\"password\":\"" + user + "-pw\"}",
+                                    TestUsers.ADMIN_AUTH)
+                            .statusCode())
+                    .isEqualTo(201);
         }
     }
 
@@ -60,7 +71,8 @@ class PasswordGuessingIT {
     }
 
     @Test
-    void guessing_from_one_address_gets_429_without_hashing_while_another_user_logs_in_from_elsewhere() throws Exception {
+    void guessing_from_one_address_gets_429_without_hashing_while_another_user_logs_in_from_elsewhere()
+            throws Exception {
         double hashes = metric("auth_password_hashes_total");
         int unauthorized = 0;
         int throttled = 0;
@@ -77,11 +89,15 @@ class PasswordGuessingIT {
         // the bucket refills one try every 60/PER_ADDRESS s while the test runs: a slow machine may earn one or two
         assertThat(unauthorized).isBetween(PER_ADDRESS, PER_ADDRESS + 2);
         assertThat(throttled).isEqualTo(40 - unauthorized);
-        assertThat(metric("auth_password_hashes_total") - hashes).as("hashes run for 40 guesses").isEqualTo(unauthorized);
+        assertThat(metric("auth_password_hashes_total") - hashes)
+                .as("hashes run for 40 guesses")
+                .isEqualTo(unauthorized);
         assertThat(metric("auth_throttled_total{by=\"address\"")).isGreaterThanOrEqualTo(throttled);
 
         // meanwhile: another user from another address logs in (a fresh credential: it must be hashed)
-        assertThat(get("127.0.0.2", "/api/v2/me/", TestUsers.basic("frank", "frank-pw")).status()).isEqualTo(200);
+        assertThat(get("127.0.0.2", "/api/v2/me/", TestUsers.basic("frank", "frank-pw"))
+                        .status())
+                .isEqualTo(200);
         // and a credential verified before passes even from the throttled address: no hash to run
         HttpResponse<String> admin = Http.get(node.uri("/api/v2/me/"), TestUsers.ADMIN_AUTH);
         assertThat(admin.statusCode()).isEqualTo(200);
@@ -138,13 +154,14 @@ class PasswordGuessingIT {
             s.bind(new InetSocketAddress(localAddress, 0));
             s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
             s.setSoTimeout(30_000);
-            String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAuthorization: " + authorization
-                    + "\r\nConnection: close\r\n\r\n";
+            String request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAuthorization: "
+                    + authorization + "\r\nConnection: close\r\n\r\n";
             s.getOutputStream().write(request.getBytes(US_ASCII));
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), US_ASCII));
             String status = in.readLine();
             StringBuilder head = new StringBuilder(status).append('\n');
-            for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) head.append(line).append('\n');
+            for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine())
+                head.append(line).append('\n');
             return new Reply(Integer.parseInt(status.split(" ")[1]), head.toString());
         }
     }

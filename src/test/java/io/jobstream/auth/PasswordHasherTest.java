@@ -45,8 +45,15 @@ class PasswordHasherTest {
 
     @Test
     void anything_not_in_the_format_is_refused_without_an_exception() {
-        for (String bad : new String[] {"", "pw", "md5$1$salt$hash", "pbkdf2_sha256$x$salt$hash",
-                "pbkdf2_sha256$1000$salt$not base64!", "pbkdf2_sha256$1000$salt", "pbkdf2_sha256$0$salt$AAAA"}) {
+        for (String bad : new String[] {
+            "",
+            "pw",
+            "md5$1$salt$hash",
+            "pbkdf2_sha256$x$salt$hash",
+            "pbkdf2_sha256$1000$salt$not base64!",
+            "pbkdf2_sha256$1000$salt",
+            "pbkdf2_sha256$0$salt$AAAA"
+        }) {
             assertThat(fast.verify("pw", bad)).as(bad).isFalse();
         }
         assertThat(fast.verify(null, fast.hash("pw"))).isFalse();

@@ -41,9 +41,10 @@ import org.junit.jupiter.api.TestInstance;
 class RouteRulesIT {
     /** Alice's job, allocated by the node in {@link #start()} (users cannot choose job ids). */
     private static long JOB;
+
     private static final long MISSING = 99_999_999;
-    private static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
-            "TRACE", "QUERY", "FROB");
+    private static final List<String> METHODS =
+            List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY", "FROB");
 
     /**
      * The rule each route must declare. A route missing here fails the build: whoever adds a route says here who may
@@ -52,33 +53,72 @@ class RouteRulesIT {
     private static final Map<String, Access> RULES = new TreeMap<>();
 
     static {
-        rule(Access.ANONYMOUS, "GET /api/v2/ping/", "GET /api/v2/health/", "GET /metrics", "GET /login/",
-                "POST /login/", "GET /static/<path>", "GET /static/vendor/jquery/<path>");
+        rule(
+                Access.ANONYMOUS,
+                "GET /api/v2/ping/",
+                "GET /api/v2/health/",
+                "GET /metrics",
+                "GET /login/",
+                "POST /login/",
+                "GET /static/<path>",
+                "GET /static/vendor/jquery/<path>");
         rule(Access.PAGE, "GET /", "GET /jobs/{id}");
-        rule(Access.ADMIN, "GET /api/v2/stats/", "GET /api/v2/users/", "POST /api/v2/users/",
-                "DELETE /api/v2/users/{id}/", "POST /api/v2/teams/", "DELETE /api/v2/teams/{id}/",
+        rule(
+                Access.ADMIN,
+                "GET /api/v2/stats/",
+                "GET /api/v2/users/",
+                "POST /api/v2/users/",
+                "DELETE /api/v2/users/{id}/",
+                "POST /api/v2/teams/",
+                "DELETE /api/v2/teams/{id}/",
                 "POST /api/v2/teams/{id}/users/");
         rule(Access.INGEST, "POST /api/v2/job_events/ingest/");
         rule(Access.WEBSOCKET, "WEBSOCKET /websocket/", "WEBSOCKET /api/websocket/");
-        rule(Access.USER, "GET /api/v2/me/", "GET /api/v2/users/{id}/", "PATCH /api/v2/users/{id}/",
-                "GET /api/v2/teams/", "GET /api/v2/teams/{id}/users/", "GET /api/v2/jobs/{id}/teams/",
-                "POST /api/v2/jobs/{id}/teams/", "GET /api/v2/tokens/", "POST /api/v2/tokens/",
-                "DELETE /api/v2/tokens/{id}/", "POST /logout/", "POST /api/v2/jobs/", "POST /api/v2/jobs/{id}/cancel/",
-                "GET /api/v2/jobs/{id}/cancel/", "GET /api/v2/jobs/", "GET /api/v2/jobs/{id}/",
-                "GET /api/v2/jobs/{id}/job_events/", "GET /api/v2/jobs/{id}/job_events/children_summary/",
-                "GET /api/v2/jobs/{id}/stdout/", "GET /api/v2/job_events/{id}/", "GET /api/v2/job_events/{id}/children/");
+        rule(
+                Access.USER,
+                "GET /api/v2/me/",
+                "GET /api/v2/users/{id}/",
+                "PATCH /api/v2/users/{id}/",
+                "GET /api/v2/teams/",
+                "GET /api/v2/teams/{id}/users/",
+                "GET /api/v2/jobs/{id}/teams/",
+                "POST /api/v2/jobs/{id}/teams/",
+                "GET /api/v2/tokens/",
+                "POST /api/v2/tokens/",
+                "DELETE /api/v2/tokens/{id}/",
+                "POST /logout/",
+                "POST /api/v2/jobs/",
+                "POST /api/v2/jobs/{id}/cancel/",
+                "GET /api/v2/jobs/{id}/cancel/",
+                "GET /api/v2/jobs/",
+                "GET /api/v2/jobs/{id}/",
+                "GET /api/v2/jobs/{id}/job_events/",
+                "GET /api/v2/jobs/{id}/job_events/children_summary/",
+                "GET /api/v2/jobs/{id}/stdout/",
+                "GET /api/v2/job_events/{id}/",
+                "GET /api/v2/job_events/{id}/children/");
     }
 
     private static void rule(Access access, String... routes) {
         for (String r : routes) RULES.put(r, access);
     }
 
-    enum Caller { ANONYMOUS, ALICE, BOB, CAROL, ADMIN, JOB_TOKEN, EMITTER_TOKEN }
+    enum Caller {
+        ANONYMOUS,
+        ALICE,
+        BOB,
+        CAROL,
+        ADMIN,
+        JOB_TOKEN,
+        EMITTER_TOKEN
+    }
 
     private RunningServer node;
     private final Map<Caller, String> authorization = new EnumMap<>(Caller.class);
-    private final HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client = HttpClient.newBuilder()
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     private long aliceId;
     private long team;
     private long eventId;
@@ -88,31 +128,56 @@ class RouteRulesIT {
         node = RunningServer.start(Files.createTempDirectory("route-rules"));
         String admin = TestUsers.ADMIN_AUTH;
         for (String user : List.of("alice", "bob", "carol")) {
-            assertThat(Http.postJson(api("/api/v2/users/"), "{\"username\":\"" + user + "\",\"password\":\"" + user
-                    + "-pw\"}", admin).statusCode()).isEqualTo(201);
+            assertThat(Http.postJson(
+                                    api("/api/v2/users/"),
+                                    "{\"username\":\"" + user + "\",\"password\":\"" + user + "-pw\"}",
+                                    admin)
+                            .statusCode())
+                    .isEqualTo(201);
         }
         authorization.put(Caller.ALICE, TestUsers.basic("alice", "alice-pw"));
         authorization.put(Caller.BOB, TestUsers.basic("bob", "bob-pw"));
         authorization.put(Caller.CAROL, TestUsers.basic("carol", "carol-pw"));
         authorization.put(Caller.ADMIN, admin);
-        aliceId = Http.json(Http.get(api("/api/v2/me/"), authorization.get(Caller.ALICE)).body())
-                .path("results").get(0).get("id").asLong();
-        long carolId = Http.json(Http.get(api("/api/v2/me/"), authorization.get(Caller.CAROL)).body())
-                .path("results").get(0).get("id").asLong();
-        team = Http.json(Http.postJson(api("/api/v2/teams/"), "{\"name\":\"ops\"}", admin).body()).get("id").asLong();
+        aliceId = Http.json(Http.get(api("/api/v2/me/"), authorization.get(Caller.ALICE))
+                        .body())
+                .path("results")
+                .get(0)
+                .get("id")
+                .asLong();
+        long carolId = Http.json(Http.get(api("/api/v2/me/"), authorization.get(Caller.CAROL))
+                        .body())
+                .path("results")
+                .get(0)
+                .get("id")
+                .asLong();
+        team = Http.json(Http.postJson(api("/api/v2/teams/"), "{\"name\":\"ops\"}", admin)
+                        .body())
+                .get("id")
+                .asLong();
         for (long member : List.of(aliceId, carolId)) { // one shares only with a team one is in
             assertThat(Http.postJson(api("/api/v2/teams/" + team + "/users/"), "{\"id\":" + member + "}", admin)
-                    .statusCode()).isEqualTo(204);
+                            .statusCode())
+                    .isEqualTo(204);
         }
         JOB = TestJobs.allocate(api("/"), authorization.get(Caller.ALICE));
-        HttpResponse<String> first = Http.post(api("/api/v2/job_events/ingest/"), Events.event(JOB, 1),
-                authorization.get(Caller.ALICE));
+        HttpResponse<String> first =
+                Http.post(api("/api/v2/job_events/ingest/"), Events.event(JOB, 1), authorization.get(Caller.ALICE));
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
-        assertThat(Http.postJson(api("/api/v2/jobs/" + JOB + "/teams/"), "{\"id\":" + team + "}",
-                authorization.get(Caller.ALICE)).statusCode()).isEqualTo(204);
-        eventId = Http.getJson(api("/api/v2/jobs/" + JOB + "/job_events/")).path("results").get(0).get("id").asLong();
-        authorization.put(Caller.JOB_TOKEN, "Bearer " + token("{\"kind\":\"ingest\",\"job\":" + JOB + "}",
-                authorization.get(Caller.ALICE)));
+        assertThat(Http.postJson(
+                                api("/api/v2/jobs/" + JOB + "/teams/"),
+                                "{\"id\":" + team + "}",
+                                authorization.get(Caller.ALICE))
+                        .statusCode())
+                .isEqualTo(204);
+        eventId = Http.getJson(api("/api/v2/jobs/" + JOB + "/job_events/"))
+                .path("results")
+                .get(0)
+                .get("id")
+                .asLong();
+        authorization.put(
+                Caller.JOB_TOKEN,
+                "Bearer " + token("{\"kind\":\"ingest\",\"job\":" + JOB + "}", authorization.get(Caller.ALICE)));
         authorization.put(Caller.EMITTER_TOKEN, "Bearer " + token("{\"kind\":\"ingest\",\"every_job\":true}", admin));
     }
 
@@ -128,9 +193,13 @@ class RouteRulesIT {
         SoftAssertions soft = new SoftAssertions();
         for (Server.Route r : routes) {
             String key = r.method() + " " + r.path();
-            soft.assertThat(r.roles()).as(key + ": declares exactly one Access rule at its registration").hasSize(1);
-            soft.assertThat(Access.of(r.roles())).as(key + ": its rule (add the route to RULES with who may reach it)")
-                    .isNotNull().isEqualTo(RULES.get(key));
+            soft.assertThat(r.roles())
+                    .as(key + ": declares exactly one Access rule at its registration")
+                    .hasSize(1);
+            soft.assertThat(Access.of(r.roles()))
+                    .as(key + ": its rule (add the route to RULES with who may reach it)")
+                    .isNotNull()
+                    .isEqualTo(RULES.get(key));
         }
         soft.assertAll();
     }
@@ -148,7 +217,9 @@ class RouteRulesIT {
                 String what = caller + " " + r.method() + " " + path + " (" + rule + ")";
                 expectRule(soft, what, rule, caller, r.method(), path, canonical);
                 for (String spelled : sameRoute(path)) {
-                    soft.assertThat(send(r.method(), spelled, caller)).as(what + " spelled " + spelled).isEqualTo(canonical);
+                    soft.assertThat(send(r.method(), spelled, caller))
+                            .as(what + " spelled " + spelled)
+                            .isEqualTo(canonical);
                 }
                 for (String spelled : otherSpellings(path)) {
                     int status = send(r.method(), spelled, caller);
@@ -213,8 +284,8 @@ class RouteRulesIT {
     }
 
     /** What the rule alone decides for this caller; per-object checks are the handlers' and looked at only for jobs. */
-    private void expectRule(SoftAssertions soft, String what, Access rule, Caller caller, String method, String path,
-                            int status) {
+    private void expectRule(
+            SoftAssertions soft, String what, Access rule, Caller caller, String method, String path, int status) {
         boolean token = caller == Caller.JOB_TOKEN || caller == Caller.EMITTER_TOKEN;
         if (rule == Access.ANONYMOUS) {
             soft.assertThat(status).as(what).isNotIn(401, 403).isLessThan(500);
@@ -225,9 +296,14 @@ class RouteRulesIT {
         } else if (rule == Access.ADMIN && caller != Caller.ADMIN) {
             soft.assertThat(status).as(what).isEqualTo(403);
         } else {
-            soft.assertThat(status).as(what + ": past the rule").isNotEqualTo(401).isLessThan(500);
-            if (caller == Caller.ADMIN) soft.assertThat(status).as(what + ": admins pass every check").isNotEqualTo(403);
-            if (method.equals("GET") && (path.startsWith("/api/v2/jobs/" + JOB) || path.startsWith("/api/v2/job_events/"))) {
+            soft.assertThat(status)
+                    .as(what + ": past the rule")
+                    .isNotEqualTo(401)
+                    .isLessThan(500);
+            if (caller == Caller.ADMIN)
+                soft.assertThat(status).as(what + ": admins pass every check").isNotEqualTo(403);
+            if (method.equals("GET")
+                    && (path.startsWith("/api/v2/jobs/" + JOB) || path.startsWith("/api/v2/job_events/"))) {
                 // alice owns the job, carol sees it through the team; bob does not
                 if (caller == Caller.BOB) soft.assertThat(status).as(what).isIn(403, 404);
                 else soft.assertThat(status).as(what).isBetween(200, 299);
@@ -247,8 +323,10 @@ class RouteRulesIT {
 
     private static boolean refusedByRule(Access rule, Caller caller) {
         boolean token = caller == Caller.JOB_TOKEN || caller == Caller.EMITTER_TOKEN;
-        return rule != Access.ANONYMOUS && (caller == Caller.ANONYMOUS || (token && rule != Access.INGEST)
-                || (rule == Access.ADMIN && caller != Caller.ADMIN));
+        return rule != Access.ANONYMOUS
+                && (caller == Caller.ANONYMOUS
+                        || (token && rule != Access.INGEST)
+                        || (rule == Access.ADMIN && caller != Caller.ADMIN));
     }
 
     /** Whether some route serves {@code method} at this concrete path (HEAD: a GET route). */
@@ -290,7 +368,8 @@ class RouteRulesIT {
     /** The pattern with its parameters filled: real objects for reads, ids that do not exist for writes. */
     private String concrete(String pattern, boolean unsafe) {
         String id;
-        if (pattern.startsWith("/api/v2/jobs/") || pattern.startsWith("/jobs/")) id = Long.toString(unsafe ? MISSING : JOB);
+        if (pattern.startsWith("/api/v2/jobs/") || pattern.startsWith("/jobs/"))
+            id = Long.toString(unsafe ? MISSING : JOB);
         else if (pattern.startsWith("/api/v2/job_events/")) id = Long.toString(unsafe ? MISSING : eventId);
         else if (pattern.startsWith("/api/v2/users/")) id = Long.toString(unsafe ? MISSING : aliceId);
         else if (pattern.startsWith("/api/v2/teams/")) id = Long.toString(unsafe ? MISSING : team);
@@ -307,14 +386,16 @@ class RouteRulesIT {
     }
 
     private int sendOnce(String method, String path, Caller caller) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.uri("/").getPort() + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + node.uri("/").getPort() + path))
                 .timeout(Duration.ofSeconds(10));
         boolean body = !Set.of("GET", "HEAD", "OPTIONS", "TRACE").contains(method);
         b.method(method, body ? HttpRequest.BodyPublishers.ofString("not json") : HttpRequest.BodyPublishers.noBody());
         if (body) b.header("Content-Type", "application/json");
         if (authorization.containsKey(caller)) b.header("Authorization", authorization.get(caller));
         try {
-            return client.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return client.send(b.build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (Exception e) {
             throw new AssertionError(method + " " + path + " as " + caller + ": " + e, e);
         }

@@ -49,7 +49,9 @@ public final class ChaosBenchmark {
         t.setDaemon(true);
         return t;
     };
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final AtomicReferenceArray<NodeProcess> nodes;
     private final Path dir;
@@ -71,8 +73,9 @@ public final class ChaosBenchmark {
         int pause = args.length > 4 ? Integer.parseInt(args[4]) : 3;
         Path dir = Files.createTempDirectory("jobstream-chaos");
         try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg"));
-             RedisServer redis = RedisServer.start(dir.resolve("redis"), true)) {
-            String url = "postgresql://postgres:postgres@127.0.0.1:" + pg.start().replaceAll(".*:(\\d+)/.*", "$1") + "/postgres";
+                RedisServer redis = RedisServer.start(dir.resolve("redis"), true)) {
+            String url = "postgresql://postgres:postgres@127.0.0.1:"
+                    + pg.start().replaceAll(".*:(\\d+)/.*", "$1") + "/postgres";
             ChaosBenchmark chaos = new ChaosBenchmark(3, dir, Map.of("database-url", url, "redis-url", redis.url()));
             try {
                 chaos.run(cycles, rate, jobCount, perNode, pause);
@@ -124,8 +127,9 @@ public final class ChaosBenchmark {
             int slot = live.get(random.nextInt(live.size()));
             NodeProcess victim = nodes.get(slot);
             victim.kill();
-            System.out.printf("cycle %d/%d at %ds: killed %s (kill -9), %d node(s) left serving%n", c, cycles,
-                    (System.nanoTime() - start) / 1_000_000_000, victim.name(), live.size() - 1);
+            System.out.printf(
+                    "cycle %d/%d at %ds: killed %s (kill -9), %d node(s) left serving%n",
+                    c, cycles, (System.nanoTime() - start) / 1_000_000_000, victim.name(), live.size() - 1);
             Callable<NodeProcess> starting = startNode(slot);
             restarted.add(restarts.submit(() -> {
                 for (int attempt = 1; ; attempt++) {
@@ -134,7 +138,8 @@ public final class ChaosBenchmark {
                         return null;
                     } catch (IllegalStateException slow) { // not serving within 3 minutes: again
                         if (attempt == 3) throw slow;
-                        System.out.printf("%s did not start in time (attempt %d); starting it again%n", victim.name(), attempt);
+                        System.out.printf(
+                                "%s did not start in time (attempt %d); starting it again%n", victim.name(), attempt);
                     }
                 }
             }));
@@ -148,25 +153,38 @@ public final class ChaosBenchmark {
         emitters.shutdown();
         for (int j = 0; j < jobs.size(); j++) post(Events.eof(jobs.get(j), finals.get(j)));
         long emittedTotal = finals.stream().mapToLong(Integer::longValue).sum();
-        System.out.printf("emitting stopped after %ds; waiting for every job to finish%n", (System.nanoTime() - start) / 1_000_000_000);
+        System.out.printf(
+                "emitting stopped after %ds; waiting for every job to finish%n",
+                (System.nanoTime() - start) / 1_000_000_000);
 
         awaitFinished(jobs, Duration.ofMinutes(3));
         long stored = 0;
-        for (long job : jobs) stored += Http.getJson(liveNode(0).uri("/api/v2/jobs/" + job + "/job_events/?page_size=1")).path("count").asLong();
+        for (long job : jobs)
+            stored += Http.getJson(liveNode(0).uri("/api/v2/jobs/" + job + "/job_events/?page_size=1"))
+                    .path("count")
+                    .asLong();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         try {
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+            await().atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
                     .until(() -> subscribers.stream().allMatch(s -> s.complete(finals)));
         } catch (ConditionTimeoutException incomplete) {
             // reported below as missing events: a benchmark measures, it does not fail
         }
-        Thread.sleep(1000); // a measurement window: anything extra (a duplicate, a late one) would come now, and is counted
+        Thread.sleep(
+                1000); // a measurement window: anything extra (a duplicate, a late one) would come now, and is counted
         report(cycles, rate, emittedTotal, stored, finals, subscribers, (System.nanoTime() - start) / 1_000_000_000);
         subscribers.forEach(ChaosSubscriber::close);
     }
 
-    private void report(int cycles, int rate, long emitted, long stored, List<Integer> finals, List<ChaosSubscriber> subscribers,
-                        long seconds) {
+    private void report(
+            int cycles,
+            int rate,
+            long emitted,
+            long stored,
+            List<Integer> finals,
+            List<ChaosSubscriber> subscribers,
+            long seconds) {
         long delivered = 0, duplicated = 0, outOfOrder = 0, skipped = 0, missing = 0, reconnects = 0;
         for (ChaosSubscriber s : subscribers) {
             delivered += s.delivered();
@@ -178,19 +196,44 @@ public final class ChaosBenchmark {
         }
         long absorbed = 0;
         for (int i = 0; i < nodes.length(); i++) {
-            absorbed += Http.getJson(nodes.get(i).uri("/api/v2/stats/")).path("receiver").path("duplicates").asLong();
+            absorbed += Http.getJson(nodes.get(i).uri("/api/v2/stats/"))
+                    .path("receiver")
+                    .path("duplicates")
+                    .asLong();
         }
         System.out.println();
-        System.out.printf("%d kill -9 cycles in %d s, %d events/s offered (%d/s acknowledged over the run), %d jobs,"
-                + " %d subscribers (%d reconnects); in the nodes' logs: %d events claimed from killed nodes, %d holes"
-                + " skipped%n", cycles, seconds, rate, emitted / Math.max(1, seconds), finals.size(), subscribers.size(),
-                reconnects, fromLogs("claimed (\\d+) uncommitted events"), fromLogs("()skipped for a subscriber"));
-        System.out.println("| emitted (2xx) | stored | lost | stored twice | delivered | duplicated | out of order | skipped"
-                + " | never delivered | emitter retries | redeliveries absorbed by the store (live nodes) |");
+        System.out.printf(
+                "%d kill -9 cycles in %d s, %d events/s offered (%d/s acknowledged over the run), %d jobs,"
+                        + " %d subscribers (%d reconnects); in the nodes' logs: %d events claimed from killed nodes, %d holes"
+                        + " skipped%n",
+                cycles,
+                seconds,
+                rate,
+                emitted / Math.max(1, seconds),
+                finals.size(),
+                subscribers.size(),
+                reconnects,
+                fromLogs("claimed (\\d+) uncommitted events"),
+                fromLogs("()skipped for a subscriber"));
+        System.out.println(
+                "| emitted (2xx) | stored | lost | stored twice | delivered | duplicated | out of order | skipped"
+                        + " | never delivered | emitter retries | redeliveries absorbed by the store (live nodes) |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
-        System.out.printf("| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |%n", emitted, stored, Math.max(0, emitted - stored),
-                Math.max(0, stored - finals.stream().mapToLong(Integer::longValue).sum()), delivered, duplicated, outOfOrder,
-                skipped, missing, refusedOrFailed.get(), absorbed);
+        System.out.printf(
+                "| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |%n",
+                emitted,
+                stored,
+                Math.max(0, emitted - stored),
+                Math.max(
+                        0,
+                        stored - finals.stream().mapToLong(Integer::longValue).sum()),
+                delivered,
+                duplicated,
+                outOfOrder,
+                skipped,
+                missing,
+                refusedOrFailed.get(),
+                absorbed);
     }
 
     /** Sums the first group of {@code regex} over every node's log (1 per line when the group is empty). */
@@ -199,7 +242,8 @@ public final class ChaosBenchmark {
         long total = 0;
         for (int i = 0; i < nodes.length(); i++) {
             try {
-                for (String line : Files.readAllLines(dir.resolve("chaos-" + (i + 1)).resolve("node.log"))) {
+                for (String line :
+                        Files.readAllLines(dir.resolve("chaos-" + (i + 1)).resolve("node.log"))) {
                     Matcher m = p.matcher(line);
                     if (m.find()) total += m.group(1).isEmpty() ? 1 : Long.parseLong(m.group(1));
                 }
@@ -216,7 +260,8 @@ public final class ChaosBenchmark {
         long next = System.nanoTime();
         while (emitting.get()) {
             StringBuilder body = new StringBuilder();
-            for (int i = 1; i <= BATCH; i++) body.append(Events.event(job, sent + i)).append('\n');
+            for (int i = 1; i <= BATCH; i++)
+                body.append(Events.event(job, sent + i)).append('\n');
             post(body.toString());
             sent += BATCH;
             // at a fixed rate: a request held up by a failover is followed at once by the ones that fell due meanwhile
@@ -232,9 +277,12 @@ public final class ChaosBenchmark {
         int turn = random.nextInt(nodes.length());
         while (true) {
             NodeProcess node = nodes.get(turn++ % nodes.length());
-            HttpRequest request = HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/")).timeout(Duration.ofSeconds(10))
-                    .header("Authorization", TestUsers.ADMIN_AUTH).header("Content-Type", "application/x-ndjson")
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            HttpRequest request = HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/"))
+                    .timeout(Duration.ofSeconds(10))
+                    .header("Authorization", TestUsers.ADMIN_AUTH)
+                    .header("Content-Type", "application/x-ndjson")
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build();
             try {
                 if (HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return;
             } catch (IOException down) {
@@ -272,8 +320,12 @@ public final class ChaosBenchmark {
     private Callable<NodeProcess> startNode(int slot) {
         String name = "chaos-" + (slot + 1);
         // the tests' quick-start JVM options; a JVM start can take minutes when the machine is loaded
-        return () -> NodeProcess.start(name, dir.resolve(name), settings,
-                List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), Duration.ofMinutes(3));
+        return () -> NodeProcess.start(
+                name,
+                dir.resolve(name),
+                settings,
+                List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                Duration.ofMinutes(3));
     }
 
     private void stopAll() {

@@ -61,9 +61,12 @@ final class ChaosSubscriber implements WebSocket.Listener {
         if (closed) return;
         try {
             NodeProcess target = node.get();
-            WebSocket ws = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(3))
-                    .header("Cookie", "csrftoken=chaos").header("Authorization", TestUsers.ADMIN_AUTH)
-                    .buildAsync(target.websocketUri(), this).get(5, TimeUnit.SECONDS);
+            WebSocket ws = HTTP.newWebSocketBuilder()
+                    .connectTimeout(Duration.ofSeconds(3))
+                    .header("Cookie", "csrftoken=chaos")
+                    .header("Authorization", TestUsers.ADMIN_AUTH)
+                    .buildAsync(target.websocketUri(), this)
+                    .get(5, TimeUnit.SECONDS);
             socket = ws;
             ws.sendText(subscribeMessage(), true).get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -91,7 +94,8 @@ final class ChaosSubscriber implements WebSocket.Listener {
         if (last) {
             JsonNode m = Http.json(partial.toString());
             partial.setLength(0);
-            if ("job_events".equals(m.path("group_name").asText())) event(m.path("job").asLong(), m.path("counter").asInt());
+            if ("job_events".equals(m.path("group_name").asText()))
+                event(m.path("job").asLong(), m.path("counter").asInt());
         }
         webSocket.request(1);
         return null;

@@ -58,16 +58,25 @@ public final class ClusterBenchmark {
         List<String> results = new ArrayList<>();
         try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg-single"))) {
             String url = pg.start(); // postgresql://jobstream:<password>@127.0.0.1:<port>/postgres
-            try (NodeProcess single = NodeProcess.start("single", dir.resolve("single"), Map.of("database-url", url), JVM)) {
-                results.add(run("single node (embedded queue)", List.of(single), events, rate, subscribers, seconds, 1_000_000));
+            try (NodeProcess single =
+                    NodeProcess.start("single", dir.resolve("single"), Map.of("database-url", url), JVM)) {
+                results.add(run(
+                        "single node (embedded queue)",
+                        List.of(single),
+                        events,
+                        rate,
+                        subscribers,
+                        seconds,
+                        1_000_000));
             }
         }
         try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg-cluster"));
-             RedisServer redis = RedisServer.start(dir.resolve("redis"), true)) {
+                RedisServer redis = RedisServer.start(dir.resolve("redis"), true)) {
             String url = pg.start(); // postgresql://jobstream:<password>@127.0.0.1:<port>/postgres
-            Map<String, String> settings = Map.of("database-url", url, "redis-url", redis.url(), "queue.capacity", "200000");
+            Map<String, String> settings =
+                    Map.of("database-url", url, "redis-url", redis.url(), "queue.capacity", "200000");
             try (NodeProcess a = NodeProcess.start("bench-a", dir.resolve("a"), settings, JVM);
-                 NodeProcess b = NodeProcess.start("bench-b", dir.resolve("b"), settings, JVM)) {
+                    NodeProcess b = NodeProcess.start("bench-b", dir.resolve("b"), settings, JVM)) {
                 results.add(run("2 nodes + Redis", List.of(a, b), events, rate, subscribers, seconds, 2_000_000));
             }
         }
@@ -77,15 +86,18 @@ public final class ClusterBenchmark {
         results.forEach(System.out::println);
     }
 
-
-    private static String run(String setup, List<NodeProcess> nodes, int events, int rate, int subscribers, int seconds,
-                              long firstJob) throws Exception {
+    private static String run(
+            String setup, List<NodeProcess> nodes, int events, int rate, int subscribers, int seconds, long firstJob)
+            throws Exception {
         double perSecond = throughput(nodes, events, firstJob);
         System.out.printf("%s: %.0f stored events/s%n", setup, perSecond);
         for (NodeProcess node : nodes) { // where the time went, per node
-            Http.get(node.uri("/metrics")).body().lines()
-                    .filter(l -> l.matches("(persist_batch_size_(count|sum)|persist_batch_duration_seconds_(count|sum|max)"
-                            + "|events_stored_total|events_duplicate_total|redis_stream_claimed_total) .*"))
+            Http.get(node.uri("/metrics"))
+                    .body()
+                    .lines()
+                    .filter(l ->
+                            l.matches("(persist_batch_size_(count|sum)|persist_batch_duration_seconds_(count|sum|max)"
+                                    + "|events_stored_total|events_duplicate_total|redis_stream_claimed_total) .*"))
                     .forEach(l -> System.out.println("  " + node.name() + " " + l));
         }
         List<Map<String, Double>> before = new ArrayList<>();
@@ -96,12 +108,16 @@ public final class ClusterBenchmark {
             Map<String, Double> after = hopTotals(node);
             StringBuilder hops = new StringBuilder("  " + node.name() + " lag part, mean ms per hop:");
             for (String hop : Metrics.HOPS) {
-                double n = after.getOrDefault(hop + "_count", 0.0) - before.get(i).getOrDefault(hop + "_count", 0.0);
-                double sum = after.getOrDefault(hop + "_sum", 0.0) - before.get(i).getOrDefault(hop + "_sum", 0.0);
+                double n =
+                        after.getOrDefault(hop + "_count", 0.0) - before.get(i).getOrDefault(hop + "_count", 0.0);
+                double sum =
+                        after.getOrDefault(hop + "_sum", 0.0) - before.get(i).getOrDefault(hop + "_sum", 0.0);
                 hops.append(String.format(" %s %.1f (%.0f)", hop, n == 0 ? 0 : 1000 * sum / n, n));
             }
             System.out.println(hops);
-            Http.get(node.uri("/metrics")).body().lines()
+            Http.get(node.uri("/metrics"))
+                    .body()
+                    .lines()
                     .filter(l -> l.matches("(ws_disconnects_total\\{.*|ws_catchups_total\\{.*|ws_holes_skipped_total"
                             + "|ws_events_(late|replayed)_total|broadcast_relay_(published|received)_total) .*"))
                     .forEach(l -> System.out.println("  " + node.name() + " " + l));
@@ -112,9 +128,13 @@ public final class ClusterBenchmark {
     /** The node's event_hop_seconds count and sum per hop, as "hop_count" / "hop_sum". */
     private static Map<String, Double> hopTotals(NodeProcess node) {
         Map<String, Double> totals = new HashMap<>();
-        Pattern line = Pattern.compile(
-                "^event_hop_seconds_(count|sum)\\{[^}]*hop=\"([a-z_]+)\"[^}]*\\} ([0-9.eE+-]+)$");
-        Http.get(node.uri("/metrics")).body().lines().map(line::matcher).filter(Matcher::matches)
+        Pattern line =
+                Pattern.compile("^event_hop_seconds_(count|sum)\\{[^}]*hop=\"([a-z_]+)\"[^}]*\\} ([0-9.eE+-]+)$");
+        Http.get(node.uri("/metrics"))
+                .body()
+                .lines()
+                .map(line::matcher)
+                .filter(Matcher::matches)
                 .forEach(m -> totals.merge(m.group(2) + "_" + m.group(1), Double.parseDouble(m.group(3)), Double::sum));
         return totals;
     }
@@ -127,7 +147,8 @@ public final class ClusterBenchmark {
         for (int j = 0; j < jobs; j++) {
             for (int from = 1; from <= perJob; from += 500) {
                 StringBuilder body = new StringBuilder();
-                for (int c = from; c < from + 500 && c <= perJob; c++) body.append(Events.event(firstJob + j, c)).append('\n');
+                for (int c = from; c < from + 500 && c <= perJob; c++)
+                    body.append(Events.event(firstJob + j, c)).append('\n');
                 bodies.add(body.toString());
             }
         }
@@ -146,7 +167,8 @@ public final class ClusterBenchmark {
         }
         for (Future<?> f : posts) f.get(5, TimeUnit.MINUTES);
         emitters.shutdown();
-        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(20))
+        await().atMost(Duration.ofMinutes(5))
+                .pollInterval(Duration.ofMillis(20))
                 .until(() -> stored(nodes.get(0), firstJob, jobs) >= (long) perJob * jobs);
         return perJob * jobs / ((System.nanoTime() - start) / 1e9);
     }
@@ -161,7 +183,8 @@ public final class ClusterBenchmark {
     }
 
     /** Steady rate into the nodes in turn (one job), subscribers spread over the nodes; 5 s of warm-up not counted. */
-    private static String lag(List<NodeProcess> nodes, int rate, int subscribers, int seconds, long job) throws Exception {
+    private static String lag(List<NodeProcess> nodes, int rate, int subscribers, int seconds, long job)
+            throws Exception {
         int tickMs = 10;
         int perTick = Math.max(1, rate * tickMs / 1000);
         int warmup = rate * 5;
@@ -182,23 +205,37 @@ public final class ClusterBenchmark {
             long wait = due - System.nanoTime();
             if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // pacing the sender: the benchmark's load
             StringBuilder body = new StringBuilder();
-            for (int k = 0; k < perTick; k++) body.append(Events.event(job, ++counter)).append('\n');
+            for (int k = 0; k < perTick; k++)
+                body.append(Events.event(job, ++counter)).append('\n');
             URI ingest = nodes.get(tick % nodes.size()).uri("/api/v2/job_events/ingest/");
-            posts.add(http.sendAsync(HttpRequest.newBuilder(ingest).header("Authorization", TestUsers.ADMIN_AUTH).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-                    HttpResponse.BodyHandlers.discarding()).thenAccept(r -> {
+            posts.add(http.sendAsync(
+                            HttpRequest.newBuilder(ingest)
+                                    .header("Authorization", TestUsers.ADMIN_AUTH)
+                                    .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .thenAccept(r -> {
                         if (r.statusCode() != 200) failures.incrementAndGet();
                     }));
         }
         CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
         CompletableFuture.allOf(clients.stream().map(c -> c.done).toArray(CompletableFuture[]::new))
-                .completeOnTimeout(null, 60, TimeUnit.SECONDS).join();
+                .completeOnTimeout(null, 60, TimeUnit.SECONDS)
+                .join();
         long[] all = clients.stream()
                 .flatMapToLong(c -> Arrays.stream(c.lagsMicros, 0, Math.min(c.count.get(), c.lagsMicros.length)))
-                .sorted().toArray();
-        String line = String.format("| %.1f ms | %.1f ms | %.1f ms | %d of %d | %d |", pct(all, 0.5), pct(all, 0.99),
-                all.length == 0 ? 0 : all[all.length - 1] / 1000.0, all.length, (long) (total - warmup) * subscribers,
+                .sorted()
+                .toArray();
+        String line = String.format(
+                "| %.1f ms | %.1f ms | %.1f ms | %d of %d | %d |",
+                pct(all, 0.5),
+                pct(all, 0.99),
+                all.length == 0 ? 0 : all[all.length - 1] / 1000.0,
+                all.length,
+                (long) (total - warmup) * subscribers,
                 failures.get());
-        System.out.printf("  lag at %d events/s, %d subscribers over %d node(s): %s%n", rate, subscribers, nodes.size(), line);
+        System.out.printf(
+                "  lag at %d events/s, %d subscribers over %d node(s): %s%n", rate, subscribers, nodes.size(), line);
         return line;
     }
 
@@ -222,8 +259,13 @@ public final class ClusterBenchmark {
 
         static Recorder subscribe(HttpClient http, URI uri, int total, int warmup, long job) {
             Recorder r = new Recorder(total, warmup);
-            WebSocket ws = http.newWebSocketBuilder().header("Authorization", TestUsers.ADMIN_AUTH).header("Cookie", "csrftoken=bench").buildAsync(uri, r).join();
-            ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + job + "]}}", true).join();
+            WebSocket ws = http.newWebSocketBuilder()
+                    .header("Authorization", TestUsers.ADMIN_AUTH)
+                    .header("Cookie", "csrftoken=bench")
+                    .buildAsync(uri, r)
+                    .join();
+            ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + job + "]}}", true)
+                    .join();
             return r;
         }
 

@@ -45,10 +45,12 @@ public class DecoderBenchmark {
     /** The recorded run as one NDJSON body, each event given a job id. */
     public static byte[] recordedRun() {
         try (var in = DecoderBenchmark.class.getResourceAsStream("/demo/ansible-runner-events.jsonl.gz");
-             var reader = new BufferedReader(new InputStreamReader(new GZIPInputStream(in), StandardCharsets.UTF_8))) {
+                var reader =
+                        new BufferedReader(new InputStreamReader(new GZIPInputStream(in), StandardCharsets.UTF_8))) {
             StringBuilder sb = new StringBuilder();
             String line;
-            while ((line = reader.readLine()) != null) sb.append("{\"job_id\":1,").append(line.substring(1)).append('\n');
+            while ((line = reader.readLine()) != null)
+                sb.append("{\"job_id\":1,").append(line.substring(1)).append('\n');
             return sb.toString().getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalStateException(e);

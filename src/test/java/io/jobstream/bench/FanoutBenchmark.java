@@ -12,9 +12,9 @@ import io.jobstream.config.Config;
 import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.JobEvent;
 import io.jobstream.event.StoredEvent;
+import io.jobstream.metrics.Metrics;
 import io.jobstream.websocket.WebsocketEndpoint;
 import io.jobstream.websocket.WsIdentity;
-import io.jobstream.metrics.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,8 +25,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -81,15 +81,32 @@ public final class FanoutBenchmark {
     private static final int TICK_MS = 10;
     /** As Outbox.WINDOW: frames handed to Jetty and not yet written, per connection. */
     private static final int BARE_WINDOW = 32;
+
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
     public static void main(String[] args) throws Exception {
         int seconds = Integer.parseInt(args[0]);
-        String[] servers = System.getenv().getOrDefault("FANOUT_SERVERS", "bare,jobstream,batched").split(",");
+        String[] servers = System.getenv()
+                .getOrDefault("FANOUT_SERVERS", "bare,jobstream,batched")
+                .split(",");
         int processes = Integer.parseInt(System.getenv().getOrDefault("FANOUT_CLIENT_PROCESSES", "1"));
-        System.out.printf("%-9s %5s %8s %9s %10s %7s %7s %7s %6s %6s %6s %7s %7s %5s  %s%n", "server", "subs",
-                "events/s", "offered/s", "deliv/s", "p50 ms", "p99 ms", "max ms", "server", "client", "other",
-                "srv us", "cli us", "load", "notes");
+        System.out.printf(
+                "%-9s %5s %8s %9s %10s %7s %7s %7s %6s %6s %6s %7s %7s %5s  %s%n",
+                "server",
+                "subs",
+                "events/s",
+                "offered/s",
+                "deliv/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "server",
+                "client",
+                "other",
+                "srv us",
+                "cli us",
+                "load",
+                "notes");
         if (!"0".equals(System.getenv("FANOUT_WARMUP"))) {
             // one short unprinted run per server first, so that the first printed one is not the JIT's
             for (String server : servers) runOnce(server.trim(), 10, 10_000, 2, processes, false);
@@ -106,52 +123,67 @@ public final class FanoutBenchmark {
     private static void runOnce(String server, int subscribers, int rate, int seconds, int processes, boolean print)
             throws Exception {
         boolean bare = server.startsWith("bare");
-        PrometheusMeterRegistry registry = Metrics.newRegistry(); // the node's own kind: its timers cost what they cost there
+        PrometheusMeterRegistry registry =
+                Metrics.newRegistry(); // the node's own kind: its timers cost what they cost there
         Hub hub = new Hub(registry);
         MemoryEventSource store = new MemoryEventSource();
         MemoryBroadcaster broadcaster = new MemoryBroadcaster(hub, registry);
         BareServer bareServer = new BareServer(server.equals("bare-text"));
-        WebsocketEndpoint endpoint = new WebsocketEndpoint(new Config.WsConfig(10_000), hub, store,
-                Clock.systemUTC(), registry, ctx -> Optional.of(WsIdentity.permanent(1)), (user, jobs) -> Set.copyOf(jobs)).start();
+        WebsocketEndpoint endpoint = new WebsocketEndpoint(
+                        new Config.WsConfig(10_000),
+                        hub,
+                        store,
+                        Clock.systemUTC(),
+                        registry,
+                        ctx -> Optional.of(WsIdentity.permanent(1)),
+                        (user, jobs) -> Set.copyOf(jobs))
+                .start();
         Javalin app = Javalin.create(cfg -> {
-            cfg.startup.showJavalinBanner = false;
-            if (bare) {
-                cfg.routes.ws("/bare/", ws -> {
-                    ws.onConnect(bareServer::connect);
-                    ws.onClose(bareServer::disconnect);
-                });
-            } else {
-                endpoint.register(cfg.routes);
-            }
-        }).start("127.0.0.1", 0);
+                    cfg.startup.showJavalinBanner = false;
+                    if (bare) {
+                        cfg.routes.ws("/bare/", ws -> {
+                            ws.onConnect(bareServer::connect);
+                            ws.onClose(bareServer::disconnect);
+                        });
+                    } else {
+                        endpoint.register(cfg.routes);
+                    }
+                })
+                .start("127.0.0.1", 0);
         int perTick = Math.max(1, rate * TICK_MS / 1000);
         int total = perTick * (seconds * 1000 / TICK_MS);
         int warmup = Math.min(perTick * 100, total / 3); // the first second or third
         String uri = "ws://127.0.0.1:" + app.port() + (bare ? "/bare/" : "/websocket/");
-        String subscribe = bare ? "-" : "{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + JOB + "]}"
-                + (server.equals("batched") ? ",\"batch\":true}" : "}");
+        String subscribe = bare
+                ? "-"
+                : "{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + JOB + "]}"
+                        + (server.equals("batched") ? ",\"batch\":true}" : "}");
         List<Client> clients = new ArrayList<>();
         for (int p = 0; p < processes; p++) {
             int n = subscribers / processes + (p < subscribers % processes ? 1 : 0);
             if (n > 0) clients.add(new Client(uri, n, total, warmup, subscribe));
         }
         for (Client c : clients) c.awaitReady();
-        if (bare) await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(10))
-                .until(() -> bareServer.sessions.size() >= subscribers);
+        if (bare)
+            await().atMost(Duration.ofMinutes(2))
+                    .pollInterval(Duration.ofMillis(10))
+                    .until(() -> bareServer.sessions.size() >= subscribers);
         Thread.sleep(200); // warm-up: the handshakes' threads settle before the CPU and load measurements start
 
         double load = loadAverage();
         Cpu cpu = new Cpu(clients);
         long start = System.nanoTime();
-        Consumer<List<StoredEvent>> publish = bare ? batch -> {
-            for (StoredEvent e : batch) {
-                String text = EventMessages.event(e);
-                bareServer.broadcast(new Item(text, text.getBytes(StandardCharsets.UTF_8)));
-            }
-        } : batch -> {
-            batch.forEach(store::add);
-            broadcaster.publish(new CommittedBatch(batch, List.of()));
-        };
+        Consumer<List<StoredEvent>> publish = bare
+                ? batch -> {
+                    for (StoredEvent e : batch) {
+                        String text = EventMessages.event(e);
+                        bareServer.broadcast(new Item(text, text.getBytes(StandardCharsets.UTF_8)));
+                    }
+                }
+                : batch -> {
+                    batch.forEach(store::add);
+                    broadcaster.publish(new CommittedBatch(batch, List.of()));
+                };
         int counter = 0;
         for (int tick = 0; counter < total; tick++) {
             long wait = start + TimeUnit.MILLISECONDS.toNanos((long) tick * TICK_MS) - System.nanoTime();
@@ -186,16 +218,39 @@ public final class FanoutBenchmark {
         double window = (last - first) / 1e6;
         String notes = String.format("%,d of %,d", received, (long) (total - warmup) * subscribers)
                 + (failed > 0 ? ", " + failed + " connections failed" : "")
-                + (bare ? "" : String.format("; catch-ups %.0f, replayed %,.0f",
-                        registry.get("ws.catchups").tag("reason", "overflow").counter().count()
-                                + registry.get("ws.catchups").tag("reason", "gap").counter().count(),
-                        registry.get("ws.events.replayed").counter().count()));
+                + (bare
+                        ? ""
+                        : String.format(
+                                "; catch-ups %.0f, replayed %,.0f",
+                                registry.get("ws.catchups")
+                                                .tag("reason", "overflow")
+                                                .counter()
+                                                .count()
+                                        + registry.get("ws.catchups")
+                                                .tag("reason", "gap")
+                                                .counter()
+                                                .count(),
+                                registry.get("ws.events.replayed").counter().count()));
         // CPU per delivered message over the whole window (warm-up included): what contention does not change much
         double messages = (double) total * subscribers;
-        if (print) System.out.printf("%-9s %5d %8d %9.0f %10.0f %7.1f %7.1f %7.0f %5.0f%% %5.0f%% %5.0f%% %7.2f %7.2f %5.1f  %s%n",
-                server, subscribers, rate, offered, window > 0 ? measured / window : 0, ms(lags, 50), ms(lags, 99),
-                lags.getTotalCount() == 0 ? 0 : lags.getMaxValue() / 1000.0, cpu.server(), cpu.clients(), cpu.other(),
-                cpu.serverSeconds / messages * 1e6, cpu.clientSeconds / messages * 1e6, load, notes);
+        if (print)
+            System.out.printf(
+                    "%-9s %5d %8d %9.0f %10.0f %7.1f %7.1f %7.0f %5.0f%% %5.0f%% %5.0f%% %7.2f %7.2f %5.1f  %s%n",
+                    server,
+                    subscribers,
+                    rate,
+                    offered,
+                    window > 0 ? measured / window : 0,
+                    ms(lags, 50),
+                    ms(lags, 99),
+                    lags.getTotalCount() == 0 ? 0 : lags.getMaxValue() / 1000.0,
+                    cpu.server(),
+                    cpu.clients(),
+                    cpu.other(),
+                    cpu.serverSeconds / messages * 1e6,
+                    cpu.clientSeconds / messages * 1e6,
+                    load,
+                    notes);
         for (Client c : clients) c.close();
         endpoint.close();
         bareServer.close();
@@ -207,10 +262,27 @@ public final class FanoutBenchmark {
     }
 
     private static StoredEvent event(int counter, Instant created) {
-        JobEvent e = new JobEvent(JOB, counter, "1-" + counter, "", "runner_on_ok",
+        JobEvent e = new JobEvent(
+                JOB,
+                counter,
+                "1-" + counter,
+                "",
+                "runner_on_ok",
                 "{\"host\":\"host" + counter % 7 + "\",\"task\":\"task " + counter / 50 + "\"}",
-                "job 1 line " + counter + " \u001b[0;32mok\u001b[0m", counter, counter + 1, 0, "host" + counter % 7,
-                "site.yml", "all", "", "task " + counter / 50, false, false, created, false, created);
+                "job 1 line " + counter + " \u001b[0;32mok\u001b[0m",
+                counter,
+                counter + 1,
+                0,
+                "host" + counter % 7,
+                "site.yml",
+                "all",
+                "",
+                "task " + counter / 50,
+                false,
+                false,
+                created,
+                false,
+                created);
         return new StoredEvent(counter, e, created);
     }
 
@@ -226,28 +298,41 @@ public final class FanoutBenchmark {
         volatile long cpuTicksAtResult = -1;
 
         Client(String uri, int n, int total, int warmup, String subscribe) throws IOException {
-            process = new ProcessBuilder(javaBin(), "-Xmx256m", "-XX:+UseSerialGC", "-cp",
-                    System.getProperty("java.class.path"), FanoutClients.class.getName(), uri, Integer.toString(n),
-                    Integer.toString(total), Integer.toString(warmup), subscribe).redirectErrorStream(true).start();
-            Thread reader = new Thread(() -> {
-                try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
-                    String line;
-                    while ((line = out.readLine()) != null) {
-                        if (line.equals("READY")) {
-                            ready.offer(line);
-                        } else if (line.startsWith("RESULT ")) {
-                            cpuTicksAtResult = Cpu.ticks(process.pid());
-                            result.offer(line);
-                        } else {
-                            System.err.println("clients: " + line);
+            process = new ProcessBuilder(
+                            javaBin(),
+                            "-Xmx256m",
+                            "-XX:+UseSerialGC",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            FanoutClients.class.getName(),
+                            uri,
+                            Integer.toString(n),
+                            Integer.toString(total),
+                            Integer.toString(warmup),
+                            subscribe)
+                    .redirectErrorStream(true)
+                    .start();
+            Thread reader = new Thread(
+                    () -> {
+                        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
+                            String line;
+                            while ((line = out.readLine()) != null) {
+                                if (line.equals("READY")) {
+                                    ready.offer(line);
+                                } else if (line.startsWith("RESULT ")) {
+                                    cpuTicksAtResult = Cpu.ticks(process.pid());
+                                    result.offer(line);
+                                } else {
+                                    System.err.println("clients: " + line);
+                                }
+                            }
+                        } catch (IOException ignored) {
+                            // the process ended
                         }
-                    }
-                } catch (IOException ignored) {
-                    // the process ended
-                }
-                ready.offer("ended");
-                result.offer("RESULT");
-            }, "client-output");
+                        ready.offer("ended");
+                        result.offer("RESULT");
+                    },
+                    "client-output");
             reader.setDaemon(true);
             reader.start();
         }
@@ -296,7 +381,8 @@ public final class FanoutBenchmark {
         Cpu(List<Client> clients) {
             this.clients = clients;
             clientStart = new long[clients.size()];
-            for (int i = 0; i < clients.size(); i++) clientStart[i] = ticks(clients.get(i).process.pid());
+            for (int i = 0; i < clients.size(); i++)
+                clientStart[i] = ticks(clients.get(i).process.pid());
         }
 
         void stop() {
@@ -343,7 +429,8 @@ public final class FanoutBenchmark {
         /** Busy ticks of the whole machine (all but idle and iowait). */
         static long[] machine() {
             try {
-                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                String[] f =
+                        Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
                 long busy = 0;
                 for (int i = 1; i < f.length && i <= 8; i++) if (i != 4 && i != 5) busy += Long.parseLong(f[i]);
                 return new long[] {busy};
@@ -427,10 +514,11 @@ public final class FanoutBenchmark {
                 }
                 sending.incrementAndGet();
                 if (text) { // Jetty's API call, which encodes the text per session (what jobstream did before)
-                    apiSession.sendText(frame.text(),
-                            org.eclipse.jetty.websocket.api.Callback.from(this::sent, t -> {}));
+                    apiSession.sendText(
+                            frame.text(), org.eclipse.jetty.websocket.api.Callback.from(this::sent, t -> {}));
                 } else {
-                    session.sendFrame(new Frame(OpCode.TEXT, ByteBuffer.wrap(frame.utf8())), done, false); // as JettyFrameSender
+                    session.sendFrame(
+                            new Frame(OpCode.TEXT, ByteBuffer.wrap(frame.utf8())), done, false); // as JettyFrameSender
                 }
             }
         }

@@ -153,8 +153,13 @@ public final class FanoutClients {
         encoded.flip();
         byte[] bytes = new byte[encoded.remaining()];
         encoded.get(bytes);
-        System.out.printf("RESULT received=%d measured=%d first=%d last=%d failed=%d histogram=%s%n", received, measured,
-                firstMeasuredMicros == Long.MAX_VALUE ? 0 : firstMeasuredMicros, lastMicros, failed,
+        System.out.printf(
+                "RESULT received=%d measured=%d first=%d last=%d failed=%d histogram=%s%n",
+                received,
+                measured,
+                firstMeasuredMicros == Long.MAX_VALUE ? 0 : firstMeasuredMicros,
+                lastMicros,
+                failed,
                 Base64.getEncoder().encodeToString(bytes));
         System.out.flush();
         System.exit(0);
@@ -167,10 +172,13 @@ public final class FanoutClients {
         ThreadLocalRandom.current().nextBytes(key);
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         return ("GET " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
-                + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
-                + Base64.getEncoder().encodeToString(key) + "\r\nCookie: csrftoken=bench\r\n"
-                + (authorization == null || authorization.isEmpty() ? "" : "Authorization: " + authorization + "\r\n")
-                + "\r\n").getBytes(StandardCharsets.US_ASCII);
+                        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
+                        + Base64.getEncoder().encodeToString(key) + "\r\nCookie: csrftoken=bench\r\n"
+                        + (authorization == null || authorization.isEmpty()
+                                ? ""
+                                : "Authorization: " + authorization + "\r\n")
+                        + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     static long micros(Instant t) {
@@ -186,8 +194,9 @@ public final class FanoutClients {
         int dateKey = num(s, 0, 4) * 10000 + num(s, 5, 2) * 100 + num(s, 8, 2);
         if (dateKey != cachedDateKey) {
             cachedDateKey = dateKey;
-            cachedEpochDayMicros = TimeUnit.DAYS.toMicros(
-                    LocalDate.of(dateKey / 10000, dateKey / 100 % 100, dateKey % 100).toEpochDay());
+            cachedEpochDayMicros =
+                    TimeUnit.DAYS.toMicros(LocalDate.of(dateKey / 10000, dateKey / 100 % 100, dateKey % 100)
+                            .toEpochDay());
         }
         long secondOfDay = num(s, 11, 2) * 3600L + num(s, 14, 2) * 60L + num(s, 17, 2);
         return cachedEpochDayMicros + secondOfDay * 1_000_000L + num(s, 20, 6);

@@ -63,7 +63,8 @@ public final class IngestBenchmark {
         try {
             Database db = Database.fromUrl(url, 4);
             db.start();
-            System.out.printf("mix: %s, events: %d, emitters: %d, events per request: %d, avg event %d bytes%n",
+            System.out.printf(
+                    "mix: %s, events: %d, emitters: %d, events per request: %d, avg event %d bytes%n",
                     RECORDED == null ? "synthetic" : "recorded", events, emitters, perRequest, averageBytes());
             // Round 1 runs on a cold JVM (the JIT has not compiled the decoder and COPY path yet): read rounds 2 and 3.
             Cpu cpu = new Cpu(dir.resolve("pg"));
@@ -73,21 +74,43 @@ public final class IngestBenchmark {
                 double raw = rawCopy(db, events, 500_000L * round);
                 Cpu.Sample b = cpu.sample();
                 Ingest e2e = endToEnd(dir, url, events, emitters, perRequest, 1_000L * round, cpu);
-                System.out.printf("| round %d%s | raw binary COPY: %.0f rows/s | jobstream HTTP ingest -> committed: %.0f events/s"
-                        + " | %.0f%% of raw | CPU us/event raw: jvm %.1f pg %.1f | ingest: jvm %.1f pg %.1f | receiver busy %.0f%%,"
-                        + " mean batch %.0f | other %.0f%% of machine | load %.1f |%n", round, round == 1 ? " (cold)" : "",
-                        raw, e2e.rate, 100 * e2e.rate / raw, a.jvmMicrosTo(b, events), a.pgMicrosTo(b, events),
-                        e2e.jvmMicros, e2e.pgMicros, 100 * e2e.receiverBusy, e2e.meanBatch, 100 * e2e.otherShare,
+                System.out.printf(
+                        "| round %d%s | raw binary COPY: %.0f rows/s | jobstream HTTP ingest -> committed: %.0f events/s"
+                                + " | %.0f%% of raw | CPU us/event raw: jvm %.1f pg %.1f | ingest: jvm %.1f pg %.1f | receiver busy %.0f%%,"
+                                + " mean batch %.0f | other %.0f%% of machine | load %.1f |%n",
+                        round,
+                        round == 1 ? " (cold)" : "",
+                        raw,
+                        e2e.rate,
+                        100 * e2e.rate / raw,
+                        a.jvmMicrosTo(b, events),
+                        a.pgMicrosTo(b, events),
+                        e2e.jvmMicros,
+                        e2e.pgMicros,
+                        100 * e2e.receiverBusy,
+                        e2e.meanBatch,
+                        100 * e2e.otherShare,
                         Cpu.loadAverage());
-                json.append(json.length() == 0 ? "" : ",").append(String.format(Locale.ROOT,
-                        "{\"round\":%d,\"raw_rows_per_s\":%.0f,\"ingest_events_per_s\":%.0f,\"ratio\":%.3f,"
-                        + "\"jvm_us_per_event\":%.1f,\"pg_us_per_event\":%.1f,\"receiver_busy\":%.2f,"
-                        + "\"other_share\":%.2f,\"load\":%.1f}", round, raw, e2e.rate, e2e.rate / raw, e2e.jvmMicros,
-                        e2e.pgMicros, e2e.receiverBusy, e2e.otherShare, Cpu.loadAverage()));
+                json.append(json.length() == 0 ? "" : ",")
+                        .append(String.format(
+                                Locale.ROOT,
+                                "{\"round\":%d,\"raw_rows_per_s\":%.0f,\"ingest_events_per_s\":%.0f,\"ratio\":%.3f,"
+                                        + "\"jvm_us_per_event\":%.1f,\"pg_us_per_event\":%.1f,\"receiver_busy\":%.2f,"
+                                        + "\"other_share\":%.2f,\"load\":%.1f}",
+                                round,
+                                raw,
+                                e2e.rate,
+                                e2e.rate / raw,
+                                e2e.jvmMicros,
+                                e2e.pgMicros,
+                                e2e.receiverBusy,
+                                e2e.otherShare,
+                                Cpu.loadAverage()));
             }
             // one line for bench/all to pick up
-            System.out.println("RESULT {\"mix\":\"" + (RECORDED == null ? "synthetic" : "recorded") + "\",\"events\":" + events + ",\"emitters\":" + emitters + ",\"per_request\":"
-                    + perRequest + ",\"rounds\":[" + json + "]}");
+            System.out.println("RESULT {\"mix\":\"" + (RECORDED == null ? "synthetic" : "recorded") + "\",\"events\":"
+                    + events + ",\"emitters\":" + emitters + ",\"per_request\":" + perRequest + ",\"rounds\":[" + json
+                    + "]}");
             db.close();
         } finally {
             pg.close();
@@ -98,12 +121,14 @@ public final class IngestBenchmark {
         EventDecoder decoder = new EventDecoder(1 << 20, Clock.systemUTC());
         List<JobEvent> rows = new ArrayList<>(events);
         for (int i = 0; i < events; i++) {
-            Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody(event(firstJob + i / 10_000, i % 10_000 + 1)).get(0);
+            Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody(event(firstJob + i / 10_000, i % 10_000 + 1))
+                    .get(0);
             rows.add((JobEvent) ok.message());
         }
         RawCopy copy = new RawCopy(db.dataSource());
         long t0 = System.nanoTime();
-        for (int from = 0; from < rows.size(); from += 2_000) copy.copy(rows.subList(from, Math.min(from + 2_000, rows.size())));
+        for (int from = 0; from < rows.size(); from += 2_000)
+            copy.copy(rows.subList(from, Math.min(from + 2_000, rows.size())));
         return events / ((System.nanoTime() - t0) / 1e9);
     }
 
@@ -130,7 +155,8 @@ public final class IngestBenchmark {
     private static List<ObjectNode> recorded() {
         List<ObjectNode> events = new ArrayList<>();
         try (var in = IngestBenchmark.class.getResourceAsStream("/demo/ansible-runner-events.jsonl.gz");
-             var reader = new BufferedReader(new InputStreamReader(new GZIPInputStream(in), StandardCharsets.UTF_8))) {
+                var reader =
+                        new BufferedReader(new InputStreamReader(new GZIPInputStream(in), StandardCharsets.UTF_8))) {
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
                 events.add((ObjectNode) Json.MAPPER.readTree(line));
             }
@@ -141,10 +167,11 @@ public final class IngestBenchmark {
     }
 
     /** One timed ingest: rate, CPU per event over the timed window, and how busy the receiver thread was. */
-    record Ingest(double rate, double jvmMicros, double pgMicros, double otherShare, double receiverBusy, double meanBatch) {}
+    record Ingest(
+            double rate, double jvmMicros, double pgMicros, double otherShare, double receiverBusy, double meanBatch) {}
 
-    private static Ingest endToEnd(Path dir, String url, int events, int emitters, int perRequest, long firstJob, Cpu cpu)
-            throws Exception {
+    private static Ingest endToEnd(
+            Path dir, String url, int events, int emitters, int perRequest, long firstJob, Cpu cpu) throws Exception {
         List<String> bodies = new ArrayList<>();
         StringBuilder body = new StringBuilder();
         for (int i = 0; i < events; i++) {
@@ -156,7 +183,8 @@ public final class IngestBenchmark {
         }
         Map<String, String> settings = new HashMap<>(Map.of("database-url", url));
         // e.g. INGEST_NODE_SETTINGS="persist.max-batch=5000": node settings (their keys) to try
-        for (String kv : System.getenv().getOrDefault("INGEST_NODE_SETTINGS", "").trim().split("\\s+")) {
+        for (String kv :
+                System.getenv().getOrDefault("INGEST_NODE_SETTINGS", "").trim().split("\\s+")) {
             if (kv.contains("=")) settings.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
         }
         try (RunningServer server = RunningServer.start(dir.resolve("unused"), settings)) {
@@ -186,8 +214,13 @@ public final class IngestBenchmark {
             double busy = MetricsText.value(metrics, "persist_batch_duration_seconds_sum") - busy0;
             double batches = MetricsText.value(metrics, "persist_batch_size_count") - batches0;
             double messages = MetricsText.value(metrics, "persist_batch_size_sum") - messages0;
-            return new Ingest(events / (nanos / 1e9), a.jvmMicrosTo(b, events), a.pgMicrosTo(b, events),
-                    a.otherShareTo(b), busy / (nanos / 1e9), batches == 0 ? 0 : messages / batches);
+            return new Ingest(
+                    events / (nanos / 1e9),
+                    a.jvmMicrosTo(b, events),
+                    a.pgMicrosTo(b, events),
+                    a.otherShareTo(b),
+                    busy / (nanos / 1e9),
+                    batches == 0 ? 0 : messages / batches);
         }
     }
 
@@ -232,7 +265,9 @@ public final class IngestBenchmark {
 
         private long pgTicks() {
             try {
-                long postmaster = Long.parseLong(Files.readAllLines(pgData.resolve("postmaster.pid")).get(0).trim());
+                long postmaster = Long.parseLong(Files.readAllLines(pgData.resolve("postmaster.pid"))
+                        .get(0)
+                        .trim());
                 long sum = Math.max(0, ticks(postmaster));
                 try (var procs = Files.list(Path.of("/proc"))) {
                     for (Path p : (Iterable<Path>) procs::iterator) {
@@ -267,7 +302,8 @@ public final class IngestBenchmark {
 
         static long machineTicks() {
             try {
-                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                String[] f =
+                        Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
                 long busy = 0;
                 for (int i = 1; i < f.length && i <= 8; i++) if (i != 4 && i != 5) busy += Long.parseLong(f[i]);
                 return busy;
@@ -278,7 +314,8 @@ public final class IngestBenchmark {
 
         static double loadAverage() {
             try {
-                return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+                return Double.parseDouble(
+                        Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
             } catch (Exception e) {
                 return -1;
             }

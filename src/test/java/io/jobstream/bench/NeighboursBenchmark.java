@@ -55,7 +55,8 @@ public final class NeighboursBenchmark {
     private static final String WATCHER = "watcher";
     private static final String ABUSER = "abuser";
     private static final String PASSWORD = "neighbour-password-1";
-    private static final Pattern HEAP_LINE = Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} (\\S+)$");
+    private static final Pattern HEAP_LINE =
+            Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} (\\S+)$");
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
@@ -65,7 +66,8 @@ public final class NeighboursBenchmark {
         Map<String, String> settings = new TreeMap<>(Map.of("playbook-dir", playbooks.toString()));
         String extra = System.getenv("NEIGHBOURS_NODE_SETTINGS"); // "key=value,key=value": try a limit's effect
         if (extra != null && !extra.isBlank()) {
-            for (String kv : extra.split(",")) settings.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+            for (String kv : extra.split(","))
+                settings.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
         }
         try (NodeProcess node = NodeProcess.start("neighbours", dir.resolve("node"), settings, List.of(HEAP))) {
             long abuserId = createUser(node, ABUSER);
@@ -77,32 +79,41 @@ public final class NeighboursBenchmark {
             Result abused = phase(node, seconds, rate, abuser);
             rows.add(abused.row("abused (one user runs every abuse)"));
             System.out.println();
-            System.out.println("| phase | ws lag p50 | ws lag p99 | ws lag max | REST p50 | REST p99 | heap max | delivered | in order |");
+            System.out.println(
+                    "| phase | ws lag p50 | ws lag p99 | ws lag max | REST p50 | REST p99 | heap max | delivered | in order |");
             System.out.println("|---|---|---|---|---|---|---|---|---|");
             rows.forEach(System.out::println);
-            System.out.printf("%nratios abused/quiet: ws lag p99 %.2fx, REST p99 %.2fx (target <= 2x); heap max %.0f MB"
-                            + " of %s%n", abused.lagP99 / Math.max(0.001, quiet.lagP99), abused.restP99 / Math.max(0.001, quiet.restP99),
-                    abused.heapMaxMb, HEAP);
+            System.out.printf(
+                    "%nratios abused/quiet: ws lag p99 %.2fx, REST p99 %.2fx (target <= 2x); heap max %.0f MB"
+                            + " of %s%n",
+                    abused.lagP99 / Math.max(0.001, quiet.lagP99),
+                    abused.restP99 / Math.max(0.001, quiet.restP99),
+                    abused.heapMaxMb,
+                    HEAP);
             System.out.println();
             System.out.println("| abuse | requests | answers |");
             System.out.println("|---|---|---|");
-            abuser.outcomes.forEach((name, answers) -> System.out.printf("| %s | %d | %s |%n", name,
-                    answers.values().stream().mapToLong(LongAdder::sum).sum(), new TreeMap<>(answers)));
+            abuser.outcomes.forEach((name, answers) -> System.out.printf(
+                    "| %s | %d | %s |%n",
+                    name, answers.values().stream().mapToLong(LongAdder::sum).sum(), new TreeMap<>(answers)));
             System.out.println("node log: " + dir.resolve("node/node.log"));
         }
     }
 
     private static long createUser(NodeProcess node, String name) {
-        HttpResponse<String> r = Http.postJson(node.uri("/api/v2/users/"),
-                "{\"username\":\"" + name + "\",\"password\":\"" + PASSWORD + "\"}", TestUsers.ADMIN_AUTH);
-        if (r.statusCode() != 201) throw new IllegalStateException("creating " + name + ": " + r.statusCode() + " " + r.body());
+        HttpResponse<String> r = Http.postJson(
+                node.uri("/api/v2/users/"),
+                "{\"username\":\"" + name + "\",\"password\":\"" + PASSWORD + "\"}",
+                TestUsers.ADMIN_AUTH);
+        if (r.statusCode() != 201)
+            throw new IllegalStateException("creating " + name + ": " + r.statusCode() + " " + r.body());
         return Http.json(r.body()).path("id").asLong();
     }
 
     /** A fresh job of {@code user}'s, and the ingest token that feeds it: a token made without a job allocates one. */
     static JsonNode newJob(NodeProcess node, String user) {
-        HttpResponse<String> r = Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}",
-                TestUsers.basic(user, PASSWORD));
+        HttpResponse<String> r =
+                Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}", TestUsers.basic(user, PASSWORD));
         JsonNode token = r.statusCode() == 201 ? Http.json(r.body()) : null;
         if (token == null || !token.path("job").canConvertToLong()) {
             throw new IllegalStateException("a new job for " + user + ": " + r.statusCode() + " " + r.body());
@@ -154,7 +165,8 @@ public final class NeighboursBenchmark {
             long wait = start + TimeUnit.MILLISECONDS.toNanos((long) tick * tickMs) - System.nanoTime();
             if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // pacing the sender: the benchmark's load
             StringBuilder body = new StringBuilder();
-            for (int k = 0; k < perTick; k++) body.append(event(jobId, ++counter)).append('\n');
+            for (int k = 0; k < perTick; k++)
+                body.append(event(jobId, ++counter)).append('\n');
             posts.add(post(http, node.uri("/api/v2/job_events/ingest/"), bearer, body.toString(), failures));
         }
         CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
@@ -164,24 +176,41 @@ public final class NeighboursBenchmark {
         heap.join();
         if (abuser != null) abuser.stop();
         int elapsed = (int) Math.min(watcher.maxLagPerSecond.length, (System.nanoTime() - start) / 1_000_000_000L + 1);
-        System.out.printf("  %s: watcher's largest lag (ms) per second: %s%n", abuser == null ? "quiet" : "abused",
-                Arrays.toString(Arrays.copyOf(watcher.maxLagPerSecond, elapsed)));
+        System.out.printf(
+                "  %s: watcher's largest lag (ms) per second: %s%n",
+                abuser == null ? "quiet" : "abused", Arrays.toString(Arrays.copyOf(watcher.maxLagPerSecond, elapsed)));
         long[] lags = Arrays.stream(watcher.lagsMicros, 0, Math.min(watcher.measured.get(), watcher.lagsMicros.length))
-                .sorted().toArray();
-        long[] restSorted = Arrays.stream(restMicros, 0, Math.min(restCount.get(), restMicros.length)).sorted().toArray();
-        return new Result(pct(lags, 0.5), pct(lags, 0.99), lags.length == 0 ? 0 : lags[lags.length - 1] / 1000.0,
-                pct(restSorted, 0.5), pct(restSorted, 0.99), heapMax.get() / 1e6, watcher.received.get(), total,
-                watcher.outOfOrder.get(), failures.get());
+                .sorted()
+                .toArray();
+        long[] restSorted = Arrays.stream(restMicros, 0, Math.min(restCount.get(), restMicros.length))
+                .sorted()
+                .toArray();
+        return new Result(
+                pct(lags, 0.5),
+                pct(lags, 0.99),
+                lags.length == 0 ? 0 : lags[lags.length - 1] / 1000.0,
+                pct(restSorted, 0.5),
+                pct(restSorted, 0.99),
+                heapMax.get() / 1e6,
+                watcher.received.get(),
+                total,
+                watcher.outOfOrder.get(),
+                failures.get());
     }
 
     /** Posts one request, again after a 503 or 429 (as an emitter must); counts a request that never got its 200. */
-    private static CompletableFuture<?> post(HttpClient http, URI uri, String auth, String body, AtomicInteger failures) {
-        HttpRequest request = HttpRequest.newBuilder(uri).header("Authorization", auth)
-                .header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    private static CompletableFuture<?> post(
+            HttpClient http, URI uri, String auth, String body, AtomicInteger failures) {
+        HttpRequest request = HttpRequest.newBuilder(uri)
+                .header("Authorization", auth)
+                .header("Content-Type", "application/x-ndjson")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         return http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).thenCompose(r -> {
             if (r.statusCode() == 200) return CompletableFuture.completedFuture(null);
             if (r.statusCode() == 503 || r.statusCode() == 429) {
-                return CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS))
+                return CompletableFuture.runAsync(
+                                () -> {}, CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS))
                         .thenCompose(x -> post(http, uri, auth, body, failures));
             }
             failures.incrementAndGet();
@@ -190,7 +219,8 @@ public final class NeighboursBenchmark {
     }
 
     static String event(long job, int counter) {
-        return "{\"job_id\":" + job + ",\"counter\":" + counter + ",\"event\":\"runner_on_ok\",\"uuid\":\"n-" + job + "-"
+        return "{\"job_id\":" + job + ",\"counter\":" + counter + ",\"event\":\"runner_on_ok\",\"uuid\":\"n-" + job
+                + "-"
                 + counter + "\",\"created\":\"" + Timestamps.format(Instant.now()) + "\",\"stdout\":\"line " + counter
                 + " \\u001b[0;32mok: [web" + counter % 5 + "]\\u001b[0m\",\"start_line\":" + (counter - 1)
                 + ",\"end_line\":" + counter + ",\"event_data\":{\"host\":\"web" + counter % 5 + "\",\"task\":\"t"
@@ -199,8 +229,13 @@ public final class NeighboursBenchmark {
 
     private static long heapUsed(NodeProcess node) {
         try {
-            return Http.get(node.uri("/metrics")).body().lines().map(HEAP_LINE::matcher).filter(Matcher::matches)
-                    .mapToLong(m -> (long) Double.parseDouble(m.group(1))).sum();
+            return Http.get(node.uri("/metrics"))
+                    .body()
+                    .lines()
+                    .map(HEAP_LINE::matcher)
+                    .filter(Matcher::matches)
+                    .mapToLong(m -> (long) Double.parseDouble(m.group(1)))
+                    .sum();
         } catch (RuntimeException unreachable) {
             return 0;
         }
@@ -227,12 +262,31 @@ public final class NeighboursBenchmark {
         }
     }
 
-    private record Result(double lagP50, double lagP99, double lagMax, double restP50, double restP99, double heapMaxMb,
-                          int received, int total, int outOfOrder, int failedPosts) {
+    private record Result(
+            double lagP50,
+            double lagP99,
+            double lagMax,
+            double restP50,
+            double restP99,
+            double heapMaxMb,
+            int received,
+            int total,
+            int outOfOrder,
+            int failedPosts) {
         String row(String phase) {
-            return String.format("| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.0f MB | %d of %d%s | %s |",
-                    phase, lagP50, lagP99, lagMax, restP50, restP99, heapMaxMb, received, total,
-                    failedPosts == 0 ? "" : " (" + failedPosts + " posts refused)", outOfOrder == 0 ? "yes" : outOfOrder + " out of order");
+            return String.format(
+                    "| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.0f MB | %d of %d%s | %s |",
+                    phase,
+                    lagP50,
+                    lagP99,
+                    lagMax,
+                    restP50,
+                    restP99,
+                    heapMaxMb,
+                    received,
+                    total,
+                    failedPosts == 0 ? "" : " (" + failedPosts + " posts refused)",
+                    outOfOrder == 0 ? "yes" : outOfOrder + " out of order");
         }
     }
 
@@ -245,6 +299,7 @@ public final class NeighboursBenchmark {
         final CompletableFuture<Void> done = new CompletableFuture<>();
         /** The largest lag (ms) of the events that arrived in each second since the subscription: where a spike was. */
         final long[] maxLagPerSecond = new long[600];
+
         private final long startNanos = System.nanoTime();
         private final StringBuilder partial = new StringBuilder();
         private final int total;
@@ -259,9 +314,13 @@ public final class NeighboursBenchmark {
 
         static Watcher subscribe(HttpClient http, URI uri, long job, int total, int warmup) {
             Watcher w = new Watcher(total, warmup);
-            WebSocket ws = http.newWebSocketBuilder().header("Authorization", TestUsers.basic(WATCHER, PASSWORD))
-                    .header("Cookie", "csrftoken=bench").buildAsync(uri, w).join();
-            ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + job + "]}}", true).join();
+            WebSocket ws = http.newWebSocketBuilder()
+                    .header("Authorization", TestUsers.basic(WATCHER, PASSWORD))
+                    .header("Cookie", "csrftoken=bench")
+                    .buildAsync(uri, w)
+                    .join();
+            ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + job + "]}}", true)
+                    .join();
             return w;
         }
 
@@ -319,7 +378,8 @@ public final class NeighboursBenchmark {
         }
 
         private void count(String abuse, String outcome) {
-            outcomes.computeIfAbsent(abuse, k -> new ConcurrentHashMap<>()).computeIfAbsent(outcome, k -> new LongAdder())
+            outcomes.computeIfAbsent(abuse, k -> new ConcurrentHashMap<>())
+                    .computeIfAbsent(outcome, k -> new LongAdder())
                     .increment();
         }
 
@@ -347,38 +407,62 @@ public final class NeighboursBenchmark {
 
         void start(AtomicBoolean running) throws Exception {
             if (enabled("big")) bigJobAndStalledReaders();
-            if (enabled("launch")) loop("launch then cancel slow.yml", running, 20, () -> {
-                HttpResponse<String> r = Http.postJson(node.uri("/api/v2/jobs/"),
-                        "{\"playbook\":\"slow.yml\",\"extra_vars\":{\"steps\":60}}", auth);
-                if (r.statusCode() == 201) {
-                    long id = Http.json(r.body()).path("id").asLong();
-                    Http.postJson(node.uri("/api/v2/jobs/" + id + "/cancel/"), "{}", auth);
-                }
-                return String.valueOf(r.statusCode());
-            });
-            if (enabled("eof")) loop("EOF lines for ids 3..1002", running, 200, () -> {
-                StringBuilder body = new StringBuilder();
-                for (int id = 3; id <= 1002; id++) body.append("{\"event\":\"EOF\",\"job_id\":").append(id)
-                        .append(",\"final_counter\":1}\n");
-                return String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString(), auth).statusCode());
-            });
-            if (enabled("spread")) loop("events spread over ids (partitions)", running, 200, () -> {
-                StringBuilder body = new StringBuilder();
-                for (long id = 1_000_000; id < 2_000_000_000L; id += 1_000_000) body.append(event(id, 1)).append('\n');
-                return String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString(), auth).statusCode());
-            });
-            if (enabled("patch")) loop("no-op PATCH of oneself", running, 5, () -> String.valueOf(Http.send(Http.authorized(
-                    HttpRequest.newBuilder(node.uri("/api/v2/users/" + userId + "/")), auth)
-                    .header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString("{}"))
-                    .build()).statusCode()));
-            if (enabled("name")) loop("20,000,000-character job name", running, 500, () -> {
-                String name = "x".repeat(20_000_000);
-                return String.valueOf(Http.postJson(node.uri("/api/v2/jobs/"),
-                        "{\"playbook\":\"hello.yml\",\"name\":\"" + name + "\"}", auth).statusCode());
-            });
+            if (enabled("launch"))
+                loop("launch then cancel slow.yml", running, 20, () -> {
+                    HttpResponse<String> r = Http.postJson(
+                            node.uri("/api/v2/jobs/"),
+                            "{\"playbook\":\"slow.yml\",\"extra_vars\":{\"steps\":60}}",
+                            auth);
+                    if (r.statusCode() == 201) {
+                        long id = Http.json(r.body()).path("id").asLong();
+                        Http.postJson(node.uri("/api/v2/jobs/" + id + "/cancel/"), "{}", auth);
+                    }
+                    return String.valueOf(r.statusCode());
+                });
+            if (enabled("eof"))
+                loop("EOF lines for ids 3..1002", running, 200, () -> {
+                    StringBuilder body = new StringBuilder();
+                    for (int id = 3; id <= 1002; id++)
+                        body.append("{\"event\":\"EOF\",\"job_id\":").append(id).append(",\"final_counter\":1}\n");
+                    return String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString(), auth)
+                            .statusCode());
+                });
+            if (enabled("spread"))
+                loop("events spread over ids (partitions)", running, 200, () -> {
+                    StringBuilder body = new StringBuilder();
+                    for (long id = 1_000_000; id < 2_000_000_000L; id += 1_000_000)
+                        body.append(event(id, 1)).append('\n');
+                    return String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString(), auth)
+                            .statusCode());
+                });
+            if (enabled("patch"))
+                loop(
+                        "no-op PATCH of oneself",
+                        running,
+                        5,
+                        () -> String.valueOf(Http.send(Http.authorized(
+                                                HttpRequest.newBuilder(node.uri("/api/v2/users/" + userId + "/")), auth)
+                                        .header("Content-Type", "application/json")
+                                        .method("PATCH", HttpRequest.BodyPublishers.ofString("{}"))
+                                        .build())
+                                .statusCode()));
+            if (enabled("name"))
+                loop("20,000,000-character job name", running, 500, () -> {
+                    String name = "x".repeat(20_000_000);
+                    return String.valueOf(Http.postJson(
+                                    node.uri("/api/v2/jobs/"),
+                                    "{\"playbook\":\"hello.yml\",\"name\":\"" + name + "\"}",
+                                    auth)
+                            .statusCode());
+                });
             for (int t = 0; t < (enabled("password") ? 2 : 0); t++) {
-                loop("wrong password", running, 5, () -> String.valueOf(Http.get(node.uri("/api/v2/me/"),
-                        TestUsers.basic(ABUSER, "guess-" + System.nanoTime())).statusCode()));
+                loop(
+                        "wrong password",
+                        running,
+                        5,
+                        () -> String.valueOf(
+                                Http.get(node.uri("/api/v2/me/"), TestUsers.basic(ABUSER, "guess-" + System.nanoTime()))
+                                        .statusCode()));
             }
             for (int c = 0; c < (enabled("subscribe") ? 16 : 0); c++) subscribeFlood(running);
         }
@@ -390,15 +474,17 @@ public final class NeighboursBenchmark {
             String bearer = "Bearer " + job.get("token").asText();
             String big = "y".repeat(1_900_000);
             for (int c = 1; c <= 40; c++) {
-                String e = "{\"job_id\":" + jobId + ",\"counter\":" + c + ",\"event\":\"runner_on_ok\",\"uuid\":\"big-" + c
-                        + "\",\"stdout\":\"" + big + "\",\"start_line\":" + (c - 1) + ",\"end_line\":" + c + "}";
-                count("40 events of 1.9 MB", String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), e, bearer)
-                        .statusCode()));
+                String e = "{\"job_id\":" + jobId + ",\"counter\":" + c + ",\"event\":\"runner_on_ok\",\"uuid\":\"big-"
+                        + c + "\",\"stdout\":\"" + big + "\",\"start_line\":" + (c - 1) + ",\"end_line\":" + c + "}";
+                count(
+                        "40 events of 1.9 MB",
+                        String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), e, bearer)
+                                .statusCode()));
             }
             for (int i = 0; i < 20; i++) {
                 try {
-                    RawWebsocket ws = RawWebsocket.connect(node.websocketUri(), Map.of("Authorization", auth,
-                            "Cookie", "csrftoken=bench"), false);
+                    RawWebsocket ws = RawWebsocket.connect(
+                            node.websocketUri(), Map.of("Authorization", auth, "Cookie", "csrftoken=bench"), false);
                     ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + jobId + "]},\"resume\":{\""
                             + jobId + "\":0}}");
                     held.add(ws);
@@ -412,7 +498,8 @@ public final class NeighboursBenchmark {
                 s.setReceiveBufferSize(4096);
                 OutputStream out = s.getOutputStream();
                 out.write(("GET /api/v2/jobs/" + jobId + "/stdout/?format=ansi_download HTTP/1.1\r\nHost: x\r\n"
-                        + "Authorization: " + auth + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                                + "Authorization: " + auth + "\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 held.add(s);
                 count("stdout downloads never read", "sent");
@@ -426,8 +513,8 @@ public final class NeighboursBenchmark {
             String message = "{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + ids + "]}}";
             threads.add(daemon("abuse-subscribe", () -> {
                 while (running.get()) {
-                    try (RawWebsocket ws = RawWebsocket.connect(node.websocketUri(), Map.of("Authorization", auth,
-                            "Cookie", "csrftoken=bench"), true)) {
+                    try (RawWebsocket ws = RawWebsocket.connect(
+                            node.websocketUri(), Map.of("Authorization", auth, "Cookie", "csrftoken=bench"), true)) {
                         while (running.get() && !ws.closed.isDone()) {
                             ws.sendText(message);
                             count("subscribe messages naming 100 jobs", "sent");

@@ -1,10 +1,10 @@
 package io.jobstream.bench;
 
-import io.jobstream.testing.TestUsers;
 import io.jobstream.e2e.BigJobBrowserIT;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.HeadlessChromium;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,9 +38,10 @@ public final class UiBenchmark {
         int loads = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         int liveSeconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int[] rates = Arrays.stream((args.length > 2 ? args[2] : "1000,5000,10000,20000").split(","))
-                .mapToInt(Integer::parseInt).toArray();
+                .mapToInt(Integer::parseInt)
+                .toArray();
         try (RunningServer server = RunningServer.start(Files.createTempDirectory("jobstream-ui"), Map.of());
-             HeadlessChromium browser = HeadlessChromium.start()) {
+                HeadlessChromium browser = HeadlessChromium.start()) {
             WebDriver driver = browser.driver;
             browser.logIn(server.uri("/"));
             JavascriptExecutor js = (JavascriptExecutor) driver;
@@ -49,7 +50,8 @@ public final class UiBenchmark {
             for (int[] j : jobs) {
                 long t = System.nanoTime();
                 BigJobBrowserIT.ingestBigJob(server, j[0], j[1], 100);
-                System.out.printf("ingested job %d: %,d lines in %.1f s%n", j[0], j[1] * 100, (System.nanoTime() - t) / 1e9);
+                System.out.printf(
+                        "ingested job %d: %,d lines in %.1f s%n", j[0], j[1] * 100, (System.nanoTime() - t) / 1e9);
             }
 
             System.out.println("\n| lines | first contentful paint (ms) | first lines drawn (ms) | interactive (ms) |");
@@ -61,17 +63,20 @@ public final class UiBenchmark {
                 for (int i = 0; i <= loads; i++) { // load 0 warms the browser's caches and the server's JIT
                     driver.get("about:blank");
                     driver.get(server.uri("/jobs/" + j[0]).toString());
-                    browser.wait.until(d -> "true".equals(js.executeScript("return document.body.dataset.ready || ''")));
+                    browser.wait.until(
+                            d -> "true".equals(js.executeScript("return document.body.dataset.ready || ''")));
                     @SuppressWarnings("unchecked")
-                    List<Number> m = (List<Number>) js.executeScript(
-                            "const p = performance.getEntriesByName('first-contentful-paint')[0];"
-                                    + "const t = window.jobstream.timings; return [p ? p.startTime : -1, t.firstLines, t.interactive];");
+                    List<Number> m = (List<Number>)
+                            js.executeScript(
+                                    "const p = performance.getEntriesByName('first-contentful-paint')[0];"
+                                            + "const t = window.jobstream.timings; return [p ? p.startTime : -1, t.firstLines, t.interactive];");
                     if (i == 0) continue;
                     fcp.add(m.get(0).doubleValue());
                     first.add(m.get(1).doubleValue());
                     ready.add(m.get(2).doubleValue());
                 }
-                System.out.printf("| %,d | %.0f | %.0f | %.0f |%n", j[1] * 100, median(fcp), median(first), median(ready));
+                System.out.printf(
+                        "| %,d | %.0f | %.0f | %.0f |%n", j[1] * 100, median(fcp), median(first), median(ready));
             }
 
             driver.get(server.uri("/jobs/3").toString());
@@ -84,9 +89,14 @@ public final class UiBenchmark {
                             + "  const t0 = performance.now(); v.scrollToLine(Math.floor(rnd() * 1000000), 'center');"
                             + "  for (;;) { await new Promise(r => requestAnimationFrame(r)); if (v.placeholders === 0 && v.frame === null) break; }"
                             + "  out.push(performance.now() - t0); } done(out); })();");
-            List<Double> jumpMs = jumps.stream().map(Number::doubleValue).sorted().toList();
-            System.out.printf("%nJumps in the 1,000,000-line job (50, random): median %.0f ms, p90 %.0f ms, max %.0f ms; "
-                    + "line elements in the DOM: %s%n", median(jumpMs), jumpMs.get(44), jumpMs.get(49),
+            List<Double> jumpMs =
+                    jumps.stream().map(Number::doubleValue).sorted().toList();
+            System.out.printf(
+                    "%nJumps in the 1,000,000-line job (50, random): median %.0f ms, p90 %.0f ms, max %.0f ms; "
+                            + "line elements in the DOM: %s%n",
+                    median(jumpMs),
+                    jumpMs.get(44),
+                    jumpMs.get(49),
                     js.executeScript("return document.querySelectorAll('#output .line').length"));
 
             live(server, browser, js, rates, liveSeconds);
@@ -94,7 +104,8 @@ public final class UiBenchmark {
     }
 
     /** One job streamed at each rate in turn while the page follows it; frames counted with requestAnimationFrame. */
-    private static void live(RunningServer server, HeadlessChromium browser, JavascriptExecutor js, int[] rates, int seconds)
+    private static void live(
+            RunningServer server, HeadlessChromium browser, JavascriptExecutor js, int[] rates, int seconds)
             throws Exception {
         long job = 4;
         HttpClient http = HttpClient.newHttpClient();
@@ -102,15 +113,17 @@ public final class UiBenchmark {
         post(http, ingest, Events.event(job, 1));
         browser.driver.get(server.uri("/jobs/" + job).toString());
         browser.wait.until(d -> "true".equals(js.executeScript("return document.body.dataset.ready || ''")));
-        js.executeScript("window.frames_ = 0; const f = () => { window.frames_++; requestAnimationFrame(f); }; requestAnimationFrame(f);"
-                + "window.prof_ = {};"
-                + "const wrap = (o, name, key) => { const orig = o[name].bind(o); o[name] = (...a) => { const t = performance.now();"
-                + "  try { return orig(...a); } finally { window.prof_[key] = (window.prof_[key] || 0) + performance.now() - t; } }; };"
-                + "wrap(window.jobstream.viewer, 'draw', 'draw'); wrap(window.jobstream.sequencer, 'offer', 'offer');");
+        js.executeScript(
+                "window.frames_ = 0; const f = () => { window.frames_++; requestAnimationFrame(f); }; requestAnimationFrame(f);"
+                        + "window.prof_ = {};"
+                        + "const wrap = (o, name, key) => { const orig = o[name].bind(o); o[name] = (...a) => { const t = performance.now();"
+                        + "  try { return orig(...a); } finally { window.prof_[key] = (window.prof_[key] || 0) + performance.now() - t; } }; };"
+                        + "wrap(window.jobstream.viewer, 'draw', 'draw'); wrap(window.jobstream.sequencer, 'offer', 'offer');");
         Thread.sleep(2000); // a measurement: the idle page's frames are counted over two seconds
         System.out.println("idle frames/s: " + js.executeScript("return window.frames_ / 2"));
-        System.out.println("\n| offered events/s | page frames/s | events/s shown | page script ms per s (sequencing + drawing) "
-                + "| lag avg (s) | lag max (s) | backlog at end (events) |");
+        System.out.println(
+                "\n| offered events/s | page frames/s | events/s shown | page script ms per s (sequencing + drawing) "
+                        + "| lag avg (s) | lag max (s) | backlog at end (events) |");
         System.out.println("|---|---|---|---|---|---|---|");
         int counter = 1;
         for (int rate : rates) {
@@ -124,8 +137,13 @@ public final class UiBenchmark {
                 long wait = start + TimeUnit.MILLISECONDS.toNanos((long) tick * tickMs) - System.nanoTime();
                 if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // pacing the sender: the benchmark's load
                 StringBuilder body = new StringBuilder();
-                for (int k = 0; k < perTick; k++) body.append(Events.event(job, ++counter)).append('\n');
-                posts.add(http.sendAsync(HttpRequest.newBuilder(ingest).header("Authorization", TestUsers.ADMIN_AUTH).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                for (int k = 0; k < perTick; k++)
+                    body.append(Events.event(job, ++counter)).append('\n');
+                posts.add(http.sendAsync(
+                        HttpRequest.newBuilder(ingest)
+                                .header("Authorization", TestUsers.ADMIN_AUTH)
+                                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                                .build(),
                         HttpResponse.BodyHandlers.discarding()));
             }
             double elapsed = (System.nanoTime() - start) / 1e9;
@@ -134,24 +152,38 @@ public final class UiBenchmark {
             @SuppressWarnings("unchecked")
             List<Number> lag = (List<Number>) js.executeScript("return window.jobstream.gauge.window.stats()");
             @SuppressWarnings("unchecked")
-            List<Number> script = (List<Number>) js.executeScript(
-                    "const p = window.prof_; window.prof_ = {}; return [p.offer || 0, p.draw || 0];");
-            double scriptMsPerSecond = (script.get(0).doubleValue() + script.get(1).doubleValue()) / elapsed;
-            System.out.printf("| %,d | %.0f | %,.0f | %.0f | %.3f | %.3f | %,d |%n", rate, frames / elapsed,
-                    (shown - shown0) / elapsed, scriptMsPerSecond, lag.get(0).doubleValue() / 1000,
-                    lag.get(2).doubleValue() / 1000, counter - shown);
+            List<Number> script = (List<Number>)
+                    js.executeScript("const p = window.prof_; window.prof_ = {}; return [p.offer || 0, p.draw || 0];");
+            double scriptMsPerSecond =
+                    (script.get(0).doubleValue() + script.get(1).doubleValue()) / elapsed;
+            System.out.printf(
+                    "| %,d | %.0f | %,.0f | %.0f | %.3f | %.3f | %,d |%n",
+                    rate,
+                    frames / elapsed,
+                    (shown - shown0) / elapsed,
+                    scriptMsPerSecond,
+                    lag.get(0).doubleValue() / 1000,
+                    lag.get(2).doubleValue() / 1000,
+                    counter - shown);
             java.util.concurrent.CompletableFuture.allOf(posts.toArray(java.util.concurrent.CompletableFuture[]::new))
                     .get(2, TimeUnit.MINUTES);
             final int last = counter;
-            browser.wait.withTimeout(Duration.ofSeconds(60)).until(d ->
-                    ((Number) js.executeScript("return window.jobstream.sequencer.next - 1")).intValue() >= last);
+            browser.wait
+                    .withTimeout(Duration.ofSeconds(60))
+                    .until(d -> ((Number) js.executeScript("return window.jobstream.sequencer.next - 1")).intValue()
+                            >= last);
         }
     }
 
     private static void post(HttpClient http, URI uri, String body) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).header("Authorization", TestUsers.ADMIN_AUTH).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(uri)
+                        .header("Authorization", TestUsers.ADMIN_AUTH)
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) throw new IllegalStateException("ingest answered " + r.statusCode() + ": " + r.body());
+        if (r.statusCode() != 200)
+            throw new IllegalStateException("ingest answered " + r.statusCode() + ": " + r.body());
     }
 
     private static double median(List<Double> values) {

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
  * changes and summaries. Delivery to another node is asynchronous, so assertions wait (with a timeout).
  */
 public abstract class BroadcasterContract {
-    protected static final List<String> GROUPS = List.of("job_events-42", "job_events-43", "jobs-status_changed",
-            "jobs-summary");
+    protected static final List<String> GROUPS =
+            List.of("job_events-42", "job_events-43", "jobs-status_changed", "jobs-summary");
 
     /** The broadcaster under test (the receiver's). */
     protected abstract Broadcaster broadcaster();
@@ -67,7 +67,10 @@ public abstract class BroadcasterContract {
 
     private static String field(String groupAndFrame, String name) {
         try {
-            return Json.MAPPER.readTree(groupAndFrame.substring(groupAndFrame.indexOf(' ') + 1)).path(name).asText();
+            return Json.MAPPER
+                    .readTree(groupAndFrame.substring(groupAndFrame.indexOf(' ') + 1))
+                    .path(name)
+                    .asText();
         } catch (Exception e) {
             throw new AssertionError(groupAndFrame, e);
         }
@@ -75,28 +78,42 @@ public abstract class BroadcasterContract {
 
     @Test
     void every_node_gets_a_batchs_events_in_order_then_its_status_changes_then_its_summaries() {
-        broadcaster().publish(new CommittedBatch(
-                List.of(TestEvents.stored(1, 42, 1, "a"), TestEvents.stored(2, 42, 2, "b"), TestEvents.stored(3, 42, 3, "c")),
-                List.of(new JobChange(42, "successful", 3, true))));
+        broadcaster()
+                .publish(new CommittedBatch(
+                        List.of(
+                                TestEvents.stored(1, 42, 1, "a"),
+                                TestEvents.stored(2, 42, 2, "b"),
+                                TestEvents.stored(3, 42, 3, "c")),
+                        List.of(new JobChange(42, "successful", 3, true))));
         awaitEach(5);
         for (Frames m : members()) {
-            assertThat(m.groups()).containsExactly("job_events-42", "job_events-42", "job_events-42",
-                    "jobs-status_changed", "jobs-summary");
-            assertThat(m.frames.subList(0, 3)).extracting(f -> field(f, "counter")).containsExactly("1", "2", "3");
+            assertThat(m.groups())
+                    .containsExactly(
+                            "job_events-42", "job_events-42", "job_events-42", "jobs-status_changed", "jobs-summary");
+            assertThat(m.frames.subList(0, 3))
+                    .extracting(f -> field(f, "counter"))
+                    .containsExactly("1", "2", "3");
             assertThat(field(m.frames.get(3), "status")).isEqualTo("successful");
             assertThat(field(m.frames.get(4), "final_counter")).isEqualTo("3");
         }
-        assertThat(members().get(0).frames).as("every node sees the same").isEqualTo(members().get(members().size() - 1).frames);
+        assertThat(members().get(0).frames)
+                .as("every node sees the same")
+                .isEqualTo(members().get(members().size() - 1).frames);
     }
 
     @Test
     void a_jobs_events_reach_only_its_own_group() {
-        broadcaster().publish(new CommittedBatch(
-                List.of(TestEvents.stored(1, 42, 1, "a"), TestEvents.stored(2, 43, 1, "b"), TestEvents.stored(3, 42, 2, "c")),
-                List.of()));
+        broadcaster()
+                .publish(new CommittedBatch(
+                        List.of(
+                                TestEvents.stored(1, 42, 1, "a"),
+                                TestEvents.stored(2, 43, 1, "b"),
+                                TestEvents.stored(3, 42, 2, "c")),
+                        List.of()));
         awaitEach(3);
         for (Frames m : members()) {
-            assertThat(m.frames).extracting(f -> f.substring(0, f.indexOf(' ')) + " " + field(f, "id"))
+            assertThat(m.frames)
+                    .extracting(f -> f.substring(0, f.indexOf(' ')) + " " + field(f, "id"))
                     .containsExactly("job_events-42 1", "job_events-43 2", "job_events-42 3");
         }
     }
@@ -109,7 +126,8 @@ public abstract class BroadcasterContract {
         awaitEach(50);
         List<String> expected = new ArrayList<>();
         for (int c = 1; c <= 50; c++) expected.add(Integer.toString(c));
-        for (Frames m : members()) assertThat(m.frames).extracting(f -> field(f, "counter")).isEqualTo(expected);
+        for (Frames m : members())
+            assertThat(m.frames).extracting(f -> field(f, "counter")).isEqualTo(expected);
     }
 
     @Test
@@ -119,7 +137,8 @@ public abstract class BroadcasterContract {
         StoredEvent marker = TestEvents.stored(9, 42, 9, "marker");
         broadcaster().publish(new CommittedBatch(List.of(marker), List.of()));
         awaitEach(1);
-        for (Frames m : members()) assertThat(m.frames).extracting(f -> field(f, "id")).containsExactly("9");
+        for (Frames m : members())
+            assertThat(m.frames).extracting(f -> field(f, "id")).containsExactly("9");
     }
 
     @Test

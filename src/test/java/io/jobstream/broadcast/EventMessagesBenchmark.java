@@ -41,14 +41,26 @@ public class EventMessagesBenchmark {
         JobEvent e = stored.event();
         String created = Timestamps.format(e.created());
         ObjectNode m = Json.MAPPER.createObjectNode();
-        m.put("id", stored.id()).put("job", e.jobId()).put("created", created).put("modified", created)
-                .put("group_name", "job_events").put("url", "/api/v2/job_events/" + stored.id())
-                .put("stdout", e.stdout()).put("counter", e.counter()).put("uuid", e.uuid())
-                .put("parent_uuid", e.parentUuid()).put("start_line", e.startLine()).put("end_line", e.endLine())
+        m.put("id", stored.id())
+                .put("job", e.jobId())
+                .put("created", created)
+                .put("modified", created)
+                .put("group_name", "job_events")
+                .put("url", "/api/v2/job_events/" + stored.id())
+                .put("stdout", e.stdout())
+                .put("counter", e.counter())
+                .put("uuid", e.uuid())
+                .put("parent_uuid", e.parentUuid())
+                .put("start_line", e.startLine())
+                .put("end_line", e.endLine())
                 .put("event", e.event());
         m.set("event_data", Json.MAPPER.readTree(e.eventData()));
-        m.put("failed", e.failed()).put("changed", e.changed()).put("event_level", e.level()).put("play", e.play())
-                .put("role", e.role()).put("task", e.task());
+        m.put("failed", e.failed())
+                .put("changed", e.changed())
+                .put("event_level", e.level())
+                .put("play", e.play())
+                .put("role", e.role())
+                .put("task", e.task());
         return Json.MAPPER.writeValueAsString(m);
     }
 
@@ -61,9 +73,26 @@ public class EventMessagesBenchmark {
                 + "{\"module_args\":{\"data\":\"pong\"}},\"_ansible_no_log\":false,\"changed\":false},\"start\":"
                 + "\"2024-10-23T15:30:01.000001\",\"end\":\"2024-10-23T15:30:01.123456\",\"duration\":0.123455,"
                 + "\"event_loop\":null,\"uuid\":\"3b5f3a52-4d0e-4e43-8e0f-000000000010\"}";
-        JobEvent event = new JobEvent(42, 7, "3b5f3a52-4d0e-4e43-8e0f-000000000010",
-                "0242ac11-0002-1f2e-0000-00000000000c", "runner_on_ok", data, "\u001b[0;32mok: [web1]\u001b[0m", 9,
-                10, 0, "web1", "site.yml", "all", "", "ping", false, false, TestEvents.CREATED, false,
+        JobEvent event = new JobEvent(
+                42,
+                7,
+                "3b5f3a52-4d0e-4e43-8e0f-000000000010",
+                "0242ac11-0002-1f2e-0000-00000000000c",
+                "runner_on_ok",
+                data,
+                "\u001b[0;32mok: [web1]\u001b[0m",
+                9,
+                10,
+                0,
+                "web1",
+                "site.yml",
+                "all",
+                "",
+                "ping",
+                false,
+                false,
+                TestEvents.CREATED,
+                false,
                 TestEvents.CREATED);
         return new StoredEvent(981234, event, TestEvents.CREATED);
     }

@@ -19,9 +19,28 @@ class EventMessagesTest {
         JsonNode json = Json.MAPPER.readTree(text);
         List<String> names = new ArrayList<>();
         json.fieldNames().forEachRemaining(names::add);
-        assertThat(names).containsExactly("id", "job", "created", "modified", "group_name", "url", "stdout",
-                "counter", "uuid", "parent_uuid", "start_line", "end_line", "event", "event_data", "failed",
-                "changed", "event_level", "play", "role", "task");
+        assertThat(names)
+                .containsExactly(
+                        "id",
+                        "job",
+                        "created",
+                        "modified",
+                        "group_name",
+                        "url",
+                        "stdout",
+                        "counter",
+                        "uuid",
+                        "parent_uuid",
+                        "start_line",
+                        "end_line",
+                        "event",
+                        "event_data",
+                        "failed",
+                        "changed",
+                        "event_level",
+                        "play",
+                        "role",
+                        "task");
         assertThat(json.get("id").asLong()).isEqualTo(981234);
         assertThat(json.get("job").asLong()).isEqualTo(42);
         assertThat(json.get("created").asText()).isEqualTo("2024-10-23T15:30:01.123456+00:00");
@@ -76,8 +95,11 @@ class EventMessagesTest {
     @Test
     void a_small_event_after_a_huge_one_carries_nothing_over() throws Exception {
         String huge = "x".repeat(1_000_000);
-        assertThat(Json.MAPPER.readTree(EventMessages.event(TestEvents.stored(1, 42, 1, huge))).get("stdout")
-                .asText()).hasSize(1_000_000);
+        assertThat(Json.MAPPER
+                        .readTree(EventMessages.event(TestEvents.stored(1, 42, 1, huge)))
+                        .get("stdout")
+                        .asText())
+                .hasSize(1_000_000);
 
         JsonNode small = Json.MAPPER.readTree(EventMessages.event(TestEvents.stored(2, 42, 2, "ok")));
         assertThat(small.get("stdout").asText()).isEqualTo("ok");
@@ -97,7 +119,10 @@ class EventMessagesTest {
 
         JsonNode running = Json.MAPPER.readTree(EventMessages.statusChanged(42, "running", finished));
         assertThat(running.has("finished")).isFalse();
-        assertThat(Json.MAPPER.readTree(EventMessages.statusChanged(42, "failed", null)).has("finished")).isFalse();
+        assertThat(Json.MAPPER
+                        .readTree(EventMessages.statusChanged(42, "failed", null))
+                        .has("finished"))
+                .isFalse();
     }
 
     @Test

@@ -92,9 +92,21 @@ class HubTest {
         hub.join("jobs-summary", new Member());
         hub.join("whatever-9", new Member());
 
-        assertThat(registry.get("hub.subscriptions").tag("group", "job_events").gauge().value()).isEqualTo(2);
-        assertThat(registry.get("hub.subscriptions").tag("group", "jobs").gauge().value()).isEqualTo(1);
-        assertThat(registry.get("hub.subscriptions").tag("group", "other").gauge().value()).isEqualTo(1);
+        assertThat(registry.get("hub.subscriptions")
+                        .tag("group", "job_events")
+                        .gauge()
+                        .value())
+                .isEqualTo(2);
+        assertThat(registry.get("hub.subscriptions")
+                        .tag("group", "jobs")
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
+        assertThat(registry.get("hub.subscriptions")
+                        .tag("group", "other")
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
         assertThat(registry.get("hub.groups").gauge().value()).isEqualTo(4);
         assertThat(hub.subscriptions()).isEqualTo(4);
     }
@@ -111,10 +123,15 @@ class HubTest {
         hub.deliver("job_events-49", "{}");
 
         assertThat(ok.frames).hasSize(1);
-        assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage)
+        assertThat(logs.list)
+                .extracting(ILoggingEvent::getFormattedMessage)
                 .containsExactly("1 of 3 channels over capacity in group job_events-49");
         assertThat(logs.list.get(0).getLevel()).hasToString("INFO");
-        assertThat(registry.get("ws.over.capacity").tag("group", "job_events").counter().count()).isEqualTo(1);
+        assertThat(registry.get("ws.over.capacity")
+                        .tag("group", "job_events")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -157,6 +174,10 @@ class HubTest {
 
         assertThat(hub.subscribers("job_events-1")).isEqualTo(4);
         assertThat(hub.subscriptions()).isEqualTo(4);
-        assertThat(registry.get("hub.subscriptions").tag("group", "job_events").gauge().value()).isEqualTo(4);
+        assertThat(registry.get("hub.subscriptions")
+                        .tag("group", "job_events")
+                        .gauge()
+                        .value())
+                .isEqualTo(4);
     }
 }

@@ -1,7 +1,6 @@
 package io.jobstream.broadcast;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Instant;
 import java.util.List;
 
 /** The broadcaster contract for the single node: delivery is synchronous, to this node's hub only. */
@@ -20,5 +19,4 @@ class MemoryBroadcasterContractTest extends BroadcasterContract {
     protected List<Frames> members() {
         return List.of(member);
     }
-
 }

@@ -15,7 +15,8 @@ public final class MemoryEventSource implements EventSource {
     private volatile boolean failing;
 
     public synchronized void add(StoredEvent stored) {
-        jobs.computeIfAbsent(stored.event().jobId(), j -> new TreeMap<>()).putIfAbsent(stored.event().counter(), stored);
+        jobs.computeIfAbsent(stored.event().jobId(), j -> new TreeMap<>())
+                .putIfAbsent(stored.event().counter(), stored);
     }
 
     public void failing(boolean on) {

@@ -11,9 +11,27 @@ public final class TestEvents {
     private TestEvents() {}
 
     public static StoredEvent stored(long id, long jobId, int counter, String stdout) {
-        JobEvent event = new JobEvent(jobId, counter, "uuid-" + counter, "parent-" + counter, "runner_on_ok",
-                "{\"host\":\"web1\",\"res\":{\"ping\":\"pong\"}}", stdout, counter, counter + 1, 0, "web1",
-                "site.yml", "all", "", "ping", false, false, CREATED, false, CREATED.plusMillis(5));
+        JobEvent event = new JobEvent(
+                jobId,
+                counter,
+                "uuid-" + counter,
+                "parent-" + counter,
+                "runner_on_ok",
+                "{\"host\":\"web1\",\"res\":{\"ping\":\"pong\"}}",
+                stdout,
+                counter,
+                counter + 1,
+                0,
+                "web1",
+                "site.yml",
+                "all",
+                "",
+                "ping",
+                false,
+                false,
+                CREATED,
+                false,
+                CREATED.plusMillis(5));
         return new StoredEvent(id, event, CREATED.plusSeconds(1));
     }
 }

@@ -26,7 +26,9 @@ import picocli.CommandLine;
  * the user names (a token or password file) go where the user says.
  */
 class CliCredentialsIT {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
+
     private HttpServer other;
     private final List<String> authorizations = Collections.synchronizedList(new ArrayList<>());
     private final List<String> paths = Collections.synchronizedList(new ArrayList<>());
@@ -65,7 +67,12 @@ class CliCredentialsIT {
     void issue12_the_local_admin_token_goes_to_its_own_node_only() {
         try (RunningServer node = RunningServer.start(dir)) {
             assertThat(node.dataDir().resolve("cli-token")).exists();
-            assertThat(stats("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString())).isZero();
+            assertThat(stats(
+                            "--url",
+                            node.uri("/").toString(),
+                            "--data-dir",
+                            node.dataDir().toString()))
+                    .isZero();
 
             stats("--url", otherUrl(), "--data-dir", node.dataDir().toString());
             stats("--url", otherUrl(), "--data-dir", node.dataDir().toString(), "--json");
@@ -81,9 +88,17 @@ class CliCredentialsIT {
         Path tokenFile = Files.writeString(dir.resolve("token"), "file-secret\n");
         Path passwordFile = Files.writeString(dir.resolve("password"), "pw from file\n");
         stats("--url", otherUrl(), "--token-file", tokenFile.toString(), "--data-dir", dir.toString());
-        stats("--url", otherUrl(), "--user", "ops", "--password-file", passwordFile.toString(), "--data-dir",
+        stats(
+                "--url",
+                otherUrl(),
+                "--user",
+                "ops",
+                "--password-file",
+                passwordFile.toString(),
+                "--data-dir",
                 dir.toString());
-        String basic = "Basic " + Base64.getEncoder().encodeToString("ops:pw from file".getBytes(StandardCharsets.UTF_8));
+        String basic =
+                "Basic " + Base64.getEncoder().encodeToString("ops:pw from file".getBytes(StandardCharsets.UTF_8));
         assertThat(authorizations).contains("Bearer file-secret", basic).doesNotContain("null");
     }
 }

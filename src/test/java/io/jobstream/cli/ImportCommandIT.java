@@ -65,12 +65,15 @@ class ImportCommandIT {
                   debug: msg=still
             """;
 
-    @TempDir static Path runs;
+    @TempDir
+    static Path runs;
+
     static Path artifact;
     /** A run where a task failed on one host: the runner says "failed", rc 2. */
     static Path failedArtifact;
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     /** One real ansible-runner run for every test: its artifact directory, read-only input for the tests that copy it. */
     @BeforeAll
@@ -85,16 +88,22 @@ class ImportCommandIT {
         Files.createDirectories(privateData.resolve("project"));
         Files.createDirectories(privateData.resolve("inventory"));
         Files.writeString(privateData.resolve("project/playbook.yml"), playbook);
-        Files.writeString(privateData.resolve("inventory/hosts"),
+        Files.writeString(
+                privateData.resolve("inventory/hosts"),
                 "web1 ansible_connection=local ansible_python_interpreter=" + Binaries.ansiblePython() + "\n"
-                        + "web2 ansible_connection=local ansible_python_interpreter=" + Binaries.ansiblePython() + "\n");
+                        + "web2 ansible_connection=local ansible_python_interpreter=" + Binaries.ansiblePython()
+                        + "\n");
         Path log = runs.resolve(name + ".log");
-        ProcessBuilder pb = new ProcessBuilder(Binaries.ansibleRunner().toString(), "run", privateData.toString(),
-                "-p", "playbook.yml").redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(
+                        Binaries.ansibleRunner().toString(), "run", privateData.toString(), "-p", "playbook.yml")
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         pb.environment().put("ANSIBLE_LOCAL_TEMP", runs.resolve("ansible-tmp").toString());
         pb.environment().put("ANSIBLE_REMOTE_TEMP", runs.resolve("ansible-tmp").toString());
         Process p = pb.start();
-        assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("ansible-runner finished").isTrue();
+        assertThat(p.waitFor(180, TimeUnit.SECONDS))
+                .as("ansible-runner finished")
+                .isTrue();
         assertThat(p.exitValue()).as(Files.readString(log)).isEqualTo(exit);
         Path ident;
         try (Stream<Path> idents = Files.list(privateData.resolve("artifacts"))) {
@@ -114,21 +123,29 @@ class ImportCommandIT {
             assertThat(result.exit).as(result.out).isZero();
             assertThat(result.out).contains("runner status failed", "runner rc 2");
             long job = result.job();
-            Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() ->
-                    Http.getJson(node.uri("/api/v2/jobs/" + job + "/")).path("event_processing_finished").asBoolean());
+            Awaitility.await()
+                    .atMost(30, TimeUnit.SECONDS)
+                    .until(() -> Http.getJson(node.uri("/api/v2/jobs/" + job + "/"))
+                            .path("event_processing_finished")
+                            .asBoolean());
             JsonNode summary = Http.getJson(node.uri("/api/v2/jobs/" + job + "/"));
             assertThat(summary.path("status").asText()).isEqualTo("failed");
             assertThat(summary.path("failed").asBoolean()).isTrue();
-            assertThat(storedEvents(node, job)).extracting(e -> e.path("event").asText())
-                    .containsExactlyElementsOf(runnerEvents.stream().map(e -> e.path("event").asText()).toList())
+            assertThat(storedEvents(node, job))
+                    .extracting(e -> e.path("event").asText())
+                    .containsExactlyElementsOf(runnerEvents.stream()
+                            .map(e -> e.path("event").asText())
+                            .toList())
                     .contains("runner_on_failed", "playbook_on_stats");
-            assertThat(Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download")).body())
+            assertThat(Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download"))
+                            .body())
                     .isEqualTo(Files.readString(input.resolve("stdout")).replace("\r\n", "\n"));
         }
     }
 
     @Test
-    void a_real_runner_run_is_shown_as_the_runner_printed_it_and_importing_again_stores_nothing_twice() throws Exception {
+    void a_real_runner_run_is_shown_as_the_runner_printed_it_and_importing_again_stores_nothing_twice()
+            throws Exception {
         Path input = copy(artifact, dir.resolve("artifact"));
         List<JsonNode> runnerEvents = runnerEvents(input);
         byte[] runnerStdout = Files.readAllBytes(input.resolve("stdout"));
@@ -137,33 +154,45 @@ class ImportCommandIT {
             assertThat(first.exit).as(first.out).isZero();
             long job = first.job();
             assertThat(first.out).contains(runnerEvents.size() + " new, 0 already stored");
-            Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() ->
-                    Http.getJson(node.uri("/api/v2/jobs/" + job + "/")).path("event_processing_finished").asBoolean());
+            Awaitility.await()
+                    .atMost(30, TimeUnit.SECONDS)
+                    .until(() -> Http.getJson(node.uri("/api/v2/jobs/" + job + "/"))
+                            .path("event_processing_finished")
+                            .asBoolean());
 
             List<JsonNode> stored = storedEvents(node, job);
             assertThat(stored).hasSameSizeAs(runnerEvents);
             for (int i = 0; i < stored.size(); i++) {
                 JsonNode s = stored.get(i);
                 JsonNode r = runnerEvents.get(i);
-                assertThat(s.path("counter").asInt()).isEqualTo(r.path("counter").asInt()).isEqualTo(i + 1);
+                assertThat(s.path("counter").asInt())
+                        .isEqualTo(r.path("counter").asInt())
+                        .isEqualTo(i + 1);
                 assertThat(s.path("event").asText()).isEqualTo(r.path("event").asText());
                 assertThat(s.path("uuid").asText()).isEqualTo(r.path("uuid").asText());
-                assertThat(s.path("parent_uuid").asText()).isEqualTo(r.path("parent_uuid").asText());
+                assertThat(s.path("parent_uuid").asText())
+                        .isEqualTo(r.path("parent_uuid").asText());
                 assertThat(s.path("stdout").asText()).isEqualTo(r.path("stdout").asText());
-                assertThat(s.path("start_line").asInt()).isEqualTo(r.path("start_line").asInt());
-                assertThat(s.path("end_line").asInt()).isEqualTo(r.path("end_line").asInt());
+                assertThat(s.path("start_line").asInt())
+                        .isEqualTo(r.path("start_line").asInt());
+                assertThat(s.path("end_line").asInt())
+                        .isEqualTo(r.path("end_line").asInt());
             }
             // the stored text, byte for byte: each event's stdout and its newline make the runner's own file
             StringBuilder joined = new StringBuilder();
             for (JsonNode s : stored) {
-                if (!s.path("stdout").asText().isEmpty()) joined.append(s.path("stdout").asText()).append('\n');
+                if (!s.path("stdout").asText().isEmpty())
+                    joined.append(s.path("stdout").asText()).append('\n');
             }
             assertThat(joined.toString().getBytes(StandardCharsets.UTF_8)).isEqualTo(runnerStdout);
             // what /stdout/ serves is that text with AWX's one rewrite (reference §2.12): the pty's \r\n become \n
-            byte[] served = Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download")).body()
+            byte[] served = Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download"))
+                    .body()
                     .getBytes(StandardCharsets.UTF_8);
-            assertThat(served).isEqualTo(new String(runnerStdout, StandardCharsets.UTF_8).replace("\r\n", "\n")
-                    .getBytes(StandardCharsets.UTF_8));
+            assertThat(served)
+                    .isEqualTo(new String(runnerStdout, StandardCharsets.UTF_8)
+                            .replace("\r\n", "\n")
+                            .getBytes(StandardCharsets.UTF_8));
             JsonNode summary = Http.getJson(node.uri("/api/v2/jobs/" + job + "/"));
             assertThat(summary.path("status").asText()).isEqualTo("successful");
 
@@ -177,13 +206,16 @@ class ImportCommandIT {
             assertThat(named.exit).as(named.out).isZero();
             assertThat(named.out).contains("0 new, " + runnerEvents.size() + " already stored");
             assertThat(storedEvents(node, job)).hasSameSizeAs(runnerEvents);
-            assertThat(Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download")).body()
-                    .getBytes(StandardCharsets.UTF_8)).isEqualTo(served);
+            assertThat(Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download"))
+                            .body()
+                            .getBytes(StandardCharsets.UTF_8))
+                    .isEqualTo(served);
         }
     }
 
     @Test
-    void an_import_the_node_stops_halfway_says_so_and_the_same_command_finishes_it_without_duplicates() throws Exception {
+    void an_import_the_node_stops_halfway_says_so_and_the_same_command_finishes_it_without_duplicates()
+            throws Exception {
         Path input = copy(artifact, dir.resolve("artifact"));
         int events = runnerEvents(input).size();
         byte[] runnerStdout = Files.readAllBytes(input.resolve("stdout"));
@@ -193,8 +225,12 @@ class ImportCommandIT {
             Result stopped = importDir(node, input);
             assertThat(stopped.exit).as(stopped.out).isEqualTo(1);
             job = stopped.job();
-            assertThat(stopped.out).contains("import into job " + job + " stopped", "the node rejected line",
-                    "over the limit", "run the same command with --job " + job);
+            assertThat(stopped.out)
+                    .contains(
+                            "import into job " + job + " stopped",
+                            "the node rejected line",
+                            "over the limit",
+                            "run the same command with --job " + job);
             assertThat(storedEvents(node, job)).isNotEmpty().hasSizeLessThan(events);
         }
         try (RunningServer node = RunningServer.start(dir.resolve("data"))) {
@@ -203,9 +239,13 @@ class ImportCommandIT {
             assertThat(finished.exit).as(finished.out).isZero();
             assertThat(finished.job()).isEqualTo(job);
             assertThat(finished.out).contains((events - before) + " new, " + before + " already stored");
-            Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() ->
-                    Http.getJson(node.uri("/api/v2/jobs/" + job + "/")).path("event_processing_finished").asBoolean());
-            assertThat(Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download")).body())
+            Awaitility.await()
+                    .atMost(30, TimeUnit.SECONDS)
+                    .until(() -> Http.getJson(node.uri("/api/v2/jobs/" + job + "/"))
+                            .path("event_processing_finished")
+                            .asBoolean());
+            assertThat(Http.get(node.uri("/api/v2/jobs/" + job + "/stdout/?format=ansi_download"))
+                            .body())
                     .isEqualTo(new String(runnerStdout, StandardCharsets.UTF_8).replace("\r\n", "\n"));
         }
     }
@@ -215,7 +255,9 @@ class ImportCommandIT {
         try (RunningServer node = RunningServer.start(dir.resolve("data"))) {
             StringBuilder other = new StringBuilder();
             for (int c = 1; c <= 3; c++) other.append(Events.event(7, c)).append('\n');
-            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), other.toString()).statusCode()).isEqualTo(200);
+            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), other.toString())
+                            .statusCode())
+                    .isEqualTo(200);
             Path input = copy(artifact, dir.resolve("artifact"));
             Result refused = importDir(node, input, "--job", "7");
             assertThat(refused.exit).isEqualTo(1);
@@ -226,11 +268,15 @@ class ImportCommandIT {
             Path broken = copy(artifact, dir.resolve("broken"));
             int next = runnerEvents(broken).size() + 1;
             Files.createSymbolicLink(broken.resolve("job_events/" + next + "-0a0b0c0d.json"), Path.of("/etc/passwd"));
-            int jobsBefore = Http.getJson(node.uri("/api/v2/jobs/")).path("count").asInt();
+            int jobsBefore =
+                    Http.getJson(node.uri("/api/v2/jobs/")).path("count").asInt();
             Result linked = importDir(node, broken);
             assertThat(linked.exit).isEqualTo(1);
-            assertThat(linked.out).contains("is a symbolic link", "nothing imported").doesNotContain("root:");
-            assertThat(Http.getJson(node.uri("/api/v2/jobs/")).path("count").asInt()).isEqualTo(jobsBefore);
+            assertThat(linked.out)
+                    .contains("is a symbolic link", "nothing imported")
+                    .doesNotContain("root:");
+            assertThat(Http.getJson(node.uri("/api/v2/jobs/")).path("count").asInt())
+                    .isEqualTo(jobsBefore);
             assertThat(broken.resolve(ImportMarker.NAME)).doesNotExist();
         }
     }
@@ -244,11 +290,18 @@ class ImportCommandIT {
     }
 
     private static Result importDir(RunningServer node, Path input, String... more) {
-        List<String> args = new ArrayList<>(List.of("import", input.toString(), "--url", node.uri("/").toString(),
-                "--data-dir", node.dataDir().toString()));
+        List<String> args = new ArrayList<>(List.of(
+                "import",
+                input.toString(),
+                "--url",
+                node.uri("/").toString(),
+                "--data-dir",
+                node.dataDir().toString()));
         args.addAll(List.of(more));
         StringWriter printed = new StringWriter();
-        int exit = Main.commandLine().setOut(new PrintWriter(printed)).setErr(new PrintWriter(printed))
+        int exit = Main.commandLine()
+                .setOut(new PrintWriter(printed))
+                .setErr(new PrintWriter(printed))
                 .execute(args.toArray(String[]::new));
         return new Result(exit, printed.toString());
     }
@@ -256,7 +309,8 @@ class ImportCommandIT {
     private static List<JsonNode> storedEvents(RunningServer node, long job) {
         List<JsonNode> all = new ArrayList<>();
         Http.getJson(node.uri("/api/v2/jobs/" + job + "/job_events/?order_by=counter&no_truncate=1&page_size=200"))
-                .path("results").forEach(all::add);
+                .path("results")
+                .forEach(all::add);
         return all;
     }
 
@@ -265,7 +319,8 @@ class ImportCommandIT {
         try (Stream<Path> files = Files.list(artifactDir.resolve("job_events"))) {
             for (Path f : files.toList()) events.add(Json.MAPPER.readTree(f.toFile()));
         }
-        events.sort((a, b) -> Integer.compare(a.path("counter").asInt(), b.path("counter").asInt()));
+        events.sort((a, b) ->
+                Integer.compare(a.path("counter").asInt(), b.path("counter").asInt()));
         return events;
     }
 

@@ -32,11 +32,23 @@ class StatsCommandIT {
     void stats_of_one_node_show_its_receiver_queue_and_ingest_counts() {
         try (RunningServer node = RunningServer.start(dir)) {
             assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(3, 1) + "\n" + Events.event(3, 2))
-                    .statusCode()).isEqualTo(200);
-            String text = run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString());
-            assertThat(text).contains("(embedded)").contains("receiver  running: stored 2, duplicates 0")
+                            .statusCode())
+                    .isEqualTo(200);
+            String text = run(
+                    "--url",
+                    node.uri("/").toString(),
+                    "--data-dir",
+                    node.dataDir().toString());
+            assertThat(text)
+                    .contains("(embedded)")
+                    .contains("receiver  running: stored 2, duplicates 0")
                     .contains("requests {200=1}");
-            String json = run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString(), "--json");
+            String json = run(
+                    "--url",
+                    node.uri("/").toString(),
+                    "--data-dir",
+                    node.dataDir().toString(),
+                    "--json");
             assertThat(Http.json(json).path("receiver").path("stored").asInt()).isEqualTo(2);
         }
     }
@@ -49,11 +61,17 @@ class StatsCommandIT {
             ws.send("{\"xrftoken\": \"st\", \"groups\": {\"job_events\": [3]}}");
             ws.next(); // groups_current
             assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(3, 1) + "\n" + Events.event(3, 2))
-                    .statusCode()).isEqualTo(200);
+                            .statusCode())
+                    .isEqualTo(200);
             assertThat(ws.next().path("counter").asInt()).isEqualTo(1);
             assertThat(ws.next().path("counter").asInt()).isEqualTo(2);
 
-            JsonNode stats = Http.json(run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString(), "--json"));
+            JsonNode stats = Http.json(run(
+                    "--url",
+                    node.uri("/").toString(),
+                    "--data-dir",
+                    node.dataDir().toString(),
+                    "--json"));
 
             JsonNode subscriber = stats.path("websocket").path("most_queued").path(0);
             assertThat(stats.path("websocket").path("connections").asInt()).isEqualTo(1);
@@ -63,8 +81,15 @@ class StatsCommandIT {
             assertThat(lag.path("created_received").path("events").asInt()).isEqualTo(2);
             assertThat(lag.path("received_committed").path("events").asInt()).isEqualTo(2);
             assertThat(lag.path("created_written").path("events").asInt()).isEqualTo(2);
-            assertThat(lag.path("created_written").path("p99_ms_at_most").isNumber()).isTrue();
-            assertThat(run("--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString())).contains("lag, last minute").contains("created_written");
+            assertThat(lag.path("created_written").path("p99_ms_at_most").isNumber())
+                    .isTrue();
+            assertThat(run(
+                            "--url",
+                            node.uri("/").toString(),
+                            "--data-dir",
+                            node.dataDir().toString()))
+                    .contains("lag, last minute")
+                    .contains("created_written");
             ws.abort();
         }
     }
@@ -72,7 +97,9 @@ class StatsCommandIT {
     @Test
     void an_unreachable_node_is_an_error_with_exit_code_1() {
         java.io.StringWriter err = new java.io.StringWriter();
-        assertThat(Main.commandLine().setErr(new java.io.PrintWriter(err)).execute("stats", "--url", "http://127.0.0.1:1/"))
+        assertThat(Main.commandLine()
+                        .setErr(new java.io.PrintWriter(err))
+                        .execute("stats", "--url", "http://127.0.0.1:1/"))
                 .isEqualTo(1);
         assertThat(err.toString()).contains("jobstream stats: cannot connect to the node");
     }

@@ -22,8 +22,14 @@ class AuthConfigTest {
         assertThat(d.sessionTimeout()).isEqualTo(Duration.ofHours(8));
         assertThat(d.basicCache()).isEqualTo(Duration.ofMinutes(5));
         assertThat(d.adminsOnlyLaunch()).isFalse();
-        assertThat(ConfigLoader.load(Map.of(), Map.of("jobs.launch-by", "admins")).auth().adminsOnlyLaunch()).isTrue();
-        assertThat(ConfigLoader.load(Map.of(), Map.of("auth.basic-cache", "0s")).auth().basicCache()).isZero();
+        assertThat(ConfigLoader.load(Map.of(), Map.of("jobs.launch-by", "admins"))
+                        .auth()
+                        .adminsOnlyLaunch())
+                .isTrue();
+        assertThat(ConfigLoader.load(Map.of(), Map.of("auth.basic-cache", "0s"))
+                        .auth()
+                        .basicCache())
+                .isZero();
         assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Map.of("jobs.launch-by", "everyone")))
                 .hasMessageContaining("jobs.launch-by must be 'users' or 'admins'");
         assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Map.of("auth.session-timeout", "5s")))

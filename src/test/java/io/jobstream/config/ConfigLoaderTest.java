@@ -23,7 +23,8 @@ class ConfigLoaderTest {
 
     @Test
     void flags_win_over_environment_which_wins_over_defaults() {
-        Config c = ConfigLoader.load(Map.of("JOBSTREAM_PORT", "9000", "JOBSTREAM_QUEUE_CAPACITY", "50"),
+        Config c = ConfigLoader.load(
+                Map.of("JOBSTREAM_PORT", "9000", "JOBSTREAM_QUEUE_CAPACITY", "50"),
                 Map.of("port", "9100", "ingest.max-event-size", "512KiB", "demo", "true"));
         assertThat(c.http().port()).isEqualTo(9100);
         assertThat(c.queue().capacity()).isEqualTo(50);
@@ -33,30 +34,55 @@ class ConfigLoaderTest {
 
     @Test
     void every_bad_value_is_reported_at_once_with_its_key_and_value() {
-        assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Map.of("port", "http", "queue.capacity", "0",
-                "ingest.commit-timeout", "soon", "database-url", "mysql://x")))
-                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
-                        "port must be a number, was 'http' (flag --port, env JOBSTREAM_PORT)",
-                        "queue.capacity must be from 1 to 10000000, was '0' (flag --queue-capacity, env JOBSTREAM_QUEUE_CAPACITY)",
-                        "ingest.commit-timeout must be a duration such as 500ms, 30s, 5m or 1h, was 'soon'"
-                                + " (flag --ingest-commit-timeout, env JOBSTREAM_INGEST_COMMIT_TIMEOUT)",
-                        "database-url must start with postgresql://, was mysql://x"));
+        assertThatThrownBy(() -> ConfigLoader.load(
+                        Map.of(),
+                        Map.of(
+                                "port",
+                                "http",
+                                "queue.capacity",
+                                "0",
+                                "ingest.commit-timeout",
+                                "soon",
+                                "database-url",
+                                "mysql://x")))
+                .isInstanceOfSatisfying(
+                        ConfigException.class,
+                        e -> assertThat(e.problems())
+                                .containsExactlyInAnyOrder(
+                                        "port must be a number, was 'http' (flag --port, env JOBSTREAM_PORT)",
+                                        "queue.capacity must be from 1 to 10000000, was '0' (flag --queue-capacity, env JOBSTREAM_QUEUE_CAPACITY)",
+                                        "ingest.commit-timeout must be a duration such as 500ms, 30s, 5m or 1h, was 'soon'"
+                                                + " (flag --ingest-commit-timeout, env JOBSTREAM_INGEST_COMMIT_TIMEOUT)",
+                                        "database-url must start with postgresql://, was mysql://x"));
     }
 
     @Test
     void a_bad_url_is_reported_without_its_password() {
-        assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Map.of("database-url", "postgress://app:s3cr%40t@db:5432/x",
-                "redis-url", "redis://:hunter2@cache:6379/0/extra")))
+        assertThatThrownBy(() -> ConfigLoader.load(
+                        Map.of(),
+                        Map.of(
+                                "database-url",
+                                "postgress://app:s3cr%40t@db:5432/x",
+                                "redis-url",
+                                "redis://:hunter2@cache:6379/0/extra")))
                 .isInstanceOfSatisfying(ConfigException.class, e -> {
                     assertThat(e.getMessage()).doesNotContain("s3cr").doesNotContain("hunter2");
-                    assertThat(e.problems()).contains("database-url must start with postgresql://, was postgress://app:***@db:5432/x");
+                    assertThat(e.problems())
+                            .contains("database-url must start with postgresql://, was postgress://app:***@db:5432/x");
                 });
     }
 
     @Test
     void the_limits_load_from_their_settings() {
-        Config c = ConfigLoader.load(Map.of("JOBSTREAM_INGEST_MAX_RATE", "500"), Map.of("ws.max-message-size", "16KiB",
-                "ws.max-connections-per-user", "0", "ingest.max-json-depth", "64"));
+        Config c = ConfigLoader.load(
+                Map.of("JOBSTREAM_INGEST_MAX_RATE", "500"),
+                Map.of(
+                        "ws.max-message-size",
+                        "16KiB",
+                        "ws.max-connections-per-user",
+                        "0",
+                        "ingest.max-json-depth",
+                        "64"));
         assertThat(c.ingest().maxRate()).isEqualTo(500);
         assertThat(c.ingest().maxJsonDepth()).isEqualTo(64);
         assertThat(c.ws().limits().maxMessageBytes()).isEqualTo(16 * 1024);

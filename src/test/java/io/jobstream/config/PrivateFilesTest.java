@@ -70,7 +70,8 @@ class PrivateFilesTest {
         Files.setPosixFilePermissions(stdout, PosixFilePermissions.fromString("rw-r--r--"));
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-        assertThat(PrivateFiles.tighten(dir.resolve("data"))).as("jobs, jobs/3, stdout, run.sh (the data dir itself is closed first)")
+        assertThat(PrivateFiles.tighten(dir.resolve("data")))
+                .as("jobs, jobs/3, stdout, run.sh (the data dir itself is closed first)")
                 .isEqualTo(4);
         assertThat(mode(dir.resolve("data"))).isEqualTo("rwx------");
         assertThat(mode(dir.resolve("data/jobs"))).isEqualTo("rwx------");
@@ -78,15 +79,19 @@ class PrivateFilesTest {
         assertThat(mode(stdout)).isEqualTo("rw-------");
         assertThat(mode(script)).as("the owner keeps what it had").isEqualTo("rwx------");
         assertThat(mode(outside)).as("a symlink's target outside").isEqualTo("rw-r--r--");
-        assertThat(PrivateFiles.tighten(dir.resolve("data"))).as("nothing left to do").isZero();
+        assertThat(PrivateFiles.tighten(dir.resolve("data")))
+                .as("nothing left to do")
+                .isZero();
     }
 
     @Test
     void a_data_dir_or_binaries_dir_owned_by_another_user_is_refused() throws IOException {
         Path data = Files.createDirectory(dir.resolve("data"));
-        UserPrincipal nobody = data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+        UserPrincipal nobody =
+                data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
         Files.setOwner(data, nobody); // the tests run as root (CI), as a node may
-        assertThatThrownBy(() -> PrivateFiles.tighten(data)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> PrivateFiles.tighten(data))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("belongs to uid 65534");
         Path binaries = Files.createDirectory(dir.resolve("binaries"));
         Files.setOwner(binaries, nobody);

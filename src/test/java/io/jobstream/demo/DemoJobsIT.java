@@ -1,6 +1,5 @@
 package io.jobstream.demo;
 
-import io.jobstream.time.Sleeper;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
 import io.jobstream.event.Json;
 import io.jobstream.job.JobRegistry;
+import io.jobstream.time.Sleeper;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Clock;
@@ -40,17 +40,18 @@ class DemoJobsIT {
     @BeforeEach
     void startIngest() {
         ingest = Javalin.create(cfg -> cfg.routes.post("/api/v2/job_events/ingest/", ctx -> {
-            if (posts.incrementAndGet() == 1) {
-                ctx.status(503).result("{\"detail\":\"busy\"}");
-                return;
-            }
-            contentTypes.add(ctx.contentType());
-            authorizations.add(String.valueOf(ctx.header("Authorization")));
-            for (String line : ctx.body().split("\n")) {
-                if (!line.isBlank()) received.add(Json.MAPPER.readTree(line));
-            }
-            ctx.status(202).result("{\"accepted\":1}");
-        })).start("127.0.0.1", 0);
+                    if (posts.incrementAndGet() == 1) {
+                        ctx.status(503).result("{\"detail\":\"busy\"}");
+                        return;
+                    }
+                    contentTypes.add(ctx.contentType());
+                    authorizations.add(String.valueOf(ctx.header("Authorization")));
+                    for (String line : ctx.body().split("\n")) {
+                        if (!line.isBlank()) received.add(Json.MAPPER.readTree(line));
+                    }
+                    ctx.status(202).result("{\"accepted\":1}");
+                }))
+                .start("127.0.0.1", 0);
     }
 
     @AfterEach
@@ -69,18 +70,28 @@ class DemoJobsIT {
             return nextJobId.incrementAndGet();
         };
         URI url = URI.create("http://127.0.0.1:" + ingest.port() + "/api/v2/job_events/ingest/");
-        demo = new DemoJobs(jobs, Clock.systemUTC(), Sleeper.REAL,
-                new IngestPoster(url, HttpClient.newHttpClient(), Sleeper.REAL), runs);
+        demo = new DemoJobs(
+                jobs,
+                Clock.systemUTC(),
+                Sleeper.REAL,
+                new IngestPoster(url, HttpClient.newHttpClient(), Sleeper.REAL),
+                runs);
         demo.start();
         demo.start(); // idempotent
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> received.stream().anyMatch(n -> "EOF".equals(n.path("event").asText())));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> received.stream()
+                        .anyMatch(n -> "EOF".equals(n.path("event").asText())));
 
         List<JsonNode> first = eventsOf(101);
         int n = shipped.get(1).events().size();
-        assertThat(first).extracting(e -> e.get("counter").asInt())
+        assertThat(first)
+                .extracting(e -> e.get("counter").asInt())
                 .containsExactlyElementsOf(IntStream.rangeClosed(1, n).boxed().toList());
-        JsonNode eof = received.stream().filter(e -> "EOF".equals(e.path("event").asText())).findFirst().orElseThrow();
+        JsonNode eof = received.stream()
+                .filter(e -> "EOF".equals(e.path("event").asText()))
+                .findFirst()
+                .orElseThrow();
         assertThat(eof.get("job_id").asLong()).isEqualTo(101);
         assertThat(eof.get("final_counter").asInt()).isEqualTo(n);
         assertThat(received.indexOf(eof)).isEqualTo(n); // the EOF came after every event
@@ -104,8 +115,11 @@ class DemoJobsIT {
             createdJobs.add(name + " / " + playbook);
             return nextJobId.incrementAndGet();
         };
-        demo = new DemoJobs(URI.create("http://127.0.0.1:" + ingest.port() + "/api/v2/job_events/ingest/"), Optional.empty(),
-                "Bearer demo-token", jobs,
+        demo = new DemoJobs(
+                URI.create("http://127.0.0.1:" + ingest.port() + "/api/v2/job_events/ingest/"),
+                Optional.empty(),
+                "Bearer demo-token",
+                jobs,
                 Clock.systemUTC());
         demo.start();
 
@@ -122,7 +136,8 @@ class DemoJobsIT {
     private List<JsonNode> eventsOf(long jobId) {
         List<JsonNode> out = new ArrayList<>();
         for (JsonNode n : received) {
-            if (n.path("job_id").asLong() == jobId && !"EOF".equals(n.path("event").asText())) out.add(n);
+            if (n.path("job_id").asLong() == jobId
+                    && !"EOF".equals(n.path("event").asText())) out.add(n);
         }
         return out;
     }

@@ -30,21 +30,23 @@ class DemoReplayTest {
 
     /** Five events: 1 and 2 together, 3 after 500 ms, 4 after a 60 s pause (capped to 2 s), 5 same instant as 4. */
     private static DemoRecording.Run run() throws Exception {
-        String lines = String.join("\n",
+        String lines = String.join(
+                "\n",
                 event(2, "2026-11-27T23:49:54.100000", "site"),
                 event(1, "2026-11-27T23:49:54.100000", "site"),
                 event(3, "2026-11-27T23:49:54.600000", "site"),
                 event(4, "2026-11-27T23:50:54.600000", "site"),
                 event(5, "2026-11-27T23:50:54.600000", "site"),
                 event(1, "2026-11-27T23:51:00.000000", "other"));
-        List<DemoRecording.Run> runs = DemoRecording.read(new ByteArrayInputStream(lines.getBytes(StandardCharsets.UTF_8)));
+        List<DemoRecording.Run> runs =
+                DemoRecording.read(new ByteArrayInputStream(lines.getBytes(StandardCharsets.UTF_8)));
         assertThat(runs).extracting(DemoRecording.Run::name).containsExactly("site", "other");
         return runs.get(0);
     }
 
     private static String event(int counter, String created, String run) {
-        return "{\"counter\":" + counter + ",\"created\":\"" + created + "\",\"event\":\"runner_on_ok\",\"stdout\":\"line "
-                + counter + "\",\"_fixture_run\":\"" + run + "\"}";
+        return "{\"counter\":" + counter + ",\"created\":\"" + created
+                + "\",\"event\":\"runner_on_ok\",\"stdout\":\"line " + counter + "\",\"_fixture_run\":\"" + run + "\"}";
     }
 
     @Test
@@ -109,7 +111,8 @@ class DemoReplayTest {
         assertThat(runs).extracting(DemoRecording.Run::name).containsExactly("site", "long_output");
         assertThat(runs).extracting(r -> r.events().size()).containsExactly(699, 89);
         for (DemoRecording.Run r : runs) {
-            for (int i = 0; i < r.events().size(); i++) assertThat(r.events().get(i).counter()).isEqualTo(i + 1);
+            for (int i = 0; i < r.events().size(); i++)
+                assertThat(r.events().get(i).counter()).isEqualTo(i + 1);
         }
     }
 

@@ -19,15 +19,17 @@ import org.junit.jupiter.api.io.TempDir;
  * through the node's own HTTP ingest, with an ingest token of their own.
  */
 class DemoServeIT {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void without_playbooks_the_demo_replays_recorded_runs_into_new_jobs_over_ingest() throws Exception {
         Path noPlaybooks = Files.createDirectories(dir.resolve("playbooks"));
-        try (RunningServer node = RunningServer.start(dir.resolve("data"),
-                Map.of("demo", "true", "playbook-dir", noPlaybooks.toString()))) {
+        try (RunningServer node = RunningServer.start(
+                dir.resolve("data"), Map.of("demo", "true", "playbook-dir", noPlaybooks.toString()))) {
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-                JsonNode jobs = Http.json(Http.get(node.uri("/api/v2/jobs/"), TestUsers.ADMIN_AUTH).body());
+                JsonNode jobs = Http.json(Http.get(node.uri("/api/v2/jobs/"), TestUsers.ADMIN_AUTH)
+                        .body());
                 assertThat(jobs.path("results")).anySatisfy(job -> {
                     assertThat(job.path("name").asText()).startsWith("demo: ");
                     assertThat(job.path("stored_events").asInt()).isPositive();

@@ -24,10 +24,10 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,6 +45,7 @@ class AccessChecksIT {
     private static final int JOBS = 100;
     /** Bob's jobs, allocated by the node (users cannot choose job ids). */
     private final List<Long> jobs = new ArrayList<>();
+
     private static final String BOB = TestUsers.basic("bob", "bob-pw");
     private static final String ALICE = TestUsers.basic("alice", "alice-pw");
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -61,15 +62,17 @@ class AccessChecksIT {
         postgres = DebianPostgres.start(dir.resolve("pg"), "-c shared_preload_libraries=pg_stat_statements");
         sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
         // a short idle timeout: pings every second are all that keep a quiet socket open
-        node = RunningServer.start(dir.resolve("node"), Map.of("database-url", postgres.url(),
-                "ws.idle-timeout", "2s", "ws.max-subscribes-per-user", "0"));
+        node = RunningServer.start(
+                dir.resolve("node"),
+                Map.of("database-url", postgres.url(), "ws.idle-timeout", "2s", "ws.max-subscribes-per-user", "0"));
         bob = createUser("bob");
         createUser("alice");
         carol = createUser("carol");
         for (int j = 0; j < JOBS; j++) { // one event each: a job with events no longer counts as idle
             long job = TestJobs.allocate(node.uri("/"), BOB);
             jobs.add(job);
-            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(job, 1), BOB).statusCode())
+            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(job, 1), BOB)
+                            .statusCode())
                     .isEqualTo(200);
         }
     }
@@ -84,7 +87,8 @@ class AccessChecksIT {
     void a_subscribe_message_naming_100_jobs_costs_two_queries_not_one_per_job() throws Exception {
         List<WsTestClient> sockets = new ArrayList<>();
         for (int i = 0; i < 4; i++) sockets.add(WsTestClient.connect(node.websocketUri(), "csrftoken=q", BOB, true));
-        for (WsTestClient ws : sockets) assertThat(ws.next().path("accept").asBoolean()).isTrue();
+        for (WsTestClient ws : sockets)
+            assertThat(ws.next().path("accept").asBoolean()).isTrue();
         long before = statements();
         int messages = 0;
         for (int round = 0; round < 5; round++) {
@@ -101,9 +105,11 @@ class AccessChecksIT {
             }
         }
         long used = statements() - before - 1; // the count's own query
-        System.out.printf("AccessChecksIT: %d subscribe messages of up to %d jobs ran %d statements%n", messages, JOBS,
-                used);
-        assertThat(used).as("statements for " + messages + " subscribe messages").isLessThanOrEqualTo(3L * messages);
+        System.out.printf(
+                "AccessChecksIT: %d subscribe messages of up to %d jobs ran %d statements%n", messages, JOBS, used);
+        assertThat(used)
+                .as("statements for " + messages + " subscribe messages")
+                .isLessThanOrEqualTo(3L * messages);
         for (WsTestClient ws : sockets) ws.abort();
     }
 
@@ -124,8 +130,11 @@ class AccessChecksIT {
 
         int noOps = patchInALoop(node.uri("/api/v2/users/" + bob + "/"), BOB, i -> "{}", 160);
         // real changes: carol made admin and back, 100 times, each one a reason to check every socket again
-        int changes = patchInALoop(node.uri("/api/v2/users/" + carol + "/"), TestUsers.ADMIN_AUTH,
-                i -> "{\"is_superuser\":" + (i % 2 == 0) + "}", 100);
+        int changes = patchInALoop(
+                node.uri("/api/v2/users/" + carol + "/"),
+                TestUsers.ADMIN_AUTH,
+                i -> "{\"is_superuser\":" + (i % 2 == 0) + "}",
+                100);
         Thread.sleep(3_000); // longer than the idle timeout: the re-checks queued by the loop run meanwhile
         double seconds = (System.nanoTime() - start) / 1e9;
         int pings = quiet.pings.get() - pingsBefore;
@@ -137,9 +146,13 @@ class AccessChecksIT {
             maxGap = Math.max(maxGap, at - previous);
             previous = at;
         }
-        System.out.printf("AccessChecksIT: %d no-op and %d real PATCHes; %.0f re-check runs; %d pings to the quiet"
-                + " socket in %.1f s, at most %d ms apart%n", noOps, changes, runs, pings, seconds, maxGap / 1_000_000);
-        assertThat(quiet.closed).as("the quiet socket is still open (%s)", quiet.closeReason).isNotDone();
+        System.out.printf(
+                "AccessChecksIT: %d no-op and %d real PATCHes; %.0f re-check runs; %d pings to the quiet"
+                        + " socket in %.1f s, at most %d ms apart%n",
+                noOps, changes, runs, pings, seconds, maxGap / 1_000_000);
+        assertThat(quiet.closed)
+                .as("the quiet socket is still open (%s)", quiet.closeReason)
+                .isNotDone();
         assertThat(pings).as("pings, about one a second").isGreaterThanOrEqualTo((int) seconds - 2);
         assertThat(maxGap / 1_000_000).as("ms between pings (every 1 s)").isLessThan(1_700);
         assertThat(runs).as("re-checks coalesced; no-op PATCHes trigger none").isLessThan(changes);
@@ -148,18 +161,24 @@ class AccessChecksIT {
     }
 
     /** Sends {@code n} PATCHes, 8 at a time, and returns how many answered 200 (most). */
-    private int patchInALoop(URI uri, String auth, java.util.function.IntFunction<String> body, int n) throws Exception {
+    private int patchInALoop(URI uri, String auth, java.util.function.IntFunction<String> body, int n)
+            throws Exception {
         Semaphore inFlight = new Semaphore(8);
         List<CompletableFuture<HttpResponse<String>>> replies = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             inFlight.acquire();
-            replies.add(HTTP.sendAsync(HttpRequest.newBuilder(uri).header("Authorization", auth)
-                            .header("Content-Type", "application/json")
-                            .method("PATCH", HttpRequest.BodyPublishers.ofString(body.apply(i))).build(),
-                    HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> inFlight.release()));
+            replies.add(HTTP.sendAsync(
+                            HttpRequest.newBuilder(uri)
+                                    .header("Authorization", auth)
+                                    .header("Content-Type", "application/json")
+                                    .method("PATCH", HttpRequest.BodyPublishers.ofString(body.apply(i)))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .whenComplete((r, e) -> inFlight.release()));
         }
         int ok = 0;
-        for (CompletableFuture<HttpResponse<String>> reply : replies) if (reply.get().statusCode() == 200) ok++;
+        for (CompletableFuture<HttpResponse<String>> reply : replies)
+            if (reply.get().statusCode() == 200) ok++;
         // not all: on a loaded box Jetty may cut a request that waited for a thread with 408 (http.min-request-rate
         // counts the wait against its few bytes)
         assertThat(ok).isGreaterThan(n * 3 / 4);
@@ -171,14 +190,20 @@ class AccessChecksIT {
     }
 
     private long createUser(String name) {
-        return Http.json(Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"" + name + "\",\"password\":\""
-                + name + "-pw\"}", TestUsers.ADMIN_AUTH).body()).get("id").asLong();
+        return Http.json(Http.postJson(
+                                node.uri("/api/v2/users/"),
+                                "{\"username\":\"" + name + "\",\"password\":\"" + name + "-pw\"}",
+                                TestUsers.ADMIN_AUTH)
+                        .body())
+                .get("id")
+                .asLong();
     }
 
     /** Statements run on the database so far, as pg_stat_statements counts them. */
     private long statements() throws Exception {
-        try (Connection c = DriverManager.getConnection(jdbcUrl()); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements")) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl());
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements")) {
             rs.next();
             return rs.getLong(1);
         }
@@ -188,11 +213,13 @@ class AccessChecksIT {
     private String jdbcUrl() {
         String url = postgres.url();
         String password = url.replaceFirst("^postgresql://[^:]*:([^@]*)@.*$", "$1");
-        return "jdbc:" + url.replaceFirst("postgresql://[^@]*@", "postgresql://") + "?user=postgres&password=" + password;
+        return "jdbc:" + url.replaceFirst("postgresql://[^@]*@", "postgresql://") + "?user=postgres&password="
+                + password;
     }
 
     private void sql(String statement) throws Exception {
-        try (Connection c = DriverManager.getConnection(jdbcUrl()); Statement st = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(jdbcUrl());
+                Statement st = c.createStatement()) {
             st.execute(statement);
         }
     }

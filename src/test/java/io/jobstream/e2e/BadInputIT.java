@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BadInputIT {
     @TempDir
     static Path dataDir;
+
     static RunningServer server;
 
     @BeforeAll
@@ -33,15 +34,17 @@ class BadInputIT {
 
     @Test
     void each_bad_line_is_rejected_with_its_reason_and_good_neighbours_are_stored() {
-        String tenMegabytes = "{\"job_id\":1,\"counter\":9,\"event\":\"verbose\",\"stdout\":\"" + "x".repeat(10 << 20) + "\"}";
-        String body = String.join("\n",
+        String tenMegabytes =
+                "{\"job_id\":1,\"counter\":9,\"event\":\"verbose\",\"stdout\":\"" + "x".repeat(10 << 20) + "\"}";
+        String body = String.join(
+                "\n",
                 Events.event(1, 1),
-                "{\"job_id\":1,\"counter\":2,\"event\":",                                     // malformed JSON
-                "{\"job_id\":1,\"event\":\"verbose\"}",                                         // no counter
-                "{\"job_id\":1,\"counter\":4,\"event\":\"verbose\",\"start_line\":\"four\"}",  // wrong type
+                "{\"job_id\":1,\"counter\":2,\"event\":", // malformed JSON
+                "{\"job_id\":1,\"event\":\"verbose\"}", // no counter
+                "{\"job_id\":1,\"counter\":4,\"event\":\"verbose\",\"start_line\":\"four\"}", // wrong type
                 "{\"job_id\":1,\"counter\":5,\"event\":\"verbose\",\"stdout\":\"nul\\u0000here\"}",
                 tenMegabytes,
-                "{\"inventory_update_id\":1,\"counter\":7,\"event\":\"verbose\"}",           // unknown job key
+                "{\"inventory_update_id\":1,\"counter\":7,\"event\":\"verbose\"}", // unknown job key
                 Events.event(1, 8));
         HttpResponse<String> r = Http.post(server.uri("/api/v2/job_events/ingest/"), body);
 
@@ -50,11 +53,13 @@ class BadInputIT {
         assertThat(reply.path("accepted").asInt()).isEqualTo(3);
         List<String> rejected = reasons(reply.path("rejected"));
         assertThat(rejected.get(0)).startsWith("2: malformed JSON: Unexpected end-of-input");
-        assertThat(rejected.subList(1, rejected.size())).containsExactly(
-                "3: counter: missing",
-                "4: start_line: expected an integer from 0 to 2147483647, got string \"four\"",
-                "6: event is " + tenMegabytes.length() + " bytes, over the limit of 2097152 bytes (ingest.max-event-size)",
-                "7: unsupported job key 'inventory_update_id': only job events (job_id) are accepted");
+        assertThat(rejected.subList(1, rejected.size()))
+                .containsExactly(
+                        "3: counter: missing",
+                        "4: start_line: expected an integer from 0 to 2147483647, got string \"four\"",
+                        "6: event is " + tenMegabytes.length()
+                                + " bytes, over the limit of 2097152 bytes (ingest.max-event-size)",
+                        "7: unsupported job key 'inventory_update_id': only job events (job_id) are accepted");
         assertThat(reasons(reply.path("repaired"))).containsExactly("5: stdout: removed 1 NUL character(s)");
 
         JsonNode events = Http.getJson(server.uri("/api/v2/jobs/1/job_events/?order_by=counter"));
@@ -73,7 +78,8 @@ class BadInputIT {
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(reasons(Http.json(r.body()).path("rejected")))
                 .containsExactly("1: expected a JSON object, got number", "2: event: missing");
-        assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), "").statusCode()).isEqualTo(400);
+        assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), "").statusCode())
+                .isEqualTo(400);
     }
 
     @Test
@@ -82,21 +88,29 @@ class BadInputIT {
         HttpResponse<String> ndjson = Http.post(server.uri("/api/v2/job_events/ingest/"), body); // x-ndjson
         assertThat(ndjson.statusCode()).as(ndjson.body()).isEqualTo(200);
         assertThat(Http.json(ndjson.body()).path("accepted").asInt()).isEqualTo(2);
-        assertThat(reasons(Http.json(ndjson.body()).path("rejected"))).containsExactly("1: expected a JSON object, got array");
+        assertThat(reasons(Http.json(ndjson.body()).path("rejected")))
+                .containsExactly("1: expected a JSON object, got array");
         // no content type at all (curl --data-binary sends a form type): the same, since the body is no one array
-        HttpResponse<String> undeclared = Http.send(Http.authorized(java.net.http.HttpRequest.newBuilder(
-                        server.uri("/api/v2/job_events/ingest/")), io.jobstream.testing.TestUsers.ADMIN_AUTH)
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body.replace("12,", "13,"))).build());
+        HttpResponse<String> undeclared = Http.send(Http.authorized(
+                        java.net.http.HttpRequest.newBuilder(server.uri("/api/v2/job_events/ingest/")),
+                        io.jobstream.testing.TestUsers.ADMIN_AUTH)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body.replace("12,", "13,")))
+                .build());
         assertThat(undeclared.statusCode()).as(undeclared.body()).isEqualTo(200);
         assertThat(Http.json(undeclared.body()).path("accepted").asInt()).isEqualTo(2);
-        assertThat(Http.getJson(server.uri("/api/v2/jobs/12/job_events/")).path("count").asInt()).isEqualTo(2);
+        assertThat(Http.getJson(server.uri("/api/v2/jobs/12/job_events/"))
+                        .path("count")
+                        .asInt())
+                .isEqualTo(2);
     }
 
     @Test
     void a_body_over_the_request_limit_gets_413_and_the_node_keeps_serving() {
         HttpResponse<String> r = Http.post(server.uri("/api/v2/job_events/ingest/"), "x".repeat(17 << 20));
         assertThat(r.statusCode()).isEqualTo(413);
-        assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), Events.event(3, 1)).statusCode()).isEqualTo(200);
+        assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), Events.event(3, 1))
+                        .statusCode())
+                .isEqualTo(200);
     }
 
     private static List<String> reasons(JsonNode problems) {

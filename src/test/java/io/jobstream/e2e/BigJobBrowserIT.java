@@ -36,6 +36,7 @@ public class BigJobBrowserIT {
 
     @TempDir
     static Path dataDir;
+
     static RunningServer server;
     static HeadlessChromium browser;
     static JavascriptExecutor js;
@@ -66,7 +67,8 @@ public class BigJobBrowserIT {
                 batch.setLength(0);
             }
         }
-        var eof = Http.post(server.uri("/api/v2/job_events/ingest/"),
+        var eof = Http.post(
+                server.uri("/api/v2/job_events/ingest/"),
                 "{\"event\":\"EOF\",\"job_id\":" + job + ",\"final_counter\":" + events + "}");
         assertThat(eof.statusCode()).isEqualTo(200);
     }
@@ -80,22 +82,33 @@ public class BigJobBrowserIT {
         for (int i = 0; i < lines; i++) {
             if (i > 0) out.append("\\r\\n");
             int n = start + i + 1;
-            if (task && i == lines - 1) out.append("TASK [task ").append(c / 100).append("] ****");
-            else if (failed && i == 0) out.append("\\u001b[0;31mfatal: [host3]: FAILED! line ").append(n).append("\\u001b[0m");
-            else if (c == NEEDLE_EVENT && i == 42) out.append("the needle is here, line ").append(n);
-            else out.append("\\u001b[0;32mok: [host").append(c % 5).append("] line ").append(n).append("\\u001b[0m");
+            if (task && i == lines - 1)
+                out.append("TASK [task ").append(c / 100).append("] ****");
+            else if (failed && i == 0)
+                out.append("\\u001b[0;31mfatal: [host3]: FAILED! line ")
+                        .append(n)
+                        .append("\\u001b[0m");
+            else if (c == NEEDLE_EVENT && i == 42)
+                out.append("the needle is here, line ").append(n);
+            else
+                out.append("\\u001b[0;32mok: [host")
+                        .append(c % 5)
+                        .append("] line ")
+                        .append(n)
+                        .append("\\u001b[0m");
         }
         String event = task ? "playbook_on_task_start" : failed ? "runner_on_failed" : "runner_on_ok";
         return "{\"job_id\":" + job + ",\"counter\":" + c + ",\"event\":\"" + event + "\",\"uuid\":\"b" + c
-                + "\",\"created\":\"" + io.jobstream.event.Timestamps.format(java.time.Instant.now()) + "\",\"failed\":" + failed
+                + "\",\"created\":\"" + io.jobstream.event.Timestamps.format(java.time.Instant.now()) + "\",\"failed\":"
+                + failed
                 + ",\"stdout\":\"" + out + "\",\"start_line\":" + start + ",\"end_line\":" + (start + lines)
                 + ",\"event_data\":{\"host\":\"host" + c % 5 + "\",\"task\":\"task " + c / 100 + "\"}}";
     }
 
     static List<String> visibleTexts() {
         @SuppressWarnings("unchecked")
-        List<String> texts = (List<String>) js.executeScript(
-                "const o = document.getElementById('output').getBoundingClientRect();"
+        List<String> texts =
+                (List<String>) js.executeScript("const o = document.getElementById('output').getBoundingClientRect();"
                         + "return [...document.querySelectorAll('#output .line')].filter(l => {"
                         + " const r = l.getBoundingClientRect(); return r.top >= o.top - 1 && r.bottom <= o.bottom + 1; })"
                         + ".map(l => l.querySelector('.ln').textContent + '|' + l.querySelector('.tx').textContent);");
@@ -114,14 +127,16 @@ public class BigJobBrowserIT {
         browser.wait.until(d -> "true".equals(d.findElement(By.tagName("body")).getAttribute("data-ready")));
         long wallMs = (System.nanoTime() - t0) / 1_000_000;
         Object interactive = js.executeScript("return Math.round(window.jobstream.timings.interactive)");
-        System.out.printf("BigJobBrowserIT: 1,000,000 lines interactive after %s ms (page clock), %d ms (test clock)%n",
+        System.out.printf(
+                "BigJobBrowserIT: 1,000,000 lines interactive after %s ms (page clock), %d ms (test clock)%n",
                 interactive, wallMs);
 
         // the header is redrawn with the next animation frame after the page is ready: wait for it, do not race it
         browser.wait.until(d -> d.findElement(By.id("job-lines")).getText().equals("1,000,000"));
         assertThat(visibleTexts().get(0)).isEqualTo("1|ok: [host1] line 1");
         assertThat(domLines()).isBetween(20L, 300L);
-        assertThat((Long) js.executeScript("return window.jobstream.store.requests")).isLessThan(5L);
+        assertThat((Long) js.executeScript("return window.jobstream.store.requests"))
+                .isLessThan(5L);
         browser.screenshot("big-job-top");
     }
 
@@ -140,7 +155,8 @@ public class BigJobBrowserIT {
             assertThat(b).isEqualTo(a + 1);
         }
         assertThat(domLines()).isBetween(20L, 300L);
-        assertThat((Long) js.executeScript("return window.jobstream.store.chunks.size")).isLessThan(10L);
+        assertThat((Long) js.executeScript("return window.jobstream.store.chunks.size"))
+                .isLessThan(10L);
     }
 
     @Test
@@ -150,7 +166,10 @@ public class BigJobBrowserIT {
         search.sendKeys("needle" + Keys.ENTER);
         int line = (NEEDLE_EVENT - 1) * LINES_PER_EVENT + 43;
         browser.wait.until(d -> visibleTexts().contains(line + "|the needle is here, line " + line));
-        assertThat(browser.driver.findElement(By.cssSelector("#output .line.hit mark")).getText()).isEqualTo("needle");
+        assertThat(browser.driver
+                        .findElement(By.cssSelector("#output .line.hit mark"))
+                        .getText())
+                .isEqualTo("needle");
         browser.wait.until(d -> d.findElement(By.id("search-count")).getText().equals("1 / 1 events"));
         assertThat(domLines()).isBetween(20L, 300L);
     }
@@ -175,7 +194,8 @@ public class BigJobBrowserIT {
         browser.wait.until(d -> !d.findElements(headerRow).isEmpty());
         js.executeScript("arguments[0].scrollIntoView({block: 'center'})", browser.driver.findElement(headerRow));
         browser.wait.until(d -> visibleTexts().contains(header + "|TASK [task 0] ****"));
-        WebElement fold = browser.driver.findElement(By.cssSelector("#output .line[data-line='" + (header - 1) + "'] .fold"));
+        WebElement fold =
+                browser.driver.findElement(By.cssSelector("#output .line[data-line='" + (header - 1) + "'] .fold"));
         fold.click();
         // event 101 starts the next task: lines 101..10000 are hidden, the next row is line 10001
         browser.wait.until(d -> {
@@ -183,7 +203,9 @@ public class BigJobBrowserIT {
             int at = v.indexOf(header + "|TASK [task 0] ****");
             return at >= 0 && at + 1 < v.size() && v.get(at + 1).startsWith("10001|");
         });
-        browser.driver.findElement(By.cssSelector("#output .line[data-line='" + (header - 1) + "'] .fold")).click();
+        browser.driver
+                .findElement(By.cssSelector("#output .line[data-line='" + (header - 1) + "'] .fold"))
+                .click();
         browser.wait.until(d -> {
             List<String> v = visibleTexts();
             int at = v.indexOf(header + "|TASK [task 0] ****");
@@ -194,12 +216,15 @@ public class BigJobBrowserIT {
     @Test
     @Order(6)
     void the_failed_only_filter_shows_just_the_failed_event() {
-        new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.id("filter-status"))).selectByValue("failed");
+        new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.id("filter-status")))
+                .selectByValue("failed");
         browser.wait.until(d -> d.findElement(By.id("filter-count")).getText().equals("1 events"));
         browser.wait.until(d -> !visibleTexts().isEmpty()
                 && visibleTexts().get(0).equals("432001|fatal: [host3]: FAILED! line 432001"));
-        assertThat(visibleTexts()).allSatisfy(t -> assertThat(Integer.parseInt(t.split("\\|")[0])).isBetween(432001, 432100));
+        assertThat(visibleTexts())
+                .allSatisfy(t -> assertThat(Integer.parseInt(t.split("\\|")[0])).isBetween(432001, 432100));
         new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.id("filter-status"))).selectByValue("");
-        browser.wait.until(d -> visibleTexts().size() > 0 && visibleTexts().get(0).startsWith("1|"));
+        browser.wait.until(
+                d -> visibleTexts().size() > 0 && visibleTexts().get(0).startsWith("1|"));
     }
 }

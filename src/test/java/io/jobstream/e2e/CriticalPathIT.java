@@ -57,19 +57,26 @@ class CriticalPathIT {
             assertThat(duplicates.get()).isEqualTo(redelivered);
 
             for (int j = 0; j < JOBS; j++) {
-                HttpResponse<String> eof = Http.post(server.uri("/api/v2/job_events/ingest/"), Events.eof(FIRST_JOB + j, EVENTS));
+                HttpResponse<String> eof =
+                        Http.post(server.uri("/api/v2/job_events/ingest/"), Events.eof(FIRST_JOB + j, EVENTS));
                 assertThat(eof.statusCode()).isEqualTo(200);
             }
             for (int j = 0; j < JOBS; j++) {
                 long job = FIRST_JOB + j;
                 JsonNode detail = Http.getJson(server.uri("/api/v2/jobs/" + job + "/"));
-                assertThat(detail.path("event_processing_finished").asBoolean()).as("job %d finished", job).isTrue();
+                assertThat(detail.path("event_processing_finished").asBoolean())
+                        .as("job %d finished", job)
+                        .isTrue();
                 assertThat(detail.path("status").asText()).isEqualTo("successful");
-                JsonNode last = Http.getJson(server.uri("/api/v2/jobs/" + job + "/job_events/?order_by=-counter&limit=1"));
+                JsonNode last =
+                        Http.getJson(server.uri("/api/v2/jobs/" + job + "/job_events/?order_by=-counter&limit=1"));
                 assertThat(last.path("results").get(0).path("counter").asInt()).isEqualTo(EVENTS);
-                assertThat(Http.getJson(server.uri("/api/v2/jobs/" + job + "/job_events/?page_size=1")).path("count").asInt())
+                assertThat(Http.getJson(server.uri("/api/v2/jobs/" + job + "/job_events/?page_size=1"))
+                                .path("count")
+                                .asInt())
                         .isEqualTo(EVENTS);
-                assertThat(Http.get(server.uri("/api/v2/jobs/" + job + "/stdout/?format=txt")).body())
+                assertThat(Http.get(server.uri("/api/v2/jobs/" + job + "/stdout/?format=txt"))
+                                .body())
                         .isEqualTo(Events.expectedText(job, EVENTS));
                 assertEveryCounterOnce(clients.get(j), job);
             }
@@ -84,8 +91,9 @@ class CriticalPathIT {
         return client;
     }
 
-    private static void postConcurrently(RunningServer server, List<String> lines, AtomicInteger accepted,
-                                         AtomicInteger duplicates) throws Exception {
+    private static void postConcurrently(
+            RunningServer server, List<String> lines, AtomicInteger accepted, AtomicInteger duplicates)
+            throws Exception {
         ExecutorService emitters = Executors.newFixedThreadPool(4);
         try {
             List<Future<?>> posts = new ArrayList<>();
@@ -116,12 +124,15 @@ class CriticalPathIT {
             String frame;
             while ((frame = client.frames.poll()) != null) {
                 JsonNode m = Http.json(frame);
-                if ("jobs".equals(m.path("group_name").asText()) && m.path("unified_job_id").asLong() == job) {
+                if ("jobs".equals(m.path("group_name").asText())
+                        && m.path("unified_job_id").asLong() == job) {
                     summaries.add(m);
                 }
                 if (!"job_events".equals(m.path("group_name").asText())) continue;
                 assertThat(m.path("job").asLong()).isEqualTo(job);
-                assertThat(seen.put(m.path("counter").asInt(), true)).as("counter %s twice", m.path("counter")).isNull();
+                assertThat(seen.put(m.path("counter").asInt(), true))
+                        .as("counter %s twice", m.path("counter"))
+                        .isNull();
             }
             return seen.size() == EVENTS && !summaries.isEmpty();
         });

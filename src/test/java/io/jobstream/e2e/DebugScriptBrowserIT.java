@@ -1,11 +1,11 @@
 package io.jobstream.e2e;
 
-import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jobstream.testing.Events;
 import io.jobstream.testing.HeadlessChromium;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.TrustingClient;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,11 +38,15 @@ class DebugScriptBrowserIT {
     private static final String GUIDE = "shared/reference/000_50b4e3b6d6eaf984.txt";
     private static final String SCRIPT_START = "var s;";
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     static Stream<String> scripts() throws Exception {
         List<String> scripts = new ArrayList<>();
-        scripts.add(new String(DebugScriptBrowserIT.class.getResourceAsStream("/awx/debug-gauge.js").readAllBytes(),
+        scripts.add(new String(
+                DebugScriptBrowserIT.class
+                        .getResourceAsStream("/awx/debug-gauge.js")
+                        .readAllBytes(),
                 StandardCharsets.UTF_8));
         guideScript().ifPresent(scripts::add);
         return scripts.stream();
@@ -66,7 +70,7 @@ class DebugScriptBrowserIT {
     @MethodSource("scripts")
     void debug_script_pasted_into_a_page_shows_lag_over_wss_while_a_job_streams(String script) throws Exception {
         try (RunningServer node = RunningServer.start(dir.resolve("data"), Map.of("tls-self-signed", "true"));
-             HeadlessChromium browser = HeadlessChromium.start("--ignore-certificate-errors")) {
+                HeadlessChromium browser = HeadlessChromium.start("--ignore-certificate-errors")) {
             browser.logIn(node.uri("/"));
             browser.driver.get(node.uri("/jobs/" + JOB).toString());
             browser.wait.until(d -> Boolean.TRUE.equals(
@@ -81,7 +85,8 @@ class DebugScriptBrowserIT {
             Thread emitter = new Thread(() -> emit(node, streaming), "emitter");
             emitter.start();
             try {
-                browser.wait.until(d -> d.findElement(By.id("wsdebug")).getText().startsWith("Lag "));
+                browser.wait.until(
+                        d -> d.findElement(By.id("wsdebug")).getText().startsWith("Lag "));
                 String gauge = browser.driver.findElement(By.id("wsdebug")).getText();
                 assertThat(gauge).matches("(?s)Lag avg [0-9.e-]+ stdev [0-9.e-]+ max [0-9]+.*");
                 browser.screenshot("debug-script-over-wss");
@@ -99,9 +104,13 @@ class DebugScriptBrowserIT {
             int counter = 0;
             while (streaming.get() && counter < 2000) {
                 StringBuilder body = new StringBuilder();
-                for (int i = 0; i < 5; i++) body.append(Events.event(JOB, ++counter)).append('\n');
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/")).header("Authorization", TestUsers.ADMIN_AUTH)
-                        .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                for (int i = 0; i < 5; i++)
+                    body.append(Events.event(JOB, ++counter)).append('\n');
+                HttpResponse<String> r = client.send(
+                        HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/"))
+                                .header("Authorization", TestUsers.ADMIN_AUTH)
+                                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() != 200) throw new AssertionError(r.body());
                 Thread.sleep(100); // pacing: the scenario is a job streaming while the page is debugged

@@ -23,13 +23,24 @@ class ExternalDatabaseIT {
             String url = external.start(); // postgresql://jobstream:<password>@127.0.0.1:PORT/postgres
             Path nodeData = dir.resolve("node");
             try (RunningServer node = RunningServer.start(nodeData, Map.of("database-url", url))) {
-                assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(4, 1) + "\n" + Events.eof(4, 1))
-                        .statusCode()).isEqualTo(200);
-                assertThat(Http.getJson(node.uri("/api/v2/jobs/4/")).path("event_processing_finished").asBoolean()).isTrue();
+                assertThat(Http.post(
+                                        node.uri("/api/v2/job_events/ingest/"),
+                                        Events.event(4, 1) + "\n" + Events.eof(4, 1))
+                                .statusCode())
+                        .isEqualTo(200);
+                assertThat(Http.getJson(node.uri("/api/v2/jobs/4/"))
+                                .path("event_processing_finished")
+                                .asBoolean())
+                        .isTrue();
             }
-            assertThat(Files.exists(nodeData.resolve("pg"))).as("no embedded data directory").isFalse();
+            assertThat(Files.exists(nodeData.resolve("pg")))
+                    .as("no embedded data directory")
+                    .isFalse();
             try (RunningServer again = RunningServer.start(dir.resolve("other"), Map.of("database-url", url))) {
-                assertThat(Http.getJson(again.uri("/api/v2/jobs/4/job_events/")).path("count").asInt()).isEqualTo(1);
+                assertThat(Http.getJson(again.uri("/api/v2/jobs/4/job_events/"))
+                                .path("count")
+                                .asInt())
+                        .isEqualTo(1);
             }
         }
     }

@@ -1,14 +1,13 @@
 package io.jobstream.e2e;
 
-import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.LogCapture;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
 import java.io.ByteArrayOutputStream;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -37,7 +36,9 @@ class HostileInputIT {
     private static final long REPAIRED_JOB = 43;
     private static final int MAX_EVENT = 64 * 1024;
 
-    @TempDir static Path dataDir;
+    @TempDir
+    static Path dataDir;
+
     static RunningServer node;
 
     @BeforeAll
@@ -105,14 +106,27 @@ class HostileInputIT {
                     repairedLines++;
                 }
             }
-            assertThat(rejected.keySet()).as("only the hostile lines are rejected").allMatch(hostileAt::containsKey);
+            assertThat(rejected.keySet())
+                    .as("only the hostile lines are rejected")
+                    .allMatch(hostileAt::containsKey);
             assertThat(reply.get("accepted").asInt()).isEqualTo(order.size() - rejected.size());
         }
         logs.close();
         // the logs say which line was rejected and why in kind, never what it held
         assertThat(logs.lines()).as("jobstream logged the rejections").anyMatch(l -> l.contains("rejected line"));
-        for (String marker : List.of("\u4e2d", "-after", "repaired ", "\"job_id\"", "event_data", "\"7\"", "{\"id\":42}",
-                "yesterday", "Authorization", "Bearer ", "Basic ", "password")) {
+        for (String marker : List.of(
+                "\u4e2d",
+                "-after",
+                "repaired ",
+                "\"job_id\"",
+                "event_data",
+                "\"7\"",
+                "{\"id\":42}",
+                "yesterday",
+                "Authorization",
+                "Bearer ",
+                "Basic ",
+                "password")) {
             assertThat(logs.lines()).as("logs quoting " + marker).noneMatch(l -> l.contains(marker));
         }
 
@@ -120,15 +134,22 @@ class HostileInputIT {
         JsonNode goodJob = Http.getJson(node.uri("/api/v2/jobs/" + GOOD_JOB + "/"));
         assertThat(goodJob.get("stored_events").asInt()).isEqualTo(goodCounter);
         StringBuilder expected = new StringBuilder();
-        for (int c = 1; c <= goodCounter; c++) expected.append(goodStdout.get(c)).append('\n');
-        assertThat(Http.get(node.uri("/api/v2/jobs/" + GOOD_JOB + "/stdout/?format=txt")).body()).isEqualTo(expected.toString());
+        for (int c = 1; c <= goodCounter; c++)
+            expected.append(goodStdout.get(c)).append('\n');
+        assertThat(Http.get(node.uri("/api/v2/jobs/" + GOOD_JOB + "/stdout/?format=txt"))
+                        .body())
+                .isEqualTo(expected.toString());
         // nothing of a rejected line
-        assertThat(Http.get(node.uri("/api/v2/jobs/" + HOSTILE_JOB + "/")).statusCode()).isEqualTo(404);
+        assertThat(Http.get(node.uri("/api/v2/jobs/" + HOSTILE_JOB + "/")).statusCode())
+                .isEqualTo(404);
         // repaired lines stored without what made them unstorable
         JsonNode repairedEvents = Http.getJson(node.uri("/api/v2/jobs/" + REPAIRED_JOB + "/job_events/?page_size=200"));
         assertThat(repairedEvents.get("count").asInt()).isEqualTo(repairedLines);
         for (JsonNode e : repairedEvents.get("results")) {
-            assertThat(e.get("stdout").asText()).doesNotContain("\u0000").startsWith("repaired").endsWith("end");
+            assertThat(e.get("stdout").asText())
+                    .doesNotContain("\u0000")
+                    .startsWith("repaired")
+                    .endsWith("end");
         }
         assertThat(metric("events_rejected_total") - rejectedBefore).isEqualTo(rejectedLines);
         assertThat(metric("events_repaired_total") - repairedBefore).isGreaterThanOrEqualTo(repairedLines);
@@ -142,7 +163,9 @@ class HostileInputIT {
         HttpResponse<String> r = post(garbage);
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(Http.json(r.body()).get("rejected").size()).isPositive();
-        assertThat(post(event(GOOD_JOB + 100, 1, "after garbage").getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(200);
+        assertThat(post(event(GOOD_JOB + 100, 1, "after garbage").getBytes(StandardCharsets.UTF_8))
+                        .statusCode())
+                .isEqualTo(200);
     }
 
     private static List<Case> cases(Random random) {
@@ -152,8 +175,10 @@ class HostileInputIT {
                 + ",\"event\":\"runner_on_ok\",\"uuid\":\"h" + counter[0] + "\"" + extra + "}";
         // truncated JSON: a valid event cut anywhere before its end
         for (int i = 0; i < 100; i++) {
-            String whole = hostile.apply(",\"stdout\":\"cut " + i + "\",\"event_data\":{\"task\":\"t\",\"res\":{\"a\":[1,2,3]}}");
-            cases.add(reject("truncated", whole.substring(0, 1 + random.nextInt(whole.length() - 1)), "malformed JSON"));
+            String whole = hostile.apply(
+                    ",\"stdout\":\"cut " + i + "\",\"event_data\":{\"task\":\"t\",\"res\":{\"a\":[1,2,3]}}");
+            cases.add(reject(
+                    "truncated", whole.substring(0, 1 + random.nextInt(whole.length() - 1)), "malformed JSON"));
         }
         // wrong types, field by field
         Map<String, List<String>> wrong = Map.ofEntries(
@@ -171,11 +196,15 @@ class HostileInputIT {
                 Map.entry("created", List.of("5", "true", "[]", "{}")));
         for (var e : wrong.entrySet()) {
             for (String value : e.getValue()) {
-                String line = "{\"job_id\":" + HOSTILE_JOB + ",\"counter\":" + (++counter[0]) + ",\"event\":\"runner_on_ok\"";
+                String line =
+                        "{\"job_id\":" + HOSTILE_JOB + ",\"counter\":" + (++counter[0]) + ",\"event\":\"runner_on_ok\"";
                 line = switch (e.getKey()) {
-                    case "counter" -> "{\"job_id\":" + HOSTILE_JOB + ",\"counter\":" + value + ",\"event\":\"runner_on_ok\"}";
-                    case "job_id" -> "{\"job_id\":" + value + ",\"counter\":" + counter[0] + ",\"event\":\"runner_on_ok\"}";
-                    case "event" -> "{\"job_id\":" + HOSTILE_JOB + ",\"counter\":" + counter[0] + ",\"event\":" + value + "}";
+                    case "counter" ->
+                        "{\"job_id\":" + HOSTILE_JOB + ",\"counter\":" + value + ",\"event\":\"runner_on_ok\"}";
+                    case "job_id" ->
+                        "{\"job_id\":" + value + ",\"counter\":" + counter[0] + ",\"event\":\"runner_on_ok\"}";
+                    case "event" ->
+                        "{\"job_id\":" + HOSTILE_JOB + ",\"counter\":" + counter[0] + ",\"event\":" + value + "}";
                     default -> line + ",\"" + e.getKey() + "\":" + value + "}";
                 };
                 cases.add(reject("wrong type " + e.getKey() + "=" + value, line, e.getKey() + ":"));
@@ -183,13 +212,25 @@ class HostileInputIT {
         }
         // absurd numbers
         for (String n : List.of("0", "-1", "2147483648", "9223372036854775808", "1e400", "-0.5", "1E3")) {
-            cases.add(reject("absurd counter " + n, "{\"job_id\":" + HOSTILE_JOB + ",\"counter\":" + n + ",\"event\":\"verbose\"}",
+            cases.add(reject(
+                    "absurd counter " + n,
+                    "{\"job_id\":" + HOSTILE_JOB + ",\"counter\":" + n + ",\"event\":\"verbose\"}",
                     "counter:"));
-            cases.add(reject("absurd job " + n, "{\"job_id\":" + n + ",\"counter\":1,\"event\":\"verbose\"}", "job_id:"));
+            cases.add(
+                    reject("absurd job " + n, "{\"job_id\":" + n + ",\"counter\":1,\"event\":\"verbose\"}", "job_id:"));
         }
         // dates that are not dates, or out of range
-        for (String d : List.of("2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "yesterday", "", "1969-12-31T23:59:59Z",
-                "10000-01-01T00:00:00Z", "2026-01-01T25:00:00Z", "2026-01-01T00:00:00+25:00", "0000-00-00", "\\u0000")) {
+        for (String d : List.of(
+                "2026-02-30T00:00:00Z",
+                "2026-13-01T00:00:00Z",
+                "yesterday",
+                "",
+                "1969-12-31T23:59:59Z",
+                "10000-01-01T00:00:00Z",
+                "2026-01-01T25:00:00Z",
+                "2026-01-01T00:00:00+25:00",
+                "0000-00-00",
+                "\\u0000")) {
             cases.add(reject("bad date " + d, hostile.apply(",\"created\":\"" + d + "\""), "created:"));
         }
         // not an object
@@ -200,7 +241,8 @@ class HostileInputIT {
         // nesting deeper than the decoder allows, at several depths
         for (int depth : new int[] {201, 300, 1000, 5000}) {
             String nested = "{\"a\":".repeat(depth) + "1" + "}".repeat(depth);
-            cases.add(reject("nested " + depth, hostile.apply(",\"event_data\":" + nested), "JSON nested deeper than 200"));
+            cases.add(reject(
+                    "nested " + depth, hostile.apply(",\"event_data\":" + nested), "JSON nested deeper than 200"));
         }
         // larger than the event limit
         for (int i = 0; i < 5; i++) {
@@ -208,13 +250,22 @@ class HostileInputIT {
             cases.add(reject("oversized", hostile.apply(",\"stdout\":\"" + big + "\""), "event is"));
         }
         // invalid UTF-8 and raw control characters inside a string, at random places
-        byte[][] badBytes = {{(byte) 0xff}, {(byte) 0xc3, 0x28}, {(byte) 0xed, (byte) 0xa0, (byte) 0x80},
-                {(byte) 0xc0, (byte) 0xaf}, {(byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {0x00}, {0x01}, {0x1f}};
+        byte[][] badBytes = {
+            {(byte) 0xff},
+            {(byte) 0xc3, 0x28},
+            {(byte) 0xed, (byte) 0xa0, (byte) 0x80},
+            {(byte) 0xc0, (byte) 0xaf},
+            {(byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+            {0x00},
+            {0x01},
+            {0x1f}
+        };
         for (int i = 0; i < 96; i++) {
             byte[] bad = badBytes[i % badBytes.length];
             String text = "before-" + i + "-after";
             int at = 1 + random.nextInt(text.length() - 1);
-            byte[] head = hostile.apply(",\"stdout\":\"" + text.substring(0, at)).getBytes(StandardCharsets.UTF_8);
+            byte[] head =
+                    hostile.apply(",\"stdout\":\"" + text.substring(0, at)).getBytes(StandardCharsets.UTF_8);
             head = java.util.Arrays.copyOf(head, head.length - 1); // drop the closing brace: the string goes on
             byte[] tail = (text.substring(at) + "\"}").getBytes(StandardCharsets.UTF_8);
             ByteArrayOutputStream line = new ByteArrayOutputStream();
@@ -227,8 +278,8 @@ class HostileInputIT {
         for (int i = 0; i < 40; i++) {
             String junk = i % 2 == 0 ? "\\u0000" : "\\udcff";
             String stdout = "repaired " + i + " " + junk.repeat(1 + random.nextInt(3)) + " end";
-            String line = "{\"job_id\":" + REPAIRED_JOB + ",\"counter\":" + (i + 1) + ",\"event\":\"verbose\",\"stdout\":\""
-                    + stdout + "\"}";
+            String line = "{\"job_id\":" + REPAIRED_JOB + ",\"counter\":" + (i + 1)
+                    + ",\"event\":\"verbose\",\"stdout\":\"" + stdout + "\"}";
             cases.add(new Case("repairable " + i, line.getBytes(StandardCharsets.UTF_8), null, "stdout:"));
         }
         Collections.shuffle(cases, random);
@@ -251,8 +302,13 @@ class HostileInputIT {
     }
 
     private static HttpResponse<String> post(byte[] body) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/")).header("Authorization", TestUsers.ADMIN_AUTH)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/"))
+                                .header("Authorization", TestUsers.ADMIN_AUTH)
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
     }
 
     private static double metric(String name) {

@@ -43,16 +43,28 @@ class HostileWebsocketIT {
     private static final int MAX_CONNECTIONS = 30;
     private static final int MAX_RATE = 1000;
 
-    @TempDir static Path dataDir;
+    @TempDir
+    static Path dataDir;
+
     static RunningServer node;
 
     @BeforeAll
     static void start() {
-        node = RunningServer.start(dataDir, Map.of("ws.max-message-size", "8KiB",
-                "ws.max-subscriptions", Integer.toString(MAX_GROUPS),
-                "ws.max-connections-per-user", Integer.toString(MAX_CONNECTIONS),
-                "ws.max-message-rate", Integer.toString(MAX_RATE),
-                "ws.idle-timeout", "1s", "http.idle-timeout", "1s"));
+        node = RunningServer.start(
+                dataDir,
+                Map.of(
+                        "ws.max-message-size",
+                        "8KiB",
+                        "ws.max-subscriptions",
+                        Integer.toString(MAX_GROUPS),
+                        "ws.max-connections-per-user",
+                        Integer.toString(MAX_CONNECTIONS),
+                        "ws.max-message-rate",
+                        Integer.toString(MAX_RATE),
+                        "ws.idle-timeout",
+                        "1s",
+                        "http.idle-timeout",
+                        "1s"));
     }
 
     @AfterAll
@@ -75,7 +87,8 @@ class HostileWebsocketIT {
     }
 
     @Test
-    void generated_hostile_messages_each_get_their_error_or_close_and_a_watching_client_gets_every_event() throws Exception {
+    void generated_hostile_messages_each_get_their_error_or_close_and_a_watching_client_gets_every_event()
+            throws Exception {
         Random random = new Random(20261128);
         List<Case> cases = cases(random);
         assertThat(cases).hasSizeGreaterThan(300);
@@ -99,7 +112,9 @@ class HostileWebsocketIT {
                         } catch (java.io.IOException closedMidFrame) {
                             // the node may close as soon as it reads an oversized frame's length
                         }
-                        assertThat(victim.closed.get(5, TimeUnit.SECONDS)).as(c.kind()).isEqualTo(c.closeCode());
+                        assertThat(victim.closed.get(5, TimeUnit.SECONDS))
+                                .as(c.kind())
+                                .isEqualTo(c.closeCode());
                     }
                 } else {
                     hostile.send(c.opcode(), c.payload(), true);
@@ -110,7 +125,9 @@ class HostileWebsocketIT {
                     JsonNode groups;
                     while (true) {
                         String text = hostile.nextText(5);
-                        assertThat(text).as("replies to " + c.kind() + " case " + i).isNotNull();
+                        assertThat(text)
+                                .as("replies to " + c.kind() + " case " + i)
+                                .isNotNull();
                         JsonNode reply = Http.json(text);
                         if (reply.path("groups_current").toString().contains("jobs-" + mark)) {
                             groups = reply;
@@ -118,17 +135,24 @@ class HostileWebsocketIT {
                         }
                         replies.add(reply);
                     }
-                    assertThat(replies).as(c.kind() + ": " + new String(c.payload(), StandardCharsets.UTF_8))
-                            .anySatisfy(r -> assertThat(r.path("error").asText()).startsWith(c.reply()));
+                    assertThat(replies)
+                            .as(c.kind() + ": " + new String(c.payload(), StandardCharsets.UTF_8))
+                            .anySatisfy(
+                                    r -> assertThat(r.path("error").asText()).startsWith(c.reply()));
                     // a refused subscribe changes nothing: only the previous sentinel group is left
                     if (c.kind().equals("too many groups")) {
-                        assertThat(groups.get("groups_left").size()).as(groups.toString()).isLessThanOrEqualTo(1);
+                        assertThat(groups.get("groups_left").size())
+                                .as(groups.toString())
+                                .isLessThanOrEqualTo(1);
                     }
                 }
                 if (i % 20 == 0) {
                     StringBuilder body = new StringBuilder();
-                    for (int k = 0; k < 5; k++) body.append(Events.event(job, ++posted)).append('\n');
-                    assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString()).statusCode()).isEqualTo(200);
+                    for (int k = 0; k < 5; k++)
+                        body.append(Events.event(job, ++posted)).append('\n');
+                    assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString())
+                                    .statusCode())
+                            .isEqualTo(200);
                 }
             }
         } finally {
@@ -140,7 +164,8 @@ class HostileWebsocketIT {
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             for (String f; (f = watcher.frames.poll()) != null; ) {
                 JsonNode n = Http.json(f);
-                if (n.has("counter") && n.path("job").asLong() == job) counters.add(n.get("counter").asInt());
+                if (n.has("counter") && n.path("job").asLong() == job)
+                    counters.add(n.get("counter").asInt());
             }
             return counters.size() == expected;
         });
@@ -152,14 +177,16 @@ class HostileWebsocketIT {
         Map<String, Double> after = rejectedByReason();
         for (var e : wanted.entrySet()) {
             assertThat(after.getOrDefault(e.getKey(), 0.0) - before.getOrDefault(e.getKey(), 0.0))
-                    .as("ws_messages_rejected_total{reason=" + e.getKey() + "}").isEqualTo(e.getValue().doubleValue());
+                    .as("ws_messages_rejected_total{reason=" + e.getKey() + "}")
+                    .isEqualTo(e.getValue().doubleValue());
         }
         assertThat(Http.get(node.uri("/api/v2/health/")).statusCode()).isEqualTo(200);
     }
 
     @Test
     void a_user_over_the_connection_limit_is_refused_at_the_handshake_until_one_closes() throws Exception {
-        double refusedBefore = MetricsText.value(node.uri("/metrics"), "ws_disconnects_total{reason=\"too_many_connections\"");
+        double refusedBefore =
+                MetricsText.value(node.uri("/metrics"), "ws_disconnects_total{reason=\"too_many_connections\"");
         List<RawWebsocket> open = new ArrayList<>();
         try {
             RawWebsocket refused = null;
@@ -214,11 +241,14 @@ class HostileWebsocketIT {
     void a_handshake_that_never_completes_is_closed_by_the_idle_timeout_while_others_are_served() throws Exception {
         try (Socket stalled = new Socket("127.0.0.1", node.websocketUri().getPort())) {
             stalled.setSoTimeout(30_000);
-            stalled.getOutputStream().write(("GET /websocket/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            stalled.getOutputStream()
+                    .write(("GET /websocket/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             WsTestClient other = watch(72);
             other.abort();
-            assertThat(endsWithoutTimeout(stalled.getInputStream())).as("the server ends the stalled handshake").isTrue();
+            assertThat(endsWithoutTimeout(stalled.getInputStream()))
+                    .as("the server ends the stalled handshake")
+                    .isTrue();
         }
     }
 
@@ -231,7 +261,8 @@ class HostileWebsocketIT {
         double idleBefore = MetricsText.value(metrics, "ws_disconnects_total{reason=\"idle_timeout\"");
         RawWebsocket stalled = RawWebsocket.connect(node.websocketUri(), cookie(), false);
         stalled.sendText("{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"job_events\":[" + job + "]}}");
-        await().atMost(Duration.ofSeconds(5)).until(() -> MetricsText.value(metrics, "ws_subscribers ") == subscribers + 1);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> MetricsText.value(metrics, "ws_subscribers ") == subscribers + 1);
         // ~6 MB of events: far more than the socket buffers hold, so the node's writes to the stalled client stop
         String big = "x".repeat(2000);
         int total = 0;
@@ -239,14 +270,24 @@ class HostileWebsocketIT {
             StringBuilder body = new StringBuilder();
             for (int k = 0; k < 100; k++) {
                 total++;
-                body.append("{\"job_id\":").append(job).append(",\"counter\":").append(total)
-                        .append(",\"event\":\"runner_on_ok\",\"uuid\":\"u").append(total).append("\",\"stdout\":\"")
-                        .append(big).append("\"}\n");
+                body.append("{\"job_id\":")
+                        .append(job)
+                        .append(",\"counter\":")
+                        .append(total)
+                        .append(",\"event\":\"runner_on_ok\",\"uuid\":\"u")
+                        .append(total)
+                        .append("\",\"stdout\":\"")
+                        .append(big)
+                        .append("\"}\n");
             }
-            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString()).statusCode()).isEqualTo(200);
+            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString())
+                            .statusCode())
+                    .isEqualTo(200);
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> MetricsText.value(metrics, "ws_subscribers ") == subscribers);
-        assertThat(MetricsText.value(metrics, "ws_disconnects_total{reason=\"idle_timeout\"")).as("cut off by ws.idle-timeout")
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> MetricsText.value(metrics, "ws_subscribers ") == subscribers);
+        assertThat(MetricsText.value(metrics, "ws_disconnects_total{reason=\"idle_timeout\""))
+                .as("cut off by ws.idle-timeout")
                 .isGreaterThan(idleBefore);
         stalled.close();
 
@@ -274,10 +315,11 @@ class HostileWebsocketIT {
             cases.add(Case.reply("garbage", text, malformed, "malformed"));
         }
         // a valid subscribe cut anywhere
-        String whole = "{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"jobs\":[\"status_changed\"],\"job_events\":[1,2]},"
-                + "\"resume\":{\"1\":5}}";
-        for (int i = 0; i < 60; i++) cases.add(Case.reply("truncated", whole.substring(0, 1 + random.nextInt(whole.length() - 1)),
-                malformed, "malformed"));
+        String whole = "{\"xrftoken\":\"" + TOKEN
+                + "\",\"groups\":{\"jobs\":[\"status_changed\"],\"job_events\":[1,2]}," + "\"resume\":{\"1\":5}}";
+        for (int i = 0; i < 60; i++)
+            cases.add(Case.reply(
+                    "truncated", whole.substring(0, 1 + random.nextInt(whole.length() - 1)), malformed, "malformed"));
         // JSON that is not an object
         for (String s : List.of("1", "-2.5", "\"x\"", "[]", "[{}]", "null", "true", "false", "\"{}\"", "1e999")) {
             cases.add(Case.reply("not an object", s, malformed, "malformed"));
@@ -296,36 +338,74 @@ class HostileWebsocketIT {
         for (String token : List.of("", "\"wrong\"", "1", "null", "[\"" + TOKEN + "\"]", "{}", "\"" + TOKEN + " \"")) {
             String field = token.isEmpty() ? "" : "\"xrftoken\":" + token + ",";
             for (int i = 0; i < 3; i++) {
-                cases.add(Case.reply("xrftoken", "{" + field + "\"groups\":{\"jobs\":[\"status_changed\"]}}", denied, "xrftoken"));
+                cases.add(Case.reply(
+                        "xrftoken", "{" + field + "\"groups\":{\"jobs\":[\"status_changed\"]}}", denied, "xrftoken"));
             }
         }
         // wrong types in groups
-        List<String> badGroups = List.of("\"jobs\"", "1", "[]", "null", "true", "{\"jobs\":\"status_changed\"}",
-                "{\"jobs\":1}", "{\"jobs\":{}}", "{\"jobs\":[\"a\"],\"b\":2}", "{\"job_events\":null}");
+        List<String> badGroups = List.of(
+                "\"jobs\"",
+                "1",
+                "[]",
+                "null",
+                "true",
+                "{\"jobs\":\"status_changed\"}",
+                "{\"jobs\":1}",
+                "{\"jobs\":{}}",
+                "{\"jobs\":[\"a\"],\"b\":2}",
+                "{\"job_events\":null}");
         for (int i = 0; i < 30; i++) {
-            cases.add(Case.reply("groups", "{\"xrftoken\":\"" + TOKEN + "\",\"groups\":" + badGroups.get(i % badGroups.size()) + "}",
-                    denied, "groups"));
+            cases.add(Case.reply(
+                    "groups",
+                    "{\"xrftoken\":\"" + TOKEN + "\",\"groups\":" + badGroups.get(i % badGroups.size()) + "}",
+                    denied,
+                    "groups"));
         }
         // job_events values that are no job id
-        List<String> badIds = List.of("\"abc\"", "1.5", "{}", "[]", "null", "true", "\"1e3\"", "\"\"", "\"12 \"", "\"-\"");
+        List<String> badIds =
+                List.of("\"abc\"", "1.5", "{}", "[]", "null", "true", "\"1e3\"", "\"\"", "\"12 \"", "\"-\"");
         for (int i = 0; i < 30; i++) {
-            cases.add(Case.reply("job id", "{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"job_events\":["
-                    + badIds.get(i % badIds.size()) + "]}}", denied + " job_events for resource id", "access_denied"));
+            cases.add(Case.reply(
+                    "job id",
+                    "{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"job_events\":[" + badIds.get(i % badIds.size())
+                            + "]}}",
+                    denied + " job_events for resource id",
+                    "access_denied"));
         }
         // wrong types in resume
-        List<String> badResume = List.of("\"x\"", "1", "[]", "[1]", "{\"abc\":1}", "{\"1\":\"x\"}", "{\"1\":-1}", "{\"1\":1.5}",
-                "{\"1\":99999999999}", "{\"1\":null}", "{\"1\":{}}", "{\"-1\":1}", "{\"99999999999999999999\":1}");
+        List<String> badResume = List.of(
+                "\"x\"",
+                "1",
+                "[]",
+                "[1]",
+                "{\"abc\":1}",
+                "{\"1\":\"x\"}",
+                "{\"1\":-1}",
+                "{\"1\":1.5}",
+                "{\"1\":99999999999}",
+                "{\"1\":null}",
+                "{\"1\":{}}",
+                "{\"-1\":1}",
+                "{\"99999999999999999999\":1}");
         for (int i = 0; i < 39; i++) {
-            cases.add(Case.reply("resume", "{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"jobs\":[\"a\"]},\"resume\":"
-                    + badResume.get(i % badResume.size()) + "}", "malformed resume", "resume"));
+            cases.add(Case.reply(
+                    "resume",
+                    "{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"jobs\":[\"a\"]},\"resume\":"
+                            + badResume.get(i % badResume.size()) + "}",
+                    "malformed resume",
+                    "resume"));
         }
         // more groups than ws.max-subscriptions
         for (int i = 0; i < 20; i++) {
             StringBuilder values = new StringBuilder();
             int n = MAX_GROUPS + 1 + random.nextInt(200);
-            for (int k = 0; k < n; k++) values.append(k == 0 ? "" : ",").append("\"g").append(k).append('"');
-            cases.add(Case.reply("too many groups", "{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"jobs\":[" + values + "]}}",
-                    "too many groups", "too_many_groups"));
+            for (int k = 0; k < n; k++)
+                values.append(k == 0 ? "" : ",").append("\"g").append(k).append('"');
+            cases.add(Case.reply(
+                    "too many groups",
+                    "{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"jobs\":[" + values + "]}}",
+                    "too many groups",
+                    "too_many_groups"));
         }
         // binary frames: AWX's protocol is text
         for (int i = 0; i < 30; i++) {
@@ -335,13 +415,18 @@ class HostileWebsocketIT {
         }
         // over ws.max-message-size: closed with 1009, text or binary
         for (int i = 0; i < 20; i++) {
-            byte[] big = ("{\"xrftoken\":\"" + TOKEN + "\",\"x\":\"" + "y".repeat(MAX_MESSAGE + random.nextInt(100_000)) + "\"}")
+            byte[] big = ("{\"xrftoken\":\"" + TOKEN + "\",\"x\":\"" + "y".repeat(MAX_MESSAGE + random.nextInt(100_000))
+                            + "\"}")
                     .getBytes(StandardCharsets.UTF_8);
-            cases.add(Case.close("oversized", i % 4 == 3 ? RawWebsocket.BINARY : RawWebsocket.TEXT, big, 1009, "too_large"));
+            cases.add(Case.close(
+                    "oversized", i % 4 == 3 ? RawWebsocket.BINARY : RawWebsocket.TEXT, big, 1009, "too_large"));
         }
         // text frames that are not UTF-8: closed with 1007
-        List<byte[]> invalid = List.of(new byte[] {(byte) 0xff}, new byte[] {(byte) 0xc3, 0x28},
-                new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80}, new byte[] {(byte) 0xc0, (byte) 0xaf},
+        List<byte[]> invalid = List.of(
+                new byte[] {(byte) 0xff},
+                new byte[] {(byte) 0xc3, 0x28},
+                new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80},
+                new byte[] {(byte) 0xc0, (byte) 0xaf},
                 new byte[] {(byte) 0xf8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80});
         for (int i = 0; i < 20; i++) {
             byte[] prefix = "{\"xrftoken\":\"".getBytes(StandardCharsets.UTF_8);
@@ -355,8 +440,12 @@ class HostileWebsocketIT {
         }
         // broken frames: reserved opcodes, an unmasked client frame; closed with 1002
         for (int i = 0; i < 10; i++) {
-            if (i % 2 == 0) cases.add(Case.close("unmasked", RawWebsocket.TEXT, "{}".getBytes(StandardCharsets.UTF_8), 1002, "protocol"));
-            else cases.add(Case.close("reserved opcode", 3 + i % 5, "{}".getBytes(StandardCharsets.UTF_8), 1002, "protocol"));
+            if (i % 2 == 0)
+                cases.add(Case.close(
+                        "unmasked", RawWebsocket.TEXT, "{}".getBytes(StandardCharsets.UTF_8), 1002, "protocol"));
+            else
+                cases.add(Case.close(
+                        "reserved opcode", 3 + i % 5, "{}".getBytes(StandardCharsets.UTF_8), 1002, "protocol"));
         }
         java.util.Collections.shuffle(cases, random);
         return cases;
@@ -395,7 +484,9 @@ class HostileWebsocketIT {
         for (String line : Http.get(node.uri("/metrics")).body().split("\n")) {
             if (line.startsWith("ws_messages_rejected_total{")) {
                 int at = line.indexOf("reason=\"") + 8;
-                out.put(line.substring(at, line.indexOf('"', at)), Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+                out.put(
+                        line.substring(at, line.indexOf('"', at)),
+                        Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
             }
         }
         return out;
@@ -404,7 +495,7 @@ class HostileWebsocketIT {
     private static boolean endsWithoutTimeout(InputStream in) throws Exception {
         byte[] buf = new byte[4096];
         try {
-            while (in.read(buf) >= 0) { }
+            while (in.read(buf) >= 0) {}
             return true;
         } catch (SocketTimeoutException stillOpen) {
             return false;

@@ -29,12 +29,16 @@ class LiveOutputBrowserIT {
 
     @Test
     void the_job_page_shows_stored_then_live_output_in_order_following_the_tail() throws Exception {
-        try (RunningServer server = RunningServer.start(dataDir); HeadlessChromium browser = HeadlessChromium.start()) {
+        try (RunningServer server = RunningServer.start(dataDir);
+                HeadlessChromium browser = HeadlessChromium.start()) {
             JavascriptExecutor js = (JavascriptExecutor) browser.driver;
             browser.logIn(server.uri("/"));
-            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), events(1, 100)).statusCode()).isEqualTo(200);
+            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), events(1, 100))
+                            .statusCode())
+                    .isEqualTo(200);
             browser.driver.get(server.uri("/jobs/" + JOB).toString());
-            browser.wait.until(d -> d.findElement(By.cssSelector("#conn .conn-state")).getText().equals("open"));
+            browser.wait.until(d ->
+                    d.findElement(By.cssSelector("#conn .conn-state")).getText().equals("open"));
             browser.wait.until(d -> d.findElement(By.id("job-lines")).getText().equals("90")); // 10 quiet events
             List<String> expected = Arrays.asList(Events.expectedText(JOB, 400).split("\n"));
             browser.wait.until(d -> lastLine(js).equals(expected.get(89)));
@@ -42,7 +46,9 @@ class LiveOutputBrowserIT {
             // streamed in several requests while the page watches: each appears, in order, at the followed tail
             for (int from = 101; from <= 400; from += 50) {
                 String body = events(from, from + 49) + (from + 49 == 400 ? "\n" + Events.eof(JOB, 400) : "");
-                assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), body).statusCode()).isEqualTo(200);
+                assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), body)
+                                .statusCode())
+                        .isEqualTo(200);
                 int shown = (from + 49) - (from + 49) / 10;
                 browser.wait.until(d -> lastLine(js).equals(expected.get(shown - 1)));
                 assertThat(atBottom(js)).isTrue();
@@ -55,31 +61,50 @@ class LiveOutputBrowserIT {
             }
             assertThat(rows.size()).isLessThan(360); // virtualised: not every line is an element
             browser.wait.until(d -> d.findElement(By.id("job-status")).getText().equals("successful"));
-            browser.wait.until(d -> !d.findElement(By.id("gauge-events")).getText().equals("0"));
-            assertThat(Double.parseDouble(browser.driver.findElement(By.id("gauge-lag-max")).getText())).isBetween(0.0, 30.0);
-            assertThat(browser.driver.findElement(By.id("gauge-conn")).getText()).isEqualTo("open");
-            assertThat(browser.driver.findElements(By.cssSelector("#output span.ansi-fg-2"))).hasSize(rows.size());
+            browser.wait.until(
+                    d -> !d.findElement(By.id("gauge-events")).getText().equals("0"));
+            assertThat(Double.parseDouble(
+                            browser.driver.findElement(By.id("gauge-lag-max")).getText()))
+                    .isBetween(0.0, 30.0);
+            assertThat(browser.driver.findElement(By.id("gauge-conn")).getText())
+                    .isEqualTo("open");
+            assertThat(browser.driver.findElements(By.cssSelector("#output span.ansi-fg-2")))
+                    .hasSize(rows.size());
             browser.screenshot("real-node-job-page");
 
             browser.driver.get(server.uri("/").toString());
-            browser.wait.until(d -> !d.findElements(By.cssSelector("#jobs tbody tr[data-job-id='" + JOB + "']")).isEmpty());
-            assertThat(browser.driver.findElement(By.cssSelector("#jobs tbody tr")).getText()).contains("successful", "400");
+            browser.wait.until(d -> !d.findElements(By.cssSelector("#jobs tbody tr[data-job-id='" + JOB + "']"))
+                    .isEmpty());
+            assertThat(browser.driver
+                            .findElement(By.cssSelector("#jobs tbody tr"))
+                            .getText())
+                    .contains("successful", "400");
             browser.screenshot("real-node-jobs-list");
 
             // 26 more jobs: the list pages by 25, newest first, and filters by status
-            String more = IntStream.rangeClosed(101, 126).mapToObj(j -> Events.event(j, 1)).collect(Collectors.joining("\n"));
-            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), more).statusCode()).isEqualTo(200);
+            String more = IntStream.rangeClosed(101, 126)
+                    .mapToObj(j -> Events.event(j, 1))
+                    .collect(Collectors.joining("\n"));
+            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), more).statusCode())
+                    .isEqualTo(200);
             browser.wait.until(d -> d.findElement(By.id("page-info")).getText().equals("page 1 of 2 · 27 jobs"));
-            assertThat(browser.driver.findElements(By.cssSelector("#jobs tbody tr"))).hasSize(25);
-            assertThat(browser.driver.findElement(By.cssSelector("#jobs tbody tr")).getAttribute("data-job-id")).isEqualTo("126");
+            assertThat(browser.driver.findElements(By.cssSelector("#jobs tbody tr")))
+                    .hasSize(25);
+            assertThat(browser.driver
+                            .findElement(By.cssSelector("#jobs tbody tr"))
+                            .getAttribute("data-job-id"))
+                    .isEqualTo("126");
             browser.driver.findElement(By.id("next")).click();
             browser.wait.until(d -> d.findElement(By.id("page-info")).getText().equals("page 2 of 2 · 27 jobs"));
             assertThat(browser.driver.findElements(By.cssSelector("#jobs tbody tr")))
-                    .extracting(r -> r.getAttribute("data-job-id")).containsExactly("101", "9");
-            new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.id("status-filter"))).selectByValue("successful");
+                    .extracting(r -> r.getAttribute("data-job-id"))
+                    .containsExactly("101", "9");
+            new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.id("status-filter")))
+                    .selectByValue("successful");
             browser.wait.until(d -> d.findElement(By.id("page-info")).getText().equals("page 1 of 1 · 1 jobs"));
             assertThat(browser.driver.findElements(By.cssSelector("#jobs tbody tr")))
-                    .extracting(r -> r.getAttribute("data-job-id")).containsExactly("9");
+                    .extracting(r -> r.getAttribute("data-job-id"))
+                    .containsExactly("9");
             assertThat(browser.driver.getCurrentUrl()).endsWith("/?status=successful");
         }
     }
@@ -97,11 +122,14 @@ class LiveOutputBrowserIT {
     }
 
     private static boolean atBottom(JavascriptExecutor js) {
-        return (Boolean) js.executeScript(
-                "const o = document.getElementById('output'); return o.scrollHeight - o.scrollTop - o.clientHeight < 2;");
+        return (Boolean)
+                js.executeScript(
+                        "const o = document.getElementById('output'); return o.scrollHeight - o.scrollTop - o.clientHeight < 2;");
     }
 
     private static String events(int from, int to) {
-        return IntStream.rangeClosed(from, to).mapToObj(c -> Events.event(JOB, c)).collect(Collectors.joining("\n"));
+        return IntStream.rangeClosed(from, to)
+                .mapToObj(c -> Events.event(JOB, c))
+                .collect(Collectors.joining("\n"));
     }
 }

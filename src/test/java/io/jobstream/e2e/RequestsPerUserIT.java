@@ -35,18 +35,25 @@ class RequestsPerUserIT {
             throws Exception {
         try (Node node = new Node(dir, "2", "10")) {
             node.stall(2);
-            HttpResponse<String> refused = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+            HttpResponse<String> refused = await().atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(100))
                     .until(() -> Http.get(node.server.uri("/api/v2/me/")), r -> r.statusCode() == 429);
             assertThat(refused.headers().firstValue("Retry-After")).contains("1");
             assertThat(refused.body()).contains("http.max-requests-per-user");
-            assertThat(Http.get(node.server.uri("/api/v2/me/"), USER_AUTH).statusCode()).as("another user").isEqualTo(200);
-            assertThat(Http.post(node.server.uri("/api/v2/job_events/ingest/"), events(JOB + 1, 1, 1)).statusCode())
-                    .as("ingest is not held to it").isEqualTo(200);
-            assertThat(MetricsText.value(node.server.uri("/metrics"), "http_refused_total{reason=\"requests_per_user\""))
+            assertThat(Http.get(node.server.uri("/api/v2/me/"), USER_AUTH).statusCode())
+                    .as("another user")
+                    .isEqualTo(200);
+            assertThat(Http.post(node.server.uri("/api/v2/job_events/ingest/"), events(JOB + 1, 1, 1))
+                            .statusCode())
+                    .as("ingest is not held to it")
+                    .isEqualTo(200);
+            assertThat(MetricsText.value(
+                            node.server.uri("/metrics"), "http_refused_total{reason=\"requests_per_user\""))
                     .isPositive();
 
             node.release();
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+            await().atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(200))
                     .until(() -> Http.get(node.server.uri("/api/v2/me/")).statusCode() == 200);
         }
     }
@@ -56,18 +63,26 @@ class RequestsPerUserIT {
             throws Exception {
         try (Node node = new Node(dir, "8", "1")) {
             node.stall(1);
-            HttpResponse<String> refused = await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> Http.get(node.server.uri("/api/v2/jobs/" + JOB + "/stdout/?format=txt")),
+            HttpResponse<String> refused = await().atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(
+                            () -> Http.get(node.server.uri("/api/v2/jobs/" + JOB + "/stdout/?format=txt")),
                             r -> r.statusCode() == 429);
             assertThat(refused.headers().firstValue("Retry-After")).contains("1");
             assertThat(refused.body()).contains("http.max-downloads-per-user");
-            assertThat(Http.get(node.server.uri("/api/v2/me/")).statusCode()).as("not a download").isEqualTo(200);
-            assertThat(MetricsText.value(node.server.uri("/metrics"), "http_refused_total{reason=\"downloads_per_user\""))
+            assertThat(Http.get(node.server.uri("/api/v2/me/")).statusCode())
+                    .as("not a download")
+                    .isEqualTo(200);
+            assertThat(MetricsText.value(
+                            node.server.uri("/metrics"), "http_refused_total{reason=\"downloads_per_user\""))
                     .isPositive();
 
             node.release();
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> Http.get(node.server.uri("/api/v2/jobs/" + JOB + "/stdout/?format=txt")).statusCode(),
+            await().atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(
+                            () -> Http.get(node.server.uri("/api/v2/jobs/" + JOB + "/stdout/?format=txt"))
+                                    .statusCode(),
                             s -> s != 429);
         }
     }
@@ -78,11 +93,18 @@ class RequestsPerUserIT {
         final List<Socket> stalled = new ArrayList<>();
 
         Node(Path dir, String maxRequests, String maxDownloads) {
-            server = RunningServer.start(dir, Map.of("http.max-requests-per-user", maxRequests,
-                    "http.max-downloads-per-user", maxDownloads));
-            assertThat(Http.postJson(server.uri("/api/v2/users/"), "{\"username\":\"" + USER
-                    + "\",\"password\":\"judy-pw\"}", TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(201);
-            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), events(JOB, 1, 16)).statusCode()).isEqualTo(200);
+            server = RunningServer.start(
+                    dir,
+                    Map.of("http.max-requests-per-user", maxRequests, "http.max-downloads-per-user", maxDownloads));
+            assertThat(Http.postJson(
+                                    server.uri("/api/v2/users/"),
+                                    "{\"username\":\"" + USER + "\",\"password\":\"judy-pw\"}",
+                                    TestUsers.ADMIN_AUTH)
+                            .statusCode())
+                    .isEqualTo(201);
+            assertThat(Http.post(server.uri("/api/v2/job_events/ingest/"), events(JOB, 1, 16))
+                            .statusCode())
+                    .isEqualTo(200);
         }
 
         /** Starts {@code n} downloads of the big stdout as the admin and never reads them. */
@@ -90,9 +112,14 @@ class RequestsPerUserIT {
             for (int i = 0; i < n; i++) {
                 Socket s = new Socket();
                 s.setReceiveBufferSize(4096); // before connecting, so the window stays small
-                s.connect(new java.net.InetSocketAddress("127.0.0.1", server.uri("/").getPort()), 5_000);
-                s.getOutputStream().write(("GET /api/v2/jobs/" + JOB + "/stdout/?format=txt_download HTTP/1.1\r\n"
-                        + "Host: x\r\nAuthorization: " + TestUsers.ADMIN_AUTH + "\r\n\r\n").getBytes(US_ASCII));
+                s.connect(
+                        new java.net.InetSocketAddress(
+                                "127.0.0.1", server.uri("/").getPort()),
+                        5_000);
+                s.getOutputStream()
+                        .write(("GET /api/v2/jobs/" + JOB + "/stdout/?format=txt_download HTTP/1.1\r\n"
+                                        + "Host: x\r\nAuthorization: " + TestUsers.ADMIN_AUTH + "\r\n\r\n")
+                                .getBytes(US_ASCII));
                 s.getOutputStream().flush();
                 stalled.add(s);
             }
@@ -118,10 +145,21 @@ class RequestsPerUserIT {
         String stdout = "z".repeat(1 << 20);
         StringBuilder body = new StringBuilder();
         for (int c = from; c <= to; c++) {
-            body.append("{\"job_id\":").append(job).append(",\"counter\":").append(c)
-                    .append(",\"event\":\"runner_on_ok\",\"uuid\":\"big-").append(job).append('-').append(c)
-                    .append("\",\"stdout\":\"").append(stdout).append("\",\"start_line\":").append(c - 1)
-                    .append(",\"end_line\":").append(c).append("}\n");
+            body.append("{\"job_id\":")
+                    .append(job)
+                    .append(",\"counter\":")
+                    .append(c)
+                    .append(",\"event\":\"runner_on_ok\",\"uuid\":\"big-")
+                    .append(job)
+                    .append('-')
+                    .append(c)
+                    .append("\",\"stdout\":\"")
+                    .append(stdout)
+                    .append("\",\"start_line\":")
+                    .append(c - 1)
+                    .append(",\"end_line\":")
+                    .append(c)
+                    .append("}\n");
         }
         return body.toString();
     }

@@ -34,7 +34,9 @@ class RestartIT {
         CompletableFuture<Void> emitter = CompletableFuture.runAsync(() -> emit(node, posted, retries));
 
         // poll often so the stop lands early in the stream, leaving most of it for the restarted node
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() -> posted.get() >= EVENTS / 10);
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(5))
+                .until(() -> posted.get() >= EVENTS / 10);
         node.get().close(); // clean stop while the emitter keeps posting
         int postedAtStop = posted.get();
         node.set(RunningServer.start(dataDir));
@@ -44,7 +46,8 @@ class RestartIT {
         JsonNode job = Http.getJson(node.get().uri("/api/v2/jobs/" + JOB + "/"));
         assertThat(job.path("stored_events").asInt()).isEqualTo(EVENTS);
         assertThat(job.path("event_processing_finished").asBoolean()).isTrue();
-        assertThat(Http.get(node.get().uri("/api/v2/jobs/" + JOB + "/stdout/?format=txt")).body())
+        assertThat(Http.get(node.get().uri("/api/v2/jobs/" + JOB + "/stdout/?format=txt"))
+                        .body())
                 .isEqualTo(Events.expectedText(JOB, EVENTS));
         node.get().close();
     }
@@ -54,7 +57,8 @@ class RestartIT {
         for (int from = 1; from <= EVENTS + 1; from += BATCH) {
             StringBuilder body = new StringBuilder();
             if (from > EVENTS) body.append(Events.eof(JOB, EVENTS));
-            for (int c = from; c < from + BATCH && c <= EVENTS; c++) body.append(Events.event(JOB, c)).append('\n');
+            for (int c = from; c < from + BATCH && c <= EVENTS; c++)
+                body.append(Events.event(JOB, c)).append('\n');
             while (!postOnce(node.get(), body.toString())) {
                 retries.incrementAndGet();
                 await().pollDelay(Duration.ofMillis(50)).until(() -> true);

@@ -1,6 +1,5 @@
 package io.jobstream.e2e;
 
-import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,6 +7,7 @@ import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.StreamClient;
+import io.jobstream.testing.TestUsers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -55,16 +55,18 @@ class ResumeIT {
             while (last < EVENTS) {
                 boolean batch = connections % 2 == 1; // every other connection takes batched frames
                 int from = last;
-                StreamClient client = StreamClient.connect(server.websocketUri(), "csrftoken=r", true, last,
-                        frame -> check(frame, wrong, checked));
+                StreamClient client = StreamClient.connect(
+                        server.websocketUri(), "csrftoken=r", true, last, frame -> check(frame, wrong, checked));
                 client.send("{\"xrftoken\":\"r\",\"batch\":" + batch + ",\"groups\":{\"job_events\":[" + JOB
                         + "]},\"resume\":{\"" + JOB + "\":" + last + "}}");
                 connections++;
                 if (emitter.isDone()) {
-                    await().atMost(Duration.ofSeconds(60)).until(() -> client.last() == EVENTS || client.violation() != null);
+                    await().atMost(Duration.ofSeconds(60))
+                            .until(() -> client.last() == EVENTS || client.violation() != null);
                     assertThat(client.violation()).as("after counter %d", from).isNull();
                 } else {
-                    Thread.sleep(50 + random.nextInt(1_000)); // the scenario: a connection lasts a random while, then drops
+                    Thread.sleep(
+                            50 + random.nextInt(1_000)); // the scenario: a connection lasts a random while, then drops
                 }
                 client.abort(); // no close handshake: as a dropped network
                 assertThat(client.violation()).as("connection %d", connections).isNull();
@@ -76,7 +78,9 @@ class ResumeIT {
             emitter.get(5, TimeUnit.MINUTES);
 
             assertThat(wrong.get()).isNull();
-            assertThat(checked.get()).as("events received over %d connections", connections).isEqualTo(EVENTS);
+            assertThat(checked.get())
+                    .as("events received over %d connections", connections)
+                    .isEqualTo(EVENTS);
             assertThat(connections).isGreaterThan(3);
             System.out.printf("ResumeIT: %d events over %d connections%n", EVENTS, connections);
         }
@@ -87,7 +91,8 @@ class ResumeIT {
         int counter = StreamClient.counterOf(frame);
         boolean quiet = counter % 10 == 0;
         String stdout = quiet ? "" : Events.stdoutOf(JOB, counter).replace("\\u001b", "\\u001B"); // as Jackson escapes
-        if (!frame.contains("\"job\":" + JOB + ",") || !frame.contains("\"uuid\":\"" + JOB + "-" + counter + "\"")
+        if (!frame.contains("\"job\":" + JOB + ",")
+                || !frame.contains("\"uuid\":\"" + JOB + "-" + counter + "\"")
                 || !frame.contains("\"stdout\":\"" + stdout + "\"")) {
             wrong.compareAndSet(null, frame);
         }
@@ -105,17 +110,25 @@ class ResumeIT {
                 long wait = start + (long) (from - 1) * 1_000_000_000L / RATE - System.nanoTime();
                 if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // pacing the emitter at RATE: the scenario
                 StringBuilder body = new StringBuilder();
-                for (int c = from; c < from + PER_POST; c++) body.append(Events.event(JOB, c)).append('\n');
+                for (int c = from; c < from + PER_POST; c++)
+                    body.append(Events.event(JOB, c)).append('\n');
                 inFlight.acquire();
-                posts.add(http.sendAsync(HttpRequest.newBuilder(ingest).header("Authorization", TestUsers.ADMIN_AUTH).POST(BodyPublishers.ofString(body.toString()))
-                        .build(), BodyHandlers.ofString()).whenComplete((r, e) -> inFlight.release()));
+                posts.add(http.sendAsync(
+                                HttpRequest.newBuilder(ingest)
+                                        .header("Authorization", TestUsers.ADMIN_AUTH)
+                                        .POST(BodyPublishers.ofString(body.toString()))
+                                        .build(),
+                                BodyHandlers.ofString())
+                        .whenComplete((r, e) -> inFlight.release()));
             }
             for (CompletableFuture<HttpResponse<String>> p : posts) {
                 HttpResponse<String> r = p.get(2, TimeUnit.MINUTES);
                 if (r.statusCode() != 200) throw new AssertionError(r.statusCode() + " " + r.body());
             }
             Http.post(ingest, Events.eof(JOB, EVENTS));
-        } catch (InterruptedException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (InterruptedException
+                | java.util.concurrent.ExecutionException
+                | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException(e);
         }
     }

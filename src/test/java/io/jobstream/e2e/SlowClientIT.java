@@ -20,7 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Clients that stall or trickle (slowloris) are cut off, and the node serves everyone else meanwhile. */
 class SlowClientIT {
-    @TempDir static Path dataDir;
+    @TempDir
+    static Path dataDir;
+
     static RunningServer node;
 
     @BeforeAll
@@ -36,10 +38,16 @@ class SlowClientIT {
     @Test
     void a_client_that_stops_in_the_middle_of_its_headers_is_disconnected_while_others_are_served() throws Exception {
         try (Socket stalled = connect()) {
-            stalled.getOutputStream().write(("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestUsers.ADMIN_AUTH + "\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(61, 1)).statusCode()).isEqualTo(200);
-            assertThat(readUntilClosed(stalled.getInputStream())).as("the server ends the stalled connection").isNotNull();
+            stalled.getOutputStream()
+                    .write(("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
+                                    + TestUsers.ADMIN_AUTH + "\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(61, 1))
+                            .statusCode())
+                    .isEqualTo(200);
+            assertThat(readUntilClosed(stalled.getInputStream()))
+                    .as("the server ends the stalled connection")
+                    .isNotNull();
         }
     }
 
@@ -49,8 +57,10 @@ class SlowClientIT {
         byte[] body = (line.repeat(200)).getBytes(StandardCharsets.UTF_8); // ~60 KB, sent at ~100 bytes/s
         try (Socket slow = connect()) {
             OutputStream out = slow.getOutputStream();
-            out.write(("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestUsers.ADMIN_AUTH + "\r\nContent-Type: application/x-ndjson\r\n"
-                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
+                            + TestUsers.ADMIN_AUTH + "\r\nContent-Type: application/x-ndjson\r\n" + "Content-Length: "
+                            + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             String answer = null;
             try {
                 for (int sent = 0; sent < body.length && answer == null; sent += 20) {
@@ -58,7 +68,9 @@ class SlowClientIT {
                     out.flush();
                     Thread.sleep(200); // the scenario: a client that sends its body at ~100 bytes/s
                     if (slow.getInputStream().available() > 0) answer = readUntilClosed(slow.getInputStream());
-                    assertThat(sent).as("cut off long before the whole body went").isLessThan(body.length / 2);
+                    assertThat(sent)
+                            .as("cut off long before the whole body went")
+                            .isLessThan(body.length / 2);
                 }
             } catch (java.io.IOException reset) {
                 answer = "connection closed by the server: " + reset.getMessage();

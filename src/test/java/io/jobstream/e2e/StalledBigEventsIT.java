@@ -40,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StalledBigEventsIT {
     /** The abuser's job of big events, allocated by the node in each test (users cannot choose job ids). */
     private long bigJob;
+
     private static final long SMALL_JOB = 1302;
     private static final int BIG_EVENTS = 20;
     private static final int BIG_STDOUT = 1_900_000;
@@ -54,17 +55,36 @@ class StalledBigEventsIT {
     Path dataDir;
 
     @Test
-    void stalled_websockets_and_downloads_of_big_events_hold_bounded_memory_and_others_still_get_events() throws Exception {
+    void stalled_websockets_and_downloads_of_big_events_hold_bounded_memory_and_others_still_get_events()
+            throws Exception {
         // long timeouts: the stalled clients must still be connected (and holding what they hold) when measured
-        try (RunningServer node = RunningServer.start(dataDir, Map.of("http.idle-timeout", "5m", "ws.idle-timeout", "5m",
-                "ws.outbox-max-bytes", "4MiB", "ws.outbox-max-bytes-per-user", "16MiB",
-                "ws.outbox-max-bytes-total", "64MiB", "http.download-page-size", "4MiB", "http.min-response-rate", "0"))) {
+        try (RunningServer node = RunningServer.start(
+                dataDir,
+                Map.of(
+                        "http.idle-timeout",
+                        "5m",
+                        "ws.idle-timeout",
+                        "5m",
+                        "ws.outbox-max-bytes",
+                        "4MiB",
+                        "ws.outbox-max-bytes-per-user",
+                        "16MiB",
+                        "ws.outbox-max-bytes-total",
+                        "64MiB",
+                        "http.download-page-size",
+                        "4MiB",
+                        "http.min-response-rate",
+                        "0"))) {
             URI metrics = node.uri("/metrics");
-            Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"abuser\",\"password\":\"abuser-pw\"}",
+            Http.postJson(
+                    node.uri("/api/v2/users/"),
+                    "{\"username\":\"abuser\",\"password\":\"abuser-pw\"}",
                     TestUsers.ADMIN_AUTH);
             bigJob = TestJobs.allocate(node.uri("/"), ABUSER);
             for (int c = 1; c <= BIG_EVENTS; c++) {
-                assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), bigEvent(c), ABUSER).statusCode()).isEqualTo(200);
+                assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), bigEvent(c), ABUSER)
+                                .statusCode())
+                        .isEqualTo(200);
             }
             WsTestClient watcher = WsTestClient.connect(node.websocketUri(), "csrftoken=w", TestUsers.ADMIN_AUTH, true);
             watcher.send("{\"xrftoken\":\"w\",\"groups\":{\"job_events\":[" + SMALL_JOB + "]}}");
@@ -72,17 +92,18 @@ class StalledBigEventsIT {
 
             List<RawWebsocket> stalled = new ArrayList<>();
             for (int i = 0; i < STALLED_SOCKETS; i++) {
-                RawWebsocket ws = RawWebsocket.connect(node.websocketUri(), Map.of("Authorization", ABUSER,
-                        "Cookie", "csrftoken=s"), false);
-                ws.sendText("{\"xrftoken\":\"s\",\"groups\":{\"job_events\":[" + bigJob + "]},\"resume\":{\""
-                        + bigJob + "\":0}}");
+                RawWebsocket ws = RawWebsocket.connect(
+                        node.websocketUri(), Map.of("Authorization", ABUSER, "Cookie", "csrftoken=s"), false);
+                ws.sendText("{\"xrftoken\":\"s\",\"groups\":{\"job_events\":[" + bigJob + "]},\"resume\":{\"" + bigJob
+                        + "\":0}}");
                 stalled.add(ws);
             }
             List<Socket> downloads = new ArrayList<>();
             for (int i = 0; i < STALLED_DOWNLOADS; i++) downloads.add(stalledDownload(node));
             // what a stalled client can take is in the socket buffers by now, the rest is waiting on the node
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() ->
-                    MetricsText.value(metrics, "ws_events_replayed_total") >= STALLED_SOCKETS);
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> MetricsText.value(metrics, "ws_events_replayed_total") >= STALLED_SOCKETS);
             long peak = 0;
             for (int i = 0; i < 4; i++) { // a measurement: the heap's peak sampled over two seconds of stalling
                 Thread.sleep(500);
@@ -92,25 +113,37 @@ class StalledBigEventsIT {
 
             // the abuser's budget is full, so every other stalled socket holds at most one message (text + bytes)
             long frame = 2L * BIG_STDOUT + 4096;
-            long bound = PER_USER + frame // outboxes: the user's budget, plus the one message it may pass it by
+            long bound = PER_USER
+                    + frame // outboxes: the user's budget, plus the one message it may pass it by
                     + 2 * 2 * PER_CONNECTION // the two store readers' pages in flight, rows and frames
                     + STALLED_DOWNLOADS * 2 * (PAGE + BIG_STDOUT) // each download's page, bytes and text
                     + (48L << 20); // slack: Jetty's buffers, metrics, GC noise on a loaded box
-            System.out.printf("StalledBigEventsIT: heap %d MiB before, %d MiB with %d stalled sockets and %d stalled"
-                    + " downloads (bound %d MiB); ws_outbox_bytes %.0f MiB%n", before >> 20, peak >> 20,
-                    STALLED_SOCKETS, STALLED_DOWNLOADS, (before + bound) >> 20, held / (1 << 20));
+            System.out.printf(
+                    "StalledBigEventsIT: heap %d MiB before, %d MiB with %d stalled sockets and %d stalled"
+                            + " downloads (bound %d MiB); ws_outbox_bytes %.0f MiB%n",
+                    before >> 20,
+                    peak >> 20,
+                    STALLED_SOCKETS,
+                    STALLED_DOWNLOADS,
+                    (before + bound) >> 20,
+                    held / (1 << 20));
             assertThat(peak - before).as("heap growth with stalled clients").isLessThan(bound);
             assertThat(held).as("bytes held for subscribers").isLessThanOrEqualTo(PER_USER + frame);
 
             // another user's websocket still gets its events, at once
             for (int c = 1; c <= 10; c++) {
-                assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), Events.event(SMALL_JOB, c),
-                        TestUsers.ADMIN_AUTH).statusCode()).isEqualTo(200);
+                assertThat(Http.post(
+                                        node.uri("/api/v2/job_events/ingest/"),
+                                        Events.event(SMALL_JOB, c),
+                                        TestUsers.ADMIN_AUTH)
+                                .statusCode())
+                        .isEqualTo(200);
             }
             int next = 1;
             while (next <= 10) {
                 JsonNode frameJson = watcher.next();
-                if (frameJson.has("counter")) assertThat(frameJson.get("counter").asInt()).isEqualTo(next++);
+                if (frameJson.has("counter"))
+                    assertThat(frameJson.get("counter").asInt()).isEqualTo(next++);
             }
             for (RawWebsocket ws : stalled) ws.close();
             for (Socket s : downloads) s.close();
@@ -120,13 +153,17 @@ class StalledBigEventsIT {
 
     @Test
     void a_download_read_slower_than_the_minimum_rate_is_cut_off() throws Exception {
-        try (RunningServer node = RunningServer.start(dataDir, Map.of("http.idle-timeout", "5m",
-                "http.min-response-rate", "1MiB"))) {
-            Http.postJson(node.uri("/api/v2/users/"), "{\"username\":\"abuser\",\"password\":\"abuser-pw\"}",
+        try (RunningServer node =
+                RunningServer.start(dataDir, Map.of("http.idle-timeout", "5m", "http.min-response-rate", "1MiB"))) {
+            Http.postJson(
+                    node.uri("/api/v2/users/"),
+                    "{\"username\":\"abuser\",\"password\":\"abuser-pw\"}",
                     TestUsers.ADMIN_AUTH);
             bigJob = TestJobs.allocate(node.uri("/"), ABUSER);
             for (int c = 1; c <= 5; c++) {
-                assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), bigEvent(c), ABUSER).statusCode()).isEqualTo(200);
+                assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), bigEvent(c), ABUSER)
+                                .statusCode())
+                        .isEqualTo(200);
             }
             long start = System.nanoTime();
             try (Socket download = stalledDownload(node)) {
@@ -144,12 +181,13 @@ class StalledBigEventsIT {
                     n = -1; // cut off with a reset: what was still buffered for it is dropped
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
-                System.out.printf("StalledBigEventsIT: slow download cut after %.1f s, %d KiB read%n", seconds,
-                        read >> 10);
+                System.out.printf(
+                        "StalledBigEventsIT: slow download cut after %.1f s, %d KiB read%n", seconds, read >> 10);
                 assertThat(n).as("the node ended the response").isEqualTo(-1);
                 assertThat(seconds).isLessThan(40);
             }
-            assertThat(MetricsText.value(node.uri("/metrics"), "http_downloads_too_slow_total")).isEqualTo(1);
+            assertThat(MetricsText.value(node.uri("/metrics"), "http_downloads_too_slow_total"))
+                    .isEqualTo(1);
         }
     }
 
@@ -161,7 +199,8 @@ class StalledBigEventsIT {
         s.connect(new InetSocketAddress(uri.getHost(), uri.getPort()));
         OutputStream out = s.getOutputStream();
         out.write(("GET " + uri.getRawPath() + "?" + uri.getRawQuery() + " HTTP/1.1\r\nHost: " + uri.getHost()
-                + "\r\nAuthorization: " + ABUSER + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                        + "\r\nAuthorization: " + ABUSER + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
         InputStream in = s.getInputStream();
         in.read(new byte[16]); // the response started: the handler is streaming; from here on, nothing is read
@@ -170,7 +209,8 @@ class StalledBigEventsIT {
 
     private String bigEvent(int counter) {
         StringBuilder stdout = new StringBuilder(BIG_STDOUT + 64);
-        while (stdout.length() < BIG_STDOUT) stdout.append("event ").append(counter).append(" output line\\r\\n");
+        while (stdout.length() < BIG_STDOUT)
+            stdout.append("event ").append(counter).append(" output line\\r\\n");
         return "{\"job_id\":" + bigJob + ",\"counter\":" + counter + ",\"event\":\"runner_on_ok\",\"uuid\":\"big-"
                 + counter + "\",\"created\":\"" + Timestamps.format(Instant.now()) + "\",\"stdout\":\"" + stdout
                 + "\",\"start_line\":" + (counter - 1) + ",\"end_line\":" + counter + ",\"event_data\":{}}";

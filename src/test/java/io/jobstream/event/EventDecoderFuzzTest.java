@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
  * A longer or different run: {@code -Dfuzz.seed=N -Dfuzz.scale=K} (K times the iterations).
  */
 class EventDecoderFuzzTest {
-    private static final Set<String> TAGS = Set.of("too_deep", "malformed_json", "too_large", "job", "not_an_object",
-            "invalid_field");
+    private static final Set<String> TAGS =
+            Set.of("too_deep", "malformed_json", "too_large", "job", "not_an_object", "invalid_field");
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-28T12:00:00Z"), ZoneOffset.UTC);
     private final EventDecoder decoder = new EventDecoder(16 * 1024, 50, CLOCK);
     private static final int SCALE = Integer.getInteger("fuzz.scale", 1);
@@ -42,7 +42,8 @@ class EventDecoderFuzzTest {
                 if (d.line() <= 0) fail("line " + d.line() + " in " + new String(body, StandardCharsets.UTF_8));
                 if (d instanceof Decoded.Rejected r) {
                     rejected++;
-                    if (r.reason().isBlank() || !TAGS.contains(r.tag())) fail("reason '" + r.reason() + "' (" + r.tag() + ")");
+                    if (r.reason().isBlank() || !TAGS.contains(r.tag()))
+                        fail("reason '" + r.reason() + "' (" + r.tag() + ")");
                 } else if (d instanceof Decoded.Ok ok && ok.message() instanceof JobEvent e) {
                     accepted++;
                     assertRoundTrips(e, ok.repairs());
@@ -62,8 +63,14 @@ class EventDecoderFuzzTest {
             boolean surrogate = false;
             for (int k = random.nextInt(30); k > 0; k--) {
                 switch (random.nextInt(6)) {
-                    case 0 -> { stdout.append('\0'); nul = true; }
-                    case 1 -> { stdout.append((char) (0xd800 + random.nextInt(0x800))); surrogate = true; }
+                    case 0 -> {
+                        stdout.append('\0');
+                        nul = true;
+                    }
+                    case 1 -> {
+                        stdout.append((char) (0xd800 + random.nextInt(0x800)));
+                        surrogate = true;
+                    }
                     case 2 -> stdout.append("\ud83d\ude00"); // a proper pair stays
                     default -> stdout.append((char) (0x20 + random.nextInt(0x500)));
                 }
@@ -80,8 +87,12 @@ class EventDecoderFuzzTest {
             JobEvent e = (JobEvent) ok.message();
             assertThat(e.stdout()).doesNotContain("\0");
             assertThat(hasLoneSurrogate(e.stdout())).isFalse();
-            assertThat(ok.repairs().stream().anyMatch(r -> r.contains("NUL"))).as(text).isEqualTo(nul);
-            assertThat(ok.repairs().stream().anyMatch(r -> r.contains("surrogate"))).as(text).isEqualTo(surrogate);
+            assertThat(ok.repairs().stream().anyMatch(r -> r.contains("NUL")))
+                    .as(text)
+                    .isEqualTo(nul);
+            assertThat(ok.repairs().stream().anyMatch(r -> r.contains("surrogate")))
+                    .as(text)
+                    .isEqualTo(surrogate);
             if (!nul && !surrogate) assertThat(e.stdout()).isEqualTo(text);
             assertRoundTrips(e, ok.repairs());
         }
@@ -119,7 +130,8 @@ class EventDecoderFuzzTest {
         for (int k = 0; k < 120; k++) {
             boolean objects = k % 2 == 0;
             String nested = (objects ? "{\"a\":" : "[").repeat(k) + "1" + (objects ? "}" : "]").repeat(k);
-            String event = "{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_ok\",\"event_data\":{\"x\":" + nested + "}}";
+            String event =
+                    "{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_ok\",\"event_data\":{\"x\":" + nested + "}}";
             boolean fits = 2 + k <= 50; // the event object, event_data, then k levels
             for (String body : List.of(event, "[" + event + "]", event + "\n" + event)) {
                 for (Decoded d : decoder.decodeBody(body)) {
@@ -152,26 +164,53 @@ class EventDecoderFuzzTest {
      * kept verbatim, so a column derived from it is repaired again the same way; stdout needs none).
      */
     private void assertRoundTrips(JobEvent e, List<String> repairs) {
-        ObjectNode o = Json.MAPPER.createObjectNode().put("job_id", e.jobId()).put("counter", e.counter())
-                .put("event", e.event()).put("uuid", e.uuid()).put("parent_uuid", e.parentUuid())
-                .put("stdout", e.stdout()).put("start_line", e.startLine()).put("end_line", e.endLine())
-                .put("verbosity", e.verbosity()).put("host_name", e.hostName())
+        ObjectNode o = Json.MAPPER
+                .createObjectNode()
+                .put("job_id", e.jobId())
+                .put("counter", e.counter())
+                .put("event", e.event())
+                .put("uuid", e.uuid())
+                .put("parent_uuid", e.parentUuid())
+                .put("stdout", e.stdout())
+                .put("start_line", e.startLine())
+                .put("end_line", e.endLine())
+                .put("verbosity", e.verbosity())
+                .put("host_name", e.hostName())
                 .put("created", Timestamps.format(e.created()));
         String json = o.toString();
         json = json.substring(0, json.length() - 1) + ",\"event_data\":" + e.eventData() + "}";
         // as an array: event_data is kept byte for byte, and may hold raw newlines (JSON whitespace) that an array
         // body allows but an NDJSON line cannot
         List<Decoded> again = decoder.decodeBody("[" + json + "]");
-        if (again.size() != 1 || !(again.get(0) instanceof Decoded.Ok)) assertThat(again).as(json).hasSize(1).first().isInstanceOf(Decoded.Ok.class);
+        if (again.size() != 1 || !(again.get(0) instanceof Decoded.Ok))
+            assertThat(again).as(json).hasSize(1).first().isInstanceOf(Decoded.Ok.class);
         Decoded.Ok ok = (Decoded.Ok) again.get(0);
         if (!ok.repairs().isEmpty()) {
             assertThat(repairs).as(json).containsAll(ok.repairs());
             assertThat(ok.repairs()).as(json).noneMatch(r -> r.startsWith("stdout"));
         }
         JobEvent back = (JobEvent) ok.message();
-        JobEvent expected = new JobEvent(e.jobId(), e.counter(), e.uuid(), e.parentUuid(), e.event(), e.eventData(),
-                e.stdout(), e.startLine(), e.endLine(), e.verbosity(), e.hostName(), e.playbook(), e.play(), e.role(),
-                e.task(), e.failed(), e.changed(), e.created(), back.createdFilled(), back.received());
+        JobEvent expected = new JobEvent(
+                e.jobId(),
+                e.counter(),
+                e.uuid(),
+                e.parentUuid(),
+                e.event(),
+                e.eventData(),
+                e.stdout(),
+                e.startLine(),
+                e.endLine(),
+                e.verbosity(),
+                e.hostName(),
+                e.playbook(),
+                e.play(),
+                e.role(),
+                e.task(),
+                e.failed(),
+                e.changed(),
+                e.created(),
+                back.createdFilled(),
+                back.received());
         if (!back.equals(expected)) assertThat(back).as(json).isEqualTo(expected); // cheap check first: 30,000 runs
     }
 
@@ -206,10 +245,37 @@ class EventDecoderFuzzTest {
                     yield c;
                 }
                 case 1 -> insert(b, at, new byte[] {(byte) random.nextInt(256)});
-                case 2 -> insert(b, at, pick(List.of("\\u0000", "\\ud800", "\\udfff", "\u0000", "\"", "\\", "{", "[", "}", "]",
-                        ",", ":", "null", "-1", "1e400", "99999999999", "NaN", "\n", "\"counter\":", "\"job_id\":", "\"created\":",
-                        "\"9999-99-99\"", "\"+999999-01-01T00:00:00Z\"", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
-                        "\"ad_hoc_command_id\":1,")).getBytes(StandardCharsets.UTF_8));
+                case 2 ->
+                    insert(
+                            b,
+                            at,
+                            pick(List.of(
+                                            "\\u0000",
+                                            "\\ud800",
+                                            "\\udfff",
+                                            "\u0000",
+                                            "\"",
+                                            "\\",
+                                            "{",
+                                            "[",
+                                            "}",
+                                            "]",
+                                            ",",
+                                            ":",
+                                            "null",
+                                            "-1",
+                                            "1e400",
+                                            "99999999999",
+                                            "NaN",
+                                            "\n",
+                                            "\"counter\":",
+                                            "\"job_id\":",
+                                            "\"created\":",
+                                            "\"9999-99-99\"",
+                                            "\"+999999-01-01T00:00:00Z\"",
+                                            "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+                                            "\"ad_hoc_command_id\":1,"))
+                                    .getBytes(StandardCharsets.UTF_8));
                 case 3 -> insert(b, at, new byte[] {(byte) 0xc3, 0x28}); // invalid UTF-8
                 case 4 -> {
                     int len = random.nextInt(Math.max(1, b.length - at + 1));

@@ -17,9 +17,21 @@ import org.junit.jupiter.api.Test;
  */
 class EventDecoderPropertyTest {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
-    private static final List<String> KEYS = List.of("host", "play", "task", "role", "playbook", "res", "ignore_errors",
-            "changed", "dark", "failures", "other", "nested");
-    private static final List<String> EVENTS = List.of("runner_on_ok", "runner_on_failed", "playbook_on_stats", "verbose");
+    private static final List<String> KEYS = List.of(
+            "host",
+            "play",
+            "task",
+            "role",
+            "playbook",
+            "res",
+            "ignore_errors",
+            "changed",
+            "dark",
+            "failures",
+            "other",
+            "nested");
+    private static final List<String> EVENTS =
+            List.of("runner_on_ok", "runner_on_failed", "playbook_on_stats", "verbose");
     private final EventDecoder decoder = new EventDecoder(1 << 20, Clock.systemUTC());
     private final Random random = new Random(20261128);
 
@@ -39,11 +51,19 @@ class EventDecoderPropertyTest {
             assertThat(e.hostName()).as(json).isEqualTo(text(data, "host"));
             assertThat(e.task()).as(json).isEqualTo(text(data, "task"));
             assertThat(e.play()).as(json).isEqualTo(text(data, "play"));
-            assertThat(e.changed()).as(json).isEqualTo(event.equals("playbook_on_stats")
-                    ? sum(data, "changed") > 0 : data.path("res").isObject() && truthy(data.path("res").get("changed")));
-            assertThat(e.failed()).as(json).isEqualTo(event.equals("playbook_on_stats")
-                    ? sum(data, "failures") + sum(data, "dark") > 0
-                    : EventTypes.isFailure(event) && !truthy(data.get("ignore_errors")));
+            assertThat(e.changed())
+                    .as(json)
+                    .isEqualTo(
+                            event.equals("playbook_on_stats")
+                                    ? sum(data, "changed") > 0
+                                    : data.path("res").isObject()
+                                            && truthy(data.path("res").get("changed")));
+            assertThat(e.failed())
+                    .as(json)
+                    .isEqualTo(
+                            event.equals("playbook_on_stats")
+                                    ? sum(data, "failures") + sum(data, "dark") > 0
+                                    : EventTypes.isFailure(event) && !truthy(data.get("ignore_errors")));
         }
     }
 
@@ -58,7 +78,8 @@ class EventDecoderPropertyTest {
             case 5 -> F.textNode("x");
             case 6, 7 -> {
                 ObjectNode o = F.objectNode();
-                for (int k = random.nextInt(4); k > 0; k--) o.set(random.nextBoolean() ? "changed" : "h" + k, value(depth - 1));
+                for (int k = random.nextInt(4); k > 0; k--)
+                    o.set(random.nextBoolean() ? "changed" : "h" + k, value(depth - 1));
                 yield o;
             }
             default -> {

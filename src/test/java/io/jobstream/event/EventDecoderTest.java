@@ -45,9 +45,11 @@ class EventDecoderTest {
 
     @Test
     void naive_created_is_utc_and_missing_created_is_filled_with_receive_time() {
-        JobEvent naive = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"created\":\"2018-01-01T00:00:00\"}");
+        JobEvent naive = (JobEvent)
+                single("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"created\":\"2018-01-01T00:00:00\"}");
         assertThat(naive.created()).isEqualTo(Instant.parse("2018-01-01T00:00:00Z"));
-        JobEvent spaced = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"created\":\"2024-10-23 15:29:58.412345+02:00\"}");
+        JobEvent spaced = (JobEvent) single(
+                "{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"created\":\"2024-10-23 15:29:58.412345+02:00\"}");
         assertThat(spaced.created()).isEqualTo(Instant.parse("2024-10-23T13:29:58.412345Z"));
         JobEvent missing = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\"}");
         assertThat(missing.created()).isEqualTo(NOW);
@@ -56,9 +58,12 @@ class EventDecoderTest {
 
     @Test
     void failed_honours_ignore_errors_and_stats_sum_failures_and_dark() {
-        assertThat(((JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_failed\"}")).failed()).isTrue();
+        assertThat(((JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_failed\"}")).failed())
+                .isTrue();
         assertThat(((JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_failed\","
-                + "\"event_data\":{\"ignore_errors\":true}}")).failed()).isFalse();
+                                + "\"event_data\":{\"ignore_errors\":true}}"))
+                        .failed())
+                .isFalse();
         JobEvent stats = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"playbook_on_stats\","
                 + "\"event_data\":{\"failures\":{},\"dark\":{\"h1\":1},\"changed\":{\"h2\":0}}}");
         assertThat(stats.failed()).isTrue();
@@ -124,7 +129,9 @@ class EventDecoderTest {
         assertThat(lines).hasSize(2);
         assertThat(lines.get(1)).isInstanceOf(Decoded.Ok.class);
         byte[] array = ("[\n" + GOOD_LINE + "\n]\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        assertThat(decoder.decodeBody(array, Framing.UNDECLARED)).singleElement().isInstanceOf(Decoded.Ok.class);
+        assertThat(decoder.decodeBody(array, Framing.UNDECLARED))
+                .singleElement()
+                .isInstanceOf(Decoded.Ok.class);
         // application/json keeps AWX's one-document reading: a broken array keeps what came before the break
         assertThat(decoder.decodeBody(broken, Framing.JSON)).singleElement().isInstanceOf(Decoded.Rejected.class);
     }
@@ -143,14 +150,17 @@ class EventDecoderTest {
     @Test
     void issue12_every_non_number_spelling_is_repaired_so_event_data_is_strict_json() throws Exception {
         com.fasterxml.jackson.databind.ObjectMapper strict = new com.fasterxml.jackson.databind.ObjectMapper();
-        for (String word : List.of("NaN", "-NaN", "+NaN", "Infinity", "+Infinity", "-Infinity", "INF", "+INF", "-INF")) {
+        for (String word :
+                List.of("NaN", "-NaN", "+NaN", "Infinity", "+Infinity", "-Infinity", "INF", "+INF", "-INF")) {
             List<Decoded> out = decoder.decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\","
                     + "\"event_data\":{\"res\":{\"x\":" + word + ",\"l\":[" + word + "]}}}");
             if (out.get(0) instanceof Decoded.Rejected r) continue; // not even lenient JSON: refused, never stored
             Decoded.Ok ok = (Decoded.Ok) out.get(0);
             String data = ((JobEvent) ok.message()).eventData();
             assertThat(strict.readTree(data).toString()).as(word).isEqualTo("{\"res\":{\"x\":null,\"l\":[null]}}");
-            assertThat(ok.repairs()).as(word).containsExactly("event_data: replaced 2 NaN/Infinity number(s) with null");
+            assertThat(ok.repairs())
+                    .as(word)
+                    .containsExactly("event_data: replaced 2 NaN/Infinity number(s) with null");
         }
     }
 
@@ -158,8 +168,9 @@ class EventDecoderTest {
 
     @Test
     void nul_bytes_in_stdout_are_removed_and_reported_as_a_repair() {
-        Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody(
-                "{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"stdout\":\"a\\u0000b\\u0000\"}").get(0);
+        Decoded.Ok ok = (Decoded.Ok)
+                decoder.decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"stdout\":\"a\\u0000b\\u0000\"}")
+                        .get(0);
         assertThat(((JobEvent) ok.message()).stdout()).isEqualTo("ab");
         assertThat(ok.repairs()).containsExactly("stdout: removed 2 NUL character(s)");
     }
@@ -167,28 +178,33 @@ class EventDecoderTest {
     @Test
     void unpaired_surrogates_become_replacement_characters_and_are_reported_while_pairs_are_kept() {
         Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\","
-                + "\"stdout\":\"a\\udcffb\\ud83d\\ude00c\\ud800\",\"event_data\":{\"task\":\"t\\udc80\"}}").get(0);
+                        + "\"stdout\":\"a\\udcffb\\ud83d\\ude00c\\ud800\",\"event_data\":{\"task\":\"t\\udc80\"}}")
+                .get(0);
         assertThat(((JobEvent) ok.message()).stdout()).isEqualTo("a\uFFFDb\uD83D\uDE00c\uFFFD");
         assertThat(((JobEvent) ok.message()).task()).isEqualTo("t\uFFFD");
-        assertThat(ok.repairs()).containsExactly("stdout: replaced 2 unpaired surrogate(s) with U+FFFD",
-                "task: replaced 1 unpaired surrogate(s) with U+FFFD");
+        assertThat(ok.repairs())
+                .containsExactly(
+                        "stdout: replaced 2 unpaired surrogate(s) with U+FFFD",
+                        "task: replaced 1 unpaired surrogate(s) with U+FFFD");
     }
 
     @Test
     void python_nan_and_infinity_in_event_data_become_null_and_are_reported() throws Exception {
         Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_ok\","
-                + "\"event_data\":{\"res\":{\"ratio\":NaN,\"list\":[1.5,Infinity,-Infinity],\"msg\":\"NaN\"}}}").get(0);
+                        + "\"event_data\":{\"res\":{\"ratio\":NaN,\"list\":[1.5,Infinity,-Infinity],\"msg\":\"NaN\"}}}")
+                .get(0);
         String data = ((JobEvent) ok.message()).eventData();
-        assertThat(Json.MAPPER.readTree(data)).isEqualTo(Json.MAPPER.readTree(
-                "{\"res\":{\"ratio\":null,\"list\":[1.5,null,null],\"msg\":\"NaN\"}}"));
+        assertThat(Json.MAPPER.readTree(data))
+                .isEqualTo(Json.MAPPER.readTree("{\"res\":{\"ratio\":null,\"list\":[1.5,null,null],\"msg\":\"NaN\"}}"));
         assertThat(ok.repairs()).containsExactly("event_data: replaced 3 NaN/Infinity number(s) with null");
     }
 
     @Test
     void the_words_nan_and_infinity_inside_strings_leave_event_data_byte_for_byte() {
         String data = "{\"msg\":  \"NaN or Infinity\"}";
-        Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\","
-                + "\"event_data\":" + data + "}").get(0);
+        Decoded.Ok ok = (Decoded.Ok) decoder.decodeBody(
+                        "{\"job_id\":1,\"counter\":1,\"event\":\"verbose\"," + "\"event_data\":" + data + "}")
+                .get(0);
         assertThat(((JobEvent) ok.message()).eventData()).isEqualTo(data);
         assertThat(ok.repairs()).isEmpty();
     }
@@ -199,10 +215,13 @@ class EventDecoderTest {
         assertThat(reasonOf("{\"project_update_id\":3,\"counter\":1,\"event\":\"verbose\"}"))
                 .isEqualTo("unsupported job key 'project_update_id': only job events (job_id) are accepted");
         assertThat(reasonOf("{\"job_id\":1,\"event\":\"verbose\"}")).isEqualTo("counter: missing");
-        assertThat(reasonOf("{\"job_id\":1,\"counter\":0,\"event\":\"verbose\"}")).startsWith("counter: expected an integer from 1");
-        assertThat(reasonOf("{\"job_id\":1,\"counter\":99999999999,\"event\":\"verbose\"}")).startsWith("counter:");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":0,\"event\":\"verbose\"}"))
+                .startsWith("counter: expected an integer from 1");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":99999999999,\"event\":\"verbose\"}"))
+                .startsWith("counter:");
         assertThat(reasonOf("{\"job_id\":1,\"counter\":1}")).isEqualTo("event: missing");
-        assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"stdout\":5}")).isEqualTo("stdout: expected a string, got number 5");
+        assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"stdout\":5}"))
+                .isEqualTo("stdout: expected a string, got number 5");
         assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"created\":\"yesterday\"}"))
                 .isEqualTo("created: not an ISO-8601 timestamp: yesterday");
         assertThat(reasonOf("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"created\":\"1969-12-31T23:59:59Z\"}"))
@@ -217,15 +236,17 @@ class EventDecoderTest {
     @Test
     void an_event_over_the_size_limit_is_rejected_with_the_limit() {
         String big = "{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"stdout\":\"" + "x".repeat(5000) + "\"}";
-        assertThat(reasonOf(big)).isEqualTo("event is " + big.length() + " bytes, over the limit of 4096 bytes"
-                + " (ingest.max-event-size)");
-        assertThat(reason(decoder.decodeBody("[" + big + "]").get(0))).startsWith("event is " + big.length() + " bytes");
+        assertThat(reasonOf(big))
+                .isEqualTo("event is " + big.length() + " bytes, over the limit of 4096 bytes"
+                        + " (ingest.max-event-size)");
+        assertThat(reason(decoder.decodeBody("[" + big + "]").get(0)))
+                .startsWith("event is " + big.length() + " bytes");
     }
 
     @Test
     void long_names_are_cut_like_awx_does() {
-        JobEvent e = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"event_data\":{\"task\":\""
-                + "t".repeat(1500) + "\"}}");
+        JobEvent e = (JobEvent) single(
+                "{\"job_id\":1,\"counter\":1,\"event\":\"v\",\"event_data\":{\"task\":\"" + "t".repeat(1500) + "\"}}");
         assertThat(e.task()).hasSize(1024).endsWith("t\u2026");
     }
 
@@ -233,8 +254,8 @@ class EventDecoderTest {
     void containers_where_awx_expects_strings_are_skipped_whole_and_event_data_kept_intact() {
         String data = "{\"res\": [1, {\"changed\": true}], \"host\": {\"name\": \"h\"}, \"play\": [\"p\"],"
                 + " \"ignore_errors\": [0], \"task\": \"t\", \"changed\": {\"h\": 1}}";
-        JobEvent e = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_failed\",\"event_data\":" + data
-                + ",\"stdout\":\"after\"}");
+        JobEvent e = (JobEvent) single("{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_failed\",\"event_data\":"
+                + data + ",\"stdout\":\"after\"}");
         assertThat(e.eventData()).isEqualTo(data);
         assertThat(e.task()).isEqualTo("t");
         assertThat(e.hostName()).isEmpty();

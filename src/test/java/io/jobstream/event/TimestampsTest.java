@@ -21,15 +21,21 @@ class TimestampsTest {
         "2024-10-23T15:30:01.123456789Z,   2024-10-23T15:30:01.123456Z",
         "2024-10-23T15:30:01-05:30,        2024-10-23T21:00:01Z",
         "2024-10-23T15:30:01+0200,         2024-10-23T13:30:01Z",
-        "2024-10-23T15:30,                 2024-10-23T15:30:00Z"})
+        "2024-10-23T15:30,                 2024-10-23T15:30:00Z"
+    })
     void parses_the_shapes_emitters_send(String text, String expected) {
         assertThat(Timestamps.parse(text)).isEqualTo(Instant.parse(expected));
     }
 
     @Test
     void rejects_what_is_not_a_timestamp() {
-        for (String bad : new String[] {"yesterday", "2024-13-01T00:00:00", "2024-02-30T00:00:00", "2024-10-23T25:00:00",
-                "2024-10-23T15:30:01+99:00"}) {
+        for (String bad : new String[] {
+            "yesterday",
+            "2024-13-01T00:00:00",
+            "2024-02-30T00:00:00",
+            "2024-10-23T25:00:00",
+            "2024-10-23T15:30:01+99:00"
+        }) {
             assertThatThrownBy(() -> Timestamps.parse(bad)).as(bad).isInstanceOf(DateTimeParseException.class);
         }
     }
@@ -44,6 +50,7 @@ class TimestampsTest {
             assertThat(Timestamps.parse(formatted)).isEqualTo(t);
             assertThat(Timestamps.parseCanonical(formatted)).isEqualTo(t);
         }
-        assertThat(Timestamps.format(Instant.parse("2024-10-23T15:30:01.000001Z"))).isEqualTo("2024-10-23T15:30:01.000001+00:00");
+        assertThat(Timestamps.format(Instant.parse("2024-10-23T15:30:01.000001Z")))
+                .isEqualTo("2024-10-23T15:30:01.000001+00:00");
     }
 }

@@ -3,6 +3,9 @@ package io.jobstream.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.javalin.Javalin;
+import io.jobstream.auth.JobAccess;
+import io.jobstream.auth.Principal;
+import io.jobstream.auth.Requests;
 import io.jobstream.config.Config.IngestConfig;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.queue.MemoryEventQueue;
@@ -17,9 +20,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import io.jobstream.auth.JobAccess;
-import io.jobstream.auth.Principal;
-import io.jobstream.auth.Requests;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,14 +33,18 @@ class IngestEndpointIT {
 
     @BeforeEach
     void start() {
-        IngestEndpoint endpoint = new IngestEndpoint(new EventDecoder(1 << 20, Clock.systemUTC()), queue,
-                new IngestConfig(1 << 20, 16 << 20, Duration.ofMillis(300)), new SimpleMeterRegistry(),
+        IngestEndpoint endpoint = new IngestEndpoint(
+                new EventDecoder(1 << 20, Clock.systemUTC()),
+                queue,
+                new IngestConfig(1 << 20, 16 << 20, Duration.ofMillis(300)),
+                new SimpleMeterRegistry(),
                 new JobAccess(null, null)); // a launched job's own token writes its job without asking a store
         Principal emitter = new Principal(0, "", false, Principal.Via.INGEST_TOKEN, 1L, 1L);
         http = Javalin.create(cfg -> {
-            cfg.routes.before(ctx -> Requests.attach(ctx, emitter));
-            endpoint.register(cfg.routes);
-        }).start("127.0.0.1", 0);
+                    cfg.routes.before(ctx -> Requests.attach(ctx, emitter));
+                    endpoint.register(cfg.routes);
+                })
+                .start("127.0.0.1", 0);
         ingest = URI.create("http://127.0.0.1:" + http.port() + IngestEndpoint.PATH);
     }
 
@@ -54,7 +58,9 @@ class IngestEndpointIT {
         HttpResponse<String> r = Http.post(ingest, events(1, 6));
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
-        assertThat(Http.json(r.body()).path("detail").asText()).contains("not committed within").contains("retrying is safe");
+        assertThat(Http.json(r.body()).path("detail").asText())
+                .contains("not committed within")
+                .contains("retrying is safe");
         assertThat(queue.depth()).isEqualTo(6);
     }
 
@@ -71,8 +77,8 @@ class IngestEndpointIT {
     void a_request_bigger_than_the_queue_gets_413_instead_of_endless_503s() {
         HttpResponse<String> r = Http.post(ingest, events(1, 11));
         assertThat(r.statusCode()).isEqualTo(413);
-        assertThat(Http.json(r.body()).path("detail").asText()).isEqualTo(
-                "request has 11 events, more than the queue holds (10); send smaller requests");
+        assertThat(Http.json(r.body()).path("detail").asText())
+                .isEqualTo("request has 11 events, more than the queue holds (10); send smaller requests");
         assertThat(queue.depth()).isZero();
     }
 

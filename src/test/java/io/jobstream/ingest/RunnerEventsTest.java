@@ -17,9 +17,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** The runner-event converter and the artifact reader, on hand-made (and hostile) artifact directories. */
 class RunnerEventsTest {
     private static final RunnerArtifact.Limits LIMITS = new RunnerArtifact.Limits(4096, 100, 1 << 20);
-    private final RunnerEvents converter = new RunnerEvents(new EventDecoder(4096, new ManualClock(java.time.Instant.parse("2026-12-06T10:00:00Z"))));
+    private final RunnerEvents converter =
+            new RunnerEvents(new EventDecoder(4096, new ManualClock(java.time.Instant.parse("2026-12-06T10:00:00Z"))));
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
     /** The artifact directory; files "outside" it go in tmp. */
     private Path dir;
 
@@ -36,7 +38,8 @@ class RunnerEventsTest {
         Files.createDirectories(dir.resolve("job_events"));
         StringBuilder stdout = new StringBuilder();
         for (int c = 1; c <= n; c++) {
-            Files.writeString(dir.resolve("job_events/" + c + "-u" + c + ".json"), event(c, "u" + c, "line " + c + "\\r\\nmore"));
+            Files.writeString(
+                    dir.resolve("job_events/" + c + "-u" + c + ".json"), event(c, "u" + c, "line " + c + "\\r\\nmore"));
             stdout.append("line ").append(c).append("\r\nmore\n");
         }
         Files.writeString(dir.resolve("stdout"), stdout);
@@ -52,13 +55,16 @@ class RunnerEventsTest {
     }
 
     private void refused(String... reason) {
-        assertThatThrownBy(() -> readAll(dir)).isInstanceOf(IllegalArgumentException.class).hasMessageContainingAll(reason);
+        assertThatThrownBy(() -> readAll(dir))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContainingAll(reason);
     }
 
     @Test
     void a_runner_event_becomes_an_ingest_line_for_the_job_with_its_created_in_utc() {
         RunnerEvents.Line line = converter.convert("x", event(3, "u3", "hi").getBytes(StandardCharsets.UTF_8), 9);
-        assertThat(line.json()).startsWith("{\"job_id\":9,\"counter\":3,\"uuid\":\"u3\"")
+        assertThat(line.json())
+                .startsWith("{\"job_id\":9,\"counter\":3,\"uuid\":\"u3\"")
                 .contains("\"created\":\"2026-12-06T09:34:47.756208+00:00\"", "\"host_name\":\"web1\"")
                 .doesNotContain("runner_ident", "pid");
         assertThat(line.event().jobId()).isEqualTo(9);
@@ -71,7 +77,9 @@ class RunnerEventsTest {
         RunnerArtifact a = RunnerArtifact.open(artifact(12), LIMITS);
         assertThat(a.status()).contains("successful");
         assertThat(a.rc()).contains(0);
-        assertThat(readAll(dir)).extracting(l -> l.event().counter()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+        assertThat(readAll(dir))
+                .extracting(l -> l.event().counter())
+                .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
     }
 
     @Test
@@ -86,7 +94,8 @@ class RunnerEventsTest {
         artifact(2);
         Files.writeString(dir.resolve("job_events/2-u2.json"), "[1, 2]");
         refused("job_events/2-u2.json", "not a JSON object");
-        Files.writeString(dir.resolve("job_events/2-u2.json"), "{\"counter\": \"2\", \"uuid\": \"u2\", \"event\": \"x\"}");
+        Files.writeString(
+                dir.resolve("job_events/2-u2.json"), "{\"counter\": \"2\", \"uuid\": \"u2\", \"event\": \"x\"}");
         refused("no integer counter");
     }
 
@@ -160,14 +169,17 @@ class RunnerEventsTest {
         refused("u3-partial.json", "has not finished");
         Files.delete(dir.resolve("job_events/u3-partial.json"));
         Files.writeString(dir.resolve("job_events/notes\u001b[31m.txt"), "x");
-        assertThatThrownBy(() -> readAll(dir)).hasMessageContaining("not an event file")
-                .hasMessageContaining("notes?[31m.txt").hasMessageNotContaining("\u001b"); // no terminal escapes
+        assertThatThrownBy(() -> readAll(dir))
+                .hasMessageContaining("not an event file")
+                .hasMessageContaining("notes?[31m.txt")
+                .hasMessageNotContaining("\u001b"); // no terminal escapes
     }
 
     @Test
     void a_stdout_the_events_do_not_reproduce_is_refused() throws Exception {
         artifact(3);
-        Files.writeString(dir.resolve("stdout"), Files.readString(dir.resolve("stdout")).replace("line 2", "line X"));
+        Files.writeString(
+                dir.resolve("stdout"), Files.readString(dir.resolve("stdout")).replace("line 2", "line X"));
         refused("stdout differs at byte", "event 2");
         artifact(3);
         Files.writeString(dir.resolve("stdout"), Files.readString(dir.resolve("stdout")) + "extra\n");

@@ -31,11 +31,15 @@ final class AnsibleJobs {
 
     /** Waits until the job has a final status and all its events (up to the EOF's final_counter) are stored. */
     static JsonNode awaitDone(RunningServer node, long id, Duration atMost) {
-        await().atMost(atMost).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
-            JsonNode j = job(node, id);
-            return !List.of("new", "pending", "waiting", "running").contains(j.path("status").asText())
-                    && j.path("event_processing_finished").asBoolean();
-        });
+        await().atMost(atMost)
+                .pollInterval(Duration.ofMillis(200))
+                .ignoreExceptions()
+                .until(() -> {
+                    JsonNode j = job(node, id);
+                    return !List.of("new", "pending", "waiting", "running")
+                                    .contains(j.path("status").asText())
+                            && j.path("event_processing_finished").asBoolean();
+                });
         return job(node, id);
     }
 
@@ -57,7 +61,9 @@ final class AnsibleJobs {
         assertThat(finalCounter).as("final_counter").isPositive();
         assertThat(events).hasSize(finalCounter);
         for (int i = 0; i < events.size(); i++) {
-            assertThat(events.get(i).path("counter").asInt()).as("counter at position " + i).isEqualTo(i + 1);
+            assertThat(events.get(i).path("counter").asInt())
+                    .as("counter at position " + i)
+                    .isEqualTo(i + 1);
         }
     }
 

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FairLaunchIT {
     @TempDir
     static Path dataDir;
+
     static RunningServer node;
     static String alice;
     static String bob;
@@ -32,9 +33,19 @@ class FairLaunchIT {
 
     @BeforeAll
     static void start() {
-        node = RunningServer.start(dataDir, Map.of("playbook-dir", AnsibleJobs.PLAYBOOKS.toString(),
-                "jobs.max-running", "3", "jobs.max-running-per-user", "2", "jobs.max-pending-per-user", "2",
-                "jobs.cancel-grace", "2s"));
+        node = RunningServer.start(
+                dataDir,
+                Map.of(
+                        "playbook-dir",
+                        AnsibleJobs.PLAYBOOKS.toString(),
+                        "jobs.max-running",
+                        "3",
+                        "jobs.max-running-per-user",
+                        "2",
+                        "jobs.max-pending-per-user",
+                        "2",
+                        "jobs.cancel-grace",
+                        "2s"));
         alice = user("alice");
         bob = user("bob");
     }
@@ -48,14 +59,17 @@ class FairLaunchIT {
     }
 
     private static String user(String name) {
-        HttpResponse<String> r = Http.postJson(node.uri("/api/v2/users/"), "{\"username\": \"" + name
-                + "\", \"password\": \"pw-" + name + "\"}", TestUsers.ADMIN_AUTH);
+        HttpResponse<String> r = Http.postJson(
+                node.uri("/api/v2/users/"),
+                "{\"username\": \"" + name + "\", \"password\": \"pw-" + name + "\"}",
+                TestUsers.ADMIN_AUTH);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         return TestUsers.basic(name, "pw-" + name);
     }
 
     private static HttpResponse<String> post(String who) {
-        return Http.postJson(node.uri("/api/v2/jobs/"), "{\"playbook\": \"slow.yml\", \"extra_vars\": {\"steps\": 60}}", who);
+        return Http.postJson(
+                node.uri("/api/v2/jobs/"), "{\"playbook\": \"slow.yml\", \"extra_vars\": {\"steps\": 60}}", who);
     }
 
     private static long launch(String who) {
@@ -71,11 +85,14 @@ class FairLaunchIT {
     }
 
     private static void awaitStatus(long id, String status) {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> status(id).equals(status));
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> status(id).equals(status));
     }
 
     private static void cancel(long id) {
-        assertThat(Http.post(node.uri("/api/v2/jobs/" + id + "/cancel/"), "").statusCode()).isEqualTo(202);
+        assertThat(Http.post(node.uri("/api/v2/jobs/" + id + "/cancel/"), "").statusCode())
+                .isEqualTo(202);
         awaitStatus(id, "canceled");
     }
 
@@ -87,7 +104,9 @@ class FairLaunchIT {
         awaitStatus(a2, "running");
         long a3 = launch(alice);
         // a launch takes a slot or joins the waiting room before it is answered: waiting now is waiting, not late
-        assertThat(MetricsText.sum(node.uri("/metrics"), "jobs_pending")).as("a3 waits").isEqualTo(1);
+        assertThat(MetricsText.sum(node.uri("/metrics"), "jobs_pending"))
+                .as("a3 waits")
+                .isEqualTo(1);
         assertThat(status(a3)).as("alice runs 2 at most, even with a slot free").isEqualTo("pending");
 
         long b1 = launch(bob);
@@ -107,7 +126,8 @@ class FairLaunchIT {
         cancel(a1);
         awaitStatus(a3, "running");
         assertThat(status(b2)).isEqualTo("pending");
-        // then alice runs 1 (a3) and bob 1 (b1): equals, and bob's turn came longer ago, so b2 starts though a4 is older
+        // then alice runs 1 (a3) and bob 1 (b1): equals, and bob's turn came longer ago, so b2 starts though a4 is
+        // older
         cancel(a2);
         awaitStatus(b2, "running");
         assertThat(status(a4)).isEqualTo("pending");

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class JobLauncherTest {
     @TempDir
     Path dir;
+
     final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     final AtomicReference<Duration> slept = new AtomicReference<>(Duration.ZERO);
     final List<String> statuses = new CopyOnWriteArrayList<>();
@@ -44,27 +45,46 @@ class JobLauncherTest {
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
         JobsConfig config = new JobsConfig(playbooks, 2, 10, Duration.ofSeconds(5), script.toString());
         JobTokens tokens = new JobTokens() {
-            @Override public String issue(long jobId) { return "token-" + jobId; }
-            @Override public void revoke(long jobId) {}
+            @Override
+            public String issue(long jobId) {
+                return "token-" + jobId;
+            }
+
+            @Override
+            public void revoke(long jobId) {}
         };
-        PlaybookCommand command = new PlaybookCommand(config, dir.resolve("data"), () -> URI.create("http://127.0.0.1:1"),
-                () -> null, tokens);
+        PlaybookCommand command = new PlaybookCommand(
+                config, dir.resolve("data"), () -> URI.create("http://127.0.0.1:1"), () -> null, tokens);
         LaunchedJobStore store = new LaunchedJobStore() {
-            @Override public long createLaunched(String name, String playbook, Long ownerId, Long teamId) {
+            @Override
+            public long createLaunched(String name, String playbook, Long ownerId, Long teamId) {
                 return ids.incrementAndGet();
             }
-            @Override public void started(long jobId) {}
-            @Override public void finished(long jobId, String status, String explanation) {}
-            @Override public Events events(long jobId) {
+
+            @Override
+            public void started(long jobId) {}
+
+            @Override
+            public void finished(long jobId, String status, String explanation) {}
+
+            @Override
+            public Events events(long jobId) {
                 return new Events(storedFinalCounter, 7);
             }
         };
         // the worker thread alone moves the fake clock: it is the only one that waits on it
-        launcher = new JobLauncher(config, command, store, (id, status, finished) -> statuses.add(id + " " + status),
-                clock, d -> {
+        launcher = new JobLauncher(
+                config,
+                command,
+                store,
+                (id, status, finished) -> statuses.add(id + " " + status),
+                clock,
+                d -> {
                     slept.accumulateAndGet(d, Duration::plus);
                     clock.advance(d);
-                }, tokens, ndjson -> {
+                },
+                tokens,
+                ndjson -> {
                     ownEvents.add(ndjson);
                     return CompletableFuture.completedFuture(true);
                 });
@@ -89,9 +109,12 @@ class JobLauncherTest {
         long id = launcher("exit 0").launch(site());
         awaitStatus(id, "successful");
         assertThat(statuses).containsExactly(id + " pending", id + " running", id + " successful");
-        assertThat(ownEvents).singleElement().asString().contains("\"event\":\"EOF\"", "\"job_id\":" + id,
-                "\"final_counter\":7");
-        assertThat(slept.get()).as("waited for the EOF on the fake clock")
+        assertThat(ownEvents)
+                .singleElement()
+                .asString()
+                .contains("\"event\":\"EOF\"", "\"job_id\":" + id, "\"final_counter\":7");
+        assertThat(slept.get())
+                .as("waited for the EOF on the fake clock")
                 .isGreaterThanOrEqualTo(Duration.ofSeconds(JobLauncher.EOF_WAIT_SECONDS));
     }
 

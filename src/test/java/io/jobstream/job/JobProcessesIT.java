@@ -28,8 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
 class JobProcessesIT {
     @TempDir
     static Path dataDir;
+
     @TempDir
     static Path playbookDir;
+
     static RunningServer node;
 
     @BeforeAll
@@ -56,7 +58,8 @@ class JobProcessesIT {
                           ansible.builtin.shell: "sleep %d > /dev/null 2>&1 &"
                         - name: Every fork busy
                           ansible.builtin.command: sleep %d
-                    """.formatted(base + 1, base + 2, kind.equals("cancel") ? base + 3 : 1));
+                    """.formatted(
+                            base + 1, base + 2, kind.equals("cancel") ? base + 3 : 1));
         }
         node = RunningServer.start(dataDir, Map.of("playbook-dir", playbookDir.toString(), "jobs.cancel-grace", "3s"));
     }
@@ -69,16 +72,18 @@ class JobProcessesIT {
 
     /** This machine's processes running {@code sleep <prefix>…}. */
     private static List<ProcessHandle> sleeps(String... prefixes) {
-        return ProcessHandle.allProcesses().filter(p -> {
-            String cmd = p.info().commandLine().orElse("");
-            for (String prefix : prefixes) if (cmd.matches("(.*/)?sleep " + prefix + "\\d.*")) return true;
-            return false;
-        }).toList();
+        return ProcessHandle.allProcesses()
+                .filter(p -> {
+                    String cmd = p.info().commandLine().orElse("");
+                    for (String prefix : prefixes) if (cmd.matches("(.*/)?sleep " + prefix + "\\d.*")) return true;
+                    return false;
+                })
+                .toList();
     }
 
     private static long launch(String playbook) {
-        HttpResponse<String> r = Http.postJson(node.uri("/api/v2/jobs/"), "{\"playbook\": \"" + playbook + "\"}",
-                TestUsers.ADMIN_AUTH);
+        HttpResponse<String> r =
+                Http.postJson(node.uri("/api/v2/jobs/"), "{\"playbook\": \"" + playbook + "\"}", TestUsers.ADMIN_AUTH);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         return Http.json(r.body()).path("id").asLong();
     }
@@ -87,7 +92,9 @@ class JobProcessesIT {
     void cancel_ends_every_process_of_the_job_forks_background_and_async_alike() {
         long id = launch("cancel.yml");
         // every kind of process is up: the async sleep, the shell's background sleep, one busy sleep per fork
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> sleeps("3517").size() >= 5);
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> sleeps("3517").size() >= 5);
 
         HttpResponse<String> cancel = Http.post(node.uri("/api/v2/jobs/" + id + "/cancel/"), "");
         assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);

@@ -12,15 +12,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.WsTestClient;
-import java.util.ArrayList;
-import java.util.concurrent.TimeUnit;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,12 +32,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 class LaunchIT {
     @TempDir
     static Path dataDir;
+
     static RunningServer node;
 
     @BeforeAll
     static void start() {
-        node = RunningServer.start(dataDir, Map.of("playbook-dir", AnsibleJobs.PLAYBOOKS.toString(),
-                "jobs.cancel-grace", "5s"));
+        node = RunningServer.start(
+                dataDir, Map.of("playbook-dir", AnsibleJobs.PLAYBOOKS.toString(), "jobs.cancel-grace", "5s"));
     }
 
     @AfterAll
@@ -74,7 +75,8 @@ class LaunchIT {
         assertThat(job.path("emitted_events").asInt()).isEqualTo(events.size());
         assertThat(types(events)).contains(expectedTypes.trim().split("\\s+"));
         // with -v, what Ansible printed before loading callbacks comes first, as verbose events (as in AWX)
-        assertThat(types(events).stream().filter(t -> !t.equals("verbose")).findFirst()).contains("playbook_on_start");
+        assertThat(types(events).stream().filter(t -> !t.equals("verbose")).findFirst())
+                .contains("playbook_on_start");
         assertThat(job.path("playbook_counts").path("play_count").asInt()).isEqualTo(1);
         assertThat(job.path("host_status_counts").isObject()).isTrue();
 
@@ -82,16 +84,19 @@ class LaunchIT {
         assertThat(printed.length).isGreaterThan(100);
         String terminal = new String(printed, StandardCharsets.UTF_8);
         assertThat(terminal).contains("\u001b[0;32m").contains("PLAY RECAP");
-        String ansi = Http.get(node.uri("/api/v2/jobs/" + id + "/stdout/?format=ansi")).body();
+        String ansi = Http.get(node.uri("/api/v2/jobs/" + id + "/stdout/?format=ansi"))
+                .body();
         assertThat(ansi.getBytes(StandardCharsets.UTF_8)).isEqualTo(printed);
-        String txt = Http.get(node.uri("/api/v2/jobs/" + id + "/stdout/?format=txt")).body();
+        String txt =
+                Http.get(node.uri("/api/v2/jobs/" + id + "/stdout/?format=txt")).body();
         assertThat(txt).isEqualTo(stripAnsi(terminal));
     }
 
     @Test
     void a_canceled_job_ends_canceled_with_its_events_up_to_the_cancel_and_an_eof() throws Exception {
         long id = launch("{\"playbook\": \"slow.yml\", \"extra_vars\": {\"steps\": 20}}");
-        await().atMost(Duration.ofSeconds(60)).until(() -> AnsibleJobs.job(node, id).path("stored_events").asInt() >= 6);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> AnsibleJobs.job(node, id).path("stored_events").asInt() >= 6);
 
         HttpResponse<String> cancel = Http.post(node.uri("/api/v2/jobs/" + id + "/cancel/"), "");
         assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
@@ -103,17 +108,25 @@ class LaunchIT {
         assertCountersComplete(events, job);
         assertThat(types(events)).contains("runner_item_on_ok").doesNotContain("playbook_on_stats");
         String printed = Files.readString(node.jobOutput(id));
-        assertThat(Http.get(node.uri("/api/v2/jobs/" + id + "/stdout/?format=ansi")).body()).isEqualTo(printed);
-        assertThat(Http.post(node.uri("/api/v2/jobs/" + id + "/cancel/"), "").statusCode()).isEqualTo(405);
+        assertThat(Http.get(node.uri("/api/v2/jobs/" + id + "/stdout/?format=ansi"))
+                        .body())
+                .isEqualTo(printed);
+        assertThat(Http.post(node.uri("/api/v2/jobs/" + id + "/cancel/"), "").statusCode())
+                .isEqualTo(405);
     }
 
     @Test
-    void a_job_whose_ansible_playbook_is_killed_ends_in_error_with_its_stored_events_closed_by_an_eof() throws Exception {
+    void a_job_whose_ansible_playbook_is_killed_ends_in_error_with_its_stored_events_closed_by_an_eof()
+            throws Exception {
         long id = launch("{\"playbook\": \"slow.yml\", \"extra_vars\": {\"steps\": 30}, \"name\": \"to be killed\"}");
-        await().atMost(Duration.ofSeconds(60)).until(() -> AnsibleJobs.job(node, id).path("stored_events").asInt() >= 6);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> AnsibleJobs.job(node, id).path("stored_events").asInt() >= 6);
         // the node runs in this JVM: its ansible-playbook is our child; SIGKILL it, as the OOM killer would
-        ProcessHandle playbook = ProcessHandle.current().children()
-                .filter(p -> p.info().commandLine().orElse("").contains("ansible-playbook")).findFirst().orElseThrow();
+        ProcessHandle playbook = ProcessHandle.current()
+                .children()
+                .filter(p -> p.info().commandLine().orElse("").contains("ansible-playbook"))
+                .findFirst()
+                .orElseThrow();
         List<ProcessHandle> workers = playbook.descendants().toList();
         assertThat(playbook.destroyForcibly()).isTrue();
         workers.forEach(ProcessHandle::destroyForcibly); // orphaned forks, if any, are ours too
@@ -128,9 +141,13 @@ class LaunchIT {
 
     @Test
     void playbooks_and_inventories_outside_the_playbook_directory_are_refused() {
-        for (String body : List.of("{\"playbook\": \"../pom.xml\"}", "{\"playbook\": \"/etc/passwd\"}",
-                "{\"playbook\": \"hello.yml\", \"inventory\": \"../../etc/hosts\"}", "{\"playbook\": \"nope.yml\"}",
-                "{\"playbook\": \"hello.yml\", \"extra_vars\": [1]}", "{\"playbook\": \"hello.yml\", \"bogus\": 1}",
+        for (String body : List.of(
+                "{\"playbook\": \"../pom.xml\"}",
+                "{\"playbook\": \"/etc/passwd\"}",
+                "{\"playbook\": \"hello.yml\", \"inventory\": \"../../etc/hosts\"}",
+                "{\"playbook\": \"nope.yml\"}",
+                "{\"playbook\": \"hello.yml\", \"extra_vars\": [1]}",
+                "{\"playbook\": \"hello.yml\", \"bogus\": 1}",
                 "{}")) {
             HttpResponse<String> r = Http.post(node.uri("/api/v2/jobs/"), body);
             assertThat(r.statusCode()).as(body).isEqualTo(400);
@@ -161,7 +178,8 @@ class LaunchIT {
                 String frame = ws.frames.poll(60, TimeUnit.SECONDS);
                 assertThat(frame).as("status messages so far: " + statuses).isNotNull();
                 JsonNode m = Http.json(frame);
-                if (m.path("unified_job_id").asLong() == id) statuses.add(m.path("status").asText());
+                if (m.path("unified_job_id").asLong() == id)
+                    statuses.add(m.path("status").asText());
             }
             assertThat(statuses).containsExactly("pending", "running", "failed");
         } finally {

@@ -29,11 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
 class LaunchInjectionIT {
     @TempDir
     static Path dataDir;
+
     @TempDir
     static Path playbookDir;
     /** Where the payloads would leave their marker files, and where show.yml writes what it received. */
     @TempDir
     static Path out;
+
     static RunningServer node;
 
     @BeforeAll
@@ -87,19 +89,25 @@ class LaunchInjectionIT {
         ObjectNode payload = vars.putObject("payload");
         payload.put("value", touch("value"));
         payload.putArray("list").add(1).add(touch("list")).addArray().add(touch("list-in-list"));
-        payload.putObject("dict").put("inner", touch("dict-value")).put(touch("dict-key"), "v")
-                .putObject("deeper").put(touch("deeper-key"), touch("deeper-value"));
+        payload.putObject("dict")
+                .put("inner", touch("dict-value"))
+                .put(touch("dict-key"), "v")
+                .putObject("deeper")
+                .put(touch("deeper-key"), touch("deeper-value"));
         vars.put("unused", touch("top-level"));
         JsonNode job = run("{\"playbook\": \"show.yml\", \"extra_vars\": " + vars + "}");
 
         assertThat(job.path("status").asText()).as(job.toString()).isEqualTo("successful");
-        for (String marker : List.of("value", "list", "list-in-list", "dict-value", "dict-key", "deeper-key",
-                "deeper-value", "top-level")) {
-            assertThat(out.resolve(marker)).as("the payload in " + marker + " ran").doesNotExist();
+        for (String marker : List.of(
+                "value", "list", "list-in-list", "dict-value", "dict-key", "deeper-key", "deeper-value", "top-level")) {
+            assertThat(out.resolve(marker))
+                    .as("the payload in " + marker + " ran")
+                    .doesNotExist();
         }
         String printed = Files.readString(node.jobOutput(job.path("id").asLong()));
         assertThat(printed).contains("{{ lookup('pipe', 'touch " + out.resolve("value"));
-        assertThat(Json.MAPPER.readTree(out.resolve("received-payload.json").toFile())).isEqualTo(payload);
+        assertThat(Json.MAPPER.readTree(out.resolve("received-payload.json").toFile()))
+                .isEqualTo(payload);
     }
 
     @Test
@@ -112,11 +120,48 @@ class LaunchInjectionIT {
 
     @Test
     void hostile_strings_reach_the_playbook_exactly_as_sent() throws Exception {
-        String[] hostile = {"'\"\\ \" \\\" '' \\n", "line\nbreak\r\n\ttab", "{{ 7 * 7 }}", "{% if true %}x{% endif %}",
-            "{# c #}", "!unsafe {{ 1 }}", "&a anchor", "*a", "<<: *a", "!!python/object/apply:os.system ['id']",
-            "--- ...", "# not a comment", "key: value", "- item", "? q", "| >", "@/etc/passwd", "%TAG", "`id`",
-            "$(id)", "nul\u0000byte", "bell\u0007", "nel\u0085ls\u2028ps\u2029", "bom\uFEFF", "é 日本 😀 𝄞",
-            "", " ", "null", "~", "true", "no", "0x1F", "1e3", ".inf", "=", "{", "[", "}", "]", ","};
+        String[] hostile = {
+            "'\"\\ \" \\\" '' \\n",
+            "line\nbreak\r\n\ttab",
+            "{{ 7 * 7 }}",
+            "{% if true %}x{% endif %}",
+            "{# c #}",
+            "!unsafe {{ 1 }}",
+            "&a anchor",
+            "*a",
+            "<<: *a",
+            "!!python/object/apply:os.system ['id']",
+            "--- ...",
+            "# not a comment",
+            "key: value",
+            "- item",
+            "? q",
+            "| >",
+            "@/etc/passwd",
+            "%TAG",
+            "`id`",
+            "$(id)",
+            "nul\u0000byte",
+            "bell\u0007",
+            "nel\u0085ls\u2028ps\u2029",
+            "bom\uFEFF",
+            "é 日本 😀 𝄞",
+            "",
+            " ",
+            "null",
+            "~",
+            "true",
+            "no",
+            "0x1F",
+            "1e3",
+            ".inf",
+            "=",
+            "{",
+            "[",
+            "}",
+            "]",
+            ","
+        };
         ObjectNode vars = Json.MAPPER.createObjectNode().put("tag", "hostile");
         ObjectNode payload = vars.putObject("payload");
         var list = payload.putArray("list");
@@ -125,19 +170,26 @@ class LaunchInjectionIT {
             list.add(hostile[i]);
             keys.put(hostile[i], i);
         }
-        payload.put("int", -42).put("big", new BigInteger("123456789012345678901234567890"))
-                .put("float", 1.5e10).put("small", -2.5e-7).put("yes", true).putNull("nothing");
+        payload.put("int", -42)
+                .put("big", new BigInteger("123456789012345678901234567890"))
+                .put("float", 1.5e10)
+                .put("small", -2.5e-7)
+                .put("yes", true)
+                .putNull("nothing");
         payload.putObject("empty");
         payload.putArray("none");
         JsonNode job = run("{\"playbook\": \"show.yml\", \"extra_vars\": " + vars + "}");
 
-        assertThat(job.path("status").asText()).as(Files.readString(node.jobOutput(job.path("id").asLong())))
+        assertThat(job.path("status").asText())
+                .as(Files.readString(node.jobOutput(job.path("id").asLong())))
                 .isEqualTo("successful");
-        JsonNode received = Json.MAPPER.readTree(out.resolve("received-hostile.json").toFile());
+        JsonNode received =
+                Json.MAPPER.readTree(out.resolve("received-hostile.json").toFile());
         assertThat(received.path("list")).isEqualTo(payload.path("list"));
         assertThat(received.path("keys")).isEqualTo(payload.path("keys"));
         assertThat(received.path("int").asLong()).isEqualTo(-42);
-        assertThat(received.path("big").bigIntegerValue()).isEqualTo(payload.path("big").bigIntegerValue());
+        assertThat(received.path("big").bigIntegerValue())
+                .isEqualTo(payload.path("big").bigIntegerValue());
         assertThat(received.path("float").asDouble()).isEqualTo(1.5e10);
         assertThat(received.path("small").asDouble()).isEqualTo(-2.5e-7);
         assertThat(received.path("yes").isBoolean()).isTrue();
@@ -148,8 +200,13 @@ class LaunchInjectionIT {
 
     @Test
     void a_limit_that_would_read_a_file_is_refused_with_the_reason() {
-        for (String limit : List.of("@/etc/shadow", "all,@/etc/passwd", "all:@/etc/passwd", " @/etc/passwd",
-                "all:!@/etc/passwd", "all,&@x")) {
+        for (String limit : List.of(
+                "@/etc/shadow",
+                "all,@/etc/passwd",
+                "all:@/etc/passwd",
+                " @/etc/passwd",
+                "all:!@/etc/passwd",
+                "all,&@x")) {
             HttpResponse<String> r = post("{\"playbook\": \"show.yml\", \"limit\": " + quote(limit) + "}");
             assertThat(r.statusCode()).as(limit + ": " + r.body()).isEqualTo(400);
             assertThat(Http.json(r.body()).path("detail").asText()).as(limit).contains("'@'");
@@ -169,21 +226,31 @@ class LaunchInjectionIT {
         JsonNode job = run("{\"playbook\": \"show.yml\", \"limit\": \"--version\", \"extra_vars\": {\"tag\": \"opt\","
                 + " \"payload\": \"x\"}}");
         String printed = Files.readString(node.jobOutput(job.path("id").asLong()));
-        // "--version" is a host pattern that matches nothing: nothing runs, and ansible-playbook did not print its version
+        // "--version" is a host pattern that matches nothing: nothing runs, and ansible-playbook did not print its
+        // version
         assertThat(printed).doesNotContain("ansible-playbook [core").doesNotContain("usage:");
         assertThat(out.resolve("received-opt.json")).doesNotExist();
     }
 
     @Test
     void ansible_connection_and_interpreter_variables_cannot_be_set_at_launch() {
-        for (String var : List.of("ansible_python_interpreter", "ansible_shell_executable", "ansible_connection",
-                "ansible_ssh_common_args", "ansible_become_exe", "ANSIBLE_PYTHON_INTERPRETER", "_ansible_no_log",
-                "hostvars", "omit")) {
+        for (String var : List.of(
+                "ansible_python_interpreter",
+                "ansible_shell_executable",
+                "ansible_connection",
+                "ansible_ssh_common_args",
+                "ansible_become_exe",
+                "ANSIBLE_PYTHON_INTERPRETER",
+                "_ansible_no_log",
+                "hostvars",
+                "omit")) {
             String body = "{\"playbook\": \"slow.yml\", \"extra_vars\": {\"steps\": 1, \"" + var + "\": \"touch "
                     + out.resolve(var) + "; /usr/bin/python3\"}}";
             HttpResponse<String> r = post(body);
             assertThat(r.statusCode()).as(var + ": " + r.body()).isEqualTo(400);
-            assertThat(Http.json(r.body()).path("detail").asText()).contains(var).contains("reserved");
+            assertThat(Http.json(r.body()).path("detail").asText())
+                    .contains(var)
+                    .contains("reserved");
         }
         HttpResponse<String> notAName = post("{\"playbook\": \"slow.yml\", \"extra_vars\": {\"a-b\": 1}}");
         assertThat(notAName.statusCode()).as(notAName.body()).isEqualTo(400);
@@ -202,10 +269,12 @@ class LaunchInjectionIT {
         refused.put("limit with a newline", "{\"playbook\": \"show.yml\", \"limit\": \"all\\nx\"}");
         refused.put("playbook of 1025", "{\"playbook\": \"" + "p".repeat(1025) + "\"}");
         refused.put("inventory of 1025", "{\"playbook\": \"show.yml\", \"inventory\": \"" + "i".repeat(1025) + "\"}");
-        refused.put("extra_vars over 1 MiB", "{\"playbook\": \"show.yml\", \"extra_vars\": {\"a\": \""
-                + "v".repeat(1 << 20) + "\"}}");
-        refused.put("extra_vars 33 deep", "{\"playbook\": \"show.yml\", \"extra_vars\": {\"a\": "
-                + "[".repeat(32) + "]".repeat(32) + "}}");
+        refused.put(
+                "extra_vars over 1 MiB",
+                "{\"playbook\": \"show.yml\", \"extra_vars\": {\"a\": \"" + "v".repeat(1 << 20) + "\"}}");
+        refused.put(
+                "extra_vars 33 deep",
+                "{\"playbook\": \"show.yml\", \"extra_vars\": {\"a\": " + "[".repeat(32) + "]".repeat(32) + "}}");
         refused.put("extra_vars NaN", "{\"playbook\": \"show.yml\", \"extra_vars\": {\"a\": NaN}}");
         refused.put("extra_vars lone surrogate", "{\"playbook\": \"show.yml\", \"extra_vars\": {\"a\": \"\\udc00\"}}");
         refused.forEach((what, body) -> {
@@ -214,7 +283,8 @@ class LaunchInjectionIT {
             assertThat(Http.json(r.body()).path("detail").asText()).as(what).isNotEmpty();
         });
         JsonNode jobs = Http.getJson(node.uri("/api/v2/jobs/?page_size=200"));
-        for (JsonNode j : jobs.path("results")) assertThat(j.path("name").asText().length()).isLessThanOrEqualTo(512);
+        for (JsonNode j : jobs.path("results"))
+            assertThat(j.path("name").asText().length()).isLessThanOrEqualTo(512);
         // at the limits, accepted
         HttpResponse<String> ok = post("{\"playbook\": \"show.yml\", \"name\": \"" + "n".repeat(512) + "\", "
                 + "\"limit\": \"nohost\", \"extra_vars\": {\"a\": " + "[".repeat(31) + "]".repeat(31) + "}}");

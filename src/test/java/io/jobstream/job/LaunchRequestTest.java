@@ -21,17 +21,29 @@ class LaunchRequestTest {
 
     @Test
     void extra_vars_may_be_a_string_holding_a_json_object_as_awx_accepts() {
-        assertThat(parse("{\"playbook\": \"p.yml\", \"extra_vars\": \"{\\\"n\\\": 2}\"}").extraVars()).isEqualTo("{\"n\":2}");
-        assertThat(parse("{\"playbook\": \"p.yml\", \"extra_vars\": \"\"}").extraVars()).isEqualTo("{}");
+        assertThat(parse("{\"playbook\": \"p.yml\", \"extra_vars\": \"{\\\"n\\\": 2}\"}")
+                        .extraVars())
+                .isEqualTo("{\"n\":2}");
+        assertThat(parse("{\"playbook\": \"p.yml\", \"extra_vars\": \"\"}").extraVars())
+                .isEqualTo("{}");
     }
 
     @Test
     void malformed_bodies_unknown_fields_and_wrong_types_are_refused() {
-        for (String body : new String[] {"not json", "[1]", "{\"playbook\": 3}", "{\"playbook\": \"p\", \"x\": 1}",
-                "{\"playbook\": \"p\", \"extra_vars\": [1]}", "{\"playbook\": \"p\", \"extra_vars\": \"a: 1\"}", "{\"playbook\": \"p\", \"verbosity\": 6}",
-                "{\"playbook\": \"p\", \"verbosity\": \"2\"}"}) {
-            assertThatThrownBy(() -> parse(body)).as(body).isInstanceOfSatisfying(LaunchException.class,
-                    e -> assertThat(e.status).isEqualTo(400));
+        for (String body : new String[] {
+            "not json",
+            "[1]",
+            "{\"playbook\": 3}",
+            "{\"playbook\": \"p\", \"x\": 1}",
+            "{\"playbook\": \"p\", \"extra_vars\": [1]}",
+            "{\"playbook\": \"p\", \"extra_vars\": \"a: 1\"}",
+            "{\"playbook\": \"p\", \"verbosity\": 6}",
+            "{\"playbook\": \"p\", \"verbosity\": \"2\"}"
+        }) {
+            assertThatThrownBy(() -> parse(body))
+                    .as(body)
+                    .isInstanceOfSatisfying(
+                            LaunchException.class, e -> assertThat(e.status).isEqualTo(400));
         }
     }
 
@@ -44,9 +56,12 @@ class LaunchRequestTest {
             "{\"playbook\": \"p\", \"limit\": \"" + "l".repeat(LaunchFields.MAX_LIMIT + 1) + "\"}",
             "{\"playbook\": \"p\", \"extra_vars\": {\"a\": \"" + "v".repeat(LaunchFields.MAX_EXTRA_VARS_BYTES) + "\"}}",
             "{\"playbook\": \"p\", \"extra_vars\": {\"a\": " + "[".repeat(LaunchFields.MAX_EXTRA_VARS_DEPTH)
-                    + "]".repeat(LaunchFields.MAX_EXTRA_VARS_DEPTH) + "}}"}) {
-            assertThatThrownBy(() -> parse(body)).as(body.substring(0, 60)).isInstanceOfSatisfying(LaunchException.class,
-                    e -> assertThat(e.status).isEqualTo(400));
+                    + "]".repeat(LaunchFields.MAX_EXTRA_VARS_DEPTH) + "}}"
+        }) {
+            assertThatThrownBy(() -> parse(body))
+                    .as(body.substring(0, 60))
+                    .isInstanceOfSatisfying(
+                            LaunchException.class, e -> assertThat(e.status).isEqualTo(400));
         }
         var atLimits = parse("{\"playbook\": \"p\", \"name\": \"" + "n".repeat(LaunchFields.MAX_NAME) + "\", "
                 + "\"extra_vars\": {\"a\": " + "[".repeat(LaunchFields.MAX_EXTRA_VARS_DEPTH - 1)
@@ -80,6 +95,7 @@ class LaunchRequestTest {
         }
         // nested names are data: anything goes there, including templates and ansible_ names
         assertThat(parse("{\"playbook\": \"p\", \"extra_vars\": {\"d\": {\"{{ x }}\": 1, \"ansible_host\": 2}}}")
-                .extraVars()).contains("ansible_host");
+                        .extraVars())
+                .contains("ansible_host");
     }
 }

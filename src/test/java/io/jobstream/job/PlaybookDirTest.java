@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PlaybookDirTest {
     @TempDir
     Path root;
+
     Path dir;
     PlaybookDir playbooks;
 
@@ -27,9 +28,12 @@ class PlaybookDirTest {
 
     @Test
     void files_inside_the_directory_resolve() throws Exception {
-        assertThat(playbooks.resolve("site.yml", "playbook")).isEqualTo(dir.resolve("site.yml").toRealPath());
-        assertThat(playbooks.resolve("sub/inner.yml", "playbook")).isEqualTo(dir.resolve("sub/inner.yml").toRealPath());
-        assertThat(playbooks.resolve("./site.yml", "playbook")).isEqualTo(dir.resolve("site.yml").toRealPath());
+        assertThat(playbooks.resolve("site.yml", "playbook"))
+                .isEqualTo(dir.resolve("site.yml").toRealPath());
+        assertThat(playbooks.resolve("sub/inner.yml", "playbook"))
+                .isEqualTo(dir.resolve("sub/inner.yml").toRealPath());
+        assertThat(playbooks.resolve("./site.yml", "playbook"))
+                .isEqualTo(dir.resolve("site.yml").toRealPath());
     }
 
     @Test
@@ -55,11 +59,13 @@ class PlaybookDirTest {
     @Test
     void a_symlink_that_stays_inside_is_allowed() throws Exception {
         Files.createSymbolicLink(dir.resolve("alias.yml"), dir.resolve("site.yml"));
-        assertThat(playbooks.resolve("alias.yml", "playbook")).isEqualTo(dir.resolve("site.yml").toRealPath());
+        assertThat(playbooks.resolve("alias.yml", "playbook"))
+                .isEqualTo(dir.resolve("site.yml").toRealPath());
     }
 
     private void assertRefused(String name, String reason) {
-        assertThatThrownBy(() -> playbooks.resolve(name, "playbook")).as(name)
+        assertThatThrownBy(() -> playbooks.resolve(name, "playbook"))
+                .as(name)
                 .isInstanceOfSatisfying(LaunchException.class, e -> {
                     assertThat(e.status).isEqualTo(400);
                     assertThat(e.getMessage()).contains(reason);

@@ -50,28 +50,46 @@ class PlaybookEnvironmentIT {
                 "ANSIBLE_DISPLAY_SKIPPED_HOSTS", "true",
                 "SSH_AUTH_SOCK", "/tmp/agent.sock",
                 "EXTRA_PASSED", "operator-chose-this");
-        try (NodeProcess node = NodeProcess.start("env", dir.resolve("node"), Map.of("playbook-dir",
-                playbookDir.toString(), "jobs.pass-env", "SSH_AUTH_SOCK, EXTRA_PASSED"),
-                List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), env)) {
-            HttpResponse<String> r = Http.postJson(node.uri("/api/v2/jobs/"), "{\"playbook\": \"env.yml\"}",
-                    TestUsers.ADMIN_AUTH);
+        try (NodeProcess node = NodeProcess.start(
+                "env",
+                dir.resolve("node"),
+                Map.of("playbook-dir", playbookDir.toString(), "jobs.pass-env", "SSH_AUTH_SOCK, EXTRA_PASSED"),
+                List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                env)) {
+            HttpResponse<String> r =
+                    Http.postJson(node.uri("/api/v2/jobs/"), "{\"playbook\": \"env.yml\"}", TestUsers.ADMIN_AUTH);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
             long id = Http.json(r.body()).path("id").asLong();
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions().until(() -> {
-                JsonNode job = Http.getJson(node.uri("/api/v2/jobs/" + id + "/"));
-                return job.path("status").asText().equals("successful") && job.path("event_processing_finished").asBoolean();
-            });
-            String stdout = Http.get(node.uri("/api/v2/jobs/" + id + "/stdout/?format=txt")).body();
+            await().atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(250))
+                    .ignoreExceptions()
+                    .until(() -> {
+                        JsonNode job = Http.getJson(node.uri("/api/v2/jobs/" + id + "/"));
+                        return job.path("status").asText().equals("successful")
+                                && job.path("event_processing_finished").asBoolean();
+                    });
+            String stdout = Http.get(node.uri("/api/v2/jobs/" + id + "/stdout/?format=txt"))
+                    .body();
             String printed = Files.readString(seen);
 
             assertThat(stdout).contains("\"msg\": \"lookup=\"");
-            for (String secret : List.of(TestUsers.ADMIN_PASSWORD, "secret-jobstream-value", "secret-pg-password",
-                    "secret-redis-password", "secret-aws-key")) {
+            for (String secret : List.of(
+                    TestUsers.ADMIN_PASSWORD,
+                    "secret-jobstream-value",
+                    "secret-pg-password",
+                    "secret-redis-password",
+                    "secret-aws-key")) {
                 assertThat(printed).doesNotContain(secret);
                 assertThat(stdout).doesNotContain(secret);
             }
-            assertThat(printed).contains("ANSIBLE_DISPLAY_SKIPPED_HOSTS=true", "SSH_AUTH_SOCK=/tmp/agent.sock",
-                    "EXTRA_PASSED=operator-chose-this", "PATH=", "JOBSTREAM_JOB_ID=" + id, "JOBSTREAM_TOKEN=");
+            assertThat(printed)
+                    .contains(
+                            "ANSIBLE_DISPLAY_SKIPPED_HOSTS=true",
+                            "SSH_AUTH_SOCK=/tmp/agent.sock",
+                            "EXTRA_PASSED=operator-chose-this",
+                            "PATH=",
+                            "JOBSTREAM_JOB_ID=" + id,
+                            "JOBSTREAM_TOKEN=");
             assertThat(printed.lines().filter(l -> l.startsWith("JOBSTREAM_")).map(l -> l.substring(0, l.indexOf('='))))
                     .containsExactlyInAnyOrder("JOBSTREAM_URL", "JOBSTREAM_JOB_ID", "JOBSTREAM_TOKEN", "JOBSTREAM_RUN");
         }

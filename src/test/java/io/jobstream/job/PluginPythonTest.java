@@ -18,7 +18,9 @@ class PluginPythonTest {
     void the_plugins_python_unit_tests_pass() throws Exception {
         String python = Binaries.ansiblePython().toString();
         Process p = new ProcessBuilder(python, "-m", "unittest", "discover", "-s", ".", "-v")
-                .directory(Path.of("src/test/python").toFile()).redirectErrorStream(true).start();
+                .directory(Path.of("src/test/python").toFile())
+                .redirectErrorStream(true)
+                .start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(output).isZero();

@@ -28,6 +28,7 @@ class PluginRestartIT {
 
     @TempDir
     Path dataDir;
+
     @TempDir
     Path work;
 
@@ -37,8 +38,11 @@ class PluginRestartIT {
         Map<String, String> settings = Map.of("port", Integer.toString(port));
         RunningServer node = RunningServer.start(dataDir, settings);
         Path printed = work.resolve("stdout");
-        ProcessBuilder pb = new ProcessBuilder(Binaries.ansiblePlaybook().toString(), "-i", "inventory.ini", "-e", "steps=15", "slow.yml")
-                .directory(AnsibleJobs.PLAYBOOKS.toFile()).redirectErrorStream(true).redirectOutput(printed.toFile());
+        ProcessBuilder pb = new ProcessBuilder(
+                        Binaries.ansiblePlaybook().toString(), "-i", "inventory.ini", "-e", "steps=15", "slow.yml")
+                .directory(AnsibleJobs.PLAYBOOKS.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(printed.toFile());
         Map<String, String> env = pb.environment();
         env.put("ANSIBLE_STDOUT_CALLBACK", "jobstream");
         env.put("ANSIBLE_CALLBACK_PLUGINS", AnsibleJobs.PLUGINS.toString());
@@ -46,18 +50,24 @@ class PluginRestartIT {
         env.put("PYTHONUNBUFFERED", "1");
         env.put("JOBSTREAM_URL", "http://127.0.0.1:" + port + "/");
         // an ingest token for a fresh job the node allocates; it lives in PostgreSQL, so it outlasts the restart
-        JsonNode token = Http.json(Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}",
-                TestUsers.ADMIN_AUTH).body());
+        JsonNode token =
+                Http.json(Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}", TestUsers.ADMIN_AUTH)
+                        .body());
         long jobId = token.get("job").asLong();
         env.put("JOBSTREAM_JOB_ID", Long.toString(jobId));
         env.put("JOBSTREAM_TOKEN", token.get("token").asText());
         Process ansible = pb.start();
         try {
             RunningServer first = node;
-            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> AnsibleJobs.job(first, jobId).path("stored_events").asInt() >= 5);
+            await().atMost(Duration.ofSeconds(60))
+                    .ignoreExceptions()
+                    .until(() ->
+                            AnsibleJobs.job(first, jobId).path("stored_events").asInt() >= 5);
             node.close();
             Thread.sleep(4_000); // a few ticks are printed while nobody listens
-            assertThat(ansible.isAlive()).as("the playbook goes on while the node is down: " + Files.readString(printed)).isTrue();
+            assertThat(ansible.isAlive())
+                    .as("the playbook goes on while the node is down: " + Files.readString(printed))
+                    .isTrue();
             node = RunningServer.start(dataDir, settings);
 
             assertThat(ansible.waitFor(120, TimeUnit.SECONDS)).isTrue();
@@ -70,7 +80,9 @@ class PluginRestartIT {
             assertThat(AnsibleJobs.types(events)).contains("playbook_on_stats");
             String terminal = Files.readString(printed, StandardCharsets.UTF_8);
             assertThat(terminal).doesNotContain("jobstream:"); // delivered in the end: nothing to complain about
-            assertThat(Http.get(node.uri("/api/v2/jobs/" + jobId + "/stdout/?format=ansi")).body()).isEqualTo(terminal);
+            assertThat(Http.get(node.uri("/api/v2/jobs/" + jobId + "/stdout/?format=ansi"))
+                            .body())
+                    .isEqualTo(terminal);
         } finally {
             ansible.destroyForcibly();
             node.close();

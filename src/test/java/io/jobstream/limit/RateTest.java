@@ -72,7 +72,8 @@ class RateTest {
         assertThat(rate.take("10.0.0.1", 1)).isZero();
         rate.giveBack("10.0.0.1", 5);
         rate.giveBack("never seen", 1);
-        for (int i = 0; i < 3; i++) assertThat(rate.take("10.0.0.1", 1)).as("never above the burst").isZero();
+        for (int i = 0; i < 3; i++)
+            assertThat(rate.take("10.0.0.1", 1)).as("never above the burst").isZero();
         assertThat(rate.take("10.0.0.1", 1)).isPositive();
         assertThat(rate.keys()).isEqualTo(1);
     }
@@ -96,7 +97,8 @@ class RateTest {
         assertThat(rate.take("busy", 1)).isZero();
         for (int i = 0; i < 1_000; i++) {
             rate.take("key" + i, 1);
-            if (i % 50 == 0) assertThat(rate.take("busy", 1)).as("still held back").isPositive();
+            if (i % 50 == 0)
+                assertThat(rate.take("busy", 1)).as("still held back").isPositive();
         }
         assertThat(rate.keys()).isEqualTo(100);
         assertThat(rate.take("busy", 1)).as("used recently, so never evicted").isPositive();
@@ -119,14 +121,17 @@ class RateTest {
         advance(Duration.ofMillis(1));
         assertThat(rate.take("1", 1)).isZero();
         advance(Duration.ofMillis(1));
-        assertThat(rate.take("1", 1)).as("sliding, not reset at 60 s: the one at 10 s leaves at 70 s").isEqualTo(10);
+        assertThat(rate.take("1", 1))
+                .as("sliding, not reset at 60 s: the one at 10 s leaves at 70 s")
+                .isEqualTo(10);
         assertThat(refused.get()).isEqualTo(3);
     }
 
     @Test
     void a_window_weighs_takes_and_one_heavier_than_the_max_passes_alone() {
         Rate rate = window(500, Duration.ofSeconds(1));
-        for (int i = 0; i < 5; i++) assertThat(rate.take("u", 100)).as("take " + i).isZero();
+        for (int i = 0; i < 5; i++)
+            assertThat(rate.take("u", 100)).as("take " + i).isZero();
         assertThat(rate.take("u", 100)).isEqualTo(1);
         assertThat(rate.take("u", 1)).isEqualTo(1);
         advance(Duration.ofSeconds(1));
@@ -151,7 +156,9 @@ class RateTest {
         for (int i = 0; i < 10; i++) assertThat(rate.check("10.0.0.1", 1)).isZero();
         assertThat(refused.get()).isZero();
         for (int i = 0; i < 4; i++) rate.charge("10.0.0.1", 1); // concurrent failures may leave it in debt
-        assertThat(rate.check("10.0.0.1", 1)).as("two tokens short at one per 20 s").isEqualTo(40);
+        assertThat(rate.check("10.0.0.1", 1))
+                .as("two tokens short at one per 20 s")
+                .isEqualTo(40);
         assertThat(refused.get()).isEqualTo(1);
         advance(Duration.ofSeconds(40));
         assertThat(rate.check("10.0.0.1", 1)).isZero();

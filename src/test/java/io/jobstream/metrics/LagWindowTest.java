@@ -25,10 +25,10 @@ class LagWindowTest {
     @Test
     void maxima_keep_the_whole_snapshot_in_which_each_number_peaked() {
         LagWindow w = new LagWindow(2);
-        w.add(10);  // [10]      avg 10, stdev 0, max 10
-        w.add(30);  // [10,30]   avg 20, stdev 10, max 30
-        w.add(0);   // [30,0]    avg 15, stdev 15, max 30
-        w.add(0);   // [0,0]
+        w.add(10); // [10]      avg 10, stdev 0, max 10
+        w.add(30); // [10,30]   avg 20, stdev 10, max 30
+        w.add(0); // [30,0]    avg 15, stdev 15, max 30
+        w.add(0); // [0,0]
         assertThat(w.maxAverage()).isEqualTo(new LagWindow.Stats(20, 10, 30));
         assertThat(w.maxStdev()).isEqualTo(new LagWindow.Stats(15, 15, 30));
         assertThat(w.maxMax()).isEqualTo(new LagWindow.Stats(20, 10, 30));

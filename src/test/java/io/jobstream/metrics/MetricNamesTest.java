@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /** Meter names live in {@link Metrics} only, so that docs, dashboards and alert rules have one list to follow. */
 class MetricNamesTest {
     /** A meter made or looked up with a string literal as its name. */
-    private static final Pattern LITERAL_NAME = Pattern.compile(
-            "(?:Counter|Gauge|Timer|DistributionSummary|LongTaskTimer)\\.builder\\(\\s*\"|"
+    private static final Pattern LITERAL_NAME =
+            Pattern.compile("(?:Counter|Gauge|Timer|DistributionSummary|LongTaskTimer)\\.builder\\(\\s*\"|"
                     + "\\b(?:registry|meters)\\.(?:counter|gauge|timer|summary|find|get)\\(\\s*\"");
 
     @Test
@@ -32,6 +32,8 @@ class MetricNamesTest {
                 }
             }
         }
-        assertThat(found).as("meter names written as literals (add a constant to Metrics)").isEmpty();
+        assertThat(found)
+                .as("meter names written as literals (add a constant to Metrics)")
+                .isEmpty();
     }
 }

@@ -29,7 +29,8 @@ class MetricsTest {
 
     @Test
     void an_ordinary_lag_keeps_microseconds() {
-        Metrics.recordLag(lag, Instant.parse("2026-01-01T00:00:00.000100Z"), Instant.parse("2026-01-01T00:00:00.012345Z"));
+        Metrics.recordLag(
+                lag, Instant.parse("2026-01-01T00:00:00.000100Z"), Instant.parse("2026-01-01T00:00:00.012345Z"));
         assertThat(lag.totalTime(TimeUnit.MICROSECONDS)).isEqualTo(12_245.0);
     }
 }

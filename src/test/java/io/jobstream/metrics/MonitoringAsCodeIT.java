@@ -33,19 +33,35 @@ import org.junit.jupiter.api.io.TempDir;
 class MonitoringAsCodeIT {
     static final Path RULES = Path.of("docs/prometheus/jobstream-rules.yml");
     static final Path DASHBOARD = Path.of("docs/grafana/jobstream.json");
-    static final Path RULE_TESTS = Path.of("docs/prometheus/jobstream-rules.test.yml").toAbsolutePath();
+    static final Path RULE_TESTS =
+            Path.of("docs/prometheus/jobstream-rules.test.yml").toAbsolutePath();
     /** Series Prometheus makes itself, not the node. */
     private static final Set<String> PROMETHEUS_OWN = Set.of("up");
-    private static final Set<String> PROMQL_WORDS = Set.of("by", "without", "on", "ignoring", "group_left",
-            "group_right", "offset", "bool", "and", "or", "unless", "inf", "nan");
+
+    private static final Set<String> PROMQL_WORDS = Set.of(
+            "by",
+            "without",
+            "on",
+            "ignoring",
+            "group_left",
+            "group_right",
+            "offset",
+            "bool",
+            "and",
+            "or",
+            "unless",
+            "inf",
+            "nan");
     private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w$.])[a-zA-Z_:][\\w:]*+(?!\\s*\\()");
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void promtool_accepts_the_alert_rules() throws Exception {
         Process p = new ProcessBuilder(Binaries.promtool().toString(), "check", "rules", RULES.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
@@ -54,8 +70,14 @@ class MonitoringAsCodeIT {
 
     @Test
     void the_alerts_fire_on_the_series_that_should_fire_them_in_promtools_rule_tests() throws Exception {
-        Process p = new ProcessBuilder(Binaries.promtool().toString(), "test", "rules", RULE_TESTS.getFileName().toString())
-                .directory(RULE_TESTS.getParent().toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        Binaries.promtool().toString(),
+                        "test",
+                        "rules",
+                        RULE_TESTS.getFileName().toString())
+                .directory(RULE_TESTS.getParent().toFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
@@ -65,8 +87,14 @@ class MonitoringAsCodeIT {
     @Test
     void the_rules_alert_on_lag_queue_persist_relay_nodes_and_redis_durability() throws IOException {
         String rules = Files.readString(RULES);
-        for (String metric : List.of("event_hop_seconds_bucket", "queue_depth", "queue_capacity", "persist_failures_total",
-                "broadcast_relay_failures_total", "up{", "redis_ack_durability")) {
+        for (String metric : List.of(
+                "event_hop_seconds_bucket",
+                "queue_depth",
+                "queue_capacity",
+                "persist_failures_total",
+                "broadcast_relay_failures_total",
+                "up{",
+                "redis_ack_durability")) {
             assertThat(rules).contains(metric);
         }
     }
@@ -75,26 +103,45 @@ class MonitoringAsCodeIT {
     void the_dashboard_has_a_panel_per_hop_and_stage_and_a_node_variable() throws IOException {
         JsonNode dashboard = Json.MAPPER.readTree(DASHBOARD.toFile());
         String all = dashboard.toString();
-        for (String hop : List.of("created_received", "received_committed", "committed_published", "published_written",
+        for (String hop : List.of(
+                "created_received",
+                "received_committed",
+                "committed_published",
+                "published_written",
                 "created_written")) {
             assertThat(all).contains("hop=\\\"" + hop + "\\\"");
         }
-        for (String metric : List.of("queue_depth", "persist_batch_size", "persist_batch_duration_seconds",
-                "ws_subscribers", "ws_outbox_depth", "ws_catchups_total", "events_rejected_total",
+        for (String metric : List.of(
+                "queue_depth",
+                "persist_batch_size",
+                "persist_batch_duration_seconds",
+                "ws_subscribers",
+                "ws_outbox_depth",
+                "ws_catchups_total",
+                "events_rejected_total",
                 "broadcast_relay_published_total")) {
             assertThat(all).contains(metric);
         }
-        assertThat(dashboard.path("templating").path("list").findValuesAsText("name")).contains("instance");
+        assertThat(dashboard.path("templating").path("list").findValuesAsText("name"))
+                .contains("instance");
         for (String expr : dashboardQueries()) assertThat(expr).contains("instance");
         // Grafana's grid: 24 columns, and panel ids unique (a duplicate id makes Grafana drop or mix panels)
         Set<Integer> ids = new TreeSet<>();
         for (JsonNode panel : dashboard.path("panels")) {
-            assertThat(ids.add(panel.path("id").asInt())).as("unique id " + panel.path("id")).isTrue();
+            assertThat(ids.add(panel.path("id").asInt()))
+                    .as("unique id " + panel.path("id"))
+                    .isTrue();
             JsonNode grid = panel.path("gridPos");
-            assertThat(grid.path("x").asInt() + grid.path("w").asInt()).as(panel.path("title").asText()).isLessThanOrEqualTo(24);
+            assertThat(grid.path("x").asInt() + grid.path("w").asInt())
+                    .as(panel.path("title").asText())
+                    .isLessThanOrEqualTo(24);
             if (panel.path("type").asText().equals("timeseries")) {
-                assertThat(panel.path("targets")).as(panel.path("title").asText()).isNotEmpty();
-                assertThat(panel.path("description").asText()).as(panel.path("title").asText()).isNotBlank();
+                assertThat(panel.path("targets"))
+                        .as(panel.path("title").asText())
+                        .isNotEmpty();
+                assertThat(panel.path("description").asText())
+                        .as(panel.path("title").asText())
+                        .isNotBlank();
             }
         }
     }
@@ -116,20 +163,24 @@ class MonitoringAsCodeIT {
     void every_metric_the_dashboard_and_rules_use_exists_on_a_cluster_node() throws IOException {
         Set<String> used = usedMetrics();
         try (RedisServer redis = RedisServer.start(dir.resolve("redis"), true);
-             RunningServer node = RunningServer.start(dir.resolve("cluster"), Map.of("redis-url", redis.url()))) {
+                RunningServer node = RunningServer.start(dir.resolve("cluster"), Map.of("redis-url", redis.url()))) {
             Set<String> exposed = exposedAfterSomeTraffic(node);
             assertThat(exposed).contains("redis_stream_length"); // it is a cluster node
             Set<String> missing = new TreeSet<>(used);
             missing.removeAll(exposed);
-            assertThat(missing).as("used by the dashboard or rules, absent from /metrics").isEmpty();
+            assertThat(missing)
+                    .as("used by the dashboard or rules, absent from /metrics")
+                    .isEmpty();
         }
     }
 
     @Test
     void metric_names_are_read_from_promql_without_functions_labels_or_keywords() {
         assertThat(metrics("histogram_quantile(0.99, sum by (instance, le) (rate(event_hop_seconds_bucket{job=\"x\","
-                + " hop=\"a b\"}[5m]))) > 2")).containsExactly("event_hop_seconds_bucket");
-        assertThat(metrics("count by (job) (up{job=\"jobstream\"} offset 1h) > count(up)")).containsExactly("up");
+                        + " hop=\"a b\"}[5m]))) > 2"))
+                .containsExactly("event_hop_seconds_bucket");
+        assertThat(metrics("count by (job) (up{job=\"jobstream\"} offset 1h) > count(up)"))
+                .containsExactly("up");
         assertThat(metrics("max by (instance) (queue_depth{instance=~\"$instance\"}) / on(instance) queue_capacity"))
                 .containsExactly("queue_capacity", "queue_depth");
         assertThat(metrics("label_values(queue_depth, instance)")).containsExactly("queue_depth");
@@ -142,7 +193,8 @@ class MonitoringAsCodeIT {
     /** The node's series names, after an event and a rejected line (meters with a reason tag appear on first use). */
     private static Set<String> exposedAfterSomeTraffic(RunningServer node) {
         String body = Events.event(5, 1) + "\n{not json\n" + Events.eof(5, 1) + "\n";
-        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body).statusCode()).isEqualTo(200);
+        assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), body).statusCode())
+                .isEqualTo(200);
         Set<String> names = new TreeSet<>();
         for (String line : Http.get(node.uri("/metrics")).body().split("\n")) {
             if (line.isBlank() || line.startsWith("#")) continue;
@@ -177,8 +229,11 @@ class MonitoringAsCodeIT {
             }
             StringBuilder block = new StringBuilder();
             int indent = m.group(1).length();
-            while (i + 1 < lines.size() && (lines.get(i + 1).isBlank()
-                    || lines.get(i + 1).length() - lines.get(i + 1).stripLeading().length() > indent)) {
+            while (i + 1 < lines.size()
+                    && (lines.get(i + 1).isBlank()
+                            || lines.get(i + 1).length()
+                                            - lines.get(i + 1).stripLeading().length()
+                                    > indent)) {
                 block.append(lines.get(++i)).append('\n');
             }
             exprs.add(block.toString());
@@ -192,7 +247,8 @@ class MonitoringAsCodeIT {
         JsonNode dashboard = Json.MAPPER.readTree(DASHBOARD.toFile());
         List<String> queries = new ArrayList<>(dashboard.findValuesAsText("expr"));
         for (JsonNode v : dashboard.path("templating").path("list")) {
-            if (v.path("type").asText().equals("query")) queries.add(v.path("definition").asText());
+            if (v.path("type").asText().equals("query"))
+                queries.add(v.path("definition").asText());
         }
         assertThat(queries).as("queries in " + DASHBOARD).hasSizeGreaterThan(20);
         return queries;
@@ -200,9 +256,9 @@ class MonitoringAsCodeIT {
 
     /** The metric names of one PromQL expression: identifiers that are not functions, labels, keywords or ranges. */
     static Set<String> metrics(String promql) {
-        String s = promql.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"")  // strings
-                .replaceAll("\\{[^}]*}", "")                                    // label matchers
-                .replaceAll("\\[[^]]*]", "")                                    // ranges
+        String s = promql.replaceAll("\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"") // strings
+                .replaceAll("\\{[^}]*}", "") // label matchers
+                .replaceAll("\\[[^]]*]", "") // ranges
                 .replaceAll("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", "")
                 .replaceAll("label_values\\(\\s*([a-zA-Z_:][\\w:]*)\\s*,[^)]*\\)", "$1");
         Set<String> names = new TreeSet<>();

@@ -35,7 +35,8 @@ class RecentHopsTest {
 
         assertThat(recent.events()).isEqualTo(100);
         assertThat(recent.perSecond()).isCloseTo(100 / 64.0, org.assertj.core.data.Offset.offset(0.01));
-        assertThat(recent.meanMillis()).isCloseTo((90 * 3 + 10 * 40) / 100.0, org.assertj.core.data.Offset.offset(0.01));
+        assertThat(recent.meanMillis())
+                .isCloseTo((90 * 3 + 10 * 40) / 100.0, org.assertj.core.data.Offset.offset(0.01));
         assertThat(recent.p50Millis()).isEqualTo(5); // bucket bounds: 3 ms falls in (2, 5]
         assertThat(recent.p99Millis()).isEqualTo(50);
     }

@@ -44,8 +44,27 @@ public abstract class EventStoreContract {
     }
 
     protected static JobEvent event(long job, int counter, String type, boolean failed) {
-        return new JobEvent(job, counter, "uuid-" + job + "-" + counter, "", type, "{}", "line " + counter,
-                counter - 1, counter, 0, "host", "pb.yml", "play", "", "task", failed, false, CREATED, false, CREATED);
+        return new JobEvent(
+                job,
+                counter,
+                "uuid-" + job + "-" + counter,
+                "",
+                type,
+                "{}",
+                "line " + counter,
+                counter - 1,
+                counter,
+                0,
+                "host",
+                "pb.yml",
+                "play",
+                "",
+                "task",
+                failed,
+                false,
+                CREATED,
+                false,
+                CREATED);
     }
 
     @Test
@@ -55,9 +74,12 @@ public abstract class EventStoreContract {
         assertThat(r.outcomes()).containsExactly(Outcome.STORED, Outcome.STORED, Outcome.STORED);
         assertThat(r.parkReasons()).containsOnlyNulls();
         assertThat(r.committed().events()).extracting(e -> e.event().counter()).containsExactly(1, 2, 3);
-        assertThat(new HashSet<>(r.committed().events().stream().map(StoredEvent::id).toList())).hasSize(3);
-        assertThat(r.committed().events()).extracting(StoredEvent::modified).containsOnly(
-                r.committed().events().get(0).modified());
+        assertThat(new HashSet<>(
+                        r.committed().events().stream().map(StoredEvent::id).toList()))
+                .hasSize(3);
+        assertThat(r.committed().events())
+                .extracting(StoredEvent::modified)
+                .containsOnly(r.committed().events().get(0).modified());
         assertThat(r.committed().events().get(0).event()).isEqualTo(event(job, 1));
     }
 
@@ -66,7 +88,8 @@ public abstract class EventStoreContract {
         long a = newJob();
         long b = newJob();
         WriteResult r = store().write(List.of(event(a, 1), event(b, 1), event(a, 2), event(b, 2), event(a, 3)));
-        assertThat(r.committed().events()).extracting(e -> e.event().jobId() + "/" + e.event().counter())
+        assertThat(r.committed().events())
+                .extracting(e -> e.event().jobId() + "/" + e.event().counter())
                 .containsExactly(a + "/1", b + "/1", a + "/2", b + "/2", a + "/3");
     }
 
@@ -76,7 +99,9 @@ public abstract class EventStoreContract {
         store().write(List.of(event(job, 1), event(job, 2)));
         WriteResult again = store().write(List.of(event(job, 2), event(job, 3)));
         assertThat(again.outcomes()).containsExactly(Outcome.DUPLICATE, Outcome.STORED);
-        assertThat(again.committed().events()).extracting(e -> e.event().counter()).containsExactly(3);
+        assertThat(again.committed().events())
+                .extracting(e -> e.event().counter())
+                .containsExactly(3);
     }
 
     @Test
@@ -111,7 +136,9 @@ public abstract class EventStoreContract {
         long job = newJob();
         WriteResult r = store().write(List.of(event(job, 1), event(job, 2)));
         assertThat(r.committed().jobChanges()).containsExactly(new JobChange(job, "running", null, false));
-        assertThat(store().write(List.of(event(job, 3))).committed().jobChanges()).as("already running").isEmpty();
+        assertThat(store().write(List.of(event(job, 3))).committed().jobChanges())
+                .as("already running")
+                .isEmpty();
     }
 
     @Test
@@ -137,7 +164,8 @@ public abstract class EventStoreContract {
     @Test
     void a_job_whose_stats_report_failures_finishes_as_failed() {
         long job = newJob();
-        WriteResult r = store().write(List.of(event(job, 1), event(job, 2, "playbook_on_stats", true), new JobEof(job, 2)));
+        WriteResult r =
+                store().write(List.of(event(job, 1), event(job, 2, "playbook_on_stats", true), new JobEof(job, 2)));
         assertThat(r.committed().jobChanges()).containsExactly(new JobChange(job, "failed", 2, true));
     }
 

@@ -53,6 +53,8 @@ class JobProgressTest {
     @Test
     void a_launched_pending_job_still_moves_to_running_on_its_first_events() {
         var launched = new JobProgress.Row("pending", null, 0, false, false, true);
-        assertThat(JobProgress.apply(launched, new JobProgress.Delta(2, null, false)).status()).isEqualTo("running");
+        assertThat(JobProgress.apply(launched, new JobProgress.Delta(2, null, false))
+                        .status())
+                .isEqualTo("running");
     }
 }

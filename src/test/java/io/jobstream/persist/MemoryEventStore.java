@@ -105,7 +105,8 @@ public final class MemoryEventStore implements EventStore {
         List<JobChange> changes = new ArrayList<>();
         deltas.forEach((jobId, d) -> {
             JobProgress.Row before = jobs.getOrDefault(jobId, new JobProgress.Row("new", null, 0, false, false));
-            JobProgress.Row now = JobProgress.apply(before, new JobProgress.Delta(d.newEvents, d.finalCounter, d.failed));
+            JobProgress.Row now =
+                    JobProgress.apply(before, new JobProgress.Delta(d.newEvents, d.finalCounter, d.failed));
             jobs.put(jobId, now);
             String status = now.status().equals(before.status()) ? null : now.status();
             boolean finishedNow = now.finished() && !before.finished();
@@ -113,8 +114,8 @@ public final class MemoryEventStore implements EventStore {
                 changes.add(new JobChange(jobId, status, d.finalCounter, finishedNow));
             }
         });
-        return new WriteResult(Arrays.asList(outcomes), Arrays.asList(reasons),
-                new CommittedBatch(stored, changes, clock.instant()));
+        return new WriteResult(
+                Arrays.asList(outcomes), Arrays.asList(reasons), new CommittedBatch(stored, changes, clock.instant()));
     }
 
     private static final class Delta {

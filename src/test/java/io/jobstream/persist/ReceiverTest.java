@@ -33,18 +33,21 @@ class ReceiverTest {
     final List<String> fates = new CopyOnWriteArrayList<>();
     MemoryEventStore store = new MemoryEventStore(clock);
     Broadcaster broadcaster = new Broadcaster() {
-        @Override public void publish(CommittedBatch batch) {
+        @Override
+        public void publish(CommittedBatch batch) {
             published.add(batch);
         }
 
-        @Override public void publishStatus(long jobId, String status, java.time.Instant finishedOrNull) {}
+        @Override
+        public void publishStatus(long jobId, String status, java.time.Instant finishedOrNull) {}
 
-        @Override public void close() {}
+        @Override
+        public void close() {}
     };
 
     Receiver receiver(int maxBatch) {
-        return new Receiver(queue, store, broadcaster, new PersistConfig(maxBatch, Duration.ofSeconds(1)), registry,
-                clock, d -> {
+        return new Receiver(
+                queue, store, broadcaster, new PersistConfig(maxBatch, Duration.ofSeconds(1)), registry, clock, d -> {
                     pauses.add(d);
                     clock.advance(d);
                 });
@@ -57,9 +60,20 @@ class ReceiverTest {
     Envelope envelope(JobMessage m) {
         String name = m instanceof JobEvent e ? m.jobId() + "/" + e.counter() : m.jobId() + "/eof";
         return new Envelope(m, new Receipt() {
-            @Override public void stored() { fates.add(name + " stored"); }
-            @Override public void duplicate() { fates.add(name + " duplicate"); }
-            @Override public void failed(String reason) { fates.add(name + " failed: " + reason); }
+            @Override
+            public void stored() {
+                fates.add(name + " stored");
+            }
+
+            @Override
+            public void duplicate() {
+                fates.add(name + " duplicate");
+            }
+
+            @Override
+            public void failed(String reason) {
+                fates.add(name + " failed: " + reason);
+            }
         });
     }
 
@@ -77,7 +91,9 @@ class ReceiverTest {
         assertThat(fates).containsExactly("1/1 stored", "1/2 stored", "1/eof stored");
         assertThat(store.events(1)).hasSize(2);
         assertThat(published).hasSize(1);
-        assertThat(published.get(0).events()).extracting(e -> e.event().counter()).containsExactly(1, 2);
+        assertThat(published.get(0).events())
+                .extracting(e -> e.event().counter())
+                .containsExactly(1, 2);
         assertThat(registry.counter(Metrics.EVENTS_STORED).count()).isEqualTo(3);
     }
 
@@ -99,7 +115,9 @@ class ReceiverTest {
         offer(event(1, 1), event(1, 2));
         r.drainOnce(new ArrayList<>());
         assertThat(fates).containsExactly("1/1 stored", "1/1 duplicate", "1/2 stored");
-        assertThat(published.get(1).events()).extracting(e -> e.event().counter()).containsExactly(2);
+        assertThat(published.get(1).events())
+                .extracting(e -> e.event().counter())
+                .containsExactly(2);
         assertThat(registry.counter(Metrics.EVENTS_DUPLICATE).count()).isEqualTo(1);
     }
 
@@ -119,25 +137,35 @@ class ReceiverTest {
         store.failNextWrites(6);
         offer(event(1, 1), event(1, 2));
         r.drainOnce(new ArrayList<>());
-        assertThat(pauses).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400),
-                Duration.ofMillis(800), Duration.ofSeconds(1), Duration.ofSeconds(1));
+        assertThat(pauses)
+                .containsExactly(
+                        Duration.ofMillis(100),
+                        Duration.ofMillis(200),
+                        Duration.ofMillis(400),
+                        Duration.ofMillis(800),
+                        Duration.ofSeconds(1),
+                        Duration.ofSeconds(1));
         assertThat(fates).as("nothing reported before the commit").containsExactly("1/1 stored", "1/2 stored");
         assertThat(store.events(1)).extracting(e -> e.event().counter()).containsExactly(1, 2);
         assertThat(registry.counter(Metrics.PERSIST_FAILURES).count()).isEqualTo(6);
         assertThat(registry.timer(Metrics.PERSIST_BATCH_DURATION).totalTime(TimeUnit.MILLISECONDS))
-                .as("the batch's duration includes its retries, on the injected clock").isEqualTo(3500);
+                .as("the batch's duration includes its retries, on the injected clock")
+                .isEqualTo(3500);
     }
 
     @Test
     void a_failing_broadcast_neither_loses_the_receipts_nor_stops_the_loop() throws Exception {
         broadcaster = new Broadcaster() {
-            @Override public void publish(CommittedBatch batch) {
+            @Override
+            public void publish(CommittedBatch batch) {
                 throw new IllegalStateException("relay down (test)");
             }
 
-            @Override public void publishStatus(long jobId, String status, java.time.Instant finishedOrNull) {}
+            @Override
+            public void publishStatus(long jobId, String status, java.time.Instant finishedOrNull) {}
 
-            @Override public void close() {}
+            @Override
+            public void close() {}
         };
         Receiver r = receiver(100);
         offer(event(1, 1));

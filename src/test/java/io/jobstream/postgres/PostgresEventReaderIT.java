@@ -31,7 +31,8 @@ class PostgresEventReaderIT {
         pg = EmbeddedPostgres.builder().start();
         ds = pg.getPostgresDatabase();
         Flyway.configure().dataSource(ds).load().migrate();
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = ds.getConnection();
+                Statement s = c.createStatement()) {
             s.execute("CREATE TABLE job_event_p0 PARTITION OF job_event FOR VALUES FROM (0) TO (1000)");
             s.execute("CREATE TABLE job_event_p1 PARTITION OF job_event FOR VALUES FROM (1000) TO (2000)");
             // job 7: counters 1..10, created one second apart; job 1007 in another partition shares uuids
@@ -69,18 +70,26 @@ class PostgresEventReaderIT {
 
     @Test
     void like_wildcards_in_client_text_are_literal() {
-        assertThat(counters(reader.list(7, query(new Filter(Field.STDOUT, Lookup.ICONTAINS, false,
-                List.of("0% DONE_")))))).containsExactly(2);
-        assertThat(counters(reader.list(7, query(new Filter(Field.STDOUT, Lookup.STARTSWITH, false,
-                List.of("100")))))).containsExactly(2, 3);
-        assertThat(counters(reader.list(7, query(new Filter(Field.STDOUT, Lookup.ENDSWITH, false,
-                List.of("_ok")))))).containsExactly(2);
+        assertThat(counters(
+                        reader.list(7, query(new Filter(Field.STDOUT, Lookup.ICONTAINS, false, List.of("0% DONE_"))))))
+                .containsExactly(2);
+        assertThat(counters(reader.list(7, query(new Filter(Field.STDOUT, Lookup.STARTSWITH, false, List.of("100"))))))
+                .containsExactly(2, 3);
+        assertThat(counters(reader.list(7, query(new Filter(Field.STDOUT, Lookup.ENDSWITH, false, List.of("_ok"))))))
+                .containsExactly(2);
     }
 
     @Test
     void negation_in_lists_and_timestamp_comparisons_work() {
-        assertThat(counters(reader.list(7, query(new Filter(Field.COUNTER, Lookup.IN, true, List.of(1L, 2L, 3L)),
-                new Filter(Field.CREATED, Lookup.LT, false, List.of(Instant.parse("2024-01-01T00:00:06Z")))))))
+        assertThat(counters(reader.list(
+                        7,
+                        query(
+                                new Filter(Field.COUNTER, Lookup.IN, true, List.of(1L, 2L, 3L)),
+                                new Filter(
+                                        Field.CREATED,
+                                        Lookup.LT,
+                                        false,
+                                        List.of(Instant.parse("2024-01-01T00:00:06Z")))))))
                 .containsExactly(4, 5);
     }
 

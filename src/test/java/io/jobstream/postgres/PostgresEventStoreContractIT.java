@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PostgresEventStoreContractIT extends EventStoreContract {
     @TempDir
     static Path dataDir;
+
     static EmbeddedDatabase embedded;
     static Database database;
     static PostgresEventStore store;

@@ -7,6 +7,7 @@ import io.jobstream.event.JobEvent;
 import io.jobstream.event.JobMessage;
 import io.jobstream.persist.WriteResult;
 import io.jobstream.persist.WriteResult.Outcome;
+import io.jobstream.testing.RunningServer;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -16,7 +17,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import io.jobstream.testing.RunningServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PostgresEventStoreIT {
     @TempDir
     static Path dataDir;
+
     static EmbeddedDatabase embedded;
     static Database database;
     static PostgresEventStore store;
@@ -49,19 +50,42 @@ class PostgresEventStoreIT {
 
     static JobEvent event(long job, int counter, String event, String stdout) {
         Instant now = Instant.parse("2026-01-01T00:00:00Z");
-        return new JobEvent(job, counter, "uuid-" + counter, "", event, "{\"k\":\"\\u00e9\"}", stdout,
-                counter - 1, counter, 0, "host", "pb.yml", "play", "", "task", false, false, now, false, now);
+        return new JobEvent(
+                job,
+                counter,
+                "uuid-" + counter,
+                "",
+                event,
+                "{\"k\":\"\\u00e9\"}",
+                stdout,
+                counter - 1,
+                counter,
+                0,
+                "host",
+                "pb.yml",
+                "play",
+                "",
+                "task",
+                false,
+                false,
+                now,
+                false,
+                now);
     }
 
     @Test
     void a_batch_of_new_events_is_stored_with_every_column_intact() throws SQLException {
         String stdout = "\u001b[0;32mok: [h\u00e9]\u001b[0m\r\n\ttab \\ backslash";
-        WriteResult r = store.write(List.of(event(1, 1, "playbook_on_start", stdout), event(1, 2, "runner_on_ok", "x")));
+        WriteResult r =
+                store.write(List.of(event(1, 1, "playbook_on_start", stdout), event(1, 2, "runner_on_ok", "x")));
         assertThat(r.outcomes()).containsExactly(Outcome.STORED, Outcome.STORED);
         assertThat(r.committed().events()).extracting(e -> e.event().counter()).containsExactly(1, 2);
-        assertThat(r.committed().events().get(0).id()).isNotEqualTo(r.committed().events().get(1).id());
-        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT stdout, event_data, created, uuid, id FROM job_event WHERE job_id = 1 AND counter = 1")) {
+        assertThat(r.committed().events().get(0).id())
+                .isNotEqualTo(r.committed().events().get(1).id());
+        try (Connection c = database.dataSource().getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "SELECT stdout, event_data, created, uuid, id FROM job_event WHERE job_id = 1 AND counter = 1")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo(stdout);
             assertThat(rs.getString(2)).isEqualTo("{\"k\":\"\\u00e9\"}");
@@ -76,8 +100,11 @@ class PostgresEventStoreIT {
         // outcomes are EventStoreContract's; here, what the rows say after the de-duplicating path
         store.write(List.of(event(2, 1, "verbose", "a"), event(2, 2, "verbose", "b")));
         PostgresEventStore fresh = new PostgresEventStore(database.dataSource(), Clock.systemUTC());
-        fresh.write(List.of(event(2, 2, "verbose", "b"), event(2, 3, "verbose", "c"),
-                event(2, 3, "verbose", "c"), event(2, 1, "verbose", "a")));
+        fresh.write(List.of(
+                event(2, 2, "verbose", "b"),
+                event(2, 3, "verbose", "c"),
+                event(2, 3, "verbose", "c"),
+                event(2, 1, "verbose", "a")));
         assertThat(count("SELECT count(*) FROM job_event WHERE job_id = 2")).isEqualTo(3);
         assertThat(count("SELECT stored_events FROM job WHERE id = 2")).isEqualTo(3);
     }
@@ -87,8 +114,10 @@ class PostgresEventStoreIT {
         // the reported changes are EventStoreContract's; here, the job row's columns
         store.write(List.of(event(3, 1, "playbook_on_start", ""), new JobEof(3, 3)));
         store.write(List.of(event(3, 3, "playbook_on_stats", ""), event(3, 2, "playbook_on_task_start", "")));
-        assertThat(count("SELECT count(*) FROM job WHERE id = 3 AND event_processing_finished AND status = 'successful'"
-                + " AND task_count = 1 AND emitted_events = 3 AND finished IS NOT NULL AND host_status_counts = '{}'"))
+        assertThat(
+                        count(
+                                "SELECT count(*) FROM job WHERE id = 3 AND event_processing_finished AND status = 'successful'"
+                                        + " AND task_count = 1 AND emitted_events = 3 AND finished IS NOT NULL AND host_status_counts = '{}'"))
                 .isEqualTo(1);
     }
 
@@ -96,7 +125,8 @@ class PostgresEventStoreIT {
     void jobs_far_apart_get_their_own_partitions() throws SQLException {
         store.write(List.of(event(5_500, 1, "verbose", "a"), event(123_456, 1, "verbose", "b")));
         assertThat(count("SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-                + " WHERE c.relname IN ('job_event_p5', 'job_event_p123')")).isEqualTo(2);
+                        + " WHERE c.relname IN ('job_event_p5', 'job_event_p123')"))
+                .isEqualTo(2);
     }
 
     @Test
@@ -106,14 +136,36 @@ class PostgresEventStoreIT {
         // The decoder never lets a NUL into a text column, so build the event directly: PostgreSQL refuses NUL in
         // text with a data error, which must park this event alone.
         JobEvent e = event(7, 10, "verbose", "poison");
-        batch.add(4, new JobEvent(7, 10, "nul\0uuid", "", "verbose", "{}", "poison", 0, 0, 0, "", "", "", "", "",
-                false, false, e.created(), false, e.received()));
+        batch.add(
+                4,
+                new JobEvent(
+                        7,
+                        10,
+                        "nul\0uuid",
+                        "",
+                        "verbose",
+                        "{}",
+                        "poison",
+                        0,
+                        0,
+                        0,
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        false,
+                        false,
+                        e.created(),
+                        false,
+                        e.received()));
         WriteResult r = store.write(batch);
         assertThat(r.outcomes().get(4)).isEqualTo(Outcome.PARKED);
         assertThat(r.parkReasons().get(4)).startsWith("could not be stored:");
         assertThat(r.outcomes()).filteredOn(o -> o == Outcome.STORED).hasSize(9);
         assertThat(count("SELECT count(*) FROM job_event WHERE job_id = 7")).isEqualTo(9);
-        assertThat(count("SELECT count(*) FROM parked_message WHERE job_id = 7 AND counter = 10")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM parked_message WHERE job_id = 7 AND counter = 10"))
+                .isEqualTo(1);
     }
 
     @Test
@@ -123,7 +175,8 @@ class PostgresEventStoreIT {
         for (int i = 1; i <= 3000; i++) batch.add(event(9, i, "verbose", line));
         WriteResult r = store.write(batch);
         assertThat(r.committed().events()).hasSize(3000);
-        assertThat(count("SELECT sum(length(stdout)) / 1000 FROM job_event WHERE job_id = 9")).isEqualTo(6000);
+        assertThat(count("SELECT sum(length(stdout)) / 1000 FROM job_event WHERE job_id = 9"))
+                .isEqualTo(6000);
     }
 
     @Test
@@ -136,13 +189,15 @@ class PostgresEventStoreIT {
             store.write(batch).committed().events().forEach(e -> ids.add(e.id()));
         }
         assertThat(ids).hasSize(5001).doesNotHaveDuplicates().isSorted();
-        assertThat(count("SELECT count(DISTINCT id) FROM job_event WHERE job_id = 11")).isEqualTo(5001);
+        assertThat(count("SELECT count(DISTINCT id) FROM job_event WHERE job_id = 11"))
+                .isEqualTo(5001);
         assertThat(count("SELECT stored_events FROM job WHERE id = 11")).isEqualTo(5001);
     }
 
     private static long count(String sql) throws SQLException {
-        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(sql)) {
+        try (Connection c = database.dataSource().getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }

@@ -50,8 +50,27 @@ public abstract class EventQueueContract {
     }
 
     static JobEvent event(long job, int counter) {
-        return new JobEvent(job, counter, "uuid-" + job + "-" + counter, "", "runner_on_ok", "{}", "line " + counter,
-                counter - 1, counter, 0, "host", "pb.yml", "play", "", "task", false, false, CREATED, false, CREATED);
+        return new JobEvent(
+                job,
+                counter,
+                "uuid-" + job + "-" + counter,
+                "",
+                "runner_on_ok",
+                "{}",
+                "line " + counter,
+                counter - 1,
+                counter,
+                0,
+                "host",
+                "pb.yml",
+                "play",
+                "",
+                "task",
+                false,
+                false,
+                CREATED,
+                false,
+                CREATED);
     }
 
     static List<Envelope> request(JobMessage... messages) {
@@ -61,7 +80,9 @@ public abstract class EventQueueContract {
     }
 
     static String name(Envelope e) {
-        return e.message() instanceof JobEvent ev ? ev.jobId() + "/" + ev.counter() : e.message().jobId() + "/eof";
+        return e.message() instanceof JobEvent ev
+                ? ev.jobId() + "/" + ev.counter()
+                : e.message().jobId() + "/eof";
     }
 
     /** Drains once, as the receiver does, with a short wait. */
@@ -80,8 +101,10 @@ public abstract class EventQueueContract {
     void messages_come_out_in_arrival_order_across_requests_and_jobs() throws Exception {
         EventQueue q = queue(100);
         assertThat(q.offerAll(request(event(1, 1), event(2, 1), event(1, 2)))).isTrue();
-        assertThat(q.offerAll(request(event(2, 2), new JobEof(1, 2), event(1, 3)))).isTrue();
-        assertThat(drain(q, 100)).extracting(EventQueueContract::name)
+        assertThat(q.offerAll(request(event(2, 2), new JobEof(1, 2), event(1, 3))))
+                .isTrue();
+        assertThat(drain(q, 100))
+                .extracting(EventQueueContract::name)
                 .containsExactly("1/1", "2/1", "1/2", "2/2", "1/eof", "1/3");
     }
 
@@ -93,11 +116,13 @@ public abstract class EventQueueContract {
         List<CompletableFuture<Void>> producers = new ArrayList<>();
         for (long job = 1; job <= jobs; job++) {
             long j = job;
-            producers.add(CompletableFuture.runAsync(() -> { // one emitter per job, as the plugin is
-                for (int r = 0; r < requests; r++) {
-                    assertThat(q.offerAll(request(event(j, 2 * r + 1), event(j, 2 * r + 2)))).isTrue();
-                }
-            }));
+            producers.add(CompletableFuture.runAsync(
+                    () -> { // one emitter per job, as the plugin is
+                        for (int r = 0; r < requests; r++) {
+                            assertThat(q.offerAll(request(event(j, 2 * r + 1), event(j, 2 * r + 2))))
+                                    .isTrue();
+                        }
+                    }));
         }
         CompletableFuture.allOf(producers.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
         List<Envelope> all = new ArrayList<>();
@@ -109,7 +134,9 @@ public abstract class EventQueueContract {
         for (long job = 1; job <= jobs; job++) {
             long j = job;
             assertThat(all.stream().filter(e -> e.message().jobId() == j).map(e -> ((JobEvent) e.message()).counter()))
-                    .as("job %d", j).isSorted().hasSize(requests * 2);
+                    .as("job %d", j)
+                    .isSorted()
+                    .hasSize(requests * 2);
         }
     }
 
@@ -152,15 +179,21 @@ public abstract class EventQueueContract {
             return sink;
         });
         assertThat(q.offerAll(request(event(3, 1)))).isTrue();
-        assertThat(waiting.get(5, TimeUnit.SECONDS)).extracting(EventQueueContract::name).containsExactly("3/1");
+        assertThat(waiting.get(5, TimeUnit.SECONDS))
+                .extracting(EventQueueContract::name)
+                .containsExactly("3/1");
     }
 
     @Test
     void a_request_that_does_not_fit_is_refused_whole_and_what_was_accepted_stays() throws Exception {
         EventQueue q = queue(3);
         assertThat(q.offerAll(request(event(1, 1), event(1, 2)))).isTrue();
-        assertThat(q.offerAll(request(event(1, 3), event(1, 4)))).as("2 + 2 > 3").isFalse();
-        assertThat(q.offerAll(request(event(1, 3)))).as("what fits is still taken").isTrue();
+        assertThat(q.offerAll(request(event(1, 3), event(1, 4))))
+                .as("2 + 2 > 3")
+                .isFalse();
+        assertThat(q.offerAll(request(event(1, 3))))
+                .as("what fits is still taken")
+                .isTrue();
         assertThat(q.offerAll(request(event(1, 4)))).as("full").isFalse();
         assertThat(drain(q, 100)).extracting(EventQueueContract::name).containsExactly("1/1", "1/2", "1/3");
     }
@@ -170,11 +203,23 @@ public abstract class EventQueueContract {
         EventQueue q = queue(1);
         List<String> fates = new CopyOnWriteArrayList<>();
         Receipt receipt = new Receipt() {
-            @Override public void stored() { fates.add("stored"); }
-            @Override public void duplicate() { fates.add("duplicate"); }
-            @Override public void failed(String reason) { fates.add("failed"); }
+            @Override
+            public void stored() {
+                fates.add("stored");
+            }
+
+            @Override
+            public void duplicate() {
+                fates.add("duplicate");
+            }
+
+            @Override
+            public void failed(String reason) {
+                fates.add("failed");
+            }
         };
-        assertThat(q.offerAll(List.of(new Envelope(event(1, 1), receipt), new Envelope(event(1, 2), receipt)))).isFalse();
+        assertThat(q.offerAll(List.of(new Envelope(event(1, 1), receipt), new Envelope(event(1, 2), receipt))))
+                .isFalse();
         assertThat(fates).isEmpty();
     }
 

@@ -27,6 +27,7 @@ import redis.clients.jedis.RedisClient;
 class CallbackTasksIT {
     @TempDir
     Path dir;
+
     RedisServer server;
     RedisConnection connection;
     RedisClient redis;
@@ -63,23 +64,39 @@ class CallbackTasksIT {
     @Test
     void awx_payloads_pushed_onto_callback_tasks_reach_the_stream_and_bad_ones_are_dead_lettered() {
         RedisEventQueue queue = new RedisEventQueue(connection, "me", 10_000, n -> true, new SimpleMeterRegistry());
-        tasks = new CallbackTasks(connection, "me", new EventDecoder(1 << 20, Clock.systemUTC()), queue, n -> true,
-                Duration.ofSeconds(1), new SimpleMeterRegistry(), ids -> Map.of()); // no store here: every job writable
+        tasks = new CallbackTasks(
+                connection,
+                "me",
+                new EventDecoder(1 << 20, Clock.systemUTC()),
+                queue,
+                n -> true,
+                Duration.ofSeconds(1),
+                new SimpleMeterRegistry(),
+                ids -> Map.of()); // no store here: every job writable
         tasks.start();
         for (int c = 1; c <= 300; c++) redis.rpush(RedisKeys.CALLBACK_TASKS, Events.event(11, c));
         redis.rpush(RedisKeys.CALLBACK_TASKS, "{not json");
         assertThat(drainCounters(queue, 300)).hasSize(300);
         await().atMost(Duration.ofSeconds(5)).until(() -> redis.xlen(RedisKeys.DEAD) == 1);
         assertThat(redis.llen(RedisKeys.CALLBACK_TASKS)).isZero();
-        assertThat(redis.llen(RedisKeys.processing("me"))).as("processing list cleared once appended").isZero();
+        assertThat(redis.llen(RedisKeys.processing("me")))
+                .as("processing list cleared once appended")
+                .isZero();
     }
 
     @Test
     void messages_a_dead_node_had_taken_go_back_onto_callback_tasks_and_are_consumed() {
         for (int c = 1; c <= 5; c++) redis.rpush(RedisKeys.processing("gone"), Events.event(12, c));
         RedisEventQueue queue = new RedisEventQueue(connection, "me", 10_000, n -> true, new SimpleMeterRegistry());
-        tasks = new CallbackTasks(connection, "me", new EventDecoder(1 << 20, Clock.systemUTC()), queue,
-                n -> !n.equals("gone"), Duration.ofMillis(200), new SimpleMeterRegistry(), ids -> Map.of());
+        tasks = new CallbackTasks(
+                connection,
+                "me",
+                new EventDecoder(1 << 20, Clock.systemUTC()),
+                queue,
+                n -> !n.equals("gone"),
+                Duration.ofMillis(200),
+                new SimpleMeterRegistry(),
+                ids -> Map.of());
         tasks.start();
         assertThat(drainCounters(queue, 5)).containsExactly(1, 2, 3, 4, 5);
         assertThat(redis.exists(RedisKeys.processing("gone"))).isFalse();

@@ -39,7 +39,8 @@ class ClusterCodecTest {
     void a_committed_batch_crosses_the_relay_with_its_origin_ids_commit_times_and_job_changes() {
         JobEvent e = decoded(Events.event(7, 4));
         Instant modified = Instant.parse("2026-11-28T04:00:00.123456Z");
-        CommittedBatch batch = new CommittedBatch(List.of(new StoredEvent(55, e, modified)),
+        CommittedBatch batch = new CommittedBatch(
+                List.of(new StoredEvent(55, e, modified)),
                 List.of(new JobChange(7, "successful", 4, true), new JobChange(8, null, null, false)));
         var root = ClusterCodec.read(ClusterCodec.encode("node-a", batch));
         assertThat(root.path("origin").asText()).isEqualTo("node-a");
@@ -49,7 +50,8 @@ class ClusterCodecTest {
     @Test
     void a_message_that_is_not_ours_is_refused_with_a_reason() {
         assertThatThrownBy(() -> ClusterCodec.decodeMessage("{\"job\":1,\"counter\":2}"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("uuid");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("uuid");
         assertThatThrownBy(() -> ClusterCodec.decodeMessage("not json")).isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -47,6 +47,7 @@ class ClusterIT {
 
     @TempDir
     static Path dir;
+
     static RedisServer redisServer;
     static DebianPostgres postgres;
     static RedisClient redis;
@@ -58,7 +59,8 @@ class ClusterIT {
     @BeforeAll
     static void startRedisAndPostgres() {
         redisServer = RedisServer.start(dir.resolve("redis"), true);
-        postgres = DebianPostgres.start(Path.of("/tmp").resolve("jobstream-cluster-pg-" + ProcessHandle.current().pid()));
+        postgres = DebianPostgres.start(Path.of("/tmp")
+                .resolve("jobstream-cluster-pg-" + ProcessHandle.current().pid()));
         redis = RedisKeys.connect(redisServer.url(), 4);
     }
 
@@ -90,7 +92,9 @@ class ClusterIT {
         List<String> awx = lines.subList(lines.size() / 2, lines.size());
         Future<?> pushed = Executors.newSingleThreadExecutor().submit(() -> {
             for (int i = 0; i < awx.size(); i += 100) {
-                redis.rpush(RedisKeys.CALLBACK_TASKS, awx.subList(i, Math.min(i + 100, awx.size())).toArray(String[]::new));
+                redis.rpush(
+                        RedisKeys.CALLBACK_TASKS,
+                        awx.subList(i, Math.min(i + 100, awx.size())).toArray(String[]::new));
             }
         });
         AtomicInteger refused = new AtomicInteger();
@@ -107,8 +111,10 @@ class ClusterIT {
         assertThat(stats.path("cluster").path("pending").asLong()).isZero();
         assertThat(sum("redis", "callback_popped")).isEqualTo(awx.size() + jobs.size());
         Map<String, Object> cluster = RedisNodes.cluster(redisServer.url());
-        assertThat(((Map<?, ?>) cluster.get("nodes")).keySet().stream().map(String::valueOf).toList())
-                .as("nodes found through their heartbeats").containsExactlyInAnyOrder("a1", "a2", "a3");
+        assertThat(((Map<?, ?>) cluster.get("nodes"))
+                        .keySet().stream().map(String::valueOf).toList())
+                .as("nodes found through their heartbeats")
+                .containsExactlyInAnyOrder("a1", "a2", "a3");
     }
 
     @Test
@@ -123,12 +129,15 @@ class ClusterIT {
         Future<?> posting = emitter.submit(() -> post(lines.subList(lines.size() / 2, lines.size()), 100, refused));
 
         NodeProcess victim = nodes.get(2);
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(5))
                 .until(() -> pendingOf(victim.name()) >= 20);
         victim.kill();
         long heldWhenKilled = pendingOf(victim.name());
         nodes.remove(victim);
-        assertThat(heldWhenKilled).as("uncommitted stream entries the killed node held").isPositive();
+        assertThat(heldWhenKilled)
+                .as("uncommitted stream entries the killed node held")
+                .isPositive();
 
         posting.get(2, TimeUnit.MINUTES);
         emitter.shutdown();
@@ -136,7 +145,9 @@ class ClusterIT {
         post(jobs.stream().map(job -> Events.eof(job, perJob)).toList(), 1, refused);
         awaitStored(jobs, perJob);
         assertThat(pendingOf(victim.name())).isZero();
-        assertThat(sum("redis", "claimed")).as("entries claimed from the dead node").isGreaterThanOrEqualTo(heldWhenKilled);
+        assertThat(sum("redis", "claimed"))
+                .as("entries claimed from the dead node")
+                .isGreaterThanOrEqualTo(heldWhenKilled);
     }
 
     @Test
@@ -155,7 +166,8 @@ class ClusterIT {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             HttpResponse<String> health = Http.get(nodes.get(0).uri("/api/v2/health/"));
             assertThat(health.statusCode()).isEqualTo(503);
-            assertThat(Http.json(health.body()).path("checks").path("redis").asText()).startsWith("unreachable");
+            assertThat(Http.json(health.body()).path("checks").path("redis").asText())
+                    .startsWith("unreachable");
         });
         redisServer.restart(); // same port and directory: the AOF brings the stream and the group back
         await().atMost(Duration.ofSeconds(30)).until(() -> storedSoFar(jobs) > 2000);
@@ -165,22 +177,33 @@ class ClusterIT {
         Thread.sleep(10_000);
         int refusedDuring = refused.get() - refusedBefore;
         postgres.startAgain();
-        assertThat(posting.isDone()).as("the emitter was still sending when the database came back").isFalse();
-        assertThat(refusedDuring).as("503s while the database was down and the stream filled").isPositive();
+        assertThat(posting.isDone())
+                .as("the emitter was still sending when the database came back")
+                .isFalse();
+        assertThat(refusedDuring)
+                .as("503s while the database was down and the stream filled")
+                .isPositive();
 
         posting.get(2, TimeUnit.MINUTES);
         emitter.shutdown();
         // as any emitter does: an EOF answered 503 (backlog still draining) is sent again
         post(jobs.stream().map(job -> Events.eof(job, perJob)).toList(), 1, refused);
         awaitStored(jobs, perJob);
-        assertThat(refused.get()).as("requests answered 503 + Retry-After during the outages").isPositive();
+        assertThat(refused.get())
+                .as("requests answered 503 + Retry-After during the outages")
+                .isPositive();
     }
 
     // ---- helpers ----
 
     private void startNodes(int n, String prefix, Map<String, String> extra) throws Exception {
-        Map<String, String> settings = new TreeMap<>(Map.of("database-url", postgres.url(), "redis-url", redisServer.url(),
-                "redis.node-timeout", NODE_TIMEOUT.toSeconds() + "s"));
+        Map<String, String> settings = new TreeMap<>(Map.of(
+                "database-url",
+                postgres.url(),
+                "redis-url",
+                redisServer.url(),
+                "redis.node-timeout",
+                NODE_TIMEOUT.toSeconds() + "s"));
         settings.putAll(extra);
         ExecutorService starter = Executors.newFixedThreadPool(n);
         List<Future<NodeProcess>> started = new ArrayList<>();
@@ -207,7 +230,8 @@ class ClusterIT {
                     if (frame == null) return;
                     JsonNode m = Http.json(frame);
                     if (!"job_events".equals(m.path("group_name").asText())) continue;
-                    seen.computeIfAbsent(m.path("job").asLong(), j -> Collections.synchronizedMap(new LinkedHashMap<>()))
+                    seen.computeIfAbsent(
+                                    m.path("job").asLong(), j -> Collections.synchronizedMap(new LinkedHashMap<>()))
                             .merge(m.path("counter").asInt(), 1, Integer::sum);
                 }
             } catch (InterruptedException e) {
@@ -232,7 +256,8 @@ class ClusterIT {
         for (int from = 0; from < lines.size(); from += size) {
             String body = String.join("\n", lines.subList(from, Math.min(from + size, lines.size())));
             while (true) {
-                List<NodeProcess> live = nodes.stream().filter(NodeProcess::alive).toList();
+                List<NodeProcess> live =
+                        nodes.stream().filter(NodeProcess::alive).toList();
                 NodeProcess node = live.get(turn++ % live.size());
                 try {
                     HttpResponse<String> r = Http.post(node.uri("/api/v2/job_events/ingest/"), body);
@@ -240,7 +265,9 @@ class ClusterIT {
                         if (!pace.isZero()) sleep(pace.toMillis());
                         break;
                     }
-                    assertThat(r.statusCode()).as("only 503 may refuse a valid request: " + r.body()).isEqualTo(503);
+                    assertThat(r.statusCode())
+                            .as("only 503 may refuse a valid request: " + r.body())
+                            .isEqualTo(503);
                     assertThat(r.headers().firstValue("Retry-After")).isPresent();
                     refused.incrementAndGet();
                 } catch (UncheckedIOException connectionRefused) {
@@ -252,14 +279,18 @@ class ClusterIT {
     }
 
     private void awaitStored(List<Long> jobs, int perJob) {
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            for (long job : jobs) {
-                JsonNode detail = Http.getJson(nodes.get(0).uri("/api/v2/jobs/" + job + "/"));
-                assertThat(detail.path("event_processing_finished").asBoolean())
-                        .as("job %d finished (stored %d of %d)", job, detail.path("stored_events").asLong(), perJob + 1)
-                        .isTrue();
-            }
-        });
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> {
+                    for (long job : jobs) {
+                        JsonNode detail = Http.getJson(nodes.get(0).uri("/api/v2/jobs/" + job + "/"));
+                        assertThat(detail.path("event_processing_finished").asBoolean())
+                                .as(
+                                        "job %d finished (stored %d of %d)",
+                                        job, detail.path("stored_events").asLong(), perJob + 1)
+                                .isTrue();
+                    }
+                });
         for (long job : jobs) {
             JsonNode page = Http.getJson(nodes.get(0).uri("/api/v2/jobs/" + job + "/job_events/?page_size=1"));
             assertThat(page.path("count").asInt()).as("rows of job %d", job).isEqualTo(perJob);
@@ -275,10 +306,12 @@ class ClusterIT {
         return n;
     }
 
-    private static void awaitEveryCounter(Map<Long, Map<Integer, Integer>> seen, List<Long> jobs, int perJob, String node) {
+    private static void awaitEveryCounter(
+            Map<Long, Map<Integer, Integer>> seen, List<Long> jobs, int perJob, String node) {
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             for (long job : jobs) {
-                assertThat(seen.getOrDefault(job, Map.of()).keySet()).as("counters of job %d seen by a client on %s", job, node)
+                assertThat(seen.getOrDefault(job, Map.of()).keySet())
+                        .as("counters of job %d seen by a client on %s", job, node)
                         .hasSize(perJob);
             }
         });
@@ -289,9 +322,13 @@ class ClusterIT {
                 order = List.copyOf(counters.keySet());
             }
             assertThat(order).allMatch(c -> c >= 1 && c <= perJob);
-            assertThat(order).as("counters of job %d in the order a client on %s got them", job, node).isSorted();
+            assertThat(order)
+                    .as("counters of job %d in the order a client on %s got them", job, node)
+                    .isSorted();
             // with no node failing, every event is committed once and so relayed once
-            assertThat(seen.get(job).values()).as("deliveries per counter, job %d on %s", job, node).containsOnly(1);
+            assertThat(seen.get(job).values())
+                    .as("deliveries per counter, job %d on %s", job, node)
+                    .containsOnly(1);
         }
     }
 
@@ -303,7 +340,11 @@ class ClusterIT {
 
     private long sum(String section, String field) {
         long total = 0;
-        for (NodeProcess node : nodes) total += Http.getJson(node.uri("/api/v2/stats/")).path(section).path(field).asLong();
+        for (NodeProcess node : nodes)
+            total += Http.getJson(node.uri("/api/v2/stats/"))
+                    .path(section)
+                    .path(field)
+                    .asLong();
         return total;
     }
 

@@ -51,6 +51,7 @@ class ClusterOrderIT {
 
     @TempDir
     static Path dir;
+
     static RedisServer redisServer;
     static DebianPostgres postgres;
     static RedisClient redis;
@@ -61,7 +62,8 @@ class ClusterOrderIT {
     @BeforeAll
     static void startRedisAndPostgres() {
         redisServer = RedisServer.start(dir.resolve("redis"), true);
-        postgres = DebianPostgres.start(Path.of("/tmp").resolve("jobstream-order-pg-" + ProcessHandle.current().pid()));
+        postgres = DebianPostgres.start(Path.of("/tmp")
+                .resolve("jobstream-order-pg-" + ProcessHandle.current().pid()));
         redis = RedisKeys.connect(redisServer.url(), 4);
     }
 
@@ -82,8 +84,17 @@ class ClusterOrderIT {
     @Test
     void issue_12_a_subscriber_on_a_survivor_gets_every_counter_once_in_order_when_a_node_dies_holding_events()
             throws Exception {
-        Map<String, String> settings = Map.of("database-url", postgres.url(), "redis-url", redisServer.url(),
-                "redis.node-timeout", "20s", "ws.hole-wait", "5s", "ws.gap-wait", "2s");
+        Map<String, String> settings = Map.of(
+                "database-url",
+                postgres.url(),
+                "redis-url",
+                redisServer.url(),
+                "redis.node-timeout",
+                "20s",
+                "ws.hole-wait",
+                "5s",
+                "ws.gap-wait",
+                "2s");
         ExecutorService starter = Executors.newFixedThreadPool(2);
         Future<NodeProcess> first = starter.submit(() -> NodeProcess.start("o1", dir.resolve("o1"), settings));
         Future<NodeProcess> second = starter.submit(() -> NodeProcess.start("o2", dir.resolve("o2"), settings));
@@ -106,7 +117,8 @@ class ClusterOrderIT {
         nodes.remove(victim);
 
         long killed = System.nanoTime();
-        await().atMost(Duration.ofSeconds(40)).until(() -> pendingOf(victim.name()).isEmpty());
+        await().atMost(Duration.ofSeconds(40))
+                .until(() -> pendingOf(victim.name()).isEmpty());
         Duration claimedAfter = Duration.ofNanos(System.nanoTime() - killed);
         // the scenario: the job goes on well past the subscribers' hole wait after the kill (a subscriber used to skip)
         Thread.sleep(Math.max(0, 9_000 - claimedAfter.toMillis()));
@@ -114,17 +126,26 @@ class ClusterOrderIT {
         emitted.get(30, TimeUnit.SECONDS);
         emitter.shutdown();
         int last = sent.get();
-        assertThat(Http.post(survivor.uri("/api/v2/job_events/ingest/"), Events.eof(JOB, last)).statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
-                assertThat(Http.getJson(survivor.uri("/api/v2/jobs/" + JOB + "/")).path("event_processing_finished")
-                        .asBoolean()).as("every counter stored").isTrue());
+        assertThat(Http.post(survivor.uri("/api/v2/job_events/ingest/"), Events.eof(JOB, last))
+                        .statusCode())
+                .isEqualTo(200);
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> assertThat(Http.getJson(survivor.uri("/api/v2/jobs/" + JOB + "/"))
+                                .path("event_processing_finished")
+                                .asBoolean())
+                        .as("every counter stored")
+                        .isTrue());
         await().atMost(Duration.ofSeconds(30)).until(() -> received.size() >= last);
         // and nothing more for half a second: anything extra (a duplicate, a late one) would come by then
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> received.size() == last);
-        assertThat(disorder(received, last)).as("counters received by the subscriber on the survivor, against 1..%d", last)
+        assertThat(disorder(received, last))
+                .as("counters received by the subscriber on the survivor, against 1..%d", last)
                 .isEmpty();
-        assertThat(claimedAfter).as("the dead node's entries claimed: found dead at once (its connection is gone), not"
-                + " after the 20 s heartbeat timeout").isLessThan(Duration.ofSeconds(5));
+        assertThat(claimedAfter)
+                .as("the dead node's entries claimed: found dead at once (its connection is gone), not"
+                        + " after the 20 s heartbeat timeout")
+                .isLessThan(Duration.ofSeconds(5));
     }
 
     /** Where {@code received} differs from 1..last: each counter out of place, missing or repeated (the first few). */
@@ -132,11 +153,13 @@ class ClusterOrderIT {
         List<String> found = new ArrayList<>();
         for (int i = 0; i < received.size() && found.size() < 10; i++) {
             if (received.get(i) != i + 1) {
-                found.add("#" + (i + 1) + " was " + received.get(i) + " after " + (i == 0 ? "nothing" : received.get(i - 1)));
+                found.add("#" + (i + 1) + " was " + received.get(i) + " after "
+                        + (i == 0 ? "nothing" : received.get(i - 1)));
                 break; // the rest is shifted by it
             }
         }
-        TreeSet<Integer> missing = new TreeSet<>(IntStream.rangeClosed(1, last).boxed().toList());
+        TreeSet<Integer> missing =
+                new TreeSet<>(IntStream.rangeClosed(1, last).boxed().toList());
         received.forEach(missing::remove);
         if (!missing.isEmpty()) found.add(missing.size() + " missing, first " + missing.first());
         long repeated = received.size() - received.stream().distinct().count();
@@ -177,7 +200,9 @@ class ClusterOrderIT {
 
     /** The counters of the stream entries {@code consumer} has read and not acknowledged. */
     private static List<Integer> pendingOf(String consumer) {
-        List<StreamPendingEntry> pending = redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP,
+        List<StreamPendingEntry> pending = redis.xpending(
+                RedisKeys.EVENTS,
+                RedisKeys.GROUP,
                 XPendingParams.xPendingParams().consumer(consumer).count(10_000));
         List<Integer> counters = new ArrayList<>();
         for (StreamPendingEntry p : pending) {
@@ -192,10 +217,13 @@ class ClusterOrderIT {
 
     private List<Integer> storedAmong(List<Integer> counters) {
         TreeSet<Integer> wanted = new TreeSet<>(counters);
-        JsonNode page = Http.getJson(nodes.get(nodes.size() - 1).uri("/api/v2/jobs/" + JOB + "/job_events/?counter__gte=" + wanted.first()
-                + "&counter__lte=" + wanted.last() + "&page_size=200"));
+        JsonNode page = Http.getJson(nodes.get(nodes.size() - 1)
+                .uri("/api/v2/jobs/" + JOB + "/job_events/?counter__gte=" + wanted.first() + "&counter__lte="
+                        + wanted.last() + "&page_size=200"));
         List<Integer> stored = new ArrayList<>();
-        for (JsonNode e : page.path("results")) if (wanted.contains(e.path("counter").asInt())) stored.add(e.path("counter").asInt());
+        for (JsonNode e : page.path("results"))
+            if (wanted.contains(e.path("counter").asInt()))
+                stored.add(e.path("counter").asInt());
         return stored;
     }
 
@@ -212,7 +240,8 @@ class ClusterOrderIT {
                     String frame = client.frames.poll(1, TimeUnit.HOURS);
                     if (frame == null) return;
                     JsonNode m = Http.json(frame);
-                    if ("job_events".equals(m.path("group_name").asText())) received.add(m.path("counter").asInt());
+                    if ("job_events".equals(m.path("group_name").asText()))
+                        received.add(m.path("counter").asInt());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -10,7 +10,6 @@ import io.jobstream.testing.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RedisBroadcasterContractIT extends BroadcasterContract {
     @TempDir
     static Path dir;
+
     static RedisServer server;
     static RedisConnection connection;
     RedisBroadcaster a;
@@ -75,5 +75,4 @@ class RedisBroadcasterContractIT extends BroadcasterContract {
     protected List<Frames> members() {
         return List.of(onA, onB);
     }
-
 }

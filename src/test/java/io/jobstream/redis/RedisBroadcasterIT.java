@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RedisBroadcasterIT {
     @TempDir
     Path dir;
+
     RedisServer server;
     RedisConnection connection;
     RedisBroadcaster a;
@@ -78,8 +79,11 @@ class RedisBroadcasterIT {
         Thread.sleep(12_000); // longer than the 10 s read timeout of blocking commands: the subscriber pings
         a.publish(new CommittedBatch(List.of(TestEvents.stored(3, 42, 3, "z")), List.of()));
         await().atMost(Duration.ofSeconds(5)).until(() -> onB.frames.size() == 1);
-        assertThat(registryB.counter(io.jobstream.metrics.Metrics.RELAY_FAILURES).count())
-                .as("subscription lost and renewed").isZero();
+        assertThat(registryB
+                        .counter(io.jobstream.metrics.Metrics.RELAY_FAILURES)
+                        .count())
+                .as("subscription lost and renewed")
+                .isZero();
     }
 
     @Test
@@ -87,7 +91,10 @@ class RedisBroadcasterIT {
         for (int i = 0; i < 20_000; i++) b.pingSubscription(); // each PONG races the next PING on the one connection
         a.publish(new CommittedBatch(List.of(TestEvents.stored(4, 42, 4, "p")), List.of()));
         await().atMost(Duration.ofSeconds(10)).until(() -> onB.frames.size() == 1);
-        assertThat(registryB.counter(io.jobstream.metrics.Metrics.RELAY_FAILURES).count())
-                .as("subscription lost and renewed").isZero();
+        assertThat(registryB
+                        .counter(io.jobstream.metrics.Metrics.RELAY_FAILURES)
+                        .count())
+                .as("subscription lost and renewed")
+                .isZero();
     }
 }

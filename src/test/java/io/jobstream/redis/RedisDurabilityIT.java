@@ -41,7 +41,8 @@ class RedisDurabilityIT {
 
     @Test
     void issue_12_appendfsync_no_is_reported_as_left_to_the_os() {
-        assertThat(ackWith(List.of("--appendonly", "yes", "--appendfsync", "no"))).isEqualTo(RedisDurability.Ack.FSYNC_BY_OS);
+        assertThat(ackWith(List.of("--appendonly", "yes", "--appendfsync", "no")))
+                .isEqualTo(RedisDurability.Ack.FSYNC_BY_OS);
         assertThat(gauge()).isEqualTo(1);
     }
 
@@ -61,13 +62,21 @@ class RedisDurabilityIT {
 
     @Test
     void issue_12_wait_aof_is_refused_where_redis_cannot_do_it_and_acknowledges_after_fsync_where_it_can() {
-        try (RedisServer server = RedisServer.start(dir.resolve("aof"), List.of("--appendonly", "yes", "--appendfsync", "everysec"));
-             RedisConnection redis = RedisConnection.open(server.url(), 4)) {
-            String version = redis.client().info("server").lines().filter(l -> l.startsWith("redis_version:"))
-                    .findFirst().orElseThrow().substring("redis_version:".length()).trim();
+        try (RedisServer server = RedisServer.start(
+                        dir.resolve("aof"), List.of("--appendonly", "yes", "--appendfsync", "everysec"));
+                RedisConnection redis = RedisConnection.open(server.url(), 4)) {
+            String version = redis.client()
+                    .info("server")
+                    .lines()
+                    .filter(l -> l.startsWith("redis_version:"))
+                    .findFirst()
+                    .orElseThrow()
+                    .substring("redis_version:".length())
+                    .trim();
             RedisDurability durability = new RedisDurability(redis, true, registry);
             if (!RedisDurability.atLeast(version, 7, 2)) { // Debian 12's 7.0 has no WAITAOF
-                assertThatThrownBy(durability::check).hasMessageContaining("redis.wait-aof needs Redis >= 7.2")
+                assertThatThrownBy(durability::check)
+                        .hasMessageContaining("redis.wait-aof needs Redis >= 7.2")
                         .hasMessageContaining(version);
                 return;
             }
@@ -75,15 +84,23 @@ class RedisDurabilityIT {
             RedisEventQueue queue = new RedisEventQueue(redis, "it", 1000, n -> true, true, registry);
             boolean[] stored = {false};
             Receipt receipt = new Receipt() {
-                @Override public void stored() { stored[0] = true; }
-                @Override public void duplicate() {}
-                @Override public void failed(String reason) {}
+                @Override
+                public void stored() {
+                    stored[0] = true;
+                }
+
+                @Override
+                public void duplicate() {}
+
+                @Override
+                public void failed(String reason) {}
             };
-            assertThat(queue.offerAll(List.of(new Envelope(new JobEof(1, 1), receipt)))).isTrue();
+            assertThat(queue.offerAll(List.of(new Envelope(new JobEof(1, 1), receipt))))
+                    .isTrue();
             assertThat(stored[0]).as("acknowledged after WAITAOF").isTrue();
         }
         try (RedisServer server = RedisServer.start(dir.resolve("memory"), List.of("--appendonly", "no"));
-             RedisConnection redis = RedisConnection.open(server.url(), 4)) {
+                RedisConnection redis = RedisConnection.open(server.url(), 4)) {
             assertThatThrownBy(() -> new RedisDurability(redis, true, registry).check())
                     .hasMessageContaining("appendonly no");
         }
@@ -91,12 +108,15 @@ class RedisDurabilityIT {
 
     @Test
     void stats_say_in_words_what_an_acknowledgement_is_worth() {
-        try (RedisServer server = RedisServer.start(dir.resolve("stats"), List.of("--appendonly", "yes", "--appendfsync", "everysec"));
-             RedisConnection redis = RedisConnection.open(server.url(), 4)) {
+        try (RedisServer server = RedisServer.start(
+                        dir.resolve("stats"), List.of("--appendonly", "yes", "--appendfsync", "everysec"));
+                RedisConnection redis = RedisConnection.open(server.url(), 4)) {
             RedisDurability durability = new RedisDurability(redis, false, registry);
             durability.check();
             Map<String, Object> described = durability.describe();
-            assertThat(described).containsEntry("level", "fsync_everysec").containsEntry("appendfsync", "everysec")
+            assertThat(described)
+                    .containsEntry("level", "fsync_everysec")
+                    .containsEntry("appendfsync", "everysec")
                     .containsEntry("wait_aof", false);
             assertThat(String.valueOf(described.get("means"))).contains("fsync'd within 1 s");
         }
@@ -104,7 +124,7 @@ class RedisDurabilityIT {
 
     private RedisDurability.Ack ackWith(List<String> options) {
         try (RedisServer server = RedisServer.start(dir.resolve("r" + options.hashCode()), options);
-             RedisConnection redis = RedisConnection.open(server.url(), 4)) {
+                RedisConnection redis = RedisConnection.open(server.url(), 4)) {
             return new RedisDurability(redis, false, registry).check();
         }
     }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RedisEventQueueContractIT extends EventQueueContract {
     @TempDir
     static Path dir;
+
     static RedisServer server;
     static RedisConnection connection;
     final AtomicInteger nodes = new AtomicInteger();

@@ -35,6 +35,7 @@ import redis.clients.jedis.params.XReadGroupParams;
 class RedisEventQueueIT {
     @TempDir
     Path dir;
+
     RedisServer server;
     RedisConnection connection;
     RedisClient redis;
@@ -59,8 +60,8 @@ class RedisEventQueueIT {
 
     private RedisEventQueue queue(String node, int capacity) {
         alive.add(node);
-        return new RedisEventQueue(connection, node, capacity, alive::contains, false, new SimpleMeterRegistry(),
-                clock, clock::advance);
+        return new RedisEventQueue(
+                connection, node, capacity, alive::contains, false, new SimpleMeterRegistry(), clock, clock::advance);
     }
 
     private void pastTheClaimInterval() {
@@ -72,9 +73,16 @@ class RedisEventQueueIT {
         for (int c = from; c <= to; c++) {
             var message = ((Decoded.Ok) decoder.decodeBody(Events.event(job, c)).get(0)).message();
             out.add(new Envelope(message, new Receipt() {
-                @Override public void stored() { stored.incrementAndGet(); }
-                @Override public void duplicate() {}
-                @Override public void failed(String reason) {}
+                @Override
+                public void stored() {
+                    stored.incrementAndGet();
+                }
+
+                @Override
+                public void duplicate() {}
+
+                @Override
+                public void failed(String reason) {}
             }));
         }
         return out;
@@ -91,16 +99,22 @@ class RedisEventQueueIT {
         RedisEventQueue q = queue("n1", 1000);
         AtomicInteger accepted = new AtomicInteger();
         assertThat(q.offerAll(envelopes(1, 1, 5, accepted))).isTrue();
-        assertThat(accepted.get()).as("receipts completed once durable in the stream").isEqualTo(5);
+        assertThat(accepted.get())
+                .as("receipts completed once durable in the stream")
+                .isEqualTo(5);
 
         List<Envelope> batch = drain(q);
         assertThat(batch).hasSize(5);
         assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal()).isEqualTo(5);
         batch.forEach(e -> e.receipt().stored());
-        assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal()).as("not before the next drain").isEqualTo(5);
+        assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal())
+                .as("not before the next drain")
+                .isEqualTo(5);
         assertThat(drain(q)).isEmpty();
         assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal()).isZero();
-        assertThat(redis.xlen(RedisKeys.EVENTS)).as("acknowledged entries are deleted").isZero();
+        assertThat(redis.xlen(RedisKeys.EVENTS))
+                .as("acknowledged entries are deleted")
+                .isZero();
     }
 
     @Test
@@ -112,10 +126,14 @@ class RedisEventQueueIT {
         RedisEventQueue after = queue("n1", 1000);
         after.offerAll(envelopes(6, 4, 4, new AtomicInteger()));
         List<Envelope> again = drain(after);
-        assertThat(again).as("its own pending entries first, the reported one too (a duplicate to the store)")
-                .extracting(e -> ((io.jobstream.event.JobEvent) e.message()).counter()).containsExactly(1, 2, 3);
+        assertThat(again)
+                .as("its own pending entries first, the reported one too (a duplicate to the store)")
+                .extracting(e -> ((io.jobstream.event.JobEvent) e.message()).counter())
+                .containsExactly(1, 2, 3);
         again.forEach(e -> e.receipt().stored());
-        assertThat(drain(after)).extracting(e -> ((io.jobstream.event.JobEvent) e.message()).counter()).containsExactly(4);
+        assertThat(drain(after))
+                .extracting(e -> ((io.jobstream.event.JobEvent) e.message()).counter())
+                .containsExactly(4);
     }
 
     @Test
@@ -141,7 +159,10 @@ class RedisEventQueueIT {
         RedisEventQueue survivor = queue("survivor", 1000);
         survivor.offerAll(envelopes(3, 1, 1, new AtomicInteger()));
         // five nodes in turn read it and die before committing
-        var read = redis.xreadGroup(RedisKeys.GROUP, "dead0", XReadGroupParams.xReadGroupParams().count(1),
+        var read = redis.xreadGroup(
+                RedisKeys.GROUP,
+                "dead0",
+                XReadGroupParams.xReadGroupParams().count(1),
                 Map.of(RedisKeys.EVENTS, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
         StreamEntryID id = read.get(0).getValue().get(0).getID();
         for (int i = 1; i < RedisEventQueue.MAX_DELIVERIES; i++) {
@@ -150,8 +171,11 @@ class RedisEventQueueIT {
         pastTheClaimInterval();
         assertThat(drain(survivor)).isEmpty();
         assertThat(redis.xlen(RedisKeys.DEAD)).isEqualTo(1);
-        assertThat(redis.xrange(RedisKeys.DEAD, (StreamEntryID) null, null).get(0).getFields())
-                .containsKey("m").containsEntry("id", id.toString());
+        assertThat(redis.xrange(RedisKeys.DEAD, (StreamEntryID) null, null)
+                        .get(0)
+                        .getFields())
+                .containsKey("m")
+                .containsEntry("id", id.toString());
         assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal()).isZero();
     }
 
@@ -165,7 +189,9 @@ class RedisEventQueueIT {
         assertThat(drain(q)).isEmpty();
         assertThat(q.redisDown()).isTrue();
         server.restart(); // same port; without persistence the group is gone too, and is created again
-        assertThat(q.offerAll(envelopes(5, 1, 2, accepted))).as("the client reconnected").isTrue();
+        assertThat(q.offerAll(envelopes(5, 1, 2, accepted)))
+                .as("the client reconnected")
+                .isTrue();
         List<Envelope> batch = new ArrayList<>();
         for (int i = 0; i < 3 && batch.isEmpty(); i++) batch = drain(q);
         assertThat(batch).hasSize(2);

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StreamWatermarkIT {
     @TempDir
     Path dir;
+
     RedisServer server;
     RedisConnection connection;
     RedisEventQueue queue;
@@ -52,17 +53,23 @@ class StreamWatermarkIT {
         assertThat(queue.offerAll(List.of(eof(1), eof(2)))).isTrue();
         long unread = watermark.mark();
         awaitTwoMoreLooks();
-        assertThat(watermark.committedThrough(unread)).as("added, nobody has read them").isFalse();
+        assertThat(watermark.committedThrough(unread))
+                .as("added, nobody has read them")
+                .isFalse();
 
         List<Envelope> read = new ArrayList<>();
         assertThat(queue.drainTo(read, 10, Duration.ofMillis(100))).isEqualTo(2);
         awaitTwoMoreLooks();
-        assertThat(watermark.committedThrough(unread)).as("read, not acknowledged (a node could die now)").isFalse();
+        assertThat(watermark.committedThrough(unread))
+                .as("read, not acknowledged (a node could die now)")
+                .isFalse();
 
         read.forEach(e -> e.receipt().stored()); // committed; the next drain acknowledges them
         queue.drainTo(new ArrayList<>(), 10, Duration.ofMillis(10));
         await().atMost(Duration.ofSeconds(2)).until(() -> watermark.committedThrough(unread));
-        assertThat(watermark.committedThrough(watermark.mark())).as("a mark taken now: the next look is older").isFalse();
+        assertThat(watermark.committedThrough(watermark.mark()))
+                .as("a mark taken now: the next look is older")
+                .isFalse();
     }
 
     /** Two looks after this call, the second wholly after it: the watermark has seen what was done before. */

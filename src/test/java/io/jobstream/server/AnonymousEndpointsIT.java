@@ -31,7 +31,8 @@ import org.postgresql.ds.PGSimpleDataSource;
 class AnonymousEndpointsIT {
     private static final String MARKER = "zq-secret-7731";
 
-    @TempDir Path dataDir;
+    @TempDir
+    Path dataDir;
 
     @Test
     void anonymous_routes_show_states_and_counts_never_job_content_or_error_texts() throws Exception {
@@ -39,9 +40,12 @@ class AnonymousEndpointsIT {
             String event = "{\"job_id\":71,\"counter\":1,\"event\":\"runner_on_failed\",\"stdout\":\"" + MARKER
                     + "\",\"event_data\":{\"host\":\"" + MARKER + "\",\"task\":\"" + MARKER + "\",\"res\":{\"msg\":\""
                     + MARKER + "\"}}}\n{\"job_id\":71,\"counter\":\"" + MARKER + "\"}\n";
-            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), event, TestUsers.ADMIN_AUTH).statusCode())
+            assertThat(Http.post(node.uri("/api/v2/job_events/ingest/"), event, TestUsers.ADMIN_AUTH)
+                            .statusCode())
                     .isEqualTo(200);
-            assertThat(Http.get(node.uri("/api/v2/me/"), TestUsers.basic(MARKER, MARKER)).statusCode()).isEqualTo(401);
+            assertThat(Http.get(node.uri("/api/v2/me/"), TestUsers.basic(MARKER, MARKER))
+                            .statusCode())
+                    .isEqualTo(401);
             SoftAssertions soft = new SoftAssertions();
             int checked = 0;
             for (Server.Route r : node.routes()) {
@@ -64,7 +68,8 @@ class AnonymousEndpointsIT {
             closedPort = s.getLocalPort();
         }
         PGSimpleDataSource gone = new PGSimpleDataSource();
-        gone.setUrl("jdbc:postgresql://127.0.0.1:" + closedPort + "/" + MARKER + "?user=" + MARKER + "&connectTimeout=2");
+        gone.setUrl(
+                "jdbc:postgresql://127.0.0.1:" + closedPort + "/" + MARKER + "?user=" + MARKER + "&connectTimeout=2");
         MemoryEventQueue queue = new MemoryEventQueue(10, 1 << 20);
         Map<String, HealthCheck> checks = new LinkedHashMap<>();
         checks.put("database", () -> Database.check(gone));
@@ -76,8 +81,10 @@ class AnonymousEndpointsIT {
         try {
             HttpResponse<String> r = Http.get(URI.create("http://127.0.0.1:" + http.port() + "/api/v2/health/"));
             assertThat(r.statusCode()).isEqualTo(503);
-            assertThat(Http.json(r.body()).path("checks")).isEqualTo(Http.json(
-                    "{\"database\":\"unreachable\",\"receiver\":\"stopped\",\"redis\":\"unreachable\",\"queue\":\"ok\"}"));
+            assertThat(Http.json(r.body()).path("checks"))
+                    .isEqualTo(
+                            Http.json(
+                                    "{\"database\":\"unreachable\",\"receiver\":\"stopped\",\"redis\":\"unreachable\",\"queue\":\"ok\"}"));
             assertThat(r.body()).doesNotContain(MARKER).doesNotContain(Integer.toString(closedPort));
         } finally {
             http.stop();

@@ -46,8 +46,9 @@ class HealthEndpointTest {
         HttpResponse<String> r = Http.get(start(embedded()));
 
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.body()).isEqualTo(
-                "{\"status\":\"ok\",\"checks\":{\"database\":\"ok\",\"receiver\":\"ok\",\"queue\":\"ok\"},\"queue_depth\":0}");
+        assertThat(r.body())
+                .isEqualTo(
+                        "{\"status\":\"ok\",\"checks\":{\"database\":\"ok\",\"receiver\":\"ok\",\"queue\":\"ok\"},\"queue_depth\":0}");
     }
 
     @Test
@@ -60,7 +61,8 @@ class HealthEndpointTest {
 
             assertThat(first.statusCode()).isEqualTo(503);
             assertThat(Http.json(first.body()).path("status").asText()).isEqualTo("unavailable");
-            assertThat(Http.json(first.body()).path("checks").path("database").asText()).isEqualTo("unreachable");
+            assertThat(Http.json(first.body()).path("checks").path("database").asText())
+                    .isEqualTo("unreachable");
             assertThat(first.body()).doesNotContain("db.internal").doesNotContain("secret");
             assertThat(log.lines()).filteredOn(l -> l.contains("db.internal")).hasSize(1);
         }

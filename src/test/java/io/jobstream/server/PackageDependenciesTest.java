@@ -25,9 +25,11 @@ import org.junit.jupiter.api.Test;
  */
 class PackageDependenciesTest {
     private static final Path SOURCES = Path.of("src/main/java/io/jobstream");
-    private static final Pattern IMPORT = Pattern.compile("^import (?:static )?([\\w.]+)\\.[\\w*]+;", Pattern.MULTILINE);
+    private static final Pattern IMPORT =
+            Pattern.compile("^import (?:static )?([\\w.]+)\\.[\\w*]+;", Pattern.MULTILINE);
     /** package → the external imports (prefixes) seen in it, and the jobstream packages it uses. */
     private static final Map<String, Set<String>> imports = new TreeMap<>();
+
     private static final Map<String, Set<String>> uses = new TreeMap<>();
 
     @BeforeAll
@@ -40,8 +42,10 @@ class PackageDependenciesTest {
                     String imported = m.group(1);
                     imports.computeIfAbsent(pkg, k -> new TreeSet<>()).add(imported);
                     if (imported.startsWith("io.jobstream.")) {
-                        String other = imported.substring("io.jobstream.".length()).split("\\.")[0];
-                        if (!other.equals(pkg)) uses.computeIfAbsent(pkg, k -> new TreeSet<>()).add(other);
+                        String other =
+                                imported.substring("io.jobstream.".length()).split("\\.")[0];
+                        if (!other.equals(pkg))
+                            uses.computeIfAbsent(pkg, k -> new TreeSet<>()).add(other);
                     }
                 }
             }
@@ -60,8 +64,11 @@ class PackageDependenciesTest {
     void database_libraries_are_imported_only_in_the_postgres_package() {
         for (Map.Entry<String, Set<String>> e : imports.entrySet()) {
             if (e.getKey().equals("postgres")) continue;
-            assertThat(e.getValue()).as("imports of " + e.getKey())
-                    .noneMatch(i -> i.startsWith("org.postgresql") || i.startsWith("com.zaxxer") || i.startsWith("org.flywaydb")
+            assertThat(e.getValue())
+                    .as("imports of " + e.getKey())
+                    .noneMatch(i -> i.startsWith("org.postgresql")
+                            || i.startsWith("com.zaxxer")
+                            || i.startsWith("org.flywaydb")
                             || i.startsWith("io.zonky"));
         }
     }
@@ -106,9 +113,12 @@ class PackageDependenciesTest {
     @Test
     void in_the_server_only_backends_names_the_memory_or_redis_implementations() throws IOException {
         try (Stream<Path> files = Files.list(SOURCES.resolve("server"))) {
-            for (Path f : files.filter(p -> !p.getFileName().toString().equals("Backends.java")).toList()) {
-                assertThat(Files.readString(f)).as(f.toString())
-                        .doesNotContain("io.jobstream.redis.", "MemoryEventQueue", "MemoryBroadcaster", "instanceof Redis");
+            for (Path f : files.filter(p -> !p.getFileName().toString().equals("Backends.java"))
+                    .toList()) {
+                assertThat(Files.readString(f))
+                        .as(f.toString())
+                        .doesNotContain(
+                                "io.jobstream.redis.", "MemoryEventQueue", "MemoryBroadcaster", "instanceof Redis");
             }
         }
     }

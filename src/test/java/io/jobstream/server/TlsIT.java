@@ -1,6 +1,5 @@
 package io.jobstream.server;
 
-import io.jobstream.testing.TestUsers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,6 +8,7 @@ import io.jobstream.config.Config.TlsConfig;
 import io.jobstream.event.Json;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.TrustingClient;
 import io.jobstream.testing.WsTestClient;
 import java.io.IOException;
@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A node with TLS serves https and wss on its one port, with a self-signed certificate or the operator's PEM files. */
 class TlsIT {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void self_signed_node_serves_https_and_wss_on_one_port_and_streams_events() throws Exception {
@@ -41,10 +42,14 @@ class TlsIT {
             assertThat(node.uri("/").getScheme()).isEqualTo("https");
             // what a user does: trust the certificate file the node wrote under its data dir
             HttpClient client = TrustingClient.of(dir.resolve("data/tls/self-signed.crt"));
-            HttpResponse<String> page = client.send(HttpRequest.newBuilder(node.uri("/")).header("Authorization", TestUsers.ADMIN_AUTH).build(),
+            HttpResponse<String> page = client.send(
+                    HttpRequest.newBuilder(node.uri("/"))
+                            .header("Authorization", TestUsers.ADMIN_AUTH)
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(page.statusCode()).isEqualTo(200);
-            String cookie = page.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0];
+            String cookie =
+                    page.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0];
 
             WsTestClient ws = WsTestClient.connect(client, node.websocketUri(), cookie, true);
             assertThat(ws.next().get("accept").asBoolean()).isTrue();
@@ -53,8 +58,12 @@ class TlsIT {
 
             StringBuilder body = new StringBuilder();
             for (int c = 1; c <= 20; c++) body.append(Events.event(7, c)).append('\n');
-            HttpResponse<String> ingest = client.send(HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/")).header("Authorization", TestUsers.ADMIN_AUTH)
-                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> ingest = client.send(
+                    HttpRequest.newBuilder(node.uri("/api/v2/job_events/ingest/"))
+                            .header("Authorization", TestUsers.ADMIN_AUTH)
+                            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(ingest.statusCode()).as(ingest.body()).isEqualTo(200);
 
             Set<Integer> counters = new HashSet<>();
@@ -70,10 +79,16 @@ class TlsIT {
     void plain_http_to_a_tls_port_gets_no_page() throws Exception {
         try (RunningServer node = RunningServer.start(dir.resolve("data"), Map.of("tls-self-signed", "true"))) {
             URI plain = URI.create("http://127.0.0.1:" + node.uri("/").getPort() + "/api/v2/ping/");
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient client = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
             // Jetty answers a plaintext request on a TLS port with 400 or closes; either way no content is served
             try {
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(plain).header("Authorization", TestUsers.ADMIN_AUTH).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse<String> r = client.send(
+                        HttpRequest.newBuilder(plain)
+                                .header("Authorization", TestUsers.ADMIN_AUTH)
+                                .timeout(Duration.ofSeconds(10))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(r.statusCode()).isEqualTo(400);
             } catch (IOException refused) {
@@ -88,13 +103,18 @@ class TlsIT {
         X509Certificate first;
         try (RunningServer node = RunningServer.start(data, Map.of("tls-self-signed", "true"))) {
             first = read(data.resolve("tls/self-signed.crt"));
-            assertThat(first.getSubjectAlternativeNames()).extracting(n -> n.get(1).toString())
+            assertThat(first.getSubjectAlternativeNames())
+                    .extracting(n -> n.get(1).toString())
                     .contains("localhost", "127.0.0.1");
         }
         try (RunningServer node = RunningServer.start(data, Map.of("tls-self-signed", "true"))) {
             assertThat(read(data.resolve("tls/self-signed.crt"))).isEqualTo(first);
-            HttpResponse<String> ping = TrustingClient.of(data.resolve("tls/self-signed.crt")).send(
-                    HttpRequest.newBuilder(node.uri("/api/v2/ping/")).header("Authorization", TestUsers.ADMIN_AUTH).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> ping = TrustingClient.of(data.resolve("tls/self-signed.crt"))
+                    .send(
+                            HttpRequest.newBuilder(node.uri("/api/v2/ping/"))
+                                    .header("Authorization", TestUsers.ADMIN_AUTH)
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertThat(Json.MAPPER.readTree(ping.body()).has("version")).isTrue();
         }
     }
@@ -103,12 +123,30 @@ class TlsIT {
     void operators_pem_certificate_and_pkcs8_key_are_served() throws Exception {
         Path cert = dir.resolve("cert.pem");
         Path key = dir.resolve("key.pem");
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key.toString(), "-out", cert.toString());
-        try (RunningServer node = RunningServer.start(dir.resolve("data"),
-                Map.of("tls-cert", cert.toString(), "tls-key", key.toString()))) {
-            HttpResponse<String> ping = TrustingClient.of(cert).send(HttpRequest.newBuilder(node.uri("/api/v2/ping/")).header("Authorization", TestUsers.ADMIN_AUTH).build(),
-                    HttpResponse.BodyHandlers.ofString());
+        openssl(
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString());
+        try (RunningServer node = RunningServer.start(
+                dir.resolve("data"), Map.of("tls-cert", cert.toString(), "tls-key", key.toString()))) {
+            HttpResponse<String> ping = TrustingClient.of(cert)
+                    .send(
+                            HttpRequest.newBuilder(node.uri("/api/v2/ping/"))
+                                    .header("Authorization", TestUsers.ADMIN_AUTH)
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertThat(ping.statusCode()).isEqualTo(200);
         }
     }
@@ -117,12 +155,25 @@ class TlsIT {
     void pkcs1_key_is_refused_with_the_command_that_converts_it() throws Exception {
         Path cert = dir.resolve("cert.pem");
         Path key = dir.resolve("key.pem");
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                "-keyout", key.toString(), "-out", cert.toString());
+        openssl(
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString());
         Path rsa = dir.resolve("rsa.pem");
         openssl("rsa", "-in", key.toString(), "-traditional", "-out", rsa.toString());
         assertThatThrownBy(() -> Tls.load(new TlsConfig(Optional.of(cert), Optional.of(rsa), false), dir, "127.0.0.1"))
-                .hasMessageContaining("RSA PRIVATE KEY").hasMessageContaining("openssl pkcs8 -topk8");
+                .hasMessageContaining("RSA PRIVATE KEY")
+                .hasMessageContaining("openssl pkcs8 -topk8");
     }
 
     private static void openssl(String... args) throws Exception {

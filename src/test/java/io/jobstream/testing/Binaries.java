@@ -22,8 +22,13 @@ import java.util.stream.Stream;
  * that skips itself when something is missing stops testing without anyone noticing (issue 12.11).
  */
 public final class Binaries {
-    private static final List<Path> SYSTEM_DIRS = List.of(Path.of("/usr/local/bin"), Path.of("/usr/bin"), Path.of("/bin"),
-            Path.of("/usr/local/sbin"), Path.of("/usr/sbin"), Path.of("/sbin"));
+    private static final List<Path> SYSTEM_DIRS = List.of(
+            Path.of("/usr/local/bin"),
+            Path.of("/usr/bin"),
+            Path.of("/bin"),
+            Path.of("/usr/local/sbin"),
+            Path.of("/usr/sbin"),
+            Path.of("/sbin"));
 
     private Binaries() {}
 
@@ -73,7 +78,9 @@ public final class Binaries {
             if (first.startsWith("#!")) {
                 String[] words = first.substring(2).trim().split("\\s+");
                 String interpreter = words[0].endsWith("/env") && words.length > 1 ? words[1] : words[0];
-                Path p = interpreter.contains("/") ? Path.of(interpreter) : onPath(interpreter).orElse(null);
+                Path p = interpreter.contains("/")
+                        ? Path.of(interpreter)
+                        : onPath(interpreter).orElse(null);
                 if (p != null && Files.isExecutable(p)) return p;
             }
         } catch (IOException | RuntimeException e) {
@@ -99,16 +106,20 @@ public final class Binaries {
         Path debian = Path.of("/usr/lib/postgresql");
         if (Files.isDirectory(debian)) {
             try (Stream<Path> versions = Files.list(debian)) {
-                Optional<Path> newest = versions.filter(v -> v.getFileName().toString().matches("\\d+(\\.\\d+)?"))
-                        .map(v -> v.resolve("bin").resolve(tool)).filter(Files::isExecutable)
-                        .max(Comparator.comparingDouble(p -> Double.parseDouble(p.getParent().getParent().getFileName().toString())));
+                Optional<Path> newest = versions.filter(
+                                v -> v.getFileName().toString().matches("\\d+(\\.\\d+)?"))
+                        .map(v -> v.resolve("bin").resolve(tool))
+                        .filter(Files::isExecutable)
+                        .max(Comparator.comparingDouble(p -> Double.parseDouble(
+                                p.getParent().getParent().getFileName().toString())));
                 if (newest.isPresent()) return newest.get();
             } catch (IOException e) {
                 tried.add(debian);
             }
         }
         tried.add(debian.resolve("<version>/bin").resolve(tool));
-        return onPath(tool).orElseThrow(() -> missing(tool, "postgresql", "JOBSTREAM_TEST_PG_BINDIR (a bin directory)", tried));
+        return onPath(tool)
+                .orElseThrow(() -> missing(tool, "postgresql", "JOBSTREAM_TEST_PG_BINDIR (a bin directory)", tried));
     }
 
     /** {@code name} (or one of {@code alternatives}) from the override, PATH or the system directories. */
@@ -116,7 +127,8 @@ public final class Binaries {
         String variable = variable(name);
         Optional<String> override = env(variable);
         if (override.isPresent()) return executable(Path.of(override.get()), variable);
-        for (String candidate : Stream.concat(Stream.of(name), Stream.of(alternatives)).toList()) {
+        for (String candidate :
+                Stream.concat(Stream.of(name), Stream.of(alternatives)).toList()) {
             Optional<Path> p = onPath(candidate);
             if (p.isPresent()) return p.get();
         }
@@ -130,17 +142,22 @@ public final class Binaries {
             for (String d : path.split(File.pathSeparator)) if (!d.isEmpty()) dirs.add(Path.of(d));
         }
         dirs.addAll(SYSTEM_DIRS); // PATH of a test JVM started by an IDE or cron may lack the sbin directories
-        return dirs.stream().map(d -> d.resolve(name)).filter(p -> Files.isRegularFile(p) && Files.isExecutable(p)).findFirst();
+        return dirs.stream()
+                .map(d -> d.resolve(name))
+                .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
+                .findFirst();
     }
 
     private static Path executable(Path p, String variable) {
-        if (!Files.isExecutable(p)) throw new AssertionError(variable + " names " + p + ", which is not an executable file");
+        if (!Files.isExecutable(p))
+            throw new AssertionError(variable + " names " + p + ", which is not an executable file");
         return p;
     }
 
     private static AssertionError missing(String name, String debianPackage, String variable, List<Path> tried) {
         return new AssertionError(name + " is needed by this test and was not found (searched " + variable + ", PATH, "
-                + SYSTEM_DIRS + (tried.isEmpty() ? "" : ", " + tried) + "). Install it: apt-get install " + debianPackage
+                + SYSTEM_DIRS + (tried.isEmpty() ? "" : ", " + tried) + "). Install it: apt-get install "
+                + debianPackage
                 + " (.ci/run installs every test dependency), or set " + variable + ". Tests never skip for a missing"
                 + " program.");
     }
@@ -156,7 +173,9 @@ public final class Binaries {
 
     private static String output(String... command) {
         try {
-            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder(command)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : "";
         } catch (IOException e) {

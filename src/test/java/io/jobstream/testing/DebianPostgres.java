@@ -23,6 +23,7 @@ public final class DebianPostgres implements AutoCloseable {
     private final int port;
     /** Every connection needs it (SCRAM), so other users on a shared CI host cannot use the test's superuser. */
     private final String password = newPassword();
+
     private final String options;
     private boolean running;
 
@@ -71,8 +72,17 @@ public final class DebianPostgres implements AutoCloseable {
             Path pwfile = dir.resolve("pwfile");
             Files.writeString(pwfile, password + "\n");
             run("chown", "-R", "postgres:postgres", dir.toString());
-            asPostgres(Binaries.postgres("initdb").toString(), "-D", dir.resolve("data").toString(), "-U", "postgres",
-                    "-A", "scram-sha-256", "--pwfile=" + pwfile, "-E", "UTF8");
+            asPostgres(
+                    Binaries.postgres("initdb").toString(),
+                    "-D",
+                    dir.resolve("data").toString(),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "scram-sha-256",
+                    "--pwfile=" + pwfile,
+                    "-E",
+                    "UTF8");
             Files.delete(pwfile);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -80,16 +90,31 @@ public final class DebianPostgres implements AutoCloseable {
     }
 
     private void startServer() {
-        asPostgres(Binaries.postgres("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-l", dir.resolve("log").toString(),
-                "-o", "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off " + options,
-                "-w", "start");
+        asPostgres(
+                Binaries.postgres("pg_ctl").toString(),
+                "-D",
+                dir.resolve("data").toString(),
+                "-l",
+                dir.resolve("log").toString(),
+                "-o",
+                "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off "
+                        + options,
+                "-w",
+                "start");
         running = true;
     }
 
     /** Fast shutdown: open connections are cut, as in a crash of the database host. */
     public void stop() {
         if (!running) return;
-        asPostgres(Binaries.postgres("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m", "fast", "-w", "stop");
+        asPostgres(
+                Binaries.postgres("pg_ctl").toString(),
+                "-D",
+                dir.resolve("data").toString(),
+                "-m",
+                "fast",
+                "-w",
+                "stop");
         running = false;
     }
 

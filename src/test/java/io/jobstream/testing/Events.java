@@ -12,9 +12,11 @@ public final class Events {
         boolean quiet = counter % 10 == 0;
         String stdout = quiet ? "" : stdoutOf(job, counter);
         int line = counter - 1 - counter / 10;
-        return "{\"job_id\":" + job + ",\"counter\":" + counter + ",\"event\":\"" + (quiet ? "runner_on_start" : "runner_on_ok")
+        return "{\"job_id\":" + job + ",\"counter\":" + counter + ",\"event\":\""
+                + (quiet ? "runner_on_start" : "runner_on_ok")
                 + "\",\"uuid\":\"" + job + "-" + counter + "\",\"created\":\"" + Timestamps.format(Instant.now())
-                + "\",\"stdout\":\"" + stdout + "\",\"start_line\":" + line + ",\"end_line\":" + (quiet ? line : line + 1)
+                + "\",\"stdout\":\"" + stdout + "\",\"start_line\":" + line + ",\"end_line\":"
+                + (quiet ? line : line + 1)
                 + ",\"event_data\":{\"host\":\"host" + counter % 7 + "\",\"task\":\"task " + counter / 50 + "\"}}";
     }
 
@@ -25,7 +27,9 @@ public final class Events {
     /** What {@code stdout/?format=txt} must show for counters 1..n of a job. */
     public static String expectedText(long job, int n) {
         StringBuilder sb = new StringBuilder();
-        for (int c = 1; c <= n; c++) if (c % 10 != 0) sb.append("job ").append(job).append(" line ").append(c).append(" ok\n");
+        for (int c = 1; c <= n; c++)
+            if (c % 10 != 0)
+                sb.append("job ").append(job).append(" line ").append(c).append(" ok\n");
         return sb.toString();
     }
 

@@ -32,12 +32,21 @@ public final class HeadlessChromium implements AutoCloseable {
         Path profile = Files.createTempDirectory("chrome-profile");
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(Binaries.chromedriver().toFile())
-                .usingAnyFreePort().build();
+                .usingAnyFreePort()
+                .build();
         ChromeOptions o = new ChromeOptions();
         o.setBinary(Binaries.chromium().toFile());
-        o.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--user-data-dir=" + profile, "--window-size=1280,900");
+        o.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--user-data-dir=" + profile,
+                "--window-size=1280,900");
         o.addArguments(extraArguments);
         return new HeadlessChromium(service, new ChromeDriver(service, o));
     }

@@ -15,7 +15,8 @@ import java.time.Duration;
  * ({@link TestUsers#ADMIN_AUTH}) unless a call names its own {@code authorization} (null: none at all).
  */
 public final class Http {
-    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient CLIENT =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private Http() {}
 
@@ -24,16 +25,20 @@ public final class Http {
     }
 
     public static HttpResponse<String> post(URI uri, String body, String authorization) {
-        return send(authorized(HttpRequest.newBuilder(uri), authorization).timeout(Duration.ofSeconds(60))
+        return send(authorized(HttpRequest.newBuilder(uri), authorization)
+                .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/x-ndjson")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build());
     }
 
     /** A JSON POST (the API's writes: users, teams, tokens, launches). */
     public static HttpResponse<String> postJson(URI uri, String json, String authorization) {
-        return send(authorized(HttpRequest.newBuilder(uri), authorization).timeout(Duration.ofSeconds(60))
+        return send(authorized(HttpRequest.newBuilder(uri), authorization)
+                .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build());
     }
 
     public static HttpResponse<String> get(URI uri) {
@@ -41,11 +46,17 @@ public final class Http {
     }
 
     public static HttpResponse<String> get(URI uri, String authorization) {
-        return send(authorized(HttpRequest.newBuilder(uri), authorization).timeout(Duration.ofSeconds(60)).GET().build());
+        return send(authorized(HttpRequest.newBuilder(uri), authorization)
+                .timeout(Duration.ofSeconds(60))
+                .GET()
+                .build());
     }
 
     public static HttpResponse<String> delete(URI uri, String authorization) {
-        return send(authorized(HttpRequest.newBuilder(uri), authorization).timeout(Duration.ofSeconds(60)).DELETE().build());
+        return send(authorized(HttpRequest.newBuilder(uri), authorization)
+                .timeout(Duration.ofSeconds(60))
+                .DELETE()
+                .build());
     }
 
     /** Adds the Authorization header unless {@code authorization} is null. */
@@ -56,7 +67,8 @@ public final class Http {
 
     public static JsonNode getJson(URI uri) {
         HttpResponse<String> r = get(uri);
-        if (r.statusCode() != 200) throw new AssertionError("GET " + uri + " answered " + r.statusCode() + ": " + r.body());
+        if (r.statusCode() != 200)
+            throw new AssertionError("GET " + uri + " answered " + r.statusCode() + ": " + r.body());
         return json(r.body());
     }
 

@@ -18,7 +18,6 @@ public final class ManualClock extends Clock {
         now = now.plus(d);
     }
 
-
     @Override
     public Instant instant() {
         return now;

@@ -46,26 +46,45 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     /** As above, waiting up to {@code within} for the node to serve (a loaded machine starts JVMs slowly). */
-    public static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions,
-                                    Duration within) {
+    public static NodeProcess start(
+            String name, Path dir, Map<String, String> settings, List<String> jvmOptions, Duration within) {
         return start(name, dir, settings, jvmOptions, Map.of(), within);
     }
 
     /** As {@link #start(String, Path, Map, List)} with these variables added to the node's environment. */
-    public static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions,
-                                    Map<String, String> environment) {
+    public static NodeProcess start(
+            String name,
+            Path dir,
+            Map<String, String> settings,
+            List<String> jvmOptions,
+            Map<String, String> environment) {
         return start(name, dir, settings, jvmOptions, environment, Duration.ofSeconds(60));
     }
 
-    private static NodeProcess start(String name, Path dir, Map<String, String> settings, List<String> jvmOptions,
-                                     Map<String, String> environment, Duration within) {
+    private static NodeProcess start(
+            String name,
+            Path dir,
+            Map<String, String> settings,
+            List<String> jvmOptions,
+            Map<String, String> environment,
+            Duration within) {
         try {
             Files.createDirectories(dir);
             String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            List<String> cmd = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString()));
             cmd.addAll(jvmOptions);
-            cmd.addAll(List.of("-cp", classPath, "io.jobstream.cli.Main", "serve", "--port", "0", "--node-name", name,
-                    "--data-dir", dir.resolve("data").toString()));
+            cmd.addAll(List.of(
+                    "-cp",
+                    classPath,
+                    "io.jobstream.cli.Main",
+                    "serve",
+                    "--port",
+                    "0",
+                    "--node-name",
+                    name,
+                    "--data-dir",
+                    dir.resolve("data").toString()));
             if (!settings.containsKey("database.binaries-dir")) {
                 cmd.addAll(List.of("--database-binaries-dir", RunningServer.PG_BINARIES.toString()));
             }
@@ -81,19 +100,24 @@ public final class NodeProcess implements AutoCloseable {
             Process p = builder.start();
             Path log = dir.resolve("node.log");
             CompletableFuture<URI> started = new CompletableFuture<>();
-            Thread pump = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        Files.writeString(log, line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                        Matcher m = RUNNING.matcher(line);
-                        if (m.find()) started.complete(URI.create(m.group(1)));
-                    }
-                } catch (IOException e) {
-                    started.completeExceptionally(e);
-                }
-                started.completeExceptionally(new IllegalStateException("node " + name + " exited; see " + log));
-            }, "node-output-" + name);
+            Thread pump = new Thread(
+                    () -> {
+                        try (BufferedReader r =
+                                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                            String line;
+                            while ((line = r.readLine()) != null) {
+                                Files.writeString(
+                                        log, line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                                Matcher m = RUNNING.matcher(line);
+                                if (m.find()) started.complete(URI.create(m.group(1)));
+                            }
+                        } catch (IOException e) {
+                            started.completeExceptionally(e);
+                        }
+                        started.completeExceptionally(
+                                new IllegalStateException("node " + name + " exited; see " + log));
+                    },
+                    "node-output-" + name);
             pump.setDaemon(true);
             pump.start();
             URI uri;
@@ -137,7 +161,9 @@ public final class NodeProcess implements AutoCloseable {
      */
     public void pause() {
         try {
-            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).inheritIO().start();
+            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid()))
+                    .inheritIO()
+                    .start();
             if (stop.waitFor() != 0) throw new IllegalStateException("kill -STOP " + process.pid() + " failed");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -149,7 +175,10 @@ public final class NodeProcess implements AutoCloseable {
     /** SIGCONT after {@link #pause()}. */
     public void proceed() {
         try {
-            new ProcessBuilder("kill", "-CONT", Long.toString(process.pid())).inheritIO().start().waitFor();
+            new ProcessBuilder("kill", "-CONT", Long.toString(process.pid()))
+                    .inheritIO()
+                    .start()
+                    .waitFor();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

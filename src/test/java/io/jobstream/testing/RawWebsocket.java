@@ -38,6 +38,7 @@ public final class RawWebsocket implements AutoCloseable {
     public final java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
     /** When each ping arrived ({@link System#nanoTime}). */
     public final java.util.Queue<Long> pingTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     private final Socket socket;
     private final OutputStream out;
     private final DataInputStream in;
@@ -65,9 +66,15 @@ public final class RawWebsocket implements AutoCloseable {
         byte[] key = new byte[16];
         ws.random.nextBytes(key);
         StringBuilder request = new StringBuilder("GET " + uri.getRawPath() + " HTTP/1.1\r\n")
-                .append("Host: ").append(uri.getHost()).append(':').append(uri.getPort()).append("\r\n")
+                .append("Host: ")
+                .append(uri.getHost())
+                .append(':')
+                .append(uri.getPort())
+                .append("\r\n")
                 .append("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n")
-                .append("Sec-WebSocket-Key: ").append(Base64.getEncoder().encodeToString(key)).append("\r\n");
+                .append("Sec-WebSocket-Key: ")
+                .append(Base64.getEncoder().encodeToString(key))
+                .append("\r\n");
         if (headers.keySet().stream().noneMatch("Authorization"::equalsIgnoreCase)) {
             request.append("Authorization: ").append(TestUsers.ADMIN_AUTH).append("\r\n");
         }
@@ -121,7 +128,8 @@ public final class RawWebsocket implements AutoCloseable {
                         }
                     }
                     case CLOSE -> {
-                        if (payload.length > 2) closeReason = new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8);
+                        if (payload.length > 2)
+                            closeReason = new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8);
                         closed.complete(payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005);
                         socket.close();
                         return;
@@ -131,7 +139,7 @@ public final class RawWebsocket implements AutoCloseable {
                         pingTimes.add(System.nanoTime());
                         if (answerPings) send(PONG, payload, true);
                     }
-                    default -> { } // binary and pong: the server sends none we care about
+                    default -> {} // binary and pong: the server sends none we care about
                 }
             }
         } catch (IOException e) {
@@ -185,7 +193,7 @@ public final class RawWebsocket implements AutoCloseable {
         socket.setSoTimeout((int) millis);
         try {
             byte[] buf = new byte[8192];
-            while (in.read(buf) >= 0) { } // skip whatever was queued, the close frame too
+            while (in.read(buf) >= 0) {} // skip whatever was queued, the close frame too
             return true;
         } catch (java.net.SocketTimeoutException stillOpen) {
             return false;

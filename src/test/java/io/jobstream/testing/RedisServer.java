@@ -32,8 +32,11 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public static RedisServer start(Path dir, boolean appendOnly) {
-        return start(dir, appendOnly ? List.of("--appendonly", "yes", "--appendfsync", "everysec")
-                : List.of("--appendonly", "no"));
+        return start(
+                dir,
+                appendOnly
+                        ? List.of("--appendonly", "yes", "--appendfsync", "everysec")
+                        : List.of("--appendonly", "no"));
     }
 
     /** Starts with these persistence options (e.g. {@code --appendfsync always}, or {@code --rename-command CONFIG ""}). */
@@ -54,17 +57,34 @@ public final class RedisServer implements AutoCloseable {
     private void launch() {
         try {
             Files.createDirectories(dir);
-            List<String> cmd = new ArrayList<>(List.of(Binaries.redisServer().toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--dir", dir.toString(), "--save", "", "--daemonize", "no", "--protected-mode", "no",
-                    "--logfile", dir.resolve("redis.log").toString()));
+            List<String> cmd = new ArrayList<>(List.of(
+                    Binaries.redisServer().toString(),
+                    "--port",
+                    Integer.toString(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    dir.toString(),
+                    "--save",
+                    "",
+                    "--daemonize",
+                    "no",
+                    "--protected-mode",
+                    "no",
+                    "--logfile",
+                    dir.resolve("redis.log").toString()));
             cmd.addAll(persistence);
-            process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("redis.out").toFile()).start();
+            process = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("redis.out").toFile())
+                    .start();
             try {
-                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-                    if (!process.isAlive()) throw new IllegalStateException("redis-server exited: " + log());
-                    return listening();
-                });
+                await().atMost(Duration.ofSeconds(10))
+                        .pollInterval(Duration.ofMillis(20))
+                        .until(() -> {
+                            if (!process.isAlive()) throw new IllegalStateException("redis-server exited: " + log());
+                            return listening();
+                        });
             } catch (ConditionTimeoutException e) {
                 throw new IllegalStateException("redis-server did not listen on " + port + " within 10 s: " + log());
             }

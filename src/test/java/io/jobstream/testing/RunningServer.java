@@ -17,6 +17,7 @@ public final class RunningServer implements AutoCloseable {
      * not unpack its own 74 MB (a node's default is {@code <data-dir>/pg-bin}).
      */
     public static final Path PG_BINARIES = Path.of("target/embedded-pg").toAbsolutePath();
+
     private final Server server;
     private final Path dataDir;
 
@@ -35,8 +36,11 @@ public final class RunningServer implements AutoCloseable {
         flags.putIfAbsent("port", "0");
         flags.putIfAbsent("database.binaries-dir", PG_BINARIES.toString());
         flags.putIfAbsent("admin-password", TestUsers.ADMIN_PASSWORD);
-        // a node that may launch runs the ansible-playbook the tests found, and one missing fails here, saying what to install
-        if (flags.containsKey("playbook-dir")) flags.putIfAbsent("jobs.ansible-playbook", Binaries.ansiblePlaybook().toString());
+        // a node that may launch runs the ansible-playbook the tests found, and one missing fails here, saying what to
+        // install
+        if (flags.containsKey("playbook-dir"))
+            flags.putIfAbsent(
+                    "jobs.ansible-playbook", Binaries.ansiblePlaybook().toString());
         Config config = ConfigLoader.load(Map.of(), flags);
         return new RunningServer(new Server(config, Clock.systemUTC()).start(), dataDir);
     }

@@ -40,10 +40,12 @@ public final class StreamClient implements WebSocket.Listener {
     public static StreamClient connect(URI uri, String cookie, boolean reading, int last, Consumer<String> onEvent) {
         StreamClient client = new StreamClient(reading, last, onEvent);
         // one client each: the JDK client reads all its connections on one selector thread, too few for 50 streams
-        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        WebSocket.Builder builder =
+                HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         if (cookie != null) builder.header("Cookie", cookie);
         builder.header("Authorization", TestUsers.ADMIN_AUTH); // the test admin, as every test client
-        client.socket = builder.buildAsync(uri, client).orTimeout(10, TimeUnit.SECONDS).join();
+        client.socket =
+                builder.buildAsync(uri, client).orTimeout(10, TimeUnit.SECONDS).join();
         return client;
     }
 

@@ -9,7 +9,8 @@ public final class TestJobs {
 
     /** A fresh job owned by the user behind {@code authorization} (an ingest token made without a job); its id. */
     public static long allocate(URI node, String authorization) {
-        HttpResponse<String> token = Http.postJson(node.resolve("/api/v2/tokens/"), "{\"kind\":\"ingest\"}", authorization);
+        HttpResponse<String> token =
+                Http.postJson(node.resolve("/api/v2/tokens/"), "{\"kind\":\"ingest\"}", authorization);
         if (token.statusCode() != 201) {
             throw new AssertionError("allocating a job answered " + token.statusCode() + ": " + token.body());
         }

@@ -48,7 +48,8 @@ public final class WsTestClient implements WebSocket.Listener {
         WsTestClient client = new WsTestClient(reading);
         WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         headers.forEach(builder::header);
-        client.socket = builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
+        client.socket =
+                builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
         return client;
     }
 
@@ -57,7 +58,8 @@ public final class WsTestClient implements WebSocket.Listener {
         WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         if (cookie != null) builder.header("Cookie", cookie);
         if (authorization != null) builder.header("Authorization", authorization);
-        client.socket = builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
+        client.socket =
+                builder.buildAsync(uri, client).orTimeout(5, TimeUnit.SECONDS).join();
         return client;
     }
 

@@ -25,7 +25,9 @@ class ClasspathAssetsTest {
 
     @Test
     void every_page_script_and_stylesheet_is_in_the_jar() {
-        for (String name : new String[] {"index.html", "job.html", "app.css", "common.js", "ansi.js", "lag.js", "output.js", "job.js", "jobs.js"}) {
+        for (String name : new String[] {
+            "index.html", "job.html", "app.css", "common.js", "ansi.js", "lag.js", "output.js", "job.js", "jobs.js"
+        }) {
             assertThat(assets.find(name)).as(name).isPresent();
         }
     }

@@ -25,12 +25,19 @@ final class FakeJobApi {
     final List<ObjectNode> stored = new CopyOnWriteArrayList<>();
     /** Subscribe messages received with a valid xrftoken, in order. */
     final List<JsonNode> subscriptions = new CopyOnWriteArrayList<>();
+
     final List<String> errors = new CopyOnWriteArrayList<>();
     private final Map<WsContext, JsonNode> sessions = new ConcurrentHashMap<>();
 
     FakeJobApi(long id, String name) {
-        job.put("id", id).put("name", name).put("status", "running").put("created", "2030-01-01T10:00:00.000000+00:00")
-                .put("emitted_events", 0).put("stored_events", 0).put("event_processing_finished", false).put("last_lag_ms", 12);
+        job.put("id", id)
+                .put("name", name)
+                .put("status", "running")
+                .put("created", "2030-01-01T10:00:00.000000+00:00")
+                .put("emitted_events", 0)
+                .put("stored_events", 0)
+                .put("event_processing_finished", false)
+                .put("last_lag_ms", 12);
     }
 
     void register(RoutesConfig routes) {
@@ -60,21 +67,27 @@ final class FakeJobApi {
         String search = lower(ctx.queryParam("search"));
         String host = lower(ctx.queryParam("host_name__icontains"));
         String task = lower(ctx.queryParam("task__icontains"));
-        List<String> events = ctx.queryParam("event__in") == null ? null : List.of(ctx.queryParam("event__in").split(","));
+        List<String> events = ctx.queryParam("event__in") == null
+                ? null
+                : List.of(ctx.queryParam("event__in").split(","));
         boolean noEmpty = ctx.queryParamMap().containsKey("not__stdout");
         boolean failed = "true".equals(ctx.queryParam("failed"));
         boolean changed = "true".equals(ctx.queryParam("changed"));
-        Comparator<ObjectNode> order = Comparator.comparingInt(e -> e.get("counter").asInt());
+        Comparator<ObjectNode> order =
+                Comparator.comparingInt(e -> e.get("counter").asInt());
         if ("-counter".equals(ctx.queryParam("order_by"))) order = order.reversed();
         List<ObjectNode> matching = stored.stream()
-                .filter(e -> e.get("counter").asInt() > after && e.get("counter").asInt() < before)
-                .filter(e -> e.path("end_line").asInt() > endAfter && e.path("start_line").asInt() < startBefore)
+                .filter(e ->
+                        e.get("counter").asInt() > after && e.get("counter").asInt() < before)
+                .filter(e -> e.path("end_line").asInt() > endAfter
+                        && e.path("start_line").asInt() < startBefore)
                 .filter(e -> search == null || lower(e.path("stdout").asText()).contains(search))
                 .filter(e -> host == null || lower(e.path("host_name").asText()).contains(host))
                 .filter(e -> task == null || lower(e.path("task").asText()).contains(task))
                 .filter(e -> events == null || events.contains(e.path("event").asText()))
                 .filter(e -> !noEmpty || !e.path("stdout").asText().isEmpty())
-                .filter(e -> (!failed || e.path("failed").asBoolean()) && (!changed || e.path("changed").asBoolean()))
+                .filter(e -> (!failed || e.path("failed").asBoolean())
+                        && (!changed || e.path("changed").asBoolean()))
                 .sorted(order)
                 .toList();
         ArrayNode results = Json.MAPPER.createArrayNode();

@@ -1,7 +1,5 @@
 package io.jobstream.ui;
 
-import io.jobstream.testing.HeadlessChromium;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,12 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.jobstream.event.Json;
 import io.jobstream.event.Timestamps;
+import io.jobstream.testing.HeadlessChromium;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -55,11 +52,17 @@ class JobPageIT {
                 event(4, "\u001b[0;32mok: [web1]\u001b[0m", 4, 5, false),
                 event(5, "<script>window.pwned = true</script> & <b>not bold</b>", 5, 6, false),
                 event(6, "\u001b[0;31mfatal: [web2]: FAILED! => {\r\n    \"msg\": \"boom\"\r\n}\u001b[0m", 6, 9, true),
-                event(7, "\u001b[1;35mignored=1\u001b[0m \u001b[38;5;208morange\u001b[0m \u001b[38;2;10;20;30mtruecolour\u001b[0m", 9, 10, false)));
+                event(
+                        7,
+                        "\u001b[1;35mignored=1\u001b[0m \u001b[38;5;208morange\u001b[0m \u001b[38;2;10;20;30mtruecolour\u001b[0m",
+                        9,
+                        10,
+                        false)));
         app = Javalin.create(cfg -> {
-            new UiRoutes().register(cfg.routes);
-            API.register(cfg.routes);
-        }).start("127.0.0.1", 0);
+                    new UiRoutes().register(cfg.routes);
+                    API.register(cfg.routes);
+                })
+                .start("127.0.0.1", 0);
 
         browser = HeadlessChromium.start();
         driver = browser.driver;
@@ -75,24 +78,32 @@ class JobPageIT {
 
     static ObjectNode event(int counter, String stdout, int start, int end, boolean failed) {
         ObjectNode e = Json.MAPPER.createObjectNode();
-        e.put("id", 1000 + counter).put("job", JOB).put("counter", counter).put("event", failed ? "runner_on_failed" : "runner_on_ok")
-                .put("stdout", stdout).put("start_line", start).put("end_line", end).put("failed", failed)
-                .put("created", Timestamps.format(Instant.now())).put("uuid", "u" + counter);
+        e.put("id", 1000 + counter)
+                .put("job", JOB)
+                .put("counter", counter)
+                .put("event", failed ? "runner_on_failed" : "runner_on_ok")
+                .put("stdout", stdout)
+                .put("start_line", start)
+                .put("end_line", end)
+                .put("failed", failed)
+                .put("created", Timestamps.format(Instant.now()))
+                .put("uuid", "u" + counter);
         return e;
     }
 
     /** A live event as the websocket sends it, created 250 ms ago so the gauge has a lag to show. */
     static ObjectNode live(int counter, String text) {
         ObjectNode e = event(counter, text, counter + 2, counter + 3, false); // event 7 ended at line 10
-        e.put("group_name", "job_events").put("created", Timestamps.format(Instant.now().minusMillis(250)));
+        e.put("group_name", "job_events")
+                .put("created", Timestamps.format(Instant.now().minusMillis(250)));
         return e;
     }
 
     /** The text of every line element, read in one script: the virtual list replaces elements as it redraws. */
     @SuppressWarnings("unchecked")
     private static List<String> lines() {
-        return (List<String>) ((JavascriptExecutor) driver).executeScript(
-                "return [...document.querySelectorAll('#output .line .tx')].map(t => t.textContent)");
+        return (List<String>) ((JavascriptExecutor) driver)
+                .executeScript("return [...document.querySelectorAll('#output .line .tx')].map(t => t.textContent)");
     }
 
     private static String theme() {
@@ -104,7 +115,9 @@ class JobPageIT {
     }
 
     private static void screenshot(String name) throws Exception {
-        Files.write(Path.of("target/screenshots", name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+        Files.write(
+                Path.of("target/screenshots", name + ".png"),
+                ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
     }
 
     @Test
@@ -113,13 +126,24 @@ class JobPageIT {
         driver.get("http://127.0.0.1:" + app.port() + "/jobs/" + JOB);
         wait.until(ExpectedConditions.textToBe(By.cssSelector("#conn .conn-state"), "open"));
         wait.until(d -> lines().size() == 10);
-        if (!"dark".equals(theme())) driver.findElement(By.id("theme")).click(); // the colours below are the dark theme's
+        if (!"dark".equals(theme()))
+            driver.findElement(By.id("theme")).click(); // the colours below are the dark theme's
         assertThat(theme()).isEqualTo("dark");
 
-        assertThat(lines()).containsExactly("", "PLAY [web] *****", "", "TASK [ping] *****", "ok: [web1]",
-                "<script>window.pwned = true</script> & <b>not bold</b>",
-                "fatal: [web2]: FAILED! => {", "    \"msg\": \"boom\"", "}", "ignored=1 orange truecolour");
-        assertThat(driver.findElements(By.cssSelector("#output .ln")).get(4).getText()).isEqualTo("5");
+        assertThat(lines())
+                .containsExactly(
+                        "",
+                        "PLAY [web] *****",
+                        "",
+                        "TASK [ping] *****",
+                        "ok: [web1]",
+                        "<script>window.pwned = true</script> & <b>not bold</b>",
+                        "fatal: [web2]: FAILED! => {",
+                        "    \"msg\": \"boom\"",
+                        "}",
+                        "ignored=1 orange truecolour");
+        assertThat(driver.findElements(By.cssSelector("#output .ln")).get(4).getText())
+                .isEqualTo("5");
         wait.until(d -> !API.subscriptions.isEmpty());
         JsonNode groups = API.subscriptions.get(0).get("groups");
         assertThat(groups.get("job_events").get(0).asLong()).isEqualTo(JOB);
@@ -137,7 +161,9 @@ class JobPageIT {
         assertThat(ok.getCssValue("color")).isEqualTo("rgba(95, 194, 105, 1)");
 
         List<WebElement> red = driver.findElements(By.cssSelector("#output .line.failed span.ansi-fg-1"));
-        assertThat(red).extracting(WebElement::getText).containsExactly("fatal: [web2]: FAILED! => {", "    \"msg\": \"boom\"", "}");
+        assertThat(red)
+                .extracting(WebElement::getText)
+                .containsExactly("fatal: [web2]: FAILED! => {", "    \"msg\": \"boom\"", "}");
 
         WebElement ignored = driver.findElement(By.cssSelector("#output span.ansi-bold.ansi-fg-5"));
         assertThat(ignored.getText()).isEqualTo("ignored=1");
@@ -148,14 +174,18 @@ class JobPageIT {
 
     private static WebElement spanWithText(String text) {
         return driver.findElements(By.cssSelector("#output span")).stream()
-                .filter(s -> s.getText().equals(text)).findFirst().orElseThrow();
+                .filter(s -> s.getText().equals(text))
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
     @Order(3)
     void markup_in_stdout_is_shown_as_text_and_never_runs() {
-        assertThat(driver.findElements(By.cssSelector("#output script, #output b"))).isEmpty();
-        assertThat(((JavascriptExecutor) driver).executeScript("return window.pwned === undefined")).isEqualTo(true);
+        assertThat(driver.findElements(By.cssSelector("#output script, #output b")))
+                .isEmpty();
+        assertThat(((JavascriptExecutor) driver).executeScript("return window.pwned === undefined"))
+                .isEqualTo(true);
     }
 
     @Test
@@ -165,7 +195,8 @@ class JobPageIT {
         API.push(live(8, "live 8")); // out of order: 9 waits for 8
         wait.until(d -> lines().size() == 12);
         assertThat(lines().subList(10, 12)).containsExactly("live 8", "live 9");
-        assertThat(driver.findElements(By.cssSelector("#output .ln")).get(10).getText()).isEqualTo("11");
+        assertThat(driver.findElements(By.cssSelector("#output .ln")).get(10).getText())
+                .isEqualTo("11");
 
         API.stored.add(live(10, "stored 10")); // never sent live: the page must notice the gap and fetch it
         API.push(live(11, "live 11"));
@@ -193,7 +224,10 @@ class JobPageIT {
     @Order(6)
     void status_messages_update_the_header_live() {
         ObjectNode status = Json.MAPPER.createObjectNode();
-        status.put("group_name", "jobs").put("unified_job_id", JOB).put("status", "successful").put("type", "job");
+        status.put("group_name", "jobs")
+                .put("unified_job_id", JOB)
+                .put("status", "successful")
+                .put("type", "job");
         API.pushJobs(status); // the fake's job detail still says running: only the websocket can change the header
         wait.until(ExpectedConditions.textToBe(By.id("job-status"), "successful"));
         API.job.put("status", "successful");
@@ -235,14 +269,17 @@ class JobPageIT {
     void a_recorded_real_run_opens_at_its_start_with_few_elements_and_jumps_to_its_end() throws Exception {
         API.stored.clear();
         int expectedLines = 0;
-        try (var in = new java.util.zip.GZIPInputStream(getClass().getClassLoader().getResourceAsStream("demo/ansible-runner-events.jsonl.gz"));
-                var reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8))) {
+        try (var in = new java.util.zip.GZIPInputStream(
+                        getClass().getClassLoader().getResourceAsStream("demo/ansible-runner-events.jsonl.gz"));
+                var reader = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8))) {
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
                 ObjectNode e = (ObjectNode) Json.MAPPER.readTree(line);
                 if (!"site".equals(e.path("_fixture_run").asText())) continue;
                 e.put("job", JOB);
                 API.stored.add(e);
-                expectedLines = Math.max(expectedLines, e.path("end_line").asInt()); // AWX's line count: the last end_line
+                expectedLines =
+                        Math.max(expectedLines, e.path("end_line").asInt()); // AWX's line count: the last end_line
             }
         }
         final int total = expectedLines;
@@ -250,13 +287,15 @@ class JobPageIT {
         wait.until(d -> "true".equals(d.findElement(By.tagName("body")).getAttribute("data-ready")));
         assertThat(text("job-lines")).isEqualTo(String.format("%,d", total));
         // a finished job opens at its start; only the rows in view (and a margin) are in the page
-        assertThat(driver.findElements(By.cssSelector("#output .ln")).get(0).getText()).isEqualTo("1");
+        assertThat(driver.findElements(By.cssSelector("#output .ln")).get(0).getText())
+                .isEqualTo("1");
         assertThat(driver.findElements(By.cssSelector("#output .line")).size()).isLessThan(total);
         screenshot("job-page-recorded-run-dark");
 
         driver.findElement(By.id("output")).sendKeys("G");
         // the recap's last host line; the stats event's end_line counts one more, empty, line after it
-        wait.until(d -> lines().get(lines().size() - 2).contains("web-03") && lines().get(lines().size() - 2).contains("failed=1"));
+        wait.until(d -> lines().get(lines().size() - 2).contains("web-03")
+                && lines().get(lines().size() - 2).contains("failed=1"));
         wait.until(d -> atBottom());
         assertThat(driver.findElement(By.id("jump")).isDisplayed()).isFalse();
         driver.findElement(By.id("theme")).click();
@@ -265,15 +304,23 @@ class JobPageIT {
     }
 
     private static boolean atBottom() {
-        return (Boolean) ((JavascriptExecutor) driver).executeScript(
-                "const o = document.getElementById('output'); return o.scrollHeight - o.scrollTop - o.clientHeight < 2;");
+        return (Boolean)
+                ((JavascriptExecutor) driver)
+                        .executeScript(
+                                "const o = document.getElementById('output'); return o.scrollHeight - o.scrollTop - o.clientHeight < 2;");
     }
 
     @Test
     @Order(10)
     void the_tail_is_followed_until_the_reader_scrolls_up_and_one_click_resumes_it() throws Exception {
-        int line = API.stored.stream().mapToInt(e -> e.path("end_line").asInt()).max().orElseThrow();
-        int counter = API.stored.stream().mapToInt(e -> e.path("counter").asInt()).max().orElseThrow();
+        int line = API.stored.stream()
+                .mapToInt(e -> e.path("end_line").asInt())
+                .max()
+                .orElseThrow();
+        int counter = API.stored.stream()
+                .mapToInt(e -> e.path("counter").asInt())
+                .max()
+                .orElseThrow();
         for (int i = 1; i <= 60; i++) API.push(liveAt(counter + i, line + i - 1, "streamed " + i));
         wait.until(d -> lines().get(lines().size() - 1).equals("streamed 60"));
         wait.until(d -> atBottom());
@@ -293,20 +340,25 @@ class JobPageIT {
     @Test
     @Order(11)
     void search_moves_between_matching_events_and_counts_them() {
-        long matching = API.stored.stream().filter(e -> e.path("stdout").asText().contains("db-01")).count();
+        long matching = API.stored.stream()
+                .filter(e -> e.path("stdout").asText().contains("db-01"))
+                .count();
         WebElement search = driver.findElement(By.id("search"));
         search.sendKeys("db-01" + org.openqa.selenium.Keys.ENTER);
         wait.until(d -> text("search-count").matches("\\d+ / " + matching + " events"));
         int first = Integer.parseInt(text("search-count").split(" ")[0]);
-        wait.until(d -> !d.findElements(By.cssSelector("#output .line.hit mark")).isEmpty());
-        assertThat(driver.findElement(By.cssSelector("#output .line.hit mark")).getText()).isEqualTo("db-01");
+        wait.until(
+                d -> !d.findElements(By.cssSelector("#output .line.hit mark")).isEmpty());
+        assertThat(driver.findElement(By.cssSelector("#output .line.hit mark")).getText())
+                .isEqualTo("db-01");
 
         driver.findElement(By.id("search-next")).click();
         int next = (int) (first % matching) + 1; // after the last match it wraps to the first
         wait.until(d -> text("search-count").equals(next + " / " + matching + " events"));
         driver.findElement(By.id("search-prev")).click();
         wait.until(d -> text("search-count").equals(first + " / " + matching + " events"));
-        assertThat(driver.findElement(By.cssSelector("#output .line.hit .tx")).getText()).contains("db-01");
+        assertThat(driver.findElement(By.cssSelector("#output .line.hit .tx")).getText())
+                .contains("db-01");
     }
 
     static ObjectNode liveAt(int counter, int line, String text) {

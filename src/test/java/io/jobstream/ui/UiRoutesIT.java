@@ -44,7 +44,10 @@ class UiRoutesIT {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(contentType(r)).isEqualTo("text/html;charset=utf-8");
         String cookie = r.headers().firstValue("Set-Cookie").orElseThrow();
-        assertThat(cookie).matches("csrftoken=[A-Za-z0-9_-]{43};.*").contains("Path=/").containsIgnoringCase("SameSite=Lax");
+        assertThat(cookie)
+                .matches("csrftoken=[A-Za-z0-9_-]{43};.*")
+                .contains("Path=/")
+                .containsIgnoringCase("SameSite=Lax");
         assertThat(cookie).doesNotContainIgnoringCase("HttpOnly");
         assertThat(r.headers().firstValue("Content-Security-Policy")).hasValue(UiRoutes.PAGE_CSP);
         assertThat(r.body()).contains("/static/jobs.js");
@@ -83,8 +86,10 @@ class UiRoutesIT {
     @Test
     void nothing_outside_the_ui_folder_or_of_an_unknown_kind_is_served() throws Exception {
         assertThat(get("/static/nope.js").statusCode()).isEqualTo(404);
-        assertThat(get("/static/..%2Fdb%2Fmigration%2FV1__schema.sql").statusCode()).isEqualTo(404);
-        assertThat(get("/static/%2E%2E/demo/ansible-runner-events.jsonl.gz").statusCode()).isEqualTo(404);
+        assertThat(get("/static/..%2Fdb%2Fmigration%2FV1__schema.sql").statusCode())
+                .isEqualTo(404);
+        assertThat(get("/static/%2E%2E/demo/ansible-runner-events.jsonl.gz").statusCode())
+                .isEqualTo(404);
         assertThat(get("/static/").statusCode()).isEqualTo(404);
     }
 }

@@ -42,7 +42,8 @@ final class ManualBackground extends Clock implements JobFeed.Background {
         while (true) {
             Object[] next = null;
             synchronized (this) {
-                for (Object[] t : later) if ((long) t[0] <= until && (next == null || (long) t[0] < (long) next[0])) next = t;
+                for (Object[] t : later)
+                    if ((long) t[0] <= until && (next == null || (long) t[0] < (long) next[0])) next = t;
                 if (next == null) {
                     nowMillis = until;
                     break;

@@ -22,7 +22,8 @@ class MessageRateTest {
     @Test
     void subscribes_weigh_the_jobs_they_name_so_one_message_of_100_jobs_counts_as_100() {
         MessageRate rate = new MessageRate(500, now::get);
-        for (int i = 0; i < 5; i++) assertThat(rate.admit(100)).as("message " + i).isTrue();
+        for (int i = 0; i < 5; i++)
+            assertThat(rate.admit(100)).as("message " + i).isTrue();
         assertThat(rate.admit(100)).isFalse();
         assertThat(rate.admit(1)).isFalse(); // the window is spent, whatever the weight
         now.addAndGet(1_000_000_000L);

@@ -30,7 +30,9 @@ class OutboxBytesTest {
     void one_user_is_held_to_its_share_and_others_still_get_theirs() {
         OutboxBytes.Account[] mine = {budget.open(1), budget.open(1), budget.open(1)};
         assertThat(mine[0].take(90, false) && mine[1].take(90, false)).isTrue();
-        assertThat(mine[2].take(90, false)).as("the user's 250 would be passed: its other connections wait").isFalse();
+        assertThat(mine[2].take(90, false))
+                .as("the user's 250 would be passed: its other connections wait")
+                .isFalse();
         assertThat(mine[2].starvedByOwnUser()).isTrue();
         OutboxBytes.Account other = budget.open(2);
         assertThat(other.take(90, false)).isTrue();
@@ -43,7 +45,8 @@ class OutboxBytesTest {
         OutboxBytes.Account b = budget.open(2);
         OutboxBytes.Account c = budget.open(3);
         OutboxBytes.Account d = budget.open(4);
-        assertThat(a.take(100, false) && b.take(100, false) && c.take(100, false) && d.take(90, false)).isTrue();
+        assertThat(a.take(100, false) && b.take(100, false) && c.take(100, false) && d.take(90, false))
+                .isTrue();
         assertThat(d.take(10, false)).as("node at 390 of 400, d holds some").isTrue();
         OutboxBytes.Account e = budget.open(5);
         assertThat(e.take(50, false)).as("holds nothing: one message").isTrue();
@@ -54,7 +57,9 @@ class OutboxBytesTest {
     void a_live_frame_shared_by_subscribers_counts_for_the_connection_only() {
         OutboxBytes.Account a = budget.open(1);
         assertThat(a.take(90, true)).isTrue();
-        assertThat(budget.held()).as("the user and node totals count frames built per subscriber").isZero();
+        assertThat(budget.held())
+                .as("the user and node totals count frames built per subscriber")
+                .isZero();
         assertThat(a.take(20, true)).as("past the connection's 100").isFalse();
         a.give(90, true);
         assertThat(a.held()).isZero();

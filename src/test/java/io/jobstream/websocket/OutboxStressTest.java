@@ -86,8 +86,14 @@ class OutboxStressTest {
                 violations.add("closed: " + reason);
             }
         };
-        Outbox outbox = new Outbox(sender, CAPACITY, drains, account, new WsMetrics(new SimpleMeterRegistry()),
-                Clock.systemUTC(), new Outbox.Owner() {
+        Outbox outbox = new Outbox(
+                sender,
+                CAPACITY,
+                drains,
+                account,
+                new WsMetrics(new SimpleMeterRegistry()),
+                Clock.systemUTC(),
+                new Outbox.Owner() {
                     @Override
                     public void roomFreed() {
                         roomFreed.incrementAndGet();
@@ -114,9 +120,12 @@ class OutboxStressTest {
         for (Thread t : producers) t.join(TimeUnit.SECONDS.toMillis(30));
 
         int total = PRODUCERS * FRAMES_PER_PRODUCER;
-        Awaitility.await(run).atMost(30, TimeUnit.SECONDS)
-                .until(() -> !violations.isEmpty() || delivered.get() == total && account.held() == 0
-                        && (awaited.get() == 0 || roomFreed.get() > 0));
+        Awaitility.await(run)
+                .atMost(30, TimeUnit.SECONDS)
+                .until(() -> !violations.isEmpty()
+                        || delivered.get() == total
+                                && account.held() == 0
+                                && (awaited.get() == 0 || roomFreed.get() > 0));
         drains.shutdown();
         network.shutdown();
         assertThat(network.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
@@ -128,14 +137,19 @@ class OutboxStressTest {
         }
         assertThat(delivered.get()).as(run).isEqualTo(total);
         assertThat(outbox.queued()).as(run).isZero();
-        assertThat(account.held()).as("%s: bytes still charged to the connection", run).isZero();
+        assertThat(account.held())
+                .as("%s: bytes still charged to the connection", run)
+                .isZero();
         assertThat(budget.held()).as("%s: bytes still charged to the node", run).isZero();
         // a charge checks, then adds: each producer may pass the bound by at most its one message in flight
         assertThat(maxConnectionBytes.get()).as(run).isLessThanOrEqualTo(PER_CONNECTION + PRODUCERS * MAX_FRAME_BYTES);
         assertThat(maxNodeBytes.get()).as(run).isLessThanOrEqualTo(PER_NODE + PRODUCERS * MAX_FRAME_BYTES);
         assertThat(maxQueued.get()).as(run).isLessThanOrEqualTo(CAPACITY + Outbox.CONTROL_RESERVE + PRODUCERS);
         // every refusal is followed by a completion, and the last one finds the outbox empty: a waiter is woken
-        if (awaited.get() > 0) assertThat(roomFreed.get()).as("%s: readers waiting for room were woken", run).isPositive();
+        if (awaited.get() > 0)
+            assertThat(roomFreed.get())
+                    .as("%s: readers waiting for room were woken", run)
+                    .isPositive();
     }
 
     /**
@@ -143,7 +157,12 @@ class OutboxStressTest {
      * caller catches up from the store instead). Some are replies, some live frames shared with other subscribers,
      * and now and then it switches batching or asks to be woken when there is room, as a stopped reader does.
      */
-    private void produce(Outbox outbox, OutboxBytes.Account account, OutboxBytes budget, int producer, Random random,
+    private void produce(
+            Outbox outbox,
+            OutboxBytes.Account account,
+            OutboxBytes budget,
+            int producer,
+            Random random,
             CountDownLatch go) {
         try {
             go.await();
@@ -208,7 +227,8 @@ class OutboxStressTest {
         if (at < 0) return -1;
         int i = at + name.length();
         int value = 0;
-        while (i < message.length() && Character.isDigit(message.charAt(i))) value = value * 10 + message.charAt(i++) - '0';
+        while (i < message.length() && Character.isDigit(message.charAt(i)))
+            value = value * 10 + message.charAt(i++) - '0';
         return value;
     }
 }

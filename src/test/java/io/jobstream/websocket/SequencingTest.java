@@ -52,8 +52,16 @@ class SequencingTest {
     }
 
     private Subscriber subscriber(int capacity, int rate) {
-        return new Subscriber(sender, new JobFeed.Policy(capacity, capacity, GAP_WAIT, HOLE_WAIT, rate),
-                Runnable::run, background, store, hub, new WsMetrics(registry), background, watermark);
+        return new Subscriber(
+                sender,
+                new JobFeed.Policy(capacity, capacity, GAP_WAIT, HOLE_WAIT, rate),
+                Runnable::run,
+                background,
+                store,
+                hub,
+                new WsMetrics(registry),
+                background,
+                watermark);
     }
 
     private Subscriber subscribed(Map<Long, Integer> resume) {
@@ -106,17 +114,30 @@ class SequencingTest {
     }
 
     @Test
-    void a_subscriber_past_its_byte_budget_catches_up_from_the_store_and_gets_every_event_once_in_order() throws Exception {
+    void a_subscriber_past_its_byte_budget_catches_up_from_the_store_and_gets_every_event_once_in_order()
+            throws Exception {
         OutboxBytes budget = new OutboxBytes(4_000, 1 << 20, 1 << 20); // room for about three of these events
-        Subscriber subscriber = new Subscriber(sender, new JobFeed.Policy(10_000, 10_000, GAP_WAIT, HOLE_WAIT, 0,
-                4_000), Runnable::run, background, store, hub, new WsMetrics(registry), background, budget.open(1));
+        Subscriber subscriber = new Subscriber(
+                sender,
+                new JobFeed.Policy(10_000, 10_000, GAP_WAIT, HOLE_WAIT, 0, 4_000),
+                Runnable::run,
+                background,
+                store,
+                hub,
+                new WsMetrics(registry),
+                background,
+                budget.open(1));
         subscriber.subscribe(Set.of(GROUP), Map.of());
         background.runPending();
 
         for (int c = 1; c <= 20; c++) commit(c); // the client reads nothing meanwhile
         assertThat(budget.held()).as("bytes held").isLessThanOrEqualTo(4_000);
         assertThat(sentCounters()).hasSizeLessThan(5);
-        assertThat(registry.get("ws.catchups").tag("reason", "overflow").counter().count()).isGreaterThanOrEqualTo(1);
+        assertThat(registry.get("ws.catchups")
+                        .tag("reason", "overflow")
+                        .counter()
+                        .count())
+                .isGreaterThanOrEqualTo(1);
 
         for (int rounds = 0; rounds < 1_000 && !sender.pending.isEmpty(); rounds++) {
             while (!sender.pending.isEmpty()) sender.completeOne();
@@ -139,7 +160,9 @@ class SequencingTest {
 
         assertThat(sentCounters()).containsExactly(1, 2, 3, 4);
         assertThat(count("ws.events.duplicate")).isEqualTo(3);
-        assertThat(store.reads.get()).as("no page was read from the store; the gaps filled live").isZero();
+        assertThat(store.reads.get())
+                .as("no page was read from the store; the gaps filled live")
+                .isZero();
     }
 
     @Test
@@ -165,7 +188,8 @@ class SequencingTest {
 
         commit(4);
         assertThat(sentCounters()).containsExactly(1, 2, 3, 4);
-        assertThat(registry.get("ws.catchups").tag("reason", "gap").counter().count()).isEqualTo(1);
+        assertThat(registry.get("ws.catchups").tag("reason", "gap").counter().count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -200,7 +224,9 @@ class SequencingTest {
         watermark.low = 50; // counter 2 sits uncommitted in the queue (a killed node read it)
         commit(3, 4);
         background.advance(GAP_WAIT + 3 * HOLE_WAIT);
-        assertThat(sentCounters()).as("waiting past the hole wait: a node still holds it").containsExactly(1);
+        assertThat(sentCounters())
+                .as("waiting past the hole wait: a node still holds it")
+                .containsExactly(1);
 
         commit(2); // claimed and committed by a survivor; its live frame comes while the subscriber reads the store
         watermark.now = 300;
@@ -214,7 +240,9 @@ class SequencingTest {
         watermark.low = 250;
         commit(6);
         background.advance(GAP_WAIT + HOLE_WAIT);
-        assertThat(sentCounters()).as("the queue still holds what it had when the hole was seen").containsExactly(1, 2, 3, 4);
+        assertThat(sentCounters())
+                .as("the queue still holds what it had when the hole was seen")
+                .containsExactly(1, 2, 3, 4);
         watermark.low = 301;
         background.advance(2 * HOLE_POLL);
         assertThat(sentCounters()).containsExactly(1, 2, 3, 4, 6);
@@ -262,7 +290,8 @@ class SequencingTest {
         resumed.subscribe(Set.of(GROUP), Map.of(JOB, 0));
         background.runPending();
 
-        List<String> events = own.sent.stream().filter(f -> f.contains("\"counter\"")).toList();
+        List<String> events =
+                own.sent.stream().filter(f -> f.contains("\"counter\"")).toList();
         assertThat(events).hasSize(2);
         assertThat(events.get(1)).isEqualTo(events.get(0));
         assertThat(events.get(0)).isEqualTo(EventMessages.event(event(1)));
@@ -277,7 +306,11 @@ class SequencingTest {
         for (int c = 1; c <= 40; c++) commit(c);
         assertThat(subscriber.queued()).isLessThanOrEqualTo(5);
         assertThat(subscriber.closeReason()).isNull();
-        assertThat(registry.get("ws.over.capacity").tag("group", "job_events").counter().count()).isEqualTo(1);
+        assertThat(registry.get("ws.over.capacity")
+                        .tag("group", "job_events")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
 
         for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
             sender.completeOne();
@@ -288,7 +321,11 @@ class SequencingTest {
         while (!sender.pending.isEmpty()) sender.completeOne();
 
         assertThat(sentCounters()).containsExactlyElementsOf(range(1, 43));
-        assertThat(registry.get("ws.catchups").tag("reason", "overflow").counter().count()).isEqualTo(1);
+        assertThat(registry.get("ws.catchups")
+                        .tag("reason", "overflow")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
         assertThat(subscriber.queued()).isZero();
     }
 
@@ -307,7 +344,8 @@ class SequencingTest {
         }
 
         assertThat(sentCounters()).containsExactlyElementsOf(range(1, 50));
-        assertThat(count("ws.events.replayed")).as("38..45 from the store, 46..50 from the kept live frames")
+        assertThat(count("ws.events.replayed"))
+                .as("38..45 from the store, 46..50 from the kept live frames")
                 .isEqualTo(8);
     }
 
@@ -326,7 +364,11 @@ class SequencingTest {
 
         assertThat(sentCounters()).containsExactlyElementsOf(range(1, 40));
         assertThat(store.reads.get()).isZero();
-        assertThat(registry.get("ws.catchups").tag("reason", "overflow").counter().count()).isEqualTo(1);
+        assertThat(registry.get("ws.catchups")
+                        .tag("reason", "overflow")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -354,7 +396,8 @@ class SequencingTest {
         subscriber.subscribe(Set.of(GROUP), Map.of());
         background.runPending();
         sender.completeOne();
-        List<StoredEvent> batch = List.of(TestEvents.stored(1001, JOB, 1, "caf\u00e9 \u2713"),
+        List<StoredEvent> batch = List.of(
+                TestEvents.stored(1001, JOB, 1, "caf\u00e9 \u2713"),
                 TestEvents.stored(1002, JOB, 2, "\ud83d\ude80 \u00fcber"));
         batch.forEach(store::add);
         broadcaster.publish(new CommittedBatch(batch, List.of()));
@@ -363,7 +406,8 @@ class SequencingTest {
         List<String> stdout = new ArrayList<>();
         for (String frame : sender.sent.subList(1, sender.sent.size())) {
             JsonNode node = Json.MAPPER.readTree(frame);
-            for (JsonNode e : node.isArray() ? node : Json.MAPPER.createArrayNode().add(node)) {
+            for (JsonNode e :
+                    node.isArray() ? node : Json.MAPPER.createArrayNode().add(node)) {
                 stdout.add(e.get("stdout").asText());
             }
         }

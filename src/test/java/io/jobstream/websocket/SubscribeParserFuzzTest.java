@@ -39,12 +39,14 @@ class SubscribeParserFuzzTest {
             if (read.message() != null) {
                 objects++;
                 // whatever the object holds, the next steps do not throw either
-                List<SubscribeParser.Group> groups = SubscribeParser.groups(read.message().get("groups"));
+                List<SubscribeParser.Group> groups =
+                        SubscribeParser.groups(read.message().get("groups"));
                 Set<String> wanted = new LinkedHashSet<>();
-                if (groups != null) for (SubscribeParser.Group g : groups) {
-                    wanted.add(g.key());
-                    g.jobId();
-                }
+                if (groups != null)
+                    for (SubscribeParser.Group g : groups) {
+                        wanted.add(g.key());
+                        g.jobId();
+                    }
                 SubscribeParser.resume(read.message().get("resume"), wanted);
             } else {
                 assertThat(read.rejected()).isIn(SubscribeParser.MALFORMED, SubscribeParser.TOO_DEEP);
@@ -67,7 +69,9 @@ class SubscribeParserFuzzTest {
                         break;
                     }
                     for (JsonNode v : e.getValue()) {
-                        String id = v.isTextual() ? v.textValue() : v.isIntegralNumber() ? v.bigIntegerValue().toString() : v.toString();
+                        String id = v.isTextual()
+                                ? v.textValue()
+                                : v.isIntegralNumber() ? v.bigIntegerValue().toString() : v.toString();
                         String key = e.getKey() + "-" + id;
                         if (!expected.contains(key)) expected.add(key);
                     }
@@ -77,12 +81,18 @@ class SubscribeParserFuzzTest {
                 assertThat(parsed).as(groups::toString).isNull();
                 continue;
             }
-            assertThat(parsed).as(groups::toString).extracting(SubscribeParser.Group::key).containsExactlyElementsOf(expected);
+            assertThat(parsed)
+                    .as(groups::toString)
+                    .extracting(SubscribeParser.Group::key)
+                    .containsExactlyElementsOf(expected);
             for (SubscribeParser.Group g : parsed) {
                 if (g.jobId().isPresent()) {
                     // only an integral number or a plain digit string is a job id
-                    assertThat(g.value().isIntegralNumber() || g.value().isFloatingPointNumber()
-                            || g.value().asText().matches("[0-9]{1,18}")).as(g::toString).isTrue();
+                    assertThat(g.value().isIntegralNumber()
+                                    || g.value().isFloatingPointNumber()
+                                    || g.value().asText().matches("[0-9]{1,18}"))
+                            .as(g::toString)
+                            .isTrue();
                 }
             }
         }
@@ -103,7 +113,8 @@ class SubscribeParserFuzzTest {
                 // the key as sent may be "01": the last entry naming that job wins
                 int sent = -1;
                 for (var f : resume.properties()) {
-                    if (f.getKey().matches("[0-9]{1,18}") && Long.parseLong(f.getKey()) == e.getKey()) sent = f.getValue().intValue();
+                    if (f.getKey().matches("[0-9]{1,18}") && Long.parseLong(f.getKey()) == e.getKey())
+                        sent = f.getValue().intValue();
                 }
                 assertThat(e.getValue()).isEqualTo(sent);
             }
@@ -175,10 +186,16 @@ class SubscribeParserFuzzTest {
         for (int edits = 1 + random.nextInt(3); edits > 0; edits--) {
             int at = random.nextInt(sb.length() + 1);
             switch (random.nextInt(4)) {
-                case 0 -> { if (at < sb.length()) sb.deleteCharAt(at); }
+                case 0 -> {
+                    if (at < sb.length()) sb.deleteCharAt(at);
+                }
                 case 1 -> sb.insert(at, PUNCTUATION.charAt(random.nextInt(PUNCTUATION.length())));
-                case 2 -> sb.insert(at, List.of("null", "[]", "{}", "\"x\"", "1.5", "-1", "[1,2]", "{\"a\":1}").get(random.nextInt(8)));
-                default -> { } // unchanged
+                case 2 ->
+                    sb.insert(
+                            at,
+                            List.of("null", "[]", "{}", "\"x\"", "1.5", "-1", "[1,2]", "{\"a\":1}")
+                                    .get(random.nextInt(8)));
+                default -> {} // unchanged
             }
         }
         return sb.toString();

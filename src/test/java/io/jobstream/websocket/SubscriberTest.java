@@ -62,8 +62,15 @@ class SubscriberTest {
     }
 
     private Subscriber subscriber(FrameSender sender, int capacity, java.util.concurrent.Executor executor) {
-        return new Subscriber(sender, new JobFeed.Policy(capacity, capacity, 1000, 5000, 0), executor,
-                new ManualBackground(), new MemoryEventSource(), hub, metrics, java.time.Clock.systemUTC(),
+        return new Subscriber(
+                sender,
+                new JobFeed.Policy(capacity, capacity, 1000, 5000, 0),
+                executor,
+                new ManualBackground(),
+                new MemoryEventSource(),
+                hub,
+                metrics,
+                java.time.Clock.systemUTC(),
                 Watermark.LOCAL);
     }
 
@@ -81,8 +88,10 @@ class SubscriberTest {
         assertThat(sender.sent).hasSize(Outbox.WINDOW + 1);
         while (!sender.pending.isEmpty()) sender.completeOne();
 
-        assertThat(sender.sent).containsExactlyElementsOf(
-                java.util.stream.IntStream.rangeClosed(1, frames).mapToObj(Integer::toString).toList());
+        assertThat(sender.sent)
+                .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, frames)
+                        .mapToObj(Integer::toString)
+                        .toList());
         assertThat(registry.get("ws.messages.sent").counter().count()).isEqualTo(frames);
     }
 
@@ -109,14 +118,19 @@ class SubscriberTest {
         subscriber.replaceGroups(Set.of("jobs-summary"));
         int fits = Outbox.WINDOW + 3 + Outbox.CONTROL_RESERVE; // a window handed to Jetty, the rest queued
 
-        for (int i = 1; i <= fits; i++) assertThat(subscriber.offer("jobs-summary", "f" + i)).isTrue();
+        for (int i = 1; i <= fits; i++)
+            assertThat(subscriber.offer("jobs-summary", "f" + i)).isTrue();
         assertThat(subscriber.closeReason()).isNull();
         subscriber.offer("jobs-summary", "one too many");
 
         assertThat(sender.closed).isEqualTo("1013 slow consumer");
         assertThat(subscriber.closeReason()).isEqualTo("slow_consumer");
         assertThat(hub.subscriptions()).isZero();
-        assertThat(registry.get("ws.disconnects").tag("reason", "slow_consumer").counter().count()).isEqualTo(1);
+        assertThat(registry.get("ws.disconnects")
+                        .tag("reason", "slow_consumer")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
 
         sender.completeOne();
         assertThat(sender.sent).as("nothing more is sent after the close").hasSize(Outbox.WINDOW);
@@ -141,8 +155,8 @@ class SubscriberTest {
         Subscriber subscriber = subscriber(new FakeSender(), 3);
         subscriber.replaceGroups(Set.of("jobs-summary", "job_events-1"));
 
-        Subscriber.GroupChange change = subscriber.replaceGroups(new java.util.LinkedHashSet<>(
-                List.of("jobs-summary", "job_events-2")));
+        Subscriber.GroupChange change =
+                subscriber.replaceGroups(new java.util.LinkedHashSet<>(List.of("jobs-summary", "job_events-2")));
 
         assertThat(change.current()).containsExactly("jobs-summary", "job_events-2");
         assertThat(change.left()).containsExactly("job_events-1");
@@ -161,7 +175,11 @@ class SubscriberTest {
 
         assertThat(hub.subscriptions()).isZero();
         assertThat(subscriber.replaceGroups(Set.of("job_events-3")).joined()).isEmpty();
-        assertThat(registry.get("ws.disconnects").tag("reason", "closed").counter().count()).isEqualTo(1);
+        assertThat(registry.get("ws.disconnects")
+                        .tag("reason", "closed")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -174,7 +192,8 @@ class SubscriberTest {
             @Override
             public void send(String frame, Runnable onSent, Consumer<Throwable> onFailed) {
                 received.add(frame);
-                if (frame.hashCode() % 2 == 0) onSent.run(); else network.execute(onSent); // mix both paths
+                if (frame.hashCode() % 2 == 0) onSent.run();
+                else network.execute(onSent); // mix both paths
             }
 
             @Override
@@ -182,7 +201,8 @@ class SubscriberTest {
         };
         Subscriber subscriber = subscriber(async, frames, senders);
 
-        for (int i = 0; i < frames; i++) assertThat(subscriber.offer("g", Integer.toString(i))).isTrue();
+        for (int i = 0; i < frames; i++)
+            assertThat(subscriber.offer("g", Integer.toString(i))).isTrue();
 
         org.awaitility.Awaitility.await().atMost(20, TimeUnit.SECONDS).until(() -> received.size() == frames);
         network.shutdown();

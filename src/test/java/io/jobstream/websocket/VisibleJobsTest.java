@@ -13,12 +13,15 @@ import org.junit.jupiter.api.Test;
 class VisibleJobsTest {
     /** Lookups run when the test says, on the test's thread. */
     private final Deque<Runnable> lookups = new ArrayDeque<>();
+
     private final AtomicInteger asked = new AtomicInteger();
     private Set<Long> aliceSees = Set.of(1L);
-    private final VisibleJobs visible = new VisibleJobs((user, job) -> {
-        asked.incrementAndGet();
-        return user == 7 && aliceSees.contains(job);
-    }, lookups::add);
+    private final VisibleJobs visible = new VisibleJobs(
+            (user, job) -> {
+                asked.incrementAndGet();
+                return user == 7 && aliceSees.contains(job);
+            },
+            lookups::add);
     private final List<String> sent = new ArrayList<>();
 
     private void offer(long user, String frame) {
@@ -26,7 +29,8 @@ class VisibleJobsTest {
     }
 
     private static String status(long job, String status) {
-        return "{\"unified_job_id\":" + job + ",\"status\":\"" + status + "\",\"type\":\"job\",\"group_name\":\"jobs\"}";
+        return "{\"unified_job_id\":" + job + ",\"status\":\"" + status
+                + "\",\"type\":\"job\",\"group_name\":\"jobs\"}";
     }
 
     @Test
@@ -60,9 +64,11 @@ class VisibleJobsTest {
 
     @Test
     void a_store_that_cannot_answer_drops_the_frames_and_remembers_nothing() {
-        VisibleJobs failing = new VisibleJobs((user, job) -> {
-            throw new IllegalStateException("database down");
-        }, Runnable::run);
+        VisibleJobs failing = new VisibleJobs(
+                (user, job) -> {
+                    throw new IllegalStateException("database down");
+                },
+                Runnable::run);
         failing.deliver(7, status(1, "running"), () -> sent.add("no"));
         failing.deliver(7, status(1, "running"), () -> sent.add("no"));
         assertThat(sent).isEmpty();

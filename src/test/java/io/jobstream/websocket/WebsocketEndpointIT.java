@@ -1,7 +1,5 @@
 package io.jobstream.websocket;
 
-import io.jobstream.testing.WsTestClient;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,14 +8,17 @@ import io.javalin.Javalin;
 import io.javalin.websocket.WsConnectContext;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.broadcast.MemoryBroadcaster;
+import io.jobstream.broadcast.MemoryEventSource;
 import io.jobstream.broadcast.TestEvents;
 import io.jobstream.config.Config;
 import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.JobChange;
 import io.jobstream.event.Json;
 import io.jobstream.event.StoredEvent;
+import io.jobstream.testing.WsTestClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,14 +26,13 @@ import java.util.Optional;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import java.util.stream.IntStream;
-import io.jobstream.broadcast.MemoryEventSource;
-import java.time.Clock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class WebsocketEndpointIT {
     private static final String COOKIE = "csrftoken=abc";
-    private static final Function<WsConnectContext, Optional<WsIdentity>> USER_1 = ctx -> Optional.of(WsIdentity.permanent(1));
+    private static final Function<WsConnectContext, Optional<WsIdentity>> USER_1 =
+            ctx -> Optional.of(WsIdentity.permanent(1));
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final Hub hub = new Hub(registry);
@@ -52,14 +52,24 @@ class WebsocketEndpointIT {
             broadcaster.publishStatus(jobId, status);
         }
     }
+
     private final List<WsTestClient> clients = new ArrayList<>();
     private WebsocketEndpoint endpoint;
     private Javalin app;
 
-    private void start(int outboxCapacity, Function<WsConnectContext, Optional<WsIdentity>> auth,
+    private void start(
+            int outboxCapacity,
+            Function<WsConnectContext, Optional<WsIdentity>> auth,
             BiPredicate<Long, Long> jobAccess) {
-        endpoint = new WebsocketEndpoint(new Config.WsConfig(outboxCapacity), hub, store, Clock.systemUTC(), registry,
-                auth, JobSight.each(jobAccess)).start();
+        endpoint = new WebsocketEndpoint(
+                        new Config.WsConfig(outboxCapacity),
+                        hub,
+                        store,
+                        Clock.systemUTC(),
+                        registry,
+                        auth,
+                        JobSight.each(jobAccess))
+                .start();
         app = Javalin.create(cfg -> endpoint.register(cfg.routes)).start("127.0.0.1", 0);
     }
 
@@ -166,7 +176,9 @@ class WebsocketEndpointIT {
 
         JsonNode reply = client.next();
         assertThat(strings(reply.get("groups_current"))).containsExactly("jobs-summary");
-        assertThat(strings(reply.get("groups_joined"))).as("the refused message changed nothing").isEmpty();
+        assertThat(strings(reply.get("groups_joined")))
+                .as("the refused message changed nothing")
+                .isEmpty();
     }
 
     @Test
@@ -176,8 +188,8 @@ class WebsocketEndpointIT {
 
         client.send("{\"xrftoken\": \"abc\", \"groups\": {\"job_events\": [13, 42]}}");
 
-        assertThat(client.next()).isEqualTo(
-                json("{\"error\": \"access denied to channel job_events for resource id 13\"}"));
+        assertThat(client.next())
+                .isEqualTo(json("{\"error\": \"access denied to channel job_events for resource id 13\"}"));
         assertThat(strings(client.next().get("groups_current"))).containsExactly("job_events-42");
     }
 
@@ -198,7 +210,9 @@ class WebsocketEndpointIT {
         client.next();
 
         broadcaster.publish(new CommittedBatch(
-                List.of(TestEvents.stored(100, 42, 1, "PLAY [all]"), TestEvents.stored(101, 43, 1, "other job"),
+                List.of(
+                        TestEvents.stored(100, 42, 1, "PLAY [all]"),
+                        TestEvents.stored(101, 43, 1, "other job"),
                         TestEvents.stored(102, 42, 2, "ok: [web1]")),
                 List.of(new JobChange(42, "successful", 2, true))));
 
@@ -210,10 +224,11 @@ class WebsocketEndpointIT {
         assertThat(first.get("event_data").get("host").asText()).isEqualTo("web1");
         assertThat(first.get("modified")).isEqualTo(first.get("created"));
         assertThat(client.next().get("counter").asInt()).isEqualTo(2);
-        assertThat(client.next()).isEqualTo(json("{\"unified_job_id\": 42, \"status\": \"successful\", "
-                + "\"type\": \"job\", \"group_name\": \"jobs\"}"));
-        assertThat(client.next()).isEqualTo(json("{\"group_name\": \"jobs\", \"unified_job_id\": 42, "
-                + "\"final_counter\": 2}"));
+        assertThat(client.next())
+                .isEqualTo(json("{\"unified_job_id\": 42, \"status\": \"successful\", "
+                        + "\"type\": \"job\", \"group_name\": \"jobs\"}"));
+        assertThat(client.next())
+                .isEqualTo(json("{\"group_name\": \"jobs\", \"unified_job_id\": 42, " + "\"final_counter\": 2}"));
 
         broadcaster.publishStatus(42, "running");
         assertThat(client.next().get("status").asText()).isEqualTo("running");
@@ -243,15 +258,28 @@ class WebsocketEndpointIT {
                 batch.add(TestEvents.stored(counter, 7, counter, stdout));
             }
             broadcaster.publish(new CommittedBatch(batch, List.of()));
-            for (int i = 0; i < batch.size(); i++) received.add(reader.next().get("counter").asInt());
+            for (int i = 0; i < batch.size(); i++)
+                received.add(reader.next().get("counter").asInt());
             if (registry.get("ws.catchups").tag("reason", "overflow").counter().count() > 0 && counter >= 400) break;
         }
 
-        assertThat(registry.get("ws.catchups").tag("reason", "overflow").counter().count()).isEqualTo(1);
-        assertThat(registry.get("ws.over.capacity").tag("group", "job_events").counter().count()).isEqualTo(1);
-        assertThat(hub.subscribers("job_events-7")).as("the stuck client is still subscribed").isEqualTo(2);
-        assertThat(received).as("the reader got every event, in order")
-                .containsExactlyElementsOf(IntStream.rangeClosed(1, counter).boxed().toList());
+        assertThat(registry.get("ws.catchups")
+                        .tag("reason", "overflow")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get("ws.over.capacity")
+                        .tag("group", "job_events")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(hub.subscribers("job_events-7"))
+                .as("the stuck client is still subscribed")
+                .isEqualTo(2);
+        assertThat(received)
+                .as("the reader got every event, in order")
+                .containsExactlyElementsOf(
+                        IntStream.rangeClosed(1, counter).boxed().toList());
 
         stuck.startReading();
         int last = counter;
@@ -260,12 +288,16 @@ class WebsocketEndpointIT {
             JsonNode frame = stuck.next();
             if (frame.has("counter")) caughtUp.add(frame.get("counter").asInt());
         }
-        assertThat(caughtUp).as("the slow client, once reading, got everything in order")
-                .containsExactlyElementsOf(IntStream.rangeClosed(1, last).boxed().toList());
+        assertThat(caughtUp)
+                .as("the slow client, once reading, got everything in order")
+                .containsExactlyElementsOf(
+                        IntStream.rangeClosed(1, last).boxed().toList());
         broadcaster.publish(new CommittedBatch(List.of(TestEvents.stored(9_999, 7, last + 1, "after")), List.of()));
         assertThat(reader.next().get("stdout").asText()).isEqualTo("after");
         assertThat(stuck.next().get("stdout").asText()).as("and is live again").isEqualTo("after");
-        assertThat(registry.find("ws.disconnects").counters()).as("nobody was disconnected").isEmpty();
+        assertThat(registry.find("ws.disconnects").counters())
+                .as("nobody was disconnected")
+                .isEmpty();
     }
 
     private static JsonNode json(String text) throws Exception {
