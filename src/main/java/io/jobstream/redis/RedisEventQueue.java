@@ -1,6 +1,7 @@
 package io.jobstream.redis;
 
 import io.jobstream.event.JobMessage;
+import io.jobstream.metrics.CheckResult;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
@@ -344,6 +345,14 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     /** Whether the last Redis command failed (for health and stats). */
     public boolean redisDown() {
         return redisDown;
+    }
+
+    /**
+     * The {@code redis} entry of {@code /health}: "unreachable" while the last command failed. The queue's own
+     * {@link #check()} (room left) stays the {@code queue} entry, so a Redis outage does not read as a full queue.
+     */
+    public CheckResult redisCheck() {
+        return redisDown ? CheckResult.failed("unreachable") : CheckResult.OK;
     }
 
     /** Messages read by this node and not yet reported by the receiver. */
