@@ -37,17 +37,18 @@ import redis.clients.jedis.util.KeyValue;
  * consumer per node.
  *
  * <p>Design note. Intake ({@link #offerAll}, on HTTP threads) appends one entry per decoded message with pipelined
- * XADDs and completes the receipts at once: the event is durable in Redis (with AOF), which SPEC §2 accepts for a
- * 2xx, and the committing node may be another one. The node's receiver ({@link #drainTo}, one thread) reads with
- * XREADGROUP; the receipts it hands out remember the entry ids, and the entries are acknowledged (XACK, then XDEL so
- * the stream holds only uncommitted entries) at the start of the next drain, that is after the batch committed. A
- * node that dies between read and commit leaves its entries pending in the group; once its heartbeat has expired,
- * any other node claims them (XPENDING + XCLAIM) and commits them; the store ignores the duplicates of a batch that
- * had in fact committed ({@link DeadNodeClaims}). An entry delivered {@link DeadNodeClaims#MAX_DELIVERIES} times (it
- * kept killing nodes) goes to the dead-letter stream instead. The stream is never trimmed by length: the bound is {@code queue.capacity} entries,
- * past which intake refuses (503) instead of trimming uncommitted data. Redis errors never escape: intake refuses,
- * the drainer waits and tries again, the client reconnects. Time (the claim cadence, the backlog's freshness, the
- * pause after an error) comes from the injected {@link Clock} and {@link Sleeper}, so tests move it by hand.
+ * XADDs and completes the receipts at once: the event is durable in Redis (with AOF), which SPEC §2 accepts for a 2xx,
+ * and the committing node may be another one. The node's receiver ({@link #drainTo}, one thread) reads with XREADGROUP;
+ * the receipts it hands out remember the entry ids, and the entries are acknowledged (XACK, then XDEL so the stream
+ * holds only uncommitted entries) at the start of the next drain, that is after the batch committed. A node that dies
+ * between read and commit leaves its entries pending in the group; once its heartbeat has expired, any other node
+ * claims them (XPENDING + XCLAIM) and commits them; the store ignores the duplicates of a batch that had in fact
+ * committed ({@link DeadNodeClaims}). An entry delivered {@link DeadNodeClaims#MAX_DELIVERIES} times (it kept killing
+ * nodes) goes to the dead-letter stream instead. The stream is never trimmed by length: the bound is
+ * {@code queue.capacity} entries, past which intake refuses (503) instead of trimming uncommitted data. Redis errors
+ * never escape: intake refuses, the drainer waits and tries again, the client reconnects. Time (the claim cadence, the
+ * backlog's freshness, the pause after an error) comes from the injected {@link Clock} and {@link Sleeper}, so tests
+ * move it by hand.
  */
 public final class RedisEventQueue implements EventQueue, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisEventQueue.class);
