@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * {@link Clock} and {@link Sleeper}, so tests move time by hand. Holds no state of its own; nothing to close.
  */
 final class EofWait {
-    private static final Logger LOG = LoggerFactory.getLogger(EofWait.class);
+    // the launcher's logger, as before this class was split out: a job's log lines stay under one name
+    private static final Logger LOG = LoggerFactory.getLogger(JobLauncher.class);
     /** How long after the process ended its EOF may still be on its way through the queue. */
     static final int EOF_WAIT_SECONDS = 10;
 
