@@ -1,7 +1,6 @@
 package io.jobstream.job;
 
 import io.jobstream.config.Config.JobsConfig;
-import io.jobstream.event.JobEof;
 import io.jobstream.limit.Rate;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.time.Sleeper;
@@ -14,20 +13,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -44,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * worker thread ({@code job-launcher-N}, at most {@code jobs.max-running}) marks it {@code running}, starts the
  * process with its terminal output (stdout and stderr, merged as on a terminal) going to
  * {@code <data-dir>/jobs/<id>/stdout}, waits for it, ends whatever of the job is still running
- * ({@link JobProcesses}), and writes the final status by {@link ExitStatus}; only then is the slot free.
+ * ({@link JobProcesses}), lets {@link EofWait} see the job's EOF stored (or write it), and writes the final status
+ * by {@link ExitStatus}; only then is the slot free.
  * {@link #cancel} sends SIGINT to all of the job's processes (ansible-playbook then stops its workers and exits, and
  * the plugin sends its EOF), SIGTERM after {@code jobs.cancel-grace}, and SIGKILL after as long again; a job
  * canceled before it started never starts.
@@ -65,14 +62,8 @@ public final class JobLauncher implements AutoCloseable {
     private final LaunchedJobStore store;
     private final StatusListener listener;
     private final Clock clock;
-    private final Sleeper sleeper;
     private final JobTokens tokens;
-    private final OwnEvents ownEvents;
-    /** How long after the process ended its EOF may still be on its way through the queue. */
-    static final int EOF_WAIT_SECONDS = 10;
-
-    private static final int EOF_ATTEMPTS = 30;
-    private static final Duration EOF_POLL = Duration.ofMillis(200);
+    private final EofWait eofWait;
     private final Map<Long, LaunchedRun> runs = new ConcurrentHashMap<>();
     /** Guarded by itself. */
     private final FairSlots<LaunchedRun> slots;
@@ -89,7 +80,7 @@ public final class JobLauncher implements AutoCloseable {
      * @param caFile  the node's TLS certificate file for the plugin to trust ({@code JOBSTREAM_CA_FILE}), or a
      *                supplier of null when the node serves plain HTTP or a CA-signed certificate
      * @param tokens  issues each run's ingest token (the plugin's {@code JOBSTREAM_TOKEN}) and revokes it at the end
-     * @param ownEvents writes the EOF of a run whose plugin could not (see {@link #closeEvents})
+     * @param ownEvents writes the EOF of a run whose plugin could not (see {@link EofWait})
      */
     public JobLauncher(
             JobsConfig config,
@@ -123,14 +114,13 @@ public final class JobLauncher implements AutoCloseable {
             JobTokens tokens,
             OwnEvents ownEvents) {
         this.tokens = Objects.requireNonNull(tokens, "tokens");
-        this.ownEvents = Objects.requireNonNull(ownEvents, "ownEvents");
         this.config = Objects.requireNonNull(config, "config");
         this.playbook = playbook;
         this.playbooks = playbook.playbooks();
         this.store = store;
         this.listener = listener;
         this.clock = clock;
-        this.sleeper = sleeper;
+        this.eofWait = new EofWait(store, Objects.requireNonNull(ownEvents, "ownEvents"), clock, sleeper, () -> closed);
         this.slots = new FairSlots<>(
                 config.maxRunning(), config.maxRunningPerUser(), config.maxPending(), config.maxPendingPerUser());
         for (FairSlots.Refusal r : FairSlots.Refusal.values()) refused.put(r.tag, new AtomicLong());
@@ -360,50 +350,11 @@ public final class JobLauncher implements AutoCloseable {
         String explanation = ExitStatus.explanation(status, exit);
         LOG.info("job {}: ansible-playbook exited with code {}: {}", run.id, exit, status);
         try {
-            closeEvents(run.id);
+            eofWait.closeEvents(run.id);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         end(run, status, explanation);
-    }
-
-    /**
-     * Makes sure the job's events end with an EOF. The plugin sends it, and delivers it before the process exits (an
-     * ingest reply means committed), so normally it is stored already. A process killed hard (SIGKILL after a cancel's
-     * grace, the OOM killer) or a plugin that gave up delivering never sends it, and the job would show its events as
-     * still arriving forever. So, after {@value #EOF_WAIT_SECONDS} s without one (accepted events may still sit in the
-     * queue), the node writes it with the highest stored counter: what the plugin sent and the node stored. Events
-     * the plugin still held when killed are lost with the process; the log line says where the job's events stop.
-     */
-    private void closeEvents(long jobId) throws InterruptedException {
-        Instant deadline = clock.instant().plusSeconds(EOF_WAIT_SECONDS);
-        LaunchedJobStore.Events events;
-        try {
-            while ((events = store.events(jobId)).finalCounter() == null
-                    && clock.instant().isBefore(deadline)
-                    && !closed) {
-                sleeper.sleep(EOF_POLL);
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("job {}: cannot check for its EOF: {}", jobId, e.getMessage());
-            return;
-        }
-        if (events.finalCounter() != null || closed) return; // closing: the node stops, no time to wait
-        LOG.warn(
-                "job {}: ansible-playbook ended without the plugin's EOF (killed, or it could not deliver); its events"
-                        + " end at counter {}: writing the EOF",
-                jobId,
-                events.lastCounter());
-        String eof = JobEof.toJson(jobId, (int) events.lastCounter());
-        for (int attempt = 1; attempt <= EOF_ATTEMPTS; attempt++) {
-            try {
-                if (ownEvents.submit(eof).get(30, TimeUnit.SECONDS)) return;
-            } catch (ExecutionException | TimeoutException e) {
-                LOG.debug("job {}: EOF not stored yet: {}", jobId, e.toString());
-            }
-            sleeper.sleep(Duration.ofSeconds(1));
-        }
-        LOG.error("job {}: could not store its EOF after {} attempts; its events stay open", jobId, EOF_ATTEMPTS);
     }
 
     private void end(LaunchedRun run, String status, String explanation) {

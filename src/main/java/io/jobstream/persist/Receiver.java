@@ -4,6 +4,7 @@ import io.jobstream.broadcast.Broadcaster;
 import io.jobstream.config.Config.PersistConfig;
 import io.jobstream.event.JobMessage;
 import io.jobstream.event.StoredEvent;
+import io.jobstream.metrics.CheckResult;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
@@ -91,6 +92,11 @@ public final class Receiver implements AutoCloseable {
 
     public boolean isRunning() {
         return thread.isAlive();
+    }
+
+    /** OK while the loop runs; "stopped" once its thread has ended (stopped, or never started). */
+    public CheckResult check() {
+        return isRunning() ? CheckResult.OK : CheckResult.failed("stopped");
     }
 
     private void run() {

@@ -23,19 +23,24 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * Users, teams, sessions, tokens and job visibility in PostgreSQL (schema V3__auth.sql). Each call is one short
- * statement (or transaction) on a pooled connection ({@link Statements}); which jobs a user sees is
+ * The {@link AuthStore} in PostgreSQL (schema V3__auth.sql): users, sessions, job ownership and visibility here;
+ * teams and job shares in {@link PostgresTeams}, tokens in {@link PostgresTokens}, to which it delegates. Each call
+ * is one short statement (or transaction) on a pooled connection ({@link Statements}); which jobs a user sees is
  * {@link JobVisibility}'s rule, shared with the REST job list. Thread-safe.
  */
 public final class PostgresAuthStore implements AuthStore {
-    private static final String USER_COLUMNS = "u.id, u.username, u.is_superuser, u.password, u.created";
+    static final String USER_COLUMNS = "u.id, u.username, u.is_superuser, u.password, u.created";
 
     private final Statements sql;
     private final JobVisibility visibility;
+    private final PostgresTeams teams;
+    private final PostgresTokens tokens;
 
     public PostgresAuthStore(DataSource dataSource) {
         this.sql = new Statements(dataSource);
         this.visibility = new JobVisibility(sql);
+        this.teams = new PostgresTeams(sql);
+        this.tokens = new PostgresTokens(sql);
     }
 
     private <T> T with(String what, Statements.Work<T> work) {
@@ -50,17 +55,13 @@ public final class PostgresAuthStore implements AuthStore {
         return sql.update(what, statement, args);
     }
 
-    private static User user(ResultSet rs) throws SQLException {
+    static User user(ResultSet rs) throws SQLException {
         return new User(
                 rs.getLong("id"),
                 rs.getString("username"),
                 rs.getBoolean("is_superuser"),
                 rs.getString("password"),
                 instant(rs, "created"));
-    }
-
-    private static Team team(ResultSet rs) throws SQLException {
-        return new Team(rs.getLong("id"), rs.getString("name"), instant(rs, "created"));
     }
 
     @Override
@@ -201,139 +202,57 @@ public final class PostgresAuthStore implements AuthStore {
     @Override
     public long createToken(
             byte[] tokenHash, Long userId, String kind, Long jobId, String description, Instant expires) {
-        return query(
-                        "creating a token",
-                        "INSERT INTO auth_token (token_hash, user_id, kind, job_id, description, expires)"
-                                + " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                        rs -> rs.getLong(1),
-                        tokenHash,
-                        userId,
-                        kind,
-                        jobId,
-                        description,
-                        expires)
-                .get(0);
-    }
-
-    private static final String TOKEN_COLUMNS = "t.id AS token_id, t.kind, t.job_id, t.description,"
-            + " t.created AS token_created, t.expires, u.id, u.username, u.is_superuser, u.password, u.created";
-
-    private static Token token(ResultSet rs) throws SQLException {
-        long jobId = rs.getLong("job_id");
-        Long job = rs.wasNull() ? null : jobId;
-        rs.getLong("id");
-        User user = rs.wasNull() ? null : user(rs);
-        return new Token(
-                rs.getLong("token_id"),
-                user,
-                rs.getString("kind"),
-                job,
-                rs.getString("description"),
-                instant(rs, "token_created"),
-                instant(rs, "expires"));
+        return tokens.createToken(tokenHash, userId, kind, jobId, description, expires);
     }
 
     @Override
     public Optional<Token> token(byte[] tokenHash, Instant now) {
-        return first(query(
-                "reading a token",
-                "SELECT " + TOKEN_COLUMNS + " FROM auth_token t LEFT JOIN auth_user u"
-                        + " ON u.id = t.user_id WHERE t.token_hash = ? AND (t.expires IS NULL OR t.expires > ?)",
-                PostgresAuthStore::token,
-                tokenHash,
-                now));
+        return tokens.token(tokenHash, now);
     }
 
     @Override
     public List<Token> tokensOf(long userId) {
-        return query(
-                "listing tokens",
-                "SELECT " + TOKEN_COLUMNS + " FROM auth_token t JOIN auth_user u"
-                        + " ON u.id = t.user_id WHERE t.user_id = ? ORDER BY t.id",
-                PostgresAuthStore::token,
-                userId);
+        return tokens.tokensOf(userId);
     }
 
     @Override
     public boolean deleteToken(long id, Long userId) {
-        if (userId == null) return update("revoking a token", "DELETE FROM auth_token WHERE id = ?", id) > 0;
-        return update("revoking a token", "DELETE FROM auth_token WHERE id = ? AND user_id = ?", id, userId) > 0;
+        return tokens.deleteToken(id, userId);
     }
 
     @Override
     public void deleteJobTokens(long jobId) {
-        update("revoking job tokens", "DELETE FROM auth_token WHERE job_id = ? AND user_id IS NULL", jobId);
+        tokens.deleteJobTokens(jobId);
     }
 
     @Override
     public Optional<Team> createTeam(String name) {
-        return first(query(
-                "creating a team",
-                "INSERT INTO auth_team (name) VALUES (?) ON CONFLICT (name) DO NOTHING"
-                        + " RETURNING id, name, created",
-                PostgresAuthStore::team,
-                name));
+        return teams.createTeam(name);
     }
 
     @Override
     public Optional<Team> team(long id) {
-        return first(query(
-                "reading a team", "SELECT id, name, created FROM auth_team WHERE id = ?", PostgresAuthStore::team, id));
+        return teams.team(id);
     }
 
     @Override
     public List<Team> teams(Long memberId, long offset, int limit) {
-        if (memberId == null) {
-            return query(
-                    "listing teams",
-                    "SELECT id, name, created FROM auth_team ORDER BY id LIMIT ? OFFSET ?",
-                    PostgresAuthStore::team,
-                    limit,
-                    offset);
-        }
-        return query(
-                "listing teams",
-                "SELECT t.id, t.name, t.created FROM auth_team t JOIN auth_team_member m"
-                        + " ON m.team_id = t.id WHERE m.user_id = ? ORDER BY t.id LIMIT ? OFFSET ?",
-                PostgresAuthStore::team,
-                memberId,
-                limit,
-                offset);
+        return teams.teams(memberId, offset, limit);
     }
 
     @Override
     public long teamCount(Long memberId) {
-        if (memberId == null)
-            return query("counting teams", "SELECT count(*) FROM auth_team", rs -> rs.getLong(1))
-                    .get(0);
-        return query(
-                        "counting teams",
-                        "SELECT count(*) FROM auth_team_member WHERE user_id = ?",
-                        rs -> rs.getLong(1),
-                        memberId)
-                .get(0);
+        return teams.teamCount(memberId);
     }
 
     @Override
     public boolean addMember(long teamId, long userId) {
-        return update(
-                                "adding a team member",
-                                "INSERT INTO auth_team_member (team_id, user_id) SELECT t.id, u.id"
-                                        + " FROM auth_team t, auth_user u WHERE t.id = ? AND u.id = ? ON CONFLICT DO NOTHING",
-                                teamId,
-                                userId)
-                        > 0
-                || isMember(teamId, userId);
+        return teams.addMember(teamId, userId);
     }
 
     @Override
     public boolean removeMember(long teamId, long userId) {
-        return update(
-                        "removing a team member",
-                        "DELETE FROM auth_team_member WHERE team_id = ? AND user_id = ?",
-                        teamId,
-                        userId)
-                > 0;
+        return teams.removeMember(teamId, userId);
     }
 
     @Override
@@ -344,28 +263,17 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public boolean deleteTeam(long teamId) {
-        return update("deleting a team", "DELETE FROM auth_team WHERE id = ?", teamId) > 0;
+        return teams.deleteTeam(teamId);
     }
 
     @Override
     public boolean isMember(long teamId, long userId) {
-        return !query(
-                        "reading team members",
-                        "SELECT 1 FROM auth_team_member WHERE team_id = ? AND user_id = ?",
-                        rs -> 1,
-                        teamId,
-                        userId)
-                .isEmpty();
+        return teams.isMember(teamId, userId);
     }
 
     @Override
     public List<User> members(long teamId) {
-        return query(
-                "listing team members",
-                "SELECT " + USER_COLUMNS + " FROM auth_team_member m JOIN auth_user u"
-                        + " ON u.id = m.user_id WHERE m.team_id = ? ORDER BY u.id",
-                PostgresAuthStore::user,
-                teamId);
+        return teams.members(teamId);
     }
 
     @Override
@@ -450,12 +358,7 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public long tokenCount(long userId) {
-        return query(
-                        "counting tokens",
-                        "SELECT count(*) FROM auth_token WHERE user_id = ?",
-                        rs -> rs.getLong(1),
-                        userId)
-                .get(0);
+        return tokens.tokenCount(userId);
     }
 
     @Override
@@ -466,34 +369,16 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public boolean shareJob(long jobId, long teamId) {
-        return update(
-                                "sharing a job",
-                                "INSERT INTO job_team (job_id, team_id) SELECT j.id, t.id FROM job j, auth_team t"
-                                        + " WHERE j.id = ? AND t.id = ? ON CONFLICT DO NOTHING",
-                                jobId,
-                                teamId)
-                        > 0
-                || !query(
-                                "reading shares",
-                                "SELECT 1 FROM job_team WHERE job_id = ? AND team_id = ?",
-                                rs -> 1,
-                                jobId,
-                                teamId)
-                        .isEmpty();
+        return teams.shareJob(jobId, teamId);
     }
 
     @Override
     public boolean unshareJob(long jobId, long teamId) {
-        return update("unsharing a job", "DELETE FROM job_team WHERE job_id = ? AND team_id = ?", jobId, teamId) > 0;
+        return teams.unshareJob(jobId, teamId);
     }
 
     @Override
     public List<Team> jobTeams(long jobId) {
-        return query(
-                "listing shares",
-                "SELECT t.id, t.name, t.created FROM job_team jt JOIN auth_team t"
-                        + " ON t.id = jt.team_id WHERE jt.job_id = ? ORDER BY t.id",
-                PostgresAuthStore::team,
-                jobId);
+        return teams.jobTeams(jobId);
     }
 }

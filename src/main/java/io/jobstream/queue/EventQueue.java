@@ -1,5 +1,6 @@
 package io.jobstream.queue;
 
+import io.jobstream.metrics.CheckResult;
 import java.time.Duration;
 import java.util.List;
 
@@ -24,6 +25,11 @@ public interface EventQueue extends AutoCloseable {
     /** How far this queue has committed, for subscribers deciding whether a missing counter can still come. */
     default Watermark watermark() {
         return Watermark.LOCAL;
+    }
+
+    /** OK while the queue has room; "full" when intake would be refused for want of it. Cheap, any thread. */
+    default CheckResult check() {
+        return depth() < capacity() ? CheckResult.OK : CheckResult.failed("full");
     }
 
     /**

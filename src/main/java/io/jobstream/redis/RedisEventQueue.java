@@ -1,6 +1,7 @@
 package io.jobstream.redis;
 
 import io.jobstream.event.JobMessage;
+import io.jobstream.metrics.CheckResult;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
@@ -26,11 +27,8 @@ import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.XAddParams;
-import redis.clients.jedis.params.XClaimParams;
-import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntry;
-import redis.clients.jedis.resps.StreamPendingEntry;
 import redis.clients.jedis.resps.StreamPendingSummary;
 import redis.clients.jedis.util.KeyValue;
 
@@ -39,22 +37,21 @@ import redis.clients.jedis.util.KeyValue;
  * consumer per node.
  *
  * <p>Design note. Intake ({@link #offerAll}, on HTTP threads) appends one entry per decoded message with pipelined
- * XADDs and completes the receipts at once: the event is durable in Redis (with AOF), which SPEC §2 accepts for a
- * 2xx, and the committing node may be another one. The node's receiver ({@link #drainTo}, one thread) reads with
- * XREADGROUP; the receipts it hands out remember the entry ids, and the entries are acknowledged (XACK, then XDEL so
- * the stream holds only uncommitted entries) at the start of the next drain, that is after the batch committed. A
- * node that dies between read and commit leaves its entries pending in the group; once its heartbeat has expired,
- * any other node claims them (XPENDING + XCLAIM) and commits them; the store ignores the duplicates of a batch that
- * had in fact committed. An entry delivered {@link #MAX_DELIVERIES} times (it kept killing nodes) goes to the
- * dead-letter stream instead. The stream is never trimmed by length: the bound is {@code queue.capacity} entries,
- * past which intake refuses (503) instead of trimming uncommitted data. Redis errors never escape: intake refuses,
- * the drainer waits and tries again, the client reconnects. Time (the claim cadence, the backlog's freshness, the
- * pause after an error) comes from the injected {@link Clock} and {@link Sleeper}, so tests move it by hand.
+ * XADDs and completes the receipts at once: the event is durable in Redis (with AOF), which SPEC §2 accepts for a 2xx,
+ * and the committing node may be another one. The node's receiver ({@link #drainTo}, one thread) reads with XREADGROUP;
+ * the receipts it hands out remember the entry ids, and the entries are acknowledged (XACK, then XDEL so the stream
+ * holds only uncommitted entries) at the start of the next drain, that is after the batch committed. A node that dies
+ * between read and commit leaves its entries pending in the group; once its heartbeat has expired, any other node
+ * claims them (XPENDING + XCLAIM) and commits them; the store ignores the duplicates of a batch that had in fact
+ * committed ({@link DeadNodeClaims}). An entry delivered {@link DeadNodeClaims#MAX_DELIVERIES} times (it kept killing
+ * nodes) goes to the dead-letter stream instead. The stream is never trimmed by length: the bound is
+ * {@code queue.capacity} entries, past which intake refuses (503) instead of trimming uncommitted data. Redis errors
+ * never escape: intake refuses, the drainer waits and tries again, the client reconnects. Time (the claim cadence, the
+ * backlog's freshness, the pause after an error) comes from the injected {@link Clock} and {@link Sleeper}, so tests
+ * move it by hand.
  */
 public final class RedisEventQueue implements EventQueue, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisEventQueue.class);
-    static final int MAX_DELIVERIES = 5;
-    private static final Duration CLAIM_EVERY = Duration.ofSeconds(1);
     private static final Duration BACKLOG_FRESH = Duration.ofMillis(50);
     /** Under the commands' 2 s read timeout; everysec fsyncs within about 1 s. */
     private static final long WAIT_AOF_MILLIS = 1_500;
@@ -62,16 +59,13 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     private final RedisClient redis;
     private final String consumer;
     private final int capacity;
-    private final Predicate<String> consumerAlive;
+    private final DeadNodeClaims claims;
     private final Counter appended;
-    private final Counter claimed;
-    private final Counter deadLettered;
     private final Counter redisErrors;
     private final List<StreamEntryID> toAck = new ArrayList<>();
     private volatile long backlog;
     private volatile long backlogAt = Long.MIN_VALUE / 2;
     private final AtomicLong inHand = new AtomicLong();
-    private long lastClaim = Long.MIN_VALUE / 2;
     private boolean ownPendingDone;
     private volatile boolean redisDown;
     private final StreamWatermark watermark;
@@ -120,10 +114,8 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
         this.redis = redis.client();
         this.consumer = consumer;
         this.capacity = capacity;
-        this.consumerAlive = consumerAlive;
         this.appended = registry.counter(Metrics.REDIS_APPENDED);
-        this.claimed = registry.counter(Metrics.REDIS_CLAIMED);
-        this.deadLettered = registry.counter(Metrics.REDIS_DEAD_LETTERED);
+        this.claims = new DeadNodeClaims(this.redis, consumer, consumerAlive, registry, clock);
         this.redisErrors = registry.counter(Metrics.REDIS_ERRORS);
         registry.gauge(Metrics.REDIS_STREAM_LENGTH, this, q -> q.backlog);
         this.watermark = new StreamWatermark(redis);
@@ -208,10 +200,8 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
                 if (n > 0) return n;
                 ownPendingDone = true;
             }
-            long now = clock.millis();
-            if (now - lastClaim > CLAIM_EVERY.toMillis()) {
-                lastClaim = now;
-                int n = claimFromDeadNodes(sink, max);
+            if (claims.due()) {
+                int n = claims.claim(max, entry -> add(sink, entry));
                 if (n > 0) return n;
             }
             int n = read(sink, max, timeout, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY);
@@ -253,68 +243,12 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
         try {
             message = ClusterCodec.decodeMessage(entry.getFields().get("m"));
         } catch (RuntimeException e) {
-            deadLetter(entry.getID(), entry.getFields(), "unreadable: " + e.getMessage());
+            claims.deadLetter(entry.getID(), entry.getFields(), "unreadable: " + e.getMessage());
             return 0;
         }
         inHand.incrementAndGet();
         sink.add(new Envelope(message, new EntryReceipt(entry.getID())));
         return 1;
-    }
-
-    /** Takes over the pending entries of consumers whose node has no heartbeat any more. */
-    private int claimFromDeadNodes(List<Envelope> sink, int max) {
-        StreamPendingSummary summary = redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP);
-        if (summary.getTotal() == 0) return 0;
-        int n = 0;
-        for (String other : summary.getConsumerMessageCount().keySet()) {
-            if (other.equals(consumer) || consumerAlive.test(other)) continue;
-            List<StreamPendingEntry> pending = redis.xpending(
-                    RedisKeys.EVENTS,
-                    RedisKeys.GROUP,
-                    XPendingParams.xPendingParams().consumer(other).count(Math.max(1, max - n)));
-            List<StreamEntryID> take = new ArrayList<>();
-            for (StreamPendingEntry p : pending) {
-                if (p.getDeliveredTimes() >= MAX_DELIVERIES) {
-                    var entries = redis.xrange(RedisKeys.EVENTS, p.getID(), p.getID(), 1);
-                    deadLetter(
-                            p.getID(),
-                            entries.isEmpty() ? Map.of() : entries.get(0).getFields(),
-                            "delivered " + p.getDeliveredTimes()
-                                    + " times, each time to a node that died before committing");
-                } else {
-                    take.add(p.getID());
-                }
-            }
-            if (take.isEmpty()) continue;
-            List<StreamEntry> entries = redis.xclaim(
-                    RedisKeys.EVENTS,
-                    RedisKeys.GROUP,
-                    consumer,
-                    0,
-                    XClaimParams.xClaimParams(),
-                    take.toArray(StreamEntryID[]::new));
-            int got = 0;
-            for (StreamEntry entry : entries) {
-                if (entry == null || entry.getFields() == null) continue;
-                got += add(sink, entry);
-            }
-            claimed.increment(got);
-            log.warn("claimed {} uncommitted events from node {} (no heartbeat)", got, other);
-            n += got;
-            if (n >= max) break;
-        }
-        return n;
-    }
-
-    private void deadLetter(StreamEntryID id, Map<String, String> fields, String reason) {
-        Map<String, String> dead = new LinkedHashMap<>(fields);
-        dead.put("id", id.toString());
-        dead.put("reason", reason);
-        redis.xadd(RedisKeys.DEAD, XAddParams.xAddParams(), dead);
-        redis.xack(RedisKeys.EVENTS, RedisKeys.GROUP, id);
-        redis.xdel(RedisKeys.EVENTS, id);
-        deadLettered.increment();
-        log.error("event stream entry {} moved to {}: {}", id, RedisKeys.DEAD, reason);
     }
 
     /** Acknowledges (and deletes) the entries whose fate the receiver has reported since the last drain. */
@@ -344,6 +278,14 @@ public final class RedisEventQueue implements EventQueue, AutoCloseable {
     /** Whether the last Redis command failed (for health and stats). */
     public boolean redisDown() {
         return redisDown;
+    }
+
+    /**
+     * The {@code redis} entry of {@code /health}: "unreachable" while the last command failed. The queue's own
+     * {@link #check()} (room left) stays the {@code queue} entry, so a Redis outage does not read as a full queue.
+     */
+    public CheckResult redisCheck() {
+        return redisDown ? CheckResult.failed("unreachable") : CheckResult.OK;
     }
 
     /** Messages read by this node and not yet reported by the receiver. */

@@ -7,7 +7,6 @@ import io.jobstream.broadcast.MemoryBroadcaster;
 import io.jobstream.config.Config;
 import io.jobstream.config.Config.ClusterConfig;
 import io.jobstream.event.EventDecoder;
-import io.jobstream.metrics.CheckResult;
 import io.jobstream.metrics.HealthCheck;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.queue.EventQueue;
@@ -91,11 +90,6 @@ abstract class Backends implements AutoCloseable {
     @Override
     public abstract void close();
 
-    /** OK while the queue has room; "full" when ingest would be refused for want of it. */
-    static HealthCheck queueCheck(EventQueue queue) {
-        return () -> queue.depth() < queue.capacity() ? CheckResult.OK : CheckResult.failed("full");
-    }
-
     /** One node: an in-process queue and delivery to this node's subscribers only. */
     private static final class Memory extends Backends {
         private final MemoryEventQueue queue;
@@ -126,7 +120,7 @@ abstract class Backends implements AutoCloseable {
 
         @Override
         Map<String, HealthCheck> checks() {
-            return Map.of("queue", queueCheck(queue));
+            return Map.of("queue", queue::check);
         }
 
         @Override
@@ -187,8 +181,8 @@ abstract class Backends implements AutoCloseable {
         @Override
         Map<String, HealthCheck> checks() {
             Map<String, HealthCheck> checks = new LinkedHashMap<>();
-            checks.put("redis", () -> queue.redisDown() ? CheckResult.failed("unreachable") : CheckResult.OK);
-            checks.put("queue", queueCheck(queue));
+            checks.put("redis", queue::redisCheck);
+            checks.put("queue", queue::check);
             return checks;
         }
 

@@ -25,7 +25,6 @@ import io.jobstream.ingest.IngestEndpoint;
 import io.jobstream.job.JobLauncher;
 import io.jobstream.job.JobTokens;
 import io.jobstream.job.LaunchRoutes;
-import io.jobstream.metrics.CheckResult;
 import io.jobstream.metrics.HealthCheck;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.metrics.RecentHops;
@@ -264,7 +263,7 @@ public final class Server implements AutoCloseable {
     private HealthEndpoint health(EventQueue queue) {
         Map<String, HealthCheck> checks = new LinkedHashMap<>();
         checks.put("database", database::check);
-        checks.put("receiver", () -> receiver.isRunning() ? CheckResult.OK : CheckResult.failed("stopped"));
+        checks.put("receiver", receiver::check);
         checks.putAll(backends.checks());
         return new HealthEndpoint(checks, queue::depth);
     }

@@ -115,7 +115,7 @@ class JobLauncherTest {
                 .contains("\"event\":\"EOF\"", "\"job_id\":" + id, "\"final_counter\":7");
         assertThat(slept.get())
                 .as("waited for the EOF on the fake clock")
-                .isGreaterThanOrEqualTo(Duration.ofSeconds(JobLauncher.EOF_WAIT_SECONDS));
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(EofWait.EOF_WAIT_SECONDS));
     }
 
     @Test

@@ -165,7 +165,7 @@ class RedisEventQueueIT {
                 XReadGroupParams.xReadGroupParams().count(1),
                 Map.of(RedisKeys.EVENTS, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
         StreamEntryID id = read.get(0).getValue().get(0).getID();
-        for (int i = 1; i < RedisEventQueue.MAX_DELIVERIES; i++) {
+        for (int i = 1; i < DeadNodeClaims.MAX_DELIVERIES; i++) {
             redis.xclaim(RedisKeys.EVENTS, RedisKeys.GROUP, "dead" + i, 0, XClaimParams.xClaimParams(), id);
         }
         pastTheClaimInterval();

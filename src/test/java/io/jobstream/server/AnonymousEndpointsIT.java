@@ -75,7 +75,7 @@ class AnonymousEndpointsIT {
         checks.put("database", () -> Database.check(gone));
         checks.put("receiver", () -> CheckResult.failed("stopped"));
         checks.put("redis", () -> CheckResult.failed("unreachable"));
-        checks.put("queue", Backends.queueCheck(queue));
+        checks.put("queue", queue::check);
         HealthEndpoint health = new HealthEndpoint(checks, queue::depth);
         Javalin http = Javalin.create(cfg -> health.register(cfg.routes)).start("127.0.0.1", 0);
         try {

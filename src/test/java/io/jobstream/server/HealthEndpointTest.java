@@ -32,7 +32,7 @@ class HealthEndpointTest {
         Map<String, HealthCheck> checks = new LinkedHashMap<>();
         checks.put("database", database::get);
         checks.put("receiver", () -> CheckResult.OK);
-        checks.put("queue", Backends.queueCheck(queue));
+        checks.put("queue", queue::check);
         return checks;
     }
 
