@@ -153,7 +153,7 @@ final class Housekeeper implements AutoCloseable {
     private String lostJob(Connection c) {
         Set<Long> jobs = new LinkedHashSet<>();
         for (String group : c.subscriber().groups()) {
-            long job = Subscriber.jobOf(group);
+            long job = Subscriptions.jobOf(group);
             if (job != 0) jobs.add(job);
         }
         if (jobs.isEmpty()) return null;
