@@ -213,7 +213,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
         }
         OutboxBytes.Account bytes = outboxBytes.open(userId);
         Subscriber subscriber = new Subscriber(
-                new JettyFrameSender(ctx.session),
+                new FrameSender.Jetty(ctx.session),
                 policy,
                 senders,
                 new JobFeed.Background() {
