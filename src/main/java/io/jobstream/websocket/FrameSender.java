@@ -1,9 +1,20 @@
 package io.jobstream.websocket;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.function.Consumer;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.common.WebSocketSession;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
 
-/** The network side of one connection, as the {@link Outbox} needs it; tests substitute a fake. */
+/**
+ * The network side of one connection, as the {@link Outbox} needs it: {@link Jetty} on a server connection; tests
+ * substitute a fake.
+ */
 interface FrameSender {
     /**
      * Starts sending one text frame without waiting; exactly one of the callbacks runs when it is done, possibly
@@ -21,4 +32,47 @@ interface FrameSender {
 
     /** Starts closing the connection with a websocket status code; never waits. */
     void close(int status, String reason);
+
+    /** On a Jetty session: Jetty's asynchronous send; the {@link Outbox} bounds what it queues. */
+    final class Jetty implements FrameSender {
+        /**
+         * How long a closing connection may take to flush its close frame. A client that stopped reading never will,
+         * so Jetty's idle timeout, shortened to this, then drops the TCP connection instead of holding it for 30 s.
+         */
+        static final Duration CLOSE_GRACE = Duration.ofSeconds(3);
+
+        private final Session session;
+        /** Jetty's own session below the API one: it takes a text frame as bytes; null if Jetty ever hands us another. */
+        private final CoreSession core;
+
+        Jetty(Session session) {
+            this.session = session;
+            this.core = session instanceof WebSocketSession jetty ? jetty.getCoreSession() : null;
+        }
+
+        @Override
+        public void send(String frame, Runnable onSent, Consumer<Throwable> onFailed) {
+            session.sendText(frame, Callback.from(onSent, onFailed));
+        }
+
+        @Override
+        public void send(byte[] utf8, Runnable onSent, Consumer<Throwable> onFailed) {
+            if (core == null) {
+                FrameSender.super.send(utf8, onSent, onFailed);
+                return;
+            }
+            // what Session.sendText does, minus encoding the text again for every subscriber; each send wraps the
+            // shared array in a buffer of its own, since a buffer's position belongs to one write
+            core.sendFrame(
+                    new Frame(OpCode.TEXT, ByteBuffer.wrap(utf8)),
+                    org.eclipse.jetty.util.Callback.from(onSent, onFailed),
+                    false);
+        }
+
+        @Override
+        public void close(int status, String reason) {
+            session.setIdleTimeout(CLOSE_GRACE);
+            session.close(status, reason, Callback.NOOP);
+        }
+    }
 }

@@ -48,8 +48,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: all state is guarded by the subscriber's lock ({@link Shared#lock}): the delivering threads call
  * {@link #offer} holding it, and the reader and the delayed checks, which run on {@link Background}, take it.
- * Ownership: the {@link Subscriber} creates a feed per subscribed job and {@link #stop}s it when the job is left,
- * replaced or the connection closes; a stopped feed queues nothing more.
+ * Ownership: the subscriber's {@link Subscriptions} create a feed per subscribed job and {@link #stop} it when the
+ * job is left, replaced or the connection closes; a stopped feed queues nothing more.
  */
 final class JobFeed {
     private static final Logger log = LoggerFactory.getLogger(JobFeed.class);

@@ -10,8 +10,6 @@ import io.jobstream.queue.Watermark;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,17 +18,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One browser connection's side of the fan-out: its groups in the {@link Hub}, and the two parts it ties together,
- * a {@link JobFeed} per subscribed job (sequencing, holes, catch-up from the store) and one {@link Outbox} (bounded,
- * drained by one sender at a time). Events of a job go to its feed, which queues them into the outbox in counter
- * order; protocol replies and jobs messages go to the outbox directly; a reader that stopped for room is woken when
- * the outbox has drained half.
+ * One browser connection's side of the fan-out: the {@link GroupMember} the {@link Hub} delivers to, tying together
+ * its {@link Subscriptions} (its groups, and a {@link JobFeed} per subscribed job: sequencing, holes, catch-up from the
+ * store) and one {@link Outbox} (bounded, drained by one sender at a time). Events of a job go to its feed, which
+ * queues them into the outbox in counter order; protocol replies and jobs messages go to the outbox directly; a
+ * reader that stopped for room is woken when the outbox has drained half. A control message that overflows the
+ * outbox, or a failed send, closes it.
  *
  * <p>Threading: the hub's delivering threads, the connection's websocket thread (subscribe, replies), the store
- * readers and the sender's completions all call in. The groups and the feeds are guarded by this object's lock,
- * which the feeds share; a subscribe queues its {@code groups_current} reply under that lock, so it goes out before
- * any event of a job it joined. The outbox takes no lock. Ownership: the endpoint creates one per connection and
- * {@link #close}s it when the connection ends (closing leaves every group and gives the outbox's bytes back).
+ * readers and the sender's completions all call in. The subscriptions (groups and feeds) are guarded by this object's
+ * lock, which the feeds share; a subscribe queues its {@code groups_current} reply under that lock, so it goes out
+ * before any event of a job it joined. The outbox takes no lock. Ownership: the endpoint creates one per connection
+ * and {@link #close}s it when the connection ends (closing leaves every group and gives the outbox's bytes back).
  */
 public final class Subscriber implements GroupMember {
     private static final Logger log = LoggerFactory.getLogger(Subscriber.class);
@@ -42,14 +41,10 @@ public final class Subscriber implements GroupMember {
     private final FrameSender sender;
     private final Executor executor;
     private final EventSource source;
-    private final Hub hub;
     private final WsMetrics metrics;
     private final Clock clock;
     private final Outbox outbox;
-    private final JobFeed.Shared shared;
-
-    private final Set<String> groups = new LinkedHashSet<>(); // guarded by this
-    private final Map<Long, JobFeed> feeds = new HashMap<>(); // guarded by this
+    private final Subscriptions subscriptions; // guarded by this
     private volatile String closeReason; // null while open; written under this
 
     /** What a subscribe message changed, in AWX's reply terms, and the resumes it accepted (job id to counter). */
@@ -130,7 +125,6 @@ public final class Subscriber implements GroupMember {
         this.sender = sender;
         this.executor = executor;
         this.source = source;
-        this.hub = hub;
         this.metrics = metrics;
         this.clock = clock;
         this.outbox = new Outbox(sender, policy.capacity(), executor, bytes, metrics, clock, new Outbox.Owner() {
@@ -144,14 +138,15 @@ public final class Subscriber implements GroupMember {
                 failed(cause);
             }
         });
-        this.shared = new JobFeed.Shared(this, outbox, policy, background, source, hub, metrics, clock, watermark);
+        this.subscriptions = new Subscriptions(
+                this, new JobFeed.Shared(this, outbox, policy, background, source, hub, metrics, clock, watermark));
     }
 
     /** Frames in events' groups come through {@link #offerEvent}; this is for jobs messages (and legacy callers). */
     @Override
     public boolean offer(String group, String frame) {
         if (closeReason != null) return true; // leaving: the frame has nowhere to go
-        long jobId = jobOf(group);
+        long jobId = Subscriptions.jobOf(group);
         if (jobId > 0) {
             int counter = counterOf(frame);
             if (counter > 0) {
@@ -181,7 +176,7 @@ public final class Subscriber implements GroupMember {
     public boolean offerEvent(String group, EventFrame frame) {
         synchronized (this) {
             if (closeReason != null) return true;
-            JobFeed feed = feeds.get(frame.jobId());
+            JobFeed feed = subscriptions.feed(frame.jobId());
             if (feed == null) return true; // not (or no longer) subscribed to this job
             return feed.offer(frame);
         }
@@ -215,7 +210,7 @@ public final class Subscriber implements GroupMember {
         Set<Long> following = following();
         List<Long> fresh = new ArrayList<>();
         for (String group : wanted) {
-            long job = jobOf(group);
+            long job = Subscriptions.jobOf(group);
             if (job > 0 && !resume.containsKey(job) && !following.contains(job)) fresh.add(job);
         }
         if (!fresh.isEmpty()) {
@@ -235,7 +230,7 @@ public final class Subscriber implements GroupMember {
     }
 
     private synchronized Set<Long> following() {
-        return Set.copyOf(feeds.keySet());
+        return subscriptions.jobs();
     }
 
     /** Replaces this connection's groups with {@code wanted}: leaves the others, joins the new ones. */
@@ -243,62 +238,10 @@ public final class Subscriber implements GroupMember {
         return replaceGroups(wanted, Map.of(), Map.of());
     }
 
-    /**
-     * As {@link #replaceGroups(Set)}; {@code resume} (job id to the last counter the client has) restarts those
-     * jobs' feeds after that counter, replayed from the store. A job in {@code wanted} without a resume continues
-     * where it is, or, when new, starts after its counter in {@code starts} (the last stored), or when that is
-     * unknown after the last event stored when its reader looks.
-     */
+    /** As {@link #replaceGroups(Set)}, with resumes and start positions: see {@link Subscriptions#replace}. */
     synchronized GroupChange replaceGroups(Set<String> wanted, Map<Long, Integer> resume, Map<Long, Integer> starts) {
         if (closeReason != null) return new GroupChange(List.of(), List.of(), List.of());
-        List<String> left = new ArrayList<>();
-        for (String group : groups) {
-            if (!wanted.contains(group)) {
-                hub.leave(group, this);
-                long job = jobOf(group);
-                if (job > 0) stopFeed(feeds.remove(job));
-                left.add(group);
-            }
-        }
-        Map<Long, Integer> resumed = new LinkedHashMap<>();
-        List<String> joined = new ArrayList<>();
-        for (String group : wanted) {
-            long job = jobOf(group);
-            if (job > 0) {
-                Integer last = resume.get(job);
-                if (last != null) {
-                    resumed.put(job, last);
-                    startFeed(job, last + 1); // replaces a running one: the client said where it is
-                } else if (!feeds.containsKey(job)) {
-                    Integer stored = starts.get(job);
-                    if (stored == null) {
-                        startFeed(job, 0);
-                    } else { // nothing to read: live from the next counter (a batch committed meanwhile is a gap)
-                        JobFeed feed = new JobFeed(shared, job, stored + 1);
-                        feed.startLive();
-                        feeds.put(job, feed);
-                    }
-                }
-            }
-            if (!groups.contains(group)) {
-                hub.join(group, this);
-                joined.add(group);
-            }
-        }
-        groups.clear();
-        groups.addAll(wanted);
-        return new GroupChange(List.copyOf(wanted), left, joined, resumed);
-    }
-
-    /** Under the lock: a feed that reads from {@code next} (0: after what is stored), replacing the job's old one. */
-    private void startFeed(long job, int next) {
-        JobFeed feed = new JobFeed(shared, job, next);
-        stopFeed(feeds.put(job, feed));
-        feed.start();
-    }
-
-    private static void stopFeed(JobFeed feed) {
-        if (feed != null) feed.stop();
+        return subscriptions.replace(wanted, resume, starts);
     }
 
     /** Leaves all groups and drops what is queued; returns false when already closed. Does not touch the socket. */
@@ -307,10 +250,7 @@ public final class Subscriber implements GroupMember {
             if (closeReason != null) return false;
             closeReason = reason;
             outbox.close(); // first: the drain sends nothing more from now on
-            for (String group : groups) hub.leave(group, this);
-            groups.clear();
-            feeds.values().forEach(JobFeed::stop);
-            feeds.clear();
+            subscriptions.leaveAll();
         }
         metrics.disconnected(reason);
         return true;
@@ -340,7 +280,7 @@ public final class Subscriber implements GroupMember {
     private void resumeReaders() {
         synchronized (this) {
             outbox.roomAwaited();
-            for (JobFeed feed : feeds.values()) feed.roomFreed();
+            subscriptions.roomFreed();
         }
     }
 
@@ -352,15 +292,6 @@ public final class Subscriber implements GroupMember {
 
     private long micros() {
         return Timestamps.micros(clock.instant());
-    }
-
-    /** The job id of a {@code job_events-N} group, else 0. */
-    static long jobOf(String group) {
-        if (!group.startsWith(EventMessages.JOB_EVENTS + "-")) return 0;
-        String id = group.substring(EventMessages.JOB_EVENTS.length() + 1);
-        if (id.isEmpty() || id.length() > 18) return 0;
-        for (int i = 0; i < id.length(); i++) if (!Character.isDigit(id.charAt(i))) return 0;
-        return Long.parseLong(id);
     }
 
     /**
@@ -387,22 +318,16 @@ public final class Subscriber implements GroupMember {
     }
 
     synchronized Set<String> groups() {
-        return Set.copyOf(groups);
+        return subscriptions.groups();
     }
 
     /** The jobs whose feed reads from the store right now (behind, or starting); for stats. */
     synchronized List<Long> catchingUp() {
-        List<Long> jobs = new ArrayList<>();
-        feeds.forEach((job, feed) -> {
-            if (feed.catchingUp()) jobs.add(job);
-        });
-        return jobs;
+        return subscriptions.catchingUp();
     }
 
     /** Per job this subscriber follows: the next counter it will queue; for stats and tests. */
     synchronized Map<Long, Integer> positions() {
-        Map<Long, Integer> positions = new LinkedHashMap<>();
-        feeds.forEach((job, feed) -> positions.put(job, feed.next()));
-        return positions;
+        return subscriptions.positions();
     }
 }
