@@ -112,9 +112,15 @@ class HostileWebsocketIT {
                         } catch (java.io.IOException closedMidFrame) {
                             // the node may close as soon as it reads an oversized frame's length
                         }
-                        assertThat(victim.closed.get(5, TimeUnit.SECONDS))
-                                .as(c.kind())
-                                .isEqualTo(c.closeCode());
+                        int code = victim.closed.get(5, TimeUnit.SECONDS);
+                        if (c.kind().equals("oversized") && code == -1) {
+                            // The node closes once it has read the frame's length, with the rest of the frame unread:
+                            // Linux then resets the connection, and the reset can make the client's kernel throw
+                            // away the 1009 close frame it already had. The refusal is still counted (too_large),
+                            // which the counts below check; seen once in a full run on a loaded machine.
+                            continue;
+                        }
+                        assertThat(code).as(c.kind()).isEqualTo(c.closeCode());
                     }
                 } else {
                     hostile.send(c.opcode(), c.payload(), true);
