@@ -130,8 +130,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
         };
         this.subscribers = new Subscriber.Shared(policy, senders, feedWork, source, hub, metrics, clock, watermark);
         this.messages = new ClientMessages(config.limits(), sight, metrics);
-        this.visibleJobs =
-                new VisibleJobs((user, job) -> sight.filter(user, List.of(job)).contains(job), background);
+        this.visibleJobs = new VisibleJobs(
+                (user, job) -> sight.filter(user, List.of(job)).contains(job), background, metrics, clock);
         // with the user's last connection go its byte account and its subscribe rate
         this.connections = new Connections(config.limits().maxConnectionsPerUser(), userId -> {
             outboxBytes.forget(userId);
