@@ -94,6 +94,9 @@ public final class Metrics {
     public static final String WS_CATCHUPS = "ws.catchups";
     public static final String WS_DISCONNECTS = "ws.disconnects";
     public static final String WS_MESSAGES_REJECTED = "ws.messages.rejected";
+    /** {@code jobs} messages not sent because who may see the job could not be asked (tag {@code reason}). */
+    public static final String WS_JOBS_FRAMES_DROPPED = "ws.jobs.frames.dropped";
+
     public static final String WS_OVER_CAPACITY = "ws.over.capacity";
     /** Local subscription groups (the hub every broadcaster delivers into). */
     public static final String HUB_SUBSCRIPTIONS = "hub.subscriptions";

@@ -55,9 +55,14 @@ public final class Subscriber implements GroupMember {
         }
     }
 
-    /** @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed */
-    Subscriber(
-            FrameSender sender,
+    /**
+     * What every subscriber of this node shares: the endpoint builds it once, each connection adds its sender and its
+     * byte account.
+     *
+     * @param executor  where the outbox's drains run (and a slow consumer's close)
+     * @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed
+     */
+    record Shared(
             JobFeed.Policy policy,
             Executor executor,
             JobFeed.Background background,
@@ -66,80 +71,55 @@ public final class Subscriber implements GroupMember {
             WsMetrics metrics,
             Clock clock,
             Watermark watermark) {
-        this(
-                sender,
-                policy,
-                executor,
-                background,
-                source,
-                hub,
-                metrics,
-                clock,
-                watermark,
-                OutboxBytes.unbounded().open(0));
+        /** A single node's (tests): the memory queue's watermark. */
+        static Shared local(
+                JobFeed.Policy policy,
+                Executor executor,
+                JobFeed.Background background,
+                EventSource source,
+                Hub hub,
+                WsMetrics metrics,
+                Clock clock) {
+            return new Shared(policy, executor, background, source, hub, metrics, clock, Watermark.LOCAL);
+        }
     }
 
-    /** Single-node subscribers (tests): the memory queue's watermark, no byte budget. */
-    Subscriber(
-            FrameSender sender,
-            JobFeed.Policy policy,
-            Executor executor,
-            JobFeed.Background background,
-            EventSource source,
-            Hub hub,
-            WsMetrics metrics,
-            Clock clock) {
-        this(sender, policy, executor, background, source, hub, metrics, clock, Watermark.LOCAL);
+    /** Without a byte budget (tests). */
+    Subscriber(FrameSender sender, Shared shared) {
+        this(sender, shared, OutboxBytes.unbounded().open(0));
     }
 
     /** @param bytes this connection's share of the node's outbox bytes; closed with the subscriber */
-    Subscriber(
-            FrameSender sender,
-            JobFeed.Policy policy,
-            Executor executor,
-            JobFeed.Background background,
-            EventSource source,
-            Hub hub,
-            WsMetrics metrics,
-            Clock clock,
-            OutboxBytes.Account bytes) {
-        this(sender, policy, executor, background, source, hub, metrics, clock, Watermark.LOCAL, bytes);
-    }
-
-    /**
-     * @param executor  where the outbox's drains run (and a slow consumer's close)
-     * @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed
-     * @param bytes     this connection's share of the node's outbox bytes; closed with the subscriber
-     */
-    Subscriber(
-            FrameSender sender,
-            JobFeed.Policy policy,
-            Executor executor,
-            JobFeed.Background background,
-            EventSource source,
-            Hub hub,
-            WsMetrics metrics,
-            Clock clock,
-            Watermark watermark,
-            OutboxBytes.Account bytes) {
+    Subscriber(FrameSender sender, Shared shared, OutboxBytes.Account bytes) {
         this.sender = sender;
-        this.executor = executor;
-        this.source = source;
-        this.metrics = metrics;
-        this.clock = clock;
-        this.outbox = new Outbox(sender, policy.capacity(), executor, bytes, metrics, clock, new Outbox.Owner() {
-            @Override
-            public void roomFreed() {
-                resumeReaders();
-            }
+        this.executor = shared.executor();
+        this.source = shared.source();
+        this.metrics = shared.metrics();
+        this.clock = shared.clock();
+        this.outbox =
+                new Outbox(sender, shared.policy().capacity(), executor, bytes, metrics, clock, new Outbox.Owner() {
+                    @Override
+                    public void roomFreed() {
+                        resumeReaders();
+                    }
 
-            @Override
-            public void sendFailed(Throwable cause) {
-                failed(cause);
-            }
-        });
+                    @Override
+                    public void sendFailed(Throwable cause) {
+                        failed(cause);
+                    }
+                });
         this.subscriptions = new Subscriptions(
-                this, new JobFeed.Shared(this, outbox, policy, background, source, hub, metrics, clock, watermark));
+                this,
+                new JobFeed.Shared(
+                        this,
+                        outbox,
+                        shared.policy(),
+                        shared.background(),
+                        source,
+                        shared.hub(),
+                        metrics,
+                        clock,
+                        shared.watermark()));
     }
 
     /** Frames in events' groups come through {@link #offerEvent}; this is for jobs messages (and legacy callers). */

@@ -1,5 +1,7 @@
 package io.jobstream.websocket;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,29 +24,42 @@ import org.slf4j.LoggerFactory;
  * {@code pending}). The answers are forgotten whenever access may have changed ({@link #forget}: on this node's own
  * changes at once, and periodically for other nodes'), and all at once when there are too many to keep. When the
  * store cannot answer, the frames are dropped and nothing is remembered: a status message is advisory, and a
- * subscriber that needs the truth reads the job.
+ * subscriber that needs the truth reads the job. Dropped frames are counted ({@code ws.jobs.frames.dropped}) and
+ * summed up in a WARN line at most once a minute, not one per frame: with the database down they come by the
+ * thousand.
  *
  * <p>Thread-safe: {@link #deliver} runs on delivering threads, lookups on the given executor.
  */
 final class VisibleJobs {
     private static final Logger log = LoggerFactory.getLogger(VisibleJobs.class);
     private static final int MAX_KNOWN = 100_000;
+    private static final long WARN_EVERY_MILLIS = Duration.ofMinutes(1).toMillis();
 
     private record Key(long user, long job) {}
 
     private final BiPredicate<Long, Long> mayView;
     private final Executor lookups;
+    private final WsMetrics metrics;
+    private final Clock clock;
     private final Map<Key, Boolean> known = new ConcurrentHashMap<>();
     /** Frames waiting for their key's lookup; guarded by itself. */
     private final Map<Key, List<Runnable>> waiting = new HashMap<>();
+    /** Frames dropped since the last WARN line, and when the next may be written; guarded by this. */
+    private long droppedUnreported;
+
+    private long nextWarnMillis = Long.MIN_VALUE;
 
     /**
      * @param mayView whether user (first) may see job (second); a store query
      * @param lookups where the queries run (never the delivering thread)
+     * @param metrics counts the frames dropped because no lookup could answer
+     * @param clock   paces the WARN line about dropped frames
      */
-    VisibleJobs(BiPredicate<Long, Long> mayView, Executor lookups) {
+    VisibleJobs(BiPredicate<Long, Long> mayView, Executor lookups, WsMetrics metrics, Clock clock) {
         this.mayView = mayView;
         this.lookups = lookups;
+        this.metrics = metrics;
+        this.clock = clock;
     }
 
     /** Runs {@code send} (which only enqueues) if {@code user} may see the job {@code frame} is about, now or later. */
@@ -76,9 +91,11 @@ final class VisibleJobs {
         try {
             lookups.execute(() -> answer(key));
         } catch (RejectedExecutionException stopping) {
+            List<Runnable> dropped;
             synchronized (waiting) {
-                waiting.remove(key);
+                dropped = waiting.remove(key);
             }
+            if (dropped != null) dropped(WsMetrics.JOBS_STOPPING, dropped.size(), "the server is stopping");
         }
     }
 
@@ -89,14 +106,17 @@ final class VisibleJobs {
 
     private void answer(Key key) {
         Boolean visible;
+        String failure = null;
         try {
             visible = mayView.test(key.user(), key.job());
         } catch (RuntimeException e) {
             log.debug("cannot tell whether user {} may see job {} now: {}", key.user(), key.job(), e.toString());
             visible = null;
+            failure = e.toString();
         }
+        List<Runnable> queued;
         synchronized (waiting) {
-            List<Runnable> queued = waiting.remove(key);
+            queued = waiting.remove(key);
             // sent under the lock, before the answer is published, so a later frame cannot overtake these
             if (Boolean.TRUE.equals(visible) && queued != null) queued.forEach(Runnable::run);
             if (visible != null) {
@@ -104,6 +124,26 @@ final class VisibleJobs {
                 known.put(key, visible);
             }
         }
+        if (failure != null && queued != null) dropped(WsMetrics.JOBS_LOOKUP_FAILED, queued.size(), failure);
+    }
+
+    /** Counts dropped frames; the first drop, and then at most one a minute, writes a WARN line with the sum. */
+    private void dropped(String reason, int frames, String cause) {
+        metrics.jobsDropped(reason, frames);
+        long total;
+        synchronized (this) {
+            droppedUnreported += frames;
+            long now = clock.millis();
+            if (now < nextWarnMillis) return;
+            nextWarnMillis = now + WARN_EVERY_MILLIS;
+            total = droppedUnreported;
+            droppedUnreported = 0;
+        }
+        log.warn(
+                "dropped {} jobs messages (status_changed, summary) since the last such line: cannot tell who may see"
+                        + " their jobs ({}); job lists in browsers miss these live updates until they poll again",
+                total,
+                cause);
     }
 
     /** The job a {@code jobs} message is about: its {@code unified_job_id}, or 0. */

@@ -55,16 +55,14 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private static final int SENDER_QUEUE = 10_000;
 
     private final Config.WsConfig config;
-    private final Hub hub;
     private final WsMetrics metrics;
     private final Function<WsConnectContext, Optional<WsIdentity>> authenticator;
     private final VisibleJobs visibleJobs;
     private final Connections connections;
     private final ThreadPoolExecutor senders;
-    private final EventSource source;
-    private final Watermark watermark;
-    private final Clock clock;
-    private final JobFeed.Policy policy;
+    /** What each connection's {@link Subscriber} is built from, besides its socket and byte account. */
+    private final Subscriber.Shared subscribers;
+
     private final OutboxBytes outboxBytes;
     private final ClientMessages messages;
     private final Housekeeper housekeeper;
@@ -105,27 +103,35 @@ public final class WebsocketEndpoint implements AutoCloseable {
             MeterRegistry registry,
             Function<WsConnectContext, Optional<WsIdentity>> authenticator,
             JobSight sight) {
-        this.watermark = watermark;
         this.config = config;
-        this.source = source;
-        this.clock = clock;
         Config.OutboxBytes bytes = config.outboxBytes();
         this.outboxBytes = new OutboxBytes(bytes.perConnection(), bytes.perUser(), bytes.total());
         // live frames kept aside per job are shared by its subscribers; one connection's budget bounds them
-        this.policy = new JobFeed.Policy(
+        JobFeed.Policy policy = new JobFeed.Policy(
                 config.outboxCapacity(),
                 config.outboxCapacity(),
                 config.gapWait().toMillis(),
                 config.holeWait().toMillis(),
                 config.maxEventRate(),
                 bytes.perConnection());
-        this.hub = hub;
         this.metrics = new WsMetrics(registry);
         this.authenticator = authenticator;
         this.senders = senderPool();
+        JobFeed.Background feedWork = new JobFeed.Background() {
+            @Override
+            public void execute(Runnable task) {
+                background.execute(task);
+            }
+
+            @Override
+            public void schedule(Runnable task, long delayMillis) {
+                background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+            }
+        };
+        this.subscribers = new Subscriber.Shared(policy, senders, feedWork, source, hub, metrics, clock, watermark);
         this.messages = new ClientMessages(config.limits(), sight, metrics);
-        this.visibleJobs =
-                new VisibleJobs((user, job) -> sight.filter(user, List.of(job)).contains(job), background);
+        this.visibleJobs = new VisibleJobs(
+                (user, job) -> sight.filter(user, List.of(job)).contains(job), background, metrics, clock);
         // with the user's last connection go its byte account and its subscribe rate
         this.connections = new Connections(config.limits().maxConnectionsPerUser(), userId -> {
             outboxBytes.forget(userId);
@@ -212,27 +218,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
             return;
         }
         OutboxBytes.Account bytes = outboxBytes.open(userId);
-        Subscriber subscriber = new Subscriber(
-                new FrameSender.Jetty(ctx.session),
-                policy,
-                senders,
-                new JobFeed.Background() {
-                    @Override
-                    public void execute(Runnable task) {
-                        background.execute(task);
-                    }
-
-                    @Override
-                    public void schedule(Runnable task, long delayMillis) {
-                        background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
-                    }
-                },
-                source,
-                hub,
-                metrics,
-                clock,
-                watermark,
-                bytes);
+        Subscriber subscriber = new Subscriber(new FrameSender.Jetty(ctx.session), subscribers, bytes);
         subscriber.gateJobs((frame, send) -> visibleJobs.deliver(userId, frame, send));
         connections.put(
                 ctx.sessionId(),

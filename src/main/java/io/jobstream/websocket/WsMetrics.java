@@ -12,6 +12,8 @@ final class WsMetrics {
     static final String CATCHUP_OVERFLOW = "overflow";
     static final String CATCHUP_GAP = "gap";
     static final String CATCHUP_RATE = "rate";
+    static final String JOBS_LOOKUP_FAILED = "lookup_failed";
+    static final String JOBS_STOPPING = "stopping";
 
     private final MeterRegistry registry;
     private final Counter sent;
@@ -24,6 +26,8 @@ final class WsMetrics {
     private final Counter overflow;
     private final Counter gap;
     private final Counter rate;
+    private final Counter jobsLookupFailed;
+    private final Counter jobsStopping;
     private final Timer publishedWritten;
     private final Timer createdWritten;
 
@@ -53,6 +57,8 @@ final class WsMetrics {
         this.overflow = catchUps(registry, CATCHUP_OVERFLOW);
         this.gap = catchUps(registry, CATCHUP_GAP);
         this.rate = catchUps(registry, CATCHUP_RATE);
+        this.jobsLookupFailed = jobsDropped(registry, JOBS_LOOKUP_FAILED);
+        this.jobsStopping = jobsDropped(registry, JOBS_STOPPING);
         this.publishedWritten = Metrics.hop(registry, Metrics.HOP_PUBLISHED_WRITTEN);
         this.createdWritten = Metrics.hop(registry, Metrics.HOP_CREATED_WRITTEN);
     }
@@ -61,6 +67,13 @@ final class WsMetrics {
         return Counter.builder(Metrics.WS_CATCHUPS)
                 .tag("reason", reason)
                 .description("times a subscriber's job switched to reading from the store")
+                .register(registry);
+    }
+
+    private static Counter jobsDropped(MeterRegistry registry, String reason) {
+        return Counter.builder(Metrics.WS_JOBS_FRAMES_DROPPED)
+                .tag("reason", reason)
+                .description("jobs messages not sent: whether the user may see the job could not be asked")
                 .register(registry);
     }
 
@@ -105,6 +118,11 @@ final class WsMetrics {
             case CATCHUP_GAP -> gap.increment();
             default -> rate.increment();
         }
+    }
+
+    /** {@code frames} jobs messages dropped: {@link #JOBS_LOOKUP_FAILED} or {@link #JOBS_STOPPING}. */
+    void jobsDropped(String reason, int frames) {
+        (reason.equals(JOBS_STOPPING) ? jobsStopping : jobsLookupFailed).increment(frames);
     }
 
     void disconnected(String reason) {

@@ -54,14 +54,15 @@ class SequencingTest {
     private Subscriber subscriber(int capacity, int rate) {
         return new Subscriber(
                 sender,
-                new JobFeed.Policy(capacity, capacity, GAP_WAIT, HOLE_WAIT, rate),
-                Runnable::run,
-                background,
-                store,
-                hub,
-                new WsMetrics(registry),
-                background,
-                watermark);
+                new Subscriber.Shared(
+                        new JobFeed.Policy(capacity, capacity, GAP_WAIT, HOLE_WAIT, rate),
+                        Runnable::run,
+                        background,
+                        store,
+                        hub,
+                        new WsMetrics(registry),
+                        background,
+                        watermark));
     }
 
     private Subscriber subscribed(Map<Long, Integer> resume) {
@@ -119,13 +120,14 @@ class SequencingTest {
         OutboxBytes budget = new OutboxBytes(4_000, 1 << 20, 1 << 20); // room for about three of these events
         Subscriber subscriber = new Subscriber(
                 sender,
-                new JobFeed.Policy(10_000, 10_000, GAP_WAIT, HOLE_WAIT, 0, 4_000),
-                Runnable::run,
-                background,
-                store,
-                hub,
-                new WsMetrics(registry),
-                background,
+                Subscriber.Shared.local(
+                        new JobFeed.Policy(10_000, 10_000, GAP_WAIT, HOLE_WAIT, 0, 4_000),
+                        Runnable::run,
+                        background,
+                        store,
+                        hub,
+                        new WsMetrics(registry),
+                        background),
                 budget.open(1));
         subscriber.subscribe(Set.of(GROUP), Map.of());
         background.runPending();

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jobstream.broadcast.Hub;
 import io.jobstream.broadcast.MemoryEventSource;
-import io.jobstream.queue.Watermark;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -64,14 +63,14 @@ class SubscriberTest {
     private Subscriber subscriber(FrameSender sender, int capacity, java.util.concurrent.Executor executor) {
         return new Subscriber(
                 sender,
-                new JobFeed.Policy(capacity, capacity, 1000, 5000, 0),
-                executor,
-                new ManualBackground(),
-                new MemoryEventSource(),
-                hub,
-                metrics,
-                java.time.Clock.systemUTC(),
-                Watermark.LOCAL);
+                Subscriber.Shared.local(
+                        new JobFeed.Policy(capacity, capacity, 1000, 5000, 0),
+                        executor,
+                        new ManualBackground(),
+                        new MemoryEventSource(),
+                        hub,
+                        metrics,
+                        java.time.Clock.systemUTC()));
     }
 
     @Test

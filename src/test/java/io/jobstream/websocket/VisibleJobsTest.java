@@ -2,11 +2,14 @@ package io.jobstream.websocket;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jobstream.metrics.Metrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -14,6 +17,9 @@ class VisibleJobsTest {
     /** Lookups run when the test says, on the test's thread. */
     private final Deque<Runnable> lookups = new ArrayDeque<>();
 
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final WsMetrics metrics = new WsMetrics(registry);
+    private final ManualBackground clock = new ManualBackground();
     private final AtomicInteger asked = new AtomicInteger();
     private Set<Long> aliceSees = Set.of(1L);
     private final VisibleJobs visible = new VisibleJobs(
@@ -21,7 +27,9 @@ class VisibleJobsTest {
                 asked.incrementAndGet();
                 return user == 7 && aliceSees.contains(job);
             },
-            lookups::add);
+            lookups::add,
+            metrics,
+            clock);
     private final List<String> sent = new ArrayList<>();
 
     private void offer(long user, String frame) {
@@ -68,10 +76,51 @@ class VisibleJobsTest {
                 (user, job) -> {
                     throw new IllegalStateException("database down");
                 },
-                Runnable::run);
+                Runnable::run,
+                metrics,
+                clock);
         failing.deliver(7, status(1, "running"), () -> sent.add("no"));
         failing.deliver(7, status(1, "running"), () -> sent.add("no"));
         assertThat(sent).isEmpty();
+    }
+
+    @Test
+    void dropped_frames_are_counted_by_reason() {
+        VisibleJobs failing = new VisibleJobs(
+                (user, job) -> {
+                    throw new IllegalStateException("database down");
+                },
+                lookups::add,
+                metrics,
+                clock);
+        failing.deliver(7, status(1, "pending"), () -> sent.add("no"));
+        failing.deliver(7, status(1, "running"), () -> sent.add("no")); // waits behind the same lookup
+        failing.deliver(7, status(2, "running"), () -> sent.add("no"));
+        while (!lookups.isEmpty()) lookups.poll().run();
+        clock.advance(10_000);
+        failing.deliver(7, status(1, "successful"), () -> sent.add("no")); // nothing remembered: asked again
+        lookups.poll().run();
+
+        VisibleJobs stopping = new VisibleJobs(
+                (user, job) -> true,
+                task -> {
+                    throw new RejectedExecutionException("shut down");
+                },
+                metrics,
+                clock);
+        stopping.deliver(7, status(1, "running"), () -> sent.add("no"));
+        stopping.deliver(8, "{\"group_name\":\"jobs\"}", () -> sent.add("about no job"));
+
+        assertThat(sent).containsExactly("about no job");
+        assertThat(dropped("lookup_failed")).isEqualTo(4);
+        assertThat(dropped("stopping")).isEqualTo(1);
+    }
+
+    private double dropped(String reason) {
+        return registry.get(Metrics.WS_JOBS_FRAMES_DROPPED)
+                .tag("reason", reason)
+                .counter()
+                .count();
     }
 
     @Test
