@@ -76,7 +76,7 @@ public final class IngestEndpoint {
     public IngestEndpoint(
             EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry, JobAccess access) {
         Counter rateLimited = Counter.builder(Metrics.EVENTS_RATE_LIMITED)
-                .description("valid events refused with 429 because their emitter was over ingest.max-rate")
+                .description("valid lines (events and EOFs) refused with 429: their emitter was over ingest.max-rate")
                 .register(registry);
         // a bucket per emitter; emitters quiet the longest are forgotten beyond MAX_EMITTERS (they start full anyway)
         this.rates = config.maxRate() <= 0

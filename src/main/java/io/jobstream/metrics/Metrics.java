@@ -24,7 +24,10 @@ public final class Metrics {
 
     public static final String EVENTS_REJECTED = "events.rejected";
     public static final String EVENTS_REPAIRED = "events.repaired";
-    /** Valid events refused with 429 because their emitter was over {@code ingest.max-rate}. */
+    /**
+     * Valid lines (events and EOF markers, as the rate bucket weighs them) refused with 429 because their emitter was
+     * over {@code ingest.max-rate}.
+     */
     public static final String EVENTS_RATE_LIMITED = "events.rate.limited";
 
     public static final String EVENTS_CREATED_FILLED = "events.created.filled";
