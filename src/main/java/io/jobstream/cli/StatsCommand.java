@@ -89,12 +89,15 @@ final class StatsCommand implements Callable<Integer> {
                 n.path("uptime_seconds").asLong());
         JsonNode r = n.path("receiver");
         out.printf(
-                "%s  receiver  %s: stored %d, duplicates %d, parked %d, store failures %d, batches %d (mean %.1f)%n",
+                "%s  receiver  %s: stored %d, duplicates %d, parked %d, EOFs %d (parked %d), store failures %d, batches %d"
+                        + " (mean %.1f)%n",
                 indent,
                 r.path("running").asBoolean() ? "running" : "NOT RUNNING",
                 r.path("stored").asLong(),
                 r.path("duplicates").asLong(),
                 r.path("parked").asLong(),
+                r.path("eofs_stored").asLong(),
+                r.path("eofs_parked").asLong(),
                 r.path("store_failures").asLong(),
                 r.path("batches").asLong(),
                 r.path("mean_batch_size").asDouble());
@@ -104,8 +107,12 @@ final class StatsCommand implements Callable<Integer> {
                 indent, q.path("depth").asLong(), q.path("capacity").asLong());
         JsonNode i = n.path("ingest");
         out.printf(
-                "%s  ingest    received %d, rejected %d, requests %s%n",
-                indent, i.path("received").asLong(), i.path("rejected").asLong(), flat(i.path("requests_by_status")));
+                "%s  ingest    received %d, EOFs %d, rejected %d, requests %s%n",
+                indent,
+                i.path("received").asLong(),
+                i.path("eofs_received").asLong(),
+                i.path("rejected").asLong(),
+                flat(i.path("requests_by_status")));
         JsonNode ws = n.path("websocket");
         out.printf(
                 "%s  websocket connections %d, queued %d, groups %d, subscriptions %s%n",

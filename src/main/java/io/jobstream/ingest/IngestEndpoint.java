@@ -62,6 +62,7 @@ public final class IngestEndpoint {
     private final MeterRegistry registry;
     private final JobAccess access;
     private final Counter received;
+    private final Counter eofsReceived;
     private final Counter createdFilled;
     private final Timer lagReceived;
     private final ExecutorService replies;
@@ -75,7 +76,7 @@ public final class IngestEndpoint {
     public IngestEndpoint(
             EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry, JobAccess access) {
         Counter rateLimited = Counter.builder(Metrics.EVENTS_RATE_LIMITED)
-                .description("valid events refused with 429 because their emitter was over ingest.max-rate")
+                .description("valid lines (events and EOFs) refused with 429: their emitter was over ingest.max-rate")
                 .register(registry);
         // a bucket per emitter; emitters quiet the longest are forgotten beyond MAX_EMITTERS (they start full anyway)
         this.rates = config.maxRate() <= 0
@@ -93,6 +94,7 @@ public final class IngestEndpoint {
         this.config = config;
         this.registry = registry;
         this.received = registry.counter(Metrics.EVENTS_RECEIVED);
+        this.eofsReceived = registry.counter(Metrics.EOFS_RECEIVED);
         this.createdFilled = registry.counter(Metrics.EVENTS_CREATED_FILLED);
         this.lagReceived = Metrics.lag(registry, Metrics.LAG_RECEIVED, "Event created to received by a node");
         // One waiting request per queued request at most, so the queue's capacity bounds this one too.
@@ -265,9 +267,9 @@ public final class IngestEndpoint {
         }
         if (valid.isEmpty()) return CompletableFuture.failedFuture(new IllegalArgumentException("no event"));
         RequestReceipt receipt = offer(valid);
-        return receipt == null
-                ? CompletableFuture.completedFuture(false)
-                : receipt.future().thenApply(r -> true);
+        if (receipt == null) return CompletableFuture.completedFuture(false);
+        count(valid, List.of()); // received like an emitter's, so that received and stored agree
+        return receipt.future().thenApply(r -> true);
     }
 
     /** Offers the valid lines to the queue as one unit; their receipt, or null when the queue refused them all. */
@@ -319,15 +321,17 @@ public final class IngestEndpoint {
     }
 
     private void count(List<Decoded.Ok> valid, List<IngestReply.Problem> repairs) {
-        received.increment(valid.size());
         for (IngestReply.Problem repair : repairs) {
             registry.counter(Metrics.EVENTS_REPAIRED, "reason", repairTag(repair.reason()))
                     .increment();
         }
         for (Decoded.Ok ok : valid) {
             if (ok.message() instanceof JobEvent e) {
+                received.increment();
                 if (e.createdFilled()) createdFilled.increment();
                 else Metrics.recordLag(lagReceived, e.created(), e.received());
+            } else {
+                eofsReceived.increment(); // the end of a job's stream, not an event
             }
         }
     }

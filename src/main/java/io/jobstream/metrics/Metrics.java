@@ -19,16 +19,33 @@ import java.util.concurrent.TimeUnit;
  * {@code histogram_quantile} can tell 5 ms from 50 ms and 5 s from 50 s (AWX's lags range over all of them).
  */
 public final class Metrics {
+    /** Valid events decoded by ingest; EOF markers are not events and count in {@link #EOFS_RECEIVED}. */
     public static final String EVENTS_RECEIVED = "events.received";
+
     public static final String EVENTS_REJECTED = "events.rejected";
     public static final String EVENTS_REPAIRED = "events.repaired";
-    /** Valid events refused with 429 because their emitter was over {@code ingest.max-rate}. */
+    /**
+     * Valid lines (events and EOF markers, as the rate bucket weighs them) refused with 429 because their emitter was
+     * over {@code ingest.max-rate}.
+     */
     public static final String EVENTS_RATE_LIMITED = "events.rate.limited";
 
     public static final String EVENTS_CREATED_FILLED = "events.created.filled";
+    /** Event rows committed: one per new row of {@code job_event}, so a 20,000-event job adds 20,000. */
     public static final String EVENTS_STORED = "events.stored";
+
     public static final String EVENTS_DUPLICATE = "events.duplicate";
+    /** Events PostgreSQL refused even alone (rows of {@code parked_message} with a counter). */
     public static final String EVENTS_PARKED = "events.parked";
+    /**
+     * EOF markers ({@code {"event": "EOF", "final_counter": n}}, the end of a job's stream): decoded by ingest,
+     * committed (each sets its job's {@code final_counter}; a resent EOF is committed, and counted, again), and parked.
+     * They are not event rows, so they never count in the {@code events.*} meters.
+     */
+    public static final String EOFS_RECEIVED = "jobs.eof.received";
+
+    public static final String EOFS_STORED = "jobs.eof.stored";
+    public static final String EOFS_PARKED = "jobs.eof.parked";
     public static final String INGEST_REQUESTS = "ingest.requests";
     /** Refused credentials and permissions, tag {@code reason} (docs/OPERATIONS.md lists them). */
     public static final String AUTH_FAILURES = "auth.failures";

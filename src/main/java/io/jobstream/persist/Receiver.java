@@ -2,6 +2,7 @@ package io.jobstream.persist;
 
 import io.jobstream.broadcast.Broadcaster;
 import io.jobstream.config.Config.PersistConfig;
+import io.jobstream.event.JobEof;
 import io.jobstream.event.JobMessage;
 import io.jobstream.event.StoredEvent;
 import io.jobstream.metrics.CheckResult;
@@ -50,6 +51,8 @@ public final class Receiver implements AutoCloseable {
     private final Counter stored;
     private final Counter duplicates;
     private final Counter parked;
+    private final Counter eofsStored;
+    private final Counter eofsParked;
     private final Counter failures;
     private final DistributionSummary batchSize;
     private final Timer batchDuration;
@@ -79,6 +82,8 @@ public final class Receiver implements AutoCloseable {
         this.stored = registry.counter(Metrics.EVENTS_STORED);
         this.duplicates = registry.counter(Metrics.EVENTS_DUPLICATE);
         this.parked = registry.counter(Metrics.EVENTS_PARKED);
+        this.eofsStored = registry.counter(Metrics.EOFS_STORED);
+        this.eofsParked = registry.counter(Metrics.EOFS_PARKED);
         this.failures = registry.counter(Metrics.PERSIST_FAILURES);
         this.batchSize = Metrics.sizes(registry, Metrics.PERSIST_BATCH_SIZE, "Messages per receiver transaction");
         this.batchDuration = Metrics.duration(
@@ -174,20 +179,25 @@ public final class Receiver implements AutoCloseable {
         }
     }
 
+    /**
+     * Completes each message's receipt and counts its fate. An EOF is not an event row: it counts under its own
+     * meters, so that {@code events.stored} is the number of rows added to {@code job_event}.
+     */
     private void report(List<Envelope> batch, WriteResult result) {
         for (int i = 0; i < batch.size(); i++) {
             var receipt = batch.get(i).receipt();
+            boolean eof = batch.get(i).message() instanceof JobEof;
             switch (result.outcomes().get(i)) {
                 case STORED -> {
-                    stored.increment();
+                    (eof ? eofsStored : stored).increment();
                     receipt.stored();
                 }
                 case DUPLICATE -> {
-                    duplicates.increment();
+                    duplicates.increment(); // only events: the store never calls an EOF a duplicate
                     receipt.duplicate();
                 }
                 case PARKED -> {
-                    parked.increment();
+                    (eof ? eofsParked : parked).increment();
                     receipt.failed(result.parkReasons().get(i));
                 }
             }

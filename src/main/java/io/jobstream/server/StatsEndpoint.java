@@ -93,6 +93,7 @@ final class StatsEndpoint {
         Map<String, Object> ingest = new LinkedHashMap<>();
         ingest.put("received", count(Metrics.EVENTS_RECEIVED));
         ingest.put("rejected", count(Metrics.EVENTS_REJECTED));
+        ingest.put("eofs_received", count(Metrics.EOFS_RECEIVED));
         ingest.put("requests_by_status", byTag(Metrics.INGEST_REQUESTS, "status"));
         s.put("ingest", ingest);
         Map<String, Object> receiver = new LinkedHashMap<>();
@@ -100,6 +101,9 @@ final class StatsEndpoint {
         receiver.put("stored", count(Metrics.EVENTS_STORED));
         receiver.put("duplicates", count(Metrics.EVENTS_DUPLICATE));
         receiver.put("parked", count(Metrics.EVENTS_PARKED));
+        // job ends are not event rows: apart, so that "stored" is what job_event gained
+        receiver.put("eofs_stored", count(Metrics.EOFS_STORED));
+        receiver.put("eofs_parked", count(Metrics.EOFS_PARKED));
         receiver.put("store_failures", count(Metrics.PERSIST_FAILURES));
         var batches = registry.find(Metrics.PERSIST_BATCH_SIZE).summary();
         receiver.put("batches", batches == null ? 0 : batches.count());

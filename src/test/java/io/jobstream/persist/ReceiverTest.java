@@ -94,7 +94,9 @@ class ReceiverTest {
         assertThat(published.get(0).events())
                 .extracting(e -> e.event().counter())
                 .containsExactly(1, 2);
-        assertThat(registry.counter(Metrics.EVENTS_STORED).count()).isEqualTo(3);
+        // issue 16: the EOF is a job end, not a stored row
+        assertThat(registry.counter(Metrics.EVENTS_STORED).count()).isEqualTo(2);
+        assertThat(registry.counter(Metrics.EOFS_STORED).count()).isEqualTo(1);
     }
 
     @Test
@@ -129,6 +131,18 @@ class ReceiverTest {
         r.drainOnce(new ArrayList<>());
         assertThat(fates).containsExactly("1/1 stored", "1/2 failed: could not be stored: poison (test)", "1/3 stored");
         assertThat(registry.counter(Metrics.EVENTS_PARKED).count()).isEqualTo(1);
+    }
+
+    @Test
+    void a_parked_eof_counts_as_a_parked_job_end_not_as_a_parked_event() throws Exception {
+        store = new MemoryEventStore(clock, m -> m instanceof JobEof);
+        Receiver r = receiver(100);
+        offer(event(1, 1), new JobEof(1, 1));
+        r.drainOnce(new ArrayList<>());
+        assertThat(registry.counter(Metrics.EVENTS_STORED).count()).isEqualTo(1);
+        assertThat(registry.counter(Metrics.EVENTS_PARKED).count()).isZero();
+        assertThat(registry.counter(Metrics.EOFS_PARKED).count()).isEqualTo(1);
+        assertThat(registry.counter(Metrics.EOFS_STORED).count()).isZero();
     }
 
     @Test
