@@ -4,17 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.event.Timestamps;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.NodeProcess;
-import io.jobstream.testing.RawWebsocket;
 import io.jobstream.testing.TestUsers;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,14 +21,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -47,14 +38,21 @@ import java.util.regex.Pattern;
  * password guessing. It prints, per phase, the watcher's websocket lag (created to arrival) and REST latency
  * percentiles, the node's largest heap, whether every event arrived once and in order, and what each abuse got
  * back. The target (issue 13): lag p99 and REST p99 within 2x of the quiet phase, heap under its bound, nothing lost.
- * Arguments: [seconds=20] [rate=2000]. Environment: {@code NEIGHBOURS_ABUSES} (which abuses run, see
- * {@link Abuser#start}), {@code NEIGHBOURS_NODE_SETTINGS} ({@code key=value,...} for the node).
+ *
+ * <p>Three processes: the node, this one (the watcher), and the abuser ({@link AbuserClient}: its own JVM at low CPU
+ * priority, or {@code NEIGHBOURS_ABUSER=inproc} for threads of this JVM). Each phase also reports the CPU seconds each
+ * spent over the measured window (from /proc), so that what the node itself spent while abused shows apart from what
+ * the abusing client spent sending.
+ *
+ * <p>Arguments: [seconds=20] [rate=2000]. Environment: {@code NEIGHBOURS_ABUSES} (which abuses run, see
+ * {@link NeighboursAbuser#start}), {@code NEIGHBOURS_ABUSER} ({@code process}, the default, or {@code inproc}),
+ * {@code NEIGHBOURS_NODE_SETTINGS} ({@code key=value,...} for the node).
  */
 public final class NeighboursBenchmark {
     private static final String HEAP = "-Xmx1g";
     private static final String WATCHER = "watcher";
-    private static final String ABUSER = "abuser";
-    private static final String PASSWORD = "neighbour-password-1";
+    static final String ABUSER = "abuser";
+    static final String PASSWORD = "neighbour-password-1";
     private static final Pattern HEAP_LINE =
             Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} (\\S+)$");
 
@@ -69,15 +67,20 @@ public final class NeighboursBenchmark {
             for (String kv : extra.split(","))
                 settings.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
         }
+        boolean inProcess = "inproc".equals(System.getenv("NEIGHBOURS_ABUSER"));
+        System.out.println("load average before: " + ProcessCpu.loadAverage());
+        AbuserClient abuser = null;
         try (NodeProcess node = NodeProcess.start("neighbours", dir.resolve("node"), settings, List.of(HEAP))) {
             long abuserId = createUser(node, ABUSER);
             createUser(node, WATCHER);
+            Path pgData = dir.resolve("node/data/pg");
             List<String> rows = new ArrayList<>();
-            Result quiet = phase(node, seconds, rate, null);
+            Result quiet = phase(node, pgData, seconds, rate, null);
             rows.add(quiet.row("quiet (watcher alone)"));
-            Abuser abuser = new Abuser(node, abuserId);
-            Result abused = phase(node, seconds, rate, abuser);
+            abuser = new AbuserClient(node.uri("/"), node.websocketUri(), abuserId, inProcess);
+            Result abused = phase(node, pgData, seconds, rate, abuser);
             rows.add(abused.row("abused (one user runs every abuse)"));
+            Map<String, Map<String, Long>> outcomes = abuser.stop();
             System.out.println();
             System.out.println(
                     "| phase | ws lag p50 | ws lag p99 | ws lag max | REST p50 | REST p99 | heap max | delivered | in order |");
@@ -93,10 +96,18 @@ public final class NeighboursBenchmark {
             System.out.println();
             System.out.println("| abuse | requests | answers |");
             System.out.println("|---|---|---|");
-            abuser.outcomes.forEach((name, answers) -> System.out.printf(
+            outcomes.forEach((name, answers) -> System.out.printf(
                     "| %s | %d | %s |%n",
-                    name, answers.values().stream().mapToLong(LongAdder::sum).sum(), new TreeMap<>(answers)));
+                    name, answers.values().stream().mapToLong(Long::longValue).sum(), answers));
+            System.out.println();
+            System.out.println(
+                    "CPU seconds over each measured window (utime + stime from /proc); abuser: " + abuser.how());
+            System.out.println(Cpu.HEADER);
+            System.out.println(quiet.cpu.row("quiet"));
+            System.out.println(abused.cpu.row("abused"));
             System.out.println("node log: " + dir.resolve("node/node.log"));
+        } finally {
+            if (abuser != null) abuser.kill();
         }
     }
 
@@ -111,9 +122,9 @@ public final class NeighboursBenchmark {
     }
 
     /** A fresh job of {@code user}'s, and the ingest token that feeds it: a token made without a job allocates one. */
-    static JsonNode newJob(NodeProcess node, String user) {
-        HttpResponse<String> r =
-                Http.postJson(node.uri("/api/v2/tokens/"), "{\"kind\":\"ingest\"}", TestUsers.basic(user, PASSWORD));
+    static JsonNode newJob(URI base, String user) {
+        HttpResponse<String> r = Http.postJson(
+                base.resolve("/api/v2/tokens/"), "{\"kind\":\"ingest\"}", TestUsers.basic(user, PASSWORD));
         JsonNode token = r.statusCode() == 201 ? Http.json(r.body()) : null;
         if (token == null || !token.path("job").canConvertToLong()) {
             throw new IllegalStateException("a new job for " + user + ": " + r.statusCode() + " " + r.body());
@@ -122,8 +133,9 @@ public final class NeighboursBenchmark {
     }
 
     /** The watcher's phase: a job fed at {@code rate} for {@code seconds}, watched live and read by REST. */
-    private static Result phase(NodeProcess node, int seconds, int rate, Abuser abuser) throws Exception {
-        JsonNode job = newJob(node, WATCHER);
+    private static Result phase(NodeProcess node, Path pgData, int seconds, int rate, AbuserClient abuser)
+            throws Exception {
+        JsonNode job = newJob(node.uri("/"), WATCHER);
         long jobId = job.get("job").asLong();
         String bearer = "Bearer " + job.get("token").asText();
         int tickMs = 10;
@@ -155,10 +167,11 @@ public final class NeighboursBenchmark {
                 sleep(250);
             }
         });
-        if (abuser != null) abuser.start(running);
+        if (abuser != null) abuser.start();
         Thread.sleep(300); // warm-up: the abuser and the heap sampler run before the clock starts
         AtomicInteger failures = new AtomicInteger();
         List<CompletableFuture<?>> posts = new ArrayList<>();
+        Cpu cpuStart = Cpu.sample(node, pgData, abuser);
         long start = System.nanoTime();
         int counter = 0;
         for (int tick = 0; counter < total; tick++) {
@@ -171,14 +184,18 @@ public final class NeighboursBenchmark {
         }
         CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
         watcher.done.completeOnTimeout(null, 60, TimeUnit.SECONDS).join();
+        Cpu cpu = Cpu.sample(node, pgData, abuser).minus(cpuStart);
         running.set(false);
         rest.join();
         heap.join();
-        if (abuser != null) abuser.stop();
-        int elapsed = (int) Math.min(watcher.maxLagPerSecond.length, (System.nanoTime() - start) / 1_000_000_000L + 1);
+        // seconds since the clock started (the abuser's set-up before it is not part of the phase)
+        int from = (int) ((start - watcher.startNanos) / 1_000_000_000L);
+        int to = (int)
+                Math.min(watcher.maxLagPerSecond.length, (System.nanoTime() - watcher.startNanos) / 1_000_000_000L + 1);
         System.out.printf(
                 "  %s: watcher's largest lag (ms) per second: %s%n",
-                abuser == null ? "quiet" : "abused", Arrays.toString(Arrays.copyOf(watcher.maxLagPerSecond, elapsed)));
+                abuser == null ? "quiet" : "abused",
+                Arrays.toString(Arrays.copyOfRange(watcher.maxLagPerSecond, from, Math.max(from, to))));
         long[] lags = Arrays.stream(watcher.lagsMicros, 0, Math.min(watcher.measured.get(), watcher.lagsMicros.length))
                 .sorted()
                 .toArray();
@@ -195,7 +212,8 @@ public final class NeighboursBenchmark {
                 watcher.received.get(),
                 total,
                 watcher.outOfOrder.get(),
-                failures.get());
+                failures.get(),
+                cpu);
     }
 
     /** Posts one request, again after a 503 or 429 (as an emitter must); counts a request that never got its 200. */
@@ -272,7 +290,8 @@ public final class NeighboursBenchmark {
             int received,
             int total,
             int outOfOrder,
-            int failedPosts) {
+            int failedPosts,
+            Cpu cpu) {
         String row(String phase) {
             return String.format(
                     "| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.0f MB | %d of %d%s | %s |",
@@ -290,6 +309,57 @@ public final class NeighboursBenchmark {
         }
     }
 
+    /**
+     * CPU ticks of each process, or (after {@link #minus}) spent over a window: the node's JVM, what it started
+     * (playbooks), its embedded PostgreSQL, this JVM (the watcher, and the abuser when in process), the abuser's
+     * process, and the whole machine.
+     */
+    record Cpu(long node, long playbooks, long postgres, long bench, long abuser, long machine, long nanos) {
+        static final String HEADER = "| phase | wall | node JVM | node's playbooks | PostgreSQL | bench JVM (watcher)"
+                + " | abuser JVM | machine busy (2 cores) |\n|---|---|---|---|---|---|---|---|";
+
+        static Cpu sample(NodeProcess node, Path pgData, AbuserClient abuser) {
+            long postmaster = ProcessCpu.postmaster(pgData);
+            long own = ProcessCpu.ticks(node.pid());
+            return new Cpu(
+                    own,
+                    ProcessCpu.treeTicks(node.pid(), postmaster) - own,
+                    ProcessCpu.postgresTicks(pgData),
+                    ProcessCpu.ticks(ProcessHandle.current().pid()),
+                    abuser == null || abuser.pid() < 0 ? 0 : ProcessCpu.ticks(abuser.pid()),
+                    ProcessCpu.machineTicks(),
+                    System.nanoTime());
+        }
+
+        Cpu minus(Cpu earlier) {
+            return new Cpu(
+                    node - earlier.node,
+                    playbooks - earlier.playbooks,
+                    postgres - earlier.postgres,
+                    bench - earlier.bench,
+                    abuser - earlier.abuser,
+                    machine - earlier.machine,
+                    nanos - earlier.nanos);
+        }
+
+        String row(String phase) {
+            return String.format(
+                    "| %s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s | %.1f s (%.0f%%) |",
+                    phase,
+                    nanos / 1e9,
+                    node / ProcessCpu.HZ,
+                    playbooks / ProcessCpu.HZ,
+                    postgres / ProcessCpu.HZ,
+                    bench / ProcessCpu.HZ,
+                    abuser / ProcessCpu.HZ,
+                    machine / ProcessCpu.HZ,
+                    100
+                            * machine
+                            / ProcessCpu.HZ
+                            / (nanos / 1e9 * Runtime.getRuntime().availableProcessors()));
+        }
+    }
+
     /** The watcher's websocket: lag of each event on arrival, and whether counters come once and in order. */
     static final class Watcher implements WebSocket.Listener {
         final long[] lagsMicros;
@@ -300,7 +370,7 @@ public final class NeighboursBenchmark {
         /** The largest lag (ms) of the events that arrived in each second since the subscription: where a spike was. */
         final long[] maxLagPerSecond = new long[600];
 
-        private final long startNanos = System.nanoTime();
+        final long startNanos = System.nanoTime();
         private final StringBuilder partial = new StringBuilder();
         private final int total;
         private final int warmup;
@@ -357,187 +427,6 @@ public final class NeighboursBenchmark {
                 if (n < lagsMicros.length) lagsMicros[n] = lag;
             }
             if (counter == total) done.complete(null);
-        }
-    }
-
-    /**
-     * The abusing user: every abuse of issue 13 at once, each on its own thread, for as long as the phase runs. Each
-     * answer's HTTP status (or what became of a connection) is counted per abuse.
-     */
-    static final class Abuser {
-        final ConcurrentMap<String, ConcurrentMap<String, LongAdder>> outcomes = new ConcurrentHashMap<>();
-        private final NodeProcess node;
-        private final long userId;
-        private final String auth = TestUsers.basic(ABUSER, PASSWORD);
-        private final List<AutoCloseable> held = new ArrayList<>();
-        private final List<Thread> threads = new ArrayList<>();
-
-        Abuser(NodeProcess node, long userId) {
-            this.node = node;
-            this.userId = userId;
-        }
-
-        private void count(String abuse, String outcome) {
-            outcomes.computeIfAbsent(abuse, k -> new ConcurrentHashMap<>())
-                    .computeIfAbsent(outcome, k -> new LongAdder())
-                    .increment();
-        }
-
-        private void loop(String abuse, AtomicBoolean running, long pauseMillis, Supplier<String> once) {
-            threads.add(daemon("abuse-" + abuse, () -> {
-                while (running.get()) {
-                    try {
-                        count(abuse, once.get());
-                    } catch (RuntimeException e) {
-                        count(abuse, e.getClass().getSimpleName());
-                    }
-                    if (pauseMillis > 0) sleep(pauseMillis);
-                }
-            }));
-        }
-
-        /**
-         * Which abuses run: all, or those named in {@code NEIGHBOURS_ABUSES} (comma-separated: big, launch, eof,
-         * spread, patch, name, password, subscribe), to find which one costs the watcher most.
-         */
-        private static boolean enabled(String key) {
-            String only = System.getenv("NEIGHBOURS_ABUSES");
-            return only == null || only.isBlank() || List.of(only.split(",")).contains(key);
-        }
-
-        void start(AtomicBoolean running) throws Exception {
-            if (enabled("big")) bigJobAndStalledReaders();
-            if (enabled("launch"))
-                loop("launch then cancel slow.yml", running, 20, () -> {
-                    HttpResponse<String> r = Http.postJson(
-                            node.uri("/api/v2/jobs/"),
-                            "{\"playbook\":\"slow.yml\",\"extra_vars\":{\"steps\":60}}",
-                            auth);
-                    if (r.statusCode() == 201) {
-                        long id = Http.json(r.body()).path("id").asLong();
-                        Http.postJson(node.uri("/api/v2/jobs/" + id + "/cancel/"), "{}", auth);
-                    }
-                    return String.valueOf(r.statusCode());
-                });
-            if (enabled("eof"))
-                loop("EOF lines for ids 3..1002", running, 200, () -> {
-                    StringBuilder body = new StringBuilder();
-                    for (int id = 3; id <= 1002; id++)
-                        body.append("{\"event\":\"EOF\",\"job_id\":").append(id).append(",\"final_counter\":1}\n");
-                    return String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString(), auth)
-                            .statusCode());
-                });
-            if (enabled("spread"))
-                loop("events spread over ids (partitions)", running, 200, () -> {
-                    StringBuilder body = new StringBuilder();
-                    for (long id = 1_000_000; id < 2_000_000_000L; id += 1_000_000)
-                        body.append(event(id, 1)).append('\n');
-                    return String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), body.toString(), auth)
-                            .statusCode());
-                });
-            if (enabled("patch"))
-                loop(
-                        "no-op PATCH of oneself",
-                        running,
-                        5,
-                        () -> String.valueOf(Http.send(Http.authorized(
-                                                HttpRequest.newBuilder(node.uri("/api/v2/users/" + userId + "/")), auth)
-                                        .header("Content-Type", "application/json")
-                                        .method("PATCH", HttpRequest.BodyPublishers.ofString("{}"))
-                                        .build())
-                                .statusCode()));
-            if (enabled("name"))
-                loop("20,000,000-character job name", running, 500, () -> {
-                    String name = "x".repeat(20_000_000);
-                    return String.valueOf(Http.postJson(
-                                    node.uri("/api/v2/jobs/"),
-                                    "{\"playbook\":\"hello.yml\",\"name\":\"" + name + "\"}",
-                                    auth)
-                            .statusCode());
-                });
-            for (int t = 0; t < (enabled("password") ? 2 : 0); t++) {
-                loop(
-                        "wrong password",
-                        running,
-                        5,
-                        () -> String.valueOf(
-                                Http.get(node.uri("/api/v2/me/"), TestUsers.basic(ABUSER, "guess-" + System.nanoTime()))
-                                        .statusCode()));
-            }
-            for (int c = 0; c < (enabled("subscribe") ? 16 : 0); c++) subscribeFlood(running);
-        }
-
-        /** A job of 40 events of 1.9 MB, 20 websockets that resume it and never read, 10 downloads never read. */
-        private void bigJobAndStalledReaders() throws Exception {
-            JsonNode job = newJob(node, ABUSER);
-            long jobId = job.get("job").asLong();
-            String bearer = "Bearer " + job.get("token").asText();
-            String big = "y".repeat(1_900_000);
-            for (int c = 1; c <= 40; c++) {
-                String e = "{\"job_id\":" + jobId + ",\"counter\":" + c + ",\"event\":\"runner_on_ok\",\"uuid\":\"big-"
-                        + c + "\",\"stdout\":\"" + big + "\",\"start_line\":" + (c - 1) + ",\"end_line\":" + c + "}";
-                count(
-                        "40 events of 1.9 MB",
-                        String.valueOf(Http.post(node.uri("/api/v2/job_events/ingest/"), e, bearer)
-                                .statusCode()));
-            }
-            for (int i = 0; i < 20; i++) {
-                try {
-                    RawWebsocket ws = RawWebsocket.connect(
-                            node.websocketUri(), Map.of("Authorization", auth, "Cookie", "csrftoken=bench"), false);
-                    ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + jobId + "]},\"resume\":{\""
-                            + jobId + "\":0}}");
-                    held.add(ws);
-                    count("websockets resuming 40 x 1.9 MB, never reading", "connected");
-                } catch (IOException refused) {
-                    count("websockets resuming 40 x 1.9 MB, never reading", "refused");
-                }
-            }
-            for (int i = 0; i < 10; i++) {
-                Socket s = new Socket(node.uri("/").getHost(), node.uri("/").getPort());
-                s.setReceiveBufferSize(4096);
-                OutputStream out = s.getOutputStream();
-                out.write(("GET /api/v2/jobs/" + jobId + "/stdout/?format=ansi_download HTTP/1.1\r\nHost: x\r\n"
-                                + "Authorization: " + auth + "\r\n\r\n")
-                        .getBytes(StandardCharsets.ISO_8859_1));
-                out.flush();
-                held.add(s);
-                count("stdout downloads never read", "sent");
-            }
-        }
-
-        /** One connection that keeps sending subscribe messages naming 100 jobs (the node's message rate allowing). */
-        private void subscribeFlood(AtomicBoolean running) {
-            StringBuilder ids = new StringBuilder();
-            for (int j = 1; j <= 100; j++) ids.append(j == 1 ? "" : ",").append(j);
-            String message = "{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + ids + "]}}";
-            threads.add(daemon("abuse-subscribe", () -> {
-                while (running.get()) {
-                    try (RawWebsocket ws = RawWebsocket.connect(
-                            node.websocketUri(), Map.of("Authorization", auth, "Cookie", "csrftoken=bench"), true)) {
-                        while (running.get() && !ws.closed.isDone()) {
-                            ws.sendText(message);
-                            count("subscribe messages naming 100 jobs", "sent");
-                            sleep(10);
-                        }
-                        count("subscribe messages naming 100 jobs", "closed " + ws.closed.getNow(0));
-                    } catch (IOException e) {
-                        count("subscribe messages naming 100 jobs", "connection " + e.getMessage());
-                        sleep(200);
-                    }
-                }
-            }));
-        }
-
-        void stop() throws Exception {
-            for (Thread t : threads) t.join(30_000);
-            for (AutoCloseable c : held) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // already closed by the node: what we wanted to see
-                }
-            }
         }
     }
 }
