@@ -27,8 +27,10 @@ final class AbuserClient {
     private final URI websocket;
     private final long userId;
     private final boolean inProcess;
-    private NeighboursAbuser threads;
     private final AtomicBoolean running = new AtomicBoolean(true);
+    /** The abuser when it runs on this JVM's threads ({@code inproc}); otherwise {@link #process}. */
+    private NeighboursAbuser local;
+
     private Process process;
     private BufferedReader output;
     private String how;
@@ -43,8 +45,8 @@ final class AbuserClient {
     /** Starts every abuse and returns once they all run. */
     void start() throws Exception {
         if (inProcess) {
-            threads = new NeighboursAbuser(base, websocket, userId);
-            threads.start(running);
+            local = new NeighboursAbuser(base, websocket, userId);
+            local.start(running);
             how = "inside the benchmark's JVM";
             return;
         }
@@ -89,8 +91,8 @@ final class AbuserClient {
         Map<String, Map<String, Long>> outcomes = new TreeMap<>();
         if (inProcess) {
             running.set(false);
-            threads.stop();
-            threads.outcomes.forEach((abuse, answers) -> answers.forEach((outcome, n) ->
+            local.stop();
+            local.outcomes.forEach((abuse, answers) -> answers.forEach((outcome, n) ->
                     outcomes.computeIfAbsent(abuse, k -> new TreeMap<>()).put(outcome, n.sum())));
             return outcomes;
         }
