@@ -2,7 +2,6 @@ package io.jobstream.postgres;
 
 import io.jobstream.persist.EventStore;
 import io.jobstream.persist.EventStoreContract;
-import io.jobstream.testing.RunningServer;
 import java.nio.file.Path;
 import java.time.Clock;
 import org.junit.jupiter.api.AfterAll;
@@ -14,22 +13,20 @@ class PostgresEventStoreContractIT extends EventStoreContract {
     @TempDir
     static Path dataDir;
 
-    static EmbeddedDatabase embedded;
+    static TestDatabase db;
     static Database database;
     static PostgresEventStore store;
 
     @BeforeAll
     static void startDatabase() {
-        embedded = new EmbeddedDatabase(dataDir, RunningServer.PG_BINARIES);
-        database = Database.fromUrl(embedded.start(), 4);
-        database.start();
-        store = new PostgresEventStore(database.dataSource(), Clock.systemUTC());
+        db = TestDatabase.start(dataDir);
+        database = db.database;
+        store = db.store;
     }
 
     @AfterAll
     static void stopDatabase() {
-        database.close();
-        embedded.close();
+        db.close();
     }
 
     @Override

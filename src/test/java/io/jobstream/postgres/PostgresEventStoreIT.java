@@ -7,7 +7,6 @@ import io.jobstream.event.JobEvent;
 import io.jobstream.event.JobMessage;
 import io.jobstream.persist.WriteResult;
 import io.jobstream.persist.WriteResult.Outcome;
-import io.jobstream.testing.RunningServer;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -30,22 +29,20 @@ class PostgresEventStoreIT {
     @TempDir
     static Path dataDir;
 
-    static EmbeddedDatabase embedded;
+    static TestDatabase db;
     static Database database;
     static PostgresEventStore store;
 
     @BeforeAll
     static void startDatabase() {
-        embedded = new EmbeddedDatabase(dataDir, RunningServer.PG_BINARIES);
-        database = Database.fromUrl(embedded.start(), 4);
-        database.start();
-        store = new PostgresEventStore(database.dataSource(), Clock.systemUTC());
+        db = TestDatabase.start(dataDir);
+        database = db.database;
+        store = db.store;
     }
 
     @AfterAll
     static void stopDatabase() {
-        database.close();
-        embedded.close();
+        db.close();
     }
 
     static JobEvent event(long job, int counter, String event, String stdout) {
