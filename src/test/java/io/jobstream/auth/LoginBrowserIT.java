@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Cookie;
+import org.openqa.selenium.StaleElementReferenceException;
 
 /** A person in real headless Chromium: job page → login page → the job page again, live over the websocket. */
 class LoginBrowserIT {
@@ -33,7 +34,10 @@ class LoginBrowserIT {
             browser.driver.findElement(By.id("username")).sendKeys("admin");
             browser.driver.findElement(By.id("password")).sendKeys("wrong");
             browser.driver.findElement(By.id("submit")).click();
-            browser.wait.until(d -> d.findElement(By.id("login-error")).isDisplayed());
+            // the form may re-render while the answer arrives: an element found just before is then stale, not absent
+            browser.wait
+                    .ignoring(StaleElementReferenceException.class)
+                    .until(d -> d.findElement(By.id("login-error")).isDisplayed());
             assertThat(browser.driver.manage().getCookieNamed("sessionid")).isNull();
 
             browser.driver.findElement(By.id("username")).clear();
