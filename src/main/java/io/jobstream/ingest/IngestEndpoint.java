@@ -325,15 +325,18 @@ public final class IngestEndpoint {
             registry.counter(Metrics.EVENTS_REPAIRED, "reason", repairTag(repair.reason()))
                     .increment();
         }
+        int eofs = 0;
         for (Decoded.Ok ok : valid) {
             if (ok.message() instanceof JobEvent e) {
-                received.increment();
                 if (e.createdFilled()) createdFilled.increment();
                 else Metrics.recordLag(lagReceived, e.created(), e.received());
             } else {
-                eofsReceived.increment(); // the end of a job's stream, not an event
+                eofs++; // the end of a job's stream, not an event
             }
         }
+        // once per request, not per line: these adders are shared by every request thread
+        received.increment(valid.size() - eofs);
+        if (eofs > 0) eofsReceived.increment(eofs);
     }
 
     /** The decoder's repairs, as a bounded set of metric tags (its wording is for people). */
