@@ -7,7 +7,6 @@ import io.jobstream.event.JobEvent;
 import io.jobstream.event.JobMessage;
 import io.jobstream.persist.WriteResult;
 import io.jobstream.persist.WriteResult.Outcome;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -16,34 +15,16 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The binary-COPY store against a real (embedded) PostgreSQL: rows, columns, partitions, poison and COPY chunks. What
  * every store promises is in {@link PostgresEventStoreContractIT}.
  */
 class PostgresEventStoreIT {
-    @TempDir
-    static Path dataDir;
-
-    static TestDatabase db;
-    static Database database;
-    static PostgresEventStore store;
-
-    @BeforeAll
-    static void startDatabase() {
-        db = TestDatabase.start(dataDir);
-        database = db.database;
-        store = db.store;
-    }
-
-    @AfterAll
-    static void stopDatabase() {
-        db.close();
-    }
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
 
     static JobEvent event(long job, int counter, String event, String stdout) {
         Instant now = Instant.parse("2026-01-01T00:00:00Z");
@@ -74,12 +55,12 @@ class PostgresEventStoreIT {
     void a_batch_of_new_events_is_stored_with_every_column_intact() throws SQLException {
         String stdout = "\u001b[0;32mok: [h\u00e9]\u001b[0m\r\n\ttab \\ backslash";
         WriteResult r =
-                store.write(List.of(event(1, 1, "playbook_on_start", stdout), event(1, 2, "runner_on_ok", "x")));
+                db.store().write(List.of(event(1, 1, "playbook_on_start", stdout), event(1, 2, "runner_on_ok", "x")));
         assertThat(r.outcomes()).containsExactly(Outcome.STORED, Outcome.STORED);
         assertThat(r.committed().events()).extracting(e -> e.event().counter()).containsExactly(1, 2);
         assertThat(r.committed().events().get(0).id())
                 .isNotEqualTo(r.committed().events().get(1).id());
-        try (Connection c = database.dataSource().getConnection();
+        try (Connection c = db.database().dataSource().getConnection();
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery(
                         "SELECT stdout, event_data, created, uuid, id FROM job_event WHERE job_id = 1 AND counter = 1")) {
@@ -95,8 +76,8 @@ class PostgresEventStoreIT {
     @Test
     void redelivered_events_leave_one_row_each_and_the_jobs_count_right() throws SQLException {
         // outcomes are EventStoreContract's; here, what the rows say after the de-duplicating path
-        store.write(List.of(event(2, 1, "verbose", "a"), event(2, 2, "verbose", "b")));
-        PostgresEventStore fresh = new PostgresEventStore(database.dataSource(), Clock.systemUTC());
+        db.store().write(List.of(event(2, 1, "verbose", "a"), event(2, 2, "verbose", "b")));
+        PostgresEventStore fresh = new PostgresEventStore(db.database().dataSource(), Clock.systemUTC());
         fresh.write(List.of(
                 event(2, 2, "verbose", "b"),
                 event(2, 3, "verbose", "c"),
@@ -109,8 +90,8 @@ class PostgresEventStoreIT {
     @Test
     void a_finished_jobs_row_holds_its_bookkeeping() throws SQLException {
         // the reported changes are EventStoreContract's; here, the job row's columns
-        store.write(List.of(event(3, 1, "playbook_on_start", ""), new JobEof(3, 3)));
-        store.write(List.of(event(3, 3, "playbook_on_stats", ""), event(3, 2, "playbook_on_task_start", "")));
+        db.store().write(List.of(event(3, 1, "playbook_on_start", ""), new JobEof(3, 3)));
+        db.store().write(List.of(event(3, 3, "playbook_on_stats", ""), event(3, 2, "playbook_on_task_start", "")));
         assertThat(
                         count(
                                 "SELECT count(*) FROM job WHERE id = 3 AND event_processing_finished AND status = 'successful'"
@@ -120,7 +101,7 @@ class PostgresEventStoreIT {
 
     @Test
     void jobs_far_apart_get_their_own_partitions() throws SQLException {
-        store.write(List.of(event(5_500, 1, "verbose", "a"), event(123_456, 1, "verbose", "b")));
+        db.store().write(List.of(event(5_500, 1, "verbose", "a"), event(123_456, 1, "verbose", "b")));
         assertThat(count("SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
                         + " WHERE c.relname IN ('job_event_p5', 'job_event_p123')"))
                 .isEqualTo(2);
@@ -156,7 +137,7 @@ class PostgresEventStoreIT {
                         e.created(),
                         false,
                         e.received()));
-        WriteResult r = store.write(batch);
+        WriteResult r = db.store().write(batch);
         assertThat(r.outcomes().get(4)).isEqualTo(Outcome.PARKED);
         assertThat(r.parkReasons().get(4)).startsWith("could not be stored:");
         assertThat(r.outcomes()).filteredOn(o -> o == Outcome.STORED).hasSize(9);
@@ -170,7 +151,7 @@ class PostgresEventStoreIT {
         List<JobMessage> batch = new ArrayList<>();
         String line = "y".repeat(2000);
         for (int i = 1; i <= 3000; i++) batch.add(event(9, i, "verbose", line));
-        WriteResult r = store.write(batch);
+        WriteResult r = db.store().write(batch);
         assertThat(r.committed().events()).hasSize(3000);
         assertThat(count("SELECT sum(length(stdout)) / 1000 FROM job_event WHERE job_id = 9"))
                 .isEqualTo(6000);
@@ -183,7 +164,7 @@ class PostgresEventStoreIT {
         for (int size : new int[] {2500, 1, 700, 1800}) { // blocks of 1000: fetched several at once, then used up
             List<JobMessage> batch = new ArrayList<>();
             for (int i = 0; i < size; i++) batch.add(event(11, ++counter, "verbose", "z"));
-            store.write(batch).committed().events().forEach(e -> ids.add(e.id()));
+            db.store().write(batch).committed().events().forEach(e -> ids.add(e.id()));
         }
         assertThat(ids).hasSize(5001).doesNotHaveDuplicates().isSorted();
         assertThat(count("SELECT count(DISTINCT id) FROM job_event WHERE job_id = 11"))
@@ -192,7 +173,7 @@ class PostgresEventStoreIT {
     }
 
     private static long count(String sql) throws SQLException {
-        try (Connection c = database.dataSource().getConnection();
+        try (Connection c = db.database().dataSource().getConnection();
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery(sql)) {
             rs.next();
