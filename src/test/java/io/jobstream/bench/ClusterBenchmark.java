@@ -2,7 +2,6 @@ package io.jobstream.bench;
 
 import static org.awaitility.Awaitility.await;
 
-import io.jobstream.event.Timestamps;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.testing.Events;
@@ -14,18 +13,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -245,11 +241,10 @@ public final class ClusterBenchmark {
     }
 
     /** A subscriber of one job that records each event's lag (now - created) on arrival and keeps nothing else. */
-    static final class Recorder implements WebSocket.Listener {
+    static final class Recorder extends JobEventsListener {
         final long[] lagsMicros;
         final AtomicInteger count = new AtomicInteger();
         final CompletableFuture<Void> done = new CompletableFuture<>();
-        private final StringBuilder partial = new StringBuilder();
         private final int warmup;
 
         Recorder(int total, int warmup) {
@@ -258,41 +253,12 @@ public final class ClusterBenchmark {
         }
 
         static Recorder subscribe(HttpClient http, URI uri, int total, int warmup, long job) {
-            Recorder r = new Recorder(total, warmup);
-            WebSocket ws = http.newWebSocketBuilder()
-                    .header("Authorization", TestUsers.ADMIN_AUTH)
-                    .header("Cookie", "csrftoken=bench")
-                    .buildAsync(uri, r)
-                    .join();
-            ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + job + "]}}", true)
-                    .join();
-            return r;
+            return subscribe(http, uri, TestUsers.ADMIN_AUTH, job, new Recorder(total, warmup));
         }
 
         @Override
-        public void onOpen(WebSocket ws) {
-            ws.request(1);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                record(partial);
-                partial.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
-
-        private void record(CharSequence frame) {
-            String s = frame.toString();
-            int i = s.indexOf("\"created\":\"");
-            if (i < 0 || !s.contains("\"group_name\":\"job_events\"")) return;
-            Instant created = Timestamps.parse(s.substring(i + 11, s.indexOf('"', i + 11)));
-            long lag = Duration.between(created, Instant.now()).toNanos() / 1000;
-            int c = s.indexOf("\"counter\":");
-            if (Integer.parseInt(s.substring(c + 10, s.indexOf(',', c))) <= warmup) return;
+        void event(int counter, long lag) {
+            if (counter <= warmup) return;
             int n = count.getAndIncrement();
             if (n < lagsMicros.length) lagsMicros[n] = lag;
             if (n + 1 == lagsMicros.length) done.complete(null);

@@ -9,10 +9,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -361,7 +358,7 @@ public final class NeighboursBenchmark {
     }
 
     /** The watcher's websocket: lag of each event on arrival, and whether counters come once and in order. */
-    static final class Watcher implements WebSocket.Listener {
+    static final class Watcher extends JobEventsListener {
         final long[] lagsMicros;
         final AtomicInteger measured = new AtomicInteger();
         final AtomicInteger received = new AtomicInteger();
@@ -371,7 +368,6 @@ public final class NeighboursBenchmark {
         final long[] maxLagPerSecond = new long[600];
 
         final long startNanos = System.nanoTime();
-        private final StringBuilder partial = new StringBuilder();
         private final int total;
         private final int warmup;
         private int last;
@@ -383,40 +379,11 @@ public final class NeighboursBenchmark {
         }
 
         static Watcher subscribe(HttpClient http, URI uri, long job, int total, int warmup) {
-            Watcher w = new Watcher(total, warmup);
-            WebSocket ws = http.newWebSocketBuilder()
-                    .header("Authorization", TestUsers.basic(WATCHER, PASSWORD))
-                    .header("Cookie", "csrftoken=bench")
-                    .buildAsync(uri, w)
-                    .join();
-            ws.sendText("{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[" + job + "]}}", true)
-                    .join();
-            return w;
+            return subscribe(http, uri, TestUsers.basic(WATCHER, PASSWORD), job, new Watcher(total, warmup));
         }
 
         @Override
-        public void onOpen(WebSocket ws) {
-            ws.request(1);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                record(partial.toString());
-                partial.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
-
-        private void record(String s) {
-            int i = s.indexOf("\"created\":\"");
-            if (i < 0 || !s.contains("\"group_name\":\"job_events\"")) return;
-            Instant created = Timestamps.parse(s.substring(i + 11, s.indexOf('"', i + 11)));
-            long lag = Duration.between(created, Instant.now()).toNanos() / 1000;
-            int c = s.indexOf("\"counter\":");
-            int counter = Integer.parseInt(s.substring(c + 10, s.indexOf(',', c)));
+        void event(int counter, long lag) {
             if (counter != last + 1) outOfOrder.incrementAndGet();
             last = counter;
             received.incrementAndGet();
