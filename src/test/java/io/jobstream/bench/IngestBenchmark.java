@@ -60,6 +60,11 @@ public final class IngestBenchmark {
         Path dir = Files.createTempDirectory("jobstream-bench");
         EmbeddedDatabase pg = new EmbeddedDatabase(dir);
         String url = pg.start();
+        // Ctrl-C or a kill during a round: stop the PostgreSQL we started, or it outlives us holding its port and
+        // memory (only SIGKILL leaves it behind; then stop it by the pid in the temporary directory's
+        // pg/postmaster.pid)
+        Thread stopper = new Thread(pg::close, "bench-stop-postgres");
+        Runtime.getRuntime().addShutdownHook(stopper);
         try {
             Database db = Database.fromUrl(url, 4);
             db.start();
@@ -113,7 +118,12 @@ public final class IngestBenchmark {
                     + "]}");
             db.close();
         } finally {
-            pg.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopper);
+                pg.close();
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is stopping it
+            }
         }
     }
 

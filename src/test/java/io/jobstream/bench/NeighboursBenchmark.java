@@ -67,27 +67,39 @@ public final class NeighboursBenchmark {
         boolean inProcess = "inproc".equals(System.getenv("NEIGHBOURS_ABUSER"));
         System.out.println("load average before: " + ProcessCpu.loadAverage());
         AbuserClient abuser = null;
-        try (NodeProcess node = NodeProcess.start("neighbours", dir.resolve("node"), settings, List.of(HEAP))) {
+        List<String> nodeJvm = new ArrayList<>(List.of(HEAP));
+        String nodeOpts = System.getenv("NEIGHBOURS_NODE_JAVA_OPTS"); // e.g. a JFR recording of the node
+        if (nodeOpts != null && !nodeOpts.isBlank())
+            nodeJvm.addAll(List.of(nodeOpts.trim().split("\\s+")));
+        try (NodeProcess node = NodeProcess.start("neighbours", dir.resolve("node"), settings, nodeJvm)) {
             long abuserId = createUser(node, ABUSER);
             createUser(node, WATCHER);
             Path pgData = dir.resolve("node/data/pg");
             List<String> rows = new ArrayList<>();
+            // A young node spends most of its CPU in the JIT: without a warm-up the quiet phase pays for it and the
+            // abused one looks better than it is. Not compared, only shown.
+            Result warmUp = phase(node, pgData, Math.max(10, seconds), rate, null);
+            rows.add(warmUp.row("warm-up (not compared)"));
             Result quiet = phase(node, pgData, seconds, rate, null);
             rows.add(quiet.row("quiet (watcher alone)"));
             abuser = new AbuserClient(node.uri("/"), node.websocketUri(), abuserId, inProcess);
             Result abused = phase(node, pgData, seconds, rate, abuser);
             rows.add(abused.row("abused (one user runs every abuse)"));
             Map<String, Map<String, Long>> outcomes = abuser.stop();
+            // the same quiet phase again: does the node recover, and how noisy is the machine (quiet vs after)
+            Result after = phase(node, pgData, seconds, rate, null);
+            rows.add(after.row("after (watcher alone again)"));
             System.out.println();
             System.out.println(
                     "| phase | ws lag p50 | ws lag p99 | ws lag max | REST p50 | REST p99 | heap max | delivered | in order |");
             System.out.println("|---|---|---|---|---|---|---|---|---|");
             rows.forEach(System.out::println);
             System.out.printf(
-                    "%nratios abused/quiet: ws lag p99 %.2fx, REST p99 %.2fx (target <= 2x); heap max %.0f MB"
-                            + " of %s%n",
+                    "%nratios abused/quiet: ws lag p99 %.2fx, REST p99 %.2fx (target <= 2x); after/quiet: ws lag p99"
+                            + " %.2fx (noise and recovery); heap max %.0f MB of %s%n",
                     abused.lagP99 / Math.max(0.001, quiet.lagP99),
                     abused.restP99 / Math.max(0.001, quiet.restP99),
+                    after.lagP99 / Math.max(0.001, quiet.lagP99),
                     abused.heapMaxMb,
                     HEAP);
             System.out.println();
@@ -102,6 +114,7 @@ public final class NeighboursBenchmark {
             System.out.println(Cpu.HEADER);
             System.out.println(quiet.cpu.row("quiet"));
             System.out.println(abused.cpu.row("abused"));
+            System.out.println(after.cpu.row("after"));
             System.out.println("node log: " + dir.resolve("node/node.log"));
         } finally {
             if (abuser != null) abuser.kill();
