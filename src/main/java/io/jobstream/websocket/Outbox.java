@@ -200,7 +200,8 @@ final class Outbox {
             }
             List<Out> frames = List.of(first);
             byte[] utf8 = first.event() == null ? null : first.event().utf8();
-            if (batch && first.event() != null) {
+            boolean array = batch && first.event() != null;
+            if (array) {
                 frames = new ArrayList<>();
                 frames.add(first);
                 utf8 = batchFrom(first, frames);
@@ -210,7 +211,8 @@ final class Outbox {
             sending.incrementAndGet();
             List<Out> sent = frames;
             // events go out as the bytes encoded once for all subscribers; replies are rare and sent as text
-            if (utf8 != null) sender.send(utf8, () -> sent(sent), owner::sendFailed);
+            if (array) sender.send(utf8, () -> sent(sent), owner::sendFailed);
+            else if (utf8 != null) sender.sendEvent(first.event(), () -> sent(sent), owner::sendFailed);
             else sender.send(first.text(), () -> sent(sent), owner::sendFailed);
         }
     }

@@ -2,13 +2,16 @@ package io.jobstream.websocket;
 
 import io.javalin.config.JettyConfig;
 import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
 import io.javalin.websocket.WsBinaryMessageContext;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsCloseStatus;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
+import io.jobstream.api.JobReader;
 import io.jobstream.auth.Access;
+import io.jobstream.auth.JobAccess;
 import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
@@ -18,6 +21,7 @@ import io.jobstream.websocket.Connections.Connection;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -27,6 +31,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.eclipse.jetty.websocket.api.exceptions.BadPayloadException;
 import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
@@ -194,6 +200,25 @@ public final class WebsocketEndpoint implements AutoCloseable {
                     },
                     Access.WEBSOCKET); // the handshake authenticates itself (onConnect)
         }
+    }
+
+    /**
+     * The server-sent-events route, built on this endpoint's subscribers: the same feeds, byte budgets and per-user
+     * connection count (an open stream counts as a connection). The caller registers, starts and closes it.
+     *
+     * @param revocation for a request and its user: whether the credentials it came with have been withdrawn since
+     */
+    public EventStreamEndpoint eventStreams(
+            JobReader jobs,
+            JobAccess access,
+            BiFunction<Context, Long, BooleanSupplier> revocation,
+            Duration httpIdleTimeout,
+            MeterRegistry registry) {
+        // a heartbeat well inside the node's own idle timeout, or Jetty would close a quiet stream itself
+        Duration beat = config.sseHeartbeat();
+        Duration half = httpIdleTimeout.dividedBy(2);
+        if (half.compareTo(beat) < 0) beat = half;
+        return new EventStreamEndpoint(subscribers, connections, outboxBytes, jobs, access, revocation, beat, registry);
     }
 
     /** Open connections, for tests and health. */
