@@ -161,6 +161,11 @@ final class Outbox {
     /** A reader stopped for room: {@link Owner#roomFreed} once half the outbox is free. */
     void awaitRoom() {
         waitingForRoom = true;
+        // The reader looked (full) under its owner's lock, but the completions that free the room take no lock: one
+        // that came between that look and this flag saw no reader waiting and woke none, and if it was the last one
+        // (nothing more in flight, no live traffic) none ever would. So look once more now that the flag is set; a
+        // wake too many only makes the reader look again. (Found by EventStreamIT's slow reader, which drains fast.)
+        if (roomForReaders()) executor.execute(owner::roomFreed);
     }
 
     /** The owner has woken its waiting readers (called under the owner's lock, as {@link #awaitRoom} is). */
