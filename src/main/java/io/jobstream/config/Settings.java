@@ -112,7 +112,8 @@ public final class Settings {
     public static final Setting WS_MAX_CONNECTIONS_PER_USER = new Setting(
             "ws.max-connections-per-user",
             "100",
-            "Open websocket connections per user; one more is closed at the handshake with 1008; 0 = no limit.");
+            "Open websocket connections and server-sent-events streams per user; one more websocket is closed at the"
+                    + " handshake with 1008, one more stream is answered 429; 0 = no limit.");
     public static final Setting WS_MAX_MESSAGE_RATE = new Setting(
             "ws.max-message-rate",
             "20",

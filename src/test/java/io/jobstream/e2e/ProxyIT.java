@@ -41,7 +41,7 @@ class ProxyIT {
     private static final String ADMIN = TestUsers.ADMIN_AUTH;
 
     @TempDir
-    Path dir;
+    static Path dir;
 
     private RunningServer node;
     private Nginx proxy;
