@@ -21,8 +21,10 @@ final class SseFrames {
         int at = head.length;
         System.arraycopy(DATA, 0, frame, at, DATA.length);
         at += DATA.length;
-        for (byte b : message) {
+        for (int i = 0; i < message.length; i++) {
+            byte b = message[i];
             if (b == '\n' || b == '\r') { // JSON holds none outside whitespace; any other text is kept line by line
+                if (b == '\r' && i + 1 < message.length && message[i + 1] == '\n') i++; // CRLF: one break
                 frame[at++] = '\n';
                 System.arraycopy(DATA, 0, frame, at, DATA.length);
                 at += DATA.length;
