@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * One open server-sent-events stream: a {@link Subscriber} like a websocket's (so the same {@link JobFeed} sequences
@@ -54,7 +55,7 @@ final class EventStream {
             Subscriber.Shared shared,
             OutboxBytes.Account bytes,
             int lastEventId,
-            java.util.function.Supplier<Integer> finalCounter,
+            Supplier<Integer> finalCounter,
             Consumer<String> onDone) {
         sender = new SseSender(out, jobId, lastEventId, reason -> finish(reason, onDone));
         out.setWriteListener(sender);
@@ -90,6 +91,11 @@ final class EventStream {
     int queued() {
         Subscriber s = subscriber;
         return s == null ? 0 : s.queued();
+    }
+
+    /** The stream could not start: leaves whatever it joined and ends the request (the endpoint counts it). */
+    void abort() {
+        finish("failed", reason -> {});
     }
 
     private void finish(String reason, Consumer<String> onDone) {

@@ -170,18 +170,20 @@ public final class EventStreamEndpoint implements AutoCloseable {
         open.add(stream);
         ctx.future(() -> {
             ctx.req().getAsyncContext().setTimeout(0); // open as long as the job runs; heartbeats keep it moving
+            OutboxBytes.Account bytes = outboxBytes.open(user.userId());
             try {
                 stream.open(
                         ctx.res().getOutputStream(),
                         shared,
-                        outboxBytes.open(user.userId()),
+                        bytes,
                         lastEventId.get(),
                         () -> finalCounter(jobId),
                         reason -> closed(stream, reason));
             } catch (IOException | RuntimeException e) {
                 log.warn("event stream of job {} could not start: {}", jobId, e.toString());
+                stream.abort(); // leaves what it joined
+                bytes.close();
                 closed(stream, "failed");
-                stream.over().complete(null);
             }
             return stream.over();
         });
