@@ -58,6 +58,11 @@ public final class Binaries {
         return require("nginx", "nginx");
     }
 
+    /** systemd's unit checker, for docs/deploy/jobstream.service. */
+    public static Path systemdAnalyze() {
+        return require("systemd-analyze", "systemd");
+    }
+
     /** For the self-signed certificate a test proxy serves. */
     public static Path openssl() {
         return require("openssl", "openssl");
