@@ -198,6 +198,27 @@ class EventStreamIT {
     }
 
     @Test
+    void a_stream_whose_token_is_deleted_ends_with_close_and_cannot_come_back() throws Exception {
+        long job = TestJobs.allocate(node.uri("/"), ALICE);
+        ingest(job, 1, 2);
+        JsonNode token = Http.json(
+                Http.postJson(node.uri("/api/v2/tokens/"), "{}", ALICE).body());
+        String bearer = "Bearer " + token.get("token").asText();
+        try (SseClient sse = SseClient.open(stream(job), bearer, null)) {
+            expectEvent(nextEvent(sse), job, 1);
+            expectEvent(nextEvent(sse), job, 2);
+            assertThat(Http.delete(node.uri("/api/v2/tokens/" + token.get("id").asLong() + "/"), ALICE)
+                            .statusCode())
+                    .isEqualTo(204);
+            SseClient.Event close = nextOfType(sse, "close");
+            assertThat(Http.json(close.data()).get("reason").asText()).isEqualTo("access_withdrawn");
+            assertThat(Http.json(close.data()).get("last_event_id").asInt()).isEqualTo(2);
+            sse.ended.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(status(stream(job), bearer, "2")).isEqualTo(401);
+    }
+
+    @Test
     void streams_count_as_the_users_connections_not_as_requests_in_progress_and_go_when_the_client_does()
             throws Exception {
         long job = TestJobs.allocate(node.uri("/"), ALICE);
