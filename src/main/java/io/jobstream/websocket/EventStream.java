@@ -2,6 +2,7 @@ package io.jobstream.websocket;
 
 import io.jobstream.broadcast.EventMessages;
 import jakarta.servlet.ServletOutputStream;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -25,16 +26,19 @@ final class EventStream {
     final long jobId;
     /** Whether the credentials that opened the stream have been withdrawn since (asks the store). */
     final BooleanSupplier revoked;
+    /** The client's address, for stats. */
+    final String remote;
 
     private final CompletableFuture<Void> over = new CompletableFuture<>();
     private volatile SseSender sender;
     private volatile Subscriber subscriber;
     private volatile boolean done;
 
-    EventStream(long userId, long jobId, BooleanSupplier revoked) {
+    EventStream(long userId, long jobId, BooleanSupplier revoked, String remote) {
         this.userId = userId;
         this.jobId = jobId;
         this.revoked = revoked;
+        this.remote = remote;
     }
 
     /** Completes when the response is over; the request's async context ends with it. */
@@ -96,6 +100,17 @@ final class EventStream {
     /** The stream could not start: leaves whatever it joined and ends the request (the endpoint counts it). */
     void abort() {
         finish("failed", reason -> {});
+    }
+
+    /** As {@code ./jobstream stats} lists a subscriber: the stream's group, queue and whether it reads the store. */
+    WebsocketEndpoint.SubscriberStats stats() {
+        Subscriber s = subscriber;
+        return new WebsocketEndpoint.SubscriberStats(
+                userId,
+                "sse " + remote,
+                List.of(EventMessages.jobEventsGroup(jobId)),
+                s == null ? 0 : s.queued(),
+                s == null ? List.of() : s.catchingUp());
     }
 
     private void finish(String reason, Consumer<String> onDone) {

@@ -121,6 +121,13 @@ public final class EventStreamEndpoint implements AutoCloseable {
         }
     }
 
+    /** Each open stream as {@code ./jobstream stats} lists a subscriber. */
+    List<WebsocketEndpoint.SubscriberStats> stats() {
+        List<WebsocketEndpoint.SubscriberStats> all = new ArrayList<>();
+        for (EventStream s : open) all.add(s.stats());
+        return all;
+    }
+
     /** Open streams, for tests. */
     public int streams() {
         return open.size();
@@ -162,7 +169,11 @@ public final class EventStreamEndpoint implements AutoCloseable {
                             + connections.maxPerUser() + " (ws.max-connections-per-user).");
             return;
         }
-        EventStream stream = new EventStream(user.userId(), jobId, revocation.apply(ctx, user.userId()));
+        EventStream stream = new EventStream(
+                user.userId(),
+                jobId,
+                revocation.apply(ctx, user.userId()),
+                ctx.req().getRemoteAddr() + ":" + ctx.req().getRemotePort());
         ctx.status(200);
         ctx.contentType("text/event-stream; charset=utf-8");
         ctx.header("Cache-Control", "no-cache, no-transform");

@@ -218,8 +218,13 @@ public final class WebsocketEndpoint implements AutoCloseable {
         Duration beat = config.sseHeartbeat();
         Duration half = httpIdleTimeout.dividedBy(2);
         if (half.compareTo(beat) < 0) beat = half;
-        return new EventStreamEndpoint(subscribers, connections, outboxBytes, jobs, access, revocation, beat, registry);
+        EventStreamEndpoint streams = new EventStreamEndpoint(
+                subscribers, connections, outboxBytes, jobs, access, revocation, beat, registry);
+        eventStreams = streams; // listed with the websockets in stats
+        return streams;
     }
+
+    private volatile EventStreamEndpoint eventStreams;
 
     /** Open connections, for tests and health. */
     public int connections() {
@@ -270,15 +275,23 @@ public final class WebsocketEndpoint implements AutoCloseable {
     /** One connection as {@code ./jobstream stats} shows it. */
     public record SubscriberStats(long user, String remote, List<String> groups, int queued, List<Long> catchingUp) {}
 
-    /** The {@code limit} most backed-up connections (by messages queued), for stats: who is slow, and on what. */
+    /**
+     * The {@code limit} most backed-up connections (by messages queued), websockets and event streams (remote
+     * {@code sse …}), for stats: who is slow, and on what.
+     */
     public List<SubscriberStats> subscribers(int limit) {
-        return connections.all().stream()
-                .map(c -> new SubscriberStats(
-                        c.userId(),
-                        String.valueOf(c.session().getRemoteSocketAddress()),
-                        c.subscriber().groups().stream().sorted().toList(),
-                        c.subscriber().queued(),
-                        c.subscriber().catchingUp()))
+        EventStreamEndpoint streams = eventStreams;
+        return java.util.stream.Stream.concat(
+                        connections.all().stream()
+                                .map(c -> new SubscriberStats(
+                                        c.userId(),
+                                        String.valueOf(c.session().getRemoteSocketAddress()),
+                                        c.subscriber().groups().stream()
+                                                .sorted()
+                                                .toList(),
+                                        c.subscriber().queued(),
+                                        c.subscriber().catchingUp())),
+                        streams == null ? java.util.stream.Stream.empty() : streams.stats().stream())
                 .sorted(Comparator.comparingInt(SubscriberStats::queued).reversed())
                 .limit(limit)
                 .toList();

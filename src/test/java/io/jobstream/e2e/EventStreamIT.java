@@ -232,6 +232,10 @@ class EventStreamIT {
                 assertThat(s.status).isEqualTo(200);
                 open.add(s);
             }
+            assertThat(Http.get(node.uri("/api/v2/stats/"), TestUsers.ADMIN_AUTH)
+                            .body())
+                    .as("stats list the streams with the websockets")
+                    .contains("\"remote\":\"sse ");
             HttpResponse<String> refused = Http.get(stream(job), ALICE);
             assertThat(refused.statusCode()).isEqualTo(429);
             assertThat(refused.body()).contains("ws.max-connections-per-user");
