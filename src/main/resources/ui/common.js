@@ -127,6 +127,7 @@ export class Socket {
   }
 
   connect() {
+    if (this.stopped) return; // a reconnect timer that outlived stop()
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     this.state('connecting', this.opens > 0 ? `reconnect #${this.opens}` : '');
     const ws = new WebSocket(`${scheme}//${location.host}/websocket/`);

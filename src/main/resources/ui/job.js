@@ -2,6 +2,7 @@
 // job at once); live events come over the websocket, in counter order, without holes or duplicates: the socket
 // subscribes before the page reads where the store ends, live events up to that counter are dropped as
 // duplicates, a lasting gap is filled by REST, and a reconnect asks the server to resume from the last counter.
+// When the websocket cannot connect at all, the page follows the job over server-sent events instead.
 import {
   FINAL_STATUSES, Socket, el, formatDuration, getJson, jobSeconds, nowMs, parseCreated, resultsOf, showConnection,
   statusBadge, toggleTheme,
@@ -25,6 +26,8 @@ let loading = false;
 let gapFetches = 0;
 let filtered = null;        // FilteredLines while a filter is on
 let socket = null;
+let stream = null;          // EventSource, when the websocket could not connect
+let fallbackReason = null;  // why the page follows the job over server-sent events instead
 
 const store = new LineStore(fetchRange, { onLoaded: () => viewer.refresh(), onError: showError });
 const viewer = new Viewer($('output'), store, {
@@ -423,15 +426,34 @@ function onKey(e) {
 
 // ---- start ----
 
-/** Resolves once the socket has opened (and subscribed), or after a while if it cannot. */
+/**
+ * Resolves once the socket has opened (and subscribed), or when it cannot: closed before it ever opened (a proxy
+ * that refuses the upgrade, a network that blocks websockets) or not open within FIRST_OPEN_WAIT_MS. The page then
+ * follows the job over server-sent events instead (SPEC §12) and says why; a socket that opened once keeps
+ * reconnecting on its own.
+ */
 function firstOpen() {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, FIRST_OPEN_WAIT_MS);
+    const giveUp = (why) => {
+      if (fallbackReason || (socket && socket.opens > 0)) return;
+      fallbackReason = why;
+      clearTimeout(timer);
+      socket.stop();
+      showConnection('connecting', `${why}; switching to server-sent events`);
+      resolve();
+    };
+    const timer = setTimeout(() => giveUp(`websocket not open after ${FIRST_OPEN_WAIT_MS / 1000} s`),
+      FIRST_OPEN_WAIT_MS);
     socket = new Socket({
       groups: { jobs: ['status_changed', 'summary'], job_events: [jobId] },
       resume: () => (ready ? { [jobId]: sequencer.next - 1 } : null),
       onMessage,
       onState: (state, detail) => {
+        if (fallbackReason) return; // the event stream owns the connection display now
+        if (state === 'closed' && socket.opens === 0) {
+          giveUp(`websocket could not connect (${detail.replace(/, reconnecting.*$/, '')})`);
+          return;
+        }
         showConnection(state, detail);
         setText('gauge-conn', state);
         setText('gauge-resumes', String(socket ? socket.resumes : 0));
@@ -444,6 +466,61 @@ function firstOpen() {
     });
     socket.start();
   });
+}
+
+/**
+ * Follows the job over server-sent events from the sequencer's position: the server replays what the store has
+ * after it, then goes live, each event once and in counter order (the same rules as the websocket's resume).
+ * EventSource reconnects by itself, sending the last id it got as Last-Event-ID; the stream ends (`end`) once the
+ * final counter has been sent.
+ */
+function followStream(why) {
+  const label = `server-sent events (${why})`;
+  const url = `/api/v2/jobs/${jobId}/events/stream/?last_event_id=${Math.max(0, sequencer.next - 1)}`;
+  const show = (state, detail) => {
+    showConnection(state, detail ? `${label} · ${detail}` : label);
+    setText('gauge-conn', `${state} (SSE)`);
+  };
+  const parsed = (e) => {
+    try {
+      return JSON.parse(e.data);
+    } catch (err) {
+      console.warn('event stream: not JSON', err);
+      return null;
+    }
+  };
+  let reconnects = 0;
+  let opened = false;
+  stream = new EventSource(url);
+  show('connecting');
+  stream.onopen = () => {
+    if (opened) reconnects++;
+    opened = true;
+    setText('gauge-resumes', String(reconnects));
+    show('open', reconnects ? `resumed ${reconnects}×` : '');
+  };
+  stream.onmessage = (e) => {
+    const m = parsed(e);
+    if (m) onMessage(m);
+  };
+  stream.addEventListener('status_changed', (e) => {
+    const m = parsed(e);
+    if (m) onMessage(m);
+  });
+  stream.addEventListener('end', (e) => {
+    const m = parsed(e);
+    if (m) onMessage(m);
+    stream.close(); // done: EventSource would otherwise reconnect to a stream that ends at once
+    show('closed', 'job output complete');
+  });
+  stream.addEventListener('close', (e) => {
+    const m = parsed(e);
+    show('connecting', `server closed the stream (${m ? m.reason : '?'}), resuming`);
+  });
+  stream.onerror = () => {
+    if (stream.readyState === EventSource.CLOSED) show('closed', 'the server refused the stream');
+    else show('connecting', 'reconnecting');
+  };
 }
 
 async function start() {
@@ -471,7 +548,11 @@ async function start() {
   for (const id of ['filter-host', 'filter-task']) $(id).addEventListener('input', filtersChanged);
   $('filter-status').addEventListener('change', applyFilters);
   document.addEventListener('keydown', onKey);
-  window.jobstream = { viewer, store, sequencer, timings, gauge, get filtered() { return filtered; } };
+  window.jobstream = {
+    viewer, store, sequencer, timings, gauge,
+    get filtered() { return filtered; },
+    get transport() { return stream ? 'sse' : 'websocket'; },
+  };
 
   // subscribe first, then read where the store ends: whatever is committed after the read arrives live
   await Promise.all([firstOpen(), refreshDetail()]);
@@ -490,6 +571,7 @@ async function start() {
   ready = true;
   if (Number.isInteger(job.finalCounter)) sequencer.noteHighest(job.finalCounter);
   for (const m of early.splice(0)) sequencer.offer(m);
+  if (fallbackReason) followStream(fallbackReason);
   if (job.status && FINAL_STATUSES.has(job.status)) viewer.scrollToStart();
   else viewer.scrollToEnd();
   viewer.draw();

@@ -21,7 +21,13 @@ public enum Access implements RouteRole {
     /** Users and ingest tokens: which jobs a principal may write is the handler's check. */
     INGEST,
     /** A websocket handshake, which authenticates itself (and closes with 1008 when it cannot). */
-    WEBSOCKET;
+    WEBSOCKET,
+    /**
+     * Any user, as {@link #USER}, on a response that lasts as long as a job runs (server-sent events): not held to
+     * {@code http.max-requests-per-user}, which would let a few open streams lock their user out of the API; the
+     * route counts it with the user's websockets instead ({@code ws.max-connections-per-user}).
+     */
+    STREAM;
 
     /** The one rule among a route's roles, or null when it declares none (or more than one): refused, fail closed. */
     public static Access of(Set<RouteRole> roles) {

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *       equal to the {@code csrftoken} cookie. Bearer and Basic requests are exempt: a browser never adds those on
  *       its own to a request another site makes it send.
  *   <li>A user (with any of their credentials) has at most {@code http.max-requests-per-user} requests in progress,
- *       ingest excepted; one more is answered 429 with {@code Retry-After} before its handler runs.
+ *       ingest and {@link Access#STREAM} excepted; one more is answered 429 with {@code Retry-After} before its
+ *       handler runs.
  *   <li>{@link Access#WEBSOCKET}: the handshake is the websocket endpoint's, which closes an unauthenticated one
  *       with 1008; a plain HTTP request to such a path is authenticated here and then finds no HTTP route (404).
  *       Declared on an HTTP route by mistake, it counts as {@link Access#USER}, never as open.
@@ -111,7 +112,7 @@ public final class AuthFilter {
             refuse(ctx, 403, "forbidden", Requests.FORBIDDEN);
             return;
         }
-        if (rule != Access.INGEST && !holdPlace(ctx, p)) return;
+        if (rule != Access.INGEST && rule != Access.STREAM && !holdPlace(ctx, p)) return;
         Requests.attach(ctx, p);
     }
 

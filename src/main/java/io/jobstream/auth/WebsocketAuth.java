@@ -1,5 +1,6 @@
 package io.jobstream.auth;
 
+import io.javalin.http.Context;
 import io.javalin.websocket.WsConnectContext;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -47,6 +48,17 @@ public final class WebsocketAuth {
         long userId = p.userId();
         // the credentials stay in this closure only, for as long as the connection is open; never logged
         return Optional.of(new Login(userId, () -> revoked(authorization, session, source, userId)));
+    }
+
+    /**
+     * For a long-lived HTTP response (a server-sent-events stream) the AuthFilter let through as {@code userId}:
+     * whether the credentials it came with have been withdrawn since, as {@link Login#revoked} for a websocket.
+     */
+    public BooleanSupplier revocation(Context ctx, long userId) {
+        String authorization = ctx.header("Authorization");
+        String session = ctx.cookie(Authenticator.SESSION_COOKIE);
+        String source = ctx.ip();
+        return () -> revoked(authorization, session, source, userId);
     }
 
     /** The client's address, for the limit on failed password checks. */

@@ -104,6 +104,7 @@ public record Config(
      * @param maxEventRate per job and subscriber, events per second sent live (AWX's MAX_WEBSOCKET_EVENT_RATE);
      *                     0 = no limit; the excess is delayed (read from the store at that rate), never dropped
      * @param limits       what a browser may send and open
+     * @param sseHeartbeat how often an idle server-sent-events stream gets a comment line ({@code sse.heartbeat})
      */
     public record WsConfig(
             int outboxCapacity,
@@ -111,7 +112,21 @@ public record Config(
             Duration holeWait,
             int maxEventRate,
             WsLimits limits,
-            OutboxBytes outboxBytes) {
+            OutboxBytes outboxBytes,
+            Duration sseHeartbeat) {
+        public static final Duration DEFAULT_SSE_HEARTBEAT = Duration.ofSeconds(15);
+
+        /** With the default {@code sse.heartbeat}. */
+        public WsConfig(
+                int outboxCapacity,
+                Duration gapWait,
+                Duration holeWait,
+                int maxEventRate,
+                WsLimits limits,
+                OutboxBytes outboxBytes) {
+            this(outboxCapacity, gapWait, holeWait, maxEventRate, limits, outboxBytes, DEFAULT_SSE_HEARTBEAT);
+        }
+
         /** The default waits, no event rate limit and {@link WsLimits#LENIENT} (tests and benchmarks). */
         public WsConfig(int outboxCapacity) {
             this(

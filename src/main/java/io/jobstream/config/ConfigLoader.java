@@ -89,7 +89,8 @@ public final class ConfigLoader {
                 new Config.OutboxBytes(
                         size(Settings.WS_OUTBOX_MAX_BYTES, 64L << 10, 1L << 40),
                         size(Settings.WS_OUTBOX_MAX_BYTES_PER_USER, 64L << 10, 1L << 40),
-                        size(Settings.WS_OUTBOX_MAX_BYTES_TOTAL, 64L << 10, 1L << 40)));
+                        size(Settings.WS_OUTBOX_MAX_BYTES_TOTAL, 64L << 10, 1L << 40)),
+                duration(Settings.SSE_HEARTBEAT, Duration.ofMillis(100)));
         var cluster = new Config.ClusterConfig(
                 redisUrl(),
                 nodeName(),

@@ -112,7 +112,8 @@ public final class Settings {
     public static final Setting WS_MAX_CONNECTIONS_PER_USER = new Setting(
             "ws.max-connections-per-user",
             "100",
-            "Open websocket connections per user; one more is closed at the handshake with 1008; 0 = no limit.");
+            "Open websocket connections and server-sent-events streams per user; one more websocket is closed at the"
+                    + " handshake with 1008, one more stream is answered 429; 0 = no limit.");
     public static final Setting WS_MAX_MESSAGE_RATE = new Setting(
             "ws.max-message-rate",
             "20",
@@ -135,6 +136,12 @@ public final class Settings {
             "Close a websocket connection on which nothing moves for this long: the browser sends nothing and the"
                     + " node's writes to it are stuck (it stopped reading). The node pings every 20 s (or half this"
                     + " timeout if shorter), which keeps a quiet, healthy browser's connection moving.");
+    public static final Setting SSE_HEARTBEAT = new Setting(
+            "sse.heartbeat",
+            "15s",
+            "How often an idle server-sent-events stream (/api/v2/jobs/{id}/events/stream/) gets a comment line, so"
+                    + " that proxies and load balancers keep it open (at most half http.idle-timeout is used). Streams"
+                    + " count against ws.max-connections-per-user and the ws.outbox-max-bytes budgets.");
     public static final Setting REDIS_URL = new Setting(
             "redis-url",
             "",
@@ -333,6 +340,7 @@ public final class Settings {
             WS_MAX_SUBSCRIBES_PER_USER,
             WS_MAX_JSON_DEPTH,
             WS_IDLE_TIMEOUT,
+            SSE_HEARTBEAT,
             HTTP_IDLE_TIMEOUT,
             HTTP_MIN_REQUEST_RATE,
             HTTP_DOWNLOAD_PAGE_SIZE,

@@ -115,6 +115,13 @@ public final class Metrics {
     public static final String WS_JOBS_FRAMES_DROPPED = "ws.jobs.frames.dropped";
 
     public static final String WS_OVER_CAPACITY = "ws.over.capacity";
+    /**
+     * Server-sent-events streams ({@code /api/v2/jobs/{id}/events/stream/}): open now, and ended (tag {@code reason}).
+     * Their feeds share the websocket's meters (catch-ups, replayed, written, outbox bytes).
+     */
+    public static final String SSE_STREAMS = "sse.streams";
+
+    public static final String SSE_ENDS = "sse.ends";
     /** Local subscription groups (the hub every broadcaster delivers into). */
     public static final String HUB_SUBSCRIPTIONS = "hub.subscriptions";
 

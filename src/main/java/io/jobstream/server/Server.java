@@ -39,6 +39,7 @@ import io.jobstream.postgres.PostgresJobRegistry;
 import io.jobstream.postgres.PostgresStdout;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.ui.UiRoutes;
+import io.jobstream.websocket.EventStreamEndpoint;
 import io.jobstream.websocket.JobSight;
 import io.jobstream.websocket.WebsocketEndpoint;
 import io.jobstream.websocket.WsIdentity;
@@ -79,6 +80,7 @@ public final class Server implements AutoCloseable {
     private Database database;
     private RecentHops recentHops;
     private WebsocketEndpoint websocket;
+    private EventStreamEndpoint eventStreams;
     private Receiver receiver;
     private IngestEndpoint ingest;
     private JobLauncher launcher;
@@ -124,6 +126,7 @@ public final class Server implements AutoCloseable {
         Runnable accessChanged = () -> {
             access.forgetWrites();
             websocket.revalidate();
+            eventStreams.revalidate();
         };
         LoginRoutes loginRoutes =
                 new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
@@ -139,6 +142,13 @@ public final class Server implements AutoCloseable {
                         config.auth().limits().maxNewJobsPerUser(),
                         registry));
         websocket = websocket(queue, authenticator, access);
+        WebsocketAuth streamAuth = new WebsocketAuth(authenticator);
+        eventStreams = websocket.eventStreams(
+                new PostgresJobReader(database.dataSource()),
+                access,
+                streamAuth::revocation,
+                config.http().idleTimeout(),
+                registry);
         receiver = new Receiver(
                 queue,
                 new PostgresEventStore(database.dataSource(), clock),
@@ -194,6 +204,7 @@ public final class Server implements AutoCloseable {
             if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
         }
         websocket.start(); // pings and re-checks, before connections come
+        eventStreams.start(); // heartbeats and re-checks
         http = new HttpServer(
                         config,
                         tls,
@@ -206,6 +217,7 @@ public final class Server implements AutoCloseable {
                                 ingest::register,
                                 launchRoutes::register,
                                 websocket::register,
+                                eventStreams::register,
                                 api::register,
                                 new UiRoutes()::register,
                                 health(queue)::register,
@@ -316,6 +328,7 @@ public final class Server implements AutoCloseable {
         if (receiver != null) receiver.close(DRAIN_DEADLINE);
         backends.closeQueue();
         if (ingest != null) ingest.stopReplies();
+        if (eventStreams != null) eventStreams.close(); // each stream says close, while HTTP can still write it
         if (websocket != null) websocket.close();
         if (http != null) {
             http.stop();

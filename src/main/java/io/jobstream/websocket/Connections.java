@@ -10,7 +10,8 @@ import org.eclipse.jetty.websocket.api.Session;
 
 /**
  * This node's open websocket connections, by session id, and how many each user has open
- * ({@code ws.max-connections-per-user}). A user's count goes with its last connection, and so does what the endpoint
+ * ({@code ws.max-connections-per-user}; server-sent-events streams count too, through {@link #admit} and
+ * {@link #release} only). A user's count goes with its last connection, and so does what the endpoint
  * keeps per user ({@code lastClosed}).
  *
  * <p>Threading: thread-safe. Jetty threads add and remove connections, the {@code ws-revalidate} and {@code ws-ping}
@@ -46,6 +47,11 @@ final class Connections {
     Connections(int maxPerUser, LongConsumer lastClosed) {
         this.maxPerUser = maxPerUser;
         this.lastClosed = lastClosed;
+    }
+
+    /** At most this many open connections per user; 0 or less for no limit. */
+    int maxPerUser() {
+        return maxPerUser;
     }
 
     /** Counts one more connection of the user, unless that would exceed the limit. */

@@ -1,5 +1,6 @@
 package io.jobstream.websocket;
 
+import io.jobstream.broadcast.EventFrame;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -12,8 +13,8 @@ import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.OpCode;
 
 /**
- * The network side of one connection, as the {@link Outbox} needs it: {@link Jetty} on a server connection; tests
- * substitute a fake.
+ * The network side of one connection, as the {@link Outbox} needs it: {@link Jetty} on a websocket, {@link SseSender}
+ * on a server-sent-events stream; tests substitute a fake.
  */
 interface FrameSender {
     /**
@@ -28,6 +29,14 @@ interface FrameSender {
      */
     default void send(byte[] utf8, Runnable onSent, Consumer<Throwable> onFailed) {
         send(new String(utf8, StandardCharsets.UTF_8), onSent, onFailed);
+    }
+
+    /**
+     * One job event's message (not a batch): as {@link #send(byte[], Runnable, Consumer)} with its bytes, unless the
+     * wire needs more of it (a server-sent-events stream writes its counter as the event's {@code id}).
+     */
+    default void sendEvent(EventFrame event, Runnable onSent, Consumer<Throwable> onFailed) {
+        send(event.utf8(), onSent, onFailed);
     }
 
     /** Starts closing the connection with a websocket status code; never waits. */

@@ -161,6 +161,11 @@ final class Outbox {
     /** A reader stopped for room: {@link Owner#roomFreed} once half the outbox is free. */
     void awaitRoom() {
         waitingForRoom = true;
+        // The reader looked (full) under its owner's lock, but the completions that free the room take no lock: one
+        // that came between that look and this flag saw no reader waiting and woke none, and if it was the last one
+        // (nothing more in flight, no live traffic) none ever would. So look once more now that the flag is set; a
+        // wake too many only makes the reader look again. (Found by EventStreamIT's slow reader, which drains fast.)
+        if (roomForReaders()) executor.execute(owner::roomFreed);
     }
 
     /** The owner has woken its waiting readers (called under the owner's lock, as {@link #awaitRoom} is). */
@@ -200,7 +205,8 @@ final class Outbox {
             }
             List<Out> frames = List.of(first);
             byte[] utf8 = first.event() == null ? null : first.event().utf8();
-            if (batch && first.event() != null) {
+            boolean array = batch && first.event() != null;
+            if (array) {
                 frames = new ArrayList<>();
                 frames.add(first);
                 utf8 = batchFrom(first, frames);
@@ -210,7 +216,8 @@ final class Outbox {
             sending.incrementAndGet();
             List<Out> sent = frames;
             // events go out as the bytes encoded once for all subscribers; replies are rare and sent as text
-            if (utf8 != null) sender.send(utf8, () -> sent(sent), owner::sendFailed);
+            if (array) sender.send(utf8, () -> sent(sent), owner::sendFailed);
+            else if (utf8 != null) sender.sendEvent(first.event(), () -> sent(sent), owner::sendFailed);
             else sender.send(first.text(), () -> sent(sent), owner::sendFailed);
         }
     }

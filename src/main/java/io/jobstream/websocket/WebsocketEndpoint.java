@@ -2,13 +2,16 @@ package io.jobstream.websocket;
 
 import io.javalin.config.JettyConfig;
 import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
 import io.javalin.websocket.WsBinaryMessageContext;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsCloseStatus;
 import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
+import io.jobstream.api.JobReader;
 import io.jobstream.auth.Access;
+import io.jobstream.auth.JobAccess;
 import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
@@ -18,6 +21,7 @@ import io.jobstream.websocket.Connections.Connection;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -27,6 +31,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.eclipse.jetty.websocket.api.exceptions.BadPayloadException;
 import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
@@ -196,6 +202,30 @@ public final class WebsocketEndpoint implements AutoCloseable {
         }
     }
 
+    /**
+     * The server-sent-events route, built on this endpoint's subscribers: the same feeds, byte budgets and per-user
+     * connection count (an open stream counts as a connection). The caller registers, starts and closes it.
+     *
+     * @param revocation for a request and its user: whether the credentials it came with have been withdrawn since
+     */
+    public EventStreamEndpoint eventStreams(
+            JobReader jobs,
+            JobAccess access,
+            BiFunction<Context, Long, BooleanSupplier> revocation,
+            Duration httpIdleTimeout,
+            MeterRegistry registry) {
+        // a heartbeat well inside the node's own idle timeout, or Jetty would close a quiet stream itself
+        Duration beat = config.sseHeartbeat();
+        Duration half = httpIdleTimeout.dividedBy(2);
+        if (half.compareTo(beat) < 0) beat = half;
+        EventStreamEndpoint streams = new EventStreamEndpoint(
+                subscribers, connections, outboxBytes, jobs, access, revocation, beat, registry);
+        eventStreams = streams; // listed with the websockets in stats
+        return streams;
+    }
+
+    private volatile EventStreamEndpoint eventStreams;
+
     /** Open connections, for tests and health. */
     public int connections() {
         return connections.size();
@@ -245,15 +275,23 @@ public final class WebsocketEndpoint implements AutoCloseable {
     /** One connection as {@code ./jobstream stats} shows it. */
     public record SubscriberStats(long user, String remote, List<String> groups, int queued, List<Long> catchingUp) {}
 
-    /** The {@code limit} most backed-up connections (by messages queued), for stats: who is slow, and on what. */
+    /**
+     * The {@code limit} most backed-up connections (by messages queued), websockets and event streams (remote
+     * {@code sse …}), for stats: who is slow, and on what.
+     */
     public List<SubscriberStats> subscribers(int limit) {
-        return connections.all().stream()
-                .map(c -> new SubscriberStats(
-                        c.userId(),
-                        String.valueOf(c.session().getRemoteSocketAddress()),
-                        c.subscriber().groups().stream().sorted().toList(),
-                        c.subscriber().queued(),
-                        c.subscriber().catchingUp()))
+        EventStreamEndpoint streams = eventStreams;
+        return java.util.stream.Stream.concat(
+                        connections.all().stream()
+                                .map(c -> new SubscriberStats(
+                                        c.userId(),
+                                        String.valueOf(c.session().getRemoteSocketAddress()),
+                                        c.subscriber().groups().stream()
+                                                .sorted()
+                                                .toList(),
+                                        c.subscriber().queued(),
+                                        c.subscriber().catchingUp())),
+                        streams == null ? java.util.stream.Stream.empty() : streams.stats().stream())
                 .sorted(Comparator.comparingInt(SubscriberStats::queued).reversed())
                 .limit(limit)
                 .toList();

@@ -7,6 +7,7 @@ import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.SseClient;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
 import java.net.URI;
@@ -183,6 +184,34 @@ class AccessMatrixIT {
                 soft.assertThat(r.body()).as(who(user) + " stdout of " + job).contains(first);
             else soft.assertThat(r.body()).doesNotContain(first);
         }));
+        soft.assertAll();
+    }
+
+    @Test
+    void an_event_stream_is_given_only_to_those_who_may_see_the_job() throws Exception {
+        SoftAssertions soft = new SoftAssertions();
+        for (Map.Entry<String, Map<Long, Boolean>> row : SEE.entrySet()) {
+            for (Map.Entry<Long, Boolean> cell : row.getValue().entrySet()) {
+                long job = cell.getKey();
+                String as = who(row.getKey()) + " streaming job " + job;
+                try (SseClient sse =
+                        SseClient.open(api("/api/v2/jobs/" + job + "/events/stream/"), row.getKey(), null)) {
+                    soft.assertThat(sse.status).as(as).isEqualTo(cell.getValue() ? 200 : 403);
+                    if (cell.getValue()) {
+                        SseClient.Event first = sse.next(30);
+                        soft.assertThat(first.id()).as(as).isEqualTo("1");
+                        soft.assertThat(Http.json(first.data()).get("job").asLong())
+                                .as(as)
+                                .isEqualTo(job);
+                    } else {
+                        sse.ended.get(30, TimeUnit.SECONDS);
+                        soft.assertThat(sse.events)
+                                .as(as + ": nothing of the job")
+                                .isEmpty();
+                    }
+                }
+            }
+        }
         soft.assertAll();
     }
 

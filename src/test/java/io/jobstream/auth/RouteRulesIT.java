@@ -74,6 +74,7 @@ class RouteRulesIT {
                 "POST /api/v2/teams/{id}/users/");
         rule(Access.INGEST, "POST /api/v2/job_events/ingest/");
         rule(Access.WEBSOCKET, "WEBSOCKET /websocket/", "WEBSOCKET /api/websocket/");
+        rule(Access.STREAM, "GET /api/v2/jobs/{id}/events/stream/");
         rule(
                 Access.USER,
                 "GET /api/v2/me/",
@@ -394,6 +395,11 @@ class RouteRulesIT {
         if (body) b.header("Content-Type", "application/json");
         if (authorization.containsKey(caller)) b.header("Authorization", authorization.get(caller));
         try {
+            if (path.contains("/events/stream")) { // lasts as long as the job runs: the status is what counts here
+                HttpResponse<java.io.InputStream> r = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+                r.body().close();
+                return r.statusCode();
+            }
             return client.send(b.build(), HttpResponse.BodyHandlers.discarding())
                     .statusCode();
         } catch (Exception e) {

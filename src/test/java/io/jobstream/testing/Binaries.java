@@ -53,6 +53,21 @@ public final class Binaries {
         return require("ansible-runner", "python3-ansible-runner");
     }
 
+    /** Debian's nginx, in front of a node as docs/deploy/nginx.conf puts it (ProxyIT). */
+    public static Path nginx() {
+        return require("nginx", "nginx");
+    }
+
+    /** systemd's unit checker, for docs/deploy/jobstream.service. */
+    public static Path systemdAnalyze() {
+        return require("systemd-analyze", "systemd");
+    }
+
+    /** For the self-signed certificate a test proxy serves. */
+    public static Path openssl() {
+        return require("openssl", "openssl");
+    }
+
     /** Prometheus's rule checker, for docs/prometheus/jobstream-rules.yml. */
     public static Path promtool() {
         return require("promtool", "prometheus");
