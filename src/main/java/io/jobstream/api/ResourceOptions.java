@@ -29,7 +29,25 @@ public final class ResourceOptions {
         this.launchAdminsOnly = launchAdminsOnly;
     }
 
+    /**
+     * AWX resources that hold object roles and that jobstream does not have. awxkit's CLI asks OPTIONS of each of them
+     * (for their {@code object_roles}, to offer {@code awx users|teams grant --role}) before it runs any
+     * {@code users} or {@code teams} command, and fails when one answers 404. They answer that there is nothing to
+     * grant: no actions, no roles. Their GET stays AWX's 404 for a missing resource.
+     */
+    private static final List<String> ROLE_HOLDERS = List.of(
+            "organizations",
+            "projects",
+            "inventories",
+            "credentials",
+            "job_templates",
+            "workflow_job_templates",
+            "instance_groups");
+
     public void register(RoutesConfig routes) {
+        for (String resource : ROLE_HOLDERS) {
+            routes.options("/api/v2/" + resource + "/", ResourceOptions::nothingToGrant, Access.USER);
+        }
         routes.options(
                 "/api/v2/jobs/",
                 ctx -> list(ctx, "Job List", jobFields(), launchAdminsOnly ? null : launch()),
@@ -78,6 +96,11 @@ public final class ResourceOptions {
         answer(ctx, name, actions);
     }
 
+    private static void nothingToGrant(Context ctx) {
+        ctx.header("Allow", "OPTIONS");
+        answer(ctx, "Not served by jobstream", Map.of());
+    }
+
     private static void answer(Context ctx, String name, Map<String, Object> actions) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", name);
@@ -85,6 +108,7 @@ public final class ResourceOptions {
         body.put("renders", List.of("application/json"));
         body.put("parses", List.of("application/json", "application/x-www-form-urlencoded", "multipart/form-data"));
         body.put("actions", actions);
+        body.put("object_roles", List.of()); // jobstream's sharing is by team (README "Users and access"), not roles
         body.put("max_page_size", QueryParams.MAX_PAGE_SIZE);
         try {
             ctx.status(200).contentType("application/json").result(Json.MAPPER.writeValueAsBytes(body));
