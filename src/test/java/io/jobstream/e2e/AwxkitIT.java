@@ -129,7 +129,7 @@ class AwxkitIT {
         assertThat(ok(admin("jobs", "list", "--status", "successful", "-f", "human")))
                 .contains(Long.toString(hello))
                 .contains("hello.yml");
-        JsonNode byName = json(admin("jobs", "list", "--name", "hello.yml", "--order_by", "-id", "-f", "json"));
+        JsonNode byName = json(admin("jobs", "list", "--name", "hello.yml", "--order_by=-id", "-f", "json"));
         assertThat(byName.path("results").get(0).path("name").asText()).isEqualTo("hello.yml");
         assertThat(json(admin("jobs", "list", "--playbook", "nothing.yml", "-f", "json"))
                         .path("count")
