@@ -162,6 +162,12 @@ public final class AuthRoutes {
         JsonNode body = body(ctx);
         if (body == null) return;
         Principal p = Requests.principal(ctx);
+        if (body.has("username")
+                && !body.get("username").asText("").equals(found.get().username())) {
+            // awx users modify offers --username (from the create fields); saying no beats ignoring it silently
+            json(ctx, 400, Map.of("username", List.of("A username cannot be changed.")));
+            return;
+        }
         boolean changed = false; // only a real change re-checks open websockets: a no-op PATCH costs them nothing
         if (body.has("is_superuser")) {
             if (!p.superuser()) {

@@ -103,6 +103,28 @@ class AwxkitIT {
         assertThat(Http.get(node.uri("/api/v2/me/"), TestUsers.basic("carol", "carol-new"))
                         .statusCode())
                 .isEqualTo(200);
+        AwxkitVenv.Result rename = awx(
+                "--conf.username",
+                "admin",
+                "--conf.password",
+                TestUsers.ADMIN_PASSWORD,
+                "users",
+                "modify",
+                "carol",
+                "--username",
+                "caroline");
+        assertThat(rename.exit())
+                .as("a username cannot change: said, not ignored")
+                .isNotZero();
+        assertThat(rename.output()).contains("cannot be changed");
+        JsonNode descending = json(admin("users", "list", "--all", "--order_by=-username", "-f", "json"));
+        List<String> names = new ArrayList<>();
+        descending.path("results").forEach(u -> names.add(u.path("username").asText()));
+        assertThat(names).contains("admin", "alice", "carol").isSortedAccordingTo(java.util.Comparator.reverseOrder());
+        for (String bad : List.of("?order_by=password", "?username=a%00b", "?organization=1", "?id=x")) {
+            HttpResponse<String> r = Http.get(node.uri("/api/v2/users/" + bad));
+            assertThat(r.statusCode()).as(bad + ": " + r.body()).isEqualTo(400);
+        }
         admin("users", "delete", "carol");
         assertThat(Http.get(node.uri("/api/v2/users/" + carol + "/")).statusCode())
                 .isEqualTo(404);
