@@ -50,15 +50,15 @@ public final class ResourceOptions {
         }
         routes.options(
                 "/api/v2/jobs/",
-                ctx -> list(ctx, "Job List", jobFields(), launchAdminsOnly ? null : launch()),
+                ctx -> list(ctx, "Job List", jobFields(), launchAdminsOnly ? null : launch(), true),
                 Access.USER);
         routes.options("/api/v2/jobs/{id}/", ctx -> detail(ctx, "Job Detail", jobFields(), null, false), Access.USER);
-        routes.options("/api/v2/users/", ctx -> list(ctx, "User List", userFields(), userCreate()), Access.USER);
+        routes.options("/api/v2/users/", ctx -> list(ctx, "User List", userFields(), userCreate(), false), Access.USER);
         routes.options(
                 "/api/v2/users/{id}/",
                 ctx -> detail(ctx, "User Detail", userFields(), userCreate(), true),
                 Access.USER);
-        routes.options("/api/v2/teams/", ctx -> list(ctx, "Team List", teamFields(), teamCreate()), Access.USER);
+        routes.options("/api/v2/teams/", ctx -> list(ctx, "Team List", teamFields(), teamCreate(), false), Access.USER);
         routes.options(
                 "/api/v2/teams/{id}/",
                 ctx -> detail(ctx, "Team Detail", teamFields(), teamCreate(), false),
@@ -66,14 +66,15 @@ public final class ResourceOptions {
     }
 
     /**
-     * A list's metadata. {@code post} (the create fields) is shown to admins, and to everyone for jobs (any user may
-     * launch, unless {@code launchAdminsOnly}); null: no create at all.
+     * A list's metadata, the create fields ({@code post}; null: no create at all) shown to admins, and to everyone when
+     * {@code everyoneCreates} (any user may launch a job, unless jobs.launch-by is admins).
      */
-    private static void list(Context ctx, String name, Map<String, Object> get, Map<String, Object> post) {
+    private static void list(
+            Context ctx, String name, Map<String, Object> get, Map<String, Object> post, boolean everyoneCreates) {
         boolean admin = Requests.principal(ctx).superuser();
         Map<String, Object> actions = new LinkedHashMap<>();
         actions.put("GET", get);
-        boolean mayPost = post != null && (admin || name.equals("Job List"));
+        boolean mayPost = post != null && (admin || everyoneCreates);
         if (mayPost) actions.put("POST", post);
         ctx.header("Allow", mayPost ? "GET, POST, HEAD, OPTIONS" : "GET, HEAD, OPTIONS");
         answer(ctx, name, actions);
