@@ -64,6 +64,14 @@ final class ApiJson {
         g.writeStringField("job_events", url + "job_events/");
         g.writeStringField("stdout", url + "stdout/");
         g.writeStringField("children_summary", url + "job_events/children_summary/");
+        g.writeStringField("cancel", url + "cancel/");
+        g.writeEndObject();
+        // awxkit reads job.summary_fields; AWX's related objects (template, inventory, project...) do not exist here
+        g.writeObjectFieldStart("summary_fields");
+        g.writeObjectFieldStart("user_capabilities");
+        g.writeBooleanField("delete", false);
+        g.writeBooleanField("start", false);
+        g.writeEndObject();
         g.writeEndObject();
         g.writeStringField("name", j.name());
         g.writeStringField("playbook", j.playbook());

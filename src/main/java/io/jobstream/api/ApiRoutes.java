@@ -12,11 +12,9 @@ import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +26,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
-    private static final Set<String> STATUSES =
-            Set.of("new", "pending", "waiting", "running", "successful", "failed", "error", "canceled");
-    private static final Set<String> JOB_LIST_PARAMS =
-            Set.of("page", "page_size", "count_disabled", "status", "status__in", "order_by", "format");
 
     private final JobReader jobs;
     private final NodeInfo node;
@@ -168,30 +162,15 @@ public final class ApiRoutes {
         }));
     }
 
-    /** Jobs newest first, AWX's page paginator; {@code status} and {@code status__in} filter. */
+    /** Jobs newest first unless ordered otherwise, AWX's page paginator, filtered as {@link JobQuery} reads. */
     private void jobList(Context ctx) {
         Map<String, List<String>> params = ctx.queryParamMap();
-        for (String key : params.keySet()) {
-            if (!JOB_LIST_PARAMS.contains(key)) throw ApiError.badRequest("unknown filter '" + key + "' for jobs");
-        }
-        String order = QueryParams.first(params, "order_by");
-        if (order != null && !order.equals("-id") && !order.equals("-created")) {
-            throw ApiError.badRequest("jobs are listed newest first only (order_by=-id)");
-        }
-        List<String> statuses = new ArrayList<>();
-        for (String key : List.of("status", "status__in")) {
-            for (String v : params.getOrDefault(key, List.of())) {
-                for (String s : v.split(",")) {
-                    if (!STATUSES.contains(s)) throw ApiError.badRequest(key + ": '" + s + "' is not a job status");
-                    statuses.add(s);
-                }
-            }
-        }
+        JobQuery query = JobQuery.parse(params);
         int page = QueryParams.page(QueryParams.first(params, "page"));
         int size = QueryParams.pageSize(QueryParams.first(params, "page_size"));
         boolean count = !QueryParams.flag(params, "count_disabled");
         Long visibleTo = access.listFilter(Requests.principal(ctx));
-        Page<JobView> result = jobs.list(statuses, visibleTo, (long) (page - 1) * size, size, count);
+        Page<JobView> result = jobs.list(query, visibleTo, (long) (page - 1) * size, size, count);
         if (page > 1 && result.rows().isEmpty()) throw ApiError.invalidPage();
         EventsView.json(ctx, ApiJson.bytes(g -> {
             g.writeStartObject();

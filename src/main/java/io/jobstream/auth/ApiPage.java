@@ -37,7 +37,19 @@ record ApiPage(int page, int size) {
         return body;
     }
 
+    /** The same list's page {@code p}: the request's filters and order kept (awx list --all follows these links). */
     private String link(Context ctx, int p) {
-        return ctx.path() + "?page=" + p + (size == DEFAULT_SIZE ? "" : "&page_size=" + size);
+        StringBuilder b = new StringBuilder(ctx.path()).append("?page=").append(p);
+        if (size != DEFAULT_SIZE) b.append("&page_size=").append(size);
+        ctx.queryParamMap().forEach((key, values) -> {
+            if (key.equals("page") || key.equals("page_size")) return;
+            for (String v : values)
+                b.append('&').append(encode(key)).append('=').append(encode(v));
+        });
+        return b.toString();
+    }
+
+    private static String encode(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
     }
 }

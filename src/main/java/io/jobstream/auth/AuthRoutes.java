@@ -75,9 +75,13 @@ public final class AuthRoutes {
                 ctx -> selfOrAdmin(ctx).ifPresent(u -> json(ctx, 200, userJson(u))),
                 Access.USER);
         routes.patch("/api/v2/users/{id}/", this::updateUser, Access.USER);
+        routes.put("/api/v2/users/{id}/", this::updateUser, Access.USER); // AWX allows both; awxkit's modify PATCHes
         routes.delete("/api/v2/users/{id}/", admin(this::deleteUser), Access.ADMIN);
         routes.get("/api/v2/teams/", this::listTeams, Access.USER);
         routes.post("/api/v2/teams/", admin(this::createTeam), Access.ADMIN);
+        routes.get("/api/v2/teams/{id}/", this::getTeam, Access.USER);
+        routes.patch("/api/v2/teams/{id}/", admin(this::renameTeam), Access.ADMIN);
+        routes.put("/api/v2/teams/{id}/", admin(this::renameTeam), Access.ADMIN);
         routes.delete("/api/v2/teams/{id}/", admin(this::deleteTeam), Access.ADMIN);
         routes.get("/api/v2/teams/{id}/users/", this::listMembers, Access.USER);
         routes.post("/api/v2/teams/{id}/users/", admin(this::associateMember), Access.ADMIN);
@@ -99,10 +103,12 @@ public final class AuthRoutes {
     private void listUsers(Context ctx) {
         ApiPage page = ApiPage.of(ctx);
         if (page == null) return;
-        List<Object> rows = store.users(page.offset(), page.size()).stream()
+        ListQuery query = ListQuery.of(ctx, "username", true);
+        if (query == null) return;
+        List<Object> rows = store.users(query, page.offset(), page.size()).stream()
                 .map(u -> (Object) userJson(u))
                 .toList();
-        json(ctx, 200, page.body(ctx, store.userCount(), rows));
+        json(ctx, 200, page.body(ctx, store.userCount(query), rows));
     }
 
     private void createUser(Context ctx) {
@@ -156,6 +162,12 @@ public final class AuthRoutes {
         JsonNode body = body(ctx);
         if (body == null) return;
         Principal p = Requests.principal(ctx);
+        if (body.has("username")
+                && !body.get("username").asText("").equals(found.get().username())) {
+            // awx users modify offers --username (from the create fields); saying no beats ignoring it silently
+            json(ctx, 400, Map.of("username", List.of("A username cannot be changed.")));
+            return;
+        }
         boolean changed = false; // only a real change re-checks open websockets: a no-op PATCH costs them nothing
         if (body.has("is_superuser")) {
             if (!p.superuser()) {
@@ -188,15 +200,52 @@ public final class AuthRoutes {
         if (page == null) return;
         Principal p = Requests.principal(ctx);
         Long member = p.superuser() ? null : p.userId();
-        List<Object> rows = store.teams(member, page.offset(), page.size()).stream()
+        ListQuery query = ListQuery.of(ctx, "name", false);
+        if (query == null) return;
+        List<Object> rows = store.teams(member, query, page.offset(), page.size()).stream()
                 .map(t -> (Object) teamJson(t))
                 .toList();
-        json(ctx, 200, page.body(ctx, store.teamCount(member), rows));
+        json(ctx, 200, page.body(ctx, store.teamCount(member, query), rows));
     }
 
-    private void createTeam(Context ctx) {
+    /** A team to its members and admins (403 to others, as its members list answers). */
+    private void getTeam(Context ctx) {
+        Principal p = Requests.principal(ctx);
+        long id = id(ctx);
+        Optional<Team> team = id < 1 ? Optional.empty() : store.team(id);
+        if (team.isEmpty()) {
+            Requests.detail(ctx, 404, "Not found.");
+            return;
+        }
+        if (!p.superuser() && !store.isMember(id, p.userId())) {
+            Requests.detail(ctx, 403, Requests.FORBIDDEN);
+            return;
+        }
+        json(ctx, 200, teamJson(team.get()));
+    }
+
+    /** Admins rename a team ({@code name}; a team has nothing else to change). */
+    private void renameTeam(Context ctx) {
+        long id = id(ctx);
+        if (id < 1 || store.team(id).isEmpty()) {
+            Requests.detail(ctx, 404, "Not found.");
+            return;
+        }
         JsonNode body = body(ctx);
         if (body == null) return;
+        if (body.has("name")) {
+            String name = teamName(ctx, body);
+            if (name == null) return;
+            if (!store.renameTeam(id, name)) {
+                json(ctx, 400, Map.of("name", List.of("Team with this Name already exists.")));
+                return;
+            }
+        }
+        json(ctx, 200, teamJson(store.team(id).orElseThrow()));
+    }
+
+    /** The body's team name, or null after answering 400. */
+    private static String teamName(Context ctx, JsonNode body) {
         String name = body.path("name").asText("").trim();
         if (name.isEmpty() || name.length() > UserLimits.MAX_TEAM_NAME) {
             json(
@@ -206,8 +255,16 @@ public final class AuthRoutes {
                             "name",
                             List.of("This field may not be blank (at most " + UserLimits.MAX_TEAM_NAME
                                     + " characters).")));
-            return;
+            return null;
         }
+        return name;
+    }
+
+    private void createTeam(Context ctx) {
+        JsonNode body = body(ctx);
+        if (body == null) return;
+        String name = teamName(ctx, body);
+        if (name == null) return;
         Optional<Team> team = store.createTeam(name);
         if (team.isEmpty()) {
             json(ctx, 400, Map.of("name", List.of("Team with this Name already exists.")));
@@ -333,7 +390,7 @@ public final class AuthRoutes {
         m.put("id", u.id());
         m.put("type", "user");
         m.put("url", "/api/v2/users/" + u.id() + "/");
-        m.put("related", Map.of());
+        m.put("related", Map.of("personal_tokens", "/api/v2/users/" + u.id() + "/personal_tokens/"));
         m.put("summary_fields", Map.of());
         m.put("created", u.created() == null ? null : u.created().toString());
         m.put("username", u.username());
@@ -355,6 +412,7 @@ public final class AuthRoutes {
         m.put("type", "team");
         m.put("url", "/api/v2/teams/" + t.id() + "/");
         m.put("related", Map.of("users", "/api/v2/teams/" + t.id() + "/users/"));
+        m.put("summary_fields", Map.of());
         m.put("created", t.created() == null ? null : t.created().toString());
         m.put("name", t.name());
         m.put("description", "");

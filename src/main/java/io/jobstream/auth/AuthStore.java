@@ -31,9 +31,16 @@ public interface AuthStore {
     Optional<User> firstSuperuser();
 
     /** Users by id. */
-    List<User> users(long offset, int limit);
+    default List<User> users(long offset, int limit) {
+        return users(ListQuery.ALL, offset, limit);
+    }
+
+    /** The users the query keeps, in its order. */
+    List<User> users(ListQuery query, long offset, int limit);
 
     long userCount();
+
+    long userCount(ListQuery query);
 
     /** Sets the password hash and ends the user's sessions. */
     void setPassword(long userId, String passwordHash);
@@ -66,9 +73,21 @@ public interface AuthStore {
     Optional<Team> team(long id);
 
     /** Teams by id; only those {@code memberId} belongs to, unless null. */
-    List<Team> teams(Long memberId, long offset, int limit);
+    default List<Team> teams(Long memberId, long offset, int limit) {
+        return teams(memberId, ListQuery.ALL, offset, limit);
+    }
 
-    long teamCount(Long memberId);
+    /** The teams the query keeps, in its order; only those {@code memberId} belongs to, unless null. */
+    List<Team> teams(Long memberId, ListQuery query, long offset, int limit);
+
+    default long teamCount(Long memberId) {
+        return teamCount(memberId, ListQuery.ALL);
+    }
+
+    long teamCount(Long memberId, ListQuery query);
+
+    /** Renames a team; false when there is no such team, or the name is another team's (nothing changed then). */
+    boolean renameTeam(long teamId, String name);
 
     boolean addMember(long teamId, long userId);
 

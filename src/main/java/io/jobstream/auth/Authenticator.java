@@ -29,6 +29,24 @@ import org.slf4j.LoggerFactory;
 public final class Authenticator {
     private static final Logger log = LoggerFactory.getLogger(Authenticator.class);
     public static final String SESSION_COOKIE = "sessionid";
+    /**
+     * AWX's own name for the session cookie (its {@code SESSION_COOKIE_NAME} since 21.x), which awxkit's clients send
+     * ({@code WSClient}'s default, and the CLI after a login at {@code /api/login/}); a session works under either.
+     */
+    public static final String AWX_SESSION_COOKIE = "awx_sessionid";
+
+    /**
+     * The request's session key: {@code sessionid}, else {@code awx_sessionid}; null when neither is set. A value
+     * wrapped in double quotes (RFC 6265 allows it, and awxkit's {@code WSClient} writes {@code name="value"}) is
+     * unwrapped.
+     */
+    public static String sessionKey(java.util.function.Function<String, String> cookie) {
+        String key = cookie.apply(SESSION_COOKIE);
+        if (key == null || key.isEmpty()) key = cookie.apply(AWX_SESSION_COOKIE);
+        if (key != null && key.length() >= 2 && key.startsWith("\"") && key.endsWith("\""))
+            key = key.substring(1, key.length() - 1);
+        return key == null || key.isEmpty() ? null : key;
+    }
 
     /** The outcome: a principal, no credentials at all, or credentials that failed (with the metric's reason). */
     public sealed interface Result {

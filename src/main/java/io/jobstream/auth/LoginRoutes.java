@@ -11,8 +11,8 @@ import java.time.Clock;
 import java.time.Duration;
 
 /**
- * {@code POST /login/} (the form of the login page, which the UI serves at {@code GET /login/}) and
- * {@code POST /logout/}. A login stores a session row (its key hashed) and sets {@code sessionid}: HttpOnly (scripts
+ * {@code POST /login/} (the form of the login page, which the UI serves at {@code GET /login/}),
+ * {@code POST /logout/}, and AWX's API login {@code POST /api/login/} that awxkit uses. A login stores a session row (its key hashed) and sets {@code sessionid}: HttpOnly (scripts
  * never see it), SameSite=Lax (other sites' POSTs do not carry it), Secure under TLS. It also sets a fresh
  * {@code csrftoken}, as Django rotates it at login, so a token planted before login is useless after.
  *
@@ -23,6 +23,8 @@ import java.time.Duration;
  */
 public final class LoginRoutes {
     static final String PAGE = "/login/";
+    static final String API_LOGIN = "/api/login/";
+    private static final String API_ROOT = "/api/";
 
     private final Authenticator authenticator;
     private final AuthStore store;
@@ -42,6 +44,7 @@ public final class LoginRoutes {
 
     public void register(RoutesConfig routes) {
         routes.post(PAGE, this::login, Access.ANONYMOUS);
+        routes.post(API_LOGIN, this::apiLogin, Access.ANONYMOUS);
         routes.post("/logout/", this::logout, Access.USER);
     }
 
@@ -66,33 +69,83 @@ public final class LoginRoutes {
             ctx.redirect(PAGE + "?error=1&next=" + URLEncoder.encode(next, StandardCharsets.UTF_8), HttpStatus.FOUND);
             return;
         }
+        startSession(ctx, ok.principal().userId(), Authenticator.SESSION_COOKIE);
+        ctx.redirect(next, HttpStatus.FOUND);
+    }
+
+    /**
+     * AWX's API login, as awxkit performs it ({@code Api().load_session()}, every {@code awx} command without a
+     * token): a form POST of {@code username}, {@code password} and {@code next}, guarded by Django's CSRF rule (the
+     * {@code csrftoken} cookie that {@code GET /api/} sets, echoed in {@code X-CSRFToken}) against forged logins. On
+     * success: 302 to {@code next} (a local path only, else {@code /api/}) with the session in AWX's cookie
+     * {@code awx_sessionid}, named in {@code X-API-Session-Cookie-Name} as AWX does, so awxkit picks it up. Failures
+     * answer JSON: 401 for bad credentials, 429/503 + Retry-After when throttled, exactly as the login form's checks.
+     */
+    private void apiLogin(Context ctx) {
+        if (!WebsocketAuth.sameOrigin(ctx.header("Origin"), ctx.header("Host")) || !AuthFilter.csrfMatches(ctx)) {
+            authenticator.failed("csrf");
+            Requests.detail(ctx, 403, "CSRF Failed: CSRF token missing or incorrect.");
+            return;
+        }
+        String username = ctx.formParam("username");
+        String password = ctx.formParam("password");
+        Authenticator.Result r = username == null || password == null
+                ? new Authenticator.Result.Failed("bad_password")
+                : authenticator.password(username, password, ctx.ip());
+        if (r instanceof Authenticator.Result.Throttled t) {
+            ctx.header("Retry-After", Long.toString(t.retryAfterSeconds()));
+            Requests.detail(ctx, t.status(), t.detail());
+            return;
+        }
+        if (!(r instanceof Authenticator.Result.Ok ok)) {
+            Requests.detail(ctx, 401, "Invalid username/password.");
+            return;
+        }
+        String next = ctx.formParam("next") != null ? ctx.formParam("next") : ctx.queryParam("next");
+        next = next == null ? API_ROOT : safeNext(next);
+        startSession(ctx, ok.principal().userId(), Authenticator.AWX_SESSION_COOKIE);
+        ctx.header("X-API-Session-Cookie-Name", Authenticator.AWX_SESSION_COOKIE);
+        ctx.redirect(next, HttpStatus.FOUND);
+    }
+
+    /**
+     * Stores a session for the user and sets its cookie under {@code cookieName}, with a fresh {@code csrftoken} (as
+     * Django rotates it at login, so a token planted before login is useless after).
+     */
+    private void startSession(Context ctx, long userId, String cookieName) {
         String key = Secrets.newSecret();
-        store.createSession(
-                Secrets.sha256(key), ok.principal().userId(), clock.instant().plus(sessionTimeout));
+        store.createSession(Secrets.sha256(key), userId, clock.instant().plus(sessionTimeout));
         boolean secure = "https".equalsIgnoreCase(ctx.scheme());
-        ctx.cookie(new Cookie(
-                Authenticator.SESSION_COOKIE,
-                key,
-                "/",
-                (int) sessionTimeout.toSeconds(),
-                secure,
-                true,
-                null,
-                SameSite.LAX));
+        ctx.cookie(
+                new Cookie(cookieName, key, "/", (int) sessionTimeout.toSeconds(), secure, true, null, SameSite.LAX));
         ctx.cookie(new Cookie(
                 AuthFilter.CSRF_COOKIE, Secrets.newSecret(), "/", 365 * 24 * 3600, secure, false, null, SameSite.LAX));
-        ctx.redirect(next, HttpStatus.FOUND);
+    }
+
+    /**
+     * Sets a {@code csrftoken} cookie unless the request carries one (what AWX's {@code GET /api/} does, and awxkit
+     * relies on before it logs in at {@code /api/login/}). Not secret from the client; it only proves to the login
+     * that the form was not posted by another site, which cannot read this site's cookies.
+     */
+    public static void ensureCsrfCookie(Context ctx) {
+        String current = ctx.cookie(AuthFilter.CSRF_COOKIE);
+        if (current != null && current.matches("[A-Za-z0-9_-]{16,128}")) return;
+        boolean secure = "https".equalsIgnoreCase(ctx.scheme());
+        ctx.cookie(new Cookie(
+                AuthFilter.CSRF_COOKIE, Secrets.newSecret(), "/", 365 * 24 * 3600, secure, false, null, SameSite.LAX));
     }
 
     /** Behind {@link AuthFilter}, so a session logout needs the CSRF header (no forced logouts by other sites). */
     private void logout(Context ctx) {
-        String key = ctx.cookie(Authenticator.SESSION_COOKIE);
+        String key = Authenticator.sessionKey(ctx::cookie);
         if (key != null) {
             store.deleteSession(Secrets.sha256(key));
             loggedOut.run();
         }
         boolean secure = "https".equalsIgnoreCase(ctx.scheme());
-        ctx.cookie(new Cookie(Authenticator.SESSION_COOKIE, "", "/", 0, secure, true, null, SameSite.LAX));
+        for (String name : new String[] {Authenticator.SESSION_COOKIE, Authenticator.AWX_SESSION_COOKIE}) {
+            if (ctx.cookie(name) != null) ctx.cookie(new Cookie(name, "", "/", 0, secure, true, null, SameSite.LAX));
+        }
         ctx.redirect(PAGE, HttpStatus.FOUND);
     }
 

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -20,6 +21,14 @@ import java.util.OptionalLong;
  * {@link AuthRoutes}; every route is behind {@link AuthFilter}. Thread-safe.
  */
 final class TokenRoutes {
+    /**
+     * AWX's personal tokens, where {@code awx login} gets one: {@code {id}} is the user's id or, as awxkit writes it,
+     * their username. A user reaches only their own (any other name or id is 403 before any lookup, so the answer
+     * never tells which users exist); admins reach everyone's. Checked credentials are the request's own, so a wrong
+     * password is throttled as every login is ({@link Authenticator}).
+     */
+    private static final String PERSONAL = "/api/v2/users/{id}/personal_tokens/";
+
     private final AuthStore store;
     private final BasicCache cache;
     private final JobAccess access;
@@ -47,6 +56,76 @@ final class TokenRoutes {
         routes.get("/api/v2/tokens/", this::listTokens, Access.USER);
         routes.post("/api/v2/tokens/", this::createToken, Access.USER);
         routes.delete("/api/v2/tokens/{id}/", this::deleteToken, Access.USER);
+        routes.get(PERSONAL, this::listPersonal, Access.USER);
+        routes.post(PERSONAL, this::createPersonal, Access.USER);
+    }
+
+    private void listPersonal(Context ctx) {
+        Optional<User> user = personalOwner(ctx);
+        if (user.isEmpty()) return;
+        List<Object> rows = store.tokensOf(user.get().id()).stream()
+                .filter(t -> t.kind().equals(Token.API))
+                .map(t -> (Object) personalJson(tokenJson(t, null)))
+                .toList();
+        json(ctx, 200, new ApiPage(1, Math.max(1, rows.size())).body(ctx, rows.size(), rows));
+    }
+
+    /** {@code {"description", "application": null, "scope": "write"}}: an API token of that user, shown once. */
+    private void createPersonal(Context ctx) {
+        Optional<User> user = personalOwner(ctx);
+        if (user.isEmpty()) return;
+        JsonNode body = body(ctx);
+        if (body == null) return;
+        Map<String, List<String>> errors = new LinkedHashMap<>();
+        JsonNode application = body.get("application");
+        if (application != null && !application.isNull())
+            errors.put("application", List.of("OAuth2 applications are not supported: leave it null."));
+        String scope = body.path("scope").asText("write");
+        // a read-only token would need read-only enforcement on every route; refusing it is honest, a write token is
+        // not
+        if (!scope.equals("write")) errors.put("scope", List.of("Only 'write' tokens are supported."));
+        String description = UserLimits.text(body, "description", UserLimits.MAX_DESCRIPTION, errors);
+        if (!errors.isEmpty()) {
+            json(ctx, 400, errors);
+            return;
+        }
+        User owner = user.get();
+        if (store.tokenCount(owner.id()) >= limits.maxTokensPerUser()) {
+            limits.reached("tokens");
+            Requests.detail(
+                    ctx,
+                    400,
+                    "This user has " + limits.maxTokensPerUser() + " tokens, the most a user may have"
+                            + " (auth.max-tokens-per-user); delete some first.");
+            return;
+        }
+        String secret = Secrets.newSecret();
+        long id = store.createToken(Secrets.sha256(secret), owner.id(), Token.API, null, description, null);
+        Token t = new Token(id, owner, Token.API, null, description, clock.instant(), null);
+        json(ctx, 201, personalJson(tokenJson(t, secret)));
+    }
+
+    /** The user of a personal-tokens path, when the caller may reach it; else answered (403/404) and empty. */
+    private Optional<User> personalOwner(Context ctx) {
+        Principal p = Requests.principal(ctx);
+        String key = ctx.pathParam("id");
+        boolean numeric = key.matches("[0-9]{1,18}");
+        boolean self = numeric ? Long.parseLong(key) == p.userId() : key.equals(p.username());
+        if (!self && !p.superuser()) {
+            Requests.detail(ctx, 403, Requests.FORBIDDEN);
+            return Optional.empty();
+        }
+        Optional<User> user = numeric ? store.userById(Long.parseLong(key)) : store.userByName(key);
+        if (user.isEmpty()) Requests.detail(ctx, 404, "Not found.");
+        return user;
+    }
+
+    /** AWX's token fields that jobstream's tokens answer with fixed values (no OAuth2 applications, write scope). */
+    private static Map<String, Object> personalJson(Map<String, Object> token) {
+        token.put("application", null);
+        token.put("scope", "write");
+        token.put("refresh_token", null);
+        return token;
     }
 
     private void listTokens(Context ctx) {

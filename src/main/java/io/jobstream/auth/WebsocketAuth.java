@@ -31,7 +31,7 @@ public final class WebsocketAuth {
 
     public Optional<Login> authenticate(WsConnectContext ctx) {
         String authorization = ctx.header("Authorization");
-        String session = ctx.cookie(Authenticator.SESSION_COOKIE);
+        String session = Authenticator.sessionKey(ctx::cookie);
         String source = source(ctx);
         Authenticator.Result r = authenticator.authenticate(authorization, session, source);
         if (r instanceof Authenticator.Result.Missing) authenticator.failed("missing");

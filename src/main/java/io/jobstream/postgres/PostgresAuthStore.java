@@ -5,6 +5,7 @@ import static io.jobstream.postgres.Statements.instant;
 
 import io.jobstream.auth.AuthStore;
 import io.jobstream.auth.JobOwner;
+import io.jobstream.auth.ListQuery;
 import io.jobstream.auth.Team;
 import io.jobstream.auth.Token;
 import io.jobstream.auth.User;
@@ -136,18 +137,29 @@ public final class PostgresAuthStore implements AuthStore {
     }
 
     @Override
-    public List<User> users(long offset, int limit) {
+    public List<User> users(ListQuery q, long offset, int limit) {
+        List<Object> args = new ArrayList<>();
+        String where = ListFilters.where(q, "u.id", "u.username", "u.is_superuser", args);
+        args.add(limit);
+        args.add(offset);
         return query(
                 "listing users",
-                "SELECT " + USER_COLUMNS + " FROM auth_user u ORDER BY u.id LIMIT ? OFFSET ?",
+                "SELECT " + USER_COLUMNS + " FROM auth_user u" + where + ListFilters.orderBy(q, "u.id", "u.username")
+                        + " LIMIT ? OFFSET ?",
                 PostgresAuthStore::user,
-                limit,
-                offset);
+                args.toArray());
     }
 
     @Override
     public long userCount() {
-        return query("counting users", "SELECT count(*) FROM auth_user", rs -> rs.getLong(1))
+        return userCount(ListQuery.ALL);
+    }
+
+    @Override
+    public long userCount(ListQuery q) {
+        List<Object> args = new ArrayList<>();
+        String where = ListFilters.where(q, "u.id", "u.username", "u.is_superuser", args);
+        return query("counting users", "SELECT count(*) FROM auth_user u" + where, rs -> rs.getLong(1), args.toArray())
                 .get(0);
     }
 
@@ -236,13 +248,18 @@ public final class PostgresAuthStore implements AuthStore {
     }
 
     @Override
-    public List<Team> teams(Long memberId, long offset, int limit) {
-        return teams.teams(memberId, offset, limit);
+    public List<Team> teams(Long memberId, ListQuery query, long offset, int limit) {
+        return teams.teams(memberId, query, offset, limit);
     }
 
     @Override
-    public long teamCount(Long memberId) {
-        return teams.teamCount(memberId);
+    public boolean renameTeam(long teamId, String name) {
+        return teams.renameTeam(teamId, name);
+    }
+
+    @Override
+    public long teamCount(Long memberId, ListQuery query) {
+        return teams.teamCount(memberId, query);
     }
 
     @Override

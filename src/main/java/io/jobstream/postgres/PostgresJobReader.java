@@ -2,6 +2,7 @@ package io.jobstream.postgres;
 
 import static io.jobstream.postgres.Statements.instant;
 
+import io.jobstream.api.JobQuery;
 import io.jobstream.api.JobReader;
 import io.jobstream.api.JobView;
 import io.jobstream.api.Page;
@@ -42,16 +43,23 @@ public final class PostgresJobReader implements JobReader {
     }
 
     @Override
-    public Page<JobView> list(List<String> statuses, Long visibleTo, long offset, int limit, boolean withCount) {
+    public Page<JobView> list(JobQuery q, Long visibleTo, long offset, int limit, boolean withCount) {
         List<String> conditions = new ArrayList<>();
-        if (!statuses.isEmpty()) conditions.add("status = ANY (?)");
-        if (visibleTo != null) conditions.add(JobVisibility.CONDITION);
+        List<Binder> binds = new ArrayList<>();
+        filters(q, conditions, binds);
+        if (visibleTo != null) {
+            conditions.add(JobVisibility.CONDITION);
+            binds.add((ps, c, i) -> JobVisibility.bindUser(ps, i, visibleTo));
+        }
         String where = conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
+        // the order column is one of JobQuery.ORDERABLE (checked there); id breaks ties so that pages are stable
+        String dir = q.descending() ? " DESC" : "";
+        String order = " ORDER BY " + (q.order().equals("id") ? "" : q.order() + dir + " NULLS LAST, ") + "id" + dir;
         try (Connection c = dataSource.getConnection()) {
             List<JobView> rows = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT " + COLUMNS + " FROM job j" + where + " ORDER BY id DESC LIMIT ? OFFSET ?")) {
-                int i = bindFilters(ps, c, statuses, visibleTo);
+            try (PreparedStatement ps =
+                    c.prepareStatement("SELECT " + COLUMNS + " FROM job j" + where + order + " LIMIT ? OFFSET ?")) {
+                int i = bind(ps, c, binds);
                 ps.setInt(i++, limit);
                 ps.setLong(i, offset);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -61,7 +69,7 @@ public final class PostgresJobReader implements JobReader {
             Long count = null;
             if (withCount) {
                 try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM job j" + where)) {
-                    bindFilters(ps, c, statuses, visibleTo);
+                    bind(ps, c, binds);
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
                         count = rs.getLong(1);
@@ -74,12 +82,61 @@ public final class PostgresJobReader implements JobReader {
         }
     }
 
-    /** Binds the status and visibility filters from parameter 1; returns the next parameter index. */
-    private static int bindFilters(PreparedStatement ps, Connection c, List<String> statuses, Long visibleTo)
-            throws SQLException {
+    /** Binds one condition's parameters from index {@code i}; returns the next index. */
+    @FunctionalInterface
+    private interface Binder {
+        int bind(PreparedStatement ps, Connection c, int i) throws SQLException;
+    }
+
+    /** The query's conditions, each with its binder; text never enters the SQL, only bound values. */
+    private static void filters(JobQuery q, List<String> conditions, List<Binder> binds) {
+        if (!q.statuses().isEmpty()) {
+            conditions.add("status = ANY (?)");
+            binds.add((ps, c, i) -> {
+                ps.setArray(i, c.createArrayOf("text", q.statuses().toArray()));
+                return i + 1;
+            });
+        }
+        if (!q.ids().isEmpty()) {
+            conditions.add("id = ANY (?)");
+            binds.add((ps, c, i) -> {
+                ps.setArray(i, c.createArrayOf("bigint", q.ids().toArray()));
+                return i + 1;
+            });
+        }
+        text(conditions, binds, "name = ?", q.name());
+        text(conditions, binds, "playbook = ?", q.playbook());
+        // position(), not LIKE: the user's % and _ are plain characters
+        text(conditions, binds, "position(lower(?) in lower(name)) > 0", q.contains());
+        if (q.search() != null) {
+            conditions.add("(position(lower(?) in lower(name)) > 0 OR position(lower(?) in lower(playbook)) > 0)");
+            binds.add((ps, c, i) -> {
+                ps.setString(i, q.search());
+                ps.setString(i + 1, q.search());
+                return i + 2;
+            });
+        }
+        if (q.failed() != null) {
+            conditions.add("failed = ?");
+            binds.add((ps, c, i) -> {
+                ps.setBoolean(i, q.failed());
+                return i + 1;
+            });
+        }
+    }
+
+    private static void text(List<String> conditions, List<Binder> binds, String condition, String value) {
+        if (value == null) return;
+        conditions.add(condition);
+        binds.add((ps, c, i) -> {
+            ps.setString(i, value);
+            return i + 1;
+        });
+    }
+
+    private static int bind(PreparedStatement ps, Connection c, List<Binder> binds) throws SQLException {
         int i = 1;
-        if (!statuses.isEmpty()) ps.setArray(i++, c.createArrayOf("text", statuses.toArray()));
-        if (visibleTo != null) i = JobVisibility.bindUser(ps, i, visibleTo);
+        for (Binder b : binds) i = b.bind(ps, c, i);
         return i;
     }
 

@@ -4,10 +4,12 @@ import static io.jobstream.postgres.PostgresAuthStore.USER_COLUMNS;
 import static io.jobstream.postgres.Statements.first;
 import static io.jobstream.postgres.Statements.instant;
 
+import io.jobstream.auth.ListQuery;
 import io.jobstream.auth.Team;
 import io.jobstream.auth.User;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -51,35 +53,49 @@ final class PostgresTeams {
                 "reading a team", "SELECT id, name, created FROM auth_team WHERE id = ?", PostgresTeams::team, id));
     }
 
-    List<Team> teams(Long memberId, long offset, int limit) {
-        if (memberId == null) {
-            return query(
-                    "listing teams",
-                    "SELECT id, name, created FROM auth_team ORDER BY id LIMIT ? OFFSET ?",
-                    PostgresTeams::team,
-                    limit,
-                    offset);
-        }
+    List<Team> teams(Long memberId, ListQuery q, long offset, int limit) {
+        List<Object> args = new ArrayList<>();
+        String join = memberOnly(memberId, args);
+        String where = ListFilters.where(q, "t.id", "t.name", null, args);
+        args.add(limit);
+        args.add(offset);
         return query(
                 "listing teams",
-                "SELECT t.id, t.name, t.created FROM auth_team t JOIN auth_team_member m"
-                        + " ON m.team_id = t.id WHERE m.user_id = ? ORDER BY t.id LIMIT ? OFFSET ?",
+                "SELECT t.id, t.name, t.created FROM auth_team t" + join + where
+                        + ListFilters.orderBy(q, "t.id", "t.name") + " LIMIT ? OFFSET ?",
                 PostgresTeams::team,
-                memberId,
-                limit,
-                offset);
+                args.toArray());
     }
 
-    long teamCount(Long memberId) {
-        if (memberId == null)
-            return query("counting teams", "SELECT count(*) FROM auth_team", rs -> rs.getLong(1))
-                    .get(0);
+    long teamCount(Long memberId, ListQuery q) {
+        List<Object> args = new ArrayList<>();
+        String join = memberOnly(memberId, args);
+        String where = ListFilters.where(q, "t.id", "t.name", null, args);
         return query(
                         "counting teams",
-                        "SELECT count(*) FROM auth_team_member WHERE user_id = ?",
+                        "SELECT count(*) FROM auth_team t" + join + where,
                         rs -> rs.getLong(1),
-                        memberId)
+                        args.toArray())
                 .get(0);
+    }
+
+    /** The join that keeps only {@code memberId}'s teams (its parameter added to {@code args}), or "" for all. */
+    private static String memberOnly(Long memberId, List<Object> args) {
+        if (memberId == null) return "";
+        args.add(memberId);
+        return " JOIN auth_team_member m ON m.team_id = t.id AND m.user_id = ?";
+    }
+
+    boolean renameTeam(long teamId, String name) {
+        return update(
+                        "renaming a team",
+                        "UPDATE auth_team SET name = ? WHERE id = ?"
+                                + " AND NOT EXISTS (SELECT 1 FROM auth_team o WHERE o.name = ? AND o.id <> ?)",
+                        name,
+                        teamId,
+                        name,
+                        teamId)
+                > 0;
     }
 
     boolean addMember(long teamId, long userId) {

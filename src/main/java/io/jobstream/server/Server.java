@@ -2,7 +2,9 @@ package io.jobstream.server;
 
 import io.javalin.security.RouteRole;
 import io.jobstream.api.ApiRoutes;
+import io.jobstream.api.AwxRoots;
 import io.jobstream.api.NodeInfo;
+import io.jobstream.api.ResourceOptions;
 import io.jobstream.auth.Access;
 import io.jobstream.auth.AdminBootstrap;
 import io.jobstream.auth.AuthRoutes;
@@ -219,6 +221,8 @@ public final class Server implements AutoCloseable {
                                 websocket::register,
                                 eventStreams::register,
                                 api::register,
+                                new AwxRoots()::register,
+                                new ResourceOptions(config.auth().adminsOnlyLaunch())::register,
                                 new UiRoutes()::register,
                                 health(queue)::register,
                                 stats::register,

@@ -52,6 +52,7 @@ class AccessMatrixIT {
     private long b1;
     private long b2;
 
+    private long team;
     private RunningServer node;
     private final Map<Long, Long> firstEventId = new LinkedHashMap<>();
 
@@ -66,7 +67,7 @@ class AccessMatrixIT {
                             .statusCode())
                     .isEqualTo(201);
         }
-        long team = Http.json(Http.postJson(api("/api/v2/teams/"), "{\"name\":\"ops\"}", ADMIN)
+        team = Http.json(Http.postJson(api("/api/v2/teams/"), "{\"name\":\"ops\"}", ADMIN)
                         .body())
                 .get("id")
                 .asLong();
@@ -343,6 +344,43 @@ class AccessMatrixIT {
                         .statusCode())
                 .as("nor for someone else's job")
                 .isEqualTo(403);
+    }
+
+    /** Issue 18: the routes AWX's client uses hold the same rules (personal tokens, team detail, OPTIONS, roots). */
+    @Test
+    void awx_client_routes_give_each_user_only_their_own() {
+        SoftAssertions soft = new SoftAssertions();
+        for (String user : List.of(ADMIN, ALICE, BOB)) {
+            String me = who(user);
+            for (String owner : List.of("alice", "bob")) {
+                int expected = user.equals(ADMIN) || owner.equals(me) ? 201 : 403;
+                soft.assertThat(Http.postJson(api("/api/v2/users/" + owner + "/personal_tokens/"), "{}", user)
+                                .statusCode())
+                        .as(me + " makes a personal token of " + owner)
+                        .isEqualTo(expected);
+                soft.assertThat(Http.get(api("/api/v2/users/" + owner + "/personal_tokens/"), user)
+                                .statusCode())
+                        .as(me + " lists the personal tokens of " + owner)
+                        .isEqualTo(expected == 201 ? 200 : 403);
+            }
+            soft.assertThat(Http.get(api("/api/v2/teams/" + team + "/"), user).statusCode())
+                    .as(me + " reads team ops, which every user here is in")
+                    .isEqualTo(200);
+            HttpResponse<String> options = Http.send(java.net.http.HttpRequest.newBuilder(api("/api/v2/users/"))
+                    .header("Authorization", user)
+                    .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
+                    .build());
+            soft.assertThat(Http.json(options.body()).path("actions").has("POST"))
+                    .as(me + " is offered user creation")
+                    .isEqualTo(user.equals(ADMIN));
+        }
+        HttpResponse<String> rename = Http.send(java.net.http.HttpRequest.newBuilder(api("/api/v2/teams/" + team + "/"))
+                .header("Authorization", ALICE)
+                .header("Content-Type", "application/json")
+                .method("PATCH", java.net.http.HttpRequest.BodyPublishers.ofString("{\"name\":\"mine\"}"))
+                .build());
+        soft.assertThat(rename.statusCode()).as("only admins rename teams").isEqualTo(403);
+        soft.assertAll();
     }
 
     @Test

@@ -37,4 +37,23 @@ class LoginRoutesTest {
                 .isFalse();
         assertThat(WebsocketAuth.sameOrigin("null", "127.0.0.1:8052")).isFalse();
     }
+
+    @Test
+    void a_session_is_read_from_sessionid_or_awxs_awx_sessionid_quoted_or_not() {
+        assertThat(Authenticator.sessionKey(java.util.Map.of("sessionid", "k1")::get))
+                .isEqualTo("k1");
+        assertThat(Authenticator.sessionKey(java.util.Map.of("awx_sessionid", "k2")::get))
+                .isEqualTo("k2");
+        assertThat(Authenticator.sessionKey(java.util.Map.of("awx_sessionid", "\"k3\"")::get))
+                .as("WSClient writes awx_sessionid=\"...\"")
+                .isEqualTo("k3");
+        assertThat(Authenticator.sessionKey(java.util.Map.of("sessionid", "a", "awx_sessionid", "b")::get))
+                .isEqualTo("a");
+        assertThat(Authenticator.sessionKey(java.util.Map.of("sessionid", "")::get))
+                .isNull();
+        assertThat(Authenticator.sessionKey(java.util.Map.of("awx_sessionid", "\"\"")::get))
+                .isNull();
+        assertThat(Authenticator.sessionKey(java.util.Map.<String, String>of()::get))
+                .isNull();
+    }
 }
