@@ -31,10 +31,12 @@ final class DiagnosisEndpoint {
     static final String JOB_PATH = "/api/v2/jobs/{id}/diagnosis/";
     static final Duration DEFAULT_WINDOW = Duration.ofSeconds(60);
 
+    private final String node;
     private final ReadingsSampler sampler;
     private final JobAccess access;
 
-    DiagnosisEndpoint(ReadingsSampler sampler, JobAccess access) {
+    DiagnosisEndpoint(String node, ReadingsSampler sampler, JobAccess access) {
+        this.node = node;
         this.sampler = sampler;
         this.access = access;
     }

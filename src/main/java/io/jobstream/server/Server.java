@@ -159,7 +159,7 @@ public final class Server implements AutoCloseable {
                 backends.clusterStats(),
                 recentHops = new RecentHops(registry, clock).start(),
                 websocket::subscribers);
-        DiagnosisEndpoint diagnosis = new DiagnosisEndpoint(readings = readingsSampler(authStore), access);
+        DiagnosisEndpoint diagnosis = new DiagnosisEndpoint(node, readings = readingsSampler(authStore), access);
         // the cluster's doctor (--redis-url) reads each node's diagnosis from its heartbeat, over the default window
         backends.startHeartbeat(() -> {
             Map<String, Object> beat = stats.snapshot(false);
