@@ -10,9 +10,12 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code doctor}: where a node's lag comes from (SPEC §13), read from its {@code /api/v2/diagnosis/} ({@code --url}),
@@ -52,11 +55,17 @@ final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of one line per finding.")
     boolean json;
 
+    @Spec
+    CommandSpec spec;
+
     PrintStream out = System.out;
     PrintStream err = System.err;
 
     @Override
     public Integer call() throws Exception {
+        if (window.compareTo(Duration.ofSeconds(5)) < 0 || window.compareTo(Duration.ofMinutes(10)) > 0)
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--window must be from 5s to 10m, was " + window.toSeconds() + "s");
         boolean cluster = redisUrl != null && !redisUrl.isBlank();
         JsonNode data;
         try {

@@ -4,13 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.cli.Cli;
 import io.jobstream.event.Timestamps;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.WsTestClient;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,6 +87,26 @@ class DoctorIT {
         }
     }
 
+    /** {@code ./jobstream doctor ARGS}: exit code, then what it printed (stdout and stderr). */
+    private static Map.Entry<Integer, String> doctor(String... args) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        PrintStream stdout = System.out;
+        PrintStream stderr = System.err;
+        System.setOut(out);
+        System.setErr(out);
+        try {
+            String[] all = new String[args.length + 1];
+            all[0] = "doctor";
+            System.arraycopy(args, 0, all, 1, args.length);
+            int code = Cli.run(all);
+            return Map.entry(code, bytes.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+    }
+
     private static JsonNode diagnosis(RunningServer node) {
         HttpResponse<String> r = Http.get(node.uri("/api/v2/diagnosis/?window=10s"));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -95,13 +119,19 @@ class DoctorIT {
         return out;
     }
 
-    /** Waits until the diagnosis names {@code stage} first, and returns that diagnosis. */
-    private static JsonNode awaitFirst(RunningServer node, String stage) {
+    /**
+     * Waits until the diagnosis names {@code stage} first, and returns that diagnosis; prints how long after
+     * {@code since} (the fault's start) that took, the figure docs/BENCHMARKS.md asks for.
+     */
+    private static JsonNode awaitFirst(RunningServer node, String stage, Instant since) {
         AtomicReference<JsonNode> last = new AtomicReference<>();
         await().atMost(DEADLINE).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
             last.set(diagnosis(node));
             assertThat(stages(last.get())).as(last.get().toString()).first().isEqualTo(stage);
         });
+        System.out.printf(
+                "DoctorIT: named %s %.1f s after the fault began (window 10 s)%n",
+                stage, Duration.between(since, Instant.now()).toMillis() / 1000.0);
         return last.get();
     }
 
@@ -129,15 +159,30 @@ class DoctorIT {
             JsonNode job = Http.json(
                     Http.get(node.uri("/api/v2/jobs/11/diagnosis/?window=10s")).body());
             assertThat(job.path("verdict").asText()).isEqualTo("healthy");
+            Map.Entry<Integer, String> cli = doctor(
+                    "--url",
+                    node.uri("/").toString(),
+                    "--data-dir",
+                    node.dataDir().toString(),
+                    "--window",
+                    "10s");
+            assertThat(cli.getKey()).as(cli.getValue()).isZero();
+            assertThat(cli.getValue()).contains(": healthy over the last 10s");
+            assertThat(Http.get(node.uri("/api/v2/diagnosis/?window=1s")).statusCode())
+                    .isEqualTo(400);
+            assertThat(Http.get(node.uri("/api/v2/diagnosis/?window=soon")).statusCode())
+                    .isEqualTo(400);
             ws.abort();
         }
     }
 
     @Test
     void events_created_seconds_before_they_are_sent_are_the_emitter() throws Exception {
+        Instant since = Instant.now();
         try (RunningServer node = RunningServer.start(dir);
                 Emitter emitter = new Emitter(node, 12, 20, Duration.ofMillis(100), Duration.ofSeconds(4), 1)) {
-            JsonNode d = awaitFirst(node, "emitter");
+            since = Instant.now();
+            JsonNode d = awaitFirst(node, "emitter", since);
             JsonNode f = d.path("findings").path(0);
             assertThat(stages(d)).containsExactly("emitter");
             assertThat(f.path("hop").asText()).isEqualTo("created_received");
@@ -150,6 +195,30 @@ class DoctorIT {
                     Http.get(node.uri("/api/v2/jobs/12/diagnosis/?window=10s")).body());
             assertThat(job.path("reasons").path(0).path("sentence").asText())
                     .startsWith("events arrive late from their emitters");
+            Map.Entry<Integer, String> cli = doctor(
+                    "--url",
+                    node.uri("/").toString(),
+                    "--data-dir",
+                    node.dataDir().toString(),
+                    "--window",
+                    "10s");
+            assertThat(cli.getKey()).as(cli.getValue()).isEqualTo(1);
+            assertThat(cli.getValue())
+                    .contains(": degraded over the last 10s")
+                    .containsPattern("  emitter +\\d+%  events arrive late")
+                    .contains("docs/OPERATIONS.md#finding-emitter");
+            Map.Entry<Integer, String> json = doctor(
+                    "--url",
+                    node.uri("/").toString(),
+                    "--data-dir",
+                    node.dataDir().toString(),
+                    "--json");
+            assertThat(Http.json(json.getValue())
+                            .path("findings")
+                            .path(0)
+                            .path("stage")
+                            .asText())
+                    .isEqualTo("emitter");
         }
     }
 
@@ -162,8 +231,9 @@ class DoctorIT {
             reader.next();
             WsTestClient stalled = WsTestClient.connect(node.websocketUri(), "csrftoken=st", false);
             stalled.send("{\"xrftoken\": \"st\", \"groups\": {\"job_events\": [13]}}");
+            Instant since = Instant.now();
             try (Emitter emitter = new Emitter(node, 13, 200, Duration.ofMillis(20), Duration.ZERO, 1)) {
-                JsonNode d = awaitFirst(node, "subscriber");
+                JsonNode d = awaitFirst(node, "subscriber", since);
                 JsonNode f = d.path("findings").path(0);
                 assertThat(stages(d)).doesNotContain("fanout");
                 assertThat(f.path("subject").path("user").asText()).isEqualTo("admin");
@@ -200,9 +270,10 @@ class DoctorIT {
                     signal("-CONT", postgres);
                 }
             });
+            Instant since = Instant.now();
             staller.start();
             try {
-                JsonNode d = awaitFirst(node, "database");
+                JsonNode d = awaitFirst(node, "database", since);
                 assertThat(stages(d)).doesNotContain("emitter", "receiver", "queue");
                 JsonNode f = d.path("findings").path(0);
                 assertThat(f.path("hop").asText()).isEqualTo("received_committed");
@@ -221,14 +292,24 @@ class DoctorIT {
     @Test
     void an_offered_rate_above_what_the_receiver_commits_is_the_receiver() throws Exception {
         // a small queue and small transactions: the receiver's ceiling is low, four emitters offer more
+        Instant since = Instant.now(); // the emitters start with the node: the load is the fault
         try (RunningServer node =
                         RunningServer.start(dir, Map.of("queue.capacity", "2000", "persist.max-batch", "10"));
                 Emitter emitter = new Emitter(node, 15, 500, Duration.ZERO, Duration.ZERO, 4)) {
-            JsonNode d = awaitFirst(node, "receiver");
+            JsonNode d = awaitFirst(node, "receiver", since);
             assertThat(stages(d)).doesNotContain("emitter", "database");
             JsonNode f = d.path("findings").path(0);
             assertThat(f.path("evidence").path("busy_fraction").asDouble()).isGreaterThanOrEqualTo(0.7);
         }
+    }
+
+    @Test
+    void a_node_that_cannot_be_reached_is_exit_code_3_and_a_bad_window_2() {
+        Map.Entry<Integer, String> cli = doctor("--url", "http://127.0.0.1:1/");
+        assertThat(cli.getKey()).isEqualTo(3);
+        assertThat(cli.getValue()).contains("jobstream doctor: cannot get a diagnosis from the node at");
+        assertThat(doctor("--url", "http://127.0.0.1:1/", "--window", "1s").getKey())
+                .isEqualTo(2);
     }
 
     /** The embedded server's postmaster and every process it started (the backends holding the node's connections). */
