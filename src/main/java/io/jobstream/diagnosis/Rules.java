@@ -38,10 +38,15 @@ public final class Rules {
     public static final double SLOW_BATCH_MILLIS = 1000;
 
     public static final long SLOW_BATCHES = 2;
-    /** A database probe this long is slow; two slow or failed probes in the window are a database finding. */
+    /**
+     * A database probe this long is slow. Two failed probes in the window are a database finding, and so are two
+     * slow ones if they are also {@link #SLOW_PROBE_SHARE} of the window's probes (a busy machine delays one now and
+     * then).
+     */
     public static final long SLOW_PROBE_MILLIS = 1000;
 
     public static final int BAD_PROBES = 2;
+    public static final double SLOW_PROBE_SHARE = 0.2;
     /** Share of the capacity at which the queue counts as high. */
     public static final double QUEUE_HIGH = 0.5;
     /** Share of samples with the queue high, or of time in transactions, that mean the receiver is the limit. */
@@ -105,7 +110,9 @@ public final class Rules {
         Readings.Probes p = r.database();
         Readings.Hop committed = r.hop(HOP_RECEIVED_COMMITTED);
         boolean slowCommits = b.slow() >= SLOW_BATCHES && slow(committed);
-        boolean badProbes = p.failed() + p.slow() >= BAD_PROBES;
+        boolean badProbes = p.failed() >= BAD_PROBES
+                || (p.failed() + p.slow() >= BAD_PROBES
+                        && p.failed() + p.slow() >= SLOW_PROBE_SHARE * Math.max(1, p.probes()));
         boolean failing = b.failures() >= 2;
         if (!slowCommits && !badProbes && !failing) return null;
         Map<String, Object> ev = new LinkedHashMap<>();

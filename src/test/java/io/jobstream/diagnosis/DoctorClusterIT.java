@@ -3,6 +3,7 @@ package io.jobstream.diagnosis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.cli.Cli;
 import io.jobstream.event.Timestamps;
 import io.jobstream.postgres.EmbeddedDatabase;
@@ -24,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ./jobstream doctor --redis-url}: two nodes over one Redis and one PostgreSQL; the doctor reads each node's
- * diagnosis from its heartbeat. (A slow relay is not induced here: stalling Redis stalls the shared stream too, which
- * the doctor rightly reports as the queue or the receiver, not as the relay.)
+ * diagnosis from its heartbeat. And a slow cross-node relay: one node reaches Redis over a link that delays every
+ * byte, so the batches the other node commits reach it late.
  */
 class DoctorClusterIT {
     @TempDir
@@ -46,6 +47,59 @@ class DoctorClusterIT {
         } finally {
             System.setOut(stdout);
             System.setErr(stderr);
+        }
+    }
+
+    @Test
+    void a_slow_link_to_redis_is_the_relay_on_the_node_behind_it() throws Exception {
+        try (RedisServer redis = RedisServer.start(dir.resolve("redis"), false);
+                DelayingProxy slowLink = new DelayingProxy(redis.port(), Duration.ofMillis(600));
+                EmbeddedDatabase database = new EmbeddedDatabase(dir.resolve("database"), RunningServer.PG_BINARIES)) {
+            String url = database.start();
+            Map<String, String> a = Map.of("database-url", url, "redis-url", redis.url(), "node-name", "fast");
+            Map<String, String> b = Map.of(
+                    "database-url",
+                    url,
+                    "redis-url",
+                    "redis://127.0.0.1:" + slowLink.port(),
+                    "node-name",
+                    "behind",
+                    "redis.node-timeout",
+                    "60s");
+            try (RunningServer fast = RunningServer.start(dir.resolve("a"), a);
+                    RunningServer behind = RunningServer.start(dir.resolve("b"), b)) {
+                AtomicInteger counter = new AtomicInteger();
+                AtomicReference<JsonNode> last = new AtomicReference<>();
+                Instant since = Instant.now();
+                await().atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(500))
+                        .untilAsserted(() -> {
+                            StringBuilder body = new StringBuilder();
+                            for (int i = 0; i < 20; i++)
+                                body.append(Events.event(22, counter.incrementAndGet()))
+                                        .append('\n');
+                            assertThat(Http.post(fast.uri("/api/v2/job_events/ingest/"), body.toString())
+                                            .statusCode())
+                                    .isEqualTo(200);
+                            last.set(Http.getJson(behind.uri("/api/v2/diagnosis/?window=10s")));
+                            assertThat(last.get().path("findings").toString())
+                                    .as(last.get().toString())
+                                    .contains("\"stage\":\"relay\"");
+                        });
+                System.out.printf(
+                        "DoctorClusterIT: named the relay %.1f s after traffic began (window 10 s): %s%n",
+                        Duration.between(since, Instant.now()).toMillis() / 1000.0, last.get());
+                for (JsonNode f : last.get().path("findings")) {
+                    if (!f.path("stage").asText().equals("relay")) continue;
+                    assertThat(f.path("hop").asText()).isEqualTo("committed_published");
+                    assertThat(f.path("evidence")
+                                    .path("committed_published_mean_ms")
+                                    .asDouble())
+                            .isGreaterThanOrEqualTo(500);
+                    assertThat(f.path("evidence").path("relay_received").asLong())
+                            .isPositive();
+                }
+            }
         }
     }
 

@@ -129,6 +129,15 @@ class RulesTest {
     }
 
     @Test
+    void a_few_slow_probes_on_a_busy_machine_are_not_a_finding() {
+        Node n = new Node();
+        n.probes = new Readings.Probes(30, 0, 3, 1400, null);
+        assertThat(n.diagnose().healthy()).isTrue();
+        n.probes = new Readings.Probes(30, 0, 8, 2900, null); // a quarter of them: the database stalls
+        assertThat(stages(n.diagnose())).containsExactly("database");
+    }
+
+    @Test
     void a_saturated_receiver_is_named_with_its_rate_and_the_full_queue_is_its_symptom() {
         Node n = new Node();
         n.queue = new Readings.Queue(10_000, 9_800, 10_000, 0.9);
