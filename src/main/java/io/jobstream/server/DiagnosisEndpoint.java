@@ -8,14 +8,11 @@ import io.jobstream.auth.Principal;
 import io.jobstream.auth.Requests;
 import io.jobstream.config.ConfigLoader;
 import io.jobstream.diagnosis.Diagnosis;
-import io.jobstream.diagnosis.Finding;
+import io.jobstream.diagnosis.JobReasons;
 import io.jobstream.diagnosis.ReadingsSampler;
 import io.jobstream.diagnosis.Rules;
 import io.jobstream.event.Json;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -77,27 +74,7 @@ final class DiagnosisEndpoint {
         }
         Duration window = window(ctx);
         if (window == null) return;
-        Diagnosis d = diagnose(window);
-        List<Map<String, Object>> reasons = new ArrayList<>();
-        for (Finding f : d.findings()) {
-            String sentence = f.summary();
-            if (f.stage().equals("subscriber")) {
-                boolean own = Long.valueOf(p.userId()).equals(f.subject().get("user_id"));
-                if (!own || !((List<?>) f.subject().get("jobs")).contains(id)) continue;
-                sentence = "a connection of yours watching this job reads slower than events arrive ("
-                        + f.evidence().get("outbox_depth") + " messages queued for it)";
-            }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("stage", f.stage());
-            m.put("sentence", sentence);
-            m.put("explains", Math.round(f.explains() * 100) / 100.0);
-            reasons.add(m);
-        }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("job", id);
-        out.put("verdict", reasons.isEmpty() ? Diagnosis.HEALTHY : Diagnosis.DEGRADED);
-        out.put("window_seconds", window.toSeconds());
-        out.put("reasons", reasons);
+        Map<String, Object> out = JobReasons.of(diagnose(window), p.userId(), id, window.toSeconds());
         ctx.contentType("application/json").result(Json.MAPPER.writeValueAsString(out));
     }
 
