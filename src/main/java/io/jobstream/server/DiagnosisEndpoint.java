@@ -13,6 +13,7 @@ import io.jobstream.diagnosis.ReadingsSampler;
 import io.jobstream.diagnosis.Rules;
 import io.jobstream.event.Json;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -51,8 +52,10 @@ final class DiagnosisEndpoint {
     private void node(Context ctx) throws Exception {
         Duration window = window(ctx);
         if (window == null) return;
-        ctx.contentType("application/json")
-                .result(Json.MAPPER.writeValueAsString(diagnose(window).toJson()));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("node", node);
+        out.putAll(diagnose(window).toJson());
+        ctx.contentType("application/json").result(Json.MAPPER.writeValueAsString(out));
     }
 
     private void job(Context ctx) throws Exception {
