@@ -202,7 +202,7 @@ public final class ReadingsSampler implements AutoCloseable {
                 hops,
                 queue(last, in),
                 batches(last, base, coveredMillis),
-                probes(last, in),
+                probes(last, base, in),
                 new Readings.Relay(
                         delta(last, base, Metrics.RELAY_PUBLISHED),
                         delta(last, base, Metrics.RELAY_RECEIVED),
@@ -295,13 +295,13 @@ public final class ReadingsSampler implements AutoCloseable {
                 - base.counters().getOrDefault(BATCH_SIZE_COUNT, 0.0);
     }
 
-    private static Readings.Probes probes(Sample last, List<Sample> in) {
+    private static Readings.Probes probes(Sample last, Sample base, List<Sample> in) {
         int probes = 0;
         int failed = 0;
         int slow = 0;
         long worst = 0;
         String lastFailure = null;
-        long seenSeq = -1;
+        long seenSeq = base == last ? -1 : base.probe().seq(); // a probe that ended before the window is not in it
         for (Sample s : in) {
             Probe p = s.probe();
             if (p.seq() == 0 || p.seq() == seenSeq) continue; // none yet, or already counted
