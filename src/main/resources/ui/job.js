@@ -17,7 +17,7 @@ const FIRST_OPEN_WAIT_MS = 3000;
 const jobId = Number((/^\/jobs\/(\d+)/.exec(location.pathname) || [])[1]);
 const eventsUrl = `/api/v2/jobs/${jobId}/job_events/`;
 const $ = (id) => document.getElementById(id);
-const gauge = new LagGauge($('gauge'));
+const gauge = new LagGauge($('gauge'), `/api/v2/jobs/${jobId}/diagnosis/?window=30s`);
 const job = { status: null, finalCounter: null, detail: null };
 const timings = { start: performance.now(), firstLines: null, interactive: null };
 let ready = false;          // the stored end is known and the sequencer starts after it

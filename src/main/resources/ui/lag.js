@@ -4,6 +4,13 @@
 // Differences, on purpose: lag is kept in milliseconds (debug.js rounds to whole seconds), and an all-zero
 // window gives avg 0 and stdev 0 (debug.js turns a zero total into 1).
 
+import { getJson } from './common.js';
+
+/** The gauge turns red when the average lag of its window reaches this (ms); then it asks the node why. */
+export const RED_MS = 2000;
+/** How often a red gauge asks the node again (ms). */
+const ASK_EVERY_MS = 10000;
+
 const AVG = 0;
 const STDEV = 1;
 const MAX = 2;
@@ -104,14 +111,31 @@ export function seconds(ms) {
   return (ms / 1000).toFixed(3);
 }
 
+/**
+ * The words under a red gauge: where the lag comes from, as the node's doctor says it for this job
+ * (GET /api/v2/jobs/<id>/diagnosis/, open to anyone who may see the job; it names no other user). When the node finds
+ * no cause of its own, the lag is on this side of the socket: this browser or its clock.
+ */
+export function reasonText(diagnosis) {
+  const reasons = (diagnosis && diagnosis.reasons) || [];
+  if (!reasons.length) {
+    return 'The node keeps up: this lag is on the way to this browser (a busy tab, a slow link) or its clock differs.';
+  }
+  return 'Lag comes from: ' + reasons.map((r) => r.sentence).join('; ') + '.';
+}
+
 /** Draws a LagWindow and RateMeter into the page's gauge cells (ids gauge-<row>-<avg|stdev|max>). */
 export class LagGauge {
-  constructor(root) {
+  /** @param diagnosisUrl where to ask why when the gauge turns red (none: the gauge only turns red) */
+  constructor(root, diagnosisUrl = null) {
     this.root = root;
     this.window = new LagWindow(1024);
     this.rate = new RateMeter();
     this.events = 0;
     this.dirty = true;
+    this.diagnosisUrl = diagnosisUrl;
+    this.askedAt = -Infinity;
+    this.asking = false;
   }
 
   record(lagMs, atMs) {
@@ -135,6 +159,36 @@ export class LagGauge {
       this.dirty = false;
     }
     this.set('gauge-rate', this.rate.rate(nowMs).toFixed(1));
+    this.explain(rows.lag[AVG] >= RED_MS && this.window.count > 0, nowMs);
+  }
+
+  /** Red: say why (asking the node at most every ASK_EVERY_MS); no longer red: the words go. */
+  explain(red, nowMs) {
+    if (!this.root) return;
+    this.root.classList.toggle('lagging', red);
+    let line = this.root.querySelector('#gauge-reason');
+    if (!red) {
+      if (line) line.hidden = true;
+      return;
+    }
+    if (!line) {
+      line = document.createElement('div');
+      line.id = 'gauge-reason';
+      line.className = 'reason';
+      line.setAttribute('role', 'status');
+      this.root.appendChild(line);
+    }
+    line.hidden = !line.textContent;
+    if (!this.diagnosisUrl || this.asking || nowMs - this.askedAt < ASK_EVERY_MS) return;
+    this.asking = true;
+    this.askedAt = nowMs;
+    getJson(this.diagnosisUrl)
+      .then((d) => { line.textContent = reasonText(d); })
+      .catch(() => { line.textContent = ''; })
+      .finally(() => {
+        this.asking = false;
+        line.hidden = !line.textContent || !this.root.classList.contains('lagging');
+      });
   }
 
   set(id, text) {

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             LoadCommand.class,
             ReplayCommand.class,
             StatsCommand.class,
+            DoctorCommand.class,
             ImportCommand.class,
             RunCommand.class
         })

@@ -22,6 +22,7 @@ import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
 import io.jobstream.config.PrivateFiles;
 import io.jobstream.demo.Demo;
+import io.jobstream.diagnosis.ReadingsSampler;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.ingest.IngestEndpoint;
 import io.jobstream.job.JobLauncher;
@@ -81,6 +82,7 @@ public final class Server implements AutoCloseable {
     // set as start() brings them up, so that close() stops what started
     private Database database;
     private RecentHops recentHops;
+    private ReadingsSampler readings;
     private WebsocketEndpoint websocket;
     private EventStreamEndpoint eventStreams;
     private Receiver receiver;
@@ -169,7 +171,15 @@ public final class Server implements AutoCloseable {
                 backends.clusterStats(),
                 recentHops = new RecentHops(registry, clock).start(),
                 websocket::subscribers);
-        backends.startHeartbeat(() -> stats.snapshot(false));
+        DiagnosisEndpoint diagnosis = new DiagnosisEndpoint(node, readings = readingsSampler(authStore), access);
+        // the cluster's doctor (--redis-url) reads each node's diagnosis from its heartbeat, over the default window
+        backends.startHeartbeat(() -> {
+            Map<String, Object> beat = stats.snapshot(false);
+            beat.put(
+                    "diagnosis",
+                    diagnosis.diagnose(DiagnosisEndpoint.DEFAULT_WINDOW).toJson());
+            return beat;
+        });
         receiver.start();
         backends.startIntake(decoder, access);
         ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry, access);
@@ -226,6 +236,7 @@ public final class Server implements AutoCloseable {
                                 new UiRoutes()::register,
                                 health(queue)::register,
                                 stats::register,
+                                diagnosis::register,
                                 r -> r.get(
                                         "/metrics",
                                         ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
@@ -273,6 +284,29 @@ public final class Server implements AutoCloseable {
                         return access.visibleOf(userId, jobIds);
                     }
                 });
+    }
+
+    /** What the doctor reasons from: the meters, the database probe and the most backed-up websockets. */
+    private ReadingsSampler readingsSampler(PostgresAuthStore authStore) {
+        return new ReadingsSampler(
+                        registry,
+                        clock,
+                        new ReadingsSampler.Sources(
+                                database::check,
+                                () -> websocket.subscribers(ReadingsSampler.SUBSCRIBERS).stream()
+                                        .map(s -> new ReadingsSampler.Connection(
+                                                s.user(),
+                                                s.remote(),
+                                                s.groups().stream()
+                                                        .filter(g -> g.startsWith("job_events-"))
+                                                        .map(g -> Long.parseLong(g.substring("job_events-".length())))
+                                                        .toList(),
+                                                s.queued(),
+                                                !s.catchingUp().isEmpty()))
+                                        .toList(),
+                                id -> authStore.userById(id).map(u -> u.username()),
+                                backends.mode().equals("cluster")))
+                .start();
     }
 
     /** Each component's own check, in the order {@code /health} has always listed them. */
@@ -340,6 +374,7 @@ public final class Server implements AutoCloseable {
         }
         backends.close();
         if (recentHops != null) recentHops.close();
+        if (readings != null) readings.close();
         if (database != null) database.close();
         registry.close();
     }

@@ -387,6 +387,14 @@ class AccessMatrixIT {
     void admin_only_routes_refuse_other_users() {
         assertThat(Http.get(api("/api/v2/stats/"), ALICE).statusCode()).isEqualTo(403);
         assertThat(Http.get(api("/api/v2/stats/"), ADMIN).statusCode()).isEqualTo(200);
+        assertThat(Http.get(api("/api/v2/diagnosis/"), ALICE).statusCode()).isEqualTo(403);
+        assertThat(Http.get(api("/api/v2/diagnosis/?window=30s"), ADMIN).statusCode())
+                .isEqualTo(200);
+        // a job's viewers read its lag in sentences; others may not, not even that the job is diagnosed
+        assertThat(Http.get(api("/api/v2/jobs/" + a1 + "/diagnosis/"), ALICE).statusCode())
+                .isEqualTo(200);
+        assertThat(Http.get(api("/api/v2/jobs/" + a1 + "/diagnosis/"), BOB).statusCode())
+                .isEqualTo(403);
         assertThat(Http.get(api("/api/v2/users/"), BOB).statusCode()).isEqualTo(403);
         assertThat(Http.postJson(api("/api/v2/users/"), "{\"username\":\"eve\",\"password\":\"x\"}", BOB)
                         .statusCode())

@@ -69,6 +69,7 @@ class RouteRulesIT {
         rule(
                 Access.ADMIN,
                 "GET /api/v2/stats/",
+                "GET /api/v2/diagnosis/",
                 "GET /api/v2/users/",
                 "POST /api/v2/users/",
                 "DELETE /api/v2/users/{id}/",
@@ -118,6 +119,7 @@ class RouteRulesIT {
                 "GET /api/v2/jobs/{id}/job_events/",
                 "GET /api/v2/jobs/{id}/job_events/children_summary/",
                 "GET /api/v2/jobs/{id}/stdout/",
+                "GET /api/v2/jobs/{id}/diagnosis/",
                 "GET /api/v2/job_events/{id}/",
                 "GET /api/v2/job_events/{id}/children/");
     }
