@@ -62,7 +62,14 @@ class RouteRulesIT {
                 "POST /login/",
                 "GET /static/<path>",
                 "GET /static/vendor/jquery/<path>");
-        rule(Access.PAGE, "GET /", "GET /jobs/{id}");
+        rule(
+                Access.PAGE,
+                "GET /",
+                "GET /jobs/{id}",
+                "GET /jobs/{id}/hosts",
+                "GET /jobs/{id}/timeline",
+                "GET /jobs/{id}/compare/",
+                "GET /jobs/{id}/compare/{other}");
         rule(
                 Access.ADMIN,
                 "GET /api/v2/stats/",
@@ -375,7 +382,7 @@ class RouteRulesIT {
         else if (pattern.startsWith("/api/v2/teams/")) id = Long.toString(unsafe ? MISSING : team);
         else id = Long.toString(MISSING);
         String asset = pattern.contains("jquery") ? "jquery.min.js" : "app.css";
-        return pattern.replace("{id}", id).replace("<path>", asset);
+        return pattern.replace("{id}", id).replace("{other}", id).replace("<path>", asset);
     }
 
     private int send(String method, String path, Caller caller) {
