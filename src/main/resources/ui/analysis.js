@@ -24,6 +24,7 @@ export const STATUSES = {
   ignored: { letter: 'i', color: '--ignored', rank: 5 },
   ok: { letter: 'o', color: '--ok', rank: 6 },
   skipped: { letter: 's', color: '--muted', rank: 7 },
+  incomplete: { letter: 'x', color: '--unreachable', rank: 1 },
 };
 
 export function statusOf(name) {
@@ -54,9 +55,11 @@ function seconds(value) {
 
 /** One host's result in a task, from the timeline's per-host entry (an object keyed by host, or a list). */
 function hostEntry(name, h) {
+  // a failure with ignore_errors shows as "ignored" (Ansible's recap counts it apart); compare keeps the raw status
+  const status = h.status === 'failed' && h.ignored ? 'ignored' : h.status || '';
   return {
     name,
-    status: h.status || '',
+    status,
     start: parseCreated(h.start),
     end: parseCreated(h.end),
     duration: seconds(h.duration),
@@ -90,10 +93,24 @@ export function readTimeline(body) {
     if (!Number.isFinite(duration) && Number.isFinite(start) && Number.isFinite(end)) duration = (end - start) / 1000;
     return {
       index: i, uuid: t.uuid || '', play: t.play || '', task: t.task || t.name || '', start, end, duration,
-      hosts, status, running: [...hosts.values()].some((h) => h.status === 'running'),
+      hosts, status, running: t.running === true || [...hosts.values()].some((h) => h.status === 'running'),
     };
   });
   return { tasks, hosts: [...hostIndex.keys()] };
+}
+
+const MAX_TIMELINE_PAGES = 500;
+
+/** Every task of the timeline with its hosts: the API pages by task (at most 200 a page). */
+export async function fetchTimeline(jobId) {
+  const tasks = [];
+  let url = `/api/v2/jobs/${jobId}/timeline/?page_size=200`;
+  for (let i = 0; url && i < MAX_TIMELINE_PAGES; i++) {
+    const body = await getJson(url);
+    tasks.push(...(Array.isArray(body.tasks) ? body.tasks : []));
+    url = typeof body.next === 'string' && body.next.startsWith('/') ? body.next : null;
+  }
+  return tasks;
 }
 
 /** The seconds a host has spent on a task: its duration, or while running its elapsed time. */
@@ -107,18 +124,12 @@ export function hostSeconds(h, nowMs = Date.now()) {
 }
 
 /**
- * Hosts taking far longer than their peers on a task: the server's flag, or more than `factor` times the median of
- * the hosts that finished it (and at least `floor` seconds, so a 0.1 s task does not cry wolf at 0.4 s).
+ * Hosts taking far longer than their peers on a task, as the server flags them (its rule is in the timeline's
+ * `slow_rule`: one rule for the API and the page).
  */
-export function slowHosts(task, { factor = 3, floor = 5, nowMs = Date.now() } = {}) {
-  const done = [...task.hosts.values()].filter((h) => h.status !== 'running').map((h) => hostSeconds(h, nowMs))
-    .filter(Number.isFinite).sort((a, b) => a - b);
-  const median = done.length ? done[Math.floor(done.length / 2)] : NaN;
+export function slowHosts(task) {
   const slow = new Set();
-  for (const h of task.hosts.values()) {
-    const s = hostSeconds(h, nowMs);
-    if (h.slow || (Number.isFinite(median) && s >= floor && s > factor * median)) slow.add(h.name);
-  }
+  for (const h of task.hosts.values()) if (h.slow) slow.add(h.name);
   return slow;
 }
 

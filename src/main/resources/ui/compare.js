@@ -10,52 +10,24 @@ const MAX_JOB_PAGES = 10;
 
 const { id: jobId, other: otherId } = pathJobs();
 const timings = { start: performance.now(), loaded: null };
-const model = { rows: [], shown: [], onlyA: { tasks: [], hosts: [] }, onlyB: { tasks: [], hosts: [] } };
+const PAGE_SIZE = 200;
+/**
+ * The differences are paged by the API (200 a page): pages are read as the list scrolls to them and kept, so a
+ * comparison of a million results costs only the pages looked at. `version` drops answers to an older load.
+ */
+const model = { count: 0, pages: new Map(), loading: new Set(), version: 0, only: null };
 const jobs = { a: null, b: null };
 let selected = 0;
 let list = null;
 
-const pick = (o, ...keys) => {
-  for (const k of keys) if (o && o[k] !== undefined && o[k] !== null) return o[k];
-  return undefined;
-};
-
-/** A status from either side: a word, or an object holding one (null: absent from that run). */
-function side(value) {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return value;
-  return pick(value, 'status', 'result') || null;
+/** One difference of the API (a: this run's status, b: the other run's; null: no result there) as a row. */
+function readDifference(d) {
+  return { task: d.task || '', play: d.play || '', ordinal: d.ordinal, host: d.host_name || '', a: d.a || null, b: d.b || null };
 }
 
-/**
- * The compare answer (SPEC §11: per task and host, the results that differ; tasks or hosts present in one run only)
- * read into rows {task, play, uuid, host, a, b}: `a` is this run's status, `b` the other run's.
- */
-export function readCompare(body) {
-  const list = pick(body, 'differences', 'results', 'diffs', 'changes') || (Array.isArray(body) ? body : []);
-  const rows = list.map((d) => {
-    const task = pick(d, 'task') ;
-    return {
-      task: typeof task === 'object' && task ? task.name || '' : task || '',
-      play: pick(d, 'play') || '',
-      uuid: pick(d, 'uuid', 'task_uuid') || '',
-      host: pick(d, 'host_name', 'host') || '',
-      a: side(pick(d, 'a', 'status_a', 'this', 'job', 'left')),
-      b: side(pick(d, 'b', 'status_b', 'other', 'right')),
-    };
-  });
-  const only = (which) => {
-    const o = pick(body, `only_in_${which}`) || {};
-    return {
-      tasks: names(pick(o, 'tasks') || pick(body, `tasks_only_in_${which}`) || []),
-      hosts: names(pick(o, 'hosts') || pick(body, `hosts_only_in_${which}`) || []),
-    };
-  };
-  return { rows, onlyA: only('a'), onlyB: only('b') };
-}
-
-function names(list) {
-  return list.map((x) => (typeof x === 'string' ? x : pick(x, 'task', 'name', 'host_name', 'host') || ''));
+/** A task's name; a second task of the same name in the play gets its ordinal (the API counts from 1). */
+function taskLabel(t) {
+  return `${t.task || '(unnamed)'}${t.ordinal > 1 ? ` (#${t.ordinal})` : ''}`;
 }
 
 /** Earlier runs of the same playbook, newest first (the job list is newest first; we read a few pages). */
@@ -91,53 +63,84 @@ async function fillPicker(job) {
   return runs;
 }
 
-function filter() {
-  const text = $('diff-filter').value.trim().toLowerCase();
-  model.shown = text ? model.rows.filter((r) => (r.task + '\u0000' + r.host + '\u0000' + r.play).toLowerCase().includes(text)) : model.rows;
-  selected = Math.min(selected, Math.max(0, model.shown.length - 1));
-  list.setCount(model.shown.length);
+function diffsUrl(page) {
+  const params = { page, page_size: PAGE_SIZE };
+  const host = $('diff-filter').value.trim();
+  if (host) params.host_name = host;
+  return `/api/v2/jobs/${jobId}/compare/${otherId}/?${new URLSearchParams(params)}`;
+}
+
+function row(i) {
+  const page = model.pages.get(Math.floor(i / PAGE_SIZE) + 1);
+  return page ? page[i % PAGE_SIZE] : undefined;
+}
+
+async function loadPage(page, version = model.version) {
+  if (model.loading.has(page)) return;
+  model.loading.add(page);
+  try {
+    const body = await getJson(diffsUrl(page));
+    if (version !== model.version) return;
+    model.pages.set(page, (body.differences || []).map(readDifference));
+    list.refresh();
+  } catch (e) {
+    showError(e);
+  } finally {
+    model.loading.delete(page);
+  }
 }
 
 function renderRow(i) {
-  const r = model.shown[i];
-  const row = el('div', 'diff' + (i === selected ? ' selected' : ''));
-  row.setAttribute('role', 'row');
-  row.dataset.index = String(i);
-  const task = el('span', 'cell task', r.task || '(unnamed)');
+  const r = row(i);
+  const node = el('div', 'diff' + (i === selected ? ' selected' : ''));
+  node.setAttribute('role', 'row');
+  node.dataset.index = String(i);
+  if (!r) {
+    loadPage(Math.floor(i / PAGE_SIZE) + 1);
+    node.append(el('span', 'cell muted', '…'));
+    return node;
+  }
+  const task = el('span', 'cell task', taskLabel(r));
   task.title = r.play ? `play: ${r.play}` : '';
   const b = el('span', 'cell');
   b.append(chip(r.b), ' ', r.b || 'absent');
   const a = el('span', 'cell');
   a.append(chip(r.a), ' ', r.a || 'absent');
-  row.append(task, el('span', 'cell host', r.host), b, a);
-  return row;
+  node.append(task, el('span', 'cell host', r.host), b, a);
+  return node;
 }
 
-function showOnly() {
+function showOnly(body) {
   const items = [];
   const add = (what, list, run) => {
     if (list.length) items.push(el('li', null, `${what} only in #${run}: ${list.slice(0, 20).join(', ')}${list.length > 20 ? `, … (${list.length})` : ''}`));
   };
-  add('tasks', model.onlyA.tasks, jobId);
-  add('hosts', model.onlyA.hosts, jobId);
-  add('tasks', model.onlyB.tasks, otherId);
-  add('hosts', model.onlyB.hosts, otherId);
+  add('tasks', (body.tasks_only_in_a || []).map(taskLabel), jobId);
+  add('hosts', body.hosts_only_in_a || [], jobId);
+  add('tasks', (body.tasks_only_in_b || []).map(taskLabel), otherId);
+  add('hosts', body.hosts_only_in_b || [], otherId);
   $('only').replaceChildren(...items);
+  return items.length;
 }
 
+/** Reads the first page again (and the count, the one-run-only lists); other pages reload as they are shown. */
 async function load() {
-  const [a, b, body] = await Promise.all([readJob(jobId), readJob(otherId), getJson(`/api/v2/jobs/${jobId}/compare/${otherId}/`)]);
+  const version = ++model.version;
+  const [a, b, body] = await Promise.all([readJob(jobId), readJob(otherId), getJson(diffsUrl(1))]);
+  if (version !== model.version) return;
   Object.assign(jobs, { a, b });
   showJob(a);
   $('other-status').replaceChildren(statusBadge(b.status));
-  Object.assign(model, readCompare(body));
-  const n = model.rows.length;
-  const onlyCount = model.onlyA.tasks.length + model.onlyA.hosts.length + model.onlyB.tasks.length + model.onlyB.hosts.length;
+  model.pages = new Map([[1, (body.differences || []).map(readDifference)]]);
+  model.count = Number(body.count) || 0;
+  const onlyCount = showOnly(body);
+  const n = model.count;
   $('summary').textContent = n === 0 && onlyCount === 0
-    ? `No differences between #${jobId} and #${otherId}.`
-    : `${n.toLocaleString('en-US')} results differ between #${jobId} (this run) and #${otherId} (earlier run).`;
-  showOnly();
-  filter();
+    ? `No differences between #${jobId} and #${otherId} (${body.tasks_compared} tasks compared).`
+    : `${n.toLocaleString('en-US')} results differ between #${jobId} (this run) and #${otherId} (earlier run); `
+      + `${body.tasks_compared} tasks compared.`;
+  selected = Math.min(selected, Math.max(0, n - 1));
+  list.setCount(n);
   hideError();
   if (timings.loaded === null) {
     timings.loaded = performance.now();
@@ -145,9 +148,15 @@ async function load() {
   }
 }
 
+let filterTimer = null;
+function filterChanged() {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(() => load().catch(showError), 300);
+}
+
 function move(d) {
-  if (!model.shown.length) return;
-  selected = Math.max(0, Math.min(model.shown.length - 1, selected + d));
+  if (!model.count) return;
+  selected = Math.max(0, Math.min(model.count - 1, selected + d));
   const scroller = $('diffs');
   const y = selected * list.rh;
   if (y < scroller.scrollTop) scroller.scrollTop = y;
@@ -156,10 +165,10 @@ function move(d) {
 }
 
 async function openSelected(i = selected) {
-  const r = model.shown[i];
+  const r = row(i);
   if (!r || !r.a) return;
   try {
-    await openResult(jobId, { uuid: r.uuid, task: r.task }, r.host);
+    await openResult(jobId, { uuid: '', task: r.task }, r.host);
   } catch (e) {
     showError(e);
   }
@@ -184,7 +193,7 @@ async function start() {
     list.refresh();
     openSelected();
   });
-  $('diff-filter').addEventListener('input', filter);
+  $('diff-filter').addEventListener('input', filterChanged);
   $('other').addEventListener('change', () => {
     const v = $('other').value;
     if (v) location.assign(`/jobs/${jobId}/compare/${v}`);

@@ -3,10 +3,10 @@
 // so 1,000 hosts x 200 tasks scroll as smoothly as ten; a transparent scroller above it gives native scrolling and
 // keyboard focus. Clicking a cell (or Enter) opens that result in the job's output. Reloaded while the job runs.
 import {
-  $, Poller, STATUSES, hideError, onThemeChange, openResult, pathJobs, readJob, readTimeline, seconds1, setUpPage,
+  $, Poller, fetchTimeline, STATUSES, hideError, onThemeChange, openResult, pathJobs, readJob, readTimeline, seconds1, setUpPage,
   settled, showError, showJob, statusOf, themeColors, hostSeconds,
 } from './analysis.js';
-import { el, getJson } from './common.js';
+import { el } from './common.js';
 
 const CW = 16;    // cell width and height (CSS px)
 const CH = 16;
@@ -57,7 +57,7 @@ function applyFilter() {
 }
 
 async function load() {
-  const [detail, body] = await Promise.all([readJob(jobId), getJson(`/api/v2/jobs/${jobId}/timeline/`)]);
+  const [detail, body] = await Promise.all([readJob(jobId), fetchTimeline(jobId)]);
   job = detail;
   showJob(detail);
   const timeline = readTimeline(body);

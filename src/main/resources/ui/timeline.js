@@ -3,10 +3,10 @@
 // with the hosts still running and those far slower than their peers called out (a hung host shows here). Drawn on
 // canvases, only the rows in view; reloaded while the job runs.
 import {
-  $, Poller, hideError, hostSeconds, onThemeChange, openResult, pathJobs, readJob, readTimeline, seconds1, setUpPage,
+  $, Poller, fetchTimeline, hideError, hostSeconds, onThemeChange, openResult, pathJobs, readJob, readTimeline, seconds1, setUpPage,
   settled, showError, showJob, slowHosts, statusOf, themeColors, chip,
 } from './analysis.js';
-import { el, getJson, parseCreated } from './common.js';
+import { el, parseCreated } from './common.js';
 
 const RH = 20;      // row height
 const LABEL = 320;  // task / host names
@@ -231,7 +231,7 @@ function selectTask(i) {
   const t = model.tasks[i];
   if (!t) return;
   const now = Date.now();
-  model.slow = slowHosts(t, { nowMs: now });
+  model.slow = slowHosts(t);
   model.hostRows = [...t.hosts.values()].sort((a, b) => (hostSeconds(b, now) || 0) - (hostSeconds(a, now) || 0));
   $('task-title').textContent = `— ${i + 1}. ${t.task}${t.play ? ' (play: ' + t.play + ')' : ''}`;
   const running = model.hostRows.filter((h) => h.status === 'running');
@@ -274,7 +274,7 @@ function pickFromSlowest(e) {
 }
 
 async function load() {
-  const [detail, body] = await Promise.all([readJob(jobId), getJson(`/api/v2/jobs/${jobId}/timeline/`)]);
+  const [detail, body] = await Promise.all([readJob(jobId), fetchTimeline(jobId)]);
   job = detail;
   showJob(detail);
   model.tasks = readTimeline(body).tasks;
