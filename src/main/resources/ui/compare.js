@@ -126,7 +126,9 @@ function showOnly(body) {
 /** Reads the first page again (and the count, the one-run-only lists); other pages reload as they are shown. */
 async function load() {
   const version = ++model.version;
-  const [a, b, body] = await Promise.all([readJob(jobId), readJob(otherId), getJson(diffsUrl(1))]);
+  // the jobs first: when both say settled, the comparison read after them is final and polling may stop
+  const [a, b] = await Promise.all([readJob(jobId), readJob(otherId)]);
+  const body = await getJson(diffsUrl(1));
   if (version !== model.version) return;
   Object.assign(jobs, { a, b });
   showJob(a);

@@ -17,7 +17,7 @@ const { id: jobId } = pathJobs();
 const scroller = $('matrix');
 const canvas = $('matrix-canvas');
 const spacer = scroller.querySelector('.spacer');
-const timings = { start: performance.now(), loaded: null, interactive: null, lastDraw: 0 };
+const timings = { start: performance.now(), fetched: null, loaded: null, interactive: null, lastDraw: 0 };
 const model = { tasks: [], hosts: [], rows: [], failed: new Set(), changed: new Set(), running: new Set() };
 const cursor = { row: 0, col: 0, shown: false };
 let hover = null;
@@ -57,7 +57,10 @@ function applyFilter() {
 }
 
 async function load() {
-  const [detail, body] = await Promise.all([readJob(jobId), fetchTimeline(jobId)]);
+  // the job first: when it says settled, the timeline read after it is final and polling may stop
+  const detail = await readJob(jobId);
+  const body = await fetchTimeline(jobId);
+  if (timings.fetched === null) timings.fetched = performance.now();
   job = detail;
   showJob(detail);
   const timeline = readTimeline(body);

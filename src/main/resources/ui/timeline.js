@@ -14,7 +14,7 @@ const AXIS = 22;    // time ticks
 const SLOWEST = 20;
 
 const { id: jobId } = pathJobs();
-const timings = { start: performance.now(), loaded: null, interactive: null };
+const timings = { start: performance.now(), fetched: null, loaded: null, interactive: null };
 const model = { tasks: [], span: { from: NaN, to: NaN }, selected: -1, hostRows: [], slow: new Set() };
 let job = null;
 let colors = themeColors();
@@ -274,7 +274,10 @@ function pickFromSlowest(e) {
 }
 
 async function load() {
-  const [detail, body] = await Promise.all([readJob(jobId), fetchTimeline(jobId)]);
+  // the job first: when it says settled, the timeline read after it is final and polling may stop
+  const detail = await readJob(jobId);
+  const body = await fetchTimeline(jobId);
+  if (timings.fetched === null) timings.fetched = performance.now();
   job = detail;
   showJob(detail);
   model.tasks = readTimeline(body).tasks;

@@ -88,7 +88,7 @@ class RunAnalysisBrowserIT {
               tasks:
                 - name: Tick
                   ansible.builtin.command: sleep 1
-                  loop: "{{ range(1, 16) | list }}"
+                  loop: "{{ range(1, 26) | list }}"
                   changed_when: false
             """;
 
@@ -173,9 +173,11 @@ class RunAnalysisBrowserIT {
 
     @Test
     @Order(2)
-    void a_link_to_a_line_not_yet_written_waits_and_jumps_when_the_line_streams_in() throws Exception {
+    void
+            a_link_to_a_line_not_yet_written_waits_and_jumps_when_the_line_streams_in_and_the_analysis_pages_follow_the_run()
+                    throws Exception {
         long ticks = launch("{\"playbook\": \"ticks.yml\", \"inventory\": \"fleet.ini\"}");
-        int target = 16; // the 12th of 15 one-second ticks: well after the page has opened
+        int target = 16; // the 12th of 25 one-second ticks: well after the page has opened
         open("/jobs/" + ticks + "#L" + target);
         browser.wait.until(d -> d.findElement(By.id("link-note")).getText().equals("waiting for line " + target + "…"));
         assertThat(attribute("body", "data-target")).isEmpty();
@@ -189,6 +191,16 @@ class RunAnalysisBrowserIT {
         assertThat(row.findElement(By.cssSelector(".tx")).getText()).contains("web1");
         assertThat(inView(row)).isTrue();
         browser.screenshot("analysis-line-link-arrived");
+
+        // while the loop still runs (13 more ticks): the timeline and the matrix show web1 running, then done
+        open("/jobs/" + ticks + "/timeline");
+        browser.wait.until(d -> d.findElement(By.id("running-now")).getText().matches("1 running now: web1 \\d.*"));
+        browser.screenshot("analysis-timeline-running");
+        open("/jobs/" + ticks + "/hosts");
+        browser.wait.until(d -> "true".equals(attribute("body", "data-ready")));
+        assertThat(cell(0, 0)).isEqualTo("running");
+        assertThat(browser.driver.findElement(By.id("summary")).getText()).contains("1 running");
+        new WebDriverWait(browser.driver, Duration.ofSeconds(120)).until(d -> "ok".equals(cell(0, 0)));
         awaitDone(ticks);
     }
 
