@@ -31,6 +31,22 @@ export class LineLinks {
     this.showAll = showAll;
     this.pending = null;
     this.target = null;
+    this.anchored = null; // the line jumped to, kept in view while the page around it settles
+    // panels above the output (the play recap) may appear after the jump and shrink the view: keep the line in it,
+    // until the reader moves on their own
+    new ResizeObserver(() => this.keepInView()).observe(viewer.scroller);
+    for (const type of ['wheel', 'mousedown', 'touchstart']) {
+      viewer.scroller.addEventListener(type, () => { this.anchored = null; }, { passive: true });
+    }
+    document.addEventListener('keydown', () => { this.anchored = null; });
+  }
+
+  keepInView() {
+    if (this.anchored === null || this.viewer.source !== this.store) return;
+    const node = this.viewer.drawnNode(this.anchored);
+    const view = this.viewer.scroller.getBoundingClientRect();
+    const box = node && node.getBoundingClientRect();
+    if (!box || box.top < view.top || box.bottom > view.bottom) this.viewer.scrollToLine(this.anchored, 'center');
   }
 
   /** Follows the address's #L<line>, now or once the line arrives. Returns whether the hash named a line. */
@@ -57,6 +73,7 @@ export class LineLinks {
     this.setNote('');
     if (this.viewer.source !== this.store) this.showAll();
     this.viewer.scrollToLine(n, 'center');
+    this.anchored = n;
     document.body.dataset.target = String(n + 1);
   }
 
@@ -64,6 +81,7 @@ export class LineLinks {
   select(n) {
     this.target = n;
     this.pending = null;
+    this.anchored = null;
     this.setNote('');
     history.replaceState(null, '', '#L' + (n + 1));
     this.viewer.setTarget(n);
