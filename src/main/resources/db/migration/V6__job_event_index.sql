@@ -7,6 +7,8 @@
 --    of job_event's rows with their stdout and event_data (kilobytes), so a 400,000-event job reads in a fraction.
 -- task_uuid: the event's own uuid for a task start, its parent_uuid (the task it ran in) for the others.
 -- play and task are kept on task starts only (the timeline names tasks from them); empty on the rest.
+-- created_us: the event's created in microseconds since the epoch: the timeline reads 400,000 of them for a job of
+-- 1,000 hosts x 200 tasks, and converting timestamptz per row showed in its time.
 -- Whoever deletes job_event rows (retention) deletes the job's rows here too.
 CREATE TABLE job_event_index (
     job_id    bigint      NOT NULL,
@@ -18,7 +20,7 @@ CREATE TABLE job_event_index (
     task      text        NOT NULL,
     changed   boolean     NOT NULL,
     failed    boolean     NOT NULL,
-    created   timestamptz NOT NULL,
+    created_us bigint     NOT NULL,
     PRIMARY KEY (job_id, counter)
 );
 
@@ -29,10 +31,10 @@ CREATE INDEX job_event_index_changed_idx ON job_event_index (job_id, counter) WH
 CREATE INDEX job_event_index_failed_idx ON job_event_index (job_id, counter) WHERE failed;
 
 -- events stored before this version
-INSERT INTO job_event_index (job_id, counter, event, host_name, task_uuid, play, task, changed, failed, created)
+INSERT INTO job_event_index (job_id, counter, event, host_name, task_uuid, play, task, changed, failed, created_us)
 SELECT job_id, counter, event, host_name,
        CASE WHEN event IN ('playbook_on_task_start', 'playbook_on_handler_task_start') THEN uuid ELSE parent_uuid END,
        CASE WHEN event IN ('playbook_on_task_start', 'playbook_on_handler_task_start') THEN play ELSE '' END,
        CASE WHEN event IN ('playbook_on_task_start', 'playbook_on_handler_task_start') THEN task ELSE '' END,
-       changed, failed, created
+       changed, failed, (extract(epoch FROM created) * 1000000)::bigint
 FROM job_event;

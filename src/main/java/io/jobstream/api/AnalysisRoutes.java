@@ -25,9 +25,10 @@ public final class AnalysisRoutes {
     public AnalysisRoutes(JobReader jobs, RunReader runs, EventSearch search, JobAccess access, Clock clock) {
         this.jobs = Objects.requireNonNull(jobs, "jobs");
         this.access = Objects.requireNonNull(access, "access");
-        this.timeline = new TimelineView(runs, clock);
-        this.summaries = new HostSummariesView(runs);
-        this.compare = new CompareView(runs);
+        RunCache models = new RunCache(Objects.requireNonNull(runs, "runs"));
+        this.timeline = new TimelineView(models, clock);
+        this.summaries = new HostSummariesView(runs, models);
+        this.compare = new CompareView(models);
         this.search = new SearchView(search, jobs, access);
     }
 

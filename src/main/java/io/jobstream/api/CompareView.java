@@ -17,14 +17,14 @@ import java.util.TreeSet;
  * whose status (ok, changed, failed, skipped, unreachable; running or incomplete while unfinished; null when the
  * host has no result for that task in that run) is not the same. Tasks and hosts present in one run only are
  * listed on their own and not repeated as differences. Differences are paged ({@code page}, {@code page_size} up
- * to 200, default 50) in the order of run a's tasks, hosts by name. Called on request threads.
+ * to 200, default 25) in the order of run a's tasks, hosts by name. Called on request threads.
  */
 final class CompareView {
     private static final Set<String> PARAMS = Set.of("page", "page_size", "host_name");
 
-    private final RunReader runs;
+    private final RunCache runs;
 
-    CompareView(RunReader runs) {
+    CompareView(RunCache runs) {
         this.runs = runs;
     }
 
@@ -83,9 +83,9 @@ final class CompareView {
         int size = p.pageSize(TimelineView.DEFAULT_PAGE_SIZE);
         int page = p.page();
         String host = p.word("host_name", 1024);
-        RunModel ma = RunModel.read(runs, a.id());
-        RunModel mb = a.id() == b.id() ? ma : RunModel.read(runs, b.id());
-        Result r = compare(ma, mb, host);
+        // b's model copied under its lock, then compared under a's: never two locks at once
+        RunModel mb = a.id() == b.id() ? null : runs.with(b, RunModel::copy);
+        Result r = runs.with(a, ma -> compare(ma, mb == null ? ma : mb, host));
         List<Difference> diffs = r.differences();
         int from = (int) Math.min((long) (page - 1) * size, diffs.size());
         if (page > 1 && from >= diffs.size()) throw ApiError.invalidPage();

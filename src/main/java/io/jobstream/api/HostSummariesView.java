@@ -29,10 +29,14 @@ final class HostSummariesView {
     };
 
     private final RunReader runs;
+    private final RunCache models;
 
-    HostSummariesView(RunReader runs) {
+    HostSummariesView(RunReader runs, RunCache models) {
         this.runs = runs;
+        this.models = models;
     }
+
+    private record Counted(Instant created, List<Summary> summaries) {}
 
     /** One host's counts, in {@link #FIELDS} order. */
     record Summary(String host, int[] counts) {
@@ -63,9 +67,11 @@ final class HostSummariesView {
             created = stats.get().created();
             all = fromStats(stats.get().eventData());
         } else {
-            RunModel model = RunModel.read(runs, job.id());
-            created = model.lastMicros() < 0 ? null : Timestamps.ofMicros(model.lastMicros());
-            all = fromEvents(model);
+            Counted counted = models.with(
+                    job,
+                    m -> new Counted(m.lastMicros() < 0 ? null : Timestamps.ofMicros(m.lastMicros()), fromEvents(m)));
+            created = counted.created();
+            all = counted.summaries();
         }
         List<Summary> numbered = all; // ids are positions in host-name order, before filtering
         List<Integer> ids = new ArrayList<>();

@@ -74,15 +74,15 @@ final class RunModel implements Consumer<RunRow> {
     private final TreeSet<String> hosts = new TreeSet<>();
     private long lastMicros = -1;
     private boolean stats;
+    private int rows;
+    private int maxCounter;
+    private long hostRuns;
 
-    static RunModel read(RunReader reader, long jobId) {
-        RunModel m = new RunModel();
-        reader.visit(jobId, m);
-        return m;
-    }
-
+    /** Rows must come in counter order, each counter once (the reader's order; see {@link RunCache}). */
     @Override
     public void accept(RunRow r) {
+        rows++;
+        maxCounter = Math.max(maxCounter, r.counter());
         lastMicros = Math.max(lastMicros, r.createdMicros());
         String e = r.event();
         if (e.equals("playbook_on_task_start") || e.equals("playbook_on_handler_task_start")) {
@@ -102,7 +102,12 @@ final class RunModel implements Consumer<RunRow> {
         Task t = byUuid.get(r.taskUuid());
         if (t == null) return; // a result of no task this run started (lost start event): nowhere to show it
         hosts.add(r.hostName());
-        HostRun h = t.hosts.computeIfAbsent(r.hostName(), HostRun::new);
+        HostRun h = t.hosts.get(r.hostName());
+        if (h == null) {
+            h = new HostRun(r.hostName());
+            t.hosts.put(r.hostName(), h);
+            hostRuns++;
+        }
         String result = result(e, r);
         if (e.equals("runner_on_start")) {
             if (h.start < 0) h.start = r.createdMicros();
@@ -123,6 +128,32 @@ final class RunModel implements Consumer<RunRow> {
         };
     }
 
+    /** A copy that shares nothing mutable with this model: to use one job's model while holding another's lock. */
+    RunModel copy() {
+        RunModel c = new RunModel();
+        for (Task t : tasks) {
+            Task n = new Task(t.uuid, t.play, t.name, t.ordinal, t.counter, t.start);
+            for (HostRun h : t.hosts.values()) {
+                HostRun hc = new HostRun(h.host);
+                hc.start = h.start;
+                hc.end = h.end;
+                hc.result = h.result;
+                hc.ignored = h.ignored;
+                n.hosts.put(h.host, hc);
+            }
+            c.tasks.add(n);
+            if (!t.uuid.isEmpty()) c.byUuid.put(t.uuid, n);
+        }
+        c.ordinals.putAll(ordinals);
+        c.hosts.addAll(hosts);
+        c.lastMicros = lastMicros;
+        c.stats = stats;
+        c.rows = rows;
+        c.maxCounter = maxCounter;
+        c.hostRuns = hostRuns;
+        return c;
+    }
+
     List<Task> tasks() {
         return tasks;
     }
@@ -134,6 +165,20 @@ final class RunModel implements Consumer<RunRow> {
 
     boolean hasStats() {
         return stats;
+    }
+
+    /** Rows applied: the job's stored events up to {@link #maxCounter()}, when none came late. */
+    int rows() {
+        return rows;
+    }
+
+    int maxCounter() {
+        return maxCounter;
+    }
+
+    /** Tasks and host results held: what this model weighs in {@link RunCache}. */
+    long size() {
+        return tasks.size() + hostRuns;
     }
 
     /** The newest event's created time (epoch micros), -1 without events. */

@@ -14,7 +14,7 @@ import java.util.Set;
 /**
  * {@code GET /api/v2/jobs/{id}/timeline/} (SPEC §11): the job's tasks in order, each with its start, end and
  * duration and, per host, the host's status, start and end. Paged by task ({@code page}, {@code page_size} up to
- * 200, default 50); {@code order_by=-duration} lists the slowest tasks first (like {@code profile_tasks});
+ * 200, default 25); {@code order_by=-duration} lists the slowest tasks first (like {@code profile_tasks});
  * {@code hosts=0} leaves out the per-host entries.
  *
  * <p>A task's end is its last host's result; while a host of it has started and has no result yet, the task and
@@ -23,20 +23,20 @@ import java.util.Set;
  * <p>The slow-host rule: on a task where at least {@value #SLOW_PEERS} hosts have finished, a host is
  * {@code slow} when its duration (or its elapsed time, while running) is more than {@value #SLOW_FACTOR} times the
  * median duration of the hosts that finished, and at least {@value #SLOW_MIN_SECONDS} seconds more than it (so that
- * 30 ms against 5 ms is not flagged). Called on request threads; reads the whole job once per request.
+ * 30 ms against 5 ms is not flagged). Called on request threads; the job's model comes from {@link RunCache}.
  */
 final class TimelineView {
     static final int SLOW_PEERS = 3;
     static final int SLOW_FACTOR = 3;
     static final int SLOW_MIN_SECONDS = 2;
-    static final int DEFAULT_PAGE_SIZE = 50;
+    static final int DEFAULT_PAGE_SIZE = 25;
     private static final Set<String> PARAMS = Set.of("page", "page_size", "order_by", "hosts");
     private static final Set<String> ACTIVE = Set.of("new", "pending", "waiting", "running");
 
-    private final RunReader runs;
+    private final RunCache runs;
     private final Clock clock;
 
-    TimelineView(RunReader runs, Clock clock) {
+    TimelineView(RunCache runs, Clock clock) {
         this.runs = runs;
         this.clock = clock;
     }
@@ -55,7 +55,10 @@ final class TimelineView {
         Boolean withHosts = p.bool("hosts");
         boolean hosts = withHosts == null || withHosts;
 
-        RunModel model = RunModel.read(runs, job.id());
+        EventsView.json(ctx, runs.with(job, model -> render(ctx, job, model, size, page, order, hosts)));
+    }
+
+    private byte[] render(Context ctx, JobView job, RunModel model, int size, int page, String order, boolean hosts) {
         boolean active = ACTIVE.contains(job.status()) && !model.hasStats();
         long now = Timestamps.micros(clock.instant());
         List<Row> rows = new ArrayList<>(model.tasks().size());
@@ -65,7 +68,7 @@ final class TimelineView {
         int from = (int) Math.min((long) (page - 1) * size, rows.size());
         if (page > 1 && from >= rows.size()) throw ApiError.invalidPage();
         List<Row> shown = rows.subList(from, Math.min(rows.size(), from + size));
-        EventsView.json(ctx, ApiJson.bytes(g -> {
+        return ApiJson.bytes(g -> {
             MicrosTime time = new MicrosTime();
             g.writeStartObject();
             g.writeNumberField("job", job.id());
@@ -87,7 +90,7 @@ final class TimelineView {
             for (Row r : shown) writeTask(g, r, hosts, active, now, time);
             g.writeEndArray();
             g.writeEndObject();
-        }));
+        });
     }
 
     private static Row row(RunModel.Task t, boolean active, long now) {

@@ -1,6 +1,7 @@
 package io.jobstream.postgres;
 
 import io.jobstream.event.JobEvent;
+import io.jobstream.event.Timestamps;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -15,7 +16,7 @@ import org.postgresql.copy.CopyIn;
  */
 final class EventIndexCopy {
     private static final String SQL = "COPY job_event_index (job_id, counter, event, host_name, task_uuid, play, task,"
-            + " changed, failed, created) FROM STDIN (FORMAT binary)";
+            + " changed, failed, created_us) FROM STDIN (FORMAT binary)";
     private static final int FIELDS = 10;
     private static final int SEND_BYTES = 1 << 20;
 
@@ -61,6 +62,6 @@ final class EventIndexCopy {
         buf.text(task ? e.task() : "");
         buf.bool(e.changed());
         buf.bool(e.failed());
-        buf.timestamptz(e.created());
+        buf.bigint(Timestamps.micros(e.created()));
     }
 }

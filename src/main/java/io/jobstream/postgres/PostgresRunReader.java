@@ -15,14 +15,14 @@ import javax.sql.DataSource;
 
 /**
  * Reads a job's run from {@code job_event_index} (V6), the narrow copy of its events, by primary key in counter
- * order, through a cursor of {@value #FETCH_SIZE} rows. Times come as epoch microseconds (no timestamp parsing per
+ * order, through a cursor of {@value #FETCH_SIZE} rows. Times are stored as epoch microseconds (no timestamp conversion per
  * row), and the few distinct event names and host names of a job are shared instead of allocated per row.
  * Thread-safe; borrows a pooled connection per call.
  */
 public final class PostgresRunReader implements RunReader {
     static final int FETCH_SIZE = 20_000;
     private static final String ROWS = "SELECT counter, event, host_name, task_uuid, play, task, changed, failed,"
-            + " (extract(epoch FROM created) * 1000000)::bigint FROM job_event_index WHERE job_id = ? ORDER BY counter";
+            + " created_us FROM job_event_index WHERE job_id = ? AND counter > ? ORDER BY counter";
     private static final String STATS = "SELECT created, event_data FROM job_event WHERE job_id = ? AND counter ="
             + " (SELECT max(counter) FROM job_event_index WHERE event = 'playbook_on_stats' AND job_id = ?)";
 
@@ -33,7 +33,7 @@ public final class PostgresRunReader implements RunReader {
     }
 
     @Override
-    public void visit(long jobId, Consumer<RunRow> visitor) {
+    public void visit(long jobId, int after, Consumer<RunRow> visitor) {
         Map<String, String> shared = new HashMap<>();
         try (Connection c = dataSource.getConnection()) {
             boolean autoCommit = c.getAutoCommit();
@@ -41,6 +41,7 @@ public final class PostgresRunReader implements RunReader {
             try (PreparedStatement ps = c.prepareStatement(ROWS)) {
                 ps.setFetchSize(FETCH_SIZE);
                 ps.setLong(1, jobId);
+                ps.setInt(2, after);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         visitor.accept(new RunRow(
