@@ -187,6 +187,8 @@ export class Poller {
       await this.load();
     } catch (e) {
       this.onError(e);
+      // a job that is not there, or not ours to see, will not be there in two seconds either
+      if (/HTTP 4\d\d/.test(String(e && e.message))) return;
     }
     if (this.stopped || this.done()) return;
     const pause = Math.max(this.minMs, 4 * (performance.now() - began));

@@ -446,6 +446,23 @@ class RunAnalysisBrowserIT {
         browser.wait.until(d -> d.getCurrentUrl().endsWith("/jobs/" + run2 + "/timeline"));
     }
 
+    @Test
+    @Order(10)
+    void a_job_that_is_not_there_says_so_on_every_page_and_hostile_names_stay_text() throws Exception {
+        for (String page : List.of("/hosts", "/timeline", "/compare/" + run1)) {
+            open("/jobs/987654" + page);
+            browser.wait.until(d -> d.findElement(By.id("error")).isDisplayed());
+            assertThat(browser.driver.findElement(By.id("error")).getText()).contains("HTTP 404");
+        }
+        open("/jobs/" + run2 + "/hosts?host="
+                + java.net.URLEncoder.encode("<img src=x onerror=alert(1)>", StandardCharsets.UTF_8));
+        browser.wait.until(d -> "true".equals(attribute("body", "data-ready")));
+        assertThat(browser.driver.findElement(By.id("host-filter")).getAttribute("value"))
+                .isEqualTo("<img src=x onerror=alert(1)>");
+        assertThat(browser.driver.findElements(By.cssSelector("img"))).isEmpty();
+        assertThat(browser.driver.findElement(By.id("summary")).getText()).startsWith("0 of 4 hosts");
+    }
+
     // ---- helpers ----
 
     private static long launch(String body) {
