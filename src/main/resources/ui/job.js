@@ -449,6 +449,8 @@ function onKey(e) {
     t: () => toggleTheme(),
     s: () => setTimestamps(MODES[(MODES.indexOf($('timestamps').value) + 1) % MODES.length]),
     y: () => links.copy(),
+    '[': () => links.step(-1),
+    ']': () => links.step(1),
     h: () => location.assign(`/jobs/${jobId}/hosts`),
     l: () => location.assign(`/jobs/${jobId}/timeline`),
     '?': () => { $('help-panel').hidden = !$('help-panel').hidden; },

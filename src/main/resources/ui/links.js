@@ -87,6 +87,22 @@ export class LineLinks {
     this.viewer.setTarget(n);
   }
 
+  /**
+   * Moves the selected line by one row of the view (`[` / `]`, the keyboard's way to pick a line to link), from the
+   * selected line if it is drawn, else from the top of the view; keeps it in view.
+   */
+  step(delta) {
+    const rows = [...this.viewer.viewport.children].filter((node) => node.record && Number.isInteger(node.record.n));
+    if (!rows.length) return;
+    let at = rows.findIndex((node) => node.record.n === this.target);
+    if (at < 0) at = rows.findIndex((node) => Number(node.dataset.line) >= this.viewer.topLine()) - delta;
+    const next = rows[Math.max(0, Math.min(rows.length - 1, at + delta))];
+    this.select(next.record.n);
+    const view = this.viewer.scroller.getBoundingClientRect();
+    const box = next.getBoundingClientRect();
+    if (box.top < view.top || box.bottom > view.bottom) this.viewer.scrollToLine(Number(next.dataset.line), 'center');
+  }
+
   /** Copies the link to line n (the selected line, else the top line in view, when n is omitted). */
   async copy(n = this.target) {
     if (n === null || n === undefined) {

@@ -166,6 +166,10 @@ class RunAnalysisBrowserIT {
                 "document.getElementById('link-note').removeAttribute('data-copied'); document.activeElement.blur()");
         browser.driver.findElement(By.tagName("body")).sendKeys("y");
         browser.wait.until(d -> attribute("#link-note", "data-copied").endsWith("#L" + (target - 2)));
+        browser.driver.findElement(By.tagName("body")).sendKeys("]]");
+        browser.wait.until(d -> d.getCurrentUrl().endsWith("#L" + target));
+        browser.driver.findElement(By.tagName("body")).sendKeys("[y");
+        browser.wait.until(d -> attribute("#link-note", "data-copied").endsWith("#L" + (target - 1)));
         js.executeScript("location.hash = '#L2'");
         browser.wait.until(d -> "2".equals(attribute("body", "data-target")));
         browser.wait.until(d -> d.findElement(By.cssSelector("#output .line.target .ln"))
