@@ -9,6 +9,10 @@ import {
 } from './common.js';
 import { EventSequencer, FilteredLines, LineStore, PAGE, Viewer, eventLines, plainText } from './output.js';
 import { LagGauge } from './lag.js';
+import { LineLinks } from './links.js';
+import { MODES, saveMode, savedMode, stampFor } from './stamps.js';
+import { Downloads } from './downloads.js';
+import { Recap } from './recap.js';
 
 const GAP_PATIENCE_MS = 2000;
 const SKIP_AFTER_FETCHES = 3;
@@ -34,10 +38,16 @@ const viewer = new Viewer($('output'), store, {
   onFollow: (follow) => { $('jump').hidden = follow; },
   onFold: toggleFold,
   onDraw: drawn,
+  onLine: (n) => links.select(n),
+  onCopy: (n) => links.copy(n),
 });
+const links = new LineLinks(viewer, store, $('link-note'), showAll);
+const recap = new Recap(jobId, $('recap'), showError);
+let downloads = null;
 const sequencer = new EventSequencer((event) => {
   store.put(event);
   if (filtered) filtered.live(event);
+  links.check();
   viewer.refresh();
 });
 
@@ -137,6 +147,7 @@ async function refreshDetail() {
       if (ready) sequencer.noteHighest(detail.final_counter);
     }
     showHostCounts(detail.host_status_counts);
+    recap.refresh();
     hideError();
   } catch (e) {
     showError(e);
@@ -253,12 +264,13 @@ function matcher(p) {
     && (!p.failed || !!e.failed) && (!p.changed || !!e.changed);
 }
 
-let filterKey = '';
+let filterKey = JSON.stringify({}); // no filter at first
 async function applyFilters() {
   const p = filterParams();
   const key = JSON.stringify(p);
   if (key === filterKey) return;
   filterKey = key;
+  if (downloads) downloads.update();
   if (Object.keys(p).length === 0) {
     filtered = null;
     $('filter-count').textContent = '';
@@ -281,6 +293,29 @@ async function applyFilters() {
   } catch (e) {
     showError(e);
   }
+}
+
+/** A line link addresses the whole output: the filters go, the view shows every line. */
+function showAll() {
+  clearTimeout(filterTimer);
+  $('filter-host').value = '';
+  $('filter-task').value = '';
+  $('filter-status').value = '';
+  applyFilters();
+}
+
+// ---- per-line timestamps ----
+
+function jobStartMs() {
+  const d = job.detail;
+  return d ? parseCreated(d.started || d.created) : NaN;
+}
+
+function setTimestamps(mode) {
+  $('timestamps').value = mode;
+  saveMode(mode);
+  document.body.dataset.timestamps = mode;
+  viewer.setStamp(stampFor(mode, jobStartMs));
 }
 
 let filterTimer = null;
@@ -415,6 +450,12 @@ function onKey(e) {
     j: () => { $('output').scrollTop += viewer.lh; },
     k: () => { $('output').scrollTop -= viewer.lh; },
     t: () => toggleTheme(),
+    s: () => setTimestamps(MODES[(MODES.indexOf($('timestamps').value) + 1) % MODES.length]),
+    y: () => links.copy(),
+    '[': () => links.step(-1),
+    ']': () => links.step(1),
+    h: () => location.assign(`/jobs/${jobId}/hosts`),
+    l: () => location.assign(`/jobs/${jobId}/timeline`),
     '?': () => { $('help-panel').hidden = !$('help-panel').hidden; },
   };
   const action = actions[e.key];
@@ -525,9 +566,14 @@ function followStream(why) {
 
 async function start() {
   $('job-id').textContent = String(jobId);
-  for (const format of ['txt_download', 'ansi_download']) {
-    $(format).href = `/api/v2/jobs/${jobId}/stdout/?format=${format}`;
-  }
+  downloads = new Downloads(jobId, { txt_download: $('txt_download'), ansi_download: $('ansi_download') },
+    $('download-timestamps'), $('download-note'), filterParams, showError);
+  $('to-hosts').href = `/jobs/${jobId}/hosts`;
+  $('to-timeline').href = `/jobs/${jobId}/timeline`;
+  $('to-compare').href = `/jobs/${jobId}/compare/`;
+  setTimestamps(savedMode());
+  $('timestamps').addEventListener('change', () => setTimestamps($('timestamps').value));
+  window.addEventListener('hashchange', () => links.follow());
   $('jump').addEventListener('click', () => viewer.scrollToEnd());
   $('to-end').addEventListener('click', () => viewer.scrollToEnd());
   $('to-start').addEventListener('click', () => viewer.scrollToStart());
@@ -549,7 +595,7 @@ async function start() {
   $('filter-status').addEventListener('change', applyFilters);
   document.addEventListener('keydown', onKey);
   window.jobstream = {
-    viewer, store, sequencer, timings, gauge,
+    viewer, store, sequencer, timings, gauge, links,
     get filtered() { return filtered; },
     get transport() { return stream ? 'sse' : 'websocket'; },
   };
@@ -572,7 +618,11 @@ async function start() {
   if (Number.isInteger(job.finalCounter)) sequencer.noteHighest(job.finalCounter);
   for (const m of early.splice(0)) sequencer.offer(m);
   if (fallbackReason) followStream(fallbackReason);
-  if (job.status && FINAL_STATUSES.has(job.status)) viewer.scrollToStart();
+  // a #L link wins over the default place; it follows the tail meanwhile if its line has not arrived yet
+  const linked = links.follow();
+  if (linked && links.pending === null) {
+    // scrolled to the linked line already
+  } else if (!linked && job.status && FINAL_STATUSES.has(job.status)) viewer.scrollToStart();
   else viewer.scrollToEnd();
   viewer.draw();
 

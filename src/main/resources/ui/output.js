@@ -114,7 +114,7 @@ export function eventLines(event) {
   const count = start !== null && Number.isInteger(event.end_line) ? Math.max(0, event.end_line - start) : parts.length;
   const meta = {
     counter: Number(event.counter), event: event.event || '', failed: !!event.failed, changed: !!event.changed,
-    host: event.host_name || '', task: event.task || '', play: event.play || '',
+    host: event.host_name || '', task: event.task || '', play: event.play || '', created: event.created || '',
   };
   const state = newAnsiState();
   const lines = [];
@@ -131,7 +131,7 @@ export function plainText(line) {
   return s;
 }
 
-const GAP_META = { counter: 0, event: '', failed: false, changed: false, host: '', task: '', play: '' };
+const GAP_META = { counter: 0, event: '', failed: false, changed: false, host: '', task: '', play: '', created: '' };
 
 /**
  * Every line of the job, addressed by line number (0-based, as start_line), held in chunks of CHUNK lines.
@@ -310,7 +310,9 @@ const MAX_SPACER_PX = 15000000;
  * collapsed sections. Follows the tail while the reader is at the bottom.
  */
 export class Viewer {
-  constructor(scroller, source, { lineHeight = 18, margin = 30, onFollow = () => {}, onFold = null, onDraw = () => {} } = {}) {
+  constructor(scroller, source, {
+    lineHeight = 18, margin = 30, onFollow = () => {}, onFold = null, onDraw = () => {}, onLine = null, onCopy = null,
+  } = {}) {
     this.scroller = scroller;
     this.source = source;
     this.lh = lineHeight;
@@ -318,6 +320,10 @@ export class Viewer {
     this.onFollow = onFollow;
     this.onFold = onFold;
     this.onDraw = onDraw;
+    this.onLine = onLine;
+    this.onCopy = onCopy;
+    this.targetN = -1;       // the job line (0-based) a #L link points at, highlighted wherever it shows
+    this.stamp = null;       // (record) => text of the timestamp column, or null for none
     this.placeholders = 0;
     this.follow = false;
     this.term = '';
@@ -332,8 +338,14 @@ export class Viewer {
     scroller.replaceChildren(this.spacer, this.viewport);
     scroller.addEventListener('scroll', () => this.scrolled());
     this.viewport.addEventListener('click', (e) => {
-      const toggle = e.target.closest && e.target.closest('.fold');
+      const target = e.target.closest ? e.target : e.target.parentElement;
+      const toggle = target.closest('.fold');
       if (toggle && this.onFold) this.onFold(Number(toggle.parentElement.dataset.line));
+      const row = target.closest('.line');
+      const record = row && row.record;
+      if (!record || !Number.isInteger(record.n)) return;
+      if (target.closest('.copy') && this.onCopy) this.onCopy(record.n);
+      else if (target.closest('.ln') && this.onLine) this.onLine(record.n);
     });
   }
 
@@ -485,6 +497,26 @@ export class Viewer {
     this.refresh();
   }
 
+  /** Highlights the job line `n` (0-based) wherever it shows, as the target of a #L link; -1 for none. */
+  setTarget(n) {
+    this.targetN = n;
+    this.rowsByLine.clear();
+    this.refresh();
+  }
+
+  /** Shows a timestamp column made by `stamp(record)`, or none (null). */
+  setStamp(stamp) {
+    this.stamp = stamp;
+    this.rowsByLine.clear();
+    this.refresh();
+  }
+
+  /** The drawn row element of job line `n` (0-based), or null when it is not in the DOM now. */
+  drawnNode(n) {
+    for (const node of this.viewport.children) if (node.record && node.record.n === n) return node;
+    return null;
+  }
+
   /** Redraws on the next animation frame (many changes in a frame cost one draw). */
   refresh() {
     if (this.frame === null) this.frame = requestAnimationFrame(() => this.draw());
@@ -557,6 +589,8 @@ export class Viewer {
     if (record === undefined) {
       node.classList.add('loading');
       node.appendChild(el('span', 'ln', line + 1));
+      node.appendChild(el('span', 'copy none'));
+      if (this.stamp) node.appendChild(el('span', 'ts'));
       node.appendChild(el('span', 'fold none'));
       node.appendChild(el('span', 'tx', '…'));
       return node;
@@ -565,7 +599,14 @@ export class Viewer {
     if (m.failed) node.classList.add('failed');
     else if (m.changed) node.classList.add('changed');
     if (line === this.hitLine) node.classList.add('hit');
-    node.appendChild(el('span', 'ln', record.n + 1));
+    if (record.n === this.targetN) node.classList.add('target');
+    const ln = el('span', 'ln', record.n + 1);
+    ln.title = 'link to this line';
+    node.appendChild(ln);
+    const copy = el('span', 'copy', '¶');
+    copy.title = 'copy link to line ' + (record.n + 1);
+    node.appendChild(copy);
+    if (this.stamp) node.appendChild(el('span', 'ts', this.stamp(record)));
     const header = this.source.folds !== false && isSectionEnd(record, this.source.get(line + 1));
     const fold = el('span', header ? 'fold' : 'fold none', header ? (this.isFolded(line) ? '▸' : '▾') : '');
     if (header) fold.title = this.isFolded(line) ? 'expand' : 'collapse';

@@ -92,7 +92,7 @@ public final class ApiRoutes {
     }
 
     /** Maps refusals and store failures to AWX's error bodies, unless a streamed body has already begun. */
-    private static Handler guard(Handler handler) {
+    static Handler guard(Handler handler) {
         return ctx -> {
             try {
                 handler.handle(ctx);

@@ -17,8 +17,16 @@ public interface StdoutSource {
      */
     void copy(long jobId, Sink sink) throws IOException;
 
+    /** As {@link #copy(long, Sink)}, with each event's {@code created} (for {@code ?timestamps=1}). */
+    void copyTimed(long jobId, TimedSink sink) throws IOException;
+
     @FunctionalInterface
     interface Sink {
         void accept(String stdout) throws IOException;
+    }
+
+    @FunctionalInterface
+    interface TimedSink {
+        void accept(java.time.Instant created, String stdout) throws IOException;
     }
 }

@@ -63,6 +63,7 @@ final class StdoutView {
      * looks every second.
      */
     private void copy(Context ctx, JobView job, MinRateOutput body, Writer target) throws IOException {
+        boolean timestamps = timestamps(ctx);
         ServletContextRequest request = ServletContextRequest.getServletContextRequest(ctx.req());
         EndPoint endPoint = request == null
                 ? null
@@ -72,7 +73,7 @@ final class StdoutView {
             watch(request.getComponents().getScheduler(), endPoint, body, done);
         }
         try {
-            source.copy(job.id(), stdout -> writeEvent(target, stdout));
+            each(job, timestamps, stdout -> writeEvent(target, stdout));
             target.flush();
         } catch (IOException e) {
             if (!body.wasCut()) throw e;
@@ -134,6 +135,7 @@ final class StdoutView {
 
     private void serve(Context ctx, JobView job) throws IOException {
         String format = format(ctx);
+        timestamps(ctx); // a bad value is refused before any byte is written
         boolean download = format.endsWith("_download");
         if (!download) {
             long size = source.length(job.id());
@@ -199,10 +201,49 @@ final class StdoutView {
         out.write('\n');
     }
 
+    /**
+     * Each event's stdout in counter order; with {@code timestamps}, every line of it prefixed with the event's
+     * {@code created} and a space (SPEC §11, {@code ?timestamps=1}), so that a download says when each line came.
+     */
+    private void each(JobView job, boolean timestamps, StdoutSource.Sink sink) throws IOException {
+        if (!timestamps) {
+            source.copy(job.id(), sink);
+            return;
+        }
+        source.copyTimed(job.id(), (created, stdout) -> sink.accept(stamped(created, stdout)));
+    }
+
+    /** The text with {@code created} and a space before each of its lines (CR LF read as one line end). */
+    static String stamped(java.time.Instant created, String stdout) {
+        String prefix = ApiJson.time(created) + " ";
+        String text = stdout.indexOf('\r') < 0 ? stdout : stdout.replace("\r\n", "\n");
+        StringBuilder out = new StringBuilder(text.length() + prefix.length() * 2);
+        int from = 0;
+        while (true) {
+            int nl = text.indexOf('\n', from);
+            out.append(prefix);
+            if (nl < 0) {
+                out.append(text, from, text.length());
+                return out.toString();
+            }
+            out.append(text, from, nl + 1);
+            from = nl + 1;
+        }
+    }
+
+    /** {@code ?timestamps=1}: off when absent; a value that is not a boolean is refused. */
+    private static boolean timestamps(Context ctx) {
+        String v = ctx.queryParam("timestamps");
+        if (v == null || v.isEmpty()) return false;
+        Boolean b = QueryParams.bool(v);
+        if (b == null) throw ApiError.badRequest("timestamps must be 1 or 0, was '" + StrictParams.shorten(v) + "'");
+        return b;
+    }
+
     /** Lines [start_line, end_line) of the text; bounded by the display limit, so built in memory. */
     private void json(Context ctx, JobView job) throws IOException {
         StringBuilder all = new StringBuilder();
-        source.copy(job.id(), stdout -> {
+        each(job, timestamps(ctx), stdout -> {
             all.append(stdout.indexOf('\r') < 0 ? stdout : stdout.replace("\r\n", "\n"));
             all.append('\n');
         });

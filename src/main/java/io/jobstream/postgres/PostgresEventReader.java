@@ -20,7 +20,7 @@ import javax.sql.DataSource;
  * the primary key). Thread-safe; borrows a pooled connection per call; the tree walk reads through a cursor.
  */
 public final class PostgresEventReader implements EventReader {
-    private static final String COLUMNS = "id, job_id, counter, uuid, parent_uuid, event, event_data, failed, changed,"
+    static final String COLUMNS = "id, job_id, counter, uuid, parent_uuid, event, event_data, failed, changed,"
             + " playbook, play, role, task, host_name, start_line, end_line, verbosity, created, modified";
 
     private final DataSource dataSource;
@@ -93,7 +93,7 @@ public final class PostgresEventReader implements EventReader {
         }
     }
 
-    private static EventRow row(ResultSet rs) throws SQLException {
+    static EventRow row(ResultSet rs) throws SQLException {
         return new EventRow(
                 rs.getLong("id"),
                 rs.getLong("job_id"),

@@ -46,6 +46,7 @@ public final class PostgresEventStore implements EventStore {
     private final IdBlocks ids = new IdBlocks();
     private final StoredCounters known = new StoredCounters(512);
     private final EventCopy copy = new EventCopy();
+    private final EventIndexCopy index = new EventIndexCopy();
 
     public PostgresEventStore(DataSource dataSource, Clock clock) {
         this.dataSource = dataSource;
@@ -130,6 +131,7 @@ public final class PostgresEventStore implements EventStore {
         c.setAutoCommit(false);
         try {
             Set<Integer> inserted = insert(c, events, rowIds, modified);
+            index.copy(c, events, inserted); // same transaction: searchable exactly when stored
             JobRows jobs = new JobRows();
             List<StoredEvent> batchStored = new ArrayList<>();
             for (int k = 0; k < events.size(); k++) {

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -26,7 +27,7 @@ public final class PostgresStdout implements StdoutSource {
     /** Events read per query at most; like a cursor's fetch size. */
     static final int PAGE_ROWS = 1000;
 
-    private static final String PAGE = "SELECT counter, stdout, size FROM (SELECT counter, stdout,"
+    private static final String PAGE = "SELECT counter, stdout, size, created FROM (SELECT counter, stdout, created,"
             + " octet_length(stdout) AS size, sum(octet_length(stdout)) OVER (ORDER BY counter)"
             + " - octet_length(stdout) AS before FROM job_event"
             + " WHERE job_id = ? AND counter > ? AND stdout <> '' ORDER BY counter LIMIT " + PAGE_ROWS + ") page"
@@ -62,9 +63,15 @@ public final class PostgresStdout implements StdoutSource {
 
     @Override
     public void copy(long jobId, Sink sink) throws IOException {
+        copyTimed(jobId, (created, stdout) -> sink.accept(stdout));
+    }
+
+    @Override
+    public void copyTimed(long jobId, TimedSink sink) throws IOException {
         int after = 0;
         while (true) {
             List<String> page = new ArrayList<>();
+            List<Instant> times = new ArrayList<>();
             long bytes = 0;
             try (Connection c = dataSource.getConnection();
                     PreparedStatement ps = c.prepareStatement(PAGE)) {
@@ -75,6 +82,7 @@ public final class PostgresStdout implements StdoutSource {
                     while (rs.next()) {
                         after = rs.getInt(1);
                         page.add(rs.getString(2));
+                        times.add(Statements.instant(rs, "created"));
                         bytes += rs.getLong(3);
                     }
                 }
@@ -83,7 +91,7 @@ public final class PostgresStdout implements StdoutSource {
             }
             // the connection is back in the pool meanwhile; each text is let go once written, so a client that
             // stalls mid-page keeps only the rest of the page
-            for (int i = 0; i < page.size(); i++) sink.accept(page.set(i, null));
+            for (int i = 0; i < page.size(); i++) sink.accept(times.get(i), page.set(i, null));
             // the end: a page short of both limits (one cut by size holds at least pageBytes)
             if (page.size() < PAGE_ROWS && bytes < pageBytes) return;
         }

@@ -1,6 +1,7 @@
 package io.jobstream.server;
 
 import io.javalin.security.RouteRole;
+import io.jobstream.api.AnalysisRoutes;
 import io.jobstream.api.ApiRoutes;
 import io.jobstream.api.AwxRoots;
 import io.jobstream.api.NodeInfo;
@@ -35,10 +36,12 @@ import io.jobstream.persist.Receiver;
 import io.jobstream.postgres.Database;
 import io.jobstream.postgres.PostgresAuthStore;
 import io.jobstream.postgres.PostgresEventReader;
+import io.jobstream.postgres.PostgresEventSearch;
 import io.jobstream.postgres.PostgresEventSource;
 import io.jobstream.postgres.PostgresEventStore;
 import io.jobstream.postgres.PostgresJobReader;
 import io.jobstream.postgres.PostgresJobRegistry;
+import io.jobstream.postgres.PostgresRunReader;
 import io.jobstream.postgres.PostgresStdout;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.ui.UiRoutes;
@@ -233,6 +236,12 @@ public final class Server implements AutoCloseable {
                                 api::register,
                                 new AwxRoots()::register,
                                 new ResourceOptions(config.auth().adminsOnlyLaunch())::register,
+                                new AnalysisRoutes(
+                                        new PostgresJobReader(database.dataSource()),
+                                        new PostgresRunReader(database.dataSource()),
+                                        new PostgresEventSearch(database.dataSource()),
+                                        access,
+                                        clock)::register,
                                 new UiRoutes()::register,
                                 health(queue)::register,
                                 stats::register,

@@ -8,8 +8,9 @@ import java.security.SecureRandom;
 import java.util.regex.Pattern;
 
 /**
- * The web UI's routes: {@code GET /} (jobs list), {@code GET /jobs/{id}} (one job's live output),
- * {@code GET /login/} (the login form) and
+ * The web UI's routes: {@code GET /} (jobs list), {@code GET /jobs/{id}} (one job's live output), the pages that
+ * explain a run ({@code /jobs/{id}/hosts}: host x task matrix, {@code /jobs/{id}/timeline}, {@code
+ * /jobs/{id}/compare/} and {@code /jobs/{id}/compare/{other}}), {@code GET /login/} (the login form) and
  * {@code GET /static/...} (CSS/JS from the classpath folder {@code ui/}).
  *
  * <p>Pages are plain HTML that fetch everything else from the REST API and the websocket, so they are the same
@@ -57,18 +58,34 @@ public final class UiRoutes {
         routes.get("/", ctx -> page(ctx, "index.html"), Access.PAGE);
         // the form posts to auth.LoginRoutes; the page itself is as static as the others
         routes.get("/login/", ctx -> page(ctx, "login.html"), Access.ANONYMOUS);
+        routes.get("/jobs/{id}", ctx -> jobPage(ctx, "job.html"), Access.PAGE);
+        routes.get("/jobs/{id}/hosts", ctx -> jobPage(ctx, "hosts.html"), Access.PAGE);
+        routes.get("/jobs/{id}/timeline", ctx -> jobPage(ctx, "timeline.html"), Access.PAGE);
+        routes.get("/jobs/{id}/compare/", ctx -> jobPage(ctx, "compare.html"), Access.PAGE);
         routes.get(
-                "/jobs/{id}",
+                "/jobs/{id}/compare/{other}",
                 ctx -> {
-                    if (!JOB_ID.matcher(ctx.pathParam("id")).matches()) {
+                    if (!JOB_ID.matcher(ctx.pathParam("other")).matches()) {
                         ctx.status(HttpStatus.NOT_FOUND).result("Not found: job ids are positive integers");
                         return;
                     }
-                    page(ctx, "job.html");
+                    jobPage(ctx, "compare.html");
                 },
                 Access.PAGE);
         routes.get("/static/vendor/jquery/<path>", ctx -> jquery.serve(ctx, ctx.pathParam("path")), Access.ANONYMOUS);
         routes.get("/static/<path>", ctx -> assets.serve(ctx, ctx.pathParam("path")), Access.ANONYMOUS);
+    }
+
+    /**
+     * A page about one job: the same bytes for every job (the script reads the id from the address), served only for
+     * ids that can exist. Whether the user may see the job is the API's answer, which the page shows.
+     */
+    private void jobPage(Context ctx, String name) {
+        if (!JOB_ID.matcher(ctx.pathParam("id")).matches()) {
+            ctx.status(HttpStatus.NOT_FOUND).result("Not found: job ids are positive integers");
+            return;
+        }
+        page(ctx, name);
     }
 
     private void page(Context ctx, String name) {

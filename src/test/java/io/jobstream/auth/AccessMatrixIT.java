@@ -142,6 +142,9 @@ class AccessMatrixIT {
                     "/api/v2/jobs/" + job + "/",
                     "/api/v2/jobs/" + job + "/job_events/",
                     "/api/v2/jobs/" + job + "/job_events/children_summary/",
+                    "/api/v2/jobs/" + job + "/job_host_summaries/",
+                    "/api/v2/jobs/" + job + "/timeline/",
+                    "/api/v2/jobs/" + job + "/compare/" + job + "/",
                     "/api/v2/job_events/" + firstEventId.get(job) + "/",
                     "/api/v2/job_events/" + firstEventId.get(job) + "/children/")) {
                 HttpResponse<String> r = Http.get(api(path), user);
@@ -154,6 +157,38 @@ class AccessMatrixIT {
             }
         }));
         soft.assertAll();
+    }
+
+    @Test
+    void a_compare_needs_both_jobs_visible() {
+        assertThat(Http.get(api("/api/v2/jobs/" + a1 + "/compare/" + b2 + "/"), ALICE)
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(Http.get(api("/api/v2/jobs/" + a1 + "/compare/" + b1 + "/"), ALICE)
+                        .statusCode())
+                .isEqualTo(403);
+        assertThat(Http.get(api("/api/v2/jobs/" + b1 + "/compare/" + a1 + "/"), ALICE)
+                        .statusCode())
+                .isEqualTo(403);
+    }
+
+    @Test
+    void the_cross_job_search_holds_exactly_the_events_of_the_jobs_each_user_may_see() {
+        assertThat(searched(ADMIN)).contains(b2, b1, a2, a1);
+        assertThat(searched(ALICE)).containsExactly(b2, a2, a1);
+        assertThat(searched(BOB)).containsExactly(b2, b1, a2);
+    }
+
+    /** The distinct jobs of the search's first page, newest first. */
+    private List<Long> searched(String user) {
+        HttpResponse<String> r = Http.get(api("/api/v2/job_events/?page_size=200"), user);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        List<Long> ids = new ArrayList<>();
+        for (JsonNode e : Http.json(r.body()).path("results")) {
+            long job = e.get("job").asLong();
+            if (!ids.contains(job)) ids.add(job);
+        }
+        return ids;
     }
 
     @Test

@@ -66,6 +66,22 @@ class UiRoutesIT {
     void job_pages_exist_only_for_numeric_ids() throws Exception {
         assertThat(get("/jobs/abc").statusCode()).isEqualTo(404);
         assertThat(get("/jobs/0").statusCode()).isEqualTo(404);
+        assertThat(get("/jobs/abc/hosts").statusCode()).isEqualTo(404);
+        assertThat(get("/jobs/0/timeline").statusCode()).isEqualTo(404);
+        assertThat(get("/jobs/7/compare/x").statusCode()).isEqualTo(404);
+        assertThat(get("/jobs/x/compare/7").statusCode()).isEqualTo(404);
+        assertThat(get("/jobs/7/compare/99999999999999999999").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void the_pages_that_explain_a_run_are_served_with_their_scripts() throws Exception {
+        assertThat(get("/jobs/7/hosts").body()).contains("/static/hosts.js");
+        assertThat(get("/jobs/7/timeline").body()).contains("/static/timeline.js");
+        assertThat(get("/jobs/7/compare/").body()).contains("/static/compare.js");
+        HttpResponse<String> compare = get("/jobs/7/compare/6");
+        assertThat(compare.statusCode()).isEqualTo(200);
+        assertThat(compare.headers().firstValue("Content-Security-Policy")).hasValue(UiRoutes.PAGE_CSP);
+        assertThat(compare.body()).contains("/static/compare.js");
     }
 
     @Test

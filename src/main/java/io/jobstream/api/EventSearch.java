@@ -1,0 +1,21 @@
+package io.jobstream.api;
+
+import java.util.List;
+
+/**
+ * Events across jobs, newest first ((job id, counter) descending), for {@code GET /api/v2/job_events/}.
+ * Implementations answer from an index, never by reading every job, and never count. Thread-safe; may throw
+ * {@link ReadException}.
+ */
+public interface EventSearch {
+    /**
+     * @param visibleTo only jobs this user may see (owned or shared with a team); null for every job (admins)
+     * @param before    keyset: only events before this (job id, counter); null from the newest
+     */
+    List<EventRow> search(Criteria criteria, Long visibleTo, Position before, int limit);
+
+    /** Null fields do not filter. */
+    record Criteria(String hostName, Boolean changed, Boolean failed, String event) {}
+
+    record Position(long jobId, int counter) {}
+}

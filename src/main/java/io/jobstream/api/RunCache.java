@@ -1,0 +1,80 @@
+package io.jobstream.api;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The run models of recently asked jobs, kept up to date instead of rebuilt: a job of 1,000 hosts × 200 tasks is
+ * 400,000 rows, too many to read for every timeline request, and a running job's page asks again every few seconds.
+ *
+ * <p>Design note. A model is built from the job's rows in counter order. Each use first reads only the rows after
+ * the model's highest counter (the primary key's range scan) and applies them, so a finished job costs one empty
+ * read and a running one its new events. Events of a job may arrive out of order: a row that arrives late below the
+ * model's highest counter is never read by that catch-up, so the model's row count is checked against the job's
+ * {@code stored_events} (counted in the same transaction as the rows): fewer rows than the job has stored means a
+ * gap was filled, and the model is rebuilt. The cache holds at most {@link #MAX_SIZE} tasks and host results in all
+ * (about 90 bytes each, 90 MB), the least recently used job going first; a single job larger than that is built
+ * per request and not kept.
+ *
+ * <p>Thread-safe. Uses of one job are serialised on its entry (a model is mutable); different jobs run in
+ * parallel. Holders never take two entries at once.
+ */
+final class RunCache {
+    static final long MAX_SIZE = 1_000_000;
+
+    private static final class Entry {
+        RunModel model = new RunModel();
+    }
+
+    private final RunReader reader;
+    private final long maxSize;
+    private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<Long, Long> sizes = new java.util.HashMap<>();
+    private long total;
+
+    RunCache(RunReader reader, long maxSize) {
+        this.reader = reader;
+        this.maxSize = maxSize;
+    }
+
+    RunCache(RunReader reader) {
+        this(reader, MAX_SIZE);
+    }
+
+    /** Runs {@code use} on the job's up-to-date model, under that job's lock; {@code use} must not keep it. */
+    <T> T with(JobView job, Function<RunModel, T> use) {
+        Entry e;
+        synchronized (this) {
+            e = entries.computeIfAbsent(job.id(), id -> new Entry());
+        }
+        T result;
+        long size;
+        synchronized (e) {
+            RunModel m = e.model;
+            reader.visit(job.id(), m.maxCounter(), m);
+            if (m.rows() < job.storedEvents()) { // a row came late, below what the model had read: start again
+                m = new RunModel();
+                reader.visit(job.id(), 0, m);
+                e.model = m;
+            }
+            result = use.apply(m);
+            size = m.size();
+        }
+        synchronized (this) {
+            if (entries.get(job.id()) == e) {
+                total += size - sizes.getOrDefault(job.id(), 0L);
+                sizes.put(job.id(), size);
+            }
+            for (Iterator<Map.Entry<Long, Entry>> it = entries.entrySet().iterator();
+                    it.hasNext() && total > maxSize; ) {
+                Map.Entry<Long, Entry> oldest = it.next();
+                total -= sizes.getOrDefault(oldest.getKey(), 0L);
+                sizes.remove(oldest.getKey());
+                it.remove();
+            }
+        }
+        return result;
+    }
+}

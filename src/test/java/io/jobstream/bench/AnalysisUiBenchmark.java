@@ -1,0 +1,124 @@
+package io.jobstream.bench;
+
+import io.jobstream.testing.HeadlessChromium;
+import io.jobstream.testing.Http;
+import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.SyntheticRun;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The pages that explain a run (issue 19) in headless Chromium against a real node, for a synthetic job of
+ * {@code hosts × tasks} results posted through ingest ({@link SyntheticRun}, as the plugin emits them): for the
+ * host x task matrix and the timeline, the time from navigation to the data loaded and to the first frame drawn with
+ * it (interactive), by the page's Performance API clock from navigation start, median of several loads (the first
+ * column is when the timeline API's answer was in, so the page's own share is the difference); then the cost of one matrix frame
+ * while scrolling across the whole grid. Arguments: [hosts=1000] [tasks=200] [loads=5].
+ */
+public final class AnalysisUiBenchmark {
+    public static void main(String[] args) throws Exception {
+        int hosts = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+        int tasks = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+        int loads = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        try (RunningServer server = RunningServer.start(Files.createTempDirectory("jobstream-analysis-ui"), Map.of());
+                HeadlessChromium browser = HeadlessChromium.start()) {
+            long job = 1;
+            SyntheticRun run = new SyntheticRun(job, hosts, tasks);
+            run.status = (h, t) ->
+                    h % 97 == t % 89 ? "failed" : (h + t) % 7 == 0 ? "changed" : t % 11 == 0 ? "skipped" : "ok";
+            run.duration = (h, t) -> Duration.ofMillis(200 + (h * 31 + t * 17) % 900);
+            long t0 = System.nanoTime();
+            ingest(server, run.lines());
+            System.out.printf(
+                    "ingested %,d hosts x %,d tasks in %.1f s%n", hosts, tasks, (System.nanoTime() - t0) / 1e9);
+            awaitProcessed(server, job);
+
+            WebDriver driver = browser.driver;
+            browser.logIn(server.uri("/"));
+            JavascriptExecutor js = (JavascriptExecutor) driver;
+            driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(120));
+            for (String api : List.of("timeline/?page_size=200", "job_host_summaries/?page_size=200")) {
+                long a = System.nanoTime();
+                int bytes = Http.get(server.uri("/api/v2/jobs/" + job + "/" + api))
+                        .body()
+                        .length();
+                System.out.printf("GET %s: %.0f ms, %,d bytes%n", api, (System.nanoTime() - a) / 1e6, bytes);
+            }
+            System.out.println("\n| page | API answered (ms) | data read (ms) | interactive (ms) |");
+            System.out.println("|---|---|---|---|");
+            for (String page : List.of("hosts", "timeline")) {
+                List<Double> fetched = new ArrayList<>();
+                List<Double> loaded = new ArrayList<>();
+                List<Double> interactive = new ArrayList<>();
+                for (int i = 0; i < loads; i++) {
+                    driver.get(server.uri("/jobs/" + job + "/" + page).toString());
+                    new WebDriverWait(driver, Duration.ofSeconds(120))
+                            .until(d -> "true".equals(js.executeScript("return document.body.dataset.ready || ''")));
+                    fetched.add(((Number) js.executeScript("return window.jobstream.timings.fetched")).doubleValue());
+                    loaded.add(((Number) js.executeScript("return window.jobstream.timings.loaded")).doubleValue());
+                    interactive.add(
+                            ((Number) js.executeScript("return window.jobstream.timings.interactive")).doubleValue());
+                }
+                System.out.printf(
+                        "| %s %,d x %,d | %.0f | %.0f | %.0f |%n",
+                        page, hosts, tasks, median(fetched), median(loaded), median(interactive));
+            }
+
+            // one matrix frame while scrolling over the whole grid: a frame per step, its drawing time kept
+            driver.get(server.uri("/jobs/" + job + "/hosts").toString());
+            new WebDriverWait(driver, Duration.ofSeconds(120))
+                    .until(d -> "true".equals(js.executeScript("return document.body.dataset.ready || ''")));
+            @SuppressWarnings("unchecked")
+            List<Number> frames = (List<Number>) js.executeAsyncScript(
+                    "const done = arguments[arguments.length - 1]; const s = document.getElementById('matrix');"
+                            + " const out = []; let i = 0; const steps = 100;"
+                            + " function step() { if (i > 0) out.push(window.jobstream.timings.lastDraw);"
+                            + "  if (i === steps) return done(out);"
+                            + "  s.scrollTop = (s.scrollHeight - s.clientHeight) * i / steps;"
+                            + "  s.scrollLeft = (s.scrollWidth - s.clientWidth) * i / steps; i++;"
+                            + "  requestAnimationFrame(() => requestAnimationFrame(step)); }"
+                            + " step();");
+            List<Double> ms =
+                    new ArrayList<>(frames.stream().map(Number::doubleValue).toList());
+            Collections.sort(ms);
+            System.out.printf(
+                    "%nmatrix frame while scrolling: median %.1f ms, p95 %.1f ms, max %.1f ms (%d frames)%n",
+                    median(ms), ms.get((int) (ms.size() * 0.95)), ms.get(ms.size() - 1), ms.size());
+        }
+    }
+
+    private static void ingest(RunningServer server, List<String> lines) {
+        StringBuilder batch = new StringBuilder();
+        for (int i = 0; i < lines.size(); i++) {
+            batch.append(lines.get(i)).append('\n');
+            if ((i + 1) % 5000 == 0 || i == lines.size() - 1) {
+                var reply = Http.post(server.uri("/api/v2/job_events/ingest/"), batch.toString());
+                if (reply.statusCode() != 200) throw new AssertionError(reply.statusCode() + ": " + reply.body());
+                batch.setLength(0);
+            }
+        }
+    }
+
+    private static void awaitProcessed(RunningServer server, long job) throws InterruptedException {
+        for (int i = 0; i < 1200; i++) {
+            if (Http.getJson(server.uri("/api/v2/jobs/" + job + "/"))
+                    .path("event_processing_finished")
+                    .asBoolean()) return;
+            Thread.sleep(250);
+        }
+        throw new AssertionError("job " + job + " not processed");
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2);
+    }
+}
