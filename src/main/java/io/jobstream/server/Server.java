@@ -21,6 +21,7 @@ import io.jobstream.config.Config;
 import io.jobstream.config.PrivateFiles;
 import io.jobstream.demo.Demo;
 import io.jobstream.event.EventDecoder;
+import io.jobstream.event.Redactor;
 import io.jobstream.ingest.IngestEndpoint;
 import io.jobstream.job.JobLauncher;
 import io.jobstream.job.JobTokens;
@@ -101,8 +102,10 @@ public final class Server implements AutoCloseable {
         database = Database.of(config.database());
         database.start();
         EventQueue queue = backends.start().queue();
+        Redactor redactor = new Redactor(config.ingest().redactPatterns());
+        Metrics.bindRedactor(registry, redactor::redactedEvents, redactor::noLogEvents, redactor::overBudgetStrings);
         EventDecoder decoder = new EventDecoder(
-                config.ingest().maxEventBytes(), config.ingest().maxJsonDepth(), clock);
+                config.ingest().maxEventBytes(), config.ingest().maxJsonDepth(), clock, redactor);
         // Who is asking and what they may see (SPEC §8): users, sessions and tokens live in PostgreSQL, so every node
         // of a cluster accepts the same ones; the first start creates the admin.
         PostgresAuthStore authStore = new PostgresAuthStore(database.dataSource());
