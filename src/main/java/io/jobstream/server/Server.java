@@ -20,6 +20,7 @@ import io.jobstream.broadcast.Hub;
 import io.jobstream.config.Config;
 import io.jobstream.config.PrivateFiles;
 import io.jobstream.demo.Demo;
+import io.jobstream.event.CaptureLevel;
 import io.jobstream.event.EventDecoder;
 import io.jobstream.event.Redactor;
 import io.jobstream.ingest.IngestEndpoint;
@@ -236,7 +237,11 @@ public final class Server implements AutoCloseable {
 
     /** A launched job's plugin gets an ingest token for that job only, revoked when the run ends. */
     private static JobTokens launchTokens(NodeTokens nodeTokens) {
-        return JobTokens.of(id -> nodeTokens.ingest(id, "launched job " + id).secret(), nodeTokens::revokeJob);
+        return JobTokens.of(
+                (id, capture) -> nodeTokens
+                        .ingest(id, "launched job " + id, capture == CaptureLevel.FULL ? null : capture)
+                        .secret(),
+                nodeTokens::revokeJob);
     }
 
     private WebsocketEndpoint websocket(EventQueue queue, Authenticator authenticator, JobAccess access) {
