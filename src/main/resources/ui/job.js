@@ -122,6 +122,18 @@ function onMessage(m) {
   }
 }
 
+/** The capture level (SPEC §10) as a small badge, only when it keeps less than everything. */
+function showCapture(detail) {
+  const badge = $('job-capture');
+  const level = detail.capture || 'full';
+  badge.hidden = level === 'full';
+  if (badge.hidden) return;
+  const dropped = detail.capture_dropped || {};
+  badge.textContent = `capture: ${level}`;
+  badge.title = `this job keeps less than its full output: ${dropped.events || 0} events lost`
+    + ` ${level === 'summary' ? 'their output and data' : 'their result data'} (${dropped.bytes || 0} bytes)`;
+}
+
 async function refreshDetail() {
   try {
     const detail = await getJson(`/api/v2/jobs/${jobId}/`);
@@ -134,6 +146,7 @@ async function refreshDetail() {
       if (ready) sequencer.noteHighest(detail.final_counter);
     }
     showHostCounts(detail.host_status_counts);
+    showCapture(detail);
     hideError();
   } catch (e) {
     showError(e);

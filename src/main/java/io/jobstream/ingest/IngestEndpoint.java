@@ -16,6 +16,7 @@ import io.jobstream.limit.Rate;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
+import io.jobstream.queue.Receipt;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -67,6 +68,7 @@ public final class IngestEndpoint {
     private final Timer lagReceived;
     private final ExecutorService replies;
     private final Rate rates; // null: no rate limit
+    private final JobCaptures captures;
     private volatile boolean closed;
 
     /**
@@ -75,6 +77,20 @@ public final class IngestEndpoint {
      */
     public IngestEndpoint(
             EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry, JobAccess access) {
+        this(decoder, queue, config, registry, access, (level, perJob) -> {});
+    }
+
+    /**
+     * @param captures where each job's capture level and dropped counts are recorded once its events are committed
+     *                 (see {@link CaptureStep})
+     */
+    public IngestEndpoint(
+            EventDecoder decoder,
+            EventQueue queue,
+            IngestConfig config,
+            MeterRegistry registry,
+            JobAccess access,
+            JobCaptures captures) {
         Counter rateLimited = Counter.builder(Metrics.EVENTS_RATE_LIMITED)
                 .description("valid lines (events and EOFs) refused with 429: their emitter was over ingest.max-rate")
                 .register(registry);
@@ -89,6 +105,7 @@ public final class IngestEndpoint {
                         System::nanoTime,
                         rateLimited::increment);
         this.decoder = decoder;
+        this.captures = captures;
         this.access = access;
         this.queue = queue;
         this.config = config;
@@ -235,7 +252,9 @@ public final class IngestEndpoint {
                 return;
             }
         }
-        RequestReceipt receipt = offer(valid);
+        CaptureStep capture = new CaptureStep(Requests.principal(ctx).captureLevel(), registry);
+        valid = capture.apply(valid);
+        RequestReceipt receipt = offer(valid, capture);
         if (receipt == null) {
             // full, or (cluster mode) Redis unreachable: either way nothing was promised and a retry is safe
             answer(
@@ -246,6 +265,7 @@ public final class IngestEndpoint {
             return;
         }
         count(valid, repairs);
+        if (capture.dropsAny()) receipt.future().thenRunAsync(() -> recordCaptures(capture), replies);
         ctx.future(() -> reply(ctx, receipt, rejected, repairs));
     }
 
@@ -266,18 +286,30 @@ public final class IngestEndpoint {
             valid.add((Decoded.Ok) d);
         }
         if (valid.isEmpty()) return CompletableFuture.failedFuture(new IllegalArgumentException("no event"));
-        RequestReceipt receipt = offer(valid);
+        RequestReceipt receipt = offer(valid, null); // the node's own (an EOF): nothing to capture less of
         if (receipt == null) return CompletableFuture.completedFuture(false);
         count(valid, List.of()); // received like an emitter's, so that received and stored agree
         return receipt.future().thenApply(r -> true);
     }
 
     /** Offers the valid lines to the queue as one unit; their receipt, or null when the queue refused them all. */
-    private RequestReceipt offer(List<Decoded.Ok> valid) {
+    private RequestReceipt offer(List<Decoded.Ok> valid, CaptureStep capture) {
         RequestReceipt receipt = new RequestReceipt(valid.size());
         List<Envelope> envelopes = new ArrayList<>(valid.size());
-        for (Decoded.Ok ok : valid) envelopes.add(new Envelope(ok.message(), receipt.forLine(ok.line())));
+        for (Decoded.Ok ok : valid) {
+            Receipt r = receipt.forLine(ok.line());
+            envelopes.add(new Envelope(ok.message(), capture == null ? r : capture.counting(ok, r)));
+        }
         return queue.offerAll(envelopes) ? receipt : null;
+    }
+
+    /** Writes what the request's capture level dropped of committed events to the jobs; a failure costs the count. */
+    private void recordCaptures(CaptureStep capture) {
+        try {
+            captures.record(capture.level(), capture.committedDrops());
+        } catch (RuntimeException e) {
+            log.warn("capture counts of a request not recorded: {}", e.getMessage());
+        }
     }
 
     /** The verdict on the jobs of the request's valid lines (a store query or two; see {@link JobAccess}). */

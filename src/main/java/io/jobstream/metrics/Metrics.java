@@ -33,6 +33,13 @@ public final class Metrics {
      */
     public static final String EVENTS_REDACTED = "events.redacted";
 
+    /**
+     * What capture levels dropped of committed events, tag {@code level}: events that lost stdout or event_data, and
+     * the UTF-8 bytes of text not stored (SPEC §10).
+     */
+    public static final String CAPTURE_DROPPED_EVENTS = "capture.dropped.events";
+
+    public static final String CAPTURE_DROPPED_BYTES = "capture.dropped.bytes";
     public static final String REDACT_NO_LOG = "events.redacted.no.log";
     public static final String REDACT_OVER_BUDGET = "redact.over.budget";
     /**

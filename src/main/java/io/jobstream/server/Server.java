@@ -36,6 +36,7 @@ import io.jobstream.postgres.PostgresAuthStore;
 import io.jobstream.postgres.PostgresEventReader;
 import io.jobstream.postgres.PostgresEventSource;
 import io.jobstream.postgres.PostgresEventStore;
+import io.jobstream.postgres.PostgresJobCaptures;
 import io.jobstream.postgres.PostgresJobReader;
 import io.jobstream.postgres.PostgresJobRegistry;
 import io.jobstream.postgres.PostgresStdout;
@@ -164,7 +165,8 @@ public final class Server implements AutoCloseable {
         backends.startHeartbeat(() -> stats.snapshot(false));
         receiver.start();
         backends.startIntake(decoder, access);
-        ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry, access);
+        ingest = new IngestEndpoint(
+                decoder, queue, config.ingest(), registry, access, new PostgresJobCaptures(database.dataSource()));
         ApiRoutes api = new ApiRoutes(
                 new PostgresJobReader(database.dataSource()),
                 new PostgresEventReader(database.dataSource()),
