@@ -203,16 +203,19 @@ public final class Metrics {
     }
 
     /** A lag histogram from an event's {@code created} to the named hop. */
-    /** The redactor's counts, read at scrape time (it counts on its own adders: the decoder sits below metrics). */
+    /**
+     * The redactor's counts, read at scrape time (it counts on its own adders: the decoder sits below metrics). The
+     * meters hold their object weakly, so the object is the registry and the suppliers live in the functions.
+     */
     public static void bindRedactor(
             MeterRegistry registry, LongSupplier redacted, LongSupplier noLog, LongSupplier overBudget) {
-        FunctionCounter.builder(EVENTS_REDACTED, redacted, LongSupplier::getAsLong)
+        FunctionCounter.builder(EVENTS_REDACTED, registry, r -> redacted.getAsLong())
                 .description("events changed at ingest by a redact-pattern or no_log censoring")
                 .register(registry);
-        FunctionCounter.builder(REDACT_NO_LOG, noLog, LongSupplier::getAsLong)
+        FunctionCounter.builder(REDACT_NO_LOG, registry, r -> noLog.getAsLong())
                 .description("events whose result was censored because of no_log")
                 .register(registry);
-        FunctionCounter.builder(REDACT_OVER_BUDGET, overBudget, LongSupplier::getAsLong)
+        FunctionCounter.builder(REDACT_OVER_BUDGET, registry, r -> overBudget.getAsLong())
                 .description("strings masked whole: a redact-pattern took too many steps on them")
                 .register(registry);
     }
