@@ -14,6 +14,7 @@ import io.jobstream.event.JobEvent;
 import io.jobstream.event.Json;
 import io.jobstream.limit.Rate;
 import io.jobstream.metrics.Metrics;
+import io.jobstream.persist.StoreTrouble;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.queue.Receipt;
@@ -34,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.BadMessageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,6 +71,7 @@ public final class IngestEndpoint {
     private final ExecutorService replies;
     private final Rate rates; // null: no rate limit
     private final JobCaptures captures;
+    private final Supplier<StoreTrouble> storeTrouble;
     private volatile boolean closed;
 
     /**
@@ -77,12 +80,14 @@ public final class IngestEndpoint {
      */
     public IngestEndpoint(
             EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry, JobAccess access) {
-        this(decoder, queue, config, registry, access, (level, perJob) -> {});
+        this(decoder, queue, config, registry, access, (level, perJob) -> {}, () -> null);
     }
 
     /**
      * @param captures where each job's capture level and dropped counts are recorded once its events are committed
      *                 (see {@link CaptureStep})
+     * @param storeTrouble why the store refuses writes now (disk full, quota, read-only), or null: while it is set,
+     *                 requests are refused at once with 503 and that reason (already queued events stay queued)
      */
     public IngestEndpoint(
             EventDecoder decoder,
@@ -90,7 +95,8 @@ public final class IngestEndpoint {
             IngestConfig config,
             MeterRegistry registry,
             JobAccess access,
-            JobCaptures captures) {
+            JobCaptures captures,
+            Supplier<StoreTrouble> storeTrouble) {
         Counter rateLimited = Counter.builder(Metrics.EVENTS_RATE_LIMITED)
                 .description("valid lines (events and EOFs) refused with 429: their emitter was over ingest.max-rate")
                 .register(registry);
@@ -106,6 +112,7 @@ public final class IngestEndpoint {
                         rateLimited::increment);
         this.decoder = decoder;
         this.captures = captures;
+        this.storeTrouble = storeTrouble;
         this.access = access;
         this.queue = queue;
         this.config = config;
@@ -145,6 +152,19 @@ public final class IngestEndpoint {
     private void handle(Context ctx) {
         if (closed) {
             answer(ctx, 503, refusal("node is shutting down; retry on another node or later"));
+            return;
+        }
+        StoreTrouble trouble = storeTrouble.get();
+        if (trouble != null) {
+            // waiting in the queue cannot help until space returns: say why now rather than after commit-timeout
+            registry.counter(Metrics.INGEST_STORE_REFUSED, "reason", trouble.tag())
+                    .increment();
+            answer(
+                    ctx,
+                    503,
+                    refusal(trouble.reason() + " since " + trouble.since()
+                            + "; nothing of this request was stored, events accepted before are kept queued and"
+                            + " will be stored when it can write again; retry later"));
             return;
         }
         byte[] body;
@@ -341,10 +361,12 @@ public final class IngestEndpoint {
                     if (reply != null) {
                         answer(ctx, 200, reply);
                     } else {
+                        StoreTrouble now = storeTrouble.get();
                         answer(
                                 ctx,
                                 503,
-                                refusal("events accepted but not committed within "
+                                refusal((now == null ? "" : now.reason() + ": ")
+                                        + "events accepted but not committed within "
                                         + Duration.ofMillis(timeoutMs).toSeconds()
                                         + "s (database slow or down); they stay"
                                         + " queued and will be stored; retrying is safe, duplicates are ignored"));

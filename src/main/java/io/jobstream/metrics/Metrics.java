@@ -40,6 +40,12 @@ public final class Metrics {
     public static final String CAPTURE_DROPPED_EVENTS = "capture.dropped.events";
 
     public static final String CAPTURE_DROPPED_BYTES = "capture.dropped.bytes";
+    /**
+     * Ingest requests refused with 503 at once because PostgreSQL refuses writes, tag {@code reason}: {@code disk_full}
+     * (also a quota), {@code insufficient_resources}, {@code read_only}.
+     */
+    public static final String INGEST_STORE_REFUSED = "ingest.store.refused";
+
     public static final String REDACT_NO_LOG = "events.redacted.no.log";
     public static final String REDACT_OVER_BUDGET = "redact.over.budget";
     /**

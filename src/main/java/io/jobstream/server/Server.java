@@ -166,7 +166,13 @@ public final class Server implements AutoCloseable {
         receiver.start();
         backends.startIntake(decoder, access);
         ingest = new IngestEndpoint(
-                decoder, queue, config.ingest(), registry, access, new PostgresJobCaptures(database.dataSource()));
+                decoder,
+                queue,
+                config.ingest(),
+                registry,
+                access,
+                new PostgresJobCaptures(database.dataSource()),
+                receiver::storeTrouble);
         ApiRoutes api = new ApiRoutes(
                 new PostgresJobReader(database.dataSource()),
                 new PostgresEventReader(database.dataSource()),
