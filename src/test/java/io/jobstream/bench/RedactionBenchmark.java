@@ -1,0 +1,73 @@
+package io.jobstream.bench;
+
+import io.jobstream.event.Decoded;
+import io.jobstream.event.EventDecoder;
+import io.jobstream.event.Json;
+import io.jobstream.event.Redactor;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What redaction at ingest costs per event: the decoder of {@link DecoderBenchmark} on the recorded real run, with
+ * no pattern, with typical secret patterns that match nothing in it (the common case: every string is still
+ * scanned), and with a pattern that matches in most events (each such event_data is rebuilt). Run with
+ * {@code bench/jmh RedactionBenchmark}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(1)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+public class RedactionBenchmark {
+    /** Typical operator patterns: a password assignment, an AWS access key id, a private key header. */
+    static final List<String> SECRETS =
+            List.of("(?i)password[=:]\\s*\\S+", "AKIA[0-9A-Z]{16}", "-----BEGIN [A-Z ]*PRIVATE KEY-----");
+
+    @Param({"none", "one", "three", "three_matching"})
+    public String patterns;
+
+    private EventDecoder decoder;
+    private final byte[] body = DecoderBenchmark.recordedRun();
+
+    @Setup
+    public void setUp() {
+        List<String> chosen = switch (patterns) {
+            case "none" -> List.of();
+            case "one" -> SECRETS.subList(0, 1);
+            case "three" -> SECRETS;
+            default -> List.of(SECRETS.get(0), SECRETS.get(1), "localhost"); // the host of every task result
+        };
+        Redactor redactor = new Redactor(chosen.stream().map(Pattern::compile).toList());
+        decoder = new EventDecoder(2 << 20, Json.DEFAULT_EVENT_DEPTH, Clock.systemUTC(), redactor);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(DecoderBenchmark.EVENTS)
+    public List<Decoded> decodeRecordedRun() {
+        return decoder.decodeBody(body);
+    }
+
+    /** How many events of the recorded run the matching variant rewrites (printed once for the docs). */
+    public static void main(String[] args) {
+        Redactor r = new Redactor(List.of(Pattern.compile("localhost")));
+        new EventDecoder(2 << 20, Json.DEFAULT_EVENT_DEPTH, Clock.systemUTC(), r)
+                .decodeBody(DecoderBenchmark.recordedRun());
+        System.out.println(Arrays.asList(r.redactedEvents(), DecoderBenchmark.EVENTS));
+    }
+}
