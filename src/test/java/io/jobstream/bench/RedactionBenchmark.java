@@ -1,7 +1,10 @@
 package io.jobstream.bench;
 
+import io.jobstream.event.Capture;
+import io.jobstream.event.CaptureLevel;
 import io.jobstream.event.Decoded;
 import io.jobstream.event.EventDecoder;
+import io.jobstream.event.JobEvent;
 import io.jobstream.event.Json;
 import io.jobstream.event.Redactor;
 import java.time.Clock;
@@ -63,11 +66,30 @@ public class RedactionBenchmark {
         return decoder.decodeBody(body);
     }
 
-    /** How many events of the recorded run the matching variant rewrites (printed once for the docs). */
+    /**
+     * For the docs: how many events of the recorded run the matching variant rewrites, and the stdout + event_data
+     * bytes each capture level keeps of it.
+     */
     public static void main(String[] args) {
         Redactor r = new Redactor(List.of(Pattern.compile("localhost")));
-        new EventDecoder(2 << 20, Json.DEFAULT_EVENT_DEPTH, Clock.systemUTC(), r)
+        List<Decoded> lines = new EventDecoder(2 << 20, Json.DEFAULT_EVENT_DEPTH, Clock.systemUTC(), r)
                 .decodeBody(DecoderBenchmark.recordedRun());
-        System.out.println(Arrays.asList(r.redactedEvents(), DecoderBenchmark.EVENTS));
+        System.out.println("rewritten by 'localhost': " + Arrays.asList(r.redactedEvents(), DecoderBenchmark.EVENTS));
+        for (CaptureLevel level : CaptureLevel.values()) {
+            long bytes = 0;
+            long dropped = 0;
+            for (Decoded d : lines) {
+                if (!(d instanceof Decoded.Ok ok) || !(ok.message() instanceof JobEvent e)) continue;
+                Capture.Kept k = Capture.apply(e, level);
+                bytes += utf8(k.event().stdout()) + utf8(k.event().eventData());
+                if (k.dropped()) dropped++;
+            }
+            System.out.println(level.wire() + ": " + bytes + " bytes of stdout + event_data kept, " + dropped
+                    + " events lost text");
+        }
+    }
+
+    private static long utf8(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 }
