@@ -125,6 +125,7 @@ function onMessage(m) {
 /** The capture level (SPEC §10) as a small badge, only when it keeps less than everything. */
 function showCapture(detail) {
   const badge = $('job-capture');
+  if (!badge) return;
   const level = detail.capture || 'full';
   badge.hidden = level === 'full';
   if (badge.hidden) return;
