@@ -71,6 +71,10 @@ public class RedactionBenchmark {
      * bytes each capture level keeps of it.
      */
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("cpu")) {
+            cpu(args.length > 1 ? Integer.parseInt(args[1]) : 15);
+            return;
+        }
         Redactor r = new Redactor(List.of(Pattern.compile("web-0[0-9]")));
         List<Decoded> lines = new EventDecoder(2 << 20, Json.DEFAULT_EVENT_DEPTH, Clock.systemUTC(), r)
                 .decodeBody(DecoderBenchmark.recordedRun());
@@ -86,6 +90,44 @@ public class RedactionBenchmark {
             }
             System.out.println(level.wire() + ": " + bytes + " bytes of stdout + event_data kept, " + dropped
                     + " events lost text");
+        }
+    }
+
+    /**
+     * The same four variants timed by this thread's CPU time, interleaved round by round, median per variant: on a
+     * machine shared with other work, wall-clock JMH numbers carry more noise than the differences measured here.
+     */
+    static void cpu(int rounds) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        String[] variants = {"none", "one", "three", "three_matching"};
+        RedactionBenchmark[] benches = new RedactionBenchmark[variants.length];
+        for (int v = 0; v < variants.length; v++) {
+            benches[v] = new RedactionBenchmark();
+            benches[v].patterns = variants[v];
+            benches[v].setUp();
+        }
+        long[][] perEvent = new long[variants.length][rounds];
+        int reps = 20;
+        for (int warm = 0; warm < 30; warm++) for (RedactionBenchmark b : benches) b.decodeRecordedRun();
+        for (int r = 0; r < rounds; r++) {
+            for (int v = 0; v < variants.length; v++) {
+                long t0 = mx.getCurrentThreadCpuTime();
+                for (int i = 0; i < reps; i++) benches[v].decodeRecordedRun();
+                perEvent[v][r] = (mx.getCurrentThreadCpuTime() - t0) / ((long) reps * DecoderBenchmark.EVENTS);
+            }
+        }
+        for (int v = 0; v < variants.length; v++) {
+            long[] sorted = perEvent[v].clone();
+            Arrays.sort(sorted);
+            System.out.printf(
+                    "%-15s median %6d ns/event CPU (min %d, max %d, %d rounds of %d x %d events)%n",
+                    variants[v],
+                    sorted[rounds / 2],
+                    sorted[0],
+                    sorted[rounds - 1],
+                    rounds,
+                    reps,
+                    DecoderBenchmark.EVENTS);
         }
     }
 
