@@ -110,4 +110,20 @@ class RedactorTest {
                 decoder(r).decodeBody("{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"created\":\"hunter2\"}");
         assertThat(((Decoded.Rejected) d.get(0)).reason()).contains("********").doesNotContain("hunter2");
     }
+
+    @Test
+    void a_result_the_emitter_censored_already_is_kept_byte_for_byte() {
+        Redactor r = Redactor.none();
+        String data = "{\"host\":\"h\",\"res\":{\"censored\":\"" + Redactor.NO_LOG_TEXT
+                + "\",\"changed\":false,\"_ansible_no_log\":true, \"x\": 1}}";
+        String stdout = "ok: [h] => {\\n    \\\"censored\\\": \\\"" + Redactor.NO_LOG_TEXT + "\\\"\\n}";
+        JobEvent e = decode(
+                r,
+                "{\"job_id\":1,\"counter\":1,\"event\":\"runner_on_ok\",\"stdout\":\"" + stdout + "\",\"event_data\":"
+                        + data + "}");
+        assertThat(e.eventData()).isEqualTo(data);
+        assertThat(e.stdout()).contains("\n    \"censored\"");
+        assertThat(r.noLogEvents()).isZero();
+        assertThat(r.redactedEvents()).isZero();
+    }
 }
