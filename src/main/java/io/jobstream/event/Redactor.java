@@ -175,15 +175,31 @@ public final class Redactor {
         }
     }
 
+    /**
+     * Whether any pattern matches any string or key of {@code json}. The hot part of redaction: each string is matched
+     * in the parser's own buffer (no String per token) with one matcher per pattern reset for each, so an event
+     * without a match allocates almost nothing. A string that exhausts the budget answers yes: the slow path masks it.
+     */
     private boolean anyMatchIn(String json) {
+        Matcher[] matchers = new Matcher[patterns.size()];
+        Budget budget = new Budget();
         try (JsonParser p = Json.MAPPER.getFactory().createParser(json)) {
             for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
-                if ((t == JsonToken.VALUE_STRING || t == JsonToken.FIELD_NAME)) {
-                    String s = p.getText();
-                    if (redact(s) != s) return true;
+                if (t != JsonToken.VALUE_STRING && t != JsonToken.FIELD_NAME) continue;
+                int length = p.getTextLength();
+                if (length == 0) continue;
+                budget.reset(p.getTextCharacters(), p.getTextOffset(), length);
+                for (int i = 0; i < matchers.length; i++) {
+                    Matcher m =
+                            matchers[i] == null ? (matchers[i] = patterns.get(i).matcher(budget)) : matchers[i];
+                    m.reset(budget);
+                    budget.refill();
+                    if (m.find()) return true;
                 }
             }
             return false;
+        } catch (Budget.Exceeded x) {
+            return true;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -251,33 +267,56 @@ public final class Redactor {
      * only through {@code charAt}, so this bounds its work on any pattern.
      */
     static final class Budget implements CharSequence {
-        private final String s;
+        /** The text: a String, or a range of a char array (a parser's buffer, valid until its next token). */
+        private String s;
+
+        private char[] chars;
+        private int offset;
+        private int length;
         private long left;
 
         Budget(String s) {
             this.s = s;
-            this.left = Math.max((long) BUDGET_FLOOR, (long) s.length() * BUDGET_PER_CHAR);
+            this.length = s.length();
+            refill();
+        }
+
+        /** Empty until {@link #reset}. */
+        Budget() {}
+
+        void reset(char[] chars, int offset, int length) {
+            this.s = null;
+            this.chars = chars;
+            this.offset = offset;
+            this.length = length;
+        }
+
+        /** A fresh budget for one more match over the same text. */
+        void refill() {
+            left = Math.max((long) BUDGET_FLOOR, (long) length * BUDGET_PER_CHAR);
         }
 
         @Override
         public char charAt(int index) {
             if (--left < 0) throw new Exceeded();
-            return s.charAt(index);
+            if (s != null) return s.charAt(index);
+            if (index < 0 || index >= length) throw new IndexOutOfBoundsException(index);
+            return chars[offset + index];
         }
 
         @Override
         public int length() {
-            return s.length();
+            return length;
         }
 
         @Override
         public CharSequence subSequence(int start, int end) {
-            return s.subSequence(start, end);
+            return toString().substring(start, end);
         }
 
         @Override
         public String toString() {
-            return s;
+            return s != null ? s : new String(chars, offset, length);
         }
 
         static final class Exceeded extends RuntimeException {

@@ -101,6 +101,11 @@ class RedactorTest {
         // a harmless string with the same pattern still matches normally
         assertThat(r.redact("xaab")).isEqualTo("x********");
         assertThat(System.nanoTime() - start).as("bounded work, not 2^40 steps").isLessThan(60_000_000_000L);
+        // the same string inside event_data: found on the streaming pass, masked whole on the rebuild
+        JobEvent e = decode(
+                r, "{\"job_id\":1,\"counter\":1,\"event\":\"verbose\",\"event_data\":{\"k\":\"" + hostile + "\"}}");
+        assertThat(e.eventData()).isEqualTo("{\"k\":\"********\"}");
+        assertThat(r.overBudgetStrings()).isGreaterThanOrEqualTo(2);
     }
 
     @Test
