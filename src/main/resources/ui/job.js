@@ -135,6 +135,19 @@ function onMessage(m) {
   }
 }
 
+/** The capture level (SPEC §10) as a small badge, only when it keeps less than everything. */
+function showCapture(detail) {
+  const badge = $('job-capture');
+  if (!badge) return;
+  const level = detail.capture || 'full';
+  badge.hidden = level === 'full';
+  if (badge.hidden) return;
+  const dropped = detail.capture_dropped || {};
+  badge.textContent = `capture: ${level}`;
+  badge.title = `this job keeps less than its full output: ${dropped.events || 0} events lost`
+    + ` ${level === 'summary' ? 'their output and data' : 'their result data'} (${dropped.bytes || 0} bytes)`;
+}
+
 async function refreshDetail() {
   try {
     const detail = await getJson(`/api/v2/jobs/${jobId}/`);
@@ -148,6 +161,7 @@ async function refreshDetail() {
     }
     showHostCounts(detail.host_status_counts);
     recap.refresh();
+    showCapture(detail);
     hideError();
   } catch (e) {
     showError(e);

@@ -100,6 +100,12 @@ final class ApiJson {
         g.writeFieldName("last_lag_ms");
         if (j.lastLagMs() == null) g.writeNull();
         else g.writeNumber(j.lastLagMs());
+        // SPEC §10: the level its events are kept at, and what that level did not keep
+        g.writeStringField("capture", j.capture());
+        g.writeObjectFieldStart("capture_dropped");
+        g.writeNumberField("events", j.captureDroppedEvents());
+        g.writeNumberField("bytes", j.captureDroppedBytes());
+        g.writeEndObject();
         g.writeEndObject();
     }
 

@@ -9,6 +9,9 @@ import java.time.Instant;
  * @param hostStatusCounts raw JSON text, or null until the job's wrap-up
  * @param finalCounter     null until the emitter's EOF arrived
  * @param lastLagMs        commit lag of the job's last committed batch, null before any event
+ * @param capture          the capture level its events are taken at: full, no_event_data or summary
+ * @param captureDroppedEvents events that lost stdout or event_data to the level (counted once committed)
+ * @param captureDroppedBytes  the UTF-8 bytes of stdout and event_data not stored because of the level
  */
 public record JobView(
         long id,
@@ -29,7 +32,10 @@ public record JobView(
         int playCount,
         int taskCount,
         Instant lastEventCreated,
-        Double lastLagMs) {
+        Double lastLagMs,
+        String capture,
+        long captureDroppedEvents,
+        long captureDroppedBytes) {
 
     /** AWX's {@code elapsed}: seconds from start to finish, 0 while the job has not finished. */
     public double elapsedSeconds() {

@@ -1,5 +1,6 @@
 package io.jobstream.auth;
 
+import io.jobstream.event.CaptureLevel;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
@@ -55,7 +56,20 @@ public interface AuthStore {
     void deleteSession(byte[] keyHash);
 
     /** @param userId null for a node-issued token; @param expires null for never */
-    long createToken(byte[] tokenHash, Long userId, String kind, Long jobId, String description, Instant expires);
+    default long createToken(
+            byte[] tokenHash, Long userId, String kind, Long jobId, String description, Instant expires) {
+        return createToken(tokenHash, userId, kind, jobId, description, expires, null);
+    }
+
+    /** @param capture for an ingest token: the level its events are taken at; null = full */
+    long createToken(
+            byte[] tokenHash,
+            Long userId,
+            String kind,
+            Long jobId,
+            String description,
+            Instant expires,
+            CaptureLevel capture);
 
     /** The token, when it exists and has not expired at {@code now}. */
     Optional<Token> token(byte[] tokenHash, Instant now);

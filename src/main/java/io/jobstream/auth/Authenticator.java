@@ -229,7 +229,8 @@ public final class Authenticator {
                     Principal.Via.INGEST_TOKEN,
                     t.jobId(),
                     t.id(),
-                    u != null && u.superuser()));
+                    u != null && u.superuser(),
+                    t.capture()));
         }
         User u = t.user();
         return new Result.Ok(new Principal(u.id(), u.username(), u.superuser(), Principal.Via.TOKEN, null, t.id()));

@@ -1,6 +1,7 @@
 package io.jobstream.auth;
 
 import io.jobstream.config.PrivateFiles;
+import io.jobstream.event.CaptureLevel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +32,11 @@ public final class NodeTokens {
 
     /** A secret that may write events of {@code jobId} only (null: of every job). */
     public Issued ingest(Long jobId, String description) {
+        return ingest(jobId, description, null);
+    }
+
+    /** The same, for a job whose events are taken at {@code capture} (null = full). */
+    public Issued ingest(Long jobId, String description, CaptureLevel capture) {
         String secret = Secrets.newSecret();
         long id = store.createToken(
                 Secrets.sha256(secret),
@@ -38,7 +44,8 @@ public final class NodeTokens {
                 Token.INGEST,
                 jobId,
                 description,
-                clock.instant().plus(INGEST_LIFETIME));
+                clock.instant().plus(INGEST_LIFETIME),
+                capture);
         return new Issued(id, secret);
     }
 

@@ -1,5 +1,7 @@
 package io.jobstream.auth;
 
+import io.jobstream.event.CaptureLevel;
+
 /**
  * Who made a request, once authenticated. A user ({@code via} session, token or Basic) acts with that user's rights;
  * an ingest token may only write events, for one job or (an emitter token) for every job, and has no user when the
@@ -11,6 +13,7 @@ package io.jobstream.auth;
  * @param tokenOwnerAdmin for {@link Via#INGEST_TOKEN}: whether the token's user is a superuser at this request (read
  *                  with the token, each request), so that a token's power follows its owner's current rights; the
  *                  token itself never gets {@code superuser}, which would open admin routes
+ * @param capture   for {@link Via#INGEST_TOKEN}: the level the token's events are taken at (null = full)
  */
 public record Principal(
         long userId,
@@ -19,7 +22,8 @@ public record Principal(
         Via via,
         Long ingestJob,
         Long tokenId,
-        boolean tokenOwnerAdmin) {
+        boolean tokenOwnerAdmin,
+        CaptureLevel capture) {
     public enum Via {
         SESSION,
         TOKEN,
@@ -29,6 +33,22 @@ public record Principal(
 
     public Principal(long userId, String username, boolean superuser, Via via, Long ingestJob, Long tokenId) {
         this(userId, username, superuser, via, ingestJob, tokenId, false);
+    }
+
+    public Principal(
+            long userId,
+            String username,
+            boolean superuser,
+            Via via,
+            Long ingestJob,
+            Long tokenId,
+            boolean tokenOwnerAdmin) {
+        this(userId, username, superuser, via, ingestJob, tokenId, tokenOwnerAdmin, null);
+    }
+
+    /** The level this credential's events are taken at: its token's, else {@code full}. */
+    public CaptureLevel captureLevel() {
+        return capture == null ? CaptureLevel.FULL : capture;
     }
 
     public static Principal user(User user, Via via) {

@@ -7,6 +7,7 @@ import static io.jobstream.auth.AuthRoutes.json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import io.jobstream.event.CaptureLevel;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -172,13 +173,18 @@ final class TokenRoutes {
             if (job == null) return;
         }
         String secret = Secrets.newSecret();
-        long id = store.createToken(Secrets.sha256(secret), p.userId(), t.kind(), job, t.description(), null);
+        long id = store.createToken(
+                Secrets.sha256(secret), p.userId(), t.kind(), job, t.description(), null, t.capture());
         User me = store.userById(p.userId()).orElseThrow();
-        json(ctx, 201, tokenJson(new Token(id, me, t.kind(), job, t.description(), clock.instant(), null), secret));
+        json(
+                ctx,
+                201,
+                tokenJson(
+                        new Token(id, me, t.kind(), job, t.description(), clock.instant(), null, t.capture()), secret));
     }
 
     /** What a token request asks for, validated. */
-    private record TokenRequest(String kind, Long job, boolean everyJob, String description) {
+    private record TokenRequest(String kind, Long job, boolean everyJob, String description, CaptureLevel capture) {
         boolean ingest() {
             return kind.equals(Token.INGEST);
         }
@@ -203,7 +209,27 @@ final class TokenRoutes {
                 errors.put("job", List.of("Only ingest tokens have a job."));
             if (everyJob && hasJob) errors.put("every_job", List.of("Give a job or every_job, not both."));
             String description = UserLimits.text(body, "description", UserLimits.MAX_DESCRIPTION, errors);
-            return new TokenRequest(kind, job, everyJob, description);
+            return new TokenRequest(kind, job, everyJob, description, capture(body, kind, errors));
+        }
+
+        /** An ingest token's capture level (SPEC §10): absent or null = full. */
+        private static CaptureLevel capture(JsonNode body, String kind, Map<String, List<String>> errors) {
+            JsonNode field = body.get("capture");
+            if (field == null || field.isNull()) return null;
+            if (!kind.equals(Token.INGEST)) {
+                errors.put("capture", List.of("Only ingest tokens have a capture level."));
+                return null;
+            }
+            if (!field.isTextual()) {
+                errors.put("capture", List.of("Must be one of full, no_event_data, summary."));
+                return null;
+            }
+            try {
+                return CaptureLevel.parse(field.textValue());
+            } catch (IllegalArgumentException e) {
+                errors.put("capture", List.of(e.getMessage()));
+                return null;
+            }
         }
     }
 
@@ -255,6 +281,8 @@ final class TokenRoutes {
         m.put("kind", t.kind());
         m.put("job", t.jobId());
         m.put("description", t.description());
+        if (t.kind().equals(Token.INGEST))
+            m.put("capture", t.capture() == null ? "full" : t.capture().wire());
         m.put("created", t.created() == null ? null : t.created().toString());
         m.put("expires", t.expires() == null ? null : t.expires().toString());
         m.put("token", secret == null ? "************" : secret);

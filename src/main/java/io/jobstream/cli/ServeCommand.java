@@ -8,6 +8,7 @@ import io.jobstream.config.Settings;
 import io.jobstream.server.Server;
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -33,6 +34,8 @@ final class ServeCommand {
                     .description(s.doc() + " Default: " + (s.defaultValue().isEmpty() ? "(none)" : s.defaultValue())
                             + ". Env: " + s.env() + ".");
             if (Settings.isSwitch(s)) o.arity("0..1").fallbackValue("true").paramLabel("[true|false]");
+            else if (Settings.isRepeatable(s))
+                o.type(List.class).auxiliaryTypes(String.class).paramLabel("<regex>");
             else o.paramLabel("<" + s.key().replaceAll(".*\\.", "") + ">");
             spec.addOption(o.build());
         }
@@ -43,7 +46,15 @@ final class ServeCommand {
         Map<String, String> flags = new HashMap<>();
         for (Setting s : Settings.ALL) {
             OptionSpec o = spec.findOption(s.flag());
-            if (o.getValue() != null) flags.put(s.key(), o.getValue());
+            if (o.getValue() instanceof List<?> values) {
+                if (!values.isEmpty())
+                    flags.put(
+                            s.key(),
+                            String.join(
+                                    "\n", values.stream().map(String::valueOf).toList()));
+            } else if (o.getValue() != null) {
+                flags.put(s.key(), o.getValue());
+            }
         }
         Config config;
         try {

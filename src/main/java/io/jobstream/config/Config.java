@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /** The whole, validated configuration of one node. Built by {@link ConfigLoader}; immutable. */
 public record Config(
@@ -87,7 +88,23 @@ public record Config(
             Duration commitTimeout,
             int maxRate,
             int rateBurst,
-            int maxJsonDepth) {
+            int maxJsonDepth,
+            List<Pattern> redactPatterns) {
+        public IngestConfig {
+            redactPatterns = List.copyOf(redactPatterns);
+        }
+
+        /** No redaction pattern. */
+        public IngestConfig(
+                int maxEventBytes,
+                long maxRequestBytes,
+                Duration commitTimeout,
+                int maxRate,
+                int rateBurst,
+                int maxJsonDepth) {
+            this(maxEventBytes, maxRequestBytes, commitTimeout, maxRate, rateBurst, maxJsonDepth, List.of());
+        }
+
         /** No rate limit and the default nesting depth (tests). */
         public IngestConfig(int maxEventBytes, long maxRequestBytes, Duration commitTimeout) {
             this(maxEventBytes, maxRequestBytes, commitTimeout, 0, 0, 200);

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Builds a {@link Config} from layers: defaults, then environment variables, then flags (later wins).
@@ -34,7 +35,7 @@ public final class ConfigLoader {
         ConfigLoader l = new ConfigLoader();
         for (Setting s : Settings.ALL) {
             String v = flags.getOrDefault(s.key(), env.getOrDefault(s.env(), s.defaultValue()));
-            l.values.put(s.key(), v.trim());
+            l.values.put(s.key(), Settings.isRepeatable(s) ? v : v.trim()); // a pattern's spaces are its own
         }
         for (String key : flags.keySet()) {
             if (Settings.ALL.stream().noneMatch(s -> s.key().equals(key))) l.problems.add("unknown setting " + key);
@@ -68,7 +69,8 @@ public final class ConfigLoader {
                 duration(Settings.COMMIT_TIMEOUT, Duration.ofMillis(100)),
                 intIn(Settings.MAX_RATE, 0, 100_000_000),
                 intIn(Settings.RATE_BURST, 0, 100_000_000),
-                intIn(Settings.MAX_JSON_DEPTH, 4, 1000)); // 1000: event.Json.MAX_NESTING_DEPTH
+                intIn(Settings.MAX_JSON_DEPTH, 4, 1000), // 1000: event.Json.MAX_NESTING_DEPTH
+                patterns(Settings.REDACT_PATTERN));
         var queue = new Config.QueueConfig(
                 intIn(Settings.QUEUE_CAPACITY, 1, 10_000_000), size(Settings.QUEUE_MAX_BYTES, 1L << 20, 1L << 40));
         var persist = new Config.PersistConfig(
@@ -281,6 +283,34 @@ public final class ConfigLoader {
                     return d;
                 },
                 Duration.ZERO);
+    }
+
+    /**
+     * One regular expression per line (blank lines ignored). Each must compile and must not match the empty string,
+     * which would put the mask between every two characters of every event.
+     */
+    private List<Pattern> patterns(Setting s) {
+        List<Pattern> patterns = new ArrayList<>();
+        int n = 0;
+        for (String line : values.get(s.key()).split("\n")) {
+            String p = line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
+            if (p.isBlank()) continue;
+            n++;
+            // named by position, never quoted: a pattern may spell the secret it hides
+            String which = s.key() + " #" + n + " (flag " + s.flag() + ", env " + s.env() + ")";
+            try {
+                Pattern compiled = Pattern.compile(p);
+                if (compiled.matcher("").matches()) {
+                    problems.add(which + " must not match the empty string");
+                } else {
+                    patterns.add(compiled);
+                }
+            } catch (PatternSyntaxException e) {
+                problems.add(which + " is not a valid regular expression: " + e.getDescription() + " at index "
+                        + e.getIndex());
+            }
+        }
+        return patterns;
     }
 
     /** A duration as settings and flags spell it: 500ms, 30s, 5m or 1h. */

@@ -309,7 +309,17 @@ public final class Settings {
             "users",
             "Who may launch playbooks (POST /api/v2/jobs/): 'users' (any logged-in user) or 'admins'.");
 
+    public static final Setting REDACT_PATTERN = new Setting(
+            "redact-pattern",
+            "",
+            "Regular expression (Java syntax) whose every match in stdout and in every string (and key) of event_data"
+                    + " is replaced with ******** at ingest, before the event is queued, stored or sent; repeat the"
+                    + " flag for several, the environment variable takes one per line. Empty = none (only no_log"
+                    + " results are censored). Invalid patterns and patterns matching the empty string stop startup.",
+            "JOBSTREAM_REDACT_PATTERNS");
+
     public static final List<Setting> ALL = List.of(
+            REDACT_PATTERN,
             HOST,
             PORT,
             DATA_DIR,
@@ -378,6 +388,11 @@ public final class Settings {
             MAX_NEW_PARTITIONS);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */
+    /** Settings given once per value on the command line, joined with newlines (as their variable holds them). */
+    public static boolean isRepeatable(Setting s) {
+        return s == REDACT_PATTERN;
+    }
+
     public static boolean isSwitch(Setting s) {
         return s == DEMO || s == TLS_SELF_SIGNED;
     }

@@ -23,7 +23,7 @@ import java.util.List;
  * {@code created} may be naive (UTC) or missing (receive time, flagged), {@code play/role/task/playbook} are cut to
  * 1024 characters. Where AWX would crash or lose the event, the line is rejected with a reason instead; NUL
  * characters in {@code stdout} (which PostgreSQL cannot store) are removed and reported as a repair. The per-event
- * parse is {@link EventParser}.
+ * parse is {@link EventParser}; every decoded event then passes the {@link Redactor}.
  *
  * <p>Thread-safe and stateless apart from its limits; called on HTTP worker threads.
  */
@@ -34,6 +34,7 @@ public final class EventDecoder {
     private final int maxEventBytes;
     private final int maxDepth;
     private final Clock clock;
+    private final Redactor redactor;
     /** Parses one event: at most {@code maxDepth} levels. */
     private final JsonFactory events;
     /** Locates the elements of an array body: one level more, for the array itself. */
@@ -48,6 +49,14 @@ public final class EventDecoder {
      *                 but each open level costs a parser context, so a body of a million {@code [} must stop early.
      */
     public EventDecoder(int maxEventBytes, int maxDepth, Clock clock) {
+        this(maxEventBytes, maxDepth, clock, Redactor.none());
+    }
+
+    /**
+     * @param redactor masks the operator's patterns and censors no_log results in every decoded event, before it
+     *                 leaves the decoder (see {@link Redactor})
+     */
+    public EventDecoder(int maxEventBytes, int maxDepth, Clock clock, Redactor redactor) {
         if (maxEventBytes < 1024)
             throw new IllegalArgumentException("maxEventBytes must be >= 1024, was " + maxEventBytes);
         if (maxDepth < 4 || maxDepth > Json.MAX_NESTING_DEPTH) {
@@ -57,6 +66,7 @@ public final class EventDecoder {
         this.maxEventBytes = maxEventBytes;
         this.maxDepth = maxDepth;
         this.clock = clock;
+        this.redactor = redactor;
         this.events = factory(maxDepth);
         this.arrays = factory(maxDepth + 1);
     }
@@ -169,9 +179,12 @@ public final class EventDecoder {
             if (p.nextToken() != null) return new Decoded.Rejected(line, "malformed JSON: data after the object");
             List<String> repairs = new ArrayList<>(0);
             Instant received = clock.instant().truncatedTo(ChronoUnit.MICROS);
-            return new Decoded.Ok(line, fields.toMessage(received, repairs), repairs);
+            JobMessage message = fields.toMessage(received, repairs);
+            if (message instanceof JobEvent event) message = redactor.apply(event, fields.noLog);
+            return new Decoded.Ok(line, message, repairs);
         } catch (EventParser.Invalid e) {
-            return new Decoded.Rejected(line, e.getMessage());
+            // a reason may quote the payload (a bad timestamp, say), and it goes back to the emitter
+            return new Decoded.Rejected(line, redactor.redact(e.getMessage()));
         } catch (StreamConstraintsException e) {
             return new Decoded.Rejected(line, tooDeep());
         } catch (IOException e) {

@@ -37,6 +37,9 @@ final class EventFields {
     String otherJobKey;
     boolean ignoreErrors;
     boolean resChanged;
+    /** {@code event_data.res._ansible_no_log} is truthy: the result is censored ({@link Redactor}). */
+    boolean noLog;
+
     final Map<String, String> data = new HashMap<>(8);
     final Map<String, Long> statsSums = new HashMap<>(4);
 

@@ -14,7 +14,7 @@ import java.util.List;
  * <p>Design note. {@code event_data} is most of an event's bytes (module results run to hundreds of kilobytes) and
  * jobstream only stores and forwards it. So its bytes are kept exactly as the emitter sent them (a slice of the
  * request, valid JSON by construction since the parser walked it) and only the few keys AWX derives columns from
- * are read on the way through: {@code host, playbook, play, role, task, ignore_errors, res.changed} and the
+ * are read on the way through: {@code host, playbook, play, role, task, ignore_errors, res.changed, res._ansible_no_log} and the
  * per-host sums of {@code playbook_on_stats}. Scalars are type-checked as they stream by; the first bad field
  * throws {@link Invalid} with a reason naming it. One instance per call; not thread-safe.
  */
@@ -74,6 +74,7 @@ final class EventParser {
         f.statsSums.clear();
         f.ignoreErrors = false;
         f.resChanged = false;
+        f.noLog = false;
         int start = (int) p.currentTokenLocation().getByteOffset();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
@@ -109,6 +110,7 @@ final class EventParser {
             String name = p.currentName();
             JsonToken v = p.nextToken();
             if (name.equals("changed")) changed = truthy(v);
+            else if (name.equals("_ansible_no_log")) f.noLog = truthy(v);
             else p.skipChildren();
         }
         return changed;

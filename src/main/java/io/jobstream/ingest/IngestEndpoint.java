@@ -14,8 +14,10 @@ import io.jobstream.event.JobEvent;
 import io.jobstream.event.Json;
 import io.jobstream.limit.Rate;
 import io.jobstream.metrics.Metrics;
+import io.jobstream.persist.StoreTrouble;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.EventQueue;
+import io.jobstream.queue.Receipt;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -33,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.BadMessageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +70,8 @@ public final class IngestEndpoint {
     private final Timer lagReceived;
     private final ExecutorService replies;
     private final Rate rates; // null: no rate limit
+    private final JobCaptures captures;
+    private final Supplier<StoreTrouble> storeTrouble;
     private volatile boolean closed;
 
     /**
@@ -75,6 +80,23 @@ public final class IngestEndpoint {
      */
     public IngestEndpoint(
             EventDecoder decoder, EventQueue queue, IngestConfig config, MeterRegistry registry, JobAccess access) {
+        this(decoder, queue, config, registry, access, (level, perJob) -> {}, () -> null);
+    }
+
+    /**
+     * @param captures where each job's capture level and dropped counts are recorded once its events are committed
+     *                 (see {@link CaptureStep})
+     * @param storeTrouble why the store refuses writes now (disk full, quota, read-only), or null: while it is set,
+     *                 requests are refused at once with 503 and that reason (already queued events stay queued)
+     */
+    public IngestEndpoint(
+            EventDecoder decoder,
+            EventQueue queue,
+            IngestConfig config,
+            MeterRegistry registry,
+            JobAccess access,
+            JobCaptures captures,
+            Supplier<StoreTrouble> storeTrouble) {
         Counter rateLimited = Counter.builder(Metrics.EVENTS_RATE_LIMITED)
                 .description("valid lines (events and EOFs) refused with 429: their emitter was over ingest.max-rate")
                 .register(registry);
@@ -89,6 +111,8 @@ public final class IngestEndpoint {
                         System::nanoTime,
                         rateLimited::increment);
         this.decoder = decoder;
+        this.captures = captures;
+        this.storeTrouble = storeTrouble;
         this.access = access;
         this.queue = queue;
         this.config = config;
@@ -128,6 +152,19 @@ public final class IngestEndpoint {
     private void handle(Context ctx) {
         if (closed) {
             answer(ctx, 503, refusal("node is shutting down; retry on another node or later"));
+            return;
+        }
+        StoreTrouble trouble = storeTrouble.get();
+        if (trouble != null) {
+            // waiting in the queue cannot help until space returns: say why now rather than after commit-timeout
+            registry.counter(Metrics.INGEST_STORE_REFUSED, "reason", trouble.tag())
+                    .increment();
+            answer(
+                    ctx,
+                    503,
+                    refusal(trouble.reason() + " since " + trouble.since()
+                            + "; nothing of this request was stored, events accepted before are kept queued and"
+                            + " will be stored when it can write again; retry later"));
             return;
         }
         byte[] body;
@@ -235,7 +272,9 @@ public final class IngestEndpoint {
                 return;
             }
         }
-        RequestReceipt receipt = offer(valid);
+        CaptureStep capture = new CaptureStep(Requests.principal(ctx).captureLevel(), registry);
+        valid = capture.apply(valid);
+        RequestReceipt receipt = offer(valid, capture);
         if (receipt == null) {
             // full, or (cluster mode) Redis unreachable: either way nothing was promised and a retry is safe
             answer(
@@ -246,6 +285,7 @@ public final class IngestEndpoint {
             return;
         }
         count(valid, repairs);
+        if (capture.dropsAny()) receipt.future().thenRunAsync(() -> recordCaptures(capture), replies);
         ctx.future(() -> reply(ctx, receipt, rejected, repairs));
     }
 
@@ -266,18 +306,30 @@ public final class IngestEndpoint {
             valid.add((Decoded.Ok) d);
         }
         if (valid.isEmpty()) return CompletableFuture.failedFuture(new IllegalArgumentException("no event"));
-        RequestReceipt receipt = offer(valid);
+        RequestReceipt receipt = offer(valid, null); // the node's own (an EOF): nothing to capture less of
         if (receipt == null) return CompletableFuture.completedFuture(false);
         count(valid, List.of()); // received like an emitter's, so that received and stored agree
         return receipt.future().thenApply(r -> true);
     }
 
     /** Offers the valid lines to the queue as one unit; their receipt, or null when the queue refused them all. */
-    private RequestReceipt offer(List<Decoded.Ok> valid) {
+    private RequestReceipt offer(List<Decoded.Ok> valid, CaptureStep capture) {
         RequestReceipt receipt = new RequestReceipt(valid.size());
         List<Envelope> envelopes = new ArrayList<>(valid.size());
-        for (Decoded.Ok ok : valid) envelopes.add(new Envelope(ok.message(), receipt.forLine(ok.line())));
+        for (Decoded.Ok ok : valid) {
+            Receipt r = receipt.forLine(ok.line());
+            envelopes.add(new Envelope(ok.message(), capture == null ? r : capture.counting(ok, r)));
+        }
         return queue.offerAll(envelopes) ? receipt : null;
+    }
+
+    /** Writes what the request's capture level dropped of committed events to the jobs; a failure costs the count. */
+    private void recordCaptures(CaptureStep capture) {
+        try {
+            captures.record(capture.level(), capture.committedDrops());
+        } catch (RuntimeException e) {
+            log.warn("capture counts of a request not recorded: {}", e.getMessage());
+        }
     }
 
     /** The verdict on the jobs of the request's valid lines (a store query or two; see {@link JobAccess}). */
@@ -309,10 +361,12 @@ public final class IngestEndpoint {
                     if (reply != null) {
                         answer(ctx, 200, reply);
                     } else {
+                        StoreTrouble now = storeTrouble.get();
                         answer(
                                 ctx,
                                 503,
-                                refusal("events accepted but not committed within "
+                                refusal((now == null ? "" : now.reason() + ": ")
+                                        + "events accepted but not committed within "
                                         + Duration.ofMillis(timeoutMs).toSeconds()
                                         + "s (database slow or down); they stay"
                                         + " queued and will be stored; retrying is safe, duplicates are ignored"));

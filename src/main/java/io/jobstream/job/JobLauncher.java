@@ -216,8 +216,12 @@ public final class JobLauncher implements AutoCloseable {
             admit(owner);
             String name = request.name().isEmpty() ? request.playbook() : request.name();
             long id = store.createLaunched(
-                    name, playbooks.path().relativize(checked.playbook()).toString(), ownerId, teamId);
-            run = new LaunchedRun(id, owner);
+                    name,
+                    playbooks.path().relativize(checked.playbook()).toString(),
+                    ownerId,
+                    teamId,
+                    request.capture());
+            run = new LaunchedRun(id, owner, request.capture());
             runs.put(id, run);
             commands.put(id, new Start(playbook.command(id, checked, request), checked.extraVarsYaml()));
             // before it can start (a slot freeing on another thread dispatches), so "pending" comes before "running"
@@ -326,7 +330,7 @@ public final class JobLauncher implements AutoCloseable {
         try {
             synchronized (run) {
                 if (run.cancelRequested || run.done) return;
-                process = playbook.start(run.id, run.marker, command, extraVars);
+                process = playbook.start(run.id, run.marker, run.capture, command, extraVars);
                 run.process = process;
                 run.processes = new JobProcesses(run.id, process.pid(), run.marker);
             }

@@ -1,6 +1,7 @@
 package io.jobstream.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.event.CaptureLevel;
 import io.jobstream.event.Json;
 import java.io.IOException;
 import java.util.Iterator;
@@ -9,14 +10,27 @@ import java.util.Map;
 /**
  * The body of {@code POST /api/v2/jobs/}: {@code playbook} (required), {@code inventory}, {@code extra_vars} (an
  * object, or a string holding a JSON object, as AWX accepts), {@code limit}, {@code name}, {@code verbosity} (0–5,
- * AWX's job template field: that many {@code -v}). Unknown keys are refused so a typo does not silently launch
+ * AWX's job template field: that many {@code -v}), {@code capture} (full, no_event_data or summary: how much of the
+ * job's events is kept, SPEC §10). Unknown keys are refused so a typo does not silently launch
  * something else. Each field is bounded and checked by {@link LaunchFields}: every value is data to
  * ansible-playbook, never a file reference, an option or an Ansible setting.
  *
  * @param extraVars the extra vars as JSON object text; "{}" when none
  */
 public record LaunchRequest(
-        String playbook, String inventory, String extraVars, String limit, String name, int verbosity) {
+        String playbook,
+        String inventory,
+        String extraVars,
+        String limit,
+        String name,
+        int verbosity,
+        CaptureLevel capture) {
+    /** At the default capture level, {@code full}. */
+    public LaunchRequest(
+            String playbook, String inventory, String extraVars, String limit, String name, int verbosity) {
+        this(playbook, inventory, extraVars, limit, name, verbosity, CaptureLevel.FULL);
+    }
+
     private static final java.util.Set<String> KEYS = java.util.Set.of(
             "playbook",
             "inventory",
@@ -24,6 +38,7 @@ public record LaunchRequest(
             "limit",
             "name",
             "verbosity",
+            "capture",
             "team"); // team: read by LaunchRoutes, which checks it against the user
 
     public static LaunchRequest parse(byte[] body) {
@@ -44,7 +59,18 @@ public record LaunchRequest(
                 extraVars(root.get("extra_vars")),
                 LaunchFields.limit(text(root, "limit")),
                 LaunchFields.name(text(root, "name")),
-                verbosity(root.get("verbosity")));
+                verbosity(root.get("verbosity")),
+                capture(root.get("capture")));
+    }
+
+    private static CaptureLevel capture(JsonNode n) {
+        if (n == null || n.isNull()) return CaptureLevel.FULL;
+        if (!n.isTextual()) throw new LaunchException(400, "capture must be one of full, no_event_data, summary");
+        try {
+            return CaptureLevel.parse(n.textValue());
+        } catch (IllegalArgumentException e) {
+            throw new LaunchException(400, e.getMessage());
+        }
     }
 
     private static String text(JsonNode root, String key) {

@@ -1,5 +1,7 @@
 package io.jobstream.job;
 
+import io.jobstream.event.CaptureLevel;
+
 /**
  * The job rows of jobs this node launches. Unlike jobs first seen through ingest, their final status is written here
  * by the launcher (from the ansible-playbook exit code or a cancel), never derived from their events.
@@ -10,8 +12,9 @@ public interface LaunchedJobStore {
      *
      * @param ownerId the launching user (null: only admins see it, e.g. the demo)
      * @param teamId  a team to share it with at once, or null
+     * @param capture the level its events are taken at (shown on the job)
      */
-    long createLaunched(String name, String playbook, Long ownerId, Long teamId);
+    long createLaunched(String name, String playbook, Long ownerId, Long teamId, CaptureLevel capture);
 
     /** Moves a pending job to {@code running} and sets {@code started}. */
     void started(long jobId);

@@ -1,5 +1,6 @@
 package io.jobstream.job;
 
+import io.jobstream.event.CaptureLevel;
 import java.util.UUID;
 
 /** One launched job while it waits or runs, as {@link JobLauncher} tracks it. Guarded by its own monitor. */
@@ -9,15 +10,18 @@ final class LaunchedRun {
     final long owner;
     /** Set in the environment of every process of the run (see {@link JobProcesses}). */
     final String marker = UUID.randomUUID().toString();
+    /** The launch's capture level: its plugin's token carries it. */
+    final CaptureLevel capture;
 
     Process process;
     JobProcesses processes;
     boolean cancelRequested;
     boolean done;
 
-    LaunchedRun(long id, long owner) {
+    LaunchedRun(long id, long owner, CaptureLevel capture) {
         this.id = id;
         this.owner = owner;
+        this.capture = capture;
     }
 
     synchronized boolean canceled() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.config.Config.JobsConfig;
 import io.jobstream.config.PrivateFiles;
+import io.jobstream.event.CaptureLevel;
 import io.jobstream.event.Json;
 import java.io.File;
 import java.io.IOException;
@@ -139,7 +140,8 @@ final class PlaybookCommand {
      * Writes the run's files (directory 0700, files 0600) and starts the process, its terminal output (stdout and
      * stderr merged, as on a terminal) going to {@link #outputFile}, with no input.
      */
-    Process start(long jobId, String marker, List<String> command, String extraVarsYaml) throws IOException {
+    Process start(long jobId, String marker, CaptureLevel capture, List<String> command, String extraVarsYaml)
+            throws IOException {
         // setsid would start and then fail to exec it: say so as plainly as when it was started directly
         if (!ansibleAvailable()) throw new IOException("not found (install ansible-core or set jobs.ansible-playbook)");
         Path out = outputFile(jobId);
@@ -155,12 +157,12 @@ final class PlaybookCommand {
         Map<String, String> allowed = PlaybookEnvironment.allowed(env, config.passEnv());
         env.clear();
         env.putAll(allowed);
-        environment(env, jobId, marker);
+        environment(env, jobId, marker, capture);
         return pb.start();
     }
 
     /** Sets what the node sets on purpose over the allow-listed environment. */
-    private void environment(Map<String, String> env, long jobId, String marker) {
+    private void environment(Map<String, String> env, long jobId, String marker, CaptureLevel capture) {
         env.put(JobProcesses.MARKER_VARIABLE, marker);
         env.put("ANSIBLE_STDOUT_CALLBACK", "jobstream");
         String plugins = env.get("ANSIBLE_CALLBACK_PLUGINS");
@@ -174,8 +176,9 @@ final class PlaybookCommand {
         if (!isUtf8(env.get("LC_ALL")) && !isUtf8(env.get("LANG"))) env.put("LC_ALL", "C.UTF-8");
         env.put("JOBSTREAM_URL", nodeUri.get().toString());
         env.put("JOBSTREAM_JOB_ID", Long.toString(jobId));
-        // good for this job's events only, revoked when the run ends (see JobLauncher.end)
-        env.put("JOBSTREAM_TOKEN", tokens.issue(jobId));
+        // good for this job's events only, revoked when the run ends (see JobLauncher.end); it carries the launch's
+        // capture level, so the node applies it to whatever the plugin sends
+        env.put("JOBSTREAM_TOKEN", tokens.issue(jobId, capture));
         Path ca = caFile.get();
         if (ca != null) env.put("JOBSTREAM_CA_FILE", ca.toString());
     }

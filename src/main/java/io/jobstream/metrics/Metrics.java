@@ -1,6 +1,7 @@
 package io.jobstream.metrics;
 
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Every meter name, and the histogram layout for lags: explicit buckets from 1 ms to 60 s, so a Prometheus
@@ -24,6 +26,28 @@ public final class Metrics {
 
     public static final String EVENTS_REJECTED = "events.rejected";
     public static final String EVENTS_REPAIRED = "events.repaired";
+    /**
+     * Events changed at ingest by a {@code redact-pattern} match or no_log censoring ({@code events_redacted_total});
+     * {@link #REDACT_NO_LOG} counts the no_log ones among them, {@link #REDACT_OVER_BUDGET} strings masked whole
+     * because a pattern took too many steps on them.
+     */
+    public static final String EVENTS_REDACTED = "events.redacted";
+
+    /**
+     * What capture levels dropped of committed events, tag {@code level}: events that lost stdout or event_data, and
+     * the UTF-8 bytes of text not stored (SPEC §10).
+     */
+    public static final String CAPTURE_DROPPED_EVENTS = "capture.dropped.events";
+
+    public static final String CAPTURE_DROPPED_BYTES = "capture.dropped.bytes";
+    /**
+     * Ingest requests refused with 503 at once because PostgreSQL refuses writes, tag {@code reason}: {@code disk_full}
+     * (also a quota), {@code insufficient_resources}, {@code read_only}.
+     */
+    public static final String INGEST_STORE_REFUSED = "ingest.store.refused";
+
+    public static final String REDACT_NO_LOG = "events.redacted.no.log";
+    public static final String REDACT_OVER_BUDGET = "redact.over.budget";
     /**
      * Valid lines (events and EOF markers, as the rate bucket weighs them) refused with 429 because their emitter was
      * over {@code ingest.max-rate}.
@@ -192,6 +216,23 @@ public final class Metrics {
     }
 
     /** A lag histogram from an event's {@code created} to the named hop. */
+    /**
+     * The redactor's counts, read at scrape time (it counts on its own adders: the decoder sits below metrics). The
+     * meters hold their object weakly, so the object is the registry and the suppliers live in the functions.
+     */
+    public static void bindRedactor(
+            MeterRegistry registry, LongSupplier redacted, LongSupplier noLog, LongSupplier overBudget) {
+        FunctionCounter.builder(EVENTS_REDACTED, registry, r -> redacted.getAsLong())
+                .description("events changed at ingest by a redact-pattern or no_log censoring")
+                .register(registry);
+        FunctionCounter.builder(REDACT_NO_LOG, registry, r -> noLog.getAsLong())
+                .description("events whose result was censored because of no_log")
+                .register(registry);
+        FunctionCounter.builder(REDACT_OVER_BUDGET, registry, r -> overBudget.getAsLong())
+                .description("strings masked whole: a redact-pattern took too many steps on them")
+                .register(registry);
+    }
+
     public static Timer lag(MeterRegistry registry, String name, String description) {
         return Timer.builder(name)
                 .description(description)

@@ -58,6 +58,8 @@ public final class Receiver implements AutoCloseable {
     private final Timer batchDuration;
     private final Timer lagCommitted;
     private volatile boolean stopping;
+    /** Set while the store refuses writes ({@link StoreException#cannotWrite}); read by intake on its threads. */
+    private volatile StoreTrouble trouble;
 
     public Receiver(
             EventQueue queue, EventStore store, Broadcaster broadcaster, PersistConfig config, MeterRegistry registry) {
@@ -162,9 +164,11 @@ public final class Receiver implements AutoCloseable {
                 WriteResult r = store.write(messages);
                 if (attempt > 1)
                     log.info("store is back: batch of {} written after {} attempts", messages.size(), attempt);
+                trouble = null;
                 return r;
             } catch (RuntimeException e) {
                 failures.increment();
+                noteTrouble(e);
                 if (attempt == 1 || attempt % 10 == 0) {
                     log.warn(
                             "store failed (attempt {}) for a batch of {} messages, job {}: {}; retrying",
@@ -177,6 +181,26 @@ public final class Receiver implements AutoCloseable {
                 pause = min(pause.multipliedBy(2), config.maxRetryBackoff());
             }
         }
+    }
+
+    private void noteTrouble(RuntimeException e) {
+        if (e instanceof StoreException s && s.cannotWrite()) {
+            StoreTrouble now = trouble;
+            if (now == null || !now.tag().equals(s.tag())) {
+                trouble = new StoreTrouble(s.tag(), s.reason(), Instant.now());
+                log.error("{}; ingest answers 503 until a write succeeds (the batch in hand is retried)", s.reason());
+            }
+        } else {
+            trouble = null; // an outage, not a refusal: intake buffers as usual
+        }
+    }
+
+    /**
+     * Why the store refuses writes now (disk full, quota, read-only), or null while writes succeed or the failure is
+     * an outage. Cleared by the next successful write, so the node recovers by itself when space returns.
+     */
+    public StoreTrouble storeTrouble() {
+        return trouble;
     }
 
     /**

@@ -9,6 +9,7 @@ import io.jobstream.auth.ListQuery;
 import io.jobstream.auth.Team;
 import io.jobstream.auth.Token;
 import io.jobstream.auth.User;
+import io.jobstream.event.CaptureLevel;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -213,8 +214,14 @@ public final class PostgresAuthStore implements AuthStore {
 
     @Override
     public long createToken(
-            byte[] tokenHash, Long userId, String kind, Long jobId, String description, Instant expires) {
-        return tokens.createToken(tokenHash, userId, kind, jobId, description, expires);
+            byte[] tokenHash,
+            Long userId,
+            String kind,
+            Long jobId,
+            String description,
+            Instant expires,
+            CaptureLevel capture) {
+        return tokens.createToken(tokenHash, userId, kind, jobId, description, expires, capture);
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.jobstream.event.JobEvent;
 import io.jobstream.event.JobMessage;
 import io.jobstream.event.StoredEvent;
 import io.jobstream.persist.EventStore;
+import io.jobstream.persist.StoreException;
 import io.jobstream.persist.WriteResult;
 import io.jobstream.persist.WriteResult.Outcome;
 import java.sql.Connection;
@@ -216,10 +217,35 @@ public final class PostgresEventStore implements EventStore {
         }
     }
 
-    /** The database could not be reached or failed; nothing of the batch was committed. */
-    public static final class StoreUnavailable extends RuntimeException {
+    /**
+     * The database could not be reached or failed; nothing of the batch was committed. Classified by SQLSTATE: class 53
+     * (insufficient resources: 53100 disk full, which is also how a filesystem quota shows) and 25006 (read-only)
+     * mean PostgreSQL is up but cannot write; anything else is an outage.
+     */
+    public static final class StoreUnavailable extends StoreException {
         StoreUnavailable(SQLException cause) {
-            super("database unavailable: " + cause.getMessage(), cause);
+            this(cause, cause.getSQLState() == null ? "" : cause.getSQLState());
+        }
+
+        private StoreUnavailable(SQLException cause, String state) {
+            super(tag(state), reason(state), state.startsWith("53") || state.equals("25006"), cause);
+        }
+
+        private static String tag(String state) {
+            if (state.equals("53100")) return "disk_full";
+            if (state.startsWith("53")) return "insufficient_resources";
+            if (state.equals("25006")) return "read_only";
+            return "unavailable";
+        }
+
+        // no server message: it names files in the data directory, and the reason goes to emitters
+        private static String reason(String state) {
+            return switch (tag(state)) {
+                case "disk_full" -> "PostgreSQL cannot write: disk full or quota exceeded (SQLSTATE 53100)";
+                case "insufficient_resources" -> "PostgreSQL cannot write: out of resources (SQLSTATE " + state + ")";
+                case "read_only" -> "PostgreSQL cannot write: the database is read-only (SQLSTATE 25006)";
+                default -> "database unavailable" + (state.isEmpty() ? "" : " (SQLSTATE " + state + ")");
+            };
         }
     }
 }

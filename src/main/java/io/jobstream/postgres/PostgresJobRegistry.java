@@ -1,5 +1,6 @@
 package io.jobstream.postgres;
 
+import io.jobstream.event.CaptureLevel;
 import io.jobstream.job.JobRegistry;
 import io.jobstream.job.LaunchedJobStore;
 import java.sql.Connection;
@@ -26,8 +27,18 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
     }
 
     @Override
-    public long createLaunched(String name, String playbook, Long ownerId, Long teamId) {
+    public long createLaunched(String name, String playbook, Long ownerId, Long teamId, CaptureLevel capture) {
         long id = insert(name, playbook, true, ownerId);
+        if (capture != CaptureLevel.FULL) {
+            try (Connection c = dataSource.getConnection();
+                    PreparedStatement ps = c.prepareStatement("UPDATE job SET capture = ? WHERE id = ?")) {
+                ps.setString(1, capture.wire());
+                ps.setLong(2, id);
+                ps.executeUpdate();
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot set the capture level of job " + id + ": " + e.getMessage(), e);
+            }
+        }
         if (teamId != null) {
             try (Connection c = dataSource.getConnection();
                     PreparedStatement ps = c.prepareStatement(

@@ -5,6 +5,7 @@ import static io.jobstream.postgres.Statements.instant;
 
 import io.jobstream.auth.Token;
 import io.jobstream.auth.User;
+import io.jobstream.event.CaptureLevel;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -32,7 +33,7 @@ final class PostgresTokens {
         return sql.update(what, statement, args);
     }
 
-    private static final String TOKEN_COLUMNS = "t.id AS token_id, t.kind, t.job_id, t.description,"
+    private static final String TOKEN_COLUMNS = "t.id AS token_id, t.kind, t.job_id, t.description, t.capture,"
             + " t.created AS token_created, t.expires, u.id, u.username, u.is_superuser, u.password, u.created";
 
     private static Token token(ResultSet rs) throws SQLException {
@@ -47,21 +48,30 @@ final class PostgresTokens {
                 job,
                 rs.getString("description"),
                 instant(rs, "token_created"),
-                instant(rs, "expires"));
+                instant(rs, "expires"),
+                rs.getString("capture") == null ? null : CaptureLevel.ofStored(rs.getString("capture")));
     }
 
-    long createToken(byte[] tokenHash, Long userId, String kind, Long jobId, String description, Instant expires) {
+    long createToken(
+            byte[] tokenHash,
+            Long userId,
+            String kind,
+            Long jobId,
+            String description,
+            Instant expires,
+            CaptureLevel capture) {
         return query(
                         "creating a token",
-                        "INSERT INTO auth_token (token_hash, user_id, kind, job_id, description, expires)"
-                                + " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                        "INSERT INTO auth_token (token_hash, user_id, kind, job_id, description, expires, capture)"
+                                + " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                         rs -> rs.getLong(1),
                         tokenHash,
                         userId,
                         kind,
                         jobId,
                         description,
-                        expires)
+                        expires,
+                        capture == null ? null : capture.wire())
                 .get(0);
     }
 

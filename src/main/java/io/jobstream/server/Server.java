@@ -24,7 +24,9 @@ import io.jobstream.config.Config;
 import io.jobstream.config.PrivateFiles;
 import io.jobstream.demo.Demo;
 import io.jobstream.diagnosis.ReadingsSampler;
+import io.jobstream.event.CaptureLevel;
 import io.jobstream.event.EventDecoder;
+import io.jobstream.event.Redactor;
 import io.jobstream.ingest.IngestEndpoint;
 import io.jobstream.job.JobLauncher;
 import io.jobstream.job.JobTokens;
@@ -39,6 +41,7 @@ import io.jobstream.postgres.PostgresEventReader;
 import io.jobstream.postgres.PostgresEventSearch;
 import io.jobstream.postgres.PostgresEventSource;
 import io.jobstream.postgres.PostgresEventStore;
+import io.jobstream.postgres.PostgresJobCaptures;
 import io.jobstream.postgres.PostgresJobReader;
 import io.jobstream.postgres.PostgresJobRegistry;
 import io.jobstream.postgres.PostgresRunReader;
@@ -110,8 +113,10 @@ public final class Server implements AutoCloseable {
         database = Database.of(config.database());
         database.start();
         EventQueue queue = backends.start().queue();
+        Redactor redactor = new Redactor(config.ingest().redactPatterns());
+        Metrics.bindRedactor(registry, redactor::redactedEvents, redactor::noLogEvents, redactor::overBudgetStrings);
         EventDecoder decoder = new EventDecoder(
-                config.ingest().maxEventBytes(), config.ingest().maxJsonDepth(), clock);
+                config.ingest().maxEventBytes(), config.ingest().maxJsonDepth(), clock, redactor);
         // Who is asking and what they may see (SPEC §8): users, sessions and tokens live in PostgreSQL, so every node
         // of a cluster accepts the same ones; the first start creates the admin.
         PostgresAuthStore authStore = new PostgresAuthStore(database.dataSource());
@@ -185,7 +190,14 @@ public final class Server implements AutoCloseable {
         });
         receiver.start();
         backends.startIntake(decoder, access);
-        ingest = new IngestEndpoint(decoder, queue, config.ingest(), registry, access);
+        ingest = new IngestEndpoint(
+                decoder,
+                queue,
+                config.ingest(),
+                registry,
+                access,
+                new PostgresJobCaptures(database.dataSource()),
+                receiver::storeTrouble);
         ApiRoutes api = new ApiRoutes(
                 new PostgresJobReader(database.dataSource()),
                 new PostgresEventReader(database.dataSource()),
@@ -269,7 +281,11 @@ public final class Server implements AutoCloseable {
 
     /** A launched job's plugin gets an ingest token for that job only, revoked when the run ends. */
     private static JobTokens launchTokens(NodeTokens nodeTokens) {
-        return JobTokens.of(id -> nodeTokens.ingest(id, "launched job " + id).secret(), nodeTokens::revokeJob);
+        return JobTokens.of(
+                (id, capture) -> nodeTokens
+                        .ingest(id, "launched job " + id, capture == CaptureLevel.FULL ? null : capture)
+                        .secret(),
+                nodeTokens::revokeJob);
     }
 
     private WebsocketEndpoint websocket(EventQueue queue, Authenticator authenticator, JobAccess access) {

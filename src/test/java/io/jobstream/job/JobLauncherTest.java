@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.jobstream.config.Config.JobsConfig;
+import io.jobstream.event.CaptureLevel;
 import io.jobstream.testing.ManualClock;
 import java.net.URI;
 import java.nio.file.Files;
@@ -46,7 +47,7 @@ class JobLauncherTest {
         JobsConfig config = new JobsConfig(playbooks, 2, 10, Duration.ofSeconds(5), script.toString());
         JobTokens tokens = new JobTokens() {
             @Override
-            public String issue(long jobId) {
+            public String issue(long jobId, CaptureLevel capture) {
                 return "token-" + jobId;
             }
 
@@ -57,7 +58,7 @@ class JobLauncherTest {
                 config, dir.resolve("data"), () -> URI.create("http://127.0.0.1:1"), () -> null, tokens);
         LaunchedJobStore store = new LaunchedJobStore() {
             @Override
-            public long createLaunched(String name, String playbook, Long ownerId, Long teamId) {
+            public long createLaunched(String name, String playbook, Long ownerId, Long teamId, CaptureLevel capture) {
                 return ids.incrementAndGet();
             }
 

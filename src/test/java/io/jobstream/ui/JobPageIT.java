@@ -366,4 +366,25 @@ class JobPageIT {
         e.put("group_name", "job_events");
         return e;
     }
+
+    @Test
+    @Order(50)
+    void a_job_kept_at_a_lower_capture_level_says_so_in_a_small_badge() {
+        driver.get("http://127.0.0.1:" + app.port() + "/jobs/" + JOB);
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("#conn .conn-state"), "open"));
+        assertThat(driver.findElement(By.id("job-capture")).isDisplayed())
+                .as("full: no badge")
+                .isFalse();
+        API.job.put("capture", "summary");
+        API.job.putObject("capture_dropped").put("events", 12).put("bytes", 3400);
+        try {
+            driver.get("http://127.0.0.1:" + app.port() + "/jobs/" + JOB);
+            wait.until(ExpectedConditions.textToBe(By.id("job-capture"), "capture: summary"));
+            assertThat(driver.findElement(By.id("job-capture")).getAttribute("title"))
+                    .contains("12 events")
+                    .contains("3400 bytes");
+        } finally {
+            API.job.remove(List.of("capture", "capture_dropped"));
+        }
+    }
 }
