@@ -86,6 +86,7 @@ public final class PostgresEventSearch implements EventSearch {
             and.add("i.event = ?");
             params.add(c.event());
         }
+        // literals, not parameters: a generic plan can then still use the partial indexes (changed, failed)
         if (c.changed() != null) and.add(c.changed() ? "i.changed" : "NOT i.changed");
         if (c.failed() != null) and.add(c.failed() ? "i.failed" : "NOT i.failed");
         if (before != null) {

@@ -242,6 +242,7 @@ public final class AnalysisBenchmark {
         long middle = 100000 + (jobs / 2) * 50;
         for (String q : List.of(
                 "host_name=host0042&changed=true",
+                "host_name=host0043&changed=true",
                 "host_name=host0042",
                 "host_name=host0042&before=" + middle + ":1",
                 "event=playbook_on_stats",
