@@ -29,6 +29,9 @@ CREATE INDEX job_event_index_event_idx ON job_event_index (event, job_id, counte
 -- changed and failed results are a few percent of all events: small partial indexes, cheap to write
 CREATE INDEX job_event_index_changed_idx ON job_event_index (job_id, counter) WHERE changed;
 CREATE INDEX job_event_index_failed_idx ON job_event_index (job_id, counter) WHERE failed;
+-- "which runs changed host X" (issue 19's question) without walking every event of host X to find the changed ones
+CREATE INDEX job_event_index_host_changed_idx ON job_event_index (host_name, job_id, counter)
+    WHERE changed AND host_name <> '';
 
 -- events stored before this version
 INSERT INTO job_event_index (job_id, counter, event, host_name, task_uuid, play, task, changed, failed, created_us)

@@ -12,7 +12,14 @@ public interface EventSearch {
      * @param visibleTo only jobs this user may see (owned or shared with a team); null for every job (admins)
      * @param before    keyset: only events before this (job id, counter); null from the newest
      */
-    List<EventRow> search(Criteria criteria, Long visibleTo, Position before, int limit);
+    Result search(Criteria criteria, Long visibleTo, Position before, int limit);
+
+    /**
+     * @param rows the page's events
+     * @param next where the next page starts, null when the index had no more: taken from the index, not from the
+     *             rows, so an event whose row is gone (retention) shortens a page without ending the search
+     */
+    record Result(List<EventRow> rows, Position next) {}
 
     /** Null fields do not filter. */
     record Criteria(String hostName, Boolean changed, Boolean failed, String event) {}

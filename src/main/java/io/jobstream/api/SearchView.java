@@ -35,16 +35,14 @@ final class SearchView {
         Boolean noTruncate = p.bool("no_truncate");
         boolean truncate = noTruncate == null || !noTruncate;
         Long visibleTo = access.listFilter(Requests.principal(ctx));
-        List<EventRow> rows = search.search(criteria, visibleTo, before, size);
+        EventSearch.Result result = search.search(criteria, visibleTo, before, size);
+        List<EventRow> rows = result.rows();
         java.util.Map<Long, JobView> byJob = new java.util.HashMap<>();
         for (EventRow e : rows)
             byJob.computeIfAbsent(e.jobId(), id -> jobs.find(id).orElse(null));
-        String next = null;
-        if (rows.size() == size) {
-            EventRow last = rows.get(rows.size() - 1);
-            next = withBefore(ctx.path(), ctx.queryString(), last.jobId() + ":" + last.counter());
-        }
-        String nextLink = next;
+        EventSearch.Position last = result.next();
+        String nextLink =
+                last == null ? null : withBefore(ctx.path(), ctx.queryString(), last.jobId() + ":" + last.counter());
         EventsView.json(ctx, ApiJson.bytes(g -> {
             g.writeStartObject();
             if (nextLink == null) g.writeNullField("next");

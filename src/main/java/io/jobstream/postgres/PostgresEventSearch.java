@@ -33,7 +33,7 @@ public final class PostgresEventSearch implements EventSearch {
     }
 
     @Override
-    public List<EventRow> search(Criteria criteria, Long visibleTo, Position before, int limit) {
+    public Result search(Criteria criteria, Long visibleTo, Position before, int limit) {
         List<Object> params = new ArrayList<>();
         String keys;
         if (visibleTo == null) {
@@ -54,15 +54,23 @@ public final class PostgresEventSearch implements EventSearch {
             params.add(limit);
             params.add(limit);
         }
-        String sql = "SELECT " + E_COLUMNS + " FROM (" + keys + ") s JOIN job_event e"
-                + " ON e.job_id = s.job_id AND e.counter = s.counter ORDER BY e.job_id DESC, e.counter DESC";
+        // LEFT JOIN: a key whose event row is gone (retention) still moves the keyset on
+        String sql = "SELECT s.job_id AS key_job, s.counter AS key_counter, " + E_COLUMNS + " FROM (" + keys
+                + ") s LEFT JOIN job_event e ON e.job_id = s.job_id AND e.counter = s.counter"
+                + " ORDER BY s.job_id DESC, s.counter DESC";
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = Statements.bind(c.prepareStatement(sql), params.toArray())) {
             List<EventRow> rows = new ArrayList<>(limit);
+            int scanned = 0;
+            Position last = null;
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) rows.add(PostgresEventReader.row(rs));
+                while (rs.next()) {
+                    scanned++;
+                    last = new Position(rs.getLong("key_job"), rs.getInt("key_counter"));
+                    if (rs.getObject("id") != null) rows.add(PostgresEventReader.row(rs));
+                }
             }
-            return rows;
+            return new Result(rows, scanned == limit ? last : null);
         } catch (SQLException e) {
             throw new ReadException("searching job events failed", e);
         }
@@ -78,6 +86,7 @@ public final class PostgresEventSearch implements EventSearch {
             and.add("i.event = ?");
             params.add(c.event());
         }
+        // literals, not parameters: a generic plan can then still use the partial indexes (changed, failed)
         if (c.changed() != null) and.add(c.changed() ? "i.changed" : "NOT i.changed");
         if (c.failed() != null) and.add(c.failed() ? "i.failed" : "NOT i.failed");
         if (before != null) {
