@@ -92,6 +92,8 @@ final class ApiJson {
         g.writeFieldName("last_lag_ms");
         if (j.lastLagMs() == null) g.writeNull();
         else g.writeNumber(j.lastLagMs());
+        // retention deleted its events (and stdout); the counts and host summary above stay (SPEC §10)
+        g.writeBooleanField("events_expired", j.eventsExpired());
         g.writeEndObject();
     }
 

@@ -9,6 +9,7 @@ import java.time.Instant;
  * @param hostStatusCounts raw JSON text, or null until the job's wrap-up
  * @param finalCounter     null until the emitter's EOF arrived
  * @param lastLagMs        commit lag of the job's last committed batch, null before any event
+ * @param eventsExpired    retention deleted the job's events; the row and its counts stay
  */
 public record JobView(
         long id,
@@ -29,7 +30,8 @@ public record JobView(
         int playCount,
         int taskCount,
         Instant lastEventCreated,
-        Double lastLagMs) {
+        Double lastLagMs,
+        boolean eventsExpired) {
 
     /** AWX's {@code elapsed}: seconds from start to finish, 0 while the job has not finished. */
     public double elapsedSeconds() {

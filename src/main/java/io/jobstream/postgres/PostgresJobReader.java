@@ -20,7 +20,7 @@ public final class PostgresJobReader implements JobReader {
     private static final String COLUMNS = "id, name, playbook, status, failed, created, modified, started, finished,"
             + " job_explanation, emitted_events, final_counter, stored_events, event_processing_finished,"
             + " host_status_counts::text AS host_status_counts, play_count, task_count, last_event_created,"
-            + " last_lag_ms";
+            + " last_lag_ms, events_expired";
 
     private final DataSource dataSource;
 
@@ -107,6 +107,7 @@ public final class PostgresJobReader implements JobReader {
                 rs.getInt("play_count"),
                 rs.getInt("task_count"),
                 instant(rs, "last_event_created"),
-                lastLag);
+                lastLag,
+                rs.getBoolean("events_expired"));
     }
 }

@@ -36,8 +36,12 @@ import io.jobstream.postgres.PostgresEventSource;
 import io.jobstream.postgres.PostgresEventStore;
 import io.jobstream.postgres.PostgresJobReader;
 import io.jobstream.postgres.PostgresJobRegistry;
+import io.jobstream.postgres.PostgresRetention;
 import io.jobstream.postgres.PostgresStdout;
+import io.jobstream.postgres.PostgresStorage;
 import io.jobstream.queue.EventQueue;
+import io.jobstream.storage.RetentionSchedule;
+import io.jobstream.storage.StorageRoutes;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.JobSight;
 import io.jobstream.websocket.WebsocketEndpoint;
@@ -85,6 +89,7 @@ public final class Server implements AutoCloseable {
     private Tls tls;
     private HttpServer http;
     private Demo demo;
+    private RetentionSchedule retention;
     private boolean closed;
 
     public Server(Config config, Clock clock) {
@@ -193,6 +198,13 @@ public final class Server implements AutoCloseable {
                     config.http().host());
             if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
         }
+        // retention on a schedule (one node at a time: the cleaner's lock) and the storage report behind its gauges
+        retention = new RetentionSchedule(
+                config.retention(),
+                new PostgresRetention(database.dataSource(), config.retention().batchSize()),
+                new PostgresStorage(database.dataSource(), clock),
+                registry,
+                clock);
         websocket.start(); // pings and re-checks, before connections come
         http = new HttpServer(
                         config,
@@ -210,12 +222,14 @@ public final class Server implements AutoCloseable {
                                 new UiRoutes()::register,
                                 health(queue)::register,
                                 stats::register,
+                                new StorageRoutes(retention)::register,
                                 r -> r.get(
                                         "/metrics",
                                         ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                                                 .result(registry.scrape()),
                                         Access.ANONYMOUS)))
                 .start();
+        retention.start();
         log.info("jobstream is serving on {} ({} mode, node {})", uri(), backends.mode(), node);
         // the tools send cli-token only to the node that wrote it: this origin, while this process runs
         CliTokenOrigin.write(config.database().dataDir(), uri());
@@ -323,6 +337,7 @@ public final class Server implements AutoCloseable {
         }
         backends.close();
         if (recentHops != null) recentHops.close();
+        if (retention != null) retention.close();
         if (database != null) database.close();
         registry.close();
     }
