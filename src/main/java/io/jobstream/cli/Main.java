@@ -18,7 +18,9 @@ import picocli.CommandLine.Command;
             ReplayCommand.class,
             StatsCommand.class,
             ImportCommand.class,
-            RunCommand.class
+            RunCommand.class,
+            StorageCommand.class,
+            CleanupCommand.class
         })
 public final class Main {
     public static void main(String[] args) {
