@@ -320,6 +320,15 @@ class AccessMatrixIT {
     void admin_only_routes_refuse_other_users() {
         assertThat(Http.get(api("/api/v2/stats/"), ALICE).statusCode()).isEqualTo(403);
         assertThat(Http.get(api("/api/v2/stats/"), ADMIN).statusCode()).isEqualTo(200);
+        assertThat(Http.get(api("/api/v2/storage/"), ALICE).statusCode()).isEqualTo(403);
+        assertThat(Http.get(api("/api/v2/storage/"), ADMIN).statusCode()).isEqualTo(200);
+        String cleanup = "{\"events_older_than\": \"30d\", \"dry_run\": true}";
+        assertThat(Http.postJson(api("/api/v2/storage/cleanup/"), cleanup, BOB).statusCode())
+                .as("cleanup is for admins")
+                .isEqualTo(403);
+        assertThat(Http.postJson(api("/api/v2/storage/cleanup/"), cleanup, ADMIN)
+                        .statusCode())
+                .isEqualTo(200);
         assertThat(Http.get(api("/api/v2/users/"), BOB).statusCode()).isEqualTo(403);
         assertThat(Http.postJson(api("/api/v2/users/"), "{\"username\":\"eve\",\"password\":\"x\"}", BOB)
                         .statusCode())
