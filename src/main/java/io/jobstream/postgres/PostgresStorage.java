@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +46,21 @@ public final class PostgresStorage implements StorageReader {
         } catch (SQLException e) {
             throw new IllegalStateException("reading the storage report failed: " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public Map<Long, Boolean> eventsExpired(Collection<Long> jobIds) {
+        Map<Long, Boolean> rows = new HashMap<>();
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT id, events_expired FROM job WHERE id = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("bigint", jobIds.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) rows.put(rs.getLong(1), rs.getBoolean(2));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("reading which jobs have events failed: " + e.getMessage(), e);
+        }
+        return rows;
     }
 
     private static long databaseBytes(Connection c) throws SQLException {

@@ -203,6 +203,7 @@ public final class Server implements AutoCloseable {
                 config.retention(),
                 new PostgresRetention(database.dataSource(), config.retention().batchSize()),
                 new PostgresStorage(database.dataSource(), clock),
+                config.database().dataDir().resolve("jobs"), // where the launcher keeps each job's files
                 registry,
                 clock);
         websocket.start(); // pings and re-checks, before connections come

@@ -4,6 +4,8 @@ import io.jobstream.config.Config;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -37,11 +39,19 @@ public final class RetentionSchedule implements AutoCloseable {
     private final Counter jobsDeleted;
     private final Counter jobsExpired;
     private final MeterRegistry registry;
+    private final JobFiles files;
     private ScheduledExecutorService thread;
 
+    /** @param jobsDir where this node keeps launched jobs' files ({@code <data-dir>/jobs}), swept with their events */
     public RetentionSchedule(
-            Config.RetentionConfig config, Cleaner cleaner, StorageReader reader, MeterRegistry registry, Clock clock) {
+            Config.RetentionConfig config,
+            Cleaner cleaner,
+            StorageReader reader,
+            Path jobsDir,
+            MeterRegistry registry,
+            Clock clock) {
         this.config = config;
+        this.files = new JobFiles(jobsDir, reader, config.jobs(), clock);
         this.cleaner = cleaner;
         this.reader = reader;
         this.clock = clock;
@@ -93,6 +103,7 @@ public final class RetentionSchedule implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("retention round failed (the next one runs in {}): {}", config.interval(), e.getMessage());
         }
+        sweepFiles();
     }
 
     /** Runs one cleanup now; empty when another one (this node's or another node's) is running. */
@@ -131,6 +142,20 @@ public final class RetentionSchedule implements AutoCloseable {
             report();
         } catch (RuntimeException e) {
             log.warn("storage report for the gauges failed (next try in {}): {}", GAUGE_REFRESH, e.getMessage());
+        }
+        sweepFiles();
+    }
+
+    /** This node's files of launched jobs whose events are gone (whichever node's cleanup removed them). */
+    private void sweepFiles() {
+        try {
+            int n = files.sweep();
+            if (n > 0) log.info("retention: deleted the files of {} launched jobs whose events are gone", n);
+        } catch (IOException | RuntimeException e) {
+            log.warn(
+                    "retention: sweeping launched jobs' files failed (next try in {}): {}",
+                    GAUGE_REFRESH,
+                    e.toString());
         }
     }
 

@@ -16,13 +16,16 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -271,7 +274,21 @@ class CleanupCommandIT {
             sql(node.dataDir(), "UPDATE job SET finished = now() - interval '400 days' WHERE id = 8000");
             sql(
                     node.dataDir(),
-                    "UPDATE job SET created = now() - interval '900 days', started = created" + " WHERE id = 8002");
+                    "UPDATE job SET created = now() - interval '900 days', started = created WHERE id = 8002");
+            // launched jobs' files on this node: they follow their events (9999: no such job here, and recent)
+            Map<Long, Path> files = new TreeMap<>();
+            for (long id : new long[] {7000, 8000, 8001, 9999}) {
+                Path f = node.dataDir()
+                        .resolve("jobs")
+                        .resolve(Long.toString(id))
+                        .resolve("stdout");
+                Files.createDirectories(f.getParent());
+                Files.writeString(f, "terminal output of " + id);
+                files.put(id, f.getParent());
+            }
+            FileTime old = FileTime.from(Instant.now().minus(Duration.ofDays(400)));
+            Files.setLastModifiedTime(files.get(8000L).resolve("stdout"), old);
+            Files.setLastModifiedTime(files.get(8000L), old);
 
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> sql(node.dataDir(), "SELECT count(*) FROM job WHERE id = 8000") == 0
@@ -284,6 +301,12 @@ class CleanupCommandIT {
             assertThat(job.path("events_expired").asBoolean()).isTrue();
             assertThat(job.path("stored_events").asInt()).isEqualTo(50);
             assertThat(Http.get(node.uri("/api/v2/jobs/8000/")).statusCode()).isEqualTo(404);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !Files.exists(files.get(7000L)) && !Files.exists(files.get(8000L)));
+            assertThat(files.get(8001L)).as("its events stay").exists();
+            assertThat(files.get(9999L))
+                    .as("a job this database does not know, recent")
+                    .exists();
         }
     }
 }
