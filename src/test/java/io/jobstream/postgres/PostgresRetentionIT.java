@@ -181,6 +181,33 @@ class PostgresRetentionIT {
     }
 
     @Test
+    void a_partition_someone_is_reading_is_not_waited_for_its_jobs_go_in_batches_instead() throws Exception {
+        job(14000, 50, true);
+        job(14001, 50, true);
+        finishedAgo(Duration.ofDays(10), 14000, 14001);
+        try (Connection reader = db.database().dataSource().getConnection();
+                Statement s = reader.createStatement()) {
+            reader.setAutoCommit(false); // a long read of that partition, holding its ACCESS SHARE lock
+            s.executeQuery("SELECT count(*) FROM job_event_p14").close();
+            long t0 = System.nanoTime();
+
+            CleanupResult r = clean(new PostgresRetention(db.database().dataSource(), 20), WEEK, Duration.ZERO, false);
+
+            long waitedMillis = (System.nanoTime() - t0) / 1_000_000;
+            reader.rollback();
+            assertThat(r.partitionsTruncated()).isEmpty();
+            assertThat(r.batches()).as("50 + 50 rows, 20 a batch").isEqualTo(6);
+            assertThat(progress).anyMatch(l -> l.contains("job_event_p14 is busy"));
+            assertThat(waitedMillis)
+                    .as("gave up on the lock instead of queueing behind the reader")
+                    .isLessThan(30_000);
+        }
+        assertThat(events(14000) + events(14001)).isZero();
+        assertThat(sql("SELECT count(*) FROM job WHERE id IN (14000, 14001) AND events_expired"))
+                .isEqualTo(2);
+    }
+
+    @Test
     void one_cleanup_at_a_time_over_every_node() throws SQLException {
         PostgresRetention retention = new PostgresRetention(db.database().dataSource(), 5000);
         try (Connection other = db.database().dataSource().getConnection();
