@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
+import io.jobstream.testing.NodeDatabase;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.TestUsers;
 import java.io.ByteArrayOutputStream;
@@ -17,11 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -89,25 +86,8 @@ class CleanupCommandIT {
         }
     }
 
-    /** The node's own database, as its role (the embedded server's port and password are in the data dir). */
-    private static Connection database(Path data) throws IOException, SQLException {
-        int port = Integer.parseInt(Files.readAllLines(data.resolve("pg").resolve("postmaster.pid"))
-                .get(3)
-                .trim());
-        String password = Files.readString(data.resolve("database-password")).trim();
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", "jobstream", password);
-    }
-
     private static long sql(Path data, String statement) throws IOException, SQLException {
-        try (Connection c = database(data);
-                Statement s = c.createStatement()) {
-            if (s.execute(statement)) {
-                try (ResultSet rs = s.getResultSet()) {
-                    return rs.next() ? rs.getLong(1) : -1;
-                }
-            }
-            return s.getUpdateCount();
-        }
+        return NodeDatabase.sql(data, statement);
     }
 
     private static void awaitFinished(RunningServer node, long... jobs) {
