@@ -36,7 +36,7 @@ import javax.sql.DataSource;
  */
 public final class PostgresRetention implements Cleaner {
     /** The advisory lock every node's cleanup takes (an arbitrary constant: "jobstrm" in ASCII). */
-    static final long LOCK_KEY = 0x6a6f627374726dL;
+    public static final long LOCK_KEY = 0x6a6f627374726dL;
     /** How long a lock on one partition (or the detach of one) may be waited for before going the batched way. */
     static final String LOCK_TIMEOUT = "500ms";
 

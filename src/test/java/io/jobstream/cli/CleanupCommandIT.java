@@ -220,6 +220,14 @@ class CleanupCommandIT {
             assertThat(none.exit()).isEqualTo(2);
             assertThat(none.err()).contains("give --events-older-than or --jobs-older-than");
 
+            try (java.sql.Connection other = NodeDatabase.connect(node.dataDir());
+                    java.sql.Statement st = other.createStatement()) {
+                st.execute("SELECT pg_advisory_lock(" + io.jobstream.postgres.PostgresRetention.LOCK_KEY + ")");
+                Run busy = cleanup(node, "--events-older-than", "30d");
+                assertThat(busy.exit()).as("another cleanup holds the lock").isEqualTo(3);
+                assertThat(busy.err()).contains("another cleanup is running");
+            }
+
             String cleanupUrl = "/api/v2/storage/cleanup/";
             for (String body : new String[] {
                 "not json",

@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -205,6 +206,40 @@ class PostgresRetentionIT {
         assertThat(events(14000) + events(14001)).isZero();
         assertThat(sql("SELECT count(*) FROM job WHERE id IN (14000, 14001) AND events_expired"))
                 .isEqualTo(2);
+    }
+
+    @Test
+    void upgrading_to_v4_counts_the_bytes_of_jobs_stored_before_it() throws SQLException {
+        // a database as V3 left it, in a schema of its own
+        sql("CREATE SCHEMA v3");
+        try {
+            Flyway.configure()
+                    .dataSource(db.database().dataSource())
+                    .schemas("v3")
+                    .locations("classpath:db/migration")
+                    .target("3")
+                    .load()
+                    .migrate();
+            sql("INSERT INTO v3.job (id, status) VALUES (1, 'successful'), (2, 'running')");
+            sql("CREATE TABLE v3.job_event_p0 PARTITION OF v3.job_event FOR VALUES FROM (0) TO (1000)");
+            sql("INSERT INTO v3.job_event (id, job_id, counter, event, event_data, stdout, created, modified, received)"
+                    + " SELECT c, 1, c, 'runner_on_ok', '{\"é\":1}', 'line ' || c, now(), now(), now()"
+                    + " FROM generate_series(1, 25) c");
+
+            Flyway.configure()
+                    .dataSource(db.database().dataSource())
+                    .schemas("v3")
+                    .locations("classpath:db/migration")
+                    .load()
+                    .migrate();
+
+            assertThat(sql("SELECT stored_bytes FROM v3.job WHERE id = 1"))
+                    .isEqualTo(sql("SELECT sum(octet_length(stdout) + octet_length(event_data)) FROM v3.job_event"));
+            assertThat(sql("SELECT stored_bytes FROM v3.job WHERE id = 2")).isZero();
+            assertThat(sql("SELECT count(*) FROM v3.job WHERE events_expired")).isZero();
+        } finally {
+            sql("DROP SCHEMA v3 CASCADE");
+        }
     }
 
     @Test
