@@ -139,7 +139,10 @@ final class JobRows {
             + " last_event_created = GREATEST(last_event_created, ?), last_lag_ms = COALESCE(?, last_lag_ms),"
             + " started = CASE WHEN ? THEN COALESCE(started, now()) ELSE started END,"
             + " finished = CASE WHEN ? THEN now() ELSE finished END, modified = now(),"
-            + " stored_bytes = stored_bytes + ?, playbook = CASE WHEN playbook = '' THEN ? ELSE playbook END"
+            + " stored_bytes = stored_bytes + ?, playbook = CASE WHEN playbook = '' THEN ? ELSE playbook END,"
+            // a late event for a job whose events retention deleted is stored: the job has events again, and the
+            // next cleanup (the job still finished long ago) deletes them and marks it again
+            + " events_expired = events_expired AND ? = 0"
             + " WHERE id = ?";
 
     private static void bind(PreparedStatement ps, long id, Acc a, JobProgress.Row old, JobProgress.Row now)
@@ -165,6 +168,7 @@ final class JobRows {
         ps.setBoolean(i++, JobProgress.isActive(old.status()) && !JobProgress.isActive(now.status()));
         ps.setLong(i++, a.bytes);
         ps.setString(i++, a.playbook);
+        ps.setInt(i++, a.newEvents);
         ps.setLong(i, id);
     }
 

@@ -118,6 +118,30 @@ class PostgresRetentionIT {
     }
 
     @Test
+    void an_event_that_arrives_after_its_jobs_events_expired_is_deleted_by_the_next_cleanup() throws SQLException {
+        job(15000, 20, true);
+        job(15001, 1, false);
+        finishedAgo(Duration.ofDays(10), 15000);
+        PostgresRetention retention = new PostgresRetention(db.database().dataSource(), 5000);
+        clean(retention, WEEK, Duration.ZERO, false);
+        assertThat(events(15000)).isZero();
+
+        // an emitter redelivers an old event, to a node that does not remember storing it (a fresh store)
+        new PostgresEventStore(db.database().dataSource(), Clock.systemUTC())
+                .write(List.of(PostgresEventStoreIT.event(15000, 7, "runner_on_ok", "late")));
+        assertThat(events(15000)).isEqualTo(1);
+        assertThat(sql("SELECT count(*) FROM job WHERE id = 15000 AND NOT events_expired"))
+                .as("it has an event again")
+                .isEqualTo(1);
+
+        CleanupResult again = clean(retention, WEEK, Duration.ZERO, false);
+        assertThat(again.jobsEventsExpired()).isEqualTo(1);
+        assertThat(events(15000)).isZero();
+        assertThat(sql("SELECT count(*) FROM job WHERE id = 15000 AND events_expired"))
+                .isEqualTo(1);
+    }
+
+    @Test
     void expired_jobs_sharing_a_block_with_others_are_deleted_in_small_batches() throws SQLException {
         job(7000, 2500, true);
         job(7001, 10, false); // running
