@@ -264,9 +264,6 @@ public record Config(
      * @param batchSize events deleted per transaction where a whole partition cannot go
      */
     public record RetentionConfig(Duration events, Duration jobs, Duration interval, int batchSize) {
-        public static final RetentionConfig KEEP_FOREVER =
-                new RetentionConfig(Duration.ZERO, Duration.ZERO, Duration.ofMinutes(10), 5000);
-
         public boolean enabled() {
             return !events.isZero() || !jobs.isZero();
         }
