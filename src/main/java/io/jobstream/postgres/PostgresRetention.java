@@ -141,7 +141,7 @@ public final class PostgresRetention implements Cleaner {
                     // where the receiver may be creating a partition for a job whose row is not committed yet)
                     if (jobsCutoff != null && p.getKey() < newest && !dry && empty(p.getValue())) drop(p.getValue());
                 } else if (jobsCutoff != null && b.jobs() == b.jobsGone()) {
-                    if (emptyWhole(b, p.getValue(), true) && !dry) drop(p.getValue());
+                    if (emptyWhole(b, p.getValue(), true) && !dry && noJobs(b.number())) drop(p.getValue());
                 } else if (eventsCutoff != null && b.jobs() == b.eventsGone() && b.live() > 0) {
                     emptyWhole(b, p.getValue(), false);
                 }
@@ -227,11 +227,14 @@ public final class PostgresRetention implements Cleaner {
                         }
                     }
                 }
+                // the condition again: a job row made meanwhile in this old block (a trusted writer's id, created
+                // before its events are queued) is not the partition's to lose; its events wait for the lock
                 try (PreparedStatement ps = c.prepareStatement(
                         jobs
-                                ? "DELETE FROM job WHERE id >= ? AND id < ?"
-                                : "UPDATE job SET events_expired = true WHERE id >= ? AND id < ? AND NOT events_expired")) {
-                    Statements.bind(ps, lo, hi);
+                                ? "DELETE FROM job WHERE id >= ? AND id < ? AND " + FINAL + " AND finished < ?"
+                                : "UPDATE job SET events_expired = true WHERE id >= ? AND id < ? AND NOT events_expired"
+                                        + " AND " + FINAL + " AND finished < ?")) {
+                    Statements.bind(ps, lo, hi, jobs ? jobsCutoff : eventsCutoff);
                     ps.executeUpdate();
                 }
                 execute(c, "TRUNCATE " + partition);
@@ -256,6 +259,19 @@ public final class PostgresRetention implements Cleaner {
             else jobsExpired += b.live();
             eventsDeleted += b.events();
             bytes += b.bytes();
+        }
+
+        /** Whether no job row is left in a block (one may be made at any time by a trusted writer's new id). */
+        boolean noJobs(long block) throws SQLException {
+            long lo = Partitions.firstJob(block);
+            try (PreparedStatement ps =
+                    c.prepareStatement("SELECT NOT EXISTS (SELECT 1 FROM job WHERE id >= ? AND" + " id < ?)")) {
+                Statements.bind(ps, lo, lo + Partitions.JOBS_PER_PARTITION);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getBoolean(1);
+                }
+            }
         }
 
         boolean empty(String partition) throws SQLException {
