@@ -162,10 +162,22 @@ async function refreshDetail() {
     showHostCounts(detail.host_status_counts);
     recap.refresh();
     showCapture(detail);
+    showExpired(detail);
     hideError();
   } catch (e) {
     showError(e);
   }
+}
+
+/** Retention deleted this job's events (SPEC §10): say so where the output would be, instead of an empty page. */
+function showExpired(detail) {
+  if (!detail.events_expired || $('events-expired')) return;
+  const n = Number(detail.stored_events || detail.emitted_events || 0).toLocaleString('en-US');
+  const notice = el('div', 'banner', `The output of this job was deleted by retention (events_expired): its ${n}`
+    + ' events and stdout are gone; its status, counts and host summary stay.');
+  notice.id = 'events-expired';
+  notice.setAttribute('role', 'status');
+  $('output').before(notice);
 }
 
 /** Statuses only move forward: a job detail fetched just before a websocket status change must not undo it. */

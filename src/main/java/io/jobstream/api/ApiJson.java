@@ -106,6 +106,8 @@ final class ApiJson {
         g.writeNumberField("events", j.captureDroppedEvents());
         g.writeNumberField("bytes", j.captureDroppedBytes());
         g.writeEndObject();
+        // retention deleted its events (and stdout); the counts and host summary above stay (SPEC §10)
+        g.writeBooleanField("events_expired", j.eventsExpired());
         g.writeEndObject();
     }
 

@@ -12,6 +12,7 @@ import java.time.Instant;
  * @param capture          the capture level its events are taken at: full, no_event_data or summary
  * @param captureDroppedEvents events that lost stdout or event_data to the level (counted once committed)
  * @param captureDroppedBytes  the UTF-8 bytes of stdout and event_data not stored because of the level
+ * @param eventsExpired    retention deleted the job's events; the row and its counts stay
  */
 public record JobView(
         long id,
@@ -35,7 +36,8 @@ public record JobView(
         Double lastLagMs,
         String capture,
         long captureDroppedEvents,
-        long captureDroppedBytes) {
+        long captureDroppedBytes,
+        boolean eventsExpired) {
 
     /** AWX's {@code elapsed}: seconds from start to finish, 0 while the job has not finished. */
     public double elapsedSeconds() {

@@ -19,7 +19,9 @@ import picocli.CommandLine.Command;
             StatsCommand.class,
             DoctorCommand.class,
             ImportCommand.class,
-            RunCommand.class
+            RunCommand.class,
+            StorageCommand.class,
+            CleanupCommand.class
         })
 public final class Main {
     public static void main(String[] args) {

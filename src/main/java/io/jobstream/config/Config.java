@@ -17,7 +17,8 @@ public record Config(
         ClusterConfig cluster,
         boolean demo,
         JobsConfig jobs,
-        AuthConfig auth) {
+        AuthConfig auth,
+        RetentionConfig retention) {
 
     /**
      * @param idleTimeout    a connection that sends nothing for this long is closed
@@ -283,6 +284,20 @@ public record Config(
             return hashConcurrency > 0
                     ? hashConcurrency
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        }
+    }
+
+    /**
+     * How long finished jobs keep their events and their rows (SPEC §10).
+     *
+     * @param events    events of jobs finished longer ago are deleted (the row stays); zero = keep forever
+     * @param jobs      whole jobs finished longer ago are deleted; zero = keep forever
+     * @param interval  how often a node applies them
+     * @param batchSize events deleted per transaction where a whole partition cannot go
+     */
+    public record RetentionConfig(Duration events, Duration jobs, Duration interval, int batchSize) {
+        public boolean enabled() {
+            return !events.isZero() || !jobs.isZero();
         }
     }
 

@@ -20,7 +20,7 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class ConfigLoader {
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMG]i?B|B)?", Pattern.CASE_INSENSITIVE);
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)", Pattern.CASE_INSENSITIVE);
 
     private final Map<String, String> values = new HashMap<>();
     private final List<String> problems = new ArrayList<>();
@@ -125,8 +125,13 @@ public final class ConfigLoader {
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
             problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());
         }
+        var retention = new Config.RetentionConfig(
+                parse(Settings.RETENTION_EVENTS, ConfigLoader::parseRetention, Duration.ZERO),
+                parse(Settings.RETENTION_JOBS, ConfigLoader::parseRetention, Duration.ZERO),
+                durationIn(Settings.RETENTION_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(24)),
+                intIn(Settings.RETENTION_BATCH_SIZE, 100, 1_000_000));
         if (!problems.isEmpty()) throw new ConfigException(problems);
-        return new Config(http, db, ingest, queue, persist, ws, cluster, demo, jobs, auth);
+        return new Config(http, db, ingest, queue, persist, ws, cluster, demo, jobs, auth, retention);
     }
 
     private boolean launchBy() {
@@ -313,17 +318,58 @@ public final class ConfigLoader {
         return patterns;
     }
 
-    /** A duration as settings and flags spell it: 500ms, 30s, 5m or 1h. */
+    private Duration durationIn(Setting s, Duration min, Duration max) {
+        return parse(
+                s,
+                v -> {
+                    Duration d = parseDuration(v);
+                    if (d.compareTo(min) < 0 || d.compareTo(max) > 0)
+                        throw new IllegalArgumentException(
+                                "must be from " + min.toMillis() + "ms to " + max.toHours() + "h");
+                    return d;
+                },
+                min);
+    }
+
+    /** A duration as settings and flags spell it: 500ms, 30s, 5m, 1h or 7d. */
     public static Duration parseDuration(String v) {
         Matcher m = DURATION.matcher(v.trim());
-        if (!m.matches()) throw new IllegalArgumentException("must be a duration such as 500ms, 30s, 5m or 1h");
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2).toLowerCase(Locale.ROOT)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-        };
+        if (!m.matches()) throw new IllegalArgumentException("must be a duration such as 500ms, 30s, 5m, 1h or 7d");
+        try {
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2).toLowerCase(Locale.ROOT)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("is too long a duration");
+        }
+    }
+
+    /** Longest retention accepted: beyond it a typo (an extra digit or two) is likelier than a wish. */
+    public static final Duration MAX_RETENTION = Duration.ofDays(36_500);
+
+    /**
+     * A retention period: {@code 0} (keep forever) or a duration from 1m to 36500d. Shorter is refused because it
+     * would delete a job's output minutes after it ends, longer because the cutoff would lie before any real job.
+     */
+    public static Duration parseRetention(String v) {
+        String t = v.trim();
+        if (t.equals("0")) return Duration.ZERO;
+        Duration d;
+        try {
+            d = parseDuration(t);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "must be 0 (keep forever) or a duration from 1m to 36500d, such as 30d or 12h");
+        }
+        if (d.compareTo(Duration.ofMinutes(1)) < 0 || d.compareTo(MAX_RETENTION) > 0) {
+            throw new IllegalArgumentException("must be 0 (keep forever) or from 1m to 36500d (100 years)");
+        }
+        return d;
     }
 
     private <T> T parse(Setting s, Function<String, T> parser, T fallback) {

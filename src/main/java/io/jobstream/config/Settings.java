@@ -317,6 +317,27 @@ public final class Settings {
                     + " flag for several, the environment variable takes one per line. Empty = none (only no_log"
                     + " results are censored). Invalid patterns and patterns matching the empty string stop startup.",
             "JOBSTREAM_REDACT_PATTERNS");
+    public static final Setting RETENTION_EVENTS = new Setting(
+            "retention-events",
+            "0",
+            "Delete the events and stdout of jobs that finished longer ago than this (e.g. 30d); the job row stays,"
+                    + " with its counts, host summary and events_expired: true. Jobs not finished are never touched."
+                    + " 0 = keep forever; otherwise from 1m to 36500d.");
+    public static final Setting RETENTION_JOBS = new Setting(
+            "retention-jobs",
+            "0",
+            "Delete whole jobs (row and events) that finished longer ago than this (e.g. 365d). 0 = keep forever;"
+                    + " otherwise from 1m to 36500d.");
+    public static final Setting RETENTION_INTERVAL = new Setting(
+            "retention.interval",
+            "10m",
+            "How often the node applies retention-events and retention-jobs (one node at a time in a cluster: the"
+                    + " others skip while one holds the cleanup lock). From 1s to 24h.");
+    public static final Setting RETENTION_BATCH_SIZE = new Setting(
+            "retention.batch-size",
+            "5000",
+            "Events deleted per transaction when expired events share a partition with events that stay (whole"
+                    + " partitions are truncated or dropped instead). Small batches keep each transaction short.");
 
     public static final List<Setting> ALL = List.of(
             REDACT_PATTERN,
@@ -385,7 +406,11 @@ public final class Settings {
             HASH_WAIT,
             MAX_TOKENS_PER_USER,
             MAX_NEW_JOBS_PER_USER,
-            MAX_NEW_PARTITIONS);
+            MAX_NEW_PARTITIONS,
+            RETENTION_EVENTS,
+            RETENTION_JOBS,
+            RETENTION_INTERVAL,
+            RETENTION_BATCH_SIZE);
 
     /** Settings that are switches: given alone ({@code --demo}) they mean true. */
     /** Settings given once per value on the command line, joined with newlines (as their variable holds them). */

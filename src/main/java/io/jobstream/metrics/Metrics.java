@@ -96,6 +96,28 @@ public final class Metrics {
     public static final String HTTP_REFUSED = "http.refused";
     /** New job ids refused because their event partition would exceed ingest.max-new-partitions. */
     public static final String PARTITIONS_REFUSED = "job.partitions.refused";
+    /**
+     * The storage report as gauges (refreshed on a schedule, not per scrape): bytes on disk (tables, indexes, TOAST)
+     * and rows per table, tag {@code table} ({@code job_event} sums its partitions); the whole database; and the age
+     * of the oldest stored event.
+     */
+    public static final String STORAGE_BYTES = "storage.bytes";
+
+    public static final String STORAGE_ROWS = "storage.rows";
+    public static final String STORAGE_DATABASE_BYTES = "storage.database.bytes";
+    public static final String STORAGE_OLDEST_EVENT_AGE = "storage.oldest.event.age";
+    public static final String STORAGE_PARTITIONS = "storage.partitions";
+    /** What retention and {@code ./jobstream cleanup} deleted on this node: events, whole jobs, partitions. */
+    public static final String RETENTION_EVENTS_DELETED = "retention.events.deleted";
+
+    public static final String RETENTION_JOBS_DELETED = "retention.jobs.deleted";
+    /** Jobs whose events expired (the row stays, {@code events_expired: true}). */
+    public static final String RETENTION_JOBS_EXPIRED = "retention.jobs.events.expired";
+    /** Partitions emptied or removed whole, tag {@code action}: {@code truncated} or {@code dropped}. */
+    public static final String RETENTION_PARTITIONS = "retention.partitions";
+    /** Cleanup runs, tag {@code result}: {@code done}, {@code busy} (another node held the lock), {@code failed}. */
+    public static final String RETENTION_RUNS = "retention.runs";
+
     /** Per-user creation limits reached (tokens, jobs made by tokens), tag {@code what}. */
     public static final String USER_LIMITS = "user.limits.reached";
 

@@ -36,6 +36,8 @@ final class JobRows {
         String hostStatusCounts;
         Instant lastCreated;
         long lagMicrosSum;
+        long bytes; // stdout + event_data, UTF-8: the storage report's per-job size
+        String playbook = ""; // the first one named: jobs first seen through ingest get theirs from the events
     }
 
     private final Map<Long, Acc> jobs = new TreeMap<>();
@@ -43,6 +45,8 @@ final class JobRows {
     void stored(JobEvent e, Instant modified) {
         Acc a = acc(e.jobId());
         a.newEvents++;
+        a.bytes += utf8Length(e.stdout()) + utf8Length(e.eventData());
+        if (a.playbook.isEmpty()) a.playbook = e.playbook();
         switch (e.event()) {
             case "playbook_on_play_start" -> a.plays++;
             case "playbook_on_task_start" -> a.tasks++;
@@ -134,7 +138,12 @@ final class JobRows {
             + " host_status_counts = COALESCE(?::jsonb, host_status_counts),"
             + " last_event_created = GREATEST(last_event_created, ?), last_lag_ms = COALESCE(?, last_lag_ms),"
             + " started = CASE WHEN ? THEN COALESCE(started, now()) ELSE started END,"
-            + " finished = CASE WHEN ? THEN now() ELSE finished END, modified = now() WHERE id = ?";
+            + " finished = CASE WHEN ? THEN now() ELSE finished END, modified = now(),"
+            + " stored_bytes = stored_bytes + ?, playbook = CASE WHEN playbook = '' THEN ? ELSE playbook END,"
+            // a late event for a job whose events retention deleted is stored: the job has events again, and the
+            // next cleanup (the job still finished long ago) deletes them and marks it again
+            + " events_expired = events_expired AND ? = 0"
+            + " WHERE id = ?";
 
     private static void bind(PreparedStatement ps, long id, Acc a, JobProgress.Row old, JobProgress.Row now)
             throws SQLException {
@@ -157,7 +166,20 @@ final class JobRows {
                         && !now.status().equals("pending")
                         && !now.status().equals("waiting"));
         ps.setBoolean(i++, JobProgress.isActive(old.status()) && !JobProgress.isActive(now.status()));
+        ps.setLong(i++, a.bytes);
+        ps.setString(i++, a.playbook);
+        ps.setInt(i++, a.newEvents);
         ps.setLong(i, id);
+    }
+
+    /** What {@code octet_length} would say of the text once stored as UTF-8, without encoding it. */
+    static long utf8Length(String s) {
+        long n = s.length();
+        for (int k = 0; k < s.length(); k++) {
+            char ch = s.charAt(k);
+            if (ch >= 0x80) n += ch >= 0x800 && !Character.isSurrogate(ch) ? 2 : 1; // a surrogate pair is 4 bytes
+        }
+        return n;
     }
 
     private static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {

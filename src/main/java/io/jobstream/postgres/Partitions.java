@@ -10,7 +10,9 @@ import java.util.Set;
 /**
  * Creates {@code job_event} partitions on demand: partition N holds job ids [N*1000, (N+1)*1000). Known
  * partitions are remembered, so the check costs nothing on the hot path. Several nodes may race to create the same
- * partition; the loser's "already exists" error is expected and ignored. Receiver thread only.
+ * partition; the loser's "already exists" error is expected and ignored. Retention may drop a partition whose jobs
+ * all expired ({@code PostgresRetention}); a write that then finds no partition forgets the cache and makes it again.
+ * Receiver thread only.
  */
 final class Partitions {
     static final long JOBS_PER_PARTITION = 1000;
@@ -29,6 +31,23 @@ final class Partitions {
             create(c, p);
             known.add(p);
         }
+    }
+
+    /** Forgets the partitions seen so far (retention dropped one): the next {@link #ensure} checks again. */
+    void forget() {
+        known.clear();
+    }
+
+    /** The error of a row whose partition does not exist (dropped by retention after this node created it). */
+    static boolean missing(SQLException e) {
+        return "23514".equals(e.getSQLState())
+                && e.getMessage() != null
+                && e.getMessage().contains("no partition of relation");
+    }
+
+    /** The block of job ids a partition holds: [first, first + JOBS_PER_PARTITION). */
+    static long firstJob(long partition) {
+        return partition * JOBS_PER_PARTITION;
     }
 
     private static void create(Connection c, long p) throws SQLException {

@@ -93,7 +93,15 @@ public final class PostgresEventStore implements EventStore {
             throws SQLException {
         if (todo.isEmpty()) return;
         try {
-            writeChunk(c, messages, todo, outcomes, stored, changes);
+            try {
+                writeChunk(c, messages, todo, outcomes, stored, changes);
+            } catch (SQLException e) {
+                // retention (maybe on another node) dropped a partition this node had seen: make it again, once
+                if (!Partitions.missing(e)) throw e;
+                partitions.forget();
+                partitions.ensure(c, jobIds(messages, todo));
+                writeChunk(c, messages, todo, outcomes, stored, changes);
+            }
         } catch (SQLException | IllegalArgumentException | ArithmeticException e) {
             // Encoding errors (a value PostgreSQL cannot represent) are data errors too: retrying cannot help.
             if (e instanceof SQLException sql && !isDataError(sql)) throw sql;

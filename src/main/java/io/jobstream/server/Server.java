@@ -44,9 +44,13 @@ import io.jobstream.postgres.PostgresEventStore;
 import io.jobstream.postgres.PostgresJobCaptures;
 import io.jobstream.postgres.PostgresJobReader;
 import io.jobstream.postgres.PostgresJobRegistry;
+import io.jobstream.postgres.PostgresRetention;
 import io.jobstream.postgres.PostgresRunReader;
 import io.jobstream.postgres.PostgresStdout;
+import io.jobstream.postgres.PostgresStorage;
 import io.jobstream.queue.EventQueue;
+import io.jobstream.storage.RetentionSchedule;
+import io.jobstream.storage.StorageRoutes;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.EventStreamEndpoint;
 import io.jobstream.websocket.JobSight;
@@ -97,6 +101,7 @@ public final class Server implements AutoCloseable {
     private Tls tls;
     private HttpServer http;
     private Demo demo;
+    private RetentionSchedule retention;
     private boolean closed;
 
     public Server(Config config, Clock clock) {
@@ -230,6 +235,14 @@ public final class Server implements AutoCloseable {
                     config.http().host());
             if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
         }
+        // retention on a schedule (one node at a time: the cleaner's lock) and the storage report behind its gauges
+        retention = new RetentionSchedule(
+                config.retention(),
+                new PostgresRetention(database.dataSource(), config.retention().batchSize()),
+                new PostgresStorage(database.dataSource(), clock),
+                config.database().dataDir().resolve("jobs"), // where the launcher keeps each job's files
+                registry,
+                clock);
         websocket.start(); // pings and re-checks, before connections come
         eventStreams.start(); // heartbeats and re-checks
         http = new HttpServer(
@@ -258,12 +271,14 @@ public final class Server implements AutoCloseable {
                                 health(queue)::register,
                                 stats::register,
                                 diagnosis::register,
+                                new StorageRoutes(retention)::register,
                                 r -> r.get(
                                         "/metrics",
                                         ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                                                 .result(registry.scrape()),
                                         Access.ANONYMOUS)))
                 .start();
+        retention.start();
         log.info("jobstream is serving on {} ({} mode, node {})", uri(), backends.mode(), node);
         // the tools send cli-token only to the node that wrote it: this origin, while this process runs
         CliTokenOrigin.write(config.database().dataDir(), uri());
@@ -400,6 +415,7 @@ public final class Server implements AutoCloseable {
         backends.close();
         if (recentHops != null) recentHops.close();
         if (readings != null) readings.close();
+        if (retention != null) retention.close();
         if (database != null) database.close();
         registry.close();
     }

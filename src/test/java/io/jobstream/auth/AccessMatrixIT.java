@@ -430,6 +430,15 @@ class AccessMatrixIT {
                 .isEqualTo(200);
         assertThat(Http.get(api("/api/v2/jobs/" + a1 + "/diagnosis/"), BOB).statusCode())
                 .isEqualTo(403);
+        assertThat(Http.get(api("/api/v2/storage/"), ALICE).statusCode()).isEqualTo(403);
+        assertThat(Http.get(api("/api/v2/storage/"), ADMIN).statusCode()).isEqualTo(200);
+        String cleanup = "{\"events_older_than\": \"30d\", \"dry_run\": true}";
+        assertThat(Http.postJson(api("/api/v2/storage/cleanup/"), cleanup, BOB).statusCode())
+                .as("cleanup is for admins")
+                .isEqualTo(403);
+        assertThat(Http.postJson(api("/api/v2/storage/cleanup/"), cleanup, ADMIN)
+                        .statusCode())
+                .isEqualTo(200);
         assertThat(Http.get(api("/api/v2/users/"), BOB).statusCode()).isEqualTo(403);
         assertThat(Http.postJson(api("/api/v2/users/"), "{\"username\":\"eve\",\"password\":\"x\"}", BOB)
                         .statusCode())

@@ -77,6 +77,8 @@ class RouteRulesIT {
                 Access.ADMIN,
                 "GET /api/v2/stats/",
                 "GET /api/v2/diagnosis/",
+                "GET /api/v2/storage/",
+                "POST /api/v2/storage/cleanup/",
                 "GET /api/v2/users/",
                 "POST /api/v2/users/",
                 "DELETE /api/v2/users/{id}/",

@@ -51,7 +51,7 @@ class ConfigLoaderTest {
                                 .containsExactlyInAnyOrder(
                                         "port must be a number, was 'http' (flag --port, env JOBSTREAM_PORT)",
                                         "queue.capacity must be from 1 to 10000000, was '0' (flag --queue-capacity, env JOBSTREAM_QUEUE_CAPACITY)",
-                                        "ingest.commit-timeout must be a duration such as 500ms, 30s, 5m or 1h, was 'soon'"
+                                        "ingest.commit-timeout must be a duration such as 500ms, 30s, 5m, 1h or 7d, was 'soon'"
                                                 + " (flag --ingest-commit-timeout, env JOBSTREAM_INGEST_COMMIT_TIMEOUT)",
                                         "database-url must start with postgresql://, was mysql://x"));
     }
