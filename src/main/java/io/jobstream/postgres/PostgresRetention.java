@@ -211,6 +211,7 @@ public final class PostgresRetention implements Cleaner {
                 countedWhole.add(b.number());
                 return true;
             }
+            List<Long> emptied = new ArrayList<>(); // the jobs whose events this transaction takes
             c.setAutoCommit(false);
             try {
                 execute(c, "LOCK TABLE " + partition + " IN ACCESS EXCLUSIVE MODE");
@@ -232,10 +233,13 @@ public final class PostgresRetention implements Cleaner {
                 try (PreparedStatement ps = c.prepareStatement(
                         jobs
                                 ? "DELETE FROM job WHERE id >= ? AND id < ? AND " + FINAL + " AND finished < ?"
+                                        + " RETURNING id"
                                 : "UPDATE job SET events_expired = true WHERE id >= ? AND id < ? AND NOT events_expired"
-                                        + " AND " + FINAL + " AND finished < ?")) {
+                                        + " AND " + FINAL + " AND finished < ? RETURNING id")) {
                     Statements.bind(ps, lo, hi, jobs ? jobsCutoff : eventsCutoff);
-                    ps.executeUpdate();
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) emptied.add(rs.getLong(1));
+                    }
                 }
                 execute(c, "TRUNCATE " + partition);
                 c.commit();
@@ -247,6 +251,8 @@ public final class PostgresRetention implements Cleaner {
             } finally {
                 c.setAutoCommit(true);
             }
+            // after the commit, in batches of their own: the index table is not partitioned, nothing to truncate
+            for (long id : emptied) deleteIndexRows(id);
             count(b, jobs);
             truncated.add(partition);
             progress.accept("truncated " + partition + " (jobs " + lo + "-" + (hi - 1) + "): " + what + ", "
@@ -396,6 +402,7 @@ public final class PostgresRetention implements Cleaner {
                 jobsExpired++;
             }
             long deleted = deleteEvents(id);
+            deleteIndexRows(id);
             if (whole) {
                 try (PreparedStatement ps =
                         c.prepareStatement("DELETE FROM job WHERE id = ? AND " + FINAL + " AND finished < ?")) {
@@ -405,6 +412,26 @@ public final class PostgresRetention implements Cleaner {
             }
             eventsDeleted += deleted;
             bytes += jobBytes;
+        }
+
+        /**
+         * Deletes one job's rows of the search and run-analysis index (V6's {@code job_event_index}) {@code batchSize}
+         * at a time, once its events are gone: a key left behind would show in the job's timeline and make searches
+         * step over a missing event. A crash between the two leaves keys the search skips (it joins the events) until
+         * the job is cleaned again.
+         */
+        private void deleteIndexRows(long id) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement("WITH d AS (DELETE FROM job_event_index WHERE job_id = ?"
+                    + " AND counter IN (SELECT counter FROM job_event_index WHERE job_id = ? ORDER BY counter LIMIT ?)"
+                    + " RETURNING 1) SELECT count(*) FROM d")) {
+                while (true) {
+                    Statements.bind(ps, id, id, batchSize);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        if (rs.getLong(1) == 0) return; // not counted in batches: those are the events' deletes
+                    }
+                }
+            }
         }
 
         /** Deletes one job's events {@code batchSize} at a time, each batch its own short transaction. */

@@ -75,6 +75,11 @@ class PostgresRetentionIT {
         return sql("SELECT count(*) FROM job_event WHERE job_id = " + job);
     }
 
+    /** The job's rows in the search and run-analysis index (V6), written with its events. */
+    private static long indexRows(long job) throws SQLException {
+        return sql("SELECT count(*) FROM job_event_index WHERE job_id = " + job);
+    }
+
     private static boolean partitionExists(String name) throws SQLException {
         return sql("SELECT count(*) FROM pg_inherits WHERE inhrelid = to_regclass('" + name + "')") == 1;
     }
@@ -103,7 +108,11 @@ class PostgresRetentionIT {
         assertThat(r.eventsDeleted()).isEqualTo(60);
         assertThat(r.batches()).as("no row-by-row delete for a whole block").isZero();
         assertThat(events(5000) + events(5001) + events(5999)).isZero();
+        assertThat(indexRows(5000) + indexRows(5001) + indexRows(5999))
+                .as("their index rows go too")
+                .isZero();
         assertThat(events(6000)).isEqualTo(5);
+        assertThat(indexRows(6000)).isEqualTo(5);
         assertThat(sql("SELECT count(*) FROM job WHERE id IN (5000, 5001, 5999) AND events_expired"
                         + " AND stored_events > 0 AND status = 'successful'"))
                 .as("rows stay, with their counts")
@@ -153,8 +162,10 @@ class PostgresRetentionIT {
         assertThat(r.partitionsTruncated()).doesNotContain("job_event_p7");
         assertThat(r.batches()).as("2500 rows, 1000 a batch").isEqualTo(3);
         assertThat(events(7000)).isZero();
+        assertThat(indexRows(7000)).isZero();
         assertThat(events(7001)).isEqualTo(10);
         assertThat(events(7002)).isEqualTo(10);
+        assertThat(indexRows(7001) + indexRows(7002)).isEqualTo(20);
         assertThat(sql("SELECT stored_events FROM job WHERE id = 7000 AND events_expired"))
                 .isEqualTo(2500);
         assertThat(sql("SELECT count(*) FROM job WHERE id IN (7001, 7002) AND events_expired"))
