@@ -73,7 +73,9 @@ public final class WebsocketAuth {
      * Whether a browser's {@code Origin} names this site: the same host and port as the request's {@code Host}. When
      * the client reached us over https (directly, or at a trusted proxy) the origin must be https too, so a page
      * served over plain http on the same name (which a network attacker can write) is another site. Over http the
-     * scheme is not compared: behind a TLS-terminating proxy that is not trusted, an https page arrives as http.
+     * scheme is not compared: behind a TLS-terminating proxy that is not trusted, an https page arrives as http, and
+     * a {@code Host} without a port is then taken at the origin's default port. Over https it is 443, as for the
+     * browser: {@code https://host:8443} is not the site at {@code Host: host}.
      */
     static boolean sameOrigin(String origin, String host, String clientScheme) {
         if (origin == null) return true; // not a browser
@@ -82,10 +84,11 @@ public final class WebsocketAuth {
             URI o = URI.create(origin);
             if (o.getHost() == null) return false;
             String scheme = o.getScheme() == null ? "" : o.getScheme().toLowerCase(java.util.Locale.ROOT);
-            if ("https".equals(clientScheme) && !scheme.equals("https")) return false;
+            boolean https = "https".equals(clientScheme);
+            if (https && !scheme.equals("https")) return false;
             int port = o.getPort() >= 0 ? o.getPort() : scheme.equals("https") ? 443 : 80;
             String expected = o.getHost() + ":" + port;
-            String h = host.contains(":") && !host.endsWith("]") ? host : host + ":" + port;
+            String h = host.contains(":") && !host.endsWith("]") ? host : host + ":" + (https ? 443 : port);
             return expected.equalsIgnoreCase(h);
         } catch (IllegalArgumentException e) {
             return false;

@@ -49,6 +49,14 @@ class LoginRoutesTest {
                 .isFalse();
         assertThat(WebsocketAuth.sameOrigin("http://jobs.example:443", "jobs.example:443", "https"))
                 .isFalse();
+        assertThat(WebsocketAuth.sameOrigin("https://jobs.example:8443", "jobs.example:8443", "https"))
+                .isTrue();
+        assertThat(WebsocketAuth.sameOrigin("https://evil.example", "jobs.example", "https"))
+                .isFalse();
+        assertThat(WebsocketAuth.sameOrigin("https://jobs.example:8443", "jobs.example", "https"))
+                .as("a Host without a port is 443 over https: another port of the same name is another site")
+                .isFalse();
+        assertThat(WebsocketAuth.sameOrigin("https://[::1]", "[::1]", "https")).isTrue();
         // over http (perhaps an untrusted TLS-terminating proxy) the scheme cannot be told: host and port decide
         assertThat(WebsocketAuth.sameOrigin("https://jobs.example", "jobs.example", "http"))
                 .isTrue();

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -140,11 +141,93 @@ class TrustedProxiesIT {
             assertThat(proxied.next().path("accept").asBoolean()).isTrue();
             assertThat(spoofing.next().path("accept").asBoolean()).isTrue();
             assertThat(remotes(trusting)).contains("203.0.113.44");
-            assertThat(remotes(trustingNobody)).singleElement().asString().startsWith("127.0.0.1:");
+            // (other tests' websockets may not be gone yet: all of them are 127.0.0.1's too)
+            assertThat(remotes(trustingNobody))
+                    .isNotEmpty()
+                    .allSatisfy(r -> assertThat(r).startsWith("127.0.0.1:"));
         } finally {
             proxied.abort();
             spoofing.abort();
         }
+    }
+
+    @Test
+    void a_cookie_websocket_behind_a_tls_proxy_needs_an_https_origin_only_when_a_trusted_proxy_says_https()
+            throws Exception {
+        int port = trusting.uri("/").getPort();
+        String https = "https://127.0.0.1:" + port;
+        String http = "http://127.0.0.1:" + port;
+        String session = sessionCookie(login(trusting, PROXY, Map.of("X-Forwarded-Proto", "https")));
+        // the page the browser runs is on https at the proxy: its https Origin is this site
+        assertThat(handshake(trusting, session, https, "https")).isEqualTo("accepted");
+        // a plain-http page on the same name and port, which a network attacker can serve, is another site
+        assertThat(handshake(trusting, session, http, "https")).isEqualTo("closed 1008");
+        assertThat(handshake(trusting, session, "https://evil.example", "https"))
+                .isEqualTo("closed 1008");
+        // without X-Forwarded-Proto the client is on http: the scheme is not compared, host and port decide
+        assertThat(handshake(trusting, session, http, null)).isEqualTo("accepted");
+        // trusting nobody, the claimed https is ignored, so it tightens nothing and loosens nothing
+        int other = trustingNobody.uri("/").getPort();
+        String untrusted = sessionCookie(login(trustingNobody, PROXY, Map.of()));
+        assertThat(handshake(trustingNobody, untrusted, "http://127.0.0.1:" + other, "https"))
+                .isEqualTo("accepted");
+        assertThat(handshake(trustingNobody, untrusted, "https://evil.example", "https"))
+                .isEqualTo("closed 1008");
+    }
+
+    @Test
+    void the_login_form_behind_a_tls_proxy_needs_an_https_origin_only_when_a_trusted_proxy_says_https()
+            throws Exception {
+        int port = trusting.uri("/").getPort();
+        assertThat(loginReply(trusting, PROXY, Map.of("X-Forwarded-Proto", "https", "Origin", "https://evil.example"))
+                        .status())
+                .isEqualTo(403);
+        // from an untrusted peer X-Forwarded-Proto is ignored: an http Origin is still this site
+        assertThat(loginReply(
+                                trusting,
+                                DIRECT,
+                                Map.of("X-Forwarded-Proto", "https", "Origin", "http://127.0.0.1:" + port))
+                        .status())
+                .isEqualTo(302);
+        assertThat(loginReply(
+                                trustingNobody,
+                                PROXY,
+                                Map.of(
+                                        "X-Forwarded-Proto",
+                                        "https",
+                                        "Origin",
+                                        "http://127.0.0.1:"
+                                                + trustingNobody.uri("/").getPort()))
+                        .status())
+                .isEqualTo(302);
+    }
+
+    /** A websocket handshake from 127.0.0.1 with a session cookie: "accepted", or how the node closed it. */
+    private static String handshake(RunningServer node, String cookie, String origin, String forwardedProto)
+            throws Exception {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Cookie", cookie);
+        headers.put("Origin", origin);
+        if (forwardedProto != null) headers.put("X-Forwarded-Proto", forwardedProto);
+        WsTestClient ws = WsTestClient.connect(node.websocketUri(), headers, true);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                if (ws.closed.isDone()) return "closed " + ws.closed.get();
+                String frame = ws.frames.poll(100, TimeUnit.MILLISECONDS);
+                if (frame != null
+                        && new ObjectMapper().readTree(frame).path("accept").asBoolean()) return "accepted";
+            }
+            return "neither accepted nor closed within 30 s";
+        } finally {
+            ws.abort();
+        }
+    }
+
+    /** {@code name=value} of a Set-Cookie line, to send back. */
+    private static String sessionCookie(String setCookie) {
+        String pair = setCookie.substring("Set-Cookie: ".length());
+        return pair.substring(0, pair.indexOf(';'));
     }
 
     private static List<String> remotes(RunningServer node) throws Exception {
