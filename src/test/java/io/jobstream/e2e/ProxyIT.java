@@ -39,7 +39,9 @@ import org.openqa.selenium.JavascriptExecutor;
  * Issue 18's proxies: Debian's nginx runs the shipped {@code docs/deploy/nginx.conf} (ports and certificate
  * substituted, {@link Nginx}) in front of a real node, and REST, the websocket (subscribe and resume), server-sent
  * events and the job page in a browser all work through it over TLS. A second nginx refuses websockets, as some
- * corporate proxies do: the job page then follows the job over server-sent events by itself and says why.
+ * corporate proxies do: the job page then follows the job over server-sent events by itself and says why. The node
+ * trusts the nginx (http.trusted-proxies=127.0.0.1): the browser's https page logs in and opens its websocket with an
+ * https Origin, its session cookie is Secure, and the login throttle counts each client behind nginx apart.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ProxyIT {
