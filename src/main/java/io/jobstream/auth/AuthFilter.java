@@ -153,7 +153,9 @@ public final class AuthFilter {
     /** The principal, or null after answering the refusal (401, 302 to the login page, or 503). */
     private Principal authenticate(Context ctx, boolean page) {
         Authenticator.Result result = authenticator.authenticate(
-                ctx.header("Authorization"), Authenticator.sessionKey(ctx::cookie), ctx.ip());
+                ctx.header("Authorization"),
+                Authenticator.sessionKey(ctx::cookie),
+                Client.of(ctx).address());
         if (result instanceof Authenticator.Result.Ok ok) return ok.principal();
         refuseUnauthenticated(ctx, result, page);
         return null;

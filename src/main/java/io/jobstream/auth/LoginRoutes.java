@@ -50,7 +50,8 @@ public final class LoginRoutes {
 
     private void login(Context ctx) {
         String next = safeNext(ctx.queryParam("next"));
-        if (!WebsocketAuth.sameOrigin(ctx.header("Origin"), ctx.header("Host"))) {
+        if (!WebsocketAuth.sameOrigin(
+                ctx.header("Origin"), ctx.header("Host"), Client.of(ctx).scheme())) {
             authenticator.failed("origin");
             ctx.status(HttpStatus.FORBIDDEN).result("Forbidden: the login form was sent from another site.");
             return;
@@ -59,7 +60,7 @@ public final class LoginRoutes {
         String password = ctx.formParam("password");
         Authenticator.Result r = username == null || password == null
                 ? new Authenticator.Result.Failed("bad_password")
-                : authenticator.password(username, password, ctx.ip());
+                : authenticator.password(username, password, Client.of(ctx).address());
         if (r instanceof Authenticator.Result.Throttled t) {
             ctx.header("Retry-After", Long.toString(t.retryAfterSeconds()));
             ctx.status(t.status()).result(t.detail());
@@ -82,7 +83,9 @@ public final class LoginRoutes {
      * answer JSON: 401 for bad credentials, 429/503 + Retry-After when throttled, exactly as the login form's checks.
      */
     private void apiLogin(Context ctx) {
-        if (!WebsocketAuth.sameOrigin(ctx.header("Origin"), ctx.header("Host")) || !AuthFilter.csrfMatches(ctx)) {
+        if (!WebsocketAuth.sameOrigin(
+                        ctx.header("Origin"), ctx.header("Host"), Client.of(ctx).scheme())
+                || !AuthFilter.csrfMatches(ctx)) {
             authenticator.failed("csrf");
             Requests.detail(ctx, 403, "CSRF Failed: CSRF token missing or incorrect.");
             return;
@@ -91,7 +94,7 @@ public final class LoginRoutes {
         String password = ctx.formParam("password");
         Authenticator.Result r = username == null || password == null
                 ? new Authenticator.Result.Failed("bad_password")
-                : authenticator.password(username, password, ctx.ip());
+                : authenticator.password(username, password, Client.of(ctx).address());
         if (r instanceof Authenticator.Result.Throttled t) {
             ctx.header("Retry-After", Long.toString(t.retryAfterSeconds()));
             Requests.detail(ctx, t.status(), t.detail());
@@ -115,7 +118,7 @@ public final class LoginRoutes {
     private void startSession(Context ctx, long userId, String cookieName) {
         String key = Secrets.newSecret();
         store.createSession(Secrets.sha256(key), userId, clock.instant().plus(sessionTimeout));
-        boolean secure = "https".equalsIgnoreCase(ctx.scheme());
+        boolean secure = Client.of(ctx).secure();
         ctx.cookie(
                 new Cookie(cookieName, key, "/", (int) sessionTimeout.toSeconds(), secure, true, null, SameSite.LAX));
         ctx.cookie(new Cookie(
@@ -130,7 +133,7 @@ public final class LoginRoutes {
     public static void ensureCsrfCookie(Context ctx) {
         String current = ctx.cookie(AuthFilter.CSRF_COOKIE);
         if (current != null && current.matches("[A-Za-z0-9_-]{16,128}")) return;
-        boolean secure = "https".equalsIgnoreCase(ctx.scheme());
+        boolean secure = Client.of(ctx).secure();
         ctx.cookie(new Cookie(
                 AuthFilter.CSRF_COOKIE, Secrets.newSecret(), "/", 365 * 24 * 3600, secure, false, null, SameSite.LAX));
     }
@@ -142,7 +145,7 @@ public final class LoginRoutes {
             store.deleteSession(Secrets.sha256(key));
             loggedOut.run();
         }
-        boolean secure = "https".equalsIgnoreCase(ctx.scheme());
+        boolean secure = Client.of(ctx).secure();
         for (String name : new String[] {Authenticator.SESSION_COOKIE, Authenticator.AWX_SESSION_COOKIE}) {
             if (ctx.cookie(name) != null) ctx.cookie(new Cookie(name, "", "/", 0, secure, true, null, SameSite.LAX));
         }

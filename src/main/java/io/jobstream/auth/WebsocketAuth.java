@@ -2,7 +2,6 @@ package io.jobstream.auth;
 
 import io.javalin.http.Context;
 import io.javalin.websocket.WsConnectContext;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -32,7 +31,7 @@ public final class WebsocketAuth {
     public Optional<Login> authenticate(WsConnectContext ctx) {
         String authorization = ctx.header("Authorization");
         String session = Authenticator.sessionKey(ctx::cookie);
-        String source = source(ctx);
+        String source = Client.of(ctx).address();
         Authenticator.Result r = authenticator.authenticate(authorization, session, source);
         if (r instanceof Authenticator.Result.Missing) authenticator.failed("missing");
         if (!(r instanceof Authenticator.Result.Ok ok)) return Optional.empty();
@@ -41,7 +40,9 @@ public final class WebsocketAuth {
             authenticator.failed("ingest_token");
             return Optional.empty();
         }
-        if (p.via() == Principal.Via.SESSION && !sameOrigin(ctx.header("Origin"), ctx.header("Host"))) {
+        if (p.via() == Principal.Via.SESSION
+                && !sameOrigin(
+                        ctx.header("Origin"), ctx.header("Host"), Client.of(ctx).scheme())) {
             authenticator.failed("origin");
             return Optional.empty();
         }
@@ -57,15 +58,8 @@ public final class WebsocketAuth {
     public BooleanSupplier revocation(Context ctx, long userId) {
         String authorization = ctx.header("Authorization");
         String session = ctx.cookie(Authenticator.SESSION_COOKIE);
-        String source = ctx.ip();
+        String source = Client.of(ctx).address();
         return () -> revoked(authorization, session, source, userId);
-    }
-
-    /** The client's address, for the limit on failed password checks. */
-    private static String source(WsConnectContext ctx) {
-        return ctx.session.getRemoteSocketAddress() instanceof InetSocketAddress a && a.getAddress() != null
-                ? a.getAddress().getHostAddress()
-                : "";
     }
 
     private boolean revoked(String authorization, String session, String source, long userId) {
@@ -75,16 +69,26 @@ public final class WebsocketAuth {
         return !(r instanceof Authenticator.Result.Ok ok) || ok.principal().userId() != userId;
     }
 
-    static boolean sameOrigin(String origin, String host) {
+    /**
+     * Whether a browser's {@code Origin} names this site: the same host and port as the request's {@code Host}. When
+     * the client reached us over https (directly, or at a trusted proxy) the origin must be https too, so a page
+     * served over plain http on the same name (which a network attacker can write) is another site. Over http the
+     * scheme is not compared: behind a TLS-terminating proxy that is not trusted, an https page arrives as http, and
+     * a {@code Host} without a port is then taken at the origin's default port. Over https it is 443, as for the
+     * browser: {@code https://host:8443} is not the site at {@code Host: host}.
+     */
+    static boolean sameOrigin(String origin, String host, String clientScheme) {
         if (origin == null) return true; // not a browser
         if (host == null) return false;
         try {
             URI o = URI.create(origin);
             if (o.getHost() == null) return false;
-            String scheme = o.getScheme() == null ? "" : o.getScheme();
+            String scheme = o.getScheme() == null ? "" : o.getScheme().toLowerCase(java.util.Locale.ROOT);
+            boolean https = "https".equals(clientScheme);
+            if (https && !scheme.equals("https")) return false;
             int port = o.getPort() >= 0 ? o.getPort() : scheme.equals("https") ? 443 : 80;
             String expected = o.getHost() + ":" + port;
-            String h = host.contains(":") && !host.endsWith("]") ? host : host + ":" + port;
+            String h = host.contains(":") && !host.endsWith("]") ? host : host + ":" + (https ? 443 : port);
             return expected.equalsIgnoreCase(h);
         } catch (IllegalArgumentException e) {
             return false;

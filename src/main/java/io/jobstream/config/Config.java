@@ -28,6 +28,7 @@ public record Config(
     /**
      * @param maxRequestsPerUser HTTP requests one user (or API token) may have in progress at once, ingest excepted;
      *                           0 = no limit ({@code http.max-requests-per-user})
+     * @param trustedProxies     peers whose X-Forwarded-For/-Proto are believed ({@code http.trusted-proxies})
      */
     public record HttpConfig(
             String host,
@@ -36,11 +37,25 @@ public record Config(
             Duration idleTimeout,
             long minRequestRate,
             Downloads downloads,
-            int maxRequestsPerUser) {
+            int maxRequestsPerUser,
+            TrustedProxies trustedProxies) {
         public static final int DEFAULT_MAX_REQUESTS_PER_USER = 8;
 
         public HttpConfig(String host, int port, TlsConfig tls, Duration idleTimeout, long minRequestRate) {
-            this(host, port, tls, idleTimeout, minRequestRate, Downloads.DEFAULT, DEFAULT_MAX_REQUESTS_PER_USER);
+            this(
+                    host,
+                    port,
+                    tls,
+                    idleTimeout,
+                    minRequestRate,
+                    Downloads.DEFAULT,
+                    DEFAULT_MAX_REQUESTS_PER_USER,
+                    TrustedProxies.NONE);
+        }
+
+        /** The same with other trusted proxies (tests, and a node started in code). */
+        public HttpConfig withTrustedProxies(TrustedProxies proxies) {
+            return new HttpConfig(host, port, tls, idleTimeout, minRequestRate, downloads, maxRequestsPerUser, proxies);
         }
     }
 

@@ -55,7 +55,8 @@ public final class ConfigLoader {
                         size(Settings.HTTP_MIN_RESPONSE_RATE, 0, 1L << 30),
                         Config.Downloads.DEFAULT.rateGrace(),
                         intIn(Settings.HTTP_MAX_DOWNLOADS_PER_USER, 0, 100_000)),
-                intIn(Settings.HTTP_MAX_REQUESTS_PER_USER, 0, 100_000));
+                intIn(Settings.HTTP_MAX_REQUESTS_PER_USER, 0, 100_000),
+                trustedProxies());
         Path dataDir = Path.of(string(Settings.DATA_DIR));
         String binaries = string(Settings.DATABASE_BINARIES_DIR);
         var db = new Config.DatabaseConfig(
@@ -223,6 +224,15 @@ public final class ConfigLoader {
             }
         }
         return names;
+    }
+
+    private TrustedProxies trustedProxies() {
+        try {
+            return TrustedProxies.parse(string(Settings.HTTP_TRUSTED_PROXIES));
+        } catch (IllegalArgumentException e) {
+            problems.add(Settings.HTTP_TRUSTED_PROXIES.key() + ": " + e.getMessage());
+            return TrustedProxies.NONE;
+        }
     }
 
     private String string(Setting s) {

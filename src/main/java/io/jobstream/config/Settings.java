@@ -192,6 +192,15 @@ public final class Settings {
             "4",
             "Stdout responses (any format) one user may have in progress at once; one more gets 429 with"
                     + " Retry-After (http_refused_total{reason=downloads_per_user}). 0 = no limit.");
+    public static final Setting HTTP_TRUSTED_PROXIES = new Setting(
+            "http.trusted-proxies",
+            "",
+            "Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto the node believes: comma-separated addresses"
+                    + " and CIDR ranges, IPv4 and IPv6 (e.g. 127.0.0.1,::1 for nginx on the same host). Only a request"
+                    + " whose TCP peer is in the list has its client address taken from X-Forwarded-For (the rightmost"
+                    + " entry that is not itself a trusted proxy) and its scheme from X-Forwarded-Proto (https: Secure"
+                    + " cookies); from anyone else both are ignored. Empty = trust nobody: behind a proxy every client"
+                    + " then has the proxy's address.");
     public static final Setting TLS_CERT = new Setting(
             "tls-cert",
             "",
@@ -378,6 +387,7 @@ public final class Settings {
             HTTP_MIN_RESPONSE_RATE,
             HTTP_MAX_REQUESTS_PER_USER,
             HTTP_MAX_DOWNLOADS_PER_USER,
+            HTTP_TRUSTED_PROXIES,
             TLS_CERT,
             TLS_KEY,
             TLS_SELF_SIGNED,

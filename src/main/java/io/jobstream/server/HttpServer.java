@@ -82,6 +82,12 @@ final class HttpServer {
             connector.setHost(config.http().host());
             connector.setPort(config.http().port());
             connector.setIdleTimeout(config.http().idleTimeout().toMillis());
+            // who the client is (http.trusted-proxies), decided once per request before any handler; last, so that
+            // under TLS it sees the scheme the TLS customizer set
+            connector
+                    .getConnectionFactory(HttpConnectionFactory.class)
+                    .getHttpConfiguration()
+                    .addCustomizer(new ForwardedClient(config.http().trustedProxies()));
             return connector;
         });
         // Spellings that reach a route (docs/OPERATIONS.md "Routes and their rules"): a trailing slash is optional and

@@ -3,6 +3,7 @@ package io.jobstream.ui;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
 import io.javalin.http.SameSite;
+import io.jobstream.auth.Client;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.regex.Pattern;
@@ -33,7 +34,7 @@ final class CsrfCookie {
         String current = ctx.cookie(NAME);
         if (current != null && VALID.matcher(current).matches()) return current;
         String token = newToken();
-        boolean secure = "https".equalsIgnoreCase(ctx.scheme());
+        boolean secure = Client.of(ctx).secure();
         ctx.cookie(new Cookie(NAME, token, "/", MAX_AGE_SECONDS, secure, false, null, SameSite.LAX));
         return token;
     }

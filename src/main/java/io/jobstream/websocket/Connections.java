@@ -27,7 +27,8 @@ final class Connections {
             String csrfToken,
             Session session,
             MessageRate rate,
-            OutboxBytes.Account bytes) {
+            OutboxBytes.Account bytes,
+            String remote) {
         long userId() {
             return identity.userId();
         }

@@ -5,6 +5,7 @@ import io.javalin.http.Context;
 import io.jobstream.api.JobReader;
 import io.jobstream.api.JobView;
 import io.jobstream.auth.Access;
+import io.jobstream.auth.Client;
 import io.jobstream.auth.JobAccess;
 import io.jobstream.auth.Principal;
 import io.jobstream.auth.Requests;
@@ -173,7 +174,7 @@ public final class EventStreamEndpoint implements AutoCloseable {
                 user.userId(),
                 jobId,
                 revocation.apply(ctx, user.userId()),
-                ctx.req().getRemoteAddr() + ":" + ctx.req().getRemotePort());
+                Client.of(ctx).remote());
         ctx.status(200);
         ctx.contentType("text/event-stream; charset=utf-8");
         ctx.header("Cache-Control", "no-cache, no-transform");

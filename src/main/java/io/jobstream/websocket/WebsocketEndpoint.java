@@ -11,6 +11,7 @@ import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
 import io.jobstream.api.JobReader;
 import io.jobstream.auth.Access;
+import io.jobstream.auth.Client;
 import io.jobstream.auth.JobAccess;
 import io.jobstream.broadcast.EventSource;
 import io.jobstream.broadcast.Hub;
@@ -258,7 +259,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
                         ctx.cookie(CSRF_COOKIE),
                         ctx.session,
                         messages.connectionRate(),
-                        bytes));
+                        bytes,
+                        Client.of(ctx).remote()));
         subscriber.reply(Replies.accept(userId));
     }
 
@@ -285,7 +287,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                         connections.all().stream()
                                 .map(c -> new SubscriberStats(
                                         c.userId(),
-                                        String.valueOf(c.session().getRemoteSocketAddress()),
+                                        c.remote(),
                                         c.subscriber().groups().stream()
                                                 .sorted()
                                                 .toList(),

@@ -24,18 +24,42 @@ class LoginRoutesTest {
 
     @Test
     void a_cookie_handshake_must_come_from_this_host() {
-        assertThat(WebsocketAuth.sameOrigin("http://127.0.0.1:8052", "127.0.0.1:8052"))
+        assertThat(WebsocketAuth.sameOrigin("http://127.0.0.1:8052", "127.0.0.1:8052", "http"))
                 .isTrue();
-        assertThat(WebsocketAuth.sameOrigin("https://jobs.example", "jobs.example"))
+        assertThat(WebsocketAuth.sameOrigin("https://jobs.example", "jobs.example", "http"))
                 .isTrue();
-        assertThat(WebsocketAuth.sameOrigin(null, "127.0.0.1:8052"))
+        assertThat(WebsocketAuth.sameOrigin(null, "127.0.0.1:8052", "http"))
                 .as("no Origin: not a browser")
                 .isTrue();
-        assertThat(WebsocketAuth.sameOrigin("http://evil.example", "127.0.0.1:8052"))
+        assertThat(WebsocketAuth.sameOrigin("http://evil.example", "127.0.0.1:8052", "http"))
                 .isFalse();
-        assertThat(WebsocketAuth.sameOrigin("http://127.0.0.1:9999", "127.0.0.1:8052"))
+        assertThat(WebsocketAuth.sameOrigin("http://127.0.0.1:9999", "127.0.0.1:8052", "http"))
                 .isFalse();
-        assertThat(WebsocketAuth.sameOrigin("null", "127.0.0.1:8052")).isFalse();
+        assertThat(WebsocketAuth.sameOrigin("null", "127.0.0.1:8052", "http")).isFalse();
+    }
+
+    @Test
+    void a_client_on_https_accepts_only_an_https_origin() {
+        assertThat(WebsocketAuth.sameOrigin("https://jobs.example", "jobs.example", "https"))
+                .isTrue();
+        assertThat(WebsocketAuth.sameOrigin("HTTPS://jobs.example:443", "jobs.example", "https"))
+                .isTrue();
+        assertThat(WebsocketAuth.sameOrigin("http://jobs.example", "jobs.example", "https"))
+                .as("a plain-http page on the same name is another site")
+                .isFalse();
+        assertThat(WebsocketAuth.sameOrigin("http://jobs.example:443", "jobs.example:443", "https"))
+                .isFalse();
+        assertThat(WebsocketAuth.sameOrigin("https://jobs.example:8443", "jobs.example:8443", "https"))
+                .isTrue();
+        assertThat(WebsocketAuth.sameOrigin("https://evil.example", "jobs.example", "https"))
+                .isFalse();
+        assertThat(WebsocketAuth.sameOrigin("https://jobs.example:8443", "jobs.example", "https"))
+                .as("a Host without a port is 443 over https: another port of the same name is another site")
+                .isFalse();
+        assertThat(WebsocketAuth.sameOrigin("https://[::1]", "[::1]", "https")).isTrue();
+        // over http (perhaps an untrusted TLS-terminating proxy) the scheme cannot be told: host and port decide
+        assertThat(WebsocketAuth.sameOrigin("https://jobs.example", "jobs.example", "http"))
+                .isTrue();
     }
 
     @Test

@@ -13,15 +13,20 @@ import io.jobstream.testing.TestJobs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.TrustingClient;
 import io.jobstream.testing.WsTestClient;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,11 +39,14 @@ import org.openqa.selenium.JavascriptExecutor;
  * Issue 18's proxies: Debian's nginx runs the shipped {@code docs/deploy/nginx.conf} (ports and certificate
  * substituted, {@link Nginx}) in front of a real node, and REST, the websocket (subscribe and resume), server-sent
  * events and the job page in a browser all work through it over TLS. A second nginx refuses websockets, as some
- * corporate proxies do: the job page then follows the job over server-sent events by itself and says why.
+ * corporate proxies do: the job page then follows the job over server-sent events by itself and says why. The node
+ * trusts the nginx (http.trusted-proxies=127.0.0.1): the browser's https page logs in and opens its websocket with an
+ * https Origin, its session cookie is Secure, and the login throttle counts each client behind nginx apart.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ProxyIT {
     private static final String ADMIN = TestUsers.ADMIN_AUTH;
+    private static final int FAILED_LOGINS = 3;
 
     @TempDir
     static Path dir;
@@ -49,7 +57,16 @@ class ProxyIT {
 
     @BeforeAll
     void start() throws Exception {
-        node = RunningServer.start(dir.resolve("node"), Map.of("sse.heartbeat", "1s"));
+        // the node trusts the nginx in front of it (on this host), as docs/deploy/nginx.conf tells operators to
+        node = RunningServer.start(
+                dir.resolve("node"),
+                Map.of(
+                        "sse.heartbeat",
+                        "1s",
+                        "http.trusted-proxies",
+                        "127.0.0.1",
+                        "auth.failed-logins-per-address",
+                        Integer.toString(FAILED_LOGINS)));
         proxy = Nginx.start(dir.resolve("nginx"), node.uri("/").getPort());
         client = TrustingClient.of(proxy.certificate);
     }
@@ -138,6 +155,9 @@ class ProxyIT {
             post(Events.eof(job, 40));
             browser.wait.until(d -> d.findElement(By.id("job-lines")).getText().equals("36"));
             assertThat(js.executeScript("return window.jobstream.transport")).isEqualTo("websocket");
+            // nginx said X-Forwarded-Proto: https, and the node trusts it: the session cookie is Secure
+            assertThat(browser.driver.manage().getCookieNamed("sessionid").isSecure())
+                    .isTrue();
             browser.screenshot("proxy-job-page-websocket");
         }
     }
@@ -189,6 +209,37 @@ class ProxyIT {
                     + " return l.length ? l[l.length - 1].textContent : ''");
             assertThat(last).isEqualTo(expected.get(expected.size() - 1));
             browser.screenshot("proxy-job-page-sse-fallback");
+        }
+    }
+
+    @Test
+    void the_login_throttle_sees_each_client_behind_the_proxy_not_the_proxy() throws Exception {
+        // 127.0.0.5 guesses, and writes an X-Forwarded-For of its own to look like someone else: nginx appends the
+        // address it really came from, and the node takes that one
+        for (int i = 0; i < FAILED_LOGINS; i++)
+            assertThat(tlsGet("127.0.0.5", "guess" + i, "127.0.0.9")).isEqualTo(401);
+        assertThat(tlsGet("127.0.0.5", "guess-again", "127.0.0.9")).isEqualTo(429);
+        // another client of the same proxy is not locked out, nor the one it claimed to be
+        assertThat(tlsGet("127.0.0.6", "guess", null)).isEqualTo(401);
+        assertThat(tlsGet("127.0.0.9", "guess", null)).isEqualTo(401);
+    }
+
+    /** GET /api/v2/me/ through nginx's TLS port from {@code from}, with a wrong password for a fresh name. */
+    private int tlsGet(String from, String user, String forwardedFor) throws Exception {
+        try (SSLSocket s = (SSLSocket) client.sslContext().getSocketFactory().createSocket()) {
+            s.bind(new InetSocketAddress(from, 0));
+            s.connect(new InetSocketAddress("127.0.0.1", proxy.httpsPort), 5_000);
+            s.setSoTimeout(60_000);
+            s.startHandshake();
+            String request = "GET /api/v2/me/ HTTP/1.1\r\nHost: 127.0.0.1:" + proxy.httpsPort + "\r\nAuthorization: "
+                    + TestUsers.basic("proxy-" + from + "-" + user, "wrong") + "\r\n"
+                    + (forwardedFor == null ? "" : "X-Forwarded-For: " + forwardedFor + "\r\n")
+                    + "Connection: close\r\n\r\n";
+            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            String status =
+                    new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+            assertThat(status).as(proxy.errorLog()).startsWith("HTTP/1.1 ");
+            return Integer.parseInt(status.split(" ")[1]);
         }
     }
 
