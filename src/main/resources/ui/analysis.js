@@ -1,7 +1,7 @@
 // Shared by the pages that explain a run (host x task matrix, timeline, compare): the page chrome and keys, the SPEC
 // §11 shapes read into plain objects, status colours and letters, polling that slows down for big jobs, and a
 // virtual list of fixed-height rows for long tables.
-import { FINAL_STATUSES, el, getJson, parseCreated, resultsOf, statusBadge, toggleTheme } from './common.js';
+import { FINAL_STATUSES, el, getJson, parseCreated, resultsOf, statusBadge, toLogin, toggleTheme } from './common.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -53,83 +53,141 @@ function seconds(value) {
   return Number.isFinite(n) ? n : NaN;
 }
 
+/** The compact timeline's status letters (its `letters` field says the same). */
+export const LETTER_STATUS = {
+  o: 'ok', c: 'changed', f: 'failed', i: 'ignored', s: 'skipped', u: 'unreachable', r: 'running', x: 'incomplete',
+};
+
 /**
- * One host's result in a task, from the timeline's per-host entry. Times are parsed when first asked for: a
- * 1,000 x 200 job has 200,000 entries, and the matrix needs the times of only the cells a reader points at.
+ * One host's result in a task of the compact timeline (status, start, end, duration, elapsed while running, slow),
+ * made when first asked for.
  */
-class HostResult {
-  constructor(name, h) {
+class MatrixCell {
+  constructor(name, status, start, ms, slow, received) {
     this.name = name;
-    // a failure with ignore_errors shows as "ignored" (Ansible's recap counts it apart); compare keeps the raw status
-    this.status = h.status === 'failed' && h.ignored ? 'ignored' : h.status || '';
-    this.duration = seconds(h.duration);
-    this.elapsed = seconds(h.elapsed);
-    this.counter = Number.isInteger(h.counter) ? h.counter : null;
-    this.slow = !!h.slow;
-    this.raw = h;
-    this.times = null;
+    this.status = status;
+    this.start = start;
+    this.end = status === 'running' || ms < 0 ? NaN : start + ms;
+    this.duration = status === 'running' || ms < 0 ? NaN : ms / 1000;
+    this.ms = ms;
+    this.received = received;
+    this.counter = null;
+    this.slow = slow;
   }
 
-  parse() {
-    if (this.times === null) this.times = { start: parseCreated(this.raw.start), end: parseCreated(this.raw.end) };
-    return this.times;
+  /**
+   * While running: the server's elapsed time at its answer plus the page's clock since (a poll answered 304 keeps
+   * the answer, and the server's clock, not the browser's, says when the host started).
+   */
+  get elapsed() {
+    if (this.status !== 'running' || this.ms < 0) return NaN;
+    return (this.ms + Math.max(0, Date.now() - this.received)) / 1000;
   }
-
-  get start() {
-    return this.parse().start;
-  }
-
-  get end() {
-    return this.parse().end;
-  }
-}
-
-function hostEntry(name, h) {
-  return new HostResult(name, h);
 }
 
 /**
- * The timeline (SPEC §11: tasks in order with uuid, play, task, start, end, duration, and per host status, start,
- * end; running hosts with their elapsed time) as {tasks, hosts}: hosts in the order they first appear.
+ * A task's hosts in the compact timeline, read like a Map of host name to result (get, has, values,
+ * size) but kept as the answer's per-host string and arrays: 200,000 cells are not turned into objects for a page
+ * that draws a few thousand of them.
  */
-export function readTimeline(body) {
-  const list = Array.isArray(body) ? body : Array.isArray(body && body.tasks) ? body.tasks : resultsOf(body);
-  const hostIndex = new Map();
+class MatrixHosts {
+  constructor(names, index, t, taskStart, size, received) {
+    Object.assign(this, {
+      names, index, cells: String(t.cells || ''), startMs: t.start_ms || [], ms: t.ms || [], taskStart, size, received,
+    });
+    this.slowSet = new Set(Array.isArray(t.slow) ? t.slow : []);
+    this.made = null;
+  }
+
+  at(i) {
+    const letter = this.cells[i];
+    if (letter === undefined || letter === '.') return undefined;
+    if (this.made === null) this.made = new Array(this.cells.length);
+    let cell = this.made[i];
+    if (cell === undefined) {
+      cell = new MatrixCell(this.names[i], LETTER_STATUS[letter] || letter, this.taskStart + Number(this.startMs[i] || 0),
+        Number(this.ms[i] ?? -1), this.slowSet.has(i), this.received);
+      this.made[i] = cell;
+    }
+    return cell;
+  }
+
+  get(name) {
+    const i = this.index.get(name);
+    return i === undefined ? undefined : this.at(i);
+  }
+
+  has(name) {
+    return this.get(name) !== undefined;
+  }
+
+  /** A host's status letter without making its cell (the matrix draws thousands a frame). */
+  letter(name) {
+    const i = this.index.get(name);
+    return i === undefined ? '.' : this.cells[i] || '.';
+  }
+
+  * values() {
+    for (let i = 0; i < this.cells.length; i++) if (this.cells[i] !== '.') yield this.at(i);
+  }
+
+  * keys() {
+    for (const h of this.values()) yield h.name;
+  }
+
+  [Symbol.iterator]() {
+    return this.values();
+  }
+}
+
+/**
+ * The compact timeline (`?format=matrix`: hosts once, per task a status letter per host and integer-ms starts and
+ * durations) as {tasks, hosts}: per task uuid, play, task, start, end, duration, its worst status, whether it
+ * runs, and its hosts; hosts in the answer's order (the order they first appear).
+ */
+export function readMatrix(body, received = Date.now()) {
+  const names = Array.isArray(body && body.hosts) ? body.hosts.map(String) : [];
+  const index = new Map(names.map((n, i) => [n, i]));
+  const rank = {};
+  for (const [letter, status] of Object.entries(LETTER_STATUS)) rank[letter] = statusOf(status).rank;
+  const list = Array.isArray(body && body.tasks) ? body.tasks : [];
   const tasks = list.map((t, i) => {
-    const entries = [];
-    if (Array.isArray(t.hosts)) for (const h of t.hosts) entries.push(hostEntry(String(h.host_name || h.host || h.name || ''), h));
-    else if (t.hosts && typeof t.hosts === 'object') for (const [name, h] of Object.entries(t.hosts)) entries.push(hostEntry(name, h || {}));
-    const hosts = new Map();
-    let status = '';
-    for (const h of entries) {
-      if (!hostIndex.has(h.name)) hostIndex.set(h.name, hostIndex.size);
-      hosts.set(h.name, h);
-      status = worse(status, h.status);
+    const cells = String(t.cells || '');
+    let best = '';
+    let size = 0;
+    for (let k = 0; k < cells.length; k++) {
+      const c = cells[k];
+      if (c === '.') continue;
+      size++;
+      if (best === '' || rank[c] < rank[best]) best = c;
     }
     const start = parseCreated(t.start);
     const end = parseCreated(t.end);
     let duration = seconds(t.duration);
     if (!Number.isFinite(duration) && Number.isFinite(start) && Number.isFinite(end)) duration = (end - start) / 1000;
     return {
-      index: i, uuid: t.uuid || '', play: t.play || '', task: t.task || t.name || '', start, end, duration,
-      hosts, status, running: t.running === true || [...hosts.values()].some((h) => h.status === 'running'),
+      index: i, uuid: t.uuid || '', play: t.play || '', task: t.task || '', start, end, duration,
+      hosts: new MatrixHosts(names, index, t, start, size, received), status: best ? LETTER_STATUS[best] || '' : '',
+      running: t.running === true || cells.includes('r'),
     };
   });
-  return { tasks, hosts: [...hostIndex.keys()] };
+  return { tasks, hosts: names };
 }
 
-const MAX_TIMELINE_PAGES = 500;
-
-/** Every task of the timeline with its hosts: the API pages by task (at most 200 a page). */
-export async function fetchTimeline(jobId) {
-  const tasks = [];
-  let url = `/api/v2/jobs/${jobId}/timeline/?page_size=200`;
-  for (let i = 0; url && i < MAX_TIMELINE_PAGES; i++) {
-    const body = await getJson(url);
-    tasks.push(...(Array.isArray(body.tasks) ? body.tasks : []));
-    url = typeof body.next === 'string' && body.next.startsWith('/') ? body.next : null;
-  }
-  return tasks;
+/**
+ * The compact timeline of the job, or null when it has not changed since the answer whose ETag is `etag` (a 304:
+ * a finished job's page polls for nothing, a running one's gets a new answer only when something happened).
+ */
+export async function fetchMatrix(jobId, etag = null) {
+  const url = `/api/v2/jobs/${jobId}/timeline/?format=matrix`;
+  const headers = { Accept: 'application/json' };
+  if (etag) headers['If-None-Match'] = etag;
+  // no-store: the page keeps the last answer itself, and a 304 must reach it as a 304
+  const response = await fetch(url, { headers, credentials: 'same-origin', cache: 'no-store' });
+  if (response.status === 304) return null;
+  if (response.status === 401) toLogin();
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return { body: await response.json(), etag: response.headers.get('ETag') };
 }
 
 /** The seconds a host has spent on a task: its duration, or while running its elapsed time. */

@@ -17,7 +17,7 @@ export async function getJson(url) {
 }
 
 /** The login expired (or never was): back to the login page, returning here afterwards. */
-function toLogin() {
+export function toLogin() {
   window.location.assign('/login/?next=' + encodeURIComponent(window.location.pathname + window.location.search));
 }
 

@@ -3,7 +3,7 @@
 // so 1,000 hosts x 200 tasks scroll as smoothly as ten; a transparent scroller above it gives native scrolling and
 // keyboard focus. Clicking a cell (or Enter) opens that result in the job's output. Reloaded while the job runs.
 import {
-  $, Poller, fetchTimeline, STATUSES, hideError, onThemeChange, openResult, pathJobs, readJob, readTimeline, seconds1, setUpPage,
+  $, LETTER_STATUS, Poller, fetchMatrix, STATUSES, hideError, onThemeChange, openResult, pathJobs, readJob, readMatrix, seconds1, setUpPage,
   settled, showError, showJob, statusOf, themeColors, hostSeconds,
 } from './analysis.js';
 import { el } from './common.js';
@@ -24,6 +24,10 @@ let hover = null;
 let colors = themeColors();
 let job = null;
 let frame = null;
+let etag = null; // of the last compact timeline read: polling a job that has not changed gets a 304
+
+/** The matrix's letters (the compact timeline's) as the statuses' letters and colours. */
+const LETTERS = Object.fromEntries(Object.entries(LETTER_STATUS).map(([letter, status]) => [letter, statusOf(status)]));
 
 function refresh() {
   if (frame === null) frame = requestAnimationFrame(draw);
@@ -35,10 +39,12 @@ function classify() {
   const changed = new Set();
   const running = new Set();
   for (const t of model.tasks) {
-    for (const h of t.hosts.values()) {
-      if (h.status === 'failed' || h.status === 'unreachable') failed.add(h.name);
-      else if (h.status === 'changed') changed.add(h.name);
-      else if (h.status === 'running') running.add(h.name);
+    const { cells, names } = t.hosts;
+    for (let i = 0; i < cells.length; i++) {
+      const c = cells[i];
+      if (c === 'f' || c === 'u') failed.add(names[i]);
+      else if (c === 'c') changed.add(names[i]);
+      else if (c === 'r') running.add(names[i]);
     }
   }
   Object.assign(model, { failed, changed, running });
@@ -59,15 +65,18 @@ function applyFilter() {
 async function load() {
   // the job first: when it says settled, the timeline read after it is final and polling may stop
   const detail = await readJob(jobId);
-  const body = await fetchTimeline(jobId);
+  const fresh = await fetchMatrix(jobId, etag);
   if (timings.fetched === null) timings.fetched = performance.now();
   job = detail;
   showJob(detail);
-  const timeline = readTimeline(body);
-  model.tasks = timeline.tasks;
-  model.hosts = timeline.hosts;
-  classify();
-  applyFilter();
+  if (fresh) {
+    etag = fresh.etag;
+    const timeline = readMatrix(fresh.body);
+    model.tasks = timeline.tasks;
+    model.hosts = timeline.hosts;
+    classify();
+    applyFilter();
+  }
   hideError();
   if (timings.loaded === null) timings.loaded = performance.now();
 }
@@ -117,9 +126,9 @@ function draw() {
   for (let r = r0; r < r1; r++) {
     const host = model.rows[r];
     for (let c = c0; c < c1; c++) {
-      const result = model.tasks[c].hosts.get(host);
-      if (!result) continue;
-      const s = statusOf(result.status);
+      const letter = model.tasks[c].hosts.letter(host);
+      if (letter === '.') continue;
+      const s = LETTERS[letter] || statusOf('');
       g.fillStyle = colors[s.color];
       g.fillRect(x(c) + 1, y(r) + 1, CW - 2, CH - 2);
       g.fillStyle = colors['--bg'];

@@ -3,7 +3,7 @@
 // with the hosts still running and those far slower than their peers called out (a hung host shows here). Drawn on
 // canvases, only the rows in view; reloaded while the job runs.
 import {
-  $, Poller, fetchTimeline, hideError, hostSeconds, onThemeChange, openResult, pathJobs, readJob, readTimeline, seconds1, setUpPage,
+  $, Poller, fetchMatrix, hideError, hostSeconds, onThemeChange, openResult, pathJobs, readJob, readMatrix, seconds1, setUpPage,
   settled, showError, showJob, slowHosts, statusOf, themeColors, chip,
 } from './analysis.js';
 import { el, parseCreated } from './common.js';
@@ -17,6 +17,7 @@ const { id: jobId } = pathJobs();
 const timings = { start: performance.now(), fetched: null, loaded: null, interactive: null };
 const model = { tasks: [], span: { from: NaN, to: NaN }, selected: -1, hostRows: [], slow: new Set() };
 let job = null;
+let etag = null; // of the last compact timeline read: polling a job that has not changed gets a 304
 let colors = themeColors();
 
 /**
@@ -276,11 +277,17 @@ function pickFromSlowest(e) {
 async function load() {
   // the job first: when it says settled, the timeline read after it is final and polling may stop
   const detail = await readJob(jobId);
-  const body = await fetchTimeline(jobId);
+  const fresh = await fetchMatrix(jobId, etag);
   if (timings.fetched === null) timings.fetched = performance.now();
   job = detail;
   showJob(detail);
-  model.tasks = readTimeline(body).tasks;
+  if (fresh) {
+    etag = fresh.etag;
+    model.tasks = readMatrix(fresh.body).tasks;
+  } else if (!model.tasks.some((t) => t.running)) { // 304 and nothing running: nothing to redo
+    hideError();
+    return;
+  } // else 304 while tasks run: the same answer, its span, totals and slowest list moved on with the clock
   const now = Date.now();
   let from = Infinity;
   let to = -Infinity;

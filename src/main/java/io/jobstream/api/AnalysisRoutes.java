@@ -11,13 +11,15 @@ import java.util.Objects;
 /**
  * The routes that explain a run (SPEC §11, issue 19): host summaries, timeline, compare, and the search across
  * jobs. Every route is {@link Access#USER} and checks per job, as the other job routes do: an unknown job is 404, a
- * job the caller may not see 403 (compare: both jobs); the search shows only visible jobs' events. Handlers run on
+ * job the caller may not see 403 (compare: both jobs); the search shows only visible jobs' events. The timeline's
+ * {@code ?format=matrix} is the same route and rule ({@link MatrixView}). Handlers run on
  * Jetty's request threads; the readers must be thread-safe. Holds no resources.
  */
 public final class AnalysisRoutes {
     private final JobReader jobs;
     private final JobAccess access;
     private final TimelineView timeline;
+    private final MatrixView matrix;
     private final HostSummariesView summaries;
     private final CompareView compare;
     private final SearchView search;
@@ -27,6 +29,7 @@ public final class AnalysisRoutes {
         this.access = Objects.requireNonNull(access, "access");
         RunCache models = new RunCache(Objects.requireNonNull(runs, "runs"));
         this.timeline = new TimelineView(models, clock);
+        this.matrix = new MatrixView(models, clock);
         this.summaries = new HostSummariesView(runs, models);
         this.compare = new CompareView(models);
         this.search = new SearchView(search, jobs, access);
@@ -39,7 +42,11 @@ public final class AnalysisRoutes {
                 Access.USER);
         routes.get(
                 "/api/v2/jobs/{id}/timeline/",
-                ApiRoutes.guard(ctx -> timeline.handle(ctx, job(ctx, "id"))),
+                ApiRoutes.guard(ctx -> {
+                    JobView j = job(ctx, "id");
+                    if (MatrixView.wanted(ctx)) matrix.handle(ctx, j); // ?format=matrix: all hosts x tasks, compact
+                    else timeline.handle(ctx, j);
+                }),
                 Access.USER);
         routes.get(
                 "/api/v2/jobs/{id}/compare/{other}/",

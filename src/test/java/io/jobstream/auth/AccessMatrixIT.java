@@ -144,6 +144,7 @@ class AccessMatrixIT {
                     "/api/v2/jobs/" + job + "/job_events/children_summary/",
                     "/api/v2/jobs/" + job + "/job_host_summaries/",
                     "/api/v2/jobs/" + job + "/timeline/",
+                    "/api/v2/jobs/" + job + "/timeline/?format=matrix",
                     "/api/v2/jobs/" + job + "/compare/" + job + "/",
                     "/api/v2/job_events/" + firstEventId.get(job) + "/",
                     "/api/v2/job_events/" + firstEventId.get(job) + "/children/")) {

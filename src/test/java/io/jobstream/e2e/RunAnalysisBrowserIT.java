@@ -316,6 +316,7 @@ class RunAnalysisBrowserIT {
         assertThat(cell(3, 3)).isEqualTo("skipped");
         assertThat(cell(1, 4)).isNull(); // a failed host runs no more tasks
         assertThat(browser.driver.findElement(By.id("summary")).getText()).contains("4 of 4 hosts × 5 tasks");
+        assertReadsCompactTimeline(run2);
         browser.screenshot("analysis-matrix-dark");
 
         // keyboard: focus the grid, move to web2 x Risky step, Enter opens its output at that result
@@ -362,6 +363,7 @@ class RunAnalysisBrowserIT {
                 d -> d.findElement(By.id("running-now")).getText().contains("far slower than their peers: web1"));
         assertThat(js.executeScript("return window.jobstream.model.hostRows[0].name"))
                 .isEqualTo("web1");
+        assertReadsCompactTimeline(run1);
         browser.screenshot("analysis-timeline-dark");
 
         // keyboard: the task list moves with the arrows, Enter goes to the hosts, Enter there opens the output
@@ -540,6 +542,17 @@ class RunAnalysisBrowserIT {
     private static List<String> stamps() {
         return (List<String>) js.executeScript(
                 "return [...document.querySelectorAll('#output .line:not(.loading) .ts')].map(e => e.textContent)");
+    }
+
+    /** The page asked for the compact timeline (issue 19), never for the SPEC shape of every host in every task. */
+    private static void assertReadsCompactTimeline(long job) {
+        Object names = js.executeScript("return performance.getEntriesByType('resource').map(e => e.name)"
+                + ".filter(n => n.includes('/timeline/'))");
+        assertThat(names)
+                .asList()
+                .isNotEmpty()
+                .allSatisfy(n ->
+                        assertThat(String.valueOf(n)).endsWith("/api/v2/jobs/" + job + "/timeline/?format=matrix"));
     }
 
     private static String cell(int row, int col) {

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TimelineMatrixCheck;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,6 +86,12 @@ class RunAnalysisAnsibleIT {
         return Http.json(r.body());
     }
 
+    private static int hostIndex(JsonNode matrix, String name) {
+        for (int i = 0; i < matrix.path("hosts").size(); i++)
+            if (matrix.path("hosts").get(i).asText().equals(name)) return i;
+        throw new AssertionError(name + " not in " + matrix.path("hosts"));
+    }
+
     private static JsonNode task(JsonNode timeline, String name) {
         for (JsonNode t : timeline.path("tasks")) if (t.path("task").asText().equals(name)) return t;
         throw new AssertionError(name + " not on the timeline: " + timeline);
@@ -129,11 +136,21 @@ class RunAnalysisAnsibleIT {
         assertThat(liveSlow.path("end").isNull()).isTrue();
         assertThat(host(liveSlow, "h4").path("elapsed").asDouble()).isGreaterThan(2);
         assertThat(host(liveSlow, "h4").path("end").isNull()).isTrue();
+        // the compact matrix shape, read a moment later: h4 still running there and flagged, or done by then
+        JsonNode liveMatrix = get("/api/v2/jobs/" + first + "/timeline/?format=matrix");
+        int h4 = hostIndex(liveMatrix, "h4");
+        for (JsonNode t : liveMatrix.path("tasks")) {
+            if (!t.path("task").asText().equals("Slow on one host")) continue;
+            char c = t.path("cells").asText().charAt(h4);
+            assertThat(c).as(t.toString()).isIn('r', 'o');
+            if (c == 'r') assertThat(t.path("slow").toString()).contains(String.valueOf(h4));
+        }
 
         JsonNode job = awaitDone(node, first, Duration.ofSeconds(120));
         assertThat(job.path("status").asText()).isEqualTo("successful");
         JsonNode tl = get("/api/v2/jobs/" + first + "/timeline/");
         assertThat(tl.path("running").asBoolean()).isFalse();
+        TimelineMatrixCheck.assertAgrees(node::uri, first); // the compact shape, cell by cell, on a real run
         List<String> names = new ArrayList<>();
         for (JsonNode t : tl.path("tasks")) names.add(t.path("task").asText());
         assertThat(names)
