@@ -48,7 +48,13 @@ public interface AuthStore {
 
     void setSuperuser(long userId, boolean superuser);
 
-    void createSession(byte[] keyHash, long userId, Instant expires);
+    /**
+     * Stores a session, then ends the user's oldest sessions beyond the newest {@code keepNewest} (so one user cannot
+     * grow the table without bound by logging in again and again) and every expired one.
+     *
+     * @return how many of the user's sessions were ended for being over {@code keepNewest}
+     */
+    int createSession(byte[] keyHash, long userId, Instant expires, int keepNewest);
 
     /** The session's user, when the session exists and has not expired at {@code now}. */
     Optional<User> sessionUser(byte[] keyHash, Instant now);

@@ -5,6 +5,9 @@ import io.javalin.http.Context;
 import io.javalin.http.Cookie;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.SameSite;
+import io.jobstream.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -28,18 +31,28 @@ public final class LoginRoutes {
 
     private final Authenticator authenticator;
     private final AuthStore store;
-    private final Duration sessionTimeout;
+    private final Sessions sessions;
     private final Clock clock;
     private final Runnable loggedOut;
+    private final Counter endedOverLimit;
+
+    /** How long a login lasts, and how many one user may hold (auth.session-timeout, auth.max-sessions-per-user). */
+    public record Sessions(Duration timeout, int maxPerUser) {}
 
     /** @param loggedOut told after a logout, so that the session's open websockets are closed at once */
     public LoginRoutes(
-            Authenticator authenticator, AuthStore store, Duration sessionTimeout, Clock clock, Runnable loggedOut) {
+            Authenticator authenticator,
+            AuthStore store,
+            Sessions sessions,
+            Clock clock,
+            Runnable loggedOut,
+            MeterRegistry registry) {
         this.authenticator = authenticator;
         this.store = store;
-        this.sessionTimeout = sessionTimeout;
+        this.sessions = sessions;
         this.clock = clock;
         this.loggedOut = loggedOut;
+        this.endedOverLimit = registry.counter(Metrics.AUTH_SESSIONS_ENDED, "reason", "over_limit");
     }
 
     public void register(RoutesConfig routes) {
@@ -117,10 +130,13 @@ public final class LoginRoutes {
      */
     private void startSession(Context ctx, long userId, String cookieName) {
         String key = Secrets.newSecret();
-        store.createSession(Secrets.sha256(key), userId, clock.instant().plus(sessionTimeout));
+        Duration timeout = sessions.timeout();
+        // the user's oldest sessions beyond the limit end here; their open websockets close at the next periodic
+        // access re-check rather than by a re-check of every socket per login (issue 13: re-checks cost the node)
+        endedOverLimit.increment(
+                store.createSession(Secrets.sha256(key), userId, clock.instant().plus(timeout), sessions.maxPerUser()));
         boolean secure = Client.of(ctx).secure();
-        ctx.cookie(
-                new Cookie(cookieName, key, "/", (int) sessionTimeout.toSeconds(), secure, true, null, SameSite.LAX));
+        ctx.cookie(new Cookie(cookieName, key, "/", (int) timeout.toSeconds(), secure, true, null, SameSite.LAX));
         ctx.cookie(new Cookie(
                 AuthFilter.CSRF_COOKIE, Secrets.newSecret(), "/", 365 * 24 * 3600, secure, false, null, SameSite.LAX));
     }

@@ -282,6 +282,8 @@ public record Config(
      * @param maxTokensPerUser       tokens per user
      * @param maxNewJobsPerUser      token-allocated jobs without events per user
      * @param maxNewPartitions       new event partitions per minute (0 = no limit)
+     * @param failedRequestsPerAddress requests with failed credentials per minute per client address (0 = no limit)
+     * @param maxSessionsPerUser     login sessions per user; a login beyond it ends the user's oldest
      */
     public record AuthLimits(
             int failedLoginsPerAddress,
@@ -291,8 +293,10 @@ public record Config(
             int maxTokensPerUser,
             int maxNewJobsPerUser,
             int maxNewPartitions,
-            int failedRequestsPerAddress) {
-        public static final AuthLimits DEFAULTS = new AuthLimits(20, 10, 0, Duration.ofSeconds(2), 100, 20, 60, 300);
+            int failedRequestsPerAddress,
+            int maxSessionsPerUser) {
+        public static final AuthLimits DEFAULTS =
+                new AuthLimits(20, 10, 0, Duration.ofSeconds(2), 100, 20, 60, 300, 100);
 
         /** The configured hashing slots, 0 resolved. */
         public int hashSlots() {

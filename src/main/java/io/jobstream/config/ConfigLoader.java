@@ -117,12 +117,14 @@ public final class ConfigLoader {
                 launchBy(),
                 new Config.AuthLimits(
                         intIn(Settings.FAILED_LOGINS_PER_ADDRESS, 1, 1_000_000),
-                                intIn(Settings.FAILED_LOGINS_PER_USER, 1, 1_000_000),
-                        intIn(Settings.HASH_CONCURRENCY, 0, 1024), duration(Settings.HASH_WAIT, Duration.ZERO),
+                        intIn(Settings.FAILED_LOGINS_PER_USER, 1, 1_000_000),
+                        intIn(Settings.HASH_CONCURRENCY, 0, 1024),
+                        duration(Settings.HASH_WAIT, Duration.ZERO),
                         intIn(Settings.MAX_TOKENS_PER_USER, 1, 1_000_000),
-                                intIn(Settings.MAX_NEW_JOBS_PER_USER, 1, 1_000_000),
+                        intIn(Settings.MAX_NEW_JOBS_PER_USER, 1, 1_000_000),
                         intIn(Settings.MAX_NEW_PARTITIONS, 0, 1_000_000),
-                                intIn(Settings.FAILED_REQUESTS_PER_ADDRESS, 0, 1_000_000)));
+                        intIn(Settings.FAILED_REQUESTS_PER_ADDRESS, 0, 1_000_000),
+                        intIn(Settings.MAX_SESSIONS_PER_USER, 1, 1_000_000)));
         if (ingest.maxEventBytes() > ingest.maxRequestBytes()) {
             problems.add(Settings.MAX_EVENT_SIZE.key() + " must not exceed " + Settings.MAX_REQUEST_SIZE.key());
         }

@@ -302,6 +302,13 @@ public final class Settings {
             "auth.max-tokens-per-user",
             "100",
             "Tokens (API and ingest) one user may hold; one more gets 400 until they delete some.");
+    public static final Setting MAX_SESSIONS_PER_USER = new Setting(
+            "auth.max-sessions-per-user",
+            "100",
+            "Login sessions (sessionid / awx_sessionid cookies: /login/, /api/login/, awxkit's load_session) one user"
+                    + " may hold; a login beyond it ends that user's oldest session (auth_sessions_ended_total"
+                    + "{reason=over_limit}), whose websockets close at the next access re-check. Scripts that log in"
+                    + " on every run should use a token instead.");
     public static final Setting MAX_NEW_JOBS_PER_USER = new Setting(
             "auth.max-new-jobs-per-user",
             "20",
@@ -415,6 +422,7 @@ public final class Settings {
             HASH_CONCURRENCY,
             HASH_WAIT,
             MAX_TOKENS_PER_USER,
+            MAX_SESSIONS_PER_USER,
             MAX_NEW_JOBS_PER_USER,
             MAX_NEW_PARTITIONS,
             RETENTION_EVENTS,

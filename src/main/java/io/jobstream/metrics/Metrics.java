@@ -85,6 +85,8 @@ public final class Metrics {
      * auth.failed-requests-per-address, refused before it is looked up).
      */
     public static final String AUTH_THROTTLED = "auth.throttled";
+    /** Login sessions ended before they expired, tag {@code reason}: {@code over_limit} (auth.max-sessions-per-user). */
+    public static final String AUTH_SESSIONS_ENDED = "auth.sessions.ended";
     /** Password hashes (PBKDF2) run, and how long requests waited for a free hashing slot. */
     public static final String AUTH_HASHES = "auth.password.hashes";
 

@@ -185,15 +185,23 @@ public final class PostgresAuthStore implements AuthStore {
     }
 
     @Override
-    public void createSession(byte[] keyHash, long userId, Instant expires) {
+    public int createSession(byte[] keyHash, long userId, Instant expires, int keepNewest) {
         update(
                 "creating a session",
                 "INSERT INTO auth_session (key_hash, user_id, expires) VALUES (?, ?, ?)",
                 keyHash,
                 userId,
                 expires);
+        // every session lasts as long, so the latest expiry is the newest login; ties (same microsecond) by key
+        int ended = update(
+                "ending sessions over the user's limit",
+                "DELETE FROM auth_session WHERE key_hash IN (SELECT key_hash FROM auth_session WHERE user_id = ?"
+                        + " ORDER BY expires DESC, created DESC, key_hash OFFSET ?)",
+                userId,
+                keepNewest);
         // expired sessions go when new ones come: no sweeper thread needed, and the index keeps it cheap
         update("deleting expired sessions", "DELETE FROM auth_session WHERE expires < now()");
+        return ended;
     }
 
     @Override

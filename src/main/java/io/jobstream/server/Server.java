@@ -145,8 +145,14 @@ public final class Server implements AutoCloseable {
             websocket.revalidate();
             eventStreams.revalidate();
         };
-        LoginRoutes loginRoutes =
-                new LoginRoutes(authenticator, authStore, config.auth().sessionTimeout(), clock, accessChanged);
+        LoginRoutes loginRoutes = new LoginRoutes(
+                authenticator,
+                authStore,
+                new LoginRoutes.Sessions(
+                        config.auth().sessionTimeout(), config.auth().limits().maxSessionsPerUser()),
+                clock,
+                accessChanged,
+                registry);
         AuthRoutes authRoutes = new AuthRoutes(
                 authStore,
                 hasher,
