@@ -16,7 +16,8 @@ import java.util.function.Function;
  * {@code stored_events} (counted in the same transaction as the rows): fewer rows than the job has stored means a
  * gap was filled, and the model is rebuilt. The cache holds at most {@link #MAX_SIZE} tasks and host results in all
  * (about 90 bytes each, 90 MB), the least recently used job going first; a single job larger than that is built
- * per request and not kept.
+ * per request and not kept. {@link RunModels} also puts here the models it builds as jobs finish
+ * ({@link #prebuild}), only into free room.
  *
  * <p>Thread-safe. Uses of one job are serialised on its entry (a model is mutable); different jobs run in
  * parallel. Holders never take two entries at once.

@@ -43,16 +43,6 @@ public final class RunBuildProfile {
                 List<RunRow> held = new ArrayList<>(rows);
                 reader.visit(job, 0, held::add);
                 time("JDBC rows, getters only, no RunRow", rounds, () -> jdbcOnly(ds, job));
-                time("before: cursor of text rows, empty visitor", rounds, () -> {
-                    int[] n = {0};
-                    cursorRead(ds, job, r -> n[0]++);
-                    return n[0];
-                });
-                time("before: cursor of text rows + RunModel", rounds, () -> {
-                    RunModel m = new RunModel();
-                    cursorRead(ds, job, m);
-                    return m.rows();
-                });
                 for (String format : new String[] {"binary", "text"}) {
                     time("raw COPY " + format + " to a discarding stream", rounds, () -> {
                         try (Connection c = ds.getConnection()) {
@@ -70,16 +60,18 @@ public final class RunBuildProfile {
                         }
                     });
                 }
-                time("binary COPY reader, empty visitor", rounds, () -> {
-                    int[] n = {0};
-                    reader.visit(job, 0, r -> n[0]++);
-                    return n[0];
-                });
-                time("binary COPY reader + RunModel", rounds, () -> {
+                // before and after in alternating rounds, so that the shared machine's load falls on both alike
+                List<Double> cursor = new ArrayList<>();
+                List<Double> copy = new ArrayList<>();
+                for (int i = 0; i < rounds * 2; i++) {
                     RunModel m = new RunModel();
-                    reader.visit(job, 0, m);
-                    return m.rows();
-                });
+                    long t = System.nanoTime();
+                    if (i % 2 == 0) cursorRead(ds, job, m);
+                    else reader.visit(job, 0, m);
+                    (i % 2 == 0 ? cursor : copy).add((System.nanoTime() - t) / 1e6);
+                }
+                report("before: cursor of text rows + RunModel", cursor);
+                report("after: binary COPY reader + RunModel", copy);
                 time("RunModel from rows in memory (Java only)", rounds, () -> {
                     RunModel m = new RunModel();
                     held.forEach(m);
@@ -226,6 +218,14 @@ public final class RunBuildProfile {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static void report(String what, List<Double> ms) {
+        List<Double> sorted = new ArrayList<>(ms);
+        Collections.sort(sorted);
+        System.out.printf(
+                "%-48s first %6.0f ms, median %6.0f ms, min %6.0f ms (%d rounds, alternating)%n",
+                what, ms.get(0), sorted.get(sorted.size() / 2), sorted.get(0), ms.size());
     }
 
     private static void time(String what, int rounds, Supplier<Integer> run) {
