@@ -7,8 +7,8 @@ import java.util.Arrays;
 /**
  * Reads rows of PostgreSQL's binary COPY format (PGCOPY, as {@code COPY (SELECT …) TO STDOUT (FORMAT binary)}
  * sends them) out of the CopyData messages the driver hands over, one field at a time, without a driver object per
- * field. PostgreSQL sends one row per message (the header travels with the first); a row split across messages is
- * refused, never misread. Text fields can be interned by their bytes ({@link #text()}): a run's few event names,
+ * field. PostgreSQL sends one row per message (the header travels with the first); a row split across messages, or
+ * a message with more than a row, is refused, never misread. Text fields can be interned by their bytes ({@link #text()}): a run's few event names,
  * host names and task uuids repeat on every row, so each is decoded once per read instead of once per row.
  * Not thread-safe: one per read.
  */
@@ -47,6 +47,11 @@ final class BinaryCopyRows {
         if (n == -1) return false;
         if (n != fields) throw new SQLException("a COPY row of " + n + " fields, expected " + fields);
         return true;
+    }
+
+    /** After a row's last field: the message must hold nothing more (a second row would be lost otherwise). */
+    void endRow() throws SQLException {
+        if (pos != end) throw new SQLException("a COPY message with " + (end - pos) + " bytes after its row");
     }
 
     int int4() throws SQLException {

@@ -45,7 +45,7 @@ public final class PostgresRunReader implements RunReader {
                 byte[] message;
                 while ((message = out.readFromCopy()) != null) {
                     if (!rows.row(message, 9)) continue; // the trailer; readFromCopy then ends the COPY
-                    visitor.accept(new RunRow(
+                    RunRow row = new RunRow(
                             rows.int4(),
                             rows.text(),
                             rows.text(),
@@ -54,7 +54,9 @@ public final class PostgresRunReader implements RunReader {
                             rows.plainText(),
                             rows.bool(),
                             rows.bool(),
-                            rows.int8()));
+                            rows.int8());
+                    rows.endRow();
+                    visitor.accept(row);
                 }
             } finally {
                 if (out.isActive()) out.cancelCopy(); // the visitor threw: leave the connection usable
