@@ -24,8 +24,6 @@ import java.util.function.Function;
  */
 final class RunCache {
     static final long MAX_SIZE = 1_000_000;
-    /** What one task or host result costs on the heap, measured (bench/analysis-build, 1,000 x 200: 89-90 bytes). */
-    static final int BYTES_PER_UNIT = 90;
 
     private static final class Entry {
         RunModel model = new RunModel();
