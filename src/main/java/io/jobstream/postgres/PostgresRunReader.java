@@ -37,7 +37,7 @@ public final class PostgresRunReader implements RunReader {
     @Override
     public void visit(long jobId, int after, Consumer<RunRow> visitor) {
         // COPY takes no parameters: both are numbers, formatted here, never text from a request
-        String sql = String.format(ROWS, jobId, after);
+        String sql = String.format(java.util.Locale.ROOT, ROWS, jobId, after); // ASCII digits in any locale
         try (Connection c = dataSource.getConnection()) {
             CopyOut out = c.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
             try {
