@@ -13,7 +13,8 @@ import java.util.Objects;
  * jobs. Every route is {@link Access#USER} and checks per job, as the other job routes do: an unknown job is 404, a
  * job the caller may not see 403 (compare: both jobs); the search shows only visible jobs' events. The timeline's
  * {@code ?format=matrix} is the same route and rule ({@link MatrixView}). Handlers run on
- * Jetty's request threads; the readers must be thread-safe. Holds no resources.
+ * Jetty's request threads; the readers must be thread-safe. Holds no resources (the models' thread is
+ * {@link RunModels}', which the server starts and stops).
  */
 public final class AnalysisRoutes {
     private final JobReader jobs;
@@ -24,10 +25,17 @@ public final class AnalysisRoutes {
     private final CompareView compare;
     private final SearchView search;
 
-    public AnalysisRoutes(JobReader jobs, RunReader runs, EventSearch search, JobAccess access, Clock clock) {
+    /** @param models the node's run models ({@link RunModels}: its cache, also filled as jobs finish) */
+    public AnalysisRoutes(
+            JobReader jobs, RunReader runs, RunModels models, EventSearch search, JobAccess access, Clock clock) {
+        this(jobs, runs, Objects.requireNonNull(models, "models").cache(), search, access, clock);
+    }
+
+    private AnalysisRoutes(
+            JobReader jobs, RunReader runs, RunCache models, EventSearch search, JobAccess access, Clock clock) {
         this.jobs = Objects.requireNonNull(jobs, "jobs");
         this.access = Objects.requireNonNull(access, "access");
-        RunCache models = new RunCache(Objects.requireNonNull(runs, "runs"));
+        Objects.requireNonNull(runs, "runs");
         this.timeline = new TimelineView(models, clock);
         this.matrix = new MatrixView(models, clock);
         this.summaries = new HostSummariesView(runs, models);

@@ -101,7 +101,7 @@ final class MatrixView {
         return false;
     }
 
-    private static byte[] render(JobView job, RunModel model, boolean active, long now) {
+    static byte[] render(JobView job, RunModel model, boolean active, long now) {
         Map<String, Integer> hostIndex = new LinkedHashMap<>();
         for (RunModel.Task t : model.tasks())
             for (String h : t.hosts.keySet()) hostIndex.putIfAbsent(h, hostIndex.size());

@@ -16,7 +16,8 @@ import java.util.function.Function;
  * {@code stored_events} (counted in the same transaction as the rows): fewer rows than the job has stored means a
  * gap was filled, and the model is rebuilt. The cache holds at most {@link #MAX_SIZE} tasks and host results in all
  * (about 90 bytes each, 90 MB), the least recently used job going first; a single job larger than that is built
- * per request and not kept.
+ * per request and not kept. {@link RunModels} also puts here the models it builds as jobs finish
+ * ({@link #prebuild}), only into free room.
  *
  * <p>Thread-safe. Uses of one job are serialised on its entry (a model is mutable); different jobs run in
  * parallel. Holders never take two entries at once.
@@ -41,6 +42,52 @@ final class RunCache {
 
     RunCache(RunReader reader) {
         this(reader, MAX_SIZE);
+    }
+
+    /** What {@link #prebuild} did. */
+    enum Prebuild {
+        /** built and kept */
+        BUILT,
+        /** the job already has a model (a request built it first): nothing done */
+        CACHED,
+        /** not built, or built and not kept: the cache had no room for it without evicting another job's model */
+        FULL
+    }
+
+    /**
+     * Builds the job's model and keeps it only if it fits beside the models already held, never evicting one: a job
+     * nobody has asked for yet must not push out one somebody is looking at. Before building, the job is assumed to
+     * weigh half its stored events (a finished run has a start and a result event per host and task); the model's
+     * real size decides whether it is kept. Builds outside every lock, so requests for other jobs go on meanwhile;
+     * a request for this job during the build builds its own model, and that one is kept.
+     */
+    Prebuild prebuild(JobView job) {
+        synchronized (this) {
+            if (entries.containsKey(job.id())) return Prebuild.CACHED;
+            if (total + job.storedEvents() / 2 > maxSize) return Prebuild.FULL;
+        }
+        RunModel m = new RunModel();
+        reader.visit(job.id(), 0, m);
+        long size = m.size();
+        synchronized (this) {
+            if (entries.containsKey(job.id())) return Prebuild.CACHED;
+            if (total + size > maxSize) return Prebuild.FULL;
+            Entry e = new Entry();
+            e.model = m;
+            entries.put(job.id(), e);
+            sizes.put(job.id(), size);
+            total += size;
+        }
+        return Prebuild.BUILT;
+    }
+
+    /** Tasks and host results held in all (at most the bound, between uses). */
+    synchronized long total() {
+        return total;
+    }
+
+    synchronized boolean holds(long jobId) {
+        return entries.containsKey(jobId);
     }
 
     /** Runs {@code use} on the job's up-to-date model, under that job's lock; {@code use} must not keep it. */

@@ -71,6 +71,14 @@ public final class Metrics {
     public static final String EOFS_STORED = "jobs.eof.stored";
     public static final String EOFS_PARKED = "jobs.eof.parked";
     public static final String INGEST_REQUESTS = "ingest.requests";
+    /**
+     * Run models built in the background when a job's events complete, tag {@code outcome}: built, cached (a request
+     * built it first), full (no room in the model cache), large (over the job bound), busy (builds already queued),
+     * gone (the job was deleted), failed.
+     */
+    public static final String ANALYSIS_PREBUILDS = "analysis.prebuilds";
+    /** Tasks and host results held by the run model cache (about 90 bytes each). */
+    public static final String ANALYSIS_MODELS_SIZE = "analysis.models.size";
     /** Refused credentials and permissions, tag {@code reason} (docs/OPERATIONS.md lists them). */
     public static final String AUTH_FAILURES = "auth.failures";
     /** Launches refused because the user's share of the waiting room, or the whole room, was full (tag {@code reason}). */

@@ -2,6 +2,7 @@ package io.jobstream.persist;
 
 import io.jobstream.broadcast.Broadcaster;
 import io.jobstream.config.Config.PersistConfig;
+import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.JobEof;
 import io.jobstream.event.JobMessage;
 import io.jobstream.event.StoredEvent;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +46,7 @@ public final class Receiver implements AutoCloseable {
     private final EventQueue queue;
     private final EventStore store;
     private final Broadcaster broadcaster;
+    private final Consumer<CommittedBatch> committed;
     private final PersistConfig config;
     private final Clock clock;
     private final Sleeper sleeper;
@@ -74,6 +77,23 @@ public final class Receiver implements AutoCloseable {
             MeterRegistry registry,
             Clock clock,
             Sleeper sleeper) {
+        this(queue, store, broadcaster, batch -> {}, config, registry, clock, sleeper);
+    }
+
+    /**
+     * @param committed told of each committed batch after its broadcast, on the receiver's thread: it must hand work
+     *     off without blocking (the run models' background build takes job ids this way)
+     */
+    public Receiver(
+            EventQueue queue,
+            EventStore store,
+            Broadcaster broadcaster,
+            Consumer<CommittedBatch> committed,
+            PersistConfig config,
+            MeterRegistry registry,
+            Clock clock,
+            Sleeper sleeper) {
+        this.committed = committed;
         this.queue = queue;
         this.clock = clock;
         this.sleeper = sleeper;
@@ -154,6 +174,11 @@ public final class Receiver implements AutoCloseable {
                     "broadcast failed for {} committed events (they are stored)",
                     result.committed().events().size(),
                     e);
+        }
+        try {
+            committed.accept(result.committed());
+        } catch (RuntimeException e) {
+            log.error("the commit listener failed (the batch is stored and broadcast)", e);
         }
     }
 

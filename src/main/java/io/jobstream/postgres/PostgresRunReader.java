@@ -7,22 +7,24 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
 
 /**
  * Reads a job's run from {@code job_event_index} (V6), the narrow copy of its events, by primary key in counter
- * order, through a cursor of {@value #FETCH_SIZE} rows. Times are stored as epoch microseconds (no timestamp conversion per
- * row), and the few distinct event names and host names of a job are shared instead of allocated per row.
+ * order, as a binary COPY of the query ({@link BinaryCopyRows}): one message per row instead of a driver object per
+ * field, no cursor round trips, and the few distinct event names, host names and task uuids of a job decoded once
+ * each instead of per row (a 400,000-row job read 1.2-1.4x as fast as through a cursor of text rows: BENCHMARKS
+ * §4c). Times are stored as epoch microseconds, so no timestamp conversion per row.
  * Thread-safe; borrows a pooled connection per call.
  */
 public final class PostgresRunReader implements RunReader {
-    static final int FETCH_SIZE = 20_000;
-    private static final String ROWS = "SELECT counter, event, host_name, task_uuid, play, task, changed, failed,"
-            + " created_us FROM job_event_index WHERE job_id = ? AND counter > ? ORDER BY counter";
+    private static final String ROWS = "COPY (SELECT counter, event, host_name, task_uuid, play, task, changed,"
+            + " failed, created_us FROM job_event_index WHERE job_id = %d AND counter > %d ORDER BY counter)"
+            + " TO STDOUT (FORMAT binary)";
     private static final String STATS = "SELECT created, event_data FROM job_event WHERE job_id = ? AND counter ="
             + " (SELECT max(counter) FROM job_event_index WHERE event = 'playbook_on_stats' AND job_id = ?)";
 
@@ -34,41 +36,34 @@ public final class PostgresRunReader implements RunReader {
 
     @Override
     public void visit(long jobId, int after, Consumer<RunRow> visitor) {
-        Map<String, String> shared = new HashMap<>();
+        // COPY takes no parameters: both are numbers, formatted here, never text from a request
+        String sql = String.format(java.util.Locale.ROOT, ROWS, jobId, after); // ASCII digits in any locale
         try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false); // pgjdbc uses a cursor only inside a transaction
-            try (PreparedStatement ps = c.prepareStatement(ROWS)) {
-                ps.setFetchSize(FETCH_SIZE);
-                ps.setLong(1, jobId);
-                ps.setInt(2, after);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        visitor.accept(new RunRow(
-                                rs.getInt(1),
-                                share(shared, rs.getString(2)),
-                                share(shared, rs.getString(3)),
-                                rs.getString(4),
-                                rs.getString(5),
-                                rs.getString(6),
-                                rs.getBoolean(7),
-                                rs.getBoolean(8),
-                                rs.getLong(9)));
-                    }
+            CopyOut out = c.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
+            try {
+                BinaryCopyRows rows = new BinaryCopyRows();
+                byte[] message;
+                while ((message = out.readFromCopy()) != null) {
+                    if (!rows.row(message, 9)) continue; // the trailer; readFromCopy then ends the COPY
+                    RunRow row = new RunRow(
+                            rows.int4(),
+                            rows.text(),
+                            rows.text(),
+                            rows.text(),
+                            rows.plainText(),
+                            rows.plainText(),
+                            rows.bool(),
+                            rows.bool(),
+                            rows.int8());
+                    rows.endRow();
+                    visitor.accept(row);
                 }
             } finally {
-                c.rollback(); // read only
-                c.setAutoCommit(autoCommit);
+                if (out.isActive()) out.cancelCopy(); // the visitor threw: leave the connection usable
             }
         } catch (SQLException e) {
             throw new ReadException("reading the run of job " + jobId + " failed", e);
         }
-    }
-
-    private static String share(Map<String, String> shared, String s) {
-        if (shared.size() > 100_000) return s; // a job of more hosts than that: stop remembering
-        String known = shared.putIfAbsent(s, s);
-        return known == null ? s : known;
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.jobstream.api.ApiRoutes;
 import io.jobstream.api.AwxRoots;
 import io.jobstream.api.NodeInfo;
 import io.jobstream.api.ResourceOptions;
+import io.jobstream.api.RunModels;
 import io.jobstream.auth.Access;
 import io.jobstream.auth.AdminBootstrap;
 import io.jobstream.auth.AuthRoutes;
@@ -51,6 +52,8 @@ import io.jobstream.postgres.PostgresStorage;
 import io.jobstream.queue.EventQueue;
 import io.jobstream.storage.RetentionSchedule;
 import io.jobstream.storage.StorageRoutes;
+import io.jobstream.time.MonotonicClock;
+import io.jobstream.time.Sleeper;
 import io.jobstream.ui.UiRoutes;
 import io.jobstream.websocket.EventStreamEndpoint;
 import io.jobstream.websocket.JobSight;
@@ -96,6 +99,7 @@ public final class Server implements AutoCloseable {
     private WebsocketEndpoint websocket;
     private EventStreamEndpoint eventStreams;
     private Receiver receiver;
+    private RunModels runModels;
     private IngestEndpoint ingest;
     private JobLauncher launcher;
     private Tls tls;
@@ -172,12 +176,21 @@ public final class Server implements AutoCloseable {
                 streamAuth::revocation,
                 config.http().idleTimeout(),
                 registry);
+        // run models: built in the background as jobs finish on this node (the receiver only hands over job ids)
+        runModels = new RunModels(
+                        new PostgresRunReader(database.dataSource()),
+                        new PostgresJobReader(database.dataSource()),
+                        registry)
+                .start();
         receiver = new Receiver(
                 queue,
                 new PostgresEventStore(database.dataSource(), clock),
                 backends.broadcaster(),
+                runModels::committed,
                 config.persist(),
-                registry);
+                registry,
+                new MonotonicClock(),
+                Sleeper.REAL);
         String node = config.cluster().nodeName();
         StatsEndpoint stats = new StatsEndpoint(
                 node,
@@ -270,6 +283,7 @@ public final class Server implements AutoCloseable {
                                 new AnalysisRoutes(
                                         new PostgresJobReader(database.dataSource()),
                                         new PostgresRunReader(database.dataSource()),
+                                        runModels,
                                         new PostgresEventSearch(database.dataSource()),
                                         access,
                                         clock)::register,
@@ -422,6 +436,7 @@ public final class Server implements AutoCloseable {
         if (recentHops != null) recentHops.close();
         if (readings != null) readings.close();
         if (retention != null) retention.close();
+        if (runModels != null) runModels.close();
         if (database != null) database.close();
         registry.close();
     }
