@@ -58,6 +58,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     public static final List<String> PATHS = List.of("/websocket/", "/api/websocket/");
     static final String CSRF_COOKIE = "csrftoken";
+    /** ws.disconnects reason of a handshake refused while its user is blocked ({@code ws.refused-block}). */
+    static final String REFUSED_USER = "refused_user";
     /** Pending drain starts: at most one per connection plus closes, so this is far above any real need. */
     private static final int SENDER_QUEUE = 10_000;
 
@@ -71,6 +73,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final Subscriber.Shared subscribers;
 
     private final OutboxBytes outboxBytes;
+    private final Refusals refusals;
     private final ClientMessages messages;
     private final Housekeeper housekeeper;
 
@@ -136,7 +139,10 @@ public final class WebsocketEndpoint implements AutoCloseable {
             }
         };
         this.subscribers = new Subscriber.Shared(policy, senders, feedWork, source, hub, metrics, clock, watermark);
-        this.messages = new ClientMessages(config.limits(), sight, metrics);
+        Config.WsLimits limits = config.limits();
+        this.refusals = new Refusals(
+                limits.maxRefusedMessages(), Config.WsLimits.REFUSED_WINDOW, limits.refusedBlock(), System::nanoTime);
+        this.messages = new ClientMessages(limits, sight, metrics, refusals);
         this.visibleJobs = new VisibleJobs(
                 (user, job) -> sight.filter(user, List.of(job)).contains(job), background, metrics, clock);
         // with the user's last connection go its byte account and its subscribe rate
@@ -240,6 +246,14 @@ public final class WebsocketEndpoint implements AutoCloseable {
             return;
         }
         long userId = identity.get().userId();
+        long blocked = refusals.blockedFor(userId);
+        if (blocked > 0) { // a connection of this user was closed for refused messages: no reset by reconnecting
+            metrics.disconnected(REFUSED_USER);
+            ctx.closeSession(
+                    WsCloseStatus.POLICY_VIOLATION,
+                    "too many refused messages; new connections refused for " + blocked + " s (ws.refused-block)");
+            return;
+        }
         if (!connections.admit(userId)) {
             metrics.disconnected("too_many_connections");
             ctx.closeSession(
@@ -259,6 +273,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                         ctx.cookie(CSRF_COOKIE),
                         ctx.session,
                         messages.connectionRate(),
+                        refusals.count(),
                         bytes,
                         Client.of(ctx).remote()));
         subscriber.reply(Replies.accept(userId));
