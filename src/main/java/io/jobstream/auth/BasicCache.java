@@ -32,6 +32,13 @@ public final class BasicCache {
     private final Duration ttl;
     private final Clock clock;
     private final SecretKeySpec key;
+    /**
+     * One keyed MAC per thread, reused: every authenticated request (and every refused one) computes a MAC, and
+     * {@code Mac.getInstance} plus {@code init} per call cost more than the MAC of a short credential itself.
+     * {@code doFinal} leaves it keyed and ready for the next one.
+     */
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
+
     private final Map<String, Instant> verified = new ConcurrentHashMap<>();
     /** Credential (as MAC) → who it was, for riding out a store outage; see {@link #rememberPrincipal}. */
     private final Map<String, Recent> principals = new ConcurrentHashMap<>();
@@ -120,17 +127,22 @@ public final class BasicCache {
     }
 
     private String mac(String username, String password, String storedHash) {
+        Mac m = macs.get();
+        // lengths first, so that no two different triples can run together into the same bytes
+        for (String part : new String[] {username, password, storedHash}) {
+            byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
+            m.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
+            m.update((byte) ':');
+            m.update(bytes);
+        }
+        return Base64.getEncoder().encodeToString(m.doFinal());
+    }
+
+    private Mac newMac() {
         try {
             Mac m = Mac.getInstance("HmacSHA256");
             m.init(key);
-            // lengths first, so that no two different triples can run together into the same bytes
-            for (String part : new String[] {username, password, storedHash}) {
-                byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
-                m.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
-                m.update((byte) ':');
-                m.update(bytes);
-            }
-            return Base64.getEncoder().encodeToString(m.doFinal());
+            return m;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every JDK has HmacSHA256", e);
         }
