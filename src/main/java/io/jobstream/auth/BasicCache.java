@@ -40,6 +40,8 @@ public final class BasicCache {
     private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
 
     private final Map<String, Instant> verified = new ConcurrentHashMap<>();
+    /** The same without the stored hash, for {@link #mayContain}; bounded alike. */
+    private final Map<String, Instant> names = new ConcurrentHashMap<>();
     /** Credential (as MAC) → who it was, for riding out a store outage; see {@link #rememberPrincipal}. */
     private final Map<String, Recent> principals = new ConcurrentHashMap<>();
 
@@ -75,10 +77,27 @@ public final class BasicCache {
             if (verified.size() >= MAX_ENTRIES) verified.clear();
         }
         verified.put(mac(username, password, storedHash), now.plus(ttl));
+        if (names.size() >= MAX_ENTRIES) {
+            names.values().removeIf(e -> !now.isBefore(e));
+            if (names.size() >= MAX_ENTRIES) names.clear();
+        }
+        names.put(mac(username, password, ""), now.plus(ttl)); // no stored hash is empty: never a verified key
+    }
+
+    /**
+     * Whether this username and password were verified within the last {@code ttl}, against whatever hash was stored
+     * then: not enough to let them in ({@link #contains} binds the stored hash), only to tell that they are worth a
+     * user lookup while their address or name is throttled.
+     */
+    boolean mayContain(String username, String password) {
+        if (ttl.isZero()) return false;
+        Instant expires = names.get(mac(username, password, ""));
+        return expires != null && clock.instant().isBefore(expires);
     }
 
     public void clear() {
         verified.clear();
+        names.clear();
         principals.clear();
     }
 
