@@ -132,7 +132,7 @@ final class ClientMessages {
     private void closeForRefusals(Connection connection) {
         Subscriber subscriber = connection.subscriber();
         if (subscriber.close(REFUSED_MESSAGES)) { // counted in ws.disconnects; once per connection
-            refusals.block(connection.userId());
+            refusals.block(connection.userId(), connection.refusals());
             log.info(
                     "closing a websocket of user {} from {}: {}",
                     connection.userId(),

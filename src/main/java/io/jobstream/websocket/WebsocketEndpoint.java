@@ -3,6 +3,7 @@ package io.jobstream.websocket;
 import io.javalin.config.JettyConfig;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import io.javalin.http.TooManyRequestsResponse;
 import io.javalin.websocket.WsBinaryMessageContext;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsCloseStatus;
@@ -11,6 +12,7 @@ import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
 import io.jobstream.api.JobReader;
 import io.jobstream.auth.Access;
+import io.jobstream.auth.Authenticator;
 import io.jobstream.auth.Client;
 import io.jobstream.auth.JobAccess;
 import io.jobstream.broadcast.EventSource;
@@ -196,6 +198,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     public void register(RoutesConfig routes) {
         for (String path : PATHS) {
+            routes.wsBeforeUpgrade(path, this::beforeUpgrade);
             routes.ws(
                     path,
                     ws -> {
@@ -238,6 +241,26 @@ public final class WebsocketEndpoint implements AutoCloseable {
         return connections.size();
     }
 
+    /**
+     * The handshake's credential, blocked for {@code ws.refused-block} after a connection of it was closed for refused
+     * messages, is answered 429 before the upgrade: no credential check, no store query, no websocket session.
+     */
+    private void beforeUpgrade(Context ctx) {
+        long wait = refusals.blockedCredentialFor(credential(ctx.header("Authorization"), ctx::cookie));
+        if (wait == 0) return;
+        metrics.disconnected(REFUSED_USER);
+        ctx.header("Retry-After", Long.toString(wait));
+        throw new TooManyRequestsResponse(
+                "too many refused messages; new connections refused for " + wait + " s (ws.refused-block)");
+    }
+
+    /** What a handshake authenticates with, as {@link io.jobstream.auth.Authenticator} reads it; null when nothing. */
+    private static String credential(String authorization, Function<String, String> cookie) {
+        if (authorization != null && !authorization.isBlank()) return authorization;
+        String session = Authenticator.sessionKey(cookie);
+        return session == null ? null : "sessionid=" + session;
+    }
+
     private void onConnect(WsConnectContext ctx) {
         Optional<WsIdentity> identity = authenticator.apply(ctx);
         if (identity.isEmpty()) {
@@ -273,7 +296,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                         ctx.cookie(CSRF_COOKIE),
                         ctx.session,
                         messages.connectionRate(),
-                        refusals.count(),
+                        refusals.count(credential(ctx.header("Authorization"), ctx::cookie)),
                         bytes,
                         Client.of(ctx).remote()));
         subscriber.reply(Replies.accept(userId));

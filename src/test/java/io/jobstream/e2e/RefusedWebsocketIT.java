@@ -1,6 +1,7 @@
 package io.jobstream.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 13 (fair share): a user whose websocket only ever sends refused messages cannot keep buying the node's CPU.
  * On a real node, with real clients: one user floods subscribes naming 100 jobs it may not see, far over
  * {@code ws.max-subscribes-per-user}; its connection is closed with 1008 once {@code ws.max-refused-messages} is
- * passed, its reconnects are refused for {@code ws.refused-block}, the refusals cost no store query (each query is
+ * passed, its reconnects are refused for {@code ws.refused-block} (429 before the upgrade with the same credential,
+ * 1008 at the handshake with another), the refusals cost no store query (each query is
  * counted, as {@code auth_failures_total{reason="forbidden"}} per job denied), and another user's websocket on the same
  * node gets every event meanwhile.
  */
@@ -41,6 +43,7 @@ class RefusedWebsocketIT {
 
     static RunningServer node;
     static String mallory;
+    static String malloryToken;
 
     @BeforeAll
     static void start() {
@@ -62,6 +65,11 @@ class RefusedWebsocketIT {
                         .statusCode())
                 .isEqualTo(201);
         mallory = TestUsers.basic("mallory", "mallory-pw");
+        malloryToken = Http.json(Http.postJson(node.uri("/api/v2/tokens/"), "{}", mallory)
+                        .body())
+                .path("token")
+                .asText();
+        assertThat(malloryToken).isNotEmpty();
     }
 
     @AfterAll
@@ -127,15 +135,20 @@ class RefusedWebsocketIT {
         }
         assertThat(disconnects("refused_messages") - closedBefore).isEqualTo(1);
 
-        // reconnecting does not reset the count: refused at the handshake for ws.refused-block
+        // reconnecting does not reset the count: the same credential is answered 429 before the upgrade (no
+        // credential check, no websocket), the user's other credentials are closed at the handshake
         double refusedUserBefore = disconnects("refused_user");
-        try (RawWebsocket again =
-                RawWebsocket.connect(node.websocketUri(), Map.of("Authorization", mallory, "Cookie", cookie()), true)) {
+        assertThatThrownBy(() -> RawWebsocket.connect(
+                        node.websocketUri(), Map.of("Authorization", mallory, "Cookie", cookie()), true))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("429");
+        try (RawWebsocket again = RawWebsocket.connect(
+                node.websocketUri(), Map.of("Authorization", "Bearer " + malloryToken, "Cookie", cookie()), true)) {
             assertThat(again.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1008);
             assertThat(again.closeReason).contains("ws.refused-block");
             assertThat(again.texts).noneMatch(t -> t.contains("\"accept\""));
         }
-        assertThat(disconnects("refused_user") - refusedUserBefore).isEqualTo(1);
+        assertThat(disconnects("refused_user") - refusedUserBefore).isEqualTo(2);
 
         // the user's other connection was left open and is still answered
         quiet.sendText("{\"xrftoken\":\"" + TOKEN + "\",\"groups\":{\"jobs\":[\"status_changed\"]}}");
@@ -145,6 +158,7 @@ class RefusedWebsocketIT {
         // and once the block is over, the user connects again
         await().atMost(Duration.ofSeconds(20))
                 .pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions()
                 .untilAsserted(() -> {
                     try (RawWebsocket back = connectAs(mallory)) {
                         assertThat(back.closed).isNotDone();
