@@ -138,7 +138,8 @@ public final class Settings {
             "ws.refused-block",
             "30s",
             "How long a user whose websocket was closed for ws.max-refused-messages has new websocket connections"
-                    + " refused at the handshake (1008, metric ws_disconnects_total{reason=\"refused_user\"}); its"
+                    + " refused: 429 before the upgrade with the closed connection's credential (no credential check),"
+                    + " 1008 at the handshake with another (metric ws_disconnects_total{reason=\"refused_user\"}); its"
                     + " other open connections are left alone; 0s = not at all.");
     public static final Setting WS_MAX_JSON_DEPTH = new Setting(
             "ws.max-json-depth",
