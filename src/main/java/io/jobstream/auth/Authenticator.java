@@ -194,9 +194,16 @@ public final class Authenticator {
         return new Result.Unavailable();
     }
 
+    private final Map<String, Counter> failureCounters = new ConcurrentHashMap<>();
+
+    private Counter failures(String reason) {
+        return failureCounters.computeIfAbsent(reason, r -> registry.counter(Metrics.AUTH_FAILURES, "reason", r));
+    }
+
     /** Counts a refusal decided elsewhere (CSRF, scope, permission) under the same metric. */
     public void failed(String reason) {
-        registry.counter(Metrics.AUTH_FAILURES, "reason", reason).increment();
+        // cached: a throttled guesser's every request ends here, and a meter lookup builds and hashes an id
+        failures(reason).increment();
     }
 
     private Result resolve(String authorization, String sessionCookie, String source) {
@@ -267,6 +274,13 @@ public final class Authenticator {
         if (username.length() > UserLimits.MAX_USERNAME || password.length() > UserLimits.MAX_PASSWORD) {
             return new Result.Failed("too_long"); // no such user or password can exist: nothing to hash
         }
+        // A guess while its address or name is throttled is refused before the user lookup, so that a throttled
+        // guesser costs the node no query either. Only a username and password verified within auth.basic-cache go
+        // on to the lookup, which checks them against the stored hash as before.
+        if (!cache.mayContain(username, password)) {
+            long wait = throttle.wouldWait(source, username);
+            if (wait > 0) return throttled(wait);
+        }
         Optional<User> user = store.userByName(username);
         // a credential verified within auth.basic-cache passes even while its name is throttled: no hash to run
         if (user.isPresent() && cache.contains(username, password, user.get().passwordHash())) {
@@ -292,17 +306,17 @@ public final class Authenticator {
         }
     }
 
+    private Result throttled(long wait) {
+        failed("throttled");
+        return new Result.Throttled(
+                429, wait, "Too many failed logins from this address or for this user; retry in " + wait + " s.");
+    }
+
     /** The throttled, slot-bounded password hash behind {@link #check}; one caller per credential at a time. */
     private Result hashAndCheck(
             Optional<User> user, String username, String password, String hash, Principal.Via via, String source) {
         long wait = throttle.attempt(source, username);
-        if (wait > 0) {
-            failed("throttled");
-            return new Result.Throttled(
-                    429,
-                    wait,
-                    "Too many failed logins from this address or for this user;" + " retry in " + wait + " s.");
-        }
+        if (wait > 0) return throttled(wait);
         Boolean matches = gate.run(() -> hasher.verify(password, hash));
         if (matches == null) {
             throttle.giveBack(source, username); // not checked, so not a failure

@@ -32,7 +32,16 @@ public final class BasicCache {
     private final Duration ttl;
     private final Clock clock;
     private final SecretKeySpec key;
+    /**
+     * One keyed MAC per thread, reused: every authenticated request (and every refused one) computes a MAC, and
+     * {@code Mac.getInstance} plus {@code init} per call cost more than the MAC of a short credential itself.
+     * {@code doFinal} leaves it keyed and ready for the next one.
+     */
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
+
     private final Map<String, Instant> verified = new ConcurrentHashMap<>();
+    /** The same without the stored hash, for {@link #mayContain}; bounded alike. */
+    private final Map<String, Instant> names = new ConcurrentHashMap<>();
     /** Credential (as MAC) → who it was, for riding out a store outage; see {@link #rememberPrincipal}. */
     private final Map<String, Recent> principals = new ConcurrentHashMap<>();
 
@@ -68,10 +77,27 @@ public final class BasicCache {
             if (verified.size() >= MAX_ENTRIES) verified.clear();
         }
         verified.put(mac(username, password, storedHash), now.plus(ttl));
+        if (names.size() >= MAX_ENTRIES) {
+            names.values().removeIf(e -> !now.isBefore(e));
+            if (names.size() >= MAX_ENTRIES) names.clear();
+        }
+        names.put(mac(username, password, ""), now.plus(ttl)); // no stored hash is empty: never a verified key
+    }
+
+    /**
+     * Whether this username and password were verified within the last {@code ttl}, against whatever hash was stored
+     * then: not enough to let them in ({@link #contains} binds the stored hash), only to tell that they are worth a
+     * user lookup while their address or name is throttled.
+     */
+    boolean mayContain(String username, String password) {
+        if (ttl.isZero()) return false;
+        Instant expires = names.get(mac(username, password, ""));
+        return expires != null && clock.instant().isBefore(expires);
     }
 
     public void clear() {
         verified.clear();
+        names.clear();
         principals.clear();
     }
 
@@ -120,17 +146,22 @@ public final class BasicCache {
     }
 
     private String mac(String username, String password, String storedHash) {
+        Mac m = macs.get();
+        // lengths first, so that no two different triples can run together into the same bytes
+        for (String part : new String[] {username, password, storedHash}) {
+            byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
+            m.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
+            m.update((byte) ':');
+            m.update(bytes);
+        }
+        return Base64.getEncoder().encodeToString(m.doFinal());
+    }
+
+    private Mac newMac() {
         try {
             Mac m = Mac.getInstance("HmacSHA256");
             m.init(key);
-            // lengths first, so that no two different triples can run together into the same bytes
-            for (String part : new String[] {username, password, storedHash}) {
-                byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
-                m.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
-                m.update((byte) ':');
-                m.update(bytes);
-            }
-            return Base64.getEncoder().encodeToString(m.doFinal());
+            return m;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every JDK has HmacSHA256", e);
         }

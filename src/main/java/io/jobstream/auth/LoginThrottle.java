@@ -48,6 +48,15 @@ final class LoginThrottle {
         return wait;
     }
 
+    /**
+     * Seconds until a try for this address and username would be taken, 0 when it would now; takes nothing. A
+     * positive answer is counted as throttled: the caller refuses on it.
+     */
+    long wouldWait(String address, String username) {
+        long wait = byAddress.check(address, 1);
+        return wait > 0 ? wait : byUsername.check(username.toLowerCase(Locale.ROOT), 1);
+    }
+
     /** The password was right (or the check did not happen): the try does not count. */
     void giveBack(String address, String username) {
         byAddress.giveBack(address, 1);

@@ -201,9 +201,15 @@ public record Config(
             int maxMessageRate,
             int maxJsonDepth,
             Duration idleTimeout,
-            int maxSubscribesPerUser) {
+            int maxSubscribesPerUser,
+            int maxRefusedMessages,
+            Duration refusedBlock) {
+        /** The window {@code ws.max-refused-messages} counts over. */
+        public static final Duration REFUSED_WINDOW = Duration.ofSeconds(10);
+
         /** Limits no well-behaved test or benchmark client reaches: one user may open any number of connections. */
-        public static final WsLimits LENIENT = new WsLimits(64 << 10, 1000, 0, 0, 16, Duration.ofSeconds(30), 0);
+        public static final WsLimits LENIENT =
+                new WsLimits(64 << 10, 1000, 0, 0, 16, Duration.ofSeconds(30), 0, 0, Duration.ZERO);
     }
 
     /**

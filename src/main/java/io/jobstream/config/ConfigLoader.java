@@ -88,7 +88,9 @@ public final class ConfigLoader {
                         intIn(Settings.WS_MAX_MESSAGE_RATE, 0, 1_000_000),
                         intIn(Settings.WS_MAX_JSON_DEPTH, 4, 1000),
                         duration(Settings.WS_IDLE_TIMEOUT, Duration.ofMillis(100)),
-                        intIn(Settings.WS_MAX_SUBSCRIBES_PER_USER, 0, 1_000_000)),
+                        intIn(Settings.WS_MAX_SUBSCRIBES_PER_USER, 0, 1_000_000),
+                        intIn(Settings.WS_MAX_REFUSED_MESSAGES, 0, 1_000_000),
+                        duration(Settings.WS_REFUSED_BLOCK, Duration.ZERO)),
                 new Config.OutboxBytes(
                         size(Settings.WS_OUTBOX_MAX_BYTES, 64L << 10, 1L << 40),
                         size(Settings.WS_OUTBOX_MAX_BYTES_PER_USER, 64L << 10, 1L << 40),

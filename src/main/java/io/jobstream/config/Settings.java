@@ -126,6 +126,21 @@ public final class Settings {
                     + " subscribe costs grows with its jobs: access check, position read, hub changes; 500 lets every"
                     + " tab of a user resubscribe at once, a window's first message always passes); the excess gets an"
                     + " error reply and changes nothing; 0 = no limit.");
+    public static final Setting WS_MAX_REFUSED_MESSAGES = new Setting(
+            "ws.max-refused-messages",
+            "50",
+            "Refused messages (over a rate, malformed, wrong xrftoken, too many groups, jobs it may not see) one"
+                    + " websocket connection may send in any 10 s; one more closes it with 1008 (metric"
+                    + " ws_disconnects_total{reason=\"refused_messages\"}) and its user's new connections are refused"
+                    + " for ws.refused-block. Past the first refusals each costs the node almost nothing, but the"
+                    + " sender is told once and then cut off rather than answered for ever; 0 = never close.");
+    public static final Setting WS_REFUSED_BLOCK = new Setting(
+            "ws.refused-block",
+            "30s",
+            "How long a user whose websocket was closed for ws.max-refused-messages has new websocket connections"
+                    + " refused: 429 before the upgrade with the closed connection's credential (no credential check),"
+                    + " 1008 at the handshake with another (metric ws_disconnects_total{reason=\"refused_user\"}); its"
+                    + " other open connections are left alone; 0s = not at all.");
     public static final Setting WS_MAX_JSON_DEPTH = new Setting(
             "ws.max-json-depth",
             "16",
@@ -385,6 +400,8 @@ public final class Settings {
             WS_MAX_CONNECTIONS_PER_USER,
             WS_MAX_MESSAGE_RATE,
             WS_MAX_SUBSCRIBES_PER_USER,
+            WS_MAX_REFUSED_MESSAGES,
+            WS_REFUSED_BLOCK,
             WS_MAX_JSON_DEPTH,
             WS_IDLE_TIMEOUT,
             SSE_HEARTBEAT,

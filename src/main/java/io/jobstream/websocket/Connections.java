@@ -27,6 +27,7 @@ final class Connections {
             String csrfToken,
             Session session,
             MessageRate rate,
+            Refusals.Count refusals,
             OutboxBytes.Account bytes,
             String remote) {
         long userId() {

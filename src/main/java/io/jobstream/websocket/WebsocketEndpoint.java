@@ -3,6 +3,7 @@ package io.jobstream.websocket;
 import io.javalin.config.JettyConfig;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
+import io.javalin.http.TooManyRequestsResponse;
 import io.javalin.websocket.WsBinaryMessageContext;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsCloseStatus;
@@ -11,6 +12,7 @@ import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
 import io.jobstream.api.JobReader;
 import io.jobstream.auth.Access;
+import io.jobstream.auth.Authenticator;
 import io.jobstream.auth.Client;
 import io.jobstream.auth.JobAccess;
 import io.jobstream.broadcast.EventSource;
@@ -58,6 +60,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     public static final List<String> PATHS = List.of("/websocket/", "/api/websocket/");
     static final String CSRF_COOKIE = "csrftoken";
+    /** ws.disconnects reason of a handshake refused while its user is blocked ({@code ws.refused-block}). */
+    static final String REFUSED_USER = "refused_user";
     /** Pending drain starts: at most one per connection plus closes, so this is far above any real need. */
     private static final int SENDER_QUEUE = 10_000;
 
@@ -71,6 +75,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private final Subscriber.Shared subscribers;
 
     private final OutboxBytes outboxBytes;
+    private final Refusals refusals;
     private final ClientMessages messages;
     private final Housekeeper housekeeper;
 
@@ -136,7 +141,10 @@ public final class WebsocketEndpoint implements AutoCloseable {
             }
         };
         this.subscribers = new Subscriber.Shared(policy, senders, feedWork, source, hub, metrics, clock, watermark);
-        this.messages = new ClientMessages(config.limits(), sight, metrics);
+        Config.WsLimits limits = config.limits();
+        this.refusals = new Refusals(
+                limits.maxRefusedMessages(), Config.WsLimits.REFUSED_WINDOW, limits.refusedBlock(), System::nanoTime);
+        this.messages = new ClientMessages(limits, sight, metrics, refusals);
         this.visibleJobs = new VisibleJobs(
                 (user, job) -> sight.filter(user, List.of(job)).contains(job), background, metrics, clock);
         // with the user's last connection go its byte account and its subscribe rate
@@ -190,6 +198,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
 
     public void register(RoutesConfig routes) {
         for (String path : PATHS) {
+            routes.wsBeforeUpgrade(path, this::beforeUpgrade);
             routes.ws(
                     path,
                     ws -> {
@@ -232,6 +241,26 @@ public final class WebsocketEndpoint implements AutoCloseable {
         return connections.size();
     }
 
+    /**
+     * The handshake's credential, blocked for {@code ws.refused-block} after a connection of it was closed for refused
+     * messages, is answered 429 before the upgrade: no credential check, no store query, no websocket session.
+     */
+    private void beforeUpgrade(Context ctx) {
+        long wait = refusals.blockedCredentialFor(credential(ctx.header("Authorization"), ctx::cookie));
+        if (wait == 0) return;
+        metrics.disconnected(REFUSED_USER);
+        ctx.header("Retry-After", Long.toString(wait));
+        throw new TooManyRequestsResponse(
+                "too many refused messages; new connections refused for " + wait + " s (ws.refused-block)");
+    }
+
+    /** What a handshake authenticates with, as {@link io.jobstream.auth.Authenticator} reads it; null when nothing. */
+    private static String credential(String authorization, Function<String, String> cookie) {
+        if (authorization != null && !authorization.isBlank()) return authorization;
+        String session = Authenticator.sessionKey(cookie);
+        return session == null ? null : "sessionid=" + session;
+    }
+
     private void onConnect(WsConnectContext ctx) {
         Optional<WsIdentity> identity = authenticator.apply(ctx);
         if (identity.isEmpty()) {
@@ -240,6 +269,14 @@ public final class WebsocketEndpoint implements AutoCloseable {
             return;
         }
         long userId = identity.get().userId();
+        long blocked = refusals.blockedFor(userId);
+        if (blocked > 0) { // a connection of this user was closed for refused messages: no reset by reconnecting
+            metrics.disconnected(REFUSED_USER);
+            ctx.closeSession(
+                    WsCloseStatus.POLICY_VIOLATION,
+                    "too many refused messages; new connections refused for " + blocked + " s (ws.refused-block)");
+            return;
+        }
         if (!connections.admit(userId)) {
             metrics.disconnected("too_many_connections");
             ctx.closeSession(
@@ -259,6 +296,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
                         ctx.cookie(CSRF_COOKIE),
                         ctx.session,
                         messages.connectionRate(),
+                        refusals.count(credential(ctx.header("Authorization"), ctx::cookie)),
                         bytes,
                         Client.of(ctx).remote()));
         subscriber.reply(Replies.accept(userId));

@@ -5,6 +5,8 @@ import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /** The websocket stage's meters, created once; the per-reason counters are looked up on the rare disconnect. */
@@ -30,6 +32,8 @@ final class WsMetrics {
     private final Counter jobsStopping;
     private final Timer publishedWritten;
     private final Timer createdWritten;
+    /** By reason: a refused message costs a map read rather than building and looking up a meter id. */
+    private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
 
     WsMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -130,6 +134,7 @@ final class WsMetrics {
     }
 
     void rejected(String reason) {
-        registry.counter(Metrics.WS_MESSAGES_REJECTED, "reason", reason).increment();
+        rejected.computeIfAbsent(reason, r -> registry.counter(Metrics.WS_MESSAGES_REJECTED, "reason", r))
+                .increment();
     }
 }

@@ -28,11 +28,13 @@ class AuthenticatorTest {
 
     private boolean storeDown;
     private boolean revoked;
+    private final java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
 
     private final AuthStore store = (AuthStore) Proxy.newProxyInstance(
             AuthStore.class.getClassLoader(), new Class<?>[] {AuthStore.class}, (proxy, method, args) -> {
                 if (storeDown) throw new IllegalStateException("connection refused");
                 if (method.getName().equals("userByName")) {
+                    lookups.incrementAndGet();
                     return args[0].equals(ALICE.username()) ? Optional.of(ALICE) : Optional.empty();
                 }
                 if (method.getName().equals("token")) {
@@ -100,5 +102,35 @@ class AuthenticatorTest {
             pool.shutdownNow();
         }
         assertThat(registry.counter("auth.throttled", "by", "username").count()).isZero();
+    }
+
+    @Test
+    void a_guess_while_its_name_is_throttled_is_refused_before_the_user_lookup_and_a_verified_password_still_passes() {
+        assertThat(authenticator.authenticate(basic("alice", "right"), null, "10.0.0.1"))
+                .isInstanceOf(Authenticator.Result.Ok.class);
+        // auth.failed-logins-per-user (10 a minute) from as many addresses, so the per-address limits stay out of it
+        for (int i = 0; i < 10; i++) {
+            assertThat(authenticator.authenticate(basic("alice", "guess" + i), null, "10.0.1." + i))
+                    .isInstanceOf(Authenticator.Result.Failed.class);
+        }
+        int before = lookups.get();
+        for (int i = 0; i < 50; i++) {
+            Authenticator.Result r = authenticator.authenticate(basic("alice", "more" + i), null, "10.0.2." + i);
+            assertThat(r).isInstanceOf(Authenticator.Result.Throttled.class);
+            assertThat(((Authenticator.Result.Throttled) r).status()).isEqualTo(429);
+        }
+        assertThat(lookups.get() - before)
+                .as("user lookups for throttled guesses")
+                .isZero();
+        assertThat(registry.counter("auth.failures", "reason", "throttled").count())
+                .isEqualTo(50);
+        // the right password, verified before, still passes (looked up, checked against the stored hash)
+        assertThat(authenticator.authenticate(basic("alice", "right"), null, "10.0.3.1"))
+                .isInstanceOf(Authenticator.Result.Ok.class);
+        assertThat(lookups.get() - before).isEqualTo(1);
+    }
+
+    private static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -64,7 +64,11 @@ class HostileWebsocketIT {
                         "ws.idle-timeout",
                         "1s",
                         "http.idle-timeout",
-                        "1s"));
+                        "1s",
+                        // each case here checks its own reply, so nothing closes a connection for its refusals
+                        // (RefusedWebsocketIT tests that)
+                        "ws.max-refused-messages",
+                        "0"));
     }
 
     @AfterAll
