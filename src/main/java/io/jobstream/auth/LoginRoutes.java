@@ -69,11 +69,7 @@ public final class LoginRoutes {
             ctx.status(HttpStatus.FORBIDDEN).result("Forbidden: the login form was sent from another site.");
             return;
         }
-        String username = ctx.formParam("username");
-        String password = ctx.formParam("password");
-        Authenticator.Result r = username == null || password == null
-                ? new Authenticator.Result.Failed("bad_password")
-                : authenticator.password(username, password, Client.of(ctx).address());
+        Authenticator.Result r = checkPassword(ctx);
         if (r instanceof Authenticator.Result.Throttled t) {
             ctx.header("Retry-After", Long.toString(t.retryAfterSeconds()));
             ctx.status(t.status()).result(t.detail());
@@ -103,11 +99,7 @@ public final class LoginRoutes {
             Requests.detail(ctx, 403, "CSRF Failed: CSRF token missing or incorrect.");
             return;
         }
-        String username = ctx.formParam("username");
-        String password = ctx.formParam("password");
-        Authenticator.Result r = username == null || password == null
-                ? new Authenticator.Result.Failed("bad_password")
-                : authenticator.password(username, password, Client.of(ctx).address());
+        Authenticator.Result r = checkPassword(ctx);
         if (r instanceof Authenticator.Result.Throttled t) {
             ctx.header("Retry-After", Long.toString(t.retryAfterSeconds()));
             Requests.detail(ctx, t.status(), t.detail());
@@ -122,6 +114,15 @@ public final class LoginRoutes {
         startSession(ctx, ok.principal().userId(), Authenticator.AWX_SESSION_COOKIE);
         ctx.header("X-API-Session-Cookie-Name", Authenticator.AWX_SESSION_COOKIE);
         ctx.redirect(next, HttpStatus.FOUND);
+    }
+
+    /** The form's {@code username} and {@code password} checked (both login routes; a missing one is a failure). */
+    private Authenticator.Result checkPassword(Context ctx) {
+        String username = ctx.formParam("username");
+        String password = ctx.formParam("password");
+        return username == null || password == null
+                ? new Authenticator.Result.Failed("bad_password")
+                : authenticator.password(username, password, Client.of(ctx).address());
     }
 
     /**
