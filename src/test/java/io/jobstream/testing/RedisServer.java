@@ -135,7 +135,7 @@ public final class RedisServer implements AutoCloseable {
         stop();
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         } catch (IOException e) {
