@@ -35,7 +35,6 @@ final class MatrixView {
 
     static final int RUNNING_BUCKET_SECONDS = 5;
     private static final Set<String> PARAMS = Set.of("format");
-    private static final Set<String> ACTIVE = Set.of("new", "pending", "waiting", "running");
 
     private final RunCache runs;
     private final Clock clock;
@@ -72,7 +71,7 @@ final class MatrixView {
                     "format must be matrix, was '" + StrictParams.shorten(String.valueOf(format)) + "'");
         String ifNoneMatch = ctx.header("If-None-Match");
         byte[] body = runs.with(job, model -> {
-            boolean active = ACTIVE.contains(job.status()) && !model.hasStats();
+            boolean active = model.stillRunning(job.status());
             long now = Timestamps.micros(clock.instant());
             String etag = etag(job, model, active, now);
             ctx.header("ETag", etag);

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
@@ -20,6 +21,8 @@ import java.util.function.Consumer;
  * one per request.
  */
 final class RunModel implements Consumer<RunRow> {
+    private static final Set<String> ACTIVE_STATUSES = Set.of("new", "pending", "waiting", "running");
+
     static final String OK = "ok";
     static final String CHANGED = "changed";
     static final String FAILED = "failed";
@@ -165,6 +168,14 @@ final class RunModel implements Consumer<RunRow> {
 
     boolean hasStats() {
         return stats;
+    }
+
+    /**
+     * Whether the run may still grow, so its hosts without a result are running rather than incomplete: the job is
+     * not finished and no stats event closed the play (the timeline and the matrix both ask).
+     */
+    boolean stillRunning(String jobStatus) {
+        return ACTIVE_STATUSES.contains(jobStatus) && !stats;
     }
 
     /** Rows applied: the job's stored events up to {@link #maxCounter()}, when none came late. */

@@ -31,7 +31,6 @@ final class TimelineView {
     static final int SLOW_MIN_SECONDS = 2;
     static final int DEFAULT_PAGE_SIZE = 25;
     private static final Set<String> PARAMS = Set.of("page", "page_size", "order_by", "hosts");
-    private static final Set<String> ACTIVE = Set.of("new", "pending", "waiting", "running");
 
     private final RunCache runs;
     private final Clock clock;
@@ -59,7 +58,7 @@ final class TimelineView {
     }
 
     private byte[] render(Context ctx, JobView job, RunModel model, int size, int page, String order, boolean hosts) {
-        boolean active = ACTIVE.contains(job.status()) && !model.hasStats();
+        boolean active = model.stillRunning(job.status());
         long now = Timestamps.micros(clock.instant());
         List<Row> rows = new ArrayList<>(model.tasks().size());
         for (RunModel.Task t : model.tasks()) rows.add(row(t, active, now));
