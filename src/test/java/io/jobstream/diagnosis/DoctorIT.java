@@ -254,26 +254,34 @@ class DoctorIT {
         try (RunningServer node = RunningServer.start(dir);
                 Emitter emitter = new Emitter(node, 14, 50, Duration.ofMillis(20), Duration.ZERO, 2)) {
             await().atMost(DEADLINE).until(() -> emitter.counter.get() > 500);
-            List<Long> postgres = postgresProcesses(node.dataDir());
+            long postmaster = postmaster(node.dataDir());
             AtomicBoolean stalling = new AtomicBoolean(true);
+            AtomicReference<Throwable> stallerFailed = new AtomicReference<>();
+            // Each stall stops the postmaster first (it can then fork no new backend), then every process under it
+            // as it is at that moment: a pool connection opened after the test began has a backend that a list
+            // taken once would miss, and the writer would carry on through it as if nothing were wrong.
             Thread staller = new Thread(() -> {
+                List<Long> stopped = new ArrayList<>();
                 try {
                     while (stalling.get()) {
-                        signal("-STOP", postgres);
+                        stopped = stall(postmaster);
                         Thread.sleep(3000);
-                        signal("-CONT", postgres);
+                        signal("-CONT", stopped);
                         Thread.sleep(1000);
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                } catch (Throwable e) {
+                    stallerFailed.set(e);
                 } finally {
-                    signal("-CONT", postgres);
+                    signal("-CONT", stopped);
                 }
             });
             Instant since = Instant.now();
             staller.start();
             try {
                 JsonNode d = awaitFirst(node, "database", since);
+                assertThat(stallerFailed.get()).as("the staller").isNull();
                 assertThat(stages(d)).doesNotContain("emitter", "receiver", "queue");
                 JsonNode f = d.path("findings").path(0);
                 assertThat(f.path("hop").asText()).isEqualTo("received_committed");
@@ -284,7 +292,9 @@ class DoctorIT {
             } finally {
                 stalling.set(false);
                 staller.join(10_000);
-                signal("-CONT", postgres);
+                List<Long> all = new ArrayList<>(List.of(postmaster));
+                ProcessHandle.of(postmaster).ifPresent(p -> p.descendants().forEach(c -> all.add(c.pid())));
+                signal("-CONT", all);
             }
         }
     }
@@ -313,17 +323,27 @@ class DoctorIT {
     }
 
     /** The embedded server's postmaster and every process it started (the backends holding the node's connections). */
-    private static List<Long> postgresProcesses(Path dataDir) throws IOException {
-        long postmaster =
-                Long.parseLong(Files.readAllLines(dataDir.resolve("pg").resolve("postmaster.pid"))
-                        .get(0)
-                        .trim());
-        List<Long> pids = new ArrayList<>(List.of(postmaster));
-        ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> pids.add(p.pid()));
-        return pids;
+    private static long postmaster(Path dataDir) throws IOException {
+        return Long.parseLong(Files.readAllLines(dataDir.resolve("pg").resolve("postmaster.pid"))
+                .get(0)
+                .trim());
+    }
+
+    /** Stops the postmaster, then its descendants as they are now; returns every process it stopped. */
+    private static List<Long> stall(long postmaster) {
+        List<Long> stopped = new ArrayList<>(List.of(postmaster));
+        signal("-STOP", stopped);
+        List<Long> children = new ArrayList<>();
+        ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> children.add(p.pid()));
+        signal("-STOP", children);
+        stopped.addAll(children);
+        return stopped;
     }
 
     private static void signal(String signal, List<Long> pids) {
+        if (pids.isEmpty()) {
+            return;
+        }
         List<String> command = new ArrayList<>(List.of("kill", signal));
         pids.forEach(p -> command.add(Long.toString(p)));
         try {
