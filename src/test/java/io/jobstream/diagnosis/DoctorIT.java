@@ -127,6 +127,12 @@ class DoctorIT {
         AtomicReference<JsonNode> last = new AtomicReference<>();
         await().atMost(DEADLINE).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
             last.set(diagnosis(node));
+            // what it said on the way, for the CI log when the deadline passes
+            System.out.printf(
+                    "DoctorIT: +%.1f s %s %s%n",
+                    Duration.between(since, Instant.now()).toMillis() / 1000.0,
+                    last.get().path("verdict").asText(),
+                    stages(last.get()));
             assertThat(stages(last.get())).as(last.get().toString()).first().isEqualTo(stage);
         });
         System.out.printf(
