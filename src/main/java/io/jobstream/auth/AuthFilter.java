@@ -4,10 +4,13 @@ import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.javalin.security.RouteRole;
 import io.jobstream.limit.Concurrency;
+import io.jobstream.limit.CpuBudget;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -36,6 +39,9 @@ import org.slf4j.LoggerFactory;
  *   <li>A user (with any of their credentials) has at most {@code http.max-requests-per-user} requests in progress,
  *       ingest and {@link Access#STREAM} excepted; one more is answered 429 with {@code Retry-After} before its
  *       handler runs.
+ *   <li>The same requests are charged, after they ran, with the CPU time their thread spent, against the user's
+ *       share of the node's CPU ({@code http.max-cpu-per-user}, {@link CpuBudget}); a user over it is answered 429
+ *       with {@code Retry-After} before the handler runs, until the share has refilled. Superusers are not held to it.
  *   <li>{@link Access#WEBSOCKET}: the handshake is the websocket endpoint's, which closes an unauthenticated one
  *       with 1008; a plain HTTP request to such a path is authenticated here and then finds no HTTP route (404).
  *       Declared on an HTTP route by mistake, it counts as {@link Access#USER}, never as open.
@@ -46,6 +52,10 @@ public final class AuthFilter {
     private static final Logger log = LoggerFactory.getLogger(AuthFilter.class);
     public static final String INGEST_PATH = "/api/v2/job_events/ingest/";
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
+    /** Where a request's CPU charge starts: {@link CpuStart}, set when its handler is let in. */
+    private static final String CPU_START = "jobstream.cpu-start";
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     /** Set on a request once a route's rule was applied: a 404 without it means no route matched. */
     private static final String RULED = "jobstream.access-ruled";
 
@@ -56,10 +66,14 @@ public final class AuthFilter {
     private final Function<String, Set<RouteRole>> getRoles;
     /** Requests in progress per user id (http.max-requests-per-user), ingest excepted. */
     private final Concurrency inProgress;
+    /** Each user's share of the node's CPU (http.max-cpu-per-user), ingest and streams excepted. */
+    private final CpuBudget cpu;
 
-    /** Without a limit on a user's requests in progress. */
+    private final Counter cpuRefused;
+
+    /** Without a limit on a user's requests in progress or their CPU. */
     public AuthFilter(Authenticator authenticator, Function<String, Set<RouteRole>> getRoles) {
-        this(authenticator, getRoles, 0, new SimpleMeterRegistry());
+        this(authenticator, getRoles, 0, new CpuBudget(0, 1, System::nanoTime), new SimpleMeterRegistry());
     }
 
     /**
@@ -68,16 +82,24 @@ public final class AuthFilter {
      *                           that route's rule is the one a HEAD must pass
      * @param maxRequestsPerUser http.max-requests-per-user, 0 = no limit; refusals counted in
      *                           {@code http.refused{reason=requests_per_user}}
+     * @param cpu                each user's share of the node's CPU; refusals counted in
+     *                           {@code http.refused{reason=cpu_per_user}}
      */
     public AuthFilter(
             Authenticator authenticator,
             Function<String, Set<RouteRole>> getRoles,
             int maxRequestsPerUser,
+            CpuBudget cpu,
             MeterRegistry registry) {
         this.authenticator = authenticator;
         this.getRoles = getRoles;
         Counter refused = registry.counter(Metrics.HTTP_REFUSED, "reason", "requests_per_user");
         this.inProgress = new Concurrency(maxRequestsPerUser, n -> refused.increment());
+        // thread CPU time is what the charge is made of; a JVM that cannot measure it cannot enforce the share
+        this.cpu = THREADS.isCurrentThreadCpuTimeSupported() ? cpu : new CpuBudget(0, 1, System::nanoTime);
+        if (cpu.limited() && !THREADS.isCurrentThreadCpuTimeSupported())
+            log.warn("this JVM cannot measure thread CPU time: http.max-cpu-per-user is not enforced");
+        this.cpuRefused = registry.counter(Metrics.HTTP_REFUSED, "reason", "cpu_per_user");
     }
 
     /** Javalin's beforeMatched handler: applies the matched route's declared rule. */
@@ -112,9 +134,46 @@ public final class AuthFilter {
             refuse(ctx, 403, "forbidden", Requests.FORBIDDEN);
             return;
         }
-        if (rule != Access.INGEST && rule != Access.STREAM && !holdPlace(ctx, p)) return;
+        if (rule != Access.INGEST && rule != Access.STREAM && !(holdPlace(ctx, p) && withinCpuShare(ctx, p))) return;
         Requests.attach(ctx, p);
     }
+
+    /**
+     * Lets the request in while its user is within their CPU share, and marks where its charge starts; else answers
+     * 429 at once. The place {@link #holdPlace} took is given back by the completion listener either way.
+     */
+    private boolean withinCpuShare(Context ctx, Principal p) {
+        // superusers are the operators: they may change this limit, and their cleanup or storage report must not wait
+        if (!cpu.limited() || p.superuser()) return true;
+        String user = Long.toString(p.userId());
+        if (!cpu.admit(user)) {
+            cpuRefused.increment();
+            ctx.header("Retry-After", Long.toString(cpu.retryAfterSeconds(user)));
+            Requests.detail(
+                    ctx,
+                    429,
+                    "Your requests have used more than your share of the server's CPU (" + cpu.cores()
+                            + " of a core on average, http.max-cpu-per-user); retry after the time given.");
+            ctx.skipRemainingHandlers();
+            return false;
+        }
+        ctx.attribute(CPU_START, new CpuStart(user, Thread.currentThread(), THREADS.getCurrentThreadCpuTime()));
+        return true;
+    }
+
+    /**
+     * Javalin's after handler: charges the request's user with the CPU time its thread spent since it was let in.
+     * A handler that finished its work on another thread (an asynchronous response) is charged only for what ran
+     * on the first one: thread CPU can be read only for the thread it is on, and guessing would charge strangers.
+     */
+    public void charge(Context ctx) {
+        CpuStart start = ctx.attribute(CPU_START);
+        if (start == null || start.thread() != Thread.currentThread()) return;
+        ctx.attribute(CPU_START, null); // once, whatever runs after us
+        cpu.charge(start.user(), THREADS.getCurrentThreadCpuTime() - start.cpuNanos());
+    }
+
+    private record CpuStart(String user, Thread thread, long cpuNanos) {}
 
     /**
      * Takes one of the user's places for requests in progress until the response is complete (streamed bodies

@@ -38,6 +38,7 @@ public record Config(
             long minRequestRate,
             Downloads downloads,
             int maxRequestsPerUser,
+            CpuShare cpuPerUser,
             TrustedProxies trustedProxies) {
         public static final int DEFAULT_MAX_REQUESTS_PER_USER = 8;
 
@@ -50,13 +51,26 @@ public record Config(
                     minRequestRate,
                     Downloads.DEFAULT,
                     DEFAULT_MAX_REQUESTS_PER_USER,
+                    CpuShare.DEFAULT,
                     TrustedProxies.NONE);
         }
 
         /** The same with other trusted proxies (tests, and a node started in code). */
         public HttpConfig withTrustedProxies(TrustedProxies proxies) {
-            return new HttpConfig(host, port, tls, idleTimeout, minRequestRate, downloads, maxRequestsPerUser, proxies);
+            return new HttpConfig(
+                    host, port, tls, idleTimeout, minRequestRate, downloads, maxRequestsPerUser, cpuPerUser, proxies);
         }
+    }
+
+    /**
+     * One user's share of the node's CPU for HTTP requests ({@code http.max-cpu-per-user}, {@code
+     * http.cpu-burst-per-user}).
+     *
+     * @param cores CPU-seconds per second on average, 0 = no limit
+     * @param burst CPU time that may be spent at once from a full allowance
+     */
+    public record CpuShare(double cores, Duration burst) {
+        public static final CpuShare DEFAULT = new CpuShare(0.5, Duration.ofSeconds(2));
     }
 
     /**

@@ -56,6 +56,9 @@ public final class ConfigLoader {
                         Config.Downloads.DEFAULT.rateGrace(),
                         intIn(Settings.HTTP_MAX_DOWNLOADS_PER_USER, 0, 100_000)),
                 intIn(Settings.HTTP_MAX_REQUESTS_PER_USER, 0, 100_000),
+                new Config.CpuShare(
+                        cores(Settings.HTTP_MAX_CPU_PER_USER),
+                        duration(Settings.HTTP_CPU_BURST_PER_USER, Duration.ofMillis(1))),
                 trustedProxies());
         Path dataDir = Path.of(string(Settings.DATA_DIR));
         String binaries = string(Settings.DATABASE_BINARIES_DIR);
@@ -252,6 +255,20 @@ public final class ConfigLoader {
                     return n;
                 },
                 0);
+    }
+
+    /** A share of the machine in cores: a decimal number from 0 to 1024 (0.5 = half of one core). */
+    private double cores(Setting s) {
+        return parse(
+                s,
+                v -> {
+                    if (!v.matches("[0-9]{1,4}(\\.[0-9]{1,6})?"))
+                        throw new IllegalArgumentException("must be a decimal number of cores such as 0.5");
+                    double n = Double.parseDouble(v);
+                    if (!(n >= 0 && n <= 1024)) throw new IllegalArgumentException("must be from 0 to 1024 (cores)");
+                    return n;
+                },
+                0.0);
     }
 
     private boolean bool(Setting s) {

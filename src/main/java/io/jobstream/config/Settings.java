@@ -202,6 +202,19 @@ public final class Settings {
                     + " excepted (it has ingest.max-rate and the queue); one more gets 429 with Retry-After at once"
                     + " (http_refused_total{reason=requests_per_user}), so one user's requests cannot take every"
                     + " server thread. 0 = no limit.");
+    public static final Setting HTTP_MAX_CPU_PER_USER = new Setting(
+            "http.max-cpu-per-user",
+            "0.5",
+            "CPU one user's HTTP requests may use on average, in cores (0.5 = half of one core), whatever the kind of"
+                    + " request: each request's thread CPU is charged to its user after it ran, and while a user has"
+                    + " spent more than this share (after http.cpu-burst-per-user) their next request gets 429 with"
+                    + " Retry-After at once (http_refused_total{reason=cpu_per_user}). Ingest and event streams are"
+                    + " excepted (ingest.max-rate and the queue bound them), and so are superusers. 0 = no limit.");
+    public static final Setting HTTP_CPU_BURST_PER_USER = new Setting(
+            "http.cpu-burst-per-user",
+            "2s",
+            "CPU time one user's requests may spend at once before http.max-cpu-per-user applies: enough for the"
+                    + " costliest single request (a 1,000-host timeline built from the store takes about 1 s).");
     public static final Setting HTTP_MAX_DOWNLOADS_PER_USER = new Setting(
             "http.max-downloads-per-user",
             "4",
@@ -411,6 +424,8 @@ public final class Settings {
             HTTP_MIN_RESPONSE_RATE,
             HTTP_MAX_REQUESTS_PER_USER,
             HTTP_MAX_DOWNLOADS_PER_USER,
+            HTTP_MAX_CPU_PER_USER,
+            HTTP_CPU_BURST_PER_USER,
             HTTP_TRUSTED_PROXIES,
             TLS_CERT,
             TLS_KEY,

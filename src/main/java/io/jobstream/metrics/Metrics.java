@@ -101,7 +101,8 @@ public final class Metrics {
     public static final String AUTH_HASH_WAIT = "auth.password.hash.wait";
     /**
      * HTTP requests answered 429 because their user already had as many in progress as allowed, tag {@code reason}:
-     * {@code requests_per_user} (http.max-requests-per-user), {@code downloads_per_user} (http.max-downloads-per-user).
+     * {@code requests_per_user} (http.max-requests-per-user), {@code downloads_per_user} (http.max-downloads-per-user),
+     * {@code cpu_per_user} (the user had spent more than http.max-cpu-per-user).
      */
     public static final String HTTP_REFUSED = "http.refused";
     /** New job ids refused because their event partition would exceed ingest.max-new-partitions. */

@@ -13,6 +13,7 @@ import io.javalin.websocket.WsHandlerType;
 import io.jobstream.auth.AuthFilter;
 import io.jobstream.auth.Authenticator;
 import io.jobstream.config.Config;
+import io.jobstream.limit.CpuBudget;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.util.ArrayList;
@@ -50,8 +51,15 @@ final class HttpServer {
             List<Consumer<RoutesConfig>> routes) {
         this.config = config;
         this.tls = tlsOrNull;
-        this.authFilter =
-                new AuthFilter(authenticator, this::roles, config.http().maxRequestsPerUser(), registry);
+        this.authFilter = new AuthFilter(
+                authenticator,
+                this::roles,
+                config.http().maxRequestsPerUser(),
+                new CpuBudget(
+                        config.http().cpuPerUser().cores(),
+                        config.http().cpuPerUser().burst().toNanos(),
+                        System::nanoTime),
+                registry);
         this.websockets = websockets;
         this.routes = List.copyOf(routes);
     }
@@ -101,6 +109,7 @@ final class HttpServer {
         cfg.routes.before(ctx -> ctx.header("X-Content-Type-Options", "nosniff"));
         cfg.routes.beforeMatched(authFilter::handle); // every route below sees the principal its rule requires
         cfg.routes.error(404, authFilter::unmatched); // no route: authenticated first, then 404
+        cfg.routes.after(authFilter::charge); // each request's CPU to its user's share (http.max-cpu-per-user)
         routes.forEach(r -> r.accept(cfg.routes));
     }
 
