@@ -36,6 +36,13 @@ import org.HdrHistogram.Histogram;
  * connection is open (and subscribed, when a subscribe message is given), stops when every connection has its events
  * or {@code fanout.drain.seconds} after a line on stdin (the publisher is done), then prints one {@code RESULT} line
  * with an encoded histogram of the lags (microseconds) for the parent to merge.
+ *
+ * <p>For many jobs ({@code bench/connections}): a subscribe message holding {@code {job}} names, for connection i,
+ * job {@code fanout.first.job + i % fanout.jobs}; {@code fanout.stalled} (a share, e.g. 0.1) of the connections, drawn
+ * at random with a fixed seed, stop reading once subscribed (never read again: the server's outbox and the socket's buffers fill) and are not waited
+ * for; and per live connection the share of its events later than {@code fanout.slow.ms} (100) is kept, so that the
+ * RESULT line can say how many connections had a p99 above it ({@code over}: more than 1% of their events later) and
+ * the worst connection's share ({@code worst}), without a histogram per connection.
  */
 public final class FanoutClients {
     private static final byte[] CREATED = "\"created\":\"".getBytes(StandardCharsets.US_ASCII);
@@ -48,6 +55,7 @@ public final class FanoutClients {
     private static final long EPOCH_OFFSET_MICROS = micros(Instant.now()) - START_NANOS / 1000;
 
     private final Histogram lags = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
+    private final long slowMicros = TimeUnit.MILLISECONDS.toMicros(Long.getLong("fanout.slow.ms", 100));
     private final int expected;
     private final int warmup;
     private long measured;
@@ -66,12 +74,18 @@ public final class FanoutClients {
         int n = Integer.parseInt(args[1]);
         int expected = Integer.parseInt(args[2]);
         int warmup = Integer.parseInt(args[3]);
-        byte[] subscribe = args[4].equals("-") ? null : args[4].getBytes(StandardCharsets.UTF_8);
+        String subscribe = args[4].equals("-") ? null : args[4];
         String authorization = System.getenv("JOBSTREAM_AUTHORIZATION");
         new FanoutClients(expected, warmup).run(uri, n, subscribe, authorization);
     }
 
-    private void run(URI uri, int n, byte[] subscribe, String authorization) throws Exception {
+    private void run(URI uri, int n, String subscribeTemplate, String authorization) throws Exception {
+        int jobs = Integer.getInteger("fanout.jobs", 1);
+        long firstJob = Long.getLong("fanout.first.job", 1);
+        // which connections stall: drawn from a fixed seed, so runs repeat, and independent of the job a connection
+        // watches (i % jobs), so that every job has about the same share of stalled viewers
+        double stalledShare = Double.parseDouble(System.getProperty("fanout.stalled", "0"));
+        java.util.SplittableRandom draw = new java.util.SplittableRandom(15);
         Selector selector = Selector.open();
         InetSocketAddress address = new InetSocketAddress(uri.getHost(), uri.getPort());
         List<Connection> connections = new ArrayList<>();
@@ -79,7 +93,13 @@ public final class FanoutClients {
             SocketChannel ch = SocketChannel.open();
             ch.configureBlocking(false);
             ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+            byte[] subscribe = subscribeTemplate == null
+                    ? null
+                    : subscribeTemplate
+                            .replace("{job}", Long.toString(firstJob + i % jobs))
+                            .getBytes(StandardCharsets.UTF_8);
             Connection c = new Connection(ch, handshake(uri, authorization), subscribe);
+            c.stalls = draw.nextDouble() < stalledShare;
             connections.add(c);
             ch.connect(address);
             ch.register(selector, SelectionKey.OP_CONNECT, c);
@@ -99,7 +119,7 @@ public final class FanoutClients {
         ByteBuffer in = ByteBuffer.allocate(256 * 1024);
         boolean ready = false;
         long drainNanos = TimeUnit.SECONDS.toNanos(Long.getLong("fanout.drain.seconds", 20));
-        long setupDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        long setupDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.getLong("fanout.setup.seconds", 120));
         int done = 0;
         while (done < n) {
             selector.select(50);
@@ -117,6 +137,11 @@ public final class FanoutClients {
                         boolean wasDone = c.received >= expected;
                         c.consume(in.array(), 0, read);
                         if (!wasDone && c.received >= expected) done++;
+                        if (c.stalls && c.subscribed && !c.stalled) { // from now on never read: not waited for
+                            c.stalled = true;
+                            key.interestOps(0);
+                            if (!wasDone && c.received < expected) done++;
+                        }
                     }
                 } catch (IOException e) {
                     System.out.println("connection failed: " + e);
@@ -144,9 +169,19 @@ public final class FanoutClients {
         }
         long received = 0;
         long failed = 0;
+        long stalled = 0;
+        long over = 0; // live connections with more than 1% of their events later than fanout.slow.ms
+        double worst = 0;
         for (Connection c : connections) {
+            if (c.stalled) {
+                stalled++;
+                continue;
+            }
             received += c.counted;
             if (c.failed) failed++;
+            double share = c.counted == 0 ? 0 : (double) c.slow / c.counted;
+            if (share > 0.01) over++;
+            worst = Math.max(worst, share);
         }
         ByteBuffer encoded = ByteBuffer.allocate(lags.getNeededByteBufferCapacity());
         lags.encodeIntoCompressedByteBuffer(encoded);
@@ -154,12 +189,15 @@ public final class FanoutClients {
         byte[] bytes = new byte[encoded.remaining()];
         encoded.get(bytes);
         System.out.printf(
-                "RESULT received=%d measured=%d first=%d last=%d failed=%d histogram=%s%n",
+                "RESULT received=%d measured=%d first=%d last=%d failed=%d stalled=%d over=%d worst=%.4f histogram=%s%n",
                 received,
                 measured,
                 firstMeasuredMicros == Long.MAX_VALUE ? 0 : firstMeasuredMicros,
                 lastMicros,
                 failed,
+                stalled,
+                over,
+                worst,
                 Base64.getEncoder().encodeToString(bytes));
         System.out.flush();
         System.exit(0);
@@ -212,11 +250,13 @@ public final class FanoutClients {
         c.received++;
         long now = nowMicros();
         lastMicros = now;
-        if (c.received <= warmup) return;
+        if (c.received <= warmup || c.stalled) return;
         c.counted++;
         measured++;
         if (firstMeasuredMicros == Long.MAX_VALUE) firstMeasuredMicros = now;
-        lags.recordValue(Math.min(lags.getHighestTrackableValue(), Math.max(0, now - created)));
+        long lag = Math.max(0, now - created);
+        if (lag > slowMicros) c.slow++;
+        lags.recordValue(Math.min(lags.getHighestTrackableValue(), lag));
     }
 
     /** One connection's streaming state: handshake, then frame header by frame header, payload byte by byte. */
@@ -227,6 +267,9 @@ public final class FanoutClients {
         boolean open;
         boolean subscribed;
         boolean failed;
+        boolean stalls; // stops reading once subscribed (fanout.stalled)
+        boolean stalled; // has stopped
+        long slow; // measured events later than fanout.slow.ms
         long received; // events, warm-up included
         long counted; // events after the warm-up
         // handshake response: bytes matched of "\r\n\r\n"
