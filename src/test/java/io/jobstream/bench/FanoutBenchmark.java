@@ -79,7 +79,7 @@ import org.eclipse.jetty.websocket.core.OpCode;
 public final class FanoutBenchmark {
     private static final long JOB = 1;
     private static final int TICK_MS = 10;
-    /** As Outbox.WINDOW: frames handed to Jetty and not yet written, per connection. */
+    /** Frames handed to Jetty and not yet written, per connection (jobstream's Outbox before it coalesced flushes). */
     private static final int BARE_WINDOW = 32;
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
@@ -146,6 +146,7 @@ public final class FanoutBenchmark {
                             ws.onClose(bareServer::disconnect);
                         });
                     } else {
+                        endpoint.configure(cfg.jetty); // the node's Jetty settings (output buffer, limits)
                         endpoint.register(cfg.routes);
                     }
                 })
