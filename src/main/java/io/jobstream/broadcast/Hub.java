@@ -139,6 +139,30 @@ public final class Hub {
         return members.length;
     }
 
+    /**
+     * Hands a run of one job's event frames (in the batch's order) to every member of {@code group}, each member the
+     * whole run before the next, without blocking. Delivered event by event across many members, a member's drain
+     * could start after the first frame of a run and write the rest as another flush; this way its outbox usually
+     * holds the run when the drain starts, and one flush carries it (issue 15). A member counts as over capacity once
+     * per run.
+     *
+     * @return how many members the group had
+     */
+    public int deliverEvents(String group, List<EventFrame> frames) {
+        GroupMember[] members = groups.get(group);
+        if (members == null) return 0;
+        int over = 0;
+        for (GroupMember member : members) {
+            boolean full = false;
+            for (EventFrame frame : frames) {
+                if (!offerSafely(member, group, null, frame)) full = true;
+            }
+            if (full) over++;
+        }
+        if (over > 0) overCapacity(group, over, members.length);
+        return members.length;
+    }
+
     /** Logs and counts {@code over} members of {@code group} that found their outbox full outside a delivery. */
     public void overCapacity(String group, int over) {
         overCapacity(group, over, Math.max(over, subscribers(group)));

@@ -11,6 +11,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +55,8 @@ public final class MemoryBroadcaster implements Broadcaster {
     public void publish(CommittedBatch batch) {
         long lastJob = -1;
         String group = null;
+        boolean watched = false;
+        List<EventFrame> run = new ArrayList<>(); // the current job's frames, delivered together (Hub#deliverEvents)
         long published = Timestamps.micros(clock.instant());
         long committed = Timestamps.micros(batch.committed());
         for (StoredEvent stored : batch.events()) {
@@ -65,25 +69,39 @@ public final class MemoryBroadcaster implements Broadcaster {
             record(receivedCommitted, committed - received);
             record(committedPublished, published - committed);
             if (jobId != lastJob) { // batches are mostly one job: build its group name once
+                deliver(group, run);
                 lastJob = jobId;
                 group = EventMessages.jobEventsGroup(jobId);
+                watched = hub.hasMembers(group);
             }
-            if (!hub.hasMembers(group)) continue;
+            if (!watched) continue;
             try {
-                hub.deliverEvent(
-                        group, new EventFrame(jobId, e.counter(), EventMessages.event(stored), created, published));
+                run.add(new EventFrame(jobId, e.counter(), EventMessages.event(stored), created, published));
             } catch (RuntimeException ex) {
                 // the events are committed; a broadcast failure must not make the receiver retry or stall
                 failures.increment();
                 log.warn("could not broadcast event id={} job={} counter={}", stored.id(), jobId, e.counter(), ex);
             }
         }
+        deliver(group, run);
         for (JobChange change : batch.jobChanges()) {
             if (change.status() != null) publishStatus(change.jobId(), change.status());
             if (change.finalCounter() != null && hub.hasMembers(EventMessages.SUMMARY_GROUP)) {
                 hub.deliver(EventMessages.SUMMARY_GROUP, EventMessages.summary(change.jobId(), change.finalCounter()));
             }
         }
+    }
+
+    /** Delivers one job's run of frames and empties it. */
+    private void deliver(String group, List<EventFrame> run) {
+        if (run.isEmpty()) return;
+        try {
+            hub.deliverEvents(group, run);
+        } catch (RuntimeException ex) { // as above: committed already, so counted and logged, never thrown back
+            failures.increment();
+            log.warn("could not broadcast {} events of group {}", run.size(), group, ex);
+        }
+        run.clear();
     }
 
     /** Negative spans (clock skew between emitter and node) count as 0 rather than vanish. */

@@ -4,6 +4,9 @@ import io.jobstream.broadcast.EventFrame;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
@@ -39,10 +42,37 @@ interface FrameSender {
         send(event.utf8(), onSent, onFailed);
     }
 
+    /**
+     * Several job events' messages, each its own frame as {@link #sendEvent} would send it, in this order, written
+     * together where the wire allows: per-write costs are then paid once for all of them. Exactly one of the callbacks
+     * runs, once: {@code onSent} when the last has left, {@code onFailed} when any failed. By default they are sent one
+     * by one (a server-sent-events stream already writes what is queued before it flushes).
+     */
+    default void sendEvents(List<EventFrame> events, Runnable onSent, Consumer<Throwable> onFailed) {
+        AtomicInteger left = new AtomicInteger(events.size());
+        AtomicBoolean failed = new AtomicBoolean();
+        Runnable one = () -> {
+            if (left.decrementAndGet() == 0) onSent.run(); // a failed one never counts down, so never 0 then
+        };
+        Consumer<Throwable> failure = cause -> {
+            if (failed.compareAndSet(false, true)) onFailed.accept(cause);
+        };
+        for (EventFrame event : events) sendEvent(event, one, failure);
+    }
+
     /** Starts closing the connection with a websocket status code; never waits. */
     void close(int status, String reason);
 
-    /** On a Jetty session: Jetty's asynchronous send; the {@link Outbox} bounds what it queues. */
+    /**
+     * On a Jetty session: Jetty's asynchronous send; the {@link Outbox} bounds what it queues.
+     *
+     * <p>Several events at once ({@link #sendEvents}) use Jetty's batch mode: a frame sent with {@code batch} is
+     * copied, header and payload, into the connection's aggregation buffer (its output buffer, {@link
+     * WebsocketEndpoint#OUTPUT_BUFFER_BYTES}) and written only when a frame without {@code batch} comes, or when the
+     * next one does not fit (then Jetty writes what it holds and goes on). So all but the last go with {@code batch}
+     * and the last without: one gathered socket write per flush (or per buffer full), and the frames on the wire are
+     * exactly those that one send per frame would write.
+     */
     final class Jetty implements FrameSender {
         /**
          * How long a closing connection may take to flush its close frame. A client that stopped reading never will,
@@ -70,12 +100,30 @@ interface FrameSender {
                 FrameSender.super.send(utf8, onSent, onFailed);
                 return;
             }
-            // what Session.sendText does, minus encoding the text again for every subscriber; each send wraps the
-            // shared array in a buffer of its own, since a buffer's position belongs to one write
+            // what Session.sendText does, minus encoding the text again for every subscriber
+            core.sendFrame(frame(utf8), org.eclipse.jetty.util.Callback.from(onSent, onFailed), false);
+        }
+
+        @Override
+        public void sendEvents(List<EventFrame> events, Runnable onSent, Consumer<Throwable> onFailed) {
+            if (core == null) {
+                FrameSender.super.sendEvents(events, onSent, onFailed);
+                return;
+            }
+            int last = events.size() - 1;
+            // A batched frame's callback completes once Jetty has copied it, so it says nothing about the write; if
+            // the connection breaks, Jetty fails every frame not yet written, the last one included, whose callback
+            // is the one that reports. So the others need none.
+            for (int i = 0; i < last; i++) {
+                core.sendFrame(frame(events.get(i).utf8()), org.eclipse.jetty.util.Callback.NOOP, true);
+            }
             core.sendFrame(
-                    new Frame(OpCode.TEXT, ByteBuffer.wrap(utf8)),
-                    org.eclipse.jetty.util.Callback.from(onSent, onFailed),
-                    false);
+                    frame(events.get(last).utf8()), org.eclipse.jetty.util.Callback.from(onSent, onFailed), false);
+        }
+
+        /** A text frame of shared bytes: each wraps them in a buffer of its own, since a position belongs to one write. */
+        private static Frame frame(byte[] utf8) {
+            return new Frame(OpCode.TEXT, ByteBuffer.wrap(utf8));
         }
 
         @Override

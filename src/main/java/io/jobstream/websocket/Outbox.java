@@ -17,18 +17,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (catch-up), the connection's websocket thread (replies) and the jobs-message lookups. None of them may wait for the
  * network, or for each other beyond a few atomic operations, so the queue is a {@link ConcurrentLinkedQueue} with a
  * count beside it, and no offer takes a lock. One drainer at a time: an offer that finds no drain running (the
- * {@code draining} flag, set by compare-and-set) hands one to the sender executor; that drain hands frames to the
- * {@link FrameSender} until {@link #WINDOW} are unwritten, then stops, and each completion restarts it when frames are
- * waiting. Jetty often completes a send inside {@code send} itself: the drain is then still running, so the completion
- * only counts and the loop goes on, instead of recursing once per frame. Whenever a drain clears its flag it looks
- * once more (an offer or a completion may have come between its last look and the clear, seen the flag still set and
- * started nothing), and takes the flag back if there is work; so a frame is never left queued with no drain coming.
- * Because only the drain polls, what it peeks is what it polls (batching relies on that), and frames go out in the
- * order they were queued: per offering thread, in offer order.
+ * {@code draining} flag, set by compare-and-set) hands one to the sender executor; that drain hands a flush to the
+ * {@link FrameSender} and stops while it is unwritten, and its completion restarts it when frames are waiting. Jetty
+ * often completes a send inside {@code send} itself: the drain is then still running, so the completion only counts
+ * and the loop goes on, instead of recursing once per flush. Whenever a drain clears its flag it looks once more (an
+ * offer or a completion may have come between its last look and the clear, seen the flag still set and started
+ * nothing), and takes the flag back if there is work; so a frame is never left queued with no drain coming. Because
+ * only the drain polls, what it peeks is what it polls (coalescing relies on that), and frames go out in the order
+ * they were queued: per offering thread, in offer order.
+ *
+ * <p>Coalescing. One flush in flight, the Disruptor way: whatever queued while the last one was being written goes
+ * out together as the next one, up to {@link #BATCH_EVENTS} events and about {@link #BATCH_CHARS} bytes. Events a
+ * flush carries are still one websocket frame each (AWX's protocol), in order, handed to the sender as one
+ * {@link FrameSender#sendEvents} so that the per-write costs (Jetty's flusher round, the socket write, the
+ * completion, our bookkeeping) are paid once per flush rather than once per frame; with {@code "batch": true} they go
+ * as one JSON array in one frame instead. A reply or jobs message is a flush of its own (they are rare), and ends the
+ * events' flush before it, so the order holds. Under a light load a flush carries one frame and costs what a frame
+ * did; the more frames queue, the less each costs, which is when it matters.
  *
  * <p>Bounds. Event messages queued ≤ {@code capacity}, and their bytes (queued, or handed to the sender and not yet
  * written) within the connection's, its user's and the node's budgets ({@link OutboxBytes}): an event that does not
- * fit is refused and its feed catches up from the store later, so a refusal loses nothing. Protocol replies and jobs
+ * fit is refused and its feed catches up from the store later, so a refusal loses nothing. A flush in flight holds
+ * its events' bytes until it is written, so the bound counts them; while a socket accepts nothing, that one flush
+ * stays in flight, the queue behind it fills to these bounds and further events are refused as above (the flush
+ * itself is bounded by {@link #BATCH_EVENTS} and {@link #BATCH_CHARS}, Jetty's copy of it by its output buffer). Protocol replies and jobs
  * messages may use {@link #CONTROL_RESERVE} more; one beyond even that is refused too, and the owner closes the
  * connection (the hard safety net; a socket that accepts no bytes at all is closed by Jetty's idle timeout). Bytes
  * are given back in the completion, since until then the message is still in memory (Jetty's queue). Readers that
@@ -41,17 +53,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Outbox {
     /** Room for replies and jobs messages beyond the event capacity, so a client in catch-up still gets them. */
     static final int CONTROL_RESERVE = 1_000;
-    /** Most events per batched frame, and roughly most bytes. */
+    /** Most events per flush (as separate frames, or as one batched frame), and roughly most bytes. */
     static final int BATCH_EVENTS = 500;
 
     static final int BATCH_CHARS = 1 << 20;
-
-    /**
-     * Frames handed to Jetty and not yet written, per connection. More than one lets Jetty gather several frames
-     * into one write (one frame at a time capped a connection at one frame per network round of the flusher); few
-     * enough that the outbox stays the queue that matters.
-     */
-    static final int WINDOW = 32;
 
     /** A queued message; {@code bytes} is what an event charges to the byte budget (0 for replies). */
     record Out(String text, EventFrame event, long bytes) {
@@ -188,12 +193,10 @@ final class Outbox {
     private void drain() {
         while (true) {
             if (closed) return; // stays "draining" for good: no more sends after a close
-            // batched: one frame at a time, so that whatever queues meanwhile goes out as the next array
-            int window = batch ? 1 : WINDOW;
-            if (sending.get() >= window) {
+            if (sending.get() > 0) { // one flush in flight: what queues meanwhile goes out with the next
                 draining.set(false);
                 // a completion between the check and set(false) saw a drain running and scheduled none: look again
-                if (sending.get() >= window || !draining.compareAndSet(false, true)) return;
+                if (sending.get() > 0 || !draining.compareAndSet(false, true)) return;
                 continue;
             }
             Out first = queue.poll();
@@ -203,30 +206,30 @@ final class Outbox {
                 if (queue.isEmpty() || !draining.compareAndSet(false, true)) return;
                 continue;
             }
-            List<Out> frames = List.of(first);
-            byte[] utf8 = first.event() == null ? null : first.event().utf8();
-            boolean array = batch && first.event() != null;
-            if (array) {
-                frames = new ArrayList<>();
-                frames.add(first);
-                utf8 = batchFrom(first, frames);
-            }
+            List<Out> frames = first.event() == null ? List.of(first) : eventsFrom(first);
             queued.addAndGet(-frames.size());
             if (waitingForRoom && roomForReaders()) owner.roomFreed();
             sending.incrementAndGet();
-            List<Out> sent = frames;
-            // events go out as the bytes encoded once for all subscribers; replies are rare and sent as text
-            if (array) sender.send(utf8, () -> sent(sent), owner::sendFailed);
-            else if (utf8 != null) sender.sendEvent(first.event(), () -> sent(sent), owner::sendFailed);
-            else sender.send(first.text(), () -> sent(sent), owner::sendFailed);
+            send(frames);
         }
     }
 
-    /**
-     * Several queued events as one JSON array, in queue (so per job, counter) order; stops at a non-event. Joined
-     * from the events' encoded bytes: JSON's brackets and commas are the same one byte in UTF-8.
-     */
-    private byte[] batchFrom(Out first, List<Out> frames) {
+    /** Hands one flush to the sender; its completion is {@link #sent}. */
+    private void send(List<Out> frames) {
+        Out first = frames.get(0);
+        boolean array = batch && first.event() != null;
+        Runnable done = () -> sent(frames, array ? 1 : frames.size());
+        // events go out as the bytes encoded once for all subscribers; replies are rare and sent as text
+        if (first.event() == null) sender.send(first.text(), done, owner::sendFailed);
+        else if (array) sender.send(array(frames), done, owner::sendFailed);
+        else if (frames.size() == 1) sender.sendEvent(first.event(), done, owner::sendFailed);
+        else sender.sendEvents(eventFrames(frames), done, owner::sendFailed);
+    }
+
+    /** {@code first} and the events queued right behind it, up to a flush's bounds; stops at a non-event. */
+    private List<Out> eventsFrom(Out first) {
+        List<Out> frames = new ArrayList<>();
+        frames.add(first);
         int length = first.event().utf8().length + 2;
         while (frames.size() < BATCH_EVENTS && length < BATCH_CHARS) {
             Out next = queue.peek(); // only the drain polls, so what it peeks is what it polls
@@ -235,6 +238,22 @@ final class Outbox {
             frames.add(next);
             length += next.event().utf8().length + 1;
         }
+        return frames;
+    }
+
+    private static List<EventFrame> eventFrames(List<Out> frames) {
+        List<EventFrame> events = new ArrayList<>(frames.size());
+        for (Out out : frames) events.add(out.event());
+        return events;
+    }
+
+    /**
+     * Several queued events as one JSON array, in queue (so per job, counter) order. Joined from the events' encoded
+     * bytes: JSON's brackets and commas are the same one byte in UTF-8.
+     */
+    private static byte[] array(List<Out> frames) {
+        int length = 1;
+        for (Out out : frames) length += out.event().utf8().length + 1;
         byte[] array = new byte[length];
         array[0] = '[';
         int at = 1;
@@ -254,8 +273,8 @@ final class Outbox {
         return queued.get() <= capacity / 2 && (!bytes.blocked() || bytes.held() == 0);
     }
 
-    /** A send completed (possibly inside {@code send} itself, on the drain's stack: the drain then just loops on). */
-    private void sent(List<Out> frames) {
+    /** A flush completed (possibly inside {@code send} itself, on the drain's stack: the drain then just loops on). */
+    private void sent(List<Out> frames, int wireFrames) {
         long writtenMicros = Timestamps.micros(clock.instant());
         int events = 0;
         long shared = 0;
@@ -269,7 +288,7 @@ final class Outbox {
                 metrics.written(event, writtenMicros);
             }
         }
-        metrics.sent(events);
+        metrics.sent(wireFrames, events);
         // only now: until Jetty wrote it, the message is in memory (Jetty's queue)
         if (shared > 0) bytes.give(shared, true);
         if (own > 0) bytes.give(own, false);

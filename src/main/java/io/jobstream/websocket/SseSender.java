@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * <p>Design note. The outbox expects {@link FrameSender}'s contract: a send starts and returns, and one callback says
  * later that the frame left (or that the connection broke). Here a frame is written when the servlet output
  * {@link ServletOutputStream#isReady is ready}, and it has left once the output is ready again: Jetty then holds no
- * more of it than its own buffer. So the frames wait in a queue here (at most the outbox's window, whose bytes the
+ * more of it than its own buffer. So the frames wait in a queue here (at most the outbox's one flush, whose bytes the
  * outbox still counts), one is in flight at a time, and the output is flushed whenever the queue runs dry, so an
  * event reaches the client at once instead of waiting in Jetty's aggregation buffer. Jetty calls
  * {@link #onWritePossible} when a pending write completes; the senders' threads call {@link #send}; both pump under

@@ -65,6 +65,14 @@ public final class WebsocketEndpoint implements AutoCloseable {
     /** Pending drain starts: at most one per connection plus closes, so this is far above any real need. */
     private static final int SENDER_QUEUE = 10_000;
 
+    /**
+     * Each connection's output buffer in Jetty, where a coalesced flush's frames are copied ({@link
+     * FrameSender.Jetty#sendEvents}): Jetty batches frames under a quarter of it and writes when it is full, so at
+     * Jetty's default (4 KB) only frames under 1 KB would be coalesced, a handful per write. Taken from Jetty's pool
+     * while a flush is being copied and written, given back after, so idle connections hold none.
+     */
+    static final int OUTPUT_BUFFER_BYTES = 32 * 1024;
+
     private final Config.WsConfig config;
     private final WsMetrics metrics;
     private final Function<WsConnectContext, Optional<WsIdentity>> authenticator;
@@ -193,6 +201,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
             factory.setMaxTextMessageSize(limits.maxMessageBytes());
             factory.setMaxBinaryMessageSize(limits.maxMessageBytes());
             factory.setIdleTimeout(limits.idleTimeout());
+            factory.setOutputBufferSize(OUTPUT_BUFFER_BYTES);
         });
     }
 

@@ -81,9 +81,10 @@ final class WsMetrics {
                 .register(registry);
     }
 
-    void sent(int eventsInFrame) {
-        sent.increment();
-        if (eventsInFrame > 0) events.increment(eventsInFrame);
+    /** One flush written: {@code frames} websocket frames holding {@code eventsIn} events (0 for a reply). */
+    void sent(int frames, int eventsIn) {
+        sent.increment(frames);
+        if (eventsIn > 0) events.increment(eventsIn);
     }
 
     /** The last hops of one live event; replayed events (published 0) only count towards created→written. */

@@ -61,7 +61,8 @@ import org.eclipse.jetty.websocket.core.OpCode;
  *       per frame, as a JSON array);
  *   <li>{@code bare}: a plain Javalin websocket route; the publisher builds and encodes each event's frame once (the
  *       same bytes) and appends it to every session's unbounded queue, which two sender threads drain into Jetty's
- *       asynchronous send with the same window and the same call as jobstream ({@code FrameSender.Jetty});
+ *       asynchronous send, one call per frame with 32 frames in flight (what jobstream did before it coalesced each
+ *       connection's writes per flush, issue 15), at Jetty's default output buffer;
  *   <li>{@code bare-text} (not run by default): bare, but through Jetty's {@code Session.sendText(String)}, which
  *       encodes the text once per session — the cost jobstream paid before it sent pre-encoded bytes. No sequencing, no bounds, no metrics: the ceiling of
  *       this server library on this machine.
@@ -79,7 +80,7 @@ import org.eclipse.jetty.websocket.core.OpCode;
 public final class FanoutBenchmark {
     private static final long JOB = 1;
     private static final int TICK_MS = 10;
-    /** As Outbox.WINDOW: frames handed to Jetty and not yet written, per connection. */
+    /** Frames handed to Jetty and not yet written, per connection (jobstream's Outbox before it coalesced flushes). */
     private static final int BARE_WINDOW = 32;
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
@@ -146,6 +147,7 @@ public final class FanoutBenchmark {
                             ws.onClose(bareServer::disconnect);
                         });
                     } else {
+                        endpoint.configure(cfg.jetty); // the node's Jetty settings (output buffer, limits)
                         endpoint.register(cfg.routes);
                     }
                 })

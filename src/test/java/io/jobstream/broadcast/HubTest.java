@@ -135,6 +135,31 @@ class HubTest {
     }
 
     @Test
+    void a_run_of_events_goes_to_each_member_whole_before_the_next_and_a_full_member_counts_once() {
+        List<String> order = new ArrayList<>();
+        GroupMember a = (group, frame) -> order.add("a " + frame);
+        GroupMember b = (group, frame) -> order.add("b " + frame);
+        Member full = new Member();
+        full.full = true;
+        hub.join("job_events-50", a);
+        hub.join("job_events-50", full);
+        hub.join("job_events-50", b);
+        List<EventFrame> run = List.of(
+                new EventFrame(50, 1, "e1", 1, 2),
+                new EventFrame(50, 2, "e2", 1, 2),
+                new EventFrame(50, 3, "e3", 1, 2));
+
+        assertThat(hub.deliverEvents("job_events-50", run)).isEqualTo(3);
+
+        assertThat(order).containsExactly("a e1", "a e2", "a e3", "b e1", "b e2", "b e3");
+        assertThat(registry.get("ws.over.capacity")
+                        .tag("group", "job_events")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+    }
+
+    @Test
     void a_member_that_throws_does_not_cost_the_others_their_frame() {
         Member before = new Member();
         Member after = new Member();

@@ -314,20 +314,28 @@ class SequencingTest {
                         .count())
                 .isEqualTo(1);
 
+        boolean committedWhileCatchingUp = false;
         for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
             sender.completeOne();
             background.runPending();
-            if (i == 20) commit(41, 42); // live while it catches up
+            if (i >= 5 && !committedWhileCatchingUp && !subscriber.catchingUp().isEmpty()) {
+                commit(41, 42); // live while it catches up
+                committedWhileCatchingUp = true;
+            }
         }
+        assertThat(committedWhileCatchingUp).isTrue();
         commit(43);
         while (!sender.pending.isEmpty()) sender.completeOne();
 
         assertThat(sentCounters()).containsExactlyElementsOf(range(1, 43));
+        // Handing over to the 5 kept frames while the reader's last page fills this 5-message outbox overflows once
+        // more (a second, short catch-up: nothing lost or repeated). Before flushes were coalesced (issue 15) Jetty's
+        // window of 32 unwritten frames emptied the outbox under this test; in a node the outbox holds 10,000.
         assertThat(registry.get("ws.catchups")
                         .tag("reason", "overflow")
                         .counter()
                         .count())
-                .isEqualTo(1);
+                .isBetween(1.0, 2.0);
         assertThat(subscriber.queued()).isZero();
     }
 
@@ -337,7 +345,7 @@ class SequencingTest {
         subscriber.subscribe(Set.of(GROUP), Map.of());
         background.runPending();
         sender.completeOne();
-        // 32 in the sender's window and 5 queued: 38 overflows; of 38..50 the newest 5 (46..50) are kept
+        // 1 in flight and 5 queued behind it: 7 overflows; of 7..50 the newest 5 (46..50) are kept
         for (int c = 1; c <= 50; c++) commit(c);
 
         for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
@@ -347,8 +355,8 @@ class SequencingTest {
 
         assertThat(sentCounters()).containsExactlyElementsOf(range(1, 50));
         assertThat(count("ws.events.replayed"))
-                .as("38..45 from the store, 46..50 from the kept live frames")
-                .isEqualTo(8);
+                .as("7..45 from the store, 46..50 from the kept live frames")
+                .isEqualTo(39);
     }
 
     @Test
@@ -357,14 +365,14 @@ class SequencingTest {
         subscriber.subscribe(Set.of(GROUP), Map.of());
         background.runPending();
         sender.completeOne();
-        for (int c = 1; c <= 40; c++) commit(c); // 38 overflows; 38..40 are kept
+        for (int c = 1; c <= 11; c++) commit(c); // 1 in flight, 5 queued: 7 overflows; 7..11 are kept
 
         for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
             sender.completeOne();
             background.runPending();
         }
 
-        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 40));
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 11));
         assertThat(store.reads.get()).isZero();
         assertThat(registry.get("ws.catchups")
                         .tag("reason", "overflow")

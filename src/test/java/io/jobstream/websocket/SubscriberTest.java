@@ -74,17 +74,17 @@ class SubscriberTest {
     }
 
     @Test
-    void hands_jetty_at_most_a_window_of_frames_and_sends_them_in_order() {
+    void hands_jetty_one_flush_at_a_time_and_sends_frames_in_order() {
         FakeSender sender = new FakeSender();
         Subscriber subscriber = subscriber(sender, 100);
-        int frames = Outbox.WINDOW + 3;
+        int frames = 5;
 
         for (int i = 1; i <= frames; i++) subscriber.offer("g", Integer.toString(i));
-        assertThat(sender.sent).hasSize(Outbox.WINDOW);
-        assertThat(subscriber.queued()).isEqualTo(3);
+        assertThat(sender.sent).hasSize(1); // replies are flushes of their own; the rest wait for the first
+        assertThat(subscriber.queued()).isEqualTo(frames - 1);
 
         sender.completeOne();
-        assertThat(sender.sent).hasSize(Outbox.WINDOW + 1);
+        assertThat(sender.sent).hasSize(2);
         while (!sender.pending.isEmpty()) sender.completeOne();
 
         assertThat(sender.sent)
@@ -115,7 +115,7 @@ class SubscriberTest {
         FakeSender sender = new FakeSender();
         Subscriber subscriber = subscriber(sender, 3);
         subscriber.replaceGroups(Set.of("jobs-summary"));
-        int fits = Outbox.WINDOW + 3 + Outbox.CONTROL_RESERVE; // a window handed to Jetty, the rest queued
+        int fits = 1 + 3 + Outbox.CONTROL_RESERVE; // one flush handed to Jetty, the rest queued
 
         for (int i = 1; i <= fits; i++)
             assertThat(subscriber.offer("jobs-summary", "f" + i)).isTrue();
@@ -132,7 +132,7 @@ class SubscriberTest {
                 .isEqualTo(1);
 
         sender.completeOne();
-        assertThat(sender.sent).as("nothing more is sent after the close").hasSize(Outbox.WINDOW);
+        assertThat(sender.sent).as("nothing more is sent after the close").hasSize(1);
     }
 
     @Test

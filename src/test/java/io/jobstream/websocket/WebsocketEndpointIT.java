@@ -15,6 +15,7 @@ import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.JobChange;
 import io.jobstream.event.Json;
 import io.jobstream.event.StoredEvent;
+import io.jobstream.testing.RawWebsocket;
 import io.jobstream.testing.WsTestClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
@@ -22,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
@@ -70,7 +72,11 @@ class WebsocketEndpointIT {
                         auth,
                         JobSight.each(jobAccess))
                 .start();
-        app = Javalin.create(cfg -> endpoint.register(cfg.routes)).start("127.0.0.1", 0);
+        app = Javalin.create(cfg -> {
+                    endpoint.configure(cfg.jetty); // the node's Jetty settings: output buffer, limits
+                    endpoint.register(cfg.routes);
+                })
+                .start("127.0.0.1", 0);
     }
 
     private void start() {
@@ -298,6 +304,87 @@ class WebsocketEndpointIT {
         assertThat(registry.find("ws.disconnects").counters())
                 .as("nobody was disconnected")
                 .isEmpty();
+    }
+
+    /**
+     * Issue 15: a flush writes many queued events together (Jetty's batch mode), and the client must still see each
+     * event as its own whole text frame, in order. Read by a bare-socket client that keeps frames as they came (a
+     * continuation or a frame holding two messages would show); sizes straddle Jetty's aggregation limit (a quarter
+     * of its output buffer) and the 16-bit length, and the text is not all ASCII.
+     */
+    @Test
+    void many_frames_flushed_together_arrive_as_the_same_frames_in_order() throws Exception {
+        start();
+        try (RawWebsocket client = RawWebsocket.connect(
+                URI.create("ws://127.0.0.1:" + app.port() + "/websocket/"), Map.of("Cookie", COOKIE), true)) {
+            assertThat(json(client.nextText(5)).get("accept").asBoolean()).isTrue();
+            client.sendText("{\"xrftoken\": \"abc\", \"groups\": {\"job_events\": [5]}}");
+            assertThat(client.nextText(5)).contains("groups_current");
+            await().atMost(Duration.ofSeconds(5)).until(() -> hub.subscribers("job_events-5") == 1);
+
+            int events = 3_000;
+            List<String> stdouts = new ArrayList<>();
+            for (int counter = 1; counter <= events; counter++) {
+                int size = counter % 500 == 0 ? 70_000 : counter % 50 == 0 ? 9_000 : counter % 300;
+                stdouts.add("é✓😀 " + counter + " " + "x".repeat(size));
+            }
+            for (int from = 1; from <= events; from += 500) { // batches as the receiver commits them
+                List<StoredEvent> batch = new ArrayList<>();
+                for (int c = from; c < from + 500; c++) batch.add(TestEvents.stored(c, 5, c, stdouts.get(c - 1)));
+                broadcaster.publish(new CommittedBatch(batch, List.of()));
+            }
+
+            for (int counter = 1; counter <= events; counter++) {
+                String frame = client.nextText(10);
+                assertThat(frame).as("frame %d", counter).isNotNull();
+                JsonNode event = json(frame);
+                assertThat(event.get("counter").asInt()).isEqualTo(counter);
+                assertThat(event.get("stdout").asText()).isEqualTo(stdouts.get(counter - 1));
+            }
+            assertThat(client.nextText(0)).as("nothing more").isNull();
+            assertThat(registry.get("ws.events.written").counter().count()).isEqualTo(events);
+        }
+    }
+
+    /**
+     * Issue 15: a client that goes away while a flush of its frames is being written (its socket full, then reset)
+     * is dropped and cleaned up, and the others on the same job lose nothing.
+     */
+    @Test
+    void a_client_that_disconnects_mid_flush_is_dropped_and_others_get_everything() throws Exception {
+        start();
+        WsTestClient reader = connected();
+        RawWebsocket leaving = RawWebsocket.connect(
+                URI.create("ws://127.0.0.1:" + app.port() + "/websocket/"), Map.of("Cookie", COOKIE), false);
+        String subscribe = "{\"xrftoken\": \"abc\", \"groups\": {\"job_events\": [9]}}";
+        reader.send(subscribe);
+        reader.next();
+        leaving.sendText(subscribe);
+        await().atMost(Duration.ofSeconds(5)).until(() -> hub.subscribers("job_events-9") == 2);
+
+        String stdout = "y".repeat(16 * 1024);
+        int events = 400; // 6.4 MB: far more than the never-reading client's socket buffers hold
+        List<Integer> received = new ArrayList<>();
+        for (int from = 1; from <= events; from += 40) {
+            List<StoredEvent> batch = new ArrayList<>();
+            for (int c = from; c < from + 40; c++) batch.add(TestEvents.stored(c, 9, c, stdout));
+            broadcaster.publish(new CommittedBatch(batch, List.of()));
+            for (int i = 0; i < batch.size(); i++)
+                received.add(reader.next().get("counter").asInt());
+        }
+        leaving.close(); // unread data in its receive buffer: the kernel resets the connection
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> hub.subscribers("job_events-9") == 1);
+        assertThat(registry.find("ws.disconnects").counters())
+                .as("dropped once, whichever noticed first (the failed write or Jetty's close)")
+                .hasSize(1)
+                .allMatch(c -> c.count() == 1);
+        broadcaster.publish(
+                new CommittedBatch(List.of(TestEvents.stored(events + 1, 9, events + 1, "after")), List.of()));
+        received.add(reader.next().get("counter").asInt());
+        assertThat(received)
+                .containsExactlyElementsOf(
+                        IntStream.rangeClosed(1, events + 1).boxed().toList());
     }
 
     private static JsonNode json(String text) throws Exception {
