@@ -7,31 +7,28 @@ import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.args.ListDirection;
 
 /**
- * Moves messages from {@code callback_tasks} into a node's processing list, many per round trip and atomically: one
- * Lua script (Redis runs a script as one command, nothing else in between) takes the head of the list up to a count
- * and a byte budget, trims it off and appends it to the processing list, so a message is in exactly one of the two
- * lists at every instant, as with LMOVE. Pipelined LMOVEs did the same in one round trip but cost Redis one command
+ * Moves messages from {@code callback_tasks} into a node's processing list, many per round trip: one Lua script
+ * (Redis runs a script as one command, nothing else in between) LMOVEs the head of the list up to a count and a byte
+ * budget, so a message is in exactly one of the two lists at every instant, and the batch is all or nothing. Pipelined LMOVEs did the same in one round trip but cost Redis one command
  * per message; the script costs one per batch. Payloads stay bytes: they go to the decoder as they came.
  */
 final class CallbackMover {
     /**
-     * KEYS: callback_tasks, processing list. ARGV: most messages, most bytes (the first message always goes, however
-     * big, so that one oversized payload cannot block the list). Returns the moved messages, oldest first.
+     * KEYS: callback_tasks, processing list. ARGV: most messages, most bytes. LMOVE one at a time inside the script:
+     * Redis moves each value without copying it, and its AOF records the LMOVEs rather than the payloads a second
+     * time. It stops once the moved bytes reach the budget, so a batch holds at most the budget plus one message
+     * (the first always goes, however big, so that one oversized payload cannot block the list). Returns the moved
+     * messages, oldest first.
      */
     private static final byte[] SCRIPT = """
-            local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-            local budget = tonumber(ARGV[2])
-            local n, bytes = 0, 0
-            for i = 1, #items do
-              local size = string.len(items[i])
-              if i > 1 and bytes + size > budget then break end
-              bytes = bytes + size
-              n = i
+            local n, budget = tonumber(ARGV[1]), tonumber(ARGV[2])
+            local items, bytes = {}, 0
+            while #items < n and bytes < budget do
+              local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+              if not v then break end
+              items[#items + 1] = v
+              bytes = bytes + string.len(v)
             end
-            if n == 0 then return {} end
-            for i = #items, n + 1, -1 do items[i] = nil end
-            redis.call('LTRIM', KEYS[1], n, -1)
-            redis.call('RPUSH', KEYS[2], unpack(items))
             return items
             """.getBytes(StandardCharsets.UTF_8);
 
@@ -43,11 +40,11 @@ final class CallbackMover {
     private final List<byte[]> limits;
 
     /**
-     * @param maxMessages most messages per move (Lua's unpack takes up to about 8,000 values)
-     * @param maxBytes    most payload bytes per move, past the first message
+     * @param maxMessages most messages per move
+     * @param maxBytes    payload bytes after which a move stops (it may pass them by its last message)
      */
     CallbackMover(RedisClient redis, String processing, int maxMessages, int maxBytes) {
-        if (maxMessages < 1 || maxMessages > 4_000) throw new IllegalArgumentException("maxMessages " + maxMessages);
+        if (maxMessages < 1 || maxMessages > 10_000) throw new IllegalArgumentException("maxMessages " + maxMessages);
         this.redis = redis;
         this.processing = processing.getBytes(StandardCharsets.UTF_8);
         this.keys = List.of(TASKS, this.processing);

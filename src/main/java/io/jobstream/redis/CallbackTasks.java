@@ -46,7 +46,7 @@ public final class CallbackTasks implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CallbackTasks.class);
     /**
      * Most messages, and most payload bytes, moved per round trip: a batch is decoded, checked and appended as one,
-     * so these bound the memory it holds (4 MiB of payloads, with their decoded events about twice that).
+     * so these bound the memory it holds (4 MiB of payloads plus one message, their decoded events about as much).
      */
     static final int MAX_BATCH = 1_000;
 

@@ -69,7 +69,7 @@ public final class CallbackTasksBenchmark {
         }
         System.out.printf("load average after: %s%n%n", ProcessCpu.loadAverage());
         System.out.println("| mix | setup | round | stored events/s | wall s | CPU µs/event: nodes (each) | redis |"
-                + " postgres | total | machine busy | delivered | dead-lettered |");
+                + " postgres | total | machine busy (cores) | delivered | dead-lettered |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
         rows.forEach(System.out::println);
     }
@@ -129,7 +129,9 @@ public final class CallbackTasksBenchmark {
                 List<NodeProcess> nodes = List.of(a, b);
                 for (int r = 1; r <= rounds; r++) {
                     long firstJob = 1_000_000L * r;
+                    long made = System.nanoTime();
                     String[][] payloads = payloads(mix, events, firstJob);
+                    double makeSeconds = (System.nanoTime() - made) / 1e9;
                     Cpu before = Cpu.sample(nodes, redisPid, dir.resolve("pg/pg"));
                     double stored0 = stored(nodes);
                     Map<String, Double> hops0 = hops(nodes);
@@ -140,9 +142,14 @@ public final class CallbackTasksBenchmark {
                     long nanos = System.nanoTime() - t0;
                     Cpu after = Cpu.sample(nodes, redisPid, dir.resolve("pg/pg"));
                     Map<String, Double> hops1 = hops(nodes);
+                    // the recorded events keep the recording's created time: their created→received says nothing
                     String hopText = String.format(
-                            "created→received %.0f ms mean, received→committed %.0f ms mean, longest callback_tasks %d",
-                            mean(hops0, hops1, "created_received"),
+                            "created→received %s (payloads made %.1f s before the clock), received→committed %.0f ms"
+                                    + " mean, longest callback_tasks %d",
+                            mix.recorded
+                                    ? "n/a"
+                                    : String.format("%.0f ms mean", mean(hops0, hops1, "created_received")),
+                            makeSeconds,
                             mean(hops0, hops1, "received_committed"),
                             longest.get());
                     rows.add(
@@ -308,9 +315,9 @@ public final class CallbackTasksBenchmark {
         }
         double redisMicros = (after.redis - before.redis) * TICK_MICROS / events;
         double pgMicros = (after.pg - before.pg) * TICK_MICROS / events;
-        double wallTicks = nanos / 1e9 * ProcessCpu.HZ * Runtime.getRuntime().availableProcessors();
+        double wallTicks = nanos / 1e9 * ProcessCpu.HZ; // machine busy in cores (/proc/stat counts every core)
         return String.format(
-                "| %s | %s | %d | %,.0f | %.1f | %.1f (%s) | %.1f | %.1f | %.1f | %.0f%% | %d of %d | %d |",
+                "| %s | %s | %d | %,.0f | %.1f | %.1f (%s) | %.1f | %.1f | %.1f | %.2f | %d of %d | %d |",
                 mix.recorded ? "recorded" : "synthetic",
                 setup,
                 round,
@@ -321,7 +328,7 @@ public final class CallbackTasksBenchmark {
                 redisMicros,
                 pgMicros,
                 nodesMicros + redisMicros + pgMicros,
-                100 * (after.machine - before.machine) / wallTicks,
+                (after.machine - before.machine) / wallTicks,
                 delivered,
                 (long) events / JOBS * JOBS,
                 dead);
