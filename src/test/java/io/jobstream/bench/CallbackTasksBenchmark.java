@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jobstream.event.Json;
+import io.jobstream.event.Timestamps;
 import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.redis.RedisKeys;
 import io.jobstream.testing.Events;
@@ -19,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -48,6 +50,8 @@ import redis.clients.jedis.RedisClient;
  * over the round: node JVMs, redis-server, PostgreSQL (postmaster and backends). Both mixes: synthetic ~230-byte
  * events and the recorded real run of {@code src/main/resources/demo} (median 1.2 KB, p99 32 KB).
  * Arguments: [events=100000] [mix=both|synthetic|recorded] [rounds=2] [producers=4].
+ * Then, in cluster mode, a paced part: CBT_PACED_RATE events/s (default 5000; 0 = none) for 10 s, created when
+ * pushed, for the wait in callback_tasks when the nodes keep up (created→received).
  * Environment: CBT_NODE_OPTS extra node JVM flags (e.g. a JFR recording; {@code %n} is replaced by the node name).
  */
 public final class CallbackTasksBenchmark {
@@ -157,9 +161,50 @@ public final class CallbackTasksBenchmark {
                                     + " " + hopText);
                     System.out.println(rows.get(rows.size() - 1));
                 }
+                int rate = Integer.parseInt(System.getenv().getOrDefault("CBT_PACED_RATE", "5000"));
+                if (rate > 0) {
+                    String paced = paced(redis, nodes, mix, rate, 10, 1_000_000L * (rounds + 1));
+                    rows.add(paced);
+                    System.out.println(paced);
+                }
             }
         }
         return rows;
+    }
+
+    /**
+     * A steady rate, below what the nodes take, for {@code seconds}: each 10 ms tick RPUSHes its share, made at that
+     * moment (created = now), so created→received is the wait in callback_tasks plus the move and decode.
+     */
+    private static String paced(RedisClient redis, List<NodeProcess> nodes, Mix mix, int rate, int seconds, long job)
+            throws Exception {
+        int perTick = Math.max(1, rate / 100);
+        int ticks = seconds * 100;
+        double stored0 = stored(nodes);
+        Map<String, Double> hops0 = hops(nodes);
+        long start = System.nanoTime();
+        int counter = 0;
+        for (int tick = 0; tick < ticks; tick++) {
+            long wait = start + tick * 10_000_000L - System.nanoTime();
+            if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait); // the producer's pace: the load of this part
+            try (AbstractPipeline p = redis.pipelined()) {
+                for (int k = 0; k < perTick; k++) p.rpush(RedisKeys.CALLBACK_TASKS, mix.freshEvent(job, ++counter));
+                p.sync();
+            }
+        }
+        double late = (System.nanoTime() - start) / 1e9 - seconds;
+        awaitStored(nodes, stored0 + counter);
+        Map<String, Double> hops1 = hops(nodes);
+        return String.format(
+                "| %s | 2 nodes, callback_tasks, paced %,d events/s for %d s | | | | | | | | | %d | | created→received %.1f"
+                        + " ms mean, received→committed %.1f ms mean, producer behind its schedule by %.2f s at the end",
+                mix.recorded ? "recorded" : "synthetic",
+                rate,
+                seconds,
+                counter,
+                mean(hops0, hops1, "created_received"),
+                mean(hops0, hops1, "received_committed"),
+                Math.max(0, late));
     }
 
     private static List<String> jvm(String node) {
@@ -356,6 +401,16 @@ public final class CallbackTasksBenchmark {
         Mix(boolean recorded) {
             this.recorded = recorded;
             this.events = recorded ? load() : List.of();
+        }
+
+        /** As {@link #event}, created now (the recorded events otherwise keep the recording's time). */
+        String freshEvent(long job, int counter) {
+            if (!recorded) return Events.event(job, counter);
+            ObjectNode e = events.get((counter - 1) % events.size()).deepCopy();
+            e.put("job_id", job);
+            e.put("counter", counter);
+            e.put("created", Timestamps.format(Instant.now()));
+            return e.toString();
         }
 
         String event(long job, int counter) {
