@@ -31,7 +31,7 @@ import redis.clients.jedis.resps.ScanResult;
  * durable event stream, one thread per node.
  *
  * <p>Design note. AWX's receivers BLPOP, so a message popped by a worker that then dies is lost. Here a message is
- * moved atomically (BLMOVE/LMOVE) into this node's own processing list, decoded with the same {@link EventDecoder}
+ * moved atomically into this node's own processing list (a batch per round trip, {@link CallbackMover}), decoded with the same {@link EventDecoder}
  * as HTTP ingest, appended to the stream ({@link EventQueue#offerAll}, which is durable), and only then is the
  * processing list cleared. A node that dies in between leaves its processing list behind; any node that sees that
  * list's owner without a heartbeat moves its messages back to the head of {@code callback_tasks}. A message can
@@ -45,8 +45,8 @@ import redis.clients.jedis.resps.ScanResult;
 public final class CallbackTasks implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CallbackTasks.class);
     /**
-     * Most messages, and most payload bytes, moved per round trip: a batch is decoded, checked and appended as one,
-     * so these bound the memory it holds (4 MiB of payloads plus one message, their decoded events about as much).
+     * Most messages (and at most half of {@code queue.capacity}), and most payload bytes, moved per round trip: a
+     * batch is decoded, checked and appended as one, so these bound the memory it holds (4 MiB of payloads plus one message, their decoded events about as much).
      */
     static final int MAX_BATCH = 1_000;
 
@@ -80,7 +80,10 @@ public final class CallbackTasks implements AutoCloseable {
         this.refusals = refusals;
         this.redis = redis.client();
         this.node = node;
-        this.mover = new CallbackMover(this.redis, RedisKeys.processing(node), MAX_BATCH, MAX_BATCH_BYTES);
+        // at most half the stream's bound, so that a batch always fits once the stream drains (a small
+        // queue.capacity would otherwise hold a whole batch back forever)
+        int most = Math.max(1, Math.min(MAX_BATCH, stream.capacity() / 2));
+        this.mover = new CallbackMover(this.redis, RedisKeys.processing(node), most, MAX_BATCH_BYTES);
         this.decoder = decoder;
         this.stream = stream;
         this.nodeAlive = nodeAlive;

@@ -125,6 +125,24 @@ class CallbackTasksIT {
     }
 
     @Test
+    void a_stream_bound_smaller_than_a_batch_still_lets_every_message_through_in_smaller_batches() {
+        RedisEventQueue queue = new RedisEventQueue(connection, "me", 10, n -> true, new SimpleMeterRegistry());
+        tasks = new CallbackTasks(
+                connection,
+                "me",
+                new EventDecoder(1 << 20, Clock.systemUTC()),
+                queue,
+                n -> true,
+                Duration.ofSeconds(1),
+                new SimpleMeterRegistry(),
+                ids -> Map.of());
+        for (int c = 1; c <= 60; c++) redis.rpush(RedisKeys.CALLBACK_TASKS, Events.event(14, c));
+        tasks.start();
+        assertThat(drainCounters(queue, 60)).hasSize(60);
+        assertThat(redis.llen(RedisKeys.CALLBACK_TASKS)).isZero();
+    }
+
+    @Test
     void a_move_takes_the_head_of_the_list_in_order_within_its_count_and_byte_bounds_leaving_the_rest() {
         CallbackMover mover = new CallbackMover(redis, RedisKeys.processing("m"), 10, 1_000);
         redis.rpush(RedisKeys.CALLBACK_TASKS, "a".repeat(5_000)); // bigger than the budget: moves alone
