@@ -37,7 +37,8 @@ final class CallbackMover {
     private final RedisClient redis;
     private final byte[] processing;
     private final List<byte[]> keys;
-    private final List<byte[]> limits;
+    private final int maxMessages;
+    private final byte[] maxBytes;
 
     /**
      * @param maxMessages most messages per move
@@ -48,7 +49,8 @@ final class CallbackMover {
         this.redis = redis;
         this.processing = processing.getBytes(StandardCharsets.UTF_8);
         this.keys = List.of(TASKS, this.processing);
-        this.limits = List.of(bytes(maxMessages), bytes(maxBytes));
+        this.maxMessages = maxMessages;
+        this.maxBytes = bytes(maxBytes);
     }
 
     /** What a failed attempt left in the processing list (normally nothing), oldest first. */
@@ -67,14 +69,18 @@ final class CallbackMover {
         if (first == null) return List.of();
         List<byte[]> out = new ArrayList<>();
         out.add(first);
-        out.addAll(move());
+        if (maxMessages > 1) out.addAll(move(maxMessages - 1));
         return out;
     }
 
     /** One script call: up to the limits, possibly nothing. */
-    @SuppressWarnings("unchecked")
     List<byte[]> move() {
-        Object moved = redis.eval(SCRIPT, keys, limits);
+        return move(maxMessages);
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<byte[]> move(int most) {
+        Object moved = redis.eval(SCRIPT, keys, List.of(bytes(most), maxBytes));
         return moved instanceof List<?> list ? (List<byte[]>) list : List.of();
     }
 

@@ -163,6 +163,23 @@ class CallbackTasksIT {
         assertThat(byCount.move()).hasSize(10);
         assertThat(byCount.move()).isEmpty();
         assertThat(byCount.take(0.1)).isEmpty(); // waits, then nothing
+        byCount.done();
+        CallbackMover one = new CallbackMover(redis, RedisKeys.processing("m"), 1, 1 << 20);
+        redis.rpush(RedisKeys.CALLBACK_TASKS, "x", "y");
+        assertThat(one.take(0.1)).as("never more than its count").hasSize(1);
+        one.done();
+        assertThat(one.take(0.1)).hasSize(1);
+        one.done();
+        // and after waiting: both arrive while BLMOVE blocks on the empty list
+        var pusher = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            await().pollDelay(Duration.ofMillis(300)).until(() -> true); // BLMOVE is waiting by then
+            redis.rpush(RedisKeys.CALLBACK_TASKS, "x", "y");
+        });
+        assertThat(one.take(5.0))
+                .as("never more than its count, also after waiting")
+                .hasSize(1);
+        pusher.join();
+        assertThat(redis.llen(RedisKeys.CALLBACK_TASKS)).isEqualTo(1);
     }
 
     @Test
