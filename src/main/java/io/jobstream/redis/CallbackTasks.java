@@ -20,9 +20,7 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.Response;
 import redis.clients.jedis.args.ListDirection;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.params.XAddParams;
@@ -33,7 +31,7 @@ import redis.clients.jedis.resps.ScanResult;
  * durable event stream, one thread per node.
  *
  * <p>Design note. AWX's receivers BLPOP, so a message popped by a worker that then dies is lost. Here a message is
- * moved atomically (BLMOVE/LMOVE) into this node's own processing list, decoded with the same {@link EventDecoder}
+ * moved atomically into this node's own processing list (a batch per round trip, {@link CallbackMover}), decoded with the same {@link EventDecoder}
  * as HTTP ingest, appended to the stream ({@link EventQueue#offerAll}, which is durable), and only then is the
  * processing list cleared. A node that dies in between leaves its processing list behind; any node that sees that
  * list's owner without a heartbeat moves its messages back to the head of {@code callback_tasks}. A message can
@@ -46,11 +44,17 @@ import redis.clients.jedis.resps.ScanResult;
  */
 public final class CallbackTasks implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CallbackTasks.class);
-    private static final int MAX_BATCH = 500;
+    /**
+     * Most messages (and at most half of {@code queue.capacity}), and most payload bytes, moved per round trip: a
+     * batch is decoded, checked and appended as one, so these bound the memory it holds (4 MiB of payloads plus one message, their decoded events about as much).
+     */
+    static final int MAX_BATCH = 1_000;
+
+    static final int MAX_BATCH_BYTES = 4 << 20;
 
     private final RedisClient redis;
     private final String node;
-    private final String processing;
+    private final CallbackMover mover;
     private final EventDecoder decoder;
     private final EventQueue stream;
     private final Predicate<String> nodeAlive;
@@ -76,7 +80,10 @@ public final class CallbackTasks implements AutoCloseable {
         this.refusals = refusals;
         this.redis = redis.client();
         this.node = node;
-        this.processing = RedisKeys.processing(node);
+        // at most half the stream's bound, so that a batch always fits once the stream drains (a small
+        // queue.capacity would otherwise hold a whole batch back forever)
+        int most = Math.max(1, Math.min(MAX_BATCH, stream.capacity() / 2));
+        this.mover = new CallbackMover(this.redis, RedisKeys.processing(node), most, MAX_BATCH_BYTES);
         this.decoder = decoder;
         this.stream = stream;
         this.nodeAlive = nodeAlive;
@@ -96,6 +103,7 @@ public final class CallbackTasks implements AutoCloseable {
     private void run() {
         long lastRecover = 0;
         boolean failing = false;
+        boolean leftOver = true; // at start and after a failure our processing list may hold messages
         while (!stopping) {
             try {
                 if (System.nanoTime() - lastRecover > recoverEvery.toNanos()) {
@@ -103,14 +111,22 @@ public final class CallbackTasks implements AutoCloseable {
                     length = redis.llen(RedisKeys.CALLBACK_TASKS);
                     recoverDeadNodes();
                 }
-                List<String> batch = redis.lrange(processing, 0, -1); // left over from our own failed attempt
-                if (batch.isEmpty()) batch = take();
-                if (batch.isEmpty()) continue;
+                List<byte[]> batch = leftOver ? mover.leftOver() : List.of();
+                leftOver = true; // until this batch is cleared
+                if (batch.isEmpty()) {
+                    batch = mover.take(1.0);
+                    popped.increment(batch.size());
+                }
+                if (batch.isEmpty()) {
+                    leftOver = false;
+                    continue;
+                }
                 if (!append(batch)) {
                     Thread.sleep(200); // stream full or Redis failing: the messages wait in our processing list
                     continue;
                 }
-                redis.del(processing);
+                mover.done();
+                leftOver = false;
                 if (failing) log.info("callback_tasks: working again");
                 failing = false;
             } catch (InterruptedException e) {
@@ -124,32 +140,12 @@ public final class CallbackTasks implements AutoCloseable {
         }
     }
 
-    /** Waits up to 1 s for a first message, then takes what else is there, up to {@link #MAX_BATCH}. */
-    private List<String> take() {
-        String first = redis.blmove(RedisKeys.CALLBACK_TASKS, processing, ListDirection.LEFT, ListDirection.RIGHT, 1.0);
-        if (first == null) return List.of();
-        List<String> batch = new ArrayList<>();
-        batch.add(first);
-        long more = Math.min(MAX_BATCH - 1, redis.llen(RedisKeys.CALLBACK_TASKS));
-        if (more > 0) {
-            List<Response<String>> moved = new ArrayList<>();
-            try (AbstractPipeline p = redis.pipelined()) {
-                for (int i = 0; i < more; i++) {
-                    moved.add(p.lmove(RedisKeys.CALLBACK_TASKS, processing, ListDirection.LEFT, ListDirection.RIGHT));
-                }
-                p.sync();
-            }
-            for (Response<String> r : moved) if (r.get() != null) batch.add(r.get());
-        }
-        popped.increment(batch.size());
-        return batch;
-    }
-
-    private boolean append(List<String> payloads) {
+    private boolean append(List<byte[]> payloads) {
         List<Envelope> envelopes = new ArrayList<>(payloads.size());
-        List<String> sources = new ArrayList<>(payloads.size());
-        for (String payload : payloads) {
-            List<Decoded> decoded = decoder.decodeBody(payload.getBytes(StandardCharsets.UTF_8));
+        List<byte[]> sources = new ArrayList<>(payloads.size());
+        for (byte[] payload : payloads) {
+            List<Decoded> decoded = decoder.decodeBody(payload);
+            if (decoded.isEmpty()) deadLetter(payload, "empty", "no event in the payload"); // "", "[]": not silent
             for (Decoded d : decoded) {
                 if (d instanceof Decoded.Ok ok) {
                     envelopes.add(new Envelope(ok.message(), Receipt.NONE));
@@ -163,7 +159,7 @@ public final class CallbackTasks implements AutoCloseable {
     }
 
     /** The envelopes the write rule lets through; the others are dead-lettered with the rule's reason. */
-    private List<Envelope> allowed(List<Envelope> envelopes, List<String> sources) {
+    private List<Envelope> allowed(List<Envelope> envelopes, List<byte[]> sources) {
         if (envelopes.isEmpty()) return envelopes;
         Set<Long> jobs = new TreeSet<>();
         for (Envelope e : envelopes) jobs.add(e.message().jobId());
@@ -178,10 +174,13 @@ public final class CallbackTasks implements AutoCloseable {
         return kept;
     }
 
-    private void deadLetter(String payload, String tag, String reason) {
+    private void deadLetter(byte[] payload, String tag, String reason) {
         rejected.increment();
         log.warn("callback_tasks: rejected a payload ({}); it is in {}", tag, RedisKeys.DEAD);
-        redis.xadd(RedisKeys.DEAD, XAddParams.xAddParams(), Map.of("callback_task", payload, "reason", reason));
+        redis.xadd(
+                RedisKeys.DEAD,
+                XAddParams.xAddParams(),
+                Map.of("callback_task", new String(payload, StandardCharsets.UTF_8), "reason", reason));
     }
 
     /** Puts the messages that dead nodes had taken back at the head of {@code callback_tasks}. */

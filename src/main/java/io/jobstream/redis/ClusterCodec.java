@@ -24,15 +24,29 @@ import java.util.List;
 final class ClusterCodec {
     private ClusterCodec() {}
 
+    /** A message for the event stream, in the compact form ({@link CompactMessage}). */
     static String encode(JobMessage message) {
+        return CompactMessage.encode(message);
+    }
+
+    /** A stream entry's message: the compact form, or JSON (entries appended by a node from before it). */
+    static JobMessage decodeMessage(String entry) {
+        if (CompactMessage.isCompact(entry)) return CompactMessage.decode(entry);
+        return message(read(entry));
+    }
+
+    /** The JSON form of a message, as nodes before the compact form appended it (and as the relay still carries). */
+    static String encodeJson(JobMessage message) {
         return write(node(message));
     }
 
-    static JobMessage decodeMessage(String json) {
-        return message(read(json));
+    /** A committed batch for the relay, in the compact form ({@link CompactMessage}). */
+    static String encode(String origin, CommittedBatch batch) {
+        return CompactMessage.encode(origin, batch);
     }
 
-    static String encode(String origin, CommittedBatch batch) {
+    /** The JSON form of a relayed batch, as nodes before the compact form published it (read by {@link #batch}). */
+    static String encodeJson(String origin, CommittedBatch batch) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("origin", origin);
         root.put("committed", Timestamps.micros(batch.committed()));

@@ -136,6 +136,12 @@ public final class RedisBroadcaster implements Broadcaster {
     }
 
     private void deliver(String message) {
+        if (CompactMessage.isCompact(message)) { // a batch; status changes and older nodes' batches are JSON
+            if (node.equals(CompactMessage.origin(message))) return; // delivered locally when published
+            received.increment();
+            local.publish(CompactMessage.decodeBatch(message));
+            return;
+        }
         JsonNode root = ClusterCodec.read(message);
         if (node.equals(root.path("origin").asText())) return; // delivered locally when published
         received.increment();

@@ -74,8 +74,8 @@ public final class ChaosBenchmark {
         Path dir = Files.createTempDirectory("jobstream-chaos");
         try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg"));
                 RedisServer redis = RedisServer.start(dir.resolve("redis"), true)) {
-            String url = "postgresql://postgres:postgres@127.0.0.1:"
-                    + pg.start().replaceAll(".*:(\\d+)/.*", "$1") + "/postgres";
+            // the node's role and password as the embedded server made them (its superuser is locked down)
+            String url = pg.start();
             ChaosBenchmark chaos = new ChaosBenchmark(3, dir, Map.of("database-url", url, "redis-url", redis.url()));
             try {
                 chaos.run(cycles, rate, jobCount, perNode, pause);

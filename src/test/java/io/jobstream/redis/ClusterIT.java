@@ -151,6 +151,50 @@ class ClusterIT {
     }
 
     @Test
+    void a_node_killed_while_it_holds_a_callback_tasks_batch_loses_nothing_a_survivor_puts_it_back() throws Exception {
+        startNodes(2, "k", Map.of());
+        List<Long> jobs = List.of(401L, 402L);
+        int perJob = 6000;
+        // bigger payloads than Events.event, so that a batch stays in a processing list long enough to be seen
+        String padding = "x".repeat(2_000);
+        List<String> lines = shuffledEvents(jobs, perJob, 3).stream()
+                .map(l -> l.replace("\"stdout\":\"", "\"stdout\":\"" + padding))
+                .toList();
+        NodeProcess victim = nodes.get(1);
+        String held = RedisKeys.processing(victim.name());
+        long deadBefore = redis.exists(RedisKeys.DEAD) ? redis.xlen(RedisKeys.DEAD) : 0;
+        for (int from = 0; from < lines.size(); from += 1_000)
+            redis.rpush(
+                    RedisKeys.CALLBACK_TASKS,
+                    lines.subList(from, Math.min(from + 1_000, lines.size())).toArray(String[]::new));
+        // Stopped (SIGSTOP) while its processing list holds a batch, then SIGKILLed: a node that dies between
+        // taking a batch and clearing it. If it cleared the list just before it stopped, it goes on and is caught
+        // at its next batch.
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(1))
+                .until(() -> {
+                    if (redis.llen(held) == 0) return false;
+                    victim.pause();
+                    if (redis.llen(held) > 0) return true;
+                    victim.proceed();
+                    return false;
+                });
+        long heldWhenKilled = redis.llen(held);
+        victim.kill();
+        nodes.remove(victim);
+        for (long job : jobs) redis.rpush(RedisKeys.CALLBACK_TASKS, Events.eof(job, perJob));
+        assertThat(heldWhenKilled).as("messages the killed node had taken").isPositive();
+        awaitStored(jobs, perJob);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !redis.exists(held));
+        assertThat(sum("redis", "callback_recovered"))
+                .as("messages of the dead node put back by the survivor")
+                .isGreaterThanOrEqualTo(heldWhenKilled);
+        assertThat(redis.exists(RedisKeys.DEAD) ? redis.xlen(RedisKeys.DEAD) : 0)
+                .as("dead-lettered")
+                .isEqualTo(deadBefore);
+    }
+
+    @Test
     void redis_restart_and_a_10s_database_outage_lose_nothing_and_emitters_are_told_to_retry() throws Exception {
         startNodes(2, "c", Map.of("queue.capacity", "1500"));
         List<Long> jobs = List.of(301L, 302L);

@@ -1,0 +1,240 @@
+package io.jobstream.redis;
+
+import io.jobstream.event.CommittedBatch;
+import io.jobstream.event.JobChange;
+import io.jobstream.event.JobEof;
+import io.jobstream.event.JobEvent;
+import io.jobstream.event.JobMessage;
+import io.jobstream.event.StoredEvent;
+import io.jobstream.event.Timestamps;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A decoded message as one stream entry, and a committed batch as one relay message, written and read without a
+ * JSON library: a tag, then each field as
+ * {@code <length>:<chars>} (strings, never escaped) or {@code <digits>;} (numbers and flags). The JSON form it
+ * replaces escaped and unescaped every quote of {@code event_data} (itself JSON text, a kilobyte or more in AWX's
+ * events) and built a tree each way; with AWX's real event mix that was most of a node's CPU per event in cluster
+ * mode. Lengths count UTF-16 chars, which Redis's UTF-8 round trip keeps (a lone surrogate becomes one '?').
+ */
+final class CompactMessage {
+    /** Starts every compact entry; a JSON entry starts with '{'. The digit is the format's version. */
+    static final String TAG = "~1";
+
+    /** Stands for an absent (null) value where a string or number may be missing; neither starts with it. */
+    private static final char NULL = '!';
+
+    private CompactMessage() {}
+
+    static boolean isCompact(String s) {
+        return s.startsWith(TAG);
+    }
+
+    static String encode(JobMessage message) {
+        if (message instanceof JobEof eof) {
+            StringBuilder b = new StringBuilder(32).append(TAG).append('F');
+            num(b, eof.jobId());
+            num(b, eof.finalCounter());
+            return b.toString();
+        }
+        JobEvent e = (JobEvent) message;
+        StringBuilder b = new StringBuilder(size(e)).append(TAG).append('E');
+        event(b, e);
+        return b.toString();
+    }
+
+    /** @throws IllegalArgumentException when {@code s} is not a whole compact message */
+    static JobMessage decode(String s) {
+        Reader r = new Reader(s);
+        try {
+            JobMessage m = switch (r.kind()) {
+                case 'F' -> new JobEof(r.num(), (int) r.num());
+                case 'E' -> r.event();
+                default -> throw new IllegalArgumentException("not a message: kind " + s.charAt(TAG.length()));
+            };
+            r.end();
+            return m;
+        } catch (IndexOutOfBoundsException | NumberFormatException e) {
+            throw new IllegalArgumentException("not a whole jobstream cluster message: " + e.getMessage(), e);
+        }
+    }
+
+    /** A committed batch for the relay, with the node it comes from. */
+    static String encode(String origin, CommittedBatch batch) {
+        int size = 64;
+        for (StoredEvent s : batch.events()) size += 40 + size(s.event());
+        StringBuilder b = new StringBuilder(size).append(TAG).append('B');
+        str(b, origin);
+        num(b, Timestamps.micros(batch.committed()));
+        num(b, batch.events().size());
+        for (StoredEvent s : batch.events()) {
+            num(b, s.id());
+            num(b, Timestamps.micros(s.modified()));
+            event(b, s.event());
+        }
+        num(b, batch.jobChanges().size());
+        for (JobChange c : batch.jobChanges()) {
+            num(b, c.jobId());
+            if (c.status() == null) b.append(NULL);
+            else str(b, c.status());
+            if (c.finalCounter() == null) b.append(NULL);
+            else num(b, c.finalCounter());
+            num(b, c.eventsFinished() ? 1 : 0);
+        }
+        return b.toString();
+    }
+
+    /** The node a compact relay message comes from, read without decoding the rest. */
+    static String origin(String s) {
+        Reader r = new Reader(s);
+        try {
+            if (r.kind() != 'B') throw new IllegalArgumentException("not a relayed batch");
+            return r.str();
+        } catch (IndexOutOfBoundsException | NumberFormatException e) {
+            throw new IllegalArgumentException("not a whole jobstream relay message: " + e.getMessage(), e);
+        }
+    }
+
+    /** @throws IllegalArgumentException when {@code s} is not a whole compact batch */
+    static CommittedBatch decodeBatch(String s) {
+        Reader r = new Reader(s);
+        try {
+            if (r.kind() != 'B') throw new IllegalArgumentException("not a relayed batch");
+            r.str(); // origin
+            Instant committed = Timestamps.ofMicros(r.num());
+            int n = r.count();
+            List<StoredEvent> events = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                long id = r.num();
+                Instant modified = Timestamps.ofMicros(r.num());
+                events.add(new StoredEvent(id, r.event(), modified));
+            }
+            int c = r.count();
+            List<JobChange> changes = new ArrayList<>(c);
+            for (int i = 0; i < c; i++) {
+                long job = r.num();
+                String status = r.absent() ? null : r.str();
+                Integer finalCounter = r.absent() ? null : (int) r.num();
+                changes.add(new JobChange(job, status, finalCounter, r.num() != 0));
+            }
+            r.end();
+            return new CommittedBatch(events, changes, committed);
+        } catch (IndexOutOfBoundsException | NumberFormatException e) {
+            throw new IllegalArgumentException("not a whole jobstream relay message: " + e.getMessage(), e);
+        }
+    }
+
+    private static int size(JobEvent e) {
+        return 160
+                + e.eventData().length()
+                + e.stdout().length()
+                + e.task().length()
+                + e.play().length();
+    }
+
+    private static void event(StringBuilder b, JobEvent e) {
+        num(b, e.jobId());
+        num(b, e.counter());
+        str(b, e.uuid());
+        str(b, e.parentUuid());
+        str(b, e.event());
+        str(b, e.eventData());
+        str(b, e.stdout());
+        num(b, e.startLine());
+        num(b, e.endLine());
+        num(b, e.verbosity());
+        str(b, e.hostName());
+        str(b, e.playbook());
+        str(b, e.play());
+        str(b, e.role());
+        str(b, e.task());
+        num(b, e.failed() ? 1 : 0);
+        num(b, e.changed() ? 1 : 0);
+        num(b, Timestamps.micros(e.created()));
+        num(b, e.createdFilled() ? 1 : 0);
+        num(b, Timestamps.micros(e.received()));
+    }
+
+    private static void num(StringBuilder b, long v) {
+        b.append(v).append(';');
+    }
+
+    private static void str(StringBuilder b, String s) {
+        b.append(s.length()).append(':').append(s);
+    }
+
+    private static final class Reader {
+        private final String s;
+        private int at;
+
+        Reader(String s) {
+            this.s = s;
+            this.at = TAG.length() + 1;
+        }
+
+        char kind() {
+            if (!s.startsWith(TAG)) throw new IllegalArgumentException("not a compact message");
+            return s.charAt(TAG.length());
+        }
+
+        void end() {
+            if (at != s.length()) throw new IllegalArgumentException("data after the message");
+        }
+
+        /** A count of what follows, each at least a few chars: a count the rest cannot hold is refused. */
+        int count() {
+            long n = num();
+            if (n < 0 || n > s.length() - at) throw new IllegalArgumentException("count " + n + " out of range");
+            return (int) n;
+        }
+
+        boolean absent() {
+            if (s.charAt(at) != NULL) return false;
+            at++;
+            return true;
+        }
+
+        JobEvent event() {
+            return new JobEvent(
+                    num(),
+                    (int) num(),
+                    str(),
+                    str(),
+                    str(),
+                    str(),
+                    str(),
+                    (int) num(),
+                    (int) num(),
+                    (int) num(),
+                    str(),
+                    str(),
+                    str(),
+                    str(),
+                    str(),
+                    num() != 0,
+                    num() != 0,
+                    Timestamps.ofMicros(num()),
+                    num() != 0,
+                    Timestamps.ofMicros(num()));
+        }
+
+        long num() {
+            int end = s.indexOf(';', at);
+            if (end < 0) throw new IllegalArgumentException("a number lacks its ';'");
+            long v = Long.parseLong(s, at, end, 10);
+            at = end + 1;
+            return v;
+        }
+
+        String str() {
+            int colon = s.indexOf(':', at);
+            if (colon < 0) throw new IllegalArgumentException("a string lacks its length");
+            int length = Integer.parseInt(s, at, colon, 10);
+            if (length < 0) throw new IllegalArgumentException("negative length");
+            at = colon + 1 + length;
+            return s.substring(colon + 1, at); // out of range when the entry was cut short
+        }
+    }
+}
