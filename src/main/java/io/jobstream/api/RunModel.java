@@ -131,6 +131,26 @@ final class RunModel implements Consumer<RunRow> {
         };
     }
 
+    /**
+     * Restores a task read back by {@link RunModelCodec}, in run order, with its host results: what {@link #accept}
+     * would have made of the task's rows (its ordinal, the host set and the result count follow from the tasks).
+     */
+    void restoreTask(Task t) {
+        tasks.add(t);
+        if (!t.uuid.isEmpty()) byUuid.put(t.uuid, t);
+        ordinals.merge(t.play + '\u0000' + t.name, 1, Integer::sum);
+        hosts.addAll(t.hosts.keySet());
+        hostRuns += t.hosts.size();
+    }
+
+    /** Restores the counts read back by {@link RunModelCodec}, after its tasks. */
+    void restoreCounts(int rows, int maxCounter, long lastMicros, boolean stats) {
+        this.rows = rows;
+        this.maxCounter = maxCounter;
+        this.lastMicros = lastMicros;
+        this.stats = stats;
+    }
+
     /** A copy that shares nothing mutable with this model: to use one job's model while holding another's lock. */
     RunModel copy() {
         RunModel c = new RunModel();
