@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jobstream.postgres.Database;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
+import io.jobstream.testing.NodeDatabases;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.SyntheticRun;
-import java.net.URLEncoder;
+import io.jobstream.testing.TestUsers;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -64,9 +64,33 @@ class RunModelStoreIT {
                     .as("nothing changed: not written again")
                     .isZero();
 
+            // the SPEC shape of a finished job: kept once written (the same answer with a fresh now), and a 304 for
+            // its ETag; another page is another answer with its own tag
+            String spec = "/api/v2/jobs/" + job + "/timeline/?page_size=200";
+            HttpResponse<String> first = Http.get(restarted.uri(spec));
+            Thread.sleep(2); // a later now
+            HttpResponse<String> second = Http.get(restarted.uri(spec));
+            assertThat(second.body().replaceAll("\"now\":\"[^\"]*\"", "\"now\":\"\""))
+                    .isEqualTo(before.get(spec));
+            assertThat(second.body()).as("now is the time of each request").isNotEqualTo(first.body());
+            String etag = second.headers().firstValue("ETag").orElseThrow();
+            assertThat(first.headers().firstValue("ETag")).contains(etag);
+            HttpResponse<String> again = Http.send(
+                    Http.authorized(java.net.http.HttpRequest.newBuilder(restarted.uri(spec)), TestUsers.ADMIN_AUTH)
+                            .header("If-None-Match", etag)
+                            .GET()
+                            .build());
+            assertThat(again.statusCode()).isEqualTo(304);
+            assertThat(Http.get(restarted.uri("/api/v2/jobs/" + job + "/timeline/?page_size=5"))
+                            .headers()
+                            .firstValue("ETag"))
+                    .isPresent()
+                    .get()
+                    .isNotEqualTo(etag);
+
             // a second node on the same PostgreSQL (a cluster's nodes share only PostgreSQL and Redis)
             try (RunningServer other = RunningServer.start(
-                    Files.createTempDirectory("model-store-other"), Map.of("database-url", databaseUrl(dir)))) {
+                    Files.createTempDirectory("model-store-other"), Map.of("database-url", NodeDatabases.url(dir)))) {
                 for (String api : answers(job))
                     assertThat(body(other, api)).as(api).isEqualTo(before.get(api));
                 assertThat(metric(other, LOADED)).isEqualTo(1);
@@ -236,18 +260,8 @@ class RunModelStoreIT {
         assertThat(Http.json(r.body()).path("rejected").size()).as(r.body()).isZero();
     }
 
-    /** The URL of the embedded PostgreSQL of the node on {@code dir} (while it runs, or after). */
-    private static String databaseUrl(Path dir) throws Exception {
-        int port = Integer.parseInt(Files.readAllLines(dir.resolve("pg").resolve("postmaster.pid"))
-                .get(3)
-                .trim());
-        String password = URLEncoder.encode(
-                Files.readString(dir.resolve("database-password")).trim(), StandardCharsets.UTF_8);
-        return "postgresql://jobstream:" + password + "@127.0.0.1:" + port + "/postgres";
-    }
-
     private static Database nodeDatabase(Path dir) throws Exception {
-        Database db = Database.fromUrl(databaseUrl(dir), 2);
+        Database db = Database.fromUrl(NodeDatabases.url(dir), 2);
         db.start();
         return db;
     }
