@@ -99,9 +99,12 @@ final class StoredRunModels implements AutoCloseable {
         return job.eventProcessingFinished() && !job.eventsExpired();
     }
 
-    /** The job's stored model if there is a readable one of this format; null otherwise (and counted). */
+    /**
+     * The stored model of a finished job if there is a readable one of this format; null otherwise (counted, except
+     * for a job still running or expired, which is not looked for).
+     */
     RunModel load(JobView job) {
-        if (store == RunModelStore.NONE || job.eventsExpired()) return null;
+        if (store == RunModelStore.NONE || !storable(job)) return null; // a running job's is never stored
         Optional<RunModelStore.Stored> found;
         try {
             found = store.find(job.id());
