@@ -98,6 +98,16 @@ final class RunCache {
         return Prebuild.BUILT;
     }
 
+    /** The entry's model encoded under its lock, for the store's writer; null once the entry is gone. */
+    private StoredRunModels.Encoded encodeHeld(long jobId, Entry e) {
+        synchronized (this) {
+            if (entries.get(jobId) != e) return null; // evicted meanwhile: the next node to miss stores it
+        }
+        synchronized (e) {
+            return e.model == null ? null : StoredRunModels.Encoded.of(e.model);
+        }
+    }
+
     /** Tasks and host results held in all (at most the bound, between uses). */
     synchronized long total() {
         return total;
@@ -138,7 +148,7 @@ final class RunCache {
             if (loaded && changed) stored.stale();
             if (fresh || rebuilt) stored.made(loaded && !rebuilt);
             result = use.apply(m);
-            if (changed) stored.saveLater(job, m); // only a finished job's; encoded here, under the entry's lock
+            if (changed) stored.saveLater(job, () -> encodeHeld(job.id(), e)); // a finished job's only
             size = m.size();
         }
         synchronized (this) {

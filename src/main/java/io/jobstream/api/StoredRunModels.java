@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * another format version ({@code old}) or one that does not decode ({@code corrupt}) is ignored the same way.
  * A blob over {@link #MAX_BYTES} is not stored ({@code large}): the bound on one row; the table holds one row per
  * finished job whose events are kept, and retention deletes it with them. Reads are synchronous (they replace a
- * read of the job's rows, ~30 times the time). Writes from a request go to one thread with {@value #QUEUE} waiting
- * at most (more are dropped, {@code busy}: the next node to miss builds and stores it), so a viewer never waits for
- * PostgreSQL to take the blob; the background prebuild ({@link RunModels}) writes on its own thread. Failures of
+ * read of the job's rows). Writes from a request go to one thread with {@value #QUEUE} waiting at most (more are
+ * dropped, {@code busy}: the next node to miss builds and stores it), which also encodes the model there, under
+ * the model's lock, so a viewer waits neither for the encoding nor for PostgreSQL to take the blob; the background prebuild ({@link RunModels}) writes on its own thread. Failures of
  * the store are logged and counted ({@code failed}) and the model is built from rows as before. Thread-safe.
  */
 final class StoredRunModels implements AutoCloseable {
@@ -148,18 +148,25 @@ final class StoredRunModels implements AutoCloseable {
         count(Outcome.STALE);
     }
 
+    /** A model encoded, with the rows it was built from and their highest counter. */
+    record Encoded(byte[] blob, int rows, int maxCounter) {
+        static Encoded of(RunModel m) {
+            return new Encoded(RunModelCodec.encode(m), m.rows(), m.maxCounter());
+        }
+    }
+
     /**
-     * Encodes the model now (the caller holds it; it is mutable) and writes it on the writer thread, or drops it when
-     * {@value #QUEUE} writes are waiting.
+     * Encodes and writes a finished job's model on the writer thread, or drops it when {@value #QUEUE} writes are
+     * waiting. {@code encode} runs there, not on the request's thread (about as long as the model's build from
+     * memory): it must take the model's lock itself, and answers null if the model is no longer held.
      */
-    void saveLater(JobView job, RunModel m) {
+    void saveLater(JobView job, java.util.function.Supplier<Encoded> encode) {
         if (store == RunModelStore.NONE || !storable(job)) return;
-        byte[] blob = encode(m);
-        if (blob == null) return;
-        int rows = m.rows();
-        int maxCounter = m.maxCounter();
         try {
-            writer.execute(() -> write(job.id(), rows, maxCounter, blob));
+            writer.execute(() -> {
+                Encoded e = encode.get();
+                if (e != null && fits(e.blob())) write(job.id(), e.rows(), e.maxCounter(), e.blob());
+            });
         } catch (RejectedExecutionException e) {
             count(Outcome.BUSY);
         }
@@ -168,17 +175,14 @@ final class StoredRunModels implements AutoCloseable {
     /** Encodes and writes the model on the caller's thread (the background prebuild's). */
     void saveNow(JobView job, RunModel m) {
         if (store == RunModelStore.NONE || !storable(job)) return;
-        byte[] blob = encode(m);
-        if (blob != null) write(job.id(), m.rows(), m.maxCounter(), blob);
+        byte[] blob = RunModelCodec.encode(m);
+        if (fits(blob)) write(job.id(), m.rows(), m.maxCounter(), blob);
     }
 
-    private byte[] encode(RunModel m) {
-        byte[] blob = RunModelCodec.encode(m);
-        if (blob.length > MAX_BYTES) {
-            count(Outcome.LARGE);
-            return null;
-        }
-        return blob;
+    private boolean fits(byte[] blob) {
+        if (blob.length <= MAX_BYTES) return true;
+        count(Outcome.LARGE);
+        return false;
     }
 
     private void write(long jobId, int rows, int maxCounter, byte[] blob) {
