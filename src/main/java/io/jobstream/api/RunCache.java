@@ -17,7 +17,9 @@ import java.util.function.Function;
  * gap was filled, and the model is rebuilt. The cache holds at most {@link #MAX_SIZE} tasks and host results in all
  * (about 90 bytes each, 90 MB), the least recently used job going first; a single job larger than that is built
  * per request and not kept. {@link RunModels} also puts here the models it builds as jobs finish
- * ({@link #prebuild}), only into free room.
+ * ({@link #prebuild}), only into free room. A job not held here is first looked for in {@link StoredRunModels}
+ * (a finished job's model, stored by whichever node built it), and a model made or changed here for a finished
+ * job is stored for the next node; either way it is caught up and checked as above.
  *
  * <p>Thread-safe. Uses of one job are serialised on its entry (a model is mutable); different jobs run in
  * parallel. Holders never take two entries at once.
@@ -26,22 +28,33 @@ final class RunCache {
     static final long MAX_SIZE = 1_000_000;
 
     private static final class Entry {
-        RunModel model = new RunModel();
+        /** null until the entry's first use reads or builds it */
+        RunModel model;
     }
 
     private final RunReader reader;
+    private final StoredRunModels stored;
     private final long maxSize;
     private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<Long, Long> sizes = new java.util.HashMap<>();
     private long total;
 
     RunCache(RunReader reader, long maxSize) {
+        this(reader, StoredRunModels.NONE, maxSize);
+    }
+
+    RunCache(RunReader reader, StoredRunModels stored, long maxSize) {
         this.reader = reader;
+        this.stored = stored;
         this.maxSize = maxSize;
     }
 
     RunCache(RunReader reader) {
         this(reader, MAX_SIZE);
+    }
+
+    StoredRunModels stored() {
+        return stored;
     }
 
     /** What {@link #prebuild} did. */
@@ -50,7 +63,10 @@ final class RunCache {
         BUILT,
         /** the job already has a model (a request built it first): nothing done */
         CACHED,
-        /** not built, or built and not kept: the cache had no room for it without evicting another job's model */
+        /**
+         * not kept: the cache had no room for it without evicting another job's model (built and stored all the
+         * same when there is a store, for the job's first viewer to read)
+         */
         FULL
     }
 
@@ -64,10 +80,11 @@ final class RunCache {
     Prebuild prebuild(JobView job) {
         synchronized (this) {
             if (entries.containsKey(job.id())) return Prebuild.CACHED;
-            if (total + job.storedEvents() / 2 > maxSize) return Prebuild.FULL;
+            if (total + job.storedEvents() / 2 > maxSize && stored == StoredRunModels.NONE) return Prebuild.FULL;
         }
         RunModel m = new RunModel();
         reader.visit(job.id(), 0, m);
+        stored.saveNow(job, m); // nobody else holds m yet
         long size = m.size();
         synchronized (this) {
             if (entries.containsKey(job.id())) return Prebuild.CACHED;
@@ -79,6 +96,16 @@ final class RunCache {
             total += size;
         }
         return Prebuild.BUILT;
+    }
+
+    /** The entry's model encoded under its lock, for the store's writer; null once the entry is gone. */
+    private StoredRunModels.Encoded encodeHeld(long jobId, Entry e) {
+        synchronized (this) {
+            if (entries.get(jobId) != e) return null; // evicted meanwhile: the next node to miss stores it
+        }
+        synchronized (e) {
+            return e.model == null ? null : StoredRunModels.Encoded.of(e.model);
+        }
     }
 
     /** Tasks and host results held in all (at most the bound, between uses). */
@@ -100,13 +127,28 @@ final class RunCache {
         long size;
         synchronized (e) {
             RunModel m = e.model;
+            boolean fresh = m == null;
+            boolean loaded = false;
+            if (fresh) { // not in memory: the stored model of a finished job, if any, else build from the rows
+                m = stored.load(job);
+                loaded = m != null;
+                if (m == null) m = new RunModel();
+                e.model = m;
+            }
+            int before = m.rows();
             reader.visit(job.id(), m.maxCounter(), m);
+            boolean rebuilt = false;
             if (m.rows() < job.storedEvents()) { // a row came late, below what the model had read: start again
                 m = new RunModel();
                 reader.visit(job.id(), 0, m);
                 e.model = m;
+                rebuilt = true;
             }
+            boolean changed = rebuilt || m.rows() != before;
+            if (loaded && changed) stored.stale();
+            if (fresh || rebuilt) stored.made(loaded && !rebuilt);
             result = use.apply(m);
+            if (changed) stored.saveLater(job, () -> encodeHeld(job.id(), e)); // a finished job's only
             size = m.size();
         }
         synchronized (this) {

@@ -131,6 +131,29 @@ final class RunModel implements Consumer<RunRow> {
         };
     }
 
+    /**
+     * Restores a task read back by {@link RunModelCodec}, in run order, with its host results: what {@link #accept}
+     * would have made of the task's rows (its ordinal and the result count follow from the tasks).
+     */
+    void restoreTask(Task t) {
+        tasks.add(t);
+        if (!t.uuid.isEmpty()) byUuid.put(t.uuid, t);
+        ordinals.merge(t.play + '\u0000' + t.name, 1, Integer::sum);
+        hostRuns += t.hosts.size();
+    }
+
+    /**
+     * Restores the host set and the counts read back by {@link RunModelCodec}, after its tasks (the set once, not
+     * a tree insertion per task and host: 200,000 for 1,000 × 200).
+     */
+    void restoreCounts(java.util.Collection<String> hosts, int rows, int maxCounter, long lastMicros, boolean stats) {
+        this.hosts.addAll(hosts);
+        this.rows = rows;
+        this.maxCounter = maxCounter;
+        this.lastMicros = lastMicros;
+        this.stats = stats;
+    }
+
     /** A copy that shares nothing mutable with this model: to use one job's model while holding another's lock. */
     RunModel copy() {
         RunModel c = new RunModel();

@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * the cache's bound without evicting a model somebody asked for ({@link RunCache#prebuild}), so the cache's memory
  * bound ({@link RunCache#MAX_SIZE} tasks and host results, ~90 MB) holds as before; the transient cost is one model
  * being built. Only the node whose receiver committed the completing batch builds (a cluster's other nodes see the
- * batch through the broadcaster, not here). A failed build is logged and counted, and the thread goes on.
+ * batch through the broadcaster, not here). A failed build is logged and counted, and the thread goes on. Each
+ * model built here is also stored ({@link StoredRunModels}, table {@code job_run_model}), also when the cache has
+ * no room for it: so the first request after a restart, on the cluster's other node or after an eviction reads
+ * one row instead of building the model from ~400,000.
  */
 public final class RunModels implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RunModels.class);
@@ -57,8 +60,14 @@ public final class RunModels implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
 
-    public RunModels(RunReader runs, JobReader jobs, MeterRegistry registry) {
-        this(new RunCache(Objects.requireNonNull(runs, "runs")), jobs, registry, MAX_EVENTS);
+    /** @param store where finished jobs' models are kept for the cluster's nodes ({@link StoredRunModels}) */
+    public RunModels(RunReader runs, RunModelStore store, JobReader jobs, MeterRegistry registry) {
+        this(
+                new RunCache(
+                        Objects.requireNonNull(runs, "runs"), new StoredRunModels(store, registry), RunCache.MAX_SIZE),
+                jobs,
+                registry,
+                MAX_EVENTS);
     }
 
     RunModels(RunCache cache, JobReader jobs, MeterRegistry registry, long maxEvents) {
@@ -143,5 +152,6 @@ public final class RunModels implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        cache.stored().close();
     }
 }

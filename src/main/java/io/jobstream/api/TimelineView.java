@@ -24,6 +24,10 @@ import java.util.Set;
  * {@code slow} when its duration (or its elapsed time, while running) is more than {@value #SLOW_FACTOR} times the
  * median duration of the hosts that finished, and at least {@value #SLOW_MIN_SECONDS} seconds more than it (so that
  * 30 ms against 5 ms is not flagged). Called on request threads; the job's model comes from {@link RunCache}.
+ *
+ * <p>A finished job's answer has an ETag (a poll with it is a 304) and is kept once written
+ * ({@link RenderedBodies}): the full SPEC shape of 1,000 hosts × 200 tasks is 28.9 MB of JSON, too long to write
+ * again within the 300 ms an answer has.
  */
 final class TimelineView {
     static final int SLOW_PEERS = 3;
@@ -34,6 +38,7 @@ final class TimelineView {
 
     private final RunCache runs;
     private final Clock clock;
+    private final RenderedBodies bodies = new RenderedBodies();
 
     TimelineView(RunCache runs, Clock clock) {
         this.runs = runs;
@@ -54,7 +59,32 @@ final class TimelineView {
         Boolean withHosts = p.bool("hosts");
         boolean hosts = withHosts == null || withHosts;
 
-        EventsView.json(ctx, runs.with(job, model -> render(ctx, job, model, size, page, order, hosts)));
+        String ifNoneMatch = ctx.header("If-None-Match");
+        byte[] body = runs.with(job, model -> {
+            if (model.stillRunning(job.status())) return render(ctx, job, model, size, page, order, hosts);
+            // finished: the answer changes only with the model and the request (and now): an ETag, and kept bytes
+            String request = ctx.path() + '?' + (ctx.queryString() == null ? "" : ctx.queryString());
+            String etag = etag(job, model, request);
+            ctx.header("ETag", etag);
+            ctx.header("Cache-Control", "private, no-cache");
+            if (MatrixView.matches(ifNoneMatch, etag)) return null;
+            String key = etag + '\u0000' + request;
+            byte[] kept = bodies.get(key, new MicrosTime().format(Timestamps.micros(clock.instant())));
+            if (kept != null) return kept;
+            byte[] rendered = render(ctx, job, model, size, page, order, hosts);
+            bodies.put(key, rendered);
+            return rendered;
+        });
+        if (body == null) ctx.status(304);
+        else EventsView.json(ctx, body);
+    }
+
+    /** A finished job's answer to {@code request}: its model's tag ({@link MatrixView#etag}) and the request's. */
+    static String etag(JobView job, RunModel model, String request) {
+        String m = MatrixView.etag(job, model, false, 0);
+        long h = 0xcbf29ce484222325L; // FNV-1a, 64 bits: path and query told apart without putting them in a header
+        for (int i = 0; i < request.length(); i++) h = (h ^ request.charAt(i)) * 0x100000001b3L;
+        return "\"t" + m.substring(2, m.length() - 1) + '-' + Long.toHexString(h) + '"';
     }
 
     private byte[] render(Context ctx, JobView job, RunModel model, int size, int page, String order, boolean hosts) {

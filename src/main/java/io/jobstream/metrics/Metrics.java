@@ -79,6 +79,17 @@ public final class Metrics {
     public static final String ANALYSIS_PREBUILDS = "analysis.prebuilds";
     /** Tasks and host results held by the run model cache (about 90 bytes each). */
     public static final String ANALYSIS_MODELS_SIZE = "analysis.models.size";
+    /**
+     * Finished jobs' run models read from and written to {@code job_run_model}, tag {@code outcome}: loaded, missing,
+     * old (another format version), corrupt, stale (the job took events since), saved, refused (the job changed
+     * before the write), large, busy (writes already waiting), failed.
+     */
+    public static final String ANALYSIS_MODEL_STORE = "analysis.models.store";
+    /**
+     * Run models a request had to make because none was in memory or it was stale, tag {@code source}: {@code rows}
+     * (built from the job's job_event_index rows) or {@code stored} (read from job_run_model).
+     */
+    public static final String ANALYSIS_MODEL_BUILDS = "analysis.models.made";
     /** Refused credentials and permissions, tag {@code reason} (docs/OPERATIONS.md lists them). */
     public static final String AUTH_FAILURES = "auth.failures";
     /** Launches refused because the user's share of the waiting room, or the whole room, was full (tag {@code reason}). */

@@ -415,12 +415,17 @@ public final class PostgresRetention implements Cleaner {
         }
 
         /**
-         * Deletes one job's rows of the search and run-analysis index (V6's {@code job_event_index}) {@code batchSize}
-         * at a time, once its events are gone: a key left behind would show in the job's timeline and make searches
-         * step over a missing event. A crash between the two leaves keys the search skips (it joins the events) until
+         * Deletes one job's stored run model (V8's {@code job_run_model}) and its rows of the search and
+         * run-analysis index (V6's {@code job_event_index}) {@code batchSize} at a time, once its events are gone: a
+         * key left behind would show in the job's timeline and make searches step over a missing event. A crash between the two leaves keys the search skips (it joins the events) until
          * the job is cleaned again.
          */
         private void deleteIndexRows(long id) throws SQLException {
+            // the stored run model first (V8): one row, and one left behind would answer for events no longer kept
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM job_run_model WHERE job_id = ?")) {
+                ps.setLong(1, id);
+                ps.executeUpdate();
+            }
             try (PreparedStatement ps = c.prepareStatement("WITH d AS (DELETE FROM job_event_index WHERE job_id = ?"
                     + " AND counter IN (SELECT counter FROM job_event_index WHERE job_id = ? ORDER BY counter LIMIT ?)"
                     + " RETURNING 1) SELECT count(*) FROM d")) {

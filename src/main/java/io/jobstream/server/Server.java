@@ -46,6 +46,7 @@ import io.jobstream.postgres.PostgresJobCaptures;
 import io.jobstream.postgres.PostgresJobReader;
 import io.jobstream.postgres.PostgresJobRegistry;
 import io.jobstream.postgres.PostgresRetention;
+import io.jobstream.postgres.PostgresRunModelStore;
 import io.jobstream.postgres.PostgresRunReader;
 import io.jobstream.postgres.PostgresStdout;
 import io.jobstream.postgres.PostgresStorage;
@@ -179,6 +180,7 @@ public final class Server implements AutoCloseable {
         // run models: built in the background as jobs finish on this node (the receiver only hands over job ids)
         runModels = new RunModels(
                         new PostgresRunReader(database.dataSource()),
+                        new PostgresRunModelStore(database.dataSource()),
                         new PostgresJobReader(database.dataSource()),
                         registry)
                 .start();

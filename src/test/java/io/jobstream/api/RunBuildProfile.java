@@ -21,7 +21,8 @@ import javax.sql.DataSource;
  * written straight into {@code job_event_index} with SQL in the synthetic run's shape (a task start, a
  * runner_on_start and a result per host, 36-character uuids), then timed apart: PostgreSQL executing the query
  * (EXPLAIN ANALYZE), the rows through JDBC without a model, the reader with an empty visitor, the reader building
- * the model, and the model built from rows already in memory; and what the built model holds on the heap. Run by
+ * the model, and the model built from rows already in memory; what the built model holds on the heap; and its stored
+ * form ({@link RunModelCodec}: size, encode, decode, the blob read back from PostgreSQL). Run by
  * {@code bench/analysis-build [hosts=1000] [tasks=200] [rounds=5]}.
  */
 public final class RunBuildProfile {
@@ -89,6 +90,38 @@ public final class RunBuildProfile {
                         "model on the heap: %,d bytes for %,d tasks and host results (%.0f bytes each)%n",
                         after - before, m.size(), (after - before) / (double) m.size());
                 System.out.println(m.rows()); // keep it reachable
+                // the stored form (session 9, job_run_model): encode, decode, and the blob through PostgreSQL
+                byte[] blob = RunModelCodec.encode(m);
+                System.out.printf(
+                        "stored model: %,d bytes (%.1f per task and host result)%n",
+                        blob.length, blob.length / (double) m.size());
+                time("RunModelCodec.encode", rounds, () -> RunModelCodec.encode(m).length);
+                time("RunModelCodec.decode", rounds, () -> {
+                    try {
+                        return RunModelCodec.decode(blob).rows();
+                    } catch (RunModelCodec.Unreadable e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                try (Connection c = ds.getConnection();
+                        Statement st = c.createStatement()) {
+                    st.execute("CREATE TABLE blob_probe (id int PRIMARY KEY, b bytea NOT NULL)");
+                    st.execute("ALTER TABLE blob_probe ALTER COLUMN b SET STORAGE EXTERNAL");
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO blob_probe VALUES (1, ?)")) {
+                        ps.setBytes(1, blob);
+                        ps.executeUpdate();
+                    }
+                }
+                time("the blob read from PostgreSQL (one row, bytea)", rounds, () -> {
+                    try (Connection c = ds.getConnection();
+                            PreparedStatement ps = c.prepareStatement("SELECT b FROM blob_probe WHERE id = 1");
+                            ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        return rs.getBytes(1).length;
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
             }
         }
     }

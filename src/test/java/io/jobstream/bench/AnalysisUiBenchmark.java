@@ -3,6 +3,7 @@ package io.jobstream.bench;
 import io.jobstream.testing.HeadlessChromium;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
+import io.jobstream.testing.NodeDatabases;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.SyntheticRun;
 import io.jobstream.testing.TestUsers;
@@ -12,6 +13,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -57,6 +62,12 @@ public final class AnalysisUiBenchmark {
                     "model built in the background: %s, %.0f ms after the job showed processed%n",
                     MetricsText.value(metrics, "analysis_prebuilds_total{outcome=\"built\"}") == 1 ? "yes" : "NO",
                     (System.nanoTime() - processed) / 1e6);
+            while (MetricsText.sum(metrics, "analysis_models_store_total") < 1
+                    && System.nanoTime() - processed < 10_000_000_000L) Thread.sleep(20);
+            System.out.printf(
+                    "model stored: %s, %.0f ms after the job showed processed%n",
+                    MetricsText.value(metrics, "analysis_models_store_total{outcome=\"saved\"}") == 1 ? "yes" : "NO",
+                    (System.nanoTime() - processed) / 1e6);
             // the first requests of the finished job (its model built when it finished), then the SPEC shapes
             for (String api : List.of(
                     "timeline/?format=matrix",
@@ -65,18 +76,67 @@ public final class AnalysisUiBenchmark {
                     "job_host_summaries/?page_size=200")) {
                 get(server, job, api, "");
             }
-            // a job nobody built a model for: a restarted node's first request of it builds one (the path every
-            // first request took before background builds; the JVM is warm from the node before it)
-            for (String api : List.of("timeline/?format=matrix", "timeline/?page_size=200")) {
-                server.close();
-                server = RunningServer.start(dir, Map.of());
-                get(server, job, api, ", restarted node, first (builds the model)");
-                get(server, job, api, ", restarted node, again");
+            // a restarted node (the JVM warm from the node before): since session 9 its first request reads the model
+            // stored when the job finished (job_run_model); with that row deleted first it builds the model from the
+            // job's index rows, the path every restarted node, other cluster node and evicted job took before. The
+            // two alternate, twice each, so both meet the same load.
+            System.out.println(storedModel(server, job));
+            for (int round = 0; round < 2; round++) {
+                for (String api : List.of("timeline/?format=matrix", "timeline/?page_size=200")) {
+                    for (boolean stored : round == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
+                        server.close();
+                        server = RunningServer.start(dir, Map.of());
+                        if (!stored) deleteStoredModel(server, job);
+                        // the node's first request pays for what any first request does (the password's hash for
+                        // Basic auth, pools, the job row): made apart, so the timed one is the job's first
+                        get(server, job, "", ", restarted node, its first request (the job row)");
+                        String how = stored ? "reads the stored model" : "row deleted: builds from the rows";
+                        get(server, job, api, ", restarted node, first (" + how + ")");
+                        get(server, job, api, ", restarted node, again");
+                        URI m = server.uri("/metrics");
+                        System.out.printf(
+                                "  models made: %.0f from the store, %.0f from rows%n",
+                                MetricsText.value(m, "analysis_models_made_total{source=\"stored\"}"),
+                                MetricsText.value(m, "analysis_models_made_total{source=\"rows\"}"));
+                        if (!stored) awaitStored(server, job); // the rebuilt model stored again for the next round
+                    }
+                }
             }
             if (loads > 0) pages(server, job, hosts, tasks, loads);
         } finally {
             server.close();
         }
+    }
+
+    /** The job's row of job_run_model: its size and format. */
+    private static String storedModel(RunningServer server, long job) throws Exception {
+        try (Connection c = DriverManager.getConnection(jdbc(server));
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT octet_length(model), format, event_rows FROM job_run_model"
+                        + " WHERE job_id = " + job)) {
+            if (!rs.next()) return "stored model: NONE";
+            return String.format(
+                    "stored model: %,d bytes (format %d, %,d rows)", rs.getLong(1), rs.getInt(2), rs.getInt(3));
+        }
+    }
+
+    private static void deleteStoredModel(RunningServer server, long job) throws Exception {
+        try (Connection c = DriverManager.getConnection(jdbc(server));
+                Statement s = c.createStatement()) {
+            s.executeUpdate("DELETE FROM job_run_model WHERE job_id = " + job);
+        }
+    }
+
+    private static void awaitStored(RunningServer server, long job) throws Exception {
+        for (int i = 0; i < 600 && storedModel(server, job).endsWith("NONE"); i++) Thread.sleep(50);
+    }
+
+    /** The node's embedded PostgreSQL as a JDBC URL with its credentials. */
+    private static String jdbc(RunningServer server) throws Exception {
+        URI u = URI.create(NodeDatabases.url(server.dataDir()));
+        String[] user = u.getRawUserInfo().split(":", 2);
+        return "jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + u.getPath() + "?user=" + user[0] + "&password="
+                + user[1];
     }
 
     private static void get(RunningServer server, long job, String api, String what) {

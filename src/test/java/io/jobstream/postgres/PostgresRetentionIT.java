@@ -326,4 +326,45 @@ class PostgresRetentionIT {
         assertThat(report.oldestEvent()).isNotNull();
         assertThat(report.databaseBytes()).isGreaterThan(report.totalBytes() / 2);
     }
+
+    /** Issue 19: a job's stored run model (V8) goes with its events, whichever way they go, and with the job. */
+    @Test
+    void a_stored_run_model_goes_with_its_jobs_events_and_with_the_job() throws SQLException {
+        job(17000, 30, true);
+        job(17001, 20, true);
+        job(17002, 5, false); // running: its block is emptied job by job
+        job(18000, 10, true); // alone in its block: truncated whole
+        finishedAgo(Duration.ofDays(10), 17000, 18000);
+        PostgresRunModelStore store = new PostgresRunModelStore(db.database().dataSource());
+        byte[] blob = {1, 2, 3};
+        assertThat(store.save(17000, 1, 30, 30, blob)).isTrue();
+        assertThat(store.save(17001, 1, 20, 20, blob)).isTrue();
+        assertThat(store.save(18000, 1, 10, 10, blob)).isTrue();
+        assertThat(store.save(17002, 1, 5, 5, blob))
+                .as("a running job's is not stored")
+                .isFalse();
+        assertThat(store.save(17001, 1, 19, 19, blob))
+                .as("a model the job has outgrown")
+                .isFalse();
+        assertThat(store.save(99999, 1, 0, 0, blob)).as("no such job").isFalse();
+        assertThat(store.find(17001).orElseThrow().rows())
+                .as("the refused save left the row")
+                .isEqualTo(20);
+
+        CleanupResult r = clean(new PostgresRetention(db.database().dataSource(), 1000), WEEK, Duration.ZERO, false);
+
+        assertThat(r.partitionsTruncated()).contains("job_event_p18");
+        assertThat(store.find(17000)).as("expired job by job").isEmpty();
+        assertThat(store.find(18000)).as("expired with its partition").isEmpty();
+        assertThat(store.find(17001)).as("not expired").isPresent();
+        assertThat(store.save(17000, 1, 30, 30, blob))
+                .as("an expired job's is not stored")
+                .isFalse();
+
+        finishedAgo(Duration.ofDays(400), 17001);
+        clean(new PostgresRetention(db.database().dataSource(), 1000), WEEK, Duration.ofDays(365), false);
+        assertThat(sql("SELECT count(*) FROM job WHERE id = 17001")).isZero();
+        assertThat(store.find(17001)).as("deleted with the job").isEmpty();
+        assertThat(sql("SELECT count(*) FROM job_run_model")).isZero();
+    }
 }
