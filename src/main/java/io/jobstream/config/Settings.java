@@ -84,7 +84,9 @@ public final class Settings {
             "ws.outbox-max-bytes-total",
             "256MiB",
             "The same over the node (metric ws_outbox_bytes); when reached, only connections holding nothing get"
-                    + " a message, one at a time. Size the heap above it.");
+                    + " a message, one at a time. At most a quarter of the heap is used whatever this says (logged at"
+                    + " start). Each queued message also counts its queue entry (64 bytes) here and per user, live"
+                    + " frames shared by a job's subscribers included.");
     public static final Setting GAP_WAIT = new Setting(
             "ws.gap-wait",
             "2s",

@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The bytes of event messages this node holds for its websocket subscribers: queued in an outbox or handed to Jetty
  * and not yet written (live frames shared by a job's subscribers count for each connection, and for the user and the
- * node only when built for one subscriber: see {@link Account}). Bounded per connection ({@code ws.outbox-max-bytes}), per user
+ * node only when built for one subscriber: see {@link Account}; but each queued message's own entry counts everywhere,
+ * see {@link Outbox.Out#ENTRY_BYTES}). Bounded per connection ({@code ws.outbox-max-bytes}), per user
  * ({@code ws.outbox-max-bytes-per-user}) and for the node ({@code ws.outbox-max-bytes-total}), because a message
  * count says nothing about memory: 10,000 messages of 2 MB are 20 GB.
  *
@@ -86,16 +87,25 @@ final class OutboxBytes {
          * @param shared a live frame shared with other subscribers: charged to this connection only
          */
         boolean take(long bytes, boolean shared) {
+            return take(bytes, shared ? 0 : bytes);
+        }
+
+        /**
+         * Charges {@code bytes} to this connection and {@code toAll} of them (at most all) also to the user and the
+         * node, unless that passes a bound; false = not charged. A queued live frame is charged its frame to the
+         * connection only, and its queue entry, which is this connection's alone, to all three.
+         */
+        boolean take(long bytes, long toAll) {
             long mine = own.get();
             if (mine < 0) return false; // closed
-            if (!fits(mine, bytes, shared)) {
+            if (!fits(mine, bytes, toAll)) {
                 refused = bytes;
                 return false;
             }
             if (own.addAndGet(bytes) < 0) return false; // closed meanwhile: the close gave back all it saw
-            if (!shared && charged.addAndGet(bytes) >= 0) {
-                user.addAndGet(bytes);
-                node.addAndGet(bytes);
+            if (toAll > 0 && charged.addAndGet(toAll) >= 0) {
+                user.addAndGet(toAll);
+                node.addAndGet(toAll);
             }
             if (refused != 0) refused = 0;
             return true;
@@ -103,10 +113,15 @@ final class OutboxBytes {
 
         /** Gives back what {@link #take} charged, once the message is written; nothing after {@link #close}. */
         void give(long bytes, boolean shared) {
-            if (own.addAndGet(-bytes) < CLOSED / 2 || shared) return; // closed: already given back
-            if (charged.addAndGet(-bytes) < CLOSED / 2) return;
-            user.addAndGet(-bytes);
-            node.addAndGet(-bytes);
+            give(bytes, shared ? 0 : bytes);
+        }
+
+        /** Gives back what {@link #take(long, long)} charged. */
+        void give(long bytes, long toAll) {
+            if (own.addAndGet(-bytes) < CLOSED / 2 || toAll == 0) return; // closed: already given back
+            if (charged.addAndGet(-toAll) < CLOSED / 2) return;
+            user.addAndGet(-toAll);
+            node.addAndGet(-toAll);
         }
 
         /** Bytes this connection holds now. */
@@ -122,16 +137,17 @@ final class OutboxBytes {
          */
         boolean blocked() {
             long mine = held();
-            return mine > perConnection / 2 || !fits(mine, Math.max(1, refused), false);
+            long next = Math.max(1, refused);
+            return mine > perConnection / 2 || !fits(mine, next, next);
         }
 
         /** The rules of the class comment: whether {@code bytes} more may be held now. */
-        private boolean fits(long mine, long bytes, boolean shared) {
+        private boolean fits(long mine, long bytes, long toAll) {
             if (mine > 0 && mine + bytes > perConnection) return false;
-            if (shared) return true;
+            if (toAll == 0) return true;
             long users = user.get();
-            if (users > 0 && users + bytes > perUser) return false;
-            return mine == 0 || node.get() + bytes <= perNode;
+            if (users > 0 && users + toAll > perUser) return false;
+            return mine == 0 || node.get() + toAll <= perNode;
         }
 
         /** What a reader may still fetch before passing any bound (at least 1: one row is always read). */

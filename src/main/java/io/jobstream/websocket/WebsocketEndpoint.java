@@ -102,6 +102,21 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * @param sight         which jobs a user may watch, asked once per subscribe message (all its jobs) and per
      *                      connection by {@link #revalidate()}
      */
+    /**
+     * ws.outbox-max-bytes-total, or a quarter of the heap when that is less: what the outboxes hold is heap, and a
+     * bound above what the heap can spare next to the connections themselves (about 17 KB each) only moves the
+     * failure from a clear catch-up to a node lost in garbage collection.
+     */
+    static long nodeOutboxBound(long configured) {
+        long quarter = Runtime.getRuntime().maxMemory() / 4;
+        if (configured <= quarter) return configured;
+        log.info(
+                "ws.outbox-max-bytes-total {} MiB is more than a quarter of the heap: outboxes bounded to {} MiB",
+                configured >> 20,
+                quarter >> 20);
+        return quarter;
+    }
+
     public WebsocketEndpoint(
             Config.WsConfig config,
             Hub hub,
@@ -125,7 +140,7 @@ public final class WebsocketEndpoint implements AutoCloseable {
             JobSight sight) {
         this.config = config;
         Config.OutboxBytes bytes = config.outboxBytes();
-        this.outboxBytes = new OutboxBytes(bytes.perConnection(), bytes.perUser(), bytes.total());
+        this.outboxBytes = new OutboxBytes(bytes.perConnection(), bytes.perUser(), nodeOutboxBound(bytes.total()));
         // live frames kept aside per job are shared by its subscribers; one connection's budget bounds them
         JobFeed.Policy policy = new JobFeed.Policy(
                 config.outboxCapacity(),

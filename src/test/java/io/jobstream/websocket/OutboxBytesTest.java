@@ -66,6 +66,25 @@ class OutboxBytesTest {
     }
 
     @Test
+    void the_queue_entries_of_shared_frames_count_for_the_user_and_the_node_so_many_connections_are_bounded() {
+        // 10 connections of one user, each queueing shared frames of 5 bytes with a 4-byte entry each
+        OutboxBytes.Account[] tabs = new OutboxBytes.Account[10];
+        int taken = 0;
+        for (int i = 0; i < tabs.length; i++) {
+            tabs[i] = budget.open(1);
+            while (tabs[i].take(9, 4)) taken++;
+        }
+        // each connection holds at most 100 (11 entries); the user's 250 of entries (62) stops them first
+        assertThat(taken).isBetween(62, 63);
+        assertThat(budget.held()).isBetween(248L, 252L);
+        for (OutboxBytes.Account tab : tabs) {
+            while (tab.held() > 0) tab.give(9, 4);
+        }
+        assertThat(budget.held()).isZero();
+        assertThat(tabs[0].take(9, 4)).as("room again").isTrue();
+    }
+
+    @Test
     void closing_gives_everything_back_once_and_later_give_backs_are_ignored() {
         OutboxBytes.Account a = budget.open(1);
         a.take(80, false);
