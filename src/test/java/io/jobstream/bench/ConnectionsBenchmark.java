@@ -79,10 +79,14 @@ public final class ConnectionsBenchmark {
             // one event per job first: the jobs exist before anyone subscribes
             post(node, jobs, 1, 1, Instant.now());
             Memory before = Memory.of(node);
-            int perTick = Math.max(jobs, rate * TICK_MS / 1000 / jobs * jobs); // every job in every tick
-            long ticks = seconds * 1000L / TICK_MS;
-            int perJob = (int) (perTick / jobs * ticks);
-            int warmup = Math.min(perJob / 4, perTick / jobs * 300); // the first quarter, or 3 s
+            // every tick sends the same number of events to every job: ticks of 10 ms, or longer when the rate is
+            // below one event per job per 10 ms (100 jobs at 1,000 events/s: one event per job every 100 ms)
+            int perJobPerTick = Math.max(1, rate * TICK_MS / 1000 / jobs);
+            long tickMs = Math.max(TICK_MS, 1000L * perJobPerTick * jobs / rate);
+            int perTick = perJobPerTick * jobs;
+            long ticks = seconds * 1000L / tickMs;
+            int perJob = (int) (perJobPerTick * ticks);
+            int warmup = (int) Math.min(perJob / 4, perJobPerTick * (3000 / tickMs)); // the first quarter, or 3 s
             String subscribe = "{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[{job}]}}";
             List<Clients> clients = new ArrayList<>();
             long opening = System.nanoTime();
@@ -126,13 +130,13 @@ public final class ConnectionsBenchmark {
             List<CompletableFuture<?>> posts = new ArrayList<>();
             AtomicLong failedPosts = new AtomicLong();
             for (long tick = 0; tick < ticks; tick++) {
-                long wait = start + TimeUnit.MILLISECONDS.toNanos(tick * TICK_MS) - System.nanoTime();
+                long wait = start + TimeUnit.MILLISECONDS.toNanos(tick * tickMs) - System.nanoTime();
                 if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
                 else late = Math.max(late, -wait);
                 int from = counter + 1;
-                counter += perTick / jobs;
+                counter += perJobPerTick;
                 inFlight.acquire();
-                posts.add(postAsync(node, jobs, from, counter, wallStart.plusMillis(tick * TICK_MS))
+                posts.add(postAsync(node, jobs, from, counter, wallStart.plusMillis(tick * tickMs))
                         .handle((r, e) -> {
                             inFlight.release();
                             if (e != null || r.statusCode() != 200) failedPosts.incrementAndGet();
@@ -256,10 +260,13 @@ public final class ConnectionsBenchmark {
         Process p = new ProcessBuilder("jmap", "-histo:live", Long.toString(node.pid()))
                 .redirectErrorStream(true)
                 .start();
-        List<String> lines = new BufferedReader(new InputStreamReader(p.getInputStream()))
-                .lines()
-                .limit(18)
-                .toList();
+        // read to the end: a jmap blocked on a full pipe keeps the node's attach listener, and the next one hangs
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                if (lines.size() < 18) lines.add(line);
+            }
+        }
         p.waitFor(120, TimeUnit.SECONDS);
         System.out.println("heap histogram, " + when + ":");
         lines.forEach(l -> System.out.println("  " + l));
