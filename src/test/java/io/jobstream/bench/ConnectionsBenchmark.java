@@ -6,8 +6,6 @@ import io.jobstream.testing.TestUsers;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,18 +16,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -47,8 +40,6 @@ import org.HdrHistogram.Histogram;
  * many users. Arguments: connections jobs rate seconds stalled-share.
  */
 public final class ConnectionsBenchmark {
-    private static final Pattern HEAP_LINE =
-            Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} (\\S+)$");
     private static final long FIRST_JOB = 1_000;
     private static final int TICK_MS = 10;
     private static final int CLIENT_PROCESSES = 2;
@@ -88,13 +79,26 @@ public final class ConnectionsBenchmark {
             int perJob = (int) (perJobPerTick * ticks);
             int warmup = (int) Math.min(perJob / 4, perJobPerTick * (3000 / tickMs)); // the first quarter, or 3 s
             String subscribe = "{\"xrftoken\":\"bench\",\"groups\":{\"job_events\":[{job}]}}";
-            List<Clients> clients = new ArrayList<>();
+            List<FanoutBenchmark.Client> clients = new ArrayList<>();
             long opening = System.nanoTime();
             for (int p = 0; p < CLIENT_PROCESSES; p++) {
                 int n = connections / CLIENT_PROCESSES + (p < connections % CLIENT_PROCESSES ? 1 : 0);
-                clients.add(new Clients(node.websocketUri(), n, perJob, warmup, subscribe, jobs, p, stalledShare));
+                clients.add(new FanoutBenchmark.Client(
+                        node.websocketUri().toString(),
+                        n,
+                        perJob,
+                        warmup,
+                        subscribe, // connection i of each process watches job i % jobs: viewers split evenly
+                        List.of(
+                                "-Xmx384m",
+                                "-Dfanout.jobs=" + jobs,
+                                "-Dfanout.first.job=" + FIRST_JOB,
+                                "-Dfanout.stalled=" + stalledShare,
+                                "-Dfanout.drain.seconds=30",
+                                "-Dfanout.setup.seconds=600"), // thousands of handshakes on a busy node
+                        Map.of("JOBSTREAM_AUTHORIZATION", TestUsers.ADMIN_AUTH)));
             }
-            for (Clients c : clients) c.awaitReady();
+            for (FanoutBenchmark.Client c : clients) c.awaitReady();
             double openSeconds = (System.nanoTime() - opening) / 1e9;
             Thread.sleep(2000); // the handshakes' garbage and threads settle
             Memory idle = Memory.of(node);
@@ -115,7 +119,7 @@ public final class ConnectionsBenchmark {
             AtomicLong heapMax = new AtomicLong();
             Thread sampler = new Thread(() -> {
                 while (running.get()) {
-                    heapMax.accumulateAndGet(heapUsed(node), Math::max);
+                    heapMax.accumulateAndGet(NeighboursBenchmark.heapUsed(node), Math::max);
                     sleep(250);
                 }
             });
@@ -145,14 +149,14 @@ public final class ConnectionsBenchmark {
             }
             CompletableFuture.allOf(posts.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
             double wall = (System.nanoTime() - start) / 1e9;
-            for (Clients c : clients) c.publisherDone();
+            for (FanoutBenchmark.Client c : clients) c.publisherDone();
             Histogram lags = new Histogram(3);
             long received = 0;
             long failed = 0;
             long stalled = 0;
             long over = 0;
             double worst = 0;
-            for (Clients c : clients) {
+            for (FanoutBenchmark.Client c : clients) {
                 Map<String, String> r = c.result();
                 received += Long.parseLong(r.getOrDefault("received", "0"));
                 failed += Long.parseLong(r.getOrDefault("failed", "0"));
@@ -192,7 +196,7 @@ public final class ConnectionsBenchmark {
                     100 * nodeCpu / wall / Runtime.getRuntime().availableProcessors(),
                     received == 0 ? 0 : nodeCpu / received * 1e6,
                     load());
-            for (Clients c : clients) c.close();
+            for (FanoutBenchmark.Client c : clients) c.close();
             Runtime.getRuntime().removeShutdownHook(stopNode);
         } finally {
             try (var files = Files.walk(dir)) {
@@ -276,20 +280,6 @@ public final class ConnectionsBenchmark {
         return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1000.0;
     }
 
-    private static long heapUsed(NodeProcess node) {
-        try {
-            return Http.get(node.uri("/metrics"))
-                    .body()
-                    .lines()
-                    .map(HEAP_LINE::matcher)
-                    .filter(Matcher::matches)
-                    .mapToLong(m -> (long) Double.parseDouble(m.group(1)))
-                    .sum();
-        } catch (RuntimeException unreachable) {
-            return 0;
-        }
-    }
-
     private static String load() throws IOException {
         return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     }
@@ -316,7 +306,7 @@ public final class ConnectionsBenchmark {
             for (String line : Files.readAllLines(Path.of("/proc/" + node.pid() + "/status"))) {
                 if (line.startsWith("VmRSS:")) rss = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
             }
-            return new Memory(heapUsed(node), rss);
+            return new Memory(NeighboursBenchmark.heapUsed(node), rss);
         }
 
         double heapMb() {
@@ -325,83 +315,6 @@ public final class ConnectionsBenchmark {
 
         double rssMb() {
             return rssBytes / 1048576.0;
-        }
-    }
-
-    /** One subscriber process ({@link FanoutClients}) and its output. */
-    private static final class Clients {
-        final Process process;
-        final BlockingQueue<String> ready = new ArrayBlockingQueue<>(1);
-        final BlockingQueue<String> result = new ArrayBlockingQueue<>(1);
-
-        Clients(URI uri, int n, int perJob, int warmup, String subscribe, int jobs, int index, double stalled)
-                throws IOException {
-            ProcessBuilder pb = new ProcessBuilder(
-                            Path.of(System.getProperty("java.home"), "bin", "java")
-                                    .toString(),
-                            "-Xmx384m",
-                            "-XX:+UseSerialGC",
-                            "-Dfanout.jobs=" + jobs,
-                            "-Dfanout.first.job=" + FIRST_JOB,
-                            "-Dfanout.stalled=" + stalled,
-                            "-Dfanout.drain.seconds=30",
-                            "-Dfanout.setup.seconds=600", // thousands of handshakes and subscribes on a busy node
-                            "-cp",
-                            System.getProperty("java.class.path"),
-                            FanoutClients.class.getName(),
-                            uri.toString(),
-                            Integer.toString(n),
-                            Integer.toString(perJob),
-                            Integer.toString(warmup),
-                            subscribe) // connection i of each process watches job i % jobs: each job's viewers split
-                    // evenly
-                    .redirectErrorStream(true);
-            pb.environment().put("JOBSTREAM_AUTHORIZATION", TestUsers.ADMIN_AUTH);
-            process = pb.start();
-            Thread reader = new Thread(
-                    () -> {
-                        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
-                            String line;
-                            while ((line = out.readLine()) != null) {
-                                if (line.equals("READY")) ready.offer(line);
-                                else if (line.startsWith("RESULT ")) result.offer(line);
-                                else System.err.println("clients " + index + ": " + line);
-                            }
-                        } catch (IOException ignored) {
-                            // the process ended
-                        }
-                        ready.offer("ended");
-                        result.offer("RESULT");
-                    },
-                    "clients-" + index);
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        void awaitReady() throws InterruptedException {
-            String line = ready.poll(5, TimeUnit.MINUTES);
-            if (!"READY".equals(line)) throw new IllegalStateException("subscribers did not get ready: " + line);
-        }
-
-        void publisherDone() throws IOException {
-            OutputStream in = process.getOutputStream();
-            in.write('\n');
-            in.flush();
-        }
-
-        Map<String, String> result() throws InterruptedException {
-            String line = result.poll(5, TimeUnit.MINUTES);
-            Map<String, String> fields = new HashMap<>();
-            if (line == null) return fields;
-            for (String part : line.split(" ")) {
-                int eq = part.indexOf('=');
-                if (eq > 0) fields.put(part.substring(0, eq), part.substring(eq + 1));
-            }
-            return fields;
-        }
-
-        void close() throws InterruptedException {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly();
         }
     }
 }

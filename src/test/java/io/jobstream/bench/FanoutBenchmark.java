@@ -292,28 +292,47 @@ public final class FanoutBenchmark {
         return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
     }
 
-    /** One client process: its stdout read on a thread of its own, so that a chatty client never blocks. */
-    private static final class Client {
+    /**
+     * One client process ({@link FanoutClients}): its stdout read on a thread of its own, so that a chatty client
+     * never blocks. Also bench/connections' subscribers.
+     */
+    static final class Client {
         final Process process;
         final BlockingQueue<String> ready = new ArrayBlockingQueue<>(1);
         final BlockingQueue<String> result = new ArrayBlockingQueue<>(1);
         volatile long cpuTicksAtResult = -1;
 
         Client(String uri, int n, int total, int warmup, String subscribe) throws IOException {
-            process = new ProcessBuilder(
-                            javaBin(),
-                            "-Xmx256m",
-                            "-XX:+UseSerialGC",
-                            "-cp",
-                            System.getProperty("java.class.path"),
-                            FanoutClients.class.getName(),
-                            uri,
-                            Integer.toString(n),
-                            Integer.toString(total),
-                            Integer.toString(warmup),
-                            subscribe)
-                    .redirectErrorStream(true)
-                    .start();
+            this(uri, n, total, warmup, subscribe, List.of("-Xmx256m"), Map.of());
+        }
+
+        /**
+         * @param jvmOptions  heap and {@code -Dfanout.*} properties of {@link FanoutClients}
+         * @param environment added to the process's (e.g. {@code JOBSTREAM_AUTHORIZATION})
+         */
+        Client(
+                String uri,
+                int n,
+                int total,
+                int warmup,
+                String subscribe,
+                List<String> jvmOptions,
+                Map<String, String> environment)
+                throws IOException {
+            List<String> command = new ArrayList<>(List.of(javaBin(), "-XX:+UseSerialGC"));
+            command.addAll(jvmOptions);
+            command.addAll(List.of(
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    FanoutClients.class.getName(),
+                    uri,
+                    Integer.toString(n),
+                    Integer.toString(total),
+                    Integer.toString(warmup),
+                    subscribe));
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().putAll(environment);
+            process = pb.start();
             Thread reader = new Thread(
                     () -> {
                         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
@@ -340,7 +359,8 @@ public final class FanoutBenchmark {
         }
 
         void awaitReady() throws Exception {
-            String line = ready.poll(180, TimeUnit.SECONDS);
+            String line =
+                    ready.poll(600, TimeUnit.SECONDS); // thousands of handshakes on a busy node (bench/connections)
             if (!"READY".equals(line)) throw new IllegalStateException("clients did not get ready: " + line);
         }
 

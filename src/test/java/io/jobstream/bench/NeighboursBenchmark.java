@@ -255,7 +255,8 @@ public final class NeighboursBenchmark {
                 + counter / 100 + "\"}}";
     }
 
-    private static long heapUsed(NodeProcess node) {
+    /** The node's heap in use (its jvm_memory_used_bytes, heap areas), 0 when it does not answer. */
+    static long heapUsed(NodeProcess node) {
         try {
             return Http.get(node.uri("/metrics"))
                     .body()
