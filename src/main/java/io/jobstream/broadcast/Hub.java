@@ -129,14 +129,7 @@ public final class Hub {
      * @return how many members the group had
      */
     public int deliverEvent(String group, EventFrame frame) {
-        GroupMember[] members = groups.get(group);
-        if (members == null) return 0;
-        int over = 0;
-        for (GroupMember member : members) {
-            if (!offerSafely(member, group, null, frame)) over++;
-        }
-        if (over > 0) overCapacity(group, over, members.length);
-        return members.length;
+        return deliverEvents(group, List.of(frame));
     }
 
     /**
