@@ -7,6 +7,7 @@ import io.jobstream.testing.NodeDatabases;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.SyntheticRun;
 import io.jobstream.testing.TestUsers;
+import io.jobstream.testing.Trees;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -106,10 +107,7 @@ public final class AnalysisUiBenchmark {
         } finally {
             server.close();
             // the node's data dir holds ~460 MB for 1,000 x 200: each run used to leave one behind in /tmp
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder())
-                        .forEach(f -> f.toFile().delete());
-            }
+            Trees.delete(dir);
         }
     }
 

@@ -58,7 +58,7 @@ public final class ConnectionsBenchmark {
                 "connections",
                 dir,
                 Map.of("ws.max-connections-per-user", "0", "ws.max-subscribes-per-user", "0"),
-                List.of("-Xmx512m"),
+                nodeOptions(),
                 Duration.ofSeconds(120))) {
             // stopped by a signal (a timeout around the command), the node and its PostgreSQL must not outlive us
             long postmaster = ProcessCpu.postmaster(dir.resolve("data").resolve("pg"));
@@ -316,5 +316,14 @@ public final class ConnectionsBenchmark {
         double rssMb() {
             return rssBytes / 1048576.0;
         }
+    }
+
+    /** -Xmx512m (the target's heap bound) and CONNECTIONS_NODE_OPTS, e.g. a flight recording of the node. */
+    private static List<String> nodeOptions() {
+        List<String> options = new ArrayList<>(List.of("-Xmx512m"));
+        String extra = System.getenv("CONNECTIONS_NODE_OPTS");
+        if (extra != null && !extra.isBlank())
+            options.addAll(List.of(extra.trim().split("\\s+")));
+        return options;
     }
 }

@@ -8,6 +8,7 @@ import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.SyntheticRun;
 import io.jobstream.testing.TestUsers;
+import io.jobstream.testing.Trees;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,6 +50,9 @@ public final class AnalysisBenchmark {
         Path dir = Files.createTempDirectory("jobstream-analysis");
         try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg"), RunningServer.PG_BINARIES)) {
             String url = pg.start();
+            // stopped by a signal (a timeout around the command), its PostgreSQL must not outlive it
+            Thread stop = new Thread(pg::close);
+            Runtime.getRuntime().addShutdownHook(stop);
             try (RunningServer node = RunningServer.start(dir.resolve("node"), Map.of("database-url", url));
                     Database db = Database.fromUrl(url, 4)) {
                 db.start();
@@ -58,6 +62,9 @@ public final class AnalysisBenchmark {
                 }
                 search(node, db.dataSource(), searchEvents);
             }
+            Runtime.getRuntime().removeShutdownHook(stop);
+        } finally {
+            Trees.delete(dir); // 10,000,000 search events take ~7 GB
         }
     }
 

@@ -27,10 +27,10 @@ public final class AwxkitVenv {
         if (Files.isExecutable(VENV.resolve("bin/awx"))) return VENV;
         Path vendor = vendor();
         try {
-            deleteTree(VENV); // a venv left half-made by an interrupted run
+            Trees.delete(VENV); // a venv left half-made by an interrupted run
             Result r = run(List.of(vendor.resolve("install-awxkit").toString(), VENV.toString()), null, 300);
             if (r.exit() != 0 || !Files.isExecutable(VENV.resolve("bin/awx"))) {
-                deleteTree(VENV);
+                Trees.delete(VENV);
                 throw new AssertionError("cannot make the awxkit venv with " + vendor.resolve("install-awxkit")
                         + " (it needs Debian's python3-venv python3-requests python3-yaml python3-websocket;"
                         + " .ci/run installs them): " + r.output());
@@ -105,13 +105,6 @@ public final class AwxkitVenv {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted running " + command, e);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
         }
     }
 }

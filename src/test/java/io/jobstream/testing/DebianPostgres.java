@@ -126,8 +126,8 @@ public final class DebianPostgres implements AutoCloseable {
     @Override
     public void close() {
         stop();
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        try {
+            Trees.delete(dir);
         } catch (IOException e) {
             // a leftover temporary directory is not worth failing a test for
         }
