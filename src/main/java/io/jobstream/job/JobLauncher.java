@@ -1,6 +1,7 @@
 package io.jobstream.job;
 
 import io.jobstream.config.Config.JobsConfig;
+import io.jobstream.event.Redactor;
 import io.jobstream.limit.Rate;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.time.Sleeper;
@@ -54,6 +55,9 @@ import org.slf4j.LoggerFactory;
  * tail while ingest is open: the server closes the launcher before ingest.
  */
 public final class JobLauncher implements AutoCloseable {
+    /** How long the redacted transcript may take to get its last lines once the job's processes have ended. */
+    private static final Duration TRANSCRIPT_GRACE = Duration.ofSeconds(5);
+
     private static final Logger LOG = LoggerFactory.getLogger(JobLauncher.class);
 
     private final JobsConfig config;
@@ -81,6 +85,7 @@ public final class JobLauncher implements AutoCloseable {
      *                supplier of null when the node serves plain HTTP or a CA-signed certificate
      * @param tokens  issues each run's ingest token (the plugin's {@code JOBSTREAM_TOKEN}) and revokes it at the end
      * @param ownEvents writes the EOF of a run whose plugin could not (see {@link EofWait})
+     * @param redactor  the operator's redaction patterns, applied to each job's terminal transcript
      */
     public JobLauncher(
             JobsConfig config,
@@ -91,10 +96,11 @@ public final class JobLauncher implements AutoCloseable {
             StatusListener listener,
             Clock clock,
             JobTokens tokens,
-            OwnEvents ownEvents) {
+            OwnEvents ownEvents,
+            Redactor redactor) {
         this(
                 config,
-                new PlaybookCommand(config, dataDir, nodeUri, caFile, tokens),
+                new PlaybookCommand(config, dataDir, nodeUri, caFile, tokens, redactor),
                 store,
                 listener,
                 clock,
@@ -327,10 +333,12 @@ public final class JobLauncher implements AutoCloseable {
 
     private void run(LaunchedRun run, List<String> command, String extraVars) {
         Process process;
+        PlaybookCommand.Started started;
         try {
             synchronized (run) {
                 if (run.cancelRequested || run.done) return;
-                process = playbook.start(run.id, run.marker, run.capture, command, extraVars);
+                started = playbook.start(run.id, run.marker, run.capture, command, extraVars);
+                process = started.process();
                 run.process = process;
                 run.processes = new JobProcesses(run.id, process.pid(), run.marker);
             }
@@ -345,6 +353,7 @@ public final class JobLauncher implements AutoCloseable {
         int exit;
         try {
             exit = run.processes.waitForAll(process, config.cancelGrace());
+            started.awaitTranscript(TRANSCRIPT_GRACE);
         } catch (InterruptedException e) { // only close() interrupts; the processes are killed
             Thread.currentThread().interrupt();
             end(run, "error", "the node stopped while the job ran");

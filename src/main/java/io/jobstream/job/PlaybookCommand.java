@@ -6,11 +6,13 @@ import io.jobstream.config.Config.JobsConfig;
 import io.jobstream.config.PrivateFiles;
 import io.jobstream.event.CaptureLevel;
 import io.jobstream.event.Json;
+import io.jobstream.event.Redactor;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,15 +34,24 @@ final class PlaybookCommand {
     private final Supplier<URI> nodeUri;
     private final Supplier<Path> caFile;
     private final JobTokens tokens;
+    private final Redactor redactor;
     private volatile Path pluginDir;
 
-    PlaybookCommand(JobsConfig config, Path dataDir, Supplier<URI> nodeUri, Supplier<Path> caFile, JobTokens tokens) {
+    /** @param redactor the operator's patterns, applied to the terminal transcript as to the job's events */
+    PlaybookCommand(
+            JobsConfig config,
+            Path dataDir,
+            Supplier<URI> nodeUri,
+            Supplier<Path> caFile,
+            JobTokens tokens,
+            Redactor redactor) {
         this.config = config;
         this.playbooks = new PlaybookDir(config.playbookDir());
         this.dataDir = dataDir.toAbsolutePath().normalize();
         this.nodeUri = nodeUri;
         this.caFile = caFile;
         this.tokens = tokens;
+        this.redactor = redactor;
     }
 
     /** Writes the callback plugin under the data dir. */
@@ -140,7 +151,7 @@ final class PlaybookCommand {
      * Writes the run's files (directory 0700, files 0600) and starts the process, its terminal output (stdout and
      * stderr merged, as on a terminal) going to {@link #outputFile}, with no input.
      */
-    Process start(long jobId, String marker, CaptureLevel capture, List<String> command, String extraVarsYaml)
+    Started start(long jobId, String marker, CaptureLevel capture, List<String> command, String extraVarsYaml)
             throws IOException {
         // setsid would start and then fail to exec it: say so as plainly as when it was started directly
         if (!ansibleAvailable()) throw new IOException("not found (install ansible-core or set jobs.ansible-playbook)");
@@ -148,17 +159,28 @@ final class PlaybookCommand {
         PrivateFiles.directory(out.getParent());
         PrivateFiles.writeString(extraVarsFile(jobId), extraVarsYaml);
         PrivateFiles.emptyFile(out);
+        // with redaction patterns the node writes the transcript through them; without, the process writes it
+        boolean redacted = redactor.hasPatterns();
         ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(playbooks.path().toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(out.toFile())
+                .redirectOutput(redacted ? ProcessBuilder.Redirect.PIPE : ProcessBuilder.Redirect.to(out.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Map<String, String> env = pb.environment();
         Map<String, String> allowed = PlaybookEnvironment.allowed(env, config.passEnv());
         env.clear();
         env.putAll(allowed);
         environment(env, jobId, marker, capture);
-        return pb.start();
+        Process process = pb.start();
+        return new Started(process, redacted ? Transcript.start(jobId, process.getInputStream(), out, redactor) : null);
+    }
+
+    /** A started job: its process, and the thread writing its redacted transcript (null: the process writes it). */
+    record Started(Process process, Transcript transcript) {
+        /** Waits for the transcript's last line once the job's processes have ended. */
+        void awaitTranscript(Duration within) throws InterruptedException {
+            if (transcript != null) transcript.await(within);
+        }
     }
 
     /** Sets what the node sets on purpose over the allow-listed environment. */

@@ -244,7 +244,8 @@ public final class Server implements AutoCloseable {
                         backends.broadcaster()::publishStatus,
                         clock,
                         launchTokens(nodeTokens),
-                        ingest::submitOwn)
+                        ingest::submitOwn,
+                        redactor)
                 .bindTo(registry)
                 .start();
         LaunchRoutes launchRoutes = new LaunchRoutes(

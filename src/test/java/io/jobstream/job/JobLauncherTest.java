@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.jobstream.config.Config.JobsConfig;
 import io.jobstream.event.CaptureLevel;
+import io.jobstream.event.Redactor;
 import io.jobstream.testing.ManualClock;
 import java.net.URI;
 import java.nio.file.Files;
@@ -55,7 +56,12 @@ class JobLauncherTest {
             public void revoke(long jobId) {}
         };
         PlaybookCommand command = new PlaybookCommand(
-                config, dir.resolve("data"), () -> URI.create("http://127.0.0.1:1"), () -> null, tokens);
+                config,
+                dir.resolve("data"),
+                () -> URI.create("http://127.0.0.1:1"),
+                () -> null,
+                tokens,
+                Redactor.none());
         LaunchedJobStore store = new LaunchedJobStore() {
             @Override
             public long createLaunched(String name, String playbook, Long ownerId, Long teamId, CaptureLevel capture) {
