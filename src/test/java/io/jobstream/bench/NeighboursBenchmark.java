@@ -53,11 +53,36 @@ public final class NeighboursBenchmark {
     private static final Pattern HEAP_LINE =
             Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} (\\S+)$");
 
+    /**
+     * The shipped playbooks and the bench's own {@code burn.yml} (one busy process for {@code secs}; for the
+     * {@code burn} abuse), copied so that the shipped directory (the demo's) gets no bench playbook.
+     */
+    private static Path playbooks(Path dir) throws java.io.IOException {
+        Files.createDirectories(dir);
+        try (var files = Files.list(Path.of("playbooks"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        Files.writeString(dir.resolve("burn.yml"), """
+                - name: Burn CPU
+                  hosts: local
+                  connection: local
+                  gather_facts: false
+                  vars:
+                    secs: 25
+                  tasks:
+                    - name: Busy
+                      ansible.builtin.command: >-
+                        python3 -c "import time; t = time.time() + {{ secs | int }};
+                        [0 for _ in iter(lambda: time.time() < t, False)]"
+                """);
+        return dir.toAbsolutePath();
+    }
+
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 2_000;
         Path dir = Files.createTempDirectory("jobstream-neighbours-bench");
-        Path playbooks = Path.of("playbooks").toAbsolutePath();
+        Path playbooks = playbooks(dir.resolve("playbooks"));
         Map<String, String> settings = new TreeMap<>(Map.of("playbook-dir", playbooks.toString()));
         String extra = System.getenv("NEIGHBOURS_NODE_SETTINGS"); // "key=value,key=value": try a limit's effect
         if (extra != null && !extra.isBlank()) {
