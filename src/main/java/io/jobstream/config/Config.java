@@ -253,15 +253,16 @@ public record Config(
             int maxRunningPerUser,
             int maxPendingPerUser,
             List<String> passEnv,
-            int maxLaunchesPerMinute) {
+            int maxLaunchesPerMinute,
+            int nice) {
         public JobsConfig {
             passEnv = List.copyOf(passEnv);
         }
 
-        /** No per-user share beyond the totals, no launch rate and no extra environment (tests). */
+        /** No per-user share beyond the totals, no launch rate, no extra environment, the node's priority (tests). */
         public JobsConfig(
                 Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace, String ansiblePlaybook) {
-            this(playbookDir, maxRunning, maxPending, cancelGrace, ansiblePlaybook, 0, maxPending, List.of(), 0);
+            this(playbookDir, maxRunning, maxPending, cancelGrace, ansiblePlaybook, 0, maxPending, List.of(), 0, 0);
         }
     }
 

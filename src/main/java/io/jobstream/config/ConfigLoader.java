@@ -114,7 +114,8 @@ public final class ConfigLoader {
                 intIn(Settings.JOBS_MAX_RUNNING_PER_USER, 0, 1000),
                 intIn(Settings.JOBS_MAX_PENDING_PER_USER, 0, 1_000_000),
                 names(Settings.JOBS_PASS_ENV),
-                intIn(Settings.JOBS_MAX_LAUNCHES_PER_MINUTE, 0, 1_000_000));
+                intIn(Settings.JOBS_MAX_LAUNCHES_PER_MINUTE, 0, 1_000_000),
+                intIn(Settings.JOBS_NICE, 0, 19)); // setpriority's range; below 0 needs privileges
         var auth = new Config.AuthConfig(
                 string(Settings.ADMIN_PASSWORD),
                 duration(Settings.SESSION_TIMEOUT, Duration.ofMinutes(1)),

@@ -282,6 +282,12 @@ public final class Settings {
             "jobs.cancel-grace",
             "10s",
             "After a cancel's SIGINT, how long before SIGTERM, and as long again before SIGKILL.");
+    public static final Setting JOBS_NICE = new Setting(
+            "jobs.nice",
+            "10",
+            "CPU priority of launched jobs, 0 (as the node) to 19 (only what the node leaves): the nice of"
+                    + " ansible-playbook and its forks, and of their session's scheduler autogroup, so that playbooks"
+                    + " yield the CPU to the node's websockets and REST when both want it.");
     public static final Setting ANSIBLE_PLAYBOOK = new Setting(
             "jobs.ansible-playbook",
             "ansible-playbook",
@@ -445,6 +451,7 @@ public final class Settings {
             JOBS_MAX_LAUNCHES_PER_MINUTE,
             JOBS_PASS_ENV,
             JOBS_CANCEL_GRACE,
+            JOBS_NICE,
             ANSIBLE_PLAYBOOK,
             ADMIN_PASSWORD,
             SESSION_TIMEOUT,

@@ -165,6 +165,10 @@ public final class JobLauncher implements AutoCloseable {
                 .tag("reason", reason)
                 .description("Launches refused: waiting room full, or over the launch rate")
                 .register(registry));
+        FunctionCounter.builder(
+                        Metrics.JOBS_PRIORITY_FAILED, playbook.priority().failed(), AtomicLong::get)
+                .description("Launched jobs whose session's autogroup could not be given jobs.nice")
+                .register(registry);
         Gauge.builder(Metrics.JOBS_RUNNING, this, l -> l.slotCounts()[0]).register(registry);
         Gauge.builder(Metrics.JOBS_PENDING, this, l -> l.slotCounts()[1]).register(registry);
         return this;
@@ -179,6 +183,7 @@ public final class JobLauncher implements AutoCloseable {
     /** Writes the plugin under the data dir. */
     public JobLauncher start() {
         playbook.extractPlugin();
+        LOG.info("{}", playbook.priority().describe());
         if (!Files.isDirectory(playbooks.path())) {
             LOG.warn("playbook directory {} does not exist: launching jobs will fail until it does", playbooks.path());
         }
@@ -350,6 +355,7 @@ public final class JobLauncher implements AutoCloseable {
         store.started(run.id);
         listener.statusChanged(run.id, "running", null);
         LOG.info("job {}: started ansible-playbook pid {}: {}", run.id, process.pid(), String.join(" ", command));
+        playbook.priority().apply(run.id, process); // may wait out the kernel's rate limit: after "running" is told
         int exit;
         try {
             exit = run.processes.waitForAll(process, config.cancelGrace());

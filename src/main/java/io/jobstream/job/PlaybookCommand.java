@@ -35,6 +35,7 @@ final class PlaybookCommand {
     private final Supplier<Path> caFile;
     private final JobTokens tokens;
     private final Redactor redactor;
+    private final JobPriority priority;
     private volatile Path pluginDir;
 
     /** @param redactor the operator's patterns, applied to the terminal transcript as to the job's events */
@@ -52,6 +53,11 @@ final class PlaybookCommand {
         this.caFile = caFile;
         this.tokens = tokens;
         this.redactor = redactor;
+        this.priority = new JobPriority(config.nice());
+    }
+
+    JobPriority priority() {
+        return priority;
     }
 
     /** Writes the callback plugin under the data dir. */
@@ -129,14 +135,15 @@ final class PlaybookCommand {
     }
 
     /**
-     * {@code setsid ansible-playbook --option=value … -- PLAYBOOK}. setsid (util-linux) makes the job a process group
-     * of its own (see {@link JobProcesses}); the JVM's child is never a group leader, so setsid execs in place and the
-     * pid we get is ansible-playbook's and the group's. Each value is glued to its option and the playbook follows
+     * {@code setsid [nice -n N] ansible-playbook --option=value … -- PLAYBOOK}. setsid (util-linux) makes the job a
+     * process group of its own (see {@link JobProcesses}); the JVM's child is never a group leader, so setsid execs in
+     * place, as nice does, and the pid we get is ansible-playbook's and the group's. nice: {@link JobPriority}. Each value is glued to its option and the playbook follows
      * {@code --}, so no value, even one that starts with '-', can be read as an option.
      */
     List<String> command(long id, Checked checked, LaunchRequest request) {
         List<String> cmd = new ArrayList<>();
         cmd.add("setsid");
+        cmd.addAll(priority.prefix());
         cmd.add(config.ansiblePlaybook());
         if (checked.inventory() != null) cmd.add("--inventory=" + checked.inventory());
         cmd.add("--extra-vars=@" + extraVarsFile(id));

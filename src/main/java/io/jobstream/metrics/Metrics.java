@@ -98,6 +98,8 @@ public final class Metrics {
     public static final String JOBS_RUNNING = "jobs.running";
 
     public static final String JOBS_PENDING = "jobs.pending";
+    /** Launched jobs whose session's scheduler autogroup could not be given {@code jobs.nice} (see JobPriority). */
+    public static final String JOBS_PRIORITY_FAILED = "jobs.priority.failed";
     /**
      * Requests answered 429 for a failure limit, tag {@code by}: {@code address} and {@code username} (password checks
      * over auth.failed-logins-*), {@code failing_address} (any credential from an address over

@@ -5,6 +5,7 @@ import io.jobstream.event.Timestamps;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.NodeProcess;
 import io.jobstream.testing.TestUsers;
+import io.jobstream.testing.Trees;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -53,11 +54,38 @@ public final class NeighboursBenchmark {
     private static final Pattern HEAP_LINE =
             Pattern.compile("^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*\\} (\\S+)$");
 
+    /**
+     * The shipped playbooks and the bench's own {@code burn.yml} (one busy process for {@code secs}; for the
+     * {@code burn} abuse), copied so that the shipped directory (the demo's) gets no bench playbook.
+     */
+    private static Path playbooks(Path dir) throws java.io.IOException {
+        Files.createDirectories(dir);
+        try (var files = Files.list(Path.of("playbooks"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        Files.writeString(dir.resolve("burn.yml"), """
+                - name: Burn CPU
+                  hosts: local
+                  connection: local
+                  gather_facts: false
+                  vars:
+                    secs: 25
+                  tasks:
+                    - name: Busy
+                      ansible.builtin.command: >-
+                        python3 -c "import time; t = time.time() + {{ secs | int }};
+                        [0 for _ in iter(lambda: time.time() < t, False)]"
+                """);
+        return dir.toAbsolutePath();
+    }
+
+    private static final boolean KEEP = "1".equals(System.getenv("NEIGHBOURS_KEEP"));
+
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 2_000;
         Path dir = Files.createTempDirectory("jobstream-neighbours-bench");
-        Path playbooks = Path.of("playbooks").toAbsolutePath();
+        Path playbooks = playbooks(dir.resolve("playbooks"));
         Map<String, String> settings = new TreeMap<>(Map.of("playbook-dir", playbooks.toString()));
         String extra = System.getenv("NEIGHBOURS_NODE_SETTINGS"); // "key=value,key=value": try a limit's effect
         if (extra != null && !extra.isBlank()) {
@@ -115,9 +143,10 @@ public final class NeighboursBenchmark {
             System.out.println(quiet.cpu.row("quiet"));
             System.out.println(abused.cpu.row("abused"));
             System.out.println(after.cpu.row("after"));
-            System.out.println("node log: " + dir.resolve("node/node.log"));
+            if (KEEP) System.out.println("node log: " + dir.resolve("node/node.log"));
         } finally {
             if (abuser != null) abuser.kill();
+            if (!KEEP) Trees.delete(dir); // ~185 MB a run (the node's PostgreSQL): NEIGHBOURS_KEEP=1 keeps it
         }
     }
 

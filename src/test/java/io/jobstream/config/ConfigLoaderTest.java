@@ -94,6 +94,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void launched_jobs_run_at_nice_10_unless_set_from_0_to_19() {
+        assertThat(Config.defaults().jobs().nice()).isEqualTo(10);
+        assertThat(ConfigLoader.load(Map.of("JOBSTREAM_JOBS_NICE", "0"), Map.of())
+                        .jobs()
+                        .nice())
+                .isZero();
+        assertThat(ConfigLoader.load(Map.of(), Map.of("jobs.nice", "19")).jobs().nice())
+                .isEqualTo(19);
+        // below 0 would need privileges the node should not have; above 19 the kernel has nothing
+        for (String absurd : new String[] {"-5", "20", "99999999999", "ten", "1.5", ""}) {
+            assertThatThrownBy(() -> ConfigLoader.load(Map.of(), Map.of("jobs.nice", absurd)))
+                    .as(absurd)
+                    .hasMessageContaining("jobs.nice must be")
+                    .hasMessageContaining("(flag --jobs-nice, env JOBSTREAM_JOBS_NICE)");
+        }
+    }
+
+    @Test
     void every_setting_has_a_documented_default_that_loads() {
         for (Setting s : Settings.ALL) {
             assertThat(s.doc()).as(s.key()).isNotBlank();

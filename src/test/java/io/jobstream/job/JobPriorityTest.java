@@ -1,0 +1,69 @@
+package io.jobstream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link JobPriority} on real processes: a session of its own gets the nice on its autogroup; a process still in
+ * this JVM's session (setsid not run yet) is left alone, so that the write never lowers the node itself.
+ */
+class JobPriorityTest {
+    private static final Path SELF = Path.of("/proc/self/autogroup");
+
+    private static String autogroup(Process p) throws Exception {
+        return Files.readString(Path.of("/proc", Long.toString(p.pid()), "autogroup"))
+                .strip();
+    }
+
+    @Test
+    void a_session_of_its_own_gets_the_nice_on_its_autogroup() throws Exception {
+        String own = Files.readString(SELF).strip();
+        Process p = new ProcessBuilder("setsid", "sleep", "30").start();
+        try {
+            JobPriority priority = new JobPriority(5);
+            priority.apply(1, p);
+            assertThat(autogroup(p)).endsWith(" nice 5");
+            assertThat(Files.readString(SELF).strip()).isEqualTo(own);
+            assertThat(priority.failed()).hasValue(0);
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void a_process_still_in_the_nodes_session_is_left_alone_and_counted() throws Exception {
+        String own = Files.readString(SELF).strip();
+        Process p = new ProcessBuilder("sleep", "30").start();
+        try {
+            JobPriority priority = new JobPriority(5);
+            priority.apply(2, p);
+            assertThat(priority.failed()).hasValue(1);
+            assertThat(Files.readString(SELF).strip())
+                    .as("the node's own autogroup")
+                    .isEqualTo(own);
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void a_job_that_already_ended_is_not_a_failure() throws Exception {
+        Process p = new ProcessBuilder("setsid", "true").start();
+        p.waitFor();
+        JobPriority priority = new JobPriority(5);
+        priority.apply(3, p);
+        assertThat(priority.failed()).hasValue(0);
+    }
+
+    @Test
+    void zero_is_the_nodes_priority_and_adds_nothing() {
+        assertThat(new JobPriority(0).prefix()).isEmpty();
+        assertThat(new JobPriority(19).prefix()).containsExactly("nice", "-n", "19");
+        assertThatThrownBy(() -> new JobPriority(20)).hasMessageContaining("jobs.nice must be from 0 to 19");
+        assertThatThrownBy(() -> new JobPriority(-1)).hasMessageContaining("jobs.nice must be from 0 to 19");
+    }
+}
