@@ -73,6 +73,13 @@ final class LoadRun {
         }
 
         String report() {
+            if (plan.subscribersPerJob() == 0) { // an emitter only (bench/lag): the lag is measured elsewhere
+                return String.format(
+                        "load: %d job(s), %d events/s planned, no subscribers, %.1f s measured%n"
+                                + "  ingest:    %d events offered while measuring (%.0f/s); %d accepted in all, warm-up"
+                                + " included; %d failed posts",
+                        plan.jobs(), plan.rate(), seconds, offered, offered / seconds, accepted, failedPosts);
+            }
             return String.format(
                     "load: %d job(s), %d events/s planned, %d subscriber(s) per job, %.1f s measured%n"
                             + "  ingest:    %d events offered while measuring (%.0f/s); %d accepted in all, warm-up included;"

@@ -43,6 +43,10 @@ import org.HdrHistogram.Histogram;
  * for; and per live connection the share of its events later than {@code fanout.slow.ms} (100) is kept, so that the
  * RESULT line can say how many connections had a p99 above it ({@code over}: more than 1% of their events later) and
  * the worst connection's share ({@code worst}), without a histogram per connection.
+ *
+ * <p>With {@code fanout.per.second=true} ({@code bench/lag}): the measured lags are also kept per second of arrival
+ * (wall clock), and the RESULT line gains {@code seconds=<epoch-second>:<histogram>,...}, so that the parent can merge
+ * several processes' seconds and show the per-second p99 over the window, not only the whole window's.
  */
 public final class FanoutClients {
     private static final byte[] CREATED = "\"created\":\"".getBytes(StandardCharsets.US_ASCII);
@@ -58,6 +62,12 @@ public final class FanoutClients {
     private final long slowMicros = TimeUnit.MILLISECONDS.toMicros(Long.getLong("fanout.slow.ms", 100));
     private final int expected;
     private final int warmup;
+    /** Per second of arrival (fanout.per.second), else null; the current second's histogram cached. */
+    private final java.util.TreeMap<Long, Histogram> perSecond =
+            Boolean.getBoolean("fanout.per.second") ? new java.util.TreeMap<>() : null;
+
+    private long currentSecond = -1;
+    private Histogram currentSecondLags;
     private long measured;
     private long firstMeasuredMicros = Long.MAX_VALUE;
     private long lastMicros;
@@ -183,13 +193,15 @@ public final class FanoutClients {
             if (share > 0.01) over++;
             worst = Math.max(worst, share);
         }
-        ByteBuffer encoded = ByteBuffer.allocate(lags.getNeededByteBufferCapacity());
-        lags.encodeIntoCompressedByteBuffer(encoded);
-        encoded.flip();
-        byte[] bytes = new byte[encoded.remaining()];
-        encoded.get(bytes);
+        StringBuilder seconds = new StringBuilder();
+        if (perSecond != null) {
+            perSecond.forEach((second, h) -> seconds.append(seconds.length() == 0 ? " seconds=" : ",")
+                    .append(second)
+                    .append(':')
+                    .append(encode(h)));
+        }
         System.out.printf(
-                "RESULT received=%d measured=%d first=%d last=%d failed=%d stalled=%d over=%d worst=%.4f histogram=%s%n",
+                "RESULT received=%d measured=%d first=%d last=%d failed=%d stalled=%d over=%d worst=%.4f histogram=%s%s%n",
                 received,
                 measured,
                 firstMeasuredMicros == Long.MAX_VALUE ? 0 : firstMeasuredMicros,
@@ -198,12 +210,33 @@ public final class FanoutClients {
                 stalled,
                 over,
                 worst,
-                Base64.getEncoder().encodeToString(bytes));
+                encode(lags),
+                seconds);
         System.out.flush();
         System.exit(0);
     }
 
     private static volatile long publisherDone;
+
+    /** A histogram compressed and in Base64: one token of the RESULT line. */
+    static String encode(Histogram h) {
+        ByteBuffer encoded = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+        h.encodeIntoCompressedByteBuffer(encoded);
+        encoded.flip();
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+        return Base64.getEncoder().encodeToString(bytes);
+    }
+
+    /** The inverse of {@link #encode}. */
+    static Histogram decode(String base64) {
+        try {
+            return Histogram.decodeFromCompressedByteBuffer(
+                    ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
+        } catch (java.util.zip.DataFormatException e) {
+            throw new IllegalArgumentException("not an encoded histogram", e);
+        }
+    }
 
     private static byte[] handshake(URI uri, String authorization) {
         byte[] key = new byte[16];
@@ -257,6 +290,15 @@ public final class FanoutClients {
         long lag = Math.max(0, now - created);
         if (lag > slowMicros) c.slow++;
         lags.recordValue(Math.min(lags.getHighestTrackableValue(), lag));
+        if (perSecond != null) {
+            long second = now / 1_000_000;
+            if (second != currentSecond) {
+                currentSecond = second;
+                currentSecondLags =
+                        perSecond.computeIfAbsent(second, s -> new Histogram(lags.getHighestTrackableValue(), 2));
+            }
+            currentSecondLags.recordValue(Math.min(lags.getHighestTrackableValue(), lag));
+        }
     }
 
     /** One connection's streaming state: handshake, then frame header by frame header, payload byte by byte. */
