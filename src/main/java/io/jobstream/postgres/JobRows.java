@@ -43,9 +43,14 @@ final class JobRows {
     private final Map<Long, Acc> jobs = new TreeMap<>();
 
     void stored(JobEvent e, Instant modified) {
+        stored(e, modified, utf8Length(e.stdout()) + utf8Length(e.eventData()));
+    }
+
+    /** @param textBytes the event's stdout + event_data in UTF-8 bytes, when the caller has them already */
+    void stored(JobEvent e, Instant modified, long textBytes) {
         Acc a = acc(e.jobId());
         a.newEvents++;
-        a.bytes += utf8Length(e.stdout()) + utf8Length(e.eventData());
+        a.bytes += textBytes;
         if (a.playbook.isEmpty()) a.playbook = e.playbook();
         switch (e.event()) {
             case "playbook_on_play_start" -> a.plays++;
