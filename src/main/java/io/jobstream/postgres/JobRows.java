@@ -41,6 +41,8 @@ final class JobRows {
     }
 
     private final Map<Long, Acc> jobs = new TreeMap<>();
+    private long lastJob;
+    private Acc lastAcc; // jobs.get(lastJob); entries are never removed, so it stays valid
 
     void stored(JobEvent e, Instant modified) {
         stored(e, modified, utf8Length(e.stdout()) + utf8Length(e.eventData()));
@@ -75,7 +77,11 @@ final class JobRows {
     }
 
     private Acc acc(long jobId) {
-        return jobs.computeIfAbsent(jobId, k -> new Acc());
+        // a batch is mostly runs of one job's events: one map lookup (and boxed key) per run, not two per event
+        if (lastAcc != null && jobId == lastJob) return lastAcc;
+        lastJob = jobId;
+        lastAcc = jobs.computeIfAbsent(jobId, k -> new Acc());
+        return lastAcc;
     }
 
     /** Writes the bookkeeping of every touched job; returns the job changes, in job id order. */

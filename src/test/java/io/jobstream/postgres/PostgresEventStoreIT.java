@@ -105,6 +105,23 @@ class PostgresEventStoreIT {
     }
 
     @Test
+    void a_batch_that_switches_between_jobs_counts_each_jobs_events_on_its_own_row() throws SQLException {
+        // JobRows keeps the last job's accumulator for runs of one job: a switch back must find the right one
+        db.store()
+                .write(List.of(
+                        event(91, 1, "playbook_on_task_start", "a"),
+                        event(91, 2, "verbose", "b"),
+                        event(92, 1, "verbose", "c"),
+                        event(91, 3, "playbook_on_task_start", "d"),
+                        event(92, 2, "verbose", "e"),
+                        event(92, 3, "verbose", "f")));
+        assertThat(count("SELECT stored_events FROM job WHERE id = 91")).isEqualTo(3);
+        assertThat(count("SELECT task_count FROM job WHERE id = 91")).isEqualTo(2);
+        assertThat(count("SELECT stored_events FROM job WHERE id = 92")).isEqualTo(3);
+        assertThat(count("SELECT task_count FROM job WHERE id = 92")).isZero();
+    }
+
+    @Test
     void a_finished_jobs_row_holds_its_bookkeeping() throws SQLException {
         // the reported changes are EventStoreContract's; here, the job row's columns
         db.store().write(List.of(event(3, 1, "playbook_on_start", ""), new JobEof(3, 3)));
