@@ -147,12 +147,14 @@ public final class EventDecoder {
     /**
      * The lines of one NDJSON body read by one parser, which reads the next line's object where the last one ended.
      *
-     * <p>Design note. A parser per line cost about a fifth of the decoder's time (an IO context, buffers and a
-     * symbol table per parser: ~0.2-0.5 us per event, docs/BENCHMARKS.md §1b). The shared parser is used only for a
+     * <p>Design note. With a parser per line, about a fifth of the decoder's JFR samples sat on creating it (an IO
+     * context, buffers and a symbol table: ~900 bytes allocated per event); JMH on a loaded machine could not yet
+     * confirm the saving (docs/BENCHMARKS.md §1b). The shared parser is used only for a
      * line that holds exactly one well-formed, valid object and JSON whitespace: anything else (an error, an object
      * that ends on a later line, data after it, a line over the size limit) is decoded again on its own by
      * {@link #decodeOne}, and a new parser starts at the next line. So every line gets the verdict, reason and
-     * repairs it would get alone, and a bad line still costs only itself.
+     * repairs it would get alone, and a bad line still costs only itself (at most two parses of it: a body of hostile
+     * lines costs up to twice what it did).
      */
     private final class Lines implements AutoCloseable {
         private final byte[] body;
