@@ -108,7 +108,27 @@ public final class EventDecoder {
         return decodeBody(body.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** NDJSON: each line decoded as if on its own ({@link #decodeLinesOneByOne}), on one parser ({@link Lines}). */
     private List<Decoded> decodeLines(byte[] body) {
+        List<Decoded> out = new ArrayList<>();
+        int line = 0;
+        int start = 0;
+        try (Lines lines = new Lines(body)) {
+            for (int i = 0; i <= body.length; i++) {
+                if (i == body.length || body[i] == '\n') {
+                    line++;
+                    int end = i;
+                    if (end > start && body[end - 1] == '\r') end--;
+                    if (!isBlank(body, start, end)) out.add(lines.decode(line, start, end));
+                    start = i + 1;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The lines of an NDJSON body, a parser each: what {@link Lines} must match (the tests compare the two). */
+    List<Decoded> decodeLinesOneByOne(byte[] body) {
         List<Decoded> out = new ArrayList<>();
         int line = 0;
         int start = 0;
@@ -122,6 +142,88 @@ public final class EventDecoder {
             }
         }
         return out;
+    }
+
+    /**
+     * The lines of one NDJSON body read by one parser, which reads the next line's object where the last one ended.
+     *
+     * <p>Design note. With a parser per line, about a fifth of the decoder's JFR samples sat on creating it (an IO
+     * context, buffers and a symbol table: ~900 bytes allocated per event); JMH on a loaded machine could not yet
+     * confirm the saving (docs/BENCHMARKS.md §1b). The shared parser is used only for a
+     * line that holds exactly one well-formed, valid object and JSON whitespace: anything else (an error, an object
+     * that ends on a later line, data after it, a line over the size limit) is decoded again on its own by
+     * {@link #decodeOne}, and a new parser starts at the next line. So every line gets the verdict, reason and
+     * repairs it would get alone, and a bad line still costs only itself (at most two parses of it: a body of hostile
+     * lines costs up to twice what it did).
+     */
+    private final class Lines implements AutoCloseable {
+        private final byte[] body;
+        private JsonParser p; // null: none open, or it cannot be trusted to be at the start of the next line
+        private int base; // the body offset where p started (its byte offsets are relative to it)
+
+        Lines(byte[] body) {
+            this.body = body;
+        }
+
+        Decoded decode(int line, int start, int end) {
+            if (end - start > maxEventBytes) {
+                drop();
+                return decodeOne(line, body, start, end - start);
+            }
+            try {
+                if (p == null) {
+                    p = events.createParser(body, start, body.length - start);
+                    base = start;
+                }
+                JsonToken t = p.nextToken();
+                long at = base + p.currentTokenLocation().getByteOffset();
+                if (t != JsonToken.START_OBJECT || at < start || at >= end) {
+                    return alone(line, start, end);
+                }
+                EventFields fields = new EventParser(body, base, p).parse();
+                if (!onlyWhitespace(base + (int) p.currentLocation().getByteOffset(), end)) {
+                    return alone(line, start, end); // ends on a later line, or data after it on this one
+                }
+                List<String> repairs = new ArrayList<>(0);
+                Instant received = clock.instant().truncatedTo(ChronoUnit.MICROS);
+                JobMessage message = fields.toMessage(received, repairs);
+                if (message instanceof JobEvent event) message = redactor.apply(event, fields.noLog);
+                return new Decoded.Ok(line, message, repairs);
+            } catch (IOException | RuntimeException e) {
+                // EventParser.Invalid, a syntax error or a constraint: the line alone says which, as before
+                return alone(line, start, end);
+            }
+        }
+
+        /** Whether {@code body[from, to)} is JSON whitespace only (what a parser would skip before its end). */
+        private boolean onlyWhitespace(int from, int to) {
+            if (from > to) return false;
+            for (int i = from; i < to; i++) {
+                byte b = body[i];
+                if (b != ' ' && b != '\t' && b != '\r') return false;
+            }
+            return true;
+        }
+
+        private Decoded alone(int line, int start, int end) {
+            drop();
+            return decodeOne(line, body, start, end - start);
+        }
+
+        private void drop() {
+            close();
+            p = null;
+        }
+
+        @Override
+        public void close() {
+            if (p == null) return;
+            try {
+                p.close();
+            } catch (IOException e) {
+                // a parser over a byte array has nothing to release that could fail
+            }
+        }
     }
 
     /**

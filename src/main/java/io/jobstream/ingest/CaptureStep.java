@@ -63,6 +63,7 @@ final class CaptureStep {
 
     /** The line's receipt, counting what its event dropped once it is stored. */
     Receipt counting(Decoded.Ok line, Receipt receipt) {
+        if (kept.isEmpty()) return receipt; // full: nothing applied, so no lookup per line
         Capture.Kept k = kept.get(line);
         if (k == null) return receipt;
         long jobId = k.event().jobId();

@@ -190,9 +190,11 @@ public final class IngestEndpoint {
         }
         int forbidden = 0;
         boolean onlyPartitionLimit = true;
+        Map<Long, JobAccess.Refusal> refused = writes.refused();
         for (Decoded d : lines) {
-            JobAccess.Refusal refusal = d instanceof Decoded.Ok ok
-                    ? writes.refused().get(ok.message().jobId())
+            // usually nothing is refused: then no lookup (and no boxing) per line
+            JobAccess.Refusal refusal = !refused.isEmpty() && d instanceof Decoded.Ok ok
+                    ? refused.get(ok.message().jobId())
                     : null;
             if (refusal != null) {
                 forbidden++;
@@ -335,8 +337,15 @@ public final class IngestEndpoint {
     /** The verdict on the jobs of the request's valid lines (a store query or two; see {@link JobAccess}). */
     private JobAccess.Writes writes(Principal principal, List<Decoded> lines) {
         Set<Long> jobs = new TreeSet<>();
+        long last = 0;
+        boolean any = false;
         for (Decoded d : lines) {
-            if (d instanceof Decoded.Ok ok) jobs.add(ok.message().jobId());
+            if (!(d instanceof Decoded.Ok ok)) continue;
+            long job = ok.message().jobId();
+            // a request's lines are mostly one job: add each run of equal ids once, not once per line
+            if (!any || job != last) jobs.add(job);
+            last = job;
+            any = true;
         }
         return jobs.isEmpty() ? new JobAccess.Writes(Set.of(), Map.of()) : access.writes(principal, jobs);
     }

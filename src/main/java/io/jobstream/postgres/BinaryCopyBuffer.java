@@ -58,10 +58,12 @@ final class BinaryCopyBuffer {
         putLong(Timestamps.micros(t) - PG_EPOCH_MICROS);
     }
 
-    void text(String s) {
+    /** Returns the value's length in bytes (UTF-8), what {@code octet_length} will say of it once stored. */
+    int text(String s) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         putInt(b.length);
         put(b, 0, b.length);
+        return b.length;
     }
 
     void finish() {

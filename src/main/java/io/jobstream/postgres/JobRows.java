@@ -41,11 +41,18 @@ final class JobRows {
     }
 
     private final Map<Long, Acc> jobs = new TreeMap<>();
+    private long lastJob;
+    private Acc lastAcc; // jobs.get(lastJob); entries are never removed, so it stays valid
 
     void stored(JobEvent e, Instant modified) {
+        stored(e, modified, utf8Length(e.stdout()) + utf8Length(e.eventData()));
+    }
+
+    /** @param textBytes the event's stdout + event_data in UTF-8 bytes, when the caller has them already */
+    void stored(JobEvent e, Instant modified, long textBytes) {
         Acc a = acc(e.jobId());
         a.newEvents++;
-        a.bytes += utf8Length(e.stdout()) + utf8Length(e.eventData());
+        a.bytes += textBytes;
         if (a.playbook.isEmpty()) a.playbook = e.playbook();
         switch (e.event()) {
             case "playbook_on_play_start" -> a.plays++;
@@ -70,7 +77,11 @@ final class JobRows {
     }
 
     private Acc acc(long jobId) {
-        return jobs.computeIfAbsent(jobId, k -> new Acc());
+        // a batch is mostly runs of one job's events: one map lookup (and boxed key) per run, not two per event
+        if (lastAcc != null && jobId == lastJob) return lastAcc;
+        lastJob = jobId;
+        lastAcc = jobs.computeIfAbsent(jobId, k -> new Acc());
+        return lastAcc;
     }
 
     /** Writes the bookkeeping of every touched job; returns the job changes, in job id order. */

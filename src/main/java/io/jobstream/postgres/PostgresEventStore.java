@@ -147,7 +147,7 @@ public final class PostgresEventStore implements EventStore {
                 JobEvent e = events.get(k);
                 jobs.touch(e.jobId());
                 if (inserted == null || inserted.contains(k)) {
-                    jobs.stored(e, modified);
+                    jobs.stored(e, modified, copy.textBytes(k)); // sizes from the COPY's own encoding
                     batchStored.add(new StoredEvent(rowIds[k], e, modified));
                 }
             }

@@ -339,22 +339,38 @@ class AccessMatrixIT {
                 }
             }
         }
-        // one request, two jobs: alice's line is stored, the one for bob's job rejected with its line number
+        // one request, runs of two jobs (a, a, b, b, a, b): alice's lines are stored, those for bob's job rejected
+        // with their line numbers (the verdict is asked once per run of equal job ids, and applied to every line)
         HttpResponse<String> mixed = Http.post(
-                api("/api/v2/job_events/ingest/"), Events.event(a1, 300) + "\n" + Events.event(b1, 300), ALICE);
+                api("/api/v2/job_events/ingest/"),
+                String.join(
+                        "\n",
+                        Events.event(a1, 300),
+                        Events.event(a1, 301),
+                        Events.event(b1, 300),
+                        Events.event(b1, 301),
+                        Events.event(a1, 302),
+                        Events.event(b1, 302)),
+                ALICE);
         assertThat(mixed.statusCode()).isEqualTo(200);
         JsonNode reply = Http.json(mixed.body());
         assertThat(reply.toString()).contains("not allowed to write events of job " + b1);
-        assertThat(Http.getJson(api("/api/v2/jobs/" + a1 + "/job_events/?counter=300"))
-                        .path("count")
-                        .asInt())
-                .isEqualTo(1);
+        assertThat(reply.path("accepted").asInt()).as(reply.toString()).isEqualTo(3);
+        List<Integer> rejectedLines = new ArrayList<>();
+        reply.path("rejected").forEach(p -> rejectedLines.add(p.path("line").asInt()));
+        assertThat(rejectedLines).as(reply.toString()).containsExactly(3, 4, 6);
+        for (int c = 300; c <= 302; c++) {
+            assertThat(Http.getJson(api("/api/v2/jobs/" + a1 + "/job_events/?counter=" + c))
+                            .path("count")
+                            .asInt())
+                    .isEqualTo(1);
+        }
         assertThat(Http.getJson(api("/api/v2/jobs/" + b1 + "/job_events/?counter=300"))
                         .path("count")
                         .asInt())
                 .isZero();
         assertThat(MetricsText.value(api("/metrics"), "events_rejected_total{reason=\"forbidden\""))
-                .isEqualTo(before + refused + 1);
+                .isEqualTo(before + refused + 3);
     }
 
     @Test

@@ -88,6 +88,40 @@ class PostgresEventStoreIT {
     }
 
     @Test
+    void a_jobs_stored_bytes_are_the_octet_lengths_of_its_rows_also_after_the_de_duplicating_path()
+            throws SQLException {
+        // the sizes come from the COPY's own encoding now: multi-byte text (2, 3 and 4 bytes a character) must
+        // count as PostgreSQL stores it, on the fast path and when a duplicate sends the batch through copyNew
+        db.store().write(List.of(event(8, 1, "verbose", "h\u00e9 \u20ac"), event(8, 2, "verbose", "\ud83d\ude00 x")));
+        PostgresEventStore fresh = new PostgresEventStore(db.database().dataSource(), Clock.systemUTC());
+        fresh.write(List.of(
+                event(8, 2, "verbose", "\ud83d\ude00 x"),
+                event(8, 3, "verbose", "\u00e9\u00e9\u00e9"),
+                event(8, 4, "verbose", "")));
+        assertThat(count("SELECT stored_bytes FROM job WHERE id = 8"))
+                .isEqualTo(count("SELECT sum(octet_length(stdout) + octet_length(event_data)) FROM job_event"
+                        + " WHERE job_id = 8"))
+                .isEqualTo(4 * 14 + 7 + 6 + 6);
+    }
+
+    @Test
+    void a_batch_that_switches_between_jobs_counts_each_jobs_events_on_its_own_row() throws SQLException {
+        // JobRows keeps the last job's accumulator for runs of one job: a switch back must find the right one
+        db.store()
+                .write(List.of(
+                        event(91, 1, "playbook_on_task_start", "a"),
+                        event(91, 2, "verbose", "b"),
+                        event(92, 1, "verbose", "c"),
+                        event(91, 3, "playbook_on_task_start", "d"),
+                        event(92, 2, "verbose", "e"),
+                        event(92, 3, "verbose", "f")));
+        assertThat(count("SELECT stored_events FROM job WHERE id = 91")).isEqualTo(3);
+        assertThat(count("SELECT task_count FROM job WHERE id = 91")).isEqualTo(2);
+        assertThat(count("SELECT stored_events FROM job WHERE id = 92")).isEqualTo(3);
+        assertThat(count("SELECT task_count FROM job WHERE id = 92")).isZero();
+    }
+
+    @Test
     void a_finished_jobs_row_holds_its_bookkeeping() throws SQLException {
         // the reported changes are EventStoreContract's; here, the job row's columns
         db.store().write(List.of(event(3, 1, "playbook_on_start", ""), new JobEof(3, 3)));
