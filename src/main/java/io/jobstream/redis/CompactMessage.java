@@ -61,7 +61,9 @@ final class CompactMessage {
      */
     static List<Batch> encodeBatchEntries(List<? extends JobMessage> messages, int maxMessages, int maxChars) {
         List<Batch> out = new ArrayList<>();
-        StringBuilder body = new StringBuilder(Math.min(maxChars, 64 * 1024));
+        long estimate = 0;
+        for (JobMessage m : messages) estimate += m instanceof JobEvent e ? size(e) : 32;
+        StringBuilder body = new StringBuilder((int) Math.min(estimate, maxChars + 1024L));
         int n = 0;
         for (JobMessage m : messages) {
             message(body, m);
