@@ -351,4 +351,27 @@ class RedisEventQueueIT {
                 .containsEntry("m", "~1M2;E1;");
         assertThat(redis.get(RedisKeys.QUEUED)).isEqualTo("2");
     }
+
+    @Test
+    void an_entry_acknowledged_by_both_its_claimer_and_the_node_thought_dead_counts_off_once() throws Exception {
+        RedisEventQueue a = queue("a", 1000);
+        RedisEventQueue b = queue("b", 1000);
+        a.offerAll(envelopes(16, 1, 5, new AtomicInteger()));
+        List<Envelope> heldByA = drain(a);
+        heldByA.forEach(e -> e.receipt().stored()); // committed, not yet acknowledged: a stalls here
+        alive.remove("a");
+        pastTheClaimInterval();
+        List<Envelope> claimed = drain(b);
+        assertThat(claimed).hasSize(5);
+        claimed.forEach(e -> e.receipt().duplicate());
+        b.offerAll(envelopes(16, 6, 8, new AtomicInteger()));
+        assertThat(counters(drain(b)))
+                .as("acknowledges the claimed entry, reads the next")
+                .containsExactly(6, 7, 8);
+        assertThat(redis.get(RedisKeys.QUEUED)).isEqualTo("3");
+        drain(a); // a wakes up and acknowledges the entry b already acknowledged and deleted
+        assertThat(redis.get(RedisKeys.QUEUED))
+                .as("an entry's events are taken off once, by whichever XDEL deleted it")
+                .isEqualTo("3");
+    }
 }
