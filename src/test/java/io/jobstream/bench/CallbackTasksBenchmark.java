@@ -66,10 +66,14 @@ public final class CallbackTasksBenchmark {
         Path dir = Files.createTempDirectory("jobstream-cbt-bench");
         System.out.printf("load average before: %s%n", ProcessCpu.loadAverage());
         List<String> rows = new ArrayList<>();
-        for (String mix : mixes.equals("both") ? List.of("synthetic", "recorded") : List.of(mixes)) {
-            Mix m = new Mix(mix.equals("recorded"));
-            rows.addAll(single(dir.resolve("single-" + mix), m, events, rounds));
-            rows.addAll(cluster(dir.resolve("cluster-" + mix), m, events, rounds, producers));
+        try {
+            for (String mix : mixes.equals("both") ? List.of("synthetic", "recorded") : List.of(mixes)) {
+                Mix m = new Mix(mix.equals("recorded"));
+                rows.addAll(single(dir.resolve("single-" + mix), m, events, rounds));
+                rows.addAll(cluster(dir.resolve("cluster-" + mix), m, events, rounds, producers));
+            }
+        } finally {
+            deleteTree(dir); // the databases and Redis' AOF of a 200,000-event run take about 3.7 GB of /tmp
         }
         System.out.printf("load average after: %s%n%n", ProcessCpu.loadAverage());
         System.out.println("| mix | setup | round | stored events/s | wall s | CPU µs/event: nodes (each) | redis |"
@@ -379,6 +383,12 @@ public final class CallbackTasksBenchmark {
                 delivered,
                 (long) events / JOBS * JOBS,
                 dead);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     /** Redis's own count of calls and microseconds per command ({@code INFO commandstats}), by command name. */
