@@ -61,8 +61,8 @@ final class StatsCommand implements Callable<Integer> {
                 "  callback_tasks (AWX list, waiting)   %d%n",
                 q.path("callback_tasks").asLong());
         out.printf(
-                "  event stream (uncommitted entries)   %d%n",
-                q.path("stream_length").asLong());
+                "  event stream (uncommitted entries)   %d, holding %d events%n",
+                q.path("stream_length").asLong(), q.path("queued_events").asLong());
         out.printf(
                 "  pending (read, not yet committed)    %d  %s%n",
                 q.path("pending").asLong(), flat(q.path("pending_by_node")));

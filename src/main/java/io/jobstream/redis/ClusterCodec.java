@@ -29,6 +29,15 @@ final class ClusterCodec {
         return CompactMessage.encode(message);
     }
 
+    /**
+     * A stream entry's messages, in order: a batch entry's, or the one message of an entry that a node of an older
+     * version appended (compact or JSON).
+     */
+    static List<JobMessage> decodeEntry(String entry) {
+        if (CompactMessage.isBatchEntry(entry)) return CompactMessage.decodeBatchEntry(entry);
+        return List.of(decodeMessage(entry));
+    }
+
     /** A stream entry's message: the compact form, or JSON (entries appended by a node from before it). */
     static JobMessage decodeMessage(String entry) {
         if (CompactMessage.isCompact(entry)) return CompactMessage.decode(entry);

@@ -12,8 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A decoded message as one stream entry, and a committed batch as one relay message, written and read without a
- * JSON library: a tag, then each field as
+ * Decoded messages as stream entries (several in one batch entry, {@code ~1M}; entries of one message, {@code ~1E} and
+ * {@code ~1F}, are what nodes of session 9 appended and are still read), and a committed batch as one relay message,
+ * written and read without a JSON library: a tag, then each field as
  * {@code <length>:<chars>} (strings, never escaped) or {@code <digits>;} (numbers and flags). The JSON form it
  * replaces escaped and unescaped every quote of {@code event_data} (itself JSON text, a kilobyte or more in AWX's
  * events) and built a tree each way; with AWX's real event mix that was most of a node's CPU per event in cluster
@@ -33,16 +34,96 @@ final class CompactMessage {
     }
 
     static String encode(JobMessage message) {
+        StringBuilder b = new StringBuilder(message instanceof JobEvent e ? size(e) : 32).append(TAG);
+        message(b, message);
+        return b.toString();
+    }
+
+    /** One message's kind ('E' or 'F') and fields, as in a single entry and in each place of a batch. */
+    private static void message(StringBuilder b, JobMessage message) {
         if (message instanceof JobEof eof) {
-            StringBuilder b = new StringBuilder(32).append(TAG).append('F');
+            b.append('F');
             num(b, eof.jobId());
             num(b, eof.finalCounter());
-            return b.toString();
+            return;
         }
-        JobEvent e = (JobEvent) message;
-        StringBuilder b = new StringBuilder(size(e)).append(TAG).append('E');
-        event(b, e);
-        return b.toString();
+        b.append('E');
+        event(b, (JobEvent) message);
+    }
+
+    /** A stream entry holding several messages, and how many. */
+    record Batch(String text, int count) {}
+
+    /**
+     * Messages as batch entries ({@code ~1M<count>;} then each message's kind and fields), in order: a new entry
+     * starts after {@code maxMessages} messages or once an entry's text reaches {@code maxChars} (an entry may pass
+     * it by its last message, so that one big message always fits somewhere).
+     */
+    static List<Batch> encodeBatchEntries(List<? extends JobMessage> messages, int maxMessages, int maxChars) {
+        List<Batch> out = new ArrayList<>();
+        long estimate = 0;
+        for (JobMessage m : messages) estimate += m instanceof JobEvent e ? size(e) : 32;
+        StringBuilder body = new StringBuilder((int) Math.min(estimate, maxChars + 1024L));
+        int n = 0;
+        for (JobMessage m : messages) {
+            message(body, m);
+            if (++n == maxMessages || body.length() >= maxChars) {
+                out.add(batch(body, n));
+                body.setLength(0);
+                n = 0;
+            }
+        }
+        if (n > 0) out.add(batch(body, n));
+        return out;
+    }
+
+    private static Batch batch(StringBuilder body, int n) {
+        String text = new StringBuilder(body.length() + 16)
+                .append(TAG)
+                .append('M')
+                .append(n)
+                .append(';')
+                .append(body)
+                .toString();
+        return new Batch(text, n);
+    }
+
+    static boolean isBatchEntry(String s) {
+        return s.startsWith(TAG) && s.length() > TAG.length() && s.charAt(TAG.length()) == 'M';
+    }
+
+    /** How many messages a batch entry says it holds, read without decoding them; 0 for any other entry. */
+    static int batchEntryCount(String s) {
+        if (!isBatchEntry(s)) return 0;
+        try {
+            return new Reader(s).count();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** @throws IllegalArgumentException when {@code s} is not a whole batch entry of exactly the count it says */
+    static List<JobMessage> decodeBatchEntry(String s) {
+        Reader r = new Reader(s);
+        try {
+            if (r.kind() != 'M') throw new IllegalArgumentException("not a batch entry");
+            int n = r.count();
+            if (n == 0) throw new IllegalArgumentException("an empty batch entry");
+            List<JobMessage> messages = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                char kind = r.next();
+                messages.add(
+                        switch (kind) {
+                            case 'F' -> new JobEof(r.num(), (int) r.num());
+                            case 'E' -> r.event();
+                            default -> throw new IllegalArgumentException("not a message: kind " + kind);
+                        });
+            }
+            r.end();
+            return messages;
+        } catch (IndexOutOfBoundsException | NumberFormatException e) {
+            throw new IllegalArgumentException("not a whole jobstream batch entry: " + e.getMessage(), e);
+        }
     }
 
     /** @throws IllegalArgumentException when {@code s} is not a whole compact message */
@@ -175,7 +256,8 @@ final class CompactMessage {
         }
 
         char kind() {
-            if (!s.startsWith(TAG)) throw new IllegalArgumentException("not a compact message");
+            if (!s.startsWith(TAG) || s.length() <= TAG.length())
+                throw new IllegalArgumentException("not a compact message");
             return s.charAt(TAG.length());
         }
 
@@ -188,6 +270,10 @@ final class CompactMessage {
             long n = num();
             if (n < 0 || n > s.length() - at) throw new IllegalArgumentException("count " + n + " out of range");
             return (int) n;
+        }
+
+        char next() {
+            return s.charAt(at++);
         }
 
         boolean absent() {

@@ -1,5 +1,6 @@
 package io.jobstream.redis;
 
+import io.jobstream.event.JobMessage;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -63,19 +64,21 @@ final class DeadNodeClaims {
     }
 
     /**
-     * Takes over the pending entries of consumers whose node has no heartbeat any more, up to about {@code max}, and
-     * hands each to {@code add} (which returns how many envelopes it made of it, 0 or 1); returns the total.
+     * Takes over the pending entries of consumers whose node has no heartbeat any more, up to {@code max} entries
+     * (each a whole batch: a batch is claimed as it was read), and hands each to {@code add} (which returns how many
+     * messages it held, 0 when unreadable); returns the total of messages.
      */
     int claim(int max, ToIntFunction<StreamEntry> add) {
         StreamPendingSummary summary = redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP);
         if (summary.getTotal() == 0) return 0;
         int n = 0;
+        int taken = 0;
         for (String other : summary.getConsumerMessageCount().keySet()) {
             if (other.equals(consumer) || consumerAlive.test(other)) continue;
             List<StreamPendingEntry> pending = redis.xpending(
                     RedisKeys.EVENTS,
                     RedisKeys.GROUP,
-                    XPendingParams.xPendingParams().consumer(other).count(Math.max(1, max - n)));
+                    XPendingParams.xPendingParams().consumer(other).count(Math.max(1, max - taken)));
             List<StreamEntryID> take = new ArrayList<>();
             for (StreamPendingEntry p : pending) {
                 if (p.getDeliveredTimes() >= MAX_DELIVERIES) {
@@ -90,7 +93,7 @@ final class DeadNodeClaims {
                 }
             }
             if (take.isEmpty()) continue;
-            List<StreamEntry> entries = redis.xclaim(
+            List<StreamEntry> claimedEntries = redis.xclaim(
                     RedisKeys.EVENTS,
                     RedisKeys.GROUP,
                     consumer,
@@ -98,27 +101,65 @@ final class DeadNodeClaims {
                     XClaimParams.xClaimParams(),
                     take.toArray(StreamEntryID[]::new));
             int got = 0;
-            for (StreamEntry entry : entries) {
+            for (StreamEntry entry : claimedEntries) {
                 if (entry == null || entry.getFields() == null) continue;
                 got += add.applyAsInt(entry);
+                taken++;
             }
             claimed.increment(got);
-            log.warn("claimed {} uncommitted events from node {} (no heartbeat)", got, other);
+            log.warn(
+                    "claimed {} uncommitted events in {} entries from node {} (no heartbeat)",
+                    got,
+                    claimedEntries.size(),
+                    other);
             n += got;
-            if (n >= max) break;
+            if (taken >= max) break;
         }
         return n;
     }
 
-    /** Moves an entry to {@link RedisKeys#DEAD} with the reason, and takes it out of the event stream. */
+    /**
+     * Moves an entry to {@link RedisKeys#DEAD} with the reason, and takes it out of the event stream. A batch entry
+     * that can be read becomes one dead letter per message (field {@code m} in the one-message compact form, plus the
+     * entry's id and the message's place in it), so that an operator handles events one by one as before batching;
+     * an unreadable entry is kept whole.
+     */
     void deadLetter(StreamEntryID id, Map<String, String> fields, String reason) {
+        String text = fields.get("m");
+        List<JobMessage> messages = null;
+        if (text != null && CompactMessage.isBatchEntry(text)) {
+            try {
+                messages = CompactMessage.decodeBatchEntry(text);
+            } catch (RuntimeException e) {
+                // unreadable: kept whole below
+            }
+        }
+        if (messages == null) {
+            redis.xadd(RedisKeys.DEAD, XAddParams.xAddParams(), withReason(fields, id, reason));
+        } else {
+            for (int i = 0; i < messages.size(); i++) {
+                Map<String, String> one = new LinkedHashMap<>();
+                one.put("m", CompactMessage.encode(messages.get(i)));
+                one.put("index", Integer.toString(i));
+                redis.xadd(RedisKeys.DEAD, XAddParams.xAddParams(), withReason(one, id, reason));
+            }
+        }
+        // an entry this version appended is always readable: an unreadable one was never counted when added
+        int count = messages == null ? 0 : messages.size();
+        StreamScripts.acknowledge(redis, List.of(new StreamScripts.Done(id, count)));
+        deadLettered.increment(messages == null ? 1 : messages.size());
+        log.error(
+                "event stream entry {} ({} messages) moved to {}: {}",
+                id,
+                messages == null ? "unreadable" : messages.size(),
+                RedisKeys.DEAD,
+                reason);
+    }
+
+    private static Map<String, String> withReason(Map<String, String> fields, StreamEntryID id, String reason) {
         Map<String, String> dead = new LinkedHashMap<>(fields);
         dead.put("id", id.toString());
         dead.put("reason", reason);
-        redis.xadd(RedisKeys.DEAD, XAddParams.xAddParams(), dead);
-        redis.xack(RedisKeys.EVENTS, RedisKeys.GROUP, id);
-        redis.xdel(RedisKeys.EVENTS, id);
-        deadLettered.increment();
-        log.error("event stream entry {} moved to {}: {}", id, RedisKeys.DEAD, reason);
+        return dead;
     }
 }

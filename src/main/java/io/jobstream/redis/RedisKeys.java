@@ -13,8 +13,11 @@ import redis.clients.jedis.RedisProtocol;
 public final class RedisKeys {
     /** AWX's list: emitters RPUSH event JSON, receivers pop it (reference §1.7). */
     public static final String CALLBACK_TASKS = "callback_tasks";
-    /** The durable event stream (one entry per decoded message) and its consumer group. */
+    /** The durable event stream (one entry per batch of decoded messages) and its consumer group. */
     public static final String EVENTS = "jobstream:events";
+
+    /** How many events the stream's entries hold (its bound is in events; an entry holds a batch). */
+    public static final String QUEUED = "jobstream:events:queued";
 
     public static final String GROUP = "jobstream";
     /** Entries that killed nodes too often, or could not be read: kept for an operator, never silently dropped. */

@@ -188,6 +188,7 @@ public final class RedisNodes implements AutoCloseable {
             Map<String, Object> queues = new LinkedHashMap<>();
             queues.put("callback_tasks", redis.llen(RedisKeys.CALLBACK_TASKS));
             queues.put("stream_length", redis.exists(RedisKeys.EVENTS) ? redis.xlen(RedisKeys.EVENTS) : 0L);
+            queues.put("queued_events", StreamScripts.queued(redis));
             if (redis.exists(RedisKeys.EVENTS)) {
                 var summary = redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP);
                 queues.put("pending", summary.getTotal());

@@ -66,10 +66,14 @@ public final class CallbackTasksBenchmark {
         Path dir = Files.createTempDirectory("jobstream-cbt-bench");
         System.out.printf("load average before: %s%n", ProcessCpu.loadAverage());
         List<String> rows = new ArrayList<>();
-        for (String mix : mixes.equals("both") ? List.of("synthetic", "recorded") : List.of(mixes)) {
-            Mix m = new Mix(mix.equals("recorded"));
-            rows.addAll(single(dir.resolve("single-" + mix), m, events, rounds));
-            rows.addAll(cluster(dir.resolve("cluster-" + mix), m, events, rounds, producers));
+        try {
+            for (String mix : mixes.equals("both") ? List.of("synthetic", "recorded") : List.of(mixes)) {
+                Mix m = new Mix(mix.equals("recorded"));
+                rows.addAll(single(dir.resolve("single-" + mix), m, events, rounds));
+                rows.addAll(cluster(dir.resolve("cluster-" + mix), m, events, rounds, producers));
+            }
+        } finally {
+            deleteTree(dir); // the databases and Redis' AOF of a 200,000-event run take about 3.7 GB of /tmp
         }
         System.out.printf("load average after: %s%n%n", ProcessCpu.loadAverage());
         System.out.println("| mix | setup | round | stored events/s | wall s | CPU µs/event: nodes (each) | redis |"
@@ -136,6 +140,7 @@ public final class CallbackTasksBenchmark {
                     long made = System.nanoTime();
                     String[][] payloads = payloads(mix, events, firstJob);
                     double makeSeconds = (System.nanoTime() - made) / 1e9;
+                    Map<String, long[]> commands0 = commandStats(redis);
                     Cpu before = Cpu.sample(nodes, redisPid, dir.resolve("pg/pg"));
                     double stored0 = stored(nodes);
                     Map<String, Double> hops0 = hops(nodes);
@@ -160,6 +165,7 @@ public final class CallbackTasksBenchmark {
                             row(mix, "2 nodes, callback_tasks", r, events, nanos, before, after, nodes, firstJob, redis)
                                     + " " + hopText);
                     System.out.println(rows.get(rows.size() - 1));
+                    System.out.println(commandText(commands0, commandStats(redis), events));
                 }
                 int rate = Integer.parseInt(System.getenv().getOrDefault("CBT_PACED_RATE", "5000"));
                 if (rate > 0) {
@@ -377,6 +383,45 @@ public final class CallbackTasksBenchmark {
                 delivered,
                 (long) events / JOBS * JOBS,
                 dead);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    /** Redis's own count of calls and microseconds per command ({@code INFO commandstats}), by command name. */
+    static Map<String, long[]> commandStats(RedisClient redis) {
+        Map<String, long[]> stats = new LinkedHashMap<>();
+        for (String line : redis.info("commandstats").lines().toList()) {
+            if (!line.startsWith("cmdstat_")) continue;
+            String name = line.substring("cmdstat_".length(), line.indexOf(':'));
+            long calls = 0;
+            long usec = 0;
+            for (String kv : line.substring(line.indexOf(':') + 1).split(",")) {
+                if (kv.startsWith("calls=")) calls = Long.parseLong(kv.substring(6));
+                if (kv.startsWith("usec=")) usec = Long.parseLong(kv.substring(5));
+            }
+            stats.put(name, new long[] {calls, usec});
+        }
+        return stats;
+    }
+
+    /** The commands of a round, busiest first: calls per 1,000 events and Redis µs per event in each. */
+    static String commandText(Map<String, long[]> before, Map<String, long[]> after, int events) {
+        List<String> parts = new ArrayList<>();
+        after.entrySet().stream()
+                .map(e -> {
+                    long[] b = before.getOrDefault(e.getKey(), new long[2]);
+                    return Map.entry(e.getKey(), new long[] {e.getValue()[0] - b[0], e.getValue()[1] - b[1]});
+                })
+                .filter(e -> e.getValue()[0] > 0)
+                .sorted((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]))
+                .forEach(e -> parts.add(String.format(
+                        "%s %.1f calls/1k events %.2f µs/event",
+                        e.getKey(), 1000.0 * e.getValue()[0] / events, (double) e.getValue()[1] / events)));
+        return "  redis commandstats: " + String.join("; ", parts);
     }
 
     /** CPU ticks of each node JVM, redis-server and PostgreSQL (postmaster and backends), and the machine. */

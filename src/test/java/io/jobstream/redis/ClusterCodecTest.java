@@ -9,11 +9,13 @@ import io.jobstream.event.EventDecoder;
 import io.jobstream.event.JobChange;
 import io.jobstream.event.JobEof;
 import io.jobstream.event.JobEvent;
+import io.jobstream.event.JobMessage;
 import io.jobstream.event.StoredEvent;
 import io.jobstream.testing.Events;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -115,5 +117,84 @@ class ClusterCodecTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("uuid");
         assertThatThrownBy(() -> ClusterCodec.decodeMessage("not json")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private List<JobMessage> messages(long job, int events) {
+        List<JobMessage> out = new ArrayList<>();
+        for (int c = 1; c <= events; c++) out.add(decoded(Events.event(job, c)));
+        out.add(new JobEof(job, events));
+        return out;
+    }
+
+    @Test
+    void a_batch_entry_carries_events_and_an_eof_in_order_through_utf8() {
+        String hostile = "~1M3;E12:34;\\n:;\ud83d\ude00";
+        List<JobMessage> messages = new ArrayList<>(messages(7, 4));
+        messages.add(1, decoded(Events.event(7, 9).replace("\"task 0\"", "\"" + hostile + "\"")));
+        var entries = CompactMessage.encodeBatchEntries(messages, 1000, 1 << 20);
+        assertThat(entries).hasSize(1);
+        String text = entries.get(0).text();
+        assertThat(entries.get(0).count()).isEqualTo(6);
+        assertThat(CompactMessage.batchEntryCount(text)).isEqualTo(6);
+        String viaRedis = new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+        assertThat(ClusterCodec.decodeEntry(viaRedis)).containsExactlyElementsOf(messages);
+    }
+
+    @Test
+    void batch_entries_are_cut_by_count_and_by_size_never_splitting_or_dropping_a_message() {
+        List<JobMessage> messages = messages(8, 2_500);
+        var byCount = CompactMessage.encodeBatchEntries(messages, 1000, 1 << 20);
+        assertThat(byCount).extracting(CompactMessage.Batch::count).containsExactly(1000, 1000, 501);
+        var bySize = CompactMessage.encodeBatchEntries(messages, 1000, 20_000);
+        assertThat(bySize.size()).isGreaterThan(3);
+        List<JobMessage> back = new ArrayList<>();
+        for (var e : bySize) {
+            // at most one message past the size
+            assertThat(e.text().length()).isLessThan(20_000 + 2_000);
+            back.addAll(ClusterCodec.decodeEntry(e.text()));
+        }
+        assertThat(back).containsExactlyElementsOf(messages);
+        // one message bigger than the size is an entry of its own
+        JobEvent big = decoded(Events.event(9, 1).replace("\"task 0\"", "\"" + "x".repeat(50_000) + "\""));
+        var alone = CompactMessage.encodeBatchEntries(List.of(decoded(Events.event(9, 2)), big, big), 1000, 20_000);
+        assertThat(alone).extracting(CompactMessage.Batch::count).containsExactly(2, 1);
+    }
+
+    @Test
+    void a_batch_entry_cut_short_padded_or_miscounted_is_refused_and_counts_zero_when_not_ours() {
+        String text = CompactMessage.encodeBatchEntries(messages(7, 3), 1000, 1 << 20)
+                .get(0)
+                .text();
+        for (int cut = CompactMessage.TAG.length() + 1; cut < text.length(); cut += 7) {
+            String shorter = text.substring(0, cut);
+            assertThatThrownBy(() -> ClusterCodec.decodeEntry(shorter)).isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThatThrownBy(() -> ClusterCodec.decodeEntry(text + "F1;1;"))
+                .as("one message more than it says")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ClusterCodec.decodeEntry(text.replaceFirst("M4;", "M5;")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ClusterCodec.decodeEntry(CompactMessage.TAG + "M0;"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ClusterCodec.decodeEntry(CompactMessage.TAG + "M999999999999;"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ClusterCodec.decodeEntry(CompactMessage.TAG + "M1;Q1;"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ClusterCodec.decodeEntry(CompactMessage.TAG + "M"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(CompactMessage.batchEntryCount(CompactMessage.TAG + "Mx;")).isZero();
+        assertThat(CompactMessage.batchEntryCount(ClusterCodec.encode(new JobEof(1, 1))))
+                .as("a one-message entry of an older node was not counted when added")
+                .isZero();
+        assertThat(CompactMessage.batchEntryCount("{\"job\":1}")).isZero();
+    }
+
+    @Test
+    void entries_of_older_nodes_compact_or_json_read_as_one_message() {
+        JobEvent e = decoded(Events.event(7, 6));
+        assertThat(ClusterCodec.decodeEntry(ClusterCodec.encode(e))).containsExactly(e);
+        assertThat(ClusterCodec.decodeEntry(ClusterCodec.encodeJson(e))).containsExactly(e);
+        assertThat(ClusterCodec.decodeEntry(ClusterCodec.encode(new JobEof(9, 3))))
+                .containsExactly(new JobEof(9, 3));
     }
 }

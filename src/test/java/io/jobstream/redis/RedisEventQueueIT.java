@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.params.XAddParams;
 import redis.clients.jedis.params.XClaimParams;
 import redis.clients.jedis.params.XReadGroupParams;
 
@@ -103,18 +104,29 @@ class RedisEventQueueIT {
                 .as("receipts completed once durable in the stream")
                 .isEqualTo(5);
 
+        assertThat(redis.xlen(RedisKeys.EVENTS))
+                .as("one request, one batch entry")
+                .isEqualTo(1);
+        assertThat(redis.get(RedisKeys.QUEUED)).as("the bound counts events").isEqualTo("5");
+
         List<Envelope> batch = drain(q);
         assertThat(batch).hasSize(5);
-        assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal()).isEqualTo(5);
-        batch.forEach(e -> e.receipt().stored());
+        assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal()).isEqualTo(1);
+        batch.subList(0, 4).forEach(e -> e.receipt().stored());
+        assertThat(drain(q)).isEmpty();
+        assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal())
+                .as("an entry is acknowledged only once all its messages are reported")
+                .isEqualTo(1);
+        batch.get(4).receipt().stored();
         assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal())
                 .as("not before the next drain")
-                .isEqualTo(5);
+                .isEqualTo(1);
         assertThat(drain(q)).isEmpty();
         assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal()).isZero();
         assertThat(redis.xlen(RedisKeys.EVENTS))
                 .as("acknowledged entries are deleted")
                 .isZero();
+        assertThat(redis.get(RedisKeys.QUEUED)).isEqualTo("0");
     }
 
     @Test
@@ -196,5 +208,170 @@ class RedisEventQueueIT {
         for (int i = 0; i < 3 && batch.isEmpty(); i++) batch = drain(q);
         assertThat(batch).hasSize(2);
         assertThat(q.redisDown()).isFalse();
+    }
+
+    private static List<Integer> counters(List<Envelope> batch) {
+        return batch.stream()
+                .map(e -> e.message() instanceof io.jobstream.event.JobEvent ev ? ev.counter() : -1)
+                .toList();
+    }
+
+    @Test
+    void entries_of_an_older_node_and_batch_entries_are_read_in_stream_order_and_the_count_stays_right()
+            throws Exception {
+        RedisEventQueue q = queue("n1", 1000);
+        AtomicInteger accepted = new AtomicInteger();
+        var one = envelopes(11, 1, 3, accepted);
+        // what a node of session 9 appended (compact, one message an entry), and of before it (JSON), uncounted
+        redis.xadd(
+                RedisKeys.EVENTS,
+                XAddParams.xAddParams(),
+                Map.of("m", ClusterCodec.encode(one.get(0).message())));
+        redis.xadd(
+                RedisKeys.EVENTS,
+                XAddParams.xAddParams(),
+                Map.of("m", ClusterCodec.encodeJson(one.get(1).message())));
+        assertThat(q.offerAll(envelopes(11, 3, 6, accepted))).isTrue();
+        redis.xadd(
+                RedisKeys.EVENTS,
+                XAddParams.xAddParams(),
+                Map.of(
+                        "m",
+                        ClusterCodec.encode(envelopes(11, 7, 7, accepted).get(0).message())));
+        assertThat(redis.get(RedisKeys.QUEUED))
+                .as("only the batch entry was counted")
+                .isEqualTo("4");
+
+        List<Envelope> all = new ArrayList<>();
+        for (int i = 0; i < 5 && all.size() < 7; i++) all.addAll(drain(q));
+        assertThat(counters(all)).containsExactly(1, 2, 3, 4, 5, 6, 7);
+        all.forEach(e -> e.receipt().stored());
+        drain(q);
+        assertThat(redis.xlen(RedisKeys.EVENTS)).isZero();
+        assertThat(redis.get(RedisKeys.QUEUED))
+                .as("old entries take nothing off the count; it never goes below 0")
+                .isEqualTo("0");
+        assertThat(redis.exists(RedisKeys.DEAD)).isFalse();
+    }
+
+    @Test
+    void a_dead_nodes_partly_committed_batch_entry_is_claimed_whole_and_acknowledged_once_all_of_it_is_reported()
+            throws Exception {
+        RedisEventQueue a = queue("a", 1000);
+        RedisEventQueue b = queue("b", 1000);
+        a.offerAll(envelopes(12, 1, 10, new AtomicInteger()));
+        // a commits 4 of its 10 (a drain of at most 4, like a small persist.max-batch) and dies before acknowledging
+        List<Envelope> partly = new ArrayList<>();
+        a.drainTo(partly, 4, Duration.ofMillis(100));
+        assertThat(counters(partly)).containsExactly(1, 2, 3, 4);
+        partly.forEach(e -> e.receipt().stored());
+        alive.remove("a");
+        pastTheClaimInterval();
+
+        List<Envelope> first = new ArrayList<>();
+        b.drainTo(first, 6, Duration.ofMillis(100));
+        assertThat(counters(first))
+                .as("the whole entry, in order, the committed part again (duplicates to the store)")
+                .containsExactly(1, 2, 3, 4, 5, 6);
+        first.forEach(e -> e.receipt().duplicate());
+        List<Envelope> rest = new ArrayList<>();
+        b.drainTo(rest, 6, Duration.ofMillis(100));
+        assertThat(counters(rest)).containsExactly(7, 8, 9, 10);
+        assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal())
+                .as("not acknowledged while part of it is unreported")
+                .isEqualTo(1);
+        assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getConsumerMessageCount())
+                .containsOnlyKeys("b");
+        rest.forEach(e -> e.receipt().stored());
+        assertThat(drain(b)).isEmpty();
+        assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal()).isZero();
+        assertThat(redis.get(RedisKeys.QUEUED)).isEqualTo("0");
+        assertThat(b.depth()).isZero();
+    }
+
+    @Test
+    void the_bound_is_in_events_whatever_the_entries_and_a_stream_deleted_by_hand_does_not_leave_it_full()
+            throws Exception {
+        RedisEventQueue q = queue("n1", 10);
+        assertThat(q.offerAll(envelopes(13, 1, 8, new AtomicInteger()))).isTrue();
+        assertThat(q.offerAll(envelopes(13, 9, 11, new AtomicInteger())))
+                .as("8 + 3 events > 10, though the stream holds one entry")
+                .isFalse();
+        assertThat(q.offerAll(envelopes(13, 9, 10, new AtomicInteger()))).isTrue();
+        assertThat(q.offerAll(envelopes(13, 11, 11, new AtomicInteger())))
+                .as("full")
+                .isFalse();
+        assertThat(redis.xlen(RedisKeys.EVENTS)).isEqualTo(2);
+        // an operator deletes the stream (and group) by hand: the count left behind must not keep intake refusing
+        redis.del(RedisKeys.EVENTS);
+        assertThat(q.offerAll(envelopes(13, 11, 11, new AtomicInteger()))).isTrue();
+        assertThat(redis.get(RedisKeys.QUEUED)).isEqualTo("1");
+    }
+
+    @Test
+    void a_batch_entry_that_keeps_killing_nodes_becomes_one_dead_letter_per_message() throws Exception {
+        RedisEventQueue survivor = queue("survivor", 1000);
+        survivor.offerAll(envelopes(14, 1, 3, new AtomicInteger()));
+        var read = redis.xreadGroup(
+                RedisKeys.GROUP,
+                "dead0",
+                XReadGroupParams.xReadGroupParams().count(1),
+                Map.of(RedisKeys.EVENTS, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
+        StreamEntryID id = read.get(0).getValue().get(0).getID();
+        for (int i = 1; i < DeadNodeClaims.MAX_DELIVERIES; i++) {
+            redis.xclaim(RedisKeys.EVENTS, RedisKeys.GROUP, "dead" + i, 0, XClaimParams.xClaimParams(), id);
+        }
+        pastTheClaimInterval();
+        assertThat(drain(survivor)).isEmpty();
+        var dead = redis.xrange(RedisKeys.DEAD, (StreamEntryID) null, null);
+        assertThat(dead).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(dead.get(i).getFields())
+                    .containsEntry("id", id.toString())
+                    .containsEntry("index", Integer.toString(i));
+            var message = (io.jobstream.event.JobEvent)
+                    ClusterCodec.decodeMessage(dead.get(i).getFields().get("m"));
+            assertThat(message.counter()).isEqualTo(i + 1);
+        }
+        assertThat(redis.xlen(RedisKeys.EVENTS)).isZero();
+        assertThat(redis.get(RedisKeys.QUEUED)).isEqualTo("0");
+    }
+
+    @Test
+    void an_unreadable_entry_is_dead_lettered_whole_and_the_rest_goes_on() throws Exception {
+        RedisEventQueue q = queue("n1", 1000);
+        redis.xadd(RedisKeys.EVENTS, XAddParams.xAddParams(), Map.of("m", "~1M2;E1;"));
+        q.offerAll(envelopes(15, 1, 2, new AtomicInteger()));
+        List<Envelope> all = new ArrayList<>();
+        for (int i = 0; i < 3 && all.isEmpty(); i++) all.addAll(drain(q));
+        assertThat(counters(all)).containsExactly(1, 2);
+        assertThat(redis.xrange(RedisKeys.DEAD, (StreamEntryID) null, null)
+                        .get(0)
+                        .getFields())
+                .containsEntry("m", "~1M2;E1;");
+        assertThat(redis.get(RedisKeys.QUEUED)).isEqualTo("2");
+    }
+
+    @Test
+    void an_entry_acknowledged_by_both_its_claimer_and_the_node_thought_dead_counts_off_once() throws Exception {
+        RedisEventQueue a = queue("a", 1000);
+        RedisEventQueue b = queue("b", 1000);
+        a.offerAll(envelopes(16, 1, 5, new AtomicInteger()));
+        List<Envelope> heldByA = drain(a);
+        heldByA.forEach(e -> e.receipt().stored()); // committed, not yet acknowledged: a stalls here
+        alive.remove("a");
+        pastTheClaimInterval();
+        List<Envelope> claimed = drain(b);
+        assertThat(claimed).hasSize(5);
+        claimed.forEach(e -> e.receipt().duplicate());
+        b.offerAll(envelopes(16, 6, 8, new AtomicInteger()));
+        assertThat(counters(drain(b)))
+                .as("acknowledges the claimed entry, reads the next")
+                .containsExactly(6, 7, 8);
+        assertThat(redis.get(RedisKeys.QUEUED)).isEqualTo("3");
+        drain(a); // a wakes up and acknowledges the entry b already acknowledged and deleted
+        assertThat(redis.get(RedisKeys.QUEUED))
+                .as("an entry's events are taken off once, by whichever XDEL deleted it")
+                .isEqualTo("3");
     }
 }
