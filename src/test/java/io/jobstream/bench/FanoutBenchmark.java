@@ -364,10 +364,21 @@ public final class FanoutBenchmark {
             if (!"READY".equals(line)) throw new IllegalStateException("clients did not get ready: " + line);
         }
 
+        /** Tells the clients the publisher is done; nothing to tell when they already ended (they had every message). */
         void publisherDone() throws IOException {
-            OutputStream in = process.getOutputStream();
-            in.write('\n');
-            in.flush();
+            try {
+                OutputStream in = process.getOutputStream();
+                in.write('\n');
+                in.flush();
+            } catch (IOException e) {
+                // a broken pipe: the clients exited after their last message (their stdin closes as they exit)
+                try {
+                    if (!process.waitFor(5, TimeUnit.SECONDS)) throw e;
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
 
         Map<String, String> result() throws InterruptedException {
