@@ -6,13 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.SyntheticRun;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.TimelineMatrixCheck;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -40,7 +40,7 @@ class MatrixFormatIT {
 
     @BeforeAll
     void start() throws Exception {
-        node = RunningServer.start(Files.createTempDirectory("matrix-format"));
+        node = RunningServer.start(TempDirs.make("matrix-format"));
         SyntheticRun a = new SyntheticRun(A, 7, 5);
         a.start = t0;
         a.status = (h, t) -> h == 0 && t == 1

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.SyntheticRun;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -39,7 +39,7 @@ class RunAnalysisIT {
 
     @BeforeAll
     void start() throws Exception {
-        node = RunningServer.start(Files.createTempDirectory("run-analysis"));
+        node = RunningServer.start(TempDirs.make("run-analysis"));
         for (String user : List.of("alice", "bob")) {
             HttpResponse<String> r = Http.postJson(
                     node.uri("/api/v2/users/"),

@@ -4,7 +4,7 @@ import io.jobstream.postgres.Database;
 import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.postgres.PostgresRunReader;
 import io.jobstream.testing.RunningServer;
-import java.nio.file.Files;
+import io.jobstream.testing.TempDirs;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -30,7 +30,7 @@ public final class RunBuildProfile {
         int hosts = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
         int tasks = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-        Path dir = Files.createTempDirectory("jobstream-build");
+        Path dir = TempDirs.make("jobstream-build");
         try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg"), RunningServer.PG_BINARIES)) {
             String url = pg.start();
             try (Database db = Database.fromUrl(url, 2)) {

@@ -8,9 +8,9 @@ import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.NodeDatabases;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.SyntheticRun;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -41,7 +41,7 @@ class RunModelStoreIT {
 
     @Test
     void a_restarted_node_and_another_node_read_the_stored_model_instead_of_building_it() throws Exception {
-        Path dir = Files.createTempDirectory("model-store");
+        Path dir = TempDirs.make("model-store");
         long job = 6001;
         Map<String, String> before = new LinkedHashMap<>();
         try (RunningServer node = RunningServer.start(dir)) {
@@ -90,7 +90,7 @@ class RunModelStoreIT {
 
             // a second node on the same PostgreSQL (a cluster's nodes share only PostgreSQL and Redis)
             try (RunningServer other = RunningServer.start(
-                    Files.createTempDirectory("model-store-other"), Map.of("database-url", NodeDatabases.url(dir)))) {
+                    TempDirs.make("model-store-other"), Map.of("database-url", NodeDatabases.url(dir)))) {
                 for (String api : answers(job))
                     assertThat(body(other, api)).as(api).isEqualTo(before.get(api));
                 assertThat(metric(other, LOADED)).isEqualTo(1);
@@ -101,7 +101,7 @@ class RunModelStoreIT {
 
     @Test
     void an_event_arriving_late_for_a_finished_job_makes_the_stored_model_stale_and_it_is_replaced() throws Exception {
-        Path dir = Files.createTempDirectory("model-store-late");
+        Path dir = TempDirs.make("model-store-late");
         long job = 6002;
         List<String> lines = run(job, 40, 10).lines();
         try (RunningServer node = RunningServer.start(dir)) {
@@ -131,7 +131,7 @@ class RunModelStoreIT {
 
     @Test
     void a_damaged_an_old_and_a_gapped_stored_model_are_ignored_rebuilt_from_the_rows_and_replaced() throws Exception {
-        Path dir = Files.createTempDirectory("model-store-corrupt");
+        Path dir = TempDirs.make("model-store-corrupt");
         long job = 6003;
         Map<String, String> before = new LinkedHashMap<>();
         try (RunningServer node = RunningServer.start(dir)) {

@@ -9,6 +9,7 @@ import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.SyntheticRun;
+import io.jobstream.testing.TempDirs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -38,7 +39,7 @@ class RunModelsIT {
     @Test
     void a_finished_job_is_served_from_the_model_built_when_it_finished_as_a_fresh_build_would_serve_it()
             throws Exception {
-        Path dir = Files.createTempDirectory("run-models");
+        Path dir = TempDirs.make("run-models");
         long job = 3001;
         Map<String, String> before = new LinkedHashMap<>();
         try (RunningServer node = RunningServer.start(dir)) {
@@ -62,7 +63,7 @@ class RunModelsIT {
     @Test
     void many_jobs_finishing_at_once_queue_a_bounded_number_of_builds_and_every_job_still_answers() throws Exception {
         int jobs = 40;
-        try (RunningServer node = RunningServer.start(Files.createTempDirectory("run-models-burst"))) {
+        try (RunningServer node = RunningServer.start(TempDirs.make("run-models-burst"))) {
             List<String> events = new ArrayList<>();
             List<String> eofs = new ArrayList<>();
             for (int j = 0; j < jobs; j++) {
@@ -93,7 +94,7 @@ class RunModelsIT {
 
     @Test
     void a_background_build_never_evicts_a_model_somebody_asked_for_and_skips_a_job_over_the_bound() throws Exception {
-        Path dir = Files.createTempDirectory("run-models-room");
+        Path dir = TempDirs.make("run-models-room");
         try (RunningServer node = RunningServer.start(dir);
                 Database db = nodeDatabase(dir)) {
             for (long j = 5001; j <= 5003; j++) ingest(node, run(j, 20, 5).lines()); // 105 tasks and results each

@@ -8,11 +8,11 @@ import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.SseClient;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,7 +58,7 @@ class AccessMatrixIT {
 
     @BeforeAll
     void start() throws Exception {
-        node = RunningServer.start(Files.createTempDirectory("access-matrix"));
+        node = RunningServer.start(TempDirs.make("access-matrix"));
         for (String user : List.of("alice", "bob")) {
             assertThat(Http.postJson(
                                     api("/api/v2/users/"),

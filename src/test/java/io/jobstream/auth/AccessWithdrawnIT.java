@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
-import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,7 +29,7 @@ class AccessWithdrawnIT {
 
     @BeforeAll
     void start() throws Exception {
-        node = RunningServer.start(Files.createTempDirectory("access-withdrawn"));
+        node = RunningServer.start(TempDirs.make("access-withdrawn"));
         team = Http.json(Http.postJson(node.uri("/api/v2/teams/"), "{\"name\":\"watchers\"}", TestUsers.ADMIN_AUTH)
                         .body())
                 .get("id")

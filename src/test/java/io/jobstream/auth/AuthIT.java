@@ -8,6 +8,7 @@ import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.NodeProcess;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -43,7 +44,7 @@ class AuthIT {
 
     @BeforeAll
     void start() throws Exception {
-        node = RunningServer.start(Files.createTempDirectory("auth-it"));
+        node = RunningServer.start(TempDirs.make("auth-it"));
     }
 
     @AfterAll

@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,7 +31,7 @@ class FailingAddressIT {
     @BeforeAll
     void start() throws Exception {
         node = RunningServer.start(
-                Files.createTempDirectory("failing-address"),
+                TempDirs.make("failing-address"),
                 Map.of(
                         "auth.failed-requests-per-address",
                         Integer.toString(PER_ADDRESS),

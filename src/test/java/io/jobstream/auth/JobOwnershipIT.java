@@ -7,12 +7,12 @@ import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +35,7 @@ class JobOwnershipIT {
     @BeforeAll
     void start() throws Exception {
         node = RunningServer.start(
-                Files.createTempDirectory("job-ownership"),
+                TempDirs.make("job-ownership"),
                 Map.of(
                         "auth.max-new-jobs-per-user",
                         "3",

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +41,7 @@ class PasswordGuessingIT {
     @BeforeAll
     void start() throws Exception {
         node = RunningServer.start(
-                Files.createTempDirectory("password-guessing"),
+                TempDirs.make("password-guessing"),
                 Map.of(
                         "auth.failed-logins-per-address",
                         Integer.toString(PER_ADDRESS),

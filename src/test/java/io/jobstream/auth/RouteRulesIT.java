@@ -6,6 +6,7 @@ import io.jobstream.server.Server;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestJobs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
@@ -13,7 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -163,7 +163,7 @@ class RouteRulesIT {
 
     @BeforeAll
     void start() throws Exception {
-        node = RunningServer.start(Files.createTempDirectory("route-rules"));
+        node = RunningServer.start(TempDirs.make("route-rules"));
         String admin = TestUsers.ADMIN_AUTH;
         for (String user : List.of("alice", "bob", "carol")) {
             assertThat(Http.postJson(

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
 import java.io.ByteArrayOutputStream;
@@ -15,7 +16,6 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URLEncoder;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,8 +50,8 @@ class TrustedProxiesIT {
                 "auth.failed-logins-per-address", Integer.toString(PER_ADDRESS), "auth.failed-logins-per-user", "1000");
         Map<String, String> trust = new LinkedHashMap<>(common);
         trust.put("http.trusted-proxies", "10.0.0.0/8, 127.0.0.1, ::1");
-        trusting = RunningServer.start(Files.createTempDirectory("trusted-proxies"), trust);
-        trustingNobody = RunningServer.start(Files.createTempDirectory("trusted-proxies-none"), common);
+        trusting = RunningServer.start(TempDirs.make("trusted-proxies"), trust);
+        trustingNobody = RunningServer.start(TempDirs.make("trusted-proxies-none"), common);
     }
 
     @AfterAll

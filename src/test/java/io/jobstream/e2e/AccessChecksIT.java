@@ -9,6 +9,7 @@ import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RawWebsocket;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestJobs;
 import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
@@ -16,7 +17,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -58,7 +58,7 @@ class AccessChecksIT {
 
     @BeforeAll
     void start() throws Exception {
-        dir = Files.createTempDirectory("access-checks");
+        dir = TempDirs.make("access-checks");
         postgres = DebianPostgres.start(dir.resolve("pg"), "-c shared_preload_libraries=pg_stat_statements");
         sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
         // a short idle timeout: pings every second are all that keep a quiet socket open

@@ -7,13 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.AwxkitVenv;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +42,7 @@ class AwxkitIT {
     void start() throws Exception {
         AwxkitVenv.venv(); // first: a machine without awxkit fails here, saying what to install
         node = RunningServer.start(
-                Files.createTempDirectory("awxkit"),
+                TempDirs.make("awxkit"),
                 Map.of(
                         "playbook-dir",
                         Path.of("playbooks").toAbsolutePath().toString(),

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TimelineMatrixCheck;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -60,11 +61,10 @@ class RunAnalysisAnsibleIT {
 
     @BeforeAll
     void start() throws Exception {
-        Path playbooks = Files.createTempDirectory("analysis-playbooks");
+        Path playbooks = TempDirs.make("analysis-playbooks");
         Files.writeString(playbooks.resolve("analysis.yml"), PLAYBOOK);
         Files.writeString(playbooks.resolve("hosts.ini"), INVENTORY);
-        node = RunningServer.start(
-                Files.createTempDirectory("analysis-ansible"), Map.of("playbook-dir", playbooks.toString()));
+        node = RunningServer.start(TempDirs.make("analysis-ansible"), Map.of("playbook-dir", playbooks.toString()));
     }
 
     @AfterAll

@@ -1,6 +1,7 @@
 package io.jobstream.postgres;
 
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ final class TestDatabase implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) throws IOException {
-        dataDir = Files.createTempDirectory("jobstream-store-test");
+        dataDir = TempDirs.make("jobstream-store-test");
         embedded = new EmbeddedDatabase(dataDir, RunningServer.PG_BINARIES);
         database = Database.fromUrl(embedded.start(), 4);
         database.start();

@@ -29,7 +29,7 @@ public final class HeadlessChromium implements AutoCloseable {
 
     /** @param extraArguments more Chromium switches, e.g. {@code --ignore-certificate-errors} for a self-signed node */
     public static HeadlessChromium start(String... extraArguments) throws IOException {
-        Path profile = Files.createTempDirectory("chrome-profile");
+        Path profile = TempDirs.make("chrome-profile");
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(Binaries.chromedriver().toFile())
                 .usingAnyFreePort()
