@@ -110,25 +110,23 @@ public final class EventDecoder {
 
     /** NDJSON: each line decoded as if on its own ({@link #decodeLinesOneByOne}), on one parser ({@link Lines}). */
     private List<Decoded> decodeLines(byte[] body) {
-        List<Decoded> out = new ArrayList<>();
-        int line = 0;
-        int start = 0;
         try (Lines lines = new Lines(body)) {
-            for (int i = 0; i <= body.length; i++) {
-                if (i == body.length || body[i] == '\n') {
-                    line++;
-                    int end = i;
-                    if (end > start && body[end - 1] == '\r') end--;
-                    if (!isBlank(body, start, end)) out.add(lines.decode(line, start, end));
-                    start = i + 1;
-                }
-            }
+            return eachLine(body, lines::decode);
         }
-        return out;
     }
 
     /** The lines of an NDJSON body, a parser each: what {@link Lines} must match (the tests compare the two). */
     List<Decoded> decodeLinesOneByOne(byte[] body) {
+        return eachLine(body, (line, start, end) -> decodeOne(line, body, start, end - start));
+    }
+
+    /** One line of a body: its number (from 1) and its bytes {@code [start, end)}, without the line break. */
+    private interface LineDecoder {
+        Decoded decode(int line, int start, int end);
+    }
+
+    /** Splits an NDJSON body into lines (LF or CRLF; blank lines skipped) and decodes each. */
+    private static List<Decoded> eachLine(byte[] body, LineDecoder decoder) {
         List<Decoded> out = new ArrayList<>();
         int line = 0;
         int start = 0;
@@ -137,7 +135,7 @@ public final class EventDecoder {
                 line++;
                 int end = i;
                 if (end > start && body[end - 1] == '\r') end--;
-                if (!isBlank(body, start, end)) out.add(decodeOne(line, body, start, end - start));
+                if (!isBlank(body, start, end)) out.add(decoder.decode(line, start, end));
                 start = i + 1;
             }
         }
@@ -184,11 +182,7 @@ public final class EventDecoder {
                 if (!onlyWhitespace(base + (int) p.currentLocation().getByteOffset(), end)) {
                     return alone(line, start, end); // ends on a later line, or data after it on this one
                 }
-                List<String> repairs = new ArrayList<>(0);
-                Instant received = clock.instant().truncatedTo(ChronoUnit.MICROS);
-                JobMessage message = fields.toMessage(received, repairs);
-                if (message instanceof JobEvent event) message = redactor.apply(event, fields.noLog);
-                return new Decoded.Ok(line, message, repairs);
+                return ok(line, fields);
             } catch (IOException | RuntimeException e) {
                 // EventParser.Invalid, a syntax error or a constraint: the line alone says which, as before
                 return alone(line, start, end);
@@ -279,11 +273,7 @@ public final class EventDecoder {
             }
             EventFields fields = new EventParser(body, offset, p).parse();
             if (p.nextToken() != null) return new Decoded.Rejected(line, "malformed JSON: data after the object");
-            List<String> repairs = new ArrayList<>(0);
-            Instant received = clock.instant().truncatedTo(ChronoUnit.MICROS);
-            JobMessage message = fields.toMessage(received, repairs);
-            if (message instanceof JobEvent event) message = redactor.apply(event, fields.noLog);
-            return new Decoded.Ok(line, message, repairs);
+            return ok(line, fields);
         } catch (EventParser.Invalid e) {
             // a reason may quote the payload (a bad timestamp, say), and it goes back to the emitter
             return new Decoded.Rejected(line, redactor.redact(e.getMessage()));
@@ -292,6 +282,15 @@ public final class EventDecoder {
         } catch (IOException e) {
             return new Decoded.Rejected(line, "malformed JSON: " + shortMessage(e));
         }
+    }
+
+    /** A well-formed line's message: received now, repaired where AWX would, redacted. */
+    private Decoded ok(int line, EventFields fields) {
+        List<String> repairs = new ArrayList<>(0);
+        Instant received = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        JobMessage message = fields.toMessage(received, repairs);
+        if (message instanceof JobEvent event) message = redactor.apply(event, fields.noLog);
+        return new Decoded.Ok(line, message, repairs);
     }
 
     private String tooDeep() {

@@ -61,7 +61,7 @@ final class EventCopy {
         CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
         try {
             buf.start();
-            if (textBytes.length < events.size()) textBytes = new long[events.size()];
+            sizeFor(events.size());
             for (int i = 0; i < events.size(); i++) {
                 textBytes[i] = row(events.get(i), ids[i], modified);
                 if (buf.length() >= SEND_BYTES) {
@@ -82,7 +82,7 @@ final class EventCopy {
     long encode(List<JobEvent> events, long[] ids, Instant modified) {
         long bytes = 0;
         buf.start();
-        if (textBytes.length < events.size()) textBytes = new long[events.size()];
+        sizeFor(events.size());
         for (int i = 0; i < events.size(); i++) {
             textBytes[i] = row(events.get(i), ids[i], modified);
             if (buf.length() >= SEND_BYTES) {
@@ -102,6 +102,11 @@ final class EventCopy {
      */
     long textBytes(int i) {
         return textBytes[i];
+    }
+
+    /** Room for {@code rows} rows' text sizes (kept between copies: a batch is at most persist.max-batch rows). */
+    private void sizeFor(int rows) {
+        if (textBytes.length < rows) textBytes = new long[rows];
     }
 
     /** Encodes one row; returns its stdout + event_data bytes. */

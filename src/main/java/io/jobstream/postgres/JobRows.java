@@ -44,11 +44,7 @@ final class JobRows {
     private long lastJob;
     private Acc lastAcc; // jobs.get(lastJob); entries are never removed, so it stays valid
 
-    void stored(JobEvent e, Instant modified) {
-        stored(e, modified, utf8Length(e.stdout()) + utf8Length(e.eventData()));
-    }
-
-    /** @param textBytes the event's stdout + event_data in UTF-8 bytes, when the caller has them already */
+    /** @param textBytes the event's stdout + event_data in UTF-8 bytes, as the COPY encoded them */
     void stored(JobEvent e, Instant modified, long textBytes) {
         Acc a = acc(e.jobId());
         a.newEvents++;
@@ -181,16 +177,6 @@ final class JobRows {
         ps.setString(i++, a.playbook);
         ps.setInt(i++, a.newEvents);
         ps.setLong(i, id);
-    }
-
-    /** What {@code octet_length} would say of the text once stored as UTF-8, without encoding it. */
-    static long utf8Length(String s) {
-        long n = s.length();
-        for (int k = 0; k < s.length(); k++) {
-            char ch = s.charAt(k);
-            if (ch >= 0x80) n += ch >= 0x800 && !Character.isSurrogate(ch) ? 2 : 1; // a surrogate pair is 4 bytes
-        }
-        return n;
     }
 
     private static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {

@@ -110,15 +110,7 @@ final class CompactMessage {
             int n = r.count();
             if (n == 0) throw new IllegalArgumentException("an empty batch entry");
             List<JobMessage> messages = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                char kind = r.next();
-                messages.add(
-                        switch (kind) {
-                            case 'F' -> new JobEof(r.num(), (int) r.num());
-                            case 'E' -> r.event();
-                            default -> throw new IllegalArgumentException("not a message: kind " + kind);
-                        });
-            }
+            for (int i = 0; i < n; i++) messages.add(r.message(r.next()));
             r.end();
             return messages;
         } catch (IndexOutOfBoundsException | NumberFormatException e) {
@@ -130,11 +122,7 @@ final class CompactMessage {
     static JobMessage decode(String s) {
         Reader r = new Reader(s);
         try {
-            JobMessage m = switch (r.kind()) {
-                case 'F' -> new JobEof(r.num(), (int) r.num());
-                case 'E' -> r.event();
-                default -> throw new IllegalArgumentException("not a message: kind " + s.charAt(TAG.length()));
-            };
+            JobMessage m = r.message(r.kind());
             r.end();
             return m;
         } catch (IndexOutOfBoundsException | NumberFormatException e) {
@@ -274,6 +262,15 @@ final class CompactMessage {
 
         char next() {
             return s.charAt(at++);
+        }
+
+        /** The fields of one message of {@code kind} ('E' or 'F'), as {@link #message(StringBuilder, JobMessage)} wrote them. */
+        JobMessage message(char kind) {
+            return switch (kind) {
+                case 'F' -> new JobEof(num(), (int) num());
+                case 'E' -> event();
+                default -> throw new IllegalArgumentException("not a message: kind " + kind);
+            };
         }
 
         boolean absent() {
