@@ -2,6 +2,7 @@ package io.jobstream.bench;
 
 import io.jobstream.event.Decoded;
 import io.jobstream.event.EventDecoder;
+import io.jobstream.testing.Events;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -55,5 +56,12 @@ public class DecoderBenchmark {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** {@code n} synthetic events of job 1 ({@code testing.Events}, ~230 bytes each) as one NDJSON body. */
+    public static byte[] synthetic(int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 1; i <= n; i++) sb.append(Events.event(1, i)).append('\n');
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -1,8 +1,6 @@
 package io.jobstream.event;
 
 import io.jobstream.bench.DecoderBenchmark;
-import io.jobstream.testing.Events;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -38,13 +36,7 @@ public class LinesBenchmark {
 
     @Setup
     public void setUp() {
-        if (mix.equals("recorded")) {
-            body = DecoderBenchmark.recordedRun();
-            return;
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int i = 1; i <= 500; i++) sb.append(Events.event(1, i)).append('\n');
-        body = sb.toString().getBytes(StandardCharsets.UTF_8);
+        body = mix.equals("recorded") ? DecoderBenchmark.recordedRun() : DecoderBenchmark.synthetic(500);
     }
 
     @Benchmark

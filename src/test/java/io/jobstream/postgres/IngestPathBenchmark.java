@@ -15,11 +15,9 @@ import io.jobstream.event.StoredEvent;
 import io.jobstream.queue.Envelope;
 import io.jobstream.queue.MemoryEventQueue;
 import io.jobstream.queue.Receipt;
-import io.jobstream.testing.Events;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -73,7 +71,7 @@ public class IngestPathBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        body = mix.equals("recorded") ? DecoderBenchmark.recordedRun() : synthetic(500);
+        body = mix.equals("recorded") ? DecoderBenchmark.recordedRun() : DecoderBenchmark.synthetic(500);
         events = new ArrayList<>();
         for (Decoded d : decoder.decodeBody(body, Framing.NDJSON)) events.add((JobEvent) ((Decoded.Ok) d).message());
         ids = new long[events.size()];
@@ -82,12 +80,6 @@ public class IngestPathBenchmark {
         List<StoredEvent> stored = new ArrayList<>();
         for (int i = 0; i < events.size(); i++) stored.add(new StoredEvent(ids[i], events.get(i), now));
         committed = new CommittedBatch(stored, List.of(), now);
-    }
-
-    static byte[] synthetic(int n) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 1; i <= n; i++) sb.append(Events.event(1, i)).append('\n');
-        return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     @Benchmark

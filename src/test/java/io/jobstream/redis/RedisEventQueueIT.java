@@ -166,11 +166,8 @@ class RedisEventQueueIT {
         assertThat(redis.xpending(RedisKeys.EVENTS, RedisKeys.GROUP).getTotal()).isZero();
     }
 
-    @Test
-    void an_entry_that_keeps_killing_nodes_goes_to_the_dead_letter_stream_instead_of_looping() throws Exception {
-        RedisEventQueue survivor = queue("survivor", 1000);
-        survivor.offerAll(envelopes(3, 1, 1, new AtomicInteger()));
-        // five nodes in turn read it and die before committing
+    /** The oldest undelivered entry, read by MAX_DELIVERIES nodes in turn, each dying before it committed. */
+    private StreamEntryID readByNodesThatDie() {
         var read = redis.xreadGroup(
                 RedisKeys.GROUP,
                 "dead0",
@@ -180,6 +177,15 @@ class RedisEventQueueIT {
         for (int i = 1; i < DeadNodeClaims.MAX_DELIVERIES; i++) {
             redis.xclaim(RedisKeys.EVENTS, RedisKeys.GROUP, "dead" + i, 0, XClaimParams.xClaimParams(), id);
         }
+        return id;
+    }
+
+    @Test
+    void an_entry_that_keeps_killing_nodes_goes_to_the_dead_letter_stream_instead_of_looping() throws Exception {
+        RedisEventQueue survivor = queue("survivor", 1000);
+        survivor.offerAll(envelopes(3, 1, 1, new AtomicInteger()));
+        // five nodes in turn read it and die before committing
+        StreamEntryID id = readByNodesThatDie();
         pastTheClaimInterval();
         assertThat(drain(survivor)).isEmpty();
         assertThat(redis.xlen(RedisKeys.DEAD)).isEqualTo(1);
@@ -312,15 +318,7 @@ class RedisEventQueueIT {
     void a_batch_entry_that_keeps_killing_nodes_becomes_one_dead_letter_per_message() throws Exception {
         RedisEventQueue survivor = queue("survivor", 1000);
         survivor.offerAll(envelopes(14, 1, 3, new AtomicInteger()));
-        var read = redis.xreadGroup(
-                RedisKeys.GROUP,
-                "dead0",
-                XReadGroupParams.xReadGroupParams().count(1),
-                Map.of(RedisKeys.EVENTS, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
-        StreamEntryID id = read.get(0).getValue().get(0).getID();
-        for (int i = 1; i < DeadNodeClaims.MAX_DELIVERIES; i++) {
-            redis.xclaim(RedisKeys.EVENTS, RedisKeys.GROUP, "dead" + i, 0, XClaimParams.xClaimParams(), id);
-        }
+        StreamEntryID id = readByNodesThatDie();
         pastTheClaimInterval();
         assertThat(drain(survivor)).isEmpty();
         var dead = redis.xrange(RedisKeys.DEAD, (StreamEntryID) null, null);
