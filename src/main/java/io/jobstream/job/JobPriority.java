@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * job's autogroup gets the nice, written to {@code /proc/<pid>/autogroup} once the job has its session. That
  * autogroup holds all of the job's forks (a fork shares it), those made before the write too. Where autogroups do
  * not apply (kernel without them or with them off, a node in a cpu cgroup of its own as under systemd with CPU
- * accounting) only the process's nice counts, so the command also runs {@code nice -n}, inherited by every fork.
+ * accounting, where the kernel shows the node no autogroup) only the process's nice counts, so the command also runs
+ * {@code nice -n}, inherited by every fork.
  *
  * <p>Raising a nice needs no privilege; an unprivileged write to an autogroup is refused with EAGAIN within 100 ms of
  * any other on the machine (a kernel rate limit), hence the retries. A failure is logged and counted ({@code
@@ -36,12 +37,19 @@ final class JobPriority {
     private static final long RETRY_NANOS = 3_000_000_000L;
 
     private final int nice;
+    private final Path self;
     private final AtomicLong failed = new AtomicLong();
 
     /** @param nice 0 (as the node) to 19 (only what the node leaves) */
     JobPriority(int nice) {
+        this(nice, SELF);
+    }
+
+    /** @param self where the node reads its own autogroup (a test gives another file) */
+    JobPriority(int nice, Path self) {
         if (nice < 0 || nice > 19) throw new IllegalArgumentException("jobs.nice must be from 0 to 19, was " + nice);
         this.nice = nice;
+        this.self = self;
     }
 
     int nice() {
@@ -61,8 +69,12 @@ final class JobPriority {
     /** One line for the start-up log: what this kernel lets the setting do. */
     String describe() {
         if (nice == 0) return "launched jobs run at the node's priority (jobs.nice=0)";
-        if (!Files.exists(SELF)) {
+        if (!Files.exists(self)) {
             return "launched jobs run at process nice " + nice + "; this kernel has no scheduler autogroups";
+        }
+        if (outsideAutogroups()) {
+            return "launched jobs run at process nice " + nice + "; the node is in a cpu cgroup of its own, where"
+                    + " scheduler autogroups do not apply";
         }
         String enabled = read(Path.of("/proc/sys/kernel/sched_autogroup_enabled"));
         return "launched jobs run at nice " + nice + ", their session's autogroup too (kernel.sched_autogroup_enabled="
@@ -75,14 +87,15 @@ final class JobPriority {
      * autogroup, and writing then would lower the node itself.
      */
     void apply(long jobId, Process process) {
-        if (nice == 0 || !Files.exists(SELF)) return;
+        if (nice == 0 || !Files.exists(self) || outsideAutogroups()) return;
         Path file = Path.of("/proc", Long.toString(process.pid()), "autogroup");
-        String own = read(SELF);
+        String own = read(self);
         long start = System.nanoTime();
         String error;
         while (true) {
             String current = read(file);
-            if (current == null || !process.isAlive()) return; // ended already: nothing to lower
+            // ended already, or exiting (the kernel then shows no autogroup): nothing to lower
+            if (current == null || current.isEmpty() || !process.isAlive()) return;
             if (own == null) {
                 error = "cannot read the node's own autogroup";
                 break;
@@ -108,6 +121,17 @@ final class JobPriority {
                 nice,
                 error,
                 nice);
+    }
+
+    /**
+     * The kernel shows an autogroup only for a task in the root cpu cgroup: one in a cgroup of its own (systemd with
+     * CPU accounting, a container) is scheduled by that cgroup, and so are the jobs it starts, which inherit it. Then
+     * the jobs' process nice alone weighs them against the node's threads, and writing an autogroup would change
+     * nothing.
+     */
+    private boolean outsideAutogroups() {
+        String own = read(self);
+        return own != null && own.isEmpty();
     }
 
     /** "/autogroup-123 nice 0" → "/autogroup-123". */

@@ -86,6 +86,16 @@ class JobPriorityIT {
         return s.substring(s.lastIndexOf(')') + 2).split(" ");
     }
 
+    /** The process's autogroup line, empty if the process is gone. */
+    private static String autogroup(long pid) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(pid), "autogroup"))
+                    .strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     private static List<Long> group(long pgrp) {
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             return procs.map(p -> p.getFileName().toString())
@@ -119,19 +129,34 @@ class JobPriorityIT {
         List<Long> members = group(pgrp);
         // ansible-playbook, a worker per host, the module each runs and the command it started
         assertThat(members).hasSizeGreaterThanOrEqualTo(5);
+        // in a cpu cgroup of its own (a container, a systemd slice) the kernel shows no autogroup: nice alone counts
+        boolean autogroups = !nodeAutogroupBefore.isEmpty();
         String jobAutogroup = null;
+        int checked = 0;
         for (long pid : members) {
-            String autogroup = Files.readString(Path.of("/proc", Long.toString(pid), "autogroup"))
-                    .strip();
+            String autogroup = autogroup(pid);
+            String[] stat;
+            try {
+                stat = stat(pid);
+            } catch (IOException gone) {
+                continue; // a short-lived fork ended between listing and reading
+            }
+            // exiting or a zombie: the kernel shows an exiting task no autogroup
+            if ("Z".equals(stat[0]) || (autogroups && autogroup.isEmpty())) continue;
+            checked++;
+            assertThat(Integer.parseInt(stat[16]))
+                    .as("process nice of pid %d", pid)
+                    .isEqualTo(Math.min(19, ownNice + NICE));
+            if (!autogroups) continue;
             String name = autogroup.substring(0, autogroup.indexOf(' '));
             assertThat(autogroup).as("pid %d", pid).endsWith(" nice " + NICE);
             if (jobAutogroup == null) jobAutogroup = name;
             assertThat(name).as("one autogroup for the whole job").isEqualTo(jobAutogroup);
-            assertThat(Integer.parseInt(stat(pid)[16]))
-                    .as("process nice of pid %d", pid)
-                    .isEqualTo(Math.min(19, ownNice + NICE));
         }
-        assertThat(jobAutogroup).isNotEqualTo(nodeAutogroupBefore.substring(0, nodeAutogroupBefore.indexOf(' ')));
+        assertThat(checked).as("live processes of the job checked").isGreaterThanOrEqualTo(5);
+        if (autogroups) {
+            assertThat(jobAutogroup).isNotEqualTo(nodeAutogroupBefore.substring(0, nodeAutogroupBefore.indexOf(' ')));
+        }
         // the write went to the job's session, never the node's own
         assertThat(Files.readString(Path.of("/proc/self/autogroup")).strip()).isEqualTo(nodeAutogroupBefore);
         assertThat(MetricsText.sum(node.uri("/metrics"), "jobs_priority_failed_total"))

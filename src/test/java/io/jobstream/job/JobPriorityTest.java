@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link JobPriority} on real processes: a session of its own gets the nice on its autogroup; a process still in
@@ -57,6 +58,27 @@ class JobPriorityTest {
         JobPriority priority = new JobPriority(5);
         priority.apply(3, p);
         assertThat(priority.failed()).hasValue(0);
+    }
+
+    @Test
+    void a_node_outside_autogroups_leaves_them_alone_and_is_not_a_failure(@TempDir Path dir) throws Exception {
+        // what the kernel shows a task in a cpu cgroup of its own: an empty autogroup file
+        Path self = Files.writeString(dir.resolve("autogroup"), "");
+        Process p = new ProcessBuilder("setsid", "sleep", "30").start();
+        try {
+            String own = Files.readString(SELF).strip();
+            while (autogroup(p).equals(own)) Thread.sleep(2); // until setsid ran
+            String before = autogroup(p);
+            JobPriority priority = new JobPriority(5, self);
+            long start = System.nanoTime();
+            priority.apply(4, p);
+            assertThat(System.nanoTime() - start).as("no wait for a session").isLessThan(1_000_000_000L);
+            assertThat(priority.failed()).hasValue(0);
+            assertThat(autogroup(p)).isEqualTo(before);
+            assertThat(priority.describe()).contains("process nice 5").contains("cpu cgroup");
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
     }
 
     @Test
