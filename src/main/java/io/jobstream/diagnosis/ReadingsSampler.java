@@ -1,5 +1,6 @@
 package io.jobstream.diagnosis;
 
+import io.jobstream.limit.BackgroundThreads;
 import io.jobstream.metrics.CheckResult;
 import io.jobstream.metrics.HealthCheck;
 import io.jobstream.metrics.Metrics;
@@ -98,18 +99,11 @@ public final class ReadingsSampler implements AutoCloseable {
     }
 
     public ReadingsSampler start() {
-        prober = Executors.newSingleThreadExecutor(daemon("diagnosis-probe"));
-        sampler = Executors.newSingleThreadScheduledExecutor(daemon("diagnosis-sampler"));
+        // below the node's priority (BackgroundThreads): the doctor reads the node, it must not slow it
+        prober = Executors.newSingleThreadExecutor(BackgroundThreads.factory("diagnosis-probe", false));
+        sampler = Executors.newSingleThreadScheduledExecutor(BackgroundThreads.factory("diagnosis-sampler", false));
         sampler.scheduleAtFixedRate(this::sampleSafely, 0, STEP.toMillis(), TimeUnit.MILLISECONDS);
         return this;
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     /** A scheduled task that throws is never run again: this one logs and carries on. */

@@ -1,6 +1,7 @@
 package io.jobstream.storage;
 
 import io.jobstream.config.Config;
+import io.jobstream.limit.BackgroundThreads;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -69,11 +70,7 @@ public final class RetentionSchedule implements AutoCloseable {
     }
 
     public RetentionSchedule start() {
-        thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "jobstream-retention");
-            t.setDaemon(true);
-            return t;
-        });
+        thread = Executors.newSingleThreadScheduledExecutor(BackgroundThreads.factory("jobstream-retention", false));
         thread.scheduleWithFixedDelay(this::refresh, 0, GAUGE_REFRESH.toMillis(), TimeUnit.MILLISECONDS);
         if (config.enabled()) {
             long every = config.interval().toMillis();
