@@ -260,7 +260,6 @@ class LaunchInjectionIT {
     void every_launch_field_is_bounded_and_free_of_control_characters() {
         String big = "x".repeat(20_000_000);
         Map<String, String> refused = new LinkedHashMap<>();
-        refused.put("name of 20,000,000 characters", "{\"playbook\": \"show.yml\", \"name\": \"" + big + "\"}");
         refused.put("name of 513", "{\"playbook\": \"show.yml\", \"name\": \"" + "n".repeat(513) + "\"}");
         refused.put("name with NUL", "{\"playbook\": \"show.yml\", \"name\": \"a\\u0000b\"}");
         refused.put("name with a newline", "{\"playbook\": \"show.yml\", \"name\": \"a\\nb\"}");
@@ -277,6 +276,15 @@ class LaunchInjectionIT {
                 "{\"playbook\": \"show.yml\", \"extra_vars\": {\"a\": " + "[".repeat(32) + "]".repeat(32) + "}}");
         refused.put("extra_vars NaN", "{\"playbook\": \"show.yml\", \"extra_vars\": {\"a\": NaN}}");
         refused.put("extra_vars lone surrogate", "{\"playbook\": \"show.yml\", \"extra_vars\": {\"a\": \"\\udc00\"}}");
+        // refused by its Content-Length before the body is read: the node answers 413 and closes the connection while
+        // the client is still sending, so the client may see the close (a reset) before it reads the answer
+        try {
+            HttpResponse<String> r = post("{\"playbook\": \"show.yml\", \"name\": \"" + big + "\"}");
+            assertThat(r.statusCode()).as(shorten(r.body())).isEqualTo(413);
+            assertThat(Http.json(r.body()).path("detail").asText()).contains("at most");
+        } catch (java.io.UncheckedIOException cut) {
+            assertThat(cut).hasRootCauseInstanceOf(java.io.IOException.class);
+        }
         refused.forEach((what, body) -> {
             HttpResponse<String> r = post(body);
             assertThat(r.statusCode()).as(what + ": " + shorten(r.body())).isIn(400, 413);
