@@ -150,11 +150,6 @@ public final class Metrics {
     public static final String PERSIST_BATCH_SIZE = "persist.batch.size";
     public static final String PERSIST_BATCH_DURATION = "persist.batch.duration";
     public static final String PERSIST_FAILURES = "persist.failures";
-    /** Times the receiver waited because the publisher already held its full hand-off of committed batches. */
-    public static final String PERSIST_PUBLISH_WAITS = "persist.publish.waits";
-    /** Committed batches handed to the publisher and not yet broadcast. */
-    public static final String PERSIST_PUBLISH_PENDING = "persist.publish.pending";
-
     public static final String REDIS_APPENDED = "redis.stream.appended";
     public static final String REDIS_CLAIMED = "redis.stream.claimed";
     public static final String REDIS_DEAD_LETTERED = "redis.stream.dead.lettered";

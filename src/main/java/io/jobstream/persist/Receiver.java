@@ -26,15 +26,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The receiver loop: drains the queue in batches, stores each batch, reports each message's fate, and hands the
- * committed events to the broadcast ({@link BatchPublisher}, on a thread of its own so that it overlaps the next write).
+ * The receiver loop: drains the queue in batches, stores each batch, reports each message's fate, broadcasts.
  *
  * <p>Design note. One thread owns the loop. It waits only while the queue is empty and then takes whatever is
  * already there, up to {@code persist.max-batch}: under light load a batch is one request (lowest lag), under heavy
  * load batches grow by themselves (highest throughput), with no flush timer to tune. A failing store is retried
  * with the same batch and a doubling pause (capped), so a database outage delays events but never drops or
  * reorders them; meanwhile the bounded queue fills and intake answers 503. Receipts are completed only after the
- * commit, and broadcast sees only committed events, in commit order. {@link #close} lets the loop finish what is queued, within a
+ * commit, and broadcast sees only committed events. {@link #close} lets the loop finish what is queued, within a
  * deadline, before stopping.
  *
  * <p>Time comes from the injected {@link Clock} (batch durations) and {@link Sleeper} (the retry pause), so tests
@@ -46,7 +45,8 @@ public final class Receiver implements AutoCloseable {
 
     private final EventQueue queue;
     private final EventStore store;
-    private final BatchPublisher publisher;
+    private final Broadcaster broadcaster;
+    private final Consumer<CommittedBatch> committed;
     private final PersistConfig config;
     private final Clock clock;
     private final Sleeper sleeper;
@@ -77,13 +77,11 @@ public final class Receiver implements AutoCloseable {
             MeterRegistry registry,
             Clock clock,
             Sleeper sleeper) {
-        this(queue, store, BatchPublisher.direct(broadcaster, batch -> {}, registry), config, registry, clock, sleeper);
+        this(queue, store, broadcaster, batch -> {}, config, registry, clock, sleeper);
     }
 
     /**
-     * The node's receiver: it broadcasts on a publisher thread of its own ({@link BatchPublisher}).
-     *
-     * @param committed told of each committed batch after its broadcast, on the publisher's thread: it must hand work
+     * @param committed told of each committed batch after its broadcast, on the receiver's thread: it must hand work
      *     off without blocking (the run models' background build takes job ids this way)
      */
     public Receiver(
@@ -95,22 +93,12 @@ public final class Receiver implements AutoCloseable {
             MeterRegistry registry,
             Clock clock,
             Sleeper sleeper) {
-        this(queue, store, BatchPublisher.threaded(broadcaster, committed, registry), config, registry, clock, sleeper);
-    }
-
-    private Receiver(
-            EventQueue queue,
-            EventStore store,
-            BatchPublisher publisher,
-            PersistConfig config,
-            MeterRegistry registry,
-            Clock clock,
-            Sleeper sleeper) {
-        this.publisher = publisher;
+        this.committed = committed;
         this.queue = queue;
         this.clock = clock;
         this.sleeper = sleeper;
         this.store = store;
+        this.broadcaster = broadcaster;
         this.config = config;
         this.thread = new Thread(this::run, "jobstream-receiver");
         this.stored = registry.counter(Metrics.EVENTS_STORED);
@@ -126,19 +114,16 @@ public final class Receiver implements AutoCloseable {
     }
 
     public void start() {
-        publisher.start();
         thread.start();
     }
 
-    /** True while the loop and its publisher run. */
     public boolean isRunning() {
-        return thread.isAlive() && publisher.isRunning();
+        return thread.isAlive();
     }
 
-    /** OK while the loop and its publisher run; "stopped" once either thread has ended (or never started). */
+    /** OK while the loop runs; "stopped" once its thread has ended (stopped, or never started). */
     public CheckResult check() {
-        if (!thread.isAlive()) return CheckResult.failed("stopped");
-        return publisher.isRunning() ? CheckResult.OK : CheckResult.failed("publisher stopped");
+        return isRunning() ? CheckResult.OK : CheckResult.failed("stopped");
     }
 
     private void run() {
@@ -182,7 +167,19 @@ public final class Receiver implements AutoCloseable {
         for (StoredEvent e : result.committed().events()) {
             Metrics.recordLag(lagCommitted, e.event().created(), e.modified());
         }
-        publisher.hand(result.committed());
+        try {
+            broadcaster.publish(result.committed());
+        } catch (RuntimeException e) {
+            log.error(
+                    "broadcast failed for {} committed events (they are stored)",
+                    result.committed().events().size(),
+                    e);
+        }
+        try {
+            committed.accept(result.committed());
+        } catch (RuntimeException e) {
+            log.error("the commit listener failed (the batch is stored and broadcast)", e);
+        }
     }
 
     private WriteResult writeWithRetry(List<JobMessage> messages) throws InterruptedException {
@@ -260,13 +257,9 @@ public final class Receiver implements AutoCloseable {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    /**
-     * Stops taking new work once the queue is empty, waiting up to {@code deadline}, then lets the publisher broadcast
-     * what was committed; idempotent.
-     */
+    /** Stops taking new work once the queue is empty, waiting up to {@code deadline}; idempotent. */
     public void close(Duration deadline) {
         stopping = true;
-        long end = System.nanoTime() + deadline.toNanos();
         try {
             thread.join(Math.max(1, deadline.toMillis()));
             if (thread.isAlive()) {
@@ -277,8 +270,6 @@ public final class Receiver implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        // the publisher's own share: at least a few seconds, as the receiver may have used the whole deadline
-        publisher.close(Duration.ofNanos(Math.max(end - System.nanoTime(), 5_000_000_000L)));
     }
 
     @Override
