@@ -16,8 +16,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The one place that creates what the node keeps in its data dir: directories 0700, files 0600, for the node's user
@@ -120,6 +123,19 @@ public final class PrivateFiles {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the private file " + file, e);
         }
+    }
+
+    /**
+     * Deletes a directory and what it holds, never following a link out of it (a link is deleted, not its target);
+     * nothing happens when it does not exist.
+     */
+    public static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
+        List<Path> paths;
+        try (Stream<Path> walk = Files.walk(dir)) { // walk does not follow links
+            paths = walk.sorted(Comparator.reverseOrder()).toList();
+        }
+        for (Path p : paths) Files.deleteIfExists(p);
     }
 
     /**

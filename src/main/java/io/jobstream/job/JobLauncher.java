@@ -349,6 +349,7 @@ public final class JobLauncher implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("job {}: cannot start {}: {}", run.id, config.ansiblePlaybook(), e.getMessage());
+            playbook.removeTemp(run.id);
             end(run, "error", "cannot start " + config.ansiblePlaybook() + ": " + e.getMessage());
             return;
         }
@@ -362,9 +363,11 @@ public final class JobLauncher implements AutoCloseable {
             started.awaitTranscript(TRANSCRIPT_GRACE);
         } catch (InterruptedException e) { // only close() interrupts; the processes are killed
             Thread.currentThread().interrupt();
+            playbook.removeTemp(run.id);
             end(run, "error", "the node stopped while the job ran");
             return;
         }
+        playbook.removeTemp(run.id); // every process of the job has ended (waitForAll)
         String status = ExitStatus.of(exit, run.canceled());
         String explanation = ExitStatus.explanation(status, exit);
         LOG.info("job {}: ansible-playbook exited with code {}: {}", run.id, exit, status);

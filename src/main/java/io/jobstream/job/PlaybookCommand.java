@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How one launched job's {@code ansible-playbook} is started: its command line, its files under
@@ -28,6 +30,7 @@ import java.util.function.Supplier;
  * worker thread may use it.
  */
 final class PlaybookCommand {
+    private static final Logger LOG = LoggerFactory.getLogger(PlaybookCommand.class);
     private final JobsConfig config;
     private final PlaybookDir playbooks;
     private final Path dataDir;
@@ -72,6 +75,24 @@ final class PlaybookCommand {
     /** Where the terminal output of job {@code id}'s process is kept. */
     Path outputFile(long jobId) {
         return dataDir.resolve("jobs").resolve(Long.toString(jobId)).resolve("stdout");
+    }
+
+    /**
+     * The job's own temporary directory, its processes' {@code TMPDIR} and Ansible's local temp: a module killed by a
+     * cancel leaves its unpacked payload ({@code ansible_<module>_payload_*}) behind, and that goes with the job's
+     * directory (deleted when the job's processes have ended) instead of piling up in the machine's {@code /tmp}.
+     */
+    Path tempDir(long jobId) {
+        return outputFile(jobId).resolveSibling("tmp");
+    }
+
+    /** Deletes the job's temporary directory; call once none of its processes runs any more. */
+    void removeTemp(long jobId) {
+        try {
+            PrivateFiles.deleteTree(tempDir(jobId));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("job {}: cannot delete its temporary directory {}: {}", jobId, tempDir(jobId), e.toString());
+        }
     }
 
     /** YAML with every string !unsafe ({@link UnsafeYaml}). */
@@ -166,6 +187,7 @@ final class PlaybookCommand {
         PrivateFiles.directory(out.getParent());
         PrivateFiles.writeString(extraVarsFile(jobId), extraVarsYaml);
         PrivateFiles.emptyFile(out);
+        PrivateFiles.directory(tempDir(jobId));
         // with redaction patterns the node writes the transcript through them; without, the process writes it
         boolean redacted = redactor.hasPatterns();
         ProcessBuilder pb = new ProcessBuilder(command)
@@ -202,6 +224,10 @@ final class PlaybookCommand {
         // Unbuffered, so stdout and stderr reach the output file in the order they were written (as on a terminal).
         env.put("PYTHONUNBUFFERED", "1");
         env.putIfAbsent("ANSIBLE_RETRY_FILES_ENABLED", "false");
+        // what the job unpacks on this machine stays in its own directory (see tempDir); an operator's
+        // ANSIBLE_LOCAL_TEMP is kept. Never ANSIBLE_REMOTE_TEMP: that path is on the managed hosts.
+        env.put("TMPDIR", tempDir(jobId).toString());
+        env.putIfAbsent("ANSIBLE_LOCAL_TEMP", tempDir(jobId).toString());
         if (!isUtf8(env.get("LC_ALL")) && !isUtf8(env.get("LANG"))) env.put("LC_ALL", "C.UTF-8");
         env.put("JOBSTREAM_URL", nodeUri.get().toString());
         env.put("JOBSTREAM_JOB_ID", Long.toString(jobId));

@@ -1,5 +1,6 @@
 package io.jobstream.storage;
 
+import io.jobstream.config.PrivateFiles;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -8,9 +9,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -54,7 +53,7 @@ final class JobFiles {
         for (Map.Entry<Long, Path> d : dirs.entrySet()) {
             Boolean gone = expired.get(d.getKey());
             if (gone == null ? !oldEnough(d.getValue()) : !gone) continue;
-            deleteTree(d.getValue());
+            PrivateFiles.deleteTree(d.getValue());
             deleted++;
         }
         return deleted;
@@ -72,14 +71,5 @@ final class JobFiles {
             }
         }
         return newest.isBefore(clock.instant().minus(jobsRetention));
-    }
-
-    /** Deletes a directory and what it holds, never following a link out of it. */
-    private static void deleteTree(Path dir) throws IOException {
-        List<Path> paths;
-        try (Stream<Path> walk = Files.walk(dir)) { // walk does not follow links
-            paths = walk.sorted(Comparator.reverseOrder()).toList();
-        }
-        for (Path p : paths) Files.deleteIfExists(p);
     }
 }

@@ -97,4 +97,21 @@ class PrivateFilesTest {
         Files.setOwner(binaries, nobody);
         assertThatThrownBy(() -> PrivateFiles.ownDirectory(binaries)).isInstanceOf(IllegalStateException.class);
     }
+
+    @Test
+    void a_deleted_tree_takes_links_with_it_but_never_what_they_point_to() throws IOException {
+        Path outside = Files.writeString(dir.resolve("outside.txt"), "keep");
+        Path outsideDir = Files.createDirectories(dir.resolve("outside-dir"));
+        Files.writeString(outsideDir.resolve("kept.txt"), "keep");
+        Path tmp = PrivateFiles.directory(dir.resolve("jobs/9/tmp"));
+        Files.createDirectories(tmp.resolve("ansible_command_payload_x/ansible"));
+        Files.writeString(tmp.resolve("ansible_command_payload_x/ansible/module.py"), "pass");
+        Files.createSymbolicLink(tmp.resolve("to-file"), outside);
+        Files.createSymbolicLink(tmp.resolve("to-dir"), outsideDir);
+        PrivateFiles.deleteTree(tmp);
+        assertThat(tmp).doesNotExist();
+        assertThat(outside).hasContent("keep");
+        assertThat(outsideDir.resolve("kept.txt")).hasContent("keep");
+        PrivateFiles.deleteTree(tmp); // gone already: nothing to do
+    }
 }
