@@ -64,6 +64,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
     static final String REFUSED_USER = "refused_user";
     /** Pending drain starts: at most one per connection plus closes, so this is far above any real need. */
     private static final int SENDER_QUEUE = 10_000;
+    /** Store pages kept for subscribers catching up together ({@link SharedReads}); at most 1/32 of the heap. */
+    private static final long SHARED_READS_BYTES = 32L << 20;
 
     /**
      * Each connection's output buffer in Jetty, where a coalesced flush's frames are copied ({@link
@@ -163,7 +165,10 @@ public final class WebsocketEndpoint implements AutoCloseable {
                 background.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
             }
         };
-        this.subscribers = new Subscriber.Shared(policy, senders, feedWork, source, hub, metrics, clock, watermark);
+        // subscribers that fall behind together read each page of the store once between them
+        EventSource reads = new SharedReads(
+                source, Math.min(SHARED_READS_BYTES, Runtime.getRuntime().maxMemory() / 32), registry);
+        this.subscribers = new Subscriber.Shared(policy, senders, feedWork, reads, hub, metrics, clock, watermark);
         Config.WsLimits limits = config.limits();
         this.refusals = new Refusals(
                 limits.maxRefusedMessages(), Config.WsLimits.REFUSED_WINDOW, limits.refusedBlock(), System::nanoTime);
