@@ -29,11 +29,16 @@ import java.util.function.LongSupplier;
  * #KEEP_NANOS}.
  *
  * <p>Bounded: runs expire {@link #KEEP_NANOS} after they last grew, and all runs together hold at most {@code
- * maxBytes} of stdout and event_data (the oldest go first). Thread-safe: the store is read outside the lock.
+ * maxBytes} (stdout, event_data and {@link #EVENT_OVERHEAD} per event; the oldest runs' first events go first). Thread-safe: the store is read outside the lock.
  */
 final class SharedReads implements EventSource {
     /** How long a run is kept after it last grew: subscribers that fell behind together read within this of each other. */
     static final long KEEP_NANOS = 2_000_000_000L;
+    /**
+     * What an event held costs besides its stdout and event_data: the record, its other strings and the list entry
+     * (about 600 bytes for a typical event). Counted so that many small events cannot pass the bound.
+     */
+    static final long EVENT_OVERHEAD = 600;
 
     private final EventSource store;
     private final long maxBytes;
@@ -147,14 +152,31 @@ final class SharedReads implements EventSource {
         for (StoredEvent e : page) {
             if (e.event().counter() != next) continue; // already held
             run.events.add(e);
-            long size = size(e);
+            long size = size(e) + EVENT_OVERHEAD;
             run.bytes += size;
             bytes += size;
             next++;
         }
         run.grewAt = nanos.getAsLong();
         runs.addLast(run);
-        while (bytes > maxBytes && !runs.isEmpty()) drop(runs.peekFirst());
+        while (bytes > maxBytes && !runs.isEmpty()) trim(runs.peekFirst(), bytes - maxBytes);
+    }
+
+    /**
+     * Frees at least {@code excess} bytes from the front of {@code run} (the events its readers have passed), or drops
+     * it whole.
+     */
+    private void trim(Run run, long excess) {
+        int n = 0;
+        long freed = 0;
+        while (n < run.events.size() && freed < excess) freed += size(run.events.get(n++)) + EVENT_OVERHEAD;
+        if (n == run.events.size()) {
+            drop(run);
+            return;
+        }
+        run.events.subList(0, n).clear();
+        run.bytes -= freed;
+        bytes -= freed;
     }
 
     private void expire() {

@@ -104,6 +104,25 @@ class SharedReadsTest {
     }
 
     @Test
+    void small_events_count_their_overhead_against_the_bound() {
+        add(1, 1, 1000, 0); // events with no output: the bound must still hold them to about 600 bytes each
+        SharedReads small = new SharedReads(store, 60_000, new SimpleMeterRegistry(), now::get);
+        long each = SharedReads.EVENT_OVERHEAD + "{}".length();
+        small.eventsFrom(1, 1, 500, Long.MAX_VALUE);
+        assertThat(small.bytesHeld())
+                .as("the newest of 500 events, as many as fit")
+                .isLessThanOrEqualTo(60_000);
+        assertThat(small.bytesHeld()).isGreaterThan(60_000 - each);
+        int before = store.reads.get();
+        assertThat(counters(small.eventsFrom(1, 450, 50, Long.MAX_VALUE)))
+                .startsWith(450)
+                .endsWith(499);
+        assertThat(store.reads).as("the newest kept").hasValue(before);
+        small.eventsFrom(1, 1, 50, Long.MAX_VALUE);
+        assertThat(store.reads).as("the oldest went first").hasValue(before + 1);
+    }
+
+    @Test
     void the_byte_bound_cuts_a_page_where_the_store_would() {
         add(1, 1, 100, 1000);
         reads.eventsFrom(1, 1, 100, Long.MAX_VALUE);
@@ -123,10 +142,10 @@ class SharedReadsTest {
         reads.eventsFrom(1, 1, 10, Long.MAX_VALUE);
         assertThat(count("shared")).as("expired").isZero();
 
-        SharedReads small = new SharedReads(store, 150_000, new SimpleMeterRegistry(), now::get);
-        small.eventsFrom(1, 1, 100, Long.MAX_VALUE); // ~100 KB
-        small.eventsFrom(2, 1, 100, Long.MAX_VALUE); // ~100 KB more: job 1's run goes
-        assertThat(small.bytesHeld()).isLessThanOrEqualTo(150_000);
+        SharedReads small = new SharedReads(store, 250_000, new SimpleMeterRegistry(), now::get);
+        small.eventsFrom(1, 1, 100, Long.MAX_VALUE); // ~160 KB with each event's overhead
+        small.eventsFrom(2, 1, 100, Long.MAX_VALUE); // ~160 KB more: job 1's run goes (most of it, then all)
+        assertThat(small.bytesHeld()).isLessThanOrEqualTo(250_000);
         int before = store.reads.get();
         small.eventsFrom(2, 5, 10, Long.MAX_VALUE);
         assertThat(store.reads).as("job 2 kept").hasValue(before);
