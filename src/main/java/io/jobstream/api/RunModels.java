@@ -2,7 +2,6 @@ package io.jobstream.api;
 
 import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.JobChange;
-import io.jobstream.limit.BackgroundThreads;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -85,8 +84,8 @@ public final class RunModels implements AutoCloseable {
         Gauge.builder(Metrics.ANALYSIS_MODELS_SIZE, cache, RunCache::total)
                 .description("Tasks and host results held by the run model cache (about 90 bytes each)")
                 .register(registry);
-        // below the node's priority: a build is work nobody watches live (BackgroundThreads)
-        this.thread = BackgroundThreads.newThread(this::run, "jobstream-run-models");
+        this.thread = new Thread(this::run, "jobstream-run-models");
+        thread.setDaemon(true);
     }
 
     public RunModels start() {

@@ -1,6 +1,5 @@
 package io.jobstream.api;
 
-import io.jobstream.limit.BackgroundThreads;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -79,13 +78,11 @@ final class StoredRunModels implements AutoCloseable {
                             .register(r));
         fromRows = source(r, "rows");
         fromStore = source(r, "stored");
-        writer = new ThreadPoolExecutor(
-                1,
-                1,
-                30,
-                TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(QUEUE),
-                BackgroundThreads.factory("jobstream-run-model-writer", false));
+        writer = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), runnable -> {
+            Thread t = new Thread(runnable, "jobstream-run-model-writer");
+            t.setDaemon(true);
+            return t;
+        });
         writer.allowCoreThreadTimeOut(true);
     }
 

@@ -1,6 +1,5 @@
 package io.jobstream.diagnosis;
 
-import io.jobstream.limit.BackgroundThreads;
 import io.jobstream.metrics.CheckResult;
 import io.jobstream.metrics.HealthCheck;
 import io.jobstream.metrics.Metrics;
@@ -99,11 +98,18 @@ public final class ReadingsSampler implements AutoCloseable {
     }
 
     public ReadingsSampler start() {
-        // below the node's priority (BackgroundThreads): the doctor reads the node, it must not slow it
-        prober = Executors.newSingleThreadExecutor(BackgroundThreads.factory("diagnosis-probe", false));
-        sampler = Executors.newSingleThreadScheduledExecutor(BackgroundThreads.factory("diagnosis-sampler", false));
+        prober = Executors.newSingleThreadExecutor(daemon("diagnosis-probe"));
+        sampler = Executors.newSingleThreadScheduledExecutor(daemon("diagnosis-sampler"));
         sampler.scheduleAtFixedRate(this::sampleSafely, 0, STEP.toMillis(), TimeUnit.MILLISECONDS);
         return this;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     /** A scheduled task that throws is never run again: this one logs and carries on. */

@@ -1,7 +1,6 @@
 package io.jobstream.storage;
 
 import io.jobstream.config.Config;
-import io.jobstream.limit.BackgroundThreads;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -70,7 +69,11 @@ public final class RetentionSchedule implements AutoCloseable {
     }
 
     public RetentionSchedule start() {
-        thread = Executors.newSingleThreadScheduledExecutor(BackgroundThreads.factory("jobstream-retention", false));
+        thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "jobstream-retention");
+            t.setDaemon(true);
+            return t;
+        });
         thread.scheduleWithFixedDelay(this::refresh, 0, GAUGE_REFRESH.toMillis(), TimeUnit.MILLISECONDS);
         if (config.enabled()) {
             long every = config.interval().toMillis();
