@@ -25,10 +25,14 @@ public interface EventSource {
         long bytes = 0;
         for (int i = 0; i < events.size(); i++) {
             if (i > 0 && bytes >= maxBytes) return events.subList(0, i);
-            bytes += events.get(i).event().stdout().length()
-                    + events.get(i).event().eventData().length();
+            bytes += bytesOf(events.get(i));
         }
         return events;
+    }
+
+    /** What the byte bound of {@link #eventsFrom(long, int, int, long)} counts of an event: its stdout and event_data. */
+    static long bytesOf(StoredEvent e) {
+        return e.event().stdout().length() + e.event().eventData().length();
     }
 
     /** The highest stored counter of {@code jobId}, 0 when it has none. */

@@ -349,7 +349,6 @@ public final class JobLauncher implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("job {}: cannot start {}: {}", run.id, config.ansiblePlaybook(), e.getMessage());
-            playbook.removeTemp(run.id);
             end(run, "error", "cannot start " + config.ansiblePlaybook() + ": " + e.getMessage());
             return;
         }
@@ -363,11 +362,9 @@ public final class JobLauncher implements AutoCloseable {
             started.awaitTranscript(TRANSCRIPT_GRACE);
         } catch (InterruptedException e) { // only close() interrupts; the processes are killed
             Thread.currentThread().interrupt();
-            playbook.removeTemp(run.id);
             end(run, "error", "the node stopped while the job ran");
             return;
         }
-        playbook.removeTemp(run.id); // every process of the job has ended (waitForAll)
         String status = ExitStatus.of(exit, run.canceled());
         String explanation = ExitStatus.explanation(status, exit);
         LOG.info("job {}: ansible-playbook exited with code {}: {}", run.id, exit, status);
@@ -381,6 +378,7 @@ public final class JobLauncher implements AutoCloseable {
 
     private void end(LaunchedRun run, String status, String explanation) {
         if (!run.markDone()) return;
+        playbook.removeTemp(run.id); // none of its processes runs any more (or it never started: nothing to delete)
         try {
             tokens.revoke(run.id);
         } catch (RuntimeException e) {

@@ -72,7 +72,7 @@ final class JobPriority {
         if (!Files.exists(self)) {
             return "launched jobs run at process nice " + nice + "; this kernel has no scheduler autogroups";
         }
-        if (outsideAutogroups()) {
+        if (outsideAutogroups(read(self))) {
             return "launched jobs run at process nice " + nice + "; the node is in a cpu cgroup of its own, where"
                     + " scheduler autogroups do not apply";
         }
@@ -87,9 +87,10 @@ final class JobPriority {
      * autogroup, and writing then would lower the node itself.
      */
     void apply(long jobId, Process process) {
-        if (nice == 0 || !Files.exists(self) || outsideAutogroups()) return;
-        Path file = Path.of("/proc", Long.toString(process.pid()), "autogroup");
+        if (nice == 0 || !Files.exists(self)) return;
         String own = read(self);
+        if (outsideAutogroups(own)) return;
+        Path file = Path.of("/proc", Long.toString(process.pid()), "autogroup");
         long start = System.nanoTime();
         String error;
         while (true) {
@@ -129,8 +130,7 @@ final class JobPriority {
      * the jobs' process nice alone weighs them against the node's threads, and writing an autogroup would change
      * nothing.
      */
-    private boolean outsideAutogroups() {
-        String own = read(self);
+    private static boolean outsideAutogroups(String own) {
         return own != null && own.isEmpty();
     }
 

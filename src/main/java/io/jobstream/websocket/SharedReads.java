@@ -58,12 +58,13 @@ final class SharedReads implements EventSource {
         this.store = store;
         this.maxBytes = maxBytes;
         this.nanos = nanos;
-        this.shared = Counter.builder(Metrics.WS_CATCHUP_READS)
-                .tag("from", "shared")
-                .description("Pages of events read for subscribers, by where the page came from")
-                .register(registry);
-        this.stored = Counter.builder(Metrics.WS_CATCHUP_READS)
-                .tag("from", "store")
+        this.shared = reads(registry, "shared");
+        this.stored = reads(registry, "store");
+    }
+
+    private static Counter reads(MeterRegistry registry, String from) {
+        return Counter.builder(Metrics.WS_CATCHUP_READS)
+                .tag("from", from)
                 .description("Pages of events read for subscribers, by where the page came from")
                 .register(registry);
     }
@@ -117,15 +118,13 @@ final class SharedReads implements EventSource {
             List<StoredEvent> page = new ArrayList<>(Math.min(limit, run.events.size() - start));
             long before = 0;
             for (int i = start; i < run.events.size() && page.size() < limit; i++) {
-                // the store's cut: a row goes in while the rows before it hold less than maxBytes (or nothing)
-                if (before >= maxBytes && before > 0) return page;
+                if (cut(before, maxBytes)) return page;
                 StoredEvent e = run.events.get(i);
                 page.add(e);
-                before += size(e);
+                before += EventSource.bytesOf(e);
             }
             // the run ended before the page did: the store may hold more, and a short page says it does not
-            if (page.size() < limit && !(before >= maxBytes && before > 0)) return null;
-            return page;
+            return page.size() < limit && !cut(before, maxBytes) ? null : page;
         }
         return null;
     }
@@ -152,7 +151,7 @@ final class SharedReads implements EventSource {
         for (StoredEvent e : page) {
             if (e.event().counter() != next) continue; // already held
             run.events.add(e);
-            long size = size(e) + EVENT_OVERHEAD;
+            long size = held(e);
             run.bytes += size;
             bytes += size;
             next++;
@@ -169,7 +168,7 @@ final class SharedReads implements EventSource {
     private void trim(Run run, long excess) {
         int n = 0;
         long freed = 0;
-        while (n < run.events.size() && freed < excess) freed += size(run.events.get(n++)) + EVENT_OVERHEAD;
+        while (n < run.events.size() && freed < excess) freed += held(run.events.get(n++));
         if (n == run.events.size()) {
             drop(run);
             return;
@@ -195,9 +194,14 @@ final class SharedReads implements EventSource {
         bytes -= run.bytes;
     }
 
-    /** What the byte bounds count of an event, as {@link EventSource#eventsFrom(long, int, int, long)} does. */
-    private static long size(StoredEvent e) {
-        return e.event().stdout().length() + e.event().eventData().length();
+    /** The store's cut: a row goes in while the rows before it hold less than {@code maxBytes}, or nothing. */
+    private static boolean cut(long before, long maxBytes) {
+        return before >= maxBytes && before > 0;
+    }
+
+    /** What holding an event counts against this bound. */
+    private static long held(StoredEvent e) {
+        return EventSource.bytesOf(e) + EVENT_OVERHEAD;
     }
 
     /** Bytes held, for tests. */
