@@ -51,6 +51,8 @@ public final class Hub {
 
     private final Map<String, Counter> overCapacityByName = new HashMap<>();
     private final AtomicInteger subscriptions = new AtomicInteger();
+    /** Set once at start (the websocket endpoint's recent frames); deliveries before that see none. */
+    private volatile EventTap tap = EventTap.NONE;
 
     public Hub(MeterRegistry registry) {
         for (String name : names()) {
@@ -70,6 +72,11 @@ public final class Hub {
         Gauge.builder(Metrics.HUB_GROUPS, groups, Map::size)
                 .description("groups with at least one member")
                 .register(registry);
+    }
+
+    /** Who sees the live event frames delivered to watched jobs' groups ({@link #deliverEvents}). */
+    public void tap(EventTap tap) {
+        this.tap = tap;
     }
 
     /** Adds {@code member} to {@code group}; returns false when it was already a member. */
@@ -144,6 +151,11 @@ public final class Hub {
     public int deliverEvents(String group, List<EventFrame> frames) {
         GroupMember[] members = groups.get(group);
         if (members == null) return 0;
+        try {
+            tap.delivered(frames);
+        } catch (RuntimeException e) { // the members get their frames all the same
+            log.warn("the event tap failed on {} frames of group {}", frames.size(), group, e);
+        }
         int over = 0;
         for (GroupMember member : members) {
             boolean full = false;

@@ -93,6 +93,7 @@ final class JobFeed {
      *
      * @param lock      the subscriber's lock, which guards its feeds
      * @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed
+     * @param recent    the job's live frames of the last seconds, read before the store
      */
     record Shared(
             Object lock,
@@ -103,7 +104,8 @@ final class JobFeed {
             Hub hub,
             WsMetrics metrics,
             Clock clock,
-            Watermark watermark) {}
+            Watermark watermark,
+            RecentFrames recent) {}
 
     private final Shared shared;
     private final Object lock;
@@ -340,6 +342,16 @@ final class JobFeed {
                     if (!held.isEmpty()) limit = Math.min(limit, held.firstKey() - from); // read up to them
                 }
             }
+            if (from > 0) {
+                // the frames delivered live a moment ago, if they still go back to here: no read, no serialising
+                List<EventFrame> recent = shared.recent().from(jobId, from, limit, maxBytes);
+                if (!recent.isEmpty()) {
+                    synchronized (lock) {
+                        if (!queueRecent(recent)) return;
+                    }
+                    continue;
+                }
+            }
             List<StoredEvent> page;
             try {
                 if (from == 0) { // a subscription without resume starts after what is stored now
@@ -406,6 +418,34 @@ final class JobFeed {
                 return false;
             }
         }
+        return true;
+    }
+
+    /**
+     * Under the lock: queues frames the recent ones answered (consecutive from the read's {@code from}); false when
+     * the reader is to stop now (stopped, or waiting for room), true to read on. Unlike a store page, a short answer
+     * says nothing about what is stored: the next read decides.
+     */
+    private boolean queueRecent(List<EventFrame> frames) {
+        if (stopped) {
+            reading = false;
+            return false;
+        }
+        for (EventFrame frame : frames) {
+            int counter = frame.counter();
+            if (counter < next) continue;
+            if (counter > next) break; // next moved while reading (it does not while catching up): read again
+            // the same frame the live subscribers got: its last hop is timed from its delivery, the wait included
+            if (!outbox.offerEvent(new Outbox.Out(frame))) {
+                waitForRoomOrRetry(outbox.bytes());
+                return false;
+            }
+            shared.metrics().replayed();
+            next = counter + 1;
+            holeSinceMillis = 0;
+            if (policy.maxEventRate() > 0) tokens -= 1;
+        }
+        dropHeldBelow(next);
         return true;
     }
 

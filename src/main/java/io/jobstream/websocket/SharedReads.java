@@ -62,7 +62,7 @@ final class SharedReads implements EventSource {
         this.stored = reads(registry, "store");
     }
 
-    private static Counter reads(MeterRegistry registry, String from) {
+    static Counter reads(MeterRegistry registry, String from) {
         return Counter.builder(Metrics.WS_CATCHUP_READS)
                 .tag("from", from)
                 .description("Pages of events read for subscribers, by where the page came from")

@@ -61,6 +61,7 @@ public final class Subscriber implements GroupMember {
      *
      * @param executor  where the outbox's drains run (and a slow consumer's close)
      * @param watermark how far the queue has committed: a hole is skipped only once what it held then is committed
+     * @param recent    the live frames of the last seconds, read before the store when catching up
      */
     record Shared(
             JobFeed.Policy policy,
@@ -70,7 +71,21 @@ public final class Subscriber implements GroupMember {
             Hub hub,
             WsMetrics metrics,
             Clock clock,
-            Watermark watermark) {
+            Watermark watermark,
+            RecentFrames recent) {
+        /** Without recent frames: every catch-up reads the store. */
+        Shared(
+                JobFeed.Policy policy,
+                Executor executor,
+                JobFeed.Background background,
+                EventSource source,
+                Hub hub,
+                WsMetrics metrics,
+                Clock clock,
+                Watermark watermark) {
+            this(policy, executor, background, source, hub, metrics, clock, watermark, RecentFrames.none());
+        }
+
         /** A single node's (tests): the memory queue's watermark. */
         static Shared local(
                 JobFeed.Policy policy,
@@ -119,7 +134,8 @@ public final class Subscriber implements GroupMember {
                         shared.hub(),
                         metrics,
                         clock,
-                        shared.watermark()));
+                        shared.watermark(),
+                        shared.recent()));
     }
 
     /** Frames in events' groups come through {@link #offerEvent}; this is for jobs messages (and legacy callers). */

@@ -66,6 +66,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
     private static final int SENDER_QUEUE = 10_000;
     /** Store pages kept for subscribers catching up together ({@link SharedReads}); at most 1/32 of the heap. */
     private static final long SHARED_READS_BYTES = 32L << 20;
+    /** Live frames kept for subscribers a few seconds behind ({@link RecentFrames}); at most 1/16 of the heap. */
+    private static final long RECENT_FRAMES_BYTES = 64L << 20;
 
     /**
      * Each connection's output buffer in Jetty, where a coalesced flush's frames are copied ({@link
@@ -168,7 +170,12 @@ public final class WebsocketEndpoint implements AutoCloseable {
         // subscribers that fall behind together read each page of the store once between them
         EventSource reads = new SharedReads(
                 source, Math.min(SHARED_READS_BYTES, Runtime.getRuntime().maxMemory() / 32), registry);
-        this.subscribers = new Subscriber.Shared(policy, senders, feedWork, reads, hub, metrics, clock, watermark);
+        // and those that fell behind by a few seconds read the frames delivered live meanwhile, not the store
+        RecentFrames recent = new RecentFrames(
+                Math.min(RECENT_FRAMES_BYTES, Runtime.getRuntime().maxMemory() / 16), registry);
+        hub.tap(recent);
+        this.subscribers =
+                new Subscriber.Shared(policy, senders, feedWork, reads, hub, metrics, clock, watermark, recent);
         Config.WsLimits limits = config.limits();
         this.refusals = new Refusals(
                 limits.maxRefusedMessages(), Config.WsLimits.REFUSED_WINDOW, limits.refusedBlock(), System::nanoTime);

@@ -381,6 +381,94 @@ class SequencingTest {
                 .isEqualTo(1);
     }
 
+    /** As {@link #subscriber}, with the recent live frames kept ({@link RecentFrames}) on the test's time. */
+    private Subscriber withRecentFrames(int capacity, RecentFrames recent) {
+        hub.tap(recent);
+        return new Subscriber(
+                sender,
+                new Subscriber.Shared(
+                        new JobFeed.Policy(capacity, capacity, GAP_WAIT, HOLE_WAIT, 0),
+                        Runnable::run,
+                        background,
+                        store,
+                        hub,
+                        new WsMetrics(registry),
+                        background,
+                        watermark,
+                        recent));
+    }
+
+    private RecentFrames recentFrames(long maxBytes) {
+        return new RecentFrames(maxBytes, registry, () -> background.millis() * 1_000_000L);
+    }
+
+    @Test
+    void an_overflow_caught_up_within_the_recent_window_reads_nothing_from_the_store() throws Exception {
+        Subscriber subscriber = withRecentFrames(5, recentFrames(1 << 20));
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne();
+        // as above: 7 overflows and 7..45 are neither queued nor among the 5 kept per subscriber
+        for (int c = 1; c <= 50; c++) commit(c);
+        int storeReads = store.reads.get();
+
+        for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
+            sender.completeOne();
+            background.runPending();
+        }
+
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 50));
+        assertThat(store.reads.get()).as("store reads during the catch-up").isEqualTo(storeReads);
+        assertThat(registry.get("ws.catchup.reads")
+                        .tag("from", "recent")
+                        .counter()
+                        .count())
+                .isPositive();
+        commit(51);
+        while (!sender.pending.isEmpty()) sender.completeOne();
+        assertThat(sentCounters()).as("live again").containsExactlyElementsOf(range(1, 51));
+    }
+
+    @Test
+    void frames_older_than_the_recent_window_are_read_from_the_store() throws Exception {
+        Subscriber subscriber = withRecentFrames(5, recentFrames(1 << 20));
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne();
+        for (int c = 1; c <= 50; c++) commit(c);
+        background.advance(RecentFrames.KEEP_NANOS / 1_000_000 + 1); // the client was away for longer
+        int storeReads = store.reads.get();
+
+        for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
+            sender.completeOne();
+            background.runPending();
+        }
+
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 50));
+        assertThat(store.reads.get()).isGreaterThan(storeReads);
+    }
+
+    @Test
+    void live_frames_out_of_counter_order_are_caught_up_in_order_through_the_recent_frames() throws Exception {
+        Subscriber subscriber = withRecentFrames(5, recentFrames(1 << 20));
+        subscriber.subscribe(Set.of(GROUP), Map.of());
+        background.runPending();
+        sender.completeOne();
+        // two emitters' batches interleaved: the kept run restarts at each break in the counters
+        for (int c = 1; c <= 48; c += 4) {
+            commit(c, c + 2);
+            commit(c + 1, c + 3);
+        }
+
+        for (int i = 0; i < 400 && !sender.pending.isEmpty(); i++) {
+            sender.completeOne();
+            background.runPending();
+            background.advance(GAP_WAIT);
+        }
+
+        assertThat(sentCounters()).containsExactlyElementsOf(range(1, 48));
+    }
+
     @Test
     void batched_frames_carry_the_queued_events_as_one_array_in_counter_order() throws Exception {
         Subscriber subscriber = subscriber(10_000, 0);

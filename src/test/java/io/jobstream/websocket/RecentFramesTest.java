@@ -1,0 +1,133 @@
+package io.jobstream.websocket;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jobstream.broadcast.EventFrame;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** {@link RecentFrames}: runs of consecutive counters, the window, the byte bound, reads within them. */
+class RecentFramesTest {
+    private final AtomicLong nanos = new AtomicLong();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+    private RecentFrames recent(long maxBytes) {
+        return new RecentFrames(maxBytes, registry, nanos::get);
+    }
+
+    private static EventFrame frame(long job, int counter) {
+        // the same length whatever the counter, so that the byte bound counts frames
+        return new EventFrame(job, counter, String.format("{\"counter\":%6d,\"stdout\":\"line\"}", counter), 1, 2);
+    }
+
+    private static List<EventFrame> frames(long job, int from, int to) {
+        List<EventFrame> frames = new ArrayList<>();
+        for (int c = from; c <= to; c++) frames.add(frame(job, c));
+        return frames;
+    }
+
+    private static List<Integer> counters(List<EventFrame> frames) {
+        return frames.stream().map(EventFrame::counter).toList();
+    }
+
+    @Test
+    void a_read_gets_consecutive_frames_from_its_counter_within_limit_and_bytes() {
+        RecentFrames recent = recent(1 << 20);
+        recent.delivered(frames(1, 1, 100));
+        recent.delivered(frames(1, 101, 200)); // across deliveries and the array's growth
+
+        assertThat(counters(recent.from(1, 150, 10, Long.MAX_VALUE))).isEqualTo(range(150, 159));
+        assertThat(counters(recent.from(1, 195, 10, Long.MAX_VALUE))).isEqualTo(range(195, 200));
+        long two = RecentFrames.cost(frame(1, 150)) * 2;
+        assertThat(counters(recent.from(1, 150, 10, two))).isEqualTo(range(150, 151));
+        assertThat(counters(recent.from(1, 150, 10, 1))).as("at least one").isEqualTo(range(150, 150));
+        assertThat(recent.from(1, 201, 10, Long.MAX_VALUE))
+                .as("not delivered yet")
+                .isEmpty();
+        assertThat(recent.from(1, 0, 10, Long.MAX_VALUE)).isEmpty();
+        assertThat(recent.from(2, 150, 10, Long.MAX_VALUE)).as("another job").isEmpty();
+        assertThat(registry.get("ws.catchup.reads")
+                        .tag("from", "recent")
+                        .counter()
+                        .count())
+                .isEqualTo(4);
+    }
+
+    @Test
+    void a_frame_that_does_not_continue_the_run_starts_a_new_one_and_duplicates_are_ignored() {
+        RecentFrames recent = recent(1 << 20);
+        recent.delivered(frames(1, 1, 10));
+        recent.delivered(frames(1, 5, 12)); // 5..10 again, then 11, 12
+        assertThat(counters(recent.from(1, 1, 100, Long.MAX_VALUE))).isEqualTo(range(1, 12));
+
+        recent.delivered(frames(1, 14, 15)); // 13 not seen: what is kept must never skip a counter
+        assertThat(recent.from(1, 1, 100, Long.MAX_VALUE)).isEmpty();
+        assertThat(recent.from(1, 13, 100, Long.MAX_VALUE)).isEmpty();
+        assertThat(counters(recent.from(1, 14, 100, Long.MAX_VALUE))).isEqualTo(range(14, 15));
+        recent.delivered(List.of(frame(1, 13))); // late: below the run, starts another
+        assertThat(counters(recent.from(1, 13, 100, Long.MAX_VALUE))).isEqualTo(range(13, 13));
+        assertThat(recent.from(1, 14, 100, Long.MAX_VALUE)).isEmpty();
+    }
+
+    @Test
+    void replayed_frames_are_not_kept() {
+        RecentFrames recent = recent(1 << 20);
+        recent.delivered(List.of(new EventFrame(1, 1, "{}", 1, 0)));
+        assertThat(recent.from(1, 1, 10, Long.MAX_VALUE)).isEmpty();
+        assertThat(recent.bytesHeld()).isZero();
+    }
+
+    @Test
+    void frames_leave_after_the_window_and_a_job_without_frames_is_forgotten() {
+        RecentFrames recent = recent(1 << 20);
+        recent.delivered(frames(1, 1, 10));
+        nanos.addAndGet(RecentFrames.KEEP_NANOS / 2);
+        recent.delivered(frames(1, 11, 20));
+        recent.delivered(frames(2, 1, 5));
+        nanos.addAndGet(RecentFrames.KEEP_NANOS / 2 + 1);
+
+        assertThat(recent.from(1, 5, 10, Long.MAX_VALUE)).as("expired").isEmpty();
+        assertThat(counters(recent.from(1, 11, 100, Long.MAX_VALUE))).isEqualTo(range(11, 20));
+        nanos.addAndGet(RecentFrames.KEEP_NANOS);
+        assertThat(recent.from(1, 11, 100, Long.MAX_VALUE)).isEmpty();
+        assertThat(recent.jobs()).isZero();
+        assertThat(recent.bytesHeld()).isZero();
+    }
+
+    @Test
+    void the_byte_bound_takes_the_growing_jobs_oldest_frames_first_then_the_others() {
+        long cost = RecentFrames.cost(frame(1, 1));
+        RecentFrames recent = recent(cost * 20);
+        recent.delivered(frames(2, 1, 5));
+        recent.delivered(frames(1, 1, 30));
+        assertThat(recent.bytesHeld()).isLessThanOrEqualTo(cost * 20);
+        assertThat(counters(recent.from(2, 1, 100, Long.MAX_VALUE)))
+                .as("the other job keeps its frames")
+                .isEqualTo(range(1, 5));
+        assertThat(counters(recent.from(1, 16, 100, Long.MAX_VALUE))).isEqualTo(range(16, 30));
+        assertThat(recent.from(1, 15, 100, Long.MAX_VALUE)).isEmpty();
+
+        // one frame bigger than the whole bound: nothing of its job is kept, the others' frames go for it
+        String big = "x".repeat((int) (cost * 20));
+        recent.delivered(List.of(new EventFrame(2, 6, big, 1, 2)));
+        assertThat(recent.bytesHeld()).isLessThanOrEqualTo(cost * 20);
+        assertThat(recent.from(2, 6, 1, Long.MAX_VALUE)).isEmpty();
+    }
+
+    @Test
+    void keeping_nothing_keeps_nothing() {
+        RecentFrames none = RecentFrames.none();
+        none.delivered(frames(1, 1, 10));
+        assertThat(none.from(1, 1, 10, Long.MAX_VALUE)).isEmpty();
+        assertThat(none.bytesHeld()).isZero();
+    }
+
+    private static List<Integer> range(int from, int to) {
+        List<Integer> r = new ArrayList<>();
+        for (int c = from; c <= to; c++) r.add(c);
+        return r;
+    }
+}
