@@ -21,20 +21,27 @@ import java.util.function.LongSupplier;
  * costs what live delivery does, and no database read.
  *
  * <p>Why an answer from here is the store's: every frame the hub delivers is of an event already committed (the
- * receiver publishes only committed batches), and a job keeps a run of consecutive counters only (a frame that does
- * not continue the run starts a new one), so the frames for counters {@code from..from+n} are exactly the stored
- * events with those counters. A read that finds nothing here goes to the store, so a short answer never means
- * "nothing newer is stored".
+ * receiver publishes only committed batches), a job has one event per counter, and a read answers only the frames
+ * kept for consecutive counters from its own, stopping at the first one not kept; so the frames for counters {@code
+ * from..from+n} are exactly the stored events with those counters. Frames may come out of counter order (an
+ * emitter's posts in flight together are committed in any order): each is kept by its counter, in a window of at
+ * most {@link #MAX_SPAN} counters per job. A read that finds nothing here goes to the store, so a short answer never
+ * means "nothing newer is stored".
  *
- * <p>Bounded: frames leave {@link #KEEP_NANOS} after they were delivered, and all jobs together hold at most {@code
- * maxBytes} (a frame's text, its UTF-8 bytes and {@link Outbox.Out#ENTRY_BYTES}, as the outboxes count it), the
- * delivering job's oldest frames going first; a job none of whose frames are left is forgotten. The frames are the
+ * <p>Bounded: a job's lowest counters leave once delivered {@link #KEEP_NANOS} ago, and all jobs together hold at
+ * most {@code maxBytes} (a frame's text, its UTF-8 bytes and {@link Outbox.Out#ENTRY_BYTES}, as the outboxes count
+ * it), the delivering job's lowest counters going first; a job none of whose frames are left is forgotten. The frames are the
  * same objects the subscribers queue, so what is kept here is what would otherwise be garbage a few seconds earlier.
  * Thread-safe (one lock: a delivery appends a batch, a read copies at most a page of references).
  */
 final class RecentFrames implements EventTap {
     /** How long a frame is kept after its delivery: longer than a full outbox takes to drain at a high rate. */
     static final long KEEP_NANOS = 5_000_000_000L;
+    /**
+     * The widest window of counters per job (slots of 8 + 8 bytes): 5 s at 50,000 events/s. A frame further above
+     * moves the window up; one further below is not kept.
+     */
+    static final int MAX_SPAN = 1 << 18;
 
     private final long maxBytes;
     private final LongSupplier nanos;
@@ -57,58 +64,81 @@ final class RecentFrames implements EventTap {
         this.reads = SharedReads.reads(registry, "recent");
     }
 
-    /** One job's frames with consecutive counters, oldest first, in a circular array. */
+    /**
+     * One job's frames by counter, in a window of counters {@code low..high} on a circular array (slot = counter mod
+     * its length): frames may come out of counter order (an emitter's posts in flight together are committed in any
+     * order), and each lands in its own slot; a counter not delivered yet is an empty slot, where a read stops.
+     */
     private static final class Ring {
         EventFrame[] frames = new EventFrame[64];
         long[] at = new long[64];
-        int head;
+        int low;
+        int high;
         int size;
         long bytes;
 
-        EventFrame get(int i) {
-            return frames[(head + i) & (frames.length - 1)];
+        /** The frame with {@code counter}, or null. */
+        EventFrame get(int counter) {
+            if (size == 0 || counter < low || counter > high) return null;
+            EventFrame frame = frames[counter & (frames.length - 1)];
+            return frame != null && frame.counter() == counter ? frame : null;
         }
 
-        int first() {
-            return get(0).counter();
+        /** The oldest counter's frame delivery time (the window moves from its low end). */
+        long lowAt() {
+            return at[low & (frames.length - 1)];
         }
 
-        int last() {
-            return get(size - 1).counter();
-        }
-
-        void add(EventFrame frame, long now) {
-            if (size == frames.length) grow();
-            int slot = (head + size) & (frames.length - 1);
-            frames[slot] = frame;
-            at[slot] = now;
-            size++;
-        }
-
-        /** Removes the oldest frame; returns what it counted. */
-        long removeFirst() {
-            EventFrame gone = frames[head];
-            frames[head] = null;
-            head = (head + 1) & (frames.length - 1);
-            size--;
-            return cost(gone);
-        }
-
-        long oldestAt() {
-            return at[head];
-        }
-
-        private void grow() {
-            EventFrame[] f = new EventFrame[frames.length * 2];
-            long[] a = new long[frames.length * 2];
-            for (int i = 0; i < size; i++) {
-                int slot = (head + i) & (frames.length - 1);
-                f[i] = frames[slot];
-                a[i] = at[slot];
+        /** Grows the array so that {@code low..counter} fits, if it may; false when the span is too wide. */
+        boolean fits(int from, int to) {
+            long span = (long) to - from + 1;
+            if (span <= frames.length) return true;
+            if (span > MAX_SPAN) return false;
+            int length = frames.length;
+            while (length < span) length *= 2;
+            EventFrame[] f = new EventFrame[length];
+            long[] a = new long[length];
+            for (int c = low; c <= high; c++) {
+                EventFrame frame = frames[c & (frames.length - 1)];
+                if (frame != null && frame.counter() == c) {
+                    f[c & (length - 1)] = frame;
+                    a[c & (length - 1)] = at[c & (frames.length - 1)];
+                }
             }
             frames = f;
             at = a;
-            head = 0;
+            return true;
+        }
+
+        void put(EventFrame frame, long now) {
+            int c = frame.counter();
+            if (size == 0) {
+                low = c;
+                high = c;
+            } else {
+                low = Math.min(low, c);
+                high = Math.max(high, c);
+            }
+            frames[c & (frames.length - 1)] = frame;
+            at[c & (frames.length - 1)] = now;
+            size++;
+        }
+
+        /** Removes the frame at {@link #low} (if any) and moves low to the next kept counter; returns its cost. */
+        long removeLow() {
+            int slot = low & (frames.length - 1);
+            EventFrame gone = frames[slot];
+            long cost = 0;
+            if (gone != null && gone.counter() == low) {
+                frames[slot] = null;
+                size--;
+                cost = cost(gone);
+            }
+            if (size == 0) return cost;
+            do {
+                low++;
+            } while (get(low) == null); // size > 0: a kept frame lies at or below high
+            return cost;
         }
     }
 
@@ -126,9 +156,12 @@ final class RecentFrames implements EventTap {
         for (EventFrame frame : frames) {
             if (!frame.live() || frame.jobId() != jobId) continue;
             int counter = frame.counter();
-            if (ring.size > 0 && counter >= ring.first() && counter <= ring.last()) continue; // held already
-            if (ring.size > 0 && counter != ring.last() + 1) clear(ring); // not consecutive: a new run
-            ring.add(frame, now);
+            if (ring.get(counter) != null) continue; // held already
+            if (ring.size > 0 && !ring.fits(Math.min(ring.low, counter), Math.max(ring.high, counter))) {
+                if (counter < ring.low) continue; // far below the window: too old to be asked for
+                while (ring.size > 0 && !ring.fits(ring.low, counter)) drop(ring); // far above: the window moves
+            }
+            ring.put(frame, now);
             long cost = cost(frame);
             ring.bytes += cost;
             bytes += cost;
@@ -152,18 +185,15 @@ final class RecentFrames implements EventTap {
         Ring ring = rings.get(jobId);
         if (ring == null) return List.of();
         expire(nanos.getAsLong());
-        if (ring.size == 0 || from < ring.first() || from > ring.last()) return List.of();
-        int start = from - ring.first();
-        int n = Math.min(limit, ring.size - start);
-        List<EventFrame> page = new ArrayList<>(n);
+        List<EventFrame> page = new ArrayList<>();
         long taken = 0;
-        for (int i = 0; i < n; i++) {
-            if (i > 0 && taken >= maxBytes) break;
-            EventFrame frame = ring.get(start + i);
+        for (int c = from; page.size() < limit && (page.isEmpty() || taken < maxBytes); c++) {
+            EventFrame frame = ring.get(c);
+            if (frame == null) break; // not delivered yet, or gone: the store answers from here
             page.add(frame);
             taken += cost(frame);
         }
-        reads.increment();
+        if (!page.isEmpty()) reads.increment();
         return page;
     }
 
@@ -171,19 +201,15 @@ final class RecentFrames implements EventTap {
     private void expire(long now) {
         for (Iterator<Ring> it = rings.values().iterator(); it.hasNext(); ) {
             Ring ring = it.next();
-            while (ring.size > 0 && now - ring.oldestAt() > KEEP_NANOS) drop(ring);
+            while (ring.size > 0 && now - ring.lowAt() > KEEP_NANOS) drop(ring);
             if (ring.size == 0) it.remove();
         }
     }
 
     private void drop(Ring ring) {
-        long cost = ring.removeFirst();
+        long cost = ring.removeLow();
         ring.bytes -= cost;
         bytes -= cost;
-    }
-
-    private void clear(Ring ring) {
-        while (ring.size > 0) drop(ring);
     }
 
     /** Bytes held, for tests. */

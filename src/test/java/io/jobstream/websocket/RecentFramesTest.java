@@ -57,19 +57,33 @@ class RecentFramesTest {
     }
 
     @Test
-    void a_frame_that_does_not_continue_the_run_starts_a_new_one_and_duplicates_are_ignored() {
+    void frames_out_of_counter_order_are_kept_by_counter_and_a_read_stops_at_the_first_missing_one() {
         RecentFrames recent = recent(1 << 20);
-        recent.delivered(frames(1, 1, 10));
-        recent.delivered(frames(1, 5, 12)); // 5..10 again, then 11, 12
-        assertThat(counters(recent.from(1, 1, 100, Long.MAX_VALUE))).isEqualTo(range(1, 12));
+        recent.delivered(frames(1, 11, 20)); // a later post committed first
+        recent.delivered(frames(1, 1, 5));
+        assertThat(counters(recent.from(1, 1, 100, Long.MAX_VALUE)))
+                .as("6..10 not delivered yet: the store answers from there")
+                .isEqualTo(range(1, 5));
+        assertThat(recent.from(1, 6, 100, Long.MAX_VALUE)).isEmpty();
+        recent.delivered(frames(1, 4, 10)); // 4, 5 again, then 6..10
+        assertThat(counters(recent.from(1, 1, 100, Long.MAX_VALUE))).isEqualTo(range(1, 20));
+        assertThat(recent.bytesHeld()).isEqualTo(20 * RecentFrames.cost(frame(1, 1)));
+    }
 
-        recent.delivered(frames(1, 14, 15)); // 13 not seen: what is kept must never skip a counter
-        assertThat(recent.from(1, 1, 100, Long.MAX_VALUE)).isEmpty();
-        assertThat(recent.from(1, 13, 100, Long.MAX_VALUE)).isEmpty();
-        assertThat(counters(recent.from(1, 14, 100, Long.MAX_VALUE))).isEqualTo(range(14, 15));
-        recent.delivered(List.of(frame(1, 13))); // late: below the run, starts another
-        assertThat(counters(recent.from(1, 13, 100, Long.MAX_VALUE))).isEqualTo(range(13, 13));
-        assertThat(recent.from(1, 14, 100, Long.MAX_VALUE)).isEmpty();
+    @Test
+    void a_counter_far_above_the_window_moves_it_and_one_far_below_is_not_kept() {
+        RecentFrames recent = recent(Long.MAX_VALUE);
+        recent.delivered(frames(1, 1, 10));
+        int far = 5 + RecentFrames.MAX_SPAN;
+        recent.delivered(List.of(frame(1, far)));
+        assertThat(recent.from(1, 1, 100, Long.MAX_VALUE))
+                .as("1..5 left the window")
+                .isEmpty();
+        assertThat(counters(recent.from(1, 6, 100, Long.MAX_VALUE))).isEqualTo(range(6, 10));
+        assertThat(counters(recent.from(1, far, 100, Long.MAX_VALUE))).isEqualTo(List.of(far));
+        recent.delivered(List.of(frame(1, 2))); // below the window now
+        assertThat(recent.from(1, 2, 100, Long.MAX_VALUE)).isEmpty();
+        assertThat(recent.bytesHeld()).isEqualTo(6 * RecentFrames.cost(frame(1, 1)));
     }
 
     @Test
