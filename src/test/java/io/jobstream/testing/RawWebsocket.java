@@ -86,12 +86,19 @@ public final class RawWebsocket implements AutoCloseable {
             s.close();
             throw new IOException("handshake refused: " + status);
         }
-        if (reading) {
-            Thread t = new Thread(ws::readLoop, "raw-ws-reader");
-            t.setDaemon(true);
-            t.start();
-        }
+        if (reading) ws.startReading();
         return ws;
+    }
+
+    private boolean readerStarted; // guarded by this
+
+    /** Starts reading frames (on a thread of its own), for a client connected without: it stalled until now. */
+    public synchronized void startReading() {
+        if (readerStarted) return;
+        readerStarted = true;
+        Thread t = new Thread(this::readLoop, "raw-ws-reader");
+        t.setDaemon(true);
+        t.start();
     }
 
     private String readHeaders() throws IOException {
