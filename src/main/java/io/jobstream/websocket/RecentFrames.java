@@ -38,6 +38,11 @@ final class RecentFrames implements EventTap {
     /** How long a frame is kept after its delivery: longer than a full outbox takes to drain at a high rate. */
     static final long KEEP_NANOS = 5_000_000_000L;
     /**
+     * How often the window's old end is looked at: each delivery would otherwise walk every watched job. A frame
+     * kept a little longer is still a correct answer; only the memory bound depends on this.
+     */
+    static final long EXPIRE_EVERY_NANOS = 100_000_000L;
+    /**
      * The widest window of counters per job (slots of 8 + 8 bytes): 5 s at 50,000 events/s. A frame further above
      * moves the window up; one further below is not kept.
      */
@@ -48,6 +53,8 @@ final class RecentFrames implements EventTap {
     private final Counter reads;
     private final Map<Long, Ring> rings = new HashMap<>();
     private long bytes;
+    /** When {@link #expire} last looked at every job: at most every {@link #EXPIRE_EVERY_NANOS}. */
+    private long expiredAt;
 
     RecentFrames(long maxBytes, MeterRegistry registry) {
         this(maxBytes, registry, System::nanoTime);
@@ -199,6 +206,8 @@ final class RecentFrames implements EventTap {
 
     /** Frames older than {@link #KEEP_NANOS} leave; jobs with none left are forgotten. */
     private void expire(long now) {
+        if (now - expiredAt < EXPIRE_EVERY_NANOS && expiredAt != 0) return;
+        expiredAt = now;
         for (Iterator<Ring> it = rings.values().iterator(); it.hasNext(); ) {
             Ring ring = it.next();
             while (ring.size > 0 && now - ring.lowAt() > KEEP_NANOS) drop(ring);
