@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,7 @@ final class JobPriority {
     private final int nice;
     private final Path self;
     private final AtomicLong failed = new AtomicLong();
+    private final AtomicBoolean childrenWithoutAutogroupLogged = new AtomicBoolean();
 
     /** @param nice 0 (as the node) to 19 (only what the node leaves) */
     JobPriority(int nice) {
@@ -95,8 +97,19 @@ final class JobPriority {
         String error;
         while (true) {
             String current = read(file);
-            // ended already, or exiting (the kernel then shows no autogroup): nothing to lower
-            if (current == null || current.isEmpty() || !process.isAlive()) return;
+            if (current == null || !process.isAlive()) return; // ended already: nothing to lower
+            if (current.isEmpty()) {
+                // exiting (the kernel then shows no autogroup), or a kernel that shows none for the processes this
+                // node starts while it shows the node its own (seen in a CI sandbox): nothing to write either way
+                if (process.isAlive() && !childrenWithoutAutogroupLogged.getAndSet(true)) {
+                    LOG.info(
+                            "job {}: the kernel shows launched jobs no scheduler autogroup here; they run at process"
+                                    + " nice {} only",
+                            jobId,
+                            nice);
+                }
+                return;
+            }
             if (own == null) {
                 error = "cannot read the node's own autogroup";
                 break;
