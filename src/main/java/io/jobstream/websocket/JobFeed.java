@@ -396,14 +396,7 @@ final class JobFeed {
                     EventMessages.event(stored),
                     Timestamps.micros(stored.event().created()),
                     0);
-            if (!outbox.offerEvent(new Outbox.Out(frame))) {
-                waitForRoomOrRetry(outbox.bytes());
-                return false;
-            }
-            shared.metrics().replayed();
-            next = counter + 1;
-            holeSinceMillis = 0;
-            if (policy.maxEventRate() > 0) tokens -= 1;
+            if (!queueRead(frame)) return false;
         }
         dropHeldBelow(next); // had from the store
         if (page.size() < limit) { // the store had nothing newer at the read
@@ -436,16 +429,22 @@ final class JobFeed {
             if (counter < next) continue;
             if (counter > next) break; // next moved while reading (it does not while catching up): read again
             // the same frame the live subscribers got: its last hop is timed from its delivery, the wait included
-            if (!outbox.offerEvent(new Outbox.Out(frame))) {
-                waitForRoomOrRetry(outbox.bytes());
-                return false;
-            }
-            shared.metrics().replayed();
-            next = counter + 1;
-            holeSinceMillis = 0;
-            if (policy.maxEventRate() > 0) tokens -= 1;
+            if (!queueRead(frame)) return false;
         }
         dropHeldBelow(next);
+        return true;
+    }
+
+    /** Under the lock: queues the event at {@link #next} that a read found; false when the outbox is full. */
+    private boolean queueRead(EventFrame frame) {
+        if (!outbox.offerEvent(new Outbox.Out(frame))) {
+            waitForRoomOrRetry(outbox.bytes());
+            return false;
+        }
+        shared.metrics().replayed();
+        next = frame.counter() + 1;
+        holeSinceMillis = 0;
+        if (policy.maxEventRate() > 0) tokens -= 1;
         return true;
     }
 

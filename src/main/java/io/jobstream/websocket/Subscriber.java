@@ -73,20 +73,8 @@ public final class Subscriber implements GroupMember {
             Clock clock,
             Watermark watermark,
             RecentFrames recent) {
-        /** Without recent frames: every catch-up reads the store. */
-        Shared(
-                JobFeed.Policy policy,
-                Executor executor,
-                JobFeed.Background background,
-                EventSource source,
-                Hub hub,
-                WsMetrics metrics,
-                Clock clock,
-                Watermark watermark) {
-            this(policy, executor, background, source, hub, metrics, clock, watermark, RecentFrames.none());
-        }
 
-        /** A single node's (tests): the memory queue's watermark. */
+        /** A single node's (tests): the memory queue's watermark, no recent frames (catch-ups read the store). */
         static Shared local(
                 JobFeed.Policy policy,
                 Executor executor,
@@ -95,7 +83,8 @@ public final class Subscriber implements GroupMember {
                 Hub hub,
                 WsMetrics metrics,
                 Clock clock) {
-            return new Shared(policy, executor, background, source, hub, metrics, clock, Watermark.LOCAL);
+            return new Shared(
+                    policy, executor, background, source, hub, metrics, clock, Watermark.LOCAL, RecentFrames.none());
         }
     }
 

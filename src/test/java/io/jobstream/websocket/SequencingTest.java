@@ -52,6 +52,12 @@ class SequencingTest {
     }
 
     private Subscriber subscriber(int capacity, int rate) {
+        return subscriber(capacity, rate, RecentFrames.none());
+    }
+
+    /** With {@code recent} as the node's recent frames, fed by the hub. */
+    private Subscriber subscriber(int capacity, int rate, RecentFrames recent) {
+        hub.tap(recent);
         return new Subscriber(
                 sender,
                 new Subscriber.Shared(
@@ -62,7 +68,17 @@ class SequencingTest {
                         hub,
                         new WsMetrics(registry),
                         background,
-                        watermark));
+                        watermark,
+                        recent));
+    }
+
+    /** Completes sends and runs the background until nothing is in flight (at most {@code rounds} sends). */
+    private void drain(int rounds, long advanceMillis) {
+        for (int i = 0; i < rounds && !sender.pending.isEmpty(); i++) {
+            sender.completeOne();
+            background.runPending();
+            if (advanceMillis > 0) background.advance(advanceMillis);
+        }
     }
 
     private Subscriber subscribed(Map<Long, Integer> resume) {
@@ -381,30 +397,14 @@ class SequencingTest {
                 .isEqualTo(1);
     }
 
-    /** As {@link #subscriber}, with the recent live frames kept ({@link RecentFrames}) on the test's time. */
-    private Subscriber withRecentFrames(int capacity, RecentFrames recent) {
-        hub.tap(recent);
-        return new Subscriber(
-                sender,
-                new Subscriber.Shared(
-                        new JobFeed.Policy(capacity, capacity, GAP_WAIT, HOLE_WAIT, 0),
-                        Runnable::run,
-                        background,
-                        store,
-                        hub,
-                        new WsMetrics(registry),
-                        background,
-                        watermark,
-                        recent));
-    }
-
+    /** Recent live frames ({@link RecentFrames}) on the test's time. */
     private RecentFrames recentFrames(long maxBytes) {
         return new RecentFrames(maxBytes, registry, () -> background.millis() * 1_000_000L);
     }
 
     @Test
     void an_overflow_caught_up_within_the_recent_window_reads_nothing_from_the_store() throws Exception {
-        Subscriber subscriber = withRecentFrames(5, recentFrames(1 << 20));
+        Subscriber subscriber = subscriber(5, 0, recentFrames(1 << 20));
         subscriber.subscribe(Set.of(GROUP), Map.of());
         background.runPending();
         sender.completeOne();
@@ -412,10 +412,7 @@ class SequencingTest {
         for (int c = 1; c <= 50; c++) commit(c);
         int storeReads = store.reads.get();
 
-        for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
-            sender.completeOne();
-            background.runPending();
-        }
+        drain(200, 0);
 
         assertThat(sentCounters()).containsExactlyElementsOf(range(1, 50));
         assertThat(store.reads.get()).as("store reads during the catch-up").isEqualTo(storeReads);
@@ -431,7 +428,7 @@ class SequencingTest {
 
     @Test
     void frames_older_than_the_recent_window_are_read_from_the_store() throws Exception {
-        Subscriber subscriber = withRecentFrames(5, recentFrames(1 << 20));
+        Subscriber subscriber = subscriber(5, 0, recentFrames(1 << 20));
         subscriber.subscribe(Set.of(GROUP), Map.of());
         background.runPending();
         sender.completeOne();
@@ -439,10 +436,7 @@ class SequencingTest {
         background.advance(RecentFrames.KEEP_NANOS / 1_000_000 + 1); // the client was away for longer
         int storeReads = store.reads.get();
 
-        for (int i = 0; i < 200 && !sender.pending.isEmpty(); i++) {
-            sender.completeOne();
-            background.runPending();
-        }
+        drain(200, 0);
 
         assertThat(sentCounters()).containsExactlyElementsOf(range(1, 50));
         assertThat(store.reads.get()).isGreaterThan(storeReads);
@@ -450,7 +444,7 @@ class SequencingTest {
 
     @Test
     void live_frames_out_of_counter_order_are_caught_up_in_order_through_the_recent_frames() throws Exception {
-        Subscriber subscriber = withRecentFrames(5, recentFrames(1 << 20));
+        Subscriber subscriber = subscriber(5, 0, recentFrames(1 << 20));
         subscriber.subscribe(Set.of(GROUP), Map.of());
         background.runPending();
         sender.completeOne();
@@ -460,11 +454,7 @@ class SequencingTest {
             commit(c + 1, c + 3);
         }
 
-        for (int i = 0; i < 400 && !sender.pending.isEmpty(); i++) {
-            sender.completeOne();
-            background.runPending();
-            background.advance(GAP_WAIT);
-        }
+        drain(400, GAP_WAIT);
 
         assertThat(sentCounters()).containsExactlyElementsOf(range(1, 48));
     }
