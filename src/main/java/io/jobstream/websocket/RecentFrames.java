@@ -30,7 +30,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Bounded: a job's lowest counters leave once delivered {@link #KEEP_NANOS} ago, and all jobs together hold at
  * most {@code maxBytes} (a frame's text, its UTF-8 bytes and {@link Outbox.Out#ENTRY_BYTES}, as the outboxes count
- * it), the delivering job's lowest counters going first; a job none of whose frames are left is forgotten. The frames are the
+ * it), the lowest counters of a job holding more than an equal share going first (so that no job's output, however
+ * big or fast, keeps the others' out); a job none of whose frames are left is forgotten. The frames are the
  * same objects the subscribers queue, so what is kept here is what would otherwise be garbage a few seconds earlier.
  * Thread-safe (one lock: a delivery appends a batch, a read copies at most a page of references).
  */
@@ -174,14 +175,21 @@ final class RecentFrames implements EventTap {
             bytes += cost;
         }
         expire(now);
-        // over the bound: the job that grows gives up its oldest first, then the others
-        while (bytes > maxBytes && ring.size > 0) drop(ring);
-        if (bytes > maxBytes) {
-            for (Ring other : rings.values()) {
-                while (bytes > maxBytes && other != ring && other.size > 0) drop(other);
+        // over the bound: a job holding more than an equal share of it gives up its oldest frames, the delivering job
+        // first, else the one holding the most; so one job's big or fast output (a hostile user's, say) cannot keep
+        // every other job's catch-ups on the store. A scan of the jobs is followed by as many drops as it takes.
+        long share = maxBytes / Math.max(1, rings.size());
+        while (bytes > maxBytes) {
+            Ring largest = ring.bytes > share ? ring : null;
+            if (largest == null) {
+                for (Ring other : rings.values()) if (largest == null || other.bytes > largest.bytes) largest = other;
             }
+            if (largest == null || largest.size == 0) break;
+            do {
+                drop(largest);
+            } while (bytes > maxBytes && largest.size > 0 && largest.bytes > share);
         }
-        if (ring.size == 0) rings.remove(jobId);
+        rings.values().removeIf(r -> r.size == 0);
     }
 
     /**

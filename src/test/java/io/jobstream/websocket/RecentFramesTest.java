@@ -112,23 +112,38 @@ class RecentFramesTest {
     }
 
     @Test
-    void the_byte_bound_takes_the_growing_jobs_oldest_frames_first_then_the_others() {
+    void over_the_byte_bound_jobs_above_an_equal_share_give_up_their_oldest_frames() {
         long cost = RecentFrames.cost(frame(1, 1));
         RecentFrames recent = recent(cost * 20);
         recent.delivered(frames(2, 1, 5));
         recent.delivered(frames(1, 1, 30));
         assertThat(recent.bytesHeld()).isLessThanOrEqualTo(cost * 20);
         assertThat(counters(recent.from(2, 1, 100, Long.MAX_VALUE)))
-                .as("the other job keeps its frames")
+                .as("the smaller job keeps its frames")
                 .isEqualTo(range(1, 5));
         assertThat(counters(recent.from(1, 16, 100, Long.MAX_VALUE))).isEqualTo(range(16, 30));
         assertThat(recent.from(1, 15, 100, Long.MAX_VALUE)).isEmpty();
 
-        // one frame bigger than the whole bound: nothing of its job is kept, the others' frames go for it
-        String big = "x".repeat((int) (cost * 20));
-        recent.delivered(List.of(new EventFrame(2, 6, big, 1, 2)));
+        // a newcomer of 10 keeps its equal share (a third: 6), and the job holding the most gives way for it
+        recent.delivered(frames(3, 1, 10));
+        assertThat(counters(recent.from(3, 5, 100, Long.MAX_VALUE))).isEqualTo(range(5, 10));
+        assertThat(recent.from(3, 4, 100, Long.MAX_VALUE)).isEmpty();
+        assertThat(counters(recent.from(1, 22, 100, Long.MAX_VALUE))).isEqualTo(range(22, 30));
+        assertThat(recent.from(1, 21, 100, Long.MAX_VALUE)).isEmpty();
+        assertThat(counters(recent.from(2, 1, 100, Long.MAX_VALUE))).isEqualTo(range(1, 5));
         assertThat(recent.bytesHeld()).isLessThanOrEqualTo(cost * 20);
-        assertThat(recent.from(2, 6, 1, Long.MAX_VALUE)).isEmpty();
+    }
+
+    @Test
+    void one_frame_bigger_than_the_bound_is_not_kept_and_costs_the_others_nothing() {
+        long cost = RecentFrames.cost(frame(1, 1));
+        RecentFrames recent = recent(cost * 20);
+        recent.delivered(frames(2, 1, 5));
+        String big = "x".repeat((int) (cost * 20));
+        recent.delivered(List.of(new EventFrame(1, 1, big, 1, 2)));
+        assertThat(recent.from(1, 1, 1, Long.MAX_VALUE)).isEmpty();
+        assertThat(counters(recent.from(2, 1, 100, Long.MAX_VALUE))).isEqualTo(range(1, 5));
+        assertThat(recent.jobs()).isEqualTo(1);
     }
 
     @Test
