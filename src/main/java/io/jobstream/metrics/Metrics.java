@@ -264,7 +264,6 @@ public final class Metrics {
         return registry;
     }
 
-    /** A lag histogram from an event's {@code created} to the named hop. */
     /**
      * The redactor's counts, read at scrape time (it counts on its own adders: the decoder sits below metrics). The
      * meters hold their object weakly, so the object is the registry and the suppliers live in the functions.
