@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Bounds.</b> Held events ≤ {@code holdLimit} and {@code holdBytes}; the store reader asks for no more events
  * and bytes than the {@link Outbox} has room for, and stops until it has.
  *
- * <p>Why one file of over 400 lines: live, held, catch-up and hole waiting are one state machine over the same few
+ * <p>Why one file of over 500 lines: live, held, catch-up and hole waiting are one state machine over the same few
  * fields (next, held, liveHigh, the hole's start), and every transition reads several of them under the one lock;
  * split into files, each part would need the others' fields and the rules above would be spread over them.
  *
@@ -303,75 +303,103 @@ final class JobFeed {
      * hands the feed back to the live path once it has caught up.
      */
     private void read() {
-        OutboxBytes.Account bytes = outbox.bytes();
         while (true) {
-            int from;
-            int limit;
-            long maxBytes;
+            Read read;
             synchronized (lock) {
-                if (stopped || !catchingUp) {
-                    reading = false;
-                    return;
-                }
-                int room = outbox.room();
-                if (room < Math.min(PAGE, (outbox.capacity() + 1) / 2) || bytes.blocked()) {
-                    waitForRoomOrRetry(bytes);
-                    return;
-                }
-                maxBytes = bytes.room(); // a page of 2 MB rows must not be read when there is room for two
-                // while waiting for a hole, only look whether it filled: a page after it would be read for nothing
-                limit = holeSinceMillis != 0 ? 1 : Math.min(PAGE, room);
-                if (policy.maxEventRate() > 0) {
-                    limit = Math.min(limit, (int) refill());
-                    if (limit < 1) {
-                        shared.background().schedule(this::read, Math.max(10, 1000 / policy.maxEventRate()));
-                        return;
-                    }
-                }
-                from = next;
-                // asked before the read: a hole the read still shows is then not one a node committed meanwhile
-                if (holeSinceMillis != 0) holeSettled = shared.watermark().committedThrough(holeMark);
-                if (from > 0 && !held.isEmpty()) {
-                    dropHeldBelow(from); // had already
-                    if (!held.isEmpty() && held.firstKey() == from) {
-                        // the live frames kept since the catch-up began continue exactly here: hand over to them
-                        // now rather than read (and serialise again, per subscriber) what they already hold
-                        handOverToHeld();
-                        return;
-                    }
-                    if (!held.isEmpty()) limit = Math.min(limit, held.firstKey() - from); // read up to them
-                }
+                read = nextRead(outbox.bytes());
             }
-            if (from > 0) {
-                // the frames delivered live a moment ago, if they still go back to here: no read, no serialising
-                List<EventFrame> recent = shared.recent().from(jobId, from, limit, maxBytes);
-                if (!recent.isEmpty()) {
-                    synchronized (lock) {
-                        if (!queueRecent(recent)) return;
-                    }
-                    continue;
-                }
+            if (read == null) return;
+            if (read.from() == 0) { // a subscription without resume starts after what is stored now
+                if (!startAfterStored()) return;
+                continue;
             }
-            List<StoredEvent> page;
-            try {
-                if (from == 0) { // a subscription without resume starts after what is stored now
-                    int last = shared.source().lastCounter(jobId);
-                    synchronized (lock) {
-                        if (next == 0) next = last + 1;
-                    }
-                    continue;
+            // the frames delivered live a moment ago, if they still go back to here: no read, no serialising
+            List<EventFrame> recent = shared.recent().from(jobId, read.from(), read.limit(), read.maxBytes());
+            if (!recent.isEmpty()) {
+                synchronized (lock) {
+                    if (!queueRecent(recent)) return;
                 }
-                page = shared.source().eventsFrom(jobId, from, limit, maxBytes);
-            } catch (RuntimeException e) {
-                log.warn("could not read events of job {} from the store for a subscriber; retrying", jobId, e);
-                shared.metrics().catchUpFailed();
-                shared.background().schedule(this::read, RETRY_MILLIS);
-                return;
+                continue;
             }
+            List<StoredEvent> page = readStore(read);
+            if (page == null) return;
             synchronized (lock) {
-                if (!queuePage(page, limit)) return;
+                if (!queuePage(page, read.limit())) return;
             }
         }
+    }
+
+    /** One read: events from counter {@code from} (0: the start position is not known yet), at most so many. */
+    private record Read(int from, int limit, long maxBytes) {}
+
+    /**
+     * Under the lock: what to read next, or null when the reader stops here (stopped, live again, handed over to the
+     * frames kept aside, or waiting for room, a token or a retry, each of which starts it again).
+     */
+    private Read nextRead(OutboxBytes.Account bytes) {
+        if (stopped || !catchingUp) {
+            reading = false;
+            return null;
+        }
+        int room = outbox.room();
+        if (room < Math.min(PAGE, (outbox.capacity() + 1) / 2) || bytes.blocked()) {
+            waitForRoomOrRetry(bytes);
+            return null;
+        }
+        long maxBytes = bytes.room(); // a page of 2 MB rows must not be read when there is room for two
+        // while waiting for a hole, only look whether it filled: a page after it would be read for nothing
+        int limit = holeSinceMillis != 0 ? 1 : Math.min(PAGE, room);
+        if (policy.maxEventRate() > 0) {
+            limit = Math.min(limit, (int) refill());
+            if (limit < 1) {
+                shared.background().schedule(this::read, Math.max(10, 1000 / policy.maxEventRate()));
+                return null;
+            }
+        }
+        int from = next;
+        // asked before the read: a hole the read still shows is then not one a node committed meanwhile
+        if (holeSinceMillis != 0) holeSettled = shared.watermark().committedThrough(holeMark);
+        if (from > 0 && !held.isEmpty()) {
+            dropHeldBelow(from); // had already
+            if (!held.isEmpty() && held.firstKey() == from) {
+                // the live frames kept since the catch-up began continue exactly here: hand over to them
+                // now rather than read (and serialise again, per subscriber) what they already hold
+                handOverToHeld();
+                return null;
+            }
+            if (!held.isEmpty()) limit = Math.min(limit, held.firstKey() - from); // read up to them
+        }
+        return new Read(from, limit, maxBytes);
+    }
+
+    /** Sets {@link #next} after the last event stored now; false after a failed store read (retried later). */
+    private boolean startAfterStored() {
+        try {
+            int last = shared.source().lastCounter(jobId);
+            synchronized (lock) {
+                if (next == 0) next = last + 1;
+            }
+            return true;
+        } catch (RuntimeException e) {
+            storeFailed(e);
+            return false;
+        }
+    }
+
+    /** The store's page for {@code read}, or null after a failed read (retried later). */
+    private List<StoredEvent> readStore(Read read) {
+        try {
+            return shared.source().eventsFrom(jobId, read.from(), read.limit(), read.maxBytes());
+        } catch (RuntimeException e) {
+            storeFailed(e);
+            return null;
+        }
+    }
+
+    private void storeFailed(RuntimeException e) {
+        log.warn("could not read events of job {} from the store for a subscriber; retrying", jobId, e);
+        shared.metrics().catchUpFailed();
+        shared.background().schedule(this::read, RETRY_MILLIS);
     }
 
     /**
