@@ -182,6 +182,8 @@ public final class Metrics {
     /** Pages read for subscribers (resume, gap fill, catch-up), by where they came from: shared (memory) or store. */
     public static final String WS_CATCHUP_READS = "ws.catchup.reads";
 
+    public static final String WS_RECENT_FRAMES_BYTES = "ws.recent.frames.bytes";
+
     public static final String WS_DISCONNECTS = "ws.disconnects";
     public static final String WS_MESSAGES_REJECTED = "ws.messages.rejected";
     /** {@code jobs} messages not sent because who may see the job could not be asked (tag {@code reason}). */

@@ -2,7 +2,9 @@ package io.jobstream.websocket;
 
 import io.jobstream.broadcast.EventFrame;
 import io.jobstream.broadcast.EventTap;
+import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
@@ -70,6 +72,11 @@ final class RecentFrames implements EventTap {
         this.maxBytes = maxBytes;
         this.nanos = nanos;
         this.reads = SharedReads.reads(registry, "recent");
+        Gauge.builder(Metrics.WS_RECENT_FRAMES_BYTES, this, RecentFrames::bytesHeld)
+                .description("bytes of live frames kept for subscribers that fall behind (at most 64 MiB or 1/16 of"
+                        + " the heap)")
+                .baseUnit("bytes")
+                .register(registry);
     }
 
     /**

@@ -76,6 +76,8 @@ class RecentCatchUpIT {
                 // its outbox holds), all within the last few seconds
                 if (from + PER_POST - 1 == RESUME_AFTER) paused.startReading();
             }
+            // what is kept is counted: right after the last post, its frames and those before it are there
+            double keptAfterPosting = MetricsText.value(metrics, "ws_recent_frames_bytes");
 
             await().atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(200))
@@ -104,6 +106,10 @@ class RecentCatchUpIT {
                     store,
                     MetricsText.value(metrics, "ws_events_replayed_total"));
             assertThat(recent).as("pages answered from the recent live frames").isPositive();
+            assertThat(keptAfterPosting)
+                    .as("ws_recent_frames_bytes")
+                    .isPositive()
+                    .isLessThanOrEqualTo(64 << 20);
             assertThat(MetricsText.value(metrics, "ws_disconnects_total")).isZero();
         }
     }

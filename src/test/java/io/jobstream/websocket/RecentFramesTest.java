@@ -68,6 +68,8 @@ class RecentFramesTest {
         recent.delivered(frames(1, 4, 10)); // 4, 5 again, then 6..10
         assertThat(counters(recent.from(1, 1, 100, Long.MAX_VALUE))).isEqualTo(range(1, 20));
         assertThat(recent.bytesHeld()).isEqualTo(20 * RecentFrames.cost(frame(1, 1)));
+        assertThat(registry.get("ws.recent.frames.bytes").gauge().value())
+                .isEqualTo(20.0 * RecentFrames.cost(frame(1, 1)));
     }
 
     @Test
