@@ -101,7 +101,7 @@ final class JobPriority {
             if (current.isEmpty()) {
                 // exiting (the kernel then shows no autogroup), or a kernel that shows none for the processes this
                 // node starts while it shows the node its own (seen in a CI sandbox): nothing to write either way
-                if (process.isAlive() && !childrenWithoutAutogroupLogged.getAndSet(true)) {
+                if (!childrenWithoutAutogroupLogged.getAndSet(true)) {
                     LOG.info(
                             "job {}: the kernel shows launched jobs no scheduler autogroup here; they run at process"
                                     + " nice {} only",

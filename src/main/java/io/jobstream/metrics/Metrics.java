@@ -179,9 +179,9 @@ public final class Metrics {
     public static final String WS_HOLES_SKIPPED = "ws.holes.skipped";
     public static final String WS_CATCHUP_FAILURES = "ws.catchup.failures";
     public static final String WS_CATCHUPS = "ws.catchups";
-    /** Pages read for subscribers (resume, gap fill, catch-up), by where they came from: shared (memory) or store. */
+    /** Pages read for subscribers (resume, gap fill, catch-up), by where they came from: store, shared or recent. */
     public static final String WS_CATCHUP_READS = "ws.catchup.reads";
-
+    /** Bytes of live frames kept for subscribers that fall behind (websocket.RecentFrames). */
     public static final String WS_RECENT_FRAMES_BYTES = "ws.recent.frames.bytes";
 
     public static final String WS_DISCONNECTS = "ws.disconnects";

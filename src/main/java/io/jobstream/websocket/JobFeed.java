@@ -306,7 +306,7 @@ final class JobFeed {
         while (true) {
             Read read;
             synchronized (lock) {
-                read = nextRead(outbox.bytes());
+                read = nextRead();
             }
             if (read == null) return;
             if (read.from() == 0) { // a subscription without resume starts after what is stored now
@@ -336,7 +336,8 @@ final class JobFeed {
      * Under the lock: what to read next, or null when the reader stops here (stopped, live again, handed over to the
      * frames kept aside, or waiting for room, a token or a retry, each of which starts it again).
      */
-    private Read nextRead(OutboxBytes.Account bytes) {
+    private Read nextRead() {
+        OutboxBytes.Account bytes = outbox.bytes();
         if (stopped || !catchingUp) {
             reading = false;
             return null;

@@ -85,12 +85,17 @@ final class RecentFrames implements EventTap {
      * order), and each lands in its own slot; a counter not delivered yet is an empty slot, where a read stops.
      */
     private static final class Ring {
+        final long jobId;
         EventFrame[] frames = new EventFrame[64];
         long[] at = new long[64];
         int low;
         int high;
         int size;
         long bytes;
+
+        Ring(long jobId) {
+            this.jobId = jobId;
+        }
 
         /** The frame with {@code counter}, or null. */
         EventFrame get(int counter) {
@@ -167,7 +172,7 @@ final class RecentFrames implements EventTap {
         if (frames.isEmpty()) return;
         long now = nanos.getAsLong();
         long jobId = frames.get(0).jobId();
-        Ring ring = rings.computeIfAbsent(jobId, id -> new Ring());
+        Ring ring = rings.computeIfAbsent(jobId, Ring::new);
         for (EventFrame frame : frames) {
             if (!frame.live() || frame.jobId() != jobId) continue;
             int counter = frame.counter();
@@ -195,8 +200,9 @@ final class RecentFrames implements EventTap {
             do {
                 drop(largest);
             } while (bytes > maxBytes && largest.size > 0 && largest.bytes > share);
+            if (largest.size == 0) rings.remove(largest.jobId);
         }
-        rings.values().removeIf(r -> r.size == 0);
+        if (ring.size == 0) rings.remove(jobId); // nothing of it kept (all below the window, or dropped)
     }
 
     /**
