@@ -5,15 +5,15 @@ import io.jobstream.event.JobChange;
 import io.jobstream.event.JobEvent;
 import io.jobstream.event.StoredEvent;
 import io.jobstream.event.Timestamps;
+import io.jobstream.metrics.HopHistogram;
+import io.jobstream.metrics.Hops;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,9 +32,9 @@ public final class MemoryBroadcaster implements Broadcaster {
     private final Hub hub;
     private final Clock clock;
     private final Counter failures;
-    private final Timer createdReceived;
-    private final Timer receivedCommitted;
-    private final Timer committedPublished;
+    private final HopHistogram createdReceived;
+    private final HopHistogram receivedCommitted;
+    private final HopHistogram committedPublished;
 
     public MemoryBroadcaster(Hub hub, MeterRegistry registry) {
         this(hub, registry, Clock.systemUTC());
@@ -46,9 +46,10 @@ public final class MemoryBroadcaster implements Broadcaster {
         this.failures = Counter.builder(Metrics.BROADCAST_FAILURES)
                 .description("messages that could not be built or delivered")
                 .register(registry);
-        this.createdReceived = Metrics.hop(registry, Metrics.HOP_CREATED_RECEIVED);
-        this.receivedCommitted = Metrics.hop(registry, Metrics.HOP_RECEIVED_COMMITTED);
-        this.committedPublished = Metrics.hop(registry, Metrics.HOP_COMMITTED_PUBLISHED);
+        Hops hops = Hops.on(registry);
+        this.createdReceived = hops.hop(Metrics.HOP_CREATED_RECEIVED);
+        this.receivedCommitted = hops.hop(Metrics.HOP_RECEIVED_COMMITTED);
+        this.committedPublished = hops.hop(Metrics.HOP_COMMITTED_PUBLISHED);
     }
 
     @Override
@@ -65,9 +66,9 @@ public final class MemoryBroadcaster implements Broadcaster {
             long created = Timestamps.micros(e.created());
             long received = Timestamps.micros(e.received());
             // the first three hops, once per event, whether or not anyone watches (the last ones are per socket)
-            record(createdReceived, received - created);
-            record(receivedCommitted, committed - received);
-            record(committedPublished, published - committed);
+            createdReceived.record(received - created); // a negative span (clock skew) counts as 0
+            receivedCommitted.record(committed - received);
+            committedPublished.record(published - committed);
             if (jobId != lastJob) { // batches are mostly one job: build its group name once
                 deliver(group, run);
                 lastJob = jobId;
@@ -102,11 +103,6 @@ public final class MemoryBroadcaster implements Broadcaster {
             log.warn("could not broadcast {} events of group {}", run.size(), group, ex);
         }
         run.clear();
-    }
-
-    /** Negative spans (clock skew between emitter and node) count as 0 rather than vanish. */
-    static void record(Timer timer, long micros) {
-        timer.record(Math.max(0, micros), TimeUnit.MICROSECONDS);
     }
 
     /** A status change that does not come from a committed batch (job launch, cancel, reaper). */

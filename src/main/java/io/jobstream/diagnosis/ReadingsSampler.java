@@ -2,6 +2,8 @@ package io.jobstream.diagnosis;
 
 import io.jobstream.metrics.CheckResult;
 import io.jobstream.metrics.HealthCheck;
+import io.jobstream.metrics.HopHistogram;
+import io.jobstream.metrics.Hops;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -371,8 +373,10 @@ public final class ReadingsSampler implements AutoCloseable {
 
     private Map<String, TimerSample> timers() {
         Map<String, TimerSample> out = new HashMap<>();
-        for (Timer t : Search.in(registry).name(Metrics.HOP).timers())
-            out.put(t.getId().getTag("hop"), of(t));
+        double[] bounds = HopHistogram.Snapshot.boundsMillis();
+        Hops.on(registry)
+                .snapshot()
+                .forEach((hop, s) -> out.put(hop, new TimerSample(s.count(), s.totalMillis(), bounds, s.cumulative())));
         Timer batch = registry.find(Metrics.PERSIST_BATCH_DURATION).timer();
         if (batch != null) out.put(BATCH, of(batch));
         return out;

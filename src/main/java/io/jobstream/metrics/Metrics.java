@@ -207,7 +207,7 @@ public final class Metrics {
 
     public static final String LAG_RECEIVED = "lag.received";
     public static final String LAG_COMMITTED = "lag.committed";
-    /** One histogram per hop of an event (tag {@code hop}, see {@link #hop}); per node, as every meter here. */
+    /** One histogram per hop of an event (tag {@code hop}, see {@link Hops}); per node, as every meter here. */
     public static final String HOP = "event.hop";
 
     public static final String HOP_CREATED_RECEIVED = "created_received";
@@ -286,17 +286,6 @@ public final class Metrics {
     public static Timer lag(MeterRegistry registry, String name, String description) {
         return Timer.builder(name)
                 .description(description)
-                .serviceLevelObjectives(LAG_BUCKETS)
-                .minimumExpectedValue(ms(1))
-                .maximumExpectedValue(Duration.ofMinutes(10))
-                .register(registry);
-    }
-
-    /** The histogram of one hop of an event's way, e.g. {@link #HOP_PUBLISHED_WRITTEN}; buckets 1 ms to 60 s. */
-    public static Timer hop(MeterRegistry registry, String hop) {
-        return Timer.builder(HOP)
-                .tag("hop", hop)
-                .description("Time an event spent on one hop (created = emitter)")
                 .serviceLevelObjectives(LAG_BUCKETS)
                 .minimumExpectedValue(ms(1))
                 .maximumExpectedValue(Duration.ofMinutes(10))

@@ -1,14 +1,9 @@
 package io.jobstream.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.distribution.CountAtBucket;
-import io.micrometer.core.instrument.distribution.HistogramSnapshot;
-import io.micrometer.core.instrument.search.Search;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,9 +12,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * "Lag right now", per hop: what the hop histograms ({@link Metrics#HOP}) counted over about the last
+ * "Lag right now", per hop: what the hop histograms ({@link Hops}) counted over about the last
  * {@link #WINDOW}. The histograms in {@code /metrics} count since the node started, which hides a lag that began a
- * minute ago; Prometheus computes rates from two scrapes, and this does the same from snapshots of the same timers
+ * minute ago; Prometheus computes rates from two scrapes, and this does the same from snapshots of the same histograms
  * taken every {@link #STEP}, so {@code ./jobstream stats} and a dashboard agree. Percentiles are bucket bounds (the
  * buckets resolve 1 ms to 60 s), read as "at most". Thread-safe.
  */
@@ -33,13 +28,13 @@ public final class RecentHops implements AutoCloseable {
     /** A timer's cumulative figures at one moment. */
     private record Sample(long count, double totalMillis, double[] bounds, double[] cumulative) {}
 
-    private final MeterRegistry registry;
+    private final Hops hops;
     private final Clock clock;
     private final ArrayDeque<Map.Entry<Long, Map<String, Sample>>> samples = new ArrayDeque<>(); // guarded by this
     private ScheduledExecutorService timer;
 
     public RecentHops(MeterRegistry registry, Clock clock) {
-        this.registry = registry;
+        this.hops = Hops.on(registry);
         this.clock = clock;
     }
 
@@ -104,24 +99,11 @@ public final class RecentHops implements AutoCloseable {
     }
 
     private Map<String, Sample> snapshot() {
-        Map<String, Sample> byHop = new HashMap<>();
-        for (Timer t : Search.in(registry).name(Metrics.HOP).timers()) {
-            HistogramSnapshot s = t.takeSnapshot();
-            CountAtBucket[] buckets = s.histogramCounts();
-            double[] bounds = new double[buckets.length];
-            double[] cumulative = new double[buckets.length];
-            for (int i = 0; i < buckets.length; i++) {
-                bounds[i] = buckets[i].bucket(TimeUnit.MILLISECONDS);
-                cumulative[i] = buckets[i].count();
-            }
-            byHop.put(
-                    t.getId().getTag("hop"), new Sample(s.count(), s.total(TimeUnit.MILLISECONDS), bounds, cumulative));
-        }
-        Map<String, Sample> ordered = new LinkedHashMap<>();
-        for (String hop : Metrics.HOPS) {
-            if (byHop.containsKey(hop)) ordered.put(hop, byHop.get(hop));
-        }
-        return ordered;
+        Map<String, Sample> byHop = new LinkedHashMap<>();
+        double[] bounds = HopHistogram.Snapshot.boundsMillis();
+        hops.snapshot()
+                .forEach((hop, s) -> byHop.put(hop, new Sample(s.count(), s.totalMillis(), bounds, s.cumulative())));
+        return byHop;
     }
 
     @Override

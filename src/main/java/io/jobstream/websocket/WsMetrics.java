@@ -1,13 +1,13 @@
 package io.jobstream.websocket;
 
 import io.jobstream.broadcast.EventFrame;
+import io.jobstream.metrics.HopHistogram;
+import io.jobstream.metrics.Hops;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /** The websocket stage's meters, created once; the per-reason counters are looked up on the rare disconnect. */
 final class WsMetrics {
@@ -30,8 +30,8 @@ final class WsMetrics {
     private final Counter rate;
     private final Counter jobsLookupFailed;
     private final Counter jobsStopping;
-    private final Timer publishedWritten;
-    private final Timer createdWritten;
+    private final HopHistogram publishedWritten;
+    private final HopHistogram createdWritten;
     /** By reason: a refused message costs a map read rather than building and looking up a meter id. */
     private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
 
@@ -63,8 +63,9 @@ final class WsMetrics {
         this.rate = catchUps(registry, CATCHUP_RATE);
         this.jobsLookupFailed = jobsDropped(registry, JOBS_LOOKUP_FAILED);
         this.jobsStopping = jobsDropped(registry, JOBS_STOPPING);
-        this.publishedWritten = Metrics.hop(registry, Metrics.HOP_PUBLISHED_WRITTEN);
-        this.createdWritten = Metrics.hop(registry, Metrics.HOP_CREATED_WRITTEN);
+        Hops hops = Hops.on(registry);
+        this.publishedWritten = hops.hop(Metrics.HOP_PUBLISHED_WRITTEN);
+        this.createdWritten = hops.hop(Metrics.HOP_CREATED_WRITTEN);
     }
 
     private static Counter catchUps(MeterRegistry registry, String reason) {
@@ -90,10 +91,8 @@ final class WsMetrics {
     /** The last hops of one live event; replayed events (published 0) only count towards created→written. */
     void written(EventFrame event, long writtenMicros) {
         if (event.live()) {
-            publishedWritten.record(Math.max(0, writtenMicros - event.publishedMicros()), TimeUnit.MICROSECONDS);
-            if (event.createdMicros() > 0) {
-                createdWritten.record(Math.max(0, writtenMicros - event.createdMicros()), TimeUnit.MICROSECONDS);
-            }
+            publishedWritten.record(writtenMicros - event.publishedMicros());
+            if (event.createdMicros() > 0) createdWritten.record(writtenMicros - event.createdMicros());
         }
     }
 

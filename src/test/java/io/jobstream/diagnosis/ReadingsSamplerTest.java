@@ -3,6 +3,7 @@ package io.jobstream.diagnosis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jobstream.metrics.CheckResult;
+import io.jobstream.metrics.Hops;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.testing.ManualClock;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -25,7 +26,7 @@ class ReadingsSamplerTest {
                     () -> CheckResult.OK, () -> List.copyOf(connections), id -> Optional.of("alice"), false));
 
     private void record(String hop, long millis, int times) {
-        for (int i = 0; i < times; i++) Metrics.hop(registry, hop).record(Duration.ofMillis(millis));
+        for (int i = 0; i < times; i++) Hops.on(registry).hop(hop).record(millis * 1000L);
     }
 
     private void step(int times) {

@@ -14,7 +14,7 @@ class RecentHopsTest {
     private final RecentHops hops = new RecentHops(registry, clock);
 
     private void record(String hop, long millis, int times) {
-        for (int i = 0; i < times; i++) Metrics.hop(registry, hop).record(Duration.ofMillis(millis));
+        for (int i = 0; i < times; i++) Hops.on(registry).hop(hop).record(millis * 1000L);
     }
 
     private void advance(Duration d) {
@@ -48,8 +48,8 @@ class RecentHopsTest {
         hops.sample();
         advance(Duration.ofSeconds(5));
 
-        assertThat(hops.recent()).containsOnlyKeys(Metrics.HOP_CREATED_RECEIVED, Metrics.HOP_PUBLISHED_WRITTEN);
-        assertThat(hops.recent().keySet()).containsExactly(Metrics.HOP_CREATED_RECEIVED, Metrics.HOP_PUBLISHED_WRITTEN);
+        assertThat(hops.recent().keySet()).containsExactlyElementsOf(Metrics.HOPS);
         assertThat(hops.recent().get(Metrics.HOP_CREATED_RECEIVED).events()).isZero();
+        assertThat(hops.recent().get(Metrics.HOP_RECEIVED_COMMITTED).events()).isZero();
     }
 }
