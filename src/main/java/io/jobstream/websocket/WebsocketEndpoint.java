@@ -37,10 +37,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import org.eclipse.jetty.ee10.servlet.SessionHandler;
+import org.eclipse.jetty.session.DefaultSessionCache;
+import org.eclipse.jetty.session.NullSessionDataStore;
+import org.eclipse.jetty.session.SessionCache;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.websocket.api.exceptions.BadPayloadException;
 import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
 import org.eclipse.jetty.websocket.api.exceptions.ProtocolException;
 import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
+import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,12 +83,16 @@ public final class WebsocketEndpoint implements AutoCloseable {
      */
     static final int OUTPUT_BUFFER_BYTES = 32 * 1024;
 
+    /** The websocket extension this node declines (see {@link #configure}). */
+    static final String PER_MESSAGE_DEFLATE = "permessage-deflate";
+
     private final Config.WsConfig config;
     private final WsMetrics metrics;
     private final Function<WsConnectContext, Optional<WsIdentity>> authenticator;
     private final VisibleJobs visibleJobs;
     private final Connections connections;
     private final ThreadPoolExecutor senders;
+    private volatile DefaultSessionCache httpSessions; // set by configure
     /** What each connection's {@link Subscriber} is built from, besides its socket and byte account. */
     private final Subscriber.Shared subscribers;
 
@@ -221,6 +231,12 @@ public final class WebsocketEndpoint implements AutoCloseable {
      * {@code ws.idle-timeout} (nothing read, and writes stuck because the browser stopped reading) is closed; the
      * pings keep a quiet, healthy one moving. A handshake that never completes is an HTTP request, cut off by
      * {@code http.idle-timeout}.
+     *
+     * <p>And no {@code permessage-deflate}, which Jetty agrees to whenever a client offers it (every browser does):
+     * it would compress each frame again for each connection, undoing "encoded once for all subscribers" (3.7 times
+     * the node's CPU for 90 browser-like viewers of one job at 1,000 events/s, about 10 µs more per frame), and hold
+     * a zlib compressor per connection outside the heap, so memory would grow with connections, not with
+     * configuration. AWX's Daphne does not compress either.
      */
     public void configure(JettyConfig jetty) {
         Config.WsLimits limits = config.limits();
@@ -230,6 +246,43 @@ public final class WebsocketEndpoint implements AutoCloseable {
             factory.setIdleTimeout(limits.idleTimeout());
             factory.setOutputBufferSize(OUTPUT_BUFFER_BYTES);
         });
+        jetty.modifyServletContextHandler(context -> {
+            SessionHandler sessions = new SessionHandler();
+            httpSessions = requestScoped(sessions);
+            context.setSessionHandler(sessions);
+            context.addEventListener(new LifeCycle.Listener() {
+                @Override
+                public void lifeCycleStarted(
+                        LifeCycle started) { // before the connectors open: no connection negotiated it
+                    WebSocketServerComponents.ensureWebSocketComponents(context.getServer(), context)
+                            .getExtensionRegistry()
+                            .unregister(PER_MESSAGE_DEFLATE);
+                }
+            });
+        });
+    }
+
+    /**
+     * HTTP sessions that end with their request. Javalin asks every websocket upgrade for its HTTP session (to copy the
+     * session's attributes into the websocket's context), which makes one, and Jetty's default keeps sessions in
+     * memory with no expiry: every handshake, a reconnecting loop's too, left a session behind for good (5,000
+     * handshakes, 5,000 sessions). The node keeps nothing in HTTP sessions (its logins are its own, {@code auth}), so
+     * here a session is dropped from memory when its request ends (an upgraded one's when its websocket closes), is
+     * stored nowhere, and sets no cookie.
+     */
+    private static DefaultSessionCache requestScoped(SessionHandler sessions) {
+        DefaultSessionCache cache = new DefaultSessionCache(sessions);
+        cache.setEvictionPolicy(SessionCache.EVICT_ON_SESSION_EXIT);
+        cache.setSessionDataStore(new NullSessionDataStore());
+        sessions.setSessionCache(cache);
+        sessions.setUsingCookies(false);
+        return cache;
+    }
+
+    /** HTTP sessions in memory (one per open websocket, see {@link #configure}); for tests. */
+    long httpSessionsHeld() {
+        DefaultSessionCache cache = httpSessions;
+        return cache == null ? 0 : cache.getSessionsCurrent();
     }
 
     public void register(RoutesConfig routes) {

@@ -39,6 +39,9 @@ public final class RawWebsocket implements AutoCloseable {
     /** When each ping arrived ({@link System#nanoTime}). */
     public final java.util.Queue<Long> pingTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
+    /** The server's whole handshake response: status line and headers. */
+    public volatile String handshake = "";
+
     private final Socket socket;
     private final OutputStream out;
     private final DataInputStream in;
@@ -81,7 +84,9 @@ public final class RawWebsocket implements AutoCloseable {
         headers.forEach((k, v) -> request.append(k).append(": ").append(v).append("\r\n"));
         ws.out.write(request.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
         ws.out.flush();
-        String status = ws.readHeaders();
+        String head = ws.readHeaders();
+        ws.handshake = head;
+        String status = head.substring(0, head.indexOf("\r\n"));
         if (!status.startsWith("HTTP/1.1 101")) {
             s.close();
             throw new IOException("handshake refused: " + status);
@@ -110,7 +115,7 @@ public final class RawWebsocket implements AutoCloseable {
             head.write(b);
             if (b == '\n') text = head.toString(StandardCharsets.ISO_8859_1);
         }
-        return text.substring(0, text.indexOf("\r\n"));
+        return text;
     }
 
     private void readLoop() {

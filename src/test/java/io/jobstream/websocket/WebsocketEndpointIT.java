@@ -112,6 +112,55 @@ class WebsocketEndpointIT {
         }
     }
 
+    /**
+     * A browser offers permessage-deflate on every handshake; the node declines it (see WebsocketEndpoint#configure:
+     * a compressor per connection, each frame compressed again per subscriber), and frames arrive uncompressed.
+     */
+    @Test
+    void a_browser_offering_compression_gets_plain_frames() throws Exception {
+        start();
+        try (RawWebsocket client = RawWebsocket.connect(
+                URI.create("ws://127.0.0.1:" + app.port() + "/websocket/"),
+                Map.of(
+                        "Cookie",
+                        COOKIE,
+                        "Sec-WebSocket-Extensions",
+                        "permessage-deflate; client_max_window_bits, x-webkit-deflate-frame"),
+                true)) {
+            assertThat(client.handshake)
+                    .startsWith("HTTP/1.1 101")
+                    .doesNotContainIgnoringCase("Sec-WebSocket-Extensions");
+            assertThat(json(client.nextText(5))).isEqualTo(json("{\"accept\": true, \"user\": 1}"));
+            client.sendText("{\"xrftoken\": \"abc\", \"groups\": {\"job_events\": [5]}}");
+            assertThat(client.nextText(5)).contains("groups_current");
+            await().atMost(Duration.ofSeconds(5)).until(() -> hub.subscribers("job_events-5") == 1);
+            broadcaster.publish(new CommittedBatch(
+                    List.of(TestEvents.stored(1, 5, 1, "plain ✓ " + "x".repeat(5_000))), List.of()));
+            assertThat(json(client.nextText(5)).get("stdout").asText()).isEqualTo("plain ✓ " + "x".repeat(5_000));
+        }
+    }
+
+    /**
+     * Javalin makes an HTTP session for every websocket upgrade; Jetty's default kept each for good, so a client
+     * reconnecting in a loop grew the heap without bound. Now a session lives as long as its websocket and sets no
+     * cookie.
+     */
+    @Test
+    void reconnecting_in_a_loop_leaves_no_http_session_behind() throws Exception {
+        start();
+        URI uri = URI.create("ws://127.0.0.1:" + app.port() + "/websocket/");
+        for (int i = 0; i < 300; i++) {
+            try (RawWebsocket client = RawWebsocket.connect(uri, Map.of("Cookie", COOKIE), false)) {
+                assertThat(client.handshake).doesNotContain("JSESSIONID");
+            }
+        }
+        try (RawWebsocket open = RawWebsocket.connect(uri, Map.of("Cookie", COOKIE), true)) {
+            assertThat(json(open.nextText(5)).get("accept").asBoolean()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.httpSessionsHeld() <= 1);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.httpSessionsHeld() == 0);
+    }
+
     @Test
     void a_wrong_xrftoken_is_refused_and_the_connection_stays_open() throws Exception {
         start();
