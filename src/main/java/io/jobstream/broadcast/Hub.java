@@ -151,11 +151,6 @@ public final class Hub {
     public int deliverEvents(String group, List<EventFrame> frames) {
         GroupMember[] members = groups.get(group);
         if (members == null) return 0;
-        try {
-            tap.delivered(frames);
-        } catch (RuntimeException e) { // the members get their frames all the same
-            log.warn("the event tap failed on {} frames of group {}", frames.size(), group, e);
-        }
         int over = 0;
         for (GroupMember member : members) {
             boolean full = false;
@@ -165,6 +160,11 @@ public final class Hub {
             if (full) over++;
         }
         if (over > 0) overCapacity(group, over, members.length);
+        try { // after the members: one that fell behind on this run has asked for it to be kept
+            tap.delivered(frames);
+        } catch (RuntimeException e) { // the members got their frames all the same
+            log.warn("the event tap failed on {} frames of group {}", frames.size(), group, e);
+        }
         return members.length;
     }
 

@@ -287,6 +287,7 @@ final class JobFeed {
     private void catchUp(String reason) {
         if (!held.isEmpty()) liveHigh = Math.max(liveHigh, held.lastKey());
         catchingUp = true;
+        shared.recent().want(jobId); // what it will read back is delivered from now on: keep it
         shared.metrics().catchUp(reason);
         startReading();
     }

@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * The live frames of each job watched on this node, from the last few seconds, for its subscribers that fell behind.
+ * The live frames of each job one of whose subscribers fell behind, from the last few seconds, for those subscribers.
  * A subscriber whose outbox overflowed used to read what it missed back from PostgreSQL and serialise each event
  * again for itself; at 20,000 events/s × 10 subscribers that catch-up cost more than the live path it had fallen out
  * of, so a young node whose subscribers overflowed once kept them behind for the rest of the run (docs/BENCHMARKS.md
@@ -29,6 +29,13 @@ import java.util.function.LongSupplier;
  * emitter's posts in flight together are committed in any order): each is kept by its counter, in a window of at
  * most {@link #MAX_SPAN} counters per job. A read that finds nothing here goes to the store, so a short answer never
  * means "nothing newer is stored".
+ *
+ * <p>Only for jobs that need it: a job's frames are kept from the moment one of its subscribers falls behind ({@link
+ * #want}, when it starts catching up) until {@link #KEEP_NANOS} after the last time one did or read here. A subscriber
+ * that overflows at counter N already holds everything before N, and what it needs from here was delivered after
+ * that moment. Keeping every watched job's last seconds instead made each frame live 5 s instead of milliseconds, and
+ * the garbage collector copy it until then: 20% more server CPU per message at 10 subscribers × 20,000 events/s with
+ * nobody behind (docs/BENCHMARKS.md §2e).
  *
  * <p>Bounded: a job's lowest counters leave once delivered {@link #KEEP_NANOS} ago, and all jobs together hold at
  * most {@code maxBytes} (a frame's text, its UTF-8 bytes and {@link Outbox.Out#ENTRY_BYTES}, as the outboxes count
@@ -55,6 +62,7 @@ final class RecentFrames implements EventTap {
     private final LongSupplier nanos;
     private final Counter reads;
     private final Map<Long, Ring> rings = new HashMap<>();
+    private final Map<Long, Long> wanted = new HashMap<>(); // job id → until when (nanos) its frames are kept
     private long bytes;
     /** When {@link #expire} last looked at every job: at most every {@link #EXPIRE_EVERY_NANOS}. */
     private long expiredAt;
@@ -167,11 +175,24 @@ final class RecentFrames implements EventTap {
         return (long) frame.text().length() + frame.utf8().length + Outbox.Out.ENTRY_BYTES;
     }
 
+    /**
+     * A subscriber of {@code jobId} fell behind: its frames are kept from now on, until {@link #KEEP_NANOS} after the
+     * last call (or read).
+     */
+    synchronized void want(long jobId) {
+        if (maxBytes > 0) wanted.put(jobId, nanos.getAsLong() + KEEP_NANOS);
+    }
+
     @Override
     public synchronized void delivered(List<EventFrame> frames) {
         if (frames.isEmpty()) return;
         long now = nanos.getAsLong();
         long jobId = frames.get(0).jobId();
+        Long until = wanted.get(jobId);
+        if (until == null || now - until > 0) { // nobody of this job is behind
+            expire(now);
+            return;
+        }
         Ring ring = rings.computeIfAbsent(jobId, Ring::new);
         for (EventFrame frame : frames) {
             if (!frame.live() || frame.jobId() != jobId) continue;
@@ -210,9 +231,11 @@ final class RecentFrames implements EventTap {
      * maxBytes} (at least one): empty when {@code from} is not kept.
      */
     synchronized List<EventFrame> from(long jobId, int from, int limit, long maxBytes) {
+        long now = nanos.getAsLong();
+        wanted.computeIfPresent(jobId, (job, until) -> Math.max(until, now + KEEP_NANOS)); // still behind
         Ring ring = rings.get(jobId);
         if (ring == null) return List.of();
-        expire(nanos.getAsLong());
+        expire(now);
         List<EventFrame> page = new ArrayList<>();
         long taken = 0;
         for (int c = from; page.size() < limit && (page.isEmpty() || taken < maxBytes); c++) {
@@ -234,6 +257,7 @@ final class RecentFrames implements EventTap {
             while (ring.size > 0 && now - ring.lowAt() > KEEP_NANOS) drop(ring);
             if (ring.size == 0) it.remove();
         }
+        wanted.values().removeIf(until -> now - until > 0);
     }
 
     private void drop(Ring ring) {
@@ -245,6 +269,11 @@ final class RecentFrames implements EventTap {
     /** Bytes held, for tests. */
     synchronized long bytesHeld() {
         return bytes;
+    }
+
+    /** Jobs whose frames are kept (a subscriber behind in the last {@link #KEEP_NANOS}), for tests. */
+    synchronized int jobsWanted() {
+        return wanted.size();
     }
 
     /** Jobs with frames held, for tests. */

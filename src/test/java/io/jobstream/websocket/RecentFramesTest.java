@@ -14,8 +14,11 @@ class RecentFramesTest {
     private final AtomicLong nanos = new AtomicLong();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
+    /** Keeping the frames of jobs 1 to 3: a subscriber of each fell behind just now. */
     private RecentFrames recent(long maxBytes) {
-        return new RecentFrames(maxBytes, registry, nanos::get);
+        RecentFrames recent = new RecentFrames(maxBytes, registry, nanos::get);
+        for (long job = 1; job <= 3; job++) recent.want(job);
+        return recent;
     }
 
     private static EventFrame frame(long job, int counter) {
@@ -93,6 +96,32 @@ class RecentFramesTest {
         RecentFrames recent = recent(1 << 20);
         recent.delivered(List.of(new EventFrame(1, 1, "{}", 1, 0)));
         assertThat(recent.from(1, 1, 10, Long.MAX_VALUE)).isEmpty();
+        assertThat(recent.bytesHeld()).isZero();
+    }
+
+    @Test
+    void only_jobs_with_a_subscriber_behind_are_kept_and_only_while_one_is() {
+        RecentFrames recent = new RecentFrames(1 << 20, registry, nanos::get);
+        recent.delivered(frames(1, 1, 10)); // everyone keeps up: nothing is kept
+        assertThat(recent.from(1, 1, 100, Long.MAX_VALUE)).isEmpty();
+        assertThat(recent.bytesHeld()).isZero();
+
+        recent.want(1); // a subscriber overflowed at 11: what follows is kept
+        recent.delivered(frames(1, 11, 20));
+        recent.delivered(frames(2, 1, 5)); // another job, nobody behind
+        assertThat(counters(recent.from(1, 11, 100, Long.MAX_VALUE))).isEqualTo(range(11, 20));
+        assertThat(recent.from(2, 1, 100, Long.MAX_VALUE)).isEmpty();
+
+        nanos.addAndGet(RecentFrames.KEEP_NANOS - 1); // its read just now kept the job wanted for another window
+        recent.delivered(frames(1, 21, 30));
+        nanos.addAndGet(RecentFrames.KEEP_NANOS / 2);
+        assertThat(counters(recent.from(1, 21, 100, Long.MAX_VALUE))).isEqualTo(range(21, 30));
+
+        nanos.addAndGet(RecentFrames.KEEP_NANOS + 1); // nobody read or fell behind for a window: no longer kept
+        recent.delivered(frames(1, 31, 40));
+        assertThat(recent.from(1, 31, 100, Long.MAX_VALUE)).isEmpty();
+        assertThat(recent.jobsWanted()).isZero();
+        assertThat(recent.jobs()).isZero();
         assertThat(recent.bytesHeld()).isZero();
     }
 
