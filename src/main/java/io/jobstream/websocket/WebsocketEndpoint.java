@@ -252,8 +252,8 @@ public final class WebsocketEndpoint implements AutoCloseable {
             context.setSessionHandler(sessions);
             context.addEventListener(new LifeCycle.Listener() {
                 @Override
-                public void lifeCycleStarted(
-                        LifeCycle started) { // before the connectors open: no connection negotiated it
+                public void lifeCycleStarted(LifeCycle started) {
+                    // the context starts before the connectors open, so no connection has negotiated it yet
                     WebSocketServerComponents.ensureWebSocketComponents(context.getServer(), context)
                             .getExtensionRegistry()
                             .unregister(PER_MESSAGE_DEFLATE);
