@@ -126,6 +126,7 @@ public final class ConnectionsBenchmark {
             sampler.setDaemon(true);
             sampler.start();
             long cpuStart = ProcessCpu.ticks(node.pid());
+            Map<String, ThreadCpu.Ticks> threadsStart = ThreadCpu.of(node.pid());
             long start = System.nanoTime();
             Instant wallStart = Instant.now();
             int counter = 1;
@@ -171,6 +172,7 @@ public final class ConnectionsBenchmark {
             running.set(false);
             histogram(node, "after the events");
             double nodeCpu = (ProcessCpu.ticks(node.pid()) - cpuStart) / (double) ProcessCpu.HZ;
+            Map<String, ThreadCpu.Ticks> threadsEnd = ThreadCpu.of(node.pid());
             long live = connections - stalled;
             long expected = live * (long) (perJob - warmup);
             System.out.printf(
@@ -196,6 +198,8 @@ public final class ConnectionsBenchmark {
                     100 * nodeCpu / wall / Runtime.getRuntime().availableProcessors(),
                     received == 0 ? 0 : nodeCpu / received * 1e6,
                     load());
+            // a node short of CPU takes what the machine leaves it, whatever the rate: its threads say where it went
+            ThreadCpu.print("node threads while events flowed", threadsStart, threadsEnd, received, "message");
             for (FanoutBenchmark.Client c : clients) c.close();
             Runtime.getRuntime().removeShutdownHook(stopNode);
         } finally {

@@ -116,18 +116,18 @@ public final class LagBenchmark {
             Cpu start = Cpu.of(nodePid, pg, emitter.pid(), clients);
             Cpu measuring = null;
             Cpu end = null;
-            Map<String, Long> threadsFrom = null;
-            Map<String, Long> threadsTo = null;
+            Map<String, ThreadCpu.Ticks> threadsFrom = null;
+            Map<String, ThreadCpu.Ticks> threadsTo = null;
             try (BufferedReader out =
                     new BufferedReader(new InputStreamReader(emitter.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line = out.readLine(); line != null; line = out.readLine()) {
                     if (measuring == null && line.startsWith("measuring")) {
                         measuring = Cpu.of(nodePid, pg, emitter.pid(), clients); // the first measured second is over
-                        threadsFrom = threadTicks(nodePid);
+                        threadsFrom = ThreadCpu.of(nodePid);
                     }
                     if (end == null && line.startsWith("emitter: at worst")) {
                         end = Cpu.of(nodePid, pg, emitter.pid(), clients); // its schedule is over, it still runs
-                        threadsTo = threadTicks(nodePid);
+                        threadsTo = ThreadCpu.of(nodePid);
                     }
                     // the emitter's own ms lines are its schedule and posts; lag is the subscribers' (below)
                     System.out.println("emitter: " + line);
@@ -174,7 +174,12 @@ public final class LagBenchmark {
                     targetMs, met ? "MET" : "MISSED");
             if (measuring != null) cpu(measuring, end, rate);
             if (threadsFrom != null && threadsTo != null)
-                threads(threadsFrom, threadsTo, rate * end.minus(measuring).seconds);
+                ThreadCpu.print(
+                        "node threads, measured window",
+                        threadsFrom,
+                        threadsTo,
+                        rate * end.minus(measuring).seconds,
+                        "event");
             else System.out.println("cpu: the emitter never reached its measured window");
             System.out.printf(
                     "cpu, whole run (warm-up included): %s%n", end.minus(start).shares());
@@ -228,44 +233,6 @@ public final class LagBenchmark {
             System.out.printf(
                     "  %-9s %6.1f s  %5.1f%% of the machine  %6.1f µs/event%n",
                     names[i], cpuSeconds, 100 * d.share(ticks[i]), cpuSeconds / events * 1e6);
-        }
-    }
-
-    /**
-     * The node's CPU ticks per thread group at one moment: {@code /proc/<pid>/task/<tid>/comm} (Linux keeps 15
-     * characters of a Java thread's name) with its digits dropped, so that e.g. Jetty's {@code qtp…-12} threads add up.
-     */
-    private static Map<String, Long> threadTicks(long pid) {
-        Map<String, Long> ticks = new TreeMap<>();
-        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                try {
-                    String name = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+", "#");
-                    String stat = Files.readString(task.resolve("stat"));
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    ticks.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
-                } catch (Exception gone) {
-                    // the thread ended between the listing and the read
-                }
-            }
-        } catch (Exception e) {
-            // not Linux, or the node is gone: no breakdown
-        }
-        return ticks;
-    }
-
-    /** The node's busiest thread groups over the measured window (a thread that ended in it is missed). */
-    private static void threads(Map<String, Long> from, Map<String, Long> to, double events) {
-        List<Map.Entry<String, Long>> used = new ArrayList<>();
-        for (Map.Entry<String, Long> e : to.entrySet()) {
-            used.add(Map.entry(e.getKey(), e.getValue() - from.getOrDefault(e.getKey(), 0L)));
-        }
-        used.sort(Map.Entry.<String, Long>comparingByValue().reversed());
-        System.out.println("node threads, measured window (CPU s, µs/event; digits in names shown as #):");
-        for (Map.Entry<String, Long> e : used.subList(0, Math.min(10, used.size()))) {
-            if (e.getValue() <= 0) break;
-            double seconds = e.getValue() / ProcessCpu.HZ;
-            System.out.printf("  %-16s %6.1f s %7.1f µs/event%n", e.getKey(), seconds, seconds / events * 1e6);
         }
     }
 
