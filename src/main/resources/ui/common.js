@@ -55,9 +55,19 @@ export function el(tag, className, text) {
   return node;
 }
 
-/** Wall-clock time in milliseconds with sub-millisecond precision where the browser offers it. */
+let wallOffset = 0; // what to add to the page's monotonic clock to read the wall clock (see nowMs)
+
+/**
+ * Wall-clock time in milliseconds, with sub-millisecond precision where the browser offers it. The precise clock
+ * (`performance.now()` from the page's load) is monotonic: it does not follow the wall clock when the machine sets its
+ * time or sleeps, so a page open for hours could read lags seconds off, even negative (seen in CI: -6 s). `Date.now()`
+ * follows the wall clock to the millisecond; whenever the two differ by more than 2 ms, the precise one is moved onto it.
+ */
 export function nowMs() {
-  return performance.timeOrigin + performance.now();
+  const precise = performance.timeOrigin + performance.now();
+  const wall = Date.now();
+  if (Math.abs(precise + wallOffset - wall) > 2) wallOffset = wall - precise;
+  return precise + wallOffset;
 }
 
 const CREATED = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d)?)(?:\.(\d+))?\s*(Z|[+-]\d\d:?\d\d)?$/i;

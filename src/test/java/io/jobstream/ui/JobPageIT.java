@@ -362,6 +362,24 @@ class JobPageIT {
                 .contains("db-01");
     }
 
+    /**
+     * The page's precise clock is monotonic and drifts from the wall clock when the machine sets its time or sleeps
+     * (once in CI the gauge read -6 s); the gauge must follow the wall clock. The drift is made by slowing the page's
+     * {@code performance.now()} by 6 s; the event's lag is 250 ms on the wall clock.
+     */
+    @Test
+    @Order(12)
+    void the_lag_gauge_follows_the_wall_clock_when_the_page_clock_drifts() {
+        driver.get("http://127.0.0.1:" + app.port() + "/jobs/" + JOB); // a fresh gauge
+        wait.until(ExpectedConditions.textToBe(By.cssSelector("#conn .conn-state"), "open"));
+        ((JavascriptExecutor) driver)
+                .executeScript(
+                        "const real = performance.now.bind(performance); performance.now = () => real() - 6000;");
+        API.push(live(11, "live 11 again")); // a duplicate for the output, an event for the gauge
+        wait.until(d -> text("gauge-events").equals("1"));
+        assertThat(Double.parseDouble(text("gauge-lag-avg"))).isBetween(0.2, 30.0);
+    }
+
     static ObjectNode liveAt(int counter, int line, String text) {
         ObjectNode e = event(counter, text, line, line + 1, false);
         e.put("group_name", "job_events");
