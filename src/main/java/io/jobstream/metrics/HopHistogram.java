@@ -3,6 +3,7 @@ package io.jobstream.metrics;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 
@@ -23,25 +24,10 @@ import java.util.List;
  * are derived from the buckets, so count and buckets always agree (Prometheus requires it).
  */
 public final class HopHistogram {
-    /** Upper bounds, inclusive, in microseconds; a last bucket (+Inf) takes the rest. */
-    static final long[] BOUNDS_MICROS = {
-        1_000,
-        2_000,
-        5_000,
-        10_000,
-        20_000,
-        50_000,
-        100_000,
-        200_000,
-        500_000,
-        1_000_000,
-        2_000_000,
-        5_000_000,
-        10_000_000,
-        20_000_000,
-        30_000_000,
-        60_000_000
-    };
+    /** Upper bounds, inclusive, in microseconds (the lag timers' buckets); a last bucket (+Inf) takes the rest. */
+    static final long[] BOUNDS_MICROS = Arrays.stream(Metrics.LAG_BUCKETS)
+            .mapToLong(d -> d.toNanos() / 1000)
+            .toArray();
 
     private static final int INF = BOUNDS_MICROS.length;
     private static final int SUM = INF + 1;

@@ -223,7 +223,7 @@ public final class Metrics {
             HOP_PUBLISHED_WRITTEN,
             HOP_CREATED_WRITTEN);
 
-    private static final Duration[] LAG_BUCKETS = {
+    static final Duration[] LAG_BUCKETS = {
         ms(1),
         ms(2),
         ms(5),

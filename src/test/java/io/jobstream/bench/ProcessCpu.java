@@ -111,8 +111,16 @@ final class ProcessCpu {
 
     /** utime, stime, cutime, cstime, ppid of a process; null when it is gone. */
     private static long[] stat(long pid) {
+        return stat(Path.of("/proc/" + pid + "/stat"));
+    }
+
+    /**
+     * utime, stime, cutime, cstime, ppid from a {@code stat} file of /proc (a process's, or a thread's under
+     * {@code task/}); null when it is gone.
+     */
+    static long[] stat(Path file) {
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String stat = Files.readString(file);
             // the command name may hold spaces and parentheses: fields are counted from the last ')'
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return new long[] {

@@ -31,11 +31,8 @@ final class ThreadCpu {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 try {
                     String name = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+", "#");
-                    String stat = Files.readString(task.resolve("stat"));
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    long user = Long.parseLong(f[11]);
-                    long system = Long.parseLong(f[12]);
-                    ticks.merge(name, new Ticks(user + system, system), Ticks::plus);
+                    long[] f = ProcessCpu.stat(task.resolve("stat"));
+                    if (f != null) ticks.merge(name, new Ticks(f[0] + f[1], f[1]), Ticks::plus);
                 } catch (Exception gone) {
                     // the thread ended between the listing and the read
                 }
