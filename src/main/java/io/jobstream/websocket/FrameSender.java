@@ -68,7 +68,7 @@ interface FrameSender {
      *
      * <p>Several events at once ({@link #sendEvents}) use Jetty's batch mode: a frame sent with {@code batch} is
      * copied, header and payload, into the connection's aggregation buffer (its output buffer, {@link
-     * WebsocketEndpoint#OUTPUT_BUFFER_BYTES}) and written only when a frame without {@code batch} comes, or when the
+     * JettySettings#OUTPUT_BUFFER_BYTES}) and written only when a frame without {@code batch} comes, or when the
      * next one does not fit (then Jetty writes what it holds and goes on). So all but the last go with {@code batch}
      * and the last without: one gathered socket write per flush (or per buffer full), and the frames on the wire are
      * exactly those that one send per frame would write.

@@ -113,7 +113,7 @@ class WebsocketEndpointIT {
     }
 
     /**
-     * A browser offers permessage-deflate on every handshake; the node declines it (see WebsocketEndpoint#configure:
+     * A browser offers permessage-deflate on every handshake; the node declines it (see JettySettings:
      * a compressor per connection, each frame compressed again per subscriber), and frames arrive uncompressed.
      */
     @Test
