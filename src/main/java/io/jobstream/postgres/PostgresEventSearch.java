@@ -17,7 +17,7 @@ import javax.sql.DataSource;
  * never counted.
  *
  * <p>Design note. An index per job_event partition cannot answer "newest events of host X" without probing every
- * partition and sorting; the unpartitioned index table can: admins walk one of its indexes backwards (host name,
+ * partition and sorting; the unpartitioned index table can: admins walk one of its indexes backwards (host name's hash,
  * a rare event type, changed or failed; the primary key without filters or for a common event type) and stop after a page. Other users walk the jobs
  * they may see newest first ({@link JobVisibility#CONDITION}) and probe the same indexes once per job, stopping as
  * soon as a page is full, so a user never pays for jobs they cannot see. Only the page's rows are then read from
@@ -40,6 +40,12 @@ public final class PostgresEventSearch implements EventSearch {
     /** V6's partial index predicate, word for word. */
     static final String RARE_EVENT = "i.event NOT IN ('runner_on_start', 'runner_on_ok', 'runner_item_on_ok',"
             + " 'runner_on_skipped', 'runner_item_on_skipped', 'playbook_on_task_start', 'verbose')";
+
+    /**
+     * The host filter, two parameters (the name twice): V9's indexes key on the name's hash, the equality drops the
+     * rare other name with the same hash, and the last term lets the partial indexes match.
+     */
+    static final String HOST = "hashtext(i.host_name) = hashtext(?) AND i.host_name = ? AND i.host_name <> ''";
 
     private static final String E_COLUMNS = qualified(PostgresEventReader.COLUMNS) + ", e.stdout";
 
@@ -96,7 +102,8 @@ public final class PostgresEventSearch implements EventSearch {
     private static String conditions(Criteria c, Position before, List<Object> params) {
         List<String> and = new ArrayList<>();
         if (c.hostName() != null) {
-            and.add("i.host_name = ? AND i.host_name <> ''"); // the second term lets the partial index match
+            and.add(HOST);
+            params.add(c.hostName());
             params.add(c.hostName());
         }
         if (c.event() != null) {

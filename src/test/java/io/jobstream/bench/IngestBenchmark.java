@@ -247,8 +247,9 @@ public final class IngestBenchmark {
     }
 
     /** CPU time from /proc: this JVM, the embedded PostgreSQL (postmaster and its children), and the whole machine. */
+    /** CPU samples of this JVM, the embedded PostgreSQL (postmaster, live and reaped backends) and the machine. */
     static final class Cpu {
-        private static final double TICK_MICROS = 1e6 / 100; // USER_HZ is 100 on Linux
+        private static final double TICK_MICROS = 1e6 / ProcessCpu.HZ;
         private final Path pgData;
 
         Cpu(Path pgData) {
@@ -260,7 +261,10 @@ public final class IngestBenchmark {
                 return Math.max(0, later.jvm - jvm) * TICK_MICROS / events;
             }
 
-            /** A backend that exits during the window takes its ticks with it: a floor, not an exact figure. */
+            /**
+             * Backends that exited in the window count through the postmaster's reaped-children time; one that
+             * exited but is not reaped yet when the window closes is missing until the next sample.
+             */
             double pgMicrosTo(Sample later, int events) {
                 return Math.max(0, later.pg - pg) * TICK_MICROS / events;
             }
@@ -268,70 +272,24 @@ public final class IngestBenchmark {
             /** Busy share of the machine (all cores) taken by neither this JVM nor PostgreSQL. */
             double otherShareTo(Sample later) {
                 double cores = Runtime.getRuntime().availableProcessors();
-                double wallTicks = (later.nanos - nanos) / 1e7;
+                double wallTicks = (later.nanos - nanos) / 1e9 * ProcessCpu.HZ;
                 long other = (later.machine - machine) - (later.jvm - jvm) - (later.pg - pg);
                 return Math.max(0, other / (wallTicks * cores));
             }
         }
 
         Sample sample() {
-            return new Sample(ticks(ProcessHandle.current().pid()), pgTicks(), machineTicks(), System.nanoTime());
-        }
-
-        private long pgTicks() {
-            try {
-                long postmaster = Long.parseLong(Files.readAllLines(pgData.resolve("postmaster.pid"))
-                        .get(0)
-                        .trim());
-                long sum = Math.max(0, ticks(postmaster));
-                try (var procs = Files.list(Path.of("/proc"))) {
-                    for (Path p : (Iterable<Path>) procs::iterator) {
-                        String name = p.getFileName().toString();
-                        if (!name.chars().allMatch(Character::isDigit)) continue;
-                        String stat = readStat(Long.parseLong(name));
-                        if (stat == null) continue;
-                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        if (Long.parseLong(f[1]) == postmaster) sum += Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                    }
-                }
-                return sum;
-            } catch (Exception e) {
-                return 0;
-            }
-        }
-
-        private static String readStat(long pid) {
-            try {
-                return Files.readString(Path.of("/proc/" + pid + "/stat"));
-            } catch (Exception e) {
-                return null;
-            }
-        }
-
-        static long ticks(long pid) {
-            String stat = readStat(pid);
-            if (stat == null) return -1;
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
-        }
-
-        static long machineTicks() {
-            try {
-                String[] f =
-                        Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-                long busy = 0;
-                for (int i = 1; i < f.length && i <= 8; i++) if (i != 4 && i != 5) busy += Long.parseLong(f[i]);
-                return busy;
-            } catch (Exception e) {
-                return 0;
-            }
+            return new Sample(
+                    ProcessCpu.ticks(ProcessHandle.current().pid()),
+                    ProcessCpu.postgresTicks(pgData),
+                    ProcessCpu.machineTicks(),
+                    System.nanoTime());
         }
 
         static double loadAverage() {
             try {
-                return Double.parseDouble(
-                        Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
-            } catch (Exception e) {
+                return Double.parseDouble(ProcessCpu.loadAverage().split(" ")[0]);
+            } catch (RuntimeException e) {
                 return -1;
             }
         }

@@ -71,12 +71,12 @@ public final class AnalysisBenchmark {
     // -- 1. ingest cost ------------------------------------------------------------------------------------
 
     private static final String[] SECONDARY = {
-        "job_event_index_host_idx ON job_event_index (host_name, job_id, counter) WHERE host_name <> ''",
+        "job_event_index_host_idx ON job_event_index (hashtext(host_name), job_id, counter) WHERE host_name <> ''",
         "job_event_index_rare_event_idx ON job_event_index (event, job_id, counter) WHERE "
                 + PostgresEventSearch.RARE_EVENT.replace("i.event", "event"),
         "job_event_index_changed_idx ON job_event_index (job_id, counter) WHERE changed",
         "job_event_index_failed_idx ON job_event_index (job_id, counter) WHERE failed",
-        "job_event_index_host_changed_idx ON job_event_index (host_name, job_id, counter)"
+        "job_event_index_host_changed_idx ON job_event_index (hashtext(host_name), job_id, counter)"
                 + " WHERE changed AND host_name <> ''"
     };
 
