@@ -69,8 +69,15 @@ public final class IngestBenchmark {
             Database db = Database.fromUrl(url, 4);
             db.start();
             System.out.printf(
-                    "mix: %s, events: %d, emitters: %d, events per request: %d, avg event %d bytes%n",
-                    RECORDED == null ? "synthetic" : "recorded", events, emitters, perRequest, averageBytes());
+                    "mix: %s, events: %d, emitters: %d (%s), events per request: %d, avg event %d bytes%n",
+                    RECORDED == null ? "synthetic" : "recorded",
+                    events,
+                    emitters,
+                    "per-emitter".equals(System.getenv("INGEST_SHAPE"))
+                            ? "a job each, in order"
+                            : "sharing jobs of 10,000 events",
+                    perRequest,
+                    averageBytes());
             // Round 1 runs on a cold JVM (the JIT has not compiled the decoder and COPY path yet): read rounds 2 and 3.
             Cpu cpu = new Cpu(dir.resolve("pg"));
             StringBuilder json = new StringBuilder();
@@ -187,12 +194,22 @@ public final class IngestBenchmark {
 
     private static Ingest endToEnd(
             Path dir, String url, int events, int emitters, int perRequest, long firstJob, Cpu cpu) throws Exception {
-        List<String> bodies = new ArrayList<>();
+        // Default: jobs of 10,000 events one after the other, every emitter taking the next request of the one list
+        // (so the emitters send one or two jobs at a time, out of counter order). INGEST_SHAPE=per-emitter: each
+        // emitter sends a job of its own, in counter order, one request at a time, as concurrent playbooks do.
+        boolean perEmitter = "per-emitter".equals(System.getenv("INGEST_SHAPE"));
+        List<List<String>> lanes = new ArrayList<>();
+        for (int k = 0; k < (perEmitter ? emitters : 1); k++) lanes.add(new ArrayList<>());
         StringBuilder body = new StringBuilder();
+        int share = (events + emitters - 1) / emitters;
         for (int i = 0; i < events; i++) {
-            body.append(event(firstJob + i / 10_000, i % 10_000 + 1)).append('\n');
-            if ((i + 1) % perRequest == 0 || i == events - 1) {
-                bodies.add(body.toString());
+            int k = perEmitter ? i / share : 0;
+            int counter = perEmitter ? i % share + 1 : i % 10_000 + 1;
+            body.append(event(firstJob + (perEmitter ? k : i / 10_000), counter))
+                    .append('\n');
+            boolean last = i == events - 1 || perEmitter && (i + 1) % share == 0;
+            if (counter % perRequest == 0 || last) {
+                lanes.get(k).add(body.toString());
                 body.setLength(0);
             }
         }
@@ -215,7 +232,11 @@ public final class IngestBenchmark {
             Cpu.Sample a = cpu.sample();
             long t0 = System.nanoTime();
             List<Future<HttpResponse<String>>> replies = new ArrayList<>();
-            for (String b : bodies) replies.add(pool.submit(() -> post(ingest, b)));
+            if (perEmitter) {
+                for (List<String> own : lanes) replies.add(pool.submit(() -> postAll(ingest, own)));
+            } else {
+                for (String b : lanes.get(0)) replies.add(pool.submit(() -> post(ingest, b)));
+            }
             for (Future<HttpResponse<String>> f : replies) {
                 HttpResponse<String> r = f.get();
                 if (r.statusCode() != 200) {
@@ -237,6 +258,16 @@ public final class IngestBenchmark {
                     busy / (nanos / 1e9),
                     batches == 0 ? 0 : messages / batches);
         }
+    }
+
+    /** The bodies one after the other; the first reply that is not a 200, or the last one. */
+    private static HttpResponse<String> postAll(URI ingest, List<String> bodies) {
+        HttpResponse<String> r = null;
+        for (String b : bodies) {
+            r = post(ingest, b);
+            if (r.statusCode() != 200) return r;
+        }
+        return r;
     }
 
     private static HttpResponse<String> post(URI ingest, String body) {
