@@ -6,8 +6,8 @@
 -- The search asks for hashtext(host_name) = hashtext(?) AND host_name = ?: the index finds the hash, the second term
 -- drops the rare other name with the same hash (PostgresEventSearch.HOST). hashtext is what PostgreSQL's own hash
 -- partitioning and hash indexes rely on being stable across versions; the default collation is deterministic.
--- Rebuilding the two indexes reads the whole table once: on a big installation this start takes longer (roughly a
--- few seconds per million stored events here).
+-- Rebuilding the two indexes reads the whole table once: the first start after the upgrade takes longer, about 0.8 s
+-- per million stored events here (5,000,000 rows: 3.8 s, table in memory), during which the node does not serve yet.
 DROP INDEX job_event_index_host_idx;
 DROP INDEX job_event_index_host_changed_idx;
 CREATE INDEX job_event_index_host_idx ON job_event_index (hashtext(host_name), job_id, counter) WHERE host_name <> '';
