@@ -8,6 +8,7 @@ import io.jobstream.event.Json;
 import io.jobstream.postgres.Database;
 import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.postgres.RawCopy;
+import io.jobstream.testing.DebianPostgres;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
@@ -58,12 +59,27 @@ public final class IngestBenchmark {
         int perRequest = args.length > 2 ? Integer.parseInt(args[2]) : 500;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         Path dir = Files.createTempDirectory("jobstream-bench");
-        EmbeddedDatabase pg = new EmbeddedDatabase(dir);
-        String url = pg.start();
+        // INGEST_PG=debian: Debian's PostgreSQL (built with lz4, as an external server usually is) instead of the
+        // embedded one (built without)
+        boolean debian = "debian".equals(System.getenv("INGEST_PG"));
+        Runnable closePg;
+        String url;
+        Path pgData;
+        if (debian) {
+            DebianPostgres server = DebianPostgres.start(dir.resolve("debian-pg"));
+            closePg = server::close;
+            url = server.url();
+            pgData = dir.resolve("debian-pg").resolve("data");
+        } else {
+            EmbeddedDatabase server = new EmbeddedDatabase(dir);
+            url = server.start();
+            closePg = server::close;
+            pgData = dir.resolve("pg");
+        }
         // Ctrl-C or a kill during a round: stop the PostgreSQL we started, or it outlives us holding its port and
         // memory (only SIGKILL leaves it behind; then stop it by the pid in the temporary directory's
         // pg/postmaster.pid)
-        Thread stopper = new Thread(pg::close, "bench-stop-postgres");
+        Thread stopper = new Thread(closePg, "bench-stop-postgres");
         Runtime.getRuntime().addShutdownHook(stopper);
         try {
             Database db = Database.fromUrl(url, 4);
@@ -79,7 +95,7 @@ public final class IngestBenchmark {
                     perRequest,
                     averageBytes());
             // Round 1 runs on a cold JVM (the JIT has not compiled the decoder and COPY path yet): read rounds 2 and 3.
-            Cpu cpu = new Cpu(dir.resolve("pg"));
+            Cpu cpu = new Cpu(pgData);
             StringBuilder json = new StringBuilder();
             for (int round = 1; round <= rounds; round++) {
                 Cpu.Sample a = cpu.sample();
@@ -127,7 +143,7 @@ public final class IngestBenchmark {
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(stopper);
-                pg.close();
+                closePg.run();
                 // PostgreSQL's data and each round's node: ~1 GB per run, each run used to leave it behind in /tmp
                 try (var files = Files.walk(dir)) {
                     files.sorted(java.util.Comparator.reverseOrder())
