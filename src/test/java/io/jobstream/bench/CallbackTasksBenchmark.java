@@ -7,6 +7,7 @@ import io.jobstream.event.Json;
 import io.jobstream.event.Timestamps;
 import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.redis.RedisKeys;
+import io.jobstream.testing.DebianPostgres;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
@@ -82,23 +83,43 @@ public final class CallbackTasksBenchmark {
         rows.forEach(System.out::println);
     }
 
+    /**
+     * The PostgreSQL both setups write to: the embedded one, or with CBT_PG=debian Debian's (built with lz4, as an
+     * external server usually is; the embedded build has none, docs/BENCHMARKS.md 1c).
+     */
+    private record Pg(String url, Path data, Runnable stop) implements AutoCloseable {
+        static Pg start(Path dir) {
+            if ("debian".equals(System.getenv("CBT_PG"))) {
+                DebianPostgres server = DebianPostgres.start(dir);
+                return new Pg(server.url(), dir.resolve("data"), server::close);
+            }
+            EmbeddedDatabase server = new EmbeddedDatabase(dir);
+            return new Pg(server.start(), dir.resolve("pg"), server::close);
+        }
+
+        @Override
+        public void close() {
+            stop.run();
+        }
+    }
+
     private static List<String> single(Path dir, Mix mix, int events, int rounds) throws Exception {
         List<String> rows = new ArrayList<>();
-        try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg"))) {
-            String url = pg.start();
+        try (Pg pg = Pg.start(dir.resolve("pg"))) {
+            String url = pg.url();
             try (NodeProcess node =
                     NodeProcess.start("single", dir.resolve("node"), Map.of("database-url", url), jvm("single"))) {
                 Http.get(node.uri("/api/v2/me/")); // the credential checked once before 4 emitters start
                 for (int r = 1; r <= rounds; r++) {
                     long firstJob = 1_000_000L * r;
-                    Cpu before = Cpu.sample(List.of(node), -1, dir.resolve("pg/pg"));
+                    Cpu before = Cpu.sample(List.of(node), -1, pg.data());
                     List<String> bodies = bodies(mix, events, firstJob);
                     double stored0 = stored(List.of(node));
                     long t0 = System.nanoTime();
                     postAll(node, bodies);
                     awaitStored(List.of(node), stored0 + events);
                     long nanos = System.nanoTime() - t0;
-                    Cpu after = Cpu.sample(List.of(node), -1, dir.resolve("pg/pg"));
+                    Cpu after = Cpu.sample(List.of(node), -1, pg.data());
                     rows.add(row(
                             mix,
                             "single node, HTTP ingest",
@@ -119,9 +140,9 @@ public final class CallbackTasksBenchmark {
 
     private static List<String> cluster(Path dir, Mix mix, int events, int rounds, int producers) throws Exception {
         List<String> rows = new ArrayList<>();
-        try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg"));
+        try (Pg pg = Pg.start(dir.resolve("pg"));
                 RedisServer server = RedisServer.start(dir.resolve("redis"), true)) {
-            String url = pg.start();
+            String url = pg.url();
             Map<String, String> settings =
                     Map.of("database-url", url, "redis-url", server.url(), "queue.capacity", "200000");
             try (RedisClient redis = RedisKeys.connect(server.url(), producers + 2);
@@ -141,7 +162,7 @@ public final class CallbackTasksBenchmark {
                     String[][] payloads = payloads(mix, events, firstJob);
                     double makeSeconds = (System.nanoTime() - made) / 1e9;
                     Map<String, long[]> commands0 = commandStats(redis);
-                    Cpu before = Cpu.sample(nodes, redisPid, dir.resolve("pg/pg"));
+                    Cpu before = Cpu.sample(nodes, redisPid, pg.data());
                     double stored0 = stored(nodes);
                     Map<String, Double> hops0 = hops(nodes);
                     AtomicLong longest = new AtomicLong();
@@ -149,7 +170,7 @@ public final class CallbackTasksBenchmark {
                     push(redis, payloads, producers, longest);
                     awaitStored(nodes, stored0 + events);
                     long nanos = System.nanoTime() - t0;
-                    Cpu after = Cpu.sample(nodes, redisPid, dir.resolve("pg/pg"));
+                    Cpu after = Cpu.sample(nodes, redisPid, pg.data());
                     Map<String, Double> hops1 = hops(nodes);
                     // the recorded events keep the recording's created time: their created→received says nothing
                     String hopText = String.format(
