@@ -56,8 +56,11 @@ public final class Database implements AutoCloseable {
                 .migrate();
     }
 
-    /** The JDBC URL and credentials of a {@code postgresql://}, {@code postgres://} or {@code jdbc:} URL. */
-    private static HikariConfig pool(String url) {
+    /**
+     * The JDBC URL and credentials of a {@code postgresql://}, {@code postgres://} or {@code jdbc:} URL. Package
+     * scope: a migration test opens a pool with it on a schema it migrates only part of the way.
+     */
+    static HikariConfig pool(String url) {
         HikariConfig c = new HikariConfig();
         if (url.startsWith("jdbc:")) {
             c.setJdbcUrl(url);

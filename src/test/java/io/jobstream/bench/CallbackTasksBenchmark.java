@@ -5,9 +5,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jobstream.event.Json;
 import io.jobstream.event.Timestamps;
-import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.redis.RedisKeys;
-import io.jobstream.testing.DebianPostgres;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
@@ -83,29 +81,9 @@ public final class CallbackTasksBenchmark {
         rows.forEach(System.out::println);
     }
 
-    /**
-     * The PostgreSQL both setups write to: the embedded one, or with CBT_PG=debian Debian's (built with lz4, as an
-     * external server usually is; the embedded build has none, docs/BENCHMARKS.md 1c).
-     */
-    private record Pg(String url, Path data, Runnable stop) implements AutoCloseable {
-        static Pg start(Path dir) {
-            if ("debian".equals(System.getenv("CBT_PG"))) {
-                DebianPostgres server = DebianPostgres.start(dir);
-                return new Pg(server.url(), dir.resolve("data"), server::close);
-            }
-            EmbeddedDatabase server = new EmbeddedDatabase(dir);
-            return new Pg(server.start(), dir.resolve("pg"), server::close);
-        }
-
-        @Override
-        public void close() {
-            stop.run();
-        }
-    }
-
     private static List<String> single(Path dir, Mix mix, int events, int rounds) throws Exception {
         List<String> rows = new ArrayList<>();
-        try (Pg pg = Pg.start(dir.resolve("pg"))) {
+        try (BenchPostgres pg = BenchPostgres.start(dir.resolve("pg"), "CBT_PG")) {
             String url = pg.url();
             try (NodeProcess node =
                     NodeProcess.start("single", dir.resolve("node"), Map.of("database-url", url), jvm("single"))) {
@@ -140,7 +118,7 @@ public final class CallbackTasksBenchmark {
 
     private static List<String> cluster(Path dir, Mix mix, int events, int rounds, int producers) throws Exception {
         List<String> rows = new ArrayList<>();
-        try (Pg pg = Pg.start(dir.resolve("pg"));
+        try (BenchPostgres pg = BenchPostgres.start(dir.resolve("pg"), "CBT_PG");
                 RedisServer server = RedisServer.start(dir.resolve("redis"), true)) {
             String url = pg.url();
             Map<String, String> settings =

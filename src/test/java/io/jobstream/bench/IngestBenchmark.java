@@ -6,9 +6,7 @@ import io.jobstream.event.EventDecoder;
 import io.jobstream.event.JobEvent;
 import io.jobstream.event.Json;
 import io.jobstream.postgres.Database;
-import io.jobstream.postgres.EmbeddedDatabase;
 import io.jobstream.postgres.RawCopy;
-import io.jobstream.testing.DebianPostgres;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
@@ -59,27 +57,12 @@ public final class IngestBenchmark {
         int perRequest = args.length > 2 ? Integer.parseInt(args[2]) : 500;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         Path dir = Files.createTempDirectory("jobstream-bench");
-        // INGEST_PG=debian: Debian's PostgreSQL (built with lz4, as an external server usually is) instead of the
-        // embedded one (built without)
-        boolean debian = "debian".equals(System.getenv("INGEST_PG"));
-        Runnable closePg;
-        String url;
-        Path pgData;
-        if (debian) {
-            DebianPostgres server = DebianPostgres.start(dir.resolve("debian-pg"));
-            closePg = server::close;
-            url = server.url();
-            pgData = dir.resolve("debian-pg").resolve("data");
-        } else {
-            EmbeddedDatabase server = new EmbeddedDatabase(dir);
-            url = server.start();
-            closePg = server::close;
-            pgData = dir.resolve("pg");
-        }
+        BenchPostgres pg = BenchPostgres.start(dir.resolve("db"), "INGEST_PG");
+        String url = pg.url();
         // Ctrl-C or a kill during a round: stop the PostgreSQL we started, or it outlives us holding its port and
         // memory (only SIGKILL leaves it behind; then stop it by the pid in the temporary directory's
-        // pg/postmaster.pid)
-        Thread stopper = new Thread(closePg, "bench-stop-postgres");
+        // db/pg/postmaster.pid)
+        Thread stopper = new Thread(pg::close, "bench-stop-postgres");
         Runtime.getRuntime().addShutdownHook(stopper);
         try {
             Database db = Database.fromUrl(url, 4);
@@ -89,13 +72,11 @@ public final class IngestBenchmark {
                     RECORDED == null ? "synthetic" : "recorded",
                     events,
                     emitters,
-                    "per-emitter".equals(System.getenv("INGEST_SHAPE"))
-                            ? "a job each, in order"
-                            : "sharing jobs of 10,000 events",
+                    PER_EMITTER ? "a job each, in order" : "sharing jobs of 10,000 events",
                     perRequest,
                     averageBytes());
             // Round 1 runs on a cold JVM (the JIT has not compiled the decoder and COPY path yet): read rounds 2 and 3.
-            Cpu cpu = new Cpu(pgData);
+            Cpu cpu = new Cpu(pg.data());
             StringBuilder json = new StringBuilder();
             for (int round = 1; round <= rounds; round++) {
                 Cpu.Sample a = cpu.sample();
@@ -143,7 +124,7 @@ public final class IngestBenchmark {
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(stopper);
-                closePg.run();
+                pg.close();
                 // PostgreSQL's data and each round's node: ~1 GB per run, each run used to leave it behind in /tmp
                 try (var files = Files.walk(dir)) {
                     files.sorted(java.util.Comparator.reverseOrder())
@@ -169,6 +150,13 @@ public final class IngestBenchmark {
             copy.copy(rows.subList(from, Math.min(from + 2_000, rows.size())));
         return events / ((System.nanoTime() - t0) / 1e9);
     }
+
+    /**
+     * Default: jobs of 10,000 events one after the other, every emitter taking the next request of the one list (so
+     * the emitters send one or two jobs at a time, out of counter order). INGEST_SHAPE=per-emitter: each emitter
+     * sends a job of its own, in counter order, one request at a time, as concurrent playbooks do.
+     */
+    private static final boolean PER_EMITTER = "per-emitter".equals(System.getenv("INGEST_SHAPE"));
 
     /**
      * INGEST_MIX=recorded: the 788 events of the recorded real Ansible run (median 1.2 KB, p99 32 KB) over and over,
@@ -210,20 +198,16 @@ public final class IngestBenchmark {
 
     private static Ingest endToEnd(
             Path dir, String url, int events, int emitters, int perRequest, long firstJob, Cpu cpu) throws Exception {
-        // Default: jobs of 10,000 events one after the other, every emitter taking the next request of the one list
-        // (so the emitters send one or two jobs at a time, out of counter order). INGEST_SHAPE=per-emitter: each
-        // emitter sends a job of its own, in counter order, one request at a time, as concurrent playbooks do.
-        boolean perEmitter = "per-emitter".equals(System.getenv("INGEST_SHAPE"));
         List<List<String>> lanes = new ArrayList<>();
-        for (int k = 0; k < (perEmitter ? emitters : 1); k++) lanes.add(new ArrayList<>());
+        for (int k = 0; k < (PER_EMITTER ? emitters : 1); k++) lanes.add(new ArrayList<>());
         StringBuilder body = new StringBuilder();
         int share = (events + emitters - 1) / emitters;
         for (int i = 0; i < events; i++) {
-            int k = perEmitter ? i / share : 0;
-            int counter = perEmitter ? i % share + 1 : i % 10_000 + 1;
-            body.append(event(firstJob + (perEmitter ? k : i / 10_000), counter))
+            int k = PER_EMITTER ? i / share : 0;
+            int counter = PER_EMITTER ? i % share + 1 : i % 10_000 + 1;
+            body.append(event(firstJob + (PER_EMITTER ? k : i / 10_000), counter))
                     .append('\n');
-            boolean last = i == events - 1 || perEmitter && (i + 1) % share == 0;
+            boolean last = i == events - 1 || PER_EMITTER && (i + 1) % share == 0;
             if (counter % perRequest == 0 || last) {
                 lanes.get(k).add(body.toString());
                 body.setLength(0);
@@ -248,7 +232,7 @@ public final class IngestBenchmark {
             Cpu.Sample a = cpu.sample();
             long t0 = System.nanoTime();
             List<Future<HttpResponse<String>>> replies = new ArrayList<>();
-            if (perEmitter) {
+            if (PER_EMITTER) {
                 for (List<String> own : lanes) replies.add(pool.submit(() -> postAll(ingest, own)));
             } else {
                 for (String b : lanes.get(0)) replies.add(pool.submit(() -> post(ingest, b)));
@@ -293,7 +277,6 @@ public final class IngestBenchmark {
         }
     }
 
-    /** CPU time from /proc: this JVM, the embedded PostgreSQL (postmaster and its children), and the whole machine. */
     /** CPU samples of this JVM, the embedded PostgreSQL (postmaster, live and reaped backends) and the machine. */
     static final class Cpu {
         private static final double TICK_MICROS = 1e6 / ProcessCpu.HZ;

@@ -2,6 +2,7 @@ package io.jobstream.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.jobstream.event.JobEvent;
 import io.jobstream.event.JobMessage;
 import io.jobstream.testing.DebianPostgres;
@@ -32,17 +33,18 @@ class CompressionIT {
         Path dir = TempDirs.make("jobstream-lz4");
         try (DebianPostgres pg = DebianPostgres.start(dir.resolve("pg"))) {
             Database db = Database.fromUrl(pg.url(), 2);
-            DataSource ds = unmigrated(pg.url());
             // the schema before V10, with a partition that already exists when V10 runs
-            Flyway.configure()
-                    .dataSource(ds)
-                    .locations("classpath:db/migration")
-                    .target("9")
-                    .load()
-                    .migrate();
-            try (Connection c = ds.getConnection();
-                    Statement s = c.createStatement()) {
-                s.execute("CREATE TABLE job_event_p1 PARTITION OF job_event FOR VALUES FROM (1000) TO (2000)");
+            try (HikariDataSource ds = new HikariDataSource(Database.pool(pg.url()))) {
+                Flyway.configure()
+                        .dataSource(ds)
+                        .locations("classpath:db/migration")
+                        .target("9")
+                        .load()
+                        .migrate();
+                try (Connection c = ds.getConnection();
+                        Statement s = c.createStatement()) {
+                    s.execute("CREATE TABLE job_event_p1 PARTITION OF job_event FOR VALUES FROM (1000) TO (2000)");
+                }
             }
             db.start(); // migrates the rest: V10
             try {
@@ -75,21 +77,6 @@ class CompressionIT {
             embedded.close();
             Trees.delete(dir);
         }
-    }
-
-    /** A data source on the same server whose schema nothing has migrated yet. */
-    private static DataSource unmigrated(String url) {
-        return new org.postgresql.ds.PGSimpleDataSource() {
-            {
-                java.net.URI u = java.net.URI.create(url);
-                String[] user = u.getUserInfo().split(":", 2);
-                setServerNames(new String[] {u.getHost()});
-                setPortNumbers(new int[] {u.getPort()});
-                setDatabaseName(u.getPath().substring(1));
-                setUser(user[0]);
-                setPassword(user[1]);
-            }
-        };
     }
 
     /** Stores one event with a large, compressible event_data and stdout in each job; returns the stdouts. */

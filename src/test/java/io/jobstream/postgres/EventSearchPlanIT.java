@@ -25,7 +25,7 @@ class EventSearchPlanIT {
 
     @Test
     void aRareEventTypeUsesThePartialIndexInAGenericPlan() throws SQLException {
-        try (Connection c = db.database().dataSource().getConnection();
+        try (Connection c = connection();
                 Statement s = c.createStatement()) {
             s.execute("SET enable_seqscan = off");
             s.execute("SET plan_cache_mode = force_generic_plan");
@@ -38,7 +38,7 @@ class EventSearchPlanIT {
 
     @Test
     void theCommonTypesAreExactlyTheOnesLeftOutOfTheIndex() throws SQLException {
-        try (Connection c = db.database().dataSource().getConnection();
+        try (Connection c = connection();
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery(
                         "SELECT indexdef FROM pg_indexes" + " WHERE indexname = 'job_event_index_rare_event_idx'")) {
@@ -54,14 +54,14 @@ class EventSearchPlanIT {
 
     @Test
     void aHostIsFoundThroughItsHashIndexInAGenericPlan() throws SQLException {
-        try (Connection c = db.database().dataSource().getConnection();
+        try (Connection c = connection();
                 Statement s = c.createStatement()) {
             s.execute("SET enable_seqscan = off");
             s.execute("SET plan_cache_mode = force_generic_plan");
             // an empty table's statistics favour a bitmap scan and a sort: ask whether the index can walk in order
             s.execute("SET enable_bitmapscan = off");
             s.execute("SET enable_sort = off");
-            String host = PostgresEventSearch.HOST.replaceFirst("\\?", "\\$1").replaceFirst("\\?", "\\$1");
+            String host = hostFilter("$1");
             s.execute("PREPARE by_host(text) AS SELECT i.job_id, i.counter FROM job_event_index i WHERE " + host
                     + " ORDER BY i.job_id DESC, i.counter DESC LIMIT 20");
             s.execute("PREPARE changed_on_host(text) AS SELECT i.job_id, i.counter FROM job_event_index i WHERE " + host
@@ -75,9 +75,8 @@ class EventSearchPlanIT {
 
     @Test
     void aFrequentHostIsWalkedNewestFirstNotCollectedAndSorted() throws SQLException {
-        try (Connection c = db.database().dataSource().getConnection();
+        try (Connection c = connection();
                 Statement s = c.createStatement()) {
-            s.execute("RESET ALL"); // the pooled connection may carry another test's planner settings
             // 200,000 rows, 100 hosts: each host on 2,000 rows spread over every job (jobs 5000..5199, own range)
             s.execute("INSERT INTO job_event_index (job_id, counter, event, host_name, task_uuid, play, task, changed,"
                     + " failed, created_us) SELECT 5000 + j, c, 'runner_on_ok', 'host' || (c % 100), '', '', '',"
@@ -89,9 +88,7 @@ class EventSearchPlanIT {
             String plan = plan(
                     s,
                     "EXPLAIN SELECT i.job_id, i.counter FROM job_event_index i WHERE "
-                            + PostgresEventSearch.HOST
-                                    .replaceFirst("\\?", "'host42'")
-                                    .replaceFirst("\\?", "'host42'")
+                            + hostFilter("'host42'")
                             + " ORDER BY i.job_id DESC, i.counter DESC LIMIT 20");
             assertTrue(plan.contains("Index Scan Backward using job_event_index_host_idx"), plan);
             s.execute("DELETE FROM job_event_index WHERE job_id BETWEEN 5000 AND 5199");
@@ -101,7 +98,7 @@ class EventSearchPlanIT {
     @Test
     void twoHostsWithTheSameHashAreNotMixedUp() throws SQLException {
         String[] pair = new String[2];
-        try (Connection c = db.database().dataSource().getConnection();
+        try (Connection c = connection();
                 Statement s = c.createStatement()) {
             // 2^32 hash values: among 300,000 names some pairs collide (about ten expected); take the first
             try (ResultSet rs = s.executeQuery("SELECT min(n), max(n) FROM (SELECT 'host-' || g AS n,"
@@ -126,6 +123,21 @@ class EventSearchPlanIT {
         assertThat(first.rows()).extracting(EventRow::hostName).containsOnly(pair[0]);
         Result second = search.search(new Criteria(pair[1], true, null, null), null, null, 20);
         assertThat(second.rows()).extracting(EventRow::counter).containsExactly(6);
+    }
+
+    /** A pooled connection with the planner's defaults: tests change them, and the pool hands connections on. */
+    private static Connection connection() throws SQLException {
+        Connection c = db.database().dataSource().getConnection();
+        try (Statement s = c.createStatement()) {
+            s.execute("RESET ALL");
+            s.execute("DEALLOCATE ALL");
+        }
+        return c;
+    }
+
+    /** {@link PostgresEventSearch#HOST} with both of its parameters replaced by {@code value}. */
+    private static String hostFilter(String value) {
+        return PostgresEventSearch.HOST.replace("?", value);
     }
 
     private static String plan(Statement s, String explain) throws SQLException {
