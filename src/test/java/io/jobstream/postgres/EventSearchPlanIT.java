@@ -27,8 +27,7 @@ class EventSearchPlanIT {
     void aRareEventTypeUsesThePartialIndexInAGenericPlan() throws SQLException {
         try (Connection c = connection();
                 Statement s = c.createStatement()) {
-            s.execute("SET enable_seqscan = off");
-            s.execute("SET plan_cache_mode = force_generic_plan");
+            genericPlansOnly(s);
             s.execute("PREPARE rare(text) AS SELECT i.job_id, i.counter FROM job_event_index i WHERE i.event = $1 AND "
                     + PostgresEventSearch.RARE_EVENT + " ORDER BY i.job_id DESC, i.counter DESC LIMIT 20");
             String plan = plan(s, "EXPLAIN EXECUTE rare('playbook_on_stats')");
@@ -56,8 +55,7 @@ class EventSearchPlanIT {
     void aHostIsFoundThroughItsHashIndexInAGenericPlan() throws SQLException {
         try (Connection c = connection();
                 Statement s = c.createStatement()) {
-            s.execute("SET enable_seqscan = off");
-            s.execute("SET plan_cache_mode = force_generic_plan");
+            genericPlansOnly(s);
             // an empty table's statistics favour a bitmap scan and a sort: ask whether the index can walk in order
             s.execute("SET enable_bitmapscan = off");
             s.execute("SET enable_sort = off");
@@ -133,6 +131,12 @@ class EventSearchPlanIT {
             s.execute("DEALLOCATE ALL");
         }
         return c;
+    }
+
+    /** Plans as a prepared statement gets them after a few runs, and no sequential scan where an index can serve. */
+    private static void genericPlansOnly(Statement s) throws SQLException {
+        s.execute("SET enable_seqscan = off");
+        s.execute("SET plan_cache_mode = force_generic_plan");
     }
 
     /** {@link PostgresEventSearch#HOST} with both of its parameters replaced by {@code value}. */
