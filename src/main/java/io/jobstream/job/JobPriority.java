@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * job's autogroup gets the nice, written to {@code /proc/<pid>/autogroup} once the job has its session. That
  * autogroup holds all of the job's forks (a fork shares it), those made before the write too. Where autogroups do
  * not apply (kernel without them or with them off, a node in a cpu cgroup of its own as under systemd with CPU
- * accounting, where the kernel shows the node no autogroup) only the process's nice counts, so the command also runs
- * {@code nice -n}, inherited by every fork.
+ * accounting: the scheduler uses autogroups only in the root cpu cgroup) only the process's nice counts, so the
+ * command also runs {@code nice -n}, inherited by every fork; the autogroup write is harmless there.
  *
  * <p>Raising a nice needs no privilege; an unprivileged write to an autogroup is refused with EAGAIN within 100 ms of
  * any other on the machine (a kernel rate limit), hence the retries. A failure is logged and counted ({@code
@@ -74,10 +74,6 @@ final class JobPriority {
         if (!Files.exists(self)) {
             return "launched jobs run at process nice " + nice + "; this kernel has no scheduler autogroups";
         }
-        if (outsideAutogroups(read(self))) {
-            return "launched jobs run at process nice " + nice + "; the node is in a cpu cgroup of its own, where"
-                    + " scheduler autogroups do not apply";
-        }
         String enabled = read(Path.of("/proc/sys/kernel/sched_autogroup_enabled"));
         return "launched jobs run at nice " + nice + ", their session's autogroup too (kernel.sched_autogroup_enabled="
                 + (enabled == null ? "?" : enabled) + ")";
@@ -85,22 +81,32 @@ final class JobPriority {
 
     /**
      * Gives the job's autogroup the nice. Blocks up to a few seconds (the kernel's rate limit); call it off any request
-     * thread. Only once the job is in a session of its own: before setsid ran, the process still shares the node's
-     * autogroup, and writing then would lower the node itself.
+     * thread. Only once the job leads a session of its own: before setsid ran, the process still shares the node's
+     * autogroup, and writing then would lower the node itself. The session id says so, not the autogroup's name: a
+     * node in the kernel's default autogroup (a session never made by setsid, as under some runners) is shown none,
+     * like its children before their setsid, and the name cannot tell the two apart.
      */
     void apply(long jobId, Process process) {
         if (nice == 0 || !Files.exists(self)) return;
         String own = read(self);
-        if (outsideAutogroups(own)) return;
         Path file = Path.of("/proc", Long.toString(process.pid()), "autogroup");
         long start = System.nanoTime();
         String error;
         while (true) {
+            if (!process.isAlive()) return; // ended already: nothing to lower
+            if (!leadsSession(process)) {
+                if (System.nanoTime() - start > SESSION_WAIT_NANOS) {
+                    error = "it is still in the node's own session";
+                    break;
+                }
+                if (!pause(2)) return;
+                continue;
+            }
             String current = read(file);
-            if (current == null || !process.isAlive()) return; // ended already: nothing to lower
+            if (current == null) return; // ended meanwhile
             if (current.isEmpty()) {
                 // exiting (the kernel then shows no autogroup), or a kernel that shows none for the processes this
-                // node starts while it shows the node its own (seen in a CI sandbox): nothing to write either way
+                // node starts (seen in a CI sandbox): nothing to write either way
                 if (!childrenWithoutAutogroupLogged.getAndSet(true)) {
                     LOG.info(
                             "job {}: the kernel shows launched jobs no scheduler autogroup here; they run at process"
@@ -114,18 +120,15 @@ final class JobPriority {
                 error = "cannot read the node's own autogroup";
                 break;
             }
-            if (!name(current).equals(name(own))) {
-                error = write(file);
-                if (error == null) return;
-                if (!error.contains("temporarily unavailable") || System.nanoTime() - start > RETRY_NANOS) break;
-                // the limit is machine-wide: spread concurrent launches
-                if (!pause(110 + (long) (Math.random() * 50))) return;
-            } else if (System.nanoTime() - start > SESSION_WAIT_NANOS) {
-                error = "it is still in the node's own session";
+            if (!own.isEmpty() && name(current).equals(name(own))) {
+                error = "it leads a session but shares the node's autogroup";
                 break;
-            } else if (!pause(2)) {
-                return;
             }
+            error = write(file);
+            if (error == null) return;
+            if (!error.contains("temporarily unavailable") || System.nanoTime() - start > RETRY_NANOS) break;
+            // the limit is machine-wide: spread concurrent launches
+            if (!pause(110 + (long) (Math.random() * 50))) return;
         }
         failed.incrementAndGet();
         LOG.warn(
@@ -137,14 +140,12 @@ final class JobPriority {
                 nice);
     }
 
-    /**
-     * The kernel shows an autogroup only for a task in the root cpu cgroup: one in a cgroup of its own (systemd with
-     * CPU accounting, a container) is scheduled by that cgroup, and so are the jobs it starts, which inherit it. Then
-     * the jobs' process nice alone weighs them against the node's threads, and writing an autogroup would change
-     * nothing.
-     */
-    private static boolean outsideAutogroups(String own) {
-        return own != null && own.isEmpty();
+    /** Whether setsid ran: the session id (field 4 after "(comm)" of /proc/<pid>/stat) is the process's own pid. */
+    private static boolean leadsSession(Process process) {
+        String stat = read(Path.of("/proc", Long.toString(process.pid()), "stat"));
+        if (stat == null) return false;
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 5);
+        return fields.length > 3 && fields[3].equals(Long.toString(process.pid()));
     }
 
     /** "/autogroup-123 nice 0" → "/autogroup-123". */
@@ -165,7 +166,7 @@ final class JobPriority {
 
     private static String read(Path file) {
         try {
-            return Files.readString(file, StandardCharsets.US_ASCII).strip();
+            return Files.readString(file, StandardCharsets.ISO_8859_1).strip();
         } catch (IOException e) {
             return null;
         }
