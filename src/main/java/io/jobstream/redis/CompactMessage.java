@@ -7,6 +7,7 @@ import io.jobstream.event.JobEvent;
 import io.jobstream.event.JobMessage;
 import io.jobstream.event.StoredEvent;
 import io.jobstream.event.Timestamps;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -153,6 +154,17 @@ final class CompactMessage {
             num(b, c.eventsFinished() ? 1 : 0);
         }
         return b.toString();
+    }
+
+    /**
+     * How every compact relay message from {@code origin} starts, as UTF-8 bytes (what Redis delivers): the tag, then
+     * the origin as its first field. A message from another origin never starts with it (its length or chars differ),
+     * so a node recognises its own messages without decoding them.
+     */
+    static byte[] originPrefix(String origin) {
+        StringBuilder b = new StringBuilder(TAG).append('B');
+        str(b, origin);
+        return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** The node a compact relay message comes from, read without decoding the rest. */

@@ -8,10 +8,12 @@ import io.jobstream.event.Timestamps;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.JedisPubSub;
+import redis.clients.jedis.BinaryJedisPubSub;
 import redis.clients.jedis.RedisClient;
 
 /**
@@ -29,11 +31,15 @@ import redis.clients.jedis.RedisClient;
 public final class RedisBroadcaster implements Broadcaster {
     private static final Logger log = LoggerFactory.getLogger(RedisBroadcaster.class);
     private static final java.time.Duration SKIP_AFTER_FAILURE = java.time.Duration.ofSeconds(1);
+    private static final byte[] CHANNEL = RedisKeys.BROADCAST.getBytes(StandardCharsets.UTF_8);
 
     private final MemoryBroadcaster local;
     private final RedisClient redis;
     private final RedisClient subscriber;
     private final String node;
+    /** How this node's own compact relay messages start: Redis sends them back to it, to be dropped undecoded. */
+    private final byte[] ownPrefix;
+
     private final Counter published;
     private final Counter received;
     private final Counter failures;
@@ -47,6 +53,7 @@ public final class RedisBroadcaster implements Broadcaster {
         this.redis = redis.client();
         this.subscriber = redis.openSubscriber();
         this.node = node;
+        this.ownPrefix = CompactMessage.originPrefix(node);
         this.published = registry.counter(Metrics.RELAY_PUBLISHED);
         this.received = registry.counter(Metrics.RELAY_RECEIVED);
         this.failures = registry.counter(Metrics.RELAY_FAILURES);
@@ -120,7 +127,7 @@ public final class RedisBroadcaster implements Broadcaster {
         while (!closed) {
             try {
                 if (failing) log.info("broadcast relay: subscribing again");
-                subscriber.subscribe(relay, RedisKeys.BROADCAST);
+                subscriber.subscribe(relay, CHANNEL);
             } catch (RuntimeException e) {
                 if (closed) return;
                 failures.increment(); // messages published meanwhile are not relayed to this node
@@ -170,11 +177,18 @@ public final class RedisBroadcaster implements Broadcaster {
         local.close();
     }
 
-    private final class Relay extends JedisPubSub {
+    /**
+     * Reads the channel as bytes: Redis sends every node its own messages too, half of the relay's traffic between two
+     * nodes, and those are dropped by their first bytes before any decoding (a batch of AWX's events is kilobytes per
+     * event).
+     */
+    private final class Relay extends BinaryJedisPubSub {
         @Override
-        public void onMessage(String channel, String message) {
+        public void onMessage(byte[] channel, byte[] message) {
+            if (Arrays.equals(message, 0, Math.min(message.length, ownPrefix.length), ownPrefix, 0, ownPrefix.length))
+                return; // delivered locally when published
             try {
-                deliver(message);
+                deliver(new String(message, StandardCharsets.UTF_8));
             } catch (RuntimeException e) {
                 failures.increment();
                 log.warn("broadcast relay: could not deliver a message from another node: {}", e.toString());

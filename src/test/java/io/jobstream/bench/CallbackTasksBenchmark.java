@@ -1,7 +1,5 @@
 package io.jobstream.bench;
 
-import static org.awaitility.Awaitility.await;
-
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jobstream.event.Json;
 import io.jobstream.event.Timestamps;
@@ -90,14 +88,17 @@ public final class CallbackTasksBenchmark {
                 Http.get(node.uri("/api/v2/me/")); // the credential checked once before 4 emitters start
                 for (int r = 1; r <= rounds; r++) {
                     long firstJob = 1_000_000L * r;
-                    Cpu before = Cpu.sample(List.of(node), -1, pg.data());
                     List<String> bodies = bodies(mix, events, firstJob);
+                    Cpu before = Cpu.sample(List.of(node), -1, pg.data());
+                    var threads0 = ThreadCpu.of(node.pid());
                     double stored0 = stored(List.of(node));
                     long t0 = System.nanoTime();
                     postAll(node, bodies);
                     awaitStored(List.of(node), stored0 + events);
                     long nanos = System.nanoTime() - t0;
                     Cpu after = Cpu.sample(List.of(node), -1, pg.data());
+                    ThreadCpu.print(
+                            "single node's threads, round " + r, threads0, ThreadCpu.of(node.pid()), events, "event");
                     rows.add(row(
                             mix,
                             "single node, HTTP ingest",
@@ -141,6 +142,8 @@ public final class CallbackTasksBenchmark {
                     double makeSeconds = (System.nanoTime() - made) / 1e9;
                     Map<String, long[]> commands0 = commandStats(redis);
                     Cpu before = Cpu.sample(nodes, redisPid, pg.data());
+                    List<Map<String, ThreadCpu.Ticks>> threads0 = new ArrayList<>();
+                    for (NodeProcess n : nodes) threads0.add(ThreadCpu.of(n.pid()));
                     double stored0 = stored(nodes);
                     Map<String, Double> hops0 = hops(nodes);
                     AtomicLong longest = new AtomicLong();
@@ -149,6 +152,14 @@ public final class CallbackTasksBenchmark {
                     awaitStored(nodes, stored0 + events);
                     long nanos = System.nanoTime() - t0;
                     Cpu after = Cpu.sample(nodes, redisPid, pg.data());
+                    for (int i = 0; i < nodes.size(); i++) {
+                        ThreadCpu.print(
+                                "node " + nodes.get(i).name() + "'s threads, round " + r,
+                                threads0.get(i),
+                                ThreadCpu.of(nodes.get(i).pid()),
+                                events,
+                                "event");
+                    }
                     Map<String, Double> hops1 = hops(nodes);
                     // the recorded events keep the recording's created time: their created→received says nothing
                     String hopText = String.format(
@@ -308,10 +319,25 @@ public final class CallbackTasksBenchmark {
         return n;
     }
 
-    private static void awaitStored(List<NodeProcess> nodes, double target) {
-        await().atMost(Duration.ofMinutes(10))
-                .pollInterval(Duration.ofMillis(50))
-                .until(() -> stored(nodes) >= target);
+    /**
+     * Until the nodes have stored {@code target} events. A scrape of {@code /metrics} costs a node about a millisecond
+     * of CPU, so polling every 50 ms charged the cluster's two nodes ~2 µs per event of the benchmark's own work: the
+     * wait sleeps about half the time the remaining events should take at the rate so far (at most 250 ms, at least
+     * 5 ms), which ends the round within a few milliseconds of the last commit with a dozen scrapes or so.
+     */
+    private static void awaitStored(List<NodeProcess> nodes, double target) throws InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + Duration.ofMinutes(10).toNanos();
+        double first = stored(nodes);
+        double now = first;
+        while (now < target) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException("stored " + now + " of " + target);
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            double rate = (now - first) / Math.max(elapsed, 1e-3);
+            double remaining = rate > 0 ? (target - now) / rate : 0.25;
+            Thread.sleep(Math.max(5, Math.min(250, (long) (remaining * 500))));
+            now = stored(nodes);
+        }
     }
 
     /** event_hop_seconds count and sum per hop over the nodes, as "hop_count" / "hop_sum". */

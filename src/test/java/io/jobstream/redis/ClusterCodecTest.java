@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -84,6 +85,28 @@ class ClusterCodecTest {
         var root = ClusterCodec.read(ClusterCodec.encodeJson("node-a", batch));
         assertThat(root.path("origin").asText()).isEqualTo("node-a");
         assertThat(ClusterCodec.batch(root)).isEqualTo(batch);
+    }
+
+    @Test
+    void a_node_knows_its_own_relay_messages_by_their_first_bytes_and_no_other_nodes() {
+        CommittedBatch batch = new CommittedBatch(
+                List.of(new StoredEvent(55, decoded(Events.event(7, 8)), Instant.parse("2026-11-28T04:00:00Z"))),
+                List.of(),
+                Instant.parse("2026-11-28T04:00:01Z"));
+        for (String origin : List.of("a", "node-1", "nœud-é", "1:a")) {
+            byte[] message = ClusterCodec.encode(origin, batch).getBytes(StandardCharsets.UTF_8);
+            byte[] prefix = CompactMessage.originPrefix(origin);
+            assertThat(Arrays.copyOf(message, prefix.length)).as(origin).isEqualTo(prefix);
+            for (String other : List.of("a", "ab", "node-1", "node-10", "node-", "nœud-é", "nœud-e", "1:a", "1")) {
+                if (other.equals(origin)) continue;
+                byte[] theirs = CompactMessage.originPrefix(other);
+                boolean starts = message.length >= theirs.length
+                        && Arrays.equals(message, 0, theirs.length, theirs, 0, theirs.length);
+                assertThat(starts)
+                        .as("%s's message read as %s's", origin, other)
+                        .isFalse();
+            }
+        }
     }
 
     @Test
