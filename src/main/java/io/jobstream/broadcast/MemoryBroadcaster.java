@@ -93,6 +93,28 @@ public final class MemoryBroadcaster implements Broadcaster {
         }
     }
 
+    /** Whether a subscriber on this node follows the job's events now (a relay may skip decoding the others). */
+    public boolean watches(long jobId) {
+        return hub.hasMembers(EventMessages.jobEventsGroup(jobId));
+    }
+
+    /**
+     * A batch another node committed and relayed, of which the events of jobs nobody here watched were not decoded:
+     * {@code skipped} of them, with their created and received times (epoch µs), count in the first three hops as
+     * every event does; the rest is {@link #publish}ed. A subscriber who joins meanwhile reads those from the store,
+     * as after any relay message this node missed.
+     */
+    public void publishRelayed(CommittedBatch batch, long[] created, long[] received, int skipped) {
+        long published = Timestamps.micros(clock.instant());
+        long committed = Timestamps.micros(batch.committed());
+        for (int i = 0; i < skipped; i++) {
+            createdReceived.record(received[i] - created[i]);
+            receivedCommitted.record(committed - received[i]);
+            committedPublished.record(published - committed);
+        }
+        publish(batch);
+    }
+
     /** Delivers one job's run of frames and empties it. */
     private void deliver(String group, List<EventFrame> run) {
         if (run.isEmpty()) return;

@@ -10,7 +10,9 @@ import io.jobstream.event.Timestamps;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
  * Decoded messages as stream entries (several in one batch entry, {@code ~1M}; entries of one message, {@code ~1E} and
@@ -180,6 +182,25 @@ final class CompactMessage {
 
     /** @throws IllegalArgumentException when {@code s} is not a whole compact batch */
     static CommittedBatch decodeBatch(String s) {
+        return decodeBatch(s, job -> true).wanted();
+    }
+
+    /**
+     * A relayed batch whose events of jobs not {@code wanted} were read as their times only: what a node needs of an
+     * event nobody on it watches is its hops, not its text.
+     */
+    record Relayed(CommittedBatch wanted, Hops skipped) {}
+
+    /** The created and received times (epoch µs) of the events a decode skipped, in batch order. */
+    record Hops(long[] created, long[] received, int size) {}
+
+    /**
+     * As {@link #decodeBatch(String)}, but an event of a job not {@code wanted} becomes only its created and received
+     * times; the whole message is still checked.
+     *
+     * @throws IllegalArgumentException when {@code s} is not a whole compact batch
+     */
+    static Relayed decodeBatch(String s, LongPredicate wanted) {
         Reader r = new Reader(s);
         try {
             if (r.kind() != 'B') throw new IllegalArgumentException("not a relayed batch");
@@ -187,10 +208,31 @@ final class CompactMessage {
             Instant committed = Timestamps.ofMicros(r.num());
             int n = r.count();
             List<StoredEvent> events = new ArrayList<>(n);
+            long[] created = new long[0];
+            long[] received = new long[0];
+            int skipped = 0;
+            long lastJob = Long.MIN_VALUE;
+            boolean want = true;
             for (int i = 0; i < n; i++) {
                 long id = r.num();
-                Instant modified = Timestamps.ofMicros(r.num());
-                events.add(new StoredEvent(id, r.event(), modified));
+                long modified = r.num();
+                long job = r.peekNum();
+                if (job != lastJob) { // batches are mostly one job: ask once per run
+                    lastJob = job;
+                    want = wanted.test(job);
+                }
+                if (want) {
+                    events.add(new StoredEvent(id, r.event(), Timestamps.ofMicros(modified)));
+                    continue;
+                }
+                if (skipped == created.length) {
+                    created = Arrays.copyOf(created, Math.max(16, 2 * skipped));
+                    received = Arrays.copyOf(received, created.length);
+                }
+                long[] times = r.eventTimes();
+                created[skipped] = times[0];
+                received[skipped] = times[1];
+                skipped++;
             }
             int c = r.count();
             List<JobChange> changes = new ArrayList<>(c);
@@ -201,7 +243,7 @@ final class CompactMessage {
                 changes.add(new JobChange(job, status, finalCounter, r.num() != 0));
             }
             r.end();
-            return new CommittedBatch(events, changes, committed);
+            return new Relayed(new CommittedBatch(events, changes, committed), new Hops(created, received, skipped));
         } catch (IndexOutOfBoundsException | NumberFormatException e) {
             throw new IllegalArgumentException("not a whole jobstream relay message: " + e.getMessage(), e);
         }
@@ -315,12 +357,48 @@ final class CompactMessage {
                     Timestamps.ofMicros(num()));
         }
 
+        /**
+         * An event's fields as {@link #event()} reads them, keeping only its created and received times (epoch µs);
+         * the strings are stepped over by their lengths.
+         */
+        long[] eventTimes() {
+            num(); // job
+            num(); // counter
+            for (int i = 0; i < 5; i++) skipStr(); // uuid, parent_uuid, event, event_data, stdout
+            num(); // start_line
+            num(); // end_line
+            num(); // verbosity
+            for (int i = 0; i < 5; i++) skipStr(); // host, playbook, play, role, task
+            num(); // failed
+            num(); // changed
+            long created = num();
+            num(); // created filled in
+            return new long[] {created, num()};
+        }
+
+        /** The number at the reading position, left unread. */
+        long peekNum() {
+            int before = at;
+            long v = num();
+            at = before;
+            return v;
+        }
+
         long num() {
             int end = s.indexOf(';', at);
             if (end < 0) throw new IllegalArgumentException("a number lacks its ';'");
             long v = Long.parseLong(s, at, end, 10);
             at = end + 1;
             return v;
+        }
+
+        void skipStr() {
+            int colon = s.indexOf(':', at);
+            if (colon < 0) throw new IllegalArgumentException("a string lacks its length");
+            int length = Integer.parseInt(s, at, colon, 10);
+            if (length < 0 || length > s.length() - colon - 1)
+                throw new IllegalArgumentException("a string's length " + length + " passes the end");
+            at = colon + 1 + length;
         }
 
         String str() {

@@ -27,6 +27,11 @@ import redis.clients.jedis.RedisClient;
  * built above this, in the websocket layer (next expected counter per subscriber; duplicates dropped; gaps read
  * from the store), which is why a relay that is merely "usually complete" is enough here. Publishing runs on the
  * receiver thread (one PUBLISH per batch); a Redis failure is counted and logged, never retried into the receiver.
+ *
+ * <p>What a relayed batch costs the receiving node follows what its subscribers watch: its own batches come back from
+ * Redis and are dropped by their first bytes, and of another node's events only those of jobs watched here are decoded
+ * (the others give their times to the hop histograms). With N nodes each one would otherwise decode (N - 1) / N of
+ * every event committed anywhere, watched or not.
  */
 public final class RedisBroadcaster implements Broadcaster {
     private static final Logger log = LoggerFactory.getLogger(RedisBroadcaster.class);
@@ -146,7 +151,9 @@ public final class RedisBroadcaster implements Broadcaster {
         if (CompactMessage.isCompact(message)) { // a batch; status changes and older nodes' batches are JSON
             if (node.equals(CompactMessage.origin(message))) return; // delivered locally when published
             received.increment();
-            local.publish(CompactMessage.decodeBatch(message));
+            CompactMessage.Relayed relayed = CompactMessage.decodeBatch(message, local::watches);
+            CompactMessage.Hops skipped = relayed.skipped();
+            local.publishRelayed(relayed.wanted(), skipped.created(), skipped.received(), skipped.size());
             return;
         }
         JsonNode root = ClusterCodec.read(message);

@@ -11,6 +11,7 @@ import io.jobstream.event.JobEof;
 import io.jobstream.event.JobEvent;
 import io.jobstream.event.JobMessage;
 import io.jobstream.event.StoredEvent;
+import io.jobstream.event.Timestamps;
 import io.jobstream.testing.Events;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -107,6 +108,45 @@ class ClusterCodecTest {
                         .isFalse();
             }
         }
+    }
+
+    @Test
+    void a_relayed_batch_decodes_only_the_wanted_jobs_events_and_the_others_times() {
+        JobEvent a = decoded(Events.event(7, 1).replace("\"task 0\"", "\"!3:x;-1;\""));
+        JobEvent b = decoded(Events.event(8, 1));
+        JobEvent c = decoded(Events.event(7, 2));
+        Instant modified = Instant.parse("2026-11-28T04:00:00.123456Z");
+        CommittedBatch batch = new CommittedBatch(
+                List.of(
+                        new StoredEvent(1, a, modified),
+                        new StoredEvent(2, b, modified),
+                        new StoredEvent(3, c, modified)),
+                List.of(new JobChange(7, "running", null, false)),
+                Instant.parse("2026-11-28T04:00:01Z"));
+        String message = ClusterCodec.encode("node-a", batch);
+
+        CompactMessage.Relayed relayed = CompactMessage.decodeBatch(message, job -> job == 8);
+        assertThat(relayed.wanted())
+                .isEqualTo(new CommittedBatch(
+                        List.of(new StoredEvent(2, b, modified)), batch.jobChanges(), batch.committed()));
+        CompactMessage.Hops skipped = relayed.skipped();
+        assertThat(skipped.size()).isEqualTo(2);
+        assertThat(Arrays.copyOf(skipped.created(), 2))
+                .containsExactly(Timestamps.micros(a.created()), Timestamps.micros(c.created()));
+        assertThat(Arrays.copyOf(skipped.received(), 2))
+                .containsExactly(Timestamps.micros(a.received()), Timestamps.micros(c.received()));
+        assertThat(CompactMessage.decodeBatch(message, job -> true).wanted()).isEqualTo(batch);
+
+        // a skipped event is still checked: cut short, or a string's length past the end, is refused
+        assertThatThrownBy(() -> CompactMessage.decodeBatch(message.substring(0, message.length() - 40), job -> false))
+                .isInstanceOf(IllegalArgumentException.class);
+        String longer = message.replaceFirst(a.uuid().length() + ":" + a.uuid(), "99999999:" + a.uuid());
+        assertThat(longer).isNotEqualTo(message);
+        assertThatThrownBy(() -> CompactMessage.decodeBatch(longer, job -> false))
+                .isInstanceOf(IllegalArgumentException.class);
+        String negative = message.replaceFirst(a.uuid().length() + ":" + a.uuid(), "-5:" + a.uuid());
+        assertThatThrownBy(() -> CompactMessage.decodeBatch(negative, job -> false))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -1,11 +1,17 @@
 package io.jobstream.redis;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.jobstream.broadcast.Broadcaster;
 import io.jobstream.broadcast.BroadcasterContract;
 import io.jobstream.broadcast.Hub;
 import io.jobstream.broadcast.MemoryBroadcaster;
+import io.jobstream.broadcast.TestEvents;
+import io.jobstream.event.CommittedBatch;
+import io.jobstream.event.JobChange;
+import io.jobstream.metrics.Hops;
+import io.jobstream.metrics.Metrics;
 import io.jobstream.testing.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -15,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,10 +51,12 @@ class RedisBroadcasterContractIT extends BroadcasterContract {
         server.close();
     }
 
+    SimpleMeterRegistry registryB;
+
     @BeforeEach
     void startNodes() {
         SimpleMeterRegistry registryA = new SimpleMeterRegistry();
-        SimpleMeterRegistry registryB = new SimpleMeterRegistry();
+        registryB = new SimpleMeterRegistry();
         Hub hubA = new Hub(registryA);
         Hub hubB = new Hub(registryB);
         onA = member(hubA);
@@ -64,6 +73,37 @@ class RedisBroadcasterContractIT extends BroadcasterContract {
     void stopNodes() {
         a.close();
         b.close();
+    }
+
+    /**
+     * Node b decodes only the events of jobs someone on it watches (42 and 43 here, not 44): those reach its hub in
+     * order with their text, and every event of the batch counts in b's hops all the same.
+     */
+    @Test
+    void events_of_jobs_nobody_watches_on_a_node_are_not_decoded_there_but_count_in_its_hops() {
+        a.publish(new CommittedBatch(
+                List.of(
+                        TestEvents.stored(1, 44, 1, "x"),
+                        TestEvents.stored(2, 42, 1, "a"),
+                        TestEvents.stored(3, 44, 2, "y"),
+                        TestEvents.stored(4, 43, 1, "b"),
+                        TestEvents.stored(5, 44, 3, "z"),
+                        TestEvents.stored(6, 42, 2, "c")),
+                List.of(new JobChange(44, "successful", 3, true))));
+        await().atMost(Duration.ofSeconds(5)).until(() -> onB.frames.size() >= 5);
+        assertThat(onB.frames)
+                .as("the same frames, text and all, as on the committing node")
+                .isEqualTo(onA.frames);
+        assertThat(onB.frames.subList(0, 3))
+                .extracting(f -> f.substring(0, f.indexOf(' ')))
+                .containsExactly("job_events-42", "job_events-43", "job_events-42");
+        assertThat(onB.frames.subList(3, 5))
+                .as("the unwatched job's change still arrives")
+                .extracting(f -> f.substring(0, f.indexOf(' ')))
+                .containsExactly("jobs-status_changed", "jobs-summary");
+        for (String hop : List.of(Metrics.HOP_CREATED_RECEIVED, Metrics.HOP_COMMITTED_PUBLISHED)) {
+            assertThat(Hops.on(registryB).hop(hop).snapshot().count()).as(hop).isEqualTo(6);
+        }
     }
 
     @Override
