@@ -28,10 +28,11 @@ import redis.clients.jedis.RedisClient;
  * from the store), which is why a relay that is merely "usually complete" is enough here. Publishing runs on the
  * receiver thread (one PUBLISH per batch); a Redis failure is counted and logged, never retried into the receiver.
  *
- * <p>What a relayed batch costs the receiving node follows what its subscribers watch: its own batches come back from
- * Redis and are dropped by their first bytes, and of another node's events only those of jobs watched here are decoded
- * (the others give their times to the hop histograms). With N nodes each one would otherwise decode (N - 1) / N of
- * every event committed anywhere, watched or not.
+ * <p>Every node receives every batch, its own included (Redis sends a publisher's messages back to it): its own are
+ * dropped by their first bytes, and of another node's events only those of jobs watched here are decoded (the others
+ * give their times to the hop histograms), so that with N nodes each one does not build (N - 1) / N of every event
+ * committed anywhere. Reading the batches off the socket remains, about half of this thread's CPU in the kernel;
+ * a channel per job, subscribed while someone here watches it, would remove that too (docs/BENCHMARKS.md §5c).
  */
 public final class RedisBroadcaster implements Broadcaster {
     private static final Logger log = LoggerFactory.getLogger(RedisBroadcaster.class);
