@@ -24,4 +24,11 @@ public interface GroupMember {
     default boolean offerEvent(String group, EventFrame frame) {
         return offer(group, frame.text());
     }
+
+    /**
+     * The job of this events group has ended: its EOF committed with {@code finalCounter} as its last counter. A member
+     * that sequences events checks that it has them all: the live frames of a job's last events can be lost on the
+     * way (a cluster relay), and no later frame would show the gap.
+     */
+    default void jobEnded(String group, long jobId, int finalCounter) {}
 }

@@ -168,6 +168,20 @@ public final class Hub {
         return members.length;
     }
 
+    /** Tells the members of the job's events group that its EOF committed with {@code finalCounter}. */
+    public void jobEnded(long jobId, int finalCounter) {
+        String group = EventMessages.jobEventsGroup(jobId);
+        GroupMember[] members = groups.get(group);
+        if (members == null) return;
+        for (GroupMember member : members) {
+            try {
+                member.jobEnded(group, jobId, finalCounter);
+            } catch (RuntimeException e) { // one broken member must not cost the others the news
+                log.warn("a member of {} failed on the job's end", group, e);
+            }
+        }
+    }
+
     /** Logs and counts {@code over} members of {@code group} that found their outbox full outside a delivery. */
     public void overCapacity(String group, int over) {
         overCapacity(group, over, Math.max(over, subscribers(group)));

@@ -86,6 +86,9 @@ public final class MemoryBroadcaster implements Broadcaster {
         }
         deliver(group, run);
         for (JobChange change : batch.jobChanges()) {
+            if (change.finalCounter() != null) {
+                hub.jobEnded(change.jobId(), change.finalCounter()); // after the batch's events: any still missing?
+            }
             if (change.status() != null) publishStatus(change.jobId(), change.status());
             if (change.finalCounter() != null && hub.hasMembers(EventMessages.SUMMARY_GROUP)) {
                 hub.deliver(EventMessages.SUMMARY_GROUP, EventMessages.summary(change.jobId(), change.finalCounter()));

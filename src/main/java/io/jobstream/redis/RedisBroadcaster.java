@@ -25,7 +25,8 @@ import redis.clients.jedis.RedisClient;
  * <p>Delivery is at-least-once per committing node and carries no order across nodes; Redis pub/sub also drops
  * messages for a node whose subscription is down (Redis restart). Exactly-once, in-order delivery per subscriber is
  * built above this, in the websocket layer (next expected counter per subscriber; duplicates dropped; gaps read
- * from the store), which is why a relay that is merely "usually complete" is enough here. Publishing runs on the
+ * from the store, and the tail of a job when its EOF commits), which is why a relay that is merely "usually complete"
+ * is enough here. Publishing runs on the
  * receiver thread (one PUBLISH per batch); a Redis failure is counted and logged, never retried into the receiver.
  *
  * <p>Every node receives every batch, its own included (Redis sends a publisher's messages back to it): its own are

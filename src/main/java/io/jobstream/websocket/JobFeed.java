@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * job's events from the store, counter after counter, as the outbox drains. When a read finds nothing newer than what
  * it queued, the feed is live again if no newer live event went by meanwhile, or if the live frames kept aside
  * continue exactly where the read ended (it then goes on with those). Since the receiver publishes only committed
- * events, nothing falls between.
+ * events, nothing falls between. A gap at the end of a job shows no later frame: when the job's EOF commits with a
+ * final counter the feed has not reached, it waits {@code gapWait} and catches up the same way ({@link #ended}).
  *
  * <p><b>Holes.</b> A counter the store lacks while it has later ones (an emitter lost an event, or a node still holds
  * it) is waited for: the reader polls the store until {@code holeWait} has passed since it first saw the hole, and
@@ -214,6 +215,24 @@ final class JobFeed {
             return true;
         }
         return queueLive(out) && queueHeld();
+    }
+
+    /**
+     * Under the lock: the job's EOF committed with {@code finalCounter}. A live feed that has not queued up to it yet
+     * waits {@code gapWait} (the last frames may still be on their way from another node) and then reads the rest from
+     * the store: with no later frame to come, a lost live frame at the end of a job would otherwise never be noticed.
+     */
+    void ended(int finalCounter) {
+        if (stopped || catchingUp || next == 0 || next > finalCounter) return;
+        liveHigh = Math.max(liveHigh, finalCounter);
+        shared.background().schedule(() -> tailCheck(finalCounter), policy.gapWaitMillis());
+    }
+
+    private void tailCheck(int finalCounter) {
+        synchronized (lock) {
+            if (stopped || catchingUp || next > finalCounter) return;
+            catchUp(WsMetrics.CATCHUP_GAP);
+        }
     }
 
     /** Keeps {@code out} aside; the oldest go beyond {@code limit} frames or {@code maxBytes} (the newest stays). */

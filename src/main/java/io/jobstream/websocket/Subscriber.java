@@ -167,6 +167,15 @@ public final class Subscriber implements GroupMember {
         }
     }
 
+    @Override
+    public void jobEnded(String group, long jobId, int finalCounter) {
+        synchronized (this) {
+            if (closeReason != null) return;
+            JobFeed feed = subscriptions.feed(jobId);
+            if (feed != null) feed.ended(finalCounter);
+        }
+    }
+
     /** Queues a protocol reply ({@code accept}, errors, {@code groups_current}) behind the frames already queued. */
     void reply(String frame) {
         if (closeReason != null) return;

@@ -49,6 +49,14 @@ public abstract class BroadcasterContract {
             return true;
         }
 
+        /** The job ends this member was told of, as {@code "group finalCounter"}, in order. */
+        public final List<String> ended = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void jobEnded(String group, long jobId, int finalCounter) {
+            ended.add(group + " " + finalCounter);
+        }
+
         List<String> groups() {
             return frames.stream().map(f -> f.substring(0, f.indexOf(' '))).toList();
         }
@@ -99,6 +107,22 @@ public abstract class BroadcasterContract {
         assertThat(members().get(0).frames)
                 .as("every node sees the same")
                 .isEqualTo(members().get(members().size() - 1).frames);
+    }
+
+    @Test
+    void a_jobs_end_reaches_every_nodes_members_of_its_events_group() {
+        broadcaster()
+                .publish(new CommittedBatch(
+                        List.of(TestEvents.stored(1, 42, 1, "a"), TestEvents.stored(2, 42, 2, "b")),
+                        List.of(new JobChange(42, "successful", 2, true), new JobChange(43, null, 7, false))));
+        awaitEach(4);
+        for (Frames m : members()) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> m.ended.size() >= 2);
+            assertThat(m.ended).containsExactly("job_events-42 2", "job_events-43 7");
+            assertThat(m.frames.subList(0, 2))
+                    .extracting(f -> field(f, "counter"))
+                    .containsExactly("1", "2");
+        }
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.jobstream.broadcast.MemoryBroadcaster;
 import io.jobstream.broadcast.MemoryEventSource;
 import io.jobstream.broadcast.TestEvents;
 import io.jobstream.event.CommittedBatch;
+import io.jobstream.event.JobChange;
 import io.jobstream.event.Json;
 import io.jobstream.event.StoredEvent;
 import io.jobstream.queue.Watermark;
@@ -208,6 +209,49 @@ class SequencingTest {
         assertThat(sentCounters()).containsExactly(1, 2, 3, 4);
         assertThat(registry.get("ws.catchups").tag("reason", "gap").counter().count())
                 .isEqualTo(1);
+    }
+
+    @Test
+    void the_last_events_of_a_job_whose_live_frames_were_lost_are_read_from_the_store_when_its_end_commits()
+            throws Exception {
+        subscribed(Map.of());
+        commit(1);
+        store.add(event(2)); // committed, but their live frames never came (a relay lost them): no later frame will
+        store.add(event(3)); // show the gap
+        broadcaster.publish(new CommittedBatch(List.of(), List.of(new JobChange(JOB, "successful", 3, true))));
+        assertThat(sentCounters())
+                .as("the frames may still be on their way: wait")
+                .containsExactly(1);
+
+        background.advance(GAP_WAIT);
+        assertThat(sentCounters()).containsExactly(1, 2, 3);
+        assertThat(registry.get("ws.catchups").tag("reason", "gap").counter().count())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void a_job_whose_every_frame_came_ends_without_a_store_read() throws Exception {
+        subscribed(Map.of());
+        commit(1, 2);
+        live(3); // the last frame came before the end commits (another node's)
+        store.add(event(3));
+        broadcaster.publish(new CommittedBatch(List.of(), List.of(new JobChange(JOB, "successful", 3, true))));
+        background.advance(GAP_WAIT);
+
+        assertThat(sentCounters()).containsExactly(1, 2, 3);
+        assertThat(store.reads.get()).isZero();
+    }
+
+    @Test
+    void frames_that_arrive_within_the_wait_after_the_end_need_no_store_read() throws Exception {
+        subscribed(Map.of());
+        commit(1);
+        broadcaster.publish(new CommittedBatch(List.of(), List.of(new JobChange(JOB, "successful", 3, true))));
+        commit(2, 3); // committed by another node, relayed after the end
+        background.advance(GAP_WAIT);
+
+        assertThat(sentCounters()).containsExactly(1, 2, 3);
+        assertThat(store.reads.get()).isZero();
     }
 
     @Test
