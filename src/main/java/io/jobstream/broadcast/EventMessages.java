@@ -45,6 +45,15 @@ public final class EventMessages {
         return JOB_EVENTS + "-" + jobId;
     }
 
+    /** The job of a {@code job_events-<id>} group name, or 0 for any other group. */
+    public static long jobOfEventsGroup(String group) {
+        if (!group.startsWith(JOB_EVENTS + "-")) return 0;
+        String id = group.substring(JOB_EVENTS.length() + 1);
+        if (id.isEmpty() || id.length() > 18) return 0;
+        for (int i = 0; i < id.length(); i++) if (!Character.isDigit(id.charAt(i))) return 0;
+        return Long.parseLong(id);
+    }
+
     /** The per-event message, field for field as AWX's {@code emit_event_detail} builds it for a job event. */
     public static String event(StoredEvent stored) {
         JobEvent e = stored.event();

@@ -31,4 +31,10 @@ public interface GroupMember {
      * way (a cluster relay), and no later frame would show the gap.
      */
     default void jobEnded(String group, long jobId, int finalCounter) {}
+
+    /**
+     * Frames of this job may have been missed: a cluster node began receiving the job's relayed events just now (its
+     * first subscriber here, or again after a Redis outage). A member that sequences events compares with the store.
+     */
+    default void recheck(String group, long jobId) {}
 }

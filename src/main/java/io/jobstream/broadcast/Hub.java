@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -54,6 +55,13 @@ public final class Hub {
     /** Set once at start (the websocket endpoint's recent frames); deliveries before that see none. */
     private volatile EventTap tap = EventTap.NONE;
 
+    /** Told when a group gets its first member or loses its last (a cluster relay subscribes per watched job). */
+    public interface Watchers {
+        void changed(String group);
+    }
+
+    private volatile Watchers watchers = group -> {};
+
     public Hub(MeterRegistry registry) {
         for (String name : names()) {
             AtomicInteger count = new AtomicInteger();
@@ -79,12 +87,24 @@ public final class Hub {
         this.tap = tap;
     }
 
+    /** Who is told when a group gets its first member or loses its last; set once at start. */
+    public void watchers(Watchers watchers) {
+        this.watchers = watchers;
+    }
+
+    /** The groups with members now. */
+    public Set<String> groupNames() {
+        return Set.copyOf(groups.keySet());
+    }
+
     /** Adds {@code member} to {@code group}; returns false when it was already a member. */
     public boolean join(String group, GroupMember member) {
         boolean[] joined = {false};
+        boolean[] first = {false};
         groups.compute(group, (g, members) -> {
             if (members == null) {
                 joined[0] = true;
+                first[0] = true;
                 return new GroupMember[] {member};
             }
             if (indexOf(members, member) >= 0) return members;
@@ -94,23 +114,27 @@ public final class Hub {
             return grown;
         });
         if (joined[0]) counted(group, +1);
+        if (first[0]) watchers.changed(group);
         return joined[0];
     }
 
     /** Removes {@code member} from {@code group}; returns false when it was not a member. */
     public boolean leave(String group, GroupMember member) {
         boolean[] left = {false};
+        boolean[] last = {false};
         groups.computeIfPresent(group, (g, members) -> {
             int i = indexOf(members, member);
             if (i < 0) return members;
             left[0] = true;
-            if (members.length == 1) return null; // drop empty groups, or job ids would pile up forever
+            last[0] = members.length == 1;
+            if (last[0]) return null; // drop empty groups, or job ids would pile up forever
             GroupMember[] shrunk = new GroupMember[members.length - 1];
             System.arraycopy(members, 0, shrunk, 0, i);
             System.arraycopy(members, i + 1, shrunk, i, members.length - i - 1);
             return shrunk;
         });
         if (left[0]) counted(group, -1);
+        if (last[0]) watchers.changed(group);
         return left[0];
     }
 
@@ -166,6 +190,20 @@ public final class Hub {
             log.warn("the event tap failed on {} frames of group {}", frames.size(), group, e);
         }
         return members.length;
+    }
+
+    /** Tells the members of the job's events group that they may have missed frames ({@link GroupMember#recheck}). */
+    public void recheck(long jobId) {
+        String group = EventMessages.jobEventsGroup(jobId);
+        GroupMember[] members = groups.get(group);
+        if (members == null) return;
+        for (GroupMember member : members) {
+            try {
+                member.recheck(group, jobId);
+            } catch (RuntimeException e) {
+                log.warn("a member of {} failed on a recheck", group, e);
+            }
+        }
     }
 
     /** Tells the members of the job's events group that its EOF committed with {@code finalCounter}. */

@@ -96,6 +96,11 @@ public final class MemoryBroadcaster implements Broadcaster {
         }
     }
 
+    /** The hub this broadcaster delivers to. */
+    public Hub hub() {
+        return hub;
+    }
+
     /** Whether a subscriber on this node follows the job's events now (a relay may skip decoding the others). */
     public boolean watches(long jobId) {
         return hub.hasMembers(EventMessages.jobEventsGroup(jobId));

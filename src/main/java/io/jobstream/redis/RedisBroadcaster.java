@@ -2,17 +2,26 @@ package io.jobstream.redis;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.broadcast.Broadcaster;
+import io.jobstream.broadcast.EventMessages;
 import io.jobstream.broadcast.MemoryBroadcaster;
 import io.jobstream.event.CommittedBatch;
+import io.jobstream.event.StoredEvent;
 import io.jobstream.event.Timestamps;
 import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.BinaryJedisPubSub;
 import redis.clients.jedis.RedisClient;
 
@@ -51,6 +60,9 @@ public final class RedisBroadcaster implements Broadcaster {
     private final Counter received;
     private final Counter failures;
     private final Relay relay = new Relay();
+    /** Jobs whose channel this node has subscribed to on the current connection (guards the subscription writes). */
+    private final Set<Long> subscriptions = new HashSet<>();
+
     private final Thread thread;
     private volatile boolean closed;
     private volatile long skipUntil = System.nanoTime();
@@ -69,6 +81,13 @@ public final class RedisBroadcaster implements Broadcaster {
     }
 
     public void start() {
+        local.hub().watchers(group -> {
+            try {
+                sync(List.of(group));
+            } catch (RuntimeException e) { // the next connection subscribes to what is watched then
+                log.warn("broadcast relay: could not follow {}: {}", group, e.toString());
+            }
+        });
         thread.start();
         Thread pinger = new Thread(this::ping, "jobstream-broadcast-ping");
         pinger.setDaemon(true);
@@ -91,25 +110,59 @@ public final class RedisBroadcaster implements Broadcaster {
 
     /** One PING on the subscription, if it is subscribed (its PONG is read by the listening thread). */
     void pingSubscription() {
-        if (relay.isSubscribed()) relay.ping();
+        synchronized (subscriptions) {
+            if (relay.isSubscribed()) relay.ping();
+        }
     }
 
+    /**
+     * Delivers locally, then relays: each job's events on the job's channel, then the batch's job changes on the shared
+     * one, all in one pipeline. One connection publishes them in this order and one connection receives them, so a
+     * node gets a job's events before the change that ends it.
+     */
     @Override
     public void publish(CommittedBatch batch) {
         local.publish(batch);
         if (batch.events().isEmpty() && batch.jobChanges().isEmpty()) return;
-        send(ClusterCodec.encode(node, batch));
+        Map<Long, List<StoredEvent>> byJob = new LinkedHashMap<>();
+        long lastJob = Long.MIN_VALUE;
+        List<StoredEvent> run = null;
+        for (StoredEvent e : batch.events()) {
+            if (e.event().jobId() != lastJob) { // batches are mostly runs of one job
+                lastJob = e.event().jobId();
+                run = byJob.computeIfAbsent(lastJob, k -> new ArrayList<>());
+            }
+            run.add(e);
+        }
+        List<String[]> messages = new ArrayList<>(byJob.size() + 1);
+        for (Map.Entry<Long, List<StoredEvent>> job : byJob.entrySet()) {
+            messages.add(new String[] {
+                RedisKeys.jobChannel(job.getKey()),
+                ClusterCodec.encode(node, new CommittedBatch(job.getValue(), List.of(), batch.committed()))
+            });
+        }
+        if (!batch.jobChanges().isEmpty()) {
+            messages.add(new String[] {
+                RedisKeys.BROADCAST,
+                ClusterCodec.encode(node, new CommittedBatch(List.of(), batch.jobChanges(), batch.committed()))
+            });
+        }
+        send(messages);
     }
 
     /** A status change that does not come from a committed batch (job launch, cancel, reaper), to every node. */
     @Override
     public void publishStatus(long jobId, String status, Instant finishedOrNull) {
         local.publishStatus(jobId, status, finishedOrNull);
-        send(ClusterCodec.encodeStatus(
-                node, jobId, status, finishedOrNull == null ? null : Timestamps.micros(finishedOrNull)));
+        send(List.<String[]>of(new String[] {
+            RedisKeys.BROADCAST,
+            ClusterCodec.encodeStatus(
+                    node, jobId, status, finishedOrNull == null ? null : Timestamps.micros(finishedOrNull))
+        }));
     }
 
-    private void send(String message) {
+    /** Publishes {channel, message} pairs in order, in one round trip. */
+    private void send(List<String[]> messages) {
         // After a failure, skip Redis for a second: an unreachable host costs a connect timeout per attempt, and
         // the receiver thread must not pay it on every batch.
         if (System.nanoTime() < skipUntil) {
@@ -117,8 +170,11 @@ public final class RedisBroadcaster implements Broadcaster {
             return;
         }
         try {
-            redis.publish(RedisKeys.BROADCAST, message);
-            published.increment();
+            try (AbstractPipeline p = redis.pipelined()) {
+                for (String[] m : messages) p.publish(m[0], m[1]);
+                p.sync();
+            }
+            published.increment(messages.size());
         } catch (RuntimeException e) {
             failures.increment();
             skipUntil = System.nanoTime() + SKIP_AFTER_FAILURE.toNanos();
@@ -147,6 +203,32 @@ public final class RedisBroadcaster implements Broadcaster {
                 }
             }
         }
+    }
+
+    /**
+     * Brings this connection's job channels in line with the hub: subscribed for every job watched here, and only
+     * those. Called when a job's group gets its first member or loses its last (a websocket thread), and when the
+     * shared channel is subscribed (again) on a new connection, which starts with none.
+     */
+    private void sync(Iterable<String> groups) {
+        synchronized (subscriptions) {
+            if (!relay.isSubscribed()) return; // the new connection's subscription calls this again, with every group
+            List<byte[]> on = new ArrayList<>();
+            List<byte[]> off = new ArrayList<>();
+            for (String group : groups) {
+                long job = EventMessages.jobOfEventsGroup(group);
+                if (job <= 0) continue;
+                boolean want = local.watches(job);
+                if (want && subscriptions.add(job)) on.add(channel(job));
+                else if (!want && subscriptions.remove(job)) off.add(channel(job));
+            }
+            if (!on.isEmpty()) relay.subscribe(on.toArray(byte[][]::new));
+            if (!off.isEmpty()) relay.unsubscribe(off.toArray(byte[][]::new));
+        }
+    }
+
+    private static byte[] channel(long job) {
+        return RedisKeys.jobChannel(job).getBytes(StandardCharsets.UTF_8);
     }
 
     private void deliver(String message) {
@@ -192,6 +274,20 @@ public final class RedisBroadcaster implements Broadcaster {
      * event).
      */
     private final class Relay extends BinaryJedisPubSub {
+        @Override
+        public void onSubscribe(byte[] channel, int subscribedChannels) {
+            String name = new String(channel, StandardCharsets.UTF_8);
+            if (name.equals(RedisKeys.BROADCAST)) { // a new connection: none of its job channels yet
+                synchronized (subscriptions) {
+                    subscriptions.clear();
+                }
+                sync(local.hub().groupNames());
+            } else if (name.startsWith(RedisKeys.JOB_CHANNEL_PREFIX)) {
+                // from now on this node gets the job's events; what was committed before may have passed it by
+                local.hub().recheck(Long.parseLong(name.substring(RedisKeys.JOB_CHANNEL_PREFIX.length())));
+            }
+        }
+
         @Override
         public void onMessage(byte[] channel, byte[] message) {
             if (Arrays.equals(message, 0, Math.min(message.length, ownPrefix.length), ownPrefix, 0, ownPrefix.length))

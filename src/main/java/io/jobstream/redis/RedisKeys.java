@@ -22,8 +22,15 @@ public final class RedisKeys {
     public static final String GROUP = "jobstream";
     /** Entries that killed nodes too often, or could not be read: kept for an operator, never silently dropped. */
     public static final String DEAD = "jobstream:events:dead";
-    /** Pub/sub channel of committed batches and status changes. */
+    /** Pub/sub channel of committed batches' job changes and of status changes (and all of an older node's batches). */
     public static final String BROADCAST = "jobstream:broadcast";
+
+    /** Prefix of the pub/sub channel of one job's committed events, subscribed by the nodes that watch the job. */
+    static final String JOB_CHANNEL_PREFIX = BROADCAST + ":job:";
+
+    static String jobChannel(long jobId) {
+        return JOB_CHANNEL_PREFIX + jobId;
+    }
 
     static final String NODE_PREFIX = "jobstream:node:";
     static final String PROCESSING_PREFIX = "jobstream:callback:processing:";

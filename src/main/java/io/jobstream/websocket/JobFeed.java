@@ -224,8 +224,21 @@ final class JobFeed {
      */
     void ended(int finalCounter) {
         if (stopped || catchingUp || next == 0 || next > finalCounter) return;
-        liveHigh = Math.max(liveHigh, finalCounter);
+        // liveHigh stays: the final counter's events may not be committed yet (another node's), and a read that finds
+        // nothing newer must then go live again rather than read on
         shared.background().schedule(() -> tailCheck(finalCounter), policy.gapWaitMillis());
+    }
+
+    /**
+     * Under the lock: frames may have been missed (a cluster node began receiving this job's relay just now). A live
+     * feed reads from {@link #next} in the store and goes live again when it finds nothing newer; not counted as a
+     * catch-up, as nothing is known to be missing.
+     */
+    void recheck() {
+        if (stopped || catchingUp || next == 0) return;
+        if (!held.isEmpty()) liveHigh = Math.max(liveHigh, held.lastKey());
+        catchingUp = true;
+        startReading();
     }
 
     private void tailCheck(int finalCounter) {

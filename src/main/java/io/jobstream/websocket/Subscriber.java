@@ -176,6 +176,15 @@ public final class Subscriber implements GroupMember {
         }
     }
 
+    @Override
+    public void recheck(String group, long jobId) {
+        synchronized (this) {
+            if (closeReason != null) return;
+            JobFeed feed = subscriptions.feed(jobId);
+            if (feed != null) feed.recheck();
+        }
+    }
+
     /** Queues a protocol reply ({@code accept}, errors, {@code groups_current}) behind the frames already queued. */
     void reply(String frame) {
         if (closeReason != null) return;

@@ -135,10 +135,6 @@ final class Subscriptions {
 
     /** The job id of a {@code job_events-N} group, else 0. */
     static long jobOf(String group) {
-        if (!group.startsWith(EventMessages.JOB_EVENTS + "-")) return 0;
-        String id = group.substring(EventMessages.JOB_EVENTS.length() + 1);
-        if (id.isEmpty() || id.length() > 18) return 0;
-        for (int i = 0; i < id.length(); i++) if (!Character.isDigit(id.charAt(i))) return 0;
-        return Long.parseLong(id);
+        return EventMessages.jobOfEventsGroup(group);
     }
 }

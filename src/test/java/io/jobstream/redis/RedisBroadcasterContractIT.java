@@ -17,12 +17,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Protocol;
 
 /**
  * The broadcaster contract for the cluster, against a real redis-server: two nodes in one JVM, each with its own hub;
@@ -52,13 +54,14 @@ class RedisBroadcasterContractIT extends BroadcasterContract {
     }
 
     SimpleMeterRegistry registryB;
+    Hub hubB;
 
     @BeforeEach
     void startNodes() {
         SimpleMeterRegistry registryA = new SimpleMeterRegistry();
         registryB = new SimpleMeterRegistry();
         Hub hubA = new Hub(registryA);
-        Hub hubB = new Hub(registryB);
+        hubB = new Hub(registryB);
         onA = member(hubA);
         onB = member(hubB);
         a = new RedisBroadcaster(new MemoryBroadcaster(hubA, registryA), connection, "a", registryA);
@@ -67,6 +70,11 @@ class RedisBroadcasterContractIT extends BroadcasterContract {
         b.start();
         // PUBLISH answers how many subscribers got the message: wait until both listen
         await().atMost(Duration.ofSeconds(5)).until(() -> connection.client().publish(RedisKeys.BROADCAST, "{}") == 2);
+        // and both follow the jobs their members watch
+        for (long job : List.of(42L, 43L)) {
+            String channel = RedisKeys.jobChannel(job);
+            await().atMost(Duration.ofSeconds(5)).until(() -> subscribers(channel) == 2);
+        }
     }
 
     @AfterEach
@@ -76,11 +84,12 @@ class RedisBroadcasterContractIT extends BroadcasterContract {
     }
 
     /**
-     * Node b decodes only the events of jobs someone on it watches (42 and 43 here, not 44): those reach its hub in
-     * order with their text, and every event of the batch counts in b's hops all the same.
+     * Node b receives only the events of jobs someone on it watches (42 and 43 here, not 44): Redis carries each job's
+     * events on a channel of its own, which a node subscribes to while the job has a member here. Job changes go to
+     * every node. The watched jobs' events are counted in b's hops as they arrive.
      */
     @Test
-    void events_of_jobs_nobody_watches_on_a_node_are_not_decoded_there_but_count_in_its_hops() {
+    void a_node_receives_the_events_of_the_jobs_watched_on_it_and_every_jobs_changes() {
         a.publish(new CommittedBatch(
                 List.of(
                         TestEvents.stored(1, 44, 1, "x"),
@@ -92,18 +101,52 @@ class RedisBroadcasterContractIT extends BroadcasterContract {
                 List.of(new JobChange(44, "successful", 3, true))));
         await().atMost(Duration.ofSeconds(5)).until(() -> onB.frames.size() >= 5);
         assertThat(onB.frames)
-                .as("the same frames, text and all, as on the committing node")
-                .isEqualTo(onA.frames);
+                .as("the same frames, text and all, as on the committing node, each job's in order")
+                .containsExactlyInAnyOrderElementsOf(onA.frames);
         assertThat(onB.frames.subList(0, 3))
                 .extracting(f -> f.substring(0, f.indexOf(' ')))
-                .containsExactly("job_events-42", "job_events-43", "job_events-42");
+                .containsExactly("job_events-42", "job_events-42", "job_events-43");
         assertThat(onB.frames.subList(3, 5))
-                .as("the unwatched job's change still arrives")
+                .as("the unwatched job's change arrives after the events")
                 .extracting(f -> f.substring(0, f.indexOf(' ')))
                 .containsExactly("jobs-status_changed", "jobs-summary");
-        for (String hop : List.of(Metrics.HOP_CREATED_RECEIVED, Metrics.HOP_COMMITTED_PUBLISHED)) {
-            assertThat(Hops.on(registryB).hop(hop).snapshot().count()).as(hop).isEqualTo(6);
-        }
+        assertThat(Hops.on(registryB)
+                        .hop(Metrics.HOP_COMMITTED_PUBLISHED)
+                        .snapshot()
+                        .count())
+                .isEqualTo(3);
+        assertThat(subscribers(RedisKeys.jobChannel(44)))
+                .as("nobody subscribed to the unwatched job")
+                .isZero();
+    }
+
+    /**
+     * A job watched on b from now on: b subscribes to its channel, tells the job's members to compare with the store
+     * (what was committed before may have passed b by), then gets its events; when the last member leaves, b
+     * unsubscribes.
+     */
+    @Test
+    void a_node_follows_a_job_from_its_first_member_and_lets_it_go_after_its_last() {
+        String channel = RedisKeys.jobChannel(45);
+        Frames late = new Frames();
+        hubB.join("job_events-45", late);
+        await().atMost(Duration.ofSeconds(5)).until(() -> late.rechecks.size() == 1);
+        assertThat(subscribers(channel)).isEqualTo(1);
+
+        a.publish(new CommittedBatch(List.of(TestEvents.stored(7, 45, 1, "late")), List.of()));
+        await().atMost(Duration.ofSeconds(5)).until(() -> late.frames.size() == 1);
+        assertThat(late.frames.get(0)).startsWith("job_events-45 ");
+
+        hubB.leave("job_events-45", late);
+        await().atMost(Duration.ofSeconds(5)).until(() -> subscribers(channel) == 0);
+    }
+
+    /** PUBSUB NUMSUB: connections subscribed to {@code channel}. */
+    private static long subscribers(String channel) {
+        Object reply = connection.client().sendCommand(Protocol.Command.PUBSUB, "NUMSUB", channel);
+        if (reply instanceof Map<?, ?> map)
+            return (Long) map.values().iterator().next(); // RESP3
+        return (Long) ((List<?>) reply).get(1);
     }
 
     @Override
