@@ -11,6 +11,7 @@ import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.RedisServer;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.WsTestClient;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ./jobstream doctor --redis-url}: two nodes over one Redis and one PostgreSQL; the doctor reads each node's
  * diagnosis from its heartbeat. And a slow cross-node relay: one node reaches Redis over a link that delays every
- * byte, so the batches the other node commits reach it late.
+ * byte, so the batches the other node commits reach a subscriber on it late (a node receives the relayed events of the
+ * jobs watched on it only).
  */
 class DoctorClusterIT {
     @TempDir
@@ -68,6 +70,11 @@ class DoctorClusterIT {
                     "60s");
             try (RunningServer fast = RunningServer.start(dir.resolve("a"), a);
                     RunningServer behind = RunningServer.start(dir.resolve("b"), b)) {
+                // someone on the node behind watches the job: only then does it receive the job's relayed events
+                WsTestClient watcher = WsTestClient.connect(behind.websocketUri(), "csrftoken=it", true);
+                assertThat(watcher.next().path("accept").asBoolean()).isTrue();
+                watcher.send("{\"xrftoken\":\"it\",\"groups\":{\"job_events\":[22]}}");
+                assertThat(watcher.next().path("groups_current").toString()).contains("job_events-22");
                 AtomicInteger counter = new AtomicInteger();
                 AtomicReference<JsonNode> last = new AtomicReference<>();
                 Instant since = Instant.now();
@@ -86,6 +93,7 @@ class DoctorClusterIT {
                                     .as(last.get().toString())
                                     .contains("\"stage\":\"relay\"");
                         });
+                watcher.abort();
                 System.out.printf(
                         "DoctorClusterIT: named the relay %.1f s after traffic began (window 10 s): %s%n",
                         Duration.between(since, Instant.now()).toMillis() / 1000.0, last.get());
