@@ -3,6 +3,7 @@ package io.jobstream.redis;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.broadcast.Broadcaster;
 import io.jobstream.broadcast.EventMessages;
+import io.jobstream.broadcast.GroupMember;
 import io.jobstream.broadcast.MemoryBroadcaster;
 import io.jobstream.event.CommittedBatch;
 import io.jobstream.event.StoredEvent;
@@ -27,22 +28,25 @@ import redis.clients.jedis.RedisClient;
 
 /**
  * The cluster's {@link Broadcaster}: a committed batch goes to this node's subscribers directly (through the local
- * {@link MemoryBroadcaster}) and, as one pub/sub message on {@link RedisKeys#BROADCAST}, to every other node, which
- * hands it to its own local broadcaster. So every node's hub sees every committed event of every job, whichever node
- * committed it, without knowing who subscribes where.
+ * {@link MemoryBroadcaster}) and, through Redis pub/sub, to the other nodes' local broadcasters: each job's events on a
+ * channel of the job's own ({@code jobstream:broadcast:job:<id>}), the batch's job changes and every status change on
+ * the shared channel {@link RedisKeys#BROADCAST}. A node subscribes to a job's channel while a subscriber on it
+ * watches the job (the hub says when a job's group gets its first member and loses its last), so it receives the events
+ * its subscribers follow and every job's changes, not every event committed anywhere, whichever node committed it.
  *
  * <p>Delivery is at-least-once per committing node and carries no order across nodes; Redis pub/sub also drops
- * messages for a node whose subscription is down (Redis restart). Exactly-once, in-order delivery per subscriber is
- * built above this, in the websocket layer (next expected counter per subscriber; duplicates dropped; gaps read
- * from the store, and the tail of a job when its EOF commits), which is why a relay that is merely "usually complete"
- * is enough here. Publishing runs on the
- * receiver thread (one PUBLISH per batch); a Redis failure is counted and logged, never retried into the receiver.
+ * messages for a node whose subscription is down (Redis restart), and a job's channel carries nothing to a node before
+ * its subscription is confirmed. Exactly-once, in-order delivery per subscriber is built above this, in the websocket
+ * layer (next expected counter per subscriber; duplicates dropped; gaps read from the store, the tail of a job when its
+ * EOF commits, and everything after the position of its subscribers when the job's channel is confirmed, which
+ * {@link GroupMember#recheck} asks for), which is why a relay that is merely "usually complete" is enough here. One
+ * connection publishes a batch's messages in order (events, then changes) and one connection receives them, so a
+ * node gets a job's events before the change that ends it. Publishing runs on the receiver thread (one pipeline per
+ * batch); a Redis failure is counted and logged, never retried into the receiver.
  *
- * <p>Every node receives every batch, its own included (Redis sends a publisher's messages back to it): its own are
- * dropped by their first bytes, and of another node's events only those of jobs watched here are decoded (the others
- * give their times to the hop histograms), so that with N nodes each one does not build (N - 1) / N of every event
- * committed anywhere. Reading the batches off the socket remains, about half of this thread's CPU in the kernel;
- * a channel per job, subscribed while someone here watches it, would remove that too (docs/BENCHMARKS.md §5c).
+ * <p>A node's own messages come back to it on the channels it subscribes to and are dropped by their first bytes;
+ * of a message from a node of an older version (every batch on the shared channel), only the watched jobs' events
+ * are decoded, the others give their times to the hop histograms.
  */
 public final class RedisBroadcaster implements Broadcaster {
     private static final Logger log = LoggerFactory.getLogger(RedisBroadcaster.class);
