@@ -255,6 +255,37 @@ class SequencingTest {
     }
 
     @Test
+    void events_committed_before_the_relay_carried_the_job_here_are_read_from_the_store_on_a_recheck()
+            throws Exception {
+        subscribed(Map.of());
+        commit(1);
+        store.add(event(2)); // committed elsewhere before this node's subscription to the job's channel was confirmed
+        hub.recheck(JOB);
+        background.runPending();
+        assertThat(sentCounters()).containsExactly(1, 2);
+
+        commit(3);
+        live(2);
+        assertThat(sentCounters()).as("live again, nothing twice").containsExactly(1, 2, 3);
+        assertThat(registry.get("ws.catchups").tag("reason", "gap").counter().count())
+                .as("a recheck is no catch-up")
+                .isZero();
+    }
+
+    @Test
+    void a_recheck_with_nothing_missed_reads_once_and_stays_live() throws Exception {
+        subscribed(Map.of());
+        commit(1, 2);
+        int reads = store.reads.get();
+        hub.recheck(JOB);
+        background.runPending();
+        commit(3);
+
+        assertThat(sentCounters()).containsExactly(1, 2, 3);
+        assertThat(store.reads.get() - reads).isEqualTo(1);
+    }
+
+    @Test
     void a_permanent_hole_is_skipped_after_the_hole_wait_and_never_blocks_the_stream() throws Exception {
         subscribed(Map.of());
         commit(1);
