@@ -273,9 +273,9 @@ public final class RedisBroadcaster implements Broadcaster {
     }
 
     /**
-     * Reads the channel as bytes: Redis sends every node its own messages too, half of the relay's traffic between two
-     * nodes, and those are dropped by their first bytes before any decoding (a batch of AWX's events is kilobytes per
-     * event).
+     * Reads the channels as bytes: a node's own messages come back on the channels it subscribes to, and are dropped by
+     * their first bytes before any decoding (a batch of AWX's events is kilobytes per event). Its callbacks run on the
+     * listening thread; subscription changes from other threads are written under {@code subscriptions}.
      */
     private final class Relay extends BinaryJedisPubSub {
         @Override
