@@ -97,10 +97,20 @@ public final class ClusterBenchmark {
                     .forEach(l -> System.out.println("  " + node.name() + " " + l));
         }
         List<Map<String, Double>> before = new ArrayList<>();
-        for (NodeProcess node : nodes) before.add(hopTotals(node));
+        List<Map<String, ThreadCpu.Ticks>> threadsBefore = new ArrayList<>();
+        for (NodeProcess node : nodes) {
+            before.add(hopTotals(node));
+            threadsBefore.add(ThreadCpu.of(node.pid()));
+        }
         String lag = lag(nodes, rate, subscribers, seconds, firstJob + 100);
         for (int i = 0; i < nodes.size(); i++) { // where the lag part's time went, per node and hop
             NodeProcess node = nodes.get(i);
+            ThreadCpu.print(
+                    "  " + node.name() + " lag part, threads (warm-up included)",
+                    threadsBefore.get(i),
+                    ThreadCpu.of(node.pid()),
+                    (double) rate * (seconds + 5),
+                    "event");
             Map<String, Double> after = hopTotals(node);
             StringBuilder hops = new StringBuilder("  " + node.name() + " lag part, mean ms per hop:");
             for (String hop : Metrics.HOPS) {
