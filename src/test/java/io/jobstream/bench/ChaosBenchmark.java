@@ -8,6 +8,7 @@ import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.NodeProcess;
 import io.jobstream.testing.RedisServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -71,7 +72,7 @@ public final class ChaosBenchmark {
         int jobCount = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         int perNode = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         int pause = args.length > 4 ? Integer.parseInt(args[4]) : 3;
-        Path dir = Files.createTempDirectory("jobstream-chaos");
+        Path dir = TempDirs.make("jobstream-chaos");
         try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg"));
                 RedisServer redis = RedisServer.start(dir.resolve("redis"), true)) {
             // the node's role and password as the embedded server made them (its superuser is locked down)

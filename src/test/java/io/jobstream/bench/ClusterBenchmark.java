@@ -8,12 +8,12 @@ import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
 import io.jobstream.testing.NodeProcess;
 import io.jobstream.testing.RedisServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +50,7 @@ public final class ClusterBenchmark {
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 2_000;
         int subscribers = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
-        Path dir = Files.createTempDirectory("jobstream-cluster-bench");
+        Path dir = TempDirs.make("jobstream-cluster-bench");
         List<String> results = new ArrayList<>();
         try (EmbeddedDatabase pg = new EmbeddedDatabase(dir.resolve("pg-single"))) {
             String url = pg.start(); // postgresql://jobstream:<password>@127.0.0.1:<port>/postgres

@@ -4,12 +4,12 @@ import io.jobstream.e2e.BigJobBrowserIT;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.HeadlessChromium;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,7 +40,7 @@ public final class UiBenchmark {
         int[] rates = Arrays.stream((args.length > 2 ? args[2] : "1000,5000,10000,20000").split(","))
                 .mapToInt(Integer::parseInt)
                 .toArray();
-        try (RunningServer server = RunningServer.start(Files.createTempDirectory("jobstream-ui"), Map.of());
+        try (RunningServer server = RunningServer.start(TempDirs.make("jobstream-ui"), Map.of());
                 HeadlessChromium browser = HeadlessChromium.start()) {
             WebDriver driver = browser.driver;
             browser.logIn(server.uri("/"));
