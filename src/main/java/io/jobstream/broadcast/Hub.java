@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -194,28 +195,23 @@ public final class Hub {
 
     /** Tells the members of the job's events group that they may have missed frames ({@link GroupMember#recheck}). */
     public void recheck(long jobId) {
-        String group = EventMessages.jobEventsGroup(jobId);
-        GroupMember[] members = groups.get(group);
-        if (members == null) return;
-        for (GroupMember member : members) {
-            try {
-                member.recheck(group, jobId);
-            } catch (RuntimeException e) {
-                log.warn("a member of {} failed on a recheck", group, e);
-            }
-        }
+        toJobMembers(jobId, "a recheck", (member, group) -> member.recheck(group, jobId));
     }
 
     /** Tells the members of the job's events group that its EOF committed with {@code finalCounter}. */
     public void jobEnded(long jobId, int finalCounter) {
+        toJobMembers(jobId, "the job's end", (member, group) -> member.jobEnded(group, jobId, finalCounter));
+    }
+
+    private void toJobMembers(long jobId, String what, BiConsumer<GroupMember, String> notice) {
         String group = EventMessages.jobEventsGroup(jobId);
         GroupMember[] members = groups.get(group);
         if (members == null) return;
         for (GroupMember member : members) {
             try {
-                member.jobEnded(group, jobId, finalCounter);
-            } catch (RuntimeException e) { // one broken member must not cost the others the news
-                log.warn("a member of {} failed on the job's end", group, e);
+                notice.accept(member, group);
+            } catch (RuntimeException e) { // one broken member must not cost the others the notice
+                log.warn("a member of {} failed on {}", group, what, e);
             }
         }
     }

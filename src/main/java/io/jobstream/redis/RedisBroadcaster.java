@@ -138,18 +138,16 @@ public final class RedisBroadcaster implements Broadcaster {
             }
             run.add(e);
         }
-        List<String[]> messages = new ArrayList<>(byJob.size() + 1);
+        List<Message> messages = new ArrayList<>(byJob.size() + 1);
         for (Map.Entry<Long, List<StoredEvent>> job : byJob.entrySet()) {
-            messages.add(new String[] {
-                RedisKeys.jobChannel(job.getKey()),
-                ClusterCodec.encode(node, new CommittedBatch(job.getValue(), List.of(), batch.committed()))
-            });
+            messages.add(new Message(
+                    RedisKeys.jobChannel(job.getKey()),
+                    ClusterCodec.encode(node, new CommittedBatch(job.getValue(), List.of(), batch.committed()))));
         }
         if (!batch.jobChanges().isEmpty()) {
-            messages.add(new String[] {
-                RedisKeys.BROADCAST,
-                ClusterCodec.encode(node, new CommittedBatch(List.of(), batch.jobChanges(), batch.committed()))
-            });
+            messages.add(new Message(
+                    RedisKeys.BROADCAST,
+                    ClusterCodec.encode(node, new CommittedBatch(List.of(), batch.jobChanges(), batch.committed()))));
         }
         send(messages);
     }
@@ -158,15 +156,17 @@ public final class RedisBroadcaster implements Broadcaster {
     @Override
     public void publishStatus(long jobId, String status, Instant finishedOrNull) {
         local.publishStatus(jobId, status, finishedOrNull);
-        send(List.<String[]>of(new String[] {
-            RedisKeys.BROADCAST,
-            ClusterCodec.encodeStatus(
-                    node, jobId, status, finishedOrNull == null ? null : Timestamps.micros(finishedOrNull))
-        }));
+        send(List.of(new Message(
+                RedisKeys.BROADCAST,
+                ClusterCodec.encodeStatus(
+                        node, jobId, status, finishedOrNull == null ? null : Timestamps.micros(finishedOrNull)))));
     }
 
-    /** Publishes {channel, message} pairs in order, in one round trip. */
-    private void send(List<String[]> messages) {
+    /** One PUBLISH. */
+    private record Message(String channel, String text) {}
+
+    /** Publishes the messages in order, in one round trip. */
+    private void send(List<Message> messages) {
         // After a failure, skip Redis for a second: an unreachable host costs a connect timeout per attempt, and
         // the receiver thread must not pay it on every batch.
         if (System.nanoTime() < skipUntil) {
@@ -175,7 +175,7 @@ public final class RedisBroadcaster implements Broadcaster {
         }
         try {
             try (AbstractPipeline p = redis.pipelined()) {
-                for (String[] m : messages) p.publish(m[0], m[1]);
+                for (Message m : messages) p.publish(m.channel(), m.text());
                 p.sync();
             }
             published.increment(messages.size());
@@ -236,8 +236,7 @@ public final class RedisBroadcaster implements Broadcaster {
     }
 
     private void deliver(String message) {
-        if (CompactMessage.isCompact(message)) { // a batch; status changes and older nodes' batches are JSON
-            if (node.equals(CompactMessage.origin(message))) return; // delivered locally when published
+        if (CompactMessage.isCompact(message)) { // a batch (this node's were dropped by their prefix); status is JSON
             received.increment();
             CompactMessage.Relayed relayed = CompactMessage.decodeBatch(message, local::watches);
             CompactMessage.Hops skipped = relayed.skipped();

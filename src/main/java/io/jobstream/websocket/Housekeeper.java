@@ -1,6 +1,7 @@
 package io.jobstream.websocket;
 
 import io.javalin.websocket.WsCloseStatus;
+import io.jobstream.broadcast.EventMessages;
 import io.jobstream.metrics.Metrics;
 import io.jobstream.websocket.Connections.Connection;
 import io.micrometer.core.instrument.Counter;
@@ -153,7 +154,7 @@ final class Housekeeper implements AutoCloseable {
     private String lostJob(Connection c) {
         Set<Long> jobs = new LinkedHashSet<>();
         for (String group : c.subscriber().groups()) {
-            long job = Subscriptions.jobOf(group);
+            long job = EventMessages.jobOfEventsGroup(group);
             if (job != 0) jobs.add(job);
         }
         if (jobs.isEmpty()) return null;

@@ -236,9 +236,7 @@ final class JobFeed {
      */
     void recheck() {
         if (stopped || catchingUp || next == 0) return;
-        if (!held.isEmpty()) liveHigh = Math.max(liveHigh, held.lastKey());
-        catchingUp = true;
-        startReading();
+        readFromStore();
     }
 
     private void tailCheck(int finalCounter) {
@@ -317,10 +315,14 @@ final class JobFeed {
 
     /** Switches to reading from the store; held live frames stay for the handover back to live. */
     private void catchUp(String reason) {
-        if (!held.isEmpty()) liveHigh = Math.max(liveHigh, held.lastKey());
-        catchingUp = true;
         shared.recent().want(jobId); // what it will read back is delivered from now on: keep it
         shared.metrics().catchUp(reason);
+        readFromStore();
+    }
+
+    private void readFromStore() {
+        if (!held.isEmpty()) liveHigh = Math.max(liveHigh, held.lastKey());
+        catchingUp = true;
         startReading();
     }
 

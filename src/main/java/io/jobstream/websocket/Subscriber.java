@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -131,7 +132,7 @@ public final class Subscriber implements GroupMember {
     @Override
     public boolean offer(String group, String frame) {
         if (closeReason != null) return true; // leaving: the frame has nowhere to go
-        long jobId = Subscriptions.jobOf(group);
+        long jobId = EventMessages.jobOfEventsGroup(group);
         if (jobId > 0) {
             int counter = counterOf(frame);
             if (counter > 0) {
@@ -169,20 +170,19 @@ public final class Subscriber implements GroupMember {
 
     @Override
     public void jobEnded(String group, long jobId, int finalCounter) {
-        synchronized (this) {
-            if (closeReason != null) return;
-            JobFeed feed = subscriptions.feed(jobId);
-            if (feed != null) feed.ended(finalCounter);
-        }
+        withFeed(jobId, feed -> feed.ended(finalCounter));
     }
 
     @Override
     public void recheck(String group, long jobId) {
-        synchronized (this) {
-            if (closeReason != null) return;
-            JobFeed feed = subscriptions.feed(jobId);
-            if (feed != null) feed.recheck();
-        }
+        withFeed(jobId, JobFeed::recheck);
+    }
+
+    /** Under the lock, the job's feed, if the connection is open and follows the job. */
+    private synchronized void withFeed(long jobId, Consumer<JobFeed> action) {
+        if (closeReason != null) return;
+        JobFeed feed = subscriptions.feed(jobId);
+        if (feed != null) action.accept(feed);
     }
 
     /** Queues a protocol reply ({@code accept}, errors, {@code groups_current}) behind the frames already queued. */
@@ -213,7 +213,7 @@ public final class Subscriber implements GroupMember {
         Set<Long> following = following();
         List<Long> fresh = new ArrayList<>();
         for (String group : wanted) {
-            long job = Subscriptions.jobOf(group);
+            long job = EventMessages.jobOfEventsGroup(group);
             if (job > 0 && !resume.containsKey(job) && !following.contains(job)) fresh.add(job);
         }
         if (!fresh.isEmpty()) {

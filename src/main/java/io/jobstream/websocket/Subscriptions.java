@@ -45,7 +45,7 @@ final class Subscriptions {
         for (String group : groups) {
             if (!wanted.contains(group)) {
                 hub.leave(group, member);
-                long job = jobOf(group);
+                long job = EventMessages.jobOfEventsGroup(group);
                 if (job > 0) stopFeed(feeds.remove(job));
                 left.add(group);
             }
@@ -53,7 +53,7 @@ final class Subscriptions {
         Map<Long, Integer> resumed = new LinkedHashMap<>();
         List<String> joined = new ArrayList<>();
         for (String group : wanted) {
-            long job = jobOf(group);
+            long job = EventMessages.jobOfEventsGroup(group);
             if (job > 0) {
                 Integer last = resume.get(job);
                 if (last != null) {
@@ -131,10 +131,5 @@ final class Subscriptions {
         Map<Long, Integer> positions = new LinkedHashMap<>();
         feeds.forEach((job, feed) -> positions.put(job, feed.next()));
         return positions;
-    }
-
-    /** The job id of a {@code job_events-N} group, else 0. */
-    static long jobOf(String group) {
-        return EventMessages.jobOfEventsGroup(group);
     }
 }

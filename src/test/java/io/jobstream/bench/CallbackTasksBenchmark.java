@@ -9,6 +9,7 @@ import io.jobstream.testing.Http;
 import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.NodeProcess;
 import io.jobstream.testing.RedisServer;
+import io.jobstream.testing.Trees;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -70,7 +71,7 @@ public final class CallbackTasksBenchmark {
                 rows.addAll(cluster(dir.resolve("cluster-" + mix), m, events, rounds, producers));
             }
         } finally {
-            deleteTree(dir); // the databases and Redis' AOF of a 200,000-event run take about 3.7 GB of /tmp
+            Trees.delete(dir); // the databases and Redis' AOF of a 200,000-event run take about 3.7 GB of /tmp
         }
         System.out.printf("load average after: %s%n%n", ProcessCpu.loadAverage());
         System.out.println("| mix | setup | round | stored events/s | wall s | CPU µs/event: nodes (each) | redis |"
@@ -320,10 +321,8 @@ public final class CallbackTasksBenchmark {
     }
 
     /**
-     * Until the nodes have stored {@code target} events. A scrape of {@code /metrics} costs a node about a millisecond
-     * of CPU, so polling every 50 ms charged the cluster's two nodes ~2 µs per event of the benchmark's own work: the
-     * wait sleeps about half the time the remaining events should take at the rate so far (at most 250 ms, at least
-     * 5 ms), which ends the round within a few milliseconds of the last commit with a dozen scrapes or so.
+     * Until the nodes have stored {@code target} events. A {@code /metrics} scrape costs a node ~1 ms of CPU (every 50
+     * ms it was ~2 µs per event): sleeps half the remaining events' time at the rate so far, 5–250 ms.
      */
     private static void awaitStored(List<NodeProcess> nodes, double target) throws InterruptedException {
         long start = System.nanoTime();
@@ -408,12 +407,6 @@ public final class CallbackTasksBenchmark {
                 delivered,
                 (long) events / JOBS * JOBS,
                 dead);
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
     }
 
     /** Redis's own count of calls and microseconds per command ({@code INFO commandstats}), by command name. */
