@@ -6,6 +6,7 @@ import io.jobstream.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -74,6 +75,23 @@ public final class Authenticator {
 
     private volatile Instant storeDownUntil = Instant.MIN;
 
+    /**
+     * How long a request waits for the store to say who it is ({@link CredentialLookups}): past it, the store counts as
+     * failed (recent credentials only) until that look-up answers after all or {@link #STORE_BACKOFF} passes.
+     */
+    static final Duration STORE_WAIT = Duration.ofSeconds(2);
+
+    private final CredentialLookups lookups = new CredentialLookups(STORE_WAIT, () -> storeDownUntil = Instant.MIN);
+    private final Counter storeTimeouts;
+    /**
+     * The node's own command-line token ({@code <data-dir>/cli-token}) and whom it stands for: accepted when the store
+     * does not answer even if it was not used recently, so {@code ./jobstream doctor} works while the database stalls.
+     * Null until {@link #trustNodeToken}; forgotten when the store says the token is gone.
+     */
+    private volatile NodeToken nodeToken;
+
+    private record NodeToken(byte[] hash, Principal principal) {}
+
     private final AuthStore store;
     private final PasswordHasher hasher;
     private final BasicCache cache;
@@ -122,6 +140,7 @@ public final class Authenticator {
                         MAX_ADDRESSES,
                         System::nanoTime,
                         n -> refused.increment());
+        this.storeTimeouts = registry.counter(Metrics.AUTH_STORE_TIMEOUTS);
         this.store = store;
         this.hasher = hasher;
         this.cache = cache;
@@ -152,6 +171,7 @@ public final class Authenticator {
         try {
             r = resolve(authorization, sessionCookie, source);
         } catch (RuntimeException e) {
+            if (e instanceof CredentialLookups.Slow) storeTimeouts.increment();
             storeDownUntil = clock.instant().plus(STORE_BACKOFF); // from now, after the (slow) failure
             log.warn(
                     "cannot check credentials, the user store failed: {}; accepting only credentials seen in the last"
@@ -189,6 +209,7 @@ public final class Authenticator {
 
     private Result fallback(String credential) {
         Principal p = cache.recentPrincipal(credential);
+        if (p == null) p = nodeTokenPrincipal(credential);
         if (p != null) return new Result.Ok(p);
         failed("unavailable");
         return new Result.Unavailable();
@@ -215,16 +236,50 @@ public final class Authenticator {
             return new Result.Failed("malformed");
         }
         if (sessionCookie != null && !sessionCookie.isEmpty()) {
-            Optional<User> user = store.sessionUser(Secrets.sha256(sessionCookie), clock.instant());
+            byte[] key = Secrets.sha256(sessionCookie);
+            Optional<User> user = lookups.within("a session", () -> store.sessionUser(key, clock.instant()));
             return user.<Result>map(u -> new Result.Ok(Principal.user(u, Principal.Via.SESSION)))
                     .orElseGet(() -> new Result.Failed("bad_session"));
         }
         return new Result.Missing();
     }
 
+    /**
+     * Makes {@code secret}, the node's own command-line token, work while the store does not answer (see
+     * {@link #nodeToken}); asks the store once now whom it stands for. Called at start, with the database up.
+     */
+    public void trustNodeToken(String secret) {
+        byte[] hash = Secrets.sha256(secret.trim());
+        Optional<Token> token = store.token(hash, clock.instant());
+        if (token.isEmpty() || token.get().user() == null) return;
+        User u = token.get().user();
+        nodeToken = new NodeToken(
+                hash,
+                new Principal(
+                        u.id(),
+                        u.username(),
+                        u.superuser(),
+                        Principal.Via.TOKEN,
+                        null,
+                        token.get().id()));
+    }
+
+    private Principal nodeTokenPrincipal(String credential) {
+        NodeToken known = nodeToken;
+        if (known == null || !credential.regionMatches(true, 0, "Bearer ", 0, 7)) return null;
+        byte[] hash = Secrets.sha256(credential.substring(7).trim());
+        return MessageDigest.isEqual(hash, known.hash()) ? known.principal() : null;
+    }
+
     private Result bearer(String secret) {
-        Optional<Token> token = store.token(Secrets.sha256(secret.trim()), clock.instant());
-        if (token.isEmpty()) return new Result.Failed("bad_token");
+        byte[] hash = Secrets.sha256(secret.trim());
+        Optional<Token> token = lookups.within("a token", () -> store.token(hash, clock.instant()));
+        if (token.isEmpty()) {
+            NodeToken known = nodeToken;
+            if (known != null && MessageDigest.isEqual(hash, known.hash()))
+                nodeToken = null; // revoked: trust it no more
+            return new Result.Failed("bad_token");
+        }
         Token t = token.get();
         if (t.kind().equals(Token.INGEST)) {
             User u = t.user();
@@ -281,7 +336,7 @@ public final class Authenticator {
             long wait = throttle.wouldWait(source, username);
             if (wait > 0) return throttled(wait);
         }
-        Optional<User> user = store.userByName(username);
+        Optional<User> user = lookups.within("a user", () -> store.userByName(username));
         // a credential verified within auth.basic-cache passes even while its name is throttled: no hash to run
         if (user.isPresent() && cache.contains(username, password, user.get().passwordHash())) {
             return new Result.Ok(Principal.user(user.get(), via));

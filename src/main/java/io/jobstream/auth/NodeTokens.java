@@ -66,17 +66,17 @@ public final class NodeTokens {
 
     /**
      * Makes sure {@code <dataDir>/cli-token} holds a valid API token of the first superuser: kept when still valid,
-     * replaced otherwise (e.g. a fresh database under an old data dir). Returns the file, or empty when there is no
+     * replaced otherwise (e.g. a fresh database under an old data dir). Returns the token, or empty when there is no
      * superuser.
      */
-    public Optional<Path> ensureCliToken(Path dataDir) {
+    public Optional<String> ensureCliToken(Path dataDir) {
         Path file = dataDir.resolve(CLI_TOKEN_FILE);
         try {
             if (Files.isReadable(file)) {
                 String current = Files.readString(file, StandardCharsets.UTF_8).trim();
                 if (!current.isEmpty()
                         && store.token(Secrets.sha256(current), clock.instant()).isPresent()) {
-                    return Optional.of(file);
+                    return Optional.of(current);
                 }
             }
             Optional<User> admin = store.firstSuperuser();
@@ -91,7 +91,7 @@ public final class NodeTokens {
                     null);
             PrivateFiles.directory(dataDir);
             PrivateFiles.writeString(file, secret + "\n");
-            return Optional.of(file);
+            return Optional.of(secret);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

@@ -92,6 +92,8 @@ public final class Metrics {
     public static final String ANALYSIS_MODEL_BUILDS = "analysis.models.made";
     /** Refused credentials and permissions, tag {@code reason} (docs/OPERATIONS.md lists them). */
     public static final String AUTH_FAILURES = "auth.failures";
+    /** Credential look-ups given up on after 2 s: the database stalled (the request fell back to recent credentials). */
+    public static final String AUTH_STORE_TIMEOUTS = "auth.store.timeouts";
     /** Launches refused because the user's share of the waiting room, or the whole room, was full (tag {@code reason}). */
     public static final String JOBS_REFUSED = "jobs.refused";
     /** Launched jobs holding a running slot, and waiting for one (this node). */

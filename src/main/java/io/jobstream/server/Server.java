@@ -143,7 +143,8 @@ public final class Server implements AutoCloseable {
                 .ensureAdmin(config.auth().adminPassword(), log::warn)
                 .ifPresent(admin -> log.info("first start: created user 'admin' (superuser)"));
         NodeTokens nodeTokens = new NodeTokens(authStore, clock);
-        nodeTokens.ensureCliToken(config.database().dataDir());
+        // the doctor must answer while the database stalls, when its credential cannot be looked up
+        nodeTokens.ensureCliToken(config.database().dataDir()).ifPresent(authenticator::trustNodeToken);
         // withdrawn credentials or access close this node's websockets at once (other nodes' within 30 s)
         Runnable accessChanged = () -> {
             access.forgetWrites();

@@ -26,12 +26,15 @@ class AuthenticatorTest {
     private static final User ALICE =
             new User(2, "alice", false, PasswordHasher.encode("right", "alicesalt0000000000000", 1_000), Instant.EPOCH);
 
-    private boolean storeDown;
-    private boolean revoked;
+    private volatile boolean storeDown;
+    private volatile CountDownLatch stall;
+    private volatile boolean revoked;
     private final java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
 
     private final AuthStore store = (AuthStore) Proxy.newProxyInstance(
             AuthStore.class.getClassLoader(), new Class<?>[] {AuthStore.class}, (proxy, method, args) -> {
+                CountDownLatch stalled = stall;
+                if (stalled != null) stalled.await(); // a database that answers nothing until it is let go
                 if (storeDown) throw new IllegalStateException("connection refused");
                 if (method.getName().equals("userByName")) {
                     lookups.incrementAndGet();
@@ -63,6 +66,57 @@ class AuthenticatorTest {
                 .isInstanceOf(Authenticator.Result.Unavailable.class);
         assertThat(registry.counter("auth.failures", "reason", "unavailable").count())
                 .isEqualTo(1);
+    }
+
+    @Test
+    void while_the_store_stalls_a_request_waits_at_most_the_store_wait_and_the_late_answer_ends_the_back_off()
+            throws Exception {
+        assertThat(authenticator.authenticate("Bearer known", null)).isInstanceOf(Authenticator.Result.Ok.class);
+        stall = new CountDownLatch(1);
+        long t0 = System.nanoTime();
+        // a credential seen recently: answered from memory once the store has had its wait
+        assertThat(authenticator.authenticate("Bearer known", null)).isInstanceOf(Authenticator.Result.Ok.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Authenticator.STORE_WAIT);
+        assertThat(registry.counter("auth.store.timeouts").count()).isEqualTo(1);
+        // then the store counts as failed: nothing waits for it, an unseen credential is 503 at once
+        assertThat(authenticator.authenticate("Bearer never-seen", null))
+                .isInstanceOf(Authenticator.Result.Unavailable.class);
+        assertThat(authenticator.authenticate("Bearer known", null)).isInstanceOf(Authenticator.Result.Ok.class);
+        assertThat(registry.counter("auth.store.timeouts").count()).isEqualTo(1);
+        // the stalled look-up answers: the store is asked again at once, not after the 10 s back-off
+        CountDownLatch stalled = stall;
+        stall = null;
+        stalled.countDown();
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> authenticator.authenticate("Bearer never-seen", null) instanceof Authenticator.Result.Ok);
+    }
+
+    @Test
+    void the_nodes_own_cli_token_works_while_the_store_stalls_even_unused_and_not_once_it_is_revoked() {
+        authenticator.trustNodeToken("cli-secret\n");
+        stall = new CountDownLatch(1);
+        try {
+            Authenticator.Result r = authenticator.authenticate("Bearer cli-secret", null);
+            assertThat(r).isInstanceOf(Authenticator.Result.Ok.class);
+            assertThat(((Authenticator.Result.Ok) r).principal().superuser()).isTrue();
+            assertThat(authenticator.authenticate("Bearer other-secret", null))
+                    .isInstanceOf(Authenticator.Result.Unavailable.class);
+        } finally {
+            stall.countDown();
+            stall = null;
+        }
+    }
+
+    @Test
+    void a_revoked_node_token_is_trusted_no_more_when_the_store_later_fails() {
+        authenticator.trustNodeToken("cli-secret");
+        revoked = true;
+        assertThat(authenticator.authenticate("Bearer cli-secret", null))
+                .isInstanceOf(Authenticator.Result.Failed.class);
+        storeDown = true;
+        assertThat(authenticator.authenticate("Bearer cli-secret", null))
+                .isInstanceOf(Authenticator.Result.Unavailable.class);
     }
 
     @Test

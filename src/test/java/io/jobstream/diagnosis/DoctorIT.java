@@ -8,7 +8,9 @@ import io.jobstream.cli.Cli;
 import io.jobstream.event.Timestamps;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
+import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RunningServer;
+import io.jobstream.testing.TestUsers;
 import io.jobstream.testing.WsTestClient;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +39,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DoctorIT {
     private static final Duration DEADLINE = Duration.ofSeconds(45);
+    /**
+     * How long each database stall lasts: long enough that the probes the node starts every 2 s see it every time
+     * (with 3 s, a probe could start near a stall's end and the doctor needed up to four stalls to be sure).
+     */
+    private static final Duration STALL = Duration.ofSeconds(5);
+
     private static final Pattern CREATED = Pattern.compile("\"created\":\"[^\"]*\"");
 
     @TempDir
@@ -124,15 +133,26 @@ class DoctorIT {
      * {@code since} (the fault's start) that took, the figure docs/BENCHMARKS.md asks for.
      */
     private static JsonNode awaitFirst(RunningServer node, String stage, Instant since) {
+        return awaitFirst(node, stage, since, () -> "");
+    }
+
+    /**
+     * As above; {@code inducer} says what the fault's inducer did, printed with each look, and may fail the wait
+     * (an inducer that broke is not the doctor's miss).
+     */
+    private static JsonNode awaitFirst(RunningServer node, String stage, Instant since, Supplier<String> inducer) {
         AtomicReference<JsonNode> last = new AtomicReference<>();
         await().atMost(DEADLINE).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
+            String induced = inducer.get();
             last.set(diagnosis(node));
             // what it said on the way, for the CI log when the deadline passes
             System.out.printf(
-                    "DoctorIT: +%.1f s %s %s%n",
+                    "DoctorIT: +%.1f s %s %s %s %s%n",
                     Duration.between(since, Instant.now()).toMillis() / 1000.0,
                     last.get().path("verdict").asText(),
-                    stages(last.get()));
+                    stages(last.get()),
+                    last.get().path("window"),
+                    induced);
             assertThat(stages(last.get())).as(last.get().toString()).first().isEqualTo(stage);
         });
         System.out.printf(
@@ -263,31 +283,40 @@ class DoctorIT {
             long postmaster = postmaster(node.dataDir());
             AtomicBoolean stalling = new AtomicBoolean(true);
             AtomicReference<Throwable> stallerFailed = new AtomicReference<>();
+            AtomicReference<String> stalls = new AtomicReference<>("no stall yet");
             // Each stall stops the postmaster first (it can then fork no new backend), then every process under it
             // as it is at that moment: a pool connection opened after the test began has a backend that a list
-            // taken once would miss, and the writer would carry on through it as if nothing were wrong.
-            Thread staller = new Thread(() -> {
-                List<Long> stopped = new ArrayList<>();
-                try {
-                    while (stalling.get()) {
-                        stopped = stall(postmaster);
-                        Thread.sleep(3000);
-                        signal("-CONT", stopped);
-                        Thread.sleep(1000);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (Throwable e) {
-                    stallerFailed.set(e);
-                } finally {
-                    signal("-CONT", stopped);
-                }
-            });
+            // taken once would miss, and the writer would carry on through it as if nothing were wrong. A stall
+            // counts from when /proc shows every one of them stopped (on a loaded machine a signalled process may
+            // not have run yet); one that does not take fails the test with what it saw, not "healthy" 45 s later.
+            Thread staller = new Thread(
+                    () -> {
+                        List<Long> stopped = new ArrayList<>(List.of(postmaster));
+                        try {
+                            for (int n = 1; stalling.get(); n++) {
+                                stopped = new ArrayList<>();
+                                stall(postmaster, stopped);
+                                stalls.set("stall " + n + " of " + stopped.size() + " processes");
+                                Thread.sleep(STALL.toMillis());
+                                signal("-CONT", stopped);
+                                Thread.sleep(1000);
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        } catch (Throwable e) {
+                            stallerFailed.set(e);
+                        } finally {
+                            signal("-CONT", stopped);
+                        }
+                    },
+                    "postgres-staller");
             Instant since = Instant.now();
             staller.start();
             try {
-                JsonNode d = awaitFirst(node, "database", since);
-                assertThat(stallerFailed.get()).as("the staller").isNull();
+                JsonNode d = awaitFirst(node, "database", since, () -> {
+                    assertThat(stallerFailed.get()).as("the staller").isNull();
+                    return stalls.get();
+                });
                 assertThat(stages(d)).doesNotContain("emitter", "receiver", "queue");
                 JsonNode f = d.path("findings").path(0);
                 assertThat(f.path("hop").asText()).isEqualTo("received_committed");
@@ -302,6 +331,46 @@ class DoctorIT {
                 ProcessHandle.of(postmaster).ifPresent(p -> p.descendants().forEach(c -> all.add(c.pid())));
                 signal("-CONT", all);
             }
+        }
+    }
+
+    @Test
+    void while_postgres_is_stopped_the_doctor_still_answers_with_the_nodes_own_token_and_recent_credentials()
+            throws Exception {
+        try (RunningServer node = RunningServer.start(dir)) {
+            assertThat(diagnosis(node).path("verdict").asText()).isEqualTo("healthy"); // admin's Basic, seen now
+            long postmaster = postmaster(node.dataDir());
+            List<Long> stopped = new ArrayList<>();
+            try {
+                stall(postmaster, stopped);
+                // the node's own command-line token, never used before: no credential look-up can answer now
+                Map.Entry<Integer, String> cli = doctor(
+                        "--url",
+                        node.uri("/").toString(),
+                        "--data-dir",
+                        node.dataDir().toString(),
+                        "--window",
+                        "10s");
+                assertThat(cli.getKey()).as(cli.getValue()).isIn(0, 1); // not 3: it got an answer
+                assertThat(cli.getValue()).contains(" over the last 10s");
+                assertThat(Http.get(node.uri("/api/v2/diagnosis/?window=10s")).statusCode())
+                        .isEqualTo(200);
+                // a credential the node has not verified lately cannot be checked: 503, at once, not a hang
+                HttpResponse<String> unseen =
+                        Http.get(node.uri("/api/v2/diagnosis/"), TestUsers.basic(TestUsers.ADMIN, "not-it"));
+                assertThat(unseen.statusCode()).as(unseen.body()).isEqualTo(503);
+                // all of that while PostgreSQL was still stopped
+                assertThat(state(postmaster)).isEqualTo('T');
+            } finally {
+                signal("-CONT", stopped);
+            }
+            // the look-ups that waited answer once it runs again: the node checks credentials at once, no back-off
+            await().atMost(DEADLINE)
+                    .until(() -> Http.get(node.uri("/api/v2/diagnosis/"), TestUsers.basic(TestUsers.ADMIN, "not-it"))
+                                    .statusCode()
+                            == 401);
+            assertThat(MetricsText.sum(node.uri("/metrics"), "auth_store_timeouts_total"))
+                    .isGreaterThanOrEqualTo(1);
         }
     }
 
@@ -335,15 +404,41 @@ class DoctorIT {
                 .trim());
     }
 
-    /** Stops the postmaster, then its descendants as they are now; returns every process it stopped. */
-    private static List<Long> stall(long postmaster) {
-        List<Long> stopped = new ArrayList<>(List.of(postmaster));
-        signal("-STOP", stopped);
+    /**
+     * Stops the postmaster, then its descendants as they are now, adding each to {@code stopped} before it is
+     * signalled (so whatever happens, the caller continues them all); returns once /proc shows every one of them
+     * stopped (or gone: a backend that ended is a zombie until the postmaster runs again).
+     */
+    private static void stall(long postmaster, List<Long> stopped) throws InterruptedException {
+        stopped.add(postmaster);
+        signal("-STOP", List.of(postmaster));
         List<Long> children = new ArrayList<>();
-        ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> children.add(p.pid()));
-        signal("-STOP", children);
+        ProcessHandle.of(postmaster)
+                .orElseThrow(() -> new IllegalStateException("the postmaster " + postmaster + " is gone"))
+                .descendants()
+                .forEach(p -> children.add(p.pid()));
         stopped.addAll(children);
-        return stopped;
+        signal("-STOP", children);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!stopped.stream().allMatch(pid -> "TtZX-".indexOf(state(pid)) >= 0)) {
+            if (System.nanoTime() > deadline) {
+                StringBuilder states = new StringBuilder();
+                stopped.forEach(
+                        pid -> states.append(pid).append(':').append(state(pid)).append(' '));
+                throw new IllegalStateException("not stopped after 10 s: " + states);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** A process's state letter as /proc shows it ({@code T}: stopped), {@code -} when it is gone. */
+    private static char state(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2);
+        } catch (IOException e) {
+            return '-';
+        }
     }
 
     private static void signal(String signal, List<Long> pids) {
@@ -353,7 +448,11 @@ class DoctorIT {
         List<String> command = new ArrayList<>(List.of("kill", signal));
         pids.forEach(p -> command.add(Long.toString(p)));
         try {
-            new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
+            Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String said = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            // a backend may have exited since it was listed; any other complaint is the test's own fault
+            if (kill.waitFor() != 0 && !said.lines().allMatch(l -> l.contains("No such process")))
+                throw new IllegalStateException(String.join(" ", command) + ": " + said);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
