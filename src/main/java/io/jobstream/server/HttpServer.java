@@ -12,14 +12,19 @@ import io.javalin.websocket.WsHandlerEntry;
 import io.javalin.websocket.WsHandlerType;
 import io.jobstream.auth.AuthFilter;
 import io.jobstream.auth.Authenticator;
+import io.jobstream.auth.Requests;
 import io.jobstream.config.Config;
 import io.jobstream.limit.CpuBudget;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.DispatcherType;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.http.BadMessageException;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -80,6 +85,10 @@ final class HttpServer {
             h.setIdleTimeout(config.http().idleTimeout().toMillis());
             h.setMinRequestDataRate(config.http().minRequestRate());
         });
+        // a body read to its declared length is not asked for its end: Jetty's rate check on that read failed small
+        // bodies that had arrived whole when the reading thread paused (WholeBodyFilter)
+        cfg.jetty.modifyServletContextHandler(
+                h -> h.addFilter(new FilterHolder(new WholeBodyFilter()), "/*", EnumSet.of(DispatcherType.REQUEST)));
         websockets.accept(cfg.jetty);
         // One connector serves HTTP and websockets, over TLS when configured (Javalin adds its own plain connector
         // only when none is configured); its idle timeout closes connections that stall.
@@ -109,6 +118,10 @@ final class HttpServer {
         cfg.routes.before(ctx -> ctx.header("X-Content-Type-Options", "nosniff"));
         cfg.routes.beforeMatched(authFilter::handle); // every route below sees the principal its rule requires
         cfg.routes.error(404, authFilter::unmatched); // no route: authenticated first, then 404
+        // a body Jetty cut off (slower than http.min-request-rate, or broken off): its own status, not a 500
+        cfg.routes.exception(
+                BadMessageException.class,
+                (e, ctx) -> Requests.detail(ctx, e.getCode(), "request body not received: " + e.getReason()));
         cfg.routes.after(authFilter::charge); // each request's CPU to its user's share (http.max-cpu-per-user)
         routes.forEach(r -> r.accept(cfg.routes));
     }

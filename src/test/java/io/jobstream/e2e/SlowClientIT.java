@@ -85,6 +85,35 @@ class SlowClientIT {
         assertThat(Http.get(node.uri("/api/v2/health/")).statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void a_rest_body_trickling_in_is_cut_off_with_408_and_its_reason_not_a_500() throws Exception {
+        byte[] body = ("{\"username\":\"trickle\",\"password\":\"" + "p".repeat(300) + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        String answer;
+        try (Socket slow = connect()) {
+            OutputStream out = slow.getOutputStream();
+            out.write(("POST /api/v2/users/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestUsers.ADMIN_AUTH
+                            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            answer = null;
+            try {
+                for (int sent = 0; sent < body.length && answer == null; sent += 20) {
+                    out.write(body, sent, Math.min(20, body.length - sent));
+                    out.flush();
+                    Thread.sleep(200);
+                    if (slow.getInputStream().available() > 0) answer = readUntilClosed(slow.getInputStream());
+                }
+            } catch (java.io.IOException reset) {
+                answer = "connection closed by the server: " + reset.getMessage();
+            }
+            if (answer == null) answer = readUntilClosed(slow.getInputStream());
+        }
+        if (!answer.startsWith("connection closed")) {
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("request body not received");
+        }
+        assertThat(Http.get(node.uri("/api/v2/users/?username=trickle")).body()).contains("\"count\":0");
+    }
+
     private static Socket connect() throws Exception {
         Socket s = new Socket("127.0.0.1", node.uri("/").getPort());
         s.setSoTimeout(30_000); // far above the node's 1 s: a read that times out means the node never closed
