@@ -314,7 +314,15 @@ public final class Authenticator {
     public Result password(String username, String password, String source) {
         Result refused = overFailures(source);
         if (refused != null) return refused;
-        Result r = check(username, password, Principal.Via.SESSION, source);
+        Result r;
+        try {
+            r = check(username, password, Principal.Via.SESSION, source);
+        } catch (RuntimeException e) { // the store failed or stalled: nothing could be checked, and no session made
+            if (e instanceof CredentialLookups.Slow) storeTimeouts.increment();
+            failed("unavailable");
+            return new Result.Throttled(
+                    503, STORE_BACKOFF.toSeconds(), "The user database does not answer; retry in a few seconds.");
+        }
         if (r instanceof Result.Failed f) failed(f.reason());
         chargeFailure(r, source);
         return r;

@@ -93,6 +93,17 @@ class AuthenticatorTest {
     }
 
     @Test
+    void a_login_while_the_store_fails_is_503_with_retry_after_not_an_error() {
+        storeDown = true;
+        Authenticator.Result r = authenticator.password("alice", "right", "10.0.0.1");
+        assertThat(r).isInstanceOf(Authenticator.Result.Throttled.class);
+        assertThat(((Authenticator.Result.Throttled) r).status()).isEqualTo(503);
+        assertThat(((Authenticator.Result.Throttled) r).retryAfterSeconds()).isPositive();
+        assertThat(registry.counter("auth.failures", "reason", "unavailable").count())
+                .isEqualTo(1);
+    }
+
+    @Test
     void the_nodes_own_cli_token_works_while_the_store_stalls_even_unused_and_not_once_it_is_revoked() {
         authenticator.trustNodeToken("cli-secret\n");
         stall = new CountDownLatch(1);

@@ -355,6 +355,8 @@ class DoctorIT {
                 assertThat(cli.getValue()).contains(" over the last 10s");
                 assertThat(Http.get(node.uri("/api/v2/diagnosis/?window=10s")).statusCode())
                         .isEqualTo(200);
+                // and the scrape that would show it, from memory
+                assertThat(Http.get(node.uri("/metrics")).body()).contains("auth_store_timeouts_total");
                 // a credential the node has not verified lately cannot be checked: 503, at once, not a hang
                 HttpResponse<String> unseen =
                         Http.get(node.uri("/api/v2/diagnosis/"), TestUsers.basic(TestUsers.ADMIN, "not-it"));
