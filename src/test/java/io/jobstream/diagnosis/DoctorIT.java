@@ -116,6 +116,12 @@ class DoctorIT {
         }
     }
 
+    /** {@code ./jobstream doctor} as an operator on the node's machine runs it: its own token, a 10 s window. */
+    private static Map.Entry<Integer, String> doctorOf(RunningServer node) {
+        return doctor(
+                "--url", node.uri("/").toString(), "--data-dir", node.dataDir().toString(), "--window", "10s");
+    }
+
     private static JsonNode diagnosis(RunningServer node) {
         HttpResponse<String> r = Http.get(node.uri("/api/v2/diagnosis/?window=10s"));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -185,13 +191,7 @@ class DoctorIT {
             JsonNode job = Http.json(
                     Http.get(node.uri("/api/v2/jobs/11/diagnosis/?window=10s")).body());
             assertThat(job.path("verdict").asText()).isEqualTo("healthy");
-            Map.Entry<Integer, String> cli = doctor(
-                    "--url",
-                    node.uri("/").toString(),
-                    "--data-dir",
-                    node.dataDir().toString(),
-                    "--window",
-                    "10s");
+            Map.Entry<Integer, String> cli = doctorOf(node);
             assertThat(cli.getKey()).as(cli.getValue()).isZero();
             assertThat(cli.getValue()).contains(diagnosis(node).path("node").asText() + ": healthy over the last 10s");
             assertThat(Http.get(node.uri("/api/v2/diagnosis/?window=1s")).statusCode())
@@ -221,13 +221,7 @@ class DoctorIT {
                     Http.get(node.uri("/api/v2/jobs/12/diagnosis/?window=10s")).body());
             assertThat(job.path("reasons").path(0).path("sentence").asText())
                     .startsWith("events arrive late from their emitters");
-            Map.Entry<Integer, String> cli = doctor(
-                    "--url",
-                    node.uri("/").toString(),
-                    "--data-dir",
-                    node.dataDir().toString(),
-                    "--window",
-                    "10s");
+            Map.Entry<Integer, String> cli = doctorOf(node);
             assertThat(cli.getKey()).as(cli.getValue()).isEqualTo(1);
             assertThat(cli.getValue())
                     .contains(": degraded over the last 10s")
@@ -344,13 +338,7 @@ class DoctorIT {
             try {
                 stall(postmaster, stopped);
                 // the node's own command-line token, never used before: no credential look-up can answer now
-                Map.Entry<Integer, String> cli = doctor(
-                        "--url",
-                        node.uri("/").toString(),
-                        "--data-dir",
-                        node.dataDir().toString(),
-                        "--window",
-                        "10s");
+                Map.Entry<Integer, String> cli = doctorOf(node);
                 assertThat(cli.getKey()).as(cli.getValue()).isIn(0, 1); // not 3: it got an answer
                 assertThat(cli.getValue()).contains(" over the last 10s");
                 assertThat(Http.get(node.uri("/api/v2/diagnosis/?window=10s")).statusCode())
