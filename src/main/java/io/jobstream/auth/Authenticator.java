@@ -81,7 +81,13 @@ public final class Authenticator {
      */
     static final Duration STORE_WAIT = Duration.ofSeconds(2);
 
-    private final CredentialLookups lookups = new CredentialLookups(STORE_WAIT, () -> storeDownUntil = Instant.MIN);
+    /** Whether the back-off under way began with a look-up that did not answer (its late answer may end it). */
+    private volatile boolean downForSlowness;
+
+    private final CredentialLookups lookups = new CredentialLookups(STORE_WAIT, () -> {
+        // a store that failed outright since keeps its back-off: an old answer does not say it is back
+        if (downForSlowness) storeDownUntil = Instant.MIN;
+    });
     private final Counter storeTimeouts;
     /**
      * The node's own command-line token ({@code <data-dir>/cli-token}) and whom it stands for: accepted when the store
@@ -171,7 +177,8 @@ public final class Authenticator {
         try {
             r = resolve(authorization, sessionCookie, source);
         } catch (RuntimeException e) {
-            if (e instanceof CredentialLookups.Slow) storeTimeouts.increment();
+            downForSlowness = e instanceof CredentialLookups.Slow;
+            if (downForSlowness) storeTimeouts.increment();
             storeDownUntil = clock.instant().plus(STORE_BACKOFF); // from now, after the (slow) failure
             log.warn(
                     "cannot check credentials, the user store failed: {}; accepting only credentials seen in the last"

@@ -93,6 +93,27 @@ class AuthenticatorTest {
     }
 
     @Test
+    void a_late_answer_does_not_end_the_back_off_of_a_store_that_failed_outright_since() throws Exception {
+        io.jobstream.testing.ManualClock clock =
+                new io.jobstream.testing.ManualClock(Instant.parse("2026-12-07T00:00:00Z"));
+        Authenticator auth = new Authenticator(
+                store, new PasswordHasher(), new BasicCache(Duration.ofMinutes(5), clock), clock, registry);
+        CountDownLatch firstStalls = new CountDownLatch(1);
+        stall = firstStalls;
+        assertThat(auth.authenticate("Bearer a", null)).isInstanceOf(Authenticator.Result.Unavailable.class);
+        stall = null; // only that first look-up hangs
+        clock.advance(Duration.ofSeconds(11)); // its back-off over, the store now refuses outright
+        storeDown = true;
+        assertThat(auth.authenticate("Bearer b", null)).isInstanceOf(Authenticator.Result.Unavailable.class);
+        storeDown = false;
+        firstStalls.countDown(); // the first look-up answers late: that says nothing about the failure since
+        Thread.sleep(200);
+        assertThat(auth.authenticate("Bearer c", null)).isInstanceOf(Authenticator.Result.Unavailable.class);
+        clock.advance(Duration.ofSeconds(11));
+        assertThat(auth.authenticate("Bearer c", null)).isInstanceOf(Authenticator.Result.Ok.class);
+    }
+
+    @Test
     void a_login_while_the_store_fails_is_503_with_retry_after_not_an_error() {
         storeDown = true;
         Authenticator.Result r = authenticator.password("alice", "right", "10.0.0.1");
