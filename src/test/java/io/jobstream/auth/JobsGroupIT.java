@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jobstream.testing.Events;
 import io.jobstream.testing.Http;
+import io.jobstream.testing.MetricsText;
 import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.TestJobs;
 import io.jobstream.testing.TestUsers;
@@ -45,13 +46,13 @@ class JobsGroupIT {
             ingest(node, BOB, bobs); // first: anything of it alice was sent would come before her own job's end
             ingest(node, ALICE, alices);
 
-            List<JsonNode> aliceHeard = untilSummaryOf(alice, alices);
+            List<JsonNode> aliceHeard = untilSummaryOf(node, alice, alices);
             assertThat(aliceHeard)
                     .extracting(f -> f.path("unified_job_id").asLong())
                     .contains(alices)
                     .doesNotContain(bobs);
-            List<JsonNode> adminHeard = untilSummaryOf(admin, bobs);
-            adminHeard.addAll(untilSummaryOf(admin, alices));
+            List<JsonNode> adminHeard = untilSummaryOf(node, admin, bobs);
+            adminHeard.addAll(untilSummaryOf(node, admin, alices));
             assertThat(adminHeard)
                     .extracting(f -> f.path("unified_job_id").asLong())
                     .contains(alices, bobs);
@@ -76,11 +77,16 @@ class JobsGroupIT {
     }
 
     /** The jobs messages a subscriber gets up to and including the summary of {@code job}. */
-    private static List<JsonNode> untilSummaryOf(WsTestClient ws, long job) throws Exception {
+    private static List<JsonNode> untilSummaryOf(RunningServer node, WsTestClient ws, long job) throws Exception {
         List<JsonNode> heard = new ArrayList<>();
         while (true) {
-            String frame = ws.frames.poll(10, TimeUnit.SECONDS);
-            assertThat(frame).as("summary of job " + job + " after " + heard).isNotNull();
+            String frame = ws.frames.poll(30, TimeUnit.SECONDS);
+            if (frame == null) { // what the node says of it, for the CI log
+                throw new AssertionError("no summary of job " + job + " within 30 s of the last frame; heard " + heard
+                        + "; jobs frames dropped: "
+                        + MetricsText.sum(node.uri("/metrics"), "ws_jobs_frames_dropped_total") + "; job: "
+                        + Http.get(node.uri("/api/v2/jobs/" + job + "/")).body());
+            }
             JsonNode f = Http.json(frame);
             if (!f.path("group_name").asText().equals("jobs")) continue;
             heard.add(f);
