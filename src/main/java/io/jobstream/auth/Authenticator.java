@@ -84,11 +84,7 @@ public final class Authenticator {
     /** Whether the back-off under way began with a look-up that did not answer (its late answer may end it). */
     private volatile boolean downForSlowness;
 
-    private final CredentialLookups lookups = new CredentialLookups(STORE_WAIT, () -> {
-        // a store that failed outright since keeps its back-off: an old answer does not say it is back
-        if (downForSlowness) storeDownUntil = Instant.MIN;
-    });
-    private final Counter storeTimeouts;
+    private final CredentialLookups lookups;
     /**
      * The node's own command-line token ({@code <data-dir>/cli-token}) and whom it stands for: accepted when the store
      * does not answer even if it was not used recently, so {@code ./jobstream doctor} works while the database stalls.
@@ -146,7 +142,10 @@ public final class Authenticator {
                         MAX_ADDRESSES,
                         System::nanoTime,
                         n -> refused.increment());
-        this.storeTimeouts = registry.counter(Metrics.AUTH_STORE_TIMEOUTS);
+        this.lookups = new CredentialLookups(STORE_WAIT, registry.counter(Metrics.AUTH_STORE_TIMEOUTS), () -> {
+            // a store that failed outright since keeps its back-off: an old answer does not say it is back
+            if (downForSlowness) storeDownUntil = Instant.MIN;
+        });
         this.store = store;
         this.hasher = hasher;
         this.cache = cache;
@@ -178,7 +177,6 @@ public final class Authenticator {
             r = resolve(authorization, sessionCookie, source);
         } catch (RuntimeException e) {
             downForSlowness = e instanceof CredentialLookups.Slow;
-            if (downForSlowness) storeTimeouts.increment();
             storeDownUntil = clock.instant().plus(STORE_BACKOFF); // from now, after the (slow) failure
             log.warn(
                     "cannot check credentials, the user store failed: {}; accepting only credentials seen in the last"
@@ -259,16 +257,13 @@ public final class Authenticator {
         byte[] hash = Secrets.sha256(secret.trim());
         Optional<Token> token = store.token(hash, clock.instant());
         if (token.isEmpty() || token.get().user() == null) return;
-        User u = token.get().user();
-        nodeToken = new NodeToken(
-                hash,
-                new Principal(
-                        u.id(),
-                        u.username(),
-                        u.superuser(),
-                        Principal.Via.TOKEN,
-                        null,
-                        token.get().id()));
+        nodeToken = new NodeToken(hash, apiPrincipal(token.get()));
+    }
+
+    /** Whom an API token acts as: its user, with the user's rights as they are now. */
+    private static Principal apiPrincipal(Token t) {
+        User u = t.user();
+        return new Principal(u.id(), u.username(), u.superuser(), Principal.Via.TOKEN, null, t.id());
     }
 
     private Principal nodeTokenPrincipal(String credential) {
@@ -301,8 +296,7 @@ public final class Authenticator {
                     u != null && u.superuser(),
                     t.capture()));
         }
-        User u = t.user();
-        return new Result.Ok(new Principal(u.id(), u.username(), u.superuser(), Principal.Via.TOKEN, null, t.id()));
+        return new Result.Ok(apiPrincipal(t));
     }
 
     private Result basic(String encoded, String source) {
@@ -325,7 +319,6 @@ public final class Authenticator {
         try {
             r = check(username, password, Principal.Via.SESSION, source);
         } catch (RuntimeException e) { // the store failed or stalled: nothing could be checked, and no session made
-            if (e instanceof CredentialLookups.Slow) storeTimeouts.increment();
             failed("unavailable");
             return new Result.Throttled(
                     503, STORE_BACKOFF.toSeconds(), "The user database does not answer; retry in a few seconds.");

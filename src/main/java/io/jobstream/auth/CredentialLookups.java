@@ -1,5 +1,6 @@
 package io.jobstream.auth;
 
+import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -38,11 +39,14 @@ final class CredentialLookups implements AutoCloseable {
     }
 
     private final Duration wait;
+    private final Counter timeouts;
     private final Runnable onLateAnswer;
     private final ThreadPoolExecutor threads;
 
-    CredentialLookups(Duration wait, Runnable onLateAnswer) {
+    /** @param timeouts counts every look-up answered with {@link Slow} ({@code auth_store_timeouts_total}) */
+    CredentialLookups(Duration wait, Counter timeouts, Runnable onLateAnswer) {
         this.wait = wait;
+        this.timeouts = timeouts;
         this.onLateAnswer = onLateAnswer;
         AtomicInteger n = new AtomicInteger();
         this.threads = new ThreadPoolExecutor(0, MAX_THREADS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
@@ -63,14 +67,14 @@ final class CredentialLookups implements AutoCloseable {
                 return found;
             });
         } catch (RejectedExecutionException e) {
-            throw new Slow(MAX_THREADS + " look-ups are waiting for the store already; not asking about " + what);
+            throw slow(MAX_THREADS + " look-ups are waiting for the store already; not asking about " + what);
         }
         try {
             try {
                 return answer.get(wait.toNanos(), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 gaveUp.set(true);
-                if (!answer.isDone()) throw new Slow("no answer within " + wait.toMillis() + " ms about " + what);
+                if (!answer.isDone()) throw slow("no answer within " + wait.toMillis() + " ms about " + what);
                 return answer.get(); // it answered between the two
             }
         } catch (ExecutionException e) {
@@ -79,8 +83,13 @@ final class CredentialLookups implements AutoCloseable {
             throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Slow("interrupted while asking the store about " + what);
+            throw slow("interrupted while asking the store about " + what);
         }
+    }
+
+    private Slow slow(String message) {
+        timeouts.increment();
+        return new Slow(message);
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.jobstream.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,10 +18,13 @@ import org.junit.jupiter.api.Test;
 
 /** Look-ups answered within the wait or given up on; bounded, and a late answer is reported. */
 class CredentialLookupsTest {
+    private static final Counter TIMEOUTS = new SimpleMeterRegistry().counter("auth.store.timeouts");
+
     @Test
     void an_answer_within_the_wait_is_returned_and_a_lookups_own_failure_is_rethrown_as_it_is() {
         AtomicInteger late = new AtomicInteger();
-        try (CredentialLookups lookups = new CredentialLookups(Duration.ofSeconds(5), late::incrementAndGet)) {
+        try (CredentialLookups lookups =
+                new CredentialLookups(Duration.ofSeconds(5), TIMEOUTS, late::incrementAndGet)) {
             assertThat(lookups.within("a user", () -> "alice")).isEqualTo("alice");
             assertThatThrownBy(() -> lookups.within("a user", () -> {
                         throw new IllegalStateException("connection refused");
@@ -34,7 +39,7 @@ class CredentialLookupsTest {
     void a_stalled_lookup_is_given_up_after_the_wait_and_its_late_answer_is_reported() throws Exception {
         CountDownLatch stalled = new CountDownLatch(1);
         CountDownLatch reported = new CountDownLatch(1);
-        try (CredentialLookups lookups = new CredentialLookups(Duration.ofMillis(200), reported::countDown)) {
+        try (CredentialLookups lookups = new CredentialLookups(Duration.ofMillis(200), TIMEOUTS, reported::countDown)) {
             assertThatThrownBy(() -> lookups.within("a token", () -> {
                         await(stalled);
                         return "bob";
@@ -51,7 +56,7 @@ class CredentialLookupsTest {
     void with_every_thread_waiting_for_the_store_one_more_lookup_is_refused_at_once() throws Exception {
         CountDownLatch stalled = new CountDownLatch(1);
         ExecutorService callers = Executors.newFixedThreadPool(CredentialLookups.MAX_THREADS);
-        try (CredentialLookups lookups = new CredentialLookups(Duration.ofSeconds(30), () -> {})) {
+        try (CredentialLookups lookups = new CredentialLookups(Duration.ofSeconds(30), TIMEOUTS, () -> {})) {
             CountDownLatch started = new CountDownLatch(CredentialLookups.MAX_THREADS);
             List<Future<String>> waiting = new ArrayList<>();
             for (int i = 0; i < CredentialLookups.MAX_THREADS; i++) {

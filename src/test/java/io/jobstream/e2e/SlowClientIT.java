@@ -55,31 +55,11 @@ class SlowClientIT {
     void a_body_trickling_in_slower_than_the_minimum_rate_is_cut_off_and_nothing_of_it_is_stored() throws Exception {
         String line = Events.event(62, 1) + "\n";
         byte[] body = (line.repeat(200)).getBytes(StandardCharsets.UTF_8); // ~60 KB, sent at ~100 bytes/s
-        try (Socket slow = connect()) {
-            OutputStream out = slow.getOutputStream();
-            out.write(("POST /api/v2/job_events/ingest/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
-                            + TestUsers.ADMIN_AUTH + "\r\nContent-Type: application/x-ndjson\r\n" + "Content-Length: "
-                            + body.length + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            String answer = null;
-            try {
-                for (int sent = 0; sent < body.length && answer == null; sent += 20) {
-                    out.write(body, sent, Math.min(20, body.length - sent));
-                    out.flush();
-                    Thread.sleep(200); // the scenario: a client that sends its body at ~100 bytes/s
-                    if (slow.getInputStream().available() > 0) answer = readUntilClosed(slow.getInputStream());
-                    assertThat(sent)
-                            .as("cut off long before the whole body went")
-                            .isLessThan(body.length / 2);
-                }
-            } catch (java.io.IOException reset) {
-                answer = "connection closed by the server: " + reset.getMessage();
-            }
-            if (answer == null) answer = readUntilClosed(slow.getInputStream());
-            // the answer is 408 with the reason, unless the connection went down first
-            if (!answer.startsWith("connection closed")) {
-                assertThat(answer).startsWith("HTTP/1.1 408").contains("request body not received");
-            }
+        Trickled t = trickle("/api/v2/job_events/ingest/", "application/x-ndjson", body);
+        assertThat(t.lastSent()).as("cut off long before the whole body went").isLessThan(body.length / 2);
+        // the answer is 408 with the reason, unless the connection went down first
+        if (!t.answer().startsWith("connection closed")) {
+            assertThat(t.answer()).startsWith("HTTP/1.1 408").contains("request body not received");
         }
         assertThat(Http.get(node.uri("/api/v2/jobs/62/")).statusCode()).isEqualTo(404);
         assertThat(Http.get(node.uri("/api/v2/health/")).statusCode()).isEqualTo(200);
@@ -89,29 +69,39 @@ class SlowClientIT {
     void a_rest_body_trickling_in_is_cut_off_with_408_and_its_reason_not_a_500() throws Exception {
         byte[] body = ("{\"username\":\"trickle\",\"password\":\"" + "p".repeat(300) + "\"}")
                 .getBytes(StandardCharsets.UTF_8);
-        String answer;
+        String answer = trickle("/api/v2/users/", "application/json", body).answer();
+        if (!answer.startsWith("connection closed")) {
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("request body not received");
+        }
+        assertThat(Http.get(node.uri("/api/v2/users/?username=trickle")).body()).contains("\"count\":0");
+    }
+
+    /** What the node answered a POST whose body went at ~100 bytes/s, and the offset of the last piece sent. */
+    private record Trickled(String answer, int lastSent) {}
+
+    /** POSTs {@code body} as admin in 20-byte pieces 200 ms apart, until the node answers or closes. */
+    private static Trickled trickle(String path, String contentType, byte[] body) throws Exception {
         try (Socket slow = connect()) {
             OutputStream out = slow.getOutputStream();
-            out.write(("POST /api/v2/users/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestUsers.ADMIN_AUTH
-                            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + TestUsers.ADMIN_AUTH
+                            + "\r\nContent-Type: " + contentType + "\r\nContent-Length: " + body.length + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
-            answer = null;
+            String answer = null;
+            int last = 0;
             try {
                 for (int sent = 0; sent < body.length && answer == null; sent += 20) {
                     out.write(body, sent, Math.min(20, body.length - sent));
                     out.flush();
-                    Thread.sleep(200);
+                    last = sent;
+                    Thread.sleep(200); // the scenario: a client that sends its body at ~100 bytes/s
                     if (slow.getInputStream().available() > 0) answer = readUntilClosed(slow.getInputStream());
                 }
             } catch (java.io.IOException reset) {
                 answer = "connection closed by the server: " + reset.getMessage();
             }
             if (answer == null) answer = readUntilClosed(slow.getInputStream());
+            return new Trickled(answer, last);
         }
-        if (!answer.startsWith("connection closed")) {
-            assertThat(answer).startsWith("HTTP/1.1 408").contains("request body not received");
-        }
-        assertThat(Http.get(node.uri("/api/v2/users/?username=trickle")).body()).contains("\"count\":0");
     }
 
     private static Socket connect() throws Exception {
