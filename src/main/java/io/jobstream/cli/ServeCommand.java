@@ -5,6 +5,7 @@ import io.jobstream.config.ConfigException;
 import io.jobstream.config.ConfigLoader;
 import io.jobstream.config.Setting;
 import io.jobstream.config.Settings;
+import io.jobstream.server.DataDirLock;
 import io.jobstream.server.Server;
 import java.time.Clock;
 import java.util.HashMap;
@@ -66,15 +67,21 @@ final class ServeCommand {
         }
         Server server = new Server(config, Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            System.err.println("jobstream: stopping (committing queued events)...");
-                            server.close();
-                            stopped.countDown();
-                        },
-                        "jobstream-shutdown"));
-        server.start();
+        Thread shutdown = new Thread(
+                () -> {
+                    System.err.println("jobstream: stopping (committing queued events)...");
+                    server.close();
+                    stopped.countDown();
+                },
+                "jobstream-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdown);
+        try {
+            server.start();
+        } catch (DataDirLock.InUse e) {
+            Runtime.getRuntime().removeShutdownHook(shutdown); // nothing started, nothing to stop
+            System.err.println("jobstream serve: " + e.getMessage());
+            return 1;
+        }
         System.out.println("jobstream is running: open " + server.uri() + " (Ctrl-C stops it)");
         try {
             stopped.await();

@@ -64,6 +64,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
         try {
             PrivateFiles.ownDirectory(home);
             PrivateFiles.directory(dataDir);
+            // a node killed before it could stop its server left it running on this directory (the caller holds the
+            // data dir's lock, so no live node owns it): it would keep ours from starting
+            LeftoverPostmaster.of(dataDir).stopIfRunning();
             // zonky makes the directory it unpacks into world-writable: that one sits inside our private one
             Path workDir = PrivateFiles.ownDirectory(binariesDir).resolve("zonky");
             EmbeddedAccess access = EmbeddedAccess.of(home);

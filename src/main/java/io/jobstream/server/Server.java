@@ -94,6 +94,7 @@ public final class Server implements AutoCloseable {
     private final Hub hub = new Hub(registry);
     private final Backends backends;
     // set as start() brings them up, so that close() stops what started
+    private DataDirLock dataDirLock;
     private Database database;
     private RecentHops recentHops;
     private ReadingsSampler readings;
@@ -116,6 +117,8 @@ public final class Server implements AutoCloseable {
     }
 
     public Server start() {
+        // first: nothing below may touch a data dir another node uses (and a killed node's leftovers are ours to stop)
+        dataDirLock = DataDirLock.acquire(config.database().dataDir());
         // before anything is written there: job output, cli-token and database passwords are for this user only
         int opened = PrivateFiles.tighten(config.database().dataDir());
         if (opened > 0)
@@ -443,5 +446,6 @@ public final class Server implements AutoCloseable {
         if (runModels != null) runModels.close();
         if (database != null) database.close();
         registry.close();
+        if (dataDirLock != null) dataDirLock.close(); // last: the embedded PostgreSQL has stopped
     }
 }
