@@ -11,7 +11,8 @@ public final class Settings {
             "data-dir",
             "./data",
             "Where the node keeps its files: embedded PostgreSQL data, job output, cli-token (created on first start;"
-                    + " private to the node's user: 0700, files 0600, looser modes are fixed on start).");
+                    + " private to the node's user: 0700, files 0600, looser modes are fixed on start). One node per"
+                    + " data dir: a second one is refused.");
     public static final Setting DATABASE_URL = new Setting(
             "database-url",
             "",
