@@ -83,6 +83,7 @@ final class ApiJson {
         writeTime(g, "finished", j.finished());
         g.writeNumberField("elapsed", j.elapsedSeconds());
         g.writeStringField("job_explanation", j.jobExplanation());
+        g.writeStringField("execution_node", j.executionNode());
         g.writeNumberField("emitted_events", j.emittedEvents());
         g.writeBooleanField("event_processing_finished", j.eventProcessingFinished());
         g.writeFieldName("host_status_counts");

@@ -13,6 +13,7 @@ import java.time.Instant;
  * @param captureDroppedEvents events that lost stdout or event_data to the level (counted once committed)
  * @param captureDroppedBytes  the UTF-8 bytes of stdout and event_data not stored because of the level
  * @param eventsExpired    retention deleted the job's events; the row and its counts stay
+ * @param executionNode    the node that runs or ran a launched job; empty for jobs first seen through ingest
  */
 public record JobView(
         long id,
@@ -37,7 +38,8 @@ public record JobView(
         String capture,
         long captureDroppedEvents,
         long captureDroppedBytes,
-        boolean eventsExpired) {
+        boolean eventsExpired,
+        String executionNode) {
 
     /** AWX's {@code elapsed}: seconds from start to finish, 0 while the job has not finished. */
     public double elapsedSeconds() {

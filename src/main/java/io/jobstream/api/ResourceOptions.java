@@ -151,6 +151,7 @@ public final class ResourceOptions {
         f.put("finished", field("datetime", "Finished", "The date and time the job finished execution.", false));
         f.put("elapsed", field("decimal", "Elapsed", "Elapsed time in seconds that the job ran.", false));
         f.put("job_explanation", field("string", "Job explanation", "", false));
+        f.put("execution_node", field("string", "Execution node", "The jobstream node that runs the job.", false));
         f.put("emitted_events", field("integer", "Emitted events", "", false));
         f.put("event_processing_finished", field("boolean", "Event processing finished", "", false));
         f.put("host_status_counts", field("json", "Host status counts", "", false));

@@ -70,7 +70,21 @@ final class EofWait {
                         + " end at counter {}: writing the EOF",
                 jobId,
                 events.lastCounter());
-        String eof = JobEof.toJson(jobId, (int) events.lastCounter());
+        write(jobId, events.lastCounter());
+    }
+
+    /**
+     * Writes the job's EOF at once if none is stored, without waiting for one: for a run a killed node left behind,
+     * whose processes are gone and whose token is revoked, so nothing more is on its way. Returns where its events end.
+     */
+    long closeNow(long jobId) throws InterruptedException {
+        LaunchedJobStore.Events events = store.events(jobId);
+        if (events.finalCounter() == null) write(jobId, events.lastCounter());
+        return events.lastCounter();
+    }
+
+    private void write(long jobId, long lastCounter) throws InterruptedException {
+        String eof = JobEof.toJson(jobId, (int) lastCounter);
         for (int attempt = 1; attempt <= EOF_ATTEMPTS; attempt++) {
             try {
                 if (ownEvents.submit(eof).get(30, TimeUnit.SECONDS)) return;

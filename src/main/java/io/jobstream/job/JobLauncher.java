@@ -190,6 +190,23 @@ public final class JobLauncher implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Before the first launch and before HTTP serves: ends the processes and finishes the jobs that a node killed
+     * while it ran them left behind ({@link LeftoverRuns}).
+     *
+     * @param nodeName        this node's name
+     * @param privateDatabase the database is the embedded one in this data dir
+     */
+    public JobLauncher endLeftovers(String nodeName, boolean privateDatabase) {
+        try {
+            new LeftoverRuns(store, tokens, eofWait, playbook, listener, clock, config.cancelGrace())
+                    .end(nodeName, privateDatabase);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return this;
+    }
+
     public Path playbookDir() {
         return playbooks.path();
     }
@@ -378,7 +395,7 @@ public final class JobLauncher implements AutoCloseable {
 
     private void end(LaunchedRun run, String status, String explanation) {
         if (!run.markDone()) return;
-        playbook.removeTemp(run.id); // none of its processes runs any more (or it never started: nothing to delete)
+        playbook.removeRunFiles(run.id); // none of its processes runs any more (or it never started: nothing to delete)
         try {
             tokens.revoke(run.id);
         } catch (RuntimeException e) {

@@ -36,11 +36,28 @@ final class JobProcesses {
     private final long groupId;
     private final byte[] marker;
 
+    /** No process group known: the job's processes are found by their marker alone. */
+    private static final long NO_GROUP = 0;
+
     /** @param groupId the pid of the process started through setsid */
     JobProcesses(long jobId, long groupId, String markerValue) {
+        this(jobId, groupId, markerValue, true);
+    }
+
+    private JobProcesses(long jobId, long groupId, String markerValue, boolean grouped) {
+        // "kill -- -1" signals every process the node's user has; a group of 0 would match the kernel's threads
+        if (grouped && groupId <= 0) throw new IllegalArgumentException("not a process group: " + groupId);
         this.jobId = jobId;
         this.groupId = groupId;
         this.marker = (MARKER_VARIABLE + "=" + markerValue + "\0").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The processes of a run that an earlier node started, by their marker alone: its process group's number is not
+     * kept, and once every member is gone the kernel may give that number to anything.
+     */
+    static JobProcesses byMarker(long jobId, String markerValue) {
+        return new JobProcesses(jobId, NO_GROUP, markerValue, false);
     }
 
     /**
@@ -107,7 +124,7 @@ final class JobProcesses {
                 if (pid == ProcessHandle.current().pid()) continue;
                 Stat stat = stat(p);
                 if (stat == null || stat.state == 'Z' || stat.state == 'X') continue;
-                if (stat.groupId == groupId) {
+                if (groupId != NO_GROUP && stat.groupId == groupId) {
                     pids.add(pid);
                 } else if (hasMarker(p)) {
                     pids.add(pid);
@@ -129,7 +146,7 @@ final class JobProcesses {
         // The group as a whole, so that a process forked since the scan gets it too; only while a member is seen, as
         // the kernel may reuse an empty group's number. Its members are not named again: a second SIGINT reaches
         // ansible-playbook while it handles the first, and interrupts the plugin sending its last events and EOF.
-        if (pids.size() > outside.size()) cmd.add("-" + groupId);
+        if (groupId != NO_GROUP && pids.size() > outside.size()) cmd.add("-" + groupId);
         for (long pid : outside) cmd.add(Long.toString(pid));
         try {
             // the JDK sends only TERM and KILL, and only to single processes; kill(1) reaches a group. Its exit code

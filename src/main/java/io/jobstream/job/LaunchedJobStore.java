@@ -1,6 +1,7 @@
 package io.jobstream.job;
 
 import io.jobstream.event.CaptureLevel;
+import java.util.List;
 
 /**
  * The job rows of jobs this node launches. Unlike jobs first seen through ingest, their final status is written here
@@ -8,7 +9,8 @@ import io.jobstream.event.CaptureLevel;
  */
 public interface LaunchedJobStore {
     /**
-     * Creates a job in status {@code pending}, marked as launched, and returns its id.
+     * Creates a job in status {@code pending}, marked as launched and run by this node ({@code execution_node}), and
+     * returns its id.
      *
      * @param ownerId the launching user (null: only admins see it, e.g. the demo)
      * @param teamId  a team to share it with at once, or null
@@ -26,4 +28,10 @@ public interface LaunchedJobStore {
     record Events(Integer finalCounter, long lastCounter) {}
 
     Events events(long jobId);
+
+    /** A launched job not in a final status, and the node that runs it (empty: launched before nodes were named). */
+    record Unfinished(long id, String status, String executionNode) {}
+
+    /** Launched jobs not in a final status ({@code new}, {@code pending}, {@code waiting}, {@code running}), by id. */
+    List<Unfinished> unfinished();
 }

@@ -72,9 +72,14 @@ final class PlaybookCommand {
         return playbooks;
     }
 
+    /** Where each job's files are kept, a directory per job id. */
+    Path jobsDir() {
+        return dataDir.resolve("jobs");
+    }
+
     /** Where the terminal output of job {@code id}'s process is kept. */
     Path outputFile(long jobId) {
-        return dataDir.resolve("jobs").resolve(Long.toString(jobId)).resolve("stdout");
+        return jobsDir().resolve(Long.toString(jobId)).resolve("stdout");
     }
 
     /**
@@ -86,12 +91,24 @@ final class PlaybookCommand {
         return outputFile(jobId).resolveSibling("tmp");
     }
 
-    /** Deletes the job's temporary directory; call once none of its processes runs any more. */
-    void removeTemp(long jobId) {
+    /**
+     * The run's marker ({@link JobProcesses}), kept while its processes may run: a node killed meanwhile cannot end
+     * them, and the next start on the data dir finds them by it ({@link LeftoverRuns}).
+     */
+    Path markerFile(long jobId) {
+        return outputFile(jobId).resolveSibling("run-marker");
+    }
+
+    /**
+     * Deletes the job's temporary directory and its marker file; call once none of its processes runs any more (or
+     * it never started).
+     */
+    void removeRunFiles(long jobId) {
         try {
             PrivateFiles.deleteTree(tempDir(jobId));
+            Files.deleteIfExists(markerFile(jobId));
         } catch (IOException | RuntimeException e) {
-            LOG.warn("job {}: cannot delete its temporary directory {}: {}", jobId, tempDir(jobId), e.toString());
+            LOG.warn("job {}: cannot delete its temporary directory or marker: {}", jobId, e.toString());
         }
     }
 
@@ -188,6 +205,7 @@ final class PlaybookCommand {
         PrivateFiles.writeString(extraVarsFile(jobId), extraVarsYaml);
         PrivateFiles.emptyFile(out);
         PrivateFiles.directory(tempDir(jobId));
+        PrivateFiles.writeString(markerFile(jobId), marker); // before the process: it may outlive this node
         // with redaction patterns the node writes the transcript through them; without, the process writes it
         boolean redacted = redactor.hasPatterns();
         ProcessBuilder pb = new ProcessBuilder(command)

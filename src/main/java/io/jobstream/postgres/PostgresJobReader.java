@@ -21,7 +21,8 @@ public final class PostgresJobReader implements JobReader {
     private static final String COLUMNS = "id, name, playbook, status, failed, created, modified, started, finished,"
             + " job_explanation, emitted_events, final_counter, stored_events, event_processing_finished,"
             + " host_status_counts::text AS host_status_counts, play_count, task_count, last_event_created,"
-            + " last_lag_ms, capture, capture_dropped_events, capture_dropped_bytes, events_expired";
+            + " last_lag_ms, capture, capture_dropped_events, capture_dropped_bytes, events_expired,"
+            + " execution_node";
 
     private final DataSource dataSource;
 
@@ -168,6 +169,7 @@ public final class PostgresJobReader implements JobReader {
                 rs.getString("capture"),
                 rs.getLong("capture_dropped_events"),
                 rs.getLong("capture_dropped_bytes"),
-                rs.getBoolean("events_expired"));
+                rs.getBoolean("events_expired"),
+                rs.getString("execution_node"));
     }
 }

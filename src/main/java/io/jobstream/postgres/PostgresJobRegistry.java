@@ -7,6 +7,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 
 /**
@@ -16,9 +18,12 @@ import javax.sql.DataSource;
  */
 public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore {
     private final DataSource dataSource;
+    private final String nodeName;
 
-    public PostgresJobRegistry(DataSource dataSource) {
+    /** @param nodeName this node's name, kept on the jobs it launches ({@code execution_node}) */
+    public PostgresJobRegistry(DataSource dataSource, String nodeName) {
         this.dataSource = dataSource;
+        this.nodeName = nodeName;
     }
 
     @Override
@@ -29,15 +34,16 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
     @Override
     public long createLaunched(String name, String playbook, Long ownerId, Long teamId, CaptureLevel capture) {
         long id = insert(name, playbook, true, ownerId);
-        if (capture != CaptureLevel.FULL) {
-            try (Connection c = dataSource.getConnection();
-                    PreparedStatement ps = c.prepareStatement("UPDATE job SET capture = ? WHERE id = ?")) {
-                ps.setString(1, capture.wire());
-                ps.setLong(2, id);
-                ps.executeUpdate();
-            } catch (SQLException e) {
-                throw new IllegalStateException("cannot set the capture level of job " + id + ": " + e.getMessage(), e);
-            }
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps =
+                        c.prepareStatement("UPDATE job SET capture = ?, execution_node = ? WHERE id = ?")) {
+            ps.setString(1, capture.wire());
+            ps.setString(2, nodeName);
+            ps.setLong(3, id);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException(
+                    "cannot set the capture level and node of job " + id + ": " + e.getMessage(), e);
         }
         if (teamId != null) {
             try (Connection c = dataSource.getConnection();
@@ -94,6 +100,21 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
             }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot read the events of job " + jobId + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<Unfinished> unfinished() {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT id, status, execution_node FROM job WHERE launched"
+                        + " AND status IN ('new', 'pending', 'waiting', 'running') ORDER BY id")) {
+            List<Unfinished> jobs = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) jobs.add(new Unfinished(rs.getLong(1), rs.getString(2), rs.getString(3)));
+            }
+            return jobs;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot list unfinished launched jobs: " + e.getMessage(), e);
         }
     }
 

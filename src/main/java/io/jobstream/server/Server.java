@@ -237,7 +237,8 @@ public final class Server implements AutoCloseable {
                 access,
                 config.http().downloads(),
                 registry);
-        PostgresJobRegistry jobRows = new PostgresJobRegistry(database.dataSource());
+        PostgresJobRegistry jobRows =
+                new PostgresJobRegistry(database.dataSource(), config.cluster().nodeName());
         // status changes of launched jobs go to every node's subscribers (through Redis in cluster mode)
         launcher = new JobLauncher(
                         config.jobs(),
@@ -251,7 +252,9 @@ public final class Server implements AutoCloseable {
                         ingest::submitOwn,
                         redactor)
                 .bindTo(registry)
-                .start();
+                .start()
+                // a node killed while it ran jobs left their playbooks running and their rows unfinished
+                .endLeftovers(config.cluster().nodeName(), config.database().embedded());
         LaunchRoutes launchRoutes = new LaunchRoutes(
                 launcher, api::jobJson, access, authStore, config.auth().adminsOnlyLaunch());
         if (config.http().tls().enabled()) {

@@ -72,7 +72,7 @@ class RunAnalysisTest {
     private static JobView job(int stored) {
         return new JobView(
                 1, "j", "p", "running", false, null, null, null, null, "", 0, null, stored, false, null, 0, 0, null,
-                null, "full", 0, 0, false);
+                null, "full", 0, 0, false, "");
     }
 
     private static RunRow row(int counter, String event, String host, String task) {

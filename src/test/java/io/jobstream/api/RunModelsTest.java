@@ -74,7 +74,8 @@ class RunModelsTest {
                         "full",
                         0,
                         0,
-                        false));
+                        false,
+                        ""));
             }
 
             @Override

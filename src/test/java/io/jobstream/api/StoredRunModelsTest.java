@@ -54,7 +54,8 @@ class StoredRunModelsTest {
                 "full",
                 0,
                 0,
-                false);
+                false,
+                "");
     }
 
     private static double count(SimpleMeterRegistry r, String outcome) {
@@ -113,7 +114,7 @@ class StoredRunModelsTest {
             assertThat(count(registry, "corrupt")).isEqualTo(1);
             JobView running = new JobView(
                     8, "j", "p", "running", false, null, null, null, null, "", 0, null, 3, false, null, 1, 1, null,
-                    null, "full", 0, 0, false);
+                    null, "full", 0, 0, false, "");
             assertThat(stored.load(running))
                     .as("a running job's is not looked for")
                     .isNull();

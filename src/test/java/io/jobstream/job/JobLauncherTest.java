@@ -78,6 +78,11 @@ class JobLauncherTest {
             public Events events(long jobId) {
                 return new Events(storedFinalCounter, 7);
             }
+
+            @Override
+            public List<Unfinished> unfinished() {
+                return List.of();
+            }
         };
         // the worker thread alone moves the fake clock: it is the only one that waits on it
         launcher = new JobLauncher(

@@ -1,0 +1,190 @@
+package io.jobstream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jobstream.config.Config.JobsConfig;
+import io.jobstream.event.CaptureLevel;
+import io.jobstream.event.Redactor;
+import io.jobstream.testing.LogCapture;
+import io.jobstream.testing.ManualClock;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Whose unfinished jobs a starting node finishes, and what it does to each ({@link LeftoverRuns}); the processes a
+ * "killed node" left are real ones carrying a run's marker. The whole story with a killed node process and real
+ * ansible-playbook is {@code LeftoverRunsIT}.
+ */
+class LeftoverRunsTest {
+    @TempDir
+    Path dir;
+
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
+    private final List<LaunchedJobStore.Unfinished> unfinished = new ArrayList<>();
+    private final Map<Long, String> finished = new TreeMap<>();
+    private final List<Long> revoked = new CopyOnWriteArrayList<>();
+    private final List<String> eofs = new CopyOnWriteArrayList<>();
+    private final List<String> told = new CopyOnWriteArrayList<>();
+    private final List<Process> started = new ArrayList<>();
+    private PlaybookCommand playbook;
+    private LeftoverRuns leftovers;
+
+    @BeforeEach
+    void node() {
+        JobsConfig config = new JobsConfig(dir.resolve("playbooks"), 2, 10, Duration.ofSeconds(5), "true");
+        JobTokens tokens = JobTokens.of((id, capture) -> "token-" + id, revoked::add);
+        playbook = new PlaybookCommand(
+                config,
+                dir.resolve("data"),
+                () -> URI.create("http://127.0.0.1:1"),
+                () -> null,
+                tokens,
+                Redactor.none());
+        LaunchedJobStore store = new LaunchedJobStore() {
+            @Override
+            public long createLaunched(String name, String book, Long owner, Long team, CaptureLevel capture) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void started(long jobId) {}
+
+            @Override
+            public synchronized void finished(long jobId, String status, String explanation) {
+                finished.put(jobId, status + ": " + explanation);
+            }
+
+            @Override
+            public Events events(long jobId) {
+                return new Events(null, 7);
+            }
+
+            @Override
+            public List<Unfinished> unfinished() {
+                return List.copyOf(unfinished);
+            }
+        };
+        EofWait eofWait = new EofWait(
+                store,
+                ndjson -> {
+                    eofs.add(ndjson);
+                    return CompletableFuture.completedFuture(true);
+                },
+                clock,
+                d -> clock.advance(d),
+                () -> false);
+        leftovers = new LeftoverRuns(
+                store,
+                tokens,
+                eofWait,
+                playbook,
+                (id, status, at) -> told.add(id + " " + status),
+                clock,
+                Duration.ofMillis(500));
+    }
+
+    @AfterEach
+    void endStandIns() {
+        started.forEach(Process::destroyForcibly);
+    }
+
+    @Test
+    void with_a_shared_database_only_this_nodes_jobs_and_those_it_has_a_marker_of() throws Exception {
+        unfinished.add(new LaunchedJobStore.Unfinished(41, "running", "me")); // a restart under the same name
+        unfinished.add(new LaunchedJobStore.Unfinished(42, "pending", "other")); // another node's: not ours
+        unfinished.add(new LaunchedJobStore.Unfinished(43, "running", "me-before")); // default name, changed: marker
+        unfinished.add(new LaunchedJobStore.Unfinished(44, "pending", "me"));
+        Process left = leftProcess(43, "");
+
+        List<Long> ended;
+        try (LogCapture log = new LogCapture()) {
+            ended = leftovers.end("me", false);
+            assertThat(log.lines())
+                    .anyMatch(
+                            l -> l.contains("job 43: left running by a node that was killed: ending its 2 process(es)")
+                                    && l.contains(Long.toString(left.pid()))) // the shell and its sleep
+                    .anyMatch(l -> l.contains("3 launched job(s) left unfinished by an earlier node that was killed:"
+                            + " marking them error ([41, 43, 44])"));
+        }
+        assertThat(ended).containsExactly(41L, 43L, 44L);
+        assertThat(left.waitFor(5, TimeUnit.SECONDS)).as("ended by SIGTERM").isTrue();
+        assertThat(Files.exists(playbook.markerFile(43))).isFalse();
+        assertThat(finished)
+                .containsOnly(
+                        Map.entry(41L, "error: the node running this job (me) stopped before it ended"),
+                        Map.entry(43L, "error: the node running this job (me-before) stopped before it ended"),
+                        Map.entry(44L, "error: the node it waited on (me) stopped before it started"));
+        assertThat(revoked).containsExactlyInAnyOrder(41L, 43L, 44L);
+        assertThat(eofs)
+                .as("an EOF after the last stored event, for jobs that ran")
+                .hasSize(2);
+        assertThat(eofs.get(0)).contains("\"job_id\":41").contains("\"final_counter\":7");
+        assertThat(eofs.get(1)).contains("\"job_id\":43");
+        assertThat(told).containsExactly("41 error", "43 error", "44 error");
+    }
+
+    @Test
+    void with_the_embedded_database_every_unfinished_launched_job_is_this_data_dirs() throws Exception {
+        unfinished.add(new LaunchedJobStore.Unfinished(42, "pending", "other-name"));
+        unfinished.add(new LaunchedJobStore.Unfinished(45, "running", ""));
+        assertThat(leftovers.end("me", true)).containsExactly(42L, 45L);
+        assertThat(finished)
+                .containsEntry(42L, "error: the node it waited on (other-name) stopped before it started")
+                .containsEntry(45L, "error: the node running this job (unknown) stopped before it ended");
+    }
+
+    @Test
+    void a_process_that_ignores_sigterm_is_killed_after_the_grace() throws Exception {
+        unfinished.add(new LaunchedJobStore.Unfinished(46, "running", "me"));
+        Process stubborn = leftProcess(46, "trap '' TERM; ");
+        assertThat(leftovers.end("me", false)).containsExactly(46L);
+        assertThat(stubborn.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(stubborn.exitValue()).as("SIGKILL").isEqualTo(128 + 9);
+    }
+
+    @Test
+    void nothing_left_nothing_done_and_other_processes_untouched() throws Exception {
+        Process unrelated = start(Map.of("JOBSTREAM_RUN", "someone-else"), "sleep 30");
+        Files.createDirectories(playbook.jobsDir().resolve("47")); // a finished run's directory: no marker
+        Files.createDirectories(playbook.jobsDir().resolve("not-a-job"));
+        try (LogCapture log = new LogCapture()) {
+            assertThat(leftovers.end("me", true)).isEmpty();
+            assertThat(log.lines()).isEmpty();
+        }
+        assertThat(unrelated.isAlive()).isTrue();
+        assertThat(finished).isEmpty();
+        assertThat(revoked).isEmpty();
+    }
+
+    /** A process of job {@code id} that outlived its node: its marker in the environment and in the job's directory. */
+    private Process leftProcess(long id, String prelude) throws Exception {
+        String marker = UUID.randomUUID().toString();
+        Files.createDirectories(playbook.markerFile(id).getParent());
+        Files.writeString(playbook.markerFile(id), marker);
+        return start(Map.of(JobProcesses.MARKER_VARIABLE, marker), prelude + "sleep 30 & wait");
+    }
+
+    private Process start(Map<String, String> environment, String script) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder("sh", "-c", script);
+        builder.environment().putAll(environment);
+        Process p = builder.start();
+        started.add(p);
+        Thread.sleep(200); // the shell has read its trap
+        return p;
+    }
+}
