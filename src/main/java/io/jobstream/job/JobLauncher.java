@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +28,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +61,8 @@ public final class JobLauncher implements AutoCloseable {
     private static final Duration TRANSCRIPT_GRACE = Duration.ofSeconds(5);
 
     private static final Logger LOG = LoggerFactory.getLogger(JobLauncher.class);
+    /** How often a node with a shared database reads the cancel flags of the jobs it runs. */
+    static final Duration CANCEL_POLL = Duration.ofSeconds(1);
 
     private final JobsConfig config;
     private final PlaybookCommand playbook;
@@ -78,6 +82,8 @@ public final class JobLauncher implements AutoCloseable {
     private final ExecutorService workers;
     private final ScheduledExecutorService escalation;
     private volatile boolean closed;
+    /** Set by {@link #join}; null until then (tests that run one launcher alone). */
+    private volatile Peers peers;
 
     /**
      * @param nodeUri this node's base URL, for the plugin's {@code JOBSTREAM_URL}
@@ -191,20 +197,94 @@ public final class JobLauncher implements AutoCloseable {
     }
 
     /**
-     * Before the first launch and before HTTP serves: ends the processes and finishes the jobs that a node killed
-     * while it ran them left behind ({@link LeftoverRuns}).
-     *
-     * @param nodeName        this node's name
-     * @param privateDatabase the database is the embedded one in this data dir
+     * The nodes that share this node's database: its own name, whether the database is the embedded one in its data
+     * dir (then there are none), and how it tells whether another node is alive (its heartbeat; true when it cannot
+     * tell).
      */
-    public JobLauncher endLeftovers(String nodeName, boolean privateDatabase) {
+    public record Peers(String self, boolean privateDatabase, Predicate<String> alive) {}
+
+    /** How a cancel of a job this node does not run went ({@link #cancelElsewhere}). */
+    public enum Elsewhere {
+        /** no unfinished launched job of another node: nothing to cancel */
+        NOT_RUNNING,
+        /** its node, alive, cancels it within about a second (it reads the job's cancel flag) */
+        ASKED,
+        /** its node is dead: canceled here, its row, tokens and events */
+        ENDED
+    }
+
+    /**
+     * Before the first launch and before HTTP serves: ends the processes and finishes the jobs that a node killed
+     * while it ran them left behind ({@link LeftoverRuns}), and, with a shared database, starts reading the cancel
+     * flags of the jobs this node runs (a cancel that reached another node) every {@link #CANCEL_POLL}.
+     */
+    public JobLauncher join(Peers peers) {
+        this.peers = peers;
         try {
-            new LeftoverRuns(store, tokens, eofWait, playbook, listener, clock, config.cancelGrace())
-                    .end(nodeName, privateDatabase);
+            leftovers().end(peers.self(), peers.privateDatabase());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (!peers.privateDatabase()) {
+            long millis = CANCEL_POLL.toMillis();
+            escalation.scheduleWithFixedDelay(this::cancelAsked, millis, millis, TimeUnit.MILLISECONDS);
+        }
         return this;
+    }
+
+    private LeftoverRuns leftovers() {
+        return new LeftoverRuns(store, tokens, eofWait, playbook, listener, clock, config.cancelGrace());
+    }
+
+    /**
+     * A cancel for a job this node does not run ({@link #cancel} said false): its cancel flag is set, and its node
+     * carries it out; a node that is dead cannot, so the job is ended here as canceled (its processes, on that node's
+     * machine, end when that node starts again on its data dir).
+     */
+    public Elsewhere cancelElsewhere(long jobId) {
+        Peers p = peers;
+        Optional<LaunchedJobStore.Unfinished> job = store.unfinished(jobId);
+        // its own, yet not running here: it ended a moment ago (or is being created); nothing to ask anyone
+        if (p == null || job.isEmpty() || job.get().executionNode().equals(p.self())) return Elsewhere.NOT_RUNNING;
+        job = store.requestCancel(jobId);
+        if (job.isEmpty()) return Elsewhere.NOT_RUNNING; // it ended meanwhile
+        String node = job.get().executionNode();
+        if (p.alive().test(node)) {
+            LOG.info("job {}: cancel asked for; node {} runs it and carries it out", jobId, node);
+            return Elsewhere.ASKED;
+        }
+        LOG.warn("job {}: cancel asked for; node {} that ran it has stopped: ending the job here", jobId, node);
+        try {
+            leftovers().finish(job.get(), false);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Elsewhere.ENDED;
+    }
+
+    /** AWX's {@code can_cancel}: this node runs or holds the job, or it is an unfinished launched job of another. */
+    public boolean canCancel(long jobId) {
+        return isActive(jobId) || store.unfinished(jobId).isPresent();
+    }
+
+    /** Cancels the runs here whose cancel flag another node set. On the cancel timer; a failure waits for the next. */
+    private void cancelAsked() {
+        if (runs.isEmpty()) return;
+        try {
+            for (long id : store.cancelRequested(List.copyOf(runs.keySet()))) {
+                LaunchedRun run = runs.get(id);
+                boolean fresh;
+                synchronized (run == null ? this : run) {
+                    fresh = run != null && !run.done && !run.cancelRequested;
+                }
+                if (fresh) {
+                    LOG.info("job {}: canceled through another node", id);
+                    cancel(id);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("cannot read cancel flags: {}", e.toString());
+        }
     }
 
     public Path playbookDir() {

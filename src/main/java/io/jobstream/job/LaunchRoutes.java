@@ -67,7 +67,7 @@ public final class LaunchRoutes {
                         detail(ctx, 403, Requests.FORBIDDEN);
                         return;
                     }
-                    json(ctx, 200, Json.MAPPER.writeValueAsBytes(Map.of("can_cancel", launcher.isActive(id))));
+                    json(ctx, 200, Json.MAPPER.writeValueAsBytes(Map.of("can_cancel", launcher.canCancel(id))));
                 },
                 Access.USER);
     }
@@ -113,8 +113,8 @@ public final class LaunchRoutes {
             detail(ctx, 403, Requests.FORBIDDEN);
             return;
         }
-        if (!launcher.cancel(id)) {
-            detail(ctx, 405, "Job " + id + " cannot be canceled: it is not running on this node.");
+        if (!launcher.cancel(id) && launcher.cancelElsewhere(id) == JobLauncher.Elsewhere.NOT_RUNNING) {
+            detail(ctx, 405, "Job " + id + " cannot be canceled: it is not running.");
             return;
         }
         ctx.status(202);

@@ -1,7 +1,9 @@
 package io.jobstream.job;
 
 import io.jobstream.event.CaptureLevel;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The job rows of jobs this node launches. Unlike jobs first seen through ingest, their final status is written here
@@ -29,9 +31,21 @@ public interface LaunchedJobStore {
 
     Events events(long jobId);
 
-    /** A launched job not in a final status, and the node that runs it (empty: launched before nodes were named). */
-    record Unfinished(long id, String status, String executionNode) {}
+    /**
+     * A launched job not in a final status, the node that runs it (empty: launched before nodes were named), and
+     * whether a cancel was asked for.
+     */
+    record Unfinished(long id, String status, String executionNode, boolean cancelFlag) {}
 
     /** Launched jobs not in a final status ({@code new}, {@code pending}, {@code waiting}, {@code running}), by id. */
     List<Unfinished> unfinished();
+
+    /** Sets the job's cancel flag if it is an unfinished launched job, and returns it as it is then; else empty. */
+    Optional<Unfinished> requestCancel(long jobId);
+
+    /** The job if it is an unfinished launched job. */
+    Optional<Unfinished> unfinished(long jobId);
+
+    /** Which of these jobs have their cancel flag set (a cancel that reached another node). */
+    List<Long> cancelRequested(Collection<Long> jobIds);
 }

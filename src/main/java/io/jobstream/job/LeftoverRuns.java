@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *       and ended (SIGTERM, SIGKILL after {@code jobs.cancel-grace});
  *   <li>their jobs stay {@code running} or {@code pending} with no node to finish or cancel them: each gets its ingest
  *       tokens revoked (an orphaned plugin's late events are refused), an EOF after its last stored event (its events
- *       stop arriving), and status {@code error} with an explanation that names the node.
+ *       stop arriving), and status {@code error} with an explanation that names the node ({@code canceled} when a
+ *       cancel had been asked for).
  * </ul>
  * Whose jobs: with the embedded database every unfinished launched job (that database lives in this data dir, which
  * one node holds at a time); with a shared one, those this data dir has a marker of, and those launched under this
@@ -75,7 +76,7 @@ final class LeftoverRuns {
         List<Long> ids = left.stream().map(LaunchedJobStore.Unfinished::id).toList();
         if (!left.isEmpty()) {
             LOG.warn(
-                    "{} launched job(s) left unfinished by an earlier node that was killed: marking them error ({})",
+                    "{} launched job(s) left unfinished by an earlier node that was killed: marking them ended ({})",
                     left.size(),
                     ids);
         }
@@ -126,7 +127,11 @@ final class LeftoverRuns {
         }
     }
 
-    private void finish(LaunchedJobStore.Unfinished job, boolean ran) throws InterruptedException {
+    /**
+     * Finishes a job whose node is gone: its tokens revoked, its events closed if it ran, its final status
+     * {@code canceled} when a cancel was asked for, else {@code error}, with why.
+     */
+    void finish(LaunchedJobStore.Unfinished job, boolean ran) throws InterruptedException {
         long id = job.id();
         String node = job.executionNode().isEmpty() ? "unknown" : job.executionNode();
         boolean started = ran || job.status().equals("running");
@@ -146,7 +151,8 @@ final class LeftoverRuns {
         String explanation = started
                 ? "the node running this job (" + node + ") stopped before it ended"
                 : "the node it waited on (" + node + ") stopped before it started";
-        store.finished(id, "error", explanation);
-        listener.statusChanged(id, "error", clock.instant());
+        String status = job.cancelFlag() ? "canceled" : "error";
+        store.finished(id, status, job.cancelFlag() ? "canceled; " + explanation : explanation);
+        listener.statusChanged(id, status, clock.instant());
     }
 }

@@ -8,7 +8,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
@@ -17,6 +19,9 @@ import javax.sql.DataSource;
  * with event bookkeeping).
  */
 public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore {
+    /** The statuses of a job that has not ended, as SQL. */
+    private static final String UNFINISHED = "('new', 'pending', 'waiting', 'running')";
+
     private final DataSource dataSource;
     private final String nodeName;
 
@@ -106,16 +111,67 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
     @Override
     public List<Unfinished> unfinished() {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT id, status, execution_node FROM job WHERE launched"
-                        + " AND status IN ('new', 'pending', 'waiting', 'running') ORDER BY id")) {
+                PreparedStatement ps = c.prepareStatement("SELECT id, status, execution_node, cancel_flag FROM job"
+                        + " WHERE launched AND status IN " + UNFINISHED + " ORDER BY id")) {
             List<Unfinished> jobs = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) jobs.add(new Unfinished(rs.getLong(1), rs.getString(2), rs.getString(3)));
+                while (rs.next()) jobs.add(unfinished(rs));
             }
             return jobs;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot list unfinished launched jobs: " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public Optional<Unfinished> requestCancel(long jobId) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("UPDATE job SET cancel_flag = true, modified = now()"
+                        + " WHERE id = ? AND launched AND status IN " + UNFINISHED
+                        + " RETURNING id, status, execution_node, cancel_flag")) {
+            ps.setLong(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(unfinished(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot ask to cancel job " + jobId + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<Unfinished> unfinished(long jobId) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT id, status, execution_node, cancel_flag FROM job"
+                        + " WHERE id = ? AND launched AND status IN " + UNFINISHED)) {
+            ps.setLong(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(unfinished(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read job " + jobId + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<Long> cancelRequested(Collection<Long> jobIds) {
+        if (jobIds.isEmpty()) return List.of();
+        try (Connection c = dataSource.getConnection();
+                // by id, final or not: a run this node still has is canceled even if another node ended its row
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT id FROM job WHERE id = ANY(?) AND cancel_flag ORDER BY id")) {
+            ps.setArray(1, c.createArrayOf("bigint", jobIds.toArray()));
+            List<Long> ids = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) ids.add(rs.getLong(1));
+            }
+            return ids;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read cancel requests: " + e.getMessage(), e);
+        }
+    }
+
+    private static Unfinished unfinished(ResultSet rs) throws SQLException {
+        return new Unfinished(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBoolean(4));
     }
 
     private void update(long jobId, String sql) {

@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -69,6 +70,14 @@ abstract class Backends implements AutoCloseable {
 
     /** This mode's health checks, in the order {@code /health} lists them (after the database and the receiver). */
     abstract Map<String, HealthCheck> checks();
+
+    /**
+     * Whether another node is alive (its heartbeat), for a cancel of a job it runs; true when this mode cannot tell
+     * (no cluster: a node sharing the database is assumed to be running, never declared dead on a guess).
+     */
+    Predicate<String> nodeAlive() {
+        return node -> true;
+    }
 
     /** The cluster part of {@code /api/v2/stats/}, or null in memory mode. */
     Supplier<Map<String, Object>> clusterStats() {
@@ -195,6 +204,11 @@ abstract class Backends implements AutoCloseable {
                 m.put("acknowledgement", durability.describe());
                 return m;
             };
+        }
+
+        @Override
+        Predicate<String> nodeAlive() {
+            return name -> nodes.alive(name);
         }
 
         /** The heartbeat goes first, so that this node counts as alive before it holds any work. */

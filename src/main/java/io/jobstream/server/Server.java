@@ -253,8 +253,10 @@ public final class Server implements AutoCloseable {
                         redactor)
                 .bindTo(registry)
                 .start()
-                // a node killed while it ran jobs left their playbooks running and their rows unfinished
-                .endLeftovers(config.cluster().nodeName(), config.database().embedded());
+                // a node killed while it ran jobs left their playbooks running and their rows unfinished; in a
+                // cluster a cancel may reach another node than the job's
+                .join(new JobLauncher.Peers(
+                        config.cluster().nodeName(), config.database().embedded(), backends.nodeAlive()));
         LaunchRoutes launchRoutes = new LaunchRoutes(
                 launcher, api::jobJson, access, authStore, config.auth().adminsOnlyLaunch());
         if (config.http().tls().enabled()) {

@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -81,6 +83,21 @@ class JobLauncherTest {
 
             @Override
             public List<Unfinished> unfinished() {
+                return List.of();
+            }
+
+            @Override
+            public Optional<Unfinished> unfinished(long jobId) {
+                return Optional.empty();
+            }
+
+            @Override
+            public Optional<Unfinished> requestCancel(long jobId) {
+                return Optional.empty();
+            }
+
+            @Override
+            public List<Long> cancelRequested(Collection<Long> jobIds) {
                 return List.of();
             }
         };

@@ -13,8 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -78,6 +80,21 @@ class LeftoverRunsTest {
             public List<Unfinished> unfinished() {
                 return List.copyOf(unfinished);
             }
+
+            @Override
+            public Optional<Unfinished> unfinished(long jobId) {
+                return unfinished.stream().filter(j -> j.id() == jobId).findFirst();
+            }
+
+            @Override
+            public Optional<Unfinished> requestCancel(long jobId) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public List<Long> cancelRequested(Collection<Long> jobIds) {
+                return List.of();
+            }
         };
         EofWait eofWait = new EofWait(
                 store,
@@ -105,10 +122,11 @@ class LeftoverRunsTest {
 
     @Test
     void with_a_shared_database_only_this_nodes_jobs_and_those_it_has_a_marker_of() throws Exception {
-        unfinished.add(new LaunchedJobStore.Unfinished(41, "running", "me")); // a restart under the same name
-        unfinished.add(new LaunchedJobStore.Unfinished(42, "pending", "other")); // another node's: not ours
-        unfinished.add(new LaunchedJobStore.Unfinished(43, "running", "me-before")); // default name, changed: marker
-        unfinished.add(new LaunchedJobStore.Unfinished(44, "pending", "me"));
+        unfinished.add(new LaunchedJobStore.Unfinished(41, "running", "me", false)); // a restart under the same name
+        unfinished.add(new LaunchedJobStore.Unfinished(42, "pending", "other", false)); // another node's: not ours
+        unfinished.add(
+                new LaunchedJobStore.Unfinished(43, "running", "me-before", false)); // default name, changed: marker
+        unfinished.add(new LaunchedJobStore.Unfinished(44, "pending", "me", false));
         Process left = leftProcess(43, "");
 
         List<Long> ended;
@@ -119,7 +137,7 @@ class LeftoverRunsTest {
                             l -> l.contains("job 43: left running by a node that was killed: ending its 2 process(es)")
                                     && l.contains(Long.toString(left.pid()))) // the shell and its sleep
                     .anyMatch(l -> l.contains("3 launched job(s) left unfinished by an earlier node that was killed:"
-                            + " marking them error ([41, 43, 44])"));
+                            + " marking them ended ([41, 43, 44])"));
         }
         assertThat(ended).containsExactly(41L, 43L, 44L);
         assertThat(left.waitFor(5, TimeUnit.SECONDS)).as("ended by SIGTERM").isTrue();
@@ -140,8 +158,8 @@ class LeftoverRunsTest {
 
     @Test
     void with_the_embedded_database_every_unfinished_launched_job_is_this_data_dirs() throws Exception {
-        unfinished.add(new LaunchedJobStore.Unfinished(42, "pending", "other-name"));
-        unfinished.add(new LaunchedJobStore.Unfinished(45, "running", ""));
+        unfinished.add(new LaunchedJobStore.Unfinished(42, "pending", "other-name", false));
+        unfinished.add(new LaunchedJobStore.Unfinished(45, "running", "", false));
         assertThat(leftovers.end("me", true)).containsExactly(42L, 45L);
         assertThat(finished)
                 .containsEntry(42L, "error: the node it waited on (other-name) stopped before it started")
@@ -149,8 +167,19 @@ class LeftoverRunsTest {
     }
 
     @Test
+    void a_job_whose_cancel_was_asked_for_ends_canceled_not_failed() throws Exception {
+        unfinished.add(new LaunchedJobStore.Unfinished(48, "running", "me", true));
+        unfinished.add(new LaunchedJobStore.Unfinished(49, "pending", "me", true));
+        assertThat(leftovers.end("me", true)).containsExactly(48L, 49L);
+        assertThat(finished)
+                .containsEntry(48L, "canceled: canceled; the node running this job (me) stopped before it ended")
+                .containsEntry(49L, "canceled: canceled; the node it waited on (me) stopped before it started");
+        assertThat(told).containsExactly("48 canceled", "49 canceled");
+    }
+
+    @Test
     void a_process_that_ignores_sigterm_is_killed_after_the_grace() throws Exception {
-        unfinished.add(new LaunchedJobStore.Unfinished(46, "running", "me"));
+        unfinished.add(new LaunchedJobStore.Unfinished(46, "running", "me", false));
         Process stubborn = leftProcess(46, "trap '' TERM; ");
         assertThat(leftovers.end("me", false)).containsExactly(46L);
         assertThat(stubborn.waitFor(5, TimeUnit.SECONDS)).isTrue();

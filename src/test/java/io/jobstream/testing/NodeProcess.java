@@ -115,7 +115,7 @@ public final class NodeProcess implements AutoCloseable {
                             started.completeExceptionally(e);
                         }
                         started.completeExceptionally(
-                                new IllegalStateException("node " + name + " exited; see " + log));
+                                new IllegalStateException("node " + name + " exited; see " + log + ":\n" + tail(log)));
                     },
                     "node-output-" + name);
             pump.setDaemon(true);
@@ -132,6 +132,19 @@ public final class NodeProcess implements AutoCloseable {
             throw new UncheckedIOException(e);
         } catch (Exception e) {
             throw new IllegalStateException("node " + name + " did not start", e);
+        }
+    }
+
+    /** The last lines of a node's log, for a failure's message (the test's temporary directory may be gone by then). */
+    private static String tail(Path log) {
+        try {
+            // stack frames left out: the messages say what went wrong
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                    .filter(l -> !l.startsWith("\tat ") && !l.startsWith("\t..."))
+                    .toList();
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException | RuntimeException e) {
+            return "(no log: " + e + ")";
         }
     }
 

@@ -1,0 +1,173 @@
+package io.jobstream.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jobstream.testing.DebianPostgres;
+import io.jobstream.testing.Http;
+import io.jobstream.testing.NodeProcess;
+import io.jobstream.testing.RedisServer;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A cancel that reaches another node than the job's (a load balancer in front of a cluster, as AWX's UI and awxkit
+ * are used): the job's node cancels the run within about a second; and when the job's node is dead, the cancel ends
+ * the job where it arrived, and the dead node's next start ends the playbook it left. Real node processes over Debian's
+ * redis-server and PostgreSQL, real ansible-playbook.
+ */
+class ClusterCancelIT {
+    private static final String SLEEP = "sleep 35311"; // this test's own number, to find its processes
+
+    @TempDir
+    static Path dir;
+
+    static RedisServer redis;
+    static DebianPostgres postgres;
+    static Path playbooks;
+
+    private final List<NodeProcess> nodes = new ArrayList<>();
+
+    @BeforeAll
+    static void startRedisAndPostgres() throws Exception {
+        redis = RedisServer.start(dir.resolve("redis"), true);
+        postgres = DebianPostgres.start(Path.of("/tmp")
+                .resolve("jobstream-cancel-pg-" + ProcessHandle.current().pid()));
+        playbooks = Files.createDirectories(dir.resolve("playbooks"));
+        Files.writeString(playbooks.resolve("inventory.ini"), """
+                [local]
+                here ansible_connection=local ansible_python_interpreter=/usr/bin/python3
+                """);
+        Files.writeString(playbooks.resolve("long.yml"), """
+                - name: Runs until canceled
+                  hosts: local
+                  gather_facts: false
+                  tasks:
+                    - name: Wait
+                      ansible.builtin.command: %s
+                """.formatted(SLEEP));
+    }
+
+    @AfterAll
+    static void stopRedisAndPostgres() {
+        if (postgres != null) postgres.close();
+        if (redis != null) redis.close();
+    }
+
+    @AfterEach
+    void stopNodes() {
+        nodes.forEach(NodeProcess::close);
+        sleeps().forEach(ProcessHandle::destroyForcibly);
+    }
+
+    private static List<ProcessHandle> sleeps() {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").matches("(.*/)?" + SLEEP + "( .*)?"))
+                .toList();
+    }
+
+    private NodeProcess start(String name) {
+        Map<String, String> settings = new TreeMap<>(Map.of(
+                "database-url", postgres.url(),
+                "redis-url", redis.url(),
+                "redis.node-timeout", "3s",
+                "playbook-dir", playbooks.toString(),
+                "jobs.cancel-grace", "3s"));
+        NodeProcess node = NodeProcess.start(name, dir.resolve(name), settings);
+        nodes.add(node);
+        return node;
+    }
+
+    @Test
+    void a_cancel_sent_to_another_node_cancels_the_run_on_the_jobs_node() throws Exception {
+        NodeProcess runs = start("a1");
+        NodeProcess other = start("a2");
+        long id = launchAndAwaitRunning(runs);
+
+        assertThat(Http.getJson(other.uri("/api/v2/jobs/" + id + "/cancel/"))
+                        .path("can_cancel")
+                        .asBoolean())
+                .isTrue();
+        HttpResponse<String> cancel = Http.post(other.uri("/api/v2/jobs/" + id + "/cancel/"), "");
+        assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
+
+        JsonNode job = awaitFinal(other, id);
+        assertThat(job.path("status").asText()).isEqualTo("canceled");
+        assertThat(job.path("execution_node").asText()).isEqualTo("a1");
+        assertThat(sleeps()).as("the run ended on its node").isEmpty();
+        assertThat(Files.readString(dir.resolve("a1/node.log")))
+                .contains("job " + id + ": canceled through another node");
+        assertThat(Http.getJson(other.uri("/api/v2/jobs/" + id + "/cancel/"))
+                        .path("can_cancel")
+                        .asBoolean())
+                .isFalse();
+        assertThat(Http.post(other.uri("/api/v2/jobs/" + id + "/cancel/"), "").statusCode())
+                .as("nothing left to cancel")
+                .isEqualTo(405);
+    }
+
+    @Test
+    void a_cancel_of_a_job_whose_node_died_ends_it_and_the_nodes_next_start_ends_its_playbook() throws Exception {
+        NodeProcess dies = start("b1");
+        NodeProcess other = start("b2");
+        long id = launchAndAwaitRunning(dies);
+        dies.kill();
+        nodes.remove(dies);
+
+        // the survivor tells the node is gone (its Redis connection closed with it; at worst after node-timeout)
+        await().atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> {
+                    HttpResponse<String> cancel = Http.post(other.uri("/api/v2/jobs/" + id + "/cancel/"), "");
+                    assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
+                    assertThat(Http.getJson(other.uri("/api/v2/jobs/" + id + "/"))
+                                    .path("status")
+                                    .asText())
+                            .isEqualTo("canceled");
+                });
+        JsonNode job = Http.getJson(other.uri("/api/v2/jobs/" + id + "/"));
+        assertThat(job.path("job_explanation").asText())
+                .isEqualTo("canceled; the node running this job (b1) stopped before it ended");
+        assertThat(job.path("event_processing_finished").asBoolean()).isTrue();
+        assertThat(sleeps()).as("still running on the dead node's machine").isNotEmpty();
+
+        NodeProcess back = start("b1");
+        assertThat(sleeps()).as("its next start ended it").isEmpty();
+        assertThat(Http.getJson(back.uri("/api/v2/jobs/" + id + "/"))
+                        .path("status")
+                        .asText())
+                .as("the row as the cancel left it")
+                .isEqualTo("canceled");
+    }
+
+    private static long launchAndAwaitRunning(NodeProcess node) {
+        HttpResponse<String> r =
+                Http.post(node.uri("/api/v2/jobs/"), "{\"playbook\": \"long.yml\", \"inventory\": \"inventory.ini\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        long id = Http.json(r.body()).path("id").asLong();
+        await().atMost(Duration.ofSeconds(90)).until(() -> !sleeps().isEmpty());
+        return id;
+    }
+
+    private static JsonNode awaitFinal(NodeProcess node, long id) {
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> !List.of("new", "pending", "waiting", "running")
+                        .contains(Http.getJson(node.uri("/api/v2/jobs/" + id + "/"))
+                                .path("status")
+                                .asText()));
+        return Http.getJson(node.uri("/api/v2/jobs/" + id + "/"));
+    }
+}
