@@ -81,6 +81,10 @@ final class ServeCommand {
             Runtime.getRuntime().removeShutdownHook(shutdown); // nothing started, nothing to stop
             System.err.println("jobstream serve: " + e.getMessage());
             return 1;
+        } catch (ConfigException e) { // found only by starting: a cluster node name in use
+            System.err.println("jobstream serve: cannot start:");
+            e.problems().forEach(p -> System.err.println("  " + p));
+            return 2; // the shutdown hook stops what did start
         }
         System.out.println("jobstream is running: open " + server.uri() + " (Ctrl-C stops it)");
         try {

@@ -1,6 +1,7 @@
 package io.jobstream.redis;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.jobstream.config.ConfigException;
 import io.jobstream.event.Json;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -38,6 +39,9 @@ public final class RedisNodes implements AutoCloseable {
     /** How long one CLIENT LIST answers {@link #alive} (it is asked once per other node per claim round). */
     private static final long CONNECTIONS_FRESH_NANOS = Duration.ofMillis(200).toNanos();
 
+    /** Past its timeout, how long a heartbeat key may take to go (Redis expires keys lazily and in passes). */
+    private static final Duration NAME_GRACE = Duration.ofSeconds(1);
+
     private final RedisClient redis;
     private final RedisConnection connection;
     private RedisClient presence;
@@ -60,8 +64,14 @@ public final class RedisNodes implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    /** Writes the first heartbeat before returning, so the node counts as alive before it takes any work. */
+    /**
+     * Writes the first heartbeat before returning, so the node counts as alive before it takes any work. Refuses to
+     * start while another node with this name is running: the two would take each other's stream entries, and a node
+     * finishes the launched jobs left under its name (a killed node's heartbeat is waited out, at most
+     * {@code redis.node-timeout}; its Redis connection closed with it, so usually not at all).
+     */
     public void start() {
+        refuseNameInUse();
         presence = connection.openNamed(RedisKeys.node(node));
         try {
             beat();
@@ -74,6 +84,35 @@ public final class RedisNodes implements AutoCloseable {
             beat();
         }
         thread.start();
+    }
+
+    private void refuseNameInUse() {
+        long deadline = System.nanoTime() + timeout.toNanos() + NAME_GRACE.toNanos();
+        boolean said = false;
+        while (nameInUse()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new ConfigException(List.of("another node named '" + node + "' is running (its Redis heartbeat"
+                        + " is live): give every node of a cluster its own --node-name"));
+            }
+            if (!said) {
+                log.info("a heartbeat of a node named '{}' is live; waiting for it to expire", node);
+                said = true;
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the node name " + node, e);
+            }
+        }
+    }
+
+    /** A heartbeat under this node's name, from a connection still open (or any, when CLIENT LIST is refused). */
+    private boolean nameInUse() {
+        String key = RedisKeys.node(node);
+        if (!redis.exists(key)) return false;
+        Set<String> names = connectedNames(true); // first: it finds out whether CLIENT LIST works
+        return !clientListWorks || names.contains(key);
     }
 
     private void run() {

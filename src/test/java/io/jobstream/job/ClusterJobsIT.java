@@ -1,6 +1,7 @@
 package io.jobstream.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,12 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A cancel that reaches another node than the job's (a load balancer in front of a cluster, as AWX's UI and awxkit
+ * Launched jobs in a cluster. A cancel that reaches another node than the job's (a load balancer in front of a cluster, as AWX's UI and awxkit
  * are used): the job's node cancels the run within about a second; and when the job's node is dead, the cancel ends
  * the job where it arrived, and the dead node's next start ends the playbook it left. Real node processes over Debian's
- * redis-server and PostgreSQL, real ansible-playbook.
+ * redis-server and PostgreSQL, real ansible-playbook. And a node's name is its own: a node finishes the jobs left
+ * under its name when it starts, so a second node with a name in use is refused.
  */
-class ClusterCancelIT {
+class ClusterJobsIT {
     private static final String SLEEP = "sleep 35311"; // this test's own number, to find its processes
 
     @TempDir
@@ -150,6 +152,28 @@ class ClusterCancelIT {
                         .asText())
                 .as("the row as the cancel left it")
                 .isEqualTo("canceled");
+    }
+
+    @Test
+    void a_second_node_with_a_name_in_use_is_refused_and_leaves_the_first_ones_jobs_alone() throws Exception {
+        NodeProcess first = start("c1");
+        long id = launchAndAwaitRunning(first);
+        Map<String, String> settings =
+                Map.of("database-url", postgres.url(), "redis-url", redis.url(), "redis.node-timeout", "3s");
+        Path twin = dir.resolve("c1-twin"); // a data dir of its own, the same name
+        long t0 = System.nanoTime();
+        assertThatThrownBy(() -> NodeProcess.start("c1", twin, settings)).hasMessageContaining("did not start");
+        assertThat(Files.readString(twin.resolve("node.log")))
+                .contains("another node named 'c1' is running (its Redis heartbeat is live): give every node of a"
+                        + " cluster its own --node-name");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0))
+                .as("waited out the heartbeat once, then gave up")
+                .isGreaterThan(Duration.ofSeconds(3));
+        assertThat(Http.getJson(first.uri("/api/v2/jobs/" + id + "/"))
+                        .path("status")
+                        .asText())
+                .isEqualTo("running");
+        assertThat(sleeps()).isNotEmpty();
     }
 
     private static long launchAndAwaitRunning(NodeProcess node) {
