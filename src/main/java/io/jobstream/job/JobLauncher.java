@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,8 +60,6 @@ public final class JobLauncher implements AutoCloseable {
     private static final Duration TRANSCRIPT_GRACE = Duration.ofSeconds(5);
 
     private static final Logger LOG = LoggerFactory.getLogger(JobLauncher.class);
-    /** How often a node with a shared database reads the cancel flags of the jobs it runs. */
-    static final Duration CANCEL_POLL = Duration.ofSeconds(1);
 
     private final JobsConfig config;
     private final PlaybookCommand playbook;
@@ -83,7 +80,7 @@ public final class JobLauncher implements AutoCloseable {
     private final ScheduledExecutorService escalation;
     private volatile boolean closed;
     /** Set by {@link #join}; null until then (tests that run one launcher alone). */
-    private volatile Peers peers;
+    private volatile CrossNodeCancels crossNode;
 
     /**
      * @param nodeUri this node's base URL, for the plugin's {@code JOBSTREAM_URL}
@@ -215,76 +212,41 @@ public final class JobLauncher implements AutoCloseable {
 
     /**
      * Before the first launch and before HTTP serves: ends the processes and finishes the jobs that a node killed
-     * while it ran them left behind ({@link LeftoverRuns}), and, with a shared database, starts reading the cancel
-     * flags of the jobs this node runs (a cancel that reached another node) every {@link #CANCEL_POLL}.
+     * while it ran them left behind ({@link LeftoverRuns}), and, with a shared database, starts carrying out cancels
+     * that reached other nodes ({@link CrossNodeCancels}).
      */
     public JobLauncher join(Peers peers) {
-        this.peers = peers;
+        LeftoverRuns leftovers =
+                new LeftoverRuns(store, tokens, eofWait, playbook, listener, clock, config.cancelGrace());
         try {
-            leftovers().end(peers.self(), peers.privateDatabase());
+            leftovers.end(peers.self(), peers.privateDatabase());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (!peers.privateDatabase()) {
-            long millis = CANCEL_POLL.toMillis();
-            escalation.scheduleWithFixedDelay(this::cancelAsked, millis, millis, TimeUnit.MILLISECONDS);
-        }
+        crossNode = new CrossNodeCancels(store, peers, leftovers, runs::keySet, this::cancelFresh).start();
         return this;
     }
 
-    private LeftoverRuns leftovers() {
-        return new LeftoverRuns(store, tokens, eofWait, playbook, listener, clock, config.cancelGrace());
-    }
-
     /**
-     * A cancel for a job this node does not run ({@link #cancel} said false): its cancel flag is set, and its node
-     * carries it out; a node that is dead cannot, so the job is ended here as canceled (its processes, on that node's
-     * machine, end when that node starts again on its data dir).
+     * A cancel for a job this node does not run ({@link #cancel} said false): its node is asked to carry it out, or,
+     * when that node is dead, the job is ended here as canceled (its processes, on that node's machine, end when it
+     * starts again on its data dir).
      */
     public Elsewhere cancelElsewhere(long jobId) {
-        Peers p = peers;
-        Optional<LaunchedJobStore.Unfinished> job = store.unfinished(jobId);
-        // its own, yet not running here: it ended a moment ago (or is being created); nothing to ask anyone
-        if (p == null || job.isEmpty() || job.get().executionNode().equals(p.self())) return Elsewhere.NOT_RUNNING;
-        job = store.requestCancel(jobId);
-        if (job.isEmpty()) return Elsewhere.NOT_RUNNING; // it ended meanwhile
-        String node = job.get().executionNode();
-        if (p.alive().test(node)) {
-            LOG.info("job {}: cancel asked for; node {} runs it and carries it out", jobId, node);
-            return Elsewhere.ASKED;
-        }
-        LOG.warn("job {}: cancel asked for; node {} that ran it has stopped: ending the job here", jobId, node);
-        try {
-            leftovers().finish(job.get(), false);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return Elsewhere.ENDED;
+        CrossNodeCancels c = crossNode;
+        return c == null ? Elsewhere.NOT_RUNNING : c.request(jobId);
     }
 
     /** AWX's {@code can_cancel}: this node runs or holds the job, or it is an unfinished launched job of another. */
     public boolean canCancel(long jobId) {
-        return isActive(jobId) || store.unfinished(jobId).isPresent();
+        CrossNodeCancels c = crossNode;
+        return isActive(jobId) || (c != null && c.unfinished(jobId));
     }
 
-    /** Cancels the runs here whose cancel flag another node set. On the cancel timer; a failure waits for the next. */
-    private void cancelAsked() {
-        if (runs.isEmpty()) return;
-        try {
-            for (long id : store.cancelRequested(List.copyOf(runs.keySet()))) {
-                LaunchedRun run = runs.get(id);
-                boolean fresh;
-                synchronized (run == null ? this : run) {
-                    fresh = run != null && !run.done && !run.cancelRequested;
-                }
-                if (fresh) {
-                    LOG.info("job {}: canceled through another node", id);
-                    cancel(id);
-                }
-            }
-        } catch (RuntimeException e) {
-            LOG.debug("cannot read cancel flags: {}", e.toString());
-        }
+    /** Cancels a run not canceled yet; false when there is no such run. */
+    private boolean cancelFresh(long jobId) {
+        LaunchedRun run = runs.get(jobId);
+        return run != null && !run.canceled() && cancel(jobId);
     }
 
     public Path playbookDir() {
@@ -505,6 +467,7 @@ public final class JobLauncher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         escalation.shutdownNow();
+        if (crossNode != null) crossNode.close();
     }
 
     @Override
