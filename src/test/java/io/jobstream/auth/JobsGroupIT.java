@@ -79,16 +79,28 @@ class JobsGroupIT {
     /** The jobs messages a subscriber gets up to and including the summary of {@code job}. */
     private static List<JsonNode> untilSummaryOf(RunningServer node, WsTestClient ws, long job) throws Exception {
         List<JsonNode> heard = new ArrayList<>();
+        List<String> others = new ArrayList<>();
         while (true) {
             String frame = ws.frames.poll(30, TimeUnit.SECONDS);
-            if (frame == null) { // what the node says of it, for the CI log
+            if (frame == null) { // what the node says of it, for the CI log (seen twice in CI, never here)
                 throw new AssertionError("no summary of job " + job + " within 30 s of the last frame; heard " + heard
+                        + "; other frames: " + others + "; socket: "
+                        + (ws.closed.isDone()
+                                ? "closed "
+                                        + ws.closed
+                                                .handle((code, e) -> e != null ? e.toString() : String.valueOf(code))
+                                                .join()
+                                : "open")
                         + "; jobs frames dropped: "
-                        + MetricsText.sum(node.uri("/metrics"), "ws_jobs_frames_dropped_total") + "; job: "
+                        + MetricsText.sum(node.uri("/metrics"), "ws_jobs_frames_dropped_total") + "; disconnects: "
+                        + MetricsText.sum(node.uri("/metrics"), "ws_disconnects_total") + "; job: "
                         + Http.get(node.uri("/api/v2/jobs/" + job + "/")).body());
             }
             JsonNode f = Http.json(frame);
-            if (!f.path("group_name").asText().equals("jobs")) continue;
+            if (!f.path("group_name").asText().equals("jobs")) {
+                others.add(frame.length() > 200 ? frame.substring(0, 200) + "…" : frame);
+                continue;
+            }
             heard.add(f);
             if (f.has("final_counter") && f.path("unified_job_id").asLong() == job) return heard;
         }
