@@ -67,6 +67,12 @@ final class LeftoverPostmaster {
         Optional<Long> found = find();
         if (found.isEmpty()) return false;
         long pid = found.get();
+        int clients = port().map(LeftoverPostmaster::establishedTo).orElse(0);
+        if (clients > 0) { // a killed node's connections closed with it: someone still uses this server
+            throw new IllegalStateException("a PostgreSQL server (pid " + pid + ") runs on " + dataDir + " with "
+                    + clients + " open connection(s): a node may still be using it (one of a version without the"
+                    + " data dir's lock?); stop that node, or the server (kill -INT " + pid + "), and start again");
+        }
         log.warn(
                 "embedded PostgreSQL: the server of an earlier node (pid {}) is still running on {}: that node was"
                         + " killed before it could stop it; stopping it (fast shutdown) before starting this node's",
@@ -89,6 +95,37 @@ final class LeftoverPostmaster {
                 "embedded PostgreSQL: the earlier node's server stopped in {} ms",
                 (System.nanoTime() - t0) / 1_000_000);
         return true;
+    }
+
+    /** The port in {@code postmaster.pid} (its 4th line). */
+    private Optional<Integer> port() {
+        try {
+            List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8);
+            return lines.size() < 4
+                    ? Optional.empty()
+                    : Optional.of(Integer.parseInt(lines.get(3).strip()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Established TCP connections whose local end is {@code port} (the server's side), from {@code /proc/net}. */
+    static int establishedTo(int port) {
+        int n = 0;
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            try {
+                for (String line : Files.readAllLines(Path.of(table), StandardCharsets.US_ASCII)) {
+                    String[] f = line.strip().split("\\s+");
+                    // "sl local_address rem_address st …": the local port is hex after the colon; 01 = ESTABLISHED
+                    if (f.length < 4 || !f[3].equals("01")) continue;
+                    int colon = f[1].lastIndexOf(':');
+                    if (colon > 0 && Integer.parseInt(f[1].substring(colon + 1), 16) == port) n++;
+                }
+            } catch (IOException | RuntimeException e) {
+                // no such table (no IPv6), or not Linux: nothing found
+            }
+        }
+        return n;
     }
 
     /** PostgreSQL's own binary (argv[0], as pg_ctl ran it), with {@code -D} naming this data directory. */

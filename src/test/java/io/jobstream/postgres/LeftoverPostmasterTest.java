@@ -78,6 +78,26 @@ class LeftoverPostmasterTest {
     }
 
     @Test
+    void one_that_has_clients_is_left_alone_and_the_start_fails_saying_so() throws Exception {
+        Process left = standIn(pg, "exit", "exit");
+        try (java.net.ServerSocket port = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress());
+                java.net.Socket client =
+                        new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port.getLocalPort());
+                java.net.Socket server = port.accept()) {
+            // as PostgreSQL writes it: pid, data directory, start time, port
+            Files.writeString(
+                    pg.resolve("postmaster.pid"),
+                    left.pid() + "\n" + pg + "\n1796658036\n" + port.getLocalPort() + "\n");
+            assertThat(LeftoverPostmaster.establishedTo(port.getLocalPort())).isEqualTo(1);
+            assertThatThrownBy(() -> leftover().stopIfRunning())
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("(pid " + left.pid() + ") runs on " + pg + " with 1 open connection(s)")
+                    .hasMessageContaining("a node may still be using it");
+            assertThat(LeftoverPostmaster.alive(left.pid())).isTrue();
+        }
+    }
+
+    @Test
     void one_that_ignores_the_fast_shutdown_gets_the_immediate_one() throws Exception {
         Process left = standIn(pg, "ignore", "exit");
         writePidFile(left.pid());
