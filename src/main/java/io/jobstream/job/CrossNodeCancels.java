@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Cancels that cross nodes. A launched job runs on the node that took the launch; behind a load balancer its cancel
  * may reach another. That node sets the job's {@code cancel_flag} ({@link #request}); the job's node reads the flags
- * of the runs it has every {@link #POLL} on a thread of its own ({@code job-cancel-flags}: a database that stalls
+ * of the runs it has every {@link #POLL_MILLIS} ms on a thread of its own ({@code job-cancel-flags}: a database that stalls
  * delays these reads, never a running cancel's SIGTERM and SIGKILL) and cancels them. The job rows are the channel,
  * not Redis pub/sub, so a request is not lost to a subscription that is down. A node that is dead cannot carry a
  * cancel out: the job is ended where the request arrived, as {@link LeftoverRuns} ends a killed node's jobs.
@@ -63,11 +63,9 @@ final class CrossNodeCancels implements AutoCloseable {
 
     /** A cancel of a job this node does not have: asked of its node, or carried out here when that node is dead. */
     JobLauncher.Elsewhere request(long jobId) {
-        Optional<LaunchedJobStore.Unfinished> job = store.unfinished(jobId);
-        // its own, yet not here: it ended a moment ago (or is being created); nothing to ask anyone
-        if (job.isEmpty() || job.get().executionNode().equals(peers.self())) return JobLauncher.Elsewhere.NOT_RUNNING;
-        job = store.requestCancel(jobId);
-        if (job.isEmpty()) return JobLauncher.Elsewhere.NOT_RUNNING; // it ended meanwhile
+        // not this node's own: one that is not here ended a moment ago (or is being created); nothing to ask anyone
+        Optional<LaunchedJobStore.Unfinished> job = store.requestCancel(jobId, peers.self());
+        if (job.isEmpty()) return JobLauncher.Elsewhere.NOT_RUNNING;
         String node = job.get().executionNode();
         if (peers.alive().test(node)) {
             LOG.info("job {}: cancel asked for; node {} runs it and carries it out", jobId, node);

@@ -41,12 +41,10 @@ final class JobProcesses {
 
     /** @param groupId the pid of the process started through setsid */
     JobProcesses(long jobId, long groupId, String markerValue) {
-        this(jobId, groupId, markerValue, true);
+        this(markerValue, jobId, requireGroup(groupId));
     }
 
-    private JobProcesses(long jobId, long groupId, String markerValue, boolean grouped) {
-        // "kill -- -1" signals every process the node's user has; a group of 0 would match the kernel's threads
-        if (grouped && groupId <= 0) throw new IllegalArgumentException("not a process group: " + groupId);
+    private JobProcesses(String markerValue, long jobId, long groupId) {
         this.jobId = jobId;
         this.groupId = groupId;
         this.marker = (MARKER_VARIABLE + "=" + markerValue + "\0").getBytes(StandardCharsets.UTF_8);
@@ -57,7 +55,13 @@ final class JobProcesses {
      * kept, and once every member is gone the kernel may give that number to anything.
      */
     static JobProcesses byMarker(long jobId, String markerValue) {
-        return new JobProcesses(jobId, NO_GROUP, markerValue, false);
+        return new JobProcesses(markerValue, jobId, NO_GROUP);
+    }
+
+    /** "kill -- -1" signals every process the node's user has; a group of 0 would match the kernel's threads. */
+    private static long requireGroup(long groupId) {
+        if (groupId <= 0) throw new IllegalArgumentException("not a process group: " + groupId);
+        return groupId;
     }
 
     /**
@@ -187,15 +191,23 @@ final class JobProcesses {
                 jobId,
                 left.size(),
                 left);
-        signal("TERM");
-        if (awaitGone(grace)) return;
-        signal("KILL");
-        if (!awaitGone(Duration.ofSeconds(30))) {
+        if (!terminate(grace)) {
             LOG.error(
                     "job {}: processes {} survive SIGKILL (uninterruptible?); freeing the job's slot anyway",
                     jobId,
                     alive());
         }
+    }
+
+    /**
+     * SIGTERM, then SIGKILL after {@code grace}, and waits until nothing of the job is left (a process in
+     * uninterruptible sleep can take a while to die: at most 30 s); false when some survive.
+     */
+    boolean terminate(Duration grace) throws InterruptedException {
+        signal("TERM");
+        if (awaitGone(grace)) return true;
+        signal("KILL");
+        return awaitGone(Duration.ofSeconds(30));
     }
 
     private record Stat(char state, long groupId) {}

@@ -40,8 +40,11 @@ public interface LaunchedJobStore {
     /** Launched jobs not in a final status ({@code new}, {@code pending}, {@code waiting}, {@code running}), by id. */
     List<Unfinished> unfinished();
 
-    /** Sets the job's cancel flag if it is an unfinished launched job, and returns it as it is then; else empty. */
-    Optional<Unfinished> requestCancel(long jobId);
+    /**
+     * Sets the job's cancel flag if it is an unfinished launched job run by another node than {@code exceptNode}, and
+     * returns it as it is then; else empty.
+     */
+    Optional<Unfinished> requestCancel(long jobId, String exceptNode);
 
     /** The job if it is an unfinished launched job. */
     Optional<Unfinished> unfinished(long jobId);

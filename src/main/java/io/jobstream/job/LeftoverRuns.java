@@ -119,10 +119,7 @@ final class LeftoverRuns {
                 id,
                 alive.size(),
                 alive);
-        processes.signal("TERM");
-        if (processes.awaitGone(grace)) return;
-        processes.signal("KILL");
-        if (!processes.awaitGone(Duration.ofSeconds(30))) {
+        if (!processes.terminate(grace)) {
             LOG.error("job {}: processes {} survive SIGKILL (uninterruptible?)", id, processes.alive());
         }
     }

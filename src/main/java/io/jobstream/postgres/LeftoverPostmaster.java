@@ -41,22 +41,24 @@ final class LeftoverPostmaster {
         return new LeftoverPostmaster(dataDir, Duration.ofSeconds(60), Duration.ofSeconds(15));
     }
 
+    /** What {@code postmaster.pid} says: the pid (its 1st line) and the port (its 4th; 0 when missing). */
+    private record PidFile(long pid, int port) {}
+
     /** The postmaster still running on this data directory, if any. */
-    Optional<Long> find() {
-        long pid;
+    private Optional<PidFile> find() {
+        Path file = dataDir.resolve("postmaster.pid");
+        PidFile said;
         try {
-            String first = Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8).stream()
-                    .findFirst()
-                    .orElse("")
-                    .strip();
-            pid = Long.parseLong(first);
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            if (lines.isEmpty()) return Optional.empty();
+            said = new PidFile(Long.parseLong(lines.get(0).strip()), portOf(lines));
         } catch (NoSuchFileException | NumberFormatException none) {
             return Optional.empty();
         } catch (IOException e) {
-            log.warn("embedded PostgreSQL: cannot read {}: {}", dataDir.resolve("postmaster.pid"), e.toString());
+            log.warn("embedded PostgreSQL: cannot read {}: {}", file, e.toString());
             return Optional.empty();
         }
-        return alive(pid) && runsOn(commandLine(pid)) ? Optional.of(pid) : Optional.empty();
+        return alive(said.pid()) && runsOn(commandLine(said.pid())) ? Optional.of(said) : Optional.empty();
     }
 
     /**
@@ -64,10 +66,10 @@ final class LeftoverPostmaster {
      * Throws when it will not stop: the start that follows would fail less clearly.
      */
     boolean stopIfRunning() {
-        Optional<Long> found = find();
+        Optional<PidFile> found = find();
         if (found.isEmpty()) return false;
-        long pid = found.get();
-        int clients = port().map(LeftoverPostmaster::establishedTo).orElse(0);
+        long pid = found.get().pid();
+        int clients = found.get().port() > 0 ? establishedTo(found.get().port()) : 0;
         if (clients > 0) { // a killed node's connections closed with it: someone still uses this server
             throw new IllegalStateException("a PostgreSQL server (pid " + pid + ") runs on " + dataDir + " with "
                     + clients + " open connection(s): a node may still be using it (one of a version without the"
@@ -97,15 +99,12 @@ final class LeftoverPostmaster {
         return true;
     }
 
-    /** The port in {@code postmaster.pid} (its 4th line). */
-    private Optional<Integer> port() {
+    /** The 4th line's port; 0 when there is none to read (then no connections are counted). */
+    private static int portOf(List<String> lines) {
         try {
-            List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8);
-            return lines.size() < 4
-                    ? Optional.empty()
-                    : Optional.of(Integer.parseInt(lines.get(3).strip()));
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
+            return lines.size() < 4 ? 0 : Integer.parseInt(lines.get(3).strip());
+        } catch (NumberFormatException e) {
+            return 0;
         }
     }
 

@@ -21,6 +21,8 @@ import javax.sql.DataSource;
 public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore {
     /** The statuses of a job that has not ended, as SQL. */
     private static final String UNFINISHED = "('new', 'pending', 'waiting', 'running')";
+    /** What {@link #unfinished(ResultSet)} reads, in its order. */
+    private static final String UNFINISHED_COLUMNS = "id, status, execution_node, cancel_flag";
 
     private final DataSource dataSource;
     private final String nodeName;
@@ -111,7 +113,7 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
     @Override
     public List<Unfinished> unfinished() {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT id, status, execution_node, cancel_flag FROM job"
+                PreparedStatement ps = c.prepareStatement("SELECT " + UNFINISHED_COLUMNS + " FROM job"
                         + " WHERE launched AND status IN " + UNFINISHED + " ORDER BY id")) {
             List<Unfinished> jobs = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
@@ -124,12 +126,13 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
     }
 
     @Override
-    public Optional<Unfinished> requestCancel(long jobId) {
+    public Optional<Unfinished> requestCancel(long jobId, String exceptNode) {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement("UPDATE job SET cancel_flag = true, modified = now()"
-                        + " WHERE id = ? AND launched AND status IN " + UNFINISHED
-                        + " RETURNING id, status, execution_node, cancel_flag")) {
+                        + " WHERE id = ? AND launched AND status IN " + UNFINISHED + " AND execution_node <> ?"
+                        + " RETURNING " + UNFINISHED_COLUMNS)) {
             ps.setLong(1, jobId);
+            ps.setString(2, exceptNode);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(unfinished(rs)) : Optional.empty();
             }
@@ -141,7 +144,7 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
     @Override
     public Optional<Unfinished> unfinished(long jobId) {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT id, status, execution_node, cancel_flag FROM job"
+                PreparedStatement ps = c.prepareStatement("SELECT " + UNFINISHED_COLUMNS + " FROM job"
                         + " WHERE id = ? AND launched AND status IN " + UNFINISHED)) {
             ps.setLong(1, jobId);
             try (ResultSet rs = ps.executeQuery()) {

@@ -208,7 +208,7 @@ abstract class Backends implements AutoCloseable {
 
         @Override
         Predicate<String> nodeAlive() {
-            return name -> nodes.alive(name);
+            return nodes::alive;
         }
 
         /** The heartbeat goes first, so that this node counts as alive before it holds any work. */

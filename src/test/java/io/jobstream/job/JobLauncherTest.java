@@ -92,7 +92,7 @@ class JobLauncherTest {
             }
 
             @Override
-            public Optional<Unfinished> requestCancel(long jobId) {
+            public Optional<Unfinished> requestCancel(long jobId, String exceptNode) {
                 return Optional.empty();
             }
 

@@ -87,7 +87,7 @@ class LeftoverRunsTest {
             }
 
             @Override
-            public Optional<Unfinished> requestCancel(long jobId) {
+            public Optional<Unfinished> requestCancel(long jobId, String exceptNode) {
                 throw new UnsupportedOperationException();
             }
 
