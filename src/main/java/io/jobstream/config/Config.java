@@ -243,6 +243,8 @@ public record Config(
      * @param maxPendingPerUser jobs one user may have waiting for a slot
      * @param passEnv           names of the node's environment variables ansible-playbook gets beyond the fixed allow-list
      * @param maxLaunchesPerMinute launches one user may make in any minute (0 = no limit)
+     * @param lostNodeTimeout   in a cluster, how long a node may have no heartbeat before others end its launched
+     *                          jobs (zero = never)
      */
     public record JobsConfig(
             Path playbookDir,
@@ -254,7 +256,11 @@ public record Config(
             int maxPendingPerUser,
             List<String> passEnv,
             int maxLaunchesPerMinute,
-            int nice) {
+            int nice,
+            Duration lostNodeTimeout) {
+        /** {@code jobs.lost-node-timeout}'s default. */
+        public static final Duration LOST_NODE_TIMEOUT = Duration.ofMinutes(5);
+
         public JobsConfig {
             passEnv = List.copyOf(passEnv);
         }
@@ -262,7 +268,18 @@ public record Config(
         /** No per-user share beyond the totals, no launch rate, no extra environment, the node's priority (tests). */
         public JobsConfig(
                 Path playbookDir, int maxRunning, int maxPending, Duration cancelGrace, String ansiblePlaybook) {
-            this(playbookDir, maxRunning, maxPending, cancelGrace, ansiblePlaybook, 0, maxPending, List.of(), 0, 0);
+            this(
+                    playbookDir,
+                    maxRunning,
+                    maxPending,
+                    cancelGrace,
+                    ansiblePlaybook,
+                    0,
+                    maxPending,
+                    List.of(),
+                    0,
+                    0,
+                    LOST_NODE_TIMEOUT);
         }
     }
 

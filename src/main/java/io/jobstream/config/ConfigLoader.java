@@ -115,7 +115,13 @@ public final class ConfigLoader {
                 intIn(Settings.JOBS_MAX_PENDING_PER_USER, 0, 1_000_000),
                 names(Settings.JOBS_PASS_ENV),
                 intIn(Settings.JOBS_MAX_LAUNCHES_PER_MINUTE, 0, 1_000_000),
-                intIn(Settings.JOBS_NICE, 0, 19)); // setpriority's range; below 0 needs privileges
+                intIn(Settings.JOBS_NICE, 0, 19), // setpriority's range; below 0 needs privileges
+                duration(Settings.JOBS_LOST_NODE_TIMEOUT, Duration.ZERO));
+        if (!jobs.lostNodeTimeout().isZero() && jobs.lostNodeTimeout().compareTo(cluster.nodeTimeout()) <= 0) {
+            problems.add(Settings.JOBS_LOST_NODE_TIMEOUT.key() + " must be 0 or longer than "
+                    + Settings.NODE_TIMEOUT.key() + " (" + cluster.nodeTimeout().toMillis() + "ms), was "
+                    + jobs.lostNodeTimeout().toMillis() + "ms");
+        }
         var auth = new Config.AuthConfig(
                 string(Settings.ADMIN_PASSWORD),
                 duration(Settings.SESSION_TIMEOUT, Duration.ofMinutes(1)),

@@ -283,6 +283,13 @@ public final class Settings {
             "jobs.cancel-grace",
             "10s",
             "After a cancel's SIGINT, how long before SIGTERM, and as long again before SIGKILL.");
+    public static final Setting JOBS_LOST_NODE_TIMEOUT = new Setting(
+            "jobs.lost-node-timeout",
+            "5m",
+            "Cluster mode: a node with no Redis heartbeat for this long is lost, and another node ends its launched"
+                    + " jobs (status error, the explanation names the node; canceled if a cancel was asked for; their"
+                    + " ingest tokens revoked). Must be longer than redis.node-timeout, so that a node only slow keeps"
+                    + " its jobs; 0 = never (a cancel, or that node's next start, ends them).");
     public static final Setting JOBS_NICE = new Setting(
             "jobs.nice",
             "10",
@@ -452,6 +459,7 @@ public final class Settings {
             JOBS_MAX_LAUNCHES_PER_MINUTE,
             JOBS_PASS_ENV,
             JOBS_CANCEL_GRACE,
+            JOBS_LOST_NODE_TIMEOUT,
             JOBS_NICE,
             ANSIBLE_PLAYBOOK,
             ADMIN_PASSWORD,

@@ -81,6 +81,8 @@ public final class JobLauncher implements AutoCloseable {
     private volatile boolean closed;
     /** Set by {@link #join}; null until then (tests that run one launcher alone). */
     private volatile CrossNodeCancels crossNode;
+    /** Set by {@link #join}, as {@link #crossNode}. */
+    private volatile LostNodeJobs lostNodes;
 
     /**
      * @param nodeUri this node's base URL, for the plugin's {@code JOBSTREAM_URL}
@@ -213,7 +215,7 @@ public final class JobLauncher implements AutoCloseable {
     /**
      * Before the first launch and before HTTP serves: ends the processes and finishes the jobs that a node killed
      * while it ran them left behind ({@link LeftoverRuns}), and, with a shared database, starts carrying out cancels
-     * that reached other nodes ({@link CrossNodeCancels}).
+     * that reached other nodes ({@link CrossNodeCancels}) and ending the jobs of nodes lost ({@link LostNodeJobs}).
      */
     public JobLauncher join(Peers peers) {
         LeftoverRuns leftovers =
@@ -224,6 +226,7 @@ public final class JobLauncher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         crossNode = new CrossNodeCancels(store, peers, leftovers, runs::keySet, this::cancelFresh).start();
+        lostNodes = new LostNodeJobs(store, peers, leftovers, config.lostNodeTimeout(), System::nanoTime).start();
         return this;
     }
 
@@ -443,12 +446,19 @@ public final class JobLauncher implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("job {}: cannot revoke its ingest token (it expires on its own): {}", run.id, e.getMessage());
         }
+        boolean stored = true;
         try {
-            store.finished(run.id, status, explanation);
+            stored = store.finished(run.id, status, explanation);
         } catch (RuntimeException e) {
             LOG.error("job {}: cannot store final status {}: {}", run.id, status, e.getMessage(), e);
         }
-        listener.statusChanged(run.id, status, clock.instant());
+        if (stored) {
+            listener.statusChanged(run.id, status, clock.instant());
+        } else { // another node took this one for lost (no heartbeat of it reached Redis) and ended the job
+            LOG.warn(
+                    "job {}: ended by another node meanwhile (this node was taken for lost); it stays as it was",
+                    run.id);
+        }
         runs.remove(run.id);
     }
 
@@ -468,6 +478,7 @@ public final class JobLauncher implements AutoCloseable {
         }
         escalation.shutdownNow();
         if (crossNode != null) crossNode.close();
+        if (lostNodes != null) lostNodes.close();
     }
 
     @Override

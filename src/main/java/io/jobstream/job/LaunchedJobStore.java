@@ -23,8 +23,12 @@ public interface LaunchedJobStore {
     /** Moves a pending job to {@code running} and sets {@code started}. */
     void started(long jobId);
 
-    /** Sets the final status, {@code failed}, {@code finished} and the explanation (empty when none). */
-    void finished(long jobId, String status, String explanation);
+    /**
+     * Sets the final status, {@code failed}, {@code finished} and the explanation (empty when none) of a job not in a
+     * final status yet; returns false, changing nothing, when it was final already (another node ended it: a cancel
+     * of a node it took for dead, {@link #markLost}).
+     */
+    boolean finished(long jobId, String status, String explanation);
 
     /** What is stored of a job's events: the EOF's final counter (null before an EOF) and the highest stored counter. */
     record Events(Integer finalCounter, long lastCounter) {}
@@ -48,6 +52,13 @@ public interface LaunchedJobStore {
 
     /** The job if it is an unfinished launched job. */
     Optional<Unfinished> unfinished(long jobId);
+
+    /**
+     * Sets the cancel flag of an unfinished launched job still under {@code node}, so that the node cancels its run
+     * should it be alive after all, and returns the job as it was before (its cancel flag: whether a user had asked
+     * for a cancel); else empty.
+     */
+    Optional<Unfinished> markLost(long jobId, String node);
 
     /** Which of these jobs have their cancel flag set (a cancel that reached another node). */
     List<Long> cancelRequested(Collection<Long> jobIds);

@@ -129,6 +129,15 @@ final class LeftoverRuns {
      * {@code canceled} when a cancel was asked for, else {@code error}, with why.
      */
     void finish(LaunchedJobStore.Unfinished job, boolean ran) throws InterruptedException {
+        finish(job, ran, "stopped");
+    }
+
+    /** As {@link #finish}, for a job of a node with no heartbeat for {@code silent} (a node of a cluster lost). */
+    void finishLost(LaunchedJobStore.Unfinished job, Duration silent) throws InterruptedException {
+        finish(job, false, "was lost (no heartbeat for " + silent.toSeconds() + " s)");
+    }
+
+    private void finish(LaunchedJobStore.Unfinished job, boolean ran, String nodeWent) throws InterruptedException {
         long id = job.id();
         String node = job.executionNode().isEmpty() ? "unknown" : job.executionNode();
         boolean started = ran || job.status().equals("running");
@@ -146,10 +155,12 @@ final class LeftoverRuns {
             }
         }
         String explanation = started
-                ? "the node running this job (" + node + ") stopped before it ended"
-                : "the node it waited on (" + node + ") stopped before it started";
+                ? "the node running this job (" + node + ") " + nodeWent + " before it ended"
+                : "the node it waited on (" + node + ") " + nodeWent + " before it started";
         String status = job.cancelFlag() ? "canceled" : "error";
-        store.finished(id, status, job.cancelFlag() ? "canceled; " + explanation : explanation);
-        listener.statusChanged(id, status, clock.instant());
+        // two nodes may end one job at once (two cancels, or a cancel and the lost-node check): one status stands
+        if (store.finished(id, status, job.cancelFlag() ? "canceled; " + explanation : explanation)) {
+            listener.statusChanged(id, status, clock.instant());
+        }
     }
 }

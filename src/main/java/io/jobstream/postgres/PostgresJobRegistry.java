@@ -76,16 +76,16 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
     }
 
     @Override
-    public void finished(long jobId, String status, String explanation) {
+    public boolean finished(long jobId, String status, String explanation) {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement("UPDATE job SET status = ?, failed = failed OR ?,"
                         + " job_explanation = ?, started = COALESCE(started, now()), finished = now(), modified = now()"
-                        + " WHERE id = ?")) {
+                        + " WHERE id = ? AND status IN " + UNFINISHED)) {
             ps.setString(1, status);
             ps.setBoolean(2, status.equals("failed") || status.equals("error"));
             ps.setString(3, explanation);
             ps.setLong(4, jobId);
-            ps.executeUpdate();
+            return ps.executeUpdate() == 1;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot finish job " + jobId + ": " + e.getMessage(), e);
         }
@@ -138,6 +138,24 @@ public final class PostgresJobRegistry implements JobRegistry, LaunchedJobStore 
             }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot ask to cancel job " + jobId + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<Unfinished> markLost(long jobId, String node) {
+        try (Connection c = dataSource.getConnection();
+                // the row as it was: whether a user had asked for a cancel decides the final status
+                PreparedStatement ps = c.prepareStatement("UPDATE job j SET cancel_flag = true, modified = now()"
+                        + " FROM (SELECT id, cancel_flag FROM job WHERE id = ? FOR UPDATE) was WHERE j.id = was.id"
+                        + " AND j.launched AND j.status IN " + UNFINISHED + " AND j.execution_node = ?"
+                        + " RETURNING j.id, j.status, j.execution_node, was.cancel_flag")) {
+            ps.setLong(1, jobId);
+            ps.setString(2, node);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(unfinished(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot mark job " + jobId + " as lost: " + e.getMessage(), e);
         }
     }
 

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * are used): the job's node cancels the run within about a second; and when the job's node is dead, the cancel ends
  * the job where it arrived, and the dead node's next start ends the playbook it left. Real node processes over Debian's
  * redis-server and PostgreSQL, real ansible-playbook. And a node's name is its own: a node finishes the jobs left
- * under its name when it starts, so a second node with a name in use is refused.
+ * under its name when it starts, so a second node with a name in use is refused. A node silent past
+ * {@code jobs.lost-node-timeout} has its jobs ended by another; one that was only frozen then ends the run itself.
  */
 class ClusterJobsIT {
     private static final String SLEEP = "sleep 35311"; // this test's own number, to find its processes
@@ -81,12 +82,17 @@ class ClusterJobsIT {
     }
 
     private NodeProcess start(String name) {
+        return start(name, Map.of());
+    }
+
+    private NodeProcess start(String name, Map<String, String> more) {
         Map<String, String> settings = new TreeMap<>(Map.of(
                 "database-url", postgres.url(),
                 "redis-url", redis.url(),
                 "redis.node-timeout", "3s",
                 "playbook-dir", playbooks.toString(),
                 "jobs.cancel-grace", "3s"));
+        settings.putAll(more);
         NodeProcess node = NodeProcess.start(name, dir.resolve(name), settings);
         nodes.add(node);
         return node;
@@ -152,6 +158,38 @@ class ClusterJobsIT {
                         .asText())
                 .as("the row as the cancel left it")
                 .isEqualTo("canceled");
+    }
+
+    @Test
+    void a_node_silent_past_the_lost_node_timeout_has_its_jobs_ended_and_if_it_was_only_frozen_it_stops_the_run()
+            throws Exception {
+        NodeProcess frozen = start("d1", Map.of("jobs.lost-node-timeout", "4s"));
+        NodeProcess other = start("d2", Map.of("jobs.lost-node-timeout", "4s"));
+        long id = launchAndAwaitRunning(frozen);
+        frozen.pause(); // SIGSTOP: its heartbeat key expires after redis.node-timeout, its connection stays open
+        JsonNode job;
+        try {
+            job = awaitFinal(other, id);
+        } finally {
+            frozen.proceed();
+        }
+        assertThat(job.path("status").asText()).isEqualTo("error");
+        assertThat(job.path("job_explanation").asText())
+                .isEqualTo("the node running this job (d1) was lost (no heartbeat for 4 s) before it ended");
+        assertThat(job.path("event_processing_finished").asBoolean()).isTrue();
+        assertThat(Files.readString(dir.resolve("d2/node.log")))
+                .contains("node d1 has had no heartbeat for 4 s (jobs.lost-node-timeout): ending its 1 launched job(s)"
+                        + " here");
+
+        // it was only frozen: it reads the cancel flag the job got and ends its run; the status stays as d2 left it
+        await().atMost(Duration.ofSeconds(30)).until(() -> sleeps().isEmpty());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> Files.readString(dir.resolve("d1/node.log"))
+                        .contains("job " + id + ": ended by another node meanwhile (this node was taken for lost)"));
+        assertThat(Http.getJson(frozen.uri("/api/v2/jobs/" + id + "/"))
+                        .path("job_explanation")
+                        .asText())
+                .isEqualTo(job.path("job_explanation").asText());
     }
 
     @Test

@@ -74,7 +74,9 @@ class JobLauncherTest {
             public void started(long jobId) {}
 
             @Override
-            public void finished(long jobId, String status, String explanation) {}
+            public boolean finished(long jobId, String status, String explanation) {
+                return true;
+            }
 
             @Override
             public Events events(long jobId) {
@@ -93,6 +95,11 @@ class JobLauncherTest {
 
             @Override
             public Optional<Unfinished> requestCancel(long jobId, String exceptNode) {
+                return Optional.empty();
+            }
+
+            @Override
+            public Optional<Unfinished> markLost(long jobId, String node) {
                 return Optional.empty();
             }
 

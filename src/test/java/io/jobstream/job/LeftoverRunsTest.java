@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Whose unfinished jobs a starting node finishes, and what it does to each ({@link LeftoverRuns}); the processes a
  * "killed node" left are real ones carrying a run's marker. The whole story with a killed node process and real
- * ansible-playbook is {@code LeftoverRunsIT}.
+ * ansible-playbook is {@code LeftoverRunsIT}. Also the jobs of a node of a cluster lost ({@link LostNodeJobs}), which
+ * are finished the same way, by another node.
  */
 class LeftoverRunsTest {
     @TempDir
@@ -45,6 +46,11 @@ class LeftoverRunsTest {
     private final List<Process> started = new ArrayList<>();
     private PlaybookCommand playbook;
     private LeftoverRuns leftovers;
+    private LaunchedJobStore store;
+    /** The other nodes with a heartbeat now, and the time the lost-node check reads (ns). */
+    private final java.util.Set<String> alive = new java.util.concurrent.CopyOnWriteArraySet<>();
+
+    private long nanos;
 
     @BeforeEach
     void node() {
@@ -67,8 +73,11 @@ class LeftoverRunsTest {
             public void started(long jobId) {}
 
             @Override
-            public synchronized void finished(long jobId, String status, String explanation) {
+            public synchronized boolean finished(long jobId, String status, String explanation) {
+                if (finished.containsKey(jobId)) return false; // final already: another node ended it
                 finished.put(jobId, status + ": " + explanation);
+                unfinished.removeIf(j -> j.id() == jobId);
+                return true;
             }
 
             @Override
@@ -92,10 +101,23 @@ class LeftoverRunsTest {
             }
 
             @Override
+            public synchronized Optional<Unfinished> markLost(long jobId, String node) {
+                for (int i = 0; i < unfinished.size(); i++) {
+                    Unfinished j = unfinished.get(i);
+                    if (j.id() == jobId && j.executionNode().equals(node)) {
+                        unfinished.set(i, new Unfinished(j.id(), j.status(), node, true));
+                        return Optional.of(j);
+                    }
+                }
+                return Optional.empty();
+            }
+
+            @Override
             public List<Long> cancelRequested(Collection<Long> jobIds) {
                 return List.of();
             }
         };
+        this.store = store;
         EofWait eofWait = new EofWait(
                 store,
                 ndjson -> {
@@ -198,6 +220,108 @@ class LeftoverRunsTest {
         assertThat(unrelated.isAlive()).isTrue();
         assertThat(finished).isEmpty();
         assertThat(revoked).isEmpty();
+    }
+
+    @Test
+    void a_lost_nodes_jobs_are_ended_once_it_has_been_silent_for_the_whole_timeout() throws Exception {
+        unfinished.add(new LaunchedJobStore.Unfinished(51, "running", "gone", false));
+        unfinished.add(new LaunchedJobStore.Unfinished(52, "pending", "gone", false));
+        unfinished.add(new LaunchedJobStore.Unfinished(53, "running", "gone", true)); // a user asked to cancel it
+        unfinished.add(new LaunchedJobStore.Unfinished(54, "running", "busy", false)); // alive: untouched
+        unfinished.add(new LaunchedJobStore.Unfinished(55, "running", "me", false)); // this node's own
+        unfinished.add(new LaunchedJobStore.Unfinished(56, "running", "", false)); // no node named: nothing known
+        alive.add("busy");
+        LostNodeJobs lost = lostNodes(Duration.ofMinutes(5));
+
+        lost.look(); // "gone" is silent from here
+        nanos += Duration.ofMinutes(5).minusMillis(1).toNanos();
+        lost.look();
+        assertThat(finished).as("not silent for the whole timeout yet").isEmpty();
+        nanos += Duration.ofMillis(1).toNanos();
+        try (LogCapture log = new LogCapture()) {
+            lost.look();
+            assertThat(log.lines())
+                    .anyMatch(l -> l.contains("node gone has had no heartbeat for 300 s (jobs.lost-node-timeout):"
+                            + " ending its 3 launched job(s) here"));
+        }
+        assertThat(finished)
+                .containsOnly(
+                        Map.entry(
+                                51L,
+                                "error: the node running this job (gone) was lost (no heartbeat for 300 s)"
+                                        + " before it ended"),
+                        Map.entry(
+                                52L,
+                                "error: the node it waited on (gone) was lost (no heartbeat for 300 s)"
+                                        + " before it started"),
+                        Map.entry(
+                                53L,
+                                "canceled: canceled; the node running this job (gone) was lost (no heartbeat"
+                                        + " for 300 s) before it ended"));
+        assertThat(revoked).containsExactlyInAnyOrder(51L, 52L, 53L);
+        assertThat(eofs).as("an EOF for the jobs that ran").hasSize(2);
+        assertThat(told).containsExactly("51 error", "52 error", "53 canceled");
+
+        nanos += Duration.ofHours(1).toNanos();
+        lost.look();
+        assertThat(finished).as("the living, this node and the unnamed, ever").hasSize(3);
+    }
+
+    @Test
+    void a_heartbeat_in_between_starts_the_silence_over() throws Exception {
+        unfinished.add(new LaunchedJobStore.Unfinished(61, "running", "flaky", false));
+        LostNodeJobs lost = lostNodes(Duration.ofSeconds(60));
+        lost.look();
+        nanos += Duration.ofSeconds(50).toNanos();
+        alive.add("flaky"); // back (a long GC pause, a Redis restart)
+        lost.look();
+        alive.remove("flaky");
+        nanos += Duration.ofSeconds(20).toNanos();
+        lost.look(); // silent again from here: 70 s after the first look, 0 s of this silence
+        nanos += Duration.ofSeconds(59).toNanos();
+        lost.look();
+        assertThat(finished).isEmpty();
+        nanos += Duration.ofSeconds(1).toNanos();
+        lost.look();
+        assertThat(finished).containsOnlyKeys(61L);
+    }
+
+    @Test
+    void a_job_two_nodes_end_at_once_gets_one_status() throws Exception {
+        unfinished.add(new LaunchedJobStore.Unfinished(71, "running", "gone", false));
+        LaunchedJobStore.Unfinished job = store.markLost(71, "gone").orElseThrow();
+        leftovers.finishLost(job, Duration.ofSeconds(60)); // here
+        leftovers.finish(job, false); // and a cancel that reached another node, a moment later
+        assertThat(finished)
+                .containsOnly(Map.entry(
+                        71L,
+                        "error: the node running this job (gone) was lost (no"
+                                + " heartbeat for 60 s) before it ended"));
+        assertThat(told).as("one status_changed").containsExactly("71 error");
+        assertThat(store.markLost(71, "gone"))
+                .as("finished: not anyone's to end any more")
+                .isEmpty();
+    }
+
+    @Test
+    void with_the_embedded_database_or_a_zero_timeout_nothing_looks() {
+        try (LostNodeJobs embedded = new LostNodeJobs(
+                                store,
+                                new JobLauncher.Peers("me", true, alive::contains),
+                                leftovers,
+                                Duration.ofMinutes(5),
+                                () -> nanos)
+                        .start();
+                LostNodeJobs never = lostNodes(Duration.ZERO).start()) {
+            assertThat(Thread.getAllStackTraces().keySet())
+                    .extracting(Thread::getName)
+                    .doesNotContain("job-lost-nodes");
+        }
+    }
+
+    private LostNodeJobs lostNodes(Duration timeout) {
+        return new LostNodeJobs(
+                store, new JobLauncher.Peers("me", false, alive::contains), leftovers, timeout, () -> nanos);
     }
 
     /** A process of job {@code id} that outlived its node: its marker in the environment and in the job's directory. */
