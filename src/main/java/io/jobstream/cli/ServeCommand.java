@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -21,6 +23,8 @@ import picocli.CommandLine.Model.OptionSpec;
  * a flag, an environment variable and a default without a second list to keep in step.
  */
 final class ServeCommand {
+    private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
     private ServeCommand() {}
 
     static CommandSpec spec() {
@@ -82,9 +86,15 @@ final class ServeCommand {
             System.err.println("jobstream serve: " + e.getMessage());
             return 1;
         } catch (ConfigException e) { // found only by starting: a cluster node name in use
+            stopAfterFailedStart(server, shutdown);
             System.err.println("jobstream serve: cannot start:");
             e.problems().forEach(p -> System.err.println("  " + p));
-            return 2; // the shutdown hook stops what did start
+            return 2;
+        } catch (RuntimeException e) {
+            stopAfterFailedStart(server, shutdown);
+            log.debug("start failed", e); // the trace, for a developer; a user reads the line below
+            System.err.println("jobstream serve: cannot start: " + StartFailure.describe(e, config.http()));
+            return 1;
         }
         System.out.println("jobstream is running: open " + server.uri() + " (Ctrl-C stops it)");
         try {
@@ -93,5 +103,15 @@ final class ServeCommand {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Stops what did start (nothing was accepted yet, or it is committed by the stop) without the "stopping" line. */
+    private static void stopAfterFailedStart(Server server, Thread shutdown) {
+        Runtime.getRuntime().removeShutdownHook(shutdown);
+        try {
+            server.close();
+        } catch (RuntimeException e) {
+            log.debug("stopping after a failed start", e);
+        }
     }
 }

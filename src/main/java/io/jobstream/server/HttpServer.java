@@ -17,6 +17,11 @@ import io.jobstream.config.Config;
 import io.jobstream.limit.CpuBudget;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.DispatcherType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -27,6 +32,8 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.http.BadMessageException;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The node's one HTTP and websocket server (Javalin on Jetty): the connector (over TLS when configured), the limits
@@ -35,6 +42,8 @@ import org.eclipse.jetty.server.ServerConnector;
  * {@link Server} on its owner's thread; {@link #roles} and the accessors are safe from any thread once started.
  */
 final class HttpServer {
+    private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
     private final Config config;
     private final Tls tls;
     private final AuthFilter authFilter;
@@ -67,6 +76,23 @@ final class HttpServer {
                 registry);
         this.websockets = websockets;
         this.routes = List.copyOf(routes);
+    }
+
+    /**
+     * Fails at once, naming the port, when another program listens on it: found before the database starts for
+     * nothing (a few seconds), and without the stack trace Javalin logs for a failed bind. Bound as Jetty binds
+     * (address reuse on), so a port whose last connections linger in TIME_WAIT is not taken for busy.
+     */
+    static void checkPortFree(String host, int port) {
+        if (port == 0) return;
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(host, port));
+        } catch (BindException e) {
+            throw new UncheckedIOException("port " + port + " on " + host + " is in use", e);
+        } catch (IOException e) { // an unknown host and the like: Jetty's bind says it in its own words
+            log.debug("could not probe port {} on {}: {}", port, host, e.toString());
+        }
     }
 
     HttpServer start() {

@@ -119,6 +119,7 @@ public final class Server implements AutoCloseable {
     public Server start() {
         // first: nothing below may touch a data dir another node uses (and a killed node's leftovers are ours to stop)
         dataDirLock = DataDirLock.acquire(config.database().dataDir());
+        HttpServer.checkPortFree(config.http().host(), config.http().port());
         // before anything is written there: job output, cli-token and database passwords are for this user only
         int opened = PrivateFiles.tighten(config.database().dataDir());
         if (opened > 0)

@@ -63,7 +63,11 @@ public final class Tls {
             if (config.selfSigned()) return selfSigned(dataDir.resolve("tls"), host);
             return fromPem(config.cert().orElseThrow(), config.key().orElseThrow());
         } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
+            String from = config.selfSigned()
+                    ? ""
+                    : " from " + config.cert().map(String::valueOf).orElse("?") + " and "
+                            + config.key().map(String::valueOf).orElse("?");
+            throw new IllegalStateException("cannot set up TLS" + from + ": " + e.getMessage(), e);
         }
     }
 

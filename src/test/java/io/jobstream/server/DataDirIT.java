@@ -5,17 +5,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jobstream.testing.Http;
 import io.jobstream.testing.NodeProcess;
+import io.jobstream.testing.RunningServer;
 import io.jobstream.testing.TempDirs;
 import io.jobstream.testing.TestUsers;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * One node per data dir, and a node killed hard does not keep the next one from starting there: the embedded
  * PostgreSQL it left running (outside its process group, so SIGKILL does not reach it) is stopped at the next start.
+ * And a start that fails once the database runs (a port in use) says why in one line and stops that database.
  */
 class DataDirIT {
     private static final String DOROTHY = "{\"username\":\"dorothy\",\"password\":\"kept-across-the-kill\"}";
@@ -75,5 +81,66 @@ class DataDirIT {
         assertThat(Files.exists(pidFile))
                 .as("a clean stop stops its own postmaster")
                 .isFalse();
+    }
+
+    @Test
+    void a_port_in_use_fails_the_start_at_once_in_one_line() throws Exception {
+        Path dir = TempDirs.make("data-dir-it");
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Serve serve = serve(dir, "--port", Integer.toString(port));
+            assertThat(serve.exit()).as(serve.output()).isEqualTo(1);
+            assertThat(serve.output())
+                    .contains("jobstream serve: cannot start: port " + port + " on 127.0.0.1 is in use by another"
+                            + " program: stop it, or choose another port with --port (env JOBSTREAM_PORT)")
+                    .doesNotContain("embedded PostgreSQL started") // found before the database starts for nothing
+                    .doesNotContain("Exception")
+                    .doesNotContain("stopping (committing queued events)");
+        }
+    }
+
+    @Test
+    void a_start_that_fails_after_the_database_started_stops_it_and_says_why_in_one_line() throws Exception {
+        Path dir = TempDirs.make("data-dir-it");
+        Path cert = Files.writeString(dir.resolve("cert.pem"), "not a certificate\n");
+        Path key = Files.writeString(dir.resolve("key.pem"), "not a key\n");
+        Serve serve = serve(dir, "--port", "0", "--tls-cert", cert.toString(), "--tls-key", key.toString());
+        assertThat(serve.exit()).as(serve.output()).isEqualTo(1);
+        assertThat(serve.output())
+                .contains("embedded PostgreSQL started") // it got that far
+                .contains("jobstream serve: cannot start: cannot set up TLS from " + cert + " and " + key + ": ")
+                .doesNotContain("\tat ")
+                .doesNotContain("stopping (committing queued events)");
+        assertThat(dir.resolve("data/pg/postmaster.pid"))
+                .as("the database it started is stopped")
+                .doesNotExist();
+    }
+
+    private record Serve(int exit, String output) {}
+
+    /** {@code serve} on {@code dir/data} with these flags, expected to exit within a minute. */
+    private static Serve serve(Path dir, String... flags) throws Exception {
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classPath,
+                "io.jobstream.cli.Main",
+                "serve",
+                "--data-dir",
+                dir.resolve("data").toString(),
+                "--database-binaries-dir",
+                RunningServer.PG_BINARIES.toString()));
+        cmd.addAll(List.of(flags));
+        Path log = dir.resolve("serve.log");
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("serve did not exit: " + Files.readString(log));
+        }
+        return new Serve(p.exitValue(), Files.readString(log));
     }
 }
