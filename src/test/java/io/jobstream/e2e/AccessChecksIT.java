@@ -154,7 +154,9 @@ class AccessChecksIT {
                 .as("the quiet socket is still open (%s)", quiet.closeReason)
                 .isNotDone();
         assertThat(pings).as("pings, about one a second").isGreaterThanOrEqualTo((int) seconds - 2);
-        assertThat(maxGap / 1_000_000).as("ms between pings (every 1 s)").isLessThan(1_700);
+        // what breaks a quiet socket is a gap of ws.idle-timeout (2 s): before, they stopped for 30 s. A tighter
+        // bound (1.7 s) failed once at 1,708 ms with the tests in two JVMs on two cores: scheduling jitter, no starving
+        assertThat(maxGap / 1_000_000).as("ms between pings (every 1 s)").isLessThan(2_000);
         assertThat(runs).as("re-checks coalesced; no-op PATCHes trigger none").isLessThan(changes);
         quiet.close();
         for (WsTestClient ws : bobs) ws.abort();
