@@ -1,7 +1,9 @@
 package io.jobstream.redis;
 
+import java.net.URI;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisProtocol;
+import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * One node's pooled connection to the cluster's Redis, opaque outside this package so that only {@code redis}
@@ -22,9 +24,25 @@ public final class RedisConnection implements AutoCloseable {
         this.url = url;
     }
 
-    /** @param maxConnections pool size: HTTP intake threads share it, plus one each for the long-running loops */
+    /**
+     * Connects and checks that Redis answers, so that a node started while Redis is down or misnamed fails saying
+     * which Redis, rather than with the client library's bare "Failed to connect".
+     *
+     * @param maxConnections pool size: HTTP intake threads share it, plus one each for the long-running loops
+     */
     public static RedisConnection open(String url, int maxConnections) {
-        return new RedisConnection(RedisKeys.connect(url, maxConnections), url);
+        RedisClient client = RedisKeys.connect(url, maxConnections);
+        try {
+            client.ping();
+        } catch (JedisException e) {
+            client.close();
+            URI u = URI.create(url);
+            throw new IllegalStateException(
+                    "cannot reach Redis at " + u.getHost() + ":" + (u.getPort() < 0 ? 6379 : u.getPort())
+                            + " (--redis-url): " + e.getMessage(),
+                    e);
+        }
+        return new RedisConnection(client, url);
     }
 
     /**

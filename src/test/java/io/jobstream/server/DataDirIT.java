@@ -116,6 +116,22 @@ class DataDirIT {
                 .doesNotExist();
     }
 
+    @Test
+    void redis_down_at_start_is_named_and_the_database_it_had_started_is_stopped() throws Exception {
+        Path dir = TempDirs.make("data-dir-it");
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort(); // nothing listens there once this closes
+        }
+        Serve serve = serve(dir, "--port", "0", "--redis-url", "redis://127.0.0.1:" + closed);
+        assertThat(serve.exit()).as(serve.output()).isEqualTo(1);
+        assertThat(serve.output())
+                .contains(
+                        "jobstream serve: cannot start: cannot reach Redis at 127.0.0.1:" + closed + " (--redis-url): ")
+                .doesNotContain("\tat ");
+        assertThat(dir.resolve("data/pg/postmaster.pid")).doesNotExist();
+    }
+
     private record Serve(int exit, String output) {}
 
     /** {@code serve} on {@code dir/data} with these flags, expected to exit within a minute. */
