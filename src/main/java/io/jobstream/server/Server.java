@@ -120,6 +120,14 @@ public final class Server implements AutoCloseable {
         // first: nothing below may touch a data dir another node uses (and a killed node's leftovers are ours to stop)
         dataDirLock = DataDirLock.acquire(config.database().dataDir());
         HttpServer.checkPortFree(config.http().host(), config.http().port());
+        // TLS files that are not a certificate and key fail the start here, before anything else starts
+        if (config.http().tls().enabled()) {
+            tls = Tls.load(
+                    config.http().tls(),
+                    config.database().dataDir(),
+                    config.http().host());
+            if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
+        }
         // before anything is written there: job output, cli-token and database passwords are for this user only
         int opened = PrivateFiles.tighten(config.database().dataDir());
         if (opened > 0)
@@ -260,13 +268,6 @@ public final class Server implements AutoCloseable {
                         config.cluster().nodeName(), config.database().embedded(), backends.nodeAlive()));
         LaunchRoutes launchRoutes = new LaunchRoutes(
                 launcher, api::jobJson, access, authStore, config.auth().adminsOnlyLaunch());
-        if (config.http().tls().enabled()) {
-            tls = Tls.load(
-                    config.http().tls(),
-                    config.database().dataDir(),
-                    config.http().host());
-            if (config.http().tls().selfSigned()) log.info("self-signed TLS certificate: {}", tls.certificateFile());
-        }
         // retention on a schedule (one node at a time: the cleaner's lock) and the storage report behind its gauges
         retention = new RetentionSchedule(
                 config.retention(),

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * One node per data dir, and a node killed hard does not keep the next one from starting there: the embedded
  * PostgreSQL it left running (outside its process group, so SIGKILL does not reach it) is stopped at the next start.
- * And a start that fails once the database runs (a port in use) says why in one line and stops that database.
+ * And a start that fails says why in one line: a port in use or TLS files that are not PEM before anything starts,
+ * Redis unreachable after the database started, which is then stopped.
  */
 class DataDirIT {
     private static final String DOROTHY = "{\"username\":\"dorothy\",\"password\":\"kept-across-the-kill\"}";
@@ -100,20 +101,17 @@ class DataDirIT {
     }
 
     @Test
-    void a_start_that_fails_after_the_database_started_stops_it_and_says_why_in_one_line() throws Exception {
+    void tls_files_that_are_not_pem_fail_the_start_before_anything_starts() throws Exception {
         Path dir = TempDirs.make("data-dir-it");
         Path cert = Files.writeString(dir.resolve("cert.pem"), "not a certificate\n");
         Path key = Files.writeString(dir.resolve("key.pem"), "not a key\n");
         Serve serve = serve(dir, "--port", "0", "--tls-cert", cert.toString(), "--tls-key", key.toString());
         assertThat(serve.exit()).as(serve.output()).isEqualTo(1);
         assertThat(serve.output())
-                .contains("embedded PostgreSQL started") // it got that far
+                .doesNotContain("embedded PostgreSQL started")
                 .contains("jobstream serve: cannot start: cannot set up TLS from " + cert + " and " + key + ": ")
                 .doesNotContain("\tat ")
                 .doesNotContain("stopping (committing queued events)");
-        assertThat(dir.resolve("data/pg/postmaster.pid"))
-                .as("the database it started is stopped")
-                .doesNotExist();
     }
 
     @Test
@@ -126,10 +124,13 @@ class DataDirIT {
         Serve serve = serve(dir, "--port", "0", "--redis-url", "redis://127.0.0.1:" + closed);
         assertThat(serve.exit()).as(serve.output()).isEqualTo(1);
         assertThat(serve.output())
+                .contains("embedded PostgreSQL started") // it got that far
                 .contains(
                         "jobstream serve: cannot start: cannot reach Redis at 127.0.0.1:" + closed + " (--redis-url): ")
                 .doesNotContain("\tat ");
-        assertThat(dir.resolve("data/pg/postmaster.pid")).doesNotExist();
+        assertThat(dir.resolve("data/pg/postmaster.pid"))
+                .as("the database it started is stopped")
+                .doesNotExist();
     }
 
     private record Serve(int exit, String output) {}
