@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.util.Base64;
 
 /** Random secrets for sessions, tokens and passwords, and the SHA-256 under which sessions and tokens are stored. */
 public final class Secrets {
@@ -12,11 +11,17 @@ public final class Secrets {
 
     private Secrets() {}
 
-    /** 32 random bytes, URL-safe base64 (43 characters): unguessable, so a fast hash is enough to store it. */
+    private static final String ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    /**
+     * 43 random letters and digits (256 bits): unguessable, so a fast hash is enough to store it. Letters and digits
+     * only, as AWX's own tokens: a URL-safe base64 secret began with '-' one time in 64, and command lines then took
+     * it for an option ({@code awx --conf.token -x…}: "expected one argument").
+     */
     public static String newSecret() {
-        byte[] bytes = new byte[32];
-        RANDOM.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        StringBuilder b = new StringBuilder(43);
+        for (int i = 0; i < 43; i++) b.append(ALPHANUMERIC.charAt(RANDOM.nextInt(ALPHANUMERIC.length())));
+        return b.toString();
     }
 
     /** A password people can type: 20 letters and digits (about 119 bits). */
