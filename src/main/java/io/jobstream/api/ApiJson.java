@@ -85,7 +85,7 @@ final class ApiJson {
         g.writeStringField("job_explanation", j.jobExplanation());
         g.writeStringField("execution_node", j.executionNode());
         g.writeNumberField("emitted_events", j.emittedEvents());
-        g.writeBooleanField("event_processing_finished", j.eventProcessingFinished());
+        g.writeBooleanField("event_processing_finished", j.awxEventProcessingFinished());
         g.writeFieldName("host_status_counts");
         if (j.hostStatusCounts() == null) g.writeNull();
         else g.writeRawValue(j.hostStatusCounts());

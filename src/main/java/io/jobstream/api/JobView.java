@@ -2,6 +2,7 @@ package io.jobstream.api;
 
 import io.jobstream.event.Timestamps;
 import java.time.Instant;
+import java.util.Set;
 
 /**
  * One row of the job table as the API shows it.
@@ -40,6 +41,18 @@ public record JobView(
         long captureDroppedBytes,
         boolean eventsExpired,
         String executionNode) {
+
+    /** AWX's active states: a job in one of them has no final tally of events yet. */
+    private static final Set<String> ACTIVE = Set.of("pending", "waiting", "running");
+
+    /**
+     * AWX's {@code event_processing_finished}: every event stored and the job no longer pending, waiting or running. A
+     * launched job's EOF is stored a moment before its final status; AWX's clients read this flag as "done" and take
+     * the status they read with it ({@code awx jobs monitor} returned {@code running}).
+     */
+    public boolean awxEventProcessingFinished() {
+        return eventProcessingFinished && !ACTIVE.contains(status);
+    }
 
     /** AWX's {@code elapsed}: seconds from start to finish, 0 while the job has not finished. */
     public double elapsedSeconds() {
