@@ -11,7 +11,9 @@ final class StartFailure {
 
     static String describe(Throwable failure, Config.HttpConfig http) {
         List<String> messages = new ArrayList<>();
-        for (Throwable t = failure; t != null && messages.size() < 5; t = t.getCause()) {
+        // a bounded walk: a chain of causes may loop back on itself (a → b → a), which getCause() does not prevent
+        int depth = 0;
+        for (Throwable t = failure; t != null && depth < 8; t = t.getCause(), depth++) {
             if (t instanceof BindException) {
                 return "port " + http.port() + " on " + http.host() + " is in use by another program: stop it, or"
                         + " choose another port with --port (env JOBSTREAM_PORT)";
@@ -20,7 +22,6 @@ final class StartFailure {
             // each cause once: wrappers often repeat their cause's message
             if (m != null && !m.isBlank() && messages.stream().noneMatch(earlier -> earlier.contains(m.strip())))
                 messages.add(m.strip());
-            if (t.getCause() == t) break;
         }
         return messages.isEmpty() ? failure.getClass().getSimpleName() : String.join(": ", messages);
     }

@@ -12,7 +12,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -137,17 +136,13 @@ class DataDirIT {
 
     /** {@code serve} on {@code dir/data} with these flags, expected to exit within a minute. */
     private static Serve serve(Path dir, String... flags) throws Exception {
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classPath,
-                "io.jobstream.cli.Main",
+        List<String> cmd = NodeProcess.cli(
+                List.of(),
                 "serve",
                 "--data-dir",
                 dir.resolve("data").toString(),
                 "--database-binaries-dir",
-                RunningServer.PG_BINARIES.toString()));
+                RunningServer.PG_BINARIES.toString());
         cmd.addAll(List.of(flags));
         Path log = dir.resolve("serve.log");
         Process p = new ProcessBuilder(cmd)

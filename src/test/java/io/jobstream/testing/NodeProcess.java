@@ -61,6 +61,20 @@ public final class NodeProcess implements AutoCloseable {
         return start(name, dir, settings, jvmOptions, environment, Duration.ofSeconds(60));
     }
 
+    /**
+     * The command line that runs {@code jobstream args…} in a JVM of its own, on the tests' class path (this build's
+     * classes, not a jar), with {@code jvmOptions} before the class path.
+     */
+    public static List<String> cli(List<String> jvmOptions, String... args) {
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> cmd = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classPath, "io.jobstream.cli.Main"));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
     private static NodeProcess start(
             String name,
             Path dir,
@@ -70,21 +84,15 @@ public final class NodeProcess implements AutoCloseable {
             Duration within) {
         try {
             Files.createDirectories(dir);
-            String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-            List<String> cmd = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-            cmd.addAll(jvmOptions);
-            cmd.addAll(List.of(
-                    "-cp",
-                    classPath,
-                    "io.jobstream.cli.Main",
+            List<String> cmd = cli(
+                    jvmOptions,
                     "serve",
                     "--port",
                     "0",
                     "--node-name",
                     name,
                     "--data-dir",
-                    dir.resolve("data").toString()));
+                    dir.resolve("data").toString());
             if (!settings.containsKey("database.binaries-dir")) {
                 cmd.addAll(List.of("--database-binaries-dir", RunningServer.PG_BINARIES.toString()));
             }
